@@ -1,0 +1,190 @@
+// What sampling costs the agent's host: CPU per read of the Linux sampler (direct /proc reads)
+// against the systeminformation sampler (spawns df, ps, lsblk…), taken in turns in one run, with
+// the process list in 1 read of 5 as the agent does; and, in the same rounds, the CPU per scrape
+// of prometheus-node-exporter when it is installed, for scale. Figures only, no asserts.
+// Run: node scripts/run-ts.mjs bench/agent-cost.ts [--iterations 60] [--pace-ms 200]
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { encodeSample } from '../protocol/index.ts';
+import { createLinuxSampler } from '../edge-agent/linux-sampler.ts';
+import type { Reading, Sampler } from '../edge-agent/sampler.ts';
+import { createSystemInformationSampler } from '../edge-agent/si-sampler.ts';
+
+const { values } = parseArgs({
+  options: { iterations: { type: 'string', default: '60' }, 'pace-ms': { type: 'string', default: '200' } },
+});
+const ITERATIONS = Number(values.iterations);
+const PACE_MS = Number(values['pace-ms']);
+if (!Number.isInteger(ITERATIONS) || ITERATIONS < 1) throw new TypeError(`--iterations must be a positive integer, got ${values.iterations}`);
+if (!(PACE_MS >= 0)) throw new TypeError(`--pace-ms must be a number of ms ≥ 0, got ${values['pace-ms']}`);
+const WARMUP = 5;
+const TICK_MS = 10; // /proc times are in USER_HZ ticks, 100 per second
+
+if (process.platform !== 'linux') {
+  console.log('agent-cost: Linux only (it reads /proc for child-process CPU and compares with the Linux sampler)');
+  process.exit(0);
+}
+
+/** utime + stime (own) and cutime + cstime (reaped children) of a process, in ms, from /proc/<pid>/stat. */
+function procCpuMs(pid: number | 'self'): { own: number; children: number } {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ').map(Number);
+  // fields 14–17 of proc(5); index 0 here is field 3
+  return { own: (f[11]! + f[12]!) * TICK_MS, children: (f[13]! + f[14]!) * TICK_MS };
+}
+
+function rssMiB(pid: number | 'self'): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const p95 = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(0.95 * xs.length) - 1)]!;
+
+interface Cost {
+  name: string;
+  sampler: Sampler;
+  /** own CPU (process.cpuUsage, µs resolution) + reaped children's (10 ms ticks), ms, per read */
+  perRead: number[];
+  plain: number[];
+  withProcesses: number[];
+  childrenMs: number;
+  wallMs: number[];
+  lastFull?: Reading;
+  lastPlain?: Reading;
+}
+
+const cost = (name: string, sampler: Sampler): Cost => ({ name, sampler, perRead: [], plain: [], withProcesses: [], childrenMs: 0, wallMs: [] });
+
+/** One read, measured. Reads are awaited one at a time, so the CPU between the marks is this read's. */
+async function measuredRead(c: Cost, processes: boolean): Promise<void> {
+  const children0 = procCpuMs('self').children;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const reading = await c.sampler.read({ processes });
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const children = procCpuMs('self').children - children0;
+  const ms = (cpu.user + cpu.system) / 1000 + children;
+  c.perRead.push(ms);
+  (processes ? c.withProcesses : c.plain).push(ms);
+  c.childrenMs += children;
+  c.wallMs.push(wall);
+  if (processes) c.lastFull = reading;
+  else c.lastPlain = reading;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  await new Promise((ok) => server.close(ok));
+  if (address === null || typeof address === 'string') throw new Error('no TCP port');
+  return address.port;
+}
+
+function onPath(cmd: string): Promise<string | undefined> {
+  return new Promise((ok) => {
+    const child = spawn('sh', ['-c', `command -v ${cmd}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (code) => ok(code === 0 ? out.trim() : undefined));
+    child.on('error', () => ok(undefined));
+  });
+}
+
+interface Exporter {
+  bin: string;
+  pid: number;
+  scrape: () => Promise<number>;
+  stop: () => Promise<void>;
+}
+
+/** Starts node_exporter on a free loopback port and waits until it answers. */
+async function startNodeExporter(bin: string): Promise<Exporter> {
+  const port = await freePort();
+  const child = spawn(bin, [`--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  const stop = async (): Promise<void> => {
+    child.kill('SIGTERM'); // by its pid: the process this bench started
+    await Promise.race([exited, sleep(5000)]);
+  };
+  const url = `http://127.0.0.1:${port}/metrics`;
+  const scrape = async (): Promise<number> => (await (await fetch(url)).text()).length;
+  let ready = false;
+  for (let i = 0; i < 100 && !ready && child.exitCode === null && child.pid !== undefined; i++) {
+    ready = await scrape().then(() => true, () => false);
+    if (!ready) await sleep(100);
+  }
+  if (!ready || child.pid === undefined) {
+    await stop();
+    throw new Error(`${bin} did not answer on 127.0.0.1:${port}: ${stderr.trim() || 'no output'}`);
+  }
+  return { bin, pid: child.pid, scrape, stop };
+}
+
+const sampleBytes = (r: Reading | undefined): number => (r ? encodeSample({ v: 1, boot: 'bench0000000', seq: 1, ts_ms: Date.now(), ...r }).length : 0);
+
+const exporterBin = await onPath('prometheus-node-exporter');
+let exporter: Exporter | undefined;
+let exporterProblem = exporterBin === undefined ? 'not installed (apt-get install prometheus-node-exporter)' : undefined;
+if (exporterBin !== undefined) {
+  exporter = await startNodeExporter(exporterBin).catch((err: Error) => {
+    exporterProblem = err.message;
+    return undefined;
+  });
+}
+
+console.log(`agent-cost: ${ITERATIONS} rounds, one every ${PACE_MS} ms, after ${WARMUP} warm-up rounds; each round reads the`);
+console.log(`Linux sampler, then the systeminformation sampler${exporter ? ', then scrapes node_exporter' : ''}; the process list in 1 read of 5.`);
+console.log(`host: ${process.arch}, Node ${process.version}\n`);
+
+const linux = cost('linux (/proc)', createLinuxSampler());
+const siCost = cost('systeminformation', createSystemInformationSampler());
+let exporterCpu0 = 0;
+let exporterBytes = 0;
+for (let i = -WARMUP; i < ITERATIONS; i++) {
+  const processes = i % 5 === 0;
+  if (i === 0) {
+    for (const c of [linux, siCost]) Object.assign(c, cost(c.name, c.sampler)); // forget the warm-up
+    if (exporter) exporterCpu0 = procCpuMs(exporter.pid).own;
+  }
+  await measuredRead(linux, processes);
+  await measuredRead(siCost, processes);
+  if (exporter) {
+    const bytes = await exporter.scrape();
+    if (i >= 0) exporterBytes += bytes;
+  }
+  await sleep(PACE_MS);
+}
+const exporterCpuMs = exporter ? procCpuMs(exporter.pid).own - exporterCpu0 : 0;
+const exporterRss = exporter ? rssMiB(exporter.pid) : 0;
+await exporter?.stop();
+
+const f = (n: number): string => n.toFixed(2).padStart(7);
+console.log('sampler              CPU ms per read:  mean     p95  no-procs  w/ procs  (children) | wall ms | share of a core at 1 read/s');
+for (const c of [linux, siCost]) {
+  console.log(
+    `${c.name.padEnd(36)}${f(mean(c.perRead))} ${f(p95(c.perRead))}   ${f(mean(c.plain))}   ${f(mean(c.withProcesses))}   ${f(c.childrenMs / ITERATIONS)}   | ${f(mean(c.wallMs))} | ${(mean(c.perRead) / 10).toFixed(2)} %`,
+  );
+}
+console.log(`ratio systeminformation / linux, mean CPU per read: ${(mean(siCost.perRead) / mean(linux.perRead)).toFixed(1)}× ` +
+  `(no-procs ${(mean(siCost.plain) / mean(linux.plain)).toFixed(1)}×, with procs ${(mean(siCost.withProcesses) / mean(linux.withProcesses)).toFixed(1)}×)`);
+console.log('(children: CPU of the helpers systeminformation spawns (df, ps, lsblk, sh), from cutime + cstime in 10 ms ticks)');
+console.log(`RSS of this process: ${rssMiB('self').toFixed(1)} MiB (both samplers, systeminformation and the esbuild runner loaded)`);
+console.log(`encoded sample from the linux sampler: ${sampleBytes(linux.lastPlain)} bytes without the process list, ${sampleBytes(linux.lastFull)} with it`);
+if (exporter) {
+  const perScrape = exporterCpuMs / ITERATIONS;
+  console.log(
+    `node_exporter (${exporter.bin}): ${perScrape.toFixed(2)} ms CPU per /metrics scrape (its utime + stime in 10 ms ticks over ` +
+      `${ITERATIONS} scrapes, idle time between them included), RSS ${exporterRss.toFixed(1)} MiB, ${Math.round(exporterBytes / ITERATIONS / 1024)} KiB of text per scrape; ` +
+      `${(perScrape / mean(linux.perRead)).toFixed(1)}× the linux sampler's read`,
+  );
+} else {
+  console.log(`node_exporter: ${exporterProblem}`);
+}

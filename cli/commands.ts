@@ -1,0 +1,135 @@
+// The options of each command that runs a server part, and how each is started.
+import { join } from 'node:path';
+import { EmbeddedBroker } from '../broker/broker.ts';
+import type { Agent } from '../edge-agent/agent.ts';
+import { createLogger, logLevel, type LogLevel } from '../edge-agent/logger.ts';
+import { createAgent, defaultNodeName, interval, untilSignal } from '../edge-agent/main.ts';
+import { brokerUrl, port, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
+import { pollStoreIntoFeed } from '../hub/db-poll-feed.ts';
+import { DB_FILE, HubService } from '../hub/hub-service.ts';
+import { LiveFeed } from '../hub/live-feed.ts';
+import { openSqliteStore } from '../hub/sqlite-store.ts';
+import { createApp } from '../web/app.ts';
+import { listen } from '../web/server.ts';
+
+const text = (flag: string, help: string, def?: string) => ({ type: 'string', flag, help, default: def }) as OptionSpec<string>;
+const portOption = (flag: string, help: string, def: number) =>
+  ({ type: 'string', flag, help, default: def, parse: port }) as OptionSpec<number>;
+const logOption = { type: 'string', flag: 'log-level', help: 'log level', default: 'info', parse: logLevel } as OptionSpec<LogLevel>;
+const hostOption = text('host', 'address the listeners bind to', '127.0.0.1');
+
+export const upSpec = {
+  httpPort: portOption('http-port', 'dashboard and API port', 8080),
+  mqttPort: portOption('mqtt-port', 'MQTT port of the embedded broker', 1883),
+  host: hostOption,
+  dataDir: text('data-dir', 'where the database lives', './data'),
+  noAgent: { type: 'boolean', flag: 'no-agent', help: 'do not monitor this machine', default: false } as OptionSpec<boolean>,
+  intervalMs: { type: 'string', flag: 'interval', help: 'local agent sample interval', default: 1000, parse: interval } as OptionSpec<number>,
+  logLevel: logOption,
+};
+
+export const brokerSpec = {
+  mqttPort: portOption('mqtt-port', 'MQTT port', 1883),
+  wsPort: portOption('ws-port', 'MQTT-over-WebSocket port (path /mqtt)', 9001),
+  host: hostOption,
+  logLevel: logOption,
+};
+
+export const hubSpec = {
+  broker: { type: 'string', flag: 'broker', help: 'broker URL', default: 'mqtt://127.0.0.1:1883', parse: brokerUrl } as OptionSpec<string>,
+  username: text('username', 'MQTT username'),
+  password: text('password', 'MQTT password'),
+  dataDir: text('data-dir', 'where the database lives', './data'),
+  httpPort: portOption('http-port', 'dashboard and API port', 8080),
+  host: hostOption,
+  logLevel: logOption,
+};
+
+export const webSpec = {
+  dataDir: text('data-dir', 'data directory of a hub', './data'),
+  httpPort: portOption('http-port', 'dashboard and API port', 8080),
+  host: hostOption,
+  logLevel: logOption,
+};
+
+/** `remonitor up`: broker, hub, web and an agent for this machine, in one process. */
+export async function runUp(argv: string[]): Promise<number> {
+  const { values: o } = resolveOptions(upSpec, argv);
+  const log = createLogger(o.logLevel, 'remonitor');
+  const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, log });
+  await broker.start();
+  const mqttHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
+  const brokerUrlLocal = `mqtt://${mqttHost}:${broker.port}`;
+  const hub = new HubService({ brokerUrl: brokerUrlLocal, dataDir: o.dataDir, httpPort: o.httpPort, httpHost: o.host, log, embeddedBroker: broker });
+  await hub.start();
+  let agent: Agent | null = null;
+  if (!o.noAgent) {
+    agent = createAgent(
+      { brokerUrl: brokerUrlLocal, node: defaultNodeName(), intervalMs: o.intervalMs, processIntervalMs: 5000 },
+      log.child({ part: 'agent' }),
+    );
+    await agent.start();
+  }
+  // The one line a person needs; on stdout so scripts and tests can read it.
+  console.log(`remonitor: dashboard at http://${mqttHost}:${hub.httpPort}/  (MQTT at ${brokerUrlLocal}, data in ${o.dataDir})`);
+  await untilSignal();
+  log.info('shutting down');
+  await agent?.stop();
+  await hub.stop();
+  await broker.stop();
+  return 0;
+}
+
+/** `remonitor broker`: the embedded broker alone. */
+export async function runBroker(argv: string[]): Promise<number> {
+  const { values: o } = resolveOptions(brokerSpec, argv);
+  const log = createLogger(o.logLevel, 'broker');
+  const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, log });
+  await broker.start();
+  const { createServer } = await import('node:http');
+  const http = createServer((_req, res) => res.writeHead(426).end('MQTT over WebSocket only, at /mqtt\n'));
+  broker.attachWebSocket(http);
+  await new Promise<void>((resolve) => http.listen(o.wsPort, o.host, resolve));
+  console.log(`remonitor: broker at mqtt://${o.host}:${broker.port} and ws://${o.host}:${o.wsPort}/mqtt`);
+  await untilSignal();
+  http.close();
+  await broker.stop();
+  return 0;
+}
+
+/** `remonitor hub`: ingest from any broker, plus the web server. */
+export async function runHub(argv: string[]): Promise<number> {
+  const { values: o } = resolveOptions(hubSpec, argv);
+  const log = createLogger(o.logLevel, 'hub');
+  const hub = new HubService({
+    brokerUrl: o.broker,
+    dataDir: o.dataDir,
+    httpPort: o.httpPort,
+    httpHost: o.host,
+    log,
+    username: o.username,
+    password: o.password,
+  });
+  await hub.start();
+  console.log(`remonitor: hub on ${o.broker}, dashboard at http://${o.host}:${hub.httpPort}/`);
+  await untilSignal();
+  await hub.stop();
+  return 0;
+}
+
+/** `remonitor web`: the dashboard over an existing data directory. */
+export async function runWeb(argv: string[]): Promise<number> {
+  const { values: o } = resolveOptions(webSpec, argv);
+  const log = createLogger(o.logLevel, 'web');
+  const store = openSqliteStore(join(o.dataDir, DB_FILE));
+  const feed = new LiveFeed();
+  const stopPolling = pollStoreIntoFeed(store, feed);
+  const web = await listen(createApp({ store, feed }), o.httpPort, o.host);
+  log.info({ dataDir: o.dataDir }, 'serving an existing data directory');
+  console.log(`remonitor: dashboard at http://${o.host}:${web.port}/`);
+  await untilSignal();
+  stopPolling();
+  await web.close();
+  store.close();
+  return 0;
+}

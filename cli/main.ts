@@ -1,0 +1,60 @@
+// `remonitor <command>`: one bin, one dispatcher; fatal errors end here, with context.
+import { describeOptions, OptionsError } from '../edge-agent/options.ts';
+import { AGENT_USAGE, runAgent } from '../edge-agent/main.ts';
+import { AGENT_VERSION } from '../edge-agent/version.ts';
+import { brokerSpec, hubSpec, runBroker, runHub, runUp, runWeb, upSpec, webSpec } from './commands.ts';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
+  up: { run: runUp, usage: `remonitor up: broker + hub + web + an agent for this machine\n${describeOptions(upSpec)}` },
+  agent: { run: runAgent, usage: AGENT_USAGE },
+  broker: { run: runBroker, usage: `remonitor broker: the embedded MQTT broker alone\n${describeOptions(brokerSpec)}` },
+  hub: { run: runHub, usage: `remonitor hub: ingest from a broker into SQLite, and the web server\n${describeOptions(hubSpec)}` },
+  web: { run: runWeb, usage: `remonitor web: the web server over an existing data directory\n${describeOptions(webSpec)}` },
+};
+
+const HELP = `remonitor ${AGENT_VERSION}: fleet telemetry for Raspberry Pis, IoT nodes and CI runners
+
+usage: remonitor <command> [options]     (remonitor <command> --help for its options)
+
+commands:
+  up       broker + hub + web + an agent for this machine, on embedded defaults
+  agent    sample this machine and publish to a broker
+  broker   the embedded MQTT broker alone (TCP and WebSocket)
+  hub      ingest from any MQTT broker into SQLite, with the web server
+  web      the web server over an existing data directory
+
+Every option can also come from a REMONITOR_<OPTION> environment variable or from a JSON
+file named by --config.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(AGENT_VERSION);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`remonitor: unknown command "${name}"\n\n${HELP}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof OptionsError) {
+      console.error(`remonitor ${name}: ${err.message}`);
+      return 2;
+    }
+    console.error(`remonitor ${name}: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,20 @@
+// Load averages from /proc/loadavg ("0.52 0.58 0.59 1/234 5678": 1, 5 and 15 min, then
+// running/total scheduling entities and the last pid).
+import type { Reading } from '../sampler.ts';
+import { readText, type Collector } from './collector.ts';
+
+export function createLoadCollector(procRoot: string): Collector {
+  const path = `${procRoot}/loadavg`;
+  return {
+    name: 'load',
+    async collect(out: Reading) {
+      const [one, five, fifteen] = readText(path).split(' ', 3).map(Number);
+      if (one === undefined || five === undefined || fifteen === undefined || ![one, five, fifteen].every(Number.isFinite)) {
+        throw new Error(`${path}: expected three load averages`);
+      }
+      out.load_1 = one;
+      out.load_5 = five;
+      out.load_15 = fifteen;
+    },
+  };
+}

@@ -1,0 +1,82 @@
+// `remonitor agent`: options, then an Agent until SIGTERM/SIGINT.
+import { hostname } from 'node:os';
+import { formatDuration, nodeNameProblem, parseDuration } from '../protocol/index.ts';
+import { Agent, type AgentOptions } from './agent.ts';
+import { readBirthRecord } from './birth-record.ts';
+import { createSampler } from './choose-sampler.ts';
+import { createLogger, logLevel, type Logger, type LogLevel } from './logger.ts';
+import { brokerUrl, describeOptions, resolveOptions, type OptionSpec } from './options.ts';
+import { AGENT_VERSION } from './version.ts';
+
+export const MIN_INTERVAL_MS = 250;
+export const MAX_INTERVAL_MS = 3_600_000;
+
+export function interval(raw: string): number | { problem: string } {
+  const ms = parseDuration(raw);
+  if (ms === null) return { problem: 'must be a duration such as 500ms, 1s or 5m' };
+  if (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
+    return { problem: `must be between ${formatDuration(MIN_INTERVAL_MS)} and ${formatDuration(MAX_INTERVAL_MS)}` };
+  }
+  return ms;
+}
+
+function nodeName(raw: string): string | { problem: string } {
+  const problem = nodeNameProblem(raw);
+  return problem ? { problem } : raw;
+}
+
+/** The machine's hostname made into a valid node name (dots and dashes kept, others replaced). */
+export function defaultNodeName(): string {
+  return hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'node';
+}
+
+export const agentSpec = {
+  broker: { type: 'string', flag: 'broker', help: 'broker URL', default: 'mqtt://127.0.0.1:1883', parse: brokerUrl } as OptionSpec<string>,
+  node: { type: 'string', flag: 'node', help: 'node name (1–64 of A-Za-z0-9._-)', default: defaultNodeName(), parse: nodeName } as OptionSpec<string>,
+  intervalMs: { type: 'string', flag: 'interval', help: 'sample interval, 250ms–1h', default: 1000, parse: interval } as OptionSpec<number>,
+  processIntervalMs: { type: 'string', flag: 'process-interval', help: 'process list interval', default: 5000, parse: interval } as OptionSpec<number>,
+  username: { type: 'string', flag: 'username', help: 'MQTT username' } as OptionSpec<string | undefined>,
+  password: { type: 'string', flag: 'password', help: 'MQTT password or node token' } as OptionSpec<string | undefined>,
+  logLevel: { type: 'string', flag: 'log-level', help: 'log level', default: 'info', parse: logLevel } as OptionSpec<LogLevel>,
+};
+
+export const AGENT_USAGE = `remonitor agent [options]: sample this machine and publish to a broker\n${describeOptions(agentSpec)}\n  --config FILE              JSON file of { "<flag>": value }  [REMONITOR_CONFIG]`;
+
+/** An agent for this machine: the OS sampler and the systeminformation birth record. */
+export function createAgent(
+  options: Pick<AgentOptions, 'brokerUrl' | 'node' | 'intervalMs' | 'processIntervalMs' | 'username' | 'password'>,
+  log: Logger,
+): Agent {
+  return new Agent({
+    ...options,
+    sampler: createSampler((msg: string) => log.warn(msg)),
+    birthRecord: () => readBirthRecord(options.intervalMs, AGENT_VERSION),
+    log,
+  });
+}
+
+/** Runs the agent until a signal; resolves with the exit code. */
+export async function runAgent(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { values: config } = resolveOptions(agentSpec, argv, env);
+  const log = createLogger(config.logLevel, 'agent');
+  const agent = createAgent({ ...config, brokerUrl: config.broker }, log);
+  await agent.start();
+  log.info({ node: config.node, broker: config.broker, interval: formatDuration(config.intervalMs) }, 'agent started');
+  await untilSignal();
+  log.info('stopping: publishing offline');
+  await agent.stop();
+  return 0;
+}
+
+/** Resolves on the first SIGTERM or SIGINT. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

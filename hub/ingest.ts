@@ -1,0 +1,167 @@
+// Ingest: subscribe to the fleet, decode, validate, store in batches, and tell the live feed.
+// A bad message is counted, logged at most once per node per minute, and dropped: it never stops
+// ingest for anyone else.
+import mqtt, { type MqttClient } from 'mqtt';
+import { randomBytes } from 'node:crypto';
+import {
+  decodeInfo,
+  decodeSample,
+  parseStatus,
+  parseTopic,
+  ProtocolError,
+  topics,
+} from '../protocol/index.ts';
+import type { Logger } from '../edge-agent/logger.ts';
+import { toPoint } from './sample-point.ts';
+import type { LiveFeed } from './live-feed.ts';
+import type { IncomingSample, MetricsStore } from './store.ts';
+
+export interface IngestOptions {
+  brokerUrl: string;
+  store: MetricsStore;
+  feed: LiveFeed;
+  log: Logger;
+  username?: string;
+  password?: string;
+  /** Writes are batched into one transaction this often. */
+  flushIntervalMs?: number;
+  /** A batch this large is written at once. */
+  maxBatch?: number;
+}
+
+export interface IngestStats {
+  received: number;
+  stored: number;
+  duplicates: number;
+  rejected: number;
+  /** Rejections by reason (the error message without the offending value). */
+  rejectedByReason: Record<string, number>;
+}
+
+const REJECTION_LOG_INTERVAL_MS = 60_000;
+const MAX_REASONS = 50;
+
+export class Ingest {
+  readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, rejected: 0, rejectedByReason: {} };
+  private client: MqttClient | null = null;
+  private batch: IncomingSample[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly lastRejectionLog = new Map<string, number>();
+
+  constructor(private readonly options: IngestOptions) {}
+
+  async start(): Promise<void> {
+    const { brokerUrl, log } = this.options;
+    const client = mqtt.connect(brokerUrl, {
+      clientId: `remonitor-hub-${randomBytes(4).toString('hex')}`,
+      username: this.options.username,
+      password: this.options.password,
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+    });
+    this.client = client;
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('error', (err) => log.warn({ err: err.message }, 'hub mqtt error'));
+    client.on('close', () => log.debug('hub lost the broker, reconnecting'));
+    // Subscribe on every (re)connect: with a clean session the broker forgets subscriptions.
+    client.on('connect', () => {
+      client
+        .subscribeAsync({
+          [topics.allNodes('metrics')]: { qos: 1 },
+          [topics.allNodes('status')]: { qos: 1 },
+          [topics.allNodes('info')]: { qos: 1 },
+        })
+        .then(() => log.info({ broker: brokerUrl }, 'hub subscribed to the fleet'))
+        .catch((err: Error) => log.error({ err: err.message }, 'hub could not subscribe'));
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(new Error(`hub: cannot connect to broker ${brokerUrl}: ${err.message}`));
+      client.once('connect', () => {
+        client.off('error', onError);
+        resolve();
+      });
+      client.once('error', onError);
+    });
+    this.timer = setInterval(() => this.flush(), this.options.flushIntervalMs ?? 200);
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const parsed = parseTopic(topic);
+    if (!parsed) return this.reject('?', new ProtocolError(`topic "${topic}" is not remonitor/<node>/<channel>`));
+    const { node, channel } = parsed;
+    try {
+      switch (channel) {
+        case 'metrics': {
+          this.stats.received++;
+          this.batch.push({ node, sample: decodeSample(payload), raw: payload });
+          if (this.batch.length >= (this.options.maxBatch ?? 2000)) this.flush();
+          return;
+        }
+        case 'status': {
+          const status = parseStatus(payload);
+          if (!status) throw new ProtocolError(`status must be "online" or "offline", got ${payload.length} other bytes`);
+          this.options.store.setStatus(node, status, Date.now());
+          this.options.feed.publish({ type: 'status', node, status });
+          return;
+        }
+        case 'info':
+          this.options.store.setInfo(node, decodeInfo(payload), payload);
+          return;
+        default:
+          return;
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) this.reject(node, err);
+      else this.options.log.error({ node, topic, err: (err as Error).message }, 'ingest failed for a message');
+    }
+  }
+
+  private reject(node: string, err: ProtocolError): void {
+    this.stats.rejected++;
+    // The reason without the offending value, so that the counters stay few.
+    let reason = err.message.replace(/, got .*$/s, '').replace(/\d+ bytes/, 'N bytes');
+    if (!(reason in this.stats.rejectedByReason) && Object.keys(this.stats.rejectedByReason).length >= MAX_REASONS) reason = 'other';
+    this.stats.rejectedByReason[reason] = (this.stats.rejectedByReason[reason] ?? 0) + 1;
+    const now = Date.now();
+    if (now - (this.lastRejectionLog.get(node) ?? -Infinity) >= REJECTION_LOG_INTERVAL_MS) {
+      this.lastRejectionLog.set(node, now);
+      this.options.log.warn({ node, err: err.message }, 'dropped a malformed message (logged once a minute per node)');
+    }
+  }
+
+  /** Writes the pending batch in one transaction, then tells the live feed. */
+  flush(): void {
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    try {
+      const result = this.options.store.insertBatch(batch);
+      this.stats.stored += result.inserted;
+      this.stats.duplicates += result.duplicates;
+    } catch (err) {
+      // Keep the samples for the next attempt (a locked or full database is usually transient).
+      this.batch = batch.concat(this.batch);
+      this.options.log.error({ err: (err as Error).message, pending: this.batch.length }, 'could not store a batch; will retry');
+      return;
+    }
+    if (this.options.feed.size === 0) return;
+    for (const { node, sample } of batch) {
+      this.options.feed.publish({
+        type: 'sample',
+        node,
+        point: toPoint(sample),
+        ...(sample.top_cpu
+          ? { processes: { top_cpu: sample.top_cpu, top_mem: sample.top_mem ?? [], procs_total: sample.procs_total ?? null } }
+          : {}),
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.flush();
+    await this.client?.endAsync();
+  }
+}

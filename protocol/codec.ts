@@ -1,0 +1,252 @@
+// CBOR encoding and validating decoding of every binary payload of the wire contract.
+import { Decoder, Encoder, FLOAT32_OPTIONS } from 'cbor-x';
+import type { DiskInfo, NodeInfo } from './info.ts';
+import {
+  PROTOCOL_VERSION,
+  SAMPLE_FIELDS,
+  type FieldSpec,
+  type FilesystemUsage,
+  type InterfaceRates,
+  type ProcessUsage,
+  type Sample,
+} from './sample.ts';
+
+/** Payloads above this are refused before any decoding (a full sample is well under 4 KB). */
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+
+/** A payload that breaks the contract; `field` names the offending field when there is one. */
+export class ProtocolError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+// Maps, not objects, on both sides: integer keys survive, and no decoded key can reach a prototype.
+// Non-integers go out as float32 when that keeps their decimal digits (percentages rounded by the agent).
+const encoder = new Encoder({ mapsAsObjects: false, useRecords: false, useFloat32: FLOAT32_OPTIONS.DECIMAL_FIT });
+// int64AsNumber: other encoders write ts_ms as an integer with an 8-byte argument (RFC 8949 §3.1);
+// without it cbor-x returns a bigint, which every check below would refuse. Above 2^53 − 1 the number
+// is not a safe integer and is refused. cbor-x's typings lack the option, hence the variable.
+const decoderOptions = { mapsAsObjects: false, useRecords: false, useFloat32: FLOAT32_OPTIONS.DECIMAL_FIT, int64AsNumber: true };
+const decoder = new Decoder(decoderOptions);
+
+const FIELD_BY_KEY = new Map(SAMPLE_FIELDS.map((f) => [f.key, f]));
+
+export function encodeSample(sample: Sample): Uint8Array {
+  return encodeSampleFields(sample);
+}
+
+/** Encodes whichever sample fields are present, identity or not (the hub stores parts this way). */
+export function encodeSampleFields(sample: Partial<Sample>): Uint8Array {
+  const wire = new Map<number, unknown>();
+  for (const field of SAMPLE_FIELDS) {
+    const value = sample[field.name];
+    if (value !== undefined) wire.set(field.key, toWire(field, value));
+  }
+  return encoder.encode(wire);
+}
+
+function toWire(field: FieldSpec, value: unknown): unknown {
+  switch (field.kind) {
+    case 'fs[]':
+      return (value as FilesystemUsage[]).map((f) => [f.mount, f.size_bytes, f.used_bytes, f.used_pct]);
+    case 'net[]':
+      return (value as InterfaceRates[]).map((n) => [n.iface, n.rx_bps, n.tx_bps]);
+    case 'proc[]':
+      return (value as ProcessUsage[]).map((p) => [p.pid, p.name, p.cpu_pct, p.rss_bytes, p.threads]);
+    default:
+      return value;
+  }
+}
+
+/** Decodes CBOR bytes, refusing oversized input before touching it. */
+function decodeCbor(bytes: Uint8Array, what: string): unknown {
+  if (bytes.length === 0) throw new ProtocolError(`${what}: empty payload`);
+  if (bytes.length > MAX_PAYLOAD_BYTES) {
+    throw new ProtocolError(`${what}: payload is ${bytes.length} bytes, the limit is ${MAX_PAYLOAD_BYTES}`);
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch (err) {
+    throw new ProtocolError(`${what}: not valid CBOR (${(err as Error).message})`);
+  }
+}
+
+export function decodeSample(bytes: Uint8Array): Sample {
+  const sample = decodeSampleFields(bytes);
+  for (const field of SAMPLE_FIELDS) {
+    if (field.required && sample[field.name] === undefined) {
+      throw new ProtocolError(`sample: required field "${field.name}" (key ${field.key}) is missing`, field.name);
+    }
+  }
+  return sample as Sample;
+}
+
+/** Decodes and checks the fields present; the version is checked only when present. */
+export function decodeSampleFields(bytes: Uint8Array): Partial<Sample> {
+  const wire = decodeCbor(bytes, 'sample');
+  if (!(wire instanceof Map)) throw new ProtocolError(`sample: expected a CBOR map, got ${describe(wire)}`);
+  const version = wire.get(0);
+  if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 1)) {
+    throw new ProtocolError(`sample: field "v" (key 0) must be a positive integer version, got ${describe(version)}`, 'v');
+  }
+  if (typeof version === 'number' && version > PROTOCOL_VERSION) {
+    throw new ProtocolError(`sample: unsupported version ${version}, this side understands up to ${PROTOCOL_VERSION}`, 'v');
+  }
+  const sample: Record<string, unknown> = {};
+  for (const [key, value] of wire) {
+    const field = typeof key === 'number' ? FIELD_BY_KEY.get(key) : undefined;
+    if (!field) continue; // a newer agent's field: ignored, so the format can grow
+    sample[field.name] = fromWire(field, value);
+  }
+  return sample as Partial<Sample>;
+}
+
+function fromWire(field: FieldSpec, value: unknown): unknown {
+  const at = `field "${field.name}" (key ${field.key})`;
+  switch (field.kind) {
+    case 'uint':
+      return uint(value, at, field.name);
+    case 'number':
+      return finite(value, at, field.name);
+    case 'pct':
+      return pct(value, at, field.name);
+    case 'text':
+      return text(value, at, field.name);
+    case 'pct[]':
+      return array(value, at, field.name).map((v, i) => pct(v, `${at}[${i}]`, field.name));
+    case 'fs[]':
+      return array(value, at, field.name).map((row, i) => {
+        const [mount, size, used, usedPct] = tuple(row, 4, `${at}[${i}]`, field.name);
+        const where = `${at}[${i}]`;
+        return {
+          mount: text(mount, `${where}.mount`, field.name),
+          size_bytes: uint(size, `${where}.size_bytes`, field.name),
+          used_bytes: uint(used, `${where}.used_bytes`, field.name),
+          used_pct: pct(usedPct, `${where}.used_pct`, field.name),
+        } satisfies FilesystemUsage;
+      });
+    case 'net[]':
+      return array(value, at, field.name).map((row, i) => {
+        const [iface, rx, tx] = tuple(row, 3, `${at}[${i}]`, field.name);
+        const where = `${at}[${i}]`;
+        return {
+          iface: text(iface, `${where}.iface`, field.name),
+          rx_bps: uint(rx, `${where}.rx_bps`, field.name),
+          tx_bps: uint(tx, `${where}.tx_bps`, field.name),
+        } satisfies InterfaceRates;
+      });
+    case 'proc[]':
+      return array(value, at, field.name).map((row, i) => {
+        const [pid, name, cpu, rss, threads] = tuple(row, 5, `${at}[${i}]`, field.name);
+        const where = `${at}[${i}]`;
+        return {
+          pid: uint(pid, `${where}.pid`, field.name),
+          name: text(name, `${where}.name`, field.name),
+          cpu_pct: finite(cpu, `${where}.cpu_pct`, field.name),
+          rss_bytes: uint(rss, `${where}.rss_bytes`, field.name),
+          threads: uint(threads, `${where}.threads`, field.name),
+        } satisfies ProcessUsage;
+      });
+  }
+}
+
+const MAX_ARRAY = 4096;
+const MAX_TEXT = 256;
+
+function fail(at: string, expected: string, value: unknown, field: string): never {
+  throw new ProtocolError(`sample: ${at} must be ${expected}, got ${describe(value)}`, field);
+}
+function finite(value: unknown, at: string, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(at, 'a finite number', value, field);
+  return value;
+}
+function uint(value: unknown, at: string, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(at, 'a non-negative integer', value, field);
+  return value;
+}
+function pct(value: unknown, at: string, field: string): number {
+  const n = finite(value, at, field);
+  if (n < 0 || n > 100.01) fail(at, 'a percentage between 0 and 100', value, field);
+  return n;
+}
+function text(value: unknown, at: string, field: string): string {
+  if (typeof value !== 'string' || value.length > MAX_TEXT) fail(at, `a text of at most ${MAX_TEXT} characters`, value, field);
+  return value;
+}
+function array(value: unknown, at: string, field: string): unknown[] {
+  if (!Array.isArray(value) || value.length > MAX_ARRAY) fail(at, `an array of at most ${MAX_ARRAY} items`, value, field);
+  return value;
+}
+function tuple(value: unknown, length: number, at: string, field: string): unknown[] {
+  if (!Array.isArray(value) || value.length < length) fail(at, `an array of ${length} items`, value, field);
+  return value;
+}
+
+/** A short, safe description of a bad value for error messages. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value instanceof Map) return 'a map';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value instanceof Uint8Array) return `${value.length} bytes`;
+  if (typeof value === 'string') return `text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
+  return typeof value;
+}
+
+export function encodeInfo(info: NodeInfo): Uint8Array {
+  return encoder.encode(
+    new Map<string, unknown>(
+      Object.entries({ ...info, disks: info.disks.map((d) => new Map(Object.entries(d))) }),
+    ),
+  );
+}
+
+export function decodeInfo(bytes: Uint8Array): NodeInfo {
+  const wire = decodeCbor(bytes, 'info');
+  if (!(wire instanceof Map)) throw new ProtocolError(`info: expected a CBOR map, got ${describe(wire)}`);
+  const str = (key: string): string => {
+    const v = wire.get(key);
+    if (v === undefined) return '';
+    if (typeof v !== 'string' || v.length > MAX_TEXT) throw new ProtocolError(`info: "${key}" must be text, got ${describe(v)}`, key);
+    return v;
+  };
+  const num = (key: string): number => {
+    const v = wire.get(key);
+    if (v === undefined) return 0;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ProtocolError(`info: "${key}" must be a number, got ${describe(v)}`, key);
+    return v;
+  };
+  const v = num('v');
+  if (v < 1 || v > PROTOCOL_VERSION) throw new ProtocolError(`info: unsupported version ${v}`, 'v');
+  const rawDisks = wire.get('disks') ?? [];
+  if (!Array.isArray(rawDisks) || rawDisks.length > MAX_ARRAY) throw new ProtocolError('info: "disks" must be an array', 'disks');
+  const disks: DiskInfo[] = rawDisks.map((d: unknown, i: number) => {
+    if (!(d instanceof Map)) throw new ProtocolError(`info: disks[${i}] must be a map, got ${describe(d)}`, 'disks');
+    const mount = d.get('mount');
+    const fsType = d.get('fs_type');
+    const size = d.get('size_bytes');
+    if (typeof mount !== 'string' || typeof fsType !== 'string' || typeof size !== 'number') {
+      throw new ProtocolError(`info: disks[${i}] needs text mount and fs_type and a numeric size_bytes`, 'disks');
+    }
+    return { mount, fs_type: fsType, size_bytes: size };
+  });
+  return {
+    v,
+    agent_version: str('agent_version'),
+    hostname: str('hostname'),
+    os: str('os'),
+    kernel: str('kernel'),
+    arch: str('arch'),
+    cpu_model: str('cpu_model'),
+    cpu_cores: num('cpu_cores'),
+    mem_total_bytes: num('mem_total_bytes'),
+    disks,
+    boot_time_ms: num('boot_time_ms'),
+    interval_ms: num('interval_ms'),
+  };
+}

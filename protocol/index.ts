@@ -1,0 +1,6 @@
+// The wire contract shared by agent, broker, hub and web. Depends on nothing but cbor-x.
+export * from './topics.ts';
+export * from './sample.ts';
+export * from './info.ts';
+export * from './codec.ts';
+export * from './duration.ts';

@@ -1,0 +1,67 @@
+// The agent as a real process: the CLI and the single-file bundle, killed and stopped by signals.
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectAsync } from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeSample, topics } from '../../protocol/index.ts';
+import { CLI, cleanup, getJson, REPO, runCleanups, spawnProcess, startBroker, startHub, tempDir, waitFor } from '../helpers/parts.ts';
+
+afterEach(runCleanups);
+
+async function nodeStatus(api: string, node: string): Promise<string | undefined> {
+  const { body } = await getJson(`${api}/api/nodes`);
+  return body.nodes.find((n: { name: string }) => n.name === node)?.status;
+}
+
+describe('agent process', () => {
+  it('shows offline at once when the agent is killed with SIGKILL (its last will)', async () => {
+    const { url } = await startBroker();
+    const { api } = await startHub(url);
+    const agent = spawnProcess(process.execPath, [CLI, 'agent', '--broker', url, '--node', 'doomed', '--interval', '250ms']);
+    await waitFor('doomed online', async () => (await nodeStatus(api, 'doomed')) === 'online');
+    agent.child.kill('SIGKILL');
+    await agent.exited;
+    await waitFor('doomed offline', async () => (await nodeStatus(api, 'doomed')) === 'offline', 10_000);
+  });
+
+  it('publishes offline and exits 0 on SIGTERM', async () => {
+    const { url } = await startBroker();
+    const { api, hub } = await startHub(url);
+    const agent = spawnProcess(process.execPath, [CLI, 'agent', '--broker', url, '--node', 'polite', '--interval', '250ms']);
+    await waitFor('samples from polite', () => hub.ingest.stats.stored >= 2);
+    agent.child.kill('SIGTERM');
+    const { code } = await agent.exited;
+    expect(code).toBe(0);
+    expect(await nodeStatus(api, 'polite')).toBe('offline');
+  });
+
+  it('refuses bad options with every problem at once', async () => {
+    const agent = spawnProcess(process.execPath, [CLI, 'agent', '--broker', 'http://x', '--node', 'bad name!', '--interval', '10ms']);
+    const { code } = await agent.exited;
+    expect(code).toBe(2);
+    const out = agent.output();
+    expect(out).toMatch(/--broker: must be an mqtt:\/\/.*"http:\/\/x"/);
+    expect(out).toMatch(/--node: node name "bad name!" contains " "/);
+    expect(out).toMatch(/--interval: must be between 250ms and 1h \(got "10ms"\)/);
+  });
+
+  it('runs as a single-file bundle from an empty folder, with no node_modules', async () => {
+    const { url } = await startBroker();
+    const dir = tempDir('remonitor-bundle-');
+    copyFileSync(join(REPO, 'dist/remonitor-agent.mjs'), join(dir, 'remonitor-agent.mjs'));
+    // A plain subscriber, so that the test sees what the bundle put on the wire.
+    const sub = await connectAsync(url, { protocolVersion: 4 });
+    cleanup(() => sub.endAsync());
+    const received: Buffer[] = [];
+    sub.on('message', (_topic, payload) => received.push(payload));
+    await sub.subscribeAsync(topics.metrics('bundled'), { qos: 1 });
+    spawnProcess(process.execPath, ['remonitor-agent.mjs', '--broker', url, '--node', 'bundled', '--interval', '250ms'], {
+      cwd: dir,
+      env: { NODE_PATH: '' },
+    });
+    await waitFor('2 samples from the bundle', () => received.length >= 2);
+    const sample = decodeSample(received[1]!);
+    expect(sample.seq).toBe(1);
+    expect(sample.mem_total_bytes).toBeGreaterThan(0);
+  });
+});

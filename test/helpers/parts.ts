@@ -1,0 +1,112 @@
+// Starts real parts for tests: the embedded broker and the hub on ephemeral ports, a SQLite file
+// in a temporary directory, the CLI as a child process. Nothing here stands in for our own code.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedBroker } from '../../broker/broker.ts';
+import { createLogger } from '../../edge-agent/logger.ts';
+import { HubService } from '../../hub/hub-service.ts';
+
+export const quietLog = createLogger((process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
+export const REPO = new URL('../../', import.meta.url).pathname;
+export const CLI = join(REPO, 'bin/remonitor.mjs');
+
+const cleanups: (() => Promise<void> | void)[] = [];
+/** Runs everything registered with `cleanup`, newest first; call it from afterEach/afterAll. */
+export async function runCleanups(): Promise<void> {
+  while (cleanups.length > 0) await cleanups.pop()!();
+}
+export function cleanup(fn: () => Promise<void> | void): void {
+  cleanups.push(fn);
+}
+
+export function tempDir(prefix = 'remonitor-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cleanup(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export async function startBroker(): Promise<{ broker: EmbeddedBroker; url: string }> {
+  const broker = new EmbeddedBroker({ port: 0, log: quietLog });
+  await broker.start();
+  cleanup(() => broker.stop());
+  return { broker, url: `mqtt://127.0.0.1:${broker.port}` };
+}
+
+export async function startHub(brokerUrl: string, dataDir = tempDir()): Promise<{ hub: HubService; api: string }> {
+  const hub = new HubService({ brokerUrl, dataDir, httpPort: 0, log: quietLog });
+  await hub.start();
+  cleanup(() => hub.stop());
+  return { hub, api: `http://127.0.0.1:${hub.httpPort}` };
+}
+
+export async function getJson<T = any>(url: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+/** Polls `check` until it returns a truthy value; fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000, everyMs = 100): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the first stdout/stderr line matching `pattern`. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Spawns a process that is killed (by its PID) at cleanup if still running. */
+export function spawnProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Spawned {
+  const child = spawn(command, args, { cwd: options.cwd ?? REPO, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const w of [...waiters]) {
+      const match = output.match(w.pattern);
+      if (match) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(match);
+      }
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  cleanup(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  return {
+    child,
+    output: () => output,
+    exited,
+    waitForLine(pattern, timeoutMs = 20_000) {
+      const match = output.match(pattern);
+      if (match) return Promise.resolve(match);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; output so far:\n${output}`)), timeoutMs);
+        waiters.push({ pattern, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      });
+    },
+  };
+}

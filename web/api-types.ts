@@ -1,0 +1,82 @@
+// Shapes of the REST API and the live stream, shared by the Hono routes and the browser code.
+import type { NodeInfo, NodeStatus, ProcessUsage, Sample } from '../protocol/index.ts';
+
+/** Series that a chart can ask for. Each is one typed column per sample in the store. */
+export const SERIES_METRICS = [
+  'cpu_pct', // %, all cores
+  'mem_pct', // %
+  'mem_used_bytes',
+  'swap_pct', // %
+  'swap_used_bytes',
+  'disk_pct', // %, the fullest real filesystem
+  'disk_read_bps', // bytes/s
+  'disk_write_bps', // bytes/s
+  'net_rx_bps', // bytes/s, all interfaces
+  'net_tx_bps', // bytes/s, all interfaces
+  'temp_c', // °C
+  'load_1',
+  'load_5',
+  'load_15',
+  'procs_total',
+  'uptime_s',
+] as const;
+export type SeriesMetric = (typeof SERIES_METRICS)[number];
+
+/** What the node page draws when the request names no metrics. */
+export const DEFAULT_SERIES: readonly SeriesMetric[] = [
+  'cpu_pct',
+  'mem_pct',
+  'swap_pct',
+  'disk_pct',
+  'net_rx_bps',
+  'net_tx_bps',
+  'temp_c',
+  'load_1',
+];
+
+/** One sample flattened to the chartable metrics; absent fields are unknown. */
+export type SamplePoint = { ts_ms: number } & Partial<Record<SeriesMetric, number>>;
+
+export interface NodeSummary {
+  name: string;
+  /** `unknown` until the node's retained status has been seen. */
+  status: NodeStatus | 'unknown';
+  last_seen_ms: number | null;
+  latest: SamplePoint | null;
+  info: NodeInfo | null;
+}
+
+/** GET /api/nodes */
+export interface NodesResponse {
+  nodes: NodeSummary[];
+}
+
+/** GET /api/nodes/:node: the summary plus the latest full sample and the latest process list. */
+export interface NodeDetailResponse extends NodeSummary {
+  sample: Sample | null;
+  processes: { ts_ms: number; procs_total: number | null; top_cpu: ProcessUsage[]; top_mem: ProcessUsage[] } | null;
+}
+
+/**
+ * GET /api/nodes/:node/series?metrics=a,b&from=-1h&to=now&points=N
+ * `data` is uPlot's aligned shape: [times in seconds, ...one array per metric], null where unknown.
+ * `step_s` is the averaging bucket when the range held more samples than `points`, else null (raw).
+ */
+export interface SeriesResponse {
+  node: string;
+  metrics: SeriesMetric[];
+  from_ms: number;
+  to_ms: number;
+  step_s: number | null;
+  data: [number[], ...(number | null)[][]];
+}
+
+/** Events of GET /api/stream (server-sent events; the SSE event name is the `type`). */
+export type StreamEvent =
+  | { type: 'sample'; node: string; point: SamplePoint; processes?: { top_cpu: ProcessUsage[]; top_mem: ProcessUsage[]; procs_total: number | null } }
+  | { type: 'status'; node: string; status: NodeStatus };
+
+/** Every 4xx/5xx answer of the API. */
+export interface ApiError {
+  error: string;
+}

@@ -1,0 +1,106 @@
+// The Hono app: REST API, live stream and pages. Routes only; web/server.ts listens.
+import { fileURLToPath } from 'node:url';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono, type Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { nodeNameProblem } from '../protocol/index.ts';
+import type { LiveFeed } from '../hub/live-feed.ts';
+import type { MetricsStore } from '../hub/store.ts';
+import { DEFAULT_SERIES, SERIES_METRICS, type ApiError, type SeriesMetric, type StreamEvent } from './api-types.ts';
+import { parseTimeParam } from './time-range.ts';
+
+export interface AppOptions {
+  store: MetricsStore;
+  feed: LiveFeed;
+  /** Injected so tests control time. */
+  now?: () => number;
+}
+
+const MAX_POINTS = 5000;
+const DEFAULT_POINTS = 1000;
+const HEARTBEAT_MS = 15_000;
+// Both resolve from web/ (sources) and from dist/ (the built CLI), which sit side by side.
+const PUBLIC_DIR = fileURLToPath(new URL('../web/public/', import.meta.url));
+const BUILT_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
+
+export function createApp({ store, feed, now = Date.now }: AppOptions): Hono {
+  const app = new Hono();
+  const fail = (c: Context, status: 400 | 404, error: string) => c.json<ApiError>({ error }, status);
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  app.get('/api/nodes', (c) => c.json({ nodes: store.listNodes() }));
+
+  app.get('/api/nodes/:node', (c) => {
+    const node = c.req.param('node');
+    const problem = nodeNameProblem(node);
+    if (problem) return fail(c, 400, problem);
+    const detail = store.nodeDetail(node);
+    return detail ? c.json(detail) : fail(c, 404, `no node named "${node}" has reported`);
+  });
+
+  app.get('/api/nodes/:node/series', (c) => {
+    const node = c.req.param('node');
+    const problem = nodeNameProblem(node);
+    if (problem) return fail(c, 400, problem);
+    const nowMs = now();
+    const metricsParam = c.req.query('metrics');
+    const metrics = metricsParam ? metricsParam.split(',').map((m) => m.trim()) : [...DEFAULT_SERIES];
+    const unknown = metrics.filter((m) => !(SERIES_METRICS as readonly string[]).includes(m));
+    if (unknown.length > 0 || metrics.length === 0) {
+      return fail(c, 400, `unknown metric ${JSON.stringify(unknown[0] ?? '')}; known: ${SERIES_METRICS.join(', ')}`);
+    }
+    const fromRaw = c.req.query('from') ?? '-1h';
+    const toRaw = c.req.query('to') ?? 'now';
+    const fromMs = parseTimeParam(fromRaw, nowMs);
+    const toMs = parseTimeParam(toRaw, nowMs);
+    if (fromMs === null) return fail(c, 400, `from=${JSON.stringify(fromRaw)}: expected epoch ms, "now" or relative like -1h`);
+    if (toMs === null) return fail(c, 400, `to=${JSON.stringify(toRaw)}: expected epoch ms, "now" or relative like -1h`);
+    if (fromMs >= toMs) return fail(c, 400, `from (${fromMs}) must be before to (${toMs})`);
+    const pointsRaw = c.req.query('points');
+    const points = pointsRaw === undefined ? DEFAULT_POINTS : Number(pointsRaw);
+    if (!Number.isInteger(points) || points < 2 || points > MAX_POINTS) {
+      return fail(c, 400, `points=${JSON.stringify(pointsRaw)}: expected an integer from 2 to ${MAX_POINTS}`);
+    }
+    const series = store.querySeries({ node, metrics: metrics as SeriesMetric[], fromMs, toMs, maxPoints: points });
+    return series ? c.json(series) : fail(c, 404, `no node named "${node}" has reported`);
+  });
+
+  app.get('/api/stream', (c) =>
+    streamSSE(c, async (stream) => {
+      const queue: StreamEvent[] = [];
+      let wake: (() => void) | null = null;
+      const unsubscribe = feed.subscribe((event) => {
+        queue.push(event);
+        wake?.();
+      });
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      await stream.writeSSE({ event: 'hello', data: JSON.stringify({ now_ms: now() }) });
+      while (!stream.aborted) {
+        while (queue.length > 0) {
+          const event = queue.shift()!;
+          await stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, HEARTBEAT_MS);
+        });
+        wake = null;
+        if (queue.length === 0 && !stream.aborted) await stream.write(': heartbeat\n\n');
+      }
+      unsubscribe();
+    }),
+  );
+
+  app.all('/api/*', (c) => fail(c, 404, `no API route ${c.req.method} ${c.req.path}`));
+
+  app.get('/', serveStatic({ path: `${PUBLIC_DIR}fleet.html` }));
+  app.get('/nodes/:node', serveStatic({ path: `${PUBLIC_DIR}node.html` }));
+  const stripAssets = (path: string) => path.replace(/^\/assets/, '');
+  app.use('/assets/*', serveStatic({ root: BUILT_DIR, rewriteRequestPath: stripAssets }));
+  app.use('/assets/*', serveStatic({ root: PUBLIC_DIR, rewriteRequestPath: stripAssets }));
+  return app;
+}

@@ -1,0 +1,459 @@
+// The node page (`/nodes/:node`): system info, synced time-series charts over a chosen range
+// (Live follows the stream), and the top processes by CPU and by memory.
+import type uPlot from 'uplot';
+import type { NodeDetailResponse, SamplePoint, SeriesMetric, StreamEvent } from '../api-types.ts';
+import type { ProcessUsage } from '../../protocol/index.ts';
+import { ApiFailure, api, clearError, showError } from './api.ts';
+import { COLORS, ChartGroup, Columns, maxGapS, type ChartSpec } from './charts.ts';
+import { byId, h, setAttr, setText } from './dom.ts';
+import { fmtAgo, fmtBytes, fmtDateTime, fmtDuration, fmtPct, fmtRate, fmtTemp } from './format.ts';
+import { LiveStream, liveIndicator } from './live.ts';
+
+/** The columns every load asks for, in this order (the Columns index of each). */
+const METRICS = ['cpu_pct', 'mem_pct', 'swap_pct', 'disk_pct', 'net_rx_bps', 'net_tx_bps', 'temp_c'] as const satisfies readonly SeriesMetric[];
+const TEMP = METRICS.indexOf('temp_c');
+
+type RangeKey = 'live' | '1h' | '24h' | '7d';
+const RANGES: Record<RangeKey, { from: string; seconds: number }> = {
+  live: { from: '-15m', seconds: 15 * 60 },
+  '1h': { from: '-1h', seconds: 3600 },
+  '24h': { from: '-24h', seconds: 86400 },
+  '7d': { from: '-7d', seconds: 7 * 86400 },
+};
+
+type ChartKey = 'cpu' | 'mem' | 'swap' | 'disk' | 'net' | 'temp';
+interface ChartDef {
+  key: ChartKey;
+  title: string;
+  /** Indices into METRICS, one per series. */
+  cols: number[];
+  spec: ChartSpec;
+  /** The current value shown beside the title. */
+  value: (p: SamplePoint) => string;
+}
+
+const pctSpec = (key: string, label: string, color: string): ChartSpec => ({
+  key,
+  series: [{ label, color, fill: true }],
+  fmt: (v) => `${Math.round(v * 10) / 10} %`,
+  yRange: [0, 100],
+  axisSize: 48,
+});
+
+const CHARTS: ChartDef[] = [
+  { key: 'cpu', title: 'CPU', cols: [0], spec: pctSpec('cpu', 'CPU', COLORS.cpu), value: (p) => fmtPct(p.cpu_pct) },
+  { key: 'mem', title: 'Memory', cols: [1], spec: pctSpec('mem', 'Memory', COLORS.mem), value: (p) => fmtPct(p.mem_pct) },
+  {
+    key: 'swap',
+    title: 'Swap',
+    cols: [2],
+    spec: pctSpec('swap', 'Swap', COLORS.swap),
+    value: (p) => (p.swap_pct == null ? 'no swap' : fmtPct(p.swap_pct)),
+  },
+  { key: 'disk', title: 'Disk (fullest filesystem)', cols: [3], spec: pctSpec('disk', 'Disk', COLORS.disk), value: (p) => fmtPct(p.disk_pct) },
+  {
+    key: 'net',
+    title: 'Network',
+    cols: [4, 5],
+    spec: {
+      key: 'net',
+      series: [
+        { label: 'rx', color: COLORS.rx },
+        { label: 'tx', color: COLORS.tx },
+      ],
+      fmt: fmtRate,
+      fromZero: true,
+      axisSize: 72,
+    },
+    value: (p) => `↓ ${fmtRate(p.net_rx_bps)}  ↑ ${fmtRate(p.net_tx_bps)}`,
+  },
+  {
+    key: 'temp',
+    title: 'Temperature',
+    cols: [TEMP],
+    spec: { key: 'temp', series: [{ label: 'Temperature', color: COLORS.temp }], fmt: (v) => `${Math.round(v * 10) / 10} °C`, axisSize: 56 },
+    value: (p) => fmtTemp(p.temp_c),
+  },
+];
+
+const CHART_HEIGHT = 170;
+
+interface Chart {
+  def: ChartDef;
+  panel: HTMLElement;
+  body: HTMLElement;
+  valueEl: HTMLElement;
+  u: uPlot;
+}
+
+// ---- page state -------------------------------------------------------------------------------
+
+const nodeName = nodeFromPath(location.pathname);
+let detail: NodeDetailResponse | null = null;
+let latest: SamplePoint | null = null;
+let lastSeenMs: number | null = null;
+let uptimeAt: { s: number; atMs: number } | null = null;
+let procs: { ts_ms: number; procs_total: number | null; top_cpu: ProcessUsage[]; top_mem: ProcessUsage[] } | null = null;
+let range: RangeKey = parseRange(new URLSearchParams(location.search).get('range'));
+let cols = new Columns(METRICS.length);
+let loadSeq = 0;
+let loadAbort: AbortController | null = null;
+let loadedWidth = 0;
+/** The averaging bucket of the loaded history, null when raw. */
+let loadedStepS: number | null = null;
+const charts = new Map<ChartKey, Chart>();
+const group = new ChartGroup('remonitor-node', (zoomed) => {
+  byId('zoom-reset').hidden = !zoomed;
+});
+
+const chartsEl = byId('charts');
+const statusEl = byId('status');
+const seenEl = byId('last-seen');
+
+function nodeFromPath(path: string): string | null {
+  const m = /^\/nodes\/([^/]+)\/?$/.exec(path);
+  if (!m?.[1]) return null;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return null;
+  }
+}
+
+function parseRange(v: string | null): RangeKey {
+  return v !== null && Object.hasOwn(RANGES, v) ? (v as RangeKey) : 'live';
+}
+
+// ---- header and info ----------------------------------------------------------------------------
+
+function renderStatus(status: NodeDetailResponse['status']): void {
+  setAttr(statusEl, 'data-status', status);
+  setText(statusEl, status);
+  document.body.dataset['status'] = status;
+}
+
+function renderInfo(): void {
+  const info = detail?.info ?? null;
+  const list = byId('info-list');
+  const rows: [string, string, string][] = info
+    ? [
+        ['hostname', 'Hostname', info.hostname || '—'],
+        ['os', 'OS', [info.os, info.arch].filter((x) => x).join(' · ') || '—'],
+        ['kernel', 'Kernel', info.kernel || '—'],
+        ['cpu', 'CPU', `${info.cpu_model || 'unknown CPU'} × ${info.cpu_cores || '?'}`],
+        ['memory', 'Memory', fmtBytes(info.mem_total_bytes || null)],
+        ['agent', 'Agent', info.agent_version ? `v${info.agent_version}` : '—'],
+        ['uptime', 'Uptime', ''],
+      ]
+    : [['uptime', 'Uptime', '']];
+  if (!info) rows.push(['none', 'System', 'the node has not sent its system info yet']);
+  list.replaceChildren(...rows.map(([key, label, value]) => h('div', {}, h('dt', { text: label }), h('dd', { 'data-info': key, text: value }))));
+  renderClock(Date.now());
+}
+
+/** The parts that move with the clock: last seen, uptime, age of the process list. */
+function renderClock(now: number): void {
+  setText(seenEl, `last seen ${fmtAgo(lastSeenMs, now)}`);
+  seenEl.title = lastSeenMs == null ? '' : fmtDateTime(lastSeenMs);
+  const uptimeEl = document.querySelector<HTMLElement>('[data-info="uptime"]');
+  if (uptimeEl) {
+    let text = '—';
+    if (uptimeAt) {
+      // Count on between samples while the node is up; an offline node's uptime stays as last reported.
+      const extra = detail?.status === 'online' ? Math.max(0, (now - uptimeAt.atMs) / 1000) : 0;
+      text = fmtDuration(uptimeAt.s + extra);
+    }
+    setText(uptimeEl, text);
+  }
+  const meta = byId('procs-meta');
+  if (procs) {
+    const total = procs.procs_total == null ? '' : `${procs.procs_total} processes · `;
+    setText(meta, `${total}as of ${fmtAgo(procs.ts_ms, now)}`);
+  } else {
+    setText(meta, 'no process list received yet');
+  }
+}
+
+function setUptime(p: SamplePoint | null, now: number): void {
+  if (p?.uptime_s != null) uptimeAt = { s: p.uptime_s, atMs: now };
+  else if (!uptimeAt && detail?.info?.boot_time_ms) uptimeAt = { s: (now - detail.info.boot_time_ms) / 1000, atMs: now };
+}
+
+// ---- processes ------------------------------------------------------------------------------------
+
+function renderProcs(): void {
+  for (const [which, list] of [
+    ['cpu', procs?.top_cpu ?? []],
+    ['mem', procs?.top_mem ?? []],
+  ] as const) {
+    const tbody = document.querySelector<HTMLTableSectionElement>(`table[data-procs="${which}"] tbody`);
+    if (!tbody) continue;
+    // Reuse rows: only the text changes between updates.
+    while (tbody.rows.length > Math.max(list.length, 1)) tbody.deleteRow(-1);
+    if (list.length === 0) {
+      const row = tbody.rows[0] ?? tbody.insertRow();
+      row.replaceChildren(h('td', { colspan: 5, class: 'empty', text: 'no data' }));
+      row.removeAttribute('data-pid');
+      continue;
+    }
+    list.forEach((p, i) => {
+      let row = tbody.rows[i];
+      if (!row || row.cells.length !== 5) {
+        const fresh = h('tr', {}, ...['pid num', 'name', 'num', 'num', 'num'].map((cls) => h('td', { class: cls })));
+        if (row) row.replaceWith(fresh);
+        else tbody.append(fresh);
+        row = fresh;
+      }
+      setAttr(row, 'data-pid', String(p.pid));
+      const cells = row.cells;
+      setText(cells[0]!, String(p.pid));
+      setText(cells[1]!, p.name);
+      cells[1]!.title = p.name;
+      setText(cells[2]!, fmtPct(p.cpu_pct));
+      setText(cells[3]!, fmtBytes(p.rss_bytes));
+      setText(cells[4]!, String(p.threads));
+    });
+  }
+}
+
+// ---- charts ---------------------------------------------------------------------------------------
+
+function chartWidth(): number {
+  const probe = chartsEl.querySelector<HTMLElement>('.chart-body') ?? chartsEl;
+  return Math.max(200, Math.floor(probe.clientWidth));
+}
+
+function ensureChart(def: ChartDef): Chart {
+  const existing = charts.get(def.key);
+  if (existing) return existing;
+  const valueEl = h('span', { class: 'chart-value', 'data-field': def.key });
+  const body = h('div', { class: 'chart-body' });
+  const panel = h('figure', { class: 'chart', 'data-chart': def.key }, h('figcaption', {}, h('span', { class: 'chart-title', text: def.title }), valueEl), body);
+  chartsEl.append(panel);
+  const u = group.add(body, def.spec, Math.max(200, body.clientWidth), CHART_HEIGHT, cols.view(...def.cols));
+  const chart: Chart = { def, panel, body, valueEl, u };
+  charts.set(def.key, chart);
+  return chart;
+}
+
+/** The temperature chart exists only for a node that has reported a temperature. */
+function syncTempChart(): void {
+  const has = cols.hasValues(TEMP) || latest?.temp_c != null;
+  if (has) ensureChart(CHARTS[CHARTS.length - 1]!);
+  byId('no-temp').hidden = has || charts.has('temp');
+}
+
+function redraw(): void {
+  if (range === 'live') {
+    const end = Math.max(Date.now() / 1000, cols.lastT);
+    group.setWindow(end - RANGES.live.seconds, end);
+    cols.trimBefore(end - RANGES.live.seconds - 60);
+  }
+  for (const c of charts.values()) c.u.setData(cols.view(...c.def.cols));
+}
+
+function renderValues(): void {
+  for (const c of charts.values()) setText(c.valueEl, latest ? c.def.value(latest) : '—');
+}
+
+async function loadRange(): Promise<void> {
+  const seq = ++loadSeq;
+  loadAbort?.abort();
+  const abort = (loadAbort = new AbortController());
+  const r = RANGES[range];
+  const width = chartWidth();
+  chartsEl.setAttribute('aria-busy', 'true');
+  try {
+    const res = await api.series(nodeName!, METRICS, r.from, 'now', width, abort.signal);
+    if (seq !== loadSeq) return;
+    loadedWidth = width;
+    loadedStepS = res.step_s;
+    // The answer's columns in METRICS order, whatever order the server used.
+    const byMetric = (m: SeriesMetric) => {
+      const i = res.metrics.indexOf(m);
+      return i >= 0 ? (res.data[i + 1] ?? []) : res.data[0].map(() => null);
+    };
+    // Live keeps the samples that arrived while the answer was on its way; a fixed range starts afresh.
+    if (range !== 'live') cols = new Columns(METRICS.length);
+    cols.replace([res.data[0], ...METRICS.map(byMetric)]);
+    if (range !== 'live') group.setWindow(res.from_ms / 1000, res.to_ms / 1000);
+    const step = byId('resolution');
+    setText(step, res.step_s ? `averaged over ${fmtDuration(res.step_s)}` : res.data[0].length ? 'raw samples' : 'no samples in this range');
+    clearError('series');
+    syncTempChart();
+    redraw();
+    renderValues();
+  } catch (err) {
+    if (abort.signal.aborted) return;
+    showError(`Could not load the charts: ${(err as Error).message}`, 'series');
+  } finally {
+    if (seq === loadSeq) chartsEl.setAttribute('aria-busy', 'false');
+  }
+}
+
+function selectRange(next: RangeKey): void {
+  range = next;
+  for (const b of document.querySelectorAll<HTMLButtonElement>('[data-range]')) b.setAttribute('aria-pressed', String(b.dataset['range'] === next));
+  const url = new URL(location.href);
+  if (next === 'live') url.searchParams.delete('range');
+  else url.searchParams.set('range', next);
+  history.replaceState(null, '', url);
+  // The old range stays drawn (dimmed by aria-busy) until the new one arrives.
+  if (range === 'live') {
+    const now = Date.now() / 1000;
+    group.setWindow(now - RANGES.live.seconds, now);
+  }
+  if (group.zoomed) group.setZoom(null);
+  redraw();
+  void loadRange();
+}
+
+let resizeFrame = 0;
+function onResize(): void {
+  if (resizeFrame) return;
+  resizeFrame = requestAnimationFrame(() => {
+    resizeFrame = 0;
+    for (const c of charts.values()) {
+      const w = Math.max(200, Math.floor(c.body.clientWidth));
+      if (w !== c.u.width) c.u.setSize({ width: w, height: CHART_HEIGHT });
+    }
+    // Much wider than the data was fetched for: fetch again so one point still maps to about one pixel.
+    if (range !== 'live' && loadedWidth > 0 && chartWidth() > loadedWidth * 1.3) void loadRange();
+  });
+}
+
+// ---- live -------------------------------------------------------------------------------------------
+
+function onEvents(events: StreamEvent[]): void {
+  const now = Date.now();
+  let sampled = false;
+  for (const e of events) {
+    if (e.node !== nodeName || !detail) continue;
+    if (e.type === 'status') {
+      const was = detail.status;
+      detail.status = e.status;
+      renderStatus(e.status);
+      // Back online: the agent has sent its info again (it may have been upgraded); read it.
+      if (e.status === 'online' && was !== 'online') void reloadDetail();
+      continue;
+    }
+    const p = e.point;
+    if (!latest || p.ts_ms >= latest.ts_ms) latest = p;
+    lastSeenMs = now;
+    setUptime(p, now);
+    if (e.processes) {
+      procs = { ts_ms: p.ts_ms, ...e.processes };
+      renderProcs();
+    }
+    if (range === 'live') {
+      // Bucketed history (step_s) is coarser than the samples: the gap threshold follows the coarser.
+      const gap = Math.max(maxGapS(detail.info?.interval_ms, cols), (loadedStepS ?? 0) * 2.5);
+      cols.append(p.ts_ms / 1000, METRICS.map((m) => p[m]), gap);
+    }
+    sampled = true;
+  }
+  if (!sampled) return;
+  if (!charts.has('temp')) syncTempChart();
+  if (range === 'live') redraw();
+  renderValues();
+  renderClock(now);
+}
+
+async function reloadDetail(): Promise<void> {
+  try {
+    const d = await api.node(nodeName!);
+    applyDetail(d);
+  } catch (err) {
+    showError(`Could not reload the node: ${(err as Error).message}`, 'detail');
+  }
+}
+
+function applyDetail(d: NodeDetailResponse): void {
+  detail = d;
+  const now = Date.now();
+  if (d.latest && (!latest || d.latest.ts_ms >= latest.ts_ms)) latest = d.latest;
+  if (d.last_seen_ms != null && (lastSeenMs == null || d.last_seen_ms > lastSeenMs)) lastSeenMs = d.last_seen_ms;
+  if (d.processes && (!procs || d.processes.ts_ms >= procs.ts_ms)) procs = d.processes;
+  setUptime(d.latest, d.latest ? Math.min(now, d.latest.ts_ms) : now);
+  clearError('detail');
+  renderStatus(d.status);
+  renderInfo();
+  renderProcs();
+  renderValues();
+}
+
+// ---- start --------------------------------------------------------------------------------------------
+
+function showNotFound(message: string): void {
+  byId('content').hidden = true;
+  byId('live-state').hidden = true;
+  const nf = byId('not-found');
+  setText(byId('not-found-text'), message);
+  nf.hidden = false;
+  document.title = 'remonitor — unknown node';
+  setText(byId('node-name'), nodeName ?? 'unknown node');
+  renderStatus('unknown');
+  document.body.dataset['ready'] = 'true';
+}
+
+async function main(): Promise<void> {
+  if (nodeName === null) {
+    showNotFound('This address names no node.');
+    return;
+  }
+  document.title = `remonitor — ${nodeName}`;
+  setText(byId('node-name'), nodeName);
+  let d: NodeDetailResponse;
+  try {
+    d = await api.node(nodeName);
+  } catch (err) {
+    if (err instanceof ApiFailure && err.status === 404) {
+      showNotFound(`No node named “${nodeName}” has reported to this hub.`);
+    } else if (err instanceof ApiFailure && err.status === 400) {
+      showNotFound(`Not a valid node name: ${err.message}.`);
+    } else {
+      showError(`Could not load ${nodeName}: ${(err as Error).message}`, 'detail');
+      setTimeout(() => void main(), 5000);
+    }
+    return;
+  }
+  byId('content').hidden = false;
+  applyDetail(d);
+
+  for (const b of document.querySelectorAll<HTMLButtonElement>('[data-range]')) {
+    b.addEventListener('click', () => selectRange(parseRange(b.dataset['range'] ?? null)));
+    b.setAttribute('aria-pressed', String(b.dataset['range'] === range));
+  }
+  byId('zoom-reset').addEventListener('click', () => group.setZoom(null));
+  if (range === 'live') {
+    const now = Date.now() / 1000;
+    group.setWindow(now - RANGES.live.seconds, now);
+  }
+  for (const def of CHARTS) if (def.key !== 'temp') ensureChart(def);
+  // The note takes the temperature chart's place in the grid; a late temperature chart goes after it.
+  chartsEl.append(byId('no-temp'));
+  syncTempChart();
+  renderValues();
+  window.addEventListener('resize', onResize);
+
+  const live = new LiveStream({
+    onEvents,
+    onState: liveIndicator(document.getElementById('live-state')),
+    // Missed events while away: reload what the stream would have brought.
+    onReconnect: () => {
+      void reloadDetail();
+      if (range === 'live') void loadRange();
+    },
+  });
+  live.start();
+  setInterval(() => {
+    const now = Date.now();
+    renderClock(now);
+    // The live window slides even when no sample comes (an offline node shows its gap growing).
+    if (range === 'live') redraw();
+  }, 1000);
+  await loadRange();
+  document.body.dataset['ready'] = 'true';
+}
+
+void main();
