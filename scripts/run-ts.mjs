@@ -8,10 +8,11 @@ import { pathToFileURL } from 'node:url';
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) throw new TypeError('usage: node scripts/run-ts.mjs <entry.ts> [args…]');
-// Inside node_modules, so bare imports (packages stay external) resolve to this project's.
-const outdir = new URL('../node_modules/.cache/remonitor-run/', import.meta.url).pathname;
+// Into dist/, beside the built CLI: bare imports resolve to this project's node_modules, and paths
+// the code takes from import.meta.url (migrations, web assets) resolve as they do for the CLI.
+const outdir = new URL('../dist/', import.meta.url).pathname;
 mkdirSync(outdir, { recursive: true });
-const outfile = resolve(outdir, `${basename(entry).replace(/\.ts$/, '')}.mjs`);
+const outfile = resolve(outdir, `run-${basename(entry).replace(/\.ts$/, '')}.mjs`);
 await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', sourcemap: 'inline', logLevel: 'warning' });
 process.argv = [process.argv[0], resolve(entry), ...args];
 await import(pathToFileURL(outfile).href);

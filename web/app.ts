@@ -78,16 +78,17 @@ export function createApp({ store, feed, now = Date.now }: AppOptions): Hono {
         unsubscribe();
         wake?.();
       });
-      await stream.writeSSE({ event: 'hello', data: JSON.stringify({ now_ms: now() }) });
       while (!stream.aborted) {
         while (queue.length > 0) {
           const event = queue.shift()!;
           await stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
         }
+        let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
           wake = resolve;
-          setTimeout(resolve, HEARTBEAT_MS);
+          timer = setTimeout(resolve, HEARTBEAT_MS);
         });
+        clearTimeout(timer); // a pending heartbeat timer would hold a stopping process open
         wake = null;
         if (queue.length === 0 && !stream.aborted) await stream.write(': heartbeat\n\n');
       }

@@ -249,7 +249,11 @@ function redraw(): void {
     group.setWindow(end - RANGES.live.seconds, end);
     cols.trimBefore(end - RANGES.live.seconds - 60);
   }
-  for (const c of charts.values()) c.u.setData(cols.view(...c.def.cols));
+  for (const c of charts.values()) {
+    c.u.setData(cols.view(...c.def.cols));
+    // How many points the chart holds, for people reading the DOM (and the browser test).
+    c.panel.dataset['points'] = String(c.u.data[0]?.length ?? 0);
+  }
 }
 
 function renderValues(): void {

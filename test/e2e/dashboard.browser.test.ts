@@ -1,0 +1,56 @@
+// `remonitor up` as a user starts it, looked at in headless Chromium: the fleet page shows this
+// machine's card, the node page draws its charts and they grow as samples arrive.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser.ts';
+import { CLI, REPO, runCleanups, spawnProcess, tempDir } from '../helpers/parts.ts';
+
+afterEach(runCleanups);
+
+const SHOTS = join(REPO, 'test-results');
+
+describe('dashboard of remonitor up', () => {
+  it('shows the node card, four drawn charts, and a chart that grows', async () => {
+    const up = spawnProcess(process.execPath, [CLI, 'up', '--http-port', '0', '--mqtt-port', '0', '--data-dir', tempDir(), '--interval', '500ms']);
+    const [, url] = await up.waitForLine(/dashboard at (http:\/\/\S+)/);
+    const browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
+
+    await page.goto(url!);
+    const card = page.locator('a.card[data-status="online"]').first();
+    await card.waitFor({ timeout: 20_000 });
+    const node = (await card.getAttribute('data-node'))!;
+    await expect.poll(() => card.locator('[data-field="cpu"]').textContent(), { timeout: 10_000 }).toMatch(/\d+(\.\d)?\s?%/);
+    await card.locator('.spark[data-spark="cpu"] .uplot canvas').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#count').textContent()).toMatch(/1 node.*1 online/);
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'fleet.png') });
+
+    await card.click();
+    await page.waitForURL(`**/nodes/${node}`);
+    await page.locator('body[data-ready="true"]').waitFor({ timeout: 20_000 });
+    for (const chart of ['cpu', 'mem', 'swap', 'disk']) {
+      const canvas = page.locator(`figure.chart[data-chart="${chart}"] .uplot canvas`);
+      await canvas.waitFor({ timeout: 10_000 });
+      // Drawn: the canvas has painted pixels (axes, grid and series), not a blank surface.
+      const painted = await canvas.evaluate((el: HTMLCanvasElement) => {
+        const { data } = el.getContext('2d')!.getImageData(0, 0, el.width, el.height);
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+        return n;
+      });
+      expect(painted, `${chart} chart has painted pixels`).toBeGreaterThan(500);
+    }
+    const cpuChart = page.locator('figure.chart[data-chart="cpu"]');
+    await expect.poll(async () => Number(await cpuChart.getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThan(0);
+    const before = Number(await cpuChart.getAttribute('data-points'));
+    await expect.poll(async () => Number(await cpuChart.getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThan(before + 2);
+    expect(await page.locator('table[data-procs="cpu"] tbody tr[data-pid]').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(SHOTS, 'node.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+});
