@@ -152,6 +152,7 @@ export class Ingest {
         type: 'sample',
         node,
         point: toPoint(sample),
+        sample,
         ...(sample.top_cpu
           ? { processes: { top_cpu: sample.top_cpu, top_mem: sample.top_mem ?? [], procs_total: sample.procs_total ?? null } }
           : {}),

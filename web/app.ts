@@ -71,7 +71,10 @@ export function createApp({ store, feed, now = Date.now }: AppOptions): Hono {
       const queue: StreamEvent[] = [];
       let wake: (() => void) | null = null;
       const unsubscribe = feed.subscribe((event) => {
-        queue.push(event);
+        if (event.type === 'sample') {
+          const { sample: _full, ...forBrowser } = event; // browsers get the flat point, not the whole sample
+          queue.push(forBrowser);
+        } else queue.push(event);
         wake?.();
       });
       stream.onAbort(() => {
