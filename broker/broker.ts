@@ -25,7 +25,9 @@ export class EmbeddedBroker {
 
   async start(): Promise<void> {
     const { log } = this.options;
-    const aedes = await Aedes.createBroker({ ...accessHooks() });
+    // Aedes delivers queued messages recursively once more than `concurrency` are in flight; at
+    // fleet rates the default 100 overflowed the stack (RangeError in mqemitter, seen in bench/hub-ingest.ts).
+    const aedes = await Aedes.createBroker({ ...accessHooks(), concurrency: 1000 });
     aedes.on('clientError', (client, err) => log.debug({ client: client.id, err: err.message }, 'client error'));
     this.aedes = aedes;
     const tcp = createServer((socket) => {

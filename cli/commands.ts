@@ -8,23 +8,36 @@ import { brokerUrl, port, resolveOptions, type OptionSpec } from '../edge-agent/
 import { pollStoreIntoFeed } from '../hub/db-poll-feed.ts';
 import { DB_FILE, HubService } from '../hub/hub-service.ts';
 import { LiveFeed } from '../hub/live-feed.ts';
+import { DEFAULT_RETENTION, parseRetention, type Retention } from '../hub/rollups.ts';
 import { openSqliteStore } from '../hub/sqlite-store.ts';
 import { createApp } from '../web/app.ts';
 import { listen } from '../web/server.ts';
+import { integrationSpec } from './integration-options.ts';
+import { leakThresholdsOption } from './record.ts';
 
 const text = (flag: string, help: string, def?: string) => ({ type: 'string', flag, help, default: def }) as OptionSpec<string>;
 const portOption = (flag: string, help: string, def: number) =>
   ({ type: 'string', flag, help, default: def, parse: port }) as OptionSpec<number>;
 const logOption = { type: 'string', flag: 'log-level', help: 'log level', default: 'info', parse: logLevel } as OptionSpec<LogLevel>;
 const hostOption = text('host', 'address the listeners bind to', '127.0.0.1');
+const retentionOption = {
+  type: 'string',
+  flag: 'retention',
+  help: 'how long to keep raw data and each rollup tier, e.g. raw=48h,1m=14d,15m=90d,1h=730d',
+  default: DEFAULT_RETENTION,
+  parse: parseRetention,
+} as OptionSpec<Retention>;
 
 export const upSpec = {
   httpPort: portOption('http-port', 'dashboard and API port', 8080),
   mqttPort: portOption('mqtt-port', 'MQTT port of the embedded broker', 1883),
   host: hostOption,
   dataDir: text('data-dir', 'where the database lives', './data'),
+  retention: retentionOption,
   noAgent: { type: 'boolean', flag: 'no-agent', help: 'do not monitor this machine', default: false } as OptionSpec<boolean>,
   intervalMs: { type: 'string', flag: 'interval', help: 'local agent sample interval', default: 1000, parse: interval } as OptionSpec<number>,
+  leakThresholds: leakThresholdsOption,
+  ...integrationSpec,
   logLevel: logOption,
 };
 
@@ -40,8 +53,11 @@ export const hubSpec = {
   username: text('username', 'MQTT username'),
   password: text('password', 'MQTT password'),
   dataDir: text('data-dir', 'where the database lives', './data'),
+  retention: retentionOption,
   httpPort: portOption('http-port', 'dashboard and API port', 8080),
   host: hostOption,
+  leakThresholds: leakThresholdsOption,
+  ...integrationSpec,
   logLevel: logOption,
 };
 
@@ -60,12 +76,14 @@ export async function runUp(argv: string[]): Promise<number> {
   await broker.start();
   const mqttHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
   const brokerUrlLocal = `mqtt://${mqttHost}:${broker.port}`;
-  const hub = new HubService({ brokerUrl: brokerUrlLocal, dataDir: o.dataDir, httpPort: o.httpPort, httpHost: o.host, log, embeddedBroker: broker });
+  const hub = new HubService({ brokerUrl: brokerUrlLocal, dataDir: o.dataDir, retention: o.retention, httpPort: o.httpPort, httpHost: o.host, log, embeddedBroker: broker,
+    jsonMirror: o.jsonMirror, homeAssistant: o.homeAssistant, publicBrokerUrl: o.publicBroker, leakThresholds: o.leakThresholds });
   await hub.start();
   let agent: Agent | null = null;
   if (!o.noAgent) {
     agent = createAgent(
-      { brokerUrl: brokerUrlLocal, node: defaultNodeName(), intervalMs: o.intervalMs, processIntervalMs: 5000 },
+      // The local agent's spool lives with the hub's data, so one directory holds the whole install.
+      { brokerUrl: brokerUrlLocal, node: defaultNodeName(), intervalMs: o.intervalMs, processIntervalMs: 5000, spoolDir: join(o.dataDir, 'spool', defaultNodeName()) },
       log.child({ part: 'agent' }),
     );
     await agent.start();
@@ -104,11 +122,16 @@ export async function runHub(argv: string[]): Promise<number> {
   const hub = new HubService({
     brokerUrl: o.broker,
     dataDir: o.dataDir,
+    retention: o.retention,
     httpPort: o.httpPort,
     httpHost: o.host,
     log,
     username: o.username,
     password: o.password,
+    jsonMirror: o.jsonMirror,
+    homeAssistant: o.homeAssistant,
+    publicBrokerUrl: o.publicBroker,
+    leakThresholds: o.leakThresholds,
   });
   await hub.start();
   console.log(`remonitor: hub on ${o.broker}, dashboard at http://${o.host}:${hub.httpPort}/`);

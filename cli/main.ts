@@ -3,6 +3,10 @@ import { describeOptions, OptionsError } from '../edge-agent/options.ts';
 import { AGENT_USAGE, runAgent } from '../edge-agent/main.ts';
 import { AGENT_VERSION } from '../edge-agent/version.ts';
 import { brokerSpec, hubSpec, runBroker, runHub, runUp, runWeb, upSpec, webSpec } from './commands.ts';
+import { runSimulate, simulateSpec } from './simulate.ts';
+import { RECORD_USAGE, runRecord } from './record.ts';
+import { runSub, SUB_USAGE } from './sub.ts';
+import { EXPORT_USAGE, runExport } from './export.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
   up: { run: runUp, usage: `remonitor up: broker + hub + web + an agent for this machine\n${describeOptions(upSpec)}` },
@@ -10,6 +14,10 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   broker: { run: runBroker, usage: `remonitor broker: the embedded MQTT broker alone\n${describeOptions(brokerSpec)}` },
   hub: { run: runHub, usage: `remonitor hub: ingest from a broker into SQLite, and the web server\n${describeOptions(hubSpec)}` },
   web: { run: runWeb, usage: `remonitor web: the web server over an existing data directory\n${describeOptions(webSpec)}` },
+  sub: { run: runSub, usage: SUB_USAGE },
+  export: { run: runExport, usage: EXPORT_USAGE },
+  simulate: { run: runSimulate, usage: `remonitor simulate: a made-up fleet publishing realistic samples\n${describeOptions(simulateSpec)}` },
+  record: { run: runRecord, usage: RECORD_USAGE },
 };
 
 const HELP = `remonitor ${AGENT_VERSION}: fleet telemetry for Raspberry Pis, IoT nodes and CI runners
@@ -21,7 +29,11 @@ commands:
   agent    sample this machine and publish to a broker
   broker   the embedded MQTT broker alone (TCP and WebSocket)
   hub      ingest from any MQTT broker into SQLite, with the web server
+  record   run a command and record its memory; --fail-on-leak for CI
   web      the web server over an existing data directory
+  sub      print the live MQTT stream decoded, as JSON lines
+  export   raw samples of a node and time range as CSV or JSON, with progress
+  simulate a made-up fleet of N nodes publishing realistic samples (load tests, demos)
 
 Every option can also come from a REMONITOR_<OPTION> environment variable or from a JSON
 file named by --config.`;
@@ -41,7 +53,9 @@ async function main(argv: string[]): Promise<number> {
     console.error(`remonitor: unknown command "${name}"\n\n${HELP}`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // Only the command's own options: `record -- COMMAND --help` passes --help on to COMMAND.
+  const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (own.includes('--help') || own.includes('-h')) {
     console.log(command.usage);
     return 0;
   }

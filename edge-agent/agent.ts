@@ -1,11 +1,16 @@
 // The agent's life: connect with a last will, publish the birth record, sample on a timer,
 // reconnect with backoff, and say `offline` on the way out.
-import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { encodeInfo, encodeSample, PROTOCOL_VERSION, topics, type NodeInfo, type Sample } from '../protocol/index.ts';
+import { encodeInfo, PROTOCOL_VERSION, topics, type NodeInfo } from '../protocol/index.ts';
 import { DEFAULT_BACKOFF, reconnectDelay, type BackoffPolicy } from './backoff.ts';
 import type { Logger } from './logger.ts';
 import type { Sampler } from './sampler.ts';
+import { CommandHandler } from './command-handler.ts';
+import { Replayer } from './replayer.ts';
+import { Spool } from './spool.ts';
 
 export interface AgentOptions {
   brokerUrl: string;
@@ -19,29 +24,110 @@ export interface AgentOptions {
   username?: string;
   password?: string;
   backoff?: BackoffPolicy;
-  /** Samples kept in memory while the broker is away, oldest dropped first (default 1 h at 1 s). */
-  maxBacklog?: number;
+  /**
+   * Where samples wait for the hub's ack (edge-agent/spool.ts). Without it a temporary directory
+   * is used and removed on stop: the backlog then survives outages but not a restart.
+   */
+  spoolDir?: string;
+  spoolMaxBytes?: number;
+  spoolMaxAgeMs?: number;
+  /** Backlog replay bounds and the ack timeout (edge-agent/replayer.ts). */
+  replayPerSecond?: number;
+  maxInFlight?: number;
+  ackTimeoutMs?: number;
 }
 
 export interface AgentStats {
   published: number;
-  /** Samples dropped because the broker stayed away longer than the backlog holds. */
+  /** Samples dropped unacknowledged because the spool was over its size or age cap. */
   droppedOffline: number;
   sampleErrors: number;
 }
 
 export class Agent {
-  readonly bootId = randomBytes(8).toString('hex');
-  readonly stats: AgentStats = { published: 0, droppedOffline: 0, sampleErrors: 0 };
+  readonly replayer: Replayer;
+  private sampleErrors = 0;
+  private readonly tempSpoolDir: string | null;
   private client: MqttClient | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private seq = 0;
   private lastProcessesMs = -Infinity;
   private reconnectAttempt = 0;
   private stopping = false;
-  private readonly backlog: Buffer[] = [];
+  // Remote commands (issue 3): pause/resume, interval, watches; logic in command-handler.ts.
+  private pausedFlag = false;
+  private loopGeneration = 0;
+  readonly commands: CommandHandler;
 
-  constructor(private readonly options: AgentOptions) {}
+  constructor(private readonly options: AgentOptions) {
+    this.tempSpoolDir = options.spoolDir ? null : mkdtempSync(join(tmpdir(), 'remonitor-spool-'));
+    const spool = new Spool({ dir: options.spoolDir ?? this.tempSpoolDir!, maxBytes: options.spoolMaxBytes, maxAgeMs: options.spoolMaxAgeMs });
+    if (spool.openReport.tornBytes > 0) options.log.warn({ bytes: spool.openReport.tornBytes }, 'spool: discarded a torn record at the tail');
+    this.replayer = new Replayer({
+      spool,
+      node: options.node,
+      log: options.log,
+      replayPerSecond: options.replayPerSecond,
+      maxInFlight: options.maxInFlight,
+      ackTimeoutMs: options.ackTimeoutMs,
+      // Tell the hub at once (retained birth record), so it records the gap rather than wait for it.
+      onDropped: () => this.client?.connected && void this.announce(this.client),
+    });
+    this.commands = new CommandHandler({
+      node: options.node,
+      agent: this,
+      log: options.log,
+      publish: (topic, payload, qos) => void this.client?.publish(topic, Buffer.from(payload), { qos }),
+    });
+  }
+
+  /** Fixed for the life of the spool, so a restarted agent keeps its identity and seq. */
+  get bootId(): string {
+    return this.replayer.spool.boot;
+  }
+
+  private get seq(): number {
+    return this.replayer.spool.nextSeq;
+  }
+
+  get stats(): AgentStats {
+    const { live, replayed } = this.replayer.stats;
+    return { published: live + replayed, droppedOffline: this.replayer.spool.dropped, sampleErrors: this.sampleErrors };
+  }
+
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  get intervalMs(): number {
+    return this.options.intervalMs;
+  }
+
+  /** `stop` command: no samples until resume; the connection and the `online` status stay. */
+  pause(): void {
+    this.pausedFlag = true;
+  }
+
+  resume(): void {
+    this.pausedFlag = false;
+  }
+
+  /** `interval` command: the new cadence starts now, not after the old interval has run out. */
+  setIntervalMs(ms: number): void {
+    this.options.intervalMs = ms;
+    this.loopGeneration++;
+    if (this.timer) clearTimeout(this.timer);
+    this.scheduleNext(ms);
+    // The birth record carries the interval (dashboards size their gaps by it): say the new one.
+    if (this.client?.connected) void this.announce(this.client);
+  }
+
+  /** `snapshot` command: one sample now with the process list, even while paused; resolves with its seq. */
+  async snapshotNow(): Promise<number> {
+    this.lastProcessesMs = -Infinity;
+    const seq = this.seq;
+    await this.tick();
+    return seq;
+  }
 
   async start(): Promise<void> {
     const { brokerUrl, node, log } = this.options;
@@ -61,11 +147,23 @@ export class Agent {
     client.on('connect', () => {
       this.reconnectAttempt = 0;
       client.options.reconnectPeriod = reconnectDelay(0, backoff);
-      log.info({ broker: brokerUrl, node, backlog: this.backlog.length }, 'connected to broker');
+      log.info({ broker: brokerUrl, node, backlog: this.replayer.spool.unacked }, 'connected to broker');
       void this.announce(client);
-      this.drainBacklog(client);
+      this.replayer.attach(client);
+      // A command reply is a small write right after the PUBACK of its command: without this,
+      // Nagle holds it for the broker's delayed ACK (40 ms on Linux) and every reply waits.
+      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      // Clean session: the broker forgot the subscription, so subscribe on every (re)connect.
+      client.subscribe(topics.cmd(node), { qos: 1 }, (err) => {
+        if (err) log.warn({ err: err.message }, 'could not subscribe to commands');
+      });
+    });
+    client.on('message', (topic, payload) => {
+      if (this.replayer.handleMessage(topic, payload)) return;
+      if (topic === topics.cmd(node)) void this.commands.handle(payload);
     });
     client.on('close', () => {
+      this.replayer.detach();
       if (this.stopping) return;
       // mqtt.js reconnects after options.reconnectPeriod: grow it for the next attempt.
       client.options.reconnectPeriod = reconnectDelay(++this.reconnectAttempt, backoff);
@@ -79,8 +177,11 @@ export class Agent {
     const { node, log } = this.options;
     try {
       await client.publishAsync(topics.status(node), 'online', { qos: 1, retain: true });
-      const info = await this.options.birthRecord();
-      await client.publishAsync(topics.info(node), Buffer.from(encodeInfo(info)), { qos: 1, retain: true });
+      // interval_ms as it is now: an `interval` command changes it after the record was built.
+      const info = { ...(await this.options.birthRecord()), interval_ms: this.options.intervalMs };
+      // The spool's state rides in the birth record (protocol/ack.ts); readers ignore keys they don't know.
+      const withSpool = { ...info, ...this.replayer.report() } as NodeInfo;
+      await client.publishAsync(topics.info(node), Buffer.from(encodeInfo(withSpool)), { qos: 1, retain: true });
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'could not publish status and birth record');
     }
@@ -90,8 +191,11 @@ export class Agent {
   private scheduleNext(delayMs: number): void {
     if (this.stopping) return;
     const due = Date.now() + delayMs;
+    const generation = this.loopGeneration; // setIntervalMs starts a new loop; the old one ends here
     this.timer = setTimeout(() => {
-      void this.tick().finally(() => this.scheduleNext(Math.max(0, due + this.options.intervalMs - Date.now())));
+      void (this.pausedFlag ? Promise.resolve() : this.tick()).finally(() => {
+        if (generation === this.loopGeneration) this.scheduleNext(Math.max(0, due + this.options.intervalMs - Date.now()));
+      });
     }, delayMs);
   }
 
@@ -99,43 +203,38 @@ export class Agent {
     const { sampler, log, processIntervalMs } = this.options;
     const now = Date.now();
     const processes = now - this.lastProcessesMs >= processIntervalMs;
-    let sample: Sample;
+    let reading;
     try {
-      const reading = await sampler.read({ processes });
+      reading = await sampler.read({ processes });
       if (processes) this.lastProcessesMs = now;
-      sample = { v: PROTOCOL_VERSION, boot: this.bootId, seq: this.seq++, ts_ms: now, ...reading };
     } catch (err) {
-      if (this.stats.sampleErrors++ === 0) log.error({ err: (err as Error).message }, 'sampling failed');
+      if (this.sampleErrors++ === 0) log.error({ err: (err as Error).message }, 'sampling failed');
       return;
     }
-    this.backlog.push(Buffer.from(encodeSample(sample)));
-    if (this.backlog.length > (this.options.maxBacklog ?? 3600)) {
-      this.backlog.shift();
-      if (this.stats.droppedOffline++ === 0) log.warn('broker away too long: dropping the oldest samples');
-    }
-    if (this.client?.connected) this.drainBacklog(this.client);
-  }
-
-  /** Publishes what is waiting, oldest first. */
-  private drainBacklog(client: MqttClient): void {
-    const topic = topics.metrics(this.options.node);
-    for (const payload of this.backlog.splice(0)) {
-      client.publish(topic, payload, { qos: 1 }, (err) => {
-        if (err) this.options.log.warn({ err: err.message }, 'publish failed');
-        else this.stats.published++;
-      });
+    if (this.stopping) return;
+    try {
+      // Spooled and synced first, then sent live (edge-agent/replayer.ts).
+      await this.replayer.record(now, { v: PROTOCOL_VERSION, ...reading });
+    } catch (err) {
+      if (this.sampleErrors++ === 0) log.error({ err: (err as Error).message }, 'could not spool a sample');
     }
   }
 
   /** Publishes `offline`, waits for in-flight messages, closes. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.commands.stopAll();
     if (this.timer) clearTimeout(this.timer);
     const client = this.client;
-    if (!client) return;
-    if (client.connected) {
-      await client.publishAsync(topics.status(this.options.node), 'offline', { qos: 1, retain: true }).catch(() => undefined);
+    let graceful = false;
+    if (client?.connected) {
+      // Bounded: a broker that vanished a moment ago still looks connected, and its PUBACK never comes.
+      const offline = client.publishAsync(topics.status(this.options.node), 'offline', { qos: 1, retain: true }).then(() => true, () => false);
+      graceful = await Promise.race([offline, new Promise<boolean>((r) => setTimeout(r, 2000, false).unref())]);
     }
-    await client.endAsync(!client.connected);
+    await client?.endAsync(!graceful);
+    // Flushes what is spooled and persists the counters; unacked samples wait for the next start.
+    await this.replayer.close();
+    if (this.tempSpoolDir) rmSync(this.tempSpoolDir, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,7 @@
 // The birth record: what the hub shows about a node, read once per connection through
 // systeminformation (its cost does not matter here). Every part fails soft to '' / 0 / [].
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import * as si from 'systeminformation';
 import { PROTOCOL_VERSION, type NodeInfo } from '../protocol/index.ts';
 import { selectSiFilesystems } from './si-sampler.ts';
@@ -49,5 +50,16 @@ export async function readBirthRecord(intervalMs: number, agentVersion: string):
     disks: fsSize ? selectSiFilesystems(fsSize).map((f) => ({ mount: f.mount, fs_type: f.type, size_bytes: f.size })) : [],
     boot_time_ms: bootTimeMs(),
     interval_ms: intervalMs,
+    ip_addresses: ipAddresses(),
   };
+}
+
+/** Non-loopback addresses of every interface, IPv4 first, so the hub can find a node by address. */
+function ipAddresses(): string[] {
+  try {
+    const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []).filter((a) => !a.internal);
+    return [...all.filter((a) => a.family === 'IPv4'), ...all.filter((a) => a.family !== 'IPv4')].map((a) => a.address).slice(0, 16);
+  } catch {
+    return [];
+  }
 }

@@ -12,6 +12,7 @@ import { createMemoryCollector } from './collectors/memory.ts';
 import { createNetworkCollector } from './collectors/network.ts';
 import { createProcessesCollector } from './collectors/processes.ts';
 import { createTemperatureCollector } from './collectors/temperature.ts';
+import { createThrottledCollector } from './collectors/throttled.ts';
 import { createUptimeCollector } from './collectors/uptime.ts';
 
 export interface LinuxSamplerOptions {
@@ -65,6 +66,7 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
     network,
     createTemperatureCollector(sysRoot),
     createUptimeCollector(procRoot),
+    createThrottledCollector(), // Raspberry Pi only: absent elsewhere
   ];
 
   const failed = new Set<string>();

@@ -7,6 +7,8 @@ import { createSampler } from './choose-sampler.ts';
 import { createLogger, logLevel, type Logger, type LogLevel } from './logger.ts';
 import { brokerUrl, describeOptions, resolveOptions, type OptionSpec } from './options.ts';
 import { AGENT_VERSION } from './version.ts';
+import { spoolAge, spoolDirFor, spoolSize } from './spool-options.ts';
+import { DEFAULT_SPOOL_MAX_AGE_MS, DEFAULT_SPOOL_MAX_BYTES } from './spool.ts';
 
 export const MIN_INTERVAL_MS = 250;
 export const MAX_INTERVAL_MS = 3_600_000;
@@ -38,13 +40,16 @@ export const agentSpec = {
   username: { type: 'string', flag: 'username', help: 'MQTT username' } as OptionSpec<string | undefined>,
   password: { type: 'string', flag: 'password', help: 'MQTT password or node token' } as OptionSpec<string | undefined>,
   logLevel: { type: 'string', flag: 'log-level', help: 'log level', default: 'info', parse: logLevel } as OptionSpec<LogLevel>,
+  spoolDir: { type: 'string', flag: 'spool-dir', help: 'where samples wait for the hub\'s ack (default $XDG_STATE_HOME or ~/.local/state, then remonitor/spool/<node>)' } as OptionSpec<string | undefined>,
+  spoolMaxBytes: { type: 'string', flag: 'spool-max', help: 'spool size cap; the oldest samples go first', default: DEFAULT_SPOOL_MAX_BYTES, parse: spoolSize } as OptionSpec<number>,
+  spoolMaxAgeMs: { type: 'string', flag: 'spool-max-age', help: 'spool age cap', default: DEFAULT_SPOOL_MAX_AGE_MS, parse: spoolAge } as OptionSpec<number>,
 };
 
 export const AGENT_USAGE = `remonitor agent [options]: sample this machine and publish to a broker\n${describeOptions(agentSpec)}\n  --config FILE              JSON file of { "<flag>": value }  [REMONITOR_CONFIG]`;
 
 /** An agent for this machine: the OS sampler and the systeminformation birth record. */
 export function createAgent(
-  options: Pick<AgentOptions, 'brokerUrl' | 'node' | 'intervalMs' | 'processIntervalMs' | 'username' | 'password'>,
+  options: Pick<AgentOptions, 'brokerUrl' | 'node' | 'intervalMs' | 'processIntervalMs' | 'username' | 'password' | 'spoolDir' | 'spoolMaxBytes' | 'spoolMaxAgeMs'>,
   log: Logger,
 ): Agent {
   return new Agent({
@@ -59,7 +64,7 @@ export function createAgent(
 export async function runAgent(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const { values: config } = resolveOptions(agentSpec, argv, env);
   const log = createLogger(config.logLevel, 'agent');
-  const agent = createAgent({ ...config, brokerUrl: config.broker }, log);
+  const agent = createAgent({ ...config, brokerUrl: config.broker, spoolDir: spoolDirFor(config.node, config.spoolDir, env) }, log);
   await agent.start();
   log.info({ node: config.node, broker: config.broker, interval: formatDuration(config.intervalMs) }, 'agent started');
   await untilSignal();

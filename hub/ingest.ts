@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import {
   decodeInfo,
   decodeSample,
+  decodeSpoolReport,
+  encodeAck,
   parseStatus,
   parseTopic,
   ProtocolError,
@@ -15,6 +17,7 @@ import type { Logger } from '../edge-agent/logger.ts';
 import { toPoint } from './sample-point.ts';
 import type { LiveFeed } from './live-feed.ts';
 import type { IncomingSample, MetricsStore } from './store.ts';
+import type { AckOut, AckTracker } from './ack-tracker.ts';
 
 export interface IngestOptions {
   brokerUrl: string;
@@ -27,6 +30,8 @@ export interface IngestOptions {
   flushIntervalMs?: number;
   /** A batch this large is written at once. */
   maxBatch?: number;
+  /** Application acks (issue 5): watermarks saved with each batch, acks published after its commit. */
+  acks?: AckTracker;
 }
 
 export interface IngestStats {
@@ -49,6 +54,11 @@ export class Ingest {
   private readonly lastRejectionLog = new Map<string, number>();
 
   constructor(private readonly options: IngestOptions) {}
+
+  /** Samples decoded and waiting for the next batch write (the queue depth on /metrics). */
+  get pending(): number {
+    return this.batch.length;
+  }
 
   async start(): Promise<void> {
     const { brokerUrl, log } = this.options;
@@ -106,9 +116,12 @@ export class Ingest {
           this.options.feed.publish({ type: 'status', node, status });
           return;
         }
-        case 'info':
+        case 'info': {
           this.options.store.setInfo(node, decodeInfo(payload), payload);
+          const report = this.options.acks ? decodeSpoolReport(payload) : null;
+          if (report) this.publishAcks([this.options.acks!.spoolReport(node, report)]);
           return;
+        }
         default:
           return;
       }
@@ -137,7 +150,9 @@ export class Ingest {
     const batch = this.batch;
     this.batch = [];
     try {
-      const result = this.options.store.insertBatch(batch);
+      const { store, acks } = this.options;
+      const { result, acks: toSend } = acks ? acks.commit(batch, () => store.insertBatch(batch)) : { result: store.insertBatch(batch), acks: [] };
+      this.publishAcks(toSend);
       this.stats.stored += result.inserted;
       this.stats.duplicates += result.duplicates;
     } catch (err) {
@@ -158,6 +173,13 @@ export class Ingest {
           : {}),
       });
     }
+  }
+
+  /** Tells each agent what is committed; QoS 1, and a lost ack is only a later one. */
+  private publishAcks(acks: AckOut[]): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    for (const { node, boot, next } of acks) client.publish(topics.ack(node), Buffer.from(encodeAck({ boot, next })), { qos: 1 });
   }
 
   async stop(): Promise<void> {

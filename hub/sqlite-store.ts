@@ -5,14 +5,28 @@ import Database from 'better-sqlite3';
 import {
   decodeInfo,
   decodeSample,
-  encodeSampleFields,
   type NodeInfo,
   type NodeStatus,
 } from '../protocol/index.ts';
-import type { NodeDetailResponse, NodeSummary, SeriesResponse } from '../web/api-types.ts';
+import type { NodeDetailResponse, NodeSummary, SeriesMetric, SeriesResponse } from '../web/api-types.ts';
+import {
+  chooseResolution,
+  DEFAULT_RETENTION,
+  rollupSelectSql,
+  alignDown,
+  alignUp,
+  rollupDeriveSql,
+  rollupFromRawSql,
+  DERIVED_TIERS,
+  tierSeconds,
+  TIERS,
+  type Retention,
+} from './rollups.ts';
+import { encodeDetail } from './sample-detail.ts';
 import { toPoint } from './sample-point.ts';
 import { typicalStep, withGaps } from './series-gaps.ts';
-import type { IncomingSample, InsertResult, MetricsStore, SeriesQuery } from './store.ts';
+import type { IncomingSample, InsertResult, MetricsStore, SamplePage, SamplePageQuery, SeriesQuery } from './store.ts';
+import { readSamplePage } from './sqlite-export.ts';
 
 // Resolves from hub/ (sources) and from dist/ (the built CLI) alike: both sit beside hub/.
 const MIGRATIONS_DIR = new URL('../hub/migrations/', import.meta.url);
@@ -32,14 +46,27 @@ interface NodeRow {
   latest_processes: Buffer | null;
 }
 
-export function openSqliteStore(path: string): SqliteStore {
+export interface SqliteStoreOptions {
+  retention?: Retention;
+  /** Injected so tests control time (tier choice and purges depend on it). */
+  now?: () => number;
+}
+
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  // FULL: in WAL mode every commit is fsynced before it returns. Agents free their spool when the hub
+  // acks (after the commit), so an acked batch must survive a power cut, not just a crash; NORMAL
+  // could lose the last commits. The cost is one fsync per batch (every 200 ms), not per sample.
+  db.pragma('synchronous = FULL');
+  // After a checkpoint the WAL file is cut back to this size, so its disk use stays bounded.
+  db.pragma('journal_size_limit = 67108864');
   db.pragma('busy_timeout = 5000');
+  // Samples of many nodes land on as many B-tree pages at once: keep them in memory (64 MiB).
+  db.pragma('cache_size = -65536');
   migrate(db);
-  return new SqliteStore(db);
+  return new SqliteStore(db, options);
 }
 
 /** Applies the SQL files of hub/migrations/ that the database has not seen, in name order. */
@@ -62,8 +89,26 @@ export class SqliteStore implements MetricsStore {
   private readonly seriesStatements = new Map<string, Database.Statement>();
   private readonly stmt;
 
-  constructor(readonly db: Database.Database) {
+  readonly retention: Retention;
+  private readonly now: () => number;
+
+  constructor(
+    readonly db: Database.Database,
+    options: SqliteStoreOptions = {},
+  ) {
+    this.retention = options.retention ?? DEFAULT_RETENTION;
+    this.now = options.now ?? Date.now;
     this.stmt = {
+      fromRaw: db.prepare(rollupFromRawSql()),
+      derive: db.prepare(rollupDeriveSql()),
+      markDirty: db.prepare('UPDATE rollup_state SET dirty_from_ms = min(coalesce(dirty_from_ms, ?), ?)'),
+      // Takes the dirty mark (with any left by an interrupted run) for a new run.
+      takeDirty: db.prepare<[], { from_ms: number | null }>(
+        `UPDATE rollup_state SET deriving_from_ms = coalesce(min(dirty_from_ms, deriving_from_ms), dirty_from_ms, deriving_from_ms),
+           dirty_from_ms = NULL RETURNING deriving_from_ms AS from_ms`,
+      ),
+      doneDeriving: db.prepare('UPDATE rollup_state SET deriving_from_ms = NULL'),
+      maxNodeId: db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM nodes'),
       addNode: db.prepare('INSERT INTO nodes (name) VALUES (?) ON CONFLICT(name) DO NOTHING'),
       nodeId: db.prepare<[string], { id: number }>('SELECT id FROM nodes WHERE name = ?'),
       insert: db.prepare(
@@ -78,6 +123,9 @@ export class SqliteStore implements MetricsStore {
       info: db.prepare('UPDATE nodes SET info = ? WHERE id = ?'),
       nodes: db.prepare<[], NodeRow>('SELECT * FROM nodes ORDER BY name'),
       node: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE name = ?'),
+      nodeIds: db.prepare<[], { id: number }>('SELECT id FROM nodes'),
+      purgeRaw: db.prepare('DELETE FROM samples WHERE node_id = ? AND ts_ms < ?'),
+      purgeRollup: db.prepare('DELETE FROM rollups WHERE tier = ? AND node_id = ? AND bucket_ms < ?'),
       count: db.prepare<[number, number, number], { n: number }>(
         'SELECT count(*) AS n FROM samples WHERE node_id = ? AND ts_ms BETWEEN ? AND ?',
       ),
@@ -97,26 +145,24 @@ export class SqliteStore implements MetricsStore {
   insertBatch(batch: IncomingSample[]): InsertResult {
     return this.db.transaction((): InsertResult => {
       let inserted = 0;
+      let oldestStored = Infinity;
       const newest = new Map<number, IncomingSample>();
       const newestWithProcesses = new Map<number, IncomingSample>();
       for (const item of batch) {
         const { sample } = item;
         const id = this.nodeId(item.node);
         const point = toPoint(sample);
-        const detail = encodeSampleFields({
-          cpu_core_pct: sample.cpu_core_pct,
-          filesystems: sample.filesystems,
-          net: sample.net,
-          top_cpu: sample.top_cpu,
-          top_mem: sample.top_mem,
-        });
+        const detail = encodeDetail(sample);
         const values = SAMPLE_COLUMNS.map((c) => point[c] ?? null);
-        inserted += this.stmt.insert.run(id, sample.ts_ms, sample.seq, sample.boot, ...values, detail).changes;
+        const stored = this.stmt.insert.run(id, sample.ts_ms, sample.seq, sample.boot, ...values, detail).changes;
+        inserted += stored;
+        if (stored) oldestStored = Math.min(oldestStored, sample.ts_ms); // for deriveRollups()
         if ((newest.get(id)?.sample.ts_ms ?? -1) <= sample.ts_ms) newest.set(id, item);
         if (sample.top_cpu && (newestWithProcesses.get(id)?.sample.ts_ms ?? -1) <= sample.ts_ms) newestWithProcesses.set(id, item);
       }
       for (const [id, item] of newest) this.stmt.latest.run(item.sample.ts_ms, item.raw, id, item.sample.ts_ms);
       for (const [id, item] of newestWithProcesses) this.stmt.latestProcesses.run(item.raw, id);
+      if (oldestStored !== Infinity) this.stmt.markDirty.run(oldestStored, oldestStored);
       return { inserted, duplicates: batch.length - inserted };
     })();
   }
@@ -154,39 +200,107 @@ export class SqliteStore implements MetricsStore {
   querySeries({ node, metrics, fromMs, toMs, maxPoints }: SeriesQuery): SeriesResponse | null {
     const row = this.stmt.nodeId.get(node);
     if (!row) return null;
-    const count = this.stmt.count.get(row.id, fromMs, toMs)!.n;
-    const raw = count <= maxPoints;
-    // Buckets of whole seconds, so that x values stay readable.
-    const stepMs = raw ? 0 : Math.ceil((toMs - fromMs) / maxPoints / 1000) * 1000;
-    const rows = this.seriesStatement(metrics, raw).raw().all(
-      ...(raw ? [row.id, fromMs, toMs] : [stepMs, row.id, fromMs, toMs]),
-    ) as (number | null)[][];
+    const resolution = chooseResolution(fromMs, toMs, maxPoints, this.now(), this.retention);
+    let stepMs: number;
+    let rows: (number | null)[][];
+    if (resolution === 'raw') {
+      const count = this.stmt.count.get(row.id, fromMs, toMs)!.n;
+      // Raw samples when they fit, else averages over buckets of whole seconds.
+      stepMs = count <= maxPoints ? 0 : Math.ceil((toMs - fromMs) / maxPoints / 1000) * 1000;
+      rows = stepMs === 0
+        ? (this.seriesStatement('raw', metrics).raw().all(row.id, fromMs, toMs) as (number | null)[][])
+        : (this.seriesStatement('avg', metrics).raw().all(stepMs, row.id, fromMs, toMs) as (number | null)[][]);
+    } else {
+      const tierMs = tierSeconds(resolution) * 1000;
+      stepMs = Math.max(1, Math.ceil((toMs - fromMs) / maxPoints / tierMs)) * tierMs;
+      rows = this.seriesStatement('rollup', metrics)
+        .raw()
+        .all(stepMs, tierMs / 1000, row.id, fromMs - tierMs + 1, toMs) as (number | null)[][];
+    }
     const times = rows.map((r) => r[0] as number);
     const columns = metrics.map((_, m) => rows.map((r) => r[m + 1] ?? null));
-    const filled = withGaps(times, columns, raw ? typicalStep(times) : stepMs);
+    const filled = withGaps(times, columns, stepMs === 0 ? typicalStep(times) : stepMs);
     return {
       node,
       metrics,
       from_ms: fromMs,
       to_ms: toMs,
-      step_s: raw ? null : stepMs / 1000,
+      step_s: stepMs === 0 ? null : stepMs / 1000,
+      resolution,
       data: [filled.times.map((t) => t / 1000), ...filled.columns],
     };
   }
 
-  private seriesStatement(metrics: readonly string[], raw: boolean): Database.Statement {
-    const key = `${raw ? 'raw' : 'avg'}:${metrics.join(',')}`;
+  private seriesStatement(kind: 'raw' | 'avg' | 'rollup', metrics: readonly SeriesMetric[]): Database.Statement {
+    const key = `${kind}:${metrics.join(',')}`;
     let stmt = this.seriesStatements.get(key);
     if (!stmt) {
       // Metric names come from SERIES_METRICS (checked by the caller), never from a request verbatim.
-      const sql = raw
-        ? `SELECT ts_ms, ${metrics.join(', ')} FROM samples WHERE node_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms`
-        : `SELECT ts_ms - (ts_ms % ?) AS t, ${metrics.map((m) => `avg(${m})`).join(', ')}
-           FROM samples WHERE node_id = ? AND ts_ms BETWEEN ? AND ? GROUP BY t ORDER BY t`;
+      const sql = {
+        raw: `SELECT ts_ms, ${metrics.join(', ')} FROM samples WHERE node_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms`,
+        avg: `SELECT ts_ms - (ts_ms % ?) AS t, ${metrics.map((m) => `avg(${m})`).join(', ')}
+              FROM samples WHERE node_id = ? AND ts_ms BETWEEN ? AND ? GROUP BY t ORDER BY t`,
+        rollup: rollupSelectSql(metrics),
+      }[kind];
       stmt = this.db.prepare(sql);
       this.seriesStatements.set(key, stmt);
     }
     return stmt;
+  }
+
+  /**
+   * Brings the rollups up to date with what was stored since the last run: 1 min buckets from the
+   * raw samples, then 15 min and 1 h from the 1 min tier, a slice of nodes per transaction with
+   * `pause` between slices. Returns the slices done.
+   */
+  async deriveRollups(pause: () => Promise<void>, nodesPerSlice = 500): Promise<number> {
+    const dirty = this.stmt.takeDirty.get()!.from_ms;
+    if (dirty === null) return 0;
+    // Each tier from the start of its bucket that holds the oldest new sample, but never from a
+    // bucket whose source rows are (partly) purged: rebuilding it would lose what it holds.
+    const now = this.now();
+    const minuteFrom = Math.max(alignDown(dirty, 60_000), alignUp(now - this.retention.raw, 60_000));
+    const tierFrom = (ms: number) => Math.max(alignDown(dirty, ms), alignUp(now - this.retention['1m'], ms));
+    const maxId = this.stmt.maxNodeId.get()!.id ?? 0;
+    let slices = 0;
+    for (let first = 1; first <= maxId; first += nodesPerSlice) {
+      this.db.transaction(() => {
+        const last = first + nodesPerSlice - 1;
+        this.stmt.fromRaw.run(first, last, minuteFrom);
+        for (const tier of DERIVED_TIERS) {
+          const ms = tier.seconds * 1000;
+          this.stmt.derive.run(tier.seconds, ms, first, last, tierFrom(ms));
+        }
+      })();
+      slices++;
+      await pause();
+    }
+    this.stmt.doneDeriving.run();
+    return slices;
+  }
+
+  /**
+   * Deletes what is older than each resolution's retention, one node and table per transaction,
+   * awaiting `pause` between them so that ingest and reads go on. Returns the rows deleted.
+   */
+  async purgeExpired(pause: () => Promise<void>): Promise<number> {
+    const now = this.now();
+    let deleted = 0;
+    for (const { id } of this.stmt.nodeIds.all()) {
+      deleted += this.stmt.purgeRaw.run(id, now - this.retention.raw).changes;
+      await pause();
+      for (const tier of TIERS) {
+        deleted += this.stmt.purgeRollup.run(tier.seconds, id, now - this.retention[tier.name]).changes;
+        await pause();
+      }
+    }
+    // Readers are short (synchronous, in-process), so a passive checkpoint gets through and the WAL stays small.
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+    return deleted;
+  }
+
+  samplePage(query: SamplePageQuery): SamplePage | null {
+    return readSamplePage(this.db, query);
   }
 
   close(): void {

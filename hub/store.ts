@@ -24,6 +24,22 @@ export interface SeriesQuery {
   maxPoints: number;
 }
 
+/** One page of raw samples for export, in (ts_ms, seq) order. */
+export interface SamplePageQuery {
+  node: string;
+  metrics: SeriesMetric[];
+  fromMs: number;
+  toMs: number;
+  /** The last row of the previous page; null for the first page. */
+  after: { ts_ms: number; seq: number } | null;
+  limit: number;
+}
+
+export interface SamplePage {
+  /** `values` follow `metrics`, null where the sample did not carry the metric. */
+  rows: { ts_ms: number; seq: number; values: (number | null)[] }[];
+}
+
 export interface MetricsStore {
   /** Stores a batch in one transaction; samples already stored are counted as duplicates. */
   insertBatch(batch: IncomingSample[]): InsertResult;
@@ -34,5 +50,11 @@ export interface MetricsStore {
   nodeDetail(node: string): NodeDetailResponse | null;
   /** Null for a node never seen. */
   querySeries(query: SeriesQuery): SeriesResponse | null;
+  /** Brings the coarse rollup tiers up to date with what was stored, in small steps. */
+  deriveRollups(pause: () => Promise<void>): Promise<number>;
+  /** Deletes data past each resolution's retention in small steps, awaiting `pause` between them. */
+  purgeExpired(pause: () => Promise<void>): Promise<number>;
+  /** Raw samples a page at a time, for export; null for a node never seen. Optional: not every store can. */
+  samplePage?(query: SamplePageQuery): SamplePage | null;
   close(): void;
 }

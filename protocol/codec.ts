@@ -248,5 +248,12 @@ export function decodeInfo(bytes: Uint8Array): NodeInfo {
     disks,
     boot_time_ms: num('boot_time_ms'),
     interval_ms: num('interval_ms'),
+    ...ipAddresses(wire.get('ip_addresses')),
   };
+}
+
+/** `ip_addresses` of the birth record: kept only when it is an array of short texts. */
+function ipAddresses(value: unknown): { ip_addresses?: string[] } {
+  if (!Array.isArray(value) || value.length > 64 || !value.every((a) => typeof a === 'string' && a.length <= 64)) return {};
+  return { ip_addresses: value as string[] };
 }

@@ -4,3 +4,4 @@ export * from './sample.ts';
 export * from './info.ts';
 export * from './codec.ts';
 export * from './duration.ts';
+export * from './ack.ts';

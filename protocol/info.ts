@@ -20,4 +20,6 @@ export interface NodeInfo {
   disks: DiskInfo[];
   boot_time_ms: number;
   interval_ms: number;
+  /** The node's non-loopback IP addresses (so a node can be picked by address); absent from older agents. */
+  ip_addresses?: string[];
 }

@@ -57,6 +57,10 @@ export interface Sample {
   procs_total?: number;
   top_cpu?: ProcessUsage[];
   top_mem?: ProcessUsage[];
+  /** Raspberry Pi firmware throttling bits (`vcgencmd get_throttled`); absent where the command is missing. */
+  throttled?: number;
+  /** 1 when the agent sends this sample again from its spool after an outage (old data: no alarms). */
+  historical?: number;
 }
 
 export type FieldKind = 'uint' | 'number' | 'pct' | 'text' | 'pct[]' | 'fs[]' | 'net[]' | 'proc[]';
@@ -97,4 +101,6 @@ export const SAMPLE_FIELDS: readonly FieldSpec[] = [
   { key: 22, name: 'procs_total', kind: 'uint', unit: '', doc: 'number of processes' },
   { key: 23, name: 'top_cpu', kind: 'proc[]', unit: '', doc: 'top 5 by CPU: [pid, name, cpu_pct, rss_bytes, threads]; only in samples that carry the process list' },
   { key: 24, name: 'top_mem', kind: 'proc[]', unit: '', doc: 'top 5 by RSS, same shape as top_cpu' },
+  { key: 25, name: 'throttled', kind: 'uint', unit: '', doc: 'Raspberry Pi firmware throttled bits (vcgencmd get_throttled): 0 under-voltage, 1 frequency capped, 2 throttled, 3 soft temperature limit; +16 for "has occurred since boot"' },
+  { key: 26, name: 'historical', kind: 'uint', unit: '', doc: '1 when replayed from the agent spool after an outage; absent for live samples' },
 ];

@@ -40,6 +40,8 @@ export const topics = {
   procs: (node: string) => nodeTopic(node, 'procs'),
   ack: (node: string) => nodeTopic(node, 'ack'),
   alarms: (node: string) => nodeTopic(node, 'alarms'),
+  /** Optional JSON mirror of each stored sample, published by the hub (`--json-mirror`); parseTopic ignores it. */
+  metricsJson: (node: string) => `${nodeTopic(node, 'metrics')}/json`,
   /** Wildcard subscription for one channel of every node, e.g. `remonitor/+/metrics`. */
   allNodes: (channel: Channel) => `${TOPIC_ROOT}/+/${channel}`,
 } as const;

@@ -68,6 +68,8 @@ export interface SeriesResponse {
   from_ms: number;
   to_ms: number;
   step_s: number | null;
+  /** Where the points come from: raw samples, or the 1 min / 15 min / 1 h rollups (means). */
+  resolution: 'raw' | '1m' | '15m' | '1h';
   data: [number[], ...(number | null)[][]];
 }
 

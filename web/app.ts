@@ -8,12 +8,28 @@ import type { LiveFeed } from '../hub/live-feed.ts';
 import type { MetricsStore } from '../hub/store.ts';
 import { DEFAULT_SERIES, SERIES_METRICS, type ApiError, type SeriesMetric, type StreamEvent } from './api-types.ts';
 import { parseTimeParam } from './time-range.ts';
+import { deployRoutes, type DeployRouteOptions } from './deploy-routes.ts';
+import { exportRoutes } from './export-routes.ts';
+import { prometheusRoutes } from './prometheus-routes.ts';
+import { createAlarmRoutes, type AlarmsApi } from './alarm-routes.ts';
+import type { HubHealth } from '../hub/prometheus.ts';
+import type { SessionService } from '../hub/session-service.ts';
+import { commandRoutes } from './command-routes.ts';
+import { sessionRoutes } from './session-routes.ts';
 
 export interface AppOptions {
   store: MetricsStore;
   feed: LiveFeed;
   /** Injected so tests control time. */
   now?: () => number;
+  /** The hub's own figures for GET /metrics; absent when only the web server runs. */
+  health?: () => HubHealth;
+  /** What GET /install.sh fills in (the broker nodes should use). */
+  deploy?: DeployRouteOptions;
+  /** The alarm engine behind /api/alarms; absent when only the web server runs. */
+  alarms?: AlarmsApi;
+  /** Remote commands, sessions and per-process history (issue 3); absent when only the web server runs. */
+  sessions?: SessionService;
 }
 
 const MAX_POINTS = 5000;
@@ -23,7 +39,7 @@ const HEARTBEAT_MS = 15_000;
 const PUBLIC_DIR = fileURLToPath(new URL('../web/public/', import.meta.url));
 const BUILT_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
 
-export function createApp({ store, feed, now = Date.now }: AppOptions): Hono {
+export function createApp({ store, feed, now = Date.now, health, deploy, alarms, sessions }: AppOptions): Hono {
   const app = new Hono();
   const fail = (c: Context, status: 400 | 404, error: string) => c.json<ApiError>({ error }, status);
 
@@ -99,10 +115,19 @@ export function createApp({ store, feed, now = Date.now }: AppOptions): Hono {
     }),
   );
 
+  app.route('/', exportRoutes({ store, now }));
+  app.route('/', prometheusRoutes({ store, health }));
+  app.route('/', deployRoutes(deploy));
+  if (alarms) app.route('/', createAlarmRoutes(alarms, now));
+  if (sessions) app.route('/', commandRoutes(sessions, store));
+  if (sessions) app.route('/', sessionRoutes(sessions, store, now));
   app.all('/api/*', (c) => fail(c, 404, `no API route ${c.req.method} ${c.req.path}`));
 
   app.get('/', serveStatic({ path: `${PUBLIC_DIR}fleet.html` }));
   app.get('/nodes/:node', serveStatic({ path: `${PUBLIC_DIR}node.html` }));
+  app.get('/sessions', serveStatic({ path: `${PUBLIC_DIR}sessions.html` }));
+  app.get('/sessions/:id', serveStatic({ path: `${PUBLIC_DIR}session.html` }));
+  app.get('/alarms', serveStatic({ path: `${PUBLIC_DIR}alarms.html` }));
   const stripAssets = (path: string) => path.replace(/^\/assets/, '');
   app.use('/assets/*', serveStatic({ root: BUILT_DIR, rewriteRequestPath: stripAssets }));
   app.use('/assets/*', serveStatic({ root: PUBLIC_DIR, rewriteRequestPath: stripAssets }));

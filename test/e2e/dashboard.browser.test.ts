@@ -51,6 +51,11 @@ describe('dashboard of remonitor up', () => {
     await expect.poll(async () => Number(await cpuChart.getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThan(before + 2);
     expect(await page.locator('table[data-procs="cpu"] tbody tr[data-pid]').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(SHOTS, 'node.png'), fullPage: true });
+    // `UPDATE_SCREENSHOTS=1 npx vitest run test/e2e/dashboard.browser.test.ts` refreshes the README's picture.
+    if (process.env.UPDATE_SCREENSHOTS === '1') {
+      mkdirSync(join(REPO, 'docs'), { recursive: true });
+      await page.screenshot({ path: join(REPO, 'docs/dashboard.png') });
+    }
     expect(errors).toEqual([]);
   });
 });

@@ -52,7 +52,8 @@ const hex = (text: string) => Uint8Array.from(Buffer.from(text.replace(/\s+/g, '
 const concat = (...parts: Uint8Array[]) => Uint8Array.from(Buffer.concat(parts));
 
 describe('encodeSample / decodeSample round trip', () => {
-  const full = realisticPi4Sample();
+  // A live sample never carries `historical` (only replays do), so the fixture leaves it out.
+  const full: Sample = { ...realisticPi4Sample(), historical: 1 };
 
   it('the full sample carries every field of the key table', () => {
     expect(Object.keys(full).sort()).toEqual(SAMPLE_FIELDS.map((f) => f.name).sort());
@@ -164,7 +165,7 @@ describe('decodeSample refuses payloads that break the contract', () => {
 
 describe('decodeSample ignores what it does not know, so the format can grow', () => {
   it.each<[string, Array<[unknown, unknown]>]>([
-    ['the next integer key', [[25, 7]]],
+    ['the next integer key', [[SAMPLE_FIELDS.length, 7]]], // keys run 0…n−1 (protocol-doc.test.ts)
     ['a far integer key with a nested value', [[999, [new Map([['a', [1, 2]]]), 'x']]]],
     ['a negative integer key', [[-1, 'x']]],
     ['a text key', [['gpu_pct', 12]]],

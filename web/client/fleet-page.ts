@@ -7,6 +7,8 @@ import { COLORS, Columns, maxGapS, sparkOptions } from './charts.ts';
 import { byId, h, setAttr, setText } from './dom.ts';
 import { fmtAgo, fmtDateTime, fmtPct, fmtTemp } from './format.ts';
 import { LiveStream, liveIndicator } from './live.ts';
+import { setupAddNode } from './add-node.ts';
+import { markFleetCards } from './alarm-marks.ts';
 
 const SPARK_WINDOW_S = 5 * 60;
 const SPARK_POINTS = 150;
@@ -338,6 +340,7 @@ setInterval(() => {
 }, 1000);
 
 filterInput?.addEventListener('input', applyFilter);
+setupAddNode();
 
 const live = new LiveStream({
   onEvents,
@@ -346,3 +349,4 @@ const live = new LiveStream({
 });
 
 void refresh().then(() => live.start());
+markFleetCards(); // RED/AMBER on the cards, from /api/alarms

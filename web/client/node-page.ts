@@ -8,6 +8,9 @@ import { COLORS, ChartGroup, Columns, maxGapS, type ChartSpec } from './charts.t
 import { byId, h, setAttr, setText } from './dom.ts';
 import { fmtAgo, fmtBytes, fmtDateTime, fmtDuration, fmtPct, fmtRate, fmtTemp } from './format.ts';
 import { LiveStream, liveIndicator } from './live.ts';
+import { setupExportLinks } from './export-links.ts';
+import { NodeAlarmOverlay } from './alarm-marks.ts';
+import { mountNodeControls, setWatchCell } from './node-controls.ts';
 
 /** The columns every load asks for, in this order (the Columns index of each). */
 const METRICS = ['cpu_pct', 'mem_pct', 'swap_pct', 'disk_pct', 'net_rx_bps', 'net_tx_bps', 'temp_c'] as const satisfies readonly SeriesMetric[];
@@ -89,6 +92,8 @@ interface Chart {
 // ---- page state -------------------------------------------------------------------------------
 
 const nodeName = nodeFromPath(location.pathname);
+/** Alarm thresholds and predicted crossings drawn on the charts (alarm-marks.ts). */
+const alarmOverlay = nodeName === null ? null : new NodeAlarmOverlay(nodeName);
 let detail: NodeDetailResponse | null = null;
 let latest: SamplePoint | null = null;
 let lastSeenMs: number | null = null;
@@ -192,14 +197,14 @@ function renderProcs(): void {
     while (tbody.rows.length > Math.max(list.length, 1)) tbody.deleteRow(-1);
     if (list.length === 0) {
       const row = tbody.rows[0] ?? tbody.insertRow();
-      row.replaceChildren(h('td', { colspan: 5, class: 'empty', text: 'no data' }));
+      row.replaceChildren(h('td', { colspan: 6, class: 'empty', text: 'no data' }));
       row.removeAttribute('data-pid');
       continue;
     }
     list.forEach((p, i) => {
       let row = tbody.rows[i];
-      if (!row || row.cells.length !== 5) {
-        const fresh = h('tr', {}, ...['pid num', 'name', 'num', 'num', 'num'].map((cls) => h('td', { class: cls })));
+      if (!row || row.cells.length !== 6) {
+        const fresh = h('tr', {}, ...['pid num', 'name', 'num', 'num', 'num', 'act'].map((cls) => h('td', { class: cls })));
         if (row) row.replaceWith(fresh);
         else tbody.append(fresh);
         row = fresh;
@@ -212,6 +217,7 @@ function renderProcs(): void {
       setText(cells[2]!, fmtPct(p.cpu_pct));
       setText(cells[3]!, fmtBytes(p.rss_bytes));
       setText(cells[4]!, String(p.threads));
+      setWatchCell(cells[5]!, p);
     });
   }
 }
@@ -232,6 +238,7 @@ function ensureChart(def: ChartDef): Chart {
   chartsEl.append(panel);
   const u = group.add(body, def.spec, Math.max(200, body.clientWidth), CHART_HEIGHT, cols.view(...def.cols));
   const chart: Chart = { def, panel, body, valueEl, u };
+  alarmOverlay?.attach(def.key, u, panel);
   charts.set(def.key, chart);
   return chart;
 }
@@ -407,6 +414,8 @@ async function main(): Promise<void> {
   }
   document.title = `remonitor — ${nodeName}`;
   setText(byId('node-name'), nodeName);
+  setupExportLinks(nodeName);
+  mountNodeControls(nodeName);
   let d: NodeDetailResponse;
   try {
     d = await api.node(nodeName);

@@ -1,0 +1,26 @@
+// `npm run bench`: every benchmark in turn, each bounded in time, printing its own table.
+// Pass a name to run one: npm run bench -- storage
+import { execSync, spawnSync } from 'node:child_process';
+
+const BENCHES = [
+  ['wire-size', []],
+  ['agent-cost', []],
+  ['agent-process', ['--duration', '60s']],
+  ['storage', ['--nodes', '1000', '--hours', '6']],
+  ['hub-ingest', ['--duration', '60s']],
+  ['page-render', []],
+  ['export-metrics', []],
+  ['alarms-accuracy', []],
+  ['command-rtt', []],
+  ['spool-memory', []],
+  ['hub-stall', []],
+];
+const only = process.argv[2];
+const root = new URL('..', import.meta.url).pathname;
+console.log(`machine: ${execSync('nproc').toString().trim()} cores, load average ${execSync('cat /proc/loadavg').toString().split(' ').slice(0, 3).join(' ')}`);
+for (const [name, args] of BENCHES) {
+  if (only && name !== only) continue;
+  console.log(`\n== ${name}`);
+  const run = spawnSync(process.execPath, ['scripts/run-ts.mjs', `bench/${name}.ts`, ...args], { cwd: root, stdio: 'inherit', timeout: 10 * 60_000 });
+  if (run.status !== 0) console.log(`(${name} failed with ${run.status ?? run.signal})`);
+}

@@ -1,0 +1,204 @@
+// `remonitor record [options] -- COMMAND ARGS…`: runs a command, follows its memory (the command
+// and every child) like a watch does, and on exit prints a summary, writes a JSON and a
+// self-contained HTML report, and exits with the command's code, or with a distinct code when
+// --fail-on-leak or --max-rss is breached. Works alone; with --broker it also publishes the session
+// on remonitor/<node>/procs so that a hub records it beside the fleet.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import mqtt, { type MqttClient } from 'mqtt';
+import { formatDuration } from '../protocol/duration.ts';
+import { encodeProcs, procsTotals, type ProcsSample } from '../protocol/procs.ts';
+import { nodeNameProblem, topics } from '../protocol/topics.ts';
+import { defaultNodeName, interval } from '../edge-agent/main.ts';
+import { brokerUrl, OptionsError, resolveOptions, describeOptions, type OptionSpec } from '../edge-agent/options.ts';
+import { ProcessWatch } from '../edge-agent/process-watch.ts';
+import { analyzeLeak, parseThresholds, type LeakAnalysis, type LeakThresholds } from '../hub/leak-verdict.ts';
+import { renderReportHtml } from './record-report.ts';
+
+/** Exit codes of a breach: outside the range shells use for signals (128+) and common tool codes. */
+export const EXIT_LEAK = 86;
+export const EXIT_MAX_RSS = 87;
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, kib: 1024, k: 1024, mb: 1024 ** 2, mib: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3, g: 1024 ** 3 };
+
+/** "512MB" → bytes (binary units: MB = 2^20, as top and free count memory). */
+export function parseSize(raw: string): number | { problem: string } {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw.trim());
+  const unit = SIZE_UNITS[(m?.[2] || 'b').toLowerCase()];
+  if (!m || unit === undefined) return { problem: 'must be a size such as 512MB, 1.5GB or 300000000 (bytes)' };
+  return Math.round(Number(m[1]) * unit);
+}
+
+export function thresholdsOption(raw: string): Partial<LeakThresholds> | { problem: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return { problem: 'must be a JSON object such as {"minSlopeMbPerHour": 5}' };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { problem: 'must be a JSON object such as {"minSlopeMbPerHour": 5}' };
+  return parseThresholds(parsed as Record<string, unknown>);
+}
+
+/** --leak-thresholds, shared by record, hub and up. */
+export const leakThresholdsOption = {
+  type: 'string',
+  flag: 'leak-thresholds',
+  help: 'JSON of leak-verdict thresholds, e.g. {"minSlopeMbPerHour": 5} (see README, Leak hunting)',
+  parse: thresholdsOption,
+} as OptionSpec<Partial<LeakThresholds> | undefined>;
+
+const nodeOption = (raw: string) => nodeNameProblem(raw) ? { problem: nodeNameProblem(raw)! } : raw;
+
+export const recordSpec = {
+  intervalMs: { type: 'string', flag: 'interval', help: 'memory sample interval, 250ms–1h', default: 500, parse: interval } as OptionSpec<number>,
+  failOnLeak: { type: 'boolean', flag: 'fail-on-leak', help: `exit ${EXIT_LEAK} when the verdict is "leak suspected"`, default: false } as OptionSpec<boolean>,
+  maxRss: { type: 'string', flag: 'max-rss', help: `exit ${EXIT_MAX_RSS} when the peak RSS (command and children together) passes this, e.g. 512MB`, parse: parseSize } as OptionSpec<number | undefined>,
+  out: { type: 'string', flag: 'out', help: 'write the JSON report here' } as OptionSpec<string | undefined>,
+  html: { type: 'string', flag: 'html', help: 'write the self-contained HTML report here' } as OptionSpec<string | undefined>,
+  broker: { type: 'string', flag: 'broker', help: 'also publish the session to this broker (it appears in the dashboard)', parse: brokerUrl } as OptionSpec<string | undefined>,
+  node: { type: 'string', flag: 'node', help: 'node name the session is published under', default: defaultNodeName(), parse: nodeOption } as OptionSpec<string>,
+  username: { type: 'string', flag: 'username', help: 'MQTT username' } as OptionSpec<string | undefined>,
+  password: { type: 'string', flag: 'password', help: 'MQTT password or node token' } as OptionSpec<string | undefined>,
+  leakThresholds: leakThresholdsOption,
+  quiet: { type: 'boolean', flag: 'quiet', help: 'no progress lines while the command runs', default: false } as OptionSpec<boolean>,
+};
+
+export const RECORD_USAGE = `remonitor record [options] -- COMMAND ARGS…: run a command and record its memory (with its children)
+${describeOptions(recordSpec)}
+exit code: the command's own, or ${EXIT_LEAK} on --fail-on-leak with "leak suspected", ${EXIT_MAX_RSS} when --max-rss is passed`;
+
+export interface RecordSample {
+  ts_ms: number;
+  rss_bytes: number;
+  rss_anon_bytes: number | null;
+  rss_file_bytes: number | null;
+  swap_bytes: number | null;
+  cpu_pct: number | null;
+  procs: number;
+}
+
+export interface RecordReport {
+  command: string[];
+  node: string;
+  session: string;
+  started_ms: number;
+  ended_ms: number;
+  duration_ms: number;
+  interval_ms: number;
+  exit_code: number | null;
+  signal: string | null;
+  peak_rss_bytes: number;
+  analysis: LeakAnalysis;
+  breach: { kind: 'leak' | 'max-rss'; message: string } | null;
+  /** The exit code remonitor record itself exits with. */
+  record_exit_code: number;
+  processes: { pid: number; name: string; peak_rss_bytes: number }[];
+  samples: RecordSample[];
+}
+
+const MiB = 1024 * 1024;
+const mib = (b: number) => `${(b / MiB).toFixed(1)} MiB`;
+
+export async function runRecord(argv: string[]): Promise<number> {
+  const { values: o, positionals } = resolveOptions(recordSpec, argv);
+  if (positionals.length === 0) throw new OptionsError(['no command to record: put it after "--", as in remonitor record --fail-on-leak -- npm test']);
+  const [command, ...args] = positionals as [string, ...string[]];
+  const session = `record-${randomBytes(4).toString('hex')}`;
+  const say = (line: string) => process.stderr.write(`remonitor record: ${line}\n`);
+
+  let client: MqttClient | null = null;
+  if (o.broker) {
+    client = mqtt.connect(o.broker, { protocolVersion: 4, clean: true, username: o.username, password: o.password, reconnectPeriod: 1000, connectTimeout: 10_000 });
+    client.on('error', (err) => say(`broker ${o.broker}: ${err.message} (recording goes on)`));
+  }
+
+  const started = Date.now();
+  const child = spawn(command, args, { stdio: 'inherit' });
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // Ctrl-C or a CI cancel reaches the command too (same process group on a terminal; forwarded otherwise).
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+
+  const samples: RecordSample[] = [];
+  const peaks = new Map<number, { pid: number; name: string; peak_rss_bytes: number }>();
+  let lastProgress = 0;
+  const onSample = (s: ProcsSample) => {
+    for (const p of s.procs) {
+      const known = peaks.get(p.pid);
+      if (!known || p.rss_bytes > known.peak_rss_bytes) peaks.set(p.pid, { pid: p.pid, name: p.name, peak_rss_bytes: p.rss_bytes });
+    }
+    const t = procsTotals(s.procs);
+    if (t.count > 0) {
+      samples.push({ ts_ms: s.ts_ms, rss_bytes: t.rss_bytes, rss_anon_bytes: t.rss_anon_bytes, rss_file_bytes: t.rss_file_bytes, swap_bytes: t.swap_bytes, cpu_pct: t.cpu_pct, procs: t.count });
+    }
+    if (client) client.publish(topics.procs(o.node), Buffer.from(encodeProcs(s)), { qos: 1 });
+    // Progress: about every 5 s, so that a CI log shows the job is alive without drowning in lines.
+    if (!o.quiet && t.count > 0 && s.ts_ms - lastProgress >= 5000) {
+      lastProgress = s.ts_ms;
+      const peak = Math.max(...samples.map((x) => x.rss_bytes));
+      say(`${((s.ts_ms - started) / 1000).toFixed(0)} s, ${t.count} process${t.count === 1 ? '' : 'es'}, RSS ${mib(t.rss_bytes)} (peak ${mib(peak)})`);
+    }
+  };
+
+  let watch: ProcessWatch | null = null;
+  if (child.pid !== undefined) {
+    watch = new ProcessWatch({ session, target: { kind: 'pid', pid: child.pid }, includeChildren: true, intervalMs: o.intervalMs, publish: onSample });
+    watch.start(0);
+    if (!o.quiet) say(`recording "${[command, ...args].join(' ')}" (pid ${child.pid}) every ${formatDuration(o.intervalMs)}${client ? `, session ${session} on ${o.broker} as node ${o.node}` : ''}`);
+  }
+  const outcome = await Promise.race([exited, spawnError]);
+  process.off('SIGINT', forward);
+  process.off('SIGTERM', forward);
+  if (outcome instanceof Error) {
+    watch?.stop(false);
+    await client?.endAsync();
+    throw new Error(`cannot run "${command}": ${outcome.message}`);
+  }
+  // The last read sees the command gone: it closes the session (ended) with the last values.
+  watch?.stop(true);
+  const ended = Date.now();
+  if (client) await client.endAsync().catch(() => undefined); // flushes the queued QoS 1 publishes
+
+  const analysis = analyzeLeak(samples, o.leakThresholds);
+  const peak = samples.reduce((m, s) => Math.max(m, s.rss_bytes), 0);
+  const commandCode = outcome.code ?? 128 + (constants.signals[outcome.signal as keyof typeof constants.signals] ?? 0);
+  let breach: RecordReport['breach'] = null;
+  if (o.maxRss !== undefined && peak > o.maxRss) {
+    breach = { kind: 'max-rss', message: `peak RSS ${mib(peak)} passed --max-rss ${mib(o.maxRss)}` };
+  } else if (o.failOnLeak && analysis.verdict === 'leak suspected') {
+    breach = { kind: 'leak', message: `leak suspected (${analysis.slope_mb_per_h} MB/h, r² ${analysis.r2}) and --fail-on-leak is set` };
+  }
+  // The command's own failure comes first; a breach turns a success into a failure.
+  const exitCode = commandCode !== 0 ? commandCode : breach ? (breach.kind === 'leak' ? EXIT_LEAK : EXIT_MAX_RSS) : 0;
+  const report: RecordReport = {
+    command: [command, ...args],
+    node: o.node,
+    session,
+    started_ms: started,
+    ended_ms: ended,
+    duration_ms: ended - started,
+    interval_ms: o.intervalMs,
+    exit_code: outcome.code,
+    signal: outcome.signal,
+    peak_rss_bytes: peak,
+    analysis,
+    breach,
+    record_exit_code: exitCode,
+    processes: [...peaks.values()].sort((a, b) => b.peak_rss_bytes - a.peak_rss_bytes).slice(0, 50),
+    samples,
+  };
+  if (o.out) writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
+  if (o.html) writeFileSync(o.html, renderReportHtml(report));
+
+  const slope = analysis.slope_mb_per_h === null ? '—' : `${analysis.slope_mb_per_h} MB/h (r² ${analysis.r2})`;
+  say(`${analysis.verdict}: peak RSS ${mib(peak)}, slope ${slope}, ${samples.length} samples over ${((ended - started) / 1000).toFixed(1)} s; command exited ${outcome.signal ? `on ${outcome.signal}` : `with ${outcome.code}`}`);
+  say(`  ${analysis.reason}`);
+  if (o.out || o.html) say(`  report: ${[o.out, o.html].filter(Boolean).join(', ')}`);
+  if (breach) say(`FAILED: ${breach.message}; exiting ${exitCode}`);
+  return exitCode;
+}

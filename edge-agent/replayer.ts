@@ -1,0 +1,208 @@
+// Store-and-forward between the spool and the broker: every sample is spooled and synced first,
+// then sent live; what the hub has not acknowledged is sent again, oldest first, at a bounded rate
+// and with a bounded number of messages in flight, marked `historical`. Live samples never wait
+// behind the backlog.
+import type { MqttClient } from 'mqtt';
+import { decodeAck, decodeSample, encodeSample, ProtocolError, topics, type Sample, type SpoolReport } from '../protocol/index.ts';
+import type { Logger } from './logger.ts';
+import type { Spool } from './spool.ts';
+
+export interface ReplayerOptions {
+  spool: Spool;
+  node: string;
+  log: Logger;
+  /** Backlog samples sent per second at most (default 200). */
+  replayPerSecond?: number;
+  /** Backlog messages awaiting the broker's PUBACK at most (default 32). */
+  maxInFlight?: number;
+  /**
+   * No progress of the hub's ack for this long, with samples sent and unacknowledged, means they
+   * were lost on the way (the hub restarted behind a broker that stayed up): send them again.
+   */
+  ackTimeoutMs?: number;
+  /** Called when the spool dropped samples over its cap, so the agent can report it. */
+  onDropped?: (count: number) => void;
+}
+
+export interface ReplayerStats {
+  live: number;
+  replayed: number;
+  rewinds: number;
+  acks: number;
+}
+
+const TICK_MS = 50;
+
+export class Replayer {
+  readonly stats: ReplayerStats = { live: 0, replayed: 0, rewinds: 0, acks: 0 };
+  private client: MqttClient | null = null;
+  /** Bumped on every attach/detach, so callbacks of an earlier connection are ignored. */
+  private session = 0;
+  /** Next backlog seq to send, and where the backlog ends (from there on, samples go live). */
+  private cursor = 0;
+  private replayEnd = 0;
+  private inFlight = 0;
+  /** One past the highest seq sent on this connection, live or backlog. */
+  private sentHigh = 0;
+  private budget = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private lastTickMs = 0;
+  private lastProgressMs = 0;
+  private lastAckMs = 0;
+  private stallTimeoutMs: number;
+  private readonly rate: number;
+  private readonly maxInFlight: number;
+  private readonly ackTimeoutMs: number;
+
+  constructor(private readonly options: ReplayerOptions) {
+    this.rate = options.replayPerSecond ?? 200;
+    this.maxInFlight = options.maxInFlight ?? 32;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.stallTimeoutMs = this.ackTimeoutMs;
+    if (!(this.rate > 0) || !(this.maxInFlight >= 1) || !(this.ackTimeoutMs > 0)) {
+      throw new TypeError(`replay: rate ${this.rate}/s, in-flight ${this.maxInFlight} and ack timeout ${this.ackTimeoutMs} ms must be positive`);
+    }
+  }
+
+  get spool(): Spool {
+    return this.options.spool;
+  }
+
+  /** What the hub needs to know about the spool, sent in the birth record. */
+  report(): SpoolReport {
+    const { spool } = this.options;
+    return { spool_boot: spool.boot, spool_first_seq: spool.firstSeq, spool_dropped: spool.dropped };
+  }
+
+  /** A sample with the next seq: spooled and synced before it is sent live. */
+  async record(tsMs: number, fields: Omit<Sample, 'boot' | 'seq' | 'ts_ms'>): Promise<Sample> {
+    const { spool } = this.options;
+    const build = (seq: number): Sample => ({ ...fields, boot: spool.boot, seq, ts_ms: tsMs });
+    const record = spool.append(tsMs, (seq) => encodeSample(build(seq)));
+    const lost = spool.enforceLimits();
+    if (lost > 0) {
+      this.options.log.warn({ dropped: lost, total: spool.dropped }, 'spool over its cap: dropped the oldest samples');
+      this.options.onDropped?.(lost);
+    }
+    await spool.flush();
+    const client = this.client;
+    if (client && record.seq >= this.replayEnd) {
+      // Live: not subject to the backlog's rate or in-flight bound, so it is never delayed by it.
+      this.sentHigh = Math.max(this.sentHigh, record.seq + 1);
+      client.publish(topics.metrics(this.options.node), record.payload, { qos: 1 }, (err) => {
+        if (!err) this.stats.live++;
+      });
+    }
+    return build(record.seq);
+  }
+
+  /** A connection is up: subscribe to acks and send the backlog again from the last ack. */
+  attach(client: MqttClient): void {
+    this.client = client;
+    this.session++;
+    this.inFlight = 0;
+    this.sentHigh = 0;
+    const { spool, node, log } = this.options;
+    this.cursor = spool.firstSeq;
+    this.replayEnd = spool.nextSeq;
+    this.lastProgressMs = Date.now();
+    this.lastAckMs = Date.now();
+    this.stallTimeoutMs = this.ackTimeoutMs;
+    client.subscribe(topics.ack(node), { qos: 1 }, (err) => {
+      if (err) log.warn({ err: err.message }, 'could not subscribe to acks');
+    });
+    if (this.replayEnd > this.cursor) log.info({ backlog: this.replayEnd - this.cursor, from: this.cursor }, 'replaying the spool');
+    this.lastTickMs = Date.now();
+    this.timer ??= setInterval(() => this.pump(), TICK_MS);
+  }
+
+  detach(): void {
+    this.client = null;
+    this.session++;
+    this.inFlight = 0;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Handles an ack message; false when the topic is not ours. */
+  handleMessage(topic: string, payload: Buffer): boolean {
+    if (topic !== topics.ack(this.options.node)) return false;
+    let ack;
+    try {
+      ack = decodeAck(payload);
+    } catch (err) {
+      if (err instanceof ProtocolError) this.options.log.warn({ err: err.message }, 'ignored a malformed ack');
+      return true;
+    }
+    const { spool } = this.options;
+    if (ack.boot !== spool.boot) return true; // about an earlier spool of this node
+    this.stats.acks++;
+    const now = Date.now();
+    const silentFor = now - this.lastAckMs;
+    this.lastAckMs = now;
+    this.stallTimeoutMs = this.ackTimeoutMs;
+    if (ack.next > spool.acked) {
+      spool.ack(ack.next);
+      this.lastProgressMs = now;
+      if (this.cursor < spool.acked) this.cursor = spool.acked;
+    } else if (silentFor > this.ackTimeoutMs && ack.next < this.cursor) {
+      // The hub is back after a silence: what was sent meanwhile may not have reached it.
+      this.rewind('hub back after a silence');
+    }
+    return true;
+  }
+
+  private rewind(why: string): void {
+    const { spool, log } = this.options;
+    this.stats.rewinds++;
+    this.cursor = spool.acked;
+    this.replayEnd = Math.max(this.replayEnd, spool.nextSeq);
+    this.lastProgressMs = Date.now();
+    log.info({ from: this.cursor, to: this.replayEnd, why }, 'sending unacknowledged samples again');
+  }
+
+  /** Sends backlog within the rate and in-flight bounds; checks for a stalled ack. */
+  private pump(): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    const { spool, node } = this.options;
+    const now = Date.now();
+    this.budget = Math.min(this.budget + ((now - this.lastTickMs) * this.rate) / 1000, Math.max(1, this.rate / 4));
+    this.lastTickMs = now;
+    if (spool.acked < this.sentHigh && now - this.lastProgressMs > this.stallTimeoutMs) {
+      this.rewind('no ack progress');
+      // Back off while the hub stays silent, so a dead hub is not sent the same backlog again and again.
+      this.stallTimeoutMs = Math.min(this.stallTimeoutMs * 2, 120_000);
+    }
+    const want = Math.min(Math.floor(this.budget), this.maxInFlight - this.inFlight, this.replayEnd - this.cursor);
+    if (want <= 0) return;
+    const records = spool.read(this.cursor, want);
+    if (records.length === 0 && this.cursor < spool.firstSeq) this.cursor = spool.firstSeq;
+    const session = this.session;
+    const topic = topics.metrics(node);
+    for (const record of records) {
+      let payload: Buffer;
+      try {
+        payload = Buffer.from(encodeSample({ ...decodeSample(record.payload), historical: 1 }));
+      } catch (err) {
+        this.options.log.warn({ seq: record.seq, err: (err as Error).message }, 'skipped an unreadable spooled sample');
+        this.cursor = record.seq + 1;
+        continue;
+      }
+      this.inFlight++;
+      this.budget--;
+      this.cursor = record.seq + 1;
+      this.sentHigh = Math.max(this.sentHigh, this.cursor);
+      client.publish(topic, payload, { qos: 1 }, (err) => {
+        if (session !== this.session) return;
+        this.inFlight--;
+        if (!err) this.stats.replayed++;
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.detach();
+    await this.options.spool.close();
+  }
+}

@@ -1,0 +1,131 @@
+// A made-up node that produces realistic, varied samples: a diurnal CPU load with noise, memory
+// that some nodes leak, disks that some nodes fill, links that sometimes flap. Used by
+// `remonitor simulate`, the benchmarks, load tests and the demo; deterministic for a given seed.
+import { PROTOCOL_VERSION, type ProcessUsage, type Sample } from '../protocol/index.ts';
+
+/** Small fast PRNG (mulberry32): the same seed gives the same fleet. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const clampPct = (x: number) => round1(Math.min(100, Math.max(0, x)));
+const DAY_MS = 86_400_000;
+const PROCESS_NAMES = ['node', 'python3', 'mosquitto', 'dockerd', 'influxd', 'grafana', 'nginx', 'sshd', 'systemd', 'containerd'];
+
+export interface SimulatedNodeTraits {
+  cores: number;
+  memTotalBytes: number;
+  diskBytes: number;
+  /** Memory growth of a leaking process, bytes per hour (0 for most nodes). */
+  leakBytesPerHour: number;
+  /** Disk fill rate, bytes per hour (0 for most nodes). */
+  diskFillBytesPerHour: number;
+  hasTemperature: boolean;
+  hasSwap: boolean;
+  /** Share of time the uplink is down (the simulator skips those samples). */
+  flakiness: number;
+}
+
+export class SimulatedNode {
+  readonly boot: string;
+  readonly traits: SimulatedNodeTraits;
+  private seq = 0;
+  private readonly rand: () => number;
+  private readonly phase: number;
+  private readonly startMs: number;
+
+  constructor(
+    readonly name: string,
+    seed: number,
+    startMs = Date.now(),
+  ) {
+    this.rand = random(seed);
+    const r = this.rand;
+    this.boot = Math.floor(r() * 2 ** 52).toString(16).padStart(13, '0');
+    this.phase = r() * DAY_MS;
+    this.startMs = startMs;
+    const pi = r() < 0.7;
+    this.traits = {
+      cores: pi ? 4 : [2, 8, 16][Math.floor(r() * 3)]!,
+      memTotalBytes: pi ? [1, 2, 4, 8][Math.floor(r() * 4)]! * 2 ** 30 : 16 * 2 ** 30,
+      diskBytes: pi ? 32e9 : 512e9,
+      leakBytesPerHour: r() < 0.1 ? 20e6 + r() * 80e6 : 0,
+      diskFillBytesPerHour: r() < 0.1 ? 0.5e9 + r() * 2e9 : 0,
+      hasTemperature: pi,
+      hasSwap: r() < 0.6,
+      flakiness: r() < 0.05 ? 0.2 : 0,
+    };
+  }
+
+  /** False while the node's link is down: a real agent would spool, the simulator skips. */
+  online(): boolean {
+    return this.traits.flakiness === 0 || this.rand() > this.traits.flakiness;
+  }
+
+  /** The next sample, taken at `tsMs`; the process list when `processes` is set. */
+  next(tsMs: number, processes = this.seq % 5 === 0): Sample {
+    const { traits } = this;
+    const r = this.rand;
+    const hours = Math.max(0, (tsMs - this.startMs) / 3_600_000); // samples before the start show no growth yet
+    const diurnal = 0.5 - 0.5 * Math.cos((2 * Math.PI * (tsMs + this.phase)) / DAY_MS);
+    const cpu = clampPct(8 + 45 * diurnal + (r() - 0.5) * 20 + (r() < 0.02 ? 40 : 0));
+    const leaked = traits.leakBytesPerHour * hours;
+    const memUsed = Math.min(traits.memTotalBytes * 0.97, traits.memTotalBytes * (0.3 + 0.1 * diurnal) + leaked + r() * 20e6);
+    const diskUsed = Math.min(traits.diskBytes, traits.diskBytes * 0.35 + traits.diskFillBytesPerHour * hours);
+    const swapTotal = traits.hasSwap ? 512 * 2 ** 20 : 0;
+    const swapUsed = traits.hasSwap ? Math.round(swapTotal * Math.max(0, (memUsed / traits.memTotalBytes - 0.7) * 2)) : 0;
+    const sample: Sample = {
+      v: PROTOCOL_VERSION,
+      boot: this.boot,
+      seq: this.seq++,
+      ts_ms: tsMs,
+      cpu_pct: cpu,
+      cpu_core_pct: Array.from({ length: traits.cores }, () => clampPct(cpu + (r() - 0.5) * 30)),
+      load_1: Math.round(((cpu / 100) * traits.cores + r() * 0.3) * 100) / 100,
+      load_5: Math.round(((cpu / 100) * traits.cores * 0.9) * 100) / 100,
+      load_15: Math.round(((cpu / 100) * traits.cores * 0.8) * 100) / 100,
+      mem_total_bytes: traits.memTotalBytes,
+      mem_used_bytes: Math.round(memUsed),
+      mem_available_bytes: Math.round(traits.memTotalBytes - memUsed),
+      mem_pct: clampPct((memUsed / traits.memTotalBytes) * 100),
+      swap_total_bytes: swapTotal,
+      swap_used_bytes: swapUsed,
+      ...(traits.hasSwap ? { swap_pct: clampPct((swapUsed / swapTotal) * 100) } : {}),
+      filesystems: [
+        { mount: '/', size_bytes: traits.diskBytes, used_bytes: Math.round(diskUsed), used_pct: clampPct((diskUsed / traits.diskBytes) * 100) },
+        { mount: '/boot/firmware', size_bytes: 534_749_184, used_bytes: 63_897_600, used_pct: 11.9 },
+      ],
+      disk_read_bps: Math.round(r() * 200_000),
+      disk_write_bps: Math.round(r() * 400_000 + traits.diskFillBytesPerHour / 3600),
+      net: [
+        { iface: 'eth0', rx_bps: Math.round(20_000 + r() * 80_000 * diurnal), tx_bps: Math.round(5_000 + r() * 20_000) },
+        { iface: 'wlan0', rx_bps: Math.round(r() * 500), tx_bps: Math.round(r() * 200) },
+      ],
+      ...(traits.hasTemperature ? { temp_c: round1(42 + 20 * (cpu / 100) + r() * 2) } : {}),
+      uptime_s: Math.max(0, Math.round((tsMs - this.startMs) / 1000) + 86_400),
+      procs_total: 120 + Math.floor(r() * 80),
+    };
+    if (processes) {
+      const procs = PROCESS_NAMES.map(
+        (name, i): ProcessUsage => ({
+          pid: 400 + i * 37,
+          name,
+          cpu_pct: round1(r() * cpu * 0.5),
+          rss_bytes: Math.round(20e6 + r() * 200e6 + (i === 0 ? leaked : 0)),
+          threads: 1 + Math.floor(r() * 16),
+        }),
+      );
+      sample.top_cpu = [...procs].sort((a, b) => b.cpu_pct - a.cpu_pct).slice(0, 5);
+      sample.top_mem = [...procs].sort((a, b) => b.rss_bytes - a.rss_bytes).slice(0, 5);
+    }
+    return sample;
+  }
+}

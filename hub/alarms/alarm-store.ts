@@ -1,0 +1,168 @@
+// Alarm persistence on the hub's SQLite file: transitions, acknowledgements, silences and the
+// notification queue. Its own connection (WAL lets it sit beside the metrics store's).
+import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { AlarmLevel, AlarmTransition, SilenceInfo } from '../../web/alarm-types.ts';
+
+// Resolves from hub/alarms/ (sources) and from dist/ (the built CLI): see sqlite-store.ts.
+const MIGRATION = new URL('../hub/migrations/003_alarms.sql', import.meta.url);
+const MIGRATION_FROM_SOURCE = new URL('../migrations/003_alarms.sql', import.meta.url);
+
+export interface Delivery {
+  id: number;
+  created_ms: number;
+  kind: 'webhook' | 'ntfy';
+  url: string;
+  body: string;
+  attempts: number;
+  next_attempt_ms: number;
+  last_error: string | null;
+}
+
+interface TransitionRow {
+  id: number;
+  ts_ms: number;
+  node: string;
+  rule_id: string;
+  subject: string;
+  metric: string;
+  from_state: string;
+  to_state: string;
+  value: number | null;
+  threshold: number | null;
+  tt_ms: number | null;
+}
+
+function migrationSql(): string {
+  for (const url of [MIGRATION_FROM_SOURCE, MIGRATION]) {
+    try {
+      return readFileSync(url, 'utf8');
+    } catch {
+      // try the other layout
+    }
+  }
+  throw new Error(`alarm store: cannot find 003_alarms.sql at ${MIGRATION_FROM_SOURCE.pathname} or ${MIGRATION.pathname}`);
+}
+
+export class AlarmStore {
+  private readonly db: Database.Database;
+  private readonly stmt;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(migrationSql());
+    const db = this.db;
+    this.stmt = {
+      addTransition: db.prepare(
+        `INSERT INTO alarm_transitions (ts_ms, node, rule_id, subject, metric, from_state, to_state, value, threshold, tt_ms)
+         VALUES (@ts_ms, @node, @rule_id, @subject, @metric, @from, @to, @value, @threshold, @tt_ms)`,
+      ),
+      transitionsSince: db.prepare<[number, number], TransitionRow>('SELECT * FROM alarm_transitions WHERE ts_ms >= ? ORDER BY ts_ms DESC, id DESC LIMIT ?'),
+      ack: db.prepare(
+        `INSERT INTO alarm_acks (node, rule_id, subject, state, ts_ms, by) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (node, rule_id, subject) DO UPDATE SET state = excluded.state, ts_ms = excluded.ts_ms, by = excluded.by`,
+      ),
+      acks: db.prepare<[], { node: string; rule_id: string; subject: string; state: string }>('SELECT node, rule_id, subject, state FROM alarm_acks'),
+      clearAck: db.prepare('DELETE FROM alarm_acks WHERE node = ? AND rule_id = ? AND subject = ?'),
+      addSilence: db.prepare('INSERT INTO alarm_silences (node, rule_id, subject, from_ms, until_ms, reason) VALUES (?, ?, ?, ?, ?, ?)'),
+      silences: db.prepare<[number], SilenceInfo>('SELECT * FROM alarm_silences WHERE until_ms > ? ORDER BY until_ms'),
+      deleteSilence: db.prepare('DELETE FROM alarm_silences WHERE id = ?'),
+      expireSilences: db.prepare('DELETE FROM alarm_silences WHERE until_ms <= ?'),
+      enqueue: db.prepare('INSERT INTO alarm_deliveries (created_ms, kind, url, body, next_attempt_ms) VALUES (?, ?, ?, ?, ?)'),
+      due: db.prepare<[number, number], Delivery>(
+        'SELECT * FROM alarm_deliveries WHERE delivered_ms IS NULL AND next_attempt_ms <= ? ORDER BY next_attempt_ms LIMIT ?',
+      ),
+      delivered: db.prepare('UPDATE alarm_deliveries SET delivered_ms = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?'),
+      failed: db.prepare('UPDATE alarm_deliveries SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?'),
+      pending: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM alarm_deliveries WHERE delivered_ms IS NULL'),
+      pruneDelivered: db.prepare('DELETE FROM alarm_deliveries WHERE delivered_ms IS NOT NULL AND delivered_ms < ?'),
+    };
+  }
+
+  addTransition(t: AlarmTransition): number {
+    return Number(this.stmt.addTransition.run({ ...t, value: t.value, threshold: t.threshold, tt_ms: t.tt_ms === null ? null : Math.round(t.tt_ms) }).lastInsertRowid);
+  }
+
+  transitionsSince(fromMs: number, limit = 5000): AlarmTransition[] {
+    return this.stmt.transitionsSince.all(fromMs, limit).map((r) => ({
+      id: r.id,
+      ts_ms: r.ts_ms,
+      node: r.node,
+      rule_id: r.rule_id,
+      subject: r.subject,
+      metric: r.metric,
+      from: r.from_state as AlarmLevel,
+      to: r.to_state as AlarmLevel,
+      value: r.value,
+      threshold: r.threshold,
+      tt_ms: r.tt_ms,
+    }));
+  }
+
+  /** The last state of every alarm that has a transition, keyed `node \0 rule \0 subject`. */
+  lastStates(): Map<string, { state: AlarmLevel; ts_ms: number }> {
+    const rows = this.db
+      .prepare<[], { node: string; rule_id: string; subject: string; to_state: string; ts_ms: number }>(
+        `SELECT node, rule_id, subject, to_state, ts_ms FROM alarm_transitions t
+         WHERE id = (SELECT max(id) FROM alarm_transitions u WHERE u.node = t.node AND u.rule_id = t.rule_id AND u.subject = t.subject)`,
+      )
+      .all();
+    return new Map(rows.map((r) => [`${r.node}\u0000${r.rule_id}\u0000${r.subject}`, { state: r.to_state as AlarmLevel, ts_ms: r.ts_ms }]));
+  }
+
+  ack(node: string, ruleId: string, subject: string, state: AlarmLevel, atMs: number, by: string | null): void {
+    this.stmt.ack.run(node, ruleId, subject, state, atMs, by);
+  }
+
+  clearAck(node: string, ruleId: string, subject: string): void {
+    this.stmt.clearAck.run(node, ruleId, subject);
+  }
+
+  acks(): { node: string; rule_id: string; subject: string; state: string }[] {
+    return this.stmt.acks.all();
+  }
+
+  addSilence(s: Omit<SilenceInfo, 'id'>): number {
+    return Number(this.stmt.addSilence.run(s.node, s.rule_id, s.subject, s.from_ms, s.until_ms, s.reason).lastInsertRowid);
+  }
+
+  silences(nowMs: number): SilenceInfo[] {
+    return this.stmt.silences.all(nowMs);
+  }
+
+  deleteSilence(id: number): boolean {
+    return this.stmt.deleteSilence.run(id).changes > 0;
+  }
+
+  enqueue(kind: Delivery['kind'], url: string, body: string, nowMs: number): void {
+    this.stmt.enqueue.run(nowMs, kind, url, body, nowMs);
+  }
+
+  due(nowMs: number, limit: number): Delivery[] {
+    return this.stmt.due.all(nowMs, limit);
+  }
+
+  markDelivered(id: number, nowMs: number): void {
+    this.stmt.delivered.run(nowMs, id);
+  }
+
+  markFailed(id: number, nextAttemptMs: number, error: string): void {
+    this.stmt.failed.run(nextAttemptMs, error.slice(0, 500), id);
+  }
+
+  pendingDeliveries(): number {
+    return this.stmt.pending.get()!.n;
+  }
+
+  /** Drops delivered notifications and expired silences older than `beforeMs`. */
+  prune(beforeMs: number, nowMs: number): void {
+    this.stmt.pruneDelivered.run(beforeMs);
+    this.stmt.expireSilences.run(nowMs);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

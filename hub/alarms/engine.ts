@@ -1,0 +1,491 @@
+// The alarm engine: listens to the hub's live feed, keeps a bounded window per node, rule and
+// subject, runs the pure evaluator on every sample, and on each transition stores it, republishes
+// the node's retained `remonitor/<node>/alarms` topic and queues the notifications. Silence is
+// watched by a timer: a node whose status says offline, or that sent nothing for
+// `staleIntervals` of its own sample interval, raises its `offline` alarm.
+//
+// Times: windows and evaluation use the sample's own clock (ts_ms), so a node whose clock is off
+// is still judged on consistent data; transitions are stamped with the hub's clock.
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import { parseDuration, topics, type Sample } from '../../protocol/index.ts';
+import type { Logger } from '../../edge-agent/logger.ts';
+import type { AlarmInfo, AlarmTransition, NodeAlarmsMessage, SilenceInfo, SilenceRequest } from '../../web/alarm-types.ts';
+import type { SamplePoint } from '../../web/api-types.ts';
+import type { FeedEvent, LiveFeed } from '../live-feed.ts';
+import { AlarmStore } from './alarm-store.ts';
+import { evaluate, evaluateOffline, initialState, TREND_DEFAULTS, type AlarmState, type TrendParams } from './evaluator.ts';
+import { Notifier, type NotifierOptions } from './notifier.ts';
+import { loadRules, RULES_FILE, saveRules } from './rule-file.ts';
+import { compileRule, defaultRules, formatProblems, isBooleanMetric, ruleAppliesTo, validateRule, type AlarmRule, type AlarmRuleInput, type RuleProblem } from './rules.ts';
+import { AlarmWindow } from './series-window.ts';
+
+export interface AlarmEngineOptions {
+  brokerUrl: string;
+  username?: string;
+  password?: string;
+  feed: LiveFeed;
+  log: Logger;
+  /** The SQLite file of the hub (transitions, acks, silences, notification queue). */
+  dbPath: string;
+  /** Default `<dataDir>/alarm-rules.json`. */
+  rulesFile: string;
+  /** Written to the rules file when it does not exist yet. Default: the shipped defaults. */
+  seedRules?: () => AlarmRuleInput[];
+  now?: () => number;
+  /** How often silence is checked, ms. Default 5 s. */
+  tickMs?: number;
+  /** A node is offline after this many of its sample intervals without a sample. Default 5. */
+  staleIntervals?: number;
+  /** …and never sooner than this, ms. Default 10 s. */
+  minStaleMs?: number;
+  trend?: Partial<TrendParams>;
+  notifier?: Partial<Omit<NotifierOptions, 'store' | 'log'>>;
+}
+
+/** Refused rule edits: every problem, with its field. */
+export class RuleError extends Error {
+  constructor(
+    readonly problems: RuleProblem[],
+    readonly status: 400 | 404 | 409 = 400,
+  ) {
+    super(formatProblems(problems));
+    this.name = 'RuleError';
+  }
+}
+
+interface Alarm {
+  rule: AlarmRule;
+  subject: string;
+  window: AlarmWindow | null;
+  state: AlarmState;
+}
+
+interface NodeAlarms {
+  name: string;
+  /** Hub clock when the last sample arrived. */
+  lastSampleMs: number;
+  lastSampleTs: number;
+  /** Typical spacing of the node's samples, ms (moving average). */
+  intervalMs: number;
+  statusOffline: boolean;
+  alarms: Map<string, Alarm>;
+  rulesVersion: number;
+  rules: AlarmRule[];
+}
+
+/** Points a trend window holds at most: samples closer than trend_window / this are averaged. */
+export const TREND_POINTS = 720;
+
+export function defaultRulesFile(dataDir: string): string {
+  return join(dataDir, RULES_FILE);
+}
+
+/** The values a sample gives one rule, by subject ('' unless per filesystem). */
+export function extractValues(metric: string, sample: Sample | undefined, point: SamplePoint): [string, number][] {
+  if (metric === 'fs_pct') return (sample?.filesystems ?? []).map((f) => [f.mount, f.used_pct]);
+  if (metric.startsWith('fs_pct:')) {
+    const mount = metric.slice('fs_pct:'.length);
+    const fs = sample?.filesystems?.find((f) => f.mount === mount);
+    return fs ? [['', fs.used_pct]] : [];
+  }
+  if (metric.startsWith('proc_rss_bytes:')) {
+    const name = metric.slice('proc_rss_bytes:'.length);
+    if (!sample?.top_cpu && !sample?.top_mem) return [];
+    const byPid = new Map<number, number>();
+    for (const p of [...(sample.top_cpu ?? []), ...(sample.top_mem ?? [])]) if (p.name === name) byPid.set(p.pid, p.rss_bytes);
+    return byPid.size ? [['', [...byPid.values()].reduce((a, b) => a + b, 0)]] : [];
+  }
+  if (metric === 'undervoltage' || metric === 'throttled') {
+    const bits = sample?.throttled;
+    if (bits === undefined) return [];
+    // Bit 0: under-voltage now. Bits 1–3: frequency capped, throttled, soft temperature limit now.
+    return [['', metric === 'undervoltage' ? bits & 1 : (bits & 0b1110) !== 0 ? 1 : 0]];
+  }
+  const v = (point as Record<string, number | undefined>)[metric];
+  return v === undefined ? [] : [['', v]];
+}
+
+export class AlarmEngine {
+  readonly store: AlarmStore;
+  readonly notifier: Notifier;
+  private readonly now: () => number;
+  private readonly trend: TrendParams;
+  private inputs: AlarmRuleInput[] = [];
+  private rules: AlarmRule[] = [];
+  private rulesVersion = 0;
+  private readonly nodes = new Map<string, NodeAlarms>();
+  private silenceCache: SilenceInfo[] = [];
+  /** Last stored state of each alarm, so a restarted hub goes on where it was instead of raising everything again. */
+  private restored = new Map<string, { state: AlarmState['state']; ts_ms: number }>();
+  private client: MqttClient | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  readonly stats = { evaluations: 0, transitions: 0, errors: 0 };
+
+  constructor(private readonly options: AlarmEngineOptions) {
+    this.now = options.now ?? Date.now;
+    this.trend = { ...TREND_DEFAULTS, ...options.trend };
+    // Fail fast: a broken rules file stops the hub at start, with every problem.
+    this.setRules(loadRules(options.rulesFile, options.seedRules ?? defaultRules));
+    this.store = new AlarmStore(options.dbPath);
+    this.notifier = new Notifier({ store: this.store, log: options.log, now: this.now, ...options.notifier });
+  }
+
+  async start(): Promise<void> {
+    const { brokerUrl, log } = this.options;
+    const client = mqtt.connect(brokerUrl, {
+      clientId: `remonitor-alarms-${randomBytes(4).toString('hex')}`,
+      username: this.options.username,
+      password: this.options.password,
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+    });
+    this.client = client;
+    client.on('error', (err) => log.warn({ err: err.message }, 'alarms mqtt error'));
+    // A broker that restarted has lost the retained sets: publish them all again on every connect.
+    client.on('connect', () => {
+      for (const node of this.nodes.values()) this.publish(node, null);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(new Error(`alarms: cannot connect to broker ${brokerUrl}: ${err.message}`));
+      client.once('connect', () => {
+        client.off('error', onError);
+        resolve();
+      });
+      client.once('error', onError);
+    });
+    this.silenceCache = this.store.silences(this.now());
+    this.restored = this.store.lastStates();
+    this.unsubscribe = this.options.feed.subscribe((event) => this.onEvent(event));
+    this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 5000);
+    this.notifier.start();
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.notifier.stop();
+    await this.client?.endAsync();
+    this.client = null;
+    this.store.close();
+  }
+
+  // ---- rules ---------------------------------------------------------------------------------
+
+  private setRules(inputs: AlarmRuleInput[]): void {
+    this.rules = inputs.map(compileRule);
+    this.inputs = inputs;
+    this.rulesVersion++;
+  }
+
+  listRules(): AlarmRuleInput[] {
+    return this.inputs;
+  }
+
+  private commitRules(next: AlarmRuleInput[], changedIds: string[]): void {
+    saveRules(this.options.rulesFile, next);
+    this.setRules(next);
+    // Alarms of a changed or removed rule start afresh (their windows may no longer fit the rule).
+    for (const node of this.nodes.values()) {
+      let dropped = false;
+      for (const [key, alarm] of node.alarms) {
+        if (changedIds.includes(alarm.rule.id)) {
+          node.alarms.delete(key);
+          dropped = true;
+        }
+      }
+      if (dropped) this.publish(node, null);
+    }
+  }
+
+  addRule(input: unknown): AlarmRuleInput {
+    const problems = validateRule(input);
+    if (problems.length) throw new RuleError(problems);
+    const rule = input as AlarmRuleInput;
+    if (this.inputs.some((r) => r.id === rule.id)) throw new RuleError([{ field: 'id', problem: `a rule with id ${JSON.stringify(rule.id)} exists; use PUT to change it` }], 409);
+    this.commitRules([...this.inputs, rule], [rule.id]);
+    return rule;
+  }
+
+  replaceRule(id: string, input: unknown): AlarmRuleInput {
+    const index = this.inputs.findIndex((r) => r.id === id);
+    if (index < 0) throw new RuleError([{ field: 'id', problem: `no rule with id ${JSON.stringify(id)}` }], 404);
+    const body = typeof input === 'object' && input !== null && !Array.isArray(input) ? { id, ...(input as object) } : input;
+    const problems = validateRule(body);
+    if ((body as { id?: unknown })?.id !== id) problems.push({ field: 'id', problem: `must stay ${JSON.stringify(id)} (the id is in the URL)` });
+    if (problems.length) throw new RuleError(problems);
+    const next = [...this.inputs];
+    next[index] = body as AlarmRuleInput;
+    this.commitRules(next, [id]);
+    return body as AlarmRuleInput;
+  }
+
+  deleteRule(id: string): void {
+    if (!this.inputs.some((r) => r.id === id)) throw new RuleError([{ field: 'id', problem: `no rule with id ${JSON.stringify(id)}` }], 404);
+    this.commitRules(
+      this.inputs.filter((r) => r.id !== id),
+      [id],
+    );
+  }
+
+  // ---- acks and silences ---------------------------------------------------------------------
+
+  /** Acknowledges an alarm that is not OK; false when there is none. */
+  ack(node: string, ruleId: string, subject: string, by: string | null): boolean {
+    const alarm = this.nodes.get(node)?.alarms.get(alarmKey(ruleId, subject));
+    if (!alarm || alarm.state.state === 'ok') return false;
+    this.store.ack(node, ruleId, subject, alarm.state.state, this.now(), by);
+    this.publish(this.nodes.get(node)!, null);
+    return true;
+  }
+
+  silence(req: SilenceRequest): SilenceInfo {
+    const forMs = parseDuration(req.for);
+    if (forMs === null || forMs <= 0) throw new RuleError([{ field: 'for', problem: `must be a duration like "1h", got ${JSON.stringify(req.for)}` }]);
+    const now = this.now();
+    const s: Omit<SilenceInfo, 'id'> = {
+      node: req.node ?? null,
+      rule_id: req.rule_id ?? null,
+      subject: req.subject ?? null,
+      from_ms: now,
+      until_ms: now + forMs,
+      reason: req.reason ?? null,
+    };
+    const id = this.store.addSilence(s);
+    this.silenceCache = this.store.silences(now);
+    return { id, ...s };
+  }
+
+  silences(): SilenceInfo[] {
+    return this.store.silences(this.now());
+  }
+
+  unsilence(id: number): boolean {
+    const ok = this.store.deleteSilence(id);
+    this.silenceCache = this.store.silences(this.now());
+    return ok;
+  }
+
+  private silencedUntil(node: string, ruleId: string, subject: string, now: number): number | null {
+    let until: number | null = null;
+    for (const s of this.silenceCache) {
+      if (s.until_ms <= now || s.from_ms > now) continue;
+      if ((s.node ?? node) !== node || (s.rule_id ?? ruleId) !== ruleId || (s.subject ?? subject) !== subject) continue;
+      until = Math.max(until ?? 0, s.until_ms);
+    }
+    return until;
+  }
+
+  // ---- state ---------------------------------------------------------------------------------
+
+  /** Every alarm that is not OK, RED first. */
+  active(): AlarmInfo[] {
+    const acks = new Map(this.store.acks().map((a) => [`${a.node}\u0000${alarmKey(a.rule_id, a.subject)}`, a.state]));
+    const now = this.now();
+    const out: AlarmInfo[] = [];
+    for (const node of this.nodes.values()) {
+      for (const alarm of node.alarms.values()) {
+        if (alarm.state.state === 'ok') continue;
+        out.push(this.info(node.name, alarm, acks, now));
+      }
+    }
+    const rank = { red: 0, offline: 1, amber: 2, ok: 3 } as const;
+    return out.sort((a, b) => rank[a.state] - rank[b.state] || a.node.localeCompare(b.node) || a.rule_id.localeCompare(b.rule_id));
+  }
+
+  history(fromMs: number): AlarmTransition[] {
+    return this.store.transitionsSince(fromMs);
+  }
+
+  private info(node: string, alarm: Alarm, acks: Map<string, string>, now: number): AlarmInfo {
+    const s = alarm.state;
+    return {
+      node,
+      rule_id: alarm.rule.id,
+      subject: alarm.subject,
+      metric: alarm.rule.metric,
+      state: s.state,
+      since_ms: s.since_ms,
+      value: s.value,
+      threshold: alarm.rule.threshold,
+      tt_ms: s.tt_ms === null ? null : Math.round(s.tt_ms),
+      slope_per_h: s.slope_per_h,
+      r2: s.r2,
+      acked: acks.get(`${node}\u0000${alarmKey(alarm.rule.id, alarm.subject)}`) === s.state,
+      silenced_until_ms: this.silencedUntil(node, alarm.rule.id, alarm.subject, now),
+    };
+  }
+
+  // ---- feed ----------------------------------------------------------------------------------
+
+  private onEvent(event: FeedEvent): void {
+    // Never let a bug here reach ingest, which publishes to the feed.
+    try {
+      // Replayed backlog (historical) is old news: alarms judge the present only.
+      if (event.type === 'sample') {
+        if (!event.sample?.historical) this.onSample(event.node, event.sample, event.point);
+      }
+      else if (event.type === 'status') this.onStatus(event.node, event.status === 'offline');
+    } catch (err) {
+      this.stats.errors++;
+      if (this.stats.errors <= 5) this.options.log.error({ err: (err as Error).stack }, 'alarm evaluation failed');
+    }
+  }
+
+  private nodeState(name: string): NodeAlarms {
+    let node = this.nodes.get(name);
+    if (!node) {
+      node = { name, lastSampleMs: this.now(), lastSampleTs: -Infinity, intervalMs: 0, statusOffline: false, alarms: new Map(), rulesVersion: -1, rules: [] };
+      this.nodes.set(name, node);
+    }
+    if (node.rulesVersion !== this.rulesVersion) {
+      node.rules = this.rules.filter((r) => ruleAppliesTo(r, name));
+      node.rulesVersion = this.rulesVersion;
+    }
+    return node;
+  }
+
+  private onSample(name: string, sample: Sample | undefined, point: SamplePoint): void {
+    const isNew = !this.nodes.has(name);
+    const node = this.nodeState(name);
+    const ts = point.ts_ms;
+    if (ts <= node.lastSampleTs) return; // a duplicate or a late re-send: already judged
+    if (Number.isFinite(node.lastSampleTs)) {
+      const gap = ts - node.lastSampleTs;
+      // Moving average of the spacing, ignoring long silences (those are what we detect).
+      if (node.intervalMs === 0) node.intervalMs = gap;
+      else if (gap < node.intervalMs * 10) node.intervalMs = node.intervalMs * 0.9 + gap * 0.1;
+    }
+    node.lastSampleTs = ts;
+    node.lastSampleMs = this.now();
+    let changed = false;
+    if (!node.statusOffline) changed = this.setOffline(node, false) || changed;
+    for (const rule of node.rules) {
+      if (rule.metric === 'offline') continue;
+      for (const [subject, value] of extractValues(rule.metric, sample, point)) {
+        const key = alarmKey(rule.id, subject);
+        let alarm = node.alarms.get(key);
+        if (!alarm) {
+          // Without a horizon only the short window is needed; with one, the trend window in at most
+          // TREND_POINTS buckets (memory stays bounded whatever the sample rate).
+          const window = new AlarmWindow(rule.windowMs, rule.horizonMs > 0 ? rule.trendWindowMs : null, TREND_POINTS);
+          alarm = { rule, subject, window, state: this.startState(name, rule.id, subject, ts) };
+          node.alarms.set(key, alarm);
+        }
+        alarm.window!.push(ts, value);
+        const next = evaluate(alarm.window!, { ...rule, boolean: isBooleanMetric(rule.metric) }, alarm.state, ts, this.trend);
+        this.stats.evaluations++;
+        changed = this.apply(node, alarm, next) || changed;
+      }
+    }
+    if (isNew && !changed) this.publish(node, null); // every node has a retained set from its first sample
+  }
+
+  private onStatus(name: string, offline: boolean): void {
+    const node = this.nodeState(name);
+    node.statusOffline = offline;
+    if (!offline) node.lastSampleMs = this.now(); // back: give it a full stale period to send
+    this.setOffline(node, offline);
+  }
+
+  /** Applies the node's offline condition to its `offline` rules; true on a transition. */
+  private setOffline(node: NodeAlarms, offline: boolean): boolean {
+    let changed = false;
+    for (const rule of node.rules) {
+      if (rule.metric !== 'offline') continue;
+      const key = alarmKey(rule.id, '');
+      let alarm = node.alarms.get(key);
+      if (!alarm) {
+        alarm = { rule, subject: '', window: null, state: this.startState(node.name, rule.id, '', this.now()) };
+        node.alarms.set(key, alarm);
+      }
+      if ((alarm.state.state === 'offline') === offline) continue;
+      changed = this.apply(node, alarm, evaluateOffline(alarm.state, offline, this.now())) || changed;
+    }
+    return changed;
+  }
+
+  /** A new alarm starts in its last stored state (a hub restart), else OK. */
+  private startState(node: string, ruleId: string, subject: string, now: number): AlarmState {
+    const key = `${node}\u0000${ruleId}\u0000${subject}`;
+    const last = this.restored.get(key);
+    this.restored.delete(key);
+    const state = initialState(now);
+    if (!last || last.state === 'ok') return state;
+    // RED and AMBER are kept until the data says otherwise; the timers start afresh.
+    return { ...state, state: last.state, since_ms: last.ts_ms };
+  }
+
+  /** Silence: nodes that stopped sending without saying so (power cut, network gone). */
+  private tick(): void {
+    const now = this.now();
+    try {
+      this.silenceCache = this.store.silences(now);
+      for (const node of this.nodes.values()) {
+        if (node.statusOffline) continue;
+        const staleMs = Math.max(this.options.minStaleMs ?? 10_000, (this.options.staleIntervals ?? 5) * node.intervalMs);
+        if (now - node.lastSampleMs > staleMs) this.setOffline(node, true);
+      }
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message }, 'alarm tick failed');
+    }
+  }
+
+  /** Takes the next state; on a transition stores it, republishes and notifies. True on a transition. */
+  private apply(node: NodeAlarms, alarm: Alarm, next: AlarmState): boolean {
+    const from = alarm.state.state;
+    alarm.state = next;
+    if (next.state === from) return false;
+    const now = this.now();
+    const transition: AlarmTransition = {
+      ts_ms: now,
+      node: node.name,
+      rule_id: alarm.rule.id,
+      subject: alarm.subject,
+      metric: alarm.rule.metric,
+      from,
+      to: next.state,
+      value: next.value,
+      threshold: alarm.rule.metric === 'offline' ? null : alarm.rule.threshold,
+      tt_ms: next.tt_ms === null ? null : Math.round(next.tt_ms),
+    };
+    this.stats.transitions++;
+    try {
+      transition.id = this.store.addTransition(transition);
+      this.store.clearAck(node.name, alarm.rule.id, alarm.subject); // an ack holds for the state it was given in
+    } catch (err) {
+      this.options.log.error({ err: (err as Error).message }, 'could not store an alarm transition');
+    }
+    this.options.log.info({ node: node.name, rule: alarm.rule.id, subject: alarm.subject || undefined, from, to: next.state, value: next.value, tt_ms: transition.tt_ms }, 'alarm');
+    this.publish(node, transition);
+    this.notifier.notify(alarm.rule, transition, this.silencedUntil(node.name, alarm.rule.id, alarm.subject, now) !== null);
+    return true;
+  }
+
+  /** The node's alarm set, retained, with the transition that changed it. */
+  private publish(node: NodeAlarms, transition: AlarmTransition | null): void {
+    if (!this.client?.connected) return; // republished on (re)connect
+    const acks = new Map(this.store.acks().filter((a) => a.node === node.name).map((a) => [`${a.node}\u0000${alarmKey(a.rule_id, a.subject)}`, a.state]));
+    const now = this.now();
+    const message: NodeAlarmsMessage = {
+      v: 1,
+      node: node.name,
+      ts_ms: now,
+      alarms: [...node.alarms.values()].filter((a) => a.state.state !== 'ok').map((a) => this.info(node.name, a, acks, now)),
+      transition,
+    };
+    this.client.publish(topics.alarms(node.name), JSON.stringify(message), { qos: 1, retain: true }, (err) => {
+      if (err) this.options.log.warn({ node: node.name, err: err.message }, 'could not publish the alarm set');
+    });
+  }
+}
+
+function alarmKey(ruleId: string, subject: string): string {
+  return `${ruleId}\u0000${subject}`;
+}

@@ -1,0 +1,159 @@
+// The alarm decision, a pure function of (series window, rule, previous state, now): no clock, no
+// I/O, so the whole behaviour is a table of cases (test/hub/alarms/evaluator.test.ts).
+//
+// RED   the mean over the rule's short `window` is above the threshold, and has been for `for`.
+//       It clears when the mean has stayed below threshold − 2 % of it for min(`for`, 1 min).
+// AMBER not RED, but a least-squares line through the last `trend_window` of data crosses the
+//       threshold within `horizon`. Guards against noise (the parameters below, TREND_DEFAULTS):
+//       - at least `minPoints` points spanning at least `minSpanFraction` of the trend window;
+//       - a rising slope, and a goodness of fit r² ≥ `r2Enter` (a noisy flat series has r² ≈ 0);
+//       - the slope of each half of the window agrees (≥ `halfSlopeRatio` of the whole): a step
+//         or a burst makes a rising line through data that is flat on both sides of it;
+//       - the condition has held for the rule's `for` before AMBER is entered;
+//       - no further ahead than `maxExtrapolation` × the trend window, whatever the horizon:
+//         slow wander (autocorrelated noise) looks like a trend over a short window, and a
+//         30-minute line extrapolated 6 hours flags it (bench/alarms-accuracy.ts measured 40 %
+//         false AMBER that way, 0 % with a 2 h window for a 6 h horizon);
+//       - hysteresis: once AMBER it stays while r² ≥ `r2Exit` and the crossing is within
+//         `exitHorizonFactor` × horizon, and leaves only after min(`for`, 1 min) without it.
+//       The predicted time to threshold is (threshold − fitted value now) / slope.
+// OK    otherwise. With no data in the short window the state is held (the node's `offline`
+//       rule speaks for silence), and the timers of pending changes restart.
+import type { AlarmRule } from './rules.ts';
+import type { WindowView } from './series-window.ts';
+
+export type AlarmLevel = 'ok' | 'amber' | 'red' | 'offline';
+
+export interface AlarmState {
+  state: AlarmLevel;
+  /** When the current state was entered, ms. */
+  since_ms: number;
+  /** Mean over the short window at the last evaluation; null without recent data. */
+  value: number | null;
+  /** Predicted ms until the threshold is crossed: 0 when over, null when no trend predicts it. */
+  tt_ms: number | null;
+  /** Fitted slope, units per hour, and its r², when a fit was made. */
+  slope_per_h: number | null;
+  r2: number | null;
+  /** Since when each condition has held without a break (ms), for `for` and hysteresis. */
+  overSince: number | null;
+  underSince: number | null;
+  predictSince: number | null;
+  calmSince: number | null;
+}
+
+export interface TrendParams {
+  minPoints: number;
+  minSpanFraction: number;
+  r2Enter: number;
+  r2Exit: number;
+  exitHorizonFactor: number;
+  halfSlopeRatio: number;
+  /** RED clears below threshold − this fraction of |threshold|. */
+  clearMarginFraction: number;
+  /** Leaving RED or AMBER needs the calm condition for min(`for`, this). */
+  maxClearMs: number;
+  /** A line is trusted at most this many trend windows ahead, whatever the horizon. */
+  maxExtrapolation: number;
+}
+
+export const TREND_DEFAULTS: TrendParams = {
+  minPoints: 10,
+  minSpanFraction: 0.5,
+  r2Enter: 0.6,
+  r2Exit: 0.4,
+  exitHorizonFactor: 1.5,
+  halfSlopeRatio: 0.33,
+  clearMarginFraction: 0.02,
+  maxClearMs: 60_000,
+  maxExtrapolation: 4,
+};
+
+export type EvalRule = Pick<AlarmRule, 'threshold' | 'forMs' | 'windowMs' | 'horizonMs' | 'trendWindowMs'> & { boolean?: boolean };
+
+export function initialState(now: number): AlarmState {
+  return { state: 'ok', since_ms: now, value: null, tt_ms: null, slope_per_h: null, r2: null, overSince: null, underSince: null, predictSince: null, calmSince: null };
+}
+
+interface Prediction {
+  predicting: boolean;
+  /** Too few points or too short a span to judge a trend (after a restart, after a gap). */
+  insufficient: boolean;
+  tt_ms: number | null;
+  slope_per_h: number | null;
+  r2: number | null;
+}
+
+function predict(window: WindowView, rule: EvalRule, prevLevel: AlarmLevel, now: number, p: TrendParams): Prediction {
+  const none: Prediction = { predicting: false, insufficient: false, tt_ms: null, slope_per_h: null, r2: null };
+  if (rule.horizonMs <= 0) return none;
+  const from = now - rule.trendWindowMs;
+  const fit = window.fit(from);
+  if (!fit) return { ...none, insufficient: true };
+  const result: Prediction = { predicting: false, insufficient: false, tt_ms: null, slope_per_h: fit.slope * 3_600_000, r2: fit.r2 };
+  if (fit.n < p.minPoints || fit.spanMs < rule.trendWindowMs * p.minSpanFraction) return { ...result, insufficient: true };
+  if (!(fit.slope > 0)) return result;
+  const holding = prevLevel === 'amber';
+  if (fit.r2 < (holding ? p.r2Exit : p.r2Enter)) return result;
+  const tt = Math.max(0, (rule.threshold - fit.valueAt(now)) / fit.slope);
+  result.tt_ms = tt;
+  const reach = Math.min(rule.horizonMs, rule.trendWindowMs * p.maxExtrapolation);
+  if (tt > reach * (holding ? p.exitHorizonFactor : 1)) return result;
+  // Both halves must be rising too: a step, or a burst, draws a rising line through data that is
+  // flat on either side of it. A real trend rises in each half.
+  const middle = now - rule.trendWindowMs / 2;
+  const minHalf = Math.max(3, p.minPoints / 2);
+  for (const half of [window.fit(middle), window.fit(from, middle)]) {
+    if (!half || half.n < minHalf || half.slope < fit.slope * p.halfSlopeRatio) return result;
+  }
+  result.predicting = true;
+  return result;
+}
+
+/** The next state of one alarm (one rule on one node's series). */
+export function evaluate(window: WindowView, rule: EvalRule, prev: AlarmState | null, now: number, params: TrendParams = TREND_DEFAULTS): AlarmState {
+  const before = prev ?? initialState(now);
+  const { mean, count } = window.mean(now - rule.windowMs, now);
+  if (count === 0) {
+    // No recent data: hold the state, restart the timers (a gap proves nothing either way).
+    return { ...before, value: null, tt_ms: null, overSince: null, underSince: null, predictSince: null, calmSince: null };
+  }
+  const wasRed = before.state === 'red';
+  const margin = rule.boolean ? 0 : Math.abs(rule.threshold) * params.clearMarginFraction;
+  const isOver = mean > rule.threshold;
+  const isUnder = mean < rule.threshold - margin;
+  const pred = isOver ? { ...predict(window, rule, before.state, now, params), tt_ms: 0 } : predict(window, rule, before.state, now, params);
+  const overSince = isOver ? (before.overSince ?? now) : null;
+  const underSince = isUnder ? (before.underSince ?? now) : null;
+  const predictSince = pred.predicting ? (before.predictSince ?? now) : null;
+  // AMBER is not left for want of data (a restarted hub, a gap): only when the data says so.
+  const calmSince = isUnder && !pred.predicting && !pred.insufficient ? (before.calmSince ?? now) : null;
+  const held = (since: number | null, ms: number) => since !== null && now - since >= ms;
+  const clearMs = Math.min(rule.forMs, params.maxClearMs);
+
+  let next: AlarmLevel;
+  if (held(overSince, rule.forMs)) next = 'red';
+  else if (wasRed) next = held(underSince, clearMs) ? (pred.predicting ? 'amber' : 'ok') : 'red';
+  else if (before.state === 'amber') next = held(calmSince, clearMs) ? 'ok' : 'amber';
+  else next = held(predictSince, rule.forMs) ? 'amber' : 'ok';
+
+  return {
+    state: next,
+    since_ms: next === before.state ? before.since_ms : now,
+    value: mean,
+    tt_ms: next === 'red' ? 0 : pred.tt_ms,
+    slope_per_h: pred.slope_per_h,
+    r2: pred.r2,
+    overSince,
+    underSince,
+    predictSince,
+    calmSince,
+  };
+}
+
+/** The `offline` rule: offline while the node says so or has been silent for `staleMs`. */
+export function evaluateOffline(prev: AlarmState | null, offline: boolean, now: number): AlarmState {
+  const before = prev ?? initialState(now);
+  const next: AlarmLevel = offline ? 'offline' : 'ok';
+  return { ...before, state: next, since_ms: next === before.state ? before.since_ms : now, value: offline ? 1 : 0 };
+}

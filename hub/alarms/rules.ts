@@ -1,0 +1,252 @@
+// Alarm rules: their shape as people write them (JSON, durations as "5m"), validation that reports
+// every problem at once with the field and the bad value, the compiled form the engine uses, and
+// the defaults a fresh hub ships with.
+import { nodeNameProblem, parseDuration } from '../../protocol/index.ts';
+import { SERIES_METRICS } from '../../web/api-types.ts';
+
+/**
+ * What a rule watches:
+ * - any stored series (`cpu_pct`, `mem_pct`, `swap_pct`, `disk_pct`, `temp_c`, `load_1`, …);
+ * - `fs_pct`: each filesystem's use % separately (one alarm per mount), or `fs_pct:/mount` one mount;
+ * - `proc_rss_bytes:NAME`: resident memory of the process named NAME (summed over its instances),
+ *   seen when it is in the sample's top lists;
+ * - `undervoltage` / `throttled`: the Raspberry Pi firmware bits (1 while the condition is on now);
+ * - `offline`: the node's status went offline or it stopped sending.
+ */
+export type RuleMetric = string;
+
+/** Notifications of one rule. */
+export interface RuleNotify {
+  /** URL that gets a JSON POST per transition. */
+  webhook?: string;
+  /** ntfy-compatible topic URL (`https://ntfy.sh/my-topic`): a text POST with Title/Priority/Tags headers. */
+  ntfy?: string;
+  /** At most one notification per rule, node and subject this often ("5m"); extra ones are counted and dropped. */
+  min_interval?: string;
+}
+
+/** A rule as written in the rules file and sent to the API. */
+export interface AlarmRuleInput {
+  id: string;
+  metric: RuleMetric;
+  /** RED above this value (units of the metric). Not used by `offline`. */
+  threshold?: number;
+  /** How long the condition must hold before the state changes ("5m"). */
+  for?: string;
+  /** RED compares the mean over this window, so one spike cannot raise it ("1m"). */
+  window?: string;
+  /** AMBER when the trend predicts crossing within this ("6h"); "0" turns AMBER off. */
+  horizon?: string;
+  /** The least-squares fit uses the data of this window ("2h"); predictions reach at most 4× it. */
+  trend_window?: string;
+  /** Where it applies: all nodes when both are absent. */
+  nodes?: string[];
+  /** Node name glob: `*` any run of characters, `?` one (`pi-*`). */
+  node_pattern?: string;
+  enabled?: boolean;
+  notify?: RuleNotify;
+  description?: string;
+}
+
+/** A rule ready for evaluation: every duration in ms, every default filled in. */
+export interface AlarmRule {
+  id: string;
+  metric: RuleMetric;
+  threshold: number;
+  forMs: number;
+  windowMs: number;
+  horizonMs: number;
+  trendWindowMs: number;
+  nodes: string[] | null;
+  nodePattern: RegExp | null;
+  enabled: boolean;
+  notify: { webhook: string | null; ntfy: string | null; minIntervalMs: number };
+  /** The input it came from, as the API lists it. */
+  input: AlarmRuleInput;
+}
+
+export interface RuleProblem {
+  field: string;
+  problem: string;
+}
+
+export const RULE_DEFAULTS = {
+  for: '5m',
+  window: '1m',
+  horizon: '6h',
+  // A third of the horizon: long enough that wander is not taken for a trend (see evaluator.ts).
+  trend_window: '2h',
+  min_interval: '5m',
+} as const;
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const BOOLEAN_METRICS = ['undervoltage', 'throttled'];
+const SPECIAL = ['offline', 'fs_pct', ...BOOLEAN_METRICS];
+const INPUT_KEYS = new Set(['id', 'metric', 'threshold', 'for', 'window', 'horizon', 'trend_window', 'nodes', 'node_pattern', 'enabled', 'notify', 'description']);
+
+export function metricProblem(metric: unknown): string | null {
+  if (typeof metric !== 'string' || metric === '') return `must be a metric name, got ${JSON.stringify(metric)}`;
+  if ((SERIES_METRICS as readonly string[]).includes(metric) || SPECIAL.includes(metric)) return null;
+  if (/^fs_pct:\/\S{0,255}$/.test(metric)) return null;
+  if (/^proc_rss_bytes:[^\s]{1,64}$/.test(metric)) return null;
+  return `unknown metric ${JSON.stringify(metric)}; known: ${[...SERIES_METRICS, ...SPECIAL].join(', ')}, fs_pct:/MOUNT, proc_rss_bytes:NAME`;
+}
+
+/** `pi-*` → /^pi-.*$/. Only `*` and `?` are special, so a node name never needs escaping. */
+export function globToRegExp(glob: string): RegExp {
+  const body = [...glob].map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\-]/g, '\\$&'))).join('');
+  return new RegExp(`^${body}$`);
+}
+
+function urlProblem(value: unknown): string | null {
+  if (typeof value !== 'string') return `must be an http(s) URL, got ${JSON.stringify(value)}`;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? null : `must be an http(s) URL, got ${JSON.stringify(value)}`;
+  } catch {
+    return `must be an http(s) URL, got ${JSON.stringify(value)}`;
+  }
+}
+
+/** Every problem of one rule; empty when it is valid. `at` prefixes field names (`rules[3].`). */
+export function validateRule(input: unknown, at = ''): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const add = (field: string, problem: string) => problems.push({ field: `${at}${field}`, problem });
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    add('', `a rule must be a JSON object, got ${Array.isArray(input) ? 'an array' : JSON.stringify(input)}`);
+    return problems;
+  }
+  const r = input as Record<string, unknown>;
+  for (const key of Object.keys(r)) if (!INPUT_KEYS.has(key)) add(key, `unknown field; known: ${[...INPUT_KEYS].join(', ')}`);
+  if (typeof r['id'] !== 'string' || !ID.test(r['id'])) add('id', `must be 1–64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit, got ${JSON.stringify(r['id'])}`);
+  const metricErr = metricProblem(r['metric']);
+  if (metricErr) add('metric', metricErr);
+  const metric = typeof r['metric'] === 'string' ? r['metric'] : '';
+  if (r['threshold'] !== undefined && (typeof r['threshold'] !== 'number' || !Number.isFinite(r['threshold']))) {
+    add('threshold', `must be a finite number, got ${JSON.stringify(r['threshold'])}`);
+  }
+  if (r['threshold'] === undefined && metric !== 'offline' && !BOOLEAN_METRICS.includes(metric) && !metricErr) {
+    add('threshold', `is required for metric ${JSON.stringify(metric)}`);
+  }
+  if (typeof r['threshold'] === 'number' && isPercent(metric) && (r['threshold'] <= 0 || r['threshold'] > 100)) {
+    add('threshold', `a percentage must be above 0 and at most 100, got ${r['threshold']}`);
+  }
+  for (const key of ['for', 'window', 'horizon', 'trend_window'] as const) {
+    const v = r[key];
+    if (v === undefined) continue;
+    if ((typeof v !== 'string' && typeof v !== 'number') || parseDuration(v) === null) add(key, `must be a duration like "30s", "5m", "6h", got ${JSON.stringify(v)}`);
+  }
+  const window = durationOr(r['window'], RULE_DEFAULTS.window);
+  const trend = durationOr(r['trend_window'], RULE_DEFAULTS.trend_window);
+  if (window !== null && window <= 0) add('window', 'must be longer than 0');
+  if (window !== null && trend !== null && trend < window * 2) add('trend_window', `must be at least twice the window (${window} ms), got ${trend} ms`);
+  if (r['nodes'] !== undefined) {
+    if (!Array.isArray(r['nodes'])) add('nodes', `must be a list of node names, got ${JSON.stringify(r['nodes'])}`);
+    else r['nodes'].forEach((n, i) => {
+      const p = nodeNameProblem(n);
+      if (p) add(`nodes[${i}]`, p);
+    });
+  }
+  if (r['node_pattern'] !== undefined && (typeof r['node_pattern'] !== 'string' || !/^[A-Za-z0-9._*?-]{1,64}$/.test(r['node_pattern']))) {
+    add('node_pattern', `must be a node name glob of A-Z a-z 0-9 . _ - * ?, got ${JSON.stringify(r['node_pattern'])}`);
+  }
+  if (r['enabled'] !== undefined && typeof r['enabled'] !== 'boolean') add('enabled', `must be true or false, got ${JSON.stringify(r['enabled'])}`);
+  if (r['description'] !== undefined && (typeof r['description'] !== 'string' || r['description'].length > 500)) add('description', 'must be a text of at most 500 characters');
+  const notify = r['notify'];
+  if (notify !== undefined) {
+    if (typeof notify !== 'object' || notify === null || Array.isArray(notify)) add('notify', `must be an object, got ${JSON.stringify(notify)}`);
+    else {
+      const n = notify as Record<string, unknown>;
+      for (const key of Object.keys(n)) if (!['webhook', 'ntfy', 'min_interval'].includes(key)) add(`notify.${key}`, 'unknown field; known: webhook, ntfy, min_interval');
+      for (const key of ['webhook', 'ntfy'] as const) {
+        if (n[key] === undefined) continue;
+        const p = urlProblem(n[key]);
+        if (p) add(`notify.${key}`, p);
+      }
+      const mi = n['min_interval'];
+      if (mi !== undefined && ((typeof mi !== 'string' && typeof mi !== 'number') || parseDuration(mi) === null)) {
+        add('notify.min_interval', `must be a duration like "5m", got ${JSON.stringify(mi)}`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Every problem of a rule list, duplicates ids included. */
+export function validateRules(input: unknown): RuleProblem[] {
+  if (!Array.isArray(input)) return [{ field: 'rules', problem: `must be a list of rules, got ${JSON.stringify(input)?.slice(0, 40)}` }];
+  const problems = input.flatMap((rule, i) => validateRule(rule, `rules[${i}].`));
+  const seen = new Set<string>();
+  input.forEach((rule, i) => {
+    const id = (rule as { id?: unknown })?.id;
+    if (typeof id !== 'string') return;
+    if (seen.has(id)) problems.push({ field: `rules[${i}].id`, problem: `duplicate id ${JSON.stringify(id)}` });
+    seen.add(id);
+  });
+  return problems;
+}
+
+export function formatProblems(problems: RuleProblem[]): string {
+  return problems.map((p) => (p.field ? `${p.field}: ${p.problem}` : p.problem)).join('; ');
+}
+
+function durationOr(value: unknown, fallback: string): number | null {
+  if (value === undefined) return parseDuration(fallback);
+  return typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : null;
+}
+
+export function isPercent(metric: string): boolean {
+  return metric.endsWith('_pct') || metric.startsWith('fs_pct');
+}
+
+export function isBooleanMetric(metric: string): boolean {
+  return BOOLEAN_METRICS.includes(metric);
+}
+
+/** The compiled rule; throws a TypeError naming every problem when the input is invalid. */
+export function compileRule(input: AlarmRuleInput): AlarmRule {
+  const problems = validateRule(input);
+  if (problems.length > 0) throw new TypeError(`alarm rule ${JSON.stringify(input?.id)}: ${formatProblems(problems)}`);
+  const bool = isBooleanMetric(input.metric);
+  return {
+    id: input.id,
+    metric: input.metric,
+    // Firmware bits are 0 or 1: the mean over the window passes 0.5 when the bit was on most of it.
+    threshold: input.threshold ?? (bool ? 0.5 : 0),
+    forMs: parseDuration(input.for ?? (bool || input.metric === 'offline' ? '0s' : RULE_DEFAULTS.for))!,
+    windowMs: parseDuration(input.window ?? RULE_DEFAULTS.window)!,
+    // A bit that is on or off has no trend worth extrapolating.
+    horizonMs: bool || input.metric === 'offline' ? 0 : parseDuration(input.horizon ?? RULE_DEFAULTS.horizon)!,
+    trendWindowMs: parseDuration(input.trend_window ?? RULE_DEFAULTS.trend_window)!,
+    nodes: input.nodes ?? null,
+    nodePattern: input.node_pattern ? globToRegExp(input.node_pattern) : null,
+    enabled: input.enabled ?? true,
+    notify: {
+      webhook: input.notify?.webhook ?? null,
+      ntfy: input.notify?.ntfy ?? null,
+      minIntervalMs: parseDuration(input.notify?.min_interval ?? RULE_DEFAULTS.min_interval)!,
+    },
+    input,
+  };
+}
+
+export function ruleAppliesTo(rule: AlarmRule, node: string): boolean {
+  if (!rule.enabled) return false;
+  if (rule.nodes && !rule.nodes.includes(node)) return false;
+  if (rule.nodePattern && !rule.nodePattern.test(node)) return false;
+  return true;
+}
+
+/** What a fresh hub ships with: 80 % on the utilisation metrics, as our users asked. */
+export function defaultRules(): AlarmRuleInput[] {
+  return [
+    { id: 'cpu', metric: 'cpu_pct', threshold: 80, for: '5m', horizon: '0', description: 'CPU busy over 80 % for 5 minutes (no prediction: CPU load is too bursty to extrapolate)' },
+    { id: 'memory', metric: 'mem_pct', threshold: 80, description: 'memory over 80 %, or predicted to be within 6 h' },
+    { id: 'swap', metric: 'swap_pct', threshold: 80, description: 'swap over 80 %, or predicted to be within 6 h' },
+    { id: 'disk', metric: 'fs_pct', threshold: 80, horizon: '24h', trend_window: '6h', description: 'each filesystem over 80 %, or predicted to fill to 80 % within 24 h' },
+    { id: 'temperature', metric: 'temp_c', threshold: 80, for: '2m', horizon: '30m', trend_window: '10m', description: 'CPU over 80 °C (a Pi throttles from 80 °C)' },
+    { id: 'offline', metric: 'offline', description: 'the node said offline or stopped sending' },
+    { id: 'undervoltage', metric: 'undervoltage', for: '0s', description: 'Raspberry Pi power supply too weak (firmware under-voltage bit)' },
+    { id: 'throttled', metric: 'throttled', for: '0s', description: 'Raspberry Pi firmware is throttling the CPU' },
+  ];
+}

@@ -1,0 +1,128 @@
+// Home Assistant MQTT discovery (`--home-assistant`): one retained device-based discovery message
+// per node at `homeassistant/device/<id>/config`, so every node appears in Home Assistant as a
+// device with its sensors and no YAML. State comes from the JSON mirror (HA templates read JSON,
+// not CBOR); availability follows the node's retained `remonitor/<node>/status`.
+// Format: https://www.home-assistant.io/integrations/mqtt/#device-discovery-payload
+// (`dev`, `o` and `cmps` are required; each component needs `p` and `unique_id`).
+import type { MqttClient } from 'mqtt';
+import { topics, type NodeInfo } from '../protocol/index.ts';
+import type { Logger } from '../edge-agent/logger.ts';
+import { AGENT_VERSION } from '../edge-agent/version.ts';
+import type { SamplePoint, SeriesMetric } from '../web/api-types.ts';
+import type { LiveFeed } from './live-feed.ts';
+import type { MetricsStore } from './store.ts';
+
+export const HA_DISCOVERY_PREFIX = 'homeassistant';
+
+interface SensorSpec {
+  name: string;
+  unit?: string;
+  device_class?: string;
+  icon?: string;
+}
+
+/** The sensors offered per node, when the node reports the metric. */
+const SENSORS: Partial<Record<SeriesMetric, SensorSpec>> = {
+  cpu_pct: { name: 'CPU', unit: '%', icon: 'mdi:cpu-64-bit' },
+  mem_pct: { name: 'Memory', unit: '%', icon: 'mdi:memory' },
+  mem_used_bytes: { name: 'Memory used', unit: 'B', device_class: 'data_size' },
+  swap_pct: { name: 'Swap', unit: '%', icon: 'mdi:swap-horizontal' },
+  disk_pct: { name: 'Disk (fullest)', unit: '%', icon: 'mdi:harddisk' },
+  disk_read_bps: { name: 'Disk read', unit: 'B/s', device_class: 'data_rate' },
+  disk_write_bps: { name: 'Disk write', unit: 'B/s', device_class: 'data_rate' },
+  net_rx_bps: { name: 'Network in', unit: 'B/s', device_class: 'data_rate' },
+  net_tx_bps: { name: 'Network out', unit: 'B/s', device_class: 'data_rate' },
+  temp_c: { name: 'CPU temperature', unit: '°C', device_class: 'temperature' },
+  load_1: { name: 'Load (1 min)', icon: 'mdi:gauge' },
+  procs_total: { name: 'Processes', icon: 'mdi:format-list-numbered' },
+  uptime_s: { name: 'Uptime', unit: 's', device_class: 'duration' },
+};
+
+/** HA object ids allow [a-zA-Z0-9_-]; node names may also hold dots. */
+export const haObjectId = (node: string) => `remonitor_${node.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+
+export const discoveryTopic = (node: string, prefix = HA_DISCOVERY_PREFIX) => `${prefix}/device/${haObjectId(node)}/config`;
+
+/** The whole-device discovery payload for one node; `latest` picks which sensors it has. */
+export function discoveryPayload(node: string, info: NodeInfo | null, latest: SamplePoint | null): Record<string, unknown> {
+  const id = haObjectId(node);
+  const cmps: Record<string, Record<string, unknown>> = {};
+  for (const [metric, spec] of Object.entries(SENSORS) as [SeriesMetric, SensorSpec][]) {
+    // Before the first sample every sensor is offered; after it, only those the node reports
+    // (a Pi without swap gets no swap sensor that would stay "unknown" forever).
+    if (latest && latest[metric] === undefined) continue;
+    cmps[`${id}_${metric}`] = {
+      p: 'sensor',
+      name: spec.name,
+      unique_id: `${id}_${metric}`,
+      value_template: `{{ value_json.${metric} }}`,
+      state_class: 'measurement',
+      ...(spec.unit ? { unit_of_measurement: spec.unit } : {}),
+      ...(spec.device_class ? { device_class: spec.device_class } : {}),
+      ...(spec.icon ? { icon: spec.icon } : {}),
+    };
+  }
+  return {
+    dev: {
+      ids: [id],
+      name: node,
+      mf: 'remonitor',
+      mdl: info?.cpu_model || 'remonitor node',
+      ...(info?.agent_version ? { sw: info.agent_version } : {}),
+      ...(info?.arch ? { hw: info.arch } : {}),
+    },
+    o: { name: 'remonitor', sw: AGENT_VERSION },
+    cmps,
+    state_topic: topics.metricsJson(node),
+    availability_topic: topics.status(node),
+    payload_available: 'online',
+    payload_not_available: 'offline',
+    qos: 0,
+  };
+}
+
+/** Publishes discovery for every known node at start and for each new node as it first reports. */
+export class HomeAssistantDiscovery {
+  private readonly announced = new Map<string, { withInfo: boolean; withSample: boolean; atMs: number }>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly client: MqttClient,
+    private readonly store: MetricsStore,
+    private readonly feed: LiveFeed,
+    private readonly log: Logger,
+    private readonly prefix = HA_DISCOVERY_PREFIX,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async start(): Promise<void> {
+    for (const n of this.store.listNodes()) await this.announce(n.name, n.info, n.latest);
+    this.unsubscribe = this.feed.subscribe((event) => {
+      if (event.type !== 'sample' && event.type !== 'status') return;
+      const seen = this.announced.get(event.node);
+      // Announced again when its first sample shows which sensors it has, and (at most every 30 s)
+      // while its birth record is missing, so that its device card gets model and version.
+      const firstSample = event.type === 'sample' && seen !== undefined && !seen.withSample;
+      if (seen && !firstSample && (seen.withInfo || this.now() - seen.atMs < 30_000)) return;
+      const summary = this.store.listNodes().find((n) => n.name === event.node);
+      const latest = event.type === 'sample' ? event.point : (summary?.latest ?? null);
+      void this.announce(event.node, summary?.info ?? null, latest);
+    });
+  }
+
+  private async announce(node: string, info: NodeInfo | null, latest: SamplePoint | null): Promise<void> {
+    this.announced.set(node, { withInfo: info !== null, withSample: latest !== null, atMs: this.now() });
+    try {
+      await this.client.publishAsync(discoveryTopic(node, this.prefix), JSON.stringify(discoveryPayload(node, info, latest)), { qos: 1, retain: true });
+      this.log.debug({ node }, 'home assistant discovery published');
+    } catch (err) {
+      this.announced.delete(node); // try again on its next sample
+      this.log.warn({ node, err: (err as Error).message }, 'could not publish home assistant discovery');
+    }
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+}

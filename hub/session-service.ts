@@ -1,0 +1,56 @@
+// Issue 3's part of the hub, started and stopped as one: the session store, the command bridge
+// (its own MQTT client), and the per-process history fed from the live feed's samples.
+import type Database from 'better-sqlite3';
+import type { Logger } from '../edge-agent/logger.ts';
+import { CommandBridge } from './command-bridge.ts';
+import type { LeakThresholds } from './leak-verdict.ts';
+import type { LiveFeed } from './live-feed.ts';
+import { SessionStore } from './sessions.ts';
+
+export interface SessionServiceOptions {
+  db: Database.Database;
+  feed: LiveFeed;
+  brokerUrl: string;
+  log: Logger;
+  username?: string;
+  password?: string;
+  thresholds?: Partial<LeakThresholds>;
+}
+
+export class SessionService {
+  readonly sessions: SessionStore;
+  readonly bridge: CommandBridge;
+  private unsubscribe: (() => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: SessionServiceOptions) {
+    this.sessions = new SessionStore(options.db, options.thresholds);
+    this.bridge = new CommandBridge({ brokerUrl: options.brokerUrl, sessions: this.sessions, log: options.log, username: options.username, password: options.password });
+  }
+
+  async start(): Promise<void> {
+    await this.bridge.start();
+    // Samples that carry the process lists feed the per-process history (written once a second).
+    this.unsubscribe = this.options.feed.subscribe((event) => {
+      if (event.type !== 'sample' || !event.sample?.top_cpu) return;
+      this.sessions.addTopLists(event.node, event.sample.ts_ms, event.sample.top_cpu, event.sample.top_mem ?? []);
+    });
+    this.timer = setInterval(() => this.flush(), 1000);
+    this.timer.unref();
+  }
+
+  private flush(): void {
+    try {
+      this.sessions.flushProcesses();
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message }, 'could not store the process history');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    if (this.timer) clearInterval(this.timer);
+    this.flush();
+    await this.bridge.stop();
+  }
+}

@@ -1,0 +1,195 @@
+// Sessions and the per-process history, on the hub's SQLite database (tables of migration 002).
+// Verdicts are computed when asked for (hub/leak-verdict.ts), never stored: thresholds may change.
+import type Database from 'better-sqlite3';
+import { procsTotals, type ProcsSample } from '../protocol/procs.ts';
+import type { ProcessUsage } from '../protocol/sample.ts';
+import { analyzeLeak, type LeakThresholds } from './leak-verdict.ts';
+import type { ProcessAverage, ProcessHistoryPoint, SessionDetail, SessionSample, SessionSource, SessionState, SessionSummary } from '../web/session-types.ts';
+
+interface SessionRow {
+  id: string;
+  node: string;
+  target: string;
+  interval_ms: number;
+  source: string;
+  state: string;
+  started_ms: number;
+  stopped_ms: number | null;
+  last_sample_ms: number | null;
+  error: string | null;
+}
+
+/** At most this many samples are returned for one session (the page draws no more points than that). */
+const MAX_SESSION_SAMPLES = 20_000;
+/** Per-process history older than this is deleted (checked at most once an hour). */
+const PROCESS_HISTORY_MS = 7 * 86_400_000;
+
+export class SessionStore {
+  private readonly stmt;
+  private pendingProcesses: unknown[][] = [];
+  private lastPrune = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly thresholds: Partial<LeakThresholds> = {},
+  ) {
+    this.stmt = {
+      insert: db.prepare(
+        `INSERT INTO sessions (id, node, target, interval_ms, source, state, started_ms) VALUES (?, ?, ?, ?, ?, 'running', ?)
+         ON CONFLICT(id) DO NOTHING`,
+      ),
+      get: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
+      list: db.prepare<[number], SessionRow>('SELECT * FROM sessions ORDER BY started_ms DESC LIMIT ?'),
+      running: db.prepare<[string], SessionRow>("SELECT * FROM sessions WHERE node = ? AND state = 'running' AND source = 'hub'"),
+      setState: db.prepare('UPDATE sessions SET state = ?, stopped_ms = ?, error = ? WHERE id = ?'),
+      addSample: db.prepare(
+        `INSERT OR IGNORE INTO session_samples (session_id, ts_ms, seq, rss_bytes, rss_anon_bytes, rss_file_bytes, swap_bytes, vsize_bytes, cpu_pct, procs, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      touch: db.prepare('UPDATE sessions SET last_sample_ms = max(coalesce(last_sample_ms, 0), ?) WHERE id = ?'),
+      samples: db.prepare<[string, number, number], SessionSample & { detail: string | null }>(
+        `SELECT ts_ms, rss_bytes, rss_anon_bytes, rss_file_bytes, swap_bytes, vsize_bytes, cpu_pct, procs, detail
+         FROM session_samples WHERE session_id = ? AND ts_ms > ? ORDER BY ts_ms, seq LIMIT ?`,
+      ),
+      memory: db.prepare<[string, number], { ts_ms: number; rss_bytes: number }>(
+        'SELECT ts_ms, rss_bytes FROM session_samples WHERE session_id = ? AND procs > 0 ORDER BY ts_ms LIMIT ?',
+      ),
+      count: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM session_samples WHERE session_id = ?'),
+      addProcess: db.prepare('INSERT OR IGNORE INTO process_samples (node, ts_ms, pid, name, cpu_pct, rss_bytes) VALUES (?, ?, ?, ?, ?, ?)'),
+      prune: db.prepare('DELETE FROM process_samples WHERE ts_ms < ?'),
+    };
+  }
+
+  create(s: { id: string; node: string; target: string; interval_ms: number; source: SessionSource; started_ms: number }): boolean {
+    return this.stmt.insert.run(s.id, s.node, s.target, s.interval_ms, s.source, s.started_ms).changes === 1;
+  }
+
+  /** Deletes a session that never started (its watch was never sent), samples included. */
+  remove(id: string): void {
+    this.db.prepare('DELETE FROM session_samples WHERE session_id = ?').run(id);
+    this.db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
+  }
+
+  setState(id: string, state: SessionState, atMs: number | null, error: string | null = null): void {
+    this.stmt.setState.run(state, atMs, error, id);
+  }
+
+  /** Stores a watch sample; a session first heard of here (remonitor record, another hub) is created. */
+  addSample(node: string, s: ProcsSample): void {
+    this.db.transaction(() => {
+      if (!this.stmt.get.get(s.session)) {
+        this.create({ id: s.session, node, target: s.target, interval_ms: s.interval_ms, source: s.session.startsWith('record-') ? 'record' : 'agent', started_ms: s.ts_ms });
+      }
+      const t = procsTotals(s.procs);
+      const detail = JSON.stringify(s.procs.map((p) => [p.pid, p.name, p.rss_bytes, p.exited ? 1 : 0]));
+      this.stmt.addSample.run(s.session, s.ts_ms, s.seq, t.rss_bytes, t.rss_anon_bytes, t.rss_file_bytes, t.swap_bytes, t.vsize_bytes, t.cpu_pct, t.count, detail);
+      this.stmt.touch.run(s.ts_ms, s.session);
+      if (s.ended) {
+        const row = this.stmt.get.get(s.session);
+        if (row?.state === 'running') this.setState(s.session, 'ended', s.ts_ms);
+      }
+    })();
+  }
+
+  get(id: string): SessionSummary | null {
+    const row = this.stmt.get.get(id);
+    return row ? this.summary(row) : null;
+  }
+
+  /** Samples after `sinceMs`, the verdict over all of them, the exits seen. */
+  detail(id: string, sinceMs = -1): SessionDetail | null {
+    const summary = this.get(id);
+    if (!summary) return null;
+    const rows = this.stmt.samples.all(id, sinceMs, MAX_SESSION_SAMPLES);
+    const exits: SessionDetail['exits'] = [];
+    const processes = new Map<number, string>();
+    const samples: SessionSample[] = rows.map(({ detail, ...s }) => {
+      for (const [pid, name, rss, exited] of (detail ? JSON.parse(detail) : []) as [number, string, number, number][]) {
+        processes.set(pid, name);
+        if (exited) exits.push({ ts_ms: s.ts_ms, pid, name, last_rss_bytes: rss });
+      }
+      return s;
+    });
+    return { ...summary, samples, exits, processes: [...processes].map(([pid, name]) => ({ pid, name })) };
+  }
+
+  list(limit = 200): SessionSummary[] {
+    return this.stmt.list.all(limit).map((row) => this.summary(row));
+  }
+
+  /** Running hub-started sessions of a node: re-sent to its agent when it comes back online. */
+  runningOn(node: string): SessionSummary[] {
+    return this.stmt.running.all(node).map((row) => this.summary(row));
+  }
+
+  private summary(row: SessionRow): SessionSummary {
+    const memory = this.stmt.memory.all(row.id, MAX_SESSION_SAMPLES);
+    return {
+      id: row.id,
+      node: row.node,
+      target: row.target,
+      interval_ms: row.interval_ms,
+      source: row.source as SessionSource,
+      state: row.state as SessionState,
+      started_ms: row.started_ms,
+      stopped_ms: row.stopped_ms,
+      last_sample_ms: row.last_sample_ms,
+      error: row.error,
+      sample_count: this.stmt.count.get(row.id)!.n,
+      analysis: analyzeLeak(memory, this.thresholds),
+    };
+  }
+
+  // ---- per-process history ---------------------------------------------------------------------
+
+  /** Queues the processes of a sample's top lists; written by flushProcesses in one transaction. */
+  addTopLists(node: string, tsMs: number, topCpu: readonly ProcessUsage[], topMem: readonly ProcessUsage[]): void {
+    const seen = new Set<number>();
+    for (const p of [...topCpu, ...topMem]) {
+      if (seen.has(p.pid)) continue;
+      seen.add(p.pid);
+      this.pendingProcesses.push([node, tsMs, p.pid, p.name, p.cpu_pct, p.rss_bytes]);
+    }
+    if (this.pendingProcesses.length >= 1000) this.flushProcesses();
+  }
+
+  flushProcesses(nowMs = Date.now()): void {
+    if (this.pendingProcesses.length === 0) return;
+    const rows = this.pendingProcesses;
+    this.pendingProcesses = [];
+    this.db.transaction(() => {
+      for (const r of rows) this.stmt.addProcess.run(...r);
+      if (nowMs - this.lastPrune > 3_600_000) {
+        this.lastPrune = nowMs;
+        this.stmt.prune.run(nowMs - PROCESS_HISTORY_MS);
+      }
+    })();
+  }
+
+  /**
+   * Mean CPU % and mean RSS per node and process name over [fromMs, toMs]. A process is only in a
+   * top list while it is among the busiest, so these are means over the samples it was seen in
+   * (`samples` says how many), not over the whole window.
+   */
+  processAverages(fromMs: number, toMs: number, nodes: readonly string[] | null): ProcessAverage[] {
+    const filter = nodes ? `AND node IN (${nodes.map(() => '?').join(', ')})` : '';
+    const rows = this.db
+      .prepare(
+        `SELECT node, name, avg(cpu_pct) AS cpu_pct, avg(rss_bytes) AS rss_bytes, max(rss_bytes) AS max_rss_bytes,
+                count(DISTINCT ts_ms) AS samples, count(DISTINCT pid) AS pids, max(ts_ms) AS last_ms
+         FROM process_samples WHERE ts_ms BETWEEN ? AND ? ${filter}
+         GROUP BY node, name ORDER BY node, cpu_pct DESC`,
+      )
+      .all(fromMs, toMs, ...(nodes ?? [])) as ProcessAverage[];
+    return rows.map((r) => ({ ...r, cpu_pct: Math.round(r.cpu_pct * 10) / 10, rss_bytes: Math.round(r.rss_bytes) }));
+  }
+
+  /** Every stored sample of processes named `name` on `node` in [fromMs, toMs], not averaged. */
+  processHistory(node: string, name: string, fromMs: number, toMs: number, limit = 50_000): ProcessHistoryPoint[] {
+    return this.db
+      .prepare<[string, string, number, number, number], ProcessHistoryPoint>(
+        'SELECT ts_ms, pid, cpu_pct, rss_bytes FROM process_samples WHERE node = ? AND name = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms, pid LIMIT ?',
+      )
+      .all(node, name, fromMs, toMs, limit);
+  }
+}

@@ -1,0 +1,111 @@
+// GET /metrics parsed by a real Prometheus parser (Debian's python3-prometheus-client,
+// `text_string_to_metric_families`) and compared with what the store holds.
+import { execFileSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { renderPrometheus } from '../../hub/prometheus.ts';
+import { RateMeter } from '../../hub/hub-health.ts';
+import { SERIES_METRICS } from '../../web/api-types.ts';
+import { fakeAgentClient, publishNode, sampleAt } from '../helpers/fleet-publisher.ts';
+import { runCleanups, startBroker, startHub, waitFor } from '../helpers/parts.ts';
+
+afterEach(runCleanups);
+
+interface Family {
+  name: string;
+  type: string;
+  samples: { name: string; labels: Record<string, string>; value: number }[];
+}
+
+const PARSER = `
+import sys, json
+from prometheus_client.parser import text_string_to_metric_families
+out = []
+for fam in text_string_to_metric_families(sys.stdin.read()):
+    out.append({"name": fam.name, "type": fam.type,
+                "samples": [{"name": s.name, "labels": s.labels, "value": s.value} for s in fam.samples]})
+print(json.dumps(out))
+`;
+
+/** Parses with the reference client library; it throws on anything outside the text format. */
+function parseExposition(text: string): Family[] {
+  // /usr/bin/python3: Debian's interpreter, where apt put python3-prometheus-client.
+  const out = execFileSync('/usr/bin/python3', ['-c', PARSER], { input: text, encoding: 'utf8' });
+  return JSON.parse(out) as Family[];
+}
+
+describe('GET /metrics', () => {
+  it('exposes every node\'s latest values and the hub\'s health, valid for a real parser', async () => {
+    const { url } = await startBroker();
+    const { hub, api } = await startHub(url);
+    const client = await fakeAgentClient(url);
+    const t0 = Date.now() - 10_000;
+    await publishNode(client, 'pi-kitchen', [sampleAt(1, t0), sampleAt(2, t0 + 1000, { cpu_pct: 57.5, temp_c: 61.2 })]);
+    const noTemp = sampleAt(1, t0, { cpu_pct: 3.25 });
+    delete noTemp.temp_c;
+    await publishNode(client, 'ci-runner.7', [noTemp], 'offline');
+    await waitFor('3 samples stored', () => hub.ingest.stats.stored >= 3);
+    await waitFor('statuses', () => hub.store.listNodes().filter((n) => n.status !== 'unknown').length === 2);
+
+    const res = await fetch(`${api}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const families = parseExposition(await res.text());
+    const byName = new Map(families.map((f) => [f.name, f]));
+    const value = (family: string, labels: Record<string, string> = {}) =>
+      byName.get(family)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+
+    // Every node's latest values, as stored, one gauge per series metric with a node label.
+    for (const node of hub.store.listNodes()) {
+      for (const metric of SERIES_METRICS) {
+        const stored = node.latest?.[metric];
+        const exposed = value(`remonitor_node_${metric}`, { node: node.name });
+        if (stored === undefined) expect(exposed, `${node.name} ${metric} absent`).toBeUndefined();
+        else expect(exposed, `${node.name} ${metric}`).toBeCloseTo(stored, 6);
+      }
+      expect(value('remonitor_node_up', { node: node.name })).toBe(node.status === 'online' ? 1 : 0);
+      expect(value('remonitor_node_last_seen_seconds', { node: node.name })).toBe(node.last_seen_ms! / 1000);
+    }
+    expect(value('remonitor_node_cpu_pct', { node: 'pi-kitchen' })).toBe(57.5);
+    expect(value('remonitor_node_temp_c', { node: 'ci-runner.7' })).toBeUndefined();
+    for (const metric of SERIES_METRICS) expect(byName.get(`remonitor_node_${metric}`)?.type).toBe('gauge');
+
+    // Hub health: the parser strips `_total` from counter family names.
+    expect(byName.get('remonitor_hub_samples_received')?.type).toBe('counter');
+    expect(value('remonitor_hub_samples_received')).toBe(hub.ingest.stats.received);
+    expect(value('remonitor_hub_samples_stored')).toBe(hub.ingest.stats.stored);
+    expect(value('remonitor_hub_messages_rejected')).toBe(0);
+    expect(value('remonitor_hub_queue_depth')).toBeGreaterThanOrEqual(0);
+    expect(value('remonitor_hub_ingest_rate')).toBeGreaterThanOrEqual(0);
+    expect(value('remonitor_hub_db_size_bytes')).toBeGreaterThan(4096);
+    expect(value('remonitor_hub_nodes')).toBe(2);
+  });
+
+  it('counts rejected messages by reason and escapes label values', async () => {
+    const text = renderPrometheus([], {
+      received: 5,
+      stored: 3,
+      duplicates: 1,
+      rejected: 2,
+      rejectedByReason: { 'sample: not valid "CBOR"\\x': 2 },
+      ingestRatePerS: 1.5,
+      queueDepth: 0,
+      dbBytes: null,
+    });
+    const families = parseExposition(text);
+    const reasons = families.find((f) => f.name === 'remonitor_hub_messages_rejected_by_reason')!;
+    expect(reasons.samples[0]!.labels['reason']).toBe('sample: not valid "CBOR"\\x');
+    expect(families.find((f) => f.name === 'remonitor_hub_db_size_bytes')).toBeUndefined();
+  });
+
+  it('measures the ingest rate over a sliding window (clock injected)', () => {
+    let now = 0;
+    const meter = new RateMeter(10_000, () => now);
+    expect(meter.rate(0)).toBe(0);
+    for (let i = 1; i <= 20; i++) {
+      now = i * 1000;
+      meter.rate(i * 50);
+    }
+    now = 21_000;
+    expect(meter.rate(21 * 50)).toBeCloseTo(50, 6);
+  });
+});

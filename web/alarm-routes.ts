@@ -1,0 +1,116 @@
+// The alarms API, a Hono sub-app mounted by web/app.ts when the hub runs an alarm engine.
+import { Hono, type Context } from 'hono';
+import { nodeNameProblem, parseDuration } from '../protocol/index.ts';
+import type { AlarmRuleInput } from '../hub/alarms/rules.ts';
+import type { AckRequest, AlarmInfo, AlarmsResponse, AlarmTransition, SilenceInfo, SilenceRequest } from './alarm-types.ts';
+import type { ApiError } from './api-types.ts';
+
+/** What the routes need of the engine (hub/alarms/engine.ts implements it). */
+export interface AlarmsApi {
+  active(): AlarmInfo[];
+  history(fromMs: number): AlarmTransition[];
+  listRules(): AlarmRuleInput[];
+  addRule(input: unknown): AlarmRuleInput;
+  replaceRule(id: string, input: unknown): AlarmRuleInput;
+  deleteRule(id: string): void;
+  ack(node: string, ruleId: string, subject: string, by: string | null): boolean;
+  silence(req: SilenceRequest): SilenceInfo;
+  silences(): SilenceInfo[];
+  unsilence(id: number): boolean;
+}
+
+/** Longest history one request may ask for. */
+const MAX_HISTORY_MS = 90 * 86_400_000;
+
+type Status = 400 | 404 | 409;
+
+export function createAlarmRoutes(alarms: AlarmsApi, now: () => number = Date.now): Hono {
+  const app = new Hono();
+  const fail = (c: Context, status: Status, error: string, problems?: { field: string; problem: string }[]) =>
+    c.json<ApiError & { problems?: { field: string; problem: string }[] }>(problems ? { error, problems } : { error }, status);
+  /** Runs an engine call; a RuleError (or any error with problems) becomes its 4xx. */
+  const guarded = async (c: Context, fn: () => Response | Promise<Response>) => {
+    try {
+      return await fn();
+    } catch (err) {
+      const e = err as Error & { problems?: { field: string; problem: string }[]; status?: Status };
+      if (e.problems) return fail(c, e.status ?? 400, e.message, e.problems);
+      throw err;
+    }
+  };
+  const body = async (c: Context): Promise<unknown> => {
+    try {
+      return await c.req.json();
+    } catch {
+      return undefined;
+    }
+  };
+
+  app.get('/api/alarms', (c) => {
+    const node = c.req.query('node');
+    if (node !== undefined && nodeNameProblem(node)) return fail(c, 400, `node=${JSON.stringify(node)}: ${nodeNameProblem(node)}`);
+    const res: AlarmsResponse = { alarms: alarms.active().filter((a) => node === undefined || a.node === node) };
+    const historyRaw = c.req.query('history');
+    if (historyRaw !== undefined) {
+      const ms = parseDuration(historyRaw);
+      if (ms === null || ms <= 0 || ms > MAX_HISTORY_MS) return fail(c, 400, `history=${JSON.stringify(historyRaw)}: expected a duration like 24h, at most 90d`);
+      res.history = alarms.history(now() - ms).filter((t) => node === undefined || t.node === node);
+    }
+    return c.json(res);
+  });
+
+  app.get('/api/alarms/rules', (c) => c.json({ rules: alarms.listRules() }));
+
+  app.get('/api/alarms/rules/:id', (c) => {
+    const rule = alarms.listRules().find((r) => r.id === c.req.param('id'));
+    return rule ? c.json({ rule }) : fail(c, 404, `no rule with id ${JSON.stringify(c.req.param('id'))}`);
+  });
+
+  app.post('/api/alarms/rules', async (c) => {
+    const input = await body(c);
+    if (input === undefined) return fail(c, 400, 'the body must be a JSON rule');
+    return guarded(c, () => c.json({ rule: alarms.addRule(input) }, 201));
+  });
+
+  app.put('/api/alarms/rules/:id', async (c) => {
+    const input = await body(c);
+    if (input === undefined) return fail(c, 400, 'the body must be a JSON rule');
+    return guarded(c, () => c.json({ rule: alarms.replaceRule(c.req.param('id'), input) }));
+  });
+
+  app.delete('/api/alarms/rules/:id', (c) =>
+    guarded(c, () => {
+      alarms.deleteRule(c.req.param('id'));
+      return c.json({ ok: true });
+    }),
+  );
+
+  app.post('/api/alarms/ack', async (c) => {
+    const req = (await body(c)) as Partial<AckRequest> | undefined;
+    if (!req || typeof req.node !== 'string' || typeof req.rule_id !== 'string') return fail(c, 400, 'the body must be {"node": "...", "rule_id": "...", "subject"?: "..."}');
+    const subject = typeof req.subject === 'string' ? req.subject : '';
+    const ok = alarms.ack(req.node, req.rule_id, subject, typeof req.by === 'string' ? req.by.slice(0, 64) : null);
+    return ok ? c.json({ ok: true }) : fail(c, 404, `no active alarm ${req.rule_id}${subject ? ` ${subject}` : ''} on node ${JSON.stringify(req.node)}`);
+  });
+
+  app.get('/api/alarms/silences', (c) => c.json({ silences: alarms.silences() }));
+
+  app.post('/api/alarms/silence', async (c) => {
+    const req = (await body(c)) as Partial<SilenceRequest> | undefined;
+    if (!req || typeof req !== 'object') return fail(c, 400, 'the body must be {"for": "1h", "node"?, "rule_id"?, "subject"?, "reason"?}');
+    for (const key of ['node', 'rule_id', 'subject', 'reason'] as const) {
+      if (req[key] !== undefined && typeof req[key] !== 'string') return fail(c, 400, `${key}: must be a text, got ${JSON.stringify(req[key])}`);
+    }
+    if (req.node !== undefined && nodeNameProblem(req.node)) return fail(c, 400, `node: ${nodeNameProblem(req.node)}`);
+    if (typeof req.for !== 'string') return fail(c, 400, `for: must be a duration like "1h", got ${JSON.stringify(req.for)}`);
+    return guarded(c, () => c.json({ silence: alarms.silence(req as SilenceRequest) }, 201));
+  });
+
+  app.delete('/api/alarms/silences/:id', (c) => {
+    const id = Number(c.req.param('id'));
+    if (!Number.isInteger(id)) return fail(c, 400, `silence id must be an integer, got ${JSON.stringify(c.req.param('id'))}`);
+    return alarms.unsilence(id) ? c.json({ ok: true }) : fail(c, 404, `no silence ${id}`);
+  });
+
+  return app;
+}

@@ -1,0 +1,48 @@
+// The "Add a node" dialog of the fleet page: the one line that installs the agent on a Pi, with
+// this hub's address (as the browser reaches it) and the node name typed in.
+
+/** The join line; the name and token are shell-quoted only when they need it. */
+export function joinLine(origin: string, node: string, token: string): string {
+  const q = (s: string) => (/^[A-Za-z0-9._:/=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const args = [`--node ${q(node || 'NAME')}`];
+  // No token until the hub hands them out (security): an empty field leaves the flag out.
+  if (token) args.push(`--token ${q(token)}`);
+  return `curl -fsSL ${origin}/install.sh | sh -s -- ${args.join(' ')}`;
+}
+
+export function setupAddNode(): void {
+  const button = document.getElementById('add-node-button');
+  const dialog = document.getElementById('add-node') as HTMLDialogElement | null;
+  if (!button || !dialog) return;
+  const name = dialog.querySelector<HTMLInputElement>('#add-node-name')!;
+  const token = dialog.querySelector<HTMLInputElement>('#add-node-token')!;
+  const line = dialog.querySelector<HTMLElement>('#add-node-line')!;
+  const copy = dialog.querySelector<HTMLButtonElement>('#add-node-copy')!;
+  const loopback = dialog.querySelector<HTMLElement>('#add-node-loopback');
+  // The line carries the address this page was opened with; another machine cannot use localhost.
+  if (loopback) loopback.hidden = !/^(localhost|127\.|\[::1\])/.test(location.hostname);
+  const update = () => {
+    line.textContent = joinLine(location.origin, name.value.trim(), token.value.trim());
+    name.setCustomValidity(name.value === '' || /^[A-Za-z0-9._-]{1,64}$/.test(name.value) ? '' : 'allowed are A-Z a-z 0-9 . _ - (at most 64)');
+  };
+  name.addEventListener('input', update);
+  token.addEventListener('input', update);
+  button.addEventListener('click', () => {
+    update();
+    dialog.showModal();
+    name.focus();
+  });
+  copy.addEventListener('click', () => {
+    const text = line.textContent ?? '';
+    // The clipboard API needs a secure context (https or localhost); otherwise select the text.
+    const selectIt = () => getSelection()?.selectAllChildren(line);
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(text).then(
+        () => (copy.textContent = 'Copied'),
+        selectIt,
+      );
+    } else selectIt();
+  });
+  dialog.addEventListener('close', () => (copy.textContent = 'Copy'));
+  update();
+}

@@ -1,0 +1,128 @@
+// The alarms page (`/alarms`): active alarms with ack and silence, the silences, and the past
+// transitions. Reloaded every few seconds; alarms change slowly.
+import type { AlarmInfo, AlarmsResponse, AlarmTransition, SilenceInfo } from '../alarm-types.ts';
+import { getJson, showError, clearError } from './api.ts';
+import { byId, h, setText } from './dom.ts';
+import { fmtAgo, fmtDateTime, fmtDuration } from './format.ts';
+
+const RELOAD_MS = 5000;
+let history = '24h';
+
+const fmtValue = (v: number | null) => (v == null ? '—' : String(Math.round(v * 10) / 10));
+const fmtTt = (a: { state?: string; to?: string; tt_ms: number | null }) => (a.tt_ms == null ? '—' : a.tt_ms === 0 ? 'over now' : `in ${fmtDuration(a.tt_ms / 1000)}`);
+const level = (l: string) => h('span', { class: 'level', 'data-level': l, text: l.toUpperCase() });
+const ruleText = (rule: string, subject: string) => (subject ? `${rule} ${subject}` : rule);
+const nodeLink = (node: string) => h('a', { href: `/nodes/${encodeURIComponent(node)}`, text: node });
+
+async function post(path: string, body: unknown, method = 'POST'): Promise<void> {
+  const res = await fetch(path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? null : JSON.stringify(body) });
+  if (!res.ok) {
+    const err = (await res.json().catch(() => ({}))) as { error?: string };
+    throw new Error(err.error ?? `${res.status} ${res.statusText}`);
+  }
+}
+
+function act(fn: () => Promise<void>): () => void {
+  return () => {
+    fn()
+      .then(() => reload())
+      .catch((err: Error) => showError(`Could not do that: ${err.message}`, 'action'));
+  };
+}
+
+function fill(tbody: HTMLTableSectionElement, rows: HTMLTableRowElement[], columns: number, emptyText: string): void {
+  tbody.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: columns, class: 'empty', text: emptyText }))]));
+}
+
+function renderActive(alarms: AlarmInfo[], now: number): void {
+  const rows = alarms.map((a) => {
+    const ack = h('button', { type: 'button', 'data-action': 'ack', text: a.acked ? 'acked' : 'Ack', disabled: a.acked });
+    ack.addEventListener('click', act(() => post('/api/alarms/ack', { node: a.node, rule_id: a.rule_id, subject: a.subject })));
+    const silence = (period: string) => {
+      const b = h('button', { type: 'button', 'data-action': `silence-${period}`, text: `Silence ${period}` });
+      b.addEventListener('click', act(() => post('/api/alarms/silence', { node: a.node, rule_id: a.rule_id, subject: a.subject || undefined, for: period })));
+      return b;
+    };
+    const silenced = a.silenced_until_ms ? h('span', { class: 'hint', text: ` silenced until ${fmtDateTime(a.silenced_until_ms)}` }) : null;
+    return h(
+      'tr',
+      { 'data-node': a.node, 'data-rule': a.rule_id, 'data-state': a.state, 'data-acked': String(a.acked) },
+      h('td', {}, level(a.state)),
+      h('td', {}, nodeLink(a.node)),
+      h('td', { text: ruleText(a.rule_id, a.subject), title: a.metric }),
+      h('td', { class: 'num', text: fmtValue(a.value) }),
+      h('td', { class: 'num', text: a.metric === 'offline' ? '—' : String(a.threshold) }),
+      h('td', { text: a.state === 'amber' ? fmtTt(a) : '—' }),
+      h('td', { text: fmtAgo(a.since_ms, now), title: fmtDateTime(a.since_ms) }),
+      h('td', {}, ack, silence('1h'), silence('24h'), silenced),
+    );
+  });
+  fill(byId<HTMLTableElement>('active').tBodies[0]!, rows, 8, 'No active alarms: everything is OK.');
+  const red = alarms.filter((a) => a.state === 'red').length;
+  const amber = alarms.filter((a) => a.state === 'amber').length;
+  const offline = alarms.filter((a) => a.state === 'offline').length;
+  setText(byId('summary'), `${red} red, ${amber} amber, ${offline} offline`);
+}
+
+function renderSilences(silences: SilenceInfo[]): void {
+  const rows = silences.map((s) => {
+    const remove = h('button', { type: 'button', text: 'Remove' });
+    remove.addEventListener('click', act(() => post(`/api/alarms/silences/${s.id}`, undefined, 'DELETE')));
+    return h(
+      'tr',
+      {},
+      h('td', { text: s.node ?? 'any node' }),
+      h('td', { text: s.rule_id ? ruleText(s.rule_id, s.subject ?? '') : 'any rule' }),
+      h('td', { text: fmtDateTime(s.until_ms) }),
+      h('td', { text: s.reason ?? '' }),
+      h('td', {}, remove),
+    );
+  });
+  fill(byId<HTMLTableElement>('silences').tBodies[0]!, rows, 5, 'No silences.');
+}
+
+function renderHistory(transitions: AlarmTransition[]): void {
+  const rows = transitions.slice(0, 500).map((t) =>
+    h(
+      'tr',
+      { 'data-node': t.node, 'data-rule': t.rule_id },
+      h('td', { text: fmtDateTime(t.ts_ms) }),
+      h('td', {}, nodeLink(t.node)),
+      h('td', { text: ruleText(t.rule_id, t.subject) }),
+      h('td', {}, level(t.from), ' → ', level(t.to)),
+      h('td', { class: 'num', text: fmtValue(t.value) }),
+      h('td', { text: t.to === 'amber' ? fmtTt(t) : '—' }),
+    ),
+  );
+  fill(byId<HTMLTableElement>('history').tBodies[0]!, rows, 6, `No changes in the last ${history}.`);
+}
+
+let timer: ReturnType<typeof setTimeout> | null = null;
+async function reload(): Promise<void> {
+  if (timer) clearTimeout(timer);
+  try {
+    const [alarms, silences] = await Promise.all([
+      getJson<AlarmsResponse>(`/api/alarms?history=${history}`),
+      getJson<{ silences: SilenceInfo[] }>('/api/alarms/silences'),
+    ]);
+    const now = Date.now();
+    renderActive(alarms.alarms, now);
+    renderSilences(silences.silences);
+    renderHistory(alarms.history ?? []);
+    clearError('load');
+    document.body.dataset['ready'] = 'true';
+  } catch (err) {
+    showError(`Could not load the alarms: ${(err as Error).message}`, 'load');
+  }
+  timer = setTimeout(() => void reload(), RELOAD_MS);
+}
+
+for (const b of document.querySelectorAll<HTMLButtonElement>('[data-history]')) {
+  b.addEventListener('click', () => {
+    history = b.dataset['history'] ?? '24h';
+    for (const other of document.querySelectorAll<HTMLButtonElement>('[data-history]')) other.setAttribute('aria-pressed', String(other === b));
+    void reload();
+  });
+}
+
+void reload();

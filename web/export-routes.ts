@@ -1,0 +1,93 @@
+// GET /api/nodes/:node/export?format=csv|json&metrics=a,b&from=…&to=…: raw samples, streamed a
+// page at a time (the response starts at once and memory stays flat however long the range).
+import { Hono, type Context } from 'hono';
+import { nodeNameProblem } from '../protocol/index.ts';
+import type { MetricsStore } from '../hub/store.ts';
+import { SERIES_METRICS, type ApiError, type SeriesMetric } from './api-types.ts';
+import { parseTimeParam } from './time-range.ts';
+
+export const EXPORT_FORMATS = ['csv', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+const PAGE_ROWS = 2000;
+
+export interface ExportRouteOptions {
+  store: MetricsStore;
+  now?: () => number;
+}
+
+export function exportRoutes({ store, now = Date.now }: ExportRouteOptions): Hono {
+  const app = new Hono();
+  const fail = (c: Context, status: 400 | 404 | 501, error: string) => c.json<ApiError>({ error }, status);
+
+  app.get('/api/nodes/:node/export', (c) => {
+    const node = c.req.param('node');
+    const problem = nodeNameProblem(node);
+    if (problem) return fail(c, 400, problem);
+    const format = (c.req.query('format') ?? 'csv') as ExportFormat;
+    if (!EXPORT_FORMATS.includes(format)) return fail(c, 400, `format=${JSON.stringify(format)}: expected csv or json`);
+    const metricsParam = c.req.query('metrics');
+    const metrics = metricsParam ? metricsParam.split(',').map((m) => m.trim()) : [...SERIES_METRICS];
+    const unknown = metrics.filter((m) => !(SERIES_METRICS as readonly string[]).includes(m));
+    if (unknown.length > 0 || metrics.length === 0) {
+      return fail(c, 400, `unknown metric ${JSON.stringify(unknown[0] ?? '')}; known: ${SERIES_METRICS.join(', ')}`);
+    }
+    const nowMs = now();
+    const fromRaw = c.req.query('from') ?? '-24h';
+    const toRaw = c.req.query('to') ?? 'now';
+    const fromMs = parseTimeParam(fromRaw, nowMs);
+    const toMs = parseTimeParam(toRaw, nowMs);
+    if (fromMs === null) return fail(c, 400, `from=${JSON.stringify(fromRaw)}: expected epoch ms, "now" or relative like -1h`);
+    if (toMs === null) return fail(c, 400, `to=${JSON.stringify(toRaw)}: expected epoch ms, "now" or relative like -1h`);
+    if (fromMs > toMs) return fail(c, 400, `from (${fromMs}) must not be after to (${toMs})`);
+    if (!store.samplePage) return fail(c, 501, 'this store cannot export raw samples');
+    const query = { node, metrics: metrics as SeriesMetric[], fromMs, toMs, after: null, limit: PAGE_ROWS };
+    const first = store.samplePage(query);
+    if (!first) return fail(c, 404, `no node named "${node}" has reported`);
+
+    const encoder = new TextEncoder();
+    const toCsv = (r: { ts_ms: number; seq: number; values: (number | null)[] }) =>
+      `${new Date(r.ts_ms).toISOString()},${r.ts_ms},${r.seq},${r.values.map((v) => (v === null ? '' : String(v))).join(',')}\n`;
+    const toJson = (r: { ts_ms: number; seq: number; values: (number | null)[] }) => {
+      const o: Record<string, number | string | null> = { time: new Date(r.ts_ms).toISOString(), ts_ms: r.ts_ms, seq: r.seq };
+      metrics.forEach((m, i) => (o[m] = r.values[i] ?? null));
+      return JSON.stringify(o);
+    };
+    let page = first;
+    let rowsSent = 0;
+    let done = false;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode(format === 'csv' ? `time,ts_ms,seq,${metrics.join(',')}\n` : '['));
+      },
+      // One page per pull: the stream asks for more only as fast as the client reads.
+      pull(controller) {
+        if (done) return;
+        const rows = page.rows;
+        if (rows.length > 0) {
+          const text =
+            format === 'csv' ? rows.map(toCsv).join('') : rows.map((r, i) => `${rowsSent + i === 0 ? '\n' : ',\n'}${toJson(r)}`).join('');
+          rowsSent += rows.length;
+          controller.enqueue(encoder.encode(text));
+        }
+        const last = rows.at(-1);
+        const next = rows.length === PAGE_ROWS && last ? store.samplePage!({ ...query, after: { ts_ms: last.ts_ms, seq: last.seq } }) : null;
+        if (next && next.rows.length > 0) {
+          page = next;
+          return;
+        }
+        if (format === 'json') controller.enqueue(encoder.encode(rowsSent > 0 ? '\n]\n' : ']\n'));
+        done = true;
+        controller.close();
+      },
+    });
+    const filename = `${node}-${new Date(fromMs).toISOString().replace(/[:.]/g, '-')}.${format}`;
+    return new Response(body, {
+      headers: {
+        'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+        'content-disposition': `attachment; filename="${filename}"`,
+      },
+    });
+  });
+  return app;
+}

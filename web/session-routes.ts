@@ -1,0 +1,134 @@
+// Sessions (POST/GET /api/sessions…, export as CSV and JSON) and the per-process history
+// (GET /api/processes, GET /api/processes/:node/:name/history).
+import { Hono } from 'hono';
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, parseTarget } from '../protocol/commands.ts';
+import { formatDuration, parseDuration } from '../protocol/duration.ts';
+import { nodeNameProblem } from '../protocol/topics.ts';
+import type { SessionService } from '../hub/session-service.ts';
+import type { MetricsStore } from '../hub/store.ts';
+import { outcomeResponse, REPLY_WAIT_MS } from './command-routes.ts';
+import { DEMO_SESSION_ID, demoSession } from './demo-session.ts';
+import type { ProcessesResponse, SessionDetail, SessionsResponse } from './session-types.ts';
+import { parseTimeParam } from './time-range.ts';
+
+const MAX_WINDOW_MS = 7 * 86_400_000;
+const CSV_COLUMNS = ['ts_ms', 'rss_bytes', 'rss_anon_bytes', 'rss_file_bytes', 'swap_bytes', 'vsize_bytes', 'cpu_pct', 'procs'] as const;
+
+export function sessionRoutes(service: SessionService, store: MetricsStore, now: () => number): Hono {
+  const app = new Hono();
+  const { sessions, bridge } = service;
+
+  const detail = (id: string, since?: number): SessionDetail | null => {
+    if (id === DEMO_SESSION_ID) {
+      const demo = demoSession(now());
+      return since === undefined ? demo : { ...demo, samples: demo.samples.filter((s) => s.ts_ms > since) };
+    }
+    return sessions.detail(id, since);
+  };
+
+  app.post('/api/sessions', async (c) => {
+    let body: Record<string, unknown>;
+    try {
+      body = (await c.req.json()) as Record<string, unknown>;
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Error();
+    } catch {
+      return c.json({ error: 'the body must be a JSON object like {"node": "pi-4", "target": "name:nginx", "interval": "1s"}' }, 400);
+    }
+    const problems: string[] = [];
+    const node = body['node'];
+    const nodeProblem = nodeNameProblem(node);
+    if (nodeProblem) problems.push(`node: ${nodeProblem}`);
+    const target = typeof body['target'] === 'string' || typeof body['target'] === 'number' ? parseTarget(String(body['target'])) : 'target must be text like "name:nginx", "pid:1234" or "cmdline:app.js"';
+    if (typeof target === 'string') problems.push(`target: ${target}`);
+    const rawInterval = body['interval'] ?? body['interval_ms'] ?? '1s';
+    const intervalMs = typeof rawInterval === 'string' || typeof rawInterval === 'number' ? parseDuration(rawInterval) : null;
+    if (intervalMs === null || intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
+      problems.push(`interval: ${JSON.stringify(rawInterval)} must be a duration between ${formatDuration(MIN_INTERVAL_MS)} and ${formatDuration(MAX_INTERVAL_MS)}`);
+    }
+    if (problems.length > 0) return c.json({ error: problems.join('; ') }, 400);
+    if (bridge.nodeStatus(node as string) === 'unknown' && !store.nodeDetail(node as string)) return c.json({ error: `no node named "${String(node)}" has reported` }, 404);
+    const { session, outcome } = await bridge.startSession(node as string, target as Exclude<typeof target, string>, intervalMs!, REPLY_WAIT_MS);
+    const res = outcomeResponse(c, outcome, { session, url: `/sessions/${session}` });
+    return outcome.status === 'replied' && outcome.reply.ok ? c.json({ id: session, session, url: `/sessions/${session}`, result: outcome.reply.result }, 201) : res;
+  });
+
+  app.post('/api/sessions/:id/stop', async (c) => {
+    const id = c.req.param('id');
+    if (id === DEMO_SESSION_ID) return c.json({ error: 'the demo session is synthetic and cannot be stopped' }, 409);
+    const outcome = await bridge.stopSession(id, REPLY_WAIT_MS);
+    if (!outcome) return c.json({ error: `no session "${id}"` }, 404);
+    return outcomeResponse(c, outcome, { session: id });
+  });
+
+  app.get('/api/sessions', (c) => c.json<SessionsResponse>({ sessions: sessions.list() }));
+
+  app.get('/api/sessions/:id', (c) => {
+    const id = c.req.param('id');
+    const sinceRaw = c.req.query('since');
+    const since = sinceRaw === undefined ? undefined : Number(sinceRaw);
+    if (since !== undefined && !Number.isFinite(since)) return c.json({ error: `since=${JSON.stringify(sinceRaw)}: expected epoch ms` }, 400);
+    const d = detail(id, since);
+    return d ? c.json(d) : c.json({ error: `no session "${id}"` }, 404);
+  });
+
+  app.get('/api/sessions/:id/export', (c) => {
+    const id = c.req.param('id');
+    const format = c.req.query('format') ?? 'json';
+    if (format !== 'json' && format !== 'csv') return c.json({ error: `format=${JSON.stringify(format)}: expected csv or json` }, 400);
+    const d = detail(id);
+    if (!d) return c.json({ error: `no session "${id}"` }, 404);
+    const file = `session-${id}.${format}`;
+    c.header('content-disposition', `attachment; filename="${file}"`);
+    if (format === 'json') return c.json(d);
+    const lines = [CSV_COLUMNS.join(','), ...d.samples.map((s) => CSV_COLUMNS.map((k) => s[k] ?? '').join(','))];
+    c.header('content-type', 'text/csv; charset=utf-8');
+    return c.body(`${lines.join('\n')}\n`);
+  });
+
+  app.get('/api/processes', (c) => {
+    const windowRaw = c.req.query('window') ?? '5m';
+    const windowMs = parseDuration(windowRaw);
+    if (windowMs === null || windowMs <= 0 || windowMs > MAX_WINDOW_MS) {
+      return c.json({ error: `window=${JSON.stringify(windowRaw)}: expected a duration such as 5m, 1h or 1d, at most 7d` }, 400);
+    }
+    const nodeParam = c.req.query('node');
+    let nodes: string[] | null = null;
+    if (nodeParam !== undefined) {
+      nodes = resolveNode(store, nodeParam);
+      if (nodes.length === 0) return c.json({ error: `node=${JSON.stringify(nodeParam)}: no node has this name or IP address` }, 404);
+    }
+    const to = now();
+    const from = to - windowMs;
+    sessions.flushProcesses();
+    return c.json<ProcessesResponse>({ window_ms: windowMs, from_ms: from, to_ms: to, processes: sessions.processAverages(from, to, nodes) });
+  });
+
+  app.get('/api/processes/:node/:name/history', (c) => {
+    const node = c.req.param('node');
+    const name = c.req.param('name');
+    const nodes = resolveNode(store, node);
+    if (nodes.length === 0) return c.json({ error: `no node has the name or IP address "${node}"` }, 404);
+    const nowMs = now();
+    const fromRaw = c.req.query('from') ?? '-1h';
+    const toRaw = c.req.query('to') ?? 'now';
+    const from = parseTimeParam(fromRaw, nowMs);
+    const to = parseTimeParam(toRaw, nowMs);
+    if (from === null) return c.json({ error: `from=${JSON.stringify(fromRaw)}: expected epoch ms, "now" or relative like -1h` }, 400);
+    if (to === null) return c.json({ error: `to=${JSON.stringify(toRaw)}: expected epoch ms, "now" or relative like -1h` }, 400);
+    if (from >= to) return c.json({ error: `from (${from}) must be before to (${to})` }, 400);
+    sessions.flushProcesses();
+    return c.json({ node: nodes[0], name, from_ms: from, to_ms: to, points: sessions.processHistory(nodes[0]!, name, from, to) });
+  });
+
+  return app;
+}
+
+/**
+ * A node named, or addressed by IP: the names of the nodes whose birth record lists that address
+ * (an agent that predates ip addresses in the birth record is found by name only).
+ */
+export function resolveNode(store: MetricsStore, nameOrIp: string): string[] {
+  const nodes = store.listNodes();
+  if (nodes.some((n) => n.name === nameOrIp)) return [nameOrIp];
+  return nodes.filter((n) => (n.info?.ip_addresses ?? []).includes(nameOrIp)).map((n) => n.name);
+}
