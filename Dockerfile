@@ -9,7 +9,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # Dependencies first (a cached layer until the lock file changes); their install scripts run on
 # rebuild, the project's own `prepare` (the bundle) waits for the sources.
-RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3 cbor-extract esbuild
+# npm install, not npm ci: see .ci/run (cbor-x's optional prebuilt packages and the lock file).
+RUN npm install --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3 cbor-extract esbuild
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
