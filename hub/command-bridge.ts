@@ -3,7 +3,8 @@
 // remonitor/+/procs, and re-sends the running sessions of a node that comes back online (the
 // agent keeps watches in memory only, so a restarted agent learns them again this way).
 import { randomBytes } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectHubClient, firstConnect } from './hub-mqtt.ts';
 import {
   CommandError,
   decodeReply,
@@ -53,33 +54,16 @@ export class CommandBridge {
 
   async start(): Promise<void> {
     const { brokerUrl, log } = this.options;
-    const client = mqtt.connect(brokerUrl, {
-      clientId: `remonitor-hub-cmd-${randomBytes(4).toString('hex')}`,
-      username: this.options.username,
-      password: this.options.password,
-      protocolVersion: 4,
-      clean: true,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-    });
+    const client = connectHubClient('hub-cmd', { brokerUrl, username: this.options.username, password: this.options.password });
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', (err) => log.warn({ err: err.message }, 'command bridge mqtt error'));
     client.on('connect', () => {
-      // Commands are small writes that wait for nothing: no Nagle delay (see edge-agent/agent.ts).
-      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       client
         .subscribeAsync({ [topics.allNodes('reply')]: { qos: 1 }, [topics.allNodes('procs')]: { qos: 1 }, [topics.allNodes('status')]: { qos: 1 } })
         .catch((err: Error) => log.error({ err: err.message }, 'command bridge could not subscribe'));
     });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`command bridge: cannot connect to broker ${brokerUrl}: ${err.message}`));
-      client.once('connect', () => {
-        client.off('error', onError);
-        resolve();
-      });
-      client.once('error', onError);
-    });
+    await firstConnect(client, 'command bridge', brokerUrl);
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,7 @@
 // Ingest: subscribe to the fleet, decode, validate, store in batches, and tell the live feed.
 // A bad message is counted, logged at most once per node per minute, and dropped: it never stops
 // ingest for anyone else.
-import mqtt, { type MqttClient } from 'mqtt';
-import { randomBytes } from 'node:crypto';
+import type { MqttClient } from 'mqtt';
 import {
   decodeInfo,
   decodeSample,
@@ -14,6 +13,7 @@ import {
   topics,
 } from '../protocol/index.ts';
 import type { Logger } from '../edge-agent/logger.ts';
+import { connectHubClient, firstConnect } from './hub-mqtt.ts';
 import { toPoint } from './sample-point.ts';
 import type { LiveFeed } from './live-feed.ts';
 import type { IncomingSample, MetricsStore } from './store.ts';
@@ -62,15 +62,7 @@ export class Ingest {
 
   async start(): Promise<void> {
     const { brokerUrl, log } = this.options;
-    const client = mqtt.connect(brokerUrl, {
-      clientId: `remonitor-hub-${randomBytes(4).toString('hex')}`,
-      username: this.options.username,
-      password: this.options.password,
-      protocolVersion: 4,
-      clean: true,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-    });
+    const client = connectHubClient('hub', this.options);
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', (err) => log.warn({ err: err.message }, 'hub mqtt error'));
@@ -86,14 +78,7 @@ export class Ingest {
         .then(() => log.info({ broker: brokerUrl }, 'hub subscribed to the fleet'))
         .catch((err: Error) => log.error({ err: err.message }, 'hub could not subscribe'));
     });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`hub: cannot connect to broker ${brokerUrl}: ${err.message}`));
-      client.once('connect', () => {
-        client.off('error', onError);
-        resolve();
-      });
-      client.once('error', onError);
-    });
+    await firstConnect(client, 'hub', brokerUrl);
     this.timer = setInterval(() => this.flush(), this.options.flushIntervalMs ?? 200);
   }
 

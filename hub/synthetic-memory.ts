@@ -1,5 +1,6 @@
 // Synthetic memory series with a known answer: the leak-verdict table tests and the dashboard's
 // demo session are built from these. Deterministic (seeded), so a test reads the same numbers each run.
+import { random } from '../edge-agent/simulated-node.ts';
 import type { MemoryPoint } from './leak-verdict.ts';
 
 const MB = 1024 * 1024;
@@ -15,17 +16,8 @@ export interface SeriesOptions {
   seed?: number;
 }
 
-/** A small seeded PRNG (mulberry32): noise that is the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG: noise that is the same on every run (the simulator's). */
+export const prng = random;
 
 /** RSS in MB at step i of n for each shape (before noise). */
 function shapeMb(shape: Shape, i: number, n: number, base: number, rnd: () => number): number {

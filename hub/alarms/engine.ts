@@ -7,8 +7,8 @@
 // Times: windows and evaluation use the sample's own clock (ts_ms), so a node whose clock is off
 // is still judged on consistent data; transitions are stamped with the hub's clock.
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectHubClient, firstConnect } from '../hub-mqtt.ts';
 import { parseDuration, topics, type Sample } from '../../protocol/index.ts';
 import type { Logger } from '../../edge-agent/logger.ts';
 import type { AlarmInfo, AlarmTransition, NodeAlarmsMessage, SilenceInfo, SilenceRequest } from '../../web/alarm-types.ts';
@@ -135,29 +135,14 @@ export class AlarmEngine {
 
   async start(): Promise<void> {
     const { brokerUrl, log } = this.options;
-    const client = mqtt.connect(brokerUrl, {
-      clientId: `remonitor-alarms-${randomBytes(4).toString('hex')}`,
-      username: this.options.username,
-      password: this.options.password,
-      protocolVersion: 4,
-      clean: true,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-    });
+    const client = connectHubClient('alarms', { brokerUrl, username: this.options.username, password: this.options.password });
     this.client = client;
     client.on('error', (err) => log.warn({ err: err.message }, 'alarms mqtt error'));
     // A broker that restarted has lost the retained sets: publish them all again on every connect.
     client.on('connect', () => {
       for (const node of this.nodes.values()) this.publish(node, null);
     });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`alarms: cannot connect to broker ${brokerUrl}: ${err.message}`));
-      client.once('connect', () => {
-        client.off('error', onError);
-        resolve();
-      });
-      client.once('error', onError);
-    });
+    await firstConnect(client, 'alarms', brokerUrl);
     this.silenceCache = this.store.silences(this.now());
     this.restored = this.store.lastStates();
     this.unsubscribe = this.options.feed.subscribe((event) => this.onEvent(event));
