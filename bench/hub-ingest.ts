@@ -13,7 +13,7 @@ import { createLogger } from '../edge-agent/logger.ts';
 import { HubService } from '../hub/hub-service.ts';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '60s' }, 'fleet-nodes': { type: 'string', default: '5000' }, 'fleet-duration': { type: 'string', default: '30s' } },
+  options: { 'no-alarms': { type: 'boolean', default: false }, duration: { type: 'string', default: '60s' }, 'fleet-nodes': { type: 'string', default: '5000' }, 'fleet-duration': { type: 'string', default: '30s' } },
 });
 const log = createLogger('silent');
 const here = new URL('.', import.meta.url).pathname; // dist/, where scripts/run-ts.mjs put this bundle
@@ -55,7 +55,8 @@ const rawRate = delivered / rawPub.seconds;
 
 // 2. The hub: decode, validate, store, rollups.
 const dataDir = mkdtempSync(join(tmpdir(), 'remonitor-bench-ingest-'));
-const hub = new HubService({ brokerUrl: url, dataDir, httpPort: 0, log });
+// Alarms evaluate every stored sample in the same process; --no-alarms measures ingest alone.
+const hub = new HubService({ brokerUrl: url, dataDir, httpPort: 0, log, ...(values['no-alarms'] ? { alarms: false as const } : {}) });
 await hub.start();
 const latencies: number[] = [];
 hub.feed.subscribe((e) => {
@@ -96,7 +97,7 @@ latencies.sort((a, b) => a - b);
 const fleetP50 = pct(0.5);
 const fleetP99 = pct(0.99);
 
-console.log(`hub ingest vs raw broker, ${values.duration} each, 50 publishing connections, 1,000 simulated nodes, QoS 1`);
+console.log(`hub ingest vs raw broker, ${values.duration} each, 50 publishing connections, 1,000 simulated nodes, QoS 1, alarms ${values['no-alarms'] ? 'off' : 'on'}`);
 console.log(`  raw broker → plain subscriber   ${Math.round(rawRate).toLocaleString()} msg/s  (${delivered.toLocaleString()} in ${rawSeconds.toFixed(0)} s)`);
 console.log(`  broker → hub → SQLite commit    ${Math.round(hubRate).toLocaleString()} samples/s  (${stored.toLocaleString()} stored, ${hub.ingest.stats.rejected} rejected)`);
 console.log(`  ratio hub / raw                 ${((hubRate / rawRate) * 100).toFixed(0)} %`);
