@@ -55,28 +55,29 @@ export function tierSeconds(name: TierName): number {
 const ROLLUP_COLUMNS = SERIES_METRICS.flatMap((m) => [`${m}_min`, `${m}_max`, `${m}_sum`, `${m}_n`]);
 
 /**
- * Rebuilds the 1 min tier from raw samples for a range of node ids, from a minute boundary on:
- * binds (node id from, node id to, from ms). Only buckets that hold samples are written.
+ * Rebuilds one node's 1 min buckets from its raw samples, from a minute boundary on: binds
+ * (node id, from ms). Only buckets that hold samples are written. One node at a time, so that the
+ * primary key (node_id, ts_ms) bounds the scan to the new rows, not the node's whole history.
  */
 export function rollupFromRawSql(): string {
   const aggregates = SERIES_METRICS.flatMap((m) => [`min(${m})`, `max(${m})`, `sum(${m})`, `count(${m})`]);
   return `INSERT OR REPLACE INTO rollups (tier, node_id, bucket_ms, n, ${ROLLUP_COLUMNS.join(', ')})
     SELECT 60, node_id, ts_ms - (ts_ms % 60000) AS b, count(*), ${aggregates.join(', ')}
-    FROM samples WHERE node_id BETWEEN ? AND ? AND ts_ms >= ? GROUP BY node_id, b`;
+    FROM samples WHERE node_id = ? AND ts_ms >= ? GROUP BY b`;
 }
 
 /** The tiers rebuilt from the 1 min tier. */
 export const DERIVED_TIERS = TIERS.filter((t) => t.name !== '1m');
 
 /**
- * Rebuilds one derived tier's buckets from the 1 min tier for a range of node ids, from a bucket
- * boundary on: binds (tier seconds, tier ms, node id from, node id to, from ms).
+ * Rebuilds one node's buckets of a derived tier from its 1 min tier, from a bucket boundary on:
+ * binds (tier seconds, tier ms, node id, from ms).
  */
 export function rollupDeriveSql(): string {
   const aggregates = SERIES_METRICS.flatMap((m) => [`min(${m}_min)`, `max(${m}_max)`, `sum(${m}_sum)`, `sum(${m}_n)`]);
   return `INSERT OR REPLACE INTO rollups (tier, node_id, bucket_ms, n, ${ROLLUP_COLUMNS.join(', ')})
     SELECT ?, node_id, bucket_ms - (bucket_ms % ?) AS b, sum(n), ${aggregates.join(', ')}
-    FROM rollups WHERE tier = 60 AND node_id BETWEEN ? AND ? AND bucket_ms >= ? GROUP BY node_id, b`;
+    FROM rollups WHERE tier = 60 AND node_id = ? AND bucket_ms >= ? GROUP BY b`;
 }
 
 /** Means of `metrics` per bucket of `step` ms from one tier: binds (step, tier, node_id, from, to). */

@@ -108,7 +108,6 @@ export class SqliteStore implements MetricsStore {
            dirty_from_ms = NULL RETURNING deriving_from_ms AS from_ms`,
       ),
       doneDeriving: db.prepare('UPDATE rollup_state SET deriving_from_ms = NULL'),
-      maxNodeId: db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM nodes'),
       addNode: db.prepare('INSERT INTO nodes (name) VALUES (?) ON CONFLICT(name) DO NOTHING'),
       nodeId: db.prepare<[string], { id: number }>('SELECT id FROM nodes WHERE name = ?'),
       insert: db.prepare(
@@ -261,15 +260,16 @@ export class SqliteStore implements MetricsStore {
     const now = this.now();
     const minuteFrom = Math.max(alignDown(dirty, 60_000), alignUp(now - this.retention.raw, 60_000));
     const tierFrom = (ms: number) => Math.max(alignDown(dirty, ms), alignUp(now - this.retention['1m'], ms));
-    const maxId = this.stmt.maxNodeId.get()!.id ?? 0;
+    const ids = this.stmt.nodeIds.all().map((r) => r.id);
     let slices = 0;
-    for (let first = 1; first <= maxId; first += nodesPerSlice) {
+    for (let first = 0; first < ids.length; first += nodesPerSlice) {
       this.db.transaction(() => {
-        const last = first + nodesPerSlice - 1;
-        this.stmt.fromRaw.run(first, last, minuteFrom);
-        for (const tier of DERIVED_TIERS) {
-          const ms = tier.seconds * 1000;
-          this.stmt.derive.run(tier.seconds, ms, first, last, tierFrom(ms));
+        for (const id of ids.slice(first, first + nodesPerSlice)) {
+          this.stmt.fromRaw.run(id, minuteFrom);
+          for (const tier of DERIVED_TIERS) {
+            const ms = tier.seconds * 1000;
+            this.stmt.derive.run(tier.seconds, ms, id, tierFrom(ms));
+          }
         }
       })();
       slices++;
