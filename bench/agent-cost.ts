@@ -3,7 +3,7 @@
 // the process list in 1 read of 5 as the agent does; and, in the same rounds, the CPU per scrape
 // of prometheus-node-exporter when it is installed, for scale. Figures only, no asserts.
 // Run: node scripts/run-ts.mjs bench/agent-cost.ts [--iterations 60] [--pace-ms 200]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -130,9 +130,22 @@ async function startNodeExporter(bin: string): Promise<Exporter> {
 
 const sampleBytes = (r: Reading | undefined): number => (r ? encodeSample({ v: 1, boot: 'bench0000000', seq: 1, ts_ms: Date.now(), ...r }).length : 0);
 
-const exporterBin = await onPath('prometheus-node-exporter');
+/** The comparison needs Debian's node_exporter: install it when this runs as root with apt, as CI does. */
+async function ensureNodeExporter(): Promise<string | undefined> {
+  const found = await onPath('prometheus-node-exporter');
+  if (found !== undefined || process.getuid?.() !== 0 || (await onPath('apt-get')) === undefined) return found;
+  process.stderr.write('agent-cost: installing prometheus-node-exporter with apt-get…\n');
+  spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'prometheus-node-exporter'], {
+    stdio: 'ignore',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    timeout: 180_000,
+  });
+  return onPath('prometheus-node-exporter');
+}
+
+const exporterBin = await ensureNodeExporter();
 let exporter: Exporter | undefined;
-let exporterProblem = exporterBin === undefined ? 'not installed (apt-get install prometheus-node-exporter)' : undefined;
+let exporterProblem = exporterBin === undefined ? 'not installed, and apt-get could not install prometheus-node-exporter here' : undefined;
 if (exporterBin !== undefined) {
   exporter = await startNodeExporter(exporterBin).catch((err: Error) => {
     exporterProblem = err.message;

@@ -3,7 +3,9 @@
 // an idle `node` process started in the same run as the reference for memory. Figures only.
 // Run: node scripts/run-ts.mjs bench/agent-process.ts [--duration 60s] [--interval 1s]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { connectAsync } from 'mqtt';
@@ -42,7 +44,9 @@ const start = (args: string[]) => {
   children.push(child);
   return child;
 };
-const agent = start([bundle, '--broker', url, '--node', 'bench-agent', '--interval', values.interval, '--log-level', 'warn']);
+// A fresh spool, so that no backlog of an earlier run is replayed and counted.
+const spoolDir = mkdtempSync(join(tmpdir(), 'remonitor-bench-spool-'));
+const agent = start([bundle, '--broker', url, '--node', 'bench-agent', '--interval', values.interval, '--log-level', 'warn', '--spool-dir', spoolDir]);
 const idle = start(['-e', 'setInterval(() => {}, 1000)']);
 
 try {
@@ -69,6 +73,7 @@ try {
   console.log(`  RSS                     ${agentRss.toFixed(1)} MiB  (idle node process in the same run: ${idleRss.toFixed(1)} MiB, ratio ${(agentRss / idleRss).toFixed(2)})`);
 } finally {
   for (const child of children) child.kill('SIGTERM');
+  rmSync(spoolDir, { recursive: true, force: true });
   await sub.endAsync();
   await broker.stop();
 }

@@ -1,4 +1,6 @@
 // The embedded MQTT broker: Aedes on TCP, and MQTT over WebSocket on an HTTP server's upgrade path.
+// Both transports go through the same limits (broker/limits.ts): per-IP admission at accept, the
+// packet size cap on the byte stream before Aedes sees it, and Aedes' own timeouts and caps.
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -6,34 +8,72 @@ import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Logger } from '../edge-agent/logger.ts';
 import { accessHooks } from './access.ts';
+import { IpLimiter, isLoopback } from './ip-limits.ts';
+import { resolveLimits, type BrokerLimits } from './limits.ts';
+import { guardPacketSize } from './size-guard.ts';
 
 export interface BrokerOptions {
   host?: string;
   /** TCP port for MQTT; 0 picks a free one. */
   port?: number;
   log: Logger;
+  /** Overrides of the limits against abuse; see DEFAULT_LIMITS for each default and why. */
+  limits?: Partial<BrokerLimits>;
 }
+
+/** How often expired per-IP failures and blocks are forgotten, in ms. */
+const SWEEP_MS = 60_000;
 
 export class EmbeddedBroker {
   private aedes: Aedes | null = null;
   private tcp: Server | null = null;
-  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly wss: WebSocketServer;
   private readonly sockets = new Set<Socket | Duplex>();
+  readonly limits: Readonly<BrokerLimits>;
+  private readonly ipLimiter: IpLimiter;
+  /** Remote address of each stream handed to Aedes, to charge refused CONNECTs to it. */
+  private readonly addressOf = new WeakMap<object, string>();
+  /** Addresses already warned about this sweep period, so a flood logs one line, not thousands. */
+  private readonly warned = new Set<string>();
+  private sweepTimer: NodeJS.Timeout | null = null;
   port = 0;
 
-  constructor(private readonly options: BrokerOptions) {}
+  constructor(private readonly options: BrokerOptions) {
+    this.limits = resolveLimits(options.limits);
+    this.ipLimiter = new IpLimiter(this.limits);
+    // ws would otherwise buffer a single frame of up to 100 MiB before we see a byte of it; one
+    // frame never needs to hold more than a whole packet of the largest size [MQTT-6.0.0-2].
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxPacketBytes });
+  }
 
   async start(): Promise<void> {
     const { log } = this.options;
+    const limits = this.limits;
     // Aedes delivers queued messages recursively once more than `concurrency` are in flight; at
     // fleet rates the default 100 overflowed the stack (RangeError in mqemitter, seen in bench/hub-ingest.ts).
-    const aedes = await Aedes.createBroker({ ...accessHooks(), concurrency: 1000 });
+    const aedes = await Aedes.createBroker({
+      ...accessHooks(),
+      concurrency: 1000,
+      connectTimeout: limits.connectTimeoutMs,
+      keepaliveLimit: limits.keepaliveLimitSec,
+      drainTimeout: limits.drainTimeoutMs,
+      maxInflightInbound: limits.maxInflightInbound,
+      queueLimit: limits.queueLimit,
+    });
     aedes.on('clientError', (client, err) => log.debug({ client: client.id, err: err.message }, 'client error'));
+    aedes.on('connackSent', (packet, client) => {
+      if (!packet.returnCode) return;
+      const address = this.addressOf.get(client.conn);
+      if (address !== undefined && this.ipLimited(address) && this.ipLimiter.recordFailedConnect(address, Date.now())) {
+        log.warn({ address, blockMs: limits.failedConnectBlockMs, maxPerMinute: limits.maxFailedConnectsPerMinute }, 'too many refused CONNECTs; refusing this address for a while');
+      }
+    });
     this.aedes = aedes;
     const tcp = createServer((socket) => {
+      if (!this.admit(socket, socket.remoteAddress)) return;
       socket.setNoDelay(true); // samples are small and latency-bound
       this.track(socket);
-      aedes.handle(socket);
+      aedes.handle(this.guard(socket, socket.remoteAddress ?? ''));
     });
     this.tcp = tcp;
     await new Promise<void>((resolve, reject) => {
@@ -41,6 +81,10 @@ export class EmbeddedBroker {
       tcp.listen(this.options.port ?? 1883, this.options.host ?? '127.0.0.1', () => resolve());
     });
     this.port = (tcp.address() as AddressInfo).port;
+    this.sweepTimer = setInterval(() => {
+      this.ipLimiter.sweep(Date.now());
+      this.warned.clear();
+    }, SWEEP_MS).unref();
     log.info({ host: this.options.host ?? '127.0.0.1', port: this.port }, 'MQTT broker listening');
   }
 
@@ -48,12 +92,50 @@ export class EmbeddedBroker {
   attachWebSocket(server: HttpServer, path = '/mqtt'): void {
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (new URL(request.url ?? '/', 'http://x').pathname !== path || !this.aedes) return;
+      const address = request.socket.remoteAddress;
+      if (!this.admit(socket, address)) return;
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         const stream = createWebSocketStream(ws);
         this.track(stream);
-        this.aedes?.handle(stream, request);
+        this.aedes?.handle(this.guard(stream, address ?? ''), request);
       });
     });
+  }
+
+  /** Per-IP admission at accept; a refused socket is destroyed before anything is read from it. */
+  private admit(socket: Duplex, address: string | undefined): boolean {
+    if (address === undefined) {
+      socket.destroy(); // already gone
+      return false;
+    }
+    if (!this.ipLimited(address)) return true;
+    const admission = this.ipLimiter.admit(address, Date.now());
+    if (!admission.ok) {
+      socket.destroy();
+      const log = this.options.log;
+      if (!this.warned.has(address)) {
+        this.warned.add(address);
+        log.warn({ address, reason: admission.reason, maxConnectionsPerIp: this.limits.maxConnectionsPerIp }, 'connection refused');
+      } else log.debug({ address, reason: admission.reason }, 'connection refused');
+      return false;
+    }
+    socket.once('close', () => this.ipLimiter.release(address));
+    return true;
+  }
+
+  private ipLimited(address: string): boolean {
+    return this.limits.ipLimitsOnLoopback || !isLoopback(address);
+  }
+
+  private guard(stream: Duplex, address: string): Duplex {
+    let logged = false;
+    const guarded = guardPacketSize(stream, this.limits.maxPacketBytes, (violation) => {
+      if (logged) return;
+      logged = true;
+      this.options.log.warn({ address, ...violation, maxPacketBytes: this.limits.maxPacketBytes }, 'packet over the size cap or malformed; disconnected');
+    });
+    this.addressOf.set(guarded, address);
+    return guarded;
   }
 
   private track(stream: Socket | Duplex): void {
@@ -62,6 +144,8 @@ export class EmbeddedBroker {
   }
 
   async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
     const tcp = this.tcp;
     const closed = tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : Promise.resolve();
     const aedes = this.aedes;
