@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { connectAsync } from 'mqtt';
 import { EmbeddedBroker } from '../broker/broker.ts';
 import { createLogger } from '../edge-agent/logger.ts';
+import { HubService } from '../hub/hub-service.ts';
 import { parseDuration, topics } from '../protocol/index.ts';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '60s' }, interval: { type: 'string', default: '1s' } } });
@@ -25,9 +26,14 @@ const cpuMs = (pid: number) => {
 };
 const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-const broker = new EmbeddedBroker({ port: 0, log: createLogger('silent') });
+const log = createLogger('silent');
+const broker = new EmbeddedBroker({ port: 0, log });
 await broker.start();
 const url = `mqtt://127.0.0.1:${broker.port}`;
+// A hub acknowledges what it stores, as in production; without acks the agent would re-send.
+const dataDir = mkdtempSync(join(tmpdir(), 'remonitor-bench-hub-'));
+const hub = new HubService({ brokerUrl: url, dataDir, httpPort: 0, log, alarms: false });
+await hub.start();
 const sub = await connectAsync(url, { protocolVersion: 4 });
 let samples = 0;
 let bytes = 0;
@@ -66,14 +72,16 @@ try {
   const agentRss = rssMiB(agent.pid!);
   const idleRss = rssMiB(idle.pid!);
   console.log(`agent bundle at ${values.interval} for ${values.duration} (process list every 5 s)`);
-  console.log(`  samples received        ${samples - samples0}`);
+  console.log(`  samples received        ${samples - samples0} (stored by the hub: ${hub.ingest.stats.stored})`);
   console.log(`  CPU per sample          ${cpuPerSample.toFixed(2)} ms  (/proc ticks are 10 ms: ± ${(10 / Math.max(1, samples - samples0)).toFixed(2)} ms)`);
   console.log(`  CPU share of one core   ${((cpuPerSample / intervalMs) * 100).toFixed(2)} %`);
   console.log(`  mean sample size        ${Math.round(bytes / Math.max(1, samples))} bytes`);
   console.log(`  RSS                     ${agentRss.toFixed(1)} MiB  (idle node process in the same run: ${idleRss.toFixed(1)} MiB, ratio ${(agentRss / idleRss).toFixed(2)})`);
 } finally {
-  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.map((child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))));
   rmSync(spoolDir, { recursive: true, force: true });
+  await hub.stop();
+  rmSync(dataDir, { recursive: true, force: true });
   await sub.endAsync();
   await broker.stop();
 }
