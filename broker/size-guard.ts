@@ -30,7 +30,7 @@ class SizeGuardedStream extends Duplex {
       if (!this.push(chunk)) inner.pause();
     });
     inner.once('end', () => this.push(null));
-    inner.once('error', (err) => this.destroy(err));
+    inner.on('error', (err) => this.destroy(err)); // `on`: a second error must not go unhandled
     inner.once('close', () => this.destroy());
   }
 
