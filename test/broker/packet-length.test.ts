@@ -1,22 +1,12 @@
 // The pure MQTT fixed-header length tracker, as tables of byte streams split into chunks.
 import { describe, expect, it } from 'vitest';
 import { PacketLengthTracker, type LengthVerdict } from '../../broker/packet-length.ts';
+import { varint } from './raw-mqtt.ts';
 
 const b = (...bytes: number[]): Uint8Array => Uint8Array.from(bytes);
 const zeros = (n: number): Uint8Array => new Uint8Array(n);
 const cat = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(parts.flatMap((p) => [...p]));
 
-/** Remaining length as a variable byte integer [MQTT-1.5.5]. */
-function varint(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return out;
-}
 const packet = (type: number, bodyBytes: number): Uint8Array => cat(b(type, ...varint(bodyBytes)), zeros(bodyBytes));
 
 const OK: LengthVerdict = { kind: 'ok' };
