@@ -2,6 +2,7 @@
 // precedence, checked once against a spec: every problem is reported together, naming its source.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { formatDuration } from '../protocol/index.ts';
 
 export type OptionType = 'string' | 'boolean';
 
@@ -107,12 +108,24 @@ function readConfigFile(path: string | undefined, problems: string[]): Record<st
   }
 }
 
+/** A default as a person would type it: milliseconds (keys ending in Ms) as durations, maps as k=v lists. */
+export function formatDefault(key: string, value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'number' && /Ms$/.test(key)) return value === 0 ? '0' : formatDuration(value);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${k}=${typeof v === 'number' ? formatDuration(v) : String(v)}`)
+      .join(',');
+  }
+  return String(value);
+}
+
 /** Help text for a spec: one line per option with its env variable and default. */
 export function describeOptions(spec: Spec): string {
-  return Object.values(spec)
-    .map((o) => {
+  return Object.entries(spec)
+    .map(([key, o]) => {
       const flag = o.type === 'boolean' ? `--${o.flag}` : `--${o.flag} VALUE`;
-      const def = o.default === undefined ? '' : ` (default ${String(o.default)})`;
+      const def = o.default === undefined ? '' : ` (default ${formatDefault(key, o.default)})`;
       return `  ${flag.padEnd(26)} ${o.help}${def}  [${envName(o.flag)}]`;
     })
     .join('\n');

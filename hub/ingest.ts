@@ -102,7 +102,8 @@ export class Ingest {
           return;
         }
         case 'info': {
-          this.options.store.setInfo(node, decodeInfo(payload), payload);
+          decodeInfo(payload); // refuses a malformed record before it is kept
+          this.options.store.setInfo(node, payload);
           const report = this.options.acks ? decodeSpoolReport(payload) : null;
           if (report) this.publishAcks([this.options.acks!.spoolReport(node, report)]);
           return;

@@ -2,12 +2,7 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  decodeInfo,
-  decodeSample,
-  type NodeInfo,
-  type NodeStatus,
-} from '../protocol/index.ts';
+import { decodeInfo, decodeSample, type NodeStatus } from '../protocol/index.ts';
 import type { NodeDetailResponse, NodeSummary, SeriesMetric, SeriesResponse } from '../web/api-types.ts';
 import {
   chooseResolution,
@@ -170,7 +165,7 @@ export class SqliteStore implements MetricsStore {
     this.stmt.status.run(status, atMs, this.nodeId(node));
   }
 
-  setInfo(node: string, _info: NodeInfo, raw: Uint8Array): void {
+  setInfo(node: string, raw: Uint8Array): void {
     this.stmt.info.run(raw, this.nodeId(node));
   }
 

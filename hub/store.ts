@@ -1,6 +1,6 @@
 // The storage interface: ingest and web depend on this, never on a database directly, so that
 // another backend can be added beside SQLite without touching them.
-import type { NodeInfo, NodeStatus, Sample } from '../protocol/index.ts';
+import type { NodeStatus, Sample } from '../protocol/index.ts';
 import type { NodeDetailResponse, NodeSummary, SeriesMetric, SeriesResponse } from '../web/api-types.ts';
 
 export interface IncomingSample {
@@ -44,7 +44,8 @@ export interface MetricsStore {
   /** Stores a batch in one transaction; samples already stored are counted as duplicates. */
   insertBatch(batch: IncomingSample[]): InsertResult;
   setStatus(node: string, status: NodeStatus, atMs: number): void;
-  setInfo(node: string, info: NodeInfo, raw: Uint8Array): void;
+  /** Keeps a birth record, as received; the caller has validated it with decodeInfo. */
+  setInfo(node: string, raw: Uint8Array): void;
   listNodes(): NodeSummary[];
   /** Null for a node never seen. */
   nodeDetail(node: string): NodeDetailResponse | null;
