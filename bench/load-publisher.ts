@@ -1,6 +1,7 @@
 // Load generator for bench/hub-ingest.ts, run as its own process: publishes realistic samples at
-// QoS 1 as fast as the broker acknowledges them, with a bounded number in flight per connection.
-// Run: node scripts/run-ts.mjs bench/load-publisher.ts --broker URL --root remonitor|bench --duration 30s
+// QoS 1 as fast as the broker acknowledges them, with a bounded number in flight per connection;
+// or, with --rate, paced to that many messages a second in all (a load the hub should keep up with).
+// Run: node scripts/run-ts.mjs bench/load-publisher.ts --broker URL --root remonitor|bench --duration 30s [--rate N]
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { SimulatedNode } from '../edge-agent/simulated-node.ts';
@@ -14,24 +15,32 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '1000' },
     connections: { type: 'string', default: '50' },
     window: { type: 'string', default: '100' },
+    rate: { type: 'string' },
   },
 });
 if (!values.broker) throw new TypeError('--broker URL is required');
 const durationMs = parseDuration(values.duration)!;
 const window = Number(values.window);
+const rate = values.rate === undefined ? Infinity : Number(values.rate);
+if (!(rate > 0)) throw new TypeError(`--rate must be a positive number of messages a second, got ${values.rate}`);
 const nodes = Array.from({ length: Number(values.nodes) }, (_, i) => new SimulatedNode(`load-${String(i).padStart(5, '0')}`, i + 1));
 const clients = await Promise.all(
   Array.from({ length: Number(values.connections) }, () => mqtt.connectAsync(values.broker!, { protocolVersion: 4, clean: true })),
 );
 let published = 0;
-const deadline = Date.now() + durationMs;
+const start = Date.now();
+const deadline = start + durationMs;
+/** Messages one connection may have sent by now: all it can when unpaced. */
+const quota = (): number => (rate === Infinity ? Infinity : Math.floor(((Date.now() - start) / 1000) * (rate / clients.length)));
 await Promise.all(
   clients.map(async (client, c) => {
     let inFlight = 0;
     let next = c;
+    let sent = 0;
     await new Promise<void>((done) => {
       const pump = () => {
-        while (inFlight < window && Date.now() < deadline) {
+        while (inFlight < window && Date.now() < deadline && sent < quota()) {
+          sent++;
           const node = nodes[next % nodes.length]!;
           next += clients.length;
           inFlight++;
@@ -45,8 +54,18 @@ await Promise.all(
         }
       };
       pump();
+      // Paced: top up every 10 ms until the deadline (the acks' callbacks top up in between).
+      if (rate !== Infinity) {
+        const timer = setInterval(() => {
+          if (Date.now() < deadline) return pump();
+          clearInterval(timer);
+          if (inFlight === 0) done();
+        }, 10);
+      }
     });
   }),
 );
 await Promise.all(clients.map((c) => c.endAsync()));
-console.log(JSON.stringify({ published, seconds: durationMs / 1000 }));
+const cpu = process.cpuUsage();
+// Its CPU time, so that the bench can tell whether the load generator was what limited a run.
+console.log(JSON.stringify({ published, seconds: durationMs / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 }));

@@ -7,6 +7,7 @@ const BENCHES = [
   ['agent-cost', []],
   ['agent-process', ['--duration', '60s']],
   ['storage', ['--nodes', '1000', '--hours', '6']],
+  ['storage-pg', []],
   ['hub-ingest', ['--duration', '60s']],
   ['page-render', []],
   ['export-metrics', []],
@@ -14,6 +15,7 @@ const BENCHES = [
   ['command-rtt', []],
   ['spool-memory', []],
   ['hub-stall', []],
+  ['auth-connect', []],
 ];
 const only = process.argv[2];
 const root = new URL('..', import.meta.url).pathname;

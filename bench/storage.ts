@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SimulatedNode } from '../edge-agent/simulated-node.ts';
-import { encodeSample, parseDuration, type Sample } from '../protocol/index.ts';
+import { encodeSample, parseDuration } from '../protocol/index.ts';
+import { countValues, simulatedFleet } from './sample-fleet.ts';
 import { openSqliteStore } from '../hub/sqlite-store.ts';
 import type { IncomingSample } from '../hub/store.ts';
 import { DEFAULT_SERIES } from '../web/api-types.ts';
@@ -20,20 +20,6 @@ const hours = Number(args.hours);
 const intervalMs = parseDuration(args.interval) ?? NaN;
 if (!(nodes > 0 && hours > 0 && intervalMs > 0)) throw new TypeError('--nodes, --hours and --interval must be positive');
 
-/** Numbers a sample carries: what "bytes per value" divides by. */
-export function countValues(s: Sample): number {
-  let n = 0;
-  for (const [key, v] of Object.entries(s)) {
-    if (key === 'v' || key === 'boot' || key === 'seq' || key === 'ts_ms') continue;
-    if (typeof v === 'number') n++;
-  }
-  n += s.cpu_core_pct?.length ?? 0;
-  n += (s.filesystems?.length ?? 0) * 3;
-  n += (s.net?.length ?? 0) * 2;
-  n += ((s.top_cpu?.length ?? 0) + (s.top_mem?.length ?? 0)) * 4;
-  return n;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'remonitor-bench-storage-'));
 const dbPath = join(dir, 'bench.db');
 const end = Date.now();
@@ -41,7 +27,7 @@ const start = end - hours * 3_600_000;
 // The store's clock follows the seeding, so that rollups are derived as they would be live.
 let simNow = start;
 const store = openSqliteStore(dbPath, { now: () => simNow });
-const fleet = Array.from({ length: nodes }, (_, i) => new SimulatedNode(`sim-${String(i).padStart(4, '0')}`, i + 1, start));
+const fleet = simulatedFleet(nodes, start);
 const steps = Math.floor((end - start) / intervalMs);
 let samples = 0;
 let values = 0;

@@ -32,6 +32,12 @@ export interface BrokerLimits extends IpLimitOptions {
    * loopback already runs code on this host. The size cap and timeouts apply to everyone.
    */
   ipLimitsOnLoopback: boolean;
+  /**
+   * Most topics holding a retained message; a retained publish on a new topic past it is delivered
+   * but not retained (logged). Aedes keeps every retained message in memory, so without a cap one
+   * client could grow the broker without bound.
+   */
+  maxRetained: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<BrokerLimits> = Object.freeze({
@@ -55,6 +61,9 @@ export const DEFAULT_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   maxFailedConnectsPerMinute: 30,
   failedConnectBlockMs: 60_000,
   ipLimitsOnLoopback: false,
+  // Each node keeps two retained topics (status and info): 10,000 nodes hold 20,000, plus the hub's
+  // Home Assistant discovery configs. 100,000 leaves room for that and still caps memory (~ tens of MB).
+  maxRetained: 100_000,
 });
 
 const RANGES: Record<Exclude<keyof BrokerLimits, 'ipLimitsOnLoopback'>, [min: number, max: number]> = {
@@ -67,6 +76,7 @@ const RANGES: Record<Exclude<keyof BrokerLimits, 'ipLimitsOnLoopback'>, [min: nu
   maxConnectionsPerIp: [1, 1_000_000],
   maxFailedConnectsPerMinute: [1, 1_000_000],
   failedConnectBlockMs: [0, 86_400_000],
+  maxRetained: [0, 100_000_000],
 };
 
 /** Defaults overlaid with `overrides`, frozen; throws a TypeError listing every bad value. */

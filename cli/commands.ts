@@ -14,6 +14,8 @@ import { createApp } from '../web/app.ts';
 import { listen } from '../web/server.ts';
 import { integrationSpec } from './integration-options.ts';
 import { leakThresholdsOption } from './record.ts';
+import { HUB_IDENTITY, insecureOption, openSecurity } from './security.ts';
+import { loadTls, tlsSpec } from './tls-options.ts';
 
 const text = (flag: string, help: string, def?: string) => ({ type: 'string', flag, help, default: def }) as OptionSpec<string>;
 const portOption = (flag: string, help: string, def: number) =>
@@ -38,6 +40,8 @@ export const upSpec = {
   intervalMs: { type: 'string', flag: 'interval', help: 'local agent sample interval', default: 1000, parse: interval } as OptionSpec<number>,
   leakThresholds: leakThresholdsOption,
   ...integrationSpec,
+  insecure: insecureOption,
+  ...tlsSpec,
   logLevel: logOption,
 };
 
@@ -45,6 +49,9 @@ export const brokerSpec = {
   mqttPort: portOption('mqtt-port', 'MQTT port', 1883),
   wsPort: portOption('ws-port', 'MQTT-over-WebSocket port (path /mqtt)', 9001),
   host: hostOption,
+  dataDir: text('data-dir', 'where the credentials (auth.db) live', './data'),
+  insecure: insecureOption,
+  ...tlsSpec,
   logLevel: logOption,
 };
 
@@ -58,6 +65,8 @@ export const hubSpec = {
   host: hostOption,
   leakThresholds: leakThresholdsOption,
   ...integrationSpec,
+  insecure: insecureOption,
+  ...tlsSpec,
   logLevel: logOption,
 };
 
@@ -65,6 +74,8 @@ export const webSpec = {
   dataDir: text('data-dir', 'data directory of a hub', './data'),
   httpPort: portOption('http-port', 'dashboard and API port', 8080),
   host: hostOption,
+  insecure: insecureOption,
+  ...tlsSpec,
   logLevel: logOption,
 };
 
@@ -72,29 +83,40 @@ export const webSpec = {
 export async function runUp(argv: string[]): Promise<number> {
   const { values: o } = resolveOptions(upSpec, argv);
   const log = createLogger(o.logLevel, 'remonitor');
-  const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, log });
+  const tls = loadTls(o);
+  const security = await openSecurity(o, log);
+  const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, log, credentials: security.credentials, tls: tls ? { ...tls, port: tls.mqttsPort } : undefined });
   await broker.start();
   const mqttHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
   const brokerUrlLocal = `mqtt://${mqttHost}:${broker.port}`;
+  // Fresh tokens for our own hub and agent at each start: they live in this process only.
+  const hubToken = security.credentials?.issue(HUB_IDENTITY, 'hub');
   const hub = new HubService({ brokerUrl: brokerUrlLocal, dataDir: o.dataDir, retention: o.retention, httpPort: o.httpPort, httpHost: o.host, log, embeddedBroker: broker,
-    jsonMirror: o.jsonMirror, homeAssistant: o.homeAssistant, publicBrokerUrl: o.publicBroker, leakThresholds: o.leakThresholds });
+    jsonMirror: o.jsonMirror, homeAssistant: o.homeAssistant, publicBrokerUrl: o.publicBroker, leakThresholds: o.leakThresholds,
+    username: hubToken && HUB_IDENTITY, password: hubToken, webAuth: security.webAuth, nodeCredentials: security.credentials ?? undefined, tls: tls ?? undefined });
   await hub.start();
   let agent: Agent | null = null;
   if (!o.noAgent) {
+    const node = defaultNodeName();
+    const agentToken = security.credentials?.issue(node, 'node');
     agent = createAgent(
       // The local agent's spool lives with the hub's data, so one directory holds the whole install.
-      { brokerUrl: brokerUrlLocal, node: defaultNodeName(), intervalMs: o.intervalMs, processIntervalMs: 5000, spoolDir: join(o.dataDir, 'spool', defaultNodeName()) },
+      { brokerUrl: brokerUrlLocal, node, intervalMs: o.intervalMs, processIntervalMs: 5000, spoolDir: join(o.dataDir, 'spool', node), username: agentToken && node, password: agentToken },
       log.child({ part: 'agent' }),
     );
     await agent.start();
   }
+  const dashboard = `${tls ? 'https' : 'http'}://${mqttHost}:${hub.httpPort}/`;
   // The one line a person needs; on stdout so scripts and tests can read it.
-  console.log(`remonitor: dashboard at http://${mqttHost}:${hub.httpPort}/  (MQTT at ${brokerUrlLocal}, data in ${o.dataDir})`);
+  const mqtts = tls ? `, MQTT over TLS at mqtts://${mqttHost}:${broker.tlsPort}` : '';
+  console.log(`remonitor: dashboard at ${dashboard}  (MQTT at ${brokerUrlLocal}${mqtts}, data in ${o.dataDir})`);
+  security.announceAdmin(dashboard);
   await untilSignal();
   log.info('shutting down');
   await agent?.stop();
   await hub.stop();
   await broker.stop();
+  security.close();
   return 0;
 }
 
@@ -102,16 +124,20 @@ export async function runUp(argv: string[]): Promise<number> {
 export async function runBroker(argv: string[]): Promise<number> {
   const { values: o } = resolveOptions(brokerSpec, argv);
   const log = createLogger(o.logLevel, 'broker');
-  const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, log });
+  const tls = loadTls(o);
+  const security = await openSecurity(o, log);
+  const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, log, credentials: security.credentials, tls: tls ? { ...tls, port: tls.mqttsPort } : undefined });
   await broker.start();
-  const { createServer } = await import('node:http');
-  const http = createServer((_req, res) => res.writeHead(426).end('MQTT over WebSocket only, at /mqtt\n'));
+  const http = tls ? (await import('node:https')).createServer(tls) : (await import('node:http')).createServer();
+  http.on('request', (_req, res) => res.writeHead(426).end('MQTT over WebSocket only, at /mqtt\n'));
   broker.attachWebSocket(http);
   await new Promise<void>((resolve) => http.listen(o.wsPort, o.host, resolve));
-  console.log(`remonitor: broker at mqtt://${o.host}:${broker.port} and ws://${o.host}:${o.wsPort}/mqtt`);
+  const ws = `${tls ? 'wss' : 'ws'}://${o.host}:${o.wsPort}/mqtt`;
+  console.log(`remonitor: broker at mqtt://${o.host}:${broker.port}${tls ? ` and mqtts://${o.host}:${broker.tlsPort}` : ''} and ${ws}`);
   await untilSignal();
   http.close();
   await broker.stop();
+  security.close();
   return 0;
 }
 
@@ -119,6 +145,8 @@ export async function runBroker(argv: string[]): Promise<number> {
 export async function runHub(argv: string[]): Promise<number> {
   const { values: o } = resolveOptions(hubSpec, argv);
   const log = createLogger(o.logLevel, 'hub');
+  const tls = loadTls(o);
+  const security = await openSecurity(o, log);
   const hub = new HubService({
     brokerUrl: o.broker,
     dataDir: o.dataDir,
@@ -132,11 +160,16 @@ export async function runHub(argv: string[]): Promise<number> {
     homeAssistant: o.homeAssistant,
     publicBrokerUrl: o.publicBroker,
     leakThresholds: o.leakThresholds,
+    webAuth: security.webAuth,
+    tls: tls ?? undefined,
   });
   await hub.start();
-  console.log(`remonitor: hub on ${o.broker}, dashboard at http://${o.host}:${hub.httpPort}/`);
+  const dashboard = `${tls ? 'https' : 'http'}://${o.host}:${hub.httpPort}/`;
+  console.log(`remonitor: hub on ${o.broker}, dashboard at ${dashboard}`);
+  security.announceAdmin(dashboard);
   await untilSignal();
   await hub.stop();
+  security.close();
   return 0;
 }
 
@@ -144,15 +177,20 @@ export async function runHub(argv: string[]): Promise<number> {
 export async function runWeb(argv: string[]): Promise<number> {
   const { values: o } = resolveOptions(webSpec, argv);
   const log = createLogger(o.logLevel, 'web');
+  const tls = loadTls(o);
+  const security = await openSecurity(o, log);
   const store = openSqliteStore(join(o.dataDir, DB_FILE));
   const feed = new LiveFeed();
   const stopPolling = pollStoreIntoFeed(store, feed);
-  const web = await listen(createApp({ store, feed }), o.httpPort, o.host);
+  const web = await listen(createApp({ store, feed, auth: security.webAuth }), o.httpPort, o.host, tls ?? undefined);
   log.info({ dataDir: o.dataDir }, 'serving an existing data directory');
-  console.log(`remonitor: dashboard at http://${o.host}:${web.port}/`);
+  const dashboard = `${web.scheme}://${o.host}:${web.port}/`;
+  console.log(`remonitor: dashboard at ${dashboard}`);
+  security.announceAdmin(dashboard);
   await untilSignal();
   stopPolling();
   await web.close();
   store.close();
+  security.close();
   return 0;
 }

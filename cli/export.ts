@@ -15,6 +15,7 @@ export const exportSpec = {
   from: { type: 'string', flag: 'from', help: 'start: epoch ms, now, or relative like -24h', default: '-24h', parse: timeParam } as OptionSpec<string>,
   to: { type: 'string', flag: 'to', help: 'end: epoch ms, now, or relative', default: 'now', parse: timeParam } as OptionSpec<string>,
   out: { type: 'string', flag: 'out', help: 'file to write (default: stdout)' } as OptionSpec<string | undefined>,
+  token: { type: 'string', flag: 'token', help: 'API token of a viewer (remonitor token add NAME --role viewer)' } as OptionSpec<string | undefined>,
 };
 
 export const EXPORT_USAGE = `remonitor export NODE [options]: raw samples of a range as CSV or JSON, with progress on stderr\n${describeOptions(exportSpec)}`;
@@ -40,7 +41,7 @@ export async function runExport(argv: string[]): Promise<number> {
   const url = `${o.hub}/api/nodes/${encodeURIComponent(node)}/export?${params}`;
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { headers: o.token ? { authorization: `Bearer ${o.token}` } : {} });
   } catch (err) {
     throw new Error(`cannot reach the hub at ${o.hub}: ${(err as Error).message}`);
   }
@@ -52,7 +53,8 @@ export async function runExport(argv: string[]): Promise<number> {
     } catch {
       // not JSON: keep the text
     }
-    throw new Error(`the hub refused the export (${res.status}): ${message}`);
+    const hint = res.status === 401 ? (o.token ? '; is the token revoked?' : '; pass --token (remonitor token add NAME --role viewer makes one)') : '';
+    throw new Error(`the hub refused the export (${res.status}): ${message}${hint}`);
   }
 
   const out = o.out ? createWriteStream(o.out) : process.stdout;

@@ -7,6 +7,8 @@ import { runSimulate, simulateSpec } from './simulate.ts';
 import { RECORD_USAGE, runRecord } from './record.ts';
 import { runSub, SUB_USAGE } from './sub.ts';
 import { EXPORT_USAGE, runExport } from './export.ts';
+import { runToken, runUser, TOKEN_USAGE, USER_USAGE } from './user-commands.ts';
+import { CLIENT_USAGE, NODE_USAGE, runClient, runNode } from './credentials-commands.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
   up: { run: runUp, usage: `remonitor up: broker + hub + web + an agent for this machine\n${describeOptions(upSpec)}` },
@@ -18,6 +20,10 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   export: { run: runExport, usage: EXPORT_USAGE },
   simulate: { run: runSimulate, usage: `remonitor simulate: a made-up fleet publishing realistic samples\n${describeOptions(simulateSpec)}` },
   record: { run: runRecord, usage: RECORD_USAGE },
+  user: { run: runUser, usage: USER_USAGE },
+  token: { run: runToken, usage: TOKEN_USAGE },
+  node: { run: runNode, usage: NODE_USAGE },
+  client: { run: runClient, usage: CLIENT_USAGE },
 };
 
 const HELP = `remonitor ${AGENT_VERSION}: fleet telemetry for Raspberry Pis, IoT nodes and CI runners
@@ -34,6 +40,10 @@ commands:
   sub      print the live MQTT stream decoded, as JSON lines
   export   raw samples of a node and time range as CSV or JSON, with progress
   simulate a made-up fleet of N nodes publishing realistic samples (load tests, demos)
+  user     people who may sign in to the dashboard: add, passwd, remove, list
+  token    API tokens for scripts and Prometheus: add, revoke, list
+  node     edge nodes allowed on the broker, with their MQTT tokens: add, revoke, list
+  client   other MQTT clients (viewer, operator, hub): add --role, revoke, list
 
 Every option can also come from a REMONITOR_<OPTION> environment variable or from a JSON
 file named by --config.`;

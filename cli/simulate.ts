@@ -25,6 +25,10 @@ export const simulateSpec = {
   } as OptionSpec<number>,
   connections: { type: 'string', flag: 'connections', help: 'MQTT connections shared by the nodes', default: 20, parse: count('connections', 1000) } as OptionSpec<number>,
   prefix: { type: 'string', flag: 'prefix', help: 'node names are PREFIX-0000, PREFIX-0001…', default: 'sim' } as OptionSpec<string>,
+  // One connection publishes for many nodes, which a node's own credential may not: on a broker
+  // with credentials, use a client of role hub (remonitor client add sim --role hub).
+  username: { type: 'string', flag: 'username', help: 'MQTT user name (a client of role hub on a broker with credentials)' } as OptionSpec<string | undefined>,
+  password: { type: 'string', flag: 'password', help: 'MQTT password (its token)' } as OptionSpec<string | undefined>,
 };
 
 export interface SimulationResult {
@@ -40,12 +44,14 @@ export async function runSimulation(o: {
   durationMs: number;
   connections: number;
   prefix: string;
+  username?: string | undefined;
+  password?: string | undefined;
   progress?: (line: string) => void;
 }): Promise<SimulationResult> {
   const fleet = Array.from({ length: o.nodes }, (_, i) => new SimulatedNode(`${o.prefix}-${String(i).padStart(4, '0')}`, i + 1));
   const clients: MqttClient[] = await Promise.all(
     Array.from({ length: Math.min(o.connections, o.nodes) }, (_, i) =>
-      mqtt.connectAsync(o.broker, { clientId: `remonitor-sim-${o.prefix}-${i}`, protocolVersion: 4, clean: true }),
+      mqtt.connectAsync(o.broker, { clientId: `remonitor-sim-${o.prefix}-${i}`, protocolVersion: 4, clean: true, username: o.username, password: o.password }),
     ),
   );
   const clientOf = (i: number) => clients[i % clients.length]!;

@@ -179,7 +179,10 @@ StartLimitIntervalSec=0
 [Service]
 Type=simple
 # The spool (samples kept until the hub acknowledges them) lives in the state directory.
-ExecStart=$NODE_BIN $BUNDLE_PATH --config \${CREDENTIALS_DIRECTORY}/agent.json --spool-dir \${STATE_DIRECTORY}/spool
+# --lite-mode: V8 without its optimizing compilers, which the agent's few ms of work a second never
+# repay; saves about 5 MiB of resident memory at the same CPU (bench/agent-process.ts).
+# --no-expose-wasm: lite mode turns WebAssembly off anyway; saying so spares a warning at each start.
+ExecStart=$NODE_BIN --lite-mode --no-expose-wasm $BUNDLE_PATH --config \${CREDENTIALS_DIRECTORY}/agent.json --spool-dir \${STATE_DIRECTORY}/spool
 LoadCredential=agent.json:$CONF_PATH
 # A throwaway unprivileged user; implies ProtectSystem=strict, ProtectHome=read-only, PrivateTmp.
 DynamicUser=yes

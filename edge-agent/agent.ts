@@ -3,12 +3,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { encodeInfo, PROTOCOL_VERSION, topics, type NodeInfo } from '../protocol/index.ts';
+import type { MqttClient } from 'mqtt';
+import { agentClientId, encodeInfo, PROTOCOL_VERSION, topics, type NodeInfo } from '../protocol/index.ts';
 import { DEFAULT_BACKOFF, reconnectDelay, type BackoffPolicy } from './backoff.ts';
 import type { Logger } from './logger.ts';
 import type { Sampler } from './sampler.ts';
 import { CommandHandler } from './command-handler.ts';
+import { connectBroker } from './mqtt-connect.ts';
 import { Replayer } from './replayer.ts';
 import { Spool } from './spool.ts';
 
@@ -23,6 +24,8 @@ export interface AgentOptions {
   log: Logger;
   username?: string;
   password?: string;
+  /** PEM CA certificate(s) to trust for mqtts:// and wss:// (a lab's self-signed hub certificate). */
+  ca?: Buffer | string;
   backoff?: BackoffPolicy;
   /**
    * Where samples wait for the hub's ack (edge-agent/spool.ts). Without it a temporary directory
@@ -132,16 +135,20 @@ export class Agent {
   async start(): Promise<void> {
     const { brokerUrl, node, log } = this.options;
     const backoff = this.options.backoff ?? DEFAULT_BACKOFF;
-    const client = mqtt.connect(brokerUrl, {
-      clientId: `remonitor-agent-${node}`,
+    const client = connectBroker(brokerUrl, {
+      clientId: agentClientId(node),
       username: this.options.username,
       password: this.options.password,
+      ...(this.options.ca ? { ca: this.options.ca } : {}), // mqtt.js hands it to tls.connect and to ws
       protocolVersion: 4, // MQTT 3.1.1: every broker we meet speaks it, Aedes 1.x only it
       clean: true,
       keepalive: 30,
       connectTimeout: 10_000,
       reconnectPeriod: reconnectDelay(0, backoff),
       will: { topic: topics.status(node), payload: Buffer.from('offline'), qos: 1, retain: true },
+      // Packet ids and lengths written as they come: the default precomputes a Buffer for each of
+      // the 65536 two-byte numbers, 6 MiB of heap held for the life of the process.
+      writeCache: false,
     });
     this.client = client;
     client.on('connect', () => {
@@ -235,6 +242,7 @@ export class Agent {
     await client?.endAsync(!graceful);
     // Flushes what is spooled and persists the counters; unacked samples wait for the next start.
     await this.replayer.close();
+    this.options.sampler.close?.();
     if (this.tempSpoolDir) rmSync(this.tempSpoolDir, { recursive: true, force: true });
   }
 }

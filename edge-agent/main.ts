@@ -1,4 +1,5 @@
 // `remonitor agent`: options, then an Agent until SIGTERM/SIGINT.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { formatDuration, nodeNameProblem, parseDuration } from '../protocol/index.ts';
 import { Agent, type AgentOptions } from './agent.ts';
@@ -22,6 +23,17 @@ export function interval(raw: string): number | { problem: string } {
   return ms;
 }
 
+/** `--ca FILE`: read at setup, so a wrong path stops the agent instead of failing every handshake. */
+export function caFile(raw: string): Buffer | { problem: string } {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(raw);
+  } catch (err) {
+    return { problem: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+  }
+  return /-----BEGIN CERTIFICATE-----/.test(pem.toString('latin1')) ? pem : { problem: 'not a PEM certificate (-----BEGIN CERTIFICATE-----)' };
+}
+
 function nodeName(raw: string): string | { problem: string } {
   const problem = nodeNameProblem(raw);
   return problem ? { problem } : raw;
@@ -39,6 +51,7 @@ export const agentSpec = {
   processIntervalMs: { type: 'string', flag: 'process-interval', help: 'process list interval', default: 5000, parse: interval } as OptionSpec<number>,
   username: { type: 'string', flag: 'username', help: 'MQTT username' } as OptionSpec<string | undefined>,
   password: { type: 'string', flag: 'password', help: 'MQTT password or node token' } as OptionSpec<string | undefined>,
+  ca: { type: 'string', flag: 'ca', help: 'PEM CA certificate to trust for mqtts:// and wss:// (e.g. the hub\'s self-signed one)', parse: caFile } as OptionSpec<Buffer | undefined>,
   logLevel: { type: 'string', flag: 'log-level', help: 'log level', default: 'info', parse: logLevel } as OptionSpec<LogLevel>,
   spoolDir: { type: 'string', flag: 'spool-dir', help: 'where samples wait for the hub\'s ack (default $XDG_STATE_HOME or ~/.local/state, then remonitor/spool/<node>)' } as OptionSpec<string | undefined>,
   spoolMaxBytes: { type: 'string', flag: 'spool-max', help: 'spool size cap; the oldest samples go first', default: DEFAULT_SPOOL_MAX_BYTES, parse: spoolSize } as OptionSpec<number>,
@@ -49,7 +62,7 @@ export const AGENT_USAGE = `remonitor agent [options]: sample this machine and p
 
 /** An agent for this machine: the OS sampler and the systeminformation birth record. */
 export function createAgent(
-  options: Pick<AgentOptions, 'brokerUrl' | 'node' | 'intervalMs' | 'processIntervalMs' | 'username' | 'password' | 'spoolDir' | 'spoolMaxBytes' | 'spoolMaxAgeMs'>,
+  options: Pick<AgentOptions, 'brokerUrl' | 'node' | 'intervalMs' | 'processIntervalMs' | 'username' | 'password' | 'ca' | 'spoolDir' | 'spoolMaxBytes' | 'spoolMaxAgeMs'>,
   log: Logger,
 ): Agent {
   return new Agent({

@@ -31,6 +31,7 @@ export interface ReplayerStats {
   acks: number;
 }
 
+/** Pace of the backlog pump while there is backlog to send. */
 const TICK_MS = 50;
 
 export class Replayer {
@@ -45,7 +46,11 @@ export class Replayer {
   /** One past the highest seq sent on this connection, live or backlog. */
   private sentHigh = 0;
   private budget = 0;
+  // The pump runs on a timer only while it has work: every TICK_MS while backlog is left, once when
+  // an unacknowledged sample's ack is due (stall check), and not at all otherwise. A timer every
+  // 50 ms for nothing cost an idle agent about 1.5 ms of CPU a second, most of its budget.
   private timer: NodeJS.Timeout | null = null;
+  private timerDueMs = 0;
   private lastTickMs = 0;
   private lastProgressMs = 0;
   private lastAckMs = 0;
@@ -92,6 +97,7 @@ export class Replayer {
       client.publish(topics.metrics(this.options.node), record.payload, { qos: 1 }, (err) => {
         if (!err) this.stats.live++;
       });
+      this.scheduleNext();
     }
     return build(record.seq);
   }
@@ -113,14 +119,14 @@ export class Replayer {
     });
     if (this.replayEnd > this.cursor) log.info({ backlog: this.replayEnd - this.cursor, from: this.cursor }, 'replaying the spool');
     this.lastTickMs = Date.now();
-    this.timer ??= setInterval(() => this.pump(), TICK_MS);
+    this.wakeIn(0);
   }
 
   detach(): void {
     this.client = null;
     this.session++;
     this.inFlight = 0;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
 
@@ -148,8 +154,35 @@ export class Replayer {
     } else if (silentFor > this.ackTimeoutMs && ack.next < this.cursor) {
       // The hub is back after a silence: what was sent meanwhile may not have reached it.
       this.rewind('hub back after a silence');
+      this.scheduleNext();
     }
     return true;
+  }
+
+  /** Runs the pump in `delayMs`, unless it is due sooner already. */
+  private wakeIn(delayMs: number): void {
+    if (!this.client) return;
+    const due = Date.now() + delayMs;
+    if (this.timer) {
+      if (this.timerDueMs <= due) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDueMs = due;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.pump();
+      this.scheduleNext();
+    }, delayMs);
+  }
+
+  /** Plans the pump's next run from what is left to do: backlog to send, or an ack to wait for. */
+  private scheduleNext(): void {
+    if (this.cursor < this.replayEnd) {
+      this.wakeIn(TICK_MS);
+    } else if (this.options.spool.acked < this.sentHigh) {
+      // When the stall check in pump() would first fire, if no ack makes progress before then.
+      this.wakeIn(Math.max(TICK_MS, this.lastProgressMs + this.stallTimeoutMs + 1 - Date.now()));
+    }
   }
 
   private rewind(why: string): void {

@@ -11,4 +11,6 @@ export interface SampleOptions {
 export interface Sampler {
   /** Reads the machine now. Rates (CPU %, bytes/s) are against the previous call; the first call omits them. */
   read(options: SampleOptions): Promise<Reading>;
+  /** Releases what the sampler keeps open between reads (file descriptors); it is not read again. */
+  close?(): void;
 }

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import type { EmbeddedBroker } from '../broker/broker.ts';
 import type { Logger } from '../edge-agent/logger.ts';
 import { createApp } from '../web/app.ts';
-import { listen, type WebServer } from '../web/server.ts';
+import type { WebAuth } from '../web/auth/web-auth.ts';
+import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
+import { listen, type WebServer, type WebTls } from '../web/server.ts';
 import { Ingest } from './ingest.ts';
 import { AckTracker } from './ack-tracker.ts';
 import { HubHealthMonitor } from './hub-health.ts';
@@ -26,6 +28,8 @@ export interface HubOptions {
   dataDir: string;
   httpPort: number;
   httpHost?: string;
+  /** Serve the dashboard (and MQTT over WebSocket on /mqtt) over HTTPS with this certificate and key. */
+  tls?: WebTls;
   log: Logger;
   username?: string;
   password?: string;
@@ -41,6 +45,10 @@ export interface HubOptions {
   retention?: Retention;
   /** Alarm engine settings (rules file, timings); `false` runs the hub without alarms. */
   alarms?: Partial<Omit<AlarmEngineOptions, 'brokerUrl' | 'feed' | 'log' | 'dbPath'>> | false;
+  /** Logins and roles for the web tier (web/auth/web-auth.ts); absent = the web tier is open. */
+  webAuth?: WebAuth;
+  /** The embedded broker's credentials, for enrolling nodes from the dashboard. */
+  nodeCredentials?: MqttCredentials;
 }
 
 export class HubService {
@@ -102,10 +110,10 @@ export class HubService {
     await this.alarms?.start();
     await this.sessions.start();
     const deploy = { brokerUrl: this.options.brokerUrl, publicBrokerUrl: this.options.publicBrokerUrl };
-    const app = createApp({ store: this.store, feed: this.feed, health: () => this.healthMonitor.health(), deploy, alarms: this.alarms ?? undefined, sessions: this.sessions });
-    this.web = await listen(app, this.options.httpPort, this.options.httpHost);
+    const app = createApp({ store: this.store, feed: this.feed, health: () => this.healthMonitor.health(), deploy, alarms: this.alarms ?? undefined, sessions: this.sessions, auth: this.options.webAuth, enrolment: this.options.nodeCredentials });
+    this.web = await listen(app, this.options.httpPort, this.options.httpHost, this.options.tls);
     this.options.embeddedBroker?.attachWebSocket(this.web.server);
-    this.options.log.info({ url: `http://${this.options.httpHost ?? '127.0.0.1'}:${this.web.port}/` }, 'dashboard listening');
+    this.options.log.info({ url: `${this.web.scheme}://${this.options.httpHost ?? '127.0.0.1'}:${this.web.port}/` }, 'dashboard listening');
   }
 
   /** Stops taking requests, stores what is pending, closes the database. */

@@ -1,13 +1,15 @@
 // The storage interface: ingest and web depend on this, never on a database directly, so that
 // another backend can be added beside SQLite without touching them.
 import type { NodeStatus, Sample } from '../protocol/index.ts';
-import type { NodeDetailResponse, NodeSummary, SeriesMetric, SeriesResponse } from '../web/api-types.ts';
+import type { NodeDetailResponse, NodeSummary, SamplePoint, SeriesMetric, SeriesResponse } from '../web/api-types.ts';
 
 export interface IncomingSample {
   node: string;
   sample: Sample;
   /** The payload as received, kept for the node's "latest" record. */
   raw: Uint8Array;
+  /** toPoint(sample), when the caller has it already (ingest computes it once for store and feed). */
+  point?: SamplePoint;
 }
 
 export interface InsertResult {

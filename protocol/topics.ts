@@ -68,3 +68,11 @@ export function parseStatus(payload: Uint8Array): NodeStatus | null {
   const text = Buffer.from(payload).toString('utf8').trim();
   return text === 'online' || text === 'offline' ? text : null;
 }
+
+/**
+ * The client id prefix of remonitor's agent: `remonitor-agent-<node>`. A broker with credentials
+ * lets a node connect under its own name or this id, and nobody else take either [MQTT-3.1.4-2].
+ */
+export const AGENT_CLIENT_ID_PREFIX = 'remonitor-agent-';
+
+export const agentClientId = (node: string) => AGENT_CLIENT_ID_PREFIX + node;

@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { nodeNameProblem } from '../protocol/index.ts';
 import type { LiveFeed } from '../hub/live-feed.ts';
@@ -16,6 +17,9 @@ import type { HubHealth } from '../hub/prometheus.ts';
 import type { SessionService } from '../hub/session-service.ts';
 import { commandRoutes } from './command-routes.ts';
 import { sessionRoutes } from './session-routes.ts';
+import type { WebAuth } from './auth/web-auth.ts';
+import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
+import { enrolRoutes } from './enrol-routes.ts';
 
 export interface AppOptions {
   store: MetricsStore;
@@ -30,18 +34,31 @@ export interface AppOptions {
   alarms?: AlarmsApi;
   /** Remote commands, sessions and per-process history (issue 3); absent when only the web server runs. */
   sessions?: SessionService;
+  /** Logins, roles and CSRF (web/auth/); absent = open to anyone who can connect (loopback with --insecure only). */
+  auth?: WebAuth;
+  /** Node enrolment from the dashboard (POST /api/enrolments); only with logins and the embedded broker's credentials. */
+  enrolment?: MqttCredentials;
 }
 
 const MAX_POINTS = 5000;
 const DEFAULT_POINTS = 1000;
 const HEARTBEAT_MS = 15_000;
+/** Largest request body, bytes: the API takes small JSON documents only. */
+const MAX_BODY_BYTES = 64 * 1024;
 // Both resolve from web/ (sources) and from dist/ (the built CLI), which sit side by side.
 const PUBLIC_DIR = fileURLToPath(new URL('../web/public/', import.meta.url));
 const BUILT_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
 
-export function createApp({ store, feed, now = Date.now, health, deploy, alarms, sessions }: AppOptions): Hono {
+export function createApp({ store, feed, now = Date.now, health, deploy, alarms, sessions, auth, enrolment }: AppOptions): Hono {
   const app = new Hono();
   const fail = (c: Context, status: 400 | 404, error: string) => c.json<ApiError>({ error }, status);
+  // First, for every path: what is public is allow-listed inside (web/auth/paths.ts).
+  if (auth) app.use('*', auth.middleware);
+  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json<ApiError>({ error: `the request body is larger than ${MAX_BODY_BYTES} bytes` }, 413) }));
+  if (auth) {
+    app.route('/', auth.routes);
+    app.get('/login', serveStatic({ path: `${PUBLIC_DIR}login.html` }));
+  } else app.get('/api/me', (c) => c.json({ name: null, role: null, via: 'open' })); // pages then show no "signed in as"
 
   app.get('/healthz', (c) => c.json({ ok: true }));
 
@@ -121,6 +138,8 @@ export function createApp({ store, feed, now = Date.now, health, deploy, alarms,
   if (alarms) app.route('/', createAlarmRoutes(alarms, now));
   if (sessions) app.route('/', commandRoutes(sessions, store));
   if (sessions) app.route('/', sessionRoutes(sessions, store, now));
+  // Never without logins: the route hands out credentials.
+  if (enrolment && auth) app.route('/', enrolRoutes(enrolment));
   app.all('/api/*', (c) => fail(c, 404, `no API route ${c.req.method} ${c.req.path}`));
 
   app.get('/', serveStatic({ path: `${PUBLIC_DIR}fleet.html` }));

@@ -2,7 +2,7 @@
 // USER_HZ ticks: user nice system idle iowait irq softirq steal guest guest_nice).
 import { cpuBusyPct, cpuCoreBusyPct, type CpuJiffies } from '../rates.ts';
 import type { Reading } from '../sampler.ts';
-import { readText, type Collector } from './collector.ts';
+import { KeptOpenFile, type Collector } from './collector.ts';
 
 export interface CpuSnapshot {
   all: CpuJiffies;
@@ -41,11 +41,12 @@ function toJiffies(parts: string[]): CpuJiffies | undefined {
 
 export function createCpuCollector(procRoot: string): Collector {
   const path = `${procRoot}/stat`;
+  const file = new KeptOpenFile(path);
   let prev: CpuSnapshot | undefined;
   return {
     name: 'cpu',
     async collect(out: Reading) {
-      const cur = parseProcStat(readText(path));
+      const cur = parseProcStat(file.read());
       if (!cur) throw new Error(`${path}: no "cpu" line`);
       if (prev) {
         const pct = cpuBusyPct(prev.all, cur.all);
@@ -55,5 +56,6 @@ export function createCpuCollector(procRoot: string): Collector {
       }
       prev = cur;
     },
+    close: () => file.close(),
   };
 }

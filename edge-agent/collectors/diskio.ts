@@ -3,7 +3,7 @@
 // the device's own sector size.
 import { bytesPerSecond } from '../rates.ts';
 import type { Reading } from '../sampler.ts';
-import { readText, type Collector } from './collector.ts';
+import { KeptOpenFile, type Collector } from './collector.ts';
 
 const SECTOR_BYTES = 512;
 
@@ -37,12 +37,12 @@ export function parseDiskstats(text: string): { readBytes: number; writtenBytes:
 }
 
 export function createDiskIoCollector(procRoot: string): Collector {
-  const path = `${procRoot}/diskstats`;
+  const file = new KeptOpenFile(`${procRoot}/diskstats`);
   let prev: { readBytes: number; writtenBytes: number; disks: number; atMs: number } | undefined;
   return {
     name: 'diskio',
     async collect(out: Reading, nowMs: number) {
-      const cur = { ...parseDiskstats(readText(path)), atMs: nowMs };
+      const cur = { ...parseDiskstats(file.read()), atMs: nowMs };
       // A disk plugged in or pulled out changes the sum without any I/O: skip that one interval.
       if (prev && prev.disks === cur.disks && cur.disks > 0) {
         const elapsed = nowMs - prev.atMs;
@@ -53,5 +53,6 @@ export function createDiskIoCollector(procRoot: string): Collector {
       }
       prev = cur;
     },
+    close: () => file.close(),
   };
 }

@@ -4,7 +4,7 @@ import { promises as fsp, type StatsFs } from 'node:fs';
 import { percentOf } from '../rates.ts';
 import type { FilesystemUsage } from '../../protocol/index.ts';
 import type { Reading } from '../sampler.ts';
-import { readText, type Collector } from './collector.ts';
+import { KeptOpenFile, type Collector } from './collector.ts';
 
 /**
  * Filesystem types that sit on a disk the user cares about. Everything else is virtual (proc,
@@ -73,13 +73,13 @@ export function createFilesystemsCollector(
   procRoot: string,
   statfs: (path: string) => Promise<StatFsResult> = statfsDefault,
 ): Collector {
-  const path = `${procRoot}/self/mounts`;
+  const mountTable = new KeptOpenFile(`${procRoot}/self/mounts`);
   let lastText = '';
   let mounts: MountEntry[] = [];
   return {
     name: 'filesystems',
     async collect(out: Reading) {
-      const text = readText(path);
+      const text = mountTable.read();
       if (text !== lastText) {
         // The table changed (or this is the first read): select again. Mount points that are files
         // go first: that is how Docker and Kubernetes bind /etc/hosts, /etc/resolv.conf and
@@ -94,5 +94,6 @@ export function createFilesystemsCollector(
       );
       out.filesystems = usage.filter((u): u is FilesystemUsage => u !== undefined);
     },
+    close: () => mountTable.close(),
   };
 }

@@ -1,14 +1,15 @@
 // Load averages from /proc/loadavg ("0.52 0.58 0.59 1/234 5678": 1, 5 and 15 min, then
 // running/total scheduling entities and the last pid).
 import type { Reading } from '../sampler.ts';
-import { readText, type Collector } from './collector.ts';
+import { KeptOpenFile, type Collector } from './collector.ts';
 
 export function createLoadCollector(procRoot: string): Collector {
   const path = `${procRoot}/loadavg`;
+  const file = new KeptOpenFile(path);
   return {
     name: 'load',
     async collect(out: Reading) {
-      const [one, five, fifteen] = readText(path).split(' ', 3).map(Number);
+      const [one, five, fifteen] = file.read().split(' ', 3).map(Number);
       if (one === undefined || five === undefined || fifteen === undefined || ![one, five, fifteen].every(Number.isFinite)) {
         throw new Error(`${path}: expected three load averages`);
       }
@@ -16,5 +17,6 @@ export function createLoadCollector(procRoot: string): Collector {
       out.load_5 = five;
       out.load_15 = fifteen;
     },
+    close: () => file.close(),
   };
 }

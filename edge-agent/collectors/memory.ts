@@ -1,7 +1,7 @@
 // Memory and swap from /proc/meminfo (values in kB, which the kernel means as KiB).
 import { percentOf } from '../rates.ts';
 import type { Reading } from '../sampler.ts';
-import { readText, type Collector } from './collector.ts';
+import { KeptOpenFile, type Collector } from './collector.ts';
 
 export interface MemInfo {
   MemTotal?: number;
@@ -38,10 +38,11 @@ export function parseMeminfo(text: string): MemInfo {
 
 export function createMemoryCollector(procRoot: string): Collector {
   const path = `${procRoot}/meminfo`;
+  const file = new KeptOpenFile(path);
   return {
     name: 'memory',
     async collect(out: Reading) {
-      const m = parseMeminfo(readText(path));
+      const m = parseMeminfo(file.read());
       if (m.MemTotal === undefined) throw new Error(`${path}: no MemTotal line`);
       out.mem_total_bytes = m.MemTotal;
       // MemAvailable (Linux ≥ 3.14) is the kernel's own estimate of what new work can use without
@@ -61,5 +62,6 @@ export function createMemoryCollector(procRoot: string): Collector {
         if (pct !== undefined) out.swap_pct = pct;
       }
     },
+    close: () => file.close(),
   };
 }

@@ -3,7 +3,7 @@
 import type { InterfaceRates } from '../../protocol/index.ts';
 import { bytesPerSecond } from '../rates.ts';
 import type { Reading } from '../sampler.ts';
-import { readText, type Collector } from './collector.ts';
+import { KeptOpenFile, type Collector } from './collector.ts';
 
 export interface InterfaceCounters {
   rx: number;
@@ -29,13 +29,13 @@ export function parseNetDev(text: string): Map<string, InterfaceCounters> {
 }
 
 export function createNetworkCollector(procRoot: string): Collector {
-  const path = `${procRoot}/net/dev`;
+  const file = new KeptOpenFile(`${procRoot}/net/dev`);
   let prev: Map<string, InterfaceCounters> | undefined;
   let prevAtMs = 0;
   return {
     name: 'network',
     async collect(out: Reading, nowMs: number) {
-      const cur = parseNetDev(readText(path));
+      const cur = parseNetDev(file.read());
       if (prev) {
         const elapsed = nowMs - prevAtMs;
         const net: InterfaceRates[] = [];
@@ -51,5 +51,6 @@ export function createNetworkCollector(procRoot: string): Collector {
       prev = cur;
       prevAtMs = nowMs;
     },
+    close: () => file.close(),
   };
 }

@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { round1 } from '../rates.ts';
 import type { Reading } from '../sampler.ts';
-import { readText, type Collector } from './collector.ts';
+import { KeptOpenFile, readText, type Collector } from './collector.ts';
 
 /** Thermal zone types that measure the CPU: Raspberry Pi / Broadcom, Intel package, many ARM SoCs. */
 const CPU_ZONE_TYPES = ['cpu-thermal', 'cpu_thermal', 'x86_pkg_temp', 'soc_thermal'];
@@ -51,7 +51,7 @@ export function findCpuTemperatureFile(sysRoot: string): string | undefined {
 }
 
 export function createTemperatureCollector(sysRoot: string): Collector {
-  let file: string | undefined;
+  let file: KeptOpenFile | undefined;
   let searchedAt = -Infinity;
   let calls = 0;
   return {
@@ -59,17 +59,25 @@ export function createTemperatureCollector(sysRoot: string): Collector {
     async collect(out: Reading) {
       calls++;
       if (file === undefined && calls - searchedAt >= REDISCOVER_EVERY) {
-        file = findCpuTemperatureFile(sysRoot);
+        const path = findCpuTemperatureFile(sysRoot);
+        file = path === undefined ? undefined : new KeptOpenFile(path);
         searchedAt = calls;
       }
       if (file === undefined) return;
-      const text = readTrimmed(file);
+      let text = '';
+      try {
+        text = file.read().trim();
+      } catch {
+        // unreadable: handled as garbage below
+      }
       const milli = text ? Number(text) : NaN;
       if (!Number.isFinite(milli)) {
+        file.close();
         file = undefined; // the sensor went away or reads garbage: search again later
         return;
       }
       out.temp_c = round1(milli / 1000);
     },
+    close: () => file?.close(),
   };
 }

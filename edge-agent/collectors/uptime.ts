@@ -1,17 +1,19 @@
 // Time since boot from /proc/uptime ("12345.67 45000.12": seconds up, then idle seconds summed
 // over all cores).
 import type { Reading } from '../sampler.ts';
-import { readText, type Collector } from './collector.ts';
+import { KeptOpenFile, type Collector } from './collector.ts';
 
 export function createUptimeCollector(procRoot: string): Collector {
   const path = `${procRoot}/uptime`;
+  const file = new KeptOpenFile(path);
   return {
     name: 'uptime',
     async collect(out: Reading) {
-      const text = readText(path);
+      const text = file.read();
       const seconds = Number(text.slice(0, text.indexOf(' ')));
       if (!(seconds >= 0)) throw new Error(`${path}: expected seconds since boot`);
       out.uptime_s = Math.floor(seconds); // the wire field is a whole number of seconds
     },
+    close: () => file.close(),
   };
 }

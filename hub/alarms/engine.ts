@@ -15,7 +15,7 @@ import type { AlarmInfo, AlarmTransition, NodeAlarmsMessage, SilenceInfo, Silenc
 import type { SamplePoint } from '../../web/api-types.ts';
 import type { FeedEvent, LiveFeed } from '../live-feed.ts';
 import { AlarmStore } from './alarm-store.ts';
-import { evaluate, evaluateOffline, initialState, TREND_DEFAULTS, type AlarmState, type TrendParams } from './evaluator.ts';
+import { evaluate, evaluateOffline, initialState, TREND_DEFAULTS, type AlarmState, type EvalRule, type TrendParams } from './evaluator.ts';
 import { Notifier, type NotifierOptions } from './notifier.ts';
 import { loadRules, RULES_FILE, saveRules } from './rule-file.ts';
 import { compileRule, defaultRules, formatProblems, isBooleanMetric, ruleAppliesTo, validateRule, type AlarmRule, type AlarmRuleInput, type RuleProblem } from './rules.ts';
@@ -53,6 +53,15 @@ export class RuleError extends Error {
     super(formatProblems(problems));
     this.name = 'RuleError';
   }
+}
+
+// A rule as the evaluator takes it, made once per rule rather than once per rule and sample (ingest's
+// hot path: a busy hub evaluates every rule on every sample). Rules are replaced, never mutated.
+const evalRules = new WeakMap<AlarmRule, EvalRule>();
+function evalRuleOf(rule: AlarmRule): EvalRule {
+  let evalRule = evalRules.get(rule);
+  if (!evalRule) evalRules.set(rule, (evalRule = { ...rule, boolean: isBooleanMetric(rule.metric) }));
+  return evalRule;
 }
 
 interface Alarm {
@@ -364,7 +373,7 @@ export class AlarmEngine {
           node.alarms.set(key, alarm);
         }
         alarm.window!.push(ts, value);
-        const next = evaluate(alarm.window!, { ...rule, boolean: isBooleanMetric(rule.metric) }, alarm.state, ts, this.trend);
+        const next = evaluate(alarm.window!, evalRuleOf(rule), alarm.state, ts, this.trend);
         this.stats.evaluations++;
         changed = this.apply(node, alarm, next) || changed;
       }

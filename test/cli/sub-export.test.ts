@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeSample } from '../../protocol/index.ts';
 import { progressLine } from '../../cli/export.ts';
+import { openAuthDb } from '../../auth/auth-db.ts';
+import { WebUsers } from '../../auth/web-users.ts';
+import { createWebAuth } from '../../web/auth/web-auth.ts';
 import { fakeAgentClient, publishNode, sampleAt } from '../helpers/fleet-publisher.ts';
-import { CLI, runCleanups, spawnProcess, startBroker, startHub, tempDir } from '../helpers/parts.ts';
+import { CLI, cleanup, runCleanups, spawnProcess, startBroker, startHub, tempDir } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
@@ -72,6 +75,24 @@ describe('remonitor export', () => {
     expect(run.output()).toMatch(/the hub refused the export \(404\): no node named "nobody"/);
   });
 
+  it('signs in with --token on a hub with logins, and says how to get one when it is missing', async () => {
+    const { url } = await startBroker();
+    const dataDir = tempDir();
+    const authDb = openAuthDb(dataDir);
+    cleanup(() => void authDb.close());
+    const users = new WebUsers(authDb);
+    const { hub, api } = await startHub(url, dataDir, { webAuth: createWebAuth({ users }) });
+    const sample = sampleAt(1, Date.now() - 60_000);
+    hub.store.insertBatch([{ node: 'exp-auth', sample, raw: encodeSample(sample) }]);
+    const refused = spawnProcess(process.execPath, [CLI, 'export', 'exp-auth', '--hub', api]);
+    expect((await refused.exited).code).toBe(1);
+    expect(refused.output()).toMatch(/refused the export \(401\).*pass --token \(remonitor token add NAME --role viewer/);
+    const { token } = users.addApiToken('exporter', 'viewer');
+    const run = spawnProcess(process.execPath, [CLI, 'export', 'exp-auth', '--hub', api, '--token', token]);
+    expect((await run.exited).code).toBe(0);
+    expect(run.output()).toMatch(/1 samples of exp-auth written to stdout/);
+  });
+
   it('formats progress as the share of the time range covered', () => {
     expect(progressLine(1234, 2_500_000, 1500, 1000, 2000)).toBe(' 50% · 1,234 rows · 2.5 MB');
     expect(progressLine(0, 0, null, 1000, 2000)).toBe('  0% · 0 rows · 0 kB');
@@ -80,7 +101,7 @@ describe('remonitor export', () => {
 
 describe('remonitor up --json-mirror', () => {
   it('takes the flag and mirrors its own agent\'s samples as JSON', async () => {
-    const up = spawnProcess(process.execPath, [CLI, 'up', '--http-port', '0', '--mqtt-port', '0', '--data-dir', tempDir(), '--interval', '250ms', '--json-mirror']);
+    const up = spawnProcess(process.execPath, [CLI, 'up', '--insecure', '--http-port', '0', '--mqtt-port', '0', '--data-dir', tempDir(), '--interval', '250ms', '--json-mirror']);
     const [, mqttUrl] = await up.waitForLine(/MQTT at (mqtt:\/\/\S+?),/);
     const sub = spawnProcess(process.execPath, [CLI, 'sub', 'remonitor/+/metrics/json', '--broker', mqttUrl!, '--count', '2']);
     expect((await sub.exited).code).toBe(0);

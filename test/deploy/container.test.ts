@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fakeSystemctl, startUnit } from '../helpers/fake-systemd.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { fakeAgentClient, publishNode, sampleAt } from '../helpers/fleet-publisher.ts';
-import { getJson, REPO, runCleanups, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
+import { getJson, REPO, runCleanups, signInAsPrintedAdmin, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
@@ -59,10 +59,14 @@ describe('Dockerfile', () => {
 
     const health = spawnSync(process.execPath, stage.healthcheck.slice(1), { env: { ...process.env, ...env, REMONITOR_HTTP_PORT: port }, encoding: 'utf8' });
     expect(health.status, health.stderr).toBe(0);
-    // The pages, the join script and the agent bundle all come from the copied files.
-    for (const path of ['/', '/install.sh', '/agent/remonitor-agent.mjs', '/assets/fleet-page.js', '/metrics']) {
+    // The pages, the join script and the agent bundle all come from the copied files; the data
+    // only after signing in as the admin the first start printed.
+    for (const path of ['/login', '/install.sh', '/agent/remonitor-agent.mjs', '/assets/login-page.js']) {
       expect((await fetch(new URL(path, url)).then((r) => r.status)), path).toBe(200);
     }
+    expect(await fetch(new URL('/metrics', url)).then((r) => r.status)).toBe(401);
+    const admin = await signInAsPrintedAdmin(hub, url!);
+    expect((await admin.getJson('/api/nodes')).status).toBe(200);
     // `docker stop` sends SIGTERM: a clean exit.
     hub.child.kill('SIGTERM');
     expect((await hub.exited).code).toBe(0);
@@ -93,9 +97,10 @@ describe('Dockerfile', () => {
     const env = { ...stage.env, REMONITOR_DATA_DIR: tempDir(), REMONITOR_HTTP_PORT: '0', REMONITOR_HOST: '127.0.0.1' };
     const hub = spawnProcess(process.execPath, [join(REPO, 'bin/remonitor.mjs'), ...args], { env });
     const [, url] = await hub.waitForLine(/dashboard at (http:\/\/\S+)/);
+    const admin = await signInAsPrintedAdmin(hub, url!);
     const agent = await fakeAgentClient(mosquitto.url);
     await publishNode(agent, 'via-mosquitto', [sampleAt(1, Date.now() - 1000)]);
-    await waitFor('via-mosquitto stored', async () => (await getJson(new URL('/api/nodes', url).href)).body.nodes.some((n: { name: string; latest: unknown }) => n.name === 'via-mosquitto' && n.latest));
+    await waitFor('via-mosquitto stored', async () => (await admin.getJson('/api/nodes')).body.nodes.some((n: { name: string; latest: unknown }) => n.name === 'via-mosquitto' && n.latest));
     // The join line tells nodes the broker on the host the browser used, not the compose name.
     const script = await (await fetch(new URL('/install.sh', url))).text();
     expect(script).toMatch(/^DEFAULT_BROKER_URL='mqtt:\/\/127\.0\.0\.1:1883'$/m);
@@ -120,8 +125,9 @@ describe('install-hub.sh', () => {
     const hub = startUnit(unit);
     const [, url] = await hub.waitForLine(/dashboard at (http:\/\/\S+)/);
     expect((await getJson(new URL('/healthz', url).href)).body).toEqual({ ok: true });
-    // `up` monitors the hub machine itself: its own agent reports.
-    await waitFor('the hub machine on its fleet', async () => (await getJson(new URL('/api/nodes', url).href)).body.nodes.length === 1);
+    // `up` monitors the hub machine itself: its own agent reports, with the token `up` issued it.
+    const admin = await signInAsPrintedAdmin(hub, url!);
+    await waitFor('the hub machine on its fleet', async () => (await admin.getJson('/api/nodes')).body.nodes.length === 1);
     hub.child.kill('SIGTERM');
     expect((await hub.exited).code).toBe(0);
     expect(hub.output()).toMatch(/data in .*state\/remonitor/);

@@ -32,7 +32,8 @@ describe('agent process', () => {
     agent.child.kill('SIGTERM');
     const { code } = await agent.exited;
     expect(code).toBe(0);
-    expect(await nodeStatus(api, 'polite')).toBe('offline');
+    // Stored with the next ingest batch (every 300 ms), not a will after a keepalive timeout.
+    await waitFor('polite offline', async () => (await nodeStatus(api, 'polite')) === 'offline', 2_000);
   });
 
   it('refuses bad options with every problem at once', async () => {

@@ -1,5 +1,6 @@
-// `remonitor up` as a user starts it, looked at in headless Chromium: the fleet page shows this
-// machine's card, the node page draws its charts and they grow as samples arrive.
+// `remonitor up` as a user starts it, looked at in headless Chromium: the first start prints the
+// admin login, the browser signs in with it, the fleet page shows this machine's card, the node
+// page draws its charts and they grow as samples arrive.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ describe('dashboard of remonitor up', () => {
   it('shows the node card, four drawn charts, and a chart that grows', async () => {
     const up = spawnProcess(process.execPath, [CLI, 'up', '--http-port', '0', '--mqtt-port', '0', '--data-dir', tempDir(), '--interval', '500ms']);
     const [, url] = await up.waitForLine(/dashboard at (http:\/\/\S+)/);
+    const [, name, password] = await up.waitForLine(/sign in at \S+ as "(\S+)" with password (\S+)/);
     const browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
@@ -21,6 +23,10 @@ describe('dashboard of remonitor up', () => {
     page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
 
     await page.goto(url!);
+    await page.waitForURL('**/login?next=%2F');
+    await page.fill('#login-name', name!);
+    await page.fill('#login-password', password!);
+    await page.click('#login-submit');
     const card = page.locator('a.card[data-status="online"]').first();
     await card.waitFor({ timeout: 20_000 });
     const node = (await card.getAttribute('data-node'))!;

@@ -43,7 +43,7 @@ export class HubProcess {
   constructor(private readonly args: (self: HubProcess) => string[]) {}
 
   static async up(): Promise<HubProcess> {
-    const hub = new HubProcess((h) => ['up', '--no-agent', '--mqtt-port', String(h.mqttPort), '--http-port', '0', '--data-dir', h.dataDir, '--log-level', 'warn']);
+    const hub = new HubProcess((h) => ['up', '--insecure', '--no-agent', '--mqtt-port', String(h.mqttPort), '--http-port', '0', '--data-dir', h.dataDir, '--log-level', 'warn']);
     hub.mqttPort = await freePort();
     return hub;
   }

@@ -12,9 +12,9 @@ describe('graceful shutdown', () => {
   it('the hub stores and acks what it holds before it exits 0 on SIGTERM', async () => {
     const port = await freePort();
     const url = `mqtt://127.0.0.1:${port}`;
-    const broker = spawnProcess(process.execPath, [CLI, 'broker', '--mqtt-port', String(port), '--ws-port', '0', '--log-level', 'warn']);
+    const broker = spawnProcess(process.execPath, [CLI, 'broker', '--insecure', '--mqtt-port', String(port), '--ws-port', '0', '--log-level', 'warn']);
     await broker.waitForLine(/remonitor: broker at/);
-    const hub = spawnProcess(process.execPath, [CLI, 'hub', '--broker', url, '--data-dir', tempDir(), '--http-port', '0', '--log-level', 'warn']);
+    const hub = spawnProcess(process.execPath, [CLI, 'hub', '--insecure', '--broker', url, '--data-dir', tempDir(), '--http-port', '0', '--log-level', 'warn']);
     await hub.waitForLine(/remonitor: hub on/);
     const agent = simAgent(url, 'polite', { intervalMs: 20 });
     await agent.start();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedBroker } from '../../broker/broker.ts';
 import { createLogger } from '../../edge-agent/logger.ts';
-import { HubService } from '../../hub/hub-service.ts';
+import { HubService, type HubOptions } from '../../hub/hub-service.ts';
 
 export const quietLog = createLogger((process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
 export const REPO = new URL('../../', import.meta.url).pathname;
@@ -34,8 +34,8 @@ export async function startBroker(): Promise<{ broker: EmbeddedBroker; url: stri
   return { broker, url: `mqtt://127.0.0.1:${broker.port}` };
 }
 
-export async function startHub(brokerUrl: string, dataDir = tempDir()): Promise<{ hub: HubService; api: string }> {
-  const hub = new HubService({ brokerUrl, dataDir, httpPort: 0, log: quietLog });
+export async function startHub(brokerUrl: string, dataDir = tempDir(), options: Partial<HubOptions> = {}): Promise<{ hub: HubService; api: string }> {
+  const hub = new HubService({ brokerUrl, dataDir, httpPort: 0, log: quietLog, ...options });
   await hub.start();
   cleanup(() => hub.stop());
   return { hub, api: `http://127.0.0.1:${hub.httpPort}` };
@@ -109,4 +109,31 @@ export function spawnProcess(command: string, args: string[], options: { cwd?: s
       });
     },
   };
+}
+
+/**
+ * Signs in to a spawned hub as the admin it printed on its first start (the secure default), and
+ * returns getJson/postJson that carry the session cookie (and the CSRF token, as the pages do).
+ */
+export async function signInAsPrintedAdmin(proc: Spawned, base: string): Promise<SignedIn> {
+  const [, name, password] = await proc.waitForLine(/sign in at \S+ as "(\S+)" with password (\S+)/);
+  const origin = new URL(base).origin;
+  const login = await fetch(new URL('/api/login', base), { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ name, password }) });
+  if (!login.ok) throw new Error(`login as ${name} failed: ${login.status} ${await login.text()}`);
+  const pairs = login.headers.getSetCookie().map((c) => c.split(';')[0]!);
+  const cookie = pairs.join('; ');
+  const csrf = decodeURIComponent(pairs.find((p) => p.startsWith('rm_csrf='))?.slice('rm_csrf='.length) ?? '');
+  const call = async (path: string, init: RequestInit) => {
+    const res = await fetch(new URL(path, base), init);
+    return { status: res.status, body: await res.json() };
+  };
+  return {
+    getJson: (path) => call(path, { headers: { cookie } }),
+    postJson: (path, body) => call(path, { method: 'POST', headers: { cookie, origin, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  };
+}
+
+export interface SignedIn {
+  getJson<T = any>(path: string): Promise<{ status: number; body: T }>;
+  postJson<T = any>(path: string, body: unknown): Promise<{ status: number; body: T }>;
 }

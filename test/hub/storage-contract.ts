@@ -1,11 +1,13 @@
-// The storage contract: what every MetricsStore backend must do, written once against the
-// interface. Each backend's test file calls `storageContract` with a way to open a fresh store.
+// The storage contract: what every storage backend must do, written once against the interface.
+// Each backend's test file calls `storageContract` with a way to open a fresh store. Every call is
+// awaited, so one suite serves the synchronous MetricsStore (SQLite) and the AsyncMetricsStore
+// (PostgreSQL) alike: awaiting a plain value costs nothing.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MetricsStore } from '../../hub/store.ts';
+import type { AnyMetricsStore } from '../../hub/async-store.ts';
 import type { Retention } from '../../hub/rollups.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 
-export type OpenStore = (options: { now: () => number; retention?: Retention }) => MetricsStore | Promise<MetricsStore>;
+export type OpenStore = (options: { now: () => number; retention?: Retention }) => AnyMetricsStore | Promise<AnyMetricsStore>;
 const noPause = async () => undefined;
 
 const MIN = 60_000;
@@ -15,28 +17,30 @@ const DAY = 86_400_000;
 export function storageContract(backend: string, open: OpenStore): void {
   describe(`storage contract: ${backend}`, () => {
     let now = Date.UTC(2026, 10, 26, 12, 0, 0);
-    let store: MetricsStore;
+    let store: AnyMetricsStore;
     const sample = (seq: number, ts: number, cpu: number, extra: Partial<Sample> = {}): Sample => ({ v: 1, boot: 'b', seq, ts_ms: ts, cpu_pct: cpu, ...extra });
-    const insert = (node: string, samples: Sample[]) => store.insertBatch(samples.map((s) => ({ node, sample: s, raw: encodeSample(s) })));
-    const series = (node: string, fromMs: number, toMs: number, maxPoints = 1000) =>
-      store.querySeries({ node, metrics: ['cpu_pct', 'temp_c'], fromMs, toMs, maxPoints })!;
+    const insert = async (node: string, samples: Sample[]) => store.insertBatch(samples.map((s) => ({ node, sample: s, raw: encodeSample(s) })));
+    const series = async (node: string, fromMs: number, toMs: number, maxPoints = 1000) =>
+      (await store.querySeries({ node, metrics: ['cpu_pct', 'temp_c'], fromMs, toMs, maxPoints }))!;
 
     beforeEach(async () => {
       now = Date.UTC(2026, 10, 26, 12, 0, 0);
       store = await open({ now: () => now });
     });
-    afterEach(() => store.close());
-
-    it('stores a batch and ignores a re-sent sample', () => {
-      expect(insert('a', [sample(0, now - 2000, 1), sample(1, now - 1000, 2)])).toEqual({ inserted: 2, duplicates: 0 });
-      expect(insert('a', [sample(1, now - 1000, 2), sample(2, now, 3)])).toEqual({ inserted: 1, duplicates: 1 });
-      expect(series('a', now - MIN, now).data[1]).toEqual([1, 2, 3]);
+    afterEach(async () => {
+      await store.close();
     });
 
-    it('answers a range query with raw samples in time order, only for that node', () => {
-      insert('a', [sample(2, now - 1000, 30), sample(0, now - 3000, 10), sample(1, now - 2000, 20)]);
-      insert('b', [sample(0, now - 2500, 99)]);
-      const res = series('a', now - 2500, now);
+    it('stores a batch and ignores a re-sent sample', async () => {
+      expect(await insert('a', [sample(0, now - 2000, 1), sample(1, now - 1000, 2)])).toEqual({ inserted: 2, duplicates: 0 });
+      expect(await insert('a', [sample(1, now - 1000, 2), sample(2, now, 3)])).toEqual({ inserted: 1, duplicates: 1 });
+      expect((await series('a', now - MIN, now)).data[1]).toEqual([1, 2, 3]);
+    });
+
+    it('answers a range query with raw samples in time order, only for that node', async () => {
+      await insert('a', [sample(2, now - 1000, 30), sample(0, now - 3000, 10), sample(1, now - 2000, 20)]);
+      await insert('b', [sample(0, now - 2500, 99)]);
+      const res = await series('a', now - 2500, now);
       expect(res.resolution).toBe('raw');
       expect(res.data[0]).toEqual([(now - 2000) / 1000, (now - 1000) / 1000]);
       expect(res.data[1]).toEqual([20, 30]);
@@ -47,55 +51,76 @@ export function storageContract(backend: string, open: OpenStore): void {
       // 3 days of one sample a minute, cpu cycling 0..9 and temp constant.
       const rows: Sample[] = [];
       for (let i = 0; i < 3 * 24 * 60; i++) rows.push(sample(i, now - 3 * DAY + i * MIN, i % 10, { temp_c: 40 }));
-      insert('a', rows);
+      await insert('a', rows);
       await store.deriveRollups(noPause);
-      const week = series('a', now - 3 * DAY, now, 250); // 17 min a point
+      const week = await series('a', now - 3 * DAY, now, 250); // 17 min a point
       expect(week.resolution).toBe('15m');
       expect(week.data[0].length).toBeLessThanOrEqual(301);
       // A 15-min bucket of 0..9 repeating has mean 4.5 ± what a partial cycle moves.
       for (const v of week.data[1]!.filter((x) => x !== null)) expect(Math.abs((v as number) - 4.5)).toBeLessThan(0.6);
       expect(new Set(week.data[2]!.filter((x) => x !== null))).toEqual(new Set([40]));
-      const day = series('a', now - DAY, now, 500);
+      const day = await series('a', now - DAY, now, 500);
       expect(day.resolution).toBe('1m'); // 24 h / 500 points ≈ 3 min a point
       expect(day.step_s).toBe(180);
-      const hour = series('a', now - HOUR, now, 1000);
+      const hour = await series('a', now - HOUR, now, 1000);
       expect(hour.resolution).toBe('raw');
       expect(hour.data[1]!.length).toBe(60);
     });
 
     it('purges past retention per resolution', async () => {
-      store.close();
+      await store.close();
       store = await open({ now: () => now, retention: { raw: HOUR, '1m': DAY, '15m': 7 * DAY, '1h': 30 * DAY } });
       // Rollups are derived before time moves on (the 1 min tier keeps a day here).
       now -= 40 * DAY;
-      insert('a', [sample(0, now, 1)]);
+      await insert('a', [sample(0, now, 1)]);
       await store.deriveRollups(noPause);
       now += 37 * DAY;
-      insert('a', [sample(1, now, 2)]);
+      await insert('a', [sample(1, now, 2)]);
       await store.deriveRollups(noPause);
       now += 3 * DAY;
-      insert('a', [sample(2, now - 2 * HOUR, 3), sample(3, now - MIN, 4)]);
+      await insert('a', [sample(2, now - 2 * HOUR, 3), sample(3, now - MIN, 4)]);
       await store.deriveRollups(noPause);
-      // raw (1 h): 3 rows past; 1 min tier (1 d): 2; 15 min (7 d): 1; 1 h (30 d): 1.
-      expect(await store.purgeExpired(noPause)).toBe(7);
-      expect(series('a', now - HOUR, now).data[1]).toEqual([4]);
-      expect(series('a', now - 2 * HOUR - MIN, now).resolution).toBe('1m'); // raw no longer reaches back 2 h
-      const longAgo = store.querySeries({ node: 'a', metrics: ['cpu_pct'], fromMs: now - 45 * DAY, toMs: now, maxPoints: 100 })!;
+      // raw (1 h): 3 rows past, 2 of them by more than a day; 1 min tier (1 d): 2; 15 min (7 d): 1;
+      // 1 h (30 d): 1. A backend may keep a raw row up to a day past its retention (PostgreSQL
+      // drops whole daily partitions), never one that is more than a day past it.
+      const purged = await store.purgeExpired(noPause);
+      expect(purged).toBeGreaterThanOrEqual(6);
+      expect(purged).toBeLessThanOrEqual(7);
+      expect(await store.purgeExpired(noPause)).toBe(0); // nothing left to purge
+      const past = await store.samplePage?.({ node: 'a', metrics: ['cpu_pct'], fromMs: 0, toMs: now - HOUR - DAY, after: null, limit: 10 });
+      if (past) expect(past.rows).toEqual([]);
+      expect((await series('a', now - HOUR, now)).data[1]).toEqual([4]);
+      expect((await series('a', now - 2 * HOUR - MIN, now)).resolution).toBe('1m'); // raw no longer reaches back 2 h
+      const longAgo = (await store.querySeries({ node: 'a', metrics: ['cpu_pct'], fromMs: now - 45 * DAY, toMs: now, maxPoints: 100 }))!;
       expect(longAgo.resolution).toBe('1h');
       const values = longAgo.data[1]!.filter((v) => v !== null);
       expect(values).not.toContain(1); // 40 days old: past the 1 h tier's 30 days
       expect(values).toContain(2);
     });
 
-    it('keeps each node status, info and latest sample', () => {
-      insert('n', [sample(0, now - 1000, 5, { filesystems: [{ mount: '/', size_bytes: 10, used_bytes: 9, used_pct: 90 }] })]);
-      insert('n', [sample(1, now - 5000, 7)]); // older, arrives late: not the latest
-      store.setStatus('n', 'offline', now);
-      const [node] = store.listNodes();
+    it('keeps each node status, info and latest sample', async () => {
+      await insert('n', [sample(0, now - 1000, 5, { filesystems: [{ mount: '/', size_bytes: 10, used_bytes: 9, used_pct: 90 }] })]);
+      await insert('n', [sample(1, now - 5000, 7)]); // older, arrives late: not the latest
+      await store.setStatus('n', 'offline', now);
+      const [node] = await store.listNodes();
       expect(node).toMatchObject({ name: 'n', status: 'offline', last_seen_ms: now - 1000, latest: { cpu_pct: 5, disk_pct: 90 } });
-      expect(store.nodeDetail('n')!.sample!.seq).toBe(0);
-      expect(store.nodeDetail('ghost')).toBeNull();
-      expect(store.querySeries({ node: 'ghost', metrics: ['cpu_pct'], fromMs: 0, toMs: now, maxPoints: 10 })).toBeNull();
+      expect((await store.nodeDetail('n'))!.sample!.seq).toBe(0);
+      expect(await store.nodeDetail('ghost')).toBeNull();
+      expect(await store.querySeries({ node: 'ghost', metrics: ['cpu_pct'], fromMs: 0, toMs: now, maxPoints: 10 })).toBeNull();
+    });
+
+    it('pages raw samples in (ts_ms, seq) order, values as stored', async () => {
+      const big = 2 ** 40; // a byte counter far past 32 bits comes back exact
+      await insert('a', [0, 1, 2, 3, 4].map((i) => sample(i, now - (5 - i) * 1000, 10 + i, { mem_used_bytes: big + i, load_1: 0.5 })));
+      const page = (after: { ts_ms: number; seq: number } | null) =>
+        store.samplePage?.({ node: 'a', metrics: ['cpu_pct', 'mem_used_bytes', 'temp_c', 'load_1'], fromMs: now - MIN, toMs: now, after, limit: 3 });
+      const first = await page(null);
+      if (!first) return; // a store that cannot page (samplePage is optional)
+      expect(first.rows.map((r) => r.seq)).toEqual([0, 1, 2]);
+      expect(first.rows[0]).toEqual({ ts_ms: now - 5000, seq: 0, values: [10, big, null, 0.5] });
+      const second = (await page(first.rows[2]!))!;
+      expect(second.rows.map((r) => r.values[0])).toEqual([13, 14]);
+      expect(await store.samplePage!({ node: 'ghost', metrics: [], fromMs: 0, toMs: now, after: null, limit: 1 })).toBeNull();
     });
   });
 }

@@ -1,11 +1,15 @@
 // The "Add a node" dialog of the fleet page: the one line that installs the agent on a Pi, with
-// this hub's address (as the browser reaches it) and the node name typed in.
+// this hub's address (as the browser reaches it), the node name typed in and its token, which an
+// admin creates here (POST /api/enrolments) or with `remonitor node add NAME`.
+import type { ApiError } from '../api-types.ts';
+import type { EnrolmentResponse } from '../enrol-routes.ts';
+import { csrfHeaders } from './api.ts';
 
 /** The join line; the name and token are shell-quoted only when they need it. */
 export function joinLine(origin: string, node: string, token: string): string {
   const q = (s: string) => (/^[A-Za-z0-9._:/=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
   const args = [`--node ${q(node || 'NAME')}`];
-  // No token until the hub hands them out (security): an empty field leaves the flag out.
+  // An open (--insecure) hub needs no token: an empty field leaves the flag out.
   if (token) args.push(`--token ${q(token)}`);
   return `curl -fsSL ${origin}/install.sh | sh -s -- ${args.join(' ')}`;
 }
@@ -27,6 +31,26 @@ export function setupAddNode(): void {
   };
   name.addEventListener('input', update);
   token.addEventListener('input', update);
+  const enrol = dialog.querySelector<HTMLButtonElement>('#add-node-enrol');
+  const enrolResult = dialog.querySelector<HTMLElement>('#add-node-enrol-result');
+  enrol?.addEventListener('click', async () => {
+    if (!enrolResult) return;
+    if (!name.reportValidity() || name.value.trim() === '') {
+      enrolResult.textContent = 'type the node name first';
+      return;
+    }
+    enrolResult.textContent = '…';
+    const res = await fetch('/api/enrolments', { method: 'POST', headers: csrfHeaders({ 'content-type': 'application/json' }), body: JSON.stringify({ node: name.value.trim() }) }).catch(() => null);
+    if (res?.status === 201) {
+      token.value = ((await res.json()) as EnrolmentResponse).token;
+      enrolResult.textContent = 'token created: it is shown only now, copy the line';
+      update();
+      return;
+    }
+    const error = res ? ((await res.json().catch(() => ({}))) as Partial<ApiError>).error : undefined;
+    enrolResult.textContent =
+      res?.status === 404 ? 'this hub does not run the broker its nodes use: create the token there (remonitor node add NAME)' : (error ?? 'cannot reach the hub');
+  });
   button.addEventListener('click', () => {
     update();
     dialog.showModal();

@@ -1,7 +1,8 @@
 // The alarms page (`/alarms`): active alarms with ack and silence, the silences, and the past
 // transitions. Reloaded every few seconds; alarms change slowly.
 import type { AlarmInfo, AlarmsResponse, AlarmTransition, SilenceInfo } from '../alarm-types.ts';
-import { getJson, showError, clearError } from './api.ts';
+import { csrfHeaders, getJson, showError, clearError } from './api.ts';
+import './signed-in.ts';
 import { byId, h, setText } from './dom.ts';
 import { fmtAgo, fmtDateTime, fmtDuration } from './format.ts';
 
@@ -15,7 +16,7 @@ const ruleText = (rule: string, subject: string) => (subject ? `${rule} ${subjec
 const nodeLink = (node: string) => h('a', { href: `/nodes/${encodeURIComponent(node)}`, text: node });
 
 async function post(path: string, body: unknown, method = 'POST'): Promise<void> {
-  const res = await fetch(path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? null : JSON.stringify(body) });
+  const res = await fetch(path, { method, headers: csrfHeaders({ 'content-type': 'application/json' }), body: body === undefined ? null : JSON.stringify(body) });
   if (!res.ok) {
     const err = (await res.json().catch(() => ({}))) as { error?: string };
     throw new Error(err.error ?? `${res.status} ${res.statusText}`);

@@ -20,6 +20,9 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
     if (signal?.aborted) throw err;
     throw new ApiFailure(`cannot reach the server (${path}): ${(err as Error).message}`, 0);
   }
+  if (res.status === 401 && !location.pathname.startsWith('/login')) {
+    location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`); // the session expired
+  }
   if (!res.ok) {
     // Errors are `{error}` JSON; anything else (a proxy's HTML page) falls back to the status line.
     let message = `${res.status} ${res.statusText}`.trim();
@@ -32,6 +35,16 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
     throw new ApiFailure(message, res.status);
   }
   return (await res.json()) as T;
+}
+
+/**
+ * Headers for a state-changing request: the session's CSRF token, read from the rm_csrf cookie
+ * (web/auth/session-cookie.ts), echoed in X-CSRF-Token. Without a login the cookie is absent and
+ * an open hub does not ask for it.
+ */
+export function csrfHeaders(headers: Record<string, string> = {}): Record<string, string> {
+  const token = /(?:^|;\s*)rm_csrf=([^;]*)/.exec(document.cookie)?.[1];
+  return token ? { ...headers, 'x-csrf-token': decodeURIComponent(token) } : headers;
 }
 
 /** The series API refuses more points than this (web/app.ts). */

@@ -3,6 +3,7 @@
 import uPlot from 'uplot';
 import type { NodeSummary, SamplePoint, StreamEvent } from '../api-types.ts';
 import { api, clearError, limiter, showError } from './api.ts';
+import './signed-in.ts';
 import { COLORS, Columns, maxGapS, sparkOptions } from './charts.ts';
 import { byId, h, setAttr, setText } from './dom.ts';
 import { fmtAgo, fmtDateTime, fmtPct, fmtTemp } from './format.ts';

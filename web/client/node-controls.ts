@@ -2,14 +2,14 @@
 // "watch" button on each row of the top-processes tables that starts a memory session in one click.
 import type { ProcessUsage } from '../../protocol/sample.ts';
 import type { AgentControlState } from '../session-types.ts';
-import { clearError, getJson, showError } from './api.ts';
+import { clearError, csrfHeaders, getJson, showError } from './api.ts';
 import { h, setText } from './dom.ts';
 
 const INTERVALS = ['250ms', '500ms', '1s', '2s', '5s', '10s', '30s', '1m', '5m'];
 
 async function command(node: string, body: Record<string, unknown>): Promise<Record<string, unknown> | null> {
   try {
-    const res = await fetch(`/api/nodes/${encodeURIComponent(node)}/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`/api/nodes/${encodeURIComponent(node)}/commands`, { method: 'POST', headers: csrfHeaders({ 'content-type': 'application/json' }), body: JSON.stringify(body) });
     const answer = (await res.json()) as { error?: string; result?: Record<string, unknown> };
     if (res.status === 202) {
       showError(`The agent has not answered "${String(body['action'])}" yet; it may be slow or busy.`, 'control');
@@ -64,7 +64,7 @@ export function mountNodeControls(node: string): void {
     if (!button) return;
     button.disabled = true;
     try {
-      const res = await fetch('/api/sessions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node, target: `pid:${button.dataset['pid']}`, interval: '1s' }) });
+      const res = await fetch('/api/sessions', { method: 'POST', headers: csrfHeaders({ 'content-type': 'application/json' }), body: JSON.stringify({ node, target: `pid:${button.dataset['pid']}`, interval: '1s' }) });
       const answer = (await res.json()) as { session?: string; error?: string };
       if (answer.session && (res.status === 201 || res.status === 202)) location.href = `/sessions/${encodeURIComponent(answer.session)}`;
       else showError(`Could not watch ${button.dataset['name']}: ${answer.error ?? res.statusText}`, 'control');

@@ -4,6 +4,7 @@ import type uPlot from 'uplot';
 import type { NodeDetailResponse, SamplePoint, SeriesMetric, StreamEvent } from '../api-types.ts';
 import type { ProcessUsage } from '../../protocol/index.ts';
 import { ApiFailure, api, clearError, showError } from './api.ts';
+import './signed-in.ts';
 import { COLORS, ChartGroup, Columns, maxGapS, type ChartSpec } from './charts.ts';
 import { byId, h, setAttr, setText } from './dom.ts';
 import { fmtAgo, fmtBytes, fmtDateTime, fmtDuration, fmtPct, fmtRate, fmtTemp } from './format.ts';

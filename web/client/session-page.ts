@@ -3,7 +3,8 @@
 // the session runs.
 import type uPlot from 'uplot';
 import type { SessionDetail, SessionSample } from '../session-types.ts';
-import { ApiFailure, clearError, getJson, showError } from './api.ts';
+import { ApiFailure, clearError, csrfHeaders, getJson, showError } from './api.ts';
+import './signed-in.ts';
 import { ChartGroup } from './charts.ts';
 import { byId, h, setText } from './dom.ts';
 import { fmtAgo, fmtBytes, fmtDateTime, fmtDuration } from './format.ts';
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
   document.body.dataset['ready'] = 'true';
   byId('stop').addEventListener('click', async () => {
     try {
-      const res = await fetch(`/api/sessions/${encodeURIComponent(id)}/stop`, { method: 'POST' });
+      const res = await fetch(`/api/sessions/${encodeURIComponent(id)}/stop`, { method: 'POST', headers: csrfHeaders() });
       if (!res.ok) showError(`Could not stop the session: ${((await res.json()) as { error?: string }).error ?? res.statusText}`, 'stop');
       await load();
     } catch (err) {

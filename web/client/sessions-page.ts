@@ -1,6 +1,7 @@
 // The sessions list (`/sessions`): every session with its verdict, the demo, and a form to start one.
 import type { SessionsResponse } from '../session-types.ts';
-import { clearError, getJson, showError } from './api.ts';
+import { clearError, csrfHeaders, getJson, showError } from './api.ts';
+import './signed-in.ts';
 import { byId, h, setText } from './dom.ts';
 import { fmtDateTime } from './format.ts';
 
@@ -31,7 +32,7 @@ async function start(event: SubmitEvent): Promise<void> {
   event.preventDefault();
   const body = { node: (byId('new-node') as HTMLInputElement).value.trim(), target: (byId('new-target') as HTMLInputElement).value.trim(), interval: (byId('new-interval') as HTMLInputElement).value.trim() };
   try {
-    const res = await fetch('/api/sessions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch('/api/sessions', { method: 'POST', headers: csrfHeaders({ 'content-type': 'application/json' }), body: JSON.stringify(body) });
     const answer = (await res.json()) as { session?: string; error?: string };
     if (answer.session && (res.status === 201 || res.status === 202)) location.href = `/sessions/${encodeURIComponent(answer.session)}`;
     else showError(`Could not start the session: ${answer.error ?? res.statusText}`, 'start');

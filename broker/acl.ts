@@ -1,0 +1,73 @@
+// Who may do what on the broker, as pure functions of an identity and a topic (or filter), so the
+// rules are tested as tables (test/broker/acl.test.ts) and broker/access.ts only wires them in.
+//   node      publishes only its own metrics, status, info, reply and procs; subscribes only to its
+//             own cmd and ack; may leave a last will only on its own status.
+//   operator  sends commands to any node; reads anything under `remonitor/`.
+//   viewer    reads anything under `remonitor/`; publishes nothing.
+//   hub       publishes and subscribes anything (acks, cmds, alarms, the JSON mirror, Home Assistant
+//             discovery), but for topics starting with `$`.
+// Nobody publishes to a `$` topic: those belong to the broker [MQTT-4.7.2-1].
+import type { MqttIdentity } from '../auth/mqtt-credentials.ts';
+import { AGENT_CLIENT_ID_PREFIX, parseTopic, TOPIC_ROOT, topics } from '../protocol/topics.ts';
+
+
+const NODE_PUBLISHES = [topics.metrics, topics.status, topics.info, topics.reply, topics.procs];
+const NODE_SUBSCRIBES = [topics.cmd, topics.ack];
+
+/** Topics starting with `$` are the server's own ($SYS); no client publishes there. */
+export function isReservedTopic(topic: string): boolean {
+  return topic.startsWith('$');
+}
+
+/** True for a filter whose every match lies under `remonitor/` (`remonitor/#`, `remonitor/+/metrics`). */
+function isUnderRoot(filter: string): boolean {
+  // The first level is literal (not `+` or `#`), so no other root and no `$` topic can match.
+  return filter.startsWith(`${TOPIC_ROOT}/`);
+}
+
+/**
+ * A node must use its own name, or `remonitor-agent-<name>`, as client id. Other identities may use
+ * any id but those: a CONNECT with a live session's client id takes that session over
+ * [MQTT-3.1.4-2], so a viewer could otherwise knock a node offline.
+ */
+export function mayConnect(identity: MqttIdentity, clientId: string): boolean {
+  if (identity.role === 'node') return clientId === identity.name || clientId === AGENT_CLIENT_ID_PREFIX + identity.name;
+  return !clientId.startsWith(AGENT_CLIENT_ID_PREFIX);
+}
+
+export function mayPublish(identity: MqttIdentity, topic: string): boolean {
+  if (isReservedTopic(topic)) return false;
+  switch (identity.role) {
+    case 'node':
+      return NODE_PUBLISHES.some((build) => build(identity.name) === topic);
+    case 'operator':
+      return parseTopic(topic)?.channel === 'cmd';
+    case 'viewer':
+      return false;
+    case 'hub':
+      return true;
+  }
+}
+
+/**
+ * `filter` may hold wildcards: it is allowed only if every topic it can match is allowed. For a
+ * node that means the exact own cmd or ack topic: `remonitor/+/cmd` or `#` would cover other nodes.
+ */
+export function maySubscribe(identity: MqttIdentity, filter: string): boolean {
+  switch (identity.role) {
+    case 'node':
+      return NODE_SUBSCRIBES.some((build) => build(identity.name) === filter);
+    case 'operator':
+    case 'viewer':
+      return isUnderRoot(filter);
+    case 'hub':
+      return true;
+  }
+}
+
+/** A last will is published by the broker on the client's behalf, so it gets the publish rules, narrowed. */
+export function mayWill(identity: MqttIdentity, willTopic: string): boolean {
+  if (identity.role === 'node') return willTopic === topics.status(identity.name);
+  if (identity.role === 'hub') return mayPublish(identity, willTopic);
+  return false; // a viewer publishes nothing, and an operator's will would be a command sent at random
+}

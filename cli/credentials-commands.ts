@@ -1,0 +1,132 @@
+// `remonitor node add|revoke|list` and `remonitor client add|revoke|list`: the MQTT identities in
+// <data-dir>/auth.db. A token is printed once, when made; only its hash is stored.
+import { hostname } from 'node:os';
+import { openAuthDb } from '../auth/auth-db.ts';
+import { MqttCredentials, type MqttClientRecord } from '../auth/mqtt-credentials.ts';
+import { describeOptions, port, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
+
+const SERVICE_ROLES = ['viewer', 'operator', 'hub'] as const;
+type ServiceRole = (typeof SERVICE_ROLES)[number];
+
+const dataDirOption = { type: 'string', flag: 'data-dir', help: 'data directory of the hub (holds auth.db)', default: './data' } as OptionSpec<string>;
+
+export const nodeSpec = {
+  dataDir: dataDirOption,
+  // Not --host: under `remonitor up` REMONITOR_HOST is the bind address, often 0.0.0.0, which no node can dial.
+  hubHost: { type: 'string', flag: 'hub-host', help: 'address nodes reach the hub at, for the printed commands', default: hostname() } as OptionSpec<string>,
+  mqttPort: { type: 'string', flag: 'mqtt-port', help: 'MQTT port nodes connect to, for the printed commands', default: 1883, parse: port } as OptionSpec<number>,
+  httpPort: { type: 'string', flag: 'http-port', help: 'dashboard port serving install.sh, for the printed commands', default: 8080, parse: port } as OptionSpec<number>,
+};
+
+export const clientSpec = {
+  dataDir: dataDirOption,
+  role: {
+    type: 'string',
+    flag: 'role',
+    help: `what the client may do: ${SERVICE_ROLES.join(', ')} (with add)`,
+    parse: (raw: string) => ((SERVICE_ROLES as readonly string[]).includes(raw) ? (raw as ServiceRole) : { problem: `must be one of ${SERVICE_ROLES.join(', ')}` }),
+  } as OptionSpec<ServiceRole | undefined>,
+};
+
+export const NODE_USAGE = `remonitor node add NAME | revoke NAME | list: the edge nodes allowed to publish
+  add NAME      enrol a node; prints its token once, and the agent command line to run on it
+  revoke NAME   revoke its token; a connected agent is disconnected within a few seconds
+  list          the enrolled nodes
+${describeOptions(nodeSpec)}`;
+
+export const CLIENT_USAGE = `remonitor client add NAME --role viewer|operator|hub | revoke NAME | list: other MQTT clients
+  viewer reads remonitor/…; operator also sends commands; hub publishes and reads anything
+${describeOptions(clientSpec)}`;
+
+/** Bad input: a message for the user and exit code 2. */
+class UsageError extends Error {}
+
+export async function runNode(argv: string[]): Promise<number> {
+  const { values: o, positionals } = resolveOptions(nodeSpec, argv);
+  return withCredentials('node', o.dataDir, positionals, (credentials, action, name) => {
+    if (action === 'list') return printList(credentials.list().filter((r) => r.role === 'node'), 'nodes');
+    if (action === 'add') {
+      const token = credentials.add(name, 'node');
+      console.log(`enrolled node "${name}". Its token, shown only now:\n\n  ${token}\n`);
+      console.log(`run the agent on the node with:\n\n  remonitor agent --broker mqtt://${o.hubHost}:${o.mqttPort} --node ${name} --username ${name} --password ${token}\n`);
+      console.log(`or install it as a service there:\n\n  curl -fsSL http://${o.hubHost}:${o.httpPort}/install.sh | sh -s -- --node ${name} --token ${token}\n`);
+      return 0;
+    }
+    revoke(credentials, name, 'node');
+    console.log(`revoked node "${name}"; if it is connected, the broker disconnects it within a few seconds`);
+    return 0;
+  });
+}
+
+export async function runClient(argv: string[]): Promise<number> {
+  const { values: o, positionals } = resolveOptions(clientSpec, argv);
+  return withCredentials('client', o.dataDir, positionals, (credentials, action, name) => {
+    if (action === 'list') return printList(credentials.list().filter((r) => r.role !== 'node'), 'clients');
+    if (action === 'add') {
+      if (!o.role) throw new UsageError(`add needs --role, one of ${SERVICE_ROLES.join(', ')}`);
+      const token = credentials.add(name, o.role);
+      console.log(`enrolled ${o.role} "${name}". Its token, shown only now:\n\n  ${token}\n`);
+      console.log(`connect with MQTT user name "${name}" and this token as the password, e.g. --username ${name} --password ${token}`);
+      return 0;
+    }
+    revoke(credentials, name, 'client');
+    console.log(`revoked client "${name}"; if it is connected, the broker disconnects it within a few seconds`);
+    return 0;
+  });
+}
+
+type Action = 'add' | 'revoke' | 'list';
+
+function withCredentials(
+  command: 'node' | 'client',
+  dataDir: string,
+  positionals: string[],
+  run: (credentials: MqttCredentials, action: Action, name: string) => number,
+): number {
+  const [action, name, ...extra] = positionals;
+  const usage = `usage: remonitor ${command} add NAME${command === 'client' ? ' --role viewer|operator|hub' : ''} | revoke NAME | list`;
+  const fail = (message: string): number => {
+    console.error(`remonitor ${command}: ${message}\n${usage}`);
+    return 2;
+  };
+  if (action !== 'add' && action !== 'revoke' && action !== 'list') return fail(action === undefined ? 'no action given' : `unknown action "${action}"`);
+  if (action === 'list' && name !== undefined) return fail(`list takes no name, got "${name}"`);
+  if (action !== 'list' && name === undefined) return fail(`${action} needs a NAME`);
+  if (extra.length > 0) return fail(`unexpected arguments: ${extra.join(' ')}`);
+  const db = openAuthDb(dataDir);
+  try {
+    return run(new MqttCredentials(db), action, name ?? '');
+  } catch (err) {
+    // A bad name, a name already enrolled, or one that is not there: the user's input, not a crash.
+    if (err instanceof UsageError || err instanceof TypeError || /already enrolled/.test((err as Error).message)) return fail((err as Error).message);
+    throw err;
+  } finally {
+    db.close();
+  }
+}
+
+function revoke(credentials: MqttCredentials, name: string, kind: 'node' | 'client'): void {
+  const record = credentials.list().find((r) => r.name === name);
+  if (!record) throw new UsageError(`no ${kind} named "${name}" is enrolled`);
+  const isNode = record.role === 'node';
+  if (isNode !== (kind === 'node')) throw new UsageError(`"${name}" is a ${record.role}; use remonitor ${isNode ? 'node' : 'client'} revoke`);
+  if (record.revokedMs !== null) throw new UsageError(`"${name}" was already revoked at ${new Date(record.revokedMs).toISOString()}`);
+  credentials.revoke(name);
+}
+
+function printList(records: MqttClientRecord[], what: string): number {
+  if (records.length === 0) {
+    console.log(`no ${what} enrolled`);
+    return 0;
+  }
+  const rows: string[][] = records.map((r) => [
+    r.name,
+    r.role,
+    new Date(r.createdMs).toISOString(),
+    r.revokedMs === null ? 'active' : `revoked ${new Date(r.revokedMs).toISOString()}`,
+  ]);
+  const header = ['name', 'role', 'enrolled', 'state'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+  return 0;
+}

@@ -1,0 +1,64 @@
+// Security on by default for every server command: MQTT credentials and web logins from the data
+// directory's auth.db. `--insecure` turns both off for a local experiment, and is refused on any
+// address another machine can reach.
+import { openAuthDb, type AuthDb } from '../auth/auth-db.ts';
+import { MqttCredentials } from '../auth/mqtt-credentials.ts';
+import { WebUsers } from '../auth/web-users.ts';
+import type { Logger } from '../edge-agent/logger.ts';
+import { OptionsError, type OptionSpec } from '../edge-agent/options.ts';
+import { createWebAuth, type WebAuth } from '../web/auth/web-auth.ts';
+
+export const insecureOption = {
+  type: 'boolean',
+  flag: 'insecure',
+  help: 'no MQTT credentials and no web login; refused unless every listener is on loopback',
+  default: false,
+} as OptionSpec<boolean>;
+
+/** The MQTT identity `remonitor up` issues to its own hub at each start. */
+export const HUB_IDENTITY = 'remonitor-hub';
+
+/** True for a host that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** Throws an OptionsError when `--insecure` is asked for on a listener beyond loopback. */
+export function checkInsecure(insecure: boolean, host: string): void {
+  if (insecure && !isLoopbackHost(host)) {
+    throw new OptionsError([`--insecure: refused because --host ${host} is reachable from other machines; use --host 127.0.0.1 or drop --insecure`]);
+  }
+}
+
+export interface Security {
+  /** Null when --insecure. */
+  credentials: MqttCredentials | null;
+  /** Undefined when --insecure: the web tier is open. */
+  webAuth: WebAuth | undefined;
+  /** Prints the admin login made on the first start (once ever), for the dashboard at `url`. */
+  announceAdmin(url: string): void;
+  close(): void;
+}
+
+export async function openSecurity(o: { insecure: boolean; host: string; dataDir: string }, log: Logger): Promise<Security> {
+  checkInsecure(o.insecure, o.host);
+  if (o.insecure) {
+    log.warn({ host: o.host }, 'security is off (--insecure): anyone on this machine can publish, command nodes and read the dashboard');
+    return { credentials: null, webAuth: undefined, announceAdmin: () => {}, close: () => {} };
+  }
+  const db: AuthDb = openAuthDb(o.dataDir);
+  const users = new WebUsers(db);
+  const admin = await users.ensureAdmin();
+  return {
+    credentials: new MqttCredentials(db),
+    webAuth: createWebAuth({ users }),
+    announceAdmin(url) {
+      // Once ever: only the hash is kept, so this line is the one chance to read the password.
+      if (admin) {
+        console.log(`remonitor: first start: sign in at ${url}login as "${admin.name}" with password ${admin.password}`);
+        console.log('remonitor: this password is shown once; change it with `remonitor user passwd admin`, add people with `remonitor user add`');
+      }
+    },
+    close: () => db.close(),
+  };
+}

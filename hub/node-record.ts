@@ -1,0 +1,41 @@
+// A stored node row (status, birth record, latest payloads as received) turned into the API's
+// NodeSummary and NodeDetailResponse. Written for the PostgreSQL store; the same shapes as the
+// SQLite store's, which has its own copy for now.
+import { decodeInfo, decodeSample } from '../protocol/index.ts';
+import type { NodeDetailResponse, NodeSummary } from '../web/api-types.ts';
+import { toPoint } from './sample-point.ts';
+
+export interface NodeRecord {
+  name: string;
+  status: string;
+  last_seen_ms: number | null;
+  info: Uint8Array | null;
+  latest: Uint8Array | null;
+  latest_processes?: Uint8Array | null;
+}
+
+export function summarizeNode(row: NodeRecord): NodeSummary {
+  return {
+    name: row.name,
+    status: row.status === 'online' || row.status === 'offline' ? row.status : 'unknown',
+    last_seen_ms: row.last_seen_ms,
+    latest: row.latest ? toPoint(decodeSample(row.latest)) : null,
+    info: row.info ? decodeInfo(row.info) : null,
+  };
+}
+
+export function nodeDetailOf(row: NodeRecord): NodeDetailResponse {
+  const processes = row.latest_processes ? decodeSample(row.latest_processes) : null;
+  return {
+    ...summarizeNode(row),
+    sample: row.latest ? decodeSample(row.latest) : null,
+    processes: processes
+      ? {
+          ts_ms: processes.ts_ms,
+          procs_total: processes.procs_total ?? null,
+          top_cpu: processes.top_cpu ?? [],
+          top_mem: processes.top_mem ?? [],
+        }
+      : null,
+  };
+}

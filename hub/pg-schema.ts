@@ -1,0 +1,157 @@
+// The PostgreSQL schema of the metrics store, created at open: idempotent (IF NOT EXISTS), and run
+// under an advisory lock so that two hubs opening the same database at once take turns.
+import type { Pool, PoolClient } from 'pg';
+import { TIERS } from './rollups.ts';
+import { SERIES_METRICS, type SeriesMetric } from '../web/api-types.ts';
+
+/** How `samples` is split by time: native daily partitions, or a TimescaleDB hypertable. */
+export type Partitioning = 'native' | 'timescaledb';
+
+/**
+ * Column type of each chartable metric. Counters of bytes, processes and seconds are bigint (the
+ * wire allows any uint up to 2^53 − 1: an int4 would make one odd sample fail its whole batch);
+ * percentages, loads and °C are real, 4 bytes: the agent rounds them to 0.1 and sends them as
+ * float32 where that is exact, so float8 would only store noise.
+ */
+export const SAMPLE_COLUMN_TYPES: Readonly<Record<SeriesMetric, 'bigint' | 'real'>> = {
+  mem_used_bytes: 'bigint', swap_used_bytes: 'bigint', disk_read_bps: 'bigint', disk_write_bps: 'bigint',
+  net_rx_bps: 'bigint', net_tx_bps: 'bigint', procs_total: 'bigint', uptime_s: 'bigint',
+  cpu_pct: 'real', mem_pct: 'real', swap_pct: 'real', disk_pct: 'real', temp_c: 'real', load_1: 'real', load_5: 'real', load_15: 'real',
+};
+/** 8-byte columns first, then 4-byte ones: no alignment padding inside a row. */
+export const SAMPLE_COLUMNS: readonly SeriesMetric[] = [
+  ...SERIES_METRICS.filter((m) => SAMPLE_COLUMN_TYPES[m] === 'bigint'),
+  ...SERIES_METRICS.filter((m) => SAMPLE_COLUMN_TYPES[m] === 'real'),
+];
+
+/** pg_advisory_lock keys (one 64-bit space per database): migrations, and partition create/drop. */
+export const LOCK_KEYS = { migrate: 0x72656d6f6e0001n, partitions: 0x72656d6f6e0002n } as const;
+
+function schemaV1(partitioning: Partitioning): string {
+  const metricColumns = SAMPLE_COLUMNS.map((m) => `${m} ${SAMPLE_COLUMN_TYPES[m]}`).join(', ');
+  const rollupColumns = SERIES_METRICS.map((m) => `${m}_min float8, ${m}_max float8, ${m}_sum float8, ${m}_n integer NOT NULL DEFAULT 0`).join(',\n  ');
+  return `
+-- Nodes: one row each, with what the fleet page needs without touching the samples.
+CREATE TABLE IF NOT EXISTS nodes (
+  id serial PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  status text NOT NULL DEFAULT 'unknown',   -- online | offline | unknown
+  status_ms bigint,                         -- when the status was received
+  last_seen_ms bigint,                      -- sample time of the newest sample
+  info bytea,                               -- birth record, CBOR as received
+  latest bytea,                             -- newest sample, CBOR as received
+  latest_processes bytea                    -- newest sample that carried the process list, CBOR
+);
+
+-- A boot id is 13–16 characters of text that every sample of a spool repeats: stored once here,
+-- 4 bytes in each sample row and its index entry.
+CREATE TABLE IF NOT EXISTS boots (
+  id serial PRIMARY KEY,
+  node_id integer NOT NULL REFERENCES nodes (id),
+  boot text NOT NULL,
+  UNIQUE (node_id, boot)
+);
+
+-- One row per sample: typed columns for the fixed metrics, and the variable parts (cores,
+-- filesystems, interfaces, top processes) as the same compact CBOR array the SQLite store keeps
+-- (hub/sample-detail.ts): one codec for both backends, never searched inside by SQL, and small:
+-- 153 bytes a simulated sample against 474 as jsonb tuples and 770 as jsonb objects (jsonb keeps
+-- every number as numeric and, for objects, every key in every row).
+-- The key must hold the partition key, ts_ms. It still makes a re-sent sample a duplicate: a
+-- replay is the agent's spooled copy of the same sample, so it carries the same ts_ms as well
+-- as the same (node, boot, seq), lands in the same partition and hits the same key.
+CREATE TABLE IF NOT EXISTS samples (
+  node_id integer NOT NULL,
+  boot_id integer NOT NULL,
+  ts_ms bigint NOT NULL,
+  seq bigint NOT NULL,
+  ${metricColumns},
+  detail bytea,
+  PRIMARY KEY (node_id, ts_ms, boot_id, seq)
+)${partitioning === 'native' ? ' PARTITION BY RANGE (ts_ms)' : ''};
+
+-- Rollups: min / max / sum / count per metric and bucket (tier = bucket width in s: ${TIERS.map((t) => t.seconds).join(', ')}).
+-- mean = <m>_sum / <m>_n. Small beside the samples, so one plain table, purged by DELETE.
+CREATE TABLE IF NOT EXISTS rollups (
+  tier integer NOT NULL,
+  node_id integer NOT NULL,
+  bucket_ms bigint NOT NULL,
+  n integer NOT NULL,
+  ${rollupColumns},
+  PRIMARY KEY (tier, node_id, bucket_ms)
+);
+
+-- As in SQLite: each batch marks the oldest sample time it stored; a derive run moves the mark
+-- to deriving_from_ms and clears that only when done, so a crash loses nothing.
+CREATE TABLE IF NOT EXISTS rollup_state (
+  id integer PRIMARY KEY CHECK (id = 1),
+  dirty_from_ms bigint,
+  deriving_from_ms bigint
+);
+INSERT INTO rollup_state (id) VALUES (1) ON CONFLICT DO NOTHING;
+`;
+}
+
+// UNTESTED: TimescaleDB is not installed where this was written. Its chunks replace the daily
+// partitions (same 1-day width); retention then calls drop_chunks (see hub/pg-partitions.ts).
+const hypertableSql = `CREATE EXTENSION IF NOT EXISTS timescaledb;
+SELECT create_hypertable('samples', 'ts_ms', chunk_time_interval => 86400000, if_not_exists => TRUE);`;
+
+/** The schema's steps, in order; a step is never edited once released: a change is a new step. */
+const MIGRATIONS: readonly { version: number; sql: (partitioning: Partitioning) => string }[] = [
+  { version: 1, sql: (p) => schemaV1(p) + (p === 'timescaledb' ? hypertableSql : '') },
+];
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/**
+ * Brings the schema up to SCHEMA_VERSION. A new database uses a hypertable when the timescaledb
+ * extension is available, else native partitions; an existing one keeps what it was created with.
+ */
+export async function migratePg(pool: Pool): Promise<Partitioning> {
+  const client = await pool.connect();
+  try {
+    // Session lock: released below, or by the server if this connection dies.
+    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEYS.migrate.toString()]);
+    try {
+      return await migrateLocked(client);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEYS.migrate.toString()]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+async function migrateLocked(client: PoolClient): Promise<Partitioning> {
+  await client.query(`CREATE TABLE IF NOT EXISTS schema_version (
+    version integer PRIMARY KEY,
+    partitioning text NOT NULL,               -- native | timescaledb, fixed when the schema is created
+    applied_ms bigint NOT NULL)`);
+  const { rows } = await client.query<{ version: number; partitioning: Partitioning }>(
+    'SELECT version, partitioning FROM schema_version ORDER BY version DESC LIMIT 1',
+  );
+  const current = rows[0];
+  if (current && current.version > SCHEMA_VERSION) {
+    throw new Error(`database schema is version ${current.version}, newer than this hub understands (${SCHEMA_VERSION}): upgrade the hub`);
+  }
+  const partitioning = current?.partitioning ?? (await timescaleAvailable(client) ? 'timescaledb' : 'native');
+  for (const step of MIGRATIONS) {
+    if (step.version <= (current?.version ?? 0)) continue;
+    // Each step and its version row in one transaction: a step half done is not recorded as done.
+    await client.query('BEGIN');
+    try {
+      await client.query(step.sql(partitioning));
+      await client.query('INSERT INTO schema_version (version, partitioning, applied_ms) VALUES ($1, $2, $3)', [step.version, partitioning, Date.now()]);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw new Error(`could not apply PostgreSQL schema step ${step.version} (${partitioning}): ${(err as Error).message}`);
+    }
+  }
+  return partitioning;
+}
+
+async function timescaleAvailable(client: PoolClient): Promise<boolean> {
+  const { rowCount } = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'");
+  return (rowCount ?? 0) > 0;
+}

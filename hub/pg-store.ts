@@ -1,0 +1,377 @@
+// MetricsStore on PostgreSQL (node-postgres Pool), async: daily partitions of `samples`, batched
+// inserts through unnest() arrays (21 parameters whatever the batch size, one plan), one
+// transaction per batch, rollups and retention as in the SQLite store (hub/rollups.ts).
+import pg, { type Pool, type PoolClient } from 'pg';
+import type { NodeStatus } from '../protocol/index.ts';
+import { SERIES_METRICS, type NodeDetailResponse, type NodeSummary, type SeriesMetric, type SeriesResponse } from '../web/api-types.ts';
+import type { AsyncMetricsStore } from './async-store.ts';
+import { nodeDetailOf, summarizeNode, type NodeRecord } from './node-record.ts';
+import { createPartitions, dayOf, DAY_MS, dropPartitionsBefore, inTransaction, listPartitionDays } from './pg-partitions.ts';
+import { PG_ROLLUP_DERIVE_SQL, PG_ROLLUP_FROM_RAW_SQL, pgRollupSelectSql } from './pg-rollups.ts';
+import { migratePg, SAMPLE_COLUMN_TYPES, SAMPLE_COLUMNS, type Partitioning } from './pg-schema.ts';
+import { alignDown, alignUp, chooseResolution, DEFAULT_RETENTION, DERIVED_TIERS, tierSeconds, TIERS, type Retention } from './rollups.ts';
+import { encodeDetail } from './sample-detail.ts';
+import { toPoint } from './sample-point.ts';
+import { typicalStep, withGaps } from './series-gaps.ts';
+import type { IncomingSample, InsertResult, SamplePage, SamplePageQuery, SeriesQuery } from './store.ts';
+
+export interface PgStoreOptions {
+  retention?: Retention;
+  /** Injected so tests control time (tier choice, partitions made ahead, purges). */
+  now?: () => number;
+  /** Connections in the pool (default 4). */
+  maxConnections?: number;
+  /** An idle pooled connection failed (server restart…); the next query reconnects. Default: ignored. */
+  onIdleError?: (err: Error) => void;
+}
+
+// bigint (count(*), the byte counters) and numeric (avg of bigint) as JS numbers: every value we
+// store is below 2^53 (the wire caps uints there), so nothing is rounded.
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID || oid === NUMERIC_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/** SQLSTATEs after which the whole transaction can simply run again. */
+const RETRYABLE = new Set(['40P01' /* deadlock_detected */, '40001' /* serialization_failure */]);
+const MAX_ATTEMPTS = 3;
+
+const INSERT_SAMPLES_SQL = `WITH stored AS (
+    INSERT INTO samples (node_id, boot_id, ts_ms, seq, ${SAMPLE_COLUMNS.join(', ')}, detail)
+    SELECT * FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[],
+      ${SAMPLE_COLUMNS.map((m, i) => `$${i + 5}::${SAMPLE_COLUMN_TYPES[m]}[]`).join(', ')}, $${SAMPLE_COLUMNS.length + 5}::bytea[])
+    -- Key order: two hubs storing the same batch wait on the same first row instead of deadlocking.
+    ORDER BY 1, 3, 2, 4
+    ON CONFLICT DO NOTHING
+    RETURNING ts_ms)
+  SELECT count(*) AS inserted, min(ts_ms) AS oldest FROM stored`;
+
+/** "postgres://user:***@host/db": for error messages, never the password. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(a connection string that is not a URL)';
+  }
+}
+
+export async function openPgStore(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
+  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 4, types });
+  // Without a listener, an idle connection's error (a server restart) would end the process.
+  pool.on('error', options.onIdleError ?? (() => undefined));
+  try {
+    const partitioning = await migratePg(pool);
+    const store = new PgStore(pool, partitioning, options);
+    if (partitioning === 'native') for (const day of await listPartitionDays(pool)) store.partitionDays.add(day);
+    return store;
+  } catch (err) {
+    await pool.end();
+    throw new Error(`could not open the PostgreSQL store at ${redact(url)}: ${(err as Error).message}`);
+  }
+}
+
+interface NodeRow extends NodeRecord {
+  id: number;
+  latest_processes: Buffer | null;
+}
+
+export class PgStore implements AsyncMetricsStore {
+  readonly retention: Retention;
+  /** Days (start ms) known to have a partition; filled at open, by inserts and by purges. */
+  readonly partitionDays = new Set<number>();
+  private readonly now: () => number;
+  private readonly nodeIds = new Map<string, number>();
+  /** `${node id} ${boot}` → boot id. */
+  private readonly bootIds = new Map<string, number>();
+
+  constructor(
+    readonly pool: Pool,
+    readonly partitioning: Partitioning,
+    options: PgStoreOptions = {},
+  ) {
+    this.retention = options.retention ?? DEFAULT_RETENTION;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Ids of `names`, creating the nodes not seen yet (outside the batch transaction: an empty node row is harmless). */
+  private async resolveNodes(names: Iterable<string>): Promise<void> {
+    const missing = [...new Set(names)].filter((n) => !this.nodeIds.has(n)).sort();
+    if (missing.length === 0) return;
+    await this.pool.query('INSERT INTO nodes (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING', [missing]);
+    const { rows } = await this.pool.query<{ id: number; name: string }>('SELECT id, name FROM nodes WHERE name = ANY($1::text[])', [missing]);
+    for (const r of rows) this.nodeIds.set(r.name, r.id);
+  }
+
+  private async nodeId(name: string): Promise<number> {
+    await this.resolveNodes([name]);
+    return this.nodeIds.get(name)!;
+  }
+
+  private async resolveBoots(pairs: { nodeId: number; boot: string }[]): Promise<void> {
+    const missing = new Map<string, { nodeId: number; boot: string }>();
+    for (const p of pairs) {
+      const key = `${p.nodeId} ${p.boot}`;
+      if (!this.bootIds.has(key)) missing.set(key, p);
+    }
+    if (missing.size === 0) return;
+    const nodeIds = [...missing.values()].map((p) => p.nodeId);
+    const boots = [...missing.values()].map((p) => p.boot);
+    await this.pool.query('INSERT INTO boots (node_id, boot) SELECT * FROM unnest($1::int[], $2::text[]) ON CONFLICT DO NOTHING', [nodeIds, boots]);
+    const { rows } = await this.pool.query<{ id: number; node_id: number; boot: string }>(
+      'SELECT b.id, b.node_id, b.boot FROM boots b JOIN unnest($1::int[], $2::text[]) AS u(node_id, boot) USING (node_id, boot)',
+      [nodeIds, boots],
+    );
+    for (const r of rows) this.bootIds.set(`${r.node_id} ${r.boot}`, r.id);
+  }
+
+  /** The partitions for `days`, plus today and tomorrow so that live samples find theirs ready. */
+  private async ensurePartitions(days: Iterable<number>): Promise<void> {
+    if (this.partitioning !== 'native') return;
+    const today = dayOf(this.now());
+    const wanted = new Set([...days, today, today + DAY_MS]);
+    const missing = [...wanted].filter((d) => !this.partitionDays.has(d)).sort((a, b) => a - b);
+    if (missing.length === 0) return;
+    await createPartitions(this.pool, missing);
+    for (const d of missing) this.partitionDays.add(d);
+  }
+
+  async insertBatch(batch: IncomingSample[]): Promise<InsertResult> {
+    if (batch.length === 0) return { inserted: 0, duplicates: 0 };
+    await this.resolveNodes(batch.map((b) => b.node));
+    await this.resolveBoots(batch.map((b) => ({ nodeId: this.nodeIds.get(b.node)!, boot: b.sample.boot })));
+    await this.ensurePartitions(batch.map((b) => dayOf(b.sample.ts_ms)));
+
+    // Column arrays for unnest(): one array per column, rows in batch order.
+    const n = batch.length;
+    const nodeCol = new Array<number>(n);
+    const bootCol = new Array<number>(n);
+    const tsCol = new Array<number>(n);
+    const seqCol = new Array<number>(n);
+    const metricCols = SAMPLE_COLUMNS.map(() => new Array<number | null>(n));
+    const detailCol = new Array<Uint8Array>(n);
+    const newest = new Map<number, IncomingSample>();
+    const newestWithProcesses = new Map<number, IncomingSample>();
+    for (let i = 0; i < n; i++) {
+      const item = batch[i]!;
+      const { sample } = item;
+      const id = this.nodeIds.get(item.node)!;
+      const point = item.point ?? toPoint(sample);
+      nodeCol[i] = id;
+      bootCol[i] = this.bootIds.get(`${id} ${sample.boot}`)!;
+      tsCol[i] = sample.ts_ms;
+      seqCol[i] = sample.seq;
+      for (let c = 0; c < SAMPLE_COLUMNS.length; c++) metricCols[c]![i] = point[SAMPLE_COLUMNS[c]!] ?? null;
+      detailCol[i] = encodeDetail(sample);
+      if ((newest.get(id)?.sample.ts_ms ?? -1) <= sample.ts_ms) newest.set(id, item);
+      if (sample.top_cpu && (newestWithProcesses.get(id)?.sample.ts_ms ?? -1) <= sample.ts_ms) newestWithProcesses.set(id, item);
+    }
+    const latest = [...newest].sort(([a], [b]) => a - b);
+    const withProcesses = [...newestWithProcesses].sort(([a], [b]) => a - b);
+
+    const result = await this.transaction(async (client) => {
+      // The batch's node rows, locked in id order before anything else: a second hub storing the
+      // same nodes waits here for this commit rather than deadlocking on rows or the nodes' latest.
+      await client.query({ name: 'rm_lock_nodes', text: 'SELECT 1 FROM nodes WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE', values: [latest.map(([id]) => id)] });
+      const { rows } = await client.query<{ inserted: number; oldest: number | null }>({
+        name: 'rm_insert_samples',
+        text: INSERT_SAMPLES_SQL,
+        values: [nodeCol, bootCol, tsCol, seqCol, ...metricCols, detailCol],
+      });
+      await client.query({
+        name: 'rm_latest',
+        text: `UPDATE nodes SET last_seen_ms = u.ts, latest = u.raw FROM unnest($1::int[], $2::bigint[], $3::bytea[]) AS u(id, ts, raw)
+               WHERE nodes.id = u.id AND (nodes.last_seen_ms IS NULL OR nodes.last_seen_ms <= u.ts)`,
+        values: [latest.map(([id]) => id), latest.map(([, s]) => s.sample.ts_ms), latest.map(([, s]) => s.raw)],
+      });
+      if (withProcesses.length > 0) {
+        await client.query({
+          name: 'rm_latest_processes',
+          text: 'UPDATE nodes SET latest_processes = u.raw FROM unnest($1::int[], $2::bytea[]) AS u(id, raw) WHERE nodes.id = u.id',
+          values: [withProcesses.map(([id]) => id), withProcesses.map(([, s]) => s.raw)],
+        });
+      }
+      const { inserted, oldest } = rows[0]!;
+      // For deriveRollups(); LEAST ignores the NULL of "nothing dirty yet".
+      if (oldest !== null) await client.query({ name: 'rm_mark_dirty', text: 'UPDATE rollup_state SET dirty_from_ms = LEAST(dirty_from_ms, $1)', values: [oldest] });
+      return { inserted, duplicates: n - inserted };
+    }).catch(async (err: Error & { code?: string }) => {
+      // 23514: no partition for a row: another hub dropped a day this one still believed in.
+      if (err.code === '23514') this.partitionDays.clear();
+      throw err;
+    });
+    return result;
+  }
+
+  /** One transaction, run again (a bounded number of times) after a deadlock or serialization failure. */
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await inTransaction(this.pool, work);
+      } catch (err) {
+        if (attempt >= MAX_ATTEMPTS || !RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
+      }
+    }
+  }
+
+  async setStatus(node: string, status: NodeStatus, atMs: number): Promise<void> {
+    await this.pool.query('UPDATE nodes SET status = $1, status_ms = $2 WHERE id = $3', [status, atMs, await this.nodeId(node)]);
+  }
+
+  async setInfo(node: string, raw: Uint8Array): Promise<void> {
+    await this.pool.query('UPDATE nodes SET info = $1 WHERE id = $2', [raw, await this.nodeId(node)]);
+  }
+
+  async listNodes(): Promise<NodeSummary[]> {
+    // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
+    const { rows } = await this.pool.query<NodeRow>('SELECT name, status, last_seen_ms, info, latest FROM nodes ORDER BY name COLLATE "C"');
+    return rows.map(summarizeNode);
+  }
+
+  async nodeDetail(node: string): Promise<NodeDetailResponse | null> {
+    const { rows } = await this.pool.query<NodeRow>('SELECT * FROM nodes WHERE name = $1', [node]);
+    return rows[0] ? nodeDetailOf(rows[0]) : null;
+  }
+
+  private async existingNodeId(node: string): Promise<number | null> {
+    const cached = this.nodeIds.get(node);
+    if (cached !== undefined) return cached;
+    const { rows } = await this.pool.query<{ id: number }>({ name: 'rm_node_id', text: 'SELECT id FROM nodes WHERE name = $1', values: [node] });
+    return rows[0]?.id ?? null;
+  }
+
+  async querySeries({ node, metrics, fromMs, toMs, maxPoints }: SeriesQuery): Promise<SeriesResponse | null> {
+    checkMetrics(metrics);
+    const id = await this.existingNodeId(node);
+    if (id === null) return null;
+    const resolution = chooseResolution(fromMs, toMs, maxPoints, this.now(), this.retention);
+    const cols = metrics.length > 0 ? `, ${metrics.join(', ')}` : '';
+    let stepMs: number;
+    let rows: (number | null)[][];
+    if (resolution === 'raw') {
+      const { rows: count } = await this.pool.query<{ n: number }>({
+        name: 'rm_count', text: 'SELECT count(*) AS n FROM samples WHERE node_id = $1 AND ts_ms BETWEEN $2 AND $3', values: [id, fromMs, toMs],
+      });
+      // Raw samples when they fit, else averages over buckets of whole seconds.
+      stepMs = count[0]!.n <= maxPoints ? 0 : Math.ceil((toMs - fromMs) / maxPoints / 1000) * 1000;
+      rows = stepMs === 0
+        ? await this.arrayRows(`SELECT ts_ms${cols} FROM samples WHERE node_id = $1 AND ts_ms BETWEEN $2 AND $3 ORDER BY ts_ms`, [id, fromMs, toMs])
+        : await this.arrayRows(
+            `SELECT ts_ms - ts_ms % $1::bigint AS t${metrics.map((m) => `, avg(${m})::float8`).join('')}
+             FROM samples WHERE node_id = $2 AND ts_ms BETWEEN $3 AND $4 GROUP BY t ORDER BY t`,
+            [stepMs, id, fromMs, toMs],
+          );
+    } else {
+      const tierMs = tierSeconds(resolution) * 1000;
+      stepMs = Math.max(1, Math.ceil((toMs - fromMs) / maxPoints / tierMs)) * tierMs;
+      rows = await this.arrayRows(pgRollupSelectSql(metrics), [stepMs, tierMs / 1000, id, fromMs - tierMs + 1, toMs]);
+    }
+    const times = rows.map((r) => r[0] as number);
+    const columns = metrics.map((_, m) => rows.map((r) => r[m + 1] ?? null));
+    const filled = withGaps(times, columns, stepMs === 0 ? typicalStep(times) : stepMs);
+    return {
+      node,
+      metrics,
+      from_ms: fromMs,
+      to_ms: toMs,
+      step_s: stepMs === 0 ? null : stepMs / 1000,
+      resolution,
+      data: [filled.times.map((t) => t / 1000), ...filled.columns],
+    };
+  }
+
+  private async arrayRows(text: string, values: unknown[]): Promise<(number | null)[][]> {
+    return (await this.pool.query<(number | null)[]>({ text, values, rowMode: 'array' })).rows;
+  }
+
+  /**
+   * Brings the rollups up to date with what was stored since the last run: 1 min buckets from the
+   * raw samples, then 15 min and 1 h from the 1 min tier, a slice of nodes per transaction with
+   * `pause` between slices. Returns the slices done.
+   */
+  async deriveRollups(pause: () => Promise<void>, nodesPerSlice = 500): Promise<number> {
+    const { rows } = await this.pool.query<{ from_ms: number | null }>(
+      // Takes the dirty mark (with any left by an interrupted run) for a new run.
+      `UPDATE rollup_state SET deriving_from_ms = LEAST(dirty_from_ms, deriving_from_ms), dirty_from_ms = NULL
+       RETURNING deriving_from_ms AS from_ms`,
+    );
+    const dirty = rows[0]?.from_ms ?? null;
+    if (dirty === null) return 0;
+    // Each tier from the start of its bucket that holds the oldest new sample, but never from a
+    // bucket whose source rows are (partly) purged: rebuilding it would lose what it holds.
+    const now = this.now();
+    const minuteFrom = Math.max(alignDown(dirty, 60_000), alignUp(now - this.retention.raw, 60_000));
+    const tierFrom = (ms: number) => Math.max(alignDown(dirty, ms), alignUp(now - this.retention['1m'], ms));
+    const ids = await this.allNodeIds();
+    let slices = 0;
+    for (let first = 0; first < ids.length; first += nodesPerSlice) {
+      const slice = ids.slice(first, first + nodesPerSlice);
+      await this.transaction(async (client) => {
+        await client.query(PG_ROLLUP_FROM_RAW_SQL, [slice, minuteFrom]);
+        for (const tier of DERIVED_TIERS) {
+          const ms = tier.seconds * 1000;
+          await client.query(PG_ROLLUP_DERIVE_SQL, [tier.seconds, ms, slice, tierFrom(ms)]);
+        }
+      });
+      slices++;
+      await pause();
+    }
+    await this.pool.query('UPDATE rollup_state SET deriving_from_ms = NULL');
+    return slices;
+  }
+
+  private async allNodeIds(): Promise<number[]> {
+    return (await this.pool.query<{ id: number }>('SELECT id FROM nodes ORDER BY id')).rows.map((r) => r.id);
+  }
+
+  /**
+   * Drops the raw partitions whose whole day is past the raw retention, and deletes the rollups
+   * past each tier's retention (a slice of nodes per statement), awaiting `pause` between steps.
+   * Returns the rows removed. Raw rows stay up to a day past their retention (a day goes whole).
+   */
+  async purgeExpired(pause: () => Promise<void>, nodesPerSlice = 500): Promise<number> {
+    const now = this.now();
+    const dropped = await dropPartitionsBefore(this.pool, this.partitioning, now - this.retention.raw, pause);
+    for (const day of dropped.days) this.partitionDays.delete(day);
+    let deleted = dropped.rows;
+    const ids = await this.allNodeIds();
+    for (let first = 0; first < ids.length; first += nodesPerSlice) {
+      for (const tier of TIERS) {
+        const res = await this.pool.query('DELETE FROM rollups WHERE tier = $1 AND node_id = ANY($2::int[]) AND bucket_ms < $3', [
+          tier.seconds, ids.slice(first, first + nodesPerSlice), now - this.retention[tier.name],
+        ]);
+        deleted += res.rowCount ?? 0;
+        await pause();
+      }
+    }
+    return deleted;
+  }
+
+  async samplePage({ node, metrics, fromMs, toMs, after, limit }: SamplePageQuery): Promise<SamplePage | null> {
+    checkMetrics(metrics);
+    const id = await this.existingNodeId(node);
+    if (id === null) return null;
+    const cols = metrics.length > 0 ? `, ${metrics.join(', ')}` : '';
+    // (ts_ms, seq) order; a row-value comparison resumes exactly after the last row of the page.
+    const rows = after
+      ? await this.arrayRows(`SELECT ts_ms, seq${cols} FROM samples WHERE node_id = $1 AND (ts_ms, seq) > ($2, $3) AND ts_ms <= $4 ORDER BY ts_ms, seq LIMIT $5`, [
+          id, after.ts_ms, after.seq, toMs, limit,
+        ])
+      : await this.arrayRows(`SELECT ts_ms, seq${cols} FROM samples WHERE node_id = $1 AND ts_ms >= $2 AND ts_ms <= $3 ORDER BY ts_ms, seq LIMIT $4`, [
+          id, fromMs, toMs, limit,
+        ]);
+    return { rows: rows.map((r) => ({ ts_ms: r[0] as number, seq: r[1] as number, values: r.slice(2) })) };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** Metric names go into SQL text: only those of SERIES_METRICS, never a request's string verbatim. */
+function checkMetrics(metrics: readonly string[]): asserts metrics is SeriesMetric[] {
+  for (const m of metrics) if (!(SERIES_METRICS as readonly string[]).includes(m)) throw new TypeError(`unknown metric "${m}"`);
+}
