@@ -11,6 +11,7 @@ import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Logger } from '../edge-agent/logger.ts';
 import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
+import { isLoopbackHost } from '../auth/loopback.ts';
 import { accessHooks } from './access.ts';
 import { IpLimiter, isLoopback } from './ip-limits.ts';
 import { resolveLimits, type BrokerLimits } from './limits.ts';
@@ -79,7 +80,7 @@ export class EmbeddedBroker {
     const limits = this.limits;
     const credentials = this.options.credentials ?? null;
     const host = this.options.host ?? '127.0.0.1';
-    if (!credentials && !isLoopback(host) && host !== 'localhost') {
+    if (!credentials && !isLoopbackHost(host)) {
       throw new Error(`refusing to start an MQTT broker without credentials on host "${host}": anyone who reaches it could publish and read everything; bind to 127.0.0.1 or enable credentials (remonitor node add)`);
     }
     const access = accessHooks({ credentials, log, maxRetained: limits.maxRetained, addressOf: (client) => this.addressOf.get(client.conn) });

@@ -2,7 +2,7 @@
 // through a PacketLengthTracker first, and a client that declares a packet over the cap has its
 // connection destroyed at once, so neither Aedes nor this stream ever holds the oversized body.
 // Writes pass straight through with the connection's own backpressure, which Aedes' drain
-// timeout relies on.
+// timeout relies on; the pieces of a corked packet go as one write.
 import { Duplex } from 'node:stream';
 import { PacketLengthTracker, type LengthVerdict } from './packet-length.ts';
 
@@ -40,6 +40,14 @@ class SizeGuardedStream extends Duplex {
 
   override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.inner.write(chunk, encoding)) callback();
+    else this.inner.once('drain', () => callback());
+  }
+
+  // mqtt-packet corks this stream while it writes a packet's pieces (header, topic, payload…);
+  // handing them on as one buffer makes one socket write, where piece by piece made one syscall each.
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    const whole = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    if (this.inner.write(whole)) callback();
     else this.inner.once('drain', () => callback());
   }
 

@@ -2,6 +2,7 @@
 // directory's auth.db. `--insecure` turns both off for a local experiment, and is refused on any
 // address another machine can reach.
 import { openAuthDb, type AuthDb } from '../auth/auth-db.ts';
+import { isLoopbackHost } from '../auth/loopback.ts';
 import { MqttCredentials } from '../auth/mqtt-credentials.ts';
 import { WebUsers } from '../auth/web-users.ts';
 import type { Logger } from '../edge-agent/logger.ts';
@@ -17,11 +18,6 @@ export const insecureOption = {
 
 /** The MQTT identity `remonitor up` issues to its own hub at each start. */
 export const HUB_IDENTITY = 'remonitor-hub';
-
-/** True for a host that only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
 
 /** Throws an OptionsError when `--insecure` is asked for on a listener beyond loopback. */
 export function checkInsecure(insecure: boolean, host: string): void {

@@ -5,6 +5,7 @@ import type { Logger } from '../edge-agent/logger.ts';
 import { createApp } from '../web/app.ts';
 import type { WebAuth } from '../web/auth/web-auth.ts';
 import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
+import { isLoopbackHost } from '../auth/loopback.ts';
 import { listen, type WebServer, type WebTls } from '../web/server.ts';
 import { Ingest } from './ingest.ts';
 import { AckTracker } from './ack-tracker.ts';
@@ -103,6 +104,11 @@ export class HubService {
   }
 
   async start(): Promise<void> {
+    // Before anything starts: nothing is open by accident on an address other machines reach.
+    const host = this.options.httpHost ?? '127.0.0.1';
+    if (!this.options.webAuth && !isLoopbackHost(host)) {
+      throw new Error(`refusing to serve the dashboard without logins on host "${host}": anyone who reaches it could read the fleet and send commands; bind to 127.0.0.1 or give it logins`);
+    }
     await this.ingest.start();
     this.maintenance.start();
     this.healthMonitor.start();
