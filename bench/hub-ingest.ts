@@ -114,6 +114,7 @@ const hubBrokerCpu = childCpuSeconds(broker.child) - brokerCpu0;
 stop();
 clearInterval(stallTimer);
 const rss1 = process.memoryUsage().rss;
+const mem1 = process.memoryUsage();
 const stored = hub.ingest.stats.stored;
 const hubRate = stored / hubPub.seconds;
 latencies.sort((a, b) => a - b);
@@ -185,7 +186,7 @@ console.log(`  CPU per message, this process    raw ${cpuPerMessage(rawCpu, deli
 if (broker.child) console.log(`  CPU per message, broker process  raw ${((rawBrokerCpu * 1e6) / delivered).toFixed(1)} µs, hub ${((hubBrokerCpu * 1e6) / stored).toFixed(1)} µs`);
 console.log(`  load publisher CPU               raw ${publisherShare(rawPub)}, hub ${publisherShare(hubPub)}`);
 console.log(`  longest event-loop stall        ${Math.round(saturatedStall)} ms (saturated)`);
-console.log(`  process RSS                     ${(rss0 / 2 ** 20).toFixed(0)} MiB → ${(rss1 / 2 ** 20).toFixed(0)} MiB (saturated)`);
+console.log(`  process RSS                     ${(rss0 / 2 ** 20).toFixed(0)} MiB → ${(rss1 / 2 ** 20).toFixed(0)} MiB (saturated; JS heap ${(mem1.heapUsed / 2 ** 20).toFixed(0)} MiB, buffers ${(mem1.arrayBuffers / 2 ** 20).toFixed(0)} MiB)`);
 await hub.stop();
 await broker.stop();
 rmSync(dataDir, { recursive: true, force: true });
