@@ -1,6 +1,5 @@
 // A stored node row (status, birth record, latest payloads as received) turned into the API's
-// NodeSummary and NodeDetailResponse. Written for the PostgreSQL store; the same shapes as the
-// SQLite store's, which has its own copy for now.
+// NodeSummary and NodeDetailResponse, the same for every store.
 import { decodeInfo, decodeSample } from '../protocol/index.ts';
 import type { NodeDetailResponse, NodeSummary } from '../web/api-types.ts';
 import { toPoint } from './sample-point.ts';

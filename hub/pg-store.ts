@@ -12,7 +12,7 @@ import { migratePg, SAMPLE_COLUMN_TYPES, SAMPLE_COLUMNS, type Partitioning } fro
 import { alignDown, alignUp, chooseResolution, DEFAULT_RETENTION, DERIVED_TIERS, tierSeconds, TIERS, type Retention } from './rollups.ts';
 import { encodeDetail } from './sample-detail.ts';
 import { toPoint } from './sample-point.ts';
-import { typicalStep, withGaps } from './series-gaps.ts';
+import { seriesResponse } from './series-gaps.ts';
 import type { IncomingSample, InsertResult, SamplePage, SamplePageQuery, SeriesQuery } from './store.ts';
 
 export interface PgStoreOptions {
@@ -269,18 +269,7 @@ export class PgStore implements AsyncMetricsStore {
       stepMs = Math.max(1, Math.ceil((toMs - fromMs) / maxPoints / tierMs)) * tierMs;
       rows = await this.arrayRows(pgRollupSelectSql(metrics), [stepMs, tierMs / 1000, id, fromMs - tierMs + 1, toMs]);
     }
-    const times = rows.map((r) => r[0] as number);
-    const columns = metrics.map((_, m) => rows.map((r) => r[m + 1] ?? null));
-    const filled = withGaps(times, columns, stepMs === 0 ? typicalStep(times) : stepMs);
-    return {
-      node,
-      metrics,
-      from_ms: fromMs,
-      to_ms: toMs,
-      step_s: stepMs === 0 ? null : stepMs / 1000,
-      resolution,
-      data: [filled.times.map((t) => t / 1000), ...filled.columns],
-    };
+    return seriesResponse(node, metrics, fromMs, toMs, resolution, stepMs, rows);
   }
 
   private async arrayRows(text: string, values: unknown[]): Promise<(number | null)[][]> {

@@ -2,7 +2,7 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { decodeInfo, decodeSample, type NodeStatus } from '../protocol/index.ts';
+import type { NodeStatus } from '../protocol/index.ts';
 import type { NodeDetailResponse, NodeSummary, SeriesMetric, SeriesResponse } from '../web/api-types.ts';
 import {
   chooseResolution,
@@ -19,7 +19,8 @@ import {
 } from './rollups.ts';
 import { encodeDetail } from './sample-detail.ts';
 import { toPoint } from './sample-point.ts';
-import { typicalStep, withGaps } from './series-gaps.ts';
+import { seriesResponse } from './series-gaps.ts';
+import { nodeDetailOf, summarizeNode } from './node-record.ts';
 import type { IncomingSample, InsertResult, MetricsStore, SamplePage, SamplePageQuery, SeriesQuery } from './store.ts';
 import { readSamplePage } from './sqlite-export.ts';
 
@@ -176,25 +177,12 @@ export class SqliteStore implements MetricsStore {
   }
 
   listNodes(): NodeSummary[] {
-    return this.stmt.nodes.all().map(summarize);
+    return this.stmt.nodes.all().map(summarizeNode);
   }
 
   nodeDetail(node: string): NodeDetailResponse | null {
     const row = this.stmt.node.get(node);
-    if (!row) return null;
-    const processes = row.latest_processes ? decodeSample(row.latest_processes) : null;
-    return {
-      ...summarize(row),
-      sample: row.latest ? decodeSample(row.latest) : null,
-      processes: processes
-        ? {
-            ts_ms: processes.ts_ms,
-            procs_total: processes.procs_total ?? null,
-            top_cpu: processes.top_cpu ?? [],
-            top_mem: processes.top_mem ?? [],
-          }
-        : null,
-    };
+    return row ? nodeDetailOf(row) : null;
   }
 
   querySeries({ node, metrics, fromMs, toMs, maxPoints }: SeriesQuery): SeriesResponse | null {
@@ -217,18 +205,7 @@ export class SqliteStore implements MetricsStore {
         .raw()
         .all(stepMs, tierMs / 1000, row.id, fromMs - tierMs + 1, toMs) as (number | null)[][];
     }
-    const times = rows.map((r) => r[0] as number);
-    const columns = metrics.map((_, m) => rows.map((r) => r[m + 1] ?? null));
-    const filled = withGaps(times, columns, stepMs === 0 ? typicalStep(times) : stepMs);
-    return {
-      node,
-      metrics,
-      from_ms: fromMs,
-      to_ms: toMs,
-      step_s: stepMs === 0 ? null : stepMs / 1000,
-      resolution,
-      data: [filled.times.map((t) => t / 1000), ...filled.columns],
-    };
+    return seriesResponse(node, metrics, fromMs, toMs, resolution, stepMs, rows);
   }
 
   private seriesStatement(kind: 'raw' | 'avg' | 'rollup', metrics: readonly SeriesMetric[]): Database.Statement {
@@ -309,12 +286,3 @@ export class SqliteStore implements MetricsStore {
   }
 }
 
-function summarize(row: NodeRow): NodeSummary {
-  return {
-    name: row.name,
-    status: row.status === 'online' || row.status === 'offline' ? row.status : 'unknown',
-    last_seen_ms: row.last_seen_ms,
-    latest: row.latest ? toPoint(decodeSample(row.latest)) : null,
-    info: row.info ? decodeInfo(row.info) : null,
-  };
-}
