@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeSystemctl, startUnit } from '../helpers/fake-systemd.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
-import { fakeAgentClient, publishNode, sampleAt } from '../helpers/fleet-publisher.ts';
-import { getJson, REPO, runCleanups, signInAsPrintedAdmin, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
+import { connectAsync } from 'mqtt';
+import { publishNode, sampleAt } from '../helpers/fleet-publisher.ts';
+import { cleanup, getJson, REPO, runCleanups, signInAsPrintedAdmin, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
@@ -74,7 +75,7 @@ describe('Dockerfile', () => {
     expect(down.status).toBe(1);
   });
 
-  it('compose profile mosquitto: the hub command ingests from an external Mosquitto', async () => {
+  it('compose profile mosquitto: the hub command ingests from an external Mosquitto with passwords and the ACL', async () => {
     // Debian's python3-yaml reads the compose file as Docker Compose would.
     const compose = JSON.parse(
       execFileSync('/usr/bin/python3', ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], {
@@ -89,18 +90,28 @@ describe('Dockerfile', () => {
     expect(service.depends_on).toEqual(['mosquitto']);
     const command = service.command as string[];
     expect(command.slice(0, 3)).toEqual(['hub', '--broker', 'mqtt://mosquitto:1883']);
+    expect(service.environment).toEqual(['REMONITOR_PASSWORD']);
 
-    const mosquitto = await startMosquitto();
+    // Mosquitto as deploy/mosquitto.conf sets it up: passwords, and deploy/mosquitto.acl.
+    const users = { 'remonitor-hub': 'hub-secret', 'via-mosquitto': 'node-secret', intruder: 'intruder-secret' };
+    const mosquitto = await startMosquitto({ users, aclFile: join(REPO, 'deploy/mosquitto.acl') });
     // `mosquitto:1883` is the compose service name; here it is the local Mosquitto.
     const args = command.map((a) => a.replace('mqtt://mosquitto:1883', mosquitto.url));
     const stage = runtimeStage(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
-    const env = { ...stage.env, REMONITOR_DATA_DIR: tempDir(), REMONITOR_HTTP_PORT: '0', REMONITOR_HOST: '127.0.0.1' };
+    const env = { ...stage.env, REMONITOR_DATA_DIR: tempDir(), REMONITOR_HTTP_PORT: '0', REMONITOR_HOST: '127.0.0.1', REMONITOR_PASSWORD: users['remonitor-hub'] };
     const hub = spawnProcess(process.execPath, [join(REPO, 'bin/remonitor.mjs'), ...args], { env });
     const [, url] = await hub.waitForLine(/dashboard at (http:\/\/\S+)/);
     const admin = await signInAsPrintedAdmin(hub, url!);
-    const agent = await fakeAgentClient(mosquitto.url);
+    // The intruder writes as via-mosquitto first: Mosquitto drops it (its ACL), so the stored seq is the real node's.
+    const intruder = await connectAsync(mosquitto.url, { protocolVersion: 4, username: 'intruder', password: users.intruder });
+    cleanup(() => intruder.endAsync());
+    await publishNode(intruder, 'via-mosquitto', [sampleAt(99, Date.now() - 2000)]);
+    await expect(connectAsync(mosquitto.url, { protocolVersion: 4, reconnectPeriod: 0 })).rejects.toThrow(/Not authorized|Bad username/i);
+    const agent = await connectAsync(mosquitto.url, { protocolVersion: 4, username: 'via-mosquitto', password: users['via-mosquitto'] });
+    cleanup(() => agent.endAsync());
     await publishNode(agent, 'via-mosquitto', [sampleAt(1, Date.now() - 1000)]);
     await waitFor('via-mosquitto stored', async () => (await admin.getJson('/api/nodes')).body.nodes.some((n: { name: string; latest: unknown }) => n.name === 'via-mosquitto' && n.latest));
+    expect((await admin.getJson('/api/nodes/via-mosquitto')).body.sample.seq).toBe(1);
     // The join line tells nodes the broker on the host the browser used, not the compose name.
     const script = await (await fetch(new URL('/install.sh', url))).text();
     expect(script).toMatch(/^DEFAULT_BROKER_URL='mqtt:\/\/127\.0\.0\.1:1883'$/m);

@@ -1,5 +1,6 @@
 // Starts Debian's Mosquitto on a free loopback port with a config written by the test.
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { spawnProcess, tempDir, waitFor } from './parts.ts';
@@ -18,15 +19,33 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startMosquitto(): Promise<{ url: string; port: number }> {
+export interface MosquittoAuth {
+  /** User name → password, written with mosquitto_passwd. */
+  users: Record<string, string>;
+  /** A Mosquitto ACL file, e.g. deploy/mosquitto.acl. */
+  aclFile: string;
+}
+
+/** Mosquitto on a free port: anonymous, or with `auth` users and an ACL as a deployment has them. */
+export async function startMosquitto(auth?: MosquittoAuth): Promise<{ url: string; port: number }> {
   const dir = tempDir('remonitor-mosquitto-');
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
+  const access = ['allow_anonymous true'];
+  if (auth) {
+    // Mosquitto started as root drops to its own user, which must still read the password file.
+    chmodSync(dir, 0o755);
+    const passwd = join(dir, 'passwd');
+    Object.entries(auth.users).forEach(([user, password], i) => {
+      execFileSync('/usr/bin/mosquitto_passwd', [...(i === 0 ? ['-c'] : []), '-b', passwd, user, password]);
+    });
+    access.splice(0, 1, 'allow_anonymous false', `password_file ${passwd}`, `acl_file ${auth.aclFile}`);
+  }
   writeFileSync(
     conf,
     [
       `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
+      ...access,
       'persistence false',
       // Debian's default drops QoS 1 messages past 1000 queued per client.
       'max_queued_messages 100000',
@@ -36,8 +55,9 @@ export async function startMosquitto(): Promise<{ url: string; port: number }> {
   );
   spawnProcess(MOSQUITTO, ['-c', conf]);
   const url = `mqtt://127.0.0.1:${port}`;
+  const [user, password] = Object.entries(auth?.users ?? {})[0] ?? [];
   await waitFor('mosquitto accepting connections', async () => {
-    const client = await connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 1000 });
+    const client = await connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 1000, username: user, password });
     await client.endAsync();
     return true;
   });
