@@ -135,7 +135,9 @@ export class Ingest {
   private reject(node: string, err: ProtocolError): void {
     this.stats.rejected++;
     // The reason without the offending value, so that the counters stay few.
-    let reason = err.message.replace(/, got .*$/s, '').replace(/\d+ bytes/, 'N bytes');
+    // The decoder's own words go too: they carry offsets and sizes ("Unknown token 30") that would
+    // fill the MAX_REASONS slots with one hostile sender's variants. The log line keeps them.
+    let reason = err.message.replace(/, got .*$/s, '').replace(/not valid CBOR \(.*\)$/s, 'not valid CBOR').replace(/\[\d+\]/g, '[i]').replace(/\d+ bytes/, 'N bytes');
     if (!(reason in this.stats.rejectedByReason) && Object.keys(this.stats.rejectedByReason).length >= MAX_REASONS) reason = 'other';
     this.stats.rejectedByReason[reason] = (this.stats.rejectedByReason[reason] ?? 0) + 1;
     const now = Date.now();
