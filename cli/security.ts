@@ -36,8 +36,11 @@ export interface Security {
   close(): void;
 }
 
-export async function openSecurity(o: { insecure: boolean; host: string; dataDir: string }, log: Logger): Promise<Security> {
+export async function openSecurity(o: { insecure: boolean; host: string; dataDir: string; tlsCert: string | undefined }, log: Logger): Promise<Security> {
   checkInsecure(o.insecure, o.host);
+  if (!isLoopbackHost(o.host) && o.tlsCert === undefined) {
+    log.warn({ host: o.host }, 'listening beyond loopback without TLS: tokens, passwords and data cross the network in clear; add --tls-cert and --tls-key (docs/tls.md)');
+  }
   if (o.insecure) {
     log.warn({ host: o.host }, 'security is off (--insecure): anyone on this machine can publish, command nodes and read the dashboard');
     return { credentials: null, webAuth: undefined, announceAdmin: () => {}, close: () => {} };
