@@ -12,6 +12,14 @@ export class ApiFailure extends Error {
   }
 }
 
+let leaving = false;
+/** The session expired: to the login page, and back here after it. Once, however many calls failed. */
+function toLoginPage(): void {
+  if (leaving || location.pathname.startsWith('/login')) return;
+  leaving = true; // a second assign would abort the first navigation
+  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+}
+
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   let res: Response;
   try {
@@ -20,9 +28,7 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
     if (signal?.aborted) throw err;
     throw new ApiFailure(`cannot reach the server (${path}): ${(err as Error).message}`, 0);
   }
-  if (res.status === 401 && !location.pathname.startsWith('/login')) {
-    location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`); // the session expired
-  }
+  if (res.status === 401) toLoginPage();
   if (!res.ok) {
     // Errors are `{error}` JSON; anything else (a proxy's HTML page) falls back to the status line.
     let message = `${res.status} ${res.statusText}`.trim();
