@@ -69,7 +69,8 @@ describe('WebUsers', () => {
     const known = await time('olga');
     const unknown = await time('nobody');
     console.log(`checkPassword: known user ${known.toFixed(0)} ms, unknown ${unknown.toFixed(0)} ms, ratio ${(unknown / known).toFixed(2)}`);
-    expect(unknown / known).toBeGreaterThan(0.5); // the same work, not a short cut
+    // The same work, not a short cut (which would take well under 1 % of a scrypt); 0.2 leaves room for a busy machine.
+    expect(unknown / known).toBeGreaterThan(0.2);
   });
 });
 
