@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { openAuthDb } from '../auth/auth-db.ts';
 import { MqttCredentials, type MqttClientRecord } from '../auth/mqtt-credentials.ts';
 import { describeOptions, port, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
+import { formatTable } from './text-table.ts';
 
 const SERVICE_ROLES = ['viewer', 'operator', 'hub'] as const;
 type ServiceRole = (typeof SERVICE_ROLES)[number];
@@ -125,8 +126,6 @@ function printList(records: MqttClientRecord[], what: string): number {
     new Date(r.createdMs).toISOString(),
     r.revokedMs === null ? 'active' : `revoked ${new Date(r.revokedMs).toISOString()}`,
   ]);
-  const header = ['name', 'role', 'enrolled', 'state'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+  console.log(formatTable([['name', 'role', 'enrolled', 'state'], ...rows]));
   return 0;
 }

@@ -4,6 +4,7 @@ import { openAuthDb } from '../auth/auth-db.ts';
 import { webRoleProblem, WebUsers, type WebRole } from '../auth/web-users.ts';
 import { newPassword } from '../auth/secret-hash.ts';
 import { describeOptions, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
+import { formatTable } from './text-table.ts';
 
 const dataDirOption = { type: 'string', flag: 'data-dir', help: 'data directory of the hub (auth.db lives there)', default: './data' } as OptionSpec<string>;
 const roleOption = {
@@ -54,12 +55,15 @@ function oneName(positionals: string[], usage: string): string {
   return name;
 }
 
+/** The password piped in with --password-stdin, or a generated one. */
+const chosenPassword = (fromStdin: boolean) => (fromStdin ? readFirstLine() : Promise.resolve(newPassword()));
+/** A generated password is printed once: only its hash is kept. */
+function showGenerated(fromStdin: boolean, password: string): void {
+  if (!fromStdin) console.log(`password (shown once): ${password}`);
+}
+
 const date = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z'));
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
-}
 
 export async function runUser(argv: string[]): Promise<number> {
   const { values: o, positionals } = resolveOptions(userSpec, argv);
@@ -71,18 +75,18 @@ export async function runUser(argv: string[]): Promise<number> {
       case 'add': {
         const name = oneName(positionals, USER_USAGE);
         if (!o.role) throw new Error(`user add ${name}: --role is required (viewer, operator or admin)`);
-        const password = o.passwordStdin ? await readFirstLine() : newPassword();
+        const password = await chosenPassword(o.passwordStdin);
         await users.addUser(name, o.role, password);
         console.log(`added ${o.role} ${JSON.stringify(name)}`);
-        if (!o.passwordStdin) console.log(`password (shown once): ${password}`);
+        showGenerated(o.passwordStdin, password);
         return 0;
       }
       case 'passwd': {
         const name = oneName(positionals, USER_USAGE);
-        const password = o.passwordStdin ? await readFirstLine() : newPassword();
+        const password = await chosenPassword(o.passwordStdin);
         await users.setPassword(name, password);
         console.log(`new password set for ${JSON.stringify(name)}; its open sessions have ended`);
-        if (!o.passwordStdin) console.log(`password (shown once): ${password}`);
+        showGenerated(o.passwordStdin, password);
         return 0;
       }
       case 'remove': {
@@ -93,7 +97,7 @@ export async function runUser(argv: string[]): Promise<number> {
       }
       case 'list': {
         const list = users.listUsers();
-        console.log(list.length === 0 ? 'no users yet' : table([['NAME', 'ROLE', 'CREATED'], ...list.map((u) => [u.name, u.role, date(u.created_ms)])]));
+        console.log(list.length === 0 ? 'no users yet' : formatTable([['NAME', 'ROLE', 'CREATED'], ...list.map((u) => [u.name, u.role, date(u.created_ms)])]));
         return 0;
       }
       default:
@@ -131,7 +135,7 @@ export async function runToken(argv: string[]): Promise<number> {
       case 'list': {
         const list = users.listApiTokens();
         const rows = list.map((t) => [String(t.id), t.name, t.role, date(t.created_ms), t.revoked_ms === null ? 'active' : `revoked ${date(t.revoked_ms)}`]);
-        console.log(list.length === 0 ? 'no API tokens yet' : table([['ID', 'NAME', 'ROLE', 'CREATED', 'STATE'], ...rows]));
+        console.log(list.length === 0 ? 'no API tokens yet' : formatTable([['ID', 'NAME', 'ROLE', 'CREATED', 'STATE'], ...rows]));
         return 0;
       }
       default:
