@@ -4,8 +4,11 @@
 // run (plain, and with the same flags) as the reference for memory. Figures only.
 // Targets (issue 7): ≤ 2 ms CPU per sample, RSS ≤ 50 MB.
 // Run: node scripts/run-ts.mjs bench/agent-process.ts [--duration 60s] [--interval 1s]
-//        [--node-flags "--lite-mode …"] [--bundle dist/remonitor-agent.mjs]
-//        [--compare "OTHER_BUNDLE [flags…]"]…  more agents side by side, for A/B figures under the same load
+//        [--node-flags="--lite-mode … [NAME=value …]"] [--bundle dist/remonitor-agent.mjs]
+//        [--compare "OTHER_BUNDLE [flags…] [NAME=value …]"]…  more agents side by side, for A/B figures under the same load
+// --node-flags defaults to the unit's ExecStart flags and Environment= lines; NAME=value words are
+// environment variables (UV_THREADPOOL_SIZE, MALLOC_ARENA_MAX), the rest node flags. A value that
+// starts with a dash needs the `=` form: --node-flags="--lite-mode".
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +25,7 @@ const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '60s' },
     interval: { type: 'string', default: '1s' },
-    // Default: the flags between `node` and the bundle in deploy/remonitor-agent.service's ExecStart.
+    // Default: the flags between `node` and the bundle in deploy/remonitor-agent.service's ExecStart, and its Environment= lines.
     'node-flags': { type: 'string' },
     bundle: { type: 'string' },
     compare: { type: 'string', multiple: true, default: [] },
@@ -38,8 +41,10 @@ const TICK_MS = 10; // /proc/<pid>/stat counts CPU in USER_HZ ticks, 100 per sec
  * on CPU in ns, so a 2 ms budget is measurable in a short run; ticks are 10 ms). A thread that has
  * exited is not counted; the agent's threads (V8 workers, libuv pool) live as long as it does.
  */
-const cpuNsMs = (pid: number) =>
-  readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6, 0);
+const threadCpuMs = (pid: number, tid: string) => Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+const cpuNsMs = (pid: number) => readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => sum + threadCpuMs(pid, tid), 0);
+/** The main thread's share (JS, the event loop, syscalls made from JS), the rest being V8's GC workers and libuv's pool (fdatasync, statfs). */
+const mainThreadCpuMs = (pid: number) => threadCpuMs(pid, String(pid));
 /** User and system CPU time of a process in ms (utime, stime, in 10 ms ticks); children's are not counted. */
 const cpuMs = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
@@ -53,15 +58,25 @@ const memoryMiB = (pid: number) => {
 };
 const describeMemory = (m: ReturnType<typeof memoryMiB>) => `${m.rss.toFixed(1)} MiB (anonymous ${m.anon.toFixed(1)}, file ${m.file.toFixed(1)})`;
 
-/** The node flags the shipped unit starts the agent with, so the bench measures what runs on a Pi. */
-function unitNodeFlags(): string[] {
+/** The node flags and environment the shipped unit starts the agent with, so the bench measures what runs on a Pi. */
+function unitNodeFlags(): { flags: string[]; env: Record<string, string> } {
   const unit = readFileSync(new URL('../deploy/remonitor-agent.service', import.meta.url), 'utf8');
   const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1];
   if (!exec) throw new Error('deploy/remonitor-agent.service: no ExecStart line');
   const argv = exec.split(' ');
-  return argv.slice(1, argv.findIndex((a) => a.endsWith('remonitor-agent.mjs')));
+  // Environment=NAME=value lines (one assignment each, unquoted: all the unit uses).
+  const env = Object.fromEntries([...unit.matchAll(/^Environment=([A-Z_][A-Z0-9_]*)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  return { flags: argv.slice(1, argv.findIndex((a) => a.endsWith('remonitor-agent.mjs'))), env };
 }
-const nodeFlags = values['node-flags'] !== undefined ? values['node-flags'].split(' ').filter((f) => f !== '') : unitNodeFlags();
+/** `NAME=value` words name environment variables for the agent, the other words are node flags. */
+function splitEnv(words: string[]): { flags: string[]; env: Record<string, string> } {
+  const isEnv = (w: string) => /^[A-Z_][A-Z0-9_]*=/.test(w);
+  return { flags: words.filter((w) => !isEnv(w)), env: Object.fromEntries(words.filter(isEnv).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)])) };
+}
+const { flags: nodeFlags, env: agentEnv } =
+  values['node-flags'] !== undefined ? splitEnv(values['node-flags'].split(' ').filter((f) => f !== '')) : unitNodeFlags();
+const describeFlags = (flags: string[], env: Record<string, string>) =>
+  [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...flags].join(' ') || 'none';
 
 const log = createLogger('silent');
 const broker = new EmbeddedBroker({ port: 0, log });
@@ -83,28 +98,30 @@ await sub.subscribeAsync(topics.metrics('bench-agent'), { qos: 1 });
 // This script runs from dist/ (scripts/run-ts.mjs), beside the bundle.
 const bundle = values.bundle ?? new URL('remonitor-agent.mjs', import.meta.url).pathname;
 const children: ChildProcess[] = [];
-const start = (args: string[]) => {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+const start = (args: string[], env: Record<string, string> = {}) => {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
   children.push(child);
   return child;
 };
 // A fresh spool, so that no backlog of an earlier run is replayed and counted.
 const spoolDir = mkdtempSync(join(tmpdir(), 'remonitor-bench-spool-'));
-const agent = start([...nodeFlags, bundle, '--broker', url, '--node', 'bench-agent', '--interval', values.interval, '--log-level', 'warn', '--spool-dir', spoolDir]);
+const agent = start([...nodeFlags, bundle, '--broker', url, '--node', 'bench-agent', '--interval', values.interval, '--log-level', 'warn', '--spool-dir', spoolDir], agentEnv);
 const compared = values.compare.map((spec, i) => {
-  const [otherBundle, ...flags] = spec.split(' ').filter((a) => a !== '');
+  const [otherBundle, ...words] = spec.split(' ').filter((a) => a !== '');
+  const { flags, env } = splitEnv(words);
   const node = `bench-compare-${i}`;
-  const child = start([...flags, otherBundle!, '--broker', url, '--node', node, '--interval', values.interval, '--log-level', 'warn', '--spool-dir', join(spoolDir, node)]);
-  return { spec, child, cpu0: 0 };
+  const child = start([...flags, otherBundle!, '--broker', url, '--node', node, '--interval', values.interval, '--log-level', 'warn', '--spool-dir', join(spoolDir, node)], env);
+  return { spec, child, cpu0: 0, main0: 0 };
 });
 const idle = start(['-e', 'setInterval(() => {}, 1000)']);
-const idleWithFlags = nodeFlags.length > 0 ? start([...nodeFlags, '-e', 'setInterval(() => {}, 1000)']) : idle;
+const idleWithFlags = nodeFlags.length > 0 || Object.keys(agentEnv).length > 0 ? start([...nodeFlags, '-e', 'setInterval(() => {}, 1000)'], agentEnv) : idle;
 
 try {
   await sleep(3000); // start-up (module load, birth record) is not the steady state
   const cpu0 = cpuMs(agent.pid!);
   const onCpu0 = cpuNsMs(agent.pid!);
-  for (const c of compared) c.cpu0 = cpuNsMs(c.child.pid!);
+  const mainCpu0 = mainThreadCpuMs(agent.pid!);
+  for (const c of compared) [c.cpu0, c.main0] = [cpuNsMs(c.child.pid!), mainThreadCpuMs(c.child.pid!)];
   const idleCpu0 = cpuNsMs(idle.pid!);
   const samples0 = samples;
   const started = Date.now();
@@ -120,15 +137,17 @@ try {
   const received = Math.max(1, samples - samples0);
   const cpu1 = cpuMs(agent.pid!);
   const cpuPerSample = (cpuNsMs(agent.pid!) - onCpu0) / received;
+  const mainPerSample = (mainThreadCpuMs(agent.pid!) - mainCpu0) / received;
   const [user, system] = [(cpu1.user - cpu0.user) / received, (cpu1.system - cpu0.system) / received];
   // An idle node wakes up too (its 1 s timer, V8's housekeeping): the floor no sampling can go under.
   const idlePerSecond = (cpuNsMs(idle.pid!) - idleCpu0) / seconds;
   const agentMemory = memoryMiB(agent.pid!);
   const idleMemory = memoryMiB(idle.pid!);
   const idleFlagsMemory = memoryMiB(idleWithFlags.pid!);
-  console.log(`agent bundle at ${values.interval} for ${values.duration} (process list every 5 s), node flags: ${nodeFlags.join(' ') || 'none'}`);
+  console.log(`agent bundle at ${values.interval} for ${values.duration} (process list every 5 s), node flags: ${describeFlags(nodeFlags, agentEnv)}`);
   console.log(`  samples received        ${samples - samples0} (stored by the hub: ${hub.ingest.stats.stored})`);
   console.log(`  CPU per sample          ${cpuPerSample.toFixed(2)} ms  (target ≤ 2 ms; in 10 ms ticks: user ${user.toFixed(2)}, system ${system.toFixed(2)}, ± ${(20 / received).toFixed(2)})`);
+  console.log(`    main thread / others    ${mainPerSample.toFixed(2)} / ${(cpuPerSample - mainPerSample).toFixed(2)} ms  (others: V8 GC workers, libuv pool)`);
   console.log(`  idle node CPU           ${idlePerSecond.toFixed(2)} ms per second`);
   console.log(`  CPU share of one core   ${((cpuPerSample / intervalMs) * 100).toFixed(2)} %`);
   console.log(`  mean sample size        ${Math.round(bytes / Math.max(1, samples))} bytes`);
@@ -138,7 +157,8 @@ try {
   for (const c of compared) {
     // Same run, same load: per sample of the main agent (the interval is the same).
     console.log(`  compared: ${c.spec}`);
-    console.log(`    CPU per sample ${((cpuNsMs(c.child.pid!) - c.cpu0) / received).toFixed(2)} ms, RSS ${describeMemory(memoryMiB(c.child.pid!))}`);
+    const [cpu, main] = [(cpuNsMs(c.child.pid!) - c.cpu0) / received, (mainThreadCpuMs(c.child.pid!) - c.main0) / received];
+    console.log(`    CPU per sample ${cpu.toFixed(2)} ms (main thread ${main.toFixed(2)}, others ${(cpu - main).toFixed(2)}), RSS ${describeMemory(memoryMiB(c.child.pid!))}`);
   }
 } finally {
   await Promise.all(children.map((child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))));

@@ -1,4 +1,5 @@
 // The options of each command that runs a server part, and how each is started.
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedBroker } from '../broker/broker.ts';
 import type { Agent } from '../edge-agent/agent.ts';
@@ -6,7 +7,8 @@ import { createLogger, logLevel, type LogLevel } from '../edge-agent/logger.ts';
 import { createAgent, defaultNodeName, interval, untilSignal } from '../edge-agent/main.ts';
 import { brokerUrl, port, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
 import { pollStoreIntoFeed } from '../hub/db-poll-feed.ts';
-import { DB_FILE, HubService } from '../hub/hub-service.ts';
+import { DB_FILE, HubService, isPostgresUrl } from '../hub/hub-service.ts';
+import { openPgStore, redactUrl } from '../hub/pg-store.ts';
 import { LiveFeed } from '../hub/live-feed.ts';
 import { DEFAULT_RETENTION, parseRetention, type Retention } from '../hub/rollups.ts';
 import { openSqliteStore } from '../hub/sqlite-store.ts';
@@ -29,6 +31,25 @@ const retentionOption = {
   default: DEFAULT_RETENTION,
   parse: parseRetention,
 } as OptionSpec<Retention>;
+
+/** A SQLite file path or a postgres:// URL; any other scheme is a mistake worth naming. */
+function storageTarget(raw: string): string | { problem: string } {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1];
+  if (scheme && !isPostgresUrl(raw)) return { problem: `"${scheme}://" is not a store remonitor knows: give a SQLite file path or a postgres:// URL` };
+  if (raw.trim() === '') return { problem: 'must not be empty' };
+  return raw;
+}
+const storageOption = {
+  type: 'string',
+  flag: 'storage',
+  help: 'where samples are stored: a SQLite file (default: remonitor.db in the data directory) or a postgres://user:password@host/db URL',
+  parse: storageTarget,
+} as OptionSpec<string>;
+
+/** An MQTT shared-subscription group name: one topic level, no wildcards. */
+function groupName(raw: string): string | { problem: string } {
+  return /^[A-Za-z0-9_.-]{1,64}$/.test(raw) ? raw : { problem: 'must be 1–64 letters, digits, ".", "_" or "-" (it becomes one topic level of $share/<group>/…)' };
+}
 
 export const upSpec = {
   httpPort: portOption('http-port', 'dashboard and API port', 8080),
@@ -60,6 +81,19 @@ export const hubSpec = {
   username: text('username', 'MQTT username'),
   password: text('password', 'MQTT password'),
   dataDir: text('data-dir', 'where the database lives', './data'),
+  storage: storageOption,
+  sharedGroup: {
+    type: 'string',
+    flag: 'shared-group',
+    help: 'share ingest with the other hubs of this group through an MQTT 5 shared subscription (an external broker: Mosquitto, EMQX…)',
+    parse: groupName,
+  } as OptionSpec<string>,
+  hubId: {
+    type: 'string',
+    flag: 'hub-id',
+    help: "this hub's name in its shared group, unique in the group (its MQTT client id is remonitor-hub-<group>-<id>); default: this machine's host name",
+    parse: groupName,
+  } as OptionSpec<string>,
   retention: retentionOption,
   httpPort: portOption('http-port', 'dashboard and API port', 8080),
   host: hostOption,
@@ -72,6 +106,7 @@ export const hubSpec = {
 
 export const webSpec = {
   dataDir: text('data-dir', 'data directory of a hub', './data'),
+  storage: storageOption,
   httpPort: portOption('http-port', 'dashboard and API port', 8080),
   host: hostOption,
   insecure: insecureOption,
@@ -147,9 +182,12 @@ export async function runHub(argv: string[]): Promise<number> {
   const log = createLogger(o.logLevel, 'hub');
   const tls = loadTls(o);
   const security = await openSecurity(o, log);
-  const hub = new HubService({
+  const hubId = o.hubId ?? hostname();
+  const hub = await HubService.open({
     brokerUrl: o.broker,
     dataDir: o.dataDir,
+    storage: o.storage,
+    sharedGroup: o.sharedGroup ? { group: o.sharedGroup, clientId: `remonitor-hub-${o.sharedGroup}-${hubId}` } : undefined,
     retention: o.retention,
     httpPort: o.httpPort,
     httpHost: o.host,
@@ -165,7 +203,9 @@ export async function runHub(argv: string[]): Promise<number> {
   });
   await hub.start();
   const dashboard = `${tls ? 'https' : 'http'}://${o.host}:${hub.httpPort}/`;
-  console.log(`remonitor: hub on ${o.broker}, dashboard at ${dashboard}`);
+  const storage = isPostgresUrl(o.storage) ? redactUrl(o.storage) : (o.storage ?? join(o.dataDir, DB_FILE));
+  const group = o.sharedGroup ? ` in shared group "${o.sharedGroup}" as ${hubId}` : '';
+  console.log(`remonitor: hub on ${o.broker}${group}, storing in ${storage}, dashboard at ${dashboard}`);
   security.announceAdmin(dashboard);
   await untilSignal();
   await hub.stop();
@@ -179,9 +219,9 @@ export async function runWeb(argv: string[]): Promise<number> {
   const log = createLogger(o.logLevel, 'web');
   const tls = loadTls(o);
   const security = await openSecurity(o, log);
-  const store = openSqliteStore(join(o.dataDir, DB_FILE));
+  const store = isPostgresUrl(o.storage) ? await openPgStore(o.storage) : openSqliteStore(o.storage ?? join(o.dataDir, DB_FILE));
   const feed = new LiveFeed();
-  const stopPolling = pollStoreIntoFeed(store, feed);
+  const stopPolling = pollStoreIntoFeed(store, feed, 1000, (err) => log.warn({ err: err.message }, 'could not read the store for live updates; will retry'));
   const web = await listen(createApp({ store, feed, auth: security.webAuth }), o.httpPort, o.host, tls ?? undefined);
   log.info({ dataDir: o.dataDir }, 'serving an existing data directory');
   const dashboard = `${web.scheme}://${o.host}:${web.port}/`;
@@ -190,7 +230,7 @@ export async function runWeb(argv: string[]): Promise<number> {
   await untilSignal();
   stopPolling();
   await web.close();
-  store.close();
+  await store.close();
   security.close();
   return 0;
 }

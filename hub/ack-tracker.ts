@@ -50,6 +50,28 @@ function advance(mark: { next: number; above: [number, number][] }): void {
   }
 }
 
+/**
+ * Applies an agent's spool report to a mark (mutating it): seqs below the spool's first one that
+ * were never stored are lost. Returns them as inclusive ranges; `next` moves past them.
+ */
+export function applySpoolReport(mark: { next: number; dropped: number; above: [number, number][] }, report: SpoolReport): [number, number][] {
+  mark.dropped = report.spool_dropped;
+  const lost: [number, number][] = [];
+  if (report.spool_first_seq > mark.next) {
+    let from = mark.next;
+    for (const [a, b] of mark.above) {
+      if (a >= report.spool_first_seq) break;
+      if (a > from) lost.push([from, a - 1]);
+      from = b + 1;
+    }
+    if (from < report.spool_first_seq) lost.push([from, report.spool_first_seq - 1]);
+    mark.next = report.spool_first_seq;
+    mark.above = mark.above.filter((r) => r[1] >= mark.next);
+    advance(mark);
+  }
+  return lost;
+}
+
 const key = (node: string, boot: string) => `${node}\u0000${boot}`;
 
 export class AckTracker {
@@ -121,20 +143,8 @@ export class AckTracker {
    */
   spoolReport(node: string, report: SpoolReport): AckOut {
     const current = this.mark(node, report.spool_boot);
-    const mark: Mark = { ...current, dropped: report.spool_dropped, above: current.above.map((r) => [r[0], r[1]] as [number, number]) };
-    const lost: [number, number][] = [];
-    if (report.spool_first_seq > mark.next) {
-      let from = mark.next;
-      for (const [a, b] of mark.above) {
-        if (a >= report.spool_first_seq) break;
-        if (a > from) lost.push([from, a - 1]);
-        from = b + 1;
-      }
-      if (from < report.spool_first_seq) lost.push([from, report.spool_first_seq - 1]);
-      mark.next = report.spool_first_seq;
-      mark.above = mark.above.filter((r) => r[1] >= mark.next);
-      advance(mark);
-    }
+    const mark: Mark = { ...current, above: current.above.map((r) => [r[0], r[1]] as [number, number]) };
+    const lost = applySpoolReport(mark, report);
     const at = this.now();
     this.db.transaction(() => {
       for (const [a, b] of lost) this.gaps.record({ node, boot: mark.boot, from_seq: a, to_seq: b, reason: 'spool-dropped', recorded_ms: at });

@@ -10,7 +10,7 @@ import type { Logger } from '../edge-agent/logger.ts';
 import { AGENT_VERSION } from '../edge-agent/version.ts';
 import type { SamplePoint, SeriesMetric } from '../web/api-types.ts';
 import type { LiveFeed } from './live-feed.ts';
-import type { MetricsStore } from './store.ts';
+import type { AnyMetricsStore } from './async-store.ts';
 
 export const HA_DISCOVERY_PREFIX = 'homeassistant';
 
@@ -88,7 +88,7 @@ export class HomeAssistantDiscovery {
 
   constructor(
     private readonly client: MqttClient,
-    private readonly store: MetricsStore,
+    private readonly store: AnyMetricsStore,
     private readonly feed: LiveFeed,
     private readonly log: Logger,
     private readonly prefix = HA_DISCOVERY_PREFIX,
@@ -96,7 +96,7 @@ export class HomeAssistantDiscovery {
   ) {}
 
   async start(): Promise<void> {
-    for (const n of this.store.listNodes()) await this.announce(n.name, n.info, n.latest);
+    for (const n of await this.store.listNodes()) await this.announce(n.name, n.info, n.latest);
     this.unsubscribe = this.feed.subscribe((event) => {
       if (event.type !== 'sample' && event.type !== 'status') return;
       const seen = this.announced.get(event.node);
@@ -104,13 +104,20 @@ export class HomeAssistantDiscovery {
       // while its birth record is missing, so that its device card gets model and version.
       const firstSample = event.type === 'sample' && seen !== undefined && !seen.withSample;
       if (seen && !firstSample && (seen.withInfo || this.now() - seen.atMs < 30_000)) return;
-      const summary = this.store.listNodes().find((n) => n.name === event.node);
-      const latest = event.type === 'sample' ? event.point : (summary?.latest ?? null);
-      void this.announce(event.node, summary?.info ?? null, latest);
+      // Held at once, so that the node's next events wait for this announcement rather than repeat it.
+      this.announced.set(event.node, { withInfo: seen?.withInfo ?? false, withSample: event.type === 'sample' || (seen?.withSample ?? false), atMs: this.now() });
+      void this.announceFromStore(event.node, event.type === 'sample' ? event.point : null);
     });
   }
 
+  /** Announces a node with its birth record (and its latest sample when `latest` is null) from the store. */
+  private async announceFromStore(node: string, latest: SamplePoint | null): Promise<void> {
+    const summary = (await this.store.listNodes()).find((n) => n.name === node);
+    await this.announce(node, summary?.info ?? null, latest ?? summary?.latest ?? null);
+  }
+
   private async announce(node: string, info: NodeInfo | null, latest: SamplePoint | null): Promise<void> {
+console.log("ANN", Date.now() % 100000, node, latest === null);
     this.announced.set(node, { withInfo: info !== null, withSample: latest !== null, atMs: this.now() });
     try {
       await this.client.publishAsync(discoveryTopic(node, this.prefix), JSON.stringify(discoveryPayload(node, info, latest)), { qos: 1, retain: true });

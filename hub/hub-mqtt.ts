@@ -1,5 +1,7 @@
 // The hub's MQTT connections (ingest, alarms, commands) are made alike: MQTT 3.1.1, a clean session
-// under a fresh client id, reconnect every second, no Nagle delay on the socket.
+// under a fresh client id, reconnect every second, no Nagle delay on the socket. A worker of a
+// shared-subscription group is the exception: MQTT 5 (shared subscriptions are an MQTT 5 feature),
+// a fixed client id and a session the broker keeps while the worker restarts.
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 
@@ -7,16 +9,23 @@ export interface HubMqttOptions {
   brokerUrl: string;
   username?: string;
   password?: string;
+  /** A fixed client id with a persistent MQTT 5 session, instead of a fresh id and a clean session. */
+  persistentId?: string;
 }
 
+/** How long the broker keeps a persistent worker's session (and queues its messages) while it is away. */
+const SESSION_EXPIRY_S = 3600;
+
 /** Connects (and keeps reconnecting) a hub client; `role` names it in the broker's client list. */
-export function connectHubClient(role: string, { brokerUrl, username, password }: HubMqttOptions): MqttClient {
+export function connectHubClient(role: string, { brokerUrl, username, password, persistentId }: HubMqttOptions): MqttClient {
+  const session = persistentId
+    ? { clientId: persistentId, protocolVersion: 5 as const, clean: false, properties: { sessionExpiryInterval: SESSION_EXPIRY_S } }
+    : // MQTT 3.1.1: every broker we meet speaks it, Aedes 1.x only it
+      { clientId: `remonitor-${role}-${randomBytes(4).toString('hex')}`, protocolVersion: 4 as const, clean: true };
   const client = mqtt.connect(brokerUrl, {
-    clientId: `remonitor-${role}-${randomBytes(4).toString('hex')}`,
+    ...session,
     username,
     password,
-    protocolVersion: 4, // MQTT 3.1.1: every broker we meet speaks it, Aedes 1.x only it
-    clean: true,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
   });

@@ -15,18 +15,31 @@ import { MaintenanceJob } from './maintenance.ts';
 import type { Retention } from './rollups.ts';
 import { LiveFeed } from './live-feed.ts';
 import { AlarmEngine, defaultRulesFile, type AlarmEngineOptions } from './alarms/engine.ts';
-import { openSqliteStore } from './sqlite-store.ts';
+import { openSqliteStore, type SqliteStore } from './sqlite-store.ts';
 import { SessionService } from './session-service.ts';
 import type { LeakThresholds } from './leak-verdict.ts';
-import type { MetricsStore } from './store.ts';
+import type { AnyMetricsStore } from './async-store.ts';
+import { openPgStore, type PgStore } from './pg-store.ts';
+import { PgSampleWriter } from './pg-sample-writer.ts';
+import { SqliteSampleWriter, type SampleWriter } from './sample-writer.ts';
 
 export const DB_FILE = 'remonitor.db';
+
+/** A `--storage` value that names a PostgreSQL database rather than a SQLite file. */
+export const isPostgresUrl = (storage: string | undefined): storage is string => /^postgres(ql)?:\/\//i.test(storage ?? '');
 
 export interface HubOptions {
   /** Thresholds of the leak verdict of sessions (hub/leak-verdict.ts); defaults when absent. */
   leakThresholds?: Partial<LeakThresholds>;
   brokerUrl: string;
   dataDir: string;
+  /**
+   * Where samples go: a SQLite file (default `<dataDir>/remonitor.db`) or a postgres:// URL (open
+   * the hub with HubService.open then).
+   */
+  storage?: string;
+  /** Share ingest with the other hubs of an MQTT 5 shared-subscription group (hub/ingest.ts). */
+  sharedGroup?: { group: string; clientId: string };
   httpPort: number;
   httpHost?: string;
   /** Serve the dashboard (and MQTT over WebSocket on /mqtt) over HTTPS with this certificate and key. */
@@ -54,7 +67,7 @@ export interface HubOptions {
 
 export class HubService {
   readonly feed = new LiveFeed();
-  readonly store: MetricsStore;
+  readonly store: AnyMetricsStore;
   readonly ingest: Ingest;
   private readonly maintenance: MaintenanceJob;
   private web: WebServer | null = null;
@@ -62,30 +75,58 @@ export class HubService {
   private readonly integrations: Integrations;
   readonly alarms: AlarmEngine | null;
 
-  readonly acks: AckTracker;
-  /** Remote commands, sessions and per-process history (issue 3). */
-  readonly sessions: SessionService;
+  /** The SQLite hub's acks (a PostgreSQL hub keeps them in the database: hub/pg-watermarks.ts). */
+  readonly acks: AckTracker | null;
+  /** Remote commands, sessions and per-process history (issue 3); null in a shared group (see below). */
+  readonly sessions: SessionService | null;
+  /** The SQLite database of sessions and alarms: the store itself, or beside a PostgreSQL store. */
+  private readonly local: SqliteStore | null;
 
-  constructor(private readonly options: HubOptions) {
-    const store = openSqliteStore(join(options.dataDir, DB_FILE), { retention: options.retention });
-    this.store = store;
-    // On the store's connection, so watermarks commit in the same transaction as the samples.
-    this.acks = new AckTracker(store.db);
-    this.sessions = new SessionService({ db: store.db, feed: this.feed, brokerUrl: options.brokerUrl, log: options.log, username: options.username, password: options.password, thresholds: options.leakThresholds });
+  /** Opens the store first when it is PostgreSQL (a SQLite store opens in the constructor). */
+  static async open(options: HubOptions): Promise<HubService> {
+    if (!isPostgresUrl(options.storage)) return new HubService(options);
+    return new HubService(options, await openPgStore(options.storage, { retention: options.retention }));
+  }
+
+  constructor(
+    private readonly options: HubOptions,
+    pgStore?: PgStore,
+  ) {
+    if (isPostgresUrl(options.storage) && !pgStore) throw new Error('a PostgreSQL store is opened by HubService.open()');
+    const localPath = pgStore || !options.storage ? join(options.dataDir, DB_FILE) : options.storage;
+    let writer: SampleWriter;
+    if (pgStore) {
+      this.store = pgStore;
+      writer = new PgSampleWriter(pgStore);
+      this.acks = null;
+      // Sessions and alarms follow the live feed, which in a shared group carries only this hub's
+      // share of the samples: they would judge a node on part of its data. Off there (README).
+      this.local = options.sharedGroup ? null : openSqliteStore(localPath, { retention: options.retention });
+      if (!this.local) options.log.warn({ group: options.sharedGroup!.group }, 'alarms and process-watch sessions are off in a shared-subscription group');
+    } else {
+      const store = openSqliteStore(localPath, { retention: options.retention });
+      this.store = store;
+      this.local = store;
+      // On the store's connection, so watermarks commit in the same transaction as the samples.
+      this.acks = new AckTracker(store.db);
+      writer = new SqliteSampleWriter(store, this.acks);
+    }
+    const local = this.local;
+    this.sessions = local && new SessionService({ db: local.db, feed: this.feed, brokerUrl: options.brokerUrl, log: options.log, username: options.username, password: options.password, thresholds: options.leakThresholds });
     this.maintenance = new MaintenanceJob(this.store, options.log);
     this.ingest = new Ingest({
       brokerUrl: options.brokerUrl,
-      store: this.store,
+      writer,
       feed: this.feed,
       log: options.log,
       username: options.username,
       password: options.password,
-      acks: this.acks,
+      sharedGroup: options.sharedGroup,
     });
-    this.healthMonitor = new HubHealthMonitor(this.ingest, join(options.dataDir, DB_FILE));
+    this.healthMonitor = new HubHealthMonitor(this.ingest, pgStore ? null : localPath);
     this.integrations = new Integrations({ ...options, store: this.store, feed: this.feed });
     this.alarms =
-      options.alarms === false
+      options.alarms === false || !local
         ? null
         : new AlarmEngine({
             rulesFile: defaultRulesFile(options.dataDir),
@@ -95,7 +136,7 @@ export class HubService {
             password: options.password,
             feed: this.feed,
             log: options.log.child({ part: 'alarms' }),
-            dbPath: join(options.dataDir, DB_FILE),
+            dbPath: localPath,
           });
   }
 
@@ -114,9 +155,9 @@ export class HubService {
     this.healthMonitor.start();
     await this.integrations.start();
     await this.alarms?.start();
-    await this.sessions.start();
+    await this.sessions?.start();
     const deploy = { brokerUrl: this.options.brokerUrl, publicBrokerUrl: this.options.publicBrokerUrl };
-    const app = createApp({ store: this.store, feed: this.feed, health: () => this.healthMonitor.health(), deploy, alarms: this.alarms ?? undefined, sessions: this.sessions, auth: this.options.webAuth, enrolment: this.options.nodeCredentials });
+    const app = createApp({ store: this.store, feed: this.feed, health: () => this.healthMonitor.health(), deploy, alarms: this.alarms ?? undefined, sessions: this.sessions ?? undefined, auth: this.options.webAuth, enrolment: this.options.nodeCredentials });
     this.web = await listen(app, this.options.httpPort, this.options.httpHost, this.options.tls);
     this.options.embeddedBroker?.attachWebSocket(this.web.server);
     this.options.log.info({ url: `${this.web.scheme}://${this.options.httpHost ?? '127.0.0.1'}:${this.web.port}/` }, 'dashboard listening');
@@ -128,9 +169,10 @@ export class HubService {
     await this.maintenance.stop();
     await this.integrations.stop();
     await this.alarms?.stop();
-    await this.sessions.stop();
+    await this.sessions?.stop();
     this.healthMonitor.stop();
     await this.ingest.stop();
-    this.store.close();
+    await this.store.close();
+    if (this.local !== this.store) this.local?.close();
   }
 }

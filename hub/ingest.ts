@@ -3,6 +3,7 @@
 // ingest for anyone else.
 import type { MqttClient } from 'mqtt';
 import {
+  type SpoolReport,
   decodeInfo,
   decodeSample,
   decodeSpoolReport,
@@ -16,12 +17,14 @@ import type { Logger } from '../edge-agent/logger.ts';
 import { connectHubClient, firstConnect } from './hub-mqtt.ts';
 import { toPoint } from './sample-point.ts';
 import type { LiveFeed } from './live-feed.ts';
-import type { IncomingSample, MetricsStore } from './store.ts';
-import type { AckOut, AckTracker } from './ack-tracker.ts';
+import type { IncomingSample } from './store.ts';
+import type { AckOut } from './ack-tracker.ts';
+import type { NodeWrite, SampleWriter, StoredBatch } from './sample-writer.ts';
 
 export interface IngestOptions {
   brokerUrl: string;
-  store: MetricsStore;
+  /** Stores each batch, with its acks (hub/sample-writer.ts). */
+  writer: SampleWriter;
   feed: LiveFeed;
   log: Logger;
   username?: string;
@@ -30,8 +33,11 @@ export interface IngestOptions {
   flushIntervalMs?: number;
   /** A batch this large is written at once (10,000 by default). */
   maxBatch?: number;
-  /** Application acks (issue 5): watermarks saved with each batch, acks published after its commit. */
-  acks?: AckTracker;
+  /**
+   * Share the fleet's messages with the other hubs of this MQTT 5 shared-subscription group
+   * (`$share/<group>/…`), under a fixed client id with a persistent session.
+   */
+  sharedGroup?: { group: string; clientId: string };
 }
 
 export interface IngestStats {
@@ -41,6 +47,8 @@ export interface IngestStats {
   rejected: number;
   /** Rejections by reason (the error message without the offending value). */
   rejectedByReason: Record<string, number>;
+  /** Samples dropped unstored (and so unacked, to be re-sent) while the store was failing. */
+  shed: number;
 }
 
 const REJECTION_LOG_INTERVAL_MS = 60_000;
@@ -51,13 +59,18 @@ const MAX_REASONS = 50;
 // enough that a sample is stored well within a second. The cap bounds memory when the disk stalls.
 const DEFAULT_FLUSH_INTERVAL_MS = 300;
 const DEFAULT_MAX_BATCH = 10_000;
+// While the store keeps failing, what is waiting is capped: the oldest samples beyond this many
+// batches are dropped. Nothing dropped was acked, so the agents re-send it from their spools.
+const MAX_PENDING_BATCHES = 10;
 
 export class Ingest {
-  readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, rejected: 0, rejectedByReason: {} };
+  readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, rejected: 0, rejectedByReason: {}, shed: 0 };
   private client: MqttClient | null = null;
   private batch: IncomingSample[] = [];
   /** Status and birth-record writes, made in the next batch's transaction (one fsync for all). */
-  private nodeWrites: (() => void)[] = [];
+  private nodeWrites: NodeWrite[] = [];
+  /** The write in flight, when the store answers asynchronously (PostgreSQL); one at a time. */
+  private writing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly lastRejectionLog = new Map<string, number>();
 
@@ -74,20 +87,23 @@ export class Ingest {
 
   async start(): Promise<void> {
     const { brokerUrl, log } = this.options;
-    const client = connectHubClient('hub', this.options);
+    const shared = this.options.sharedGroup;
+    const client = connectHubClient('hub', { ...this.options, persistentId: shared?.clientId });
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', (err) => log.warn({ err: err.message }, 'hub mqtt error'));
     client.on('close', () => log.debug('hub lost the broker, reconnecting'));
-    // Subscribe on every (re)connect: with a clean session the broker forgets subscriptions.
+    // Subscribe on every (re)connect: with a clean session the broker forgets subscriptions (and
+    // with a persistent one, subscribing again changes nothing).
+    const filter = (channel: 'metrics' | 'status' | 'info') => (shared ? `$share/${shared.group}/` : '') + topics.allNodes(channel);
     client.on('connect', () => {
       client
-        .subscribeAsync({
-          [topics.allNodes('metrics')]: { qos: 1 },
-          [topics.allNodes('status')]: { qos: 1 },
-          [topics.allNodes('info')]: { qos: 1 },
+        .subscribeAsync({ [filter('metrics')]: { qos: 1 }, [filter('status')]: { qos: 1 }, [filter('info')]: { qos: 1 } })
+        .then((granted) => {
+          const refused = granted.filter((g) => g.qos > 2);
+          if (refused.length > 0) throw new Error(`the broker refused ${refused.map((g) => g.topic).join(', ')}`);
+          log.info({ broker: brokerUrl, group: shared?.group }, 'hub subscribed to the fleet');
         })
-        .then(() => log.info({ broker: brokerUrl }, 'hub subscribed to the fleet'))
         .catch((err: Error) => log.error({ err: err.message }, 'hub could not subscribe'));
     });
     await firstConnect(client, 'hub', brokerUrl);
@@ -112,15 +128,15 @@ export class Ingest {
           const status = parseStatus(payload);
           if (!status) throw new ProtocolError(`status must be "online" or "offline", got ${payload.length} other bytes`);
           const atMs = Date.now();
-          this.nodeWrites.push(() => this.options.store.setStatus(node, status, atMs));
+          this.nodeWrites.push({ node, kind: 'status', status, atMs });
           this.options.feed.publish({ type: 'status', node, status });
           return;
         }
         case 'info': {
           decodeInfo(payload); // refuses a malformed record before it is kept
-          this.nodeWrites.push(() => this.options.store.setInfo(node, payload));
-          const report = this.options.acks ? decodeSpoolReport(payload) : null;
-          if (report) this.publishAcks([this.options.acks!.spoolReport(node, report)]);
+          this.nodeWrites.push({ node, kind: 'info', raw: payload });
+          const report = decodeSpoolReport(payload);
+          if (report) this.recordSpoolReport(node, report);
           return;
         }
         default:
@@ -147,32 +163,32 @@ export class Ingest {
     }
   }
 
-  /** Writes the pending batch in one transaction, then tells the live feed. */
+  /** Writes the pending batch in one transaction, then tells the live feed (at most one write in flight). */
   flush(): void {
-    if (this.batch.length === 0 && this.nodeWrites.length === 0) return;
+    if (this.writing || (this.batch.length === 0 && this.nodeWrites.length === 0)) return;
     const batch = this.batch;
     const nodeWrites = this.nodeWrites;
     this.batch = [];
     this.nodeWrites = [];
+    let outcome: StoredBatch | Promise<StoredBatch>;
     try {
-      const { store, acks } = this.options;
-      // A status or birth record alone was one commit, so one fsync, each: a fleet coming online
-      // stalled ingest for seconds. They ride in the samples' transaction now (in arrival order).
-      const write = () => {
-        for (const w of nodeWrites) w();
-        return store.insertBatch(batch);
-      };
-      const { result, acks: toSend } = acks ? acks.commit(batch, write) : { result: write(), acks: [] };
-      this.publishAcks(toSend);
-      this.stats.stored += result.inserted;
-      this.stats.duplicates += result.duplicates;
+      outcome = this.options.writer.write(batch, nodeWrites);
     } catch (err) {
-      // Keep the samples for the next attempt (a locked or full database is usually transient).
-      this.batch = batch.concat(this.batch);
-      this.nodeWrites = nodeWrites.concat(this.nodeWrites);
-      this.options.log.error({ err: (err as Error).message, pending: this.batch.length }, 'could not store a batch; will retry');
-      return;
+      return this.keepForRetry(batch, nodeWrites, err as Error);
     }
+    if (!(outcome instanceof Promise)) return this.stored(batch, outcome);
+    this.writing = outcome
+      .then((stored) => this.stored(batch, stored), (err: Error) => this.keepForRetry(batch, nodeWrites, err))
+      .finally(() => {
+        this.writing = null;
+        if (this.batch.length >= this.maxBatch) this.flush();
+      });
+  }
+
+  private stored(batch: IncomingSample[], { inserted, duplicates, acks }: StoredBatch): void {
+    this.publishAcks(acks);
+    this.stats.stored += inserted;
+    this.stats.duplicates += duplicates;
     if (this.options.feed.size === 0) return;
     for (const { node, sample, point } of batch) {
       this.options.feed.publish({
@@ -187,6 +203,30 @@ export class Ingest {
     }
   }
 
+  /** Keeps a failed batch for the next attempt (a locked, full or restarting database is usually transient). */
+  private keepForRetry(batch: IncomingSample[], nodeWrites: NodeWrite[], err: Error): void {
+    this.batch = batch.concat(this.batch);
+    this.nodeWrites = nodeWrites.concat(this.nodeWrites);
+    const excess = this.batch.length - this.maxBatch * MAX_PENDING_BATCHES;
+    if (excess > 0) {
+      this.batch.splice(0, excess);
+      this.stats.shed += excess;
+    }
+    this.options.log.error({ err: err.message, pending: this.batch.length, shed: this.stats.shed }, 'could not store a batch; will retry');
+  }
+
+  private recordSpoolReport(node: string, report: SpoolReport): void {
+    const done = (ack: AckOut | null) => ack && this.publishAcks([ack]);
+    const fail = (err: Error) => this.options.log.error({ node, err: err.message }, "could not record an agent's spool report");
+    try {
+      const ack = this.options.writer.spoolReport(node, report);
+      if (ack instanceof Promise) ack.then(done, fail);
+      else done(ack);
+    } catch (err) {
+      fail(err as Error);
+    }
+  }
+
   /** Tells each agent what is committed; QoS 1, and a lost ack is only a later one. */
   private publishAcks(acks: AckOut[]): void {
     const client = this.client;
@@ -196,8 +236,15 @@ export class Ingest {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    this.flush();
+    await this.drain();
     await this.client?.endAsync();
-    this.flush(); // what arrived while the client closed (a last status or birth record)
+    await this.drain(); // what arrived while the client closed (a last status or birth record)
+  }
+
+  /** Writes everything pending, waiting for a write in flight first. */
+  private async drain(): Promise<void> {
+    await this.writing;
+    this.flush();
+    await this.writing;
   }
 }

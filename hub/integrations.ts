@@ -7,13 +7,13 @@ import type { Logger } from '../edge-agent/logger.ts';
 import { HomeAssistantDiscovery } from './home-assistant.ts';
 import { JsonMirror } from './json-mirror.ts';
 import type { LiveFeed } from './live-feed.ts';
-import type { MetricsStore } from './store.ts';
+import type { AnyMetricsStore } from './async-store.ts';
 
 export interface IntegrationOptions {
   brokerUrl: string;
   username?: string;
   password?: string;
-  store: MetricsStore;
+  store: AnyMetricsStore;
   feed: LiveFeed;
   log: Logger;
   jsonMirror?: boolean;

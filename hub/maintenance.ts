@@ -3,7 +3,7 @@
 // so that ingest never waits long behind this work.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from '../edge-agent/logger.ts';
-import type { MetricsStore } from './store.ts';
+import type { AnyMetricsStore } from './async-store.ts';
 
 export interface MaintenanceOptions {
   deriveEveryMs?: number;
@@ -17,7 +17,7 @@ export class MaintenanceJob {
   private running: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly store: MetricsStore,
+    private readonly store: AnyMetricsStore,
     private readonly log: Logger,
     private readonly options: MaintenanceOptions = {},
   ) {}

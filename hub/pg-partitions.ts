@@ -79,15 +79,17 @@ export async function dropPartitionsBefore(
 /** Runs `work` in a transaction on one pooled connection; rolls back and rethrows on failure. */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined); // the connection may be what failed
+    // The connection may be what failed: then it leaves the pool rather than fail the next caller.
+    await client.query('ROLLBACK').catch((e: Error) => (broken = e));
     throw err;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }

@@ -97,9 +97,35 @@ INSERT INTO rollup_state (id) VALUES (1) ON CONFLICT DO NOTHING;
 const hypertableSql = `CREATE EXTENSION IF NOT EXISTS timescaledb;
 SELECT create_hypertable('samples', 'ts_ms', chunk_time_interval => 86400000, if_not_exists => TRUE);`;
 
+// Acks (issue 5) shared by every hub of a group: one row per agent spool (boot), moved in the
+// transaction that stores the samples it covers, while the batch's node rows are locked, so two
+// hubs storing the same node's samples take turns. Unlike SQLite's single hub, which keeps them in
+// memory, the stored ranges above next_seq live here too (flat [from, to, from, to, …]): the
+// sample that closes a hole may reach another hub than the samples above it.
+const acksV2 = `
+CREATE TABLE IF NOT EXISTS ack_watermarks (
+  boot_id integer PRIMARY KEY REFERENCES boots (id),
+  next_seq bigint NOT NULL,
+  above bigint[] NOT NULL DEFAULT '{}',
+  dropped bigint NOT NULL DEFAULT 0,          -- samples the agent's spool dropped (its own count)
+  updated_ms bigint NOT NULL
+);
+
+-- Samples that will never arrive: seqs an agent dropped from a full spool before any hub had them.
+CREATE TABLE IF NOT EXISTS sample_gaps (
+  boot_id integer NOT NULL REFERENCES boots (id),
+  from_seq bigint NOT NULL,
+  to_seq bigint NOT NULL,                     -- inclusive
+  reason text NOT NULL,                       -- 'spool-dropped'
+  recorded_ms bigint NOT NULL,
+  PRIMARY KEY (boot_id, from_seq)
+);
+`;
+
 /** The schema's steps, in order; a step is never edited once released: a change is a new step. */
 const MIGRATIONS: readonly { version: number; sql: (partitioning: Partitioning) => string }[] = [
   { version: 1, sql: (p) => schemaV1(p) + (p === 'timescaledb' ? hypertableSql : '') },
+  { version: 2, sql: () => acksV2 },
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

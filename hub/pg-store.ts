@@ -49,7 +49,7 @@ const INSERT_SAMPLES_SQL = `WITH stored AS (
   SELECT count(*) AS inserted, min(ts_ms) AS oldest FROM stored`;
 
 /** "postgres://user:***@host/db": for error messages, never the password. */
-function redact(url: string): string {
+export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
@@ -70,7 +70,7 @@ export async function openPgStore(url: string, options: PgStoreOptions = {}): Pr
     return store;
   } catch (err) {
     await pool.end();
-    throw new Error(`could not open the PostgreSQL store at ${redact(url)}: ${(err as Error).message}`);
+    throw new Error(`could not open the PostgreSQL store at ${redactUrl(url)}: ${(err as Error).message}`);
   }
 }
 
@@ -139,7 +139,11 @@ export class PgStore implements AsyncMetricsStore {
     for (const d of missing) this.partitionDays.add(d);
   }
 
-  async insertBatch(batch: IncomingSample[]): Promise<InsertResult> {
+  /**
+   * Stores a batch in one transaction. `within` runs inside it, after the samples, while the
+   * batch's node rows are locked (the ack watermarks are moved there), with each sample's boot id.
+   */
+  async insertBatch(batch: IncomingSample[], within?: (client: PoolClient, bootIds: number[]) => Promise<void>): Promise<InsertResult> {
     if (batch.length === 0) return { inserted: 0, duplicates: 0 };
     await this.resolveNodes(batch.map((b) => b.node));
     await this.resolveBoots(batch.map((b) => ({ nodeId: this.nodeIds.get(b.node)!, boot: b.sample.boot })));
@@ -197,6 +201,7 @@ export class PgStore implements AsyncMetricsStore {
       const { inserted, oldest } = rows[0]!;
       // For deriveRollups(); LEAST ignores the NULL of "nothing dirty yet".
       if (oldest !== null) await client.query({ name: 'rm_mark_dirty', text: 'UPDATE rollup_state SET dirty_from_ms = LEAST(dirty_from_ms, $1)', values: [oldest] });
+      await within?.(client, bootCol);
       return { inserted, duplicates: n - inserted };
     }).catch(async (err: Error & { code?: string }) => {
       // 23514: no partition for a row: another hub dropped a day this one still believed in.
@@ -204,6 +209,20 @@ export class PgStore implements AsyncMetricsStore {
       throw err;
     });
     return result;
+  }
+
+  /**
+   * Runs `work` in a transaction holding the row lock of `node` (as a batch of its samples does),
+   * with the ids of the node and of `boot`.
+   */
+  async withNodeLocked<T>(node: string, boot: string, work: (client: PoolClient, ids: { nodeId: number; bootId: number }) => Promise<T>): Promise<T> {
+    const nodeId = await this.nodeId(node);
+    await this.resolveBoots([{ nodeId, boot }]);
+    const bootId = this.bootIds.get(`${nodeId} ${boot}`)!;
+    return this.transaction(async (client) => {
+      await client.query('SELECT 1 FROM nodes WHERE id = $1 FOR UPDATE', [nodeId]);
+      return work(client, { nodeId, bootId });
+    });
   }
 
   /** One transaction, run again (a bounded number of times) after a deadlock or serialization failure. */

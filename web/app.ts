@@ -6,7 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { nodeNameProblem } from '../protocol/index.ts';
 import type { LiveFeed } from '../hub/live-feed.ts';
-import type { MetricsStore } from '../hub/store.ts';
+import type { AnyMetricsStore } from '../hub/async-store.ts';
 import { DEFAULT_SERIES, SERIES_METRICS, type ApiError, type SeriesMetric, type StreamEvent } from './api-types.ts';
 import { parseTimeParam } from './time-range.ts';
 import { deployRoutes, type DeployRouteOptions } from './deploy-routes.ts';
@@ -22,7 +22,7 @@ import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
 import { enrolRoutes } from './enrol-routes.ts';
 
 export interface AppOptions {
-  store: MetricsStore;
+  store: AnyMetricsStore;
   feed: LiveFeed;
   /** Injected so tests control time. */
   now?: () => number;
@@ -62,17 +62,17 @@ export function createApp({ store, feed, now = Date.now, health, deploy, alarms,
 
   app.get('/healthz', (c) => c.json({ ok: true }));
 
-  app.get('/api/nodes', (c) => c.json({ nodes: store.listNodes() }));
+  app.get('/api/nodes', async (c) => c.json({ nodes: await store.listNodes() }));
 
-  app.get('/api/nodes/:node', (c) => {
+  app.get('/api/nodes/:node', async (c) => {
     const node = c.req.param('node');
     const problem = nodeNameProblem(node);
     if (problem) return fail(c, 400, problem);
-    const detail = store.nodeDetail(node);
+    const detail = await store.nodeDetail(node);
     return detail ? c.json(detail) : fail(c, 404, `no node named "${node}" has reported`);
   });
 
-  app.get('/api/nodes/:node/series', (c) => {
+  app.get('/api/nodes/:node/series', async (c) => {
     const node = c.req.param('node');
     const problem = nodeNameProblem(node);
     if (problem) return fail(c, 400, problem);
@@ -95,7 +95,7 @@ export function createApp({ store, feed, now = Date.now, health, deploy, alarms,
     if (!Number.isInteger(points) || points < 2 || points > MAX_POINTS) {
       return fail(c, 400, `points=${JSON.stringify(pointsRaw)}: expected an integer from 2 to ${MAX_POINTS}`);
     }
-    const series = store.querySeries({ node, metrics: metrics as SeriesMetric[], fromMs, toMs, maxPoints: points });
+    const series = await store.querySeries({ node, metrics: metrics as SeriesMetric[], fromMs, toMs, maxPoints: points });
     return series ? c.json(series) : fail(c, 404, `no node named "${node}" has reported`);
   });
 

@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono';
 import { nodeNameProblem } from '../protocol/topics.ts';
 import type { SendOutcome } from '../hub/command-bridge.ts';
 import type { SessionService } from '../hub/session-service.ts';
-import type { MetricsStore } from '../hub/store.ts';
+import type { AnyMetricsStore } from '../hub/async-store.ts';
 import type { CommandResponse } from './session-types.ts';
 
 /** How long a request waits for the agent before answering 202 with the id to poll. */
@@ -31,7 +31,7 @@ export function outcomeResponse(c: Context, outcome: SendOutcome, extra: Record<
   }
 }
 
-export function commandRoutes(service: SessionService, store: MetricsStore): Hono {
+export function commandRoutes(service: SessionService, store: AnyMetricsStore): Hono {
   const app = new Hono();
   const { bridge } = service;
 
@@ -46,7 +46,7 @@ export function commandRoutes(service: SessionService, store: MetricsStore): Hon
       return c.json({ error: 'the body must be a JSON object such as {"action": "ping"}' }, 400);
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return c.json({ error: 'the body must be a JSON object such as {"action": "ping"}' }, 400);
-    if (bridge.nodeStatus(node) === 'unknown' && !store.nodeDetail(node)) return c.json({ error: `no node named "${node}" has reported` }, 404);
+    if (bridge.nodeStatus(node) === 'unknown' && !(await store.nodeDetail(node))) return c.json({ error: `no node named "${node}" has reported` }, 404);
     return outcomeResponse(c, await bridge.send(node, body as Record<string, unknown>, REPLY_WAIT_MS));
   });
 

@@ -2,7 +2,7 @@
 // page at a time (the response starts at once and memory stays flat however long the range).
 import { Hono, type Context } from 'hono';
 import { nodeNameProblem } from '../protocol/index.ts';
-import type { MetricsStore } from '../hub/store.ts';
+import type { AnyMetricsStore } from '../hub/async-store.ts';
 import { SERIES_METRICS, type ApiError, type SeriesMetric } from './api-types.ts';
 import { parseTimeParam } from './time-range.ts';
 
@@ -12,7 +12,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 const PAGE_ROWS = 2000;
 
 export interface ExportRouteOptions {
-  store: MetricsStore;
+  store: AnyMetricsStore;
   now?: () => number;
 }
 
@@ -20,7 +20,7 @@ export function exportRoutes({ store, now = Date.now }: ExportRouteOptions): Hon
   const app = new Hono();
   const fail = (c: Context, status: 400 | 404 | 501, error: string) => c.json<ApiError>({ error }, status);
 
-  app.get('/api/nodes/:node/export', (c) => {
+  app.get('/api/nodes/:node/export', async (c) => {
     const node = c.req.param('node');
     const problem = nodeNameProblem(node);
     if (problem) return fail(c, 400, problem);
@@ -42,7 +42,7 @@ export function exportRoutes({ store, now = Date.now }: ExportRouteOptions): Hon
     if (fromMs > toMs) return fail(c, 400, `from (${fromMs}) must not be after to (${toMs})`);
     if (!store.samplePage) return fail(c, 501, 'this store cannot export raw samples');
     const query = { node, metrics: metrics as SeriesMetric[], fromMs, toMs, after: null, limit: PAGE_ROWS };
-    const first = store.samplePage(query);
+    const first = await store.samplePage(query);
     if (!first) return fail(c, 404, `no node named "${node}" has reported`);
 
     const encoder = new TextEncoder();
@@ -61,7 +61,7 @@ export function exportRoutes({ store, now = Date.now }: ExportRouteOptions): Hon
         controller.enqueue(encoder.encode(format === 'csv' ? `time,ts_ms,seq,${metrics.join(',')}\n` : '['));
       },
       // One page per pull: the stream asks for more only as fast as the client reads.
-      pull(controller) {
+      async pull(controller) {
         if (done) return;
         const rows = page.rows;
         if (rows.length > 0) {
@@ -71,7 +71,7 @@ export function exportRoutes({ store, now = Date.now }: ExportRouteOptions): Hon
           controller.enqueue(encoder.encode(text));
         }
         const last = rows.at(-1);
-        const next = rows.length === PAGE_ROWS && last ? store.samplePage!({ ...query, after: { ts_ms: last.ts_ms, seq: last.seq } }) : null;
+        const next = rows.length === PAGE_ROWS && last ? await store.samplePage!({ ...query, after: { ts_ms: last.ts_ms, seq: last.seq } }) : null;
         if (next && next.rows.length > 0) {
           page = next;
           return;

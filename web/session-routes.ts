@@ -5,7 +5,7 @@ import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, parseTarget } from '../protocol/comma
 import { formatDuration, parseDuration } from '../protocol/duration.ts';
 import { nodeNameProblem } from '../protocol/topics.ts';
 import type { SessionService } from '../hub/session-service.ts';
-import type { MetricsStore } from '../hub/store.ts';
+import type { AnyMetricsStore } from '../hub/async-store.ts';
 import { outcomeResponse, REPLY_WAIT_MS } from './command-routes.ts';
 import { DEMO_SESSION_ID, demoSession } from './demo-session.ts';
 import type { ProcessesResponse, SessionDetail, SessionsResponse } from './session-types.ts';
@@ -14,7 +14,7 @@ import { parseTimeParam } from './time-range.ts';
 const MAX_WINDOW_MS = 7 * 86_400_000;
 const CSV_COLUMNS = ['ts_ms', 'rss_bytes', 'rss_anon_bytes', 'rss_file_bytes', 'swap_bytes', 'vsize_bytes', 'cpu_pct', 'procs'] as const;
 
-export function sessionRoutes(service: SessionService, store: MetricsStore, now: () => number): Hono {
+export function sessionRoutes(service: SessionService, store: AnyMetricsStore, now: () => number): Hono {
   const app = new Hono();
   const { sessions, bridge } = service;
 
@@ -46,7 +46,7 @@ export function sessionRoutes(service: SessionService, store: MetricsStore, now:
       problems.push(`interval: ${JSON.stringify(rawInterval)} must be a duration between ${formatDuration(MIN_INTERVAL_MS)} and ${formatDuration(MAX_INTERVAL_MS)}`);
     }
     if (problems.length > 0) return c.json({ error: problems.join('; ') }, 400);
-    if (bridge.nodeStatus(node as string) === 'unknown' && !store.nodeDetail(node as string)) return c.json({ error: `no node named "${String(node)}" has reported` }, 404);
+    if (bridge.nodeStatus(node as string) === 'unknown' && !(await store.nodeDetail(node as string))) return c.json({ error: `no node named "${String(node)}" has reported` }, 404);
     const { session, outcome } = await bridge.startSession(node as string, target as Exclude<typeof target, string>, intervalMs!, REPLY_WAIT_MS);
     const res = outcomeResponse(c, outcome, { session, url: `/sessions/${session}` });
     return outcome.status === 'replied' && outcome.reply.ok ? c.json({ id: session, session, url: `/sessions/${session}`, result: outcome.reply.result }, 201) : res;
@@ -85,7 +85,7 @@ export function sessionRoutes(service: SessionService, store: MetricsStore, now:
     return c.body(`${lines.join('\n')}\n`);
   });
 
-  app.get('/api/processes', (c) => {
+  app.get('/api/processes', async (c) => {
     const windowRaw = c.req.query('window') ?? '5m';
     const windowMs = parseDuration(windowRaw);
     if (windowMs === null || windowMs <= 0 || windowMs > MAX_WINDOW_MS) {
@@ -94,7 +94,7 @@ export function sessionRoutes(service: SessionService, store: MetricsStore, now:
     const nodeParam = c.req.query('node');
     let nodes: string[] | null = null;
     if (nodeParam !== undefined) {
-      nodes = resolveNode(store, nodeParam);
+      nodes = await resolveNode(store, nodeParam);
       if (nodes.length === 0) return c.json({ error: `node=${JSON.stringify(nodeParam)}: no node has this name or IP address` }, 404);
     }
     const to = now();
@@ -103,10 +103,10 @@ export function sessionRoutes(service: SessionService, store: MetricsStore, now:
     return c.json<ProcessesResponse>({ window_ms: windowMs, from_ms: from, to_ms: to, processes: sessions.processAverages(from, to, nodes) });
   });
 
-  app.get('/api/processes/:node/:name/history', (c) => {
+  app.get('/api/processes/:node/:name/history', async (c) => {
     const node = c.req.param('node');
     const name = c.req.param('name');
-    const nodes = resolveNode(store, node);
+    const nodes = await resolveNode(store, node);
     if (nodes.length === 0) return c.json({ error: `no node has the name or IP address "${node}"` }, 404);
     const nowMs = now();
     const fromRaw = c.req.query('from') ?? '-1h';
@@ -127,8 +127,8 @@ export function sessionRoutes(service: SessionService, store: MetricsStore, now:
  * A node named, or addressed by IP: the names of the nodes whose birth record lists that address
  * (an agent that predates ip addresses in the birth record is found by name only).
  */
-export function resolveNode(store: MetricsStore, nameOrIp: string): string[] {
-  const nodes = store.listNodes();
+export async function resolveNode(store: AnyMetricsStore, nameOrIp: string): Promise<string[]> {
+  const nodes = await store.listNodes();
   if (nodes.some((n) => n.name === nameOrIp)) return [nameOrIp];
   return nodes.filter((n) => (n.info?.ip_addresses ?? []).includes(nameOrIp)).map((n) => n.name);
 }

@@ -191,7 +191,7 @@ describe('an agent with --ca', () => {
     const agent = createAgent({ ...values, brokerUrl: values.broker, spoolDir: join(tempDir(), 'spool') }, quietLog);
     await agent.start();
     cleanup(() => agent.stop());
-    await waitFor('3 samples of tls-node stored', () => hub.ingest.stats.stored >= 3 && hub.store.listNodes().some((n) => n.name === 'tls-node'));
+    await waitFor('3 samples of tls-node stored', async () => hub.ingest.stats.stored >= 3 && (await hub.store.listNodes()).some((n) => n.name === 'tls-node'));
     const { nodes } = (await (await fetch(`${api}/api/nodes`)).json()) as NodesResponse;
     expect(nodes.find((n) => n.name === 'tls-node')?.last_seen_ms).toBeGreaterThan(0);
   });
@@ -205,7 +205,7 @@ describe('an agent with --ca', () => {
       ...['--spool-dir', join(tempDir(), 'spool')],
     ]);
     await agent.waitForLine(/connected to broker/);
-    await waitFor('a sample of tls-bundle stored', () => hub.store.listNodes().find((n) => n.name === 'tls-bundle')?.last_seen_ms);
+    await waitFor('a sample of tls-bundle stored', async () => (await hub.store.listNodes()).find((n) => n.name === 'tls-bundle')?.last_seen_ms);
   });
 
   it('refuses a --ca file that is missing or not a certificate, naming it', () => {

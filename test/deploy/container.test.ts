@@ -1,7 +1,8 @@
 // The Dockerfile, compose.yaml and the hub's systemd unit, run outside Docker and systemd (neither
 // runs here): the image's runtime files laid out as its COPY lines say, started with its exact
 // ENTRYPOINT + CMD and ENV, checked with its exact HEALTHCHECK; compose's Mosquitto profile with
-// its exact hub command against a real Mosquitto; install-hub.sh with a fake systemctl
+// its exact hub command against a real Mosquitto; the `scale` profile's two hubs and web against a
+// real Mosquitto and PostgreSQL; install-hub.sh with a fake systemctl
 // (test/helpers/fake-systemd.ts), then the unit's ExecStart.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
@@ -9,11 +10,22 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeSystemctl, startUnit } from '../helpers/fake-systemd.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
+import { startPostgres } from '../helpers/postgres.ts';
 import { connectAsync } from 'mqtt';
 import { publishNode, sampleAt } from '../helpers/fleet-publisher.ts';
 import { cleanup, getJson, REPO, runCleanups, signInAsPrintedAdmin, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
+
+/** deploy/compose.yaml as Docker Compose reads it (Debian's python3-yaml, merge keys included). */
+function readCompose(): { services: Record<string, { profiles?: string[]; depends_on?: string[]; command?: string[]; environment?: string[]; ports?: string[]; volumes?: string[] }> } {
+  return JSON.parse(
+    execFileSync('/usr/bin/python3', ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], {
+      input: readFileSync(join(REPO, 'deploy/compose.yaml')),
+      encoding: 'utf8',
+    }),
+  );
+}
 
 interface RuntimeStage {
   env: Record<string, string>;
@@ -76,16 +88,10 @@ describe('Dockerfile', () => {
   });
 
   it('compose profile mosquitto: the hub command ingests from an external Mosquitto with passwords and the ACL', async () => {
-    // Debian's python3-yaml reads the compose file as Docker Compose would.
-    const compose = JSON.parse(
-      execFileSync('/usr/bin/python3', ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], {
-        input: readFileSync(join(REPO, 'deploy/compose.yaml')),
-        encoding: 'utf8',
-      }),
-    );
-    expect(compose.services.hub.profiles).toBeUndefined();
-    expect(compose.services.mosquitto.profiles).toEqual(['mosquitto']);
-    const service = compose.services['hub-mosquitto'];
+    const compose = readCompose();
+    expect(compose.services.hub!.profiles).toBeUndefined();
+    expect(compose.services.mosquitto!.profiles).toContain('mosquitto');
+    const service = compose.services['hub-mosquitto']!;
     expect(service.profiles).toEqual(['mosquitto']);
     expect(service.depends_on).toEqual(['mosquitto']);
     const command = service.command as string[];
@@ -115,6 +121,64 @@ describe('Dockerfile', () => {
     // The join line tells nodes the broker on the host the browser used, not the compose name.
     const script = await (await fetch(new URL('/install.sh', url))).text();
     expect(script).toMatch(/^DEFAULT_BROKER_URL='mqtt:\/\/127\.0\.0\.1:1883'$/m);
+  });
+
+  it('compose profile scale: two hubs in a shared group and one web, over Mosquitto and PostgreSQL, sharing the logins', async () => {
+    const compose = readCompose();
+    const scale = Object.entries(compose.services).filter(([, svc]) => svc.profiles?.includes('scale')).map(([name]) => name).sort();
+    expect(scale).toEqual(['hub-1', 'hub-2', 'mosquitto', 'postgres', 'web']);
+    expect(compose.services.web!.ports).toEqual(['8080:8080']);
+
+    const postgres = await startPostgres();
+    cleanup(() => postgres.stop());
+    const storage = await postgres.createDatabase();
+    const users = { 'remonitor-hub': 'hub-secret', 'scaled-node': 'node-secret' };
+    const mosquitto = await startMosquitto({ users, aclFile: join(REPO, 'deploy/mosquitto.acl') });
+    const stage = runtimeStage(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
+    const authVolume = tempDir(); // remonitor-auth, mounted at /data by all three
+    // Each service's command and environment as compose gives them, with the .env values filled in
+    // and the compose names (mosquitto, postgres) pointing at the servers started here.
+    const start = (name: string) => {
+      const svc = compose.services[name]!;
+      expect(svc.volumes).toEqual(['remonitor-auth:/data']);
+      const env: Record<string, string> = { ...stage.env, REMONITOR_DATA_DIR: authVolume, REMONITOR_HTTP_PORT: '0', REMONITOR_HOST: '127.0.0.1' };
+      for (const entry of svc.environment ?? []) {
+        const [key, value] = entry.includes('=') ? [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)] : [entry, undefined];
+        if (key === 'REMONITOR_PASSWORD') env[key] = users['remonitor-hub'];
+        else if (key === 'REMONITOR_STORAGE') {
+          expect(value).toBe('postgres://remonitor:${POSTGRES_PASSWORD}@postgres:5432/remonitor');
+          env[key] = storage;
+        } else throw new Error(`${name}: an environment entry this test does not know: ${entry}`);
+      }
+      const args = svc.command!.map((a) => a.replace('mqtt://mosquitto:1883', mosquitto.url));
+      return spawnProcess(process.execPath, [join(REPO, 'bin/remonitor.mjs'), ...args], { env });
+    };
+    const hub1 = start('hub-1');
+    const [, hub1Url] = await hub1.waitForLine(/dashboard at (http:\/\/\S+)/);
+    const hub2 = start('hub-2');
+    const [, hub2Url] = await hub2.waitForLine(/dashboard at (http:\/\/\S+)/);
+    expect(hub1.output()).toMatch(/in shared group "ingest" as hub-1/);
+    expect(hub2.output()).toMatch(/in shared group "ingest" as hub-2/);
+    const web = start('web');
+    const [, webUrl] = await web.waitForLine(/dashboard at (http:\/\/\S+)/);
+
+    const agent = await connectAsync(mosquitto.url, { protocolVersion: 4, username: 'scaled-node', password: users['scaled-node'] });
+    cleanup(() => agent.endAsync());
+    const samples = Array.from({ length: 20 }, (_, i) => sampleAt(i, Date.now() - 20_000 + i * 1000));
+    await publishNode(agent, 'scaled-node', samples);
+
+    // The admin the first process created is everyone's: one auth.db, one cookie secret.
+    const viaWeb = await signInAsPrintedAdmin(hub1, webUrl!);
+    await waitFor('scaled-node stored through the web', async () => (await viaWeb.getJson('/api/nodes/scaled-node')).body.sample?.seq === 19);
+    const counters = await Promise.all(
+      [hub1Url!, hub2Url!].map(async (url) => {
+        const admin = await signInAsPrintedAdmin(hub1, url);
+        const text = await admin.getText('/metrics');
+        return Number(/^remonitor_hub_samples_stored_total (\S+)$/m.exec(text)?.[1]);
+      }),
+    );
+    expect(counters[0]! + counters[1]!).toBe(20);
+    expect(Math.min(...counters)).toBeGreaterThan(0); // the group shared the stream
   });
 });
 

@@ -12,7 +12,7 @@ describe('acknowledged delivery', () => {
     const agent = simAgent(url, 'acked', { intervalMs: 100 });
     await agent.start();
     await waitFor('10 samples acked', () => agent.replayer.spool.acked >= 10);
-    const acks = hub.acks;
+    const acks = hub.acks!;
     expect(acks.next('acked', agent.bootId)).toBeGreaterThanOrEqual(agent.replayer.spool.acked);
     expect(agent.stats.droppedOffline).toBe(0);
   });

@@ -31,7 +31,7 @@ describe('fault 4: agent kill -9 mid-write', () => {
     const boot = (JSON.parse(readFileSync(join(spoolDir, 'spool.json'), 'utf8')) as { boot: string }).boot;
     // A last, graceful run delivers whatever the kills left unacknowledged.
     const last = run('250ms');
-    await waitFor('acks reaching the last run', () => hub.acks.next('killed', boot) > 0 && hub.ingest.stats.received > 0, 20_000);
+    await waitFor('acks reaching the last run', () => hub.acks!.next('killed', boot) > 0 && hub.ingest.stats.received > 0, 20_000);
     await new Promise((r) => setTimeout(r, 1500));
     last.child.kill('SIGTERM');
     expect((await last.exited).code).toBe(0);
@@ -43,7 +43,7 @@ describe('fault 4: agent kill -9 mid-write', () => {
       // Sent after the last ack arrived: one more start sends them (and takes one more sample).
       const received = hub.ingest.stats.received;
       const again = run('1h');
-      await waitFor('the rest acked', () => hub.acks.next('killed', boot) > sent && hub.ingest.stats.received > received, 20_000);
+      await waitFor('the rest acked', () => hub.acks!.next('killed', boot) > sent && hub.ingest.stats.received > received, 20_000);
       await new Promise((r) => setTimeout(r, 300));
       again.child.kill('SIGTERM');
       expect((await again.exited).code).toBe(0);

@@ -34,17 +34,17 @@ describe('fault 5: spool past its cap', () => {
     const { hub } = await startHub(url, dataDir);
     agent.pause();
     await allAcked([agent], 30_000);
-    await waitFor('the gap recorded', () => hub.acks.gaps.lostCount('full') === spool.dropped, 10_000);
+    await waitFor('the gap recorded', () => hub.acks!.gaps.lostCount('full') === spool.dropped, 10_000);
     const f = figures(join(dataDir, 'remonitor.db'), [agent], ['full']);
     printFigures('spool past its 256 KiB cap', f, {
       'dropped (agent)': spool.dropped,
-      'gap recorded (hub)': hub.acks.gaps.lostCount('full'),
+      'gap recorded (hub)': hub.acks!.gaps.lostCount('full'),
       'heap at cap (MB)': (heapAtCap / MB).toFixed(1),
       'heap after 3000 more dropped (MB)': (heapLater / MB).toFixed(1),
     });
     expect(f.duplicates).toBe(0);
     expect(f.lost).toBe(spool.dropped);
-    expect(hub.acks.gaps.lostCount('full')).toBe(spool.dropped);
+    expect(hub.acks!.gaps.lostCount('full')).toBe(spool.dropped);
     // Flat: a spool that keeps dropping holds segment metadata only, not its samples.
     expect(heapLater - heapAtCap).toBeLessThan(16 * MB);
   });

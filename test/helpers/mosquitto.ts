@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { spawnProcess, tempDir, waitFor } from './parts.ts';
+import { spawnProcess, tempDir, waitFor, type Spawned } from './parts.ts';
 import { connectAsync } from 'mqtt';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
@@ -26,19 +26,22 @@ export interface MosquittoAuth {
   aclFile: string;
 }
 
-/** Mosquitto on a free port: anonymous, or with `auth` users and an ACL as a deployment has them. */
-export async function startMosquitto(auth?: MosquittoAuth): Promise<{ url: string; port: number }> {
+/**
+ * Mosquitto on a free port (or `port`, to start it again where it was): anonymous, or with `auth`
+ * users and an ACL as a deployment has them. Without persistence: a restart forgets every session.
+ */
+export async function startMosquitto(auth?: MosquittoAuth, options: { port?: number } = {}): Promise<{ url: string; port: number; proc: Spawned }> {
   const dir = tempDir('remonitor-mosquitto-');
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const conf = join(dir, 'mosquitto.conf');
   const access = ['allow_anonymous true'];
   if (auth) {
     // Mosquitto started as root drops to its own user, which must still read the password file.
     chmodSync(dir, 0o755);
     const passwd = join(dir, 'passwd');
-    Object.entries(auth.users).forEach(([user, password], i) => {
-      execFileSync('/usr/bin/mosquitto_passwd', [...(i === 0 ? ['-c'] : []), '-b', passwd, user, password]);
-    });
+    // Plain "user:password" lines, hashed in place by one mosquitto_passwd run (-U), however many users.
+    writeFileSync(passwd, Object.entries(auth.users).map(([user, password]) => `${user}:${password}\n`).join(''));
+    execFileSync('/usr/bin/mosquitto_passwd', ['-U', passwd]);
     access.splice(0, 1, 'allow_anonymous false', `password_file ${passwd}`, `acl_file ${auth.aclFile}`);
   }
   writeFileSync(
@@ -53,7 +56,7 @@ export async function startMosquitto(auth?: MosquittoAuth): Promise<{ url: strin
       '',
     ].join('\n'),
   );
-  spawnProcess(MOSQUITTO, ['-c', conf]);
+  const proc = spawnProcess(MOSQUITTO, ['-c', conf]);
   const url = `mqtt://127.0.0.1:${port}`;
   const [user, password] = Object.entries(auth?.users ?? {})[0] ?? [];
   await waitFor('mosquitto accepting connections', async () => {
@@ -61,5 +64,5 @@ export async function startMosquitto(auth?: MosquittoAuth): Promise<{ url: strin
     await client.endAsync();
     return true;
   });
-  return { url, port };
+  return { url, port, proc };
 }

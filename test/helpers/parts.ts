@@ -129,11 +129,13 @@ export async function signInAsPrintedAdmin(proc: Spawned, base: string): Promise
   };
   return {
     getJson: (path) => call(path, { headers: { cookie } }),
+    getText: async (path) => (await fetch(new URL(path, base), { headers: { cookie } })).text(),
     postJson: (path, body) => call(path, { method: 'POST', headers: { cookie, origin, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   };
 }
 
 export interface SignedIn {
   getJson<T = any>(path: string): Promise<{ status: number; body: T }>;
+  getText(path: string): Promise<string>;
   postJson<T = any>(path: string, body: unknown): Promise<{ status: number; body: T }>;
 }

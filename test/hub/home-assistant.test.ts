@@ -34,8 +34,13 @@ describe('Home Assistant discovery', () => {
     const agent = await fakeAgentClient(url);
     const noSwap = sampleAt(1, Date.now() - 2000, { cpu_pct: 12.5 });
     delete noSwap.swap_pct;
+    // The node is announced when its status arrives, with every sensor, and again once its first
+    // sample shows which it has: wait for that second announcement (it is published asynchronously).
+    const live = await subscriber(url, 'homeassistant/#');
     await publishNode(agent, 'pi.garage', [noSwap]);
     await waitFor('stored', () => hub.ingest.stats.stored >= 1);
+    const sensorsOf = (m: { payload: Buffer }) => Object.keys(JSON.parse(m.payload.toString()).cmps as object);
+    await waitFor('discovery after the first sample', () => live.some((m) => !sensorsOf(m).includes('remonitor_pi_garage_swap_pct')));
 
     // A subscriber that arrives later gets the config: it is retained, as HA needs after a restart.
     const configs = await subscriber(url, 'homeassistant/#');

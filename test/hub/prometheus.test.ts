@@ -44,7 +44,7 @@ describe('GET /metrics', () => {
     delete noTemp.temp_c;
     await publishNode(client, 'ci-runner.7', [noTemp], 'offline');
     await waitFor('3 samples stored', () => hub.ingest.stats.stored >= 3);
-    await waitFor('statuses', () => hub.store.listNodes().filter((n) => n.status !== 'unknown').length === 2);
+    await waitFor('statuses', async () => (await hub.store.listNodes()).filter((n) => n.status !== 'unknown').length === 2);
 
     const res = await fetch(`${api}/metrics`);
     expect(res.status).toBe(200);
@@ -55,7 +55,7 @@ describe('GET /metrics', () => {
       byName.get(family)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 
     // Every node's latest values, as stored, one gauge per series metric with a node label.
-    for (const node of hub.store.listNodes()) {
+    for (const node of await hub.store.listNodes()) {
       for (const metric of SERIES_METRICS) {
         const stored = node.latest?.[metric];
         const exposed = value(`remonitor_node_${metric}`, { node: node.name });
