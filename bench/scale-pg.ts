@@ -5,6 +5,7 @@
 // Rates count samples committed during the publishing window (the hubs' own counters on /metrics).
 // Run: node scripts/run-ts.mjs bench/scale-pg.ts [--duration 30s]
 import { spawn } from 'node:child_process';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
@@ -30,7 +31,13 @@ function runPublisher(url: string, root: string): Promise<{ published: number; s
 }
 
 async function storedBy(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  // A new connection each time (agent: false): a kept-alive one may be closed by the server just as it is reused.
+  const text = await new Promise<string>((resolve, reject) =>
+    get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d)).on('end', () => resolve(body)).on('error', reject);
+    }).on('error', reject),
+  );
   return Number(/^remonitor_hub_samples_stored_total (\S+)$/m.exec(text)?.[1] ?? 0);
 }
 
@@ -56,6 +63,9 @@ async function hubRate(label: string, brokerUrl: string, storage: (dataDir: stri
   for (const { proc } of hubs) {
     proc.child.kill('SIGTERM');
     await proc.exited;
+    // A hub that logged errors (a failed write, a lost broker) makes its figure suspect: show them.
+    const errors = proc.output().split('\n').filter((l) => /"level":(50|60)/.test(l));
+    if (errors.length > 0) process.stderr.write(`  ${label}: ${errors.length} error lines, first: ${errors[0]!.slice(0, 400)}\n`);
   }
   return stored / seconds;
 }

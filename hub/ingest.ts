@@ -62,6 +62,9 @@ const DEFAULT_MAX_BATCH = 10_000;
 // While the store keeps failing, what is waiting is capped: the oldest samples beyond this many
 // batches are dropped. Nothing dropped was acked, so the agents re-send it from their spools.
 const MAX_PENDING_BATCHES = 10;
+// Past this many batches waiting for a write in flight, the hub stops reading the broker (it holds
+// the next PUBACK, and mqtt.js reads no further until then) rather than pile samples up in memory.
+const HIGH_WATER_BATCHES = 2;
 
 export class Ingest {
   readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, rejected: 0, rejectedByReason: {}, shed: 0 };
@@ -71,6 +74,8 @@ export class Ingest {
   private nodeWrites: NodeWrite[] = [];
   /** The write in flight, when the store answers asynchronously (PostgreSQL); one at a time. */
   private writing: Promise<void> | null = null;
+  /** PUBACKs held back while too much waits for the store; released after each write. */
+  private held: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
   private readonly lastRejectionLog = new Map<string, number>();
 
@@ -91,6 +96,10 @@ export class Ingest {
     const client = connectHubClient('hub', { ...this.options, persistentId: shared?.clientId });
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.handleMessage = (_packet, done) => {
+      if (this.batch.length < this.maxBatch * HIGH_WATER_BATCHES) return done();
+      this.held.push(done);
+    };
     client.on('error', (err) => log.warn({ err: err.message }, 'hub mqtt error'));
     client.on('close', () => log.debug('hub lost the broker, reconnecting'));
     // Subscribe on every (re)connect: with a clean session the broker forgets subscriptions (and
@@ -106,7 +115,12 @@ export class Ingest {
         })
         .catch((err: Error) => log.error({ err: err.message }, 'hub could not subscribe'));
     });
-    await firstConnect(client, 'hub', brokerUrl);
+    await firstConnect(client, 'hub', brokerUrl).catch((err: Error) => {
+      if (shared && /protocol version/i.test(err.message)) {
+        throw new Error(`${err.message}: --shared-group needs an MQTT 5 broker (Mosquitto 2, EMQX, VerneMQ, HiveMQ); the embedded broker speaks MQTT 3.1.1 only`);
+      }
+      throw err;
+    });
     this.timer = setInterval(() => this.flush(), this.options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
   }
 
@@ -166,23 +180,34 @@ export class Ingest {
   /** Writes the pending batch in one transaction, then tells the live feed (at most one write in flight). */
   flush(): void {
     if (this.writing || (this.batch.length === 0 && this.nodeWrites.length === 0)) return;
-    const batch = this.batch;
+    // At most one batch's worth per write: after a slow write, the backlog goes in several.
+    const batch = this.batch.length > this.maxBatch ? this.batch.splice(0, this.maxBatch) : this.batch;
+    if (batch === this.batch) this.batch = [];
     const nodeWrites = this.nodeWrites;
-    this.batch = [];
     this.nodeWrites = [];
     let outcome: StoredBatch | Promise<StoredBatch>;
     try {
       outcome = this.options.writer.write(batch, nodeWrites);
     } catch (err) {
-      return this.keepForRetry(batch, nodeWrites, err as Error);
+      this.keepForRetry(batch, nodeWrites, err as Error);
+      return this.releaseHeld();
     }
-    if (!(outcome instanceof Promise)) return this.stored(batch, outcome);
+    if (!(outcome instanceof Promise)) {
+      this.stored(batch, outcome);
+      return this.releaseHeld();
+    }
     this.writing = outcome
       .then((stored) => this.stored(batch, stored), (err: Error) => this.keepForRetry(batch, nodeWrites, err))
       .finally(() => {
         this.writing = null;
         if (this.batch.length >= this.maxBatch) this.flush();
+        this.releaseHeld();
       });
+  }
+
+  /** Reads from the broker again once a write has finished (or failed: then the backlog is shed). */
+  private releaseHeld(): void {
+    for (const done of this.held.splice(0)) done();
   }
 
   private stored(batch: IncomingSample[], { inserted, duplicates, acks }: StoredBatch): void {
