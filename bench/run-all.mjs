@@ -8,6 +8,7 @@ const BENCHES = [
   ['agent-process', ['--duration', '60s']],
   ['storage', ['--nodes', '1000', '--hours', '6']],
   ['storage-pg', []],
+  ['scale-pg', ['--duration', '30s']],
   ['hub-ingest', ['--duration', '60s']],
   ['page-render', []],
   ['export-metrics', []],
