@@ -8,7 +8,8 @@ import { createAgent, defaultNodeName, interval, untilSignal } from '../edge-age
 import { brokerUrl, port, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
 import { pollStoreIntoFeed } from '../hub/db-poll-feed.ts';
 import { DB_FILE, HubService, isPostgresUrl } from '../hub/hub-service.ts';
-import { openPgStore, redactUrl } from '../hub/pg-store.ts';
+import { openPgStore, PgStore, redactUrl } from '../hub/pg-store.ts';
+import { cachedCoordinatorLookup } from '../hub/group-coordination.ts';
 import { LiveFeed } from '../hub/live-feed.ts';
 import { DEFAULT_RETENTION, parseRetention, type Retention } from '../hub/rollups.ts';
 import { openSqliteStore } from '../hub/sqlite-store.ts';
@@ -45,6 +46,14 @@ const storageOption = {
   help: 'where samples are stored: a SQLite file (default: remonitor.db in the data directory) or a postgres://user:password@host/db URL',
   parse: storageTarget,
 } as OptionSpec<string>;
+
+function httpUrl(raw: string): string | { problem: string } {
+  try {
+    return ['http:', 'https:'].includes(new URL(raw).protocol) ? raw.replace(/\/$/, '') : { problem: 'must be an http:// or https:// URL' };
+  } catch {
+    return { problem: 'must be a URL such as http://hub-1:8080' };
+  }
+}
 
 /** An MQTT shared-subscription group name: one topic level, no wildcards. */
 function groupName(raw: string): string | { problem: string } {
@@ -93,6 +102,12 @@ export const hubSpec = {
     flag: 'hub-id',
     help: "this hub's name in its shared group, unique in the group (its MQTT client id is remonitor-hub-<group>-<id>); default: this machine's host name",
     parse: groupName,
+  } as OptionSpec<string>,
+  groupUrl: {
+    type: 'string',
+    flag: 'group-url',
+    help: "where the other hubs and web processes of the group reach this hub's API (default: http://<host>:<http port>, the machine's name for 0.0.0.0)",
+    parse: httpUrl,
   } as OptionSpec<string>,
   retention: retentionOption,
   httpPort: portOption('http-port', 'dashboard and API port', 8080),
@@ -187,7 +202,10 @@ export async function runHub(argv: string[]): Promise<number> {
     brokerUrl: o.broker,
     dataDir: o.dataDir,
     storage: o.storage,
-    sharedGroup: o.sharedGroup ? { group: o.sharedGroup, clientId: `remonitor-hub-${o.sharedGroup}-${hubId}` } : undefined,
+    sharedGroup: o.sharedGroup ? { group: o.sharedGroup, hubId, clientId: `remonitor-hub-${o.sharedGroup}-${hubId}` } : undefined,
+    groupApiUrl: o.groupUrl,
+    // Supervisors (systemd, compose) restart a hub that exits; it then takes part again.
+    onFatal: () => process.exit(1),
     retention: o.retention,
     httpPort: o.httpPort,
     httpHost: o.host,
@@ -222,7 +240,10 @@ export async function runWeb(argv: string[]): Promise<number> {
   const store = isPostgresUrl(o.storage) ? await openPgStore(o.storage) : openSqliteStore(o.storage ?? join(o.dataDir, DB_FILE));
   const feed = new LiveFeed();
   const stopPolling = pollStoreIntoFeed(store, feed, 1000, (err) => log.warn({ err: err.message }, 'could not read the store for live updates; will retry'));
-  const web = await listen(createApp({ store, feed, auth: security.webAuth }), o.httpPort, o.host, tls ?? undefined);
+  // Over a group's database, alarms, sessions and commands are the coordinating hub's: forwarded there.
+  const lookup = store instanceof PgStore ? cachedCoordinatorLookup(store.pool) : null;
+  const coordinator = lookup ? async () => (await lookup()) ?? ('none' as const) : undefined;
+  const web = await listen(createApp({ store, feed, auth: security.webAuth, coordinator }), o.httpPort, o.host, tls ?? undefined);
   log.info({ dataDir: o.dataDir }, 'serving an existing data directory');
   const dashboard = `${web.scheme}://${o.host}:${web.port}/`;
   console.log(`remonitor: dashboard at ${dashboard}`);

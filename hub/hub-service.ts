@@ -22,6 +22,9 @@ import type { AnyMetricsStore } from './async-store.ts';
 import { openPgStore, type PgStore } from './pg-store.ts';
 import { PgSampleWriter } from './pg-sample-writer.ts';
 import { SqliteSampleWriter, type SampleWriter } from './sample-writer.ts';
+import { GroupCoordination } from './group-coordination.ts';
+import { FleetStream } from './fleet-stream.ts';
+import { hostname } from 'node:os';
 
 export const DB_FILE = 'remonitor.db';
 
@@ -38,8 +41,16 @@ export interface HubOptions {
    * the hub with HubService.open then).
    */
   storage?: string;
-  /** Share ingest with the other hubs of an MQTT 5 shared-subscription group (hub/ingest.ts). */
-  sharedGroup?: { group: string; clientId: string };
+  /**
+   * Share ingest with the other hubs of an MQTT 5 shared-subscription group (hub/ingest.ts); one
+   * hub of the group at a time runs alarms, sessions and commands (hub/group-coordination.ts).
+   * Needs a PostgreSQL store.
+   */
+  sharedGroup?: { group: string; hubId: string; clientId: string };
+  /** Where the other processes of the group reach this hub's API (default http://<host>:<port>). */
+  groupApiUrl?: string;
+  /** Called when this hub can no longer do its part (it lost the coordinator role): the CLI exits. */
+  onFatal?: (err: Error) => void;
   httpPort: number;
   httpHost?: string;
   /** Serve the dashboard (and MQTT over WebSocket on /mqtt) over HTTPS with this certificate and key. */
@@ -77,10 +88,15 @@ export class HubService {
 
   /** The SQLite hub's acks (a PostgreSQL hub keeps them in the database: hub/pg-watermarks.ts). */
   readonly acks: AckTracker | null;
-  /** Remote commands, sessions and per-process history (issue 3); null in a shared group (see below). */
-  readonly sessions: SessionService | null;
+  /** Remote commands, sessions and per-process history (issue 3). */
+  readonly sessions: SessionService;
   /** The SQLite database of sessions and alarms: the store itself, or beside a PostgreSQL store. */
-  private readonly local: SqliteStore | null;
+  private readonly local: SqliteStore;
+  /** In a shared group: the election of the hub that runs alarms, sessions and commands. */
+  readonly coordination: GroupCoordination | null = null;
+  /** In a shared group, what alarms and sessions follow while this hub coordinates: the whole fleet. */
+  private readonly fleetStream: FleetStream | null = null;
+  private coordinating = false;
 
   /** Opens the store first when it is PostgreSQL (a SQLite store opens in the constructor). */
   static async open(options: HubOptions): Promise<HubService> {
@@ -93,16 +109,15 @@ export class HubService {
     pgStore?: PgStore,
   ) {
     if (isPostgresUrl(options.storage) && !pgStore) throw new Error('a PostgreSQL store is opened by HubService.open()');
+    if (options.sharedGroup && !pgStore) throw new Error('a shared group needs a PostgreSQL store (--storage postgres://…): its hubs must share one database');
     const localPath = pgStore || !options.storage ? join(options.dataDir, DB_FILE) : options.storage;
     let writer: SampleWriter;
     if (pgStore) {
       this.store = pgStore;
       writer = new PgSampleWriter(pgStore);
       this.acks = null;
-      // Sessions and alarms follow the live feed, which in a shared group carries only this hub's
-      // share of the samples: they would judge a node on part of its data. Off there (README).
-      this.local = options.sharedGroup ? null : openSqliteStore(localPath, { retention: options.retention });
-      if (!this.local) options.log.warn({ group: options.sharedGroup!.group }, 'alarms and process-watch sessions are off in a shared-subscription group');
+      // Sessions and alarms keep their state in SQLite beside it (in a group: the coordinator's).
+      this.local = openSqliteStore(localPath, { retention: options.retention });
     } else {
       const store = openSqliteStore(localPath, { retention: options.retention });
       this.store = store;
@@ -112,7 +127,15 @@ export class HubService {
       writer = new SqliteSampleWriter(store, this.acks);
     }
     const local = this.local;
-    this.sessions = local && new SessionService({ db: local.db, feed: this.feed, brokerUrl: options.brokerUrl, log: options.log, username: options.username, password: options.password, thresholds: options.leakThresholds });
+    // In a group, this hub's live feed carries only its share of each node's samples: alarms and
+    // process history would judge a node on part of its data. They follow the whole fleet instead,
+    // in the one hub that coordinates.
+    let coordinatorFeed = this.feed;
+    if (options.sharedGroup) {
+      coordinatorFeed = new LiveFeed();
+      this.fleetStream = new FleetStream({ ...options, feed: coordinatorFeed, log: options.log });
+    }
+    this.sessions = new SessionService({ db: local.db, feed: coordinatorFeed, brokerUrl: options.brokerUrl, log: options.log, username: options.username, password: options.password, thresholds: options.leakThresholds });
     this.maintenance = new MaintenanceJob(this.store, options.log);
     this.ingest = new Ingest({
       brokerUrl: options.brokerUrl,
@@ -126,7 +149,7 @@ export class HubService {
     this.healthMonitor = new HubHealthMonitor(this.ingest, pgStore ? null : localPath);
     this.integrations = new Integrations({ ...options, store: this.store, feed: this.feed });
     this.alarms =
-      options.alarms === false || !local
+      options.alarms === false
         ? null
         : new AlarmEngine({
             rulesFile: defaultRulesFile(options.dataDir),
@@ -134,10 +157,44 @@ export class HubService {
             brokerUrl: options.brokerUrl,
             username: options.username,
             password: options.password,
-            feed: this.feed,
+            feed: coordinatorFeed,
             log: options.log.child({ part: 'alarms' }),
             dbPath: localPath,
           });
+    if (options.sharedGroup && pgStore) {
+      this.coordination = new GroupCoordination({
+        url: options.storage!,
+        pool: pgStore.pool,
+        group: options.sharedGroup.group,
+        hubId: options.sharedGroup.hubId,
+        apiUrl: '', // known once the web server listens (start)
+        log: options.log,
+        onElected: () => this.startCoordinating(),
+        onLost: (err) => void this.lostCoordination(err),
+      });
+    }
+  }
+
+  /** Alarms, sessions and commands: here, in a hub on its own; in the coordinator, in a group. */
+  private async startCoordinating(): Promise<void> {
+    await this.fleetStream?.start();
+    await this.alarms?.start();
+    await this.sessions.start();
+    this.coordinating = true;
+  }
+
+  private async stopCoordinating(): Promise<void> {
+    if (!this.coordinating) return;
+    this.coordinating = false;
+    await this.alarms?.stop();
+    await this.sessions.stop();
+    await this.fleetStream?.stop();
+  }
+
+  private async lostCoordination(err: Error): Promise<void> {
+    this.options.log.error({ err: err.message }, 'this hub lost the coordinator role (its database connection ended): alarms, sessions and commands stop here; restart the hub to take part again');
+    await this.stopCoordinating().catch(() => undefined);
+    this.options.onFatal?.(err);
   }
 
   get httpPort(): number {
@@ -154,13 +211,19 @@ export class HubService {
     this.maintenance.start();
     this.healthMonitor.start();
     await this.integrations.start();
-    await this.alarms?.start();
-    await this.sessions?.start();
+    if (!this.coordination) await this.startCoordinating();
     const deploy = { brokerUrl: this.options.brokerUrl, publicBrokerUrl: this.options.publicBrokerUrl };
-    const app = createApp({ store: this.store, feed: this.feed, health: () => this.healthMonitor.health(), deploy, alarms: this.alarms ?? undefined, sessions: this.sessions ?? undefined, auth: this.options.webAuth, enrolment: this.options.nodeCredentials });
+    const coordinator = this.coordination ? () => this.coordination!.forwardTo() : undefined;
+    const app = createApp({ store: this.store, feed: this.feed, health: () => this.healthMonitor.health(), deploy, alarms: this.alarms ?? undefined, sessions: this.sessions, auth: this.options.webAuth, enrolment: this.options.nodeCredentials, coordinator });
     this.web = await listen(app, this.options.httpPort, this.options.httpHost, this.options.tls);
     this.options.embeddedBroker?.attachWebSocket(this.web.server);
     this.options.log.info({ url: `${this.web.scheme}://${this.options.httpHost ?? '127.0.0.1'}:${this.web.port}/` }, 'dashboard listening');
+    if (this.coordination) {
+      // A wildcard address is no address for another machine: it gets this machine's name.
+      const reachable = ['0.0.0.0', '::', ''].includes(host) ? hostname() : host.includes(':') ? `[${host}]` : host;
+      this.coordination.apiUrl = this.options.groupApiUrl ?? `${this.web.scheme}://${reachable}:${this.web.port}`;
+      await this.coordination.start();
+    }
   }
 
   /** Stops taking requests, stores what is pending, closes the database. */
@@ -168,8 +231,8 @@ export class HubService {
     await this.web?.close();
     await this.maintenance.stop();
     await this.integrations.stop();
-    await this.alarms?.stop();
-    await this.sessions?.stop();
+    await this.coordination?.stop();
+    await this.stopCoordinating();
     this.healthMonitor.stop();
     await this.ingest.stop();
     await this.store.close();

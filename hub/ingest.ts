@@ -16,7 +16,7 @@ import {
 import type { Logger } from '../edge-agent/logger.ts';
 import { connectHubClient, firstConnect } from './hub-mqtt.ts';
 import { toPoint } from './sample-point.ts';
-import type { LiveFeed } from './live-feed.ts';
+import { sampleEvent, type LiveFeed } from './live-feed.ts';
 import type { IncomingSample } from './store.ts';
 import type { AckOut } from './ack-tracker.ts';
 import type { NodeWrite, SampleWriter, StoredBatch } from './sample-writer.ts';
@@ -215,17 +215,7 @@ export class Ingest {
     this.stats.stored += inserted;
     this.stats.duplicates += duplicates;
     if (this.options.feed.size === 0) return;
-    for (const { node, sample, point } of batch) {
-      this.options.feed.publish({
-        type: 'sample',
-        node,
-        point: point ?? toPoint(sample),
-        sample,
-        ...(sample.top_cpu
-          ? { processes: { top_cpu: sample.top_cpu, top_mem: sample.top_mem ?? [], procs_total: sample.procs_total ?? null } }
-          : {}),
-      });
-    }
+    for (const { node, sample, point } of batch) this.options.feed.publish(sampleEvent(node, sample, point ?? toPoint(sample)));
   }
 
   /** Keeps a failed batch for the next attempt (a locked, full or restarting database is usually transient). */

@@ -122,10 +122,22 @@ CREATE TABLE IF NOT EXISTS sample_gaps (
 );
 `;
 
+// Which hub of a shared-subscription group runs the group's alarms, sessions and commands
+// (hub/group-coordination.ts), and where the other hubs and web processes reach its API.
+const coordinatorV3 = `
+CREATE TABLE IF NOT EXISTS group_coordinator (
+  group_name text PRIMARY KEY,
+  hub_id text NOT NULL,
+  api_url text NOT NULL,
+  since_ms bigint NOT NULL
+);
+`;
+
 /** The schema's steps, in order; a step is never edited once released: a change is a new step. */
 const MIGRATIONS: readonly { version: number; sql: (partitioning: Partitioning) => string }[] = [
   { version: 1, sql: (p) => schemaV1(p) + (p === 'timescaledb' ? hypertableSql : '') },
   { version: 2, sql: () => acksV2 },
+  { version: 3, sql: () => coordinatorV3 },
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

@@ -20,6 +20,7 @@ import { sessionRoutes } from './session-routes.ts';
 import type { WebAuth } from './auth/web-auth.ts';
 import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
 import { enrolRoutes } from './enrol-routes.ts';
+import { COORDINATED_PATHS, coordinatorProxy, type CoordinatorLocator } from './coordinator-proxy.ts';
 
 export interface AppOptions {
   store: AnyMetricsStore;
@@ -38,6 +39,8 @@ export interface AppOptions {
   auth?: WebAuth;
   /** Node enrolment from the dashboard (POST /api/enrolments); only with logins and the embedded broker's credentials. */
   enrolment?: MqttCredentials;
+  /** In a group of hubs: who serves alarms, sessions and commands (this process, or one to forward to). */
+  coordinator?: CoordinatorLocator;
 }
 
 const MAX_POINTS = 5000;
@@ -49,7 +52,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 const PUBLIC_DIR = fileURLToPath(new URL('../web/public/', import.meta.url));
 const BUILT_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
 
-export function createApp({ store, feed, now = Date.now, health, deploy, alarms, sessions, auth, enrolment }: AppOptions): Hono {
+export function createApp({ store, feed, now = Date.now, health, deploy, alarms, sessions, auth, enrolment, coordinator }: AppOptions): Hono {
   const app = new Hono();
   const fail = (c: Context, status: 400 | 404, error: string) => c.json<ApiError>({ error }, status);
   // First, for every path: what is public is allow-listed inside (web/auth/paths.ts).
@@ -132,6 +135,7 @@ export function createApp({ store, feed, now = Date.now, health, deploy, alarms,
     }),
   );
 
+  if (coordinator) for (const path of COORDINATED_PATHS) app.use(path, coordinatorProxy(coordinator));
   app.route('/', exportRoutes({ store, now }));
   app.route('/', prometheusRoutes({ store, health }));
   app.route('/', deployRoutes(deploy));

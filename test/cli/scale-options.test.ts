@@ -2,7 +2,8 @@
 // name that cannot be one topic level, a database that cannot be reached (without printing its
 // password), and a shared group on a broker that does not speak MQTT 5.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, runCleanups, spawnProcess, startBroker, tempDir } from '../helpers/parts.ts';
+import { startPostgres } from '../helpers/postgres.ts';
+import { cleanup, CLI, runCleanups, spawnProcess, startBroker, tempDir } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
@@ -27,9 +28,17 @@ describe('remonitor hub: --storage and --shared-group', () => {
     expect(output).not.toContain('s3cret-pw');
   });
 
-  it('says a shared group needs an MQTT 5 broker when given the embedded one', async () => {
+  it('refuses a shared group on SQLite: the hubs of a group share one database', async () => {
+    const { code, output } = await hub(['--shared-group', 'ingest', '--hub-id', 'x']);
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/a shared group needs a PostgreSQL store \(--storage postgres:\/\/…\)/);
+  });
+
+  it('says a shared group needs an MQTT 5 broker when given the embedded one', { timeout: 60_000 }, async () => {
     const { url } = await startBroker();
-    const { code, output } = await hub(['--broker', url, '--shared-group', 'ingest', '--hub-id', 'x']);
+    const postgres = await startPostgres();
+    cleanup(() => postgres.stop());
+    const { code, output } = await hub(['--broker', url, '--storage', await postgres.createDatabase(), '--shared-group', 'ingest', '--hub-id', 'x']);
     expect(code).not.toBe(0);
     expect(output).toMatch(/--shared-group needs an MQTT 5 broker/);
   });

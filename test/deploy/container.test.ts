@@ -135,12 +135,12 @@ describe('Dockerfile', () => {
     const users = { 'remonitor-hub': 'hub-secret', 'scaled-node': 'node-secret' };
     const mosquitto = await startMosquitto({ users, aclFile: join(REPO, 'deploy/mosquitto.acl') });
     const stage = runtimeStage(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
-    const authVolume = tempDir(); // remonitor-auth, mounted at /data by all three
+    const authVolume = tempDir(); // remonitor-group, mounted at /data by all three
     // Each service's command and environment as compose gives them, with the .env values filled in
     // and the compose names (mosquitto, postgres) pointing at the servers started here.
     const start = (name: string) => {
       const svc = compose.services[name]!;
-      expect(svc.volumes).toEqual(['remonitor-auth:/data']);
+      expect(svc.volumes).toEqual(['remonitor-group:/data']);
       const env: Record<string, string> = { ...stage.env, REMONITOR_DATA_DIR: authVolume, REMONITOR_HTTP_PORT: '0', REMONITOR_HOST: '127.0.0.1' };
       for (const entry of svc.environment ?? []) {
         const [key, value] = entry.includes('=') ? [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)] : [entry, undefined];

@@ -1,0 +1,111 @@
+// Alarms, sessions and commands in a group of hubs: one hub at a time runs them (the coordinator,
+// elected through a PostgreSQL advisory lock) on the whole fleet's stream, and every other hub and
+// web process forwards those API calls to it. Real Mosquitto, PostgreSQL, hub and web processes,
+// in-process agents (scripted samplers stand in for the OS), a webhook receiver started here.
+// Then the coordinator is kill -9ed: the other hub takes the role and raises the alarm again.
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { WebhookBody } from '../../hub/alarms/notifier.ts';
+import type { AlarmsResponse } from '../../web/alarm-types.ts';
+import { freePort, startMosquitto } from '../helpers/mosquitto.ts';
+import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
+import { CLI, cleanup, getJson, runCleanups, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
+import { scriptedSampler } from '../helpers/stub-sampler.ts';
+import { HubProcess, simAgent } from './fleet.ts';
+
+let postgres: PostgresServer;
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 60_000);
+afterAll(() => postgres?.stop());
+afterEach(runCleanups);
+
+async function webhookReceiver(): Promise<{ url: string; calls: WebhookBody[] }> {
+  const calls: WebhookBody[] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      calls.push(JSON.parse(body) as WebhookBody);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, calls };
+}
+
+async function coordinatorRow(storage: string): Promise<{ hub_id: string; api_url: string } | undefined> {
+  const db = new pg.Client({ connectionString: storage });
+  await db.connect();
+  try {
+    return (await db.query<{ hub_id: string; api_url: string }>('SELECT hub_id, api_url FROM group_coordinator')).rows[0];
+  } finally {
+    await db.end();
+  }
+}
+
+const redOf = (body: AlarmsResponse) => body.alarms.filter((a) => a.state === 'red').map((a) => `${a.node}/${a.rule_id}`).sort();
+
+describe('a group of hubs: one coordinator for alarms, sessions and commands', () => {
+  it('evaluates each alarm once, answers alike from every process, and hands over when the coordinator dies', async () => {
+    const storage = await postgres.createDatabase();
+    const broker = await startMosquitto();
+    const hook = await webhookReceiver();
+    // The rules every hub of the group reads (in a deployment: one shared data volume).
+    const rules = JSON.stringify({ version: 1, rules: [{ id: 'cpu-hot', metric: 'cpu_pct', threshold: 80, for: '1s', window: '1s', notify: { webhook: hook.url, min_interval: '0s' } }] });
+    const ports = [await freePort(), await freePort()];
+    const hubs = ['a', 'b'].map((id, i) => {
+      const hub = new HubProcess((h) => [
+        'hub', '--broker', broker.url, '--storage', storage, '--shared-group', 'g', '--hub-id', id,
+        '--http-port', String(ports[i]), '--data-dir', h.dataDir, '--insecure', '--log-level', 'warn',
+      ]);
+      writeFileSync(join(hub.dataDir, 'alarm-rules.json'), rules);
+      return hub;
+    });
+    const apis = ports.map((p) => `http://127.0.0.1:${p}`);
+    await hubs[0]!.start();
+    await waitFor('hub a coordinates', async () => (await coordinatorRow(storage))?.hub_id === 'a');
+    await hubs[1]!.start();
+
+    // Six nodes; one runs hot. Their samples are dealt out between the hubs, but the coordinator sees them all.
+    const nodes = ['hot', 'cool-1', 'cool-2', 'cool-3', 'cool-4', 'cool-5'];
+    const agents = nodes.map((n) => simAgent(broker.url, n, { intervalMs: 200, sampler: scriptedSampler(() => ({ cpu_pct: n === 'hot' ? 95 : 10, mem_pct: 40 })) }));
+    await Promise.all(agents.map((a) => a.start()));
+    const webPort = await freePort();
+    const web = spawnProcess(process.execPath, [CLI, 'web', '--storage', storage, '--http-port', String(webPort), '--data-dir', tempDir(), '--insecure', '--log-level', 'warn']);
+    await web.waitForLine(/remonitor: dashboard at/);
+    const everywhere = [...apis, `http://127.0.0.1:${webPort}`];
+
+    await waitFor('hot RED at the coordinator', async () => redOf((await getJson<AlarmsResponse>(`${apis[0]}/api/alarms`)).body).includes('hot/cpu-hot'), 20_000);
+    await waitFor('the webhook called', () => hook.calls.length > 0, 10_000);
+    await new Promise((r) => setTimeout(r, 2000)); // time for a second evaluator, if there were one, to notify too
+    const reds = hook.calls.filter((c) => c.transition.to === 'red' && c.transition.node === 'hot');
+    expect(reds.length).toBe(1);
+    // Hub b and the web process answer with the coordinator's alarms (forwarded), not their own.
+    for (const api of everywhere) {
+      const { status, body } = await getJson<AlarmsResponse>(`${api}/api/alarms`);
+      expect(status, api).toBe(200);
+      expect(redOf(body), api).toEqual(['hot/cpu-hot']);
+    }
+    // A command sent through hub b goes out from the coordinator and comes back with the reply.
+    const ping = await fetch(`${apis[1]}/api/nodes/cool-3/commands`, { method: 'POST', body: JSON.stringify({ action: 'ping' }), headers: { 'content-type': 'application/json' } });
+    expect(ping.status).toBe(200);
+    expect(await ping.json()).toMatchObject({ status: 'replied', ok: true, result: { pong: true } });
+    expect((await getJson(`${apis[1]}/api/sessions`)).body).toEqual((await getJson(`${apis[0]}/api/sessions`)).body);
+
+    // The coordinator dies: b takes the role (the lock went with a's connection) and raises the alarm itself.
+    await hubs[0]!.kill9();
+    const killedAt = Date.now();
+    await waitFor('hub b coordinates', async () => (await coordinatorRow(storage))?.hub_id === 'b', 20_000);
+    await waitFor('hot RED at hub b', async () => redOf((await getJson<AlarmsResponse>(`${apis[1]}/api/alarms`)).body).includes('hot/cpu-hot'), 20_000);
+    console.log(`[fault] coordinator kill -9: hub b coordinating and hot RED again after ${Date.now() - killedAt} ms; RED webhooks ${hook.calls.filter((c) => c.transition.to === 'red').length}`);
+    const viaWeb = await getJson<AlarmsResponse>(`http://127.0.0.1:${webPort}/api/alarms`);
+    expect(viaWeb.status).toBe(200);
+    expect(redOf(viaWeb.body)).toEqual(['hot/cpu-hot']);
+  }, 120_000);
+});
