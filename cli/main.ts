@@ -81,4 +81,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// A command that failed may leave connections open (a pool, a reconnecting client) that would keep
+// the process alive for seconds: a failure ends it now. Success ends when its work is done.
+if (code !== 0) process.exit(code);
