@@ -14,6 +14,7 @@ import { Integrations } from './integrations.ts';
 import { MaintenanceJob } from './maintenance.ts';
 import type { Retention } from './rollups.ts';
 import { LiveFeed } from './live-feed.ts';
+import { pollStoreIntoFeed } from './db-poll-feed.ts';
 import { AlarmEngine, defaultRulesFile, type AlarmEngineOptions } from './alarms/engine.ts';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.ts';
 import { SessionService } from './session-service.ts';
@@ -97,6 +98,7 @@ export class HubService {
   /** In a shared group, what alarms and sessions follow while this hub coordinates: the whole fleet. */
   private readonly fleetStream: FleetStream | null = null;
   private coordinating = false;
+  private stopPolling: (() => void) | null = null;
 
   /** Opens the store first when it is PostgreSQL (a SQLite store opens in the constructor). */
   static async open(options: HubOptions): Promise<HubService> {
@@ -214,7 +216,14 @@ export class HubService {
     if (!this.coordination) await this.startCoordinating();
     const deploy = { brokerUrl: this.options.brokerUrl, publicBrokerUrl: this.options.publicBrokerUrl };
     const coordinator = this.coordination ? () => this.coordination!.forwardTo() : undefined;
-    const app = createApp({ store: this.store, feed: this.feed, health: () => this.healthMonitor.health(), deploy, alarms: this.alarms ?? undefined, sessions: this.sessions, auth: this.options.webAuth, enrolment: this.options.nodeCredentials, coordinator });
+    // In a group, this hub's feed carries its share of the samples only: the dashboard's live view
+    // follows the shared database instead, as a `remonitor web` does.
+    let webFeed = this.feed;
+    if (this.coordination) {
+      webFeed = new LiveFeed();
+      this.stopPolling = pollStoreIntoFeed(this.store, webFeed, 1000, (err) => this.options.log.warn({ err: err.message }, 'could not read the store for live updates; will retry'));
+    }
+    const app = createApp({ store: this.store, feed: webFeed, health: () => this.healthMonitor.health(), deploy, alarms: this.alarms ?? undefined, sessions: this.sessions, auth: this.options.webAuth, enrolment: this.options.nodeCredentials, coordinator });
     this.web = await listen(app, this.options.httpPort, this.options.httpHost, this.options.tls);
     this.options.embeddedBroker?.attachWebSocket(this.web.server);
     this.options.log.info({ url: `${this.web.scheme}://${this.options.httpHost ?? '127.0.0.1'}:${this.web.port}/` }, 'dashboard listening');
@@ -228,6 +237,7 @@ export class HubService {
 
   /** Stops taking requests, stores what is pending, closes the database. */
   async stop(): Promise<void> {
+    this.stopPolling?.();
     await this.web?.close();
     await this.maintenance.stop();
     await this.integrations.stop();

@@ -92,6 +92,20 @@ describe('a group of hubs: one coordinator for alarms, sessions and commands', (
       expect(status, api).toBe(200);
       expect(redOf(body), api).toEqual(['hot/cpu-hot']);
     }
+    // The live view through hub b (server-sent events) shows every node, not only its share of the stream.
+    const seen = new Set<string>();
+    const stream = await fetch(`${apis[1]}/api/stream`);
+    const reader = stream.body!.getReader();
+    const deadline = Date.now() + 10_000;
+    let text = '';
+    while (seen.size < nodes.length && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+      for (const m of text.matchAll(/"type":"sample","node":"([^"]+)"/g)) seen.add(m[1]!);
+    }
+    await reader.cancel();
+    expect([...seen].sort()).toEqual([...nodes].sort());
     // A command sent through hub b goes out from the coordinator and comes back with the reply.
     const ping = await fetch(`${apis[1]}/api/nodes/cool-3/commands`, { method: 'POST', body: JSON.stringify({ action: 'ping' }), headers: { 'content-type': 'application/json' } });
     expect(ping.status).toBe(200);
