@@ -12,7 +12,8 @@ export interface AckOut {
   next: number;
 }
 
-interface Mark {
+/** A node's boot: its watermark, and what is stored above it. */
+export interface Mark {
   node: string;
   boot: string;
   next: number;

@@ -4,21 +4,13 @@
 // locks: the hub that stores a sample is the one that acks it, and no two hubs move one mark at once.
 import type { PoolClient } from 'pg';
 import type { SpoolReport } from '../protocol/index.ts';
-import { addSeq, applySpoolReport, type AckOut } from './ack-tracker.ts';
+import { addSeq, applySpoolReport, type AckOut, type Mark } from './ack-tracker.ts';
 
 export interface StoredSeq {
   node: string;
   boot: string;
   bootId: number;
   seq: number;
-}
-
-interface Mark {
-  node: string;
-  boot: string;
-  next: number;
-  dropped: number;
-  above: [number, number][];
 }
 
 const toRanges = (flat: number[]): [number, number][] => Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!]);

@@ -2,19 +2,17 @@
 // disk climbs on cue) → embedded broker → hub ingest → alarm engine → SQLite, the retained MQTT
 // alarm topic read by a plain mqtt client, GET /api/alarms, and a webhook receiver (node:http on
 // port 0) started here. Windows and durations are short through the rules and engine options.
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/agent.ts';
 import { HubService } from '../../hub/hub-service.ts';
-import type { WebhookBody } from '../../hub/alarms/notifier.ts';
 import type { NodeInfo } from '../../protocol/index.ts';
 import type { AlarmsResponse, NodeAlarmsMessage } from '../../web/alarm-types.ts';
 import { CLI, cleanup, getJson, quietLog, runCleanups, spawnProcess, startBroker, tempDir, waitFor } from '../helpers/parts.ts';
 import { scriptedSampler } from '../helpers/stub-sampler.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 afterEach(runCleanups);
 
@@ -22,21 +20,6 @@ const birth = async (): Promise<NodeInfo> => ({
   v: 1, agent_version: 'test', hostname: 'stub-host', os: 'Stub OS', kernel: '6.1', arch: 'arm64',
   cpu_model: 'Cortex-A72', cpu_cores: 4, mem_total_bytes: 4e9, disks: [], boot_time_ms: 0, interval_ms: 100,
 });
-
-async function startWebhookReceiver(): Promise<{ url: string; calls: WebhookBody[] }> {
-  const calls: WebhookBody[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      calls.push(JSON.parse(body) as WebhookBody);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, calls };
-}
 
 describe('alarms end to end', () => {
   it('a climbing disk goes AMBER then RED; MQTT, API and webhook agree; silence and a killed agent raise offline', async () => {

@@ -3,17 +3,15 @@
 // web process forwards those API calls to it. Real Mosquitto, PostgreSQL, hub and web processes,
 // in-process agents (scripted samplers stand in for the OS), a webhook receiver started here.
 // Then the coordinator is kill -9ed: the other hub takes the role and raises the alarm again.
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { WebhookBody } from '../../hub/alarms/notifier.ts';
 import type { AlarmsResponse } from '../../web/alarm-types.ts';
 import { freePort, startMosquitto } from '../helpers/mosquitto.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
-import { CLI, cleanup, getJson, runCleanups, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
+import { CLI, getJson, runCleanups, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
 import { scriptedSampler } from '../helpers/stub-sampler.ts';
 import { HubProcess, simAgent } from './fleet.ts';
 
@@ -23,21 +21,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => postgres?.stop());
 afterEach(runCleanups);
-
-async function webhookReceiver(): Promise<{ url: string; calls: WebhookBody[] }> {
-  const calls: WebhookBody[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      calls.push(JSON.parse(body) as WebhookBody);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, calls };
-}
 
 async function coordinatorRow(storage: string): Promise<{ hub_id: string; api_url: string } | undefined> {
   const db = new pg.Client({ connectionString: storage });
@@ -55,7 +38,7 @@ describe('a group of hubs: one coordinator for alarms, sessions and commands', (
   it('evaluates each alarm once, answers alike from every process, and hands over when the coordinator dies', async () => {
     const storage = await postgres.createDatabase();
     const broker = await startMosquitto();
-    const hook = await webhookReceiver();
+    const hook = await startWebhookReceiver();
     // The rules every hub of the group reads (in a deployment: one shared data volume).
     const rules = JSON.stringify({ version: 1, rules: [{ id: 'cpu-hot', metric: 'cpu_pct', threshold: 80, for: '1s', window: '1s', notify: { webhook: hook.url, min_interval: '0s' } }] });
     const ports = [await freePort(), await freePort()];

@@ -59,7 +59,7 @@ describe('two hubs in a shared group on Mosquitto and PostgreSQL', () => {
     const agents = nodes.map((n) => simAgent(broker.url, n, { intervalMs: INTERVAL_MS, username: n, password: `pw-${n}`, replayPerSecond: 200 }));
     await Promise.all(agents.map((a) => a.start()));
     await waitFor('every agent acked', () => agents.every((a) => a.replayer.spool.acked > 2), 60_000, 250);
-    await sleep(5_000);
+    await sleep(20_000);
     // Both hubs take a share: the group really splits the stream.
     const shares = await Promise.all(apis.map((api) => hubCounter(api, 'remonitor_hub_samples_stored_total')));
     expect(Math.min(...shares)).toBeGreaterThan(0);
@@ -68,14 +68,14 @@ describe('two hubs in a shared group on Mosquitto and PostgreSQL', () => {
     await hubs[0]!.kill9();
     await sleep(5_000);
     await hubs[0]!.start();
-    await sleep(15_000);
+    await sleep(40_000);
 
     // Fault 2: the broker restarts on the same port; without persistence it forgets every session.
     broker.proc.child.kill('SIGTERM');
     await broker.proc.exited;
     await sleep(2_000);
     broker = await startMosquitto(auth, { port: broker.port });
-    await sleep(15_000);
+    await sleep(40_000);
 
     agents.forEach((a) => a.pause());
     await allAcked(agents, 90_000);
@@ -129,5 +129,5 @@ describe('two hubs in a shared group on Mosquitto and PostgreSQL', () => {
       expect(a.nodes).toBe(NODES);
       expect(a).toEqual({ ...answers[0], status: [200, 200] });
     }
-  }, 300_000);
+  }, 400_000);
 });
