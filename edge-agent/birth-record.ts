@@ -2,7 +2,7 @@
 // systeminformation (its cost does not matter here). Every part fails soft to '' / 0 / [].
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import * as si from 'systeminformation';
+import * as si from './systeminformation.ts';
 import { PROTOCOL_VERSION, type NodeInfo } from '../protocol/index.ts';
 import { selectSiFilesystems } from './si-sampler.ts';
 

@@ -70,13 +70,18 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
   ];
 
   const failed = new Set<string>();
-  const run = async (collector: Collector, out: Reading, nowMs: number): Promise<void> => {
+  const report = (collector: Collector, err: unknown): void => {
+    if (failed.has(collector.name)) return;
+    failed.add(collector.name);
+    log(`linux sampler: ${collector.name} unavailable (${(err as Error).message}); its fields are left out while it fails`);
+  };
+  /** Runs a collector, reporting its failure; a promise only when the collector is asynchronous. */
+  const run = (collector: Collector, out: Reading, nowMs: number): Promise<void> | undefined => {
     try {
-      await collector.collect(out, nowMs);
+      return collector.collect(out, nowMs)?.catch((err: unknown) => report(collector, err));
     } catch (err) {
-      if (failed.has(collector.name)) return;
-      failed.add(collector.name);
-      log(`linux sampler: ${collector.name} unavailable (${(err as Error).message}); its fields are left out while it fails`);
+      report(collector, err);
+      return undefined;
     }
   };
 
@@ -86,13 +91,25 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
   if (options.primeAtStart ?? true) {
     const t = now();
     const scratch: Reading = {};
-    last = Promise.all([cpu, diskio, network, processes].map((c) => c.collect(scratch, t).catch(() => undefined)));
+    const quietly = (c: Collector): Promise<void> | undefined => {
+      try {
+        return c.collect(scratch, t)?.catch(() => undefined);
+      } catch {
+        return undefined;
+      }
+    };
+    last = Promise.all([cpu, diskio, network, processes].map(quietly));
   }
 
   const readNow = async (sampleOptions: SampleOptions): Promise<Reading> => {
     const out: Reading = {};
     const t = now();
-    await Promise.all(always.map((c) => run(c, out, t)));
+    const pending: Promise<void>[] = [];
+    for (const collector of always) {
+      const running = run(collector, out, t);
+      if (running) pending.push(running);
+    }
+    if (pending.length > 0) await Promise.all(pending);
     if (sampleOptions.processes) await run(processes, out, t);
     return out;
   };

@@ -58,8 +58,13 @@ export class Replayer {
   private readonly rate: number;
   private readonly maxInFlight: number;
   private readonly ackTimeoutMs: number;
+  // Built once: the topic builders check the node name on every call.
+  private readonly metricsTopic: string;
+  private readonly ackTopic: string;
 
   constructor(private readonly options: ReplayerOptions) {
+    this.metricsTopic = topics.metrics(options.node);
+    this.ackTopic = topics.ack(options.node);
     this.rate = options.replayPerSecond ?? 200;
     this.maxInFlight = options.maxInFlight ?? 32;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
@@ -82,8 +87,8 @@ export class Replayer {
   /** A sample with the next seq: spooled and synced before it is sent live. */
   async record(tsMs: number, fields: Omit<Sample, 'boot' | 'seq' | 'ts_ms'>): Promise<Sample> {
     const { spool } = this.options;
-    const build = (seq: number): Sample => ({ ...fields, boot: spool.boot, seq, ts_ms: tsMs });
-    const record = spool.append(tsMs, (seq) => encodeSample(build(seq)));
+    let sample: Sample | undefined;
+    const record = spool.append(tsMs, (seq) => encodeSample((sample = { ...fields, boot: spool.boot, seq, ts_ms: tsMs })));
     const lost = spool.enforceLimits();
     if (lost > 0) {
       this.options.log.warn({ dropped: lost, total: spool.dropped }, 'spool over its cap: dropped the oldest samples');
@@ -94,12 +99,12 @@ export class Replayer {
     if (client && record.seq >= this.replayEnd) {
       // Live: not subject to the backlog's rate or in-flight bound, so it is never delayed by it.
       this.sentHigh = Math.max(this.sentHigh, record.seq + 1);
-      client.publish(topics.metrics(this.options.node), record.payload, { qos: 1 }, (err) => {
+      client.publish(this.metricsTopic, record.payload, { qos: 1 }, (err) => {
         if (!err) this.stats.live++;
       });
       this.scheduleNext();
     }
-    return build(record.seq);
+    return sample!;
   }
 
   /** A connection is up: subscribe to acks and send the backlog again from the last ack. */
@@ -108,13 +113,15 @@ export class Replayer {
     this.session++;
     this.inFlight = 0;
     this.sentHigh = 0;
-    const { spool, node, log } = this.options;
+    const { spool, log } = this.options;
     this.cursor = spool.firstSeq;
     this.replayEnd = spool.nextSeq;
     this.lastProgressMs = Date.now();
     this.lastAckMs = Date.now();
     this.stallTimeoutMs = this.ackTimeoutMs;
-    client.subscribe(topics.ack(node), { qos: 1 }, (err) => {
+    // QoS 0: an ack says "every seq below next is stored", so a lost one is covered by the next, and
+    // the stall check resends when none comes. At QoS 1 each ack cost the agent a PUBACK write.
+    client.subscribe(this.ackTopic, { qos: 0 }, (err) => {
       if (err) log.warn({ err: err.message }, 'could not subscribe to acks');
     });
     if (this.replayEnd > this.cursor) log.info({ backlog: this.replayEnd - this.cursor, from: this.cursor }, 'replaying the spool');
@@ -132,7 +139,7 @@ export class Replayer {
 
   /** Handles an ack message; false when the topic is not ours. */
   handleMessage(topic: string, payload: Buffer): boolean {
-    if (topic !== topics.ack(this.options.node)) return false;
+    if (topic !== this.ackTopic) return false;
     let ack;
     try {
       ack = decodeAck(payload);
@@ -198,7 +205,7 @@ export class Replayer {
   private pump(): void {
     const client = this.client;
     if (!client?.connected) return;
-    const { spool, node } = this.options;
+    const { spool } = this.options;
     const now = Date.now();
     this.budget = Math.min(this.budget + ((now - this.lastTickMs) * this.rate) / 1000, Math.max(1, this.rate / 4));
     this.lastTickMs = now;
@@ -212,7 +219,7 @@ export class Replayer {
     const records = spool.read(this.cursor, want);
     if (records.length === 0 && this.cursor < spool.firstSeq) this.cursor = spool.firstSeq;
     const session = this.session;
-    const topic = topics.metrics(node);
+    const topic = this.metricsTopic;
     for (const record of records) {
       let payload: Buffer;
       try {

@@ -6,7 +6,7 @@
 // systeminformation keeps its rate baselines (CPU ticks, byte counters, per-process times) in
 // module state, so two of these samplers in one process disturb each other's rates.
 import { loadavg } from 'node:os';
-import * as si from 'systeminformation';
+import * as si from './systeminformation.ts';
 import type { Systeminformation } from 'systeminformation';
 import type { FilesystemUsage, InterfaceRates, ProcessUsage } from '../protocol/index.ts';
 import { REAL_FS_TYPES } from './collectors/filesystems.ts';

@@ -8,10 +8,12 @@ export interface Collector {
   readonly name: string;
   /**
    * Reads the machine and writes this collector's fields into `out`, leaving out what it cannot
-   * know. Rejects when its source is missing or unreadable; the sampler turns that into absent
-   * fields and one log line. `nowMs` is a monotonic clock reading, for rates.
+   * know. Throws (or rejects) when its source is missing or unreadable; the sampler turns that into
+   * absent fields and one log line. `nowMs` is a monotonic clock reading, for rates. A collector
+   * whose reads are synchronous returns nothing: under --lite-mode the promises of async functions,
+   * two per collector and sample, were a measurable share of the agent's CPU.
    */
-  collect(out: Reading, nowMs: number): Promise<void>;
+  collect(out: Reading, nowMs: number): void | Promise<void>;
   /** Releases what the collector keeps open (file descriptors). */
   close?(): void;
 }
@@ -30,9 +32,24 @@ let scratch = Buffer.allocUnsafe(16 * 1024);
  * next to a 1 s sampling interval. Only statfs (a real filesystem) stays asynchronous.
  */
 export function readText(path: string): string {
+  return readOnce(path, false);
+}
+
+/**
+ * readText for a file the kernel hands over in one read: a single_open seq_file such as
+ * /proc/<pid>/stat (one record), or a file of a test's fixture tree. A read shorter than the
+ * buffer then got everything, and the read that would return 0 is skipped: one syscall of three
+ * for each of the hundreds of processes of a process list. A file with many records
+ * (/proc/net/dev, /proc/diskstats, mount tables) may come a page at a time: use readText.
+ */
+export function readSingleRecord(path: string): string {
+  return readOnce(path, true);
+}
+
+function readOnce(path: string, singleRecord: boolean): string {
   const fd = openSync(path, 'r');
   try {
-    return readFd(fd, false);
+    return readFd(fd, false, singleRecord);
   } finally {
     closeSync(fd);
   }
@@ -42,14 +59,17 @@ export function readText(path: string): string {
  * Reads a file to its end. `fromStart`: pread from offset 0, for a descriptor that is read again
  * and again; else read on from the current offset. Both suit seq_file-backed /proc files: a read
  * at the offset the previous one ended continues, a read at 0 makes the kernel generate the text
- * anew. sysfs attributes, too, are generated again by each read at 0.
+ * anew. sysfs attributes, too, are generated again by each read at 0. `singleRecord`: a short read
+ * is the end (see readSingleRecord).
  */
-function readFd(fd: number, fromStart: boolean): string {
+function readFd(fd: number, fromStart: boolean, singleRecord: boolean): string {
   let length = 0;
   for (;;) {
-    const n = readSync(fd, scratch, length, scratch.length - length, fromStart ? length : null);
+    const room = scratch.length - length;
+    const n = readSync(fd, scratch, length, room, fromStart ? length : null);
     if (n === 0) break;
     length += n;
+    if (singleRecord && n < room) break;
     if (length === scratch.length) {
       const bigger = Buffer.allocUnsafe(scratch.length * 2);
       scratch.copy(bigger, 0, 0, length);
@@ -69,22 +89,31 @@ const SYSFS_MAGIC = 0x62656572;
  * A failed read closes it, so the next read opens the path again (a sensor whose driver reloaded).
  * A file on any other filesystem (a test's fixture tree) may be replaced by a new file under the
  * same name, which a kept descriptor would not see: it is opened for each read, as readText does.
+ * `singleRecord`: the file comes whole in one read (readSingleRecord): /proc/stat, /proc/meminfo,
+ * /proc/loadavg, /proc/uptime (single_open seq_files) and sysfs attributes (one page at most).
  */
 export class KeptOpenFile {
   private fd: number | null = null;
   private kernelFile: boolean | undefined;
 
-  constructor(readonly path: string) {}
+  private readonly singleRecord: boolean;
+
+  constructor(
+    readonly path: string,
+    options: { singleRecord?: boolean } = {},
+  ) {
+    this.singleRecord = options.singleRecord ?? false;
+  }
 
   read(): string {
     if (this.kernelFile === undefined) {
       const { type } = statfsSync(this.path); // throws, as an open would, when the path is missing
       this.kernelFile = type === PROC_SUPER_MAGIC || type === SYSFS_MAGIC;
     }
-    if (!this.kernelFile) return readText(this.path);
+    if (!this.kernelFile) return readOnce(this.path, this.singleRecord);
     this.fd ??= openSync(this.path, 'r');
     try {
-      return readFd(this.fd, true);
+      return readFd(this.fd, true, this.singleRecord);
     } catch (err) {
       this.close();
       throw err;
@@ -100,20 +129,3 @@ export class KeptOpenFile {
     }
   }
 }
-
-/** Parses a non-negative decimal integer from `text[start, end)`; NaN when there is none. */
-export function parseUint(text: string, start: number, end: number): number {
-  let n = 0;
-  let digits = 0;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      n = n * 10 + (c - 48);
-      digits++;
-    } else if (digits > 0 || c !== 32) {
-      break;
-    }
-  }
-  return digits > 0 ? n : NaN;
-}
-

@@ -41,11 +41,11 @@ function toJiffies(parts: string[]): CpuJiffies | undefined {
 
 export function createCpuCollector(procRoot: string): Collector {
   const path = `${procRoot}/stat`;
-  const file = new KeptOpenFile(path);
+  const file = new KeptOpenFile(path, { singleRecord: true });
   let prev: CpuSnapshot | undefined;
   return {
     name: 'cpu',
-    async collect(out: Reading) {
+    collect(out: Reading) {
       const cur = parseProcStat(file.read());
       if (!cur) throw new Error(`${path}: no "cpu" line`);
       if (prev) {

@@ -41,7 +41,7 @@ export function createDiskIoCollector(procRoot: string): Collector {
   let prev: { readBytes: number; writtenBytes: number; disks: number; atMs: number } | undefined;
   return {
     name: 'diskio',
-    async collect(out: Reading, nowMs: number) {
+    collect(out: Reading, nowMs: number) {
       const cur = { ...parseDiskstats(file.read()), atMs: nowMs };
       // A disk plugged in or pulled out changes the sum without any I/O: skip that one interval.
       if (prev && prev.disks === cur.disks && cur.disks > 0) {

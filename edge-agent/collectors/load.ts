@@ -5,10 +5,10 @@ import { KeptOpenFile, type Collector } from './collector.ts';
 
 export function createLoadCollector(procRoot: string): Collector {
   const path = `${procRoot}/loadavg`;
-  const file = new KeptOpenFile(path);
+  const file = new KeptOpenFile(path, { singleRecord: true });
   return {
     name: 'load',
-    async collect(out: Reading) {
+    collect(out: Reading) {
       const [one, five, fifteen] = file.read().split(' ', 3).map(Number);
       if (one === undefined || five === undefined || fifteen === undefined || ![one, five, fifteen].every(Number.isFinite)) {
         throw new Error(`${path}: expected three load averages`);

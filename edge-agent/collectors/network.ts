@@ -34,7 +34,7 @@ export function createNetworkCollector(procRoot: string): Collector {
   let prevAtMs = 0;
   return {
     name: 'network',
-    async collect(out: Reading, nowMs: number) {
+    collect(out: Reading, nowMs: number) {
       const cur = parseNetDev(file.read());
       if (prev) {
         const elapsed = nowMs - prevAtMs;

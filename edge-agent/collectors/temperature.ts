@@ -56,11 +56,11 @@ export function createTemperatureCollector(sysRoot: string): Collector {
   let calls = 0;
   return {
     name: 'temperature',
-    async collect(out: Reading) {
+    collect(out: Reading) {
       calls++;
       if (file === undefined && calls - searchedAt >= REDISCOVER_EVERY) {
         const path = findCpuTemperatureFile(sysRoot);
-        file = path === undefined ? undefined : new KeptOpenFile(path);
+        file = path === undefined ? undefined : new KeptOpenFile(path, { singleRecord: true });
         searchedAt = calls;
       }
       if (file === undefined) return;

@@ -5,10 +5,10 @@ import { KeptOpenFile, type Collector } from './collector.ts';
 
 export function createUptimeCollector(procRoot: string): Collector {
   const path = `${procRoot}/uptime`;
-  const file = new KeptOpenFile(path);
+  const file = new KeptOpenFile(path, { singleRecord: true });
   return {
     name: 'uptime',
-    async collect(out: Reading) {
+    collect(out: Reading) {
       const text = file.read();
       const seconds = Number(text.slice(0, text.indexOf(' ')));
       if (!(seconds >= 0)) throw new Error(`${path}: expected seconds since boot`);
