@@ -7,6 +7,7 @@ import { createLogger, logLevel, type LogLevel } from '../edge-agent/logger.ts';
 import { createAgent, defaultNodeName, interval, untilSignal } from '../edge-agent/main.ts';
 import { brokerUrl, port, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
 import { pollStoreIntoFeed } from '../hub/db-poll-feed.ts';
+import { pollPgIntoFeed } from '../hub/pg-fleet-feed.ts';
 import { DB_FILE, HubService, isPostgresUrl } from '../hub/hub-service.ts';
 import { openPgStore, PgStore, redactUrl } from '../hub/pg-store.ts';
 import { cachedCoordinatorLookup } from '../hub/group-coordination.ts';
@@ -239,7 +240,8 @@ export async function runWeb(argv: string[]): Promise<number> {
   const security = await openSecurity(o, log);
   const store = isPostgresUrl(o.storage) ? await openPgStore(o.storage) : openSqliteStore(o.storage ?? join(o.dataDir, DB_FILE));
   const feed = new LiveFeed();
-  const stopPolling = pollStoreIntoFeed(store, feed, 1000, (err) => log.warn({ err: err.message }, 'could not read the store for live updates; will retry'));
+  const onError = (err: Error) => log.warn({ err: err.message }, 'could not read the store for live updates; will retry');
+  const stopPolling = store instanceof PgStore ? pollPgIntoFeed(store, feed, 1000, onError) : pollStoreIntoFeed(store, feed, 1000, onError);
   // Over a group's database, alarms, sessions and commands are the coordinating hub's: forwarded there.
   const lookup = store instanceof PgStore ? cachedCoordinatorLookup(store.pool) : null;
   const coordinator = lookup ? async () => (await lookup()) ?? ('none' as const) : undefined;

@@ -14,7 +14,7 @@ import { Integrations } from './integrations.ts';
 import { MaintenanceJob } from './maintenance.ts';
 import type { Retention } from './rollups.ts';
 import { LiveFeed } from './live-feed.ts';
-import { pollStoreIntoFeed } from './db-poll-feed.ts';
+import { pollPgIntoFeed } from './pg-fleet-feed.ts';
 import { AlarmEngine, defaultRulesFile, type AlarmEngineOptions } from './alarms/engine.ts';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.ts';
 import { SessionService } from './session-service.ts';
@@ -24,7 +24,6 @@ import { openPgStore, type PgStore } from './pg-store.ts';
 import { PgSampleWriter } from './pg-sample-writer.ts';
 import { SqliteSampleWriter, type SampleWriter } from './sample-writer.ts';
 import { GroupCoordination } from './group-coordination.ts';
-import { FleetStream } from './fleet-stream.ts';
 import { hostname } from 'node:os';
 
 export const DB_FILE = 'remonitor.db';
@@ -95,8 +94,11 @@ export class HubService {
   private readonly local: SqliteStore;
   /** In a shared group: the election of the hub that runs alarms, sessions and commands. */
   readonly coordination: GroupCoordination | null = null;
-  /** In a shared group, what alarms and sessions follow while this hub coordinates: the whole fleet. */
-  private readonly fleetStream: FleetStream | null = null;
+  /**
+   * In a shared group, the whole fleet read from the shared database (this hub's ingest sees only
+   * its share): for the live view, and for alarms and sessions while this hub coordinates.
+   */
+  private readonly groupFeed: LiveFeed | null = null;
   private coordinating = false;
   private stopPolling: (() => void) | null = null;
 
@@ -130,14 +132,10 @@ export class HubService {
     }
     const local = this.local;
     // In a group, this hub's live feed carries only its share of each node's samples: alarms and
-    // process history would judge a node on part of its data. They follow the whole fleet instead,
-    // in the one hub that coordinates.
-    let coordinatorFeed = this.feed;
-    if (options.sharedGroup) {
-      coordinatorFeed = new LiveFeed();
-      this.fleetStream = new FleetStream({ ...options, feed: coordinatorFeed, log: options.log });
-    }
-    this.sessions = new SessionService({ db: local.db, feed: coordinatorFeed, brokerUrl: options.brokerUrl, log: options.log, username: options.username, password: options.password, thresholds: options.leakThresholds });
+    // process history would judge a node on part of its data. They follow the whole fleet instead.
+    if (options.sharedGroup) this.groupFeed = new LiveFeed();
+    const fleetFeed = this.groupFeed ?? this.feed;
+    this.sessions = new SessionService({ db: local.db, feed: fleetFeed, brokerUrl: options.brokerUrl, log: options.log, username: options.username, password: options.password, thresholds: options.leakThresholds });
     this.maintenance = new MaintenanceJob(this.store, options.log);
     this.ingest = new Ingest({
       brokerUrl: options.brokerUrl,
@@ -159,7 +157,7 @@ export class HubService {
             brokerUrl: options.brokerUrl,
             username: options.username,
             password: options.password,
-            feed: coordinatorFeed,
+            feed: fleetFeed,
             log: options.log.child({ part: 'alarms' }),
             dbPath: localPath,
           });
@@ -179,7 +177,6 @@ export class HubService {
 
   /** Alarms, sessions and commands: here, in a hub on its own; in the coordinator, in a group. */
   private async startCoordinating(): Promise<void> {
-    await this.fleetStream?.start();
     await this.alarms?.start();
     await this.sessions.start();
     this.coordinating = true;
@@ -190,7 +187,6 @@ export class HubService {
     this.coordinating = false;
     await this.alarms?.stop();
     await this.sessions.stop();
-    await this.fleetStream?.stop();
   }
 
   private async lostCoordination(err: Error): Promise<void> {
@@ -216,14 +212,11 @@ export class HubService {
     if (!this.coordination) await this.startCoordinating();
     const deploy = { brokerUrl: this.options.brokerUrl, publicBrokerUrl: this.options.publicBrokerUrl };
     const coordinator = this.coordination ? () => this.coordination!.forwardTo() : undefined;
-    // In a group, this hub's feed carries its share of the samples only: the dashboard's live view
-    // follows the shared database instead, as a `remonitor web` does.
-    let webFeed = this.feed;
-    if (this.coordination) {
-      webFeed = new LiveFeed();
-      this.stopPolling = pollStoreIntoFeed(this.store, webFeed, 1000, (err) => this.options.log.warn({ err: err.message }, 'could not read the store for live updates; will retry'));
+    if (this.groupFeed) {
+      const onError = (err: Error) => this.options.log.warn({ err: err.message }, 'could not read the fleet from the database; will retry');
+      this.stopPolling = pollPgIntoFeed(this.store as PgStore, this.groupFeed, 1000, onError);
     }
-    const app = createApp({ store: this.store, feed: webFeed, health: () => this.healthMonitor.health(), deploy, alarms: this.alarms ?? undefined, sessions: this.sessions, auth: this.options.webAuth, enrolment: this.options.nodeCredentials, coordinator });
+    const app = createApp({ store: this.store, feed: this.groupFeed ?? this.feed, health: () => this.healthMonitor.health(), deploy, alarms: this.alarms ?? undefined, sessions: this.sessions, auth: this.options.webAuth, enrolment: this.options.nodeCredentials, coordinator });
     this.web = await listen(app, this.options.httpPort, this.options.httpHost, this.options.tls);
     this.options.embeddedBroker?.attachWebSocket(this.web.server);
     this.options.log.info({ url: `${this.web.scheme}://${this.options.httpHost ?? '127.0.0.1'}:${this.web.port}/` }, 'dashboard listening');

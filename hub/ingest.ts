@@ -105,15 +105,25 @@ export class Ingest {
     // Subscribe on every (re)connect: with a clean session the broker forgets subscriptions (and
     // with a persistent one, subscribing again changes nothing).
     const filter = (channel: 'metrics' | 'status' | 'info') => (shared ? `$share/${shared.group}/` : '') + topics.allNodes(channel);
+    // The hub is started once its first subscription is in place: in a shared group, the broker
+    // deals it messages only from then on.
+    let subscribed!: () => void;
+    let refused!: (err: Error) => void;
+    const firstSubscription = new Promise<void>((resolve, reject) => ((subscribed = resolve), (refused = reject)));
+    firstSubscription.catch(() => undefined); // awaited below, unless the connection failed first
     client.on('connect', () => {
       client
         .subscribeAsync({ [filter('metrics')]: { qos: 1 }, [filter('status')]: { qos: 1 }, [filter('info')]: { qos: 1 } })
         .then((granted) => {
-          const refused = granted.filter((g) => g.qos > 2);
-          if (refused.length > 0) throw new Error(`the broker refused ${refused.map((g) => g.topic).join(', ')}`);
+          const denied = granted.filter((g) => g.qos > 2);
+          if (denied.length > 0) throw new Error(`the broker refused ${denied.map((g) => g.topic).join(', ')}`);
           log.info({ broker: brokerUrl, group: shared?.group }, 'hub subscribed to the fleet');
+          subscribed();
         })
-        .catch((err: Error) => log.error({ err: err.message }, 'hub could not subscribe'));
+        .catch((err: Error) => {
+          log.error({ err: err.message }, 'hub could not subscribe');
+          refused(new Error(`hub: could not subscribe to the fleet on ${brokerUrl}: ${err.message}`)); // at start only: later, a settled promise ignores it
+        });
     });
     await firstConnect(client, 'hub', brokerUrl).catch((err: Error) => {
       if (shared && /protocol version/i.test(err.message)) {
@@ -121,6 +131,7 @@ export class Ingest {
       }
       throw err;
     });
+    await firstSubscription;
     this.timer = setInterval(() => this.flush(), this.options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
   }
 

@@ -133,11 +133,16 @@ CREATE TABLE IF NOT EXISTS group_coordinator (
 );
 `;
 
+// When a hub stored each node's newest sample (the hub's clock, unlike last_seen_ms, the node's):
+// what a feed of the whole fleet polls for (hub/pg-fleet-feed.ts).
+const storedAtV4 = `ALTER TABLE nodes ADD COLUMN IF NOT EXISTS stored_ms bigint;`;
+
 /** The schema's steps, in order; a step is never edited once released: a change is a new step. */
 const MIGRATIONS: readonly { version: number; sql: (partitioning: Partitioning) => string }[] = [
   { version: 1, sql: (p) => schemaV1(p) + (p === 'timescaledb' ? hypertableSql : '') },
   { version: 2, sql: () => acksV2 },
   { version: 3, sql: () => coordinatorV3 },
+  { version: 4, sql: () => storedAtV4 },
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

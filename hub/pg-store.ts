@@ -74,6 +74,13 @@ export async function openPgStore(url: string, options: PgStoreOptions = {}): Pr
   }
 }
 
+export interface ChangedNode {
+  name: string;
+  status: NodeStatus | 'unknown';
+  latest: Buffer | null;
+  latest_processes: Buffer | null;
+}
+
 interface NodeRow extends NodeRecord {
   id: number;
   latest_processes: Buffer | null;
@@ -177,19 +184,21 @@ export class PgStore implements AsyncMetricsStore {
     const withProcesses = [...newestWithProcesses].sort(([a], [b]) => a - b);
 
     const result = await this.transaction(async (client) => {
-      // The batch's node rows, locked in id order before anything else: a second hub storing the
-      // same nodes waits here for this commit rather than deadlocking on rows or the nodes' latest.
-      await client.query({ name: 'rm_lock_nodes', text: 'SELECT 1 FROM nodes WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE', values: [latest.map(([id]) => id)] });
+      // The samples first, in key order: hubs storing different seqs of the same nodes insert side
+      // by side, and two inserting the same sample wait on that one row, never in a cycle.
       const { rows } = await client.query<{ inserted: number; oldest: number | null }>({
         name: 'rm_insert_samples',
         text: INSERT_SAMPLES_SQL,
         values: [nodeCol, bootCol, tsCol, seqCol, ...metricCols, detailCol],
       });
+      // Then the batch's node rows, locked in id order: the short part that updates each node's
+      // latest and its ack watermark, which hubs take turns at until their commits.
+      await client.query({ name: 'rm_lock_nodes', text: 'SELECT 1 FROM nodes WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE', values: [latest.map(([id]) => id)] });
       await client.query({
         name: 'rm_latest',
-        text: `UPDATE nodes SET last_seen_ms = u.ts, latest = u.raw FROM unnest($1::int[], $2::bigint[], $3::bytea[]) AS u(id, ts, raw)
+        text: `UPDATE nodes SET last_seen_ms = u.ts, latest = u.raw, stored_ms = $4 FROM unnest($1::int[], $2::bigint[], $3::bytea[]) AS u(id, ts, raw)
                WHERE nodes.id = u.id AND (nodes.last_seen_ms IS NULL OR nodes.last_seen_ms <= u.ts)`,
-        values: [latest.map(([id]) => id), latest.map(([, s]) => s.sample.ts_ms), latest.map(([, s]) => s.raw)],
+        values: [latest.map(([id]) => id), latest.map(([, s]) => s.sample.ts_ms), latest.map(([, s]) => s.raw), this.now()],
       });
       if (withProcesses.length > 0) {
         await client.query({
@@ -198,10 +207,13 @@ export class PgStore implements AsyncMetricsStore {
           values: [withProcesses.map(([id]) => id), withProcesses.map(([, s]) => s.raw)],
         });
       }
-      const { inserted, oldest } = rows[0]!;
-      // For deriveRollups(); LEAST ignores the NULL of "nothing dirty yet".
-      if (oldest !== null) await client.query({ name: 'rm_mark_dirty', text: 'UPDATE rollup_state SET dirty_from_ms = LEAST(dirty_from_ms, $1)', values: [oldest] });
       await within?.(client, bootCol);
+      const { inserted, oldest } = rows[0]!;
+      // For deriveRollups(). Only when it moves the mark back: most batches then leave the one row
+      // that every hub shares untouched (and unlocked); last, so that a lock on it is brief.
+      if (oldest !== null) {
+        await client.query({ name: 'rm_mark_dirty', text: 'UPDATE rollup_state SET dirty_from_ms = $1 WHERE dirty_from_ms IS NULL OR dirty_from_ms > $1', values: [oldest] });
+      }
       return { inserted, duplicates: n - inserted };
     }).catch(async (err: Error & { code?: string }) => {
       // 23514: no partition for a row: another hub dropped a day this one still believed in.
@@ -242,6 +254,19 @@ export class PgStore implements AsyncMetricsStore {
 
   async setInfo(node: string, raw: Uint8Array): Promise<void> {
     await this.pool.query('UPDATE nodes SET info = $1 WHERE id = $2', [raw, await this.nodeId(node)]);
+  }
+
+  /**
+   * Nodes whose newest sample was stored, or whose status arrived, after `sinceMs` (the hubs'
+   * clocks): their raw newest sample and newest sample with process lists, for a feed of the
+   * whole fleet (hub/pg-fleet-feed.ts).
+   */
+  async changedNodes(sinceMs: number): Promise<ChangedNode[]> {
+    const { rows } = await this.pool.query<ChangedNode>(
+      'SELECT name, status, latest, latest_processes FROM nodes WHERE stored_ms > $1 OR status_ms > $1',
+      [sinceMs],
+    );
+    return rows;
   }
 
   async listNodes(): Promise<NodeSummary[]> {
