@@ -64,13 +64,20 @@ function showGenerated(fromStdin: boolean, password: string): void {
 
 const date = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z'));
 
+/** Runs `work` on the data directory's people and tokens (auth.db), closed afterwards. */
+async function withUsers(dataDir: string, work: (users: WebUsers) => Promise<number>): Promise<number> {
+  const db = openAuthDb(dataDir);
+  try {
+    return await work(new WebUsers(db));
+  } finally {
+    db.close();
+  }
+}
 
 export async function runUser(argv: string[]): Promise<number> {
   const { values: o, positionals } = resolveOptions(userSpec, argv);
   const action = positionals[0];
-  const db = openAuthDb(o.dataDir);
-  try {
-    const users = new WebUsers(db);
+  return withUsers(o.dataDir, async (users) => {
     switch (action) {
       case 'add': {
         const name = oneName(positionals, USER_USAGE);
@@ -104,17 +111,13 @@ export async function runUser(argv: string[]): Promise<number> {
         console.error(`remonitor user: expected add, passwd, remove or list, got ${JSON.stringify(action ?? '')}\n\n${USER_USAGE}`);
         return 2;
     }
-  } finally {
-    db.close();
-  }
+  });
 }
 
 export async function runToken(argv: string[]): Promise<number> {
   const { values: o, positionals } = resolveOptions(tokenSpec, argv);
   const action = positionals[0];
-  const db = openAuthDb(o.dataDir);
-  try {
-    const users = new WebUsers(db);
+  return withUsers(o.dataDir, async (users) => {
     switch (action) {
       case 'add': {
         const name = oneName(positionals, TOKEN_USAGE);
@@ -142,7 +145,5 @@ export async function runToken(argv: string[]): Promise<number> {
         console.error(`remonitor token: expected add, revoke or list, got ${JSON.stringify(action ?? '')}\n\n${TOKEN_USAGE}`);
         return 2;
     }
-  } finally {
-    db.close();
-  }
+  });
 }
