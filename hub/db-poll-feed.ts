@@ -1,16 +1,14 @@
 // A live feed for a web server that runs without ingest (`remonitor web` over an existing data
-// directory or a shared PostgreSQL database): it polls the store and publishes what changed.
-import type { AnyMetricsStore } from './async-store.ts';
+// directory): it polls the store and publishes what changed. (Over PostgreSQL: hub/pg-fleet-feed.ts.)
 import type { LiveFeed } from './live-feed.ts';
+import type { MetricsStore } from './store.ts';
 
-export function pollStoreIntoFeed(store: AnyMetricsStore, feed: LiveFeed, intervalMs = 1000, onError: (err: Error) => void = () => undefined): () => void {
+export function pollStoreIntoFeed(store: MetricsStore, feed: LiveFeed, intervalMs = 1000, onError: (err: Error) => void = () => undefined): () => void {
   const seen = new Map<string, { lastSeen: number | null; status: string }>();
-  let polling = false;
-  const poll = async () => {
-    if (feed.size === 0 || polling) return;
-    polling = true;
+  const poll = () => {
+    if (feed.size === 0) return;
     try {
-      for (const node of await store.listNodes()) {
+      for (const node of store.listNodes()) {
         const before = seen.get(node.name);
         seen.set(node.name, { lastSeen: node.last_seen_ms, status: node.status });
         if (!before) continue; // first pass only learns where each node stands
@@ -22,11 +20,9 @@ export function pollStoreIntoFeed(store: AnyMetricsStore, feed: LiveFeed, interv
         }
       }
     } catch (err) {
-      onError(err as Error); // a database away for a moment: the next poll tries again
-    } finally {
-      polling = false;
+      onError(err as Error); // a database busy for a moment: the next poll tries again
     }
   };
-  const timer = setInterval(() => void poll(), intervalMs);
+  const timer = setInterval(poll, intervalMs);
   return () => clearInterval(timer);
 }

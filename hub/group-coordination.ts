@@ -40,8 +40,6 @@ export interface GroupCoordinationOptions {
   url: string;
   group: string;
   hubId: string;
-  /** Where the other hubs and web processes reach this hub's API. */
-  apiUrl: string;
   log: Logger;
   /** Starts the coordinator's services; called once, when this hub is elected. */
   onElected: () => Promise<void>;
@@ -60,11 +58,10 @@ export class GroupCoordination {
   elected = false;
   private readonly lookup: () => Promise<Coordinator | null>;
 
-  /** Where this hub's API is reached: set before start, once its web server listens. */
-  apiUrl: string;
+  /** Where the other hubs and web processes reach this hub's API: set before start, once its web server listens. */
+  apiUrl = '';
 
   constructor(private readonly options: GroupCoordinationOptions) {
-    this.apiUrl = options.apiUrl;
     this.lookup = cachedCoordinatorLookup(options.pool, options.group);
   }
 

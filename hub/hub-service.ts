@@ -167,7 +167,6 @@ export class HubService {
         pool: pgStore.pool,
         group: options.sharedGroup.group,
         hubId: options.sharedGroup.hubId,
-        apiUrl: '', // known once the web server listens (start)
         log: options.log,
         onElected: () => this.startCoordinating(),
         onLost: (err) => void this.lostCoordination(err),

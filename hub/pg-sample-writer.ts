@@ -4,7 +4,7 @@ import type { SpoolReport } from '../protocol/index.ts';
 import type { AckOut } from './ack-tracker.ts';
 import type { PgStore } from './pg-store.ts';
 import { advanceWatermarks, recordSpoolReport } from './pg-watermarks.ts';
-import type { NodeWrite, SampleWriter, StoredBatch } from './sample-writer.ts';
+import { applyNodeWrite, type NodeWrite, type SampleWriter, type StoredBatch } from './sample-writer.ts';
 import type { IncomingSample } from './store.ts';
 
 export class PgSampleWriter implements SampleWriter {
@@ -15,10 +15,7 @@ export class PgSampleWriter implements SampleWriter {
 
   async write(batch: IncomingSample[], nodeWrites: NodeWrite[]): Promise<StoredBatch> {
     // Status and birth records are single-row updates, idempotent: outside the samples' transaction.
-    for (const w of nodeWrites) {
-      if (w.kind === 'status') await this.store.setStatus(w.node, w.status, w.atMs);
-      else await this.store.setInfo(w.node, w.raw);
-    }
+    for (const w of nodeWrites) await applyNodeWrite(this.store, w);
     let acks: AckOut[] = [];
     const result = await this.store.insertBatch(batch, async (client, bootIds) => {
       const stored = batch.map(({ node, sample }, i) => ({ node, boot: sample.boot, bootId: bootIds[i]!, seq: sample.seq }));

@@ -3,6 +3,7 @@
 // SQLite answers in the same turn of the event loop; PostgreSQL over the network (a Promise).
 import type { NodeStatus, SpoolReport } from '../protocol/index.ts';
 import type { AckOut, AckTracker } from './ack-tracker.ts';
+import type { AnyMetricsStore } from './async-store.ts';
 import type { IncomingSample, MetricsStore } from './store.ts';
 
 export type NodeWrite =
@@ -22,10 +23,9 @@ export interface SampleWriter {
   spoolReport(node: string, report: SpoolReport): AckOut | null | Promise<AckOut | null>;
 }
 
-/** Applies a status or birth record to any store. */
-export function applyNodeWrite(store: Pick<MetricsStore, 'setStatus' | 'setInfo'>, w: NodeWrite): void {
-  if (w.kind === 'status') store.setStatus(w.node, w.status, w.atMs);
-  else store.setInfo(w.node, w.raw);
+/** Applies a status or birth record to either kind of store (a Promise from an async one). */
+export function applyNodeWrite(store: Pick<AnyMetricsStore, 'setStatus' | 'setInfo'>, w: NodeWrite): void | Promise<void> {
+  return w.kind === 'status' ? store.setStatus(w.node, w.status, w.atMs) : store.setInfo(w.node, w.raw);
 }
 
 /** The SQLite store, with acks kept by an AckTracker on the same connection. */
