@@ -41,11 +41,11 @@ function progress(label: string, count: () => number): () => void {
 }
 
 /** A broker in this process, or `remonitor broker` as a child process; its URL. */
-async function startBroker(): Promise<{ url: string; stop: () => Promise<void>; child: ChildProcess | null }> {
+async function startBroker(): Promise<{ url: string; stop: () => Promise<void>; child: ChildProcess | null; embedded?: EmbeddedBroker }> {
   if (!values['broker-process']) {
     const broker = new EmbeddedBroker({ port: 0, log });
     await broker.start();
-    return { url: `mqtt://127.0.0.1:${broker.port}`, stop: () => broker.stop(), child: null };
+    return { url: `mqtt://127.0.0.1:${broker.port}`, stop: () => broker.stop(), child: null, embedded: broker };
   }
   const child = spawn(process.execPath, [join(repo, 'bin/remonitor.mjs'), 'broker', '--insecure', '--mqtt-port', '0', '--ws-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
@@ -90,7 +90,8 @@ const rawRate = delivered / rawPub.seconds;
 // 2. The hub: decode, validate, store, rollups.
 const dataDir = mkdtempSync(join(tmpdir(), 'remonitor-bench-ingest-'));
 // Alarms evaluate every stored sample in the same process; --no-alarms measures ingest alone.
-const hub = new HubService({ brokerUrl: url, dataDir, httpPort: 0, log, ...(values['no-alarms'] ? { alarms: false as const } : {}) });
+// As `remonitor up` runs it: a broker in the same process is subscribed directly (hub/fleet-link.ts).
+const hub = new HubService({ brokerUrl: url, embeddedBroker: broker.embedded, dataDir, httpPort: 0, log, ...(values['no-alarms'] ? { alarms: false as const } : {}) });
 await hub.start();
 const latencies: number[] = [];
 hub.feed.subscribe((e) => {

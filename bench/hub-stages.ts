@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { SimulatedNode } from '../edge-agent/simulated-node.ts';
 import { decodeSample, encodeAck, encodeSample, type Sample } from '../protocol/index.ts';
 import { AckTracker } from '../hub/ack-tracker.ts';
+import { PackedSamples } from '../hub/packed-samples.ts';
 import { toPoint } from '../hub/sample-point.ts';
 import { SessionStore } from '../hub/sessions.ts';
 import { openSqliteStore } from '../hub/sqlite-store.ts';
@@ -52,12 +53,13 @@ const items: IncomingSample[] = new Array(total);
 stage('toPoint', () => {
   for (let i = 0; i < total; i++) items[i] = { node: payloads[i]!.node, sample: samples[i]!, raw: payloads[i]!.raw, point: toPoint(samples[i]!) };
 });
+const packed: PackedSamples[] = [];
+stage('pack for the writer thread (main thread)', () => {
+  for (let i = 0; i < total; i += batchSize) packed.push(PackedSamples.pack(items.slice(i, i + batchSize)));
+});
 let ackCount = 0;
-stage('insert + watermarks + commit (FULL)', () => {
-  for (let i = 0; i < total; i += batchSize) {
-    const batch = items.slice(i, i + batchSize);
-    ackCount += acks.commit(batch, () => store.insertBatch(batch)).acks.length;
-  }
+stage('insert + watermarks + commit (writer thread)', () => {
+  for (const samples of packed) ackCount += acks.commit(samples, () => store.insertPacked(samples)).acks.length;
 });
 stage(`ack payloads (${(ackCount / total).toFixed(2)} per sample)`, () => {
   for (let i = 0; i < ackCount; i++) Buffer.from(encodeAck({ boot: 'b', next: i }));

@@ -222,6 +222,35 @@ export class EmbeddedBroker {
     stream.once('close', () => this.sockets.delete(stream));
   }
 
+  /**
+   * Subscribes a function of this process to `pattern`, past the ACLs (the hub's ingest, when the
+   * broker runs inside it): no socket, no packet encoding, no PUBACK. The publisher's PUBACK waits
+   * for `done`, so holding it back slows the publishers down. Retained messages are delivered first,
+   * as a subscribing client would get them. Resolves to the unsubscribe.
+   */
+  async subscribeLocal(pattern: string, deliver: (topic: string, payload: Buffer, done: () => void) => void): Promise<() => Promise<void>> {
+    const aedes = this.running();
+    const onPacket = (packet: { topic: string; payload: Buffer | string }, done: () => void) =>
+      deliver(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload, done);
+    await new Promise<void>((resolve) => aedes.subscribe(pattern, onPacket, resolve));
+    // Aedes' typings leave out its persistence, which its own SUBSCRIBE handler reads retained messages from.
+    const { persistence } = aedes as unknown as { persistence: { createRetainedStreamCombi(patterns: string[]): AsyncIterable<{ topic: string; payload: Buffer }> } };
+    for await (const packet of persistence.createRetainedStreamCombi([pattern])) {
+      await new Promise<void>((resolve) => onPacket(packet, resolve));
+    }
+    return () => new Promise<void>((resolve) => aedes.unsubscribe(pattern, onPacket, resolve));
+  }
+
+  /** Publishes from this process at QoS 1, not retained, past the ACLs. */
+  publishLocal(topic: string, payload: Buffer): void {
+    this.running().publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, () => undefined);
+  }
+
+  private running(): Aedes {
+    if (!this.aedes) throw new Error('the embedded broker is not started');
+    return this.aedes;
+  }
+
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;

@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { SpoolReport } from '../protocol/index.ts';
 import { GapLog } from './gaps.ts';
+import type { SampleKeys } from './packed-samples.ts';
 
 export interface AckOut {
   node: string;
@@ -115,17 +116,19 @@ export class AckTracker {
    * A sample ignored as a duplicate counts as stored: it is already in the database. Returns the
    * acks to publish once this returns (that is, after the commit).
    */
-  commit<T>(batch: readonly { node: string; sample: { boot: string; seq: number } }[], write: () => T): { result: T; acks: AckOut[] } {
+  commit<T>(samples: SampleKeys, write: () => T): { result: T; acks: AckOut[] } {
     const planned = new Map<string, Mark>();
-    for (const { node, sample } of batch) {
-      const k = key(node, sample.boot);
+    for (let row = 0; row < samples.length; row++) {
+      const node = samples.node(row);
+      const boot = samples.boot(row);
+      const k = key(node, boot);
       let mark = planned.get(k);
       if (!mark) {
-        const current = this.mark(node, sample.boot);
+        const current = this.mark(node, boot);
         mark = { ...current, above: current.above.map((r) => [r[0], r[1]] as [number, number]) };
         planned.set(k, mark);
       }
-      addSeq(mark, sample.seq);
+      addSeq(mark, samples.seq(row));
     }
     const at = this.now();
     const result = this.db.transaction(() => {
@@ -153,5 +156,21 @@ export class AckTracker {
     })();
     this.marks.set(key(node, report.spool_boot), mark);
     return { node, boot: mark.boot, next: mark.next };
+  }
+}
+
+/** The watermarks as another connection sees them (the writer's thread moves them): read from the database each time. */
+export class AckReader {
+  private readonly load;
+  readonly gaps: GapLog;
+
+  constructor(db: Database.Database) {
+    this.load = db.prepare<[string, string], { next_seq: number }>('SELECT next_seq FROM ack_watermarks WHERE node = ? AND boot = ?');
+    this.gaps = new GapLog(db);
+  }
+
+  /** The watermark of a node's boot, for tests and tools. */
+  next(node: string, boot: string): number {
+    return this.load.get(node, boot)?.next_seq ?? 0;
   }
 }

@@ -8,7 +8,9 @@ import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
 import { isLoopbackHost } from '../auth/loopback.ts';
 import { listen, type WebServer, type WebTls } from '../web/server.ts';
 import { Ingest } from './ingest.ts';
-import { AckTracker } from './ack-tracker.ts';
+import { LocalFleetLink } from './fleet-link.ts';
+import { MqttFleetLink } from './mqtt-fleet-link.ts';
+import { AckReader } from './ack-tracker.ts';
 import { HubHealthMonitor } from './hub-health.ts';
 import { Integrations } from './integrations.ts';
 import { MaintenanceJob } from './maintenance.ts';
@@ -22,7 +24,8 @@ import type { LeakThresholds } from './leak-verdict.ts';
 import type { AnyMetricsStore } from './async-store.ts';
 import { openPgStore, type PgStore } from './pg-store.ts';
 import { PgSampleWriter } from './pg-sample-writer.ts';
-import { SqliteSampleWriter, type SampleWriter } from './sample-writer.ts';
+import type { SampleWriter } from './sample-writer.ts';
+import { ThreadedSqliteWriter } from './threaded-sample-writer.ts';
 import { GroupCoordination } from './group-coordination.ts';
 import { hostname } from 'node:os';
 
@@ -58,7 +61,10 @@ export interface HubOptions {
   log: Logger;
   username?: string;
   password?: string;
-  /** When the broker runs in this process, MQTT over WebSocket is served on the web port at /mqtt. */
+  /**
+   * The broker, when it runs in this process: MQTT over WebSocket is served on the web port at /mqtt,
+   * and ingest subscribes to it directly instead of over a connection.
+   */
   embeddedBroker?: EmbeddedBroker;
   /** Republish each stored sample as JSON on remonitor/<node>/metrics/json. */
   jsonMirror?: boolean;
@@ -87,7 +93,9 @@ export class HubService {
   readonly alarms: AlarmEngine | null;
 
   /** The SQLite hub's acks (a PostgreSQL hub keeps them in the database: hub/pg-watermarks.ts). */
-  readonly acks: AckTracker | null;
+  readonly acks: AckReader | null;
+  /** Ingest's SQLite writes, on their own thread; null on PostgreSQL. */
+  private readonly sqliteWriter: ThreadedSqliteWriter | null = null;
   /** Remote commands, sessions and per-process history (issue 3). */
   readonly sessions: SessionService;
   /** The SQLite database of sessions and alarms: the store itself, or beside a PostgreSQL store. */
@@ -126,25 +134,27 @@ export class HubService {
       const store = openSqliteStore(localPath, { retention: options.retention });
       this.store = store;
       this.local = store;
-      // On the store's connection, so watermarks commit in the same transaction as the samples.
-      this.acks = new AckTracker(store.db);
-      writer = new SqliteSampleWriter(store, this.acks);
+      // Watermarks move on the writer's connection, in the same transaction as the samples.
+      this.sqliteWriter = new ThreadedSqliteWriter({ path: localPath });
+      writer = this.sqliteWriter;
+      this.acks = new AckReader(store.db);
     }
     const local = this.local;
     // In a group, this hub's live feed carries only its share of each node's samples: alarms and
     // process history would judge a node on part of its data. They follow the whole fleet instead.
     if (options.sharedGroup) this.groupFeed = new LiveFeed();
     const fleetFeed = this.groupFeed ?? this.feed;
-    this.sessions = new SessionService({ db: local.db, feed: fleetFeed, brokerUrl: options.brokerUrl, log: options.log, username: options.username, password: options.password, thresholds: options.leakThresholds });
+    this.sessions = new SessionService({ db: local.db, feed: fleetFeed, brokerUrl: options.brokerUrl, log: options.log, username: options.username, password: options.password, thresholds: options.leakThresholds, processHistoryFromFeed: !this.sqliteWriter });
     this.maintenance = new MaintenanceJob(this.store, options.log);
     this.ingest = new Ingest({
-      brokerUrl: options.brokerUrl,
+      // The embedded broker in this process is subscribed directly; a shared group needs an MQTT 5 broker anyway.
+      link:
+        options.embeddedBroker && !options.sharedGroup
+          ? new LocalFleetLink(options.embeddedBroker)
+          : new MqttFleetLink({ brokerUrl: options.brokerUrl, log: options.log, username: options.username, password: options.password, sharedGroup: options.sharedGroup }),
       writer,
       feed: this.feed,
       log: options.log,
-      username: options.username,
-      password: options.password,
-      sharedGroup: options.sharedGroup,
     });
     this.healthMonitor = new HubHealthMonitor(this.ingest, pgStore ? null : localPath);
     this.integrations = new Integrations({ ...options, store: this.store, feed: this.feed });
@@ -237,6 +247,7 @@ export class HubService {
     await this.stopCoordinating();
     this.healthMonitor.stop();
     await this.ingest.stop();
+    await this.sqliteWriter?.close();
     await this.store.close();
     if (this.local !== this.store) this.local?.close();
   }

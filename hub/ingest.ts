@@ -1,7 +1,6 @@
-// Ingest: subscribe to the fleet, decode, validate, store in batches, and tell the live feed.
+// Ingest: take the fleet's messages, decode, validate, store in batches, and tell the live feed.
 // A bad message is counted, logged at most once per node per minute, and dropped: it never stops
 // ingest for anyone else.
-import type { MqttClient } from 'mqtt';
 import {
   type SpoolReport,
   decodeInfo,
@@ -14,7 +13,7 @@ import {
   topics,
 } from '../protocol/index.ts';
 import type { Logger } from '../edge-agent/logger.ts';
-import { connectHubClient, firstConnect } from './hub-mqtt.ts';
+import type { FleetLink } from './fleet-link.ts';
 import { toPoint } from './sample-point.ts';
 import { sampleEvent, type LiveFeed } from './live-feed.ts';
 import type { IncomingSample } from './store.ts';
@@ -22,22 +21,16 @@ import type { AckOut } from './ack-tracker.ts';
 import type { NodeWrite, SampleWriter, StoredBatch } from './sample-writer.ts';
 
 export interface IngestOptions {
-  brokerUrl: string;
+  /** Where the fleet's messages come from and acks go: MQTT, or the embedded broker in this process. */
+  link: FleetLink;
   /** Stores each batch, with its acks (hub/sample-writer.ts). */
   writer: SampleWriter;
   feed: LiveFeed;
   log: Logger;
-  username?: string;
-  password?: string;
   /** Writes are batched into one transaction this often (ms; 300 by default). */
   flushIntervalMs?: number;
   /** A batch this large is written at once (10,000 by default). */
   maxBatch?: number;
-  /**
-   * Share the fleet's messages with the other hubs of this MQTT 5 shared-subscription group
-   * (`$share/<group>/…`), under a fixed client id with a persistent session.
-   */
-  sharedGroup?: { group: string; clientId: string };
 }
 
 export interface IngestStats {
@@ -62,13 +55,12 @@ const DEFAULT_MAX_BATCH = 10_000;
 // While the store keeps failing, what is waiting is capped: the oldest samples beyond this many
 // batches are dropped. Nothing dropped was acked, so the agents re-send it from their spools.
 const MAX_PENDING_BATCHES = 10;
-// Past this many batches waiting for a write in flight, the hub stops reading the broker (it holds
-// the next PUBACK, and mqtt.js reads no further until then) rather than pile samples up in memory.
+// Past this many batches waiting for a write in flight, the hub stops taking messages (it holds the
+// next PUBACK, so the broker sends no further until then) rather than pile samples up in memory.
 const HIGH_WATER_BATCHES = 2;
 
 export class Ingest {
   readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, rejected: 0, rejectedByReason: {}, shed: 0 };
-  private client: MqttClient | null = null;
   private batch: IncomingSample[] = [];
   /** Status and birth-record writes, made in the next batch's transaction (one fsync for all). */
   private nodeWrites: NodeWrite[] = [];
@@ -91,47 +83,10 @@ export class Ingest {
   }
 
   async start(): Promise<void> {
-    const { brokerUrl, log } = this.options;
-    const shared = this.options.sharedGroup;
-    const client = connectHubClient('hub', { ...this.options, persistentId: shared?.clientId });
-    this.client = client;
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
-    client.handleMessage = (_packet, done) => {
-      if (this.batch.length < this.maxBatch * HIGH_WATER_BATCHES) return done();
-      this.held.push(done);
-    };
-    client.on('error', (err) => log.warn({ err: err.message }, 'hub mqtt error'));
-    client.on('close', () => log.debug('hub lost the broker, reconnecting'));
-    // Subscribe on every (re)connect: with a clean session the broker forgets subscriptions (and
-    // with a persistent one, subscribing again changes nothing).
-    const filter = (channel: 'metrics' | 'status' | 'info') => (shared ? `$share/${shared.group}/` : '') + topics.allNodes(channel);
-    // The hub is started once its first subscription is in place: in a shared group, the broker
-    // deals it messages only from then on.
-    let subscribed!: () => void;
-    let refused!: (err: Error) => void;
-    const firstSubscription = new Promise<void>((resolve, reject) => ((subscribed = resolve), (refused = reject)));
-    firstSubscription.catch(() => undefined); // awaited below, unless the connection failed first
-    client.on('connect', () => {
-      client
-        .subscribeAsync({ [filter('metrics')]: { qos: 1 }, [filter('status')]: { qos: 1 }, [filter('info')]: { qos: 1 } })
-        .then((granted) => {
-          const denied = granted.filter((g) => g.qos > 2);
-          if (denied.length > 0) throw new Error(`the broker refused ${denied.map((g) => g.topic).join(', ')}`);
-          log.info({ broker: brokerUrl, group: shared?.group }, 'hub subscribed to the fleet');
-          subscribed();
-        })
-        .catch((err: Error) => {
-          log.error({ err: err.message }, 'hub could not subscribe');
-          refused(new Error(`hub: could not subscribe to the fleet on ${brokerUrl}: ${err.message}`)); // at start only: later, a settled promise ignores it
-        });
+    await this.options.link.start({
+      message: (topic, payload) => this.onMessage(topic, payload),
+      admit: (done) => (this.batch.length < this.maxBatch * HIGH_WATER_BATCHES ? done() : this.held.push(done)),
     });
-    await firstConnect(client, 'hub', brokerUrl).catch((err: Error) => {
-      if (shared && /protocol version/i.test(err.message)) {
-        throw new Error(`${err.message}: --shared-group needs an MQTT 5 broker (Mosquitto 2, EMQX, VerneMQ, HiveMQ); the embedded broker speaks MQTT 3.1.1 only`);
-      }
-      throw err;
-    });
-    await firstSubscription;
     this.timer = setInterval(() => this.flush(), this.options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
   }
 
@@ -255,15 +210,13 @@ export class Ingest {
 
   /** Tells each agent what is committed; QoS 1, and a lost ack is only a later one. */
   private publishAcks(acks: AckOut[]): void {
-    const client = this.client;
-    if (!client?.connected) return;
-    for (const { node, boot, next } of acks) client.publish(topics.ack(node), Buffer.from(encodeAck({ boot, next })), { qos: 1 });
+    for (const { node, boot, next } of acks) this.options.link.publish(topics.ack(node), Buffer.from(encodeAck({ boot, next })));
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.drain();
-    await this.client?.endAsync();
+    await this.options.link.stop();
     await this.drain(); // what arrived while the client closed (a last status or birth record)
   }
 

@@ -1,10 +1,13 @@
 // Where ingest's batches go: one transaction per batch holding the samples, the status and birth
 // records that arrived with them, and the ack watermarks they move. Acks go out only after it.
-// SQLite answers in the same turn of the event loop; PostgreSQL over the network (a Promise).
+// SQLite on the writer's thread (hub/threaded-sample-writer.ts), PostgreSQL over the network: both answer with a Promise.
 import type { NodeStatus, SpoolReport } from '../protocol/index.ts';
 import type { AckOut, AckTracker } from './ack-tracker.ts';
 import type { AnyMetricsStore } from './async-store.ts';
-import type { IncomingSample, MetricsStore } from './store.ts';
+import type { PackedSamples } from './packed-samples.ts';
+import type { SessionStore } from './sessions.ts';
+import type { SqliteStore } from './sqlite-store.ts';
+import type { IncomingSample } from './store.ts';
 
 export type NodeWrite =
   | { node: string; kind: 'status'; status: NodeStatus; atMs: number }
@@ -28,25 +31,23 @@ export function applyNodeWrite(store: Pick<AnyMetricsStore, 'setStatus' | 'setIn
   return w.kind === 'status' ? store.setStatus(w.node, w.status, w.atMs) : store.setInfo(w.node, w.raw);
 }
 
-/** The SQLite store, with acks kept by an AckTracker on the same connection. */
-export class SqliteSampleWriter implements SampleWriter {
-  constructor(
-    private readonly store: MetricsStore,
-    private readonly acks: AckTracker | null,
-  ) {}
+/** What one SQLite transaction of ingest writes to: the samples, their processes' history, the ack watermarks. */
+export interface SqliteTargets {
+  store: SqliteStore;
+  processes: SessionStore;
+  acks: AckTracker;
+}
 
-  write(batch: IncomingSample[], nodeWrites: NodeWrite[]): StoredBatch {
-    // A status or birth record alone was one commit, so one fsync, each: a fleet coming online
-    // stalled ingest for seconds. They ride in the samples' transaction now (in arrival order).
-    const write = () => {
-      for (const w of nodeWrites) applyNodeWrite(this.store, w);
-      return this.store.insertBatch(batch);
-    };
-    const { result, acks } = this.acks ? this.acks.commit(batch, write) : { result: write(), acks: [] };
-    return { ...result, acks };
-  }
-
-  spoolReport(node: string, report: SpoolReport): AckOut | null {
-    return this.acks?.spoolReport(node, report) ?? null;
-  }
+/**
+ * One SQLite transaction: the status and birth records, the samples, their processes, and the
+ * watermarks they move. A status or birth record alone was one commit, so one fsync, each: a fleet
+ * coming online stalled ingest for seconds. They ride in the samples' transaction (in arrival order).
+ */
+export function writePacked({ store, processes, acks }: SqliteTargets, samples: PackedSamples, nodeWrites: readonly NodeWrite[]): StoredBatch {
+  const { result, acks: out } = acks.commit(samples, () => {
+    for (const w of nodeWrites) applyNodeWrite(store, w);
+    processes.insertProcesses(samples);
+    return store.insertPacked(samples);
+  });
+  return { ...result, acks: out };
 }

@@ -1,5 +1,5 @@
 // Issue 3's part of the hub, started and stopped as one: the session store, the command bridge
-// (its own MQTT client), and the per-process history fed from the live feed's samples.
+// (its own MQTT client), and the per-process history (fed from the live feed's samples on PostgreSQL).
 import type Database from 'better-sqlite3';
 import type { Logger } from '../edge-agent/logger.ts';
 import { CommandBridge } from './command-bridge.ts';
@@ -15,6 +15,11 @@ export interface SessionServiceOptions {
   username?: string;
   password?: string;
   thresholds?: Partial<LeakThresholds>;
+  /**
+   * Record the per-process history from the feed's samples. False where ingest's writer stores it
+   * with the samples themselves (the SQLite hub: hub/sample-writer.ts).
+   */
+  processHistoryFromFeed: boolean;
 }
 
 export class SessionService {
@@ -31,10 +36,13 @@ export class SessionService {
   async start(): Promise<void> {
     await this.bridge.start();
     // Samples that carry the process lists feed the per-process history (written once a second).
-    this.unsubscribe = this.options.feed.subscribe((event) => {
-      if (event.type !== 'sample' || !event.sample?.top_cpu) return;
-      this.sessions.addTopLists(event.node, event.sample.ts_ms, event.sample.top_cpu, event.sample.top_mem ?? []);
-    });
+    if (this.options.processHistoryFromFeed) {
+      this.unsubscribe = this.options.feed.subscribe((event) => {
+        if (event.type !== 'sample' || !event.sample?.top_cpu) return;
+        this.sessions.addTopLists(event.node, event.sample.ts_ms, event.sample.top_cpu, event.sample.top_mem ?? []);
+      });
+    }
+    // Also prunes the history past its retention, whoever writes it.
     this.timer = setInterval(() => this.flush(), 1000);
     this.timer.unref();
   }

@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import { procsTotals, type ProcsSample } from '../protocol/procs.ts';
 import type { ProcessUsage } from '../protocol/sample.ts';
 import { analyzeLeak, type LeakThresholds } from './leak-verdict.ts';
+import type { PackedSamples } from './packed-samples.ts';
 import type { ProcessAverage, ProcessHistoryPoint, SessionDetail, SessionSample, SessionSource, SessionState, SessionSummary } from '../web/session-types.ts';
 
 interface SessionRow {
@@ -158,13 +159,20 @@ export class SessionStore {
     if (this.pendingProcesses.length >= MAX_PENDING_PROCESS_ROWS) this.flushProcesses();
   }
 
+  /** The processes of a batch's samples, in the caller's transaction (the SQLite hub's writer thread: hub/sample-writer.ts). */
+  insertProcesses(samples: PackedSamples): void {
+    for (const p of samples.processes()) this.stmt.addProcess.run(samples.node(p.row), samples.tsMs(p.row), p.pid, p.name, p.cpu_pct, p.rss_bytes);
+  }
+
+  /** Writes the queued rows, and deletes history past its retention (at most once an hour). */
   flushProcesses(nowMs = Date.now()): void {
-    if (this.pendingProcesses.length === 0) return;
+    const prune = nowMs - this.lastPrune > 3_600_000;
+    if (this.pendingProcesses.length === 0 && !prune) return;
     const rows = this.pendingProcesses;
     this.pendingProcesses = [];
     this.db.transaction(() => {
       for (const r of rows) this.stmt.addProcess.run(...r);
-      if (nowMs - this.lastPrune > 3_600_000) {
+      if (prune) {
         this.lastPrune = nowMs;
         this.stmt.prune.run(nowMs - PROCESS_HISTORY_MS);
       }

@@ -17,8 +17,7 @@ import {
   TIERS,
   type Retention,
 } from './rollups.ts';
-import { encodeDetail } from './sample-detail.ts';
-import { toPoint } from './sample-point.ts';
+import { LATEST, LATEST_PROCESSES, PackedSamples, SAMPLE_COLUMNS } from './packed-samples.ts';
 import { seriesResponse } from './series-gaps.ts';
 import { nodeDetailOf, summarizeNode } from './node-record.ts';
 import type { IncomingSample, InsertResult, MetricsStore, SamplePage, SamplePageQuery, SeriesQuery } from './store.ts';
@@ -26,11 +25,6 @@ import { readSamplePage } from './sqlite-export.ts';
 
 // Resolves from hub/ (sources) and from dist/ (the built CLI) alike: both sit beside hub/.
 const MIGRATIONS_DIR = new URL('../hub/migrations/', import.meta.url);
-
-const SAMPLE_COLUMNS = [
-  'cpu_pct', 'mem_pct', 'mem_used_bytes', 'swap_pct', 'swap_used_bytes', 'disk_pct', 'disk_read_bps',
-  'disk_write_bps', 'net_rx_bps', 'net_tx_bps', 'temp_c', 'load_1', 'load_5', 'load_15', 'procs_total', 'uptime_s',
-] as const;
 
 interface NodeRow {
   id: number;
@@ -138,33 +132,35 @@ export class SqliteStore implements MetricsStore {
   }
 
   insertBatch(batch: IncomingSample[]): InsertResult {
+    return this.insertPacked(PackedSamples.pack(batch));
+  }
+
+  /** insertBatch, from the flat arrays ingest hands to the writer's thread (hub/packed-samples.ts). */
+  insertPacked(samples: PackedSamples): InsertResult {
     return this.db.transaction((): InsertResult => {
       let inserted = 0;
       let oldestStored = Infinity;
-      const newest = new Map<number, IncomingSample>();
-      const newestWithProcesses = new Map<number, IncomingSample>();
       // One argument array for every row: no per-sample arrays or spreads (ingest's hot loop).
       const args: unknown[] = new Array(5 + SAMPLE_COLUMNS.length);
-      for (const item of batch) {
-        const { sample } = item;
-        const id = this.nodeId(item.node);
-        const point = item.point ?? toPoint(sample);
-        args[0] = id;
-        args[1] = sample.ts_ms;
-        args[2] = sample.seq;
-        args[3] = sample.boot;
-        for (let c = 0; c < SAMPLE_COLUMNS.length; c++) args[4 + c] = point[SAMPLE_COLUMNS[c]!] ?? null;
-        args[4 + SAMPLE_COLUMNS.length] = encodeDetail(sample);
+      for (let row = 0; row < samples.length; row++) {
+        const tsMs = samples.tsMs(row);
+        args[0] = this.nodeId(samples.node(row));
+        args[1] = tsMs;
+        args[2] = samples.seq(row);
+        args[3] = samples.boot(row);
+        for (let c = 0; c < SAMPLE_COLUMNS.length; c++) args[4 + c] = samples.column(row, c);
+        args[4 + SAMPLE_COLUMNS.length] = samples.detail(row);
         const stored = this.stmt.insert.run(args).changes;
         inserted += stored;
-        if (stored) oldestStored = Math.min(oldestStored, sample.ts_ms); // for deriveRollups()
-        if ((newest.get(id)?.sample.ts_ms ?? -1) <= sample.ts_ms) newest.set(id, item);
-        if (sample.top_cpu && (newestWithProcesses.get(id)?.sample.ts_ms ?? -1) <= sample.ts_ms) newestWithProcesses.set(id, item);
+        if (stored) oldestStored = Math.min(oldestStored, tsMs); // for deriveRollups()
       }
-      for (const [id, item] of newest) this.stmt.latest.run(item.sample.ts_ms, item.raw, id, item.sample.ts_ms);
-      for (const [id, item] of newestWithProcesses) this.stmt.latestProcesses.run(item.raw, id);
+      for (const { row, kinds, raw } of samples.latestRecords()) {
+        const id = this.nodeId(samples.node(row));
+        if (kinds & LATEST) this.stmt.latest.run(samples.tsMs(row), raw, id, samples.tsMs(row));
+        if (kinds & LATEST_PROCESSES) this.stmt.latestProcesses.run(raw, id);
+      }
       if (oldestStored !== Infinity) this.stmt.markDirty.run(oldestStored, oldestStored);
-      return { inserted, duplicates: batch.length - inserted };
+      return { inserted, duplicates: samples.length - inserted };
     })();
   }
 

@@ -12,6 +12,8 @@ const requireShim = { js: "import { createRequire as __createRequire } from 'nod
 await Promise.all([
   // The full CLI keeps node_modules external: better-sqlite3 is native.
   build({ ...node, entryPoints: [at('cli/main.ts')], outfile: at('dist/remonitor.mjs'), packages: 'external' }),
+  // The hub's SQLite writer thread (hub/threaded-sample-writer.ts starts it from this file).
+  build({ ...node, entryPoints: [at('hub/sqlite-writer-thread.ts')], outfile: at('dist/hub-writer-thread.mjs'), packages: 'external' }),
   // The agent alone, every dependency inlined: runs with plain `node` and no node_modules.
   build({ ...node, entryPoints: [at('edge-agent/bundle-entry.ts')], outfile: at('dist/remonitor-agent.mjs'), banner: requireShim, minify: true }),
   build({

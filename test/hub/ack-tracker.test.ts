@@ -2,10 +2,14 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addSeq, AckTracker } from '../../hub/ack-tracker.ts';
+import type { SampleKeys } from '../../hub/packed-samples.ts';
 import { openSqliteStore } from '../../hub/sqlite-store.ts';
 import { runCleanups, tempDir } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
+
+/** One node's boot's seqs, as a batch's keys. */
+const seqsOf = (node: string, boot: string, seqs: number[]): SampleKeys => ({ length: seqs.length, node: () => node, boot: () => boot, seq: (i) => seqs[i]! });
 
 describe('addSeq', () => {
   it.each([
@@ -28,8 +32,7 @@ describe('AckTracker', () => {
     const path = join(tempDir(), 'db.sqlite');
     const store = openSqliteStore(path);
     const tracker = new AckTracker(store.db, () => 1000);
-    const batch = [0, 1, 2, 5, 6].map((seq) => ({ node: 'n', sample: { boot: 'b', seq } }));
-    const { acks } = tracker.commit(batch, () => 'written');
+    const { acks } = tracker.commit(seqsOf('n', 'b', [0, 1, 2, 5, 6]), () => 'written');
     expect(acks).toEqual([{ node: 'n', boot: 'b', next: 3 }]);
     // The agent's spool now starts at 5: 3 and 4 will never come.
     expect(tracker.spoolReport('n', { spool_boot: 'b', spool_first_seq: 5, spool_dropped: 2 })).toEqual({ node: 'n', boot: 'b', next: 7 });
@@ -43,7 +46,7 @@ describe('AckTracker', () => {
   it('does not move the watermark when the transaction fails', () => {
     const store = openSqliteStore(join(tempDir(), 'db.sqlite'));
     const tracker = new AckTracker(store.db);
-    expect(() => tracker.commit([{ node: 'n', sample: { boot: 'b', seq: 0 } }], () => { throw new Error('disk full'); })).toThrow('disk full');
+    expect(() => tracker.commit(seqsOf('n', 'b', [0]), () => { throw new Error('disk full'); })).toThrow('disk full');
     expect(tracker.next('n', 'b')).toBe(0);
     store.close();
   });

@@ -1,12 +1,13 @@
 // When the store is slower than the fleet, ingest stops reading the broker rather than pile the
 // backlog up in memory (it holds the next PUBACK), and still stores every sample once.
-// FAKE, named: the slow store is the real SQLite writer behind a 100 ms delay per write, standing
+// FAKE, named: the slow store is the hub's real SQLite writer (its thread) behind a 100 ms delay per write, standing
 // in for a slow disk or a distant PostgreSQL, which cannot be had on demand here.
 import { afterEach, describe, expect, it } from 'vitest';
-import { AckTracker } from '../../hub/ack-tracker.ts';
 import { Ingest } from '../../hub/ingest.ts';
 import { LiveFeed } from '../../hub/live-feed.ts';
-import { SqliteSampleWriter, type SampleWriter } from '../../hub/sample-writer.ts';
+import { MqttFleetLink } from '../../hub/mqtt-fleet-link.ts';
+import type { SampleWriter } from '../../hub/sample-writer.ts';
+import { ThreadedSqliteWriter } from '../../hub/threaded-sample-writer.ts';
 import { openSqliteStore } from '../../hub/sqlite-store.ts';
 import { encodeSample, topics } from '../../protocol/index.ts';
 import { fakeAgentClient, sampleAt } from '../helpers/fleet-publisher.ts';
@@ -30,11 +31,14 @@ function slowWriter(inner: SampleWriter, delayMs: number): SampleWriter {
 describe('ingest in front of a slow store', () => {
   it('keeps at most two batches waiting, reads on as writes finish, and stores every sample once', async () => {
     const { url } = await startBroker();
-    const store = openSqliteStore(`${tempDir()}/remonitor.db`);
+    const path = `${tempDir()}/remonitor.db`;
+    const store = openSqliteStore(path);
     cleanup(() => store.close());
+    const writer = new ThreadedSqliteWriter({ path });
+    cleanup(() => writer.close());
     const ingest = new Ingest({
-      brokerUrl: url,
-      writer: slowWriter(new SqliteSampleWriter(store, new AckTracker(store.db)), 100),
+      link: new MqttFleetLink({ brokerUrl: url, log: quietLog }),
+      writer: slowWriter(writer, 100),
       feed: new LiveFeed(),
       log: quietLog,
       maxBatch: MAX_BATCH,

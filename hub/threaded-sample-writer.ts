@@ -1,0 +1,88 @@
+// Ingest's SQLite writes on a thread of their own (hub/sqlite-writer-thread.ts). The insert and
+// its fsync took a third of the main thread under load, and in `remonitor up` that thread is also
+// the broker's: while it waited on the disk, nobody was routed anything. Each batch crosses as a
+// few flat arrays (hub/packed-samples.ts); the reply carries the acks to publish after the commit.
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import type { SpoolReport } from '../protocol/index.ts';
+import type { AckOut } from './ack-tracker.ts';
+import { PackedSamples, type PackedArrays } from './packed-samples.ts';
+import type { NodeWrite, SampleWriter, StoredBatch } from './sample-writer.ts';
+import type { IncomingSample } from './store.ts';
+
+// Built by scripts/build.mjs; resolves from hub/ (sources, tests) and from dist/ (the CLI) alike.
+const THREAD_FILE = new URL('../dist/hub-writer-thread.mjs', import.meta.url);
+
+export interface WriterThreadData {
+  /** The SQLite file; already migrated by the hub's own connection. */
+  path: string;
+}
+
+export type WriterRequest =
+  | { id: number; type: 'write'; samples: PackedArrays; nodeWrites: NodeWrite[] }
+  | { id: number; type: 'spoolReport'; node: string; report: SpoolReport }
+  | { id: number; type: 'close' };
+
+export type WriterReply = { id: number; ok: StoredBatch | AckOut | null } | { id: number; error: string };
+
+type WithoutId<R> = R extends unknown ? Omit<R, 'id'> : never;
+type Request = WithoutId<WriterRequest>;
+
+export class ThreadedSqliteWriter implements SampleWriter {
+  private worker: Worker | null = null;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (value: never) => void; reject: (err: Error) => void }>();
+
+  constructor(private readonly data: WriterThreadData) {}
+
+  write(batch: IncomingSample[], nodeWrites: NodeWrite[]): Promise<StoredBatch> {
+    const samples = PackedSamples.pack(batch);
+    // A birth record's bytes may be a view of a whole socket read: posted as is, all of it would be copied.
+    const writes = nodeWrites.map((w) => (w.kind === 'info' ? { ...w, raw: new Uint8Array(w.raw) } : w));
+    return this.call({ type: 'write', samples: samples.arrays, nodeWrites: writes }, samples.transferList);
+  }
+
+  spoolReport(node: string, report: SpoolReport): Promise<AckOut> {
+    return this.call({ type: 'spoolReport', node, report });
+  }
+
+  /** Closes the thread's connection (after the writes already asked for) and ends the thread. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    await this.call({ type: 'close' }).catch(() => undefined);
+    this.worker = null;
+    await worker.terminate();
+  }
+
+  private call<T>(request: Request, transfer: ArrayBuffer[] = []): Promise<T> {
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (value: never) => void, reject });
+      worker.postMessage({ ...request, id }, transfer);
+    });
+  }
+
+  /** Started on the first write, and again after a crash (its writes failed, and ingest retries them). */
+  private start(): Worker {
+    if (!existsSync(THREAD_FILE)) throw new Error(`the hub's writer thread is not built: ${THREAD_FILE.pathname} is missing (run \`npm run build\`)`);
+    const worker = new Worker(THREAD_FILE, { workerData: this.data });
+    worker.on('message', (reply: WriterReply) => {
+      const call = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      if ('error' in reply) call?.reject(new Error(reply.error));
+      else call?.resolve(reply.ok as never);
+    });
+    worker.on('error', (err) => this.failAll(worker, new Error(`the hub's writer thread failed: ${err.message}`)));
+    worker.on('exit', (code) => this.failAll(worker, new Error(`the hub's writer thread exited (code ${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private failAll(worker: Worker, err: Error): void {
+    if (this.worker === worker) this.worker = null;
+    for (const call of this.waiting.values()) call.reject(err);
+    this.waiting.clear();
+  }
+}
