@@ -16,7 +16,7 @@ import type { Logger } from '../edge-agent/logger.ts';
 import type { FleetLink } from './fleet-link.ts';
 import { toPoint } from './sample-point.ts';
 import { sampleEvent, type LiveFeed } from './live-feed.ts';
-import type { IncomingSample } from './store.ts';
+import { PackedSamplesBuilder, type PackedSamples } from './packed-samples.ts';
 import type { AckOut } from './ack-tracker.ts';
 import type { NodeWrite, SampleWriter, StoredBatch } from './sample-writer.ts';
 
@@ -33,6 +33,12 @@ export interface IngestOptions {
   maxBatch?: number;
 }
 
+/** One transaction's worth: samples with the status and birth records that arrived among them. */
+interface Write {
+  samples: PackedSamples;
+  nodeWrites: NodeWrite[];
+}
+
 export interface IngestStats {
   received: number;
   stored: number;
@@ -40,8 +46,6 @@ export interface IngestStats {
   rejected: number;
   /** Rejections by reason (the error message without the offending value). */
   rejectedByReason: Record<string, number>;
-  /** Samples dropped unstored (and so unacked, to be re-sent) while the store was failing. */
-  shed: number;
 }
 
 const REJECTION_LOG_INTERVAL_MS = 60_000;
@@ -52,18 +56,18 @@ const MAX_REASONS = 50;
 // enough that a sample is stored well within a second. The cap bounds memory when the disk stalls.
 const DEFAULT_FLUSH_INTERVAL_MS = 300;
 const DEFAULT_MAX_BATCH = 10_000;
-// While the store keeps failing, what is waiting is capped: the oldest samples beyond this many
-// batches are dropped. Nothing dropped was acked, so the agents re-send it from their spools.
-const MAX_PENDING_BATCHES = 10;
 // Past this many batches waiting for a write in flight, the hub stops taking messages (it holds the
 // next PUBACK, so the broker sends no further until then) rather than pile samples up in memory.
 const HIGH_WATER_BATCHES = 2;
 
 export class Ingest {
-  readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, rejected: 0, rejectedByReason: {}, shed: 0 };
-  private batch: IncomingSample[] = [];
+  readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, rejected: 0, rejectedByReason: {} };
+  /** Samples packed as they arrive, for the next write. */
+  private batch = new PackedSamplesBuilder();
   /** Status and birth-record writes, made in the next batch's transaction (one fsync for all). */
   private nodeWrites: NodeWrite[] = [];
+  /** A write that failed, tried again at the next flush before anything else. */
+  private retry: Write | null = null;
   /** The write in flight, when the store answers asynchronously (PostgreSQL); one at a time. */
   private writing: Promise<void> | null = null;
   /** PUBACKs held back while too much waits for the store; released after each write. */
@@ -73,9 +77,9 @@ export class Ingest {
 
   constructor(private readonly options: IngestOptions) {}
 
-  /** Samples decoded and waiting for the next batch write (the queue depth on /metrics). */
+  /** Samples decoded and waiting for a write (the queue depth on /metrics). */
   get pending(): number {
-    return this.batch.length;
+    return this.batch.length + (this.retry?.samples.length ?? 0);
   }
 
   private get maxBatch(): number {
@@ -100,7 +104,11 @@ export class Ingest {
           this.stats.received++;
           const sample = decodeSample(payload);
           // The point once, for the store's columns and the live feed alike.
-          this.batch.push({ node, sample, raw: payload, point: toPoint(sample) });
+          const point = toPoint(sample);
+          this.batch.add(node, sample, point, payload);
+          // Listeners hear of a sample as it arrives rather than after its commit: kept until then,
+          // every decoded sample outlived V8's young generation, and the copying took a third of the thread.
+          if (this.options.feed.size > 0) this.options.feed.publish(sampleEvent(node, sample, point));
           if (this.batch.length >= this.maxBatch) this.flush();
           return;
         }
@@ -143,27 +151,30 @@ export class Ingest {
     }
   }
 
-  /** Writes the pending batch in one transaction, then tells the live feed (at most one write in flight). */
+  /** Writes a failed batch again, or else what arrived since the last write, in one transaction (one write in flight). */
   flush(): void {
-    if (this.writing || (this.batch.length === 0 && this.nodeWrites.length === 0)) return;
-    // At most one batch's worth per write: after a slow write, the backlog goes in several.
-    const batch = this.batch.length > this.maxBatch ? this.batch.splice(0, this.maxBatch) : this.batch;
-    if (batch === this.batch) this.batch = [];
-    const nodeWrites = this.nodeWrites;
-    this.nodeWrites = [];
+    if (this.writing) return;
+    let write = this.retry;
+    this.retry = null;
+    if (!write) {
+      if (this.batch.length === 0 && this.nodeWrites.length === 0) return;
+      write = { samples: this.batch.take(), nodeWrites: this.nodeWrites };
+      this.nodeWrites = [];
+    }
     let outcome: StoredBatch | Promise<StoredBatch>;
     try {
-      outcome = this.options.writer.write(batch, nodeWrites);
+      outcome = this.options.writer.write(write.samples, write.nodeWrites);
     } catch (err) {
-      this.keepForRetry(batch, nodeWrites, err as Error);
+      this.keepForRetry(write, err as Error);
       return this.releaseHeld();
     }
     if (!(outcome instanceof Promise)) {
-      this.stored(batch, outcome);
+      this.stored(outcome);
       return this.releaseHeld();
     }
+    const attempt = write;
     this.writing = outcome
-      .then((stored) => this.stored(batch, stored), (err: Error) => this.keepForRetry(batch, nodeWrites, err))
+      .then((stored) => this.stored(stored), (err: Error) => this.keepForRetry(attempt, err))
       .finally(() => {
         this.writing = null;
         if (this.batch.length >= this.maxBatch) this.flush();
@@ -176,24 +187,20 @@ export class Ingest {
     for (const done of this.held.splice(0)) done();
   }
 
-  private stored(batch: IncomingSample[], { inserted, duplicates, acks }: StoredBatch): void {
+  private stored({ inserted, duplicates, acks }: StoredBatch): void {
     this.publishAcks(acks);
     this.stats.stored += inserted;
     this.stats.duplicates += duplicates;
-    if (this.options.feed.size === 0) return;
-    for (const { node, sample, point } of batch) this.options.feed.publish(sampleEvent(node, sample, point ?? toPoint(sample)));
   }
 
-  /** Keeps a failed batch for the next attempt (a locked, full or restarting database is usually transient). */
-  private keepForRetry(batch: IncomingSample[], nodeWrites: NodeWrite[], err: Error): void {
-    this.batch = batch.concat(this.batch);
-    this.nodeWrites = nodeWrites.concat(this.nodeWrites);
-    const excess = this.batch.length - this.maxBatch * MAX_PENDING_BATCHES;
-    if (excess > 0) {
-      this.batch.splice(0, excess);
-      this.stats.shed += excess;
-    }
-    this.options.log.error({ err: err.message, pending: this.batch.length, shed: this.stats.shed }, 'could not store a batch; will retry');
+  /**
+   * Keeps a failed write for the next attempt (a locked, full or restarting database is usually
+   * transient). Meanwhile the batch grows only to the high-water mark: then the broker holds the
+   * rest, and past it the agents' spools.
+   */
+  private keepForRetry(write: Write, err: Error): void {
+    this.retry = write;
+    this.options.log.error({ err: err.message, pending: this.pending }, 'could not store a batch; will retry');
   }
 
   private recordSpoolReport(node: string, report: SpoolReport): void {

@@ -5,7 +5,7 @@ import type { AckOut } from './ack-tracker.ts';
 import type { PgStore } from './pg-store.ts';
 import { advanceWatermarks, recordSpoolReport } from './pg-watermarks.ts';
 import { applyNodeWrite, type NodeWrite, type SampleWriter, type StoredBatch } from './sample-writer.ts';
-import type { IncomingSample } from './store.ts';
+import type { PackedSamples } from './packed-samples.ts';
 
 export class PgSampleWriter implements SampleWriter {
   constructor(
@@ -13,12 +13,12 @@ export class PgSampleWriter implements SampleWriter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async write(batch: IncomingSample[], nodeWrites: NodeWrite[]): Promise<StoredBatch> {
+  async write(samples: PackedSamples, nodeWrites: readonly NodeWrite[]): Promise<StoredBatch> {
     // Status and birth records are single-row updates, idempotent: outside the samples' transaction.
     for (const w of nodeWrites) await applyNodeWrite(this.store, w);
     let acks: AckOut[] = [];
-    const result = await this.store.insertBatch(batch, async (client, bootIds) => {
-      const stored = batch.map(({ node, sample }, i) => ({ node, boot: sample.boot, bootId: bootIds[i]!, seq: sample.seq }));
+    const result = await this.store.insertPacked(samples, async (client, bootIds) => {
+      const stored = bootIds.map((bootId, i) => ({ node: samples.node(i), boot: samples.boot(i), bootId, seq: samples.seq(i) }));
       acks = await advanceWatermarks(client, stored, this.now());
     });
     return { ...result, acks };

@@ -10,10 +10,12 @@ import { createPartitions, dayOf, DAY_MS, dropPartitionsBefore, inTransaction, l
 import { PG_ROLLUP_DERIVE_SQL, PG_ROLLUP_FROM_RAW_SQL, pgRollupSelectSql } from './pg-rollups.ts';
 import { migratePg, SAMPLE_COLUMN_TYPES, SAMPLE_COLUMNS, type Partitioning } from './pg-schema.ts';
 import { alignDown, alignUp, chooseResolution, DEFAULT_RETENTION, DERIVED_TIERS, tierSeconds, TIERS, type Retention } from './rollups.ts';
-import { encodeDetail } from './sample-detail.ts';
-import { toPoint } from './sample-point.ts';
+import { LATEST, LATEST_PROCESSES, PackedSamples, SAMPLE_COLUMNS as PACKED_COLUMNS } from './packed-samples.ts';
 import { seriesResponse } from './series-gaps.ts';
 import type { IncomingSample, InsertResult, SamplePage, SamplePageQuery, SeriesQuery } from './store.ts';
+
+/** Where each of this table's columns (its own order, hub/pg-schema.ts) is in a packed batch. */
+const PACKED_INDEX = SAMPLE_COLUMNS.map((m) => PACKED_COLUMNS.indexOf(m as (typeof PACKED_COLUMNS)[number]));
 
 export interface PgStoreOptions {
   retention?: Retention;
@@ -151,37 +153,33 @@ export class PgStore implements AsyncMetricsStore {
    * batch's node rows are locked (the ack watermarks are moved there), with each sample's boot id.
    */
   async insertBatch(batch: IncomingSample[], within?: (client: PoolClient, bootIds: number[]) => Promise<void>): Promise<InsertResult> {
-    if (batch.length === 0) return { inserted: 0, duplicates: 0 };
-    await this.resolveNodes(batch.map((b) => b.node));
-    await this.resolveBoots(batch.map((b) => ({ nodeId: this.nodeIds.get(b.node)!, boot: b.sample.boot })));
-    await this.ensurePartitions(batch.map((b) => dayOf(b.sample.ts_ms)));
+    return this.insertPacked(PackedSamples.pack(batch), within);
+  }
+
+  /** insertBatch, from the flat arrays ingest builds as samples arrive (hub/packed-samples.ts). */
+  async insertPacked(samples: PackedSamples, within?: (client: PoolClient, bootIds: number[]) => Promise<void>): Promise<InsertResult> {
+    const n = samples.length;
+    if (n === 0) return { inserted: 0, duplicates: 0 };
+    const rows = Array.from({ length: n }, (_, i) => i);
+    await this.resolveNodes(rows.map((i) => samples.node(i)));
+    await this.resolveBoots(rows.map((i) => ({ nodeId: this.nodeIds.get(samples.node(i))!, boot: samples.boot(i) })));
+    await this.ensurePartitions(rows.map((i) => dayOf(samples.tsMs(i))));
 
     // Column arrays for unnest(): one array per column, rows in batch order.
-    const n = batch.length;
-    const nodeCol = new Array<number>(n);
-    const bootCol = new Array<number>(n);
-    const tsCol = new Array<number>(n);
-    const seqCol = new Array<number>(n);
-    const metricCols = SAMPLE_COLUMNS.map(() => new Array<number | null>(n));
-    const detailCol = new Array<Uint8Array>(n);
-    const newest = new Map<number, IncomingSample>();
-    const newestWithProcesses = new Map<number, IncomingSample>();
-    for (let i = 0; i < n; i++) {
-      const item = batch[i]!;
-      const { sample } = item;
-      const id = this.nodeIds.get(item.node)!;
-      const point = item.point ?? toPoint(sample);
-      nodeCol[i] = id;
-      bootCol[i] = this.bootIds.get(`${id} ${sample.boot}`)!;
-      tsCol[i] = sample.ts_ms;
-      seqCol[i] = sample.seq;
-      for (let c = 0; c < SAMPLE_COLUMNS.length; c++) metricCols[c]![i] = point[SAMPLE_COLUMNS[c]!] ?? null;
-      detailCol[i] = encodeDetail(sample);
-      if ((newest.get(id)?.sample.ts_ms ?? -1) <= sample.ts_ms) newest.set(id, item);
-      if (sample.top_cpu && (newestWithProcesses.get(id)?.sample.ts_ms ?? -1) <= sample.ts_ms) newestWithProcesses.set(id, item);
+    const nodeCol = rows.map((i) => this.nodeIds.get(samples.node(i))!);
+    const bootCol = rows.map((i) => this.bootIds.get(`${nodeCol[i]} ${samples.boot(i)}`)!);
+    const tsCol = rows.map((i) => samples.tsMs(i));
+    const seqCol = rows.map((i) => samples.seq(i));
+    const metricCols = PACKED_INDEX.map((c) => rows.map((i) => samples.column(i, c)));
+    const detailCol = rows.map((i) => samples.detail(i));
+    const latest: [number, { tsMs: number; raw: Uint8Array }][] = [];
+    const withProcesses: [number, Uint8Array][] = [];
+    for (const { row, kinds, raw } of samples.latestRecords()) {
+      if (kinds & LATEST) latest.push([nodeCol[row]!, { tsMs: tsCol[row]!, raw }]);
+      if (kinds & LATEST_PROCESSES) withProcesses.push([nodeCol[row]!, raw]);
     }
-    const latest = [...newest].sort(([a], [b]) => a - b);
-    const withProcesses = [...newestWithProcesses].sort(([a], [b]) => a - b);
+    latest.sort(([a], [b]) => a - b);
+    withProcesses.sort(([a], [b]) => a - b);
 
     const result = await this.transaction(async (client) => {
       // The samples first, in key order: hubs storing different seqs of the same nodes insert side
@@ -198,13 +196,13 @@ export class PgStore implements AsyncMetricsStore {
         name: 'rm_latest',
         text: `UPDATE nodes SET last_seen_ms = u.ts, latest = u.raw, stored_ms = $4 FROM unnest($1::int[], $2::bigint[], $3::bytea[]) AS u(id, ts, raw)
                WHERE nodes.id = u.id AND (nodes.last_seen_ms IS NULL OR nodes.last_seen_ms <= u.ts)`,
-        values: [latest.map(([id]) => id), latest.map(([, s]) => s.sample.ts_ms), latest.map(([, s]) => s.raw), this.now()],
+        values: [latest.map(([id]) => id), latest.map(([, s]) => s.tsMs), latest.map(([, s]) => s.raw), this.now()],
       });
       if (withProcesses.length > 0) {
         await client.query({
           name: 'rm_latest_processes',
           text: 'UPDATE nodes SET latest_processes = u.raw FROM unnest($1::int[], $2::bytea[]) AS u(id, raw) WHERE nodes.id = u.id',
-          values: [withProcesses.map(([id]) => id), withProcesses.map(([, s]) => s.raw)],
+          values: [withProcesses.map(([id]) => id), withProcesses.map(([, raw]) => raw)],
         });
       }
       await within?.(client, bootCol);

@@ -7,7 +7,6 @@ import type { AnyMetricsStore } from './async-store.ts';
 import type { PackedSamples } from './packed-samples.ts';
 import type { SessionStore } from './sessions.ts';
 import type { SqliteStore } from './sqlite-store.ts';
-import type { IncomingSample } from './store.ts';
 
 export type NodeWrite =
   | { node: string; kind: 'status'; status: NodeStatus; atMs: number }
@@ -21,7 +20,7 @@ export interface StoredBatch {
 }
 
 export interface SampleWriter {
-  write(batch: IncomingSample[], nodeWrites: NodeWrite[]): StoredBatch | Promise<StoredBatch>;
+  write(samples: PackedSamples, nodeWrites: readonly NodeWrite[]): StoredBatch | Promise<StoredBatch>;
   /** Records what an agent's spool lost; null when this writer keeps no acks. */
   spoolReport(node: string, report: SpoolReport): AckOut | null | Promise<AckOut | null>;
 }

@@ -6,9 +6,8 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { SpoolReport } from '../protocol/index.ts';
 import type { AckOut } from './ack-tracker.ts';
-import { PackedSamples, type PackedArrays } from './packed-samples.ts';
+import type { PackedArrays, PackedSamples } from './packed-samples.ts';
 import type { NodeWrite, SampleWriter, StoredBatch } from './sample-writer.ts';
-import type { IncomingSample } from './store.ts';
 
 // Built by scripts/build.mjs; resolves from hub/ (sources, tests) and from dist/ (the CLI) alike.
 const THREAD_FILE = new URL('../dist/hub-writer-thread.mjs', import.meta.url);
@@ -35,11 +34,11 @@ export class ThreadedSqliteWriter implements SampleWriter {
 
   constructor(private readonly data: WriterThreadData) {}
 
-  write(batch: IncomingSample[], nodeWrites: NodeWrite[]): Promise<StoredBatch> {
-    const samples = PackedSamples.pack(batch);
+  /** The arrays are copied to the thread (a few memcpy), not moved: a failed write is retried from them. */
+  write(samples: PackedSamples, nodeWrites: readonly NodeWrite[]): Promise<StoredBatch> {
     // A birth record's bytes may be a view of a whole socket read: posted as is, all of it would be copied.
     const writes = nodeWrites.map((w) => (w.kind === 'info' ? { ...w, raw: new Uint8Array(w.raw) } : w));
-    return this.call({ type: 'write', samples: samples.arrays, nodeWrites: writes }, samples.transferList);
+    return this.call({ type: 'write', samples: samples.arrays, nodeWrites: writes });
   }
 
   spoolReport(node: string, report: SpoolReport): Promise<AckOut> {
@@ -55,12 +54,12 @@ export class ThreadedSqliteWriter implements SampleWriter {
     await worker.terminate();
   }
 
-  private call<T>(request: Request, transfer: ArrayBuffer[] = []): Promise<T> {
+  private call<T>(request: Request): Promise<T> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (value: never) => void, reject });
-      worker.postMessage({ ...request, id }, transfer);
+      worker.postMessage({ ...request, id });
     });
   }
 

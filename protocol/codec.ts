@@ -98,58 +98,56 @@ export function decodeSampleFields(bytes: Uint8Array): Partial<Sample> {
     throw new ProtocolError(`sample: unsupported version ${version}, this side understands up to ${PROTOCOL_VERSION}`, 'v');
   }
   const sample: Record<string, unknown> = {};
-  for (const [key, value] of wire) {
+  wire.forEach((value, key) => {
     const field = typeof key === 'number' ? FIELD_BY_KEY.get(key) : undefined;
-    if (!field) continue; // a newer agent's field: ignored, so the format can grow
+    if (!field) return; // a newer agent's field: ignored, so the format can grow
     sample[field.name] = fromWire(field, value);
-  }
+  });
   return sample as Partial<Sample>;
 }
 
+// The checks below say where a bad value sat (field, element, member), but spell it out only when
+// it is bad: built for every value of every sample, the location strings cost more than the checks.
 function fromWire(field: FieldSpec, value: unknown): unknown {
-  const at = `field "${field.name}" (key ${field.key})`;
   switch (field.kind) {
     case 'uint':
-      return uint(value, at, field.name);
+      return uint(value, field);
     case 'number':
-      return finite(value, at, field.name);
+      return finite(value, field);
     case 'pct':
-      return pct(value, at, field.name);
+      return pct(value, field);
     case 'text':
-      return text(value, at, field.name);
+      return text(value, field);
     case 'pct[]':
-      return array(value, at, field.name).map((v, i) => pct(v, `${at}[${i}]`, field.name));
+      return array(value, field).map((v, i) => pct(v, field, i));
     case 'fs[]':
-      return array(value, at, field.name).map((row, i) => {
-        const [mount, size, used, usedPct] = tuple(row, 4, `${at}[${i}]`, field.name);
-        const where = `${at}[${i}]`;
+      return array(value, field).map((row, i) => {
+        const [mount, size, used, usedPct] = tuple(row, 4, field, i);
         return {
-          mount: text(mount, `${where}.mount`, field.name),
-          size_bytes: uint(size, `${where}.size_bytes`, field.name),
-          used_bytes: uint(used, `${where}.used_bytes`, field.name),
-          used_pct: pct(usedPct, `${where}.used_pct`, field.name),
+          mount: text(mount, field, i, 'mount'),
+          size_bytes: uint(size, field, i, 'size_bytes'),
+          used_bytes: uint(used, field, i, 'used_bytes'),
+          used_pct: pct(usedPct, field, i, 'used_pct'),
         } satisfies FilesystemUsage;
       });
     case 'net[]':
-      return array(value, at, field.name).map((row, i) => {
-        const [iface, rx, tx] = tuple(row, 3, `${at}[${i}]`, field.name);
-        const where = `${at}[${i}]`;
+      return array(value, field).map((row, i) => {
+        const [iface, rx, tx] = tuple(row, 3, field, i);
         return {
-          iface: text(iface, `${where}.iface`, field.name),
-          rx_bps: uint(rx, `${where}.rx_bps`, field.name),
-          tx_bps: uint(tx, `${where}.tx_bps`, field.name),
+          iface: text(iface, field, i, 'iface'),
+          rx_bps: uint(rx, field, i, 'rx_bps'),
+          tx_bps: uint(tx, field, i, 'tx_bps'),
         } satisfies InterfaceRates;
       });
     case 'proc[]':
-      return array(value, at, field.name).map((row, i) => {
-        const [pid, name, cpu, rss, threads] = tuple(row, 5, `${at}[${i}]`, field.name);
-        const where = `${at}[${i}]`;
+      return array(value, field).map((row, i) => {
+        const [pid, name, cpu, rss, threads] = tuple(row, 5, field, i);
         return {
-          pid: uint(pid, `${where}.pid`, field.name),
-          name: text(name, `${where}.name`, field.name),
-          cpu_pct: finite(cpu, `${where}.cpu_pct`, field.name),
-          rss_bytes: uint(rss, `${where}.rss_bytes`, field.name),
-          threads: uint(threads, `${where}.threads`, field.name),
+          pid: uint(pid, field, i, 'pid'),
+          name: text(name, field, i, 'name'),
+          cpu_pct: finite(cpu, field, i, 'cpu_pct'),
+          rss_bytes: uint(rss, field, i, 'rss_bytes'),
+          threads: uint(threads, field, i, 'threads'),
         } satisfies ProcessUsage;
       });
   }
@@ -158,32 +156,34 @@ function fromWire(field: FieldSpec, value: unknown): unknown {
 const MAX_ARRAY = 4096;
 const MAX_TEXT = 256;
 
-function fail(at: string, expected: string, value: unknown, field: string): never {
-  throw new ProtocolError(`sample: ${at} must be ${expected}, got ${describe(value)}`, field);
+/** Refuses a value at `field`, element `index` (-1: the field itself), `member` of that element (when given). */
+function fail(expected: string, value: unknown, field: FieldSpec, index: number, member?: string): never {
+  const at = `field "${field.name}" (key ${field.key})${index >= 0 ? `[${index}]` : ''}${member ? `.${member}` : ''}`;
+  throw new ProtocolError(`sample: ${at} must be ${expected}, got ${describe(value)}`, field.name);
 }
-function finite(value: unknown, at: string, field: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail(at, 'a finite number', value, field);
+function finite(value: unknown, field: FieldSpec, index = -1, member?: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail('a finite number', value, field, index, member);
   return value;
 }
-function uint(value: unknown, at: string, field: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(at, 'a non-negative integer', value, field);
+function uint(value: unknown, field: FieldSpec, index = -1, member?: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail('a non-negative integer', value, field, index, member);
   return value;
 }
-function pct(value: unknown, at: string, field: string): number {
-  const n = finite(value, at, field);
-  if (n < 0 || n > 100.01) fail(at, 'a percentage between 0 and 100', value, field);
+function pct(value: unknown, field: FieldSpec, index = -1, member?: string): number {
+  const n = finite(value, field, index, member);
+  if (n < 0 || n > 100.01) fail('a percentage between 0 and 100', value, field, index, member);
   return n;
 }
-function text(value: unknown, at: string, field: string): string {
-  if (typeof value !== 'string' || value.length > MAX_TEXT) fail(at, `a text of at most ${MAX_TEXT} characters`, value, field);
+function text(value: unknown, field: FieldSpec, index = -1, member?: string): string {
+  if (typeof value !== 'string' || value.length > MAX_TEXT) fail(`a text of at most ${MAX_TEXT} characters`, value, field, index, member);
   return value;
 }
-function array(value: unknown, at: string, field: string): unknown[] {
-  if (!Array.isArray(value) || value.length > MAX_ARRAY) fail(at, `an array of at most ${MAX_ARRAY} items`, value, field);
+function array(value: unknown, field: FieldSpec): unknown[] {
+  if (!Array.isArray(value) || value.length > MAX_ARRAY) fail(`an array of at most ${MAX_ARRAY} items`, value, field, -1);
   return value;
 }
-function tuple(value: unknown, length: number, at: string, field: string): unknown[] {
-  if (!Array.isArray(value) || value.length < length) fail(at, `an array of ${length} items`, value, field);
+function tuple(value: unknown, length: number, field: FieldSpec, index: number): unknown[] {
+  if (!Array.isArray(value) || value.length < length) fail(`an array of ${length} items`, value, field, index);
   return value;
 }
 

@@ -4,6 +4,7 @@
 // the seqs an agent lost into a recorded gap. Then a whole hub on PostgreSQL, with an agent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubService } from '../../hub/hub-service.ts';
+import { PackedSamples } from '../../hub/packed-samples.ts';
 import { PgSampleWriter } from '../../hub/pg-sample-writer.ts';
 import { openPgStore, type PgStore } from '../../hub/pg-store.ts';
 import type { IncomingSample } from '../../hub/store.ts';
@@ -22,6 +23,8 @@ const T0 = Date.now() - 60_000;
 // One time per seq, as an agent's spooled copy of a sample keeps its own.
 const sample = (seq: number, boot = 'boot-1'): Sample => ({ v: 1, boot, seq, ts_ms: T0 + seq, cpu_pct: seq % 100 });
 const incoming = (node: string, s: Sample): IncomingSample => ({ node, sample: s, raw: encodeSample(s) });
+/** One node's samples of these seqs, packed as ingest hands them to a writer. */
+const batch = (node: string, seqs: number[]) => PackedSamples.pack(seqs.map((q) => incoming(node, sample(q))));
 
 async function openStore(url: string): Promise<PgStore> {
   const store = await openPgStore(url);
@@ -44,14 +47,14 @@ describe('acks on PostgreSQL', () => {
     const storeB = await openStore(url);
     const hubB = new PgSampleWriter(storeB);
     // Hub A stores 0–2 and 5–6; the watermark stops at the hole.
-    const a = await hubA.write([0, 1, 2, 5, 6].map((q) => incoming('n', sample(q))), []);
+    const a = await hubA.write(batch('n', [0, 1, 2, 5, 6]), []);
     expect(a.acks).toEqual([{ node: 'n', boot: 'boot-1', next: 3 }]);
     expect(await watermark(storeB, 'n', 'boot-1')).toEqual({ next_seq: 3, above: ['5', '6'] });
     // Hub B stores 3–4: its ack covers A's 5–6 too, as the stored ranges are shared.
-    const b = await hubB.write([3, 4].map((q) => incoming('n', sample(q))), []);
+    const b = await hubB.write(batch('n', [3, 4]), []);
     expect(b.acks).toEqual([{ node: 'n', boot: 'boot-1', next: 7 }]);
     // A replay of stored seqs is a duplicate and moves nothing back.
-    const replay = await hubA.write([1, 2].map((q) => incoming('n', sample(q))), []);
+    const replay = await hubA.write(batch('n', [1, 2]), []);
     expect(replay).toMatchObject({ inserted: 0, duplicates: 2, acks: [{ node: 'n', boot: 'boot-1', next: 7 }] });
   });
 
@@ -66,7 +69,7 @@ describe('acks on PostgreSQL', () => {
     };
     await Promise.all(
       writers.map(async (w, parity) => {
-        for (const seqs of batchesOf(parity)) await w.write(seqs.map((q) => incoming('busy', sample(q))), []);
+        for (const seqs of batchesOf(parity)) await w.write(batch('busy', seqs), []);
       }),
     );
     const store = await openStore(url);
@@ -79,7 +82,7 @@ describe('acks on PostgreSQL', () => {
     const url = await server.createDatabase();
     const store = await openStore(url);
     const hub = new PgSampleWriter(store);
-    await hub.write([0, 1, 2, 3, 4, 8].map((q) => incoming('full', sample(q))), []);
+    await hub.write(batch('full', [0, 1, 2, 3, 4, 8]), []);
     // The agent's spool now starts at seq 10: 5–7 and 9 were dropped before any hub had them.
     const ack = await hub.spoolReport('full', { spool_boot: 'boot-1', spool_first_seq: 10, spool_dropped: 4 });
     expect(ack).toEqual({ node: 'full', boot: 'boot-1', next: 10 });
@@ -88,7 +91,7 @@ describe('acks on PostgreSQL', () => {
       { from_seq: 5, to_seq: 7, reason: 'spool-dropped' },
       { from_seq: 9, to_seq: 9, reason: 'spool-dropped' },
     ]);
-    expect((await hub.write([10, 11].map((q) => incoming('full', sample(q))), [])).acks).toEqual([{ node: 'full', boot: 'boot-1', next: 12 }]);
+    expect((await hub.write(batch('full', [10, 11]), [])).acks).toEqual([{ node: 'full', boot: 'boot-1', next: 12 }]);
   });
 });
 
