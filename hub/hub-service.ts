@@ -135,7 +135,7 @@ export class HubService {
       this.store = store;
       this.local = store;
       // Watermarks move on the writer's connection, in the same transaction as the samples.
-      this.sqliteWriter = new ThreadedSqliteWriter({ path: localPath });
+      this.sqliteWriter = new ThreadedSqliteWriter({ path: localPath, retention: options.retention });
       writer = this.sqliteWriter;
       this.acks = new AckReader(store.db);
     }
@@ -145,7 +145,8 @@ export class HubService {
     if (options.sharedGroup) this.groupFeed = new LiveFeed();
     const fleetFeed = this.groupFeed ?? this.feed;
     this.sessions = new SessionService({ db: local.db, feed: fleetFeed, brokerUrl: options.brokerUrl, log: options.log, username: options.username, password: options.password, thresholds: options.leakThresholds, processHistoryFromFeed: !this.sqliteWriter });
-    this.maintenance = new MaintenanceJob(this.store, options.log);
+    // On SQLite, on the writer's thread and connection (hub/sqlite-writer-thread.ts).
+    this.maintenance = new MaintenanceJob(this.sqliteWriter ?? this.store, options.log);
     this.ingest = new Ingest({
       // The embedded broker in this process is subscribed directly; a shared group needs an MQTT 5 broker anyway.
       link:

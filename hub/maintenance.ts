@@ -17,7 +17,7 @@ export class MaintenanceJob {
   private running: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly store: AnyMetricsStore,
+    private readonly store: Pick<AnyMetricsStore, 'deriveRollups' | 'purgeExpired'>,
     private readonly log: Logger,
     private readonly options: MaintenanceOptions = {},
   ) {}

@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { SpoolReport } from '../protocol/index.ts';
 import type { AckOut } from './ack-tracker.ts';
 import type { PackedArrays, PackedSamples } from './packed-samples.ts';
+import type { Retention } from './rollups.ts';
 import type { NodeWrite, SampleWriter, StoredBatch } from './sample-writer.ts';
 
 // Built by scripts/build.mjs; resolves from hub/ (sources, tests) and from dist/ (the CLI) alike.
@@ -15,14 +16,17 @@ const THREAD_FILE = new URL('../dist/hub-writer-thread.mjs', import.meta.url);
 export interface WriterThreadData {
   /** The SQLite file; already migrated by the hub's own connection. */
   path: string;
+  retention?: Retention;
 }
 
 export type WriterRequest =
   | { id: number; type: 'write'; samples: PackedArrays; nodeWrites: NodeWrite[] }
   | { id: number; type: 'spoolReport'; node: string; report: SpoolReport }
+  | { id: number; type: 'deriveRollups' | 'purgeExpired' }
   | { id: number; type: 'close' };
 
-export type WriterReply = { id: number; ok: StoredBatch | AckOut | null } | { id: number; error: string };
+export type WriterResult = StoredBatch | AckOut | number | null;
+export type WriterReply = { id: number; ok: WriterResult } | { id: number; error: string };
 
 type WithoutId<R> = R extends unknown ? Omit<R, 'id'> : never;
 type Request = WithoutId<WriterRequest>;
@@ -43,6 +47,15 @@ export class ThreadedSqliteWriter implements SampleWriter {
 
   spoolReport(node: string, report: SpoolReport): Promise<AckOut> {
     return this.call({ type: 'spoolReport', node, report });
+  }
+
+  /** The store's upkeep (hub/maintenance.ts), on this thread's connection: see sqlite-store.ts. */
+  deriveRollups(): Promise<number> {
+    return this.call({ type: 'deriveRollups' });
+  }
+
+  purgeExpired(): Promise<number> {
+    return this.call({ type: 'purgeExpired' });
   }
 
   /** Closes the thread's connection (after the writes already asked for) and ends the thread. */
