@@ -68,7 +68,7 @@ export class Ingest {
   private nodeWrites: NodeWrite[] = [];
   /** A write that failed, tried again at the next flush before anything else. */
   private retry: Write | null = null;
-  /** The write in flight, when the store answers asynchronously (PostgreSQL); one at a time. */
+  /** The write in flight (on SQLite's writer thread, or to PostgreSQL); one at a time. */
   private writing: Promise<void> | null = null;
   /** PUBACKs held back while too much waits for the store; released after each write. */
   private held: (() => void)[] = [];
@@ -161,19 +161,9 @@ export class Ingest {
       write = { samples: this.batch.take(), nodeWrites: this.nodeWrites };
       this.nodeWrites = [];
     }
-    let outcome: StoredBatch | Promise<StoredBatch>;
-    try {
-      outcome = this.options.writer.write(write.samples, write.nodeWrites);
-    } catch (err) {
-      this.keepForRetry(write, err as Error);
-      return this.releaseHeld();
-    }
-    if (!(outcome instanceof Promise)) {
-      this.stored(outcome);
-      return this.releaseHeld();
-    }
     const attempt = write;
-    this.writing = outcome
+    this.writing = Promise.resolve()
+      .then(() => this.options.writer.write(attempt.samples, attempt.nodeWrites))
       .then((stored) => this.stored(stored), (err: Error) => this.keepForRetry(attempt, err))
       .finally(() => {
         this.writing = null;
@@ -204,15 +194,12 @@ export class Ingest {
   }
 
   private recordSpoolReport(node: string, report: SpoolReport): void {
-    const done = (ack: AckOut | null) => ack && this.publishAcks([ack]);
-    const fail = (err: Error) => this.options.log.error({ node, err: err.message }, "could not record an agent's spool report");
-    try {
-      const ack = this.options.writer.spoolReport(node, report);
-      if (ack instanceof Promise) ack.then(done, fail);
-      else done(ack);
-    } catch (err) {
-      fail(err as Error);
-    }
+    Promise.resolve()
+      .then(() => this.options.writer.spoolReport(node, report))
+      .then(
+        (ack) => ack && this.publishAcks([ack]),
+        (err: Error) => this.options.log.error({ node, err: err.message }, "could not record an agent's spool report"),
+      );
   }
 
   /** Tells each agent what is committed; QoS 1, and a lost ack is only a later one. */

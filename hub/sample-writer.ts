@@ -20,9 +20,9 @@ export interface StoredBatch {
 }
 
 export interface SampleWriter {
-  write(samples: PackedSamples, nodeWrites: readonly NodeWrite[]): StoredBatch | Promise<StoredBatch>;
+  write(samples: PackedSamples, nodeWrites: readonly NodeWrite[]): Promise<StoredBatch>;
   /** Records what an agent's spool lost; null when this writer keeps no acks. */
-  spoolReport(node: string, report: SpoolReport): AckOut | null | Promise<AckOut | null>;
+  spoolReport(node: string, report: SpoolReport): Promise<AckOut | null>;
 }
 
 /** Applies a status or birth record to either kind of store (a Promise from an async one). */

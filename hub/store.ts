@@ -8,7 +8,7 @@ export interface IncomingSample {
   sample: Sample;
   /** The payload as received, kept for the node's "latest" record. */
   raw: Uint8Array;
-  /** toPoint(sample), when the caller has it already (ingest computes it once for store and feed). */
+  /** toPoint(sample), when the caller has it already. */
   point?: SamplePoint;
 }
 
