@@ -158,7 +158,8 @@ export class Ingest {
     this.retry = null;
     if (!write) {
       if (this.batch.length === 0 && this.nodeWrites.length === 0) return;
-      write = { samples: this.batch.take(), nodeWrites: this.nodeWrites };
+      write = { samples: this.batch.build(), nodeWrites: this.nodeWrites };
+      this.batch = new PackedSamplesBuilder();
       this.nodeWrites = [];
     }
     const attempt = write;

@@ -65,7 +65,7 @@ export class PackedSamples implements SampleKeys {
   static pack(batch: readonly IncomingSample[]): PackedSamples {
     const builder = new PackedSamplesBuilder();
     for (const { node, sample, raw, point } of batch) builder.add(node, sample, point ?? toPoint(sample), raw);
-    return builder.take();
+    return builder.build();
   }
 
   get length(): number {
@@ -111,7 +111,6 @@ export class PackedSamples implements SampleKeys {
     const { procRows, procPids, procCpu, procRss, procNames } = this.arrays;
     for (let k = 0; k < procRows.length; k++) yield { row: procRows[k]!, pid: procPids[k]!, name: procNames[k]!, cpu_pct: procCpu[k]!, rss_bytes: procRss[k]! };
   }
-
 }
 
 /** A node's newest sample so far (and newest with process lists): whose payload becomes its latest record. */
@@ -121,20 +120,20 @@ interface Newest {
   raw: Uint8Array;
 }
 
-/** Packs samples one at a time as they arrive; take() hands over what it holds and starts afresh. */
+/** Packs samples one at a time as they arrive; build() hands over the batch (a builder is used once). */
 export class PackedSamplesBuilder {
-  private nodes: string[] = [];
-  private boots: string[] = [];
+  private readonly nodes: string[] = [];
+  private readonly boots: string[] = [];
   private numbers = new Float64Array(1024 * WIDTH);
-  private details = new GrowableBytes();
-  private detailEnds: number[] = [];
-  private newest = new Map<string, Newest>();
-  private newestWithProcesses = new Map<string, Newest>();
-  private procRows: number[] = [];
-  private procPids: number[] = [];
-  private procCpu: number[] = [];
-  private procRss: number[] = [];
-  private procNames: string[] = [];
+  private readonly details = new GrowableBytes();
+  private readonly detailEnds: number[] = [];
+  private readonly newest = new Map<string, Newest>();
+  private readonly newestWithProcesses = new Map<string, Newest>();
+  private readonly procRows: number[] = [];
+  private readonly procPids: number[] = [];
+  private readonly procCpu: number[] = [];
+  private readonly procRss: number[] = [];
+  private readonly procNames: string[] = [];
 
   get length(): number {
     return this.nodes.length;
@@ -169,13 +168,13 @@ export class PackedSamplesBuilder {
     }
   }
 
-  take(): PackedSamples {
+  build(): PackedSamples {
     const kinds = new Map<number, { kinds: number; raw: Uint8Array }>();
     for (const { row, raw } of this.newest.values()) kinds.set(row, { kinds: LATEST, raw });
     for (const { row, raw } of this.newestWithProcesses.values()) kinds.set(row, { kinds: (kinds.get(row)?.kinds ?? 0) | LATEST_PROCESSES, raw });
     const raws = new GrowableBytes();
     const rawEnds = Uint32Array.from(kinds.values(), ({ raw }) => raws.append(raw));
-    const packed = new PackedSamples({
+    return new PackedSamples({
       nodes: this.nodes,
       boots: this.boots,
       numbers: this.numbers.slice(0, this.nodes.length * WIDTH),
@@ -191,18 +190,6 @@ export class PackedSamplesBuilder {
       procRss: Float64Array.from(this.procRss),
       procNames: this.procNames,
     });
-    this.nodes = [];
-    this.boots = [];
-    this.details = new GrowableBytes();
-    this.detailEnds = [];
-    this.newest = new Map();
-    this.newestWithProcesses = new Map();
-    this.procRows = [];
-    this.procPids = [];
-    this.procCpu = [];
-    this.procRss = [];
-    this.procNames = [];
-    return packed;
   }
 }
 

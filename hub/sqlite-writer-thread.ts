@@ -1,8 +1,8 @@
 // The SQLite writer's thread: ingest's batches are inserted with their processes' history, their
 // watermarks moved and the commit fsynced here, on a connection of its own, so that the hub's main
 // thread (the broker in `remonitor up`, decoding, the API) never waits on the disk. The rollups and
-// purges run here too: on the main thread, they waited for this thread's commits to get the lock. Built to dist/hub-writer-thread.mjs;
-// hub/threaded-sample-writer.ts starts it and speaks to it.
+// purges run here too: on the main thread, they waited for this thread's commits to get the lock.
+// Built to dist/hub-writer-thread.mjs; hub/threaded-sample-writer.ts starts it and speaks to it.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AckTracker } from './ack-tracker.ts';
