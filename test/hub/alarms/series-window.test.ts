@@ -1,7 +1,9 @@
 // The window behind the trend: running sums equal a direct least-squares fit, over days of pushes
-// (sums rebuilt, no drift), and bucketing bounds the points without moving the line.
+// (sums rebuilt, no drift), and bucketing bounds the points without moving the line; the short
+// window's mean comes from an exact running sum.
 import { describe, expect, it } from 'vitest';
-import { AlarmWindow, SeriesWindow } from '../../../hub/alarms/series-window.ts';
+import { ExactSum } from '../../../hub/alarms/exact-sum.ts';
+import { AlarmWindow, MeanWindow, SeriesWindow } from '../../../hub/alarms/series-window.ts';
 
 /** Ordinary least squares computed directly, for comparison. */
 function directFit(points: [number, number][]): { slope: number; r2: number } {
@@ -63,3 +65,69 @@ describe('SeriesWindow', () => {
     expect((bucketed as unknown as { trend: SeriesWindow }).trend.length).toBeLessThanOrEqual(721);
   });
 });
+
+describe('MeanWindow', () => {
+  it('after days of sliding, its O(1) mean is exactly the mean of what it holds', () => {
+    const keep = 60_000;
+    const w = new MeanWindow(keep);
+    const held: number[] = [];
+    // Two days at 1 s of CPU-like percentages with two decimals: values no float holds exactly.
+    for (let i = 0; i < 2 * 86_400; i++) {
+      const v = Math.round(((i * 7919) % 10_000) + 0.37 * (i % 3)) / 100;
+      w.push(i * 1000, v);
+      held.push(v);
+      if (held.length > 60) held.shift();
+    }
+    const { mean, count } = w.mean(-Infinity, Infinity);
+    expect(count).toBe(60);
+    // The same as summing the held points afresh: two days of adding and taking out left no trace.
+    const fresh = new ExactSum();
+    for (const v of held) fresh.add(v);
+    expect(mean).toBe(fresh.value / 60);
+  });
+
+  it('gives 85.5 for points whose mean is 85.5, where a running float sum drifts off it', () => {
+    const w = new MeanWindow(2000);
+    let running = 0;
+    const values = [0.1, 0.7, 123.45, 85, 86];
+    for (let i = 0; i < values.length; i++) {
+      w.push(i * 1000, values[i]!);
+      running += values[i]!;
+      if (i >= 2) running -= values[i - 2]!;
+    }
+    expect(w.mean(-Infinity, Infinity)).toEqual({ mean: 85.5, count: 2 });
+    expect(running / 2).not.toBe(85.5); // why the sum is kept exactly
+  });
+
+  it('holds points newer than keepMs before the newest, and answers other ranges by walking them', () => {
+    const w = new MeanWindow(10_000);
+    for (let t = 0; t <= 30_000; t += 1000) w.push(t, t / 1000);
+    expect(w.length).toBe(10); // 21 s … 30 s: the point at exactly 20 s has left
+    expect(w.mean(20_000, 30_000)).toEqual({ mean: 25.5, count: 10 });
+    expect(w.mean(25_000, 28_000)).toEqual({ mean: 27, count: 3 });
+    w.push(30_000, 99); // not newer: ignored
+    w.push(31_000, NaN);
+    expect(w.mean(20_000, 30_000).mean).toBe(25.5);
+  });
+});
+
+describe('ExactSum', () => {
+  it('is the correctly rounded sum, as Python\'s math.fsum gives it', () => {
+    const tenths = new ExactSum();
+    for (let i = 0; i < 10; i++) tenths.add(0.1);
+    expect(tenths.value).toBe(1); // a plain sum gives 0.9999999999999999
+    const s = new ExactSum();
+    for (const v of [1e16, 1, -1e16]) s.add(v);
+    expect(s.value).toBe(1); // a plain sum gives 0
+  });
+
+  it('takes out what was added without leaving a trace', () => {
+    const s = new ExactSum();
+    for (const v of [1e16, 0.1, 0.2, 3.3]) s.add(v);
+    for (const v of [1e16, 0.1, 0.2]) s.subtract(v);
+    expect(s.value).toBe(3.3);
+    s.subtract(3.3);
+    expect(s.value).toBe(0);
+  });
+});
+
