@@ -41,6 +41,7 @@ export interface AgentOptions {
 }
 
 export interface AgentStats {
+  /** Samples handed to the broker: live ones written to the socket (QoS 0), backlog ones PUBACKed. */
   published: number;
   /** Samples dropped unacknowledged because the spool was over its size or age cap. */
   droppedOffline: number;
