@@ -146,10 +146,14 @@ const pacedStallTimer = setInterval(() => {
   lastTick = now;
 }, 50);
 stop = progress('hub ingest, paced', () => hub.ingest.stats.stored - pacedStoredBefore);
+// Memory is flat when it stops growing while the load goes on: RSS every 10 s of the paced run.
+const pacedRssTrace: number[] = [];
+const rssTimer = setInterval(() => pacedRssTrace.push(process.memoryUsage().rss), 10_000);
 const pacedPub = await runPublisher(url, 'remonitor', ['--rate', String(pacedRate)]);
 await new Promise((r) => setTimeout(r, 1000)); // the last batch
 stop();
 clearInterval(pacedStallTimer);
+clearInterval(rssTimer);
 const pacedRss1 = process.memoryUsage().rss;
 const pacedStored = hub.ingest.stats.stored - pacedStoredBefore;
 latencies.sort((a, b) => a - b);
@@ -178,6 +182,10 @@ console.log(`  ratio hub / raw                 ${((hubRate / rawRate) * 100).toF
 console.log(`  sample → stored latency         ${ingestLatency} (saturated)`);
 console.log(`  paced at ${values['paced-fraction']} × raw (${pacedRate.toLocaleString()}/s)  ${pacedLine}`);
 console.log(`    longest stall ${Math.round(pacedStall)} ms, process RSS ${(pacedRss0 / 2 ** 20).toFixed(0)} MiB → ${(pacedRss1 / 2 ** 20).toFixed(0)} MiB`);
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+const secondHalf = pacedRssTrace.slice(Math.floor(pacedRssTrace.length / 2));
+const halfGrowth = secondHalf.length > 1 ? secondHalf.at(-1)! - secondHalf[0]! : null;
+console.log(`    RSS every 10 s: ${pacedRssTrace.map(mib).join(', ')} MiB; second half ${halfGrowth === null ? 'too short to tell' : `${halfGrowth >= 0 ? '+' : ''}${mib(halfGrowth)} MiB`}`);
 console.log(`  fleet of ${values['fleet-nodes']} nodes at 1 Hz       ${Math.round(fleetRate).toLocaleString()} samples/s stored, latency p50 ${fleetP50} ms, p99 ${fleetP99} ms`);
 // CPU time of this process (broker + subscriber, or broker + hub) per message: unlike the rates,
 // it hardly moves when other work shares the machine. The publisher's share says whether it was the limit.

@@ -18,6 +18,7 @@ import { createApp } from '../web/app.ts';
 import { listen } from '../web/server.ts';
 import { integrationSpec } from './integration-options.ts';
 import { leakThresholdsOption } from './record.ts';
+import { formatDuration, parseDuration } from '../protocol/index.ts';
 import { HUB_IDENTITY, insecureOption, openSecurity } from './security.ts';
 import { loadTls, tlsSpec } from './tls-options.ts';
 
@@ -33,6 +34,22 @@ const retentionOption = {
   default: DEFAULT_RETENTION,
   parse: parseRetention,
 } as OptionSpec<Retention>;
+
+/** Agents send their unacked samples again after 10 s without progress: acks must come well within that. */
+const MAX_ACK_INTERVAL_MS = 5000;
+function ackInterval(raw: string): number | { problem: string } {
+  const ms = parseDuration(raw);
+  if (ms === null) return { problem: 'must be a duration such as 0s, 1s or 5s' };
+  if (ms > MAX_ACK_INTERVAL_MS) return { problem: `must be at most ${formatDuration(MAX_ACK_INTERVAL_MS)}: agents send their samples again after 10 s without an ack` };
+  return ms;
+}
+const ackIntervalOption = {
+  type: 'string',
+  flag: 'ack-interval',
+  help: 'each node is acked at most this often (0s: after every commit); fewer acks spare small nodes a wake-up each',
+  default: 5000,
+  parse: ackInterval,
+} as OptionSpec<number>;
 
 /** A SQLite file path or a postgres:// URL; any other scheme is a mistake worth naming. */
 function storageTarget(raw: string): string | { problem: string } {
@@ -67,6 +84,7 @@ export const upSpec = {
   host: hostOption,
   dataDir: text('data-dir', 'where the database lives', './data'),
   retention: retentionOption,
+  ackIntervalMs: ackIntervalOption,
   noAgent: { type: 'boolean', flag: 'no-agent', help: 'do not monitor this machine', default: false } as OptionSpec<boolean>,
   intervalMs: { type: 'string', flag: 'interval', help: 'local agent sample interval', default: 1000, parse: interval } as OptionSpec<number>,
   leakThresholds: leakThresholdsOption,
@@ -111,6 +129,7 @@ export const hubSpec = {
     parse: httpUrl,
   } as OptionSpec<string>,
   retention: retentionOption,
+  ackIntervalMs: ackIntervalOption,
   httpPort: portOption('http-port', 'dashboard and API port', 8080),
   host: hostOption,
   leakThresholds: leakThresholdsOption,
@@ -142,7 +161,7 @@ export async function runUp(argv: string[]): Promise<number> {
   const brokerUrlLocal = `mqtt://${mqttHost}:${broker.port}`;
   // Fresh tokens for our own hub and agent at each start: they live in this process only.
   const hubToken = security.credentials?.issue(HUB_IDENTITY, 'hub');
-  const hub = new HubService({ brokerUrl: brokerUrlLocal, dataDir: o.dataDir, retention: o.retention, httpPort: o.httpPort, httpHost: o.host, log, embeddedBroker: broker,
+  const hub = new HubService({ brokerUrl: brokerUrlLocal, dataDir: o.dataDir, retention: o.retention, ackIntervalMs: o.ackIntervalMs, httpPort: o.httpPort, httpHost: o.host, log, embeddedBroker: broker,
     jsonMirror: o.jsonMirror, homeAssistant: o.homeAssistant, publicBrokerUrl: o.publicBroker, leakThresholds: o.leakThresholds,
     username: hubToken && HUB_IDENTITY, password: hubToken, webAuth: security.webAuth, nodeCredentials: security.credentials ?? undefined, tls: tls ?? undefined });
   await hub.start();
@@ -208,6 +227,7 @@ export async function runHub(argv: string[]): Promise<number> {
     // Supervisors (systemd, compose) restart a hub that exits; it then takes part again.
     onFatal: () => process.exit(1),
     retention: o.retention,
+    ackIntervalMs: o.ackIntervalMs,
     httpPort: o.httpPort,
     httpHost: o.host,
     log,

@@ -74,6 +74,8 @@ export interface HubOptions {
   publicBrokerUrl?: string;
   /** How long raw samples and each rollup tier are kept (default 48 h / 14 d / 90 d / 2 y). */
   retention?: Retention;
+  /** Each node is acked at most this often, ms (default 5 s, hub/ack-pacer.ts; 0: after every commit). */
+  ackIntervalMs?: number;
   /** Alarm engine settings (rules file, timings); `false` runs the hub without alarms. */
   alarms?: Partial<Omit<AlarmEngineOptions, 'brokerUrl' | 'feed' | 'log' | 'dbPath'>> | false;
   /** Logins and roles for the web tier (web/auth/web-auth.ts); absent = the web tier is open. */
@@ -156,6 +158,7 @@ export class HubService {
       writer,
       feed: this.feed,
       log: options.log,
+      ackIntervalMs: options.ackIntervalMs,
     });
     this.healthMonitor = new HubHealthMonitor(this.ingest, pgStore ? null : localPath);
     this.integrations = new Integrations({ ...options, store: this.store, feed: this.feed });

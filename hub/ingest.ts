@@ -18,6 +18,7 @@ import { toPoint } from './sample-point.ts';
 import { sampleEvent, type LiveFeed } from './live-feed.ts';
 import { PackedSamplesBuilder, type PackedSamples } from './packed-samples.ts';
 import type { AckOut } from './ack-tracker.ts';
+import { AckPacer } from './ack-pacer.ts';
 import type { NodeWrite, SampleWriter, StoredBatch } from './sample-writer.ts';
 
 export interface IngestOptions {
@@ -31,6 +32,8 @@ export interface IngestOptions {
   flushIntervalMs?: number;
   /** A batch this large is written at once (10,000 by default). */
   maxBatch?: number;
+  /** Each node is acked at most this often (ms; 5,000 by default, hub/ack-pacer.ts); 0 acks after every commit. */
+  ackIntervalMs?: number;
 }
 
 /** One transaction's worth: samples with the status and birth records that arrived among them. */
@@ -59,6 +62,7 @@ const DEFAULT_MAX_BATCH = 10_000;
 // Past this many batches waiting for a write in flight, the hub stops taking messages (it holds the
 // next PUBACK, so the broker sends no further until then) rather than pile samples up in memory.
 const HIGH_WATER_BATCHES = 2;
+const DEFAULT_ACK_INTERVAL_MS = 5000;
 
 export class Ingest {
   readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, rejected: 0, rejectedByReason: {} };
@@ -74,8 +78,11 @@ export class Ingest {
   private held: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
   private readonly lastRejectionLog = new Map<string, number>();
+  private readonly acks: AckPacer;
 
-  constructor(private readonly options: IngestOptions) {}
+  constructor(private readonly options: IngestOptions) {
+    this.acks = new AckPacer((ack) => this.publishAck(ack), options.ackIntervalMs ?? DEFAULT_ACK_INTERVAL_MS);
+  }
 
   /** Samples decoded and waiting for a write (the queue depth on /metrics). */
   get pending(): number {
@@ -179,7 +186,7 @@ export class Ingest {
   }
 
   private stored({ inserted, duplicates, acks }: StoredBatch): void {
-    this.publishAcks(acks);
+    this.acks.offer(acks);
     this.stats.stored += inserted;
     this.stats.duplicates += duplicates;
   }
@@ -198,19 +205,21 @@ export class Ingest {
     Promise.resolve()
       .then(() => this.options.writer.spoolReport(node, report))
       .then(
-        (ack) => ack && this.publishAcks([ack]),
+        // At once: an agent that just (re)connected learns where the hub stands.
+        (ack) => ack && this.acks.sendAtOnce(ack),
         (err: Error) => this.options.log.error({ node, err: err.message }, "could not record an agent's spool report"),
       );
   }
 
-  /** Tells each agent what is committed; QoS 1, and a lost ack is only a later one. */
-  private publishAcks(acks: AckOut[]): void {
-    for (const { node, boot, next } of acks) this.options.link.publish(topics.ack(node), Buffer.from(encodeAck({ boot, next })));
+  /** Tells an agent what is committed; QoS 1, and a lost ack is only a later one. */
+  private publishAck({ node, boot, next }: AckOut): void {
+    this.options.link.publish(topics.ack(node), Buffer.from(encodeAck({ boot, next })));
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.drain();
+    this.acks.flush(); // what is stored is acked before the link closes
     await this.options.link.stop();
     await this.drain(); // what arrived while the client closed (a last status or birth record)
   }

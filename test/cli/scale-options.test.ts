@@ -21,6 +21,15 @@ describe('remonitor hub: --storage and --shared-group', () => {
     expect(output).toMatch(/--shared-group: must be 1–64 letters, digits/);
   });
 
+  it('refuses an ack interval the agents would not wait for, and one that is not a duration', async () => {
+    const late = await hub(['--ack-interval', '20s']);
+    expect(late.code).toBe(2);
+    expect(late.output).toMatch(/--ack-interval: must be at most 5s: agents send their samples again after 10 s without an ack/);
+    const garbled = await hub(['--ack-interval', 'soon']);
+    expect(garbled.code).toBe(2);
+    expect(garbled.output).toMatch(/--ack-interval: must be a duration such as 0s, 1s or 5s/);
+  });
+
   it('names an unreachable PostgreSQL without its password', async () => {
     const { code, output } = await hub(['--storage', 'postgres://remonitor:s3cret-pw@127.0.0.1:1/remonitor']);
     expect(code).not.toBe(0);

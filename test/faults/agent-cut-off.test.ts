@@ -7,7 +7,7 @@ import type { Sample } from '../../protocol/index.ts';
 import { freePort } from '../helpers/mosquitto.ts';
 import { join } from 'node:path';
 import { cleanup, quietLog, runCleanups, startHub, tempDir, waitFor } from '../helpers/parts.ts';
-import { allAcked, figures, printFigures, simAgent } from './fleet.ts';
+import { allAcked, figures, HUB_ACK_INTERVAL_MS, printFigures, simAgent } from './fleet.ts';
 
 afterEach(runCleanups);
 
@@ -24,7 +24,7 @@ describe('fault 3: agent cut off, then back', () => {
     let broker = await brokerOn(port);
     cleanup(() => broker.stop());
     const dataDir = tempDir();
-    const { hub } = await startHub(url, dataDir);
+    const { hub } = await startHub(url, dataDir, { ackIntervalMs: HUB_ACK_INTERVAL_MS });
     const events: { sample: Sample; at: number }[] = [];
     hub.feed.subscribe((e) => {
       if (e.type === 'sample' && e.sample) events.push({ sample: e.sample, at: Date.now() });

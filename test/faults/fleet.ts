@@ -16,6 +16,14 @@ export const birth = async (): Promise<NodeInfo> => ({
 
 export const FAST_BACKOFF = { baseMs: 200, maxMs: 1000, jitter: 0.3 };
 
+/**
+ * These agents give up on an ack after 3 s (10 s by default) so that faults resolve quickly; the
+ * hubs of these tests ack each node at least once a second (5 s by default), keeping the ratio.
+ */
+export const ACK_TIMEOUT_MS = 3000;
+export const HUB_ACK_INTERVAL_MS = 1000;
+export const HUB_ACK_INTERVAL = ['--ack-interval', `${HUB_ACK_INTERVAL_MS}ms`];
+
 export function simAgent(brokerUrl: string, node: string, extra: Partial<AgentOptions> = {}): Agent {
   const agent = new Agent({
     brokerUrl,
@@ -27,7 +35,7 @@ export function simAgent(brokerUrl: string, node: string, extra: Partial<AgentOp
     log: quietLog,
     backoff: FAST_BACKOFF,
     spoolDir: tempDir('remonitor-spool-'),
-    ackTimeoutMs: 3000,
+    ackTimeoutMs: ACK_TIMEOUT_MS,
     ...extra,
   });
   cleanup(() => agent.stop());
@@ -43,7 +51,7 @@ export class HubProcess {
   constructor(private readonly args: (self: HubProcess) => string[]) {}
 
   static async up(): Promise<HubProcess> {
-    const hub = new HubProcess((h) => ['up', '--insecure', '--no-agent', '--mqtt-port', String(h.mqttPort), '--http-port', '0', '--data-dir', h.dataDir, '--log-level', 'warn']);
+    const hub = new HubProcess((h) => ['up', '--insecure', '--no-agent', '--mqtt-port', String(h.mqttPort), '--http-port', '0', '--data-dir', h.dataDir, '--log-level', 'warn', ...HUB_ACK_INTERVAL]);
     hub.mqttPort = await freePort();
     return hub;
   }

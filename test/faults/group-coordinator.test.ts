@@ -13,7 +13,7 @@ import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 import { CLI, getJson, runCleanups, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
 import { scriptedSampler } from '../helpers/stub-sampler.ts';
-import { HubProcess, simAgent } from './fleet.ts';
+import { HUB_ACK_INTERVAL, HubProcess, simAgent } from './fleet.ts';
 
 let postgres: PostgresServer;
 beforeAll(async () => {
@@ -45,7 +45,7 @@ describe('a group of hubs: one coordinator for alarms, sessions and commands', (
     const hubs = ['a', 'b'].map((id, i) => {
       const hub = new HubProcess((h) => [
         'hub', '--broker', broker.url, '--storage', storage, '--shared-group', 'g', '--hub-id', id,
-        '--http-port', String(ports[i]), '--data-dir', h.dataDir, '--insecure', '--log-level', 'warn',
+        '--http-port', String(ports[i]), '--data-dir', h.dataDir, '--insecure', '--log-level', 'warn', ...HUB_ACK_INTERVAL,
       ]);
       writeFileSync(join(hub.dataDir, 'alarm-rules.json'), rules);
       return hub;

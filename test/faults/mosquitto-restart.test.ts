@@ -7,7 +7,7 @@ import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, MOSQUITTO } from '../helpers/mosquitto.ts';
 import { runCleanups, spawnProcess, startHub, tempDir, waitFor, type Spawned } from '../helpers/parts.ts';
-import { allAcked, figures, printFigures, simAgent } from './fleet.ts';
+import { allAcked, figures, HUB_ACK_INTERVAL_MS, printFigures, simAgent } from './fleet.ts';
 
 afterEach(runCleanups);
 
@@ -30,7 +30,7 @@ describe('fault 7: external Mosquitto restarted', () => {
     const url = `mqtt://127.0.0.1:${port}`;
     let mosquitto = await mosquittoOn(port);
     const dataDir = tempDir();
-    await startHub(url, dataDir);
+    await startHub(url, dataDir, { ackIntervalMs: HUB_ACK_INTERVAL_MS });
     const nodes = Array.from({ length: 10 }, (_, i) => `mq-${i}`);
     const agents = nodes.map((n) => simAgent(url, n, { intervalMs: 100, replayPerSecond: 500 }));
     await Promise.all(agents.map((a) => a.start()));

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startMosquitto, type MosquittoAuth } from '../helpers/mosquitto.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 import { CLI, getJson, REPO, runCleanups, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
-import { allAcked, HubProcess, simAgent } from './fleet.ts';
+import { allAcked, HUB_ACK_INTERVAL, HubProcess, simAgent } from './fleet.ts';
 
 const NODES = 200;
 const INTERVAL_MS = 500; // 2 Hz: 400 samples/s from the fleet
@@ -30,7 +30,7 @@ function hubProcess(id: string, brokerUrl: () => string, storage: string, httpPo
   return new HubProcess((h) => [
     'hub', '--broker', brokerUrl(), '--username', HUB_USER, '--password', HUB_PASSWORD,
     '--storage', storage, '--shared-group', 'ingest', '--hub-id', id,
-    '--http-port', String(httpPort), '--data-dir', h.dataDir, '--insecure', '--log-level', 'warn',
+    '--http-port', String(httpPort), '--data-dir', h.dataDir, '--insecure', '--log-level', 'warn', ...HUB_ACK_INTERVAL,
   ]);
 }
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedBroker } from '../../broker/broker.ts';
 import { freePort } from '../helpers/mosquitto.ts';
 import { cleanup, quietLog, runCleanups, startHub, tempDir, waitFor } from '../helpers/parts.ts';
-import { allAcked, figures, printFigures, simAgent } from './fleet.ts';
+import { allAcked, figures, HUB_ACK_INTERVAL_MS, printFigures, simAgent } from './fleet.ts';
 
 afterEach(runCleanups);
 
@@ -31,7 +31,7 @@ describe('fault 5: spool past its cap', () => {
     await broker.start();
     cleanup(() => broker.stop());
     const dataDir = tempDir();
-    const { hub } = await startHub(url, dataDir);
+    const { hub } = await startHub(url, dataDir, { ackIntervalMs: HUB_ACK_INTERVAL_MS });
     agent.pause();
     await allAcked([agent], 30_000);
     await waitFor('the gap recorded', () => hub.acks!.gaps.lostCount('full') === spool.dropped, 10_000);

@@ -9,7 +9,7 @@ import { PgSampleWriter } from '../../hub/pg-sample-writer.ts';
 import { openPgStore, type PgStore } from '../../hub/pg-store.ts';
 import type { IncomingSample } from '../../hub/store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
-import { allAcked, simAgent } from '../faults/fleet.ts';
+import { allAcked, HUB_ACK_INTERVAL_MS, simAgent } from '../faults/fleet.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 import { cleanup, getJson, quietLog, startBroker, tempDir } from '../helpers/parts.ts';
 
@@ -99,7 +99,7 @@ describe('a hub on PostgreSQL', () => {
   it('stores, acks and serves an agent as the SQLite hub does, with sessions on its local database', async () => {
     const { url: brokerUrl } = await startBroker();
     const storage = await server.createDatabase();
-    const hub = await HubService.open({ brokerUrl, dataDir: tempDir(), storage, httpPort: 0, log: quietLog });
+    const hub = await HubService.open({ brokerUrl, dataDir: tempDir(), storage, httpPort: 0, log: quietLog, ackIntervalMs: HUB_ACK_INTERVAL_MS });
     await hub.start();
     cleanup(() => hub.stop());
     const api = `http://127.0.0.1:${hub.httpPort}`;
