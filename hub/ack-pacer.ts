@@ -15,14 +15,13 @@ export class AckPacer {
   constructor(
     private readonly send: (ack: AckOut) => void,
     private readonly intervalMs: number,
-    private readonly now: () => number = Date.now,
   ) {
     if (!(intervalMs >= 0)) throw new RangeError(`ack interval must be 0 ms or more, got ${intervalMs}`);
   }
 
   /** Sends each ack now if its node has not had one within the interval, else holds it. */
   offer(acks: readonly AckOut[]): void {
-    const now = this.now();
+    const now = Date.now();
     for (const ack of acks) {
       const last = this.lastSent.get(ack.node);
       if (last === undefined || now - last >= this.intervalMs) this.sendNow(ack, now);
@@ -37,19 +36,15 @@ export class AckPacer {
 
   /** Sends an ack now whatever the interval (an agent that just reported its spool waits for it). */
   sendAtOnce(ack: AckOut): void {
-    this.sendNow(ack, this.now());
+    this.sendNow(ack, Date.now());
   }
 
   /** Sends every held ack now (the hub is stopping: what it stored is acked before it exits). */
   flush(): void {
-    const now = this.now();
+    const now = Date.now();
     for (const ack of this.held.values()) this.sendNow(ack, now);
     this.held.clear();
     this.stopTimer();
-  }
-
-  stop(): void {
-    this.flush();
   }
 
   private sendNow(ack: AckOut, now: number): void {
@@ -59,7 +54,7 @@ export class AckPacer {
   }
 
   private tick(): void {
-    const now = this.now();
+    const now = Date.now();
     for (const ack of this.held.values()) {
       if (now - this.lastSent.get(ack.node)! >= this.intervalMs) this.sendNow(ack, now);
     }

@@ -55,13 +55,22 @@ export class RuleError extends Error {
   }
 }
 
-// A rule as the evaluator takes it, made once per rule rather than once per rule and sample (ingest's
-// hot path: a busy hub evaluates every rule on every sample). Rules are replaced, never mutated.
-const evalRules = new WeakMap<AlarmRule, EvalRule>();
-function evalRuleOf(rule: AlarmRule): EvalRule {
-  let evalRule = evalRules.get(rule);
-  if (!evalRule) evalRules.set(rule, (evalRule = { ...rule, boolean: isBooleanMetric(rule.metric) }));
-  return evalRule;
+/**
+ * A rule as a node's samples meet it, made when the node's rules are (re)chosen rather than once per
+ * rule and sample: ingest's hot path evaluates every rule on every sample.
+ */
+interface NodeRule {
+  rule: AlarmRule;
+  /** The rule as the evaluator takes it. */
+  evalRule: EvalRule;
+  /** Its alarm's key when it has no subject (all but per-filesystem rules). */
+  key: string;
+  /** The value is a field of the sample's point (no per-filesystem, per-process or bit lookup). */
+  fromPoint: boolean;
+}
+
+function nodeRule(rule: AlarmRule): NodeRule {
+  return { rule, evalRule: { ...rule, boolean: isBooleanMetric(rule.metric) }, key: alarmKey(rule.id, ''), fromPoint: isPointMetric(rule.metric) };
 }
 
 interface Alarm {
@@ -81,7 +90,9 @@ interface NodeAlarms {
   statusOffline: boolean;
   alarms: Map<string, Alarm>;
   rulesVersion: number;
-  rules: AlarmRule[];
+  /** The rules that apply to the node: judged on its samples, and its `offline` rules. */
+  rules: NodeRule[];
+  offlineRules: NodeRule[];
 }
 
 /** Points a trend window holds at most: samples closer than trend_window / this are averaged. */
@@ -89,6 +100,11 @@ export const TREND_POINTS = 720;
 
 export function defaultRulesFile(dataDir: string): string {
   return join(dataDir, RULES_FILE);
+}
+
+/** Metrics read straight from the sample's point, under their own name. */
+function isPointMetric(metric: string): boolean {
+  return !(metric === 'fs_pct' || metric.startsWith('fs_pct:') || metric.startsWith('proc_rss_bytes:') || metric === 'undervoltage' || metric === 'throttled');
 }
 
 /** The values a sample gives one rule, by subject ('' unless per filesystem). */
@@ -335,11 +351,13 @@ export class AlarmEngine {
   private nodeState(name: string): NodeAlarms {
     let node = this.nodes.get(name);
     if (!node) {
-      node = { name, lastSampleMs: this.now(), lastSampleTs: -Infinity, intervalMs: 0, statusOffline: false, alarms: new Map(), rulesVersion: -1, rules: [] };
+      node = { name, lastSampleMs: this.now(), lastSampleTs: -Infinity, intervalMs: 0, statusOffline: false, alarms: new Map(), rulesVersion: -1, rules: [], offlineRules: [] };
       this.nodes.set(name, node);
     }
     if (node.rulesVersion !== this.rulesVersion) {
-      node.rules = this.rules.filter((r) => ruleAppliesTo(r, name));
+      const applying = this.rules.filter((r) => ruleAppliesTo(r, name)).map(nodeRule);
+      node.rules = applying.filter((r) => r.rule.metric !== 'offline');
+      node.offlineRules = applying.filter((r) => r.rule.metric === 'offline');
       node.rulesVersion = this.rulesVersion;
     }
     return node;
@@ -360,25 +378,33 @@ export class AlarmEngine {
     node.lastSampleMs = this.now();
     let changed = false;
     if (!node.statusOffline) changed = this.setOffline(node, false) || changed;
-    for (const rule of node.rules) {
-      if (rule.metric === 'offline') continue;
-      for (const [subject, value] of extractValues(rule.metric, sample, point)) {
-        const key = alarmKey(rule.id, subject);
-        let alarm = node.alarms.get(key);
-        if (!alarm) {
-          // Without a horizon only the short window is needed; with one, the trend window in at most
-          // TREND_POINTS buckets (memory stays bounded whatever the sample rate).
-          const window = new AlarmWindow(rule.windowMs, rule.horizonMs > 0 ? rule.trendWindowMs : null, TREND_POINTS);
-          alarm = { rule, subject, window, state: this.startState(name, rule.id, subject, ts) };
-          node.alarms.set(key, alarm);
-        }
-        alarm.window!.push(ts, value);
-        const next = evaluate(alarm.window!, evalRuleOf(rule), alarm.state, ts, this.trend);
-        this.stats.evaluations++;
-        changed = this.apply(node, alarm, next) || changed;
+    for (const r of node.rules) {
+      if (r.fromPoint) {
+        const value = (point as Record<string, number | undefined>)[r.rule.metric];
+        if (value !== undefined) changed = this.judge(node, r, r.key, '', ts, value) || changed;
+        continue;
+      }
+      for (const [subject, value] of extractValues(r.rule.metric, sample, point)) {
+        changed = this.judge(node, r, subject === '' ? r.key : alarmKey(r.rule.id, subject), subject, ts, value) || changed;
       }
     }
     if (isNew && !changed) this.publish(node, null); // every node has a retained set from its first sample
+  }
+
+  /** Adds a value to its alarm's window and evaluates the alarm; true on a transition. */
+  private judge(node: NodeAlarms, r: NodeRule, key: string, subject: string, ts: number, value: number): boolean {
+    let alarm = node.alarms.get(key);
+    if (!alarm) {
+      const { rule } = r;
+      // Without a horizon only the short window is needed; with one, the trend window in at most
+      // TREND_POINTS buckets (memory stays bounded whatever the sample rate).
+      const window = new AlarmWindow(rule.windowMs, rule.horizonMs > 0 ? rule.trendWindowMs : null, TREND_POINTS);
+      alarm = { rule, subject, window, state: this.startState(node.name, rule.id, subject, ts) };
+      node.alarms.set(key, alarm);
+    }
+    alarm.window!.push(ts, value);
+    this.stats.evaluations++;
+    return this.apply(node, alarm, evaluate(alarm.window!, r.evalRule, alarm.state, ts, this.trend));
   }
 
   private onStatus(name: string, offline: boolean): void {
@@ -391,9 +417,7 @@ export class AlarmEngine {
   /** Applies the node's offline condition to its `offline` rules; true on a transition. */
   private setOffline(node: NodeAlarms, offline: boolean): boolean {
     let changed = false;
-    for (const rule of node.rules) {
-      if (rule.metric !== 'offline') continue;
-      const key = alarmKey(rule.id, '');
+    for (const { rule, key } of node.offlineRules) {
       let alarm = node.alarms.get(key);
       if (!alarm) {
         alarm = { rule, subject: '', window: null, state: this.startState(node.name, rule.id, '', this.now()) };

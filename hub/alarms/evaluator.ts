@@ -84,12 +84,15 @@ interface Prediction {
   r2: number | null;
 }
 
-function predict(window: WindowView, rule: EvalRule, prevLevel: AlarmLevel, now: number, p: TrendParams): Prediction {
-  const none: Prediction = { predicting: false, insufficient: false, tt_ms: null, slope_per_h: null, r2: null };
-  if (rule.horizonMs <= 0) return none;
+// Shared, never changed: evaluated on every sample, most evaluations end here.
+const NO_PREDICTION: Readonly<Prediction> = Object.freeze({ predicting: false, insufficient: false, tt_ms: null, slope_per_h: null, r2: null });
+const TOO_LITTLE_DATA: Readonly<Prediction> = Object.freeze({ ...NO_PREDICTION, insufficient: true });
+
+function predict(window: WindowView, rule: EvalRule, prevLevel: AlarmLevel, now: number, p: TrendParams): Readonly<Prediction> {
+  if (rule.horizonMs <= 0) return NO_PREDICTION;
   const from = now - rule.trendWindowMs;
   const fit = window.fit(from);
-  if (!fit) return { ...none, insufficient: true };
+  if (!fit) return TOO_LITTLE_DATA;
   const result: Prediction = { predicting: false, insufficient: false, tt_ms: null, slope_per_h: fit.slope * 3_600_000, r2: fit.r2 };
   if (fit.n < p.minPoints || fit.spanMs < rule.trendWindowMs * p.minSpanFraction) return { ...result, insufficient: true };
   if (!(fit.slope > 0)) return result;
