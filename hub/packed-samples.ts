@@ -2,6 +2,9 @@
 // arrive, so that a decoded sample dies young instead of waiting in the batch for its commit (at
 // 20,000 samples a second, V8 promoted every one of them, and its scavenges took a third of the
 // hub's thread); and handed to the SQLite writer's thread as a few arrays, not thousands of objects.
+// For the same reason the batch keeps numbers in typed arrays (off the JS heap, never copied by a
+// scavenge) and each distinct node, boot and process name once: a row holds the string's index, and
+// the copy each message decoded dies young.
 import type { Sample } from '../protocol/index.ts';
 import type { SamplePoint } from '../web/api-types.ts';
 import { encodeDetail } from './sample-detail.ts';
@@ -24,10 +27,12 @@ export interface SampleKeys {
   seq(row: number): number;
 }
 
-/** The arrays, as posted between threads. */
+/** The arrays, as posted between threads. Strings are held once each: row i's node is nodes[nodeOf[i]]. */
 export interface PackedArrays {
   nodes: string[];
+  nodeOf: Uint32Array;
   boots: string[];
+  bootOf: Uint32Array;
   numbers: Float64Array;
   /** Each row's detail blob (hub/sample-detail.ts), end to end; row i ends at detailEnds[i]. */
   details: Uint8Array;
@@ -46,6 +51,7 @@ export interface PackedArrays {
   procCpu: Float64Array;
   procRss: Float64Array;
   procNames: string[];
+  procNameOf: Uint32Array;
 }
 
 export interface ProcessRow {
@@ -69,15 +75,15 @@ export class PackedSamples implements SampleKeys {
   }
 
   get length(): number {
-    return this.arrays.nodes.length;
+    return this.arrays.nodeOf.length;
   }
 
   node(row: number): string {
-    return this.arrays.nodes[row]!;
+    return this.arrays.nodes[this.arrays.nodeOf[row]!]!;
   }
 
   boot(row: number): string {
-    return this.arrays.boots[row]!;
+    return this.arrays.boots[this.arrays.bootOf[row]!]!;
   }
 
   tsMs(row: number): number {
@@ -108,8 +114,8 @@ export class PackedSamples implements SampleKeys {
   }
 
   *processes(): Generator<ProcessRow> {
-    const { procRows, procPids, procCpu, procRss, procNames } = this.arrays;
-    for (let k = 0; k < procRows.length; k++) yield { row: procRows[k]!, pid: procPids[k]!, name: procNames[k]!, cpu_pct: procCpu[k]!, rss_bytes: procRss[k]! };
+    const { procRows, procPids, procCpu, procRss, procNames, procNameOf } = this.arrays;
+    for (let k = 0; k < procRows.length; k++) yield { row: procRows[k]!, pid: procPids[k]!, name: procNames[procNameOf[k]!]!, cpu_pct: procCpu[k]!, rss_bytes: procRss[k]! };
   }
 }
 
@@ -122,49 +128,56 @@ interface Newest {
 
 /** Packs samples one at a time as they arrive; build() hands over the batch (a builder is used once). */
 export class PackedSamplesBuilder {
-  private readonly nodes: string[] = [];
-  private readonly boots: string[] = [];
+  private readonly nodes = new StringTable();
+  private readonly nodeOf = new GrowableArray(Uint32Array);
+  private readonly boots = new StringTable();
+  private readonly bootOf = new GrowableArray(Uint32Array);
   private numbers = new Float64Array(1024 * WIDTH);
   private readonly details = new GrowableBytes();
-  private readonly detailEnds: number[] = [];
-  private readonly newest = new Map<string, Newest>();
-  private readonly newestWithProcesses = new Map<string, Newest>();
-  private readonly procRows: number[] = [];
-  private readonly procPids: number[] = [];
-  private readonly procCpu: number[] = [];
-  private readonly procRss: number[] = [];
-  private readonly procNames: string[] = [];
+  private readonly detailEnds = new GrowableArray(Uint32Array);
+  /** By node index. */
+  private readonly newest = new Map<number, Newest>();
+  private readonly newestWithProcesses = new Map<number, Newest>();
+  private readonly procRows = new GrowableArray(Uint32Array);
+  private readonly procPids = new GrowableArray(Float64Array);
+  private readonly procCpu = new GrowableArray(Float64Array);
+  private readonly procRss = new GrowableArray(Float64Array);
+  private readonly procNames = new StringTable();
+  private readonly procNameOf = new GrowableArray(Uint32Array);
 
   get length(): number {
-    return this.nodes.length;
+    return this.nodeOf.length;
   }
 
   add(node: string, sample: Sample, point: SamplePoint, raw: Uint8Array): void {
-    const row = this.nodes.length;
+    const row = this.nodeOf.length;
     if ((row + 1) * WIDTH > this.numbers.length) {
       const grown = new Float64Array(this.numbers.length * 2);
       grown.set(this.numbers);
       this.numbers = grown;
     }
-    this.nodes.push(node);
-    this.boots.push(sample.boot);
+    const nodeIndex = this.nodes.indexOf(node);
+    this.nodeOf.push(nodeIndex);
+    this.bootOf.push(this.boots.indexOf(sample.boot));
     const at = row * WIDTH;
     this.numbers[at] = sample.ts_ms;
     this.numbers[at + 1] = sample.seq;
     for (let c = 0; c < SAMPLE_COLUMNS.length; c++) this.numbers[at + 2 + c] = point[SAMPLE_COLUMNS[c]!] ?? NaN;
     this.detailEnds.push(this.details.append(encodeDetail(sample)));
     // The last of equal timestamps wins, as it did when each sample was written in turn.
-    if (sample.ts_ms >= (this.newest.get(node)?.tsMs ?? -1)) this.newest.set(node, { row, tsMs: sample.ts_ms, raw });
+    if (sample.ts_ms >= (this.newest.get(nodeIndex)?.tsMs ?? -1)) this.newest.set(nodeIndex, { row, tsMs: sample.ts_ms, raw });
     if (!sample.top_cpu) return;
-    if (sample.ts_ms >= (this.newestWithProcesses.get(node)?.tsMs ?? -1)) this.newestWithProcesses.set(node, { row, tsMs: sample.ts_ms, raw });
+    if (sample.ts_ms >= (this.newestWithProcesses.get(nodeIndex)?.tsMs ?? -1)) this.newestWithProcesses.set(nodeIndex, { row, tsMs: sample.ts_ms, raw });
     const first = this.procPids.length;
-    for (const p of [...sample.top_cpu, ...(sample.top_mem ?? [])]) {
-      if (this.procPids.indexOf(p.pid, first) >= 0) continue; // in both lists
-      this.procRows.push(row);
-      this.procPids.push(p.pid);
-      this.procCpu.push(p.cpu_pct);
-      this.procRss.push(p.rss_bytes);
-      this.procNames.push(p.name);
+    for (const list of [sample.top_cpu, sample.top_mem]) {
+      for (const p of list ?? []) {
+        if (this.procPids.lastIndexOf(p.pid, first) >= 0) continue; // in both lists
+        this.procRows.push(row);
+        this.procPids.push(p.pid);
+        this.procCpu.push(p.cpu_pct);
+        this.procRss.push(p.rss_bytes);
+        this.procNameOf.push(this.procNames.indexOf(p.name));
+      }
     }
   }
 
@@ -175,21 +188,69 @@ export class PackedSamplesBuilder {
     const raws = new GrowableBytes();
     const rawEnds = Uint32Array.from(kinds.values(), ({ raw }) => raws.append(raw));
     return new PackedSamples({
-      nodes: this.nodes,
-      boots: this.boots,
-      numbers: this.numbers.slice(0, this.nodes.length * WIDTH),
+      nodes: this.nodes.values,
+      nodeOf: this.nodeOf.done(),
+      boots: this.boots.values,
+      bootOf: this.bootOf.done(),
+      numbers: this.numbers.slice(0, this.length * WIDTH),
       details: this.details.bytes(),
-      detailEnds: Uint32Array.from(this.detailEnds),
+      detailEnds: this.detailEnds.done(),
       raws: raws.bytes(),
       rawEnds,
       rawRows: Uint32Array.from(kinds.keys()),
       rawKinds: Uint8Array.from(kinds.values(), (k) => k.kinds),
-      procRows: Uint32Array.from(this.procRows),
-      procPids: Float64Array.from(this.procPids),
-      procCpu: Float64Array.from(this.procCpu),
-      procRss: Float64Array.from(this.procRss),
-      procNames: this.procNames,
+      procRows: this.procRows.done(),
+      procPids: this.procPids.done(),
+      procCpu: this.procCpu.done(),
+      procRss: this.procRss.done(),
+      procNames: this.procNames.values,
+      procNameOf: this.procNameOf.done(),
     });
+  }
+}
+
+/** Each distinct string once, by its index. */
+class StringTable {
+  readonly values: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  indexOf(value: string): number {
+    let i = this.index.get(value);
+    if (i === undefined) {
+      i = this.values.push(value) - 1;
+      this.index.set(value, i);
+    }
+    return i;
+  }
+}
+
+/** Numbers appended to a typed array grown by doubling. */
+class GrowableArray<T extends Float64Array | Uint32Array> {
+  private array: T;
+  length = 0;
+
+  constructor(private readonly Type: { new (length: number): T }) {
+    this.array = new Type(1024);
+  }
+
+  push(value: number): void {
+    if (this.length === this.array.length) {
+      const grown = new this.Type(this.length * 2);
+      grown.set(this.array);
+      this.array = grown;
+    }
+    this.array[this.length++] = value;
+  }
+
+  /** Where `value` is at or after `from`, searching from the end; -1 when it is not. */
+  lastIndexOf(value: number, from: number): number {
+    for (let i = this.length - 1; i >= from; i--) if (this.array[i] === value) return i;
+    return -1;
+  }
+
+  /** What was pushed, in an array of its own. */
+  done(): T {
+    return this.array.slice(0, this.length) as T;
   }
 }
 

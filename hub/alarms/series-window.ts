@@ -198,48 +198,72 @@ export function windowOf(points: readonly (readonly [number, number])[], keepMs 
  * The short window RED judges: every point newer than `keepMs` before the newest, and their exact
  * sum (exact-sum.ts), so the mean over the whole window costs O(1) instead of a walk over every
  * point. The walk was most of the alarm engine's time on a node sending several samples a second.
+ * The points sit in a ring of typed arrays, grown by doubling: off the JS heap, never copied by a
+ * scavenge, and no array reallocated as the window slides.
  */
 export class MeanWindow {
-  private t: number[] = [];
-  private v: number[] = [];
+  private t = new Float64Array(16);
+  private v = new Float64Array(16);
+  /** Ring position of the oldest point. */
   private head = 0;
+  private count = 0;
   private readonly sum = new ExactSum();
 
   constructor(private readonly keepMs: number) {}
 
   get length(): number {
-    return this.t.length - this.head;
+    return this.count;
   }
 
   /** Time of the newest point, -Infinity when empty. */
   get lastT(): number {
-    return this.length > 0 ? this.t[this.t.length - 1]! : -Infinity;
+    return this.count > 0 ? this.t[this.at(this.count - 1)]! : -Infinity;
+  }
+
+  /** Ring position of the i-th oldest point. */
+  private at(i: number): number {
+    return (this.head + i) % this.t.length;
   }
 
   /** Adds a point; a point not newer than the newest is ignored (duplicates, reordering). */
   push(tMs: number, value: number): void {
     if (!(tMs > this.lastT) || !Number.isFinite(value)) return;
-    this.t.push(tMs);
-    this.v.push(value);
+    if (this.count === this.t.length) this.grow();
+    const i = this.at(this.count);
+    this.t[i] = tMs;
+    this.v[i] = value;
+    this.count++;
     this.sum.add(value);
     const cutoff = tMs - this.keepMs;
-    while (this.t[this.head]! <= cutoff) this.sum.subtract(this.v[this.head++]!);
-    // Drop the consumed head once it is as long as what is held: amortised O(1) a push.
-    if (this.head >= 64 && this.head >= this.length) {
-      this.t = this.t.slice(this.head);
-      this.v = this.v.slice(this.head);
-      this.head = 0;
+    while (this.count > 0 && this.t[this.head]! <= cutoff) {
+      this.sum.subtract(this.v[this.head]!);
+      this.head = (this.head + 1) % this.t.length;
+      this.count--;
     }
+  }
+
+  /** Doubles the ring, the oldest point first. */
+  private grow(): void {
+    const t = new Float64Array(this.t.length * 2);
+    const v = new Float64Array(this.v.length * 2);
+    for (let k = 0; k < this.count; k++) {
+      t[k] = this.t[this.at(k)]!;
+      v[k] = this.v[this.at(k)]!;
+    }
+    this.t = t;
+    this.v = v;
+    this.head = 0;
   }
 
   /** Mean and count of the points with fromMs < t ≤ toMs. */
   mean(fromMs: number, toMs: number): { mean: number; count: number } {
-    const count = this.length;
+    const count = this.count;
     // Asked for everything held (the engine's case: the window ending at the newest point).
     if (count > 0 && fromMs <= this.lastT - this.keepMs && toMs >= this.lastT) return { mean: this.sum.value / count, count };
     let sum = 0;
     let n = 0;
-    for (let i = this.t.length - 1; i >= this.head; i--) {
+    for (let k = count - 1; k >= 0; k--) {
+      const i = this.at(k);
       const t = this.t[i]!;
       if (t <= fromMs) break;
       if (t > toMs) continue;
