@@ -5,7 +5,7 @@ import { execSync, spawnSync } from 'node:child_process';
 const BENCHES = [
   ['wire-size', []],
   ['agent-cost', []],
-  ['agent-process', ['--duration', '60s']],
+  ['agent-process', ['--duration', '180s']], // 180 samples: in 60, one major GC moves the mean by 0.2 ms
   ['storage', ['--nodes', '1000', '--hours', '6']],
   ['storage-pg', []],
   ['scale-pg', ['--duration', '30s']],
