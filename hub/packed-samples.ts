@@ -126,6 +126,17 @@ interface Newest {
   raw: Uint8Array;
 }
 
+/** Makes the row a node's newest unless an older row says a later time; the entry is reused, not replaced, once per sample. */
+function keepNewest(newest: Map<number, Newest>, nodeIndex: number, row: number, tsMs: number, raw: Uint8Array): void {
+  const held = newest.get(nodeIndex);
+  if (!held) newest.set(nodeIndex, { row, tsMs, raw });
+  else if (tsMs >= held.tsMs) {
+    held.row = row;
+    held.tsMs = tsMs;
+    held.raw = raw;
+  }
+}
+
 /** Packs samples one at a time as they arrive; build() hands over the batch (a builder is used once). */
 export class PackedSamplesBuilder {
   private readonly nodes = new StringTable();
@@ -165,9 +176,9 @@ export class PackedSamplesBuilder {
     for (let c = 0; c < SAMPLE_COLUMNS.length; c++) this.numbers[at + 2 + c] = point[SAMPLE_COLUMNS[c]!] ?? NaN;
     this.detailEnds.push(this.details.append(encodeDetail(sample)));
     // The last of equal timestamps wins, as it did when each sample was written in turn.
-    if (sample.ts_ms >= (this.newest.get(nodeIndex)?.tsMs ?? -1)) this.newest.set(nodeIndex, { row, tsMs: sample.ts_ms, raw });
+    keepNewest(this.newest, nodeIndex, row, sample.ts_ms, raw);
     if (!sample.top_cpu) return;
-    if (sample.ts_ms >= (this.newestWithProcesses.get(nodeIndex)?.tsMs ?? -1)) this.newestWithProcesses.set(nodeIndex, { row, tsMs: sample.ts_ms, raw });
+    keepNewest(this.newestWithProcesses, nodeIndex, row, sample.ts_ms, raw);
     const first = this.procPids.length;
     for (const list of [sample.top_cpu, sample.top_mem]) {
       for (const p of list ?? []) {

@@ -34,7 +34,8 @@ const encoder = new Encoder({ mapsAsObjects: false, useRecords: false, useFloat3
 const decoderOptions = { mapsAsObjects: false, useRecords: false, useFloat32: FLOAT32_OPTIONS.DECIMAL_FIT, int64AsNumber: true };
 const decoder = new Decoder(decoderOptions);
 
-const FIELD_BY_KEY = new Map(SAMPLE_FIELDS.map((f) => [f.key, f]));
+const FIELD_BY_KEY: (FieldSpec | undefined)[] = [];
+for (const f of SAMPLE_FIELDS) FIELD_BY_KEY[f.key] = f;
 
 export function encodeSample(sample: Sample): Uint8Array {
   return encodeSampleFields(sample);
@@ -97,13 +98,35 @@ export function decodeSampleFields(bytes: Uint8Array): Partial<Sample> {
   if (typeof version === 'number' && version > PROTOCOL_VERSION) {
     throw new ProtocolError(`sample: unsupported version ${version}, this side understands up to ${PROTOCOL_VERSION}`, 'v');
   }
-  const sample: Record<string, unknown> = {};
+  const values = checkedValues;
+  values.fill(undefined);
   wire.forEach((value, key) => {
-    const field = typeof key === 'number' ? FIELD_BY_KEY.get(key) : undefined;
+    const field = typeof key === 'number' ? FIELD_BY_KEY[key] : undefined;
     if (!field) return; // a newer agent's field: ignored, so the format can grow
-    sample[field.name] = fromWire(field, value);
+    values[field.key] = fromWire(field, value);
   });
-  return sample as Partial<Sample>;
+  return sampleOf(values);
+}
+
+// Each sample's checked values by key, then one object literal: every decoded sample has the same
+// shape (absent fields are undefined), so it is allocated once at its full size and every reader
+// of it sees one hidden class. Adding the fields one by one to `{}` cost twice the time of the CBOR
+// decoding itself. The array is reused: decoding is synchronous.
+const checkedValues: unknown[] = new Array(SAMPLE_FIELDS.length).fill(undefined);
+const KEY = Object.fromEntries(SAMPLE_FIELDS.map((f) => [f.name, f.key])) as Record<keyof Sample, number>;
+
+function sampleOf(x: unknown[]): Partial<Sample> {
+  return {
+    v: x[KEY.v], boot: x[KEY.boot], seq: x[KEY.seq], ts_ms: x[KEY.ts_ms],
+    cpu_pct: x[KEY.cpu_pct], cpu_core_pct: x[KEY.cpu_core_pct],
+    load_1: x[KEY.load_1], load_5: x[KEY.load_5], load_15: x[KEY.load_15],
+    mem_total_bytes: x[KEY.mem_total_bytes], mem_used_bytes: x[KEY.mem_used_bytes],
+    mem_available_bytes: x[KEY.mem_available_bytes], mem_pct: x[KEY.mem_pct],
+    swap_total_bytes: x[KEY.swap_total_bytes], swap_used_bytes: x[KEY.swap_used_bytes], swap_pct: x[KEY.swap_pct],
+    filesystems: x[KEY.filesystems], disk_read_bps: x[KEY.disk_read_bps], disk_write_bps: x[KEY.disk_write_bps],
+    net: x[KEY.net], temp_c: x[KEY.temp_c], uptime_s: x[KEY.uptime_s], procs_total: x[KEY.procs_total],
+    top_cpu: x[KEY.top_cpu], top_mem: x[KEY.top_mem], throttled: x[KEY.throttled], historical: x[KEY.historical],
+  } satisfies Record<keyof Sample, unknown> as Partial<Sample>;
 }
 
 // The checks below say where a bad value sat (field, element, member), but spell it out only when

