@@ -198,15 +198,20 @@ export function windowOf(points: readonly (readonly [number, number])[], keepMs 
  * The short window RED judges: every point newer than `keepMs` before the newest, and their exact
  * sum (exact-sum.ts), so the mean over the whole window costs O(1) instead of a walk over every
  * point. The walk was most of the alarm engine's time on a node sending several samples a second.
- * The points sit in a ring of typed arrays, grown by doubling: off the JS heap, never copied by a
- * scavenge, and no array reallocated as the window slides.
+ * The points sit in a ring of one typed array, time and value side by side, grown by doubling: off
+ * the JS heap, never copied by a scavenge, and no array reallocated as the window slides. With
+ * thousands of windows the engine waits on memory more than it computes, so a push touches as few
+ * cache lines as it can: the newest time is a field, and a point's time and value share a line.
  */
 export class MeanWindow {
-  private t = new Float64Array(16);
-  private v = new Float64Array(16);
+  /** Point k of the ring: time at 2k, value at 2k + 1. Its capacity is a power of two. */
+  private ring = new Float64Array(32);
+  /** Capacity − 1, to wrap a ring position with a mask. */
+  private mask = 15;
   /** Ring position of the oldest point. */
   private head = 0;
   private count = 0;
+  private newest = -Infinity;
   private readonly sum = new ExactSum();
 
   constructor(private readonly keepMs: number) {}
@@ -217,41 +222,37 @@ export class MeanWindow {
 
   /** Time of the newest point, -Infinity when empty. */
   get lastT(): number {
-    return this.count > 0 ? this.t[this.at(this.count - 1)]! : -Infinity;
-  }
-
-  /** Ring position of the i-th oldest point. */
-  private at(i: number): number {
-    return (this.head + i) % this.t.length;
+    return this.count > 0 ? this.newest : -Infinity;
   }
 
   /** Adds a point; a point not newer than the newest is ignored (duplicates, reordering). */
   push(tMs: number, value: number): void {
     if (!(tMs > this.lastT) || !Number.isFinite(value)) return;
-    if (this.count === this.t.length) this.grow();
-    const i = this.at(this.count);
-    this.t[i] = tMs;
-    this.v[i] = value;
+    if (this.count > this.mask) this.grow();
+    const at = 2 * ((this.head + this.count) & this.mask);
+    this.ring[at] = tMs;
+    this.ring[at + 1] = value;
     this.count++;
+    this.newest = tMs;
     this.sum.add(value);
     const cutoff = tMs - this.keepMs;
-    while (this.count > 0 && this.t[this.head]! <= cutoff) {
-      this.sum.subtract(this.v[this.head]!);
-      this.head = (this.head + 1) % this.t.length;
+    while (this.count > 0 && this.ring[2 * this.head]! <= cutoff) {
+      this.sum.subtract(this.ring[2 * this.head + 1]!);
+      this.head = (this.head + 1) & this.mask;
       this.count--;
     }
   }
 
   /** Doubles the ring, the oldest point first. */
   private grow(): void {
-    const t = new Float64Array(this.t.length * 2);
-    const v = new Float64Array(this.v.length * 2);
+    const ring = new Float64Array(this.ring.length * 2);
     for (let k = 0; k < this.count; k++) {
-      t[k] = this.t[this.at(k)]!;
-      v[k] = this.v[this.at(k)]!;
+      const from = 2 * ((this.head + k) & this.mask);
+      ring[2 * k] = this.ring[from]!;
+      ring[2 * k + 1] = this.ring[from + 1]!;
     }
-    this.t = t;
-    this.v = v;
+    this.ring = ring;
+    this.mask = ring.length / 2 - 1;
     this.head = 0;
   }
 
@@ -259,15 +260,15 @@ export class MeanWindow {
   mean(fromMs: number, toMs: number): { mean: number; count: number } {
     const count = this.count;
     // Asked for everything held (the engine's case: the window ending at the newest point).
-    if (count > 0 && fromMs <= this.lastT - this.keepMs && toMs >= this.lastT) return { mean: this.sum.value / count, count };
+    if (count > 0 && fromMs <= this.newest - this.keepMs && toMs >= this.newest) return { mean: this.sum.value / count, count };
     let sum = 0;
     let n = 0;
     for (let k = count - 1; k >= 0; k--) {
-      const i = this.at(k);
-      const t = this.t[i]!;
+      const at = 2 * ((this.head + k) & this.mask);
+      const t = this.ring[at]!;
       if (t <= fromMs) break;
       if (t > toMs) continue;
-      sum += this.v[i]!;
+      sum += this.ring[at + 1]!;
       n++;
     }
     return { mean: n > 0 ? sum / n : NaN, count: n };
