@@ -79,6 +79,7 @@ export class Ingest {
   private timer: NodeJS.Timeout | null = null;
   private readonly lastRejectionLog = new Map<string, number>();
   private readonly acks: AckPacer;
+  private readonly storedListeners = new Set<(samples: PackedSamples) => void>();
 
   constructor(private readonly options: IngestOptions) {
     this.acks = new AckPacer((ack) => this.publishAck(ack), options.ackIntervalMs ?? DEFAULT_ACK_INTERVAL_MS);
@@ -172,7 +173,7 @@ export class Ingest {
     const attempt = write;
     this.writing = Promise.resolve()
       .then(() => this.options.writer.write(attempt.samples, attempt.nodeWrites))
-      .then((stored) => this.stored(stored), (err: Error) => this.keepForRetry(attempt, err))
+      .then((stored) => this.stored(attempt, stored), (err: Error) => this.keepForRetry(attempt, err))
       .finally(() => {
         this.writing = null;
         if (this.batch.length >= this.maxBatch) this.flush();
@@ -185,10 +186,17 @@ export class Ingest {
     for (const done of this.held.splice(0)) done();
   }
 
-  private stored({ inserted, duplicates, acks }: StoredBatch): void {
+  /** Hears of every batch once it is committed (bench/hub-ingest.ts times sample → stored with it). */
+  onStored(listener: (samples: PackedSamples) => void): () => void {
+    this.storedListeners.add(listener);
+    return () => this.storedListeners.delete(listener);
+  }
+
+  private stored(write: Write, { inserted, duplicates, acks }: StoredBatch): void {
     this.acks.offer(acks);
     this.stats.stored += inserted;
     this.stats.duplicates += duplicates;
+    for (const listener of this.storedListeners) listener(write.samples);
   }
 
   /**
