@@ -60,7 +60,7 @@ export class RuleError extends Error {
  * (ingest's hot path evaluates every rule on every sample), and shared by every node it applies to:
  * a few objects that stay in the CPU's cache, not one per node that each evaluation waits for.
  */
-interface NodeRule {
+interface PreparedRule {
   rule: AlarmRule;
   /** The rule as the evaluator takes it. */
   evalRule: EvalRule;
@@ -70,7 +70,7 @@ interface NodeRule {
   fromPoint: boolean;
 }
 
-function nodeRule(rule: AlarmRule): NodeRule {
+function prepareRule(rule: AlarmRule): PreparedRule {
   return { rule, evalRule: { ...rule, boolean: isBooleanMetric(rule.metric) }, key: alarmKey(rule.id, ''), fromPoint: isPointMetric(rule.metric) };
 }
 
@@ -92,8 +92,8 @@ interface NodeAlarms {
   alarms: Map<string, Alarm>;
   rulesVersion: number;
   /** The rules that apply to the node: judged on its samples, and its `offline` rules. */
-  rules: NodeRule[];
-  offlineRules: NodeRule[];
+  rules: PreparedRule[];
+  offlineRules: PreparedRule[];
 }
 
 /** Points a trend window holds at most: samples closer than trend_window / this are averaged. */
@@ -139,7 +139,7 @@ export class AlarmEngine {
   private readonly now: () => number;
   private readonly trend: TrendParams;
   private inputs: AlarmRuleInput[] = [];
-  private rules: NodeRule[] = [];
+  private rules: PreparedRule[] = [];
   private rulesVersion = 0;
   private readonly nodes = new Map<string, NodeAlarms>();
   private silenceCache: SilenceInfo[] = [];
@@ -190,7 +190,7 @@ export class AlarmEngine {
   // ---- rules ---------------------------------------------------------------------------------
 
   private setRules(inputs: AlarmRuleInput[]): void {
-    this.rules = inputs.map((input) => nodeRule(compileRule(input)));
+    this.rules = inputs.map((input) => prepareRule(compileRule(input)));
     this.inputs = inputs;
     this.rulesVersion++;
   }
@@ -393,7 +393,7 @@ export class AlarmEngine {
   }
 
   /** Adds a value to its alarm's window and evaluates the alarm; true on a transition. */
-  private judge(node: NodeAlarms, r: NodeRule, key: string, subject: string, ts: number, value: number): boolean {
+  private judge(node: NodeAlarms, r: PreparedRule, key: string, subject: string, ts: number, value: number): boolean {
     let alarm = node.alarms.get(key);
     if (!alarm) {
       const { rule } = r;
