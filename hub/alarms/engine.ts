@@ -405,7 +405,9 @@ export class AlarmEngine {
     }
     alarm.window!.push(ts, value);
     this.stats.evaluations++;
-    return this.apply(node, alarm, evaluate(alarm.window!, r.evalRule, alarm.state, ts, this.trend));
+    const from = alarm.state.state;
+    evaluate(alarm.window!, r.evalRule, alarm.state, ts, this.trend, alarm.state); // in place: see evaluate()
+    return alarm.state.state !== from && this.transitioned(node, alarm, from);
   }
 
   private onStatus(name: string, offline: boolean): void {
@@ -425,7 +427,9 @@ export class AlarmEngine {
         node.alarms.set(key, alarm);
       }
       if ((alarm.state.state === 'offline') === offline) continue;
-      changed = this.apply(node, alarm, evaluateOffline(alarm.state, offline, this.now())) || changed;
+      const from = alarm.state.state;
+      alarm.state = evaluateOffline(alarm.state, offline, this.now());
+      changed = (alarm.state.state !== from && this.transitioned(node, alarm, from)) || changed;
     }
     return changed;
   }
@@ -456,11 +460,9 @@ export class AlarmEngine {
     }
   }
 
-  /** Takes the next state; on a transition stores it, republishes and notifies. True on a transition. */
-  private apply(node: NodeAlarms, alarm: Alarm, next: AlarmState): boolean {
-    const from = alarm.state.state;
-    alarm.state = next;
-    if (next.state === from) return false;
+  /** The alarm's state has left `from`: stores the transition, republishes and notifies. True. */
+  private transitioned(node: NodeAlarms, alarm: Alarm, from: AlarmState['state']): true {
+    const next = alarm.state;
     const now = this.now();
     const transition: AlarmTransition = {
       ts_ms: now,

@@ -113,13 +113,18 @@ function predict(window: WindowView, rule: EvalRule, prevLevel: AlarmLevel, now:
   return result;
 }
 
-/** The next state of one alarm (one rule on one node's series). */
-export function evaluate(window: WindowView, rule: EvalRule, prev: AlarmState | null, now: number, params: TrendParams = TREND_DEFAULTS): AlarmState {
+/**
+ * The next state of one alarm (one rule on one node's series): a new object, or written over `into`
+ * (which may be `prev`). The engine keeps one state per alarm for as long as the node lives: a new
+ * one per sample lived until the node's next sample, long enough for V8 to copy it out of the young
+ * generation every time, and the collector's work grew with the fleet.
+ */
+export function evaluate(window: WindowView, rule: EvalRule, prev: AlarmState | null, now: number, params: TrendParams = TREND_DEFAULTS, into?: AlarmState): AlarmState {
   const before = prev ?? initialState(now);
   const { mean, count } = window.mean(now - rule.windowMs, now);
   if (count === 0) {
     // No recent data: hold the state, restart the timers (a gap proves nothing either way).
-    return { ...before, value: null, tt_ms: null, overSince: null, underSince: null, predictSince: null, calmSince: null };
+    return stateOf(into, before.state, before.since_ms, null, null, before.slope_per_h, before.r2, null, null, null, null);
   }
   const wasRed = before.state === 'red';
   const margin = rule.boolean ? 0 : Math.abs(rule.threshold) * params.clearMarginFraction;
@@ -140,18 +145,36 @@ export function evaluate(window: WindowView, rule: EvalRule, prev: AlarmState | 
   else if (before.state === 'amber') next = held(calmSince, clearMs) ? 'ok' : 'amber';
   else next = held(predictSince, rule.forMs) ? 'amber' : 'ok';
 
-  return {
-    state: next,
-    since_ms: next === before.state ? before.since_ms : now,
-    value: mean,
-    tt_ms: next === 'red' ? 0 : pred.tt_ms,
-    slope_per_h: pred.slope_per_h,
-    r2: pred.r2,
-    overSince,
-    underSince,
-    predictSince,
-    calmSince,
-  };
+  const sinceMs = next === before.state ? before.since_ms : now;
+  return stateOf(into, next, sinceMs, mean, next === 'red' ? 0 : pred.tt_ms, pred.slope_per_h, pred.r2, overSince, underSince, predictSince, calmSince);
+}
+
+/** An AlarmState of these fields: `into` overwritten, or a new one. Everything `prev` says is read before. */
+function stateOf(
+  into: AlarmState | undefined,
+  state: AlarmLevel,
+  since_ms: number,
+  value: number | null,
+  tt_ms: number | null,
+  slope_per_h: number | null,
+  r2: number | null,
+  overSince: number | null,
+  underSince: number | null,
+  predictSince: number | null,
+  calmSince: number | null,
+): AlarmState {
+  if (!into) return { state, since_ms, value, tt_ms, slope_per_h, r2, overSince, underSince, predictSince, calmSince };
+  into.state = state;
+  into.since_ms = since_ms;
+  into.value = value;
+  into.tt_ms = tt_ms;
+  into.slope_per_h = slope_per_h;
+  into.r2 = r2;
+  into.overSince = overSince;
+  into.underSince = underSince;
+  into.predictSince = predictSince;
+  into.calmSince = calmSince;
+  return into;
 }
 
 /** The `offline` rule: offline while the node says so or has been silent for `staleMs`. */
