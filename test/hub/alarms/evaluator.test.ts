@@ -129,4 +129,23 @@ describe('evaluate', () => {
     expect(run((t) => (t === 10 * M ? 1 : 0), 30 * M, 10 * S, bit).path).toEqual(['ok']);
     expect(run((t) => (t >= 10 * M && t < 20 * M ? 1 : 0), 30 * M, 10 * S, bit).path).toEqual(['ok', 'red', 'ok']);
   });
+
+  it('written over the previous state (as the engine keeps it), every step equals the new-object result', () => {
+    // A slow climb (AMBER), over the threshold (RED), a gap with no data, back down (OK): every
+    // branch of the evaluator writes its fields.
+    const value = (t: number) => (t < 3.5 * H ? 50 + (10 * t) / H : t < 3.7 * H ? null : t < 4.5 * H ? 95 : 50);
+    const w = new SeriesWindow(RULE.trendWindowMs + RULE.windowMs);
+    let fresh: AlarmState | null = null;
+    const kept = initialState(0);
+    const levels = new Set<AlarmLevel>();
+    for (let t = 0; t <= 6 * H; t += 10 * S) {
+      const v = value(t);
+      if (v !== null) w.push(t, v);
+      fresh = evaluate(w, RULE, fresh, t);
+      expect(evaluate(w, RULE, kept, t, undefined, kept)).toBe(kept);
+      expect(kept).toEqual(fresh);
+      levels.add(kept.state);
+    }
+    expect(levels).toEqual(new Set(['ok', 'amber', 'red']));
+  });
 });
