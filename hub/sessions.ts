@@ -24,8 +24,8 @@ interface SessionRow {
 const MAX_SESSION_SAMPLES = 20_000;
 /** Per-process history older than this is deleted (checked at most once an hour). */
 const PROCESS_HISTORY_MS = 7 * 86_400_000;
-/** Queued per-process rows written at once even before the next timed flush (about 4 MiB). */
-const MAX_PENDING_PROCESS_ROWS = 50_000;
+/** Queued process lists written at once even before the next timed flush (about 4 MiB). */
+const MAX_PENDING_PROCESS_LISTS = 10_000;
 
 export class SessionStore {
   private readonly stmt;
@@ -58,8 +58,8 @@ export class SessionStore {
         'SELECT ts_ms, rss_bytes FROM session_samples WHERE session_id = ? AND procs > 0 ORDER BY ts_ms LIMIT ?',
       ),
       count: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM session_samples WHERE session_id = ?'),
-      addProcess: db.prepare('INSERT OR IGNORE INTO process_samples (node, ts_ms, pid, name, cpu_pct, rss_bytes) VALUES (?, ?, ?, ?, ?, ?)'),
-      prune: db.prepare('DELETE FROM process_samples WHERE ts_ms < ?'),
+      addProcesses: db.prepare('INSERT OR IGNORE INTO process_lists (node, ts_ms, procs) VALUES (?, ?, jsonb(?))'),
+      prune: db.prepare('DELETE FROM process_lists WHERE ts_ms < ?'),
     };
   }
 
@@ -148,20 +148,32 @@ export class SessionStore {
   /** Queues the processes of a sample's top lists; written by flushProcesses in one transaction. */
   addTopLists(node: string, tsMs: number, topCpu: readonly ProcessUsage[], topMem: readonly ProcessUsage[]): void {
     const seen = new Set<number>();
+    const entries: string[] = [];
     for (const p of [...topCpu, ...topMem]) {
       if (seen.has(p.pid)) continue;
       seen.add(p.pid);
-      this.pendingProcesses.push([node, tsMs, p.pid, p.name, p.cpu_pct, p.rss_bytes]);
+      entries.push(processEntry(p.pid, JSON.stringify(p.name), p.cpu_pct, p.rss_bytes));
     }
+    this.pendingProcesses.push([node, tsMs, `[${entries.join(',')}]`]);
     // A cap, not a cadence: the service flushes once a second. Each flush is a commit, and with
-    // synchronous = FULL a commit is an fsync, so flushing every 1,000 rows (about 100 samples)
-    // cost the hub a seventh of its ingest time under load.
-    if (this.pendingProcesses.length >= MAX_PENDING_PROCESS_ROWS) this.flushProcesses();
+    // synchronous = FULL a commit is an fsync, so flushing every 100 samples cost the hub a
+    // seventh of its ingest time under load.
+    if (this.pendingProcesses.length >= MAX_PENDING_PROCESS_LISTS) this.flushProcesses();
   }
 
-  /** The processes of a batch's samples, in the caller's transaction (the SQLite hub's writer thread: hub/sample-writer.ts). */
+  /** The processes of a batch's samples, one row per sample, in the caller's transaction (the SQLite hub's writer thread: hub/sample-writer.ts). */
   insertProcesses(samples: PackedSamples): void {
-    for (const p of samples.processes()) this.stmt.addProcess.run(samples.node(p.row), samples.tsMs(p.row), p.pid, p.name, p.cpu_pct, p.rss_bytes);
+    const { procRows, procPids, procCpu, procRss, procNames, procNameOf } = samples.arrays;
+    const names = procNames.map((name) => JSON.stringify(name));
+    // A sample's processes are consecutive.
+    for (let k = 0; k < procRows.length; ) {
+      const row = procRows[k]!;
+      let json = '[';
+      for (let first = k; k < procRows.length && procRows[k] === row; k++) {
+        json += (k === first ? '' : ',') + processEntry(procPids[k]!, names[procNameOf[k]!]!, procCpu[k]!, procRss[k]!);
+      }
+      this.stmt.addProcesses.run(samples.node(row), samples.tsMs(row), `${json}]`);
+    }
   }
 
   /** Writes the queued rows, and deletes history past its retention (at most once an hour). */
@@ -171,7 +183,7 @@ export class SessionStore {
     const rows = this.pendingProcesses;
     this.pendingProcesses = [];
     this.db.transaction(() => {
-      for (const r of rows) this.stmt.addProcess.run(...r);
+      for (const r of rows) this.stmt.addProcesses.run(...r);
       if (prune) {
         this.lastPrune = nowMs;
         this.stmt.prune.run(nowMs - PROCESS_HISTORY_MS);
@@ -185,13 +197,13 @@ export class SessionStore {
    * (`samples` says how many), not over the whole window.
    */
   processAverages(fromMs: number, toMs: number, nodes: readonly string[] | null): ProcessAverage[] {
-    const filter = nodes ? `AND node IN (${nodes.map(() => '?').join(', ')})` : '';
+    const filter = nodes ? `AND l.node IN (${nodes.map(() => '?').join(', ')})` : '';
     const rows = this.db
       .prepare(
-        `SELECT node, name, avg(cpu_pct) AS cpu_pct, avg(rss_bytes) AS rss_bytes, max(rss_bytes) AS max_rss_bytes,
-                count(DISTINCT ts_ms) AS samples, count(DISTINCT pid) AS pids, max(ts_ms) AS last_ms
-         FROM process_samples WHERE ts_ms BETWEEN ? AND ? ${filter}
-         GROUP BY node, name ORDER BY node, cpu_pct DESC`,
+        `SELECT l.node, p.value ->> 1 AS name, avg(p.value ->> 2) AS cpu_pct, avg(p.value ->> 3) AS rss_bytes, max(p.value ->> 3) AS max_rss_bytes,
+                count(DISTINCT l.ts_ms) AS samples, count(DISTINCT p.value ->> 0) AS pids, max(l.ts_ms) AS last_ms
+         FROM process_lists l, jsonb_each(l.procs) p WHERE l.ts_ms BETWEEN ? AND ? ${filter}
+         GROUP BY l.node, name ORDER BY l.node, cpu_pct DESC`,
       )
       .all(fromMs, toMs, ...(nodes ?? [])) as ProcessAverage[];
     return rows.map((r) => ({ ...r, cpu_pct: Math.round(r.cpu_pct * 10) / 10, rss_bytes: Math.round(r.rss_bytes) }));
@@ -200,9 +212,16 @@ export class SessionStore {
   /** Every stored sample of processes named `name` on `node` in [fromMs, toMs], not averaged. */
   processHistory(node: string, name: string, fromMs: number, toMs: number, limit = 50_000): ProcessHistoryPoint[] {
     return this.db
-      .prepare<[string, string, number, number, number], ProcessHistoryPoint>(
-        'SELECT ts_ms, pid, cpu_pct, rss_bytes FROM process_samples WHERE node = ? AND name = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms, pid LIMIT ?',
+      .prepare<[string, number, number, string, number], ProcessHistoryPoint>(
+        `SELECT l.ts_ms, p.value ->> 0 AS pid, p.value ->> 2 AS cpu_pct, p.value ->> 3 AS rss_bytes
+         FROM process_lists l, jsonb_each(l.procs) p WHERE l.node = ? AND l.ts_ms BETWEEN ? AND ? AND p.value ->> 1 = ?
+         ORDER BY l.ts_ms, pid LIMIT ?`,
       )
-      .all(node, name, fromMs, toMs, limit);
+      .all(node, fromMs, toMs, name, limit);
   }
+}
+
+/** One process of a list as JSON: [pid, name, cpu_pct, rss_bytes], the name already a JSON string. */
+function processEntry(pid: number, nameJson: string, cpuPct: number, rssBytes: number): string {
+  return `[${pid},${nameJson},${cpuPct},${rssBytes}]`;
 }
