@@ -97,9 +97,15 @@ await hub.start();
 // Sample → stored: from the publisher's timestamp to the commit of the batch holding the sample.
 // A histogram (constant memory: this is the hub's process, whose memory is measured too).
 const latencies = createHistogram();
+// The same, per 10 s of the paced run: does the latency stay level while the load goes on?
+const windowLatencies = createHistogram();
 hub.ingest.onStored((samples) => {
   const now = Date.now();
-  for (let row = 0; row < samples.length; row++) latencies.record(Math.max(1, now - samples.tsMs(row)));
+  for (let row = 0; row < samples.length; row++) {
+    const ms = Math.max(1, now - samples.tsMs(row));
+    latencies.record(ms);
+    windowLatencies.record(ms);
+  }
 });
 const rss0 = process.memoryUsage().rss;
 stop = progress('hub ingest', () => hub.ingest.stats.stored);
@@ -151,7 +157,13 @@ const pacedStallTimer = setInterval(() => {
 stop = progress('hub ingest, paced', () => hub.ingest.stats.stored - pacedStoredBefore);
 // Memory is flat when it stops growing while the load goes on: RSS every 10 s of the paced run.
 const pacedRssTrace: number[] = [];
-const rssTimer = setInterval(() => pacedRssTrace.push(process.memoryUsage().rss), 10_000);
+const pacedP99Trace: number[] = [];
+windowLatencies.reset();
+const rssTimer = setInterval(() => {
+  pacedRssTrace.push(process.memoryUsage().rss);
+  pacedP99Trace.push(windowLatencies.percentile(99));
+  windowLatencies.reset();
+}, 10_000);
 const pacedPub = await runPublisher(url, 'remonitor', ['--rate', String(pacedRate)]);
 await new Promise((r) => setTimeout(r, 1000)); // the last batch
 stop();
@@ -187,6 +199,7 @@ const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 const secondHalf = pacedRssTrace.slice(Math.floor(pacedRssTrace.length / 2));
 const halfGrowth = secondHalf.length > 1 ? secondHalf.at(-1)! - secondHalf[0]! : null;
 console.log(`    RSS every 10 s: ${pacedRssTrace.map(mib).join(', ')} MiB; second half ${halfGrowth === null ? 'too short to tell' : `${halfGrowth >= 0 ? '+' : ''}${mib(halfGrowth)} MiB`}`);
+console.log(`    p99 latency of each 10 s: ${pacedP99Trace.join(', ')} ms`);
 console.log(`  fleet of ${values['fleet-nodes']} nodes at 1 Hz       ${Math.round(fleetRate).toLocaleString()} samples/s stored, latency p50 ${fleetP50} ms, p99 ${fleetP99} ms`);
 // CPU time of this process (broker + subscriber, or broker + hub) per message: unlike the rates,
 // it hardly moves when other work shares the machine. The publisher's share says whether it was the limit.

@@ -66,6 +66,23 @@ export function rollupFromRawSql(): string {
     FROM samples WHERE node_id = ? AND ts_ms >= ? GROUP BY b`;
 }
 
+/**
+ * Merges one node's minute of new samples into its 1 min bucket (hub/minute-sums.ts): binds (node
+ * id, bucket ms, n, then min, max, sum, count per metric). min(a, b) is NULL when either is, hence
+ * the coalesce: a metric the bucket had not seen yet takes the new value.
+ */
+export function rollupMergeSql(): string {
+  const values = SERIES_METRICS.flatMap(() => ['?', '?', '?', '?']);
+  const merge = SERIES_METRICS.flatMap((m) => [
+    `${m}_min = coalesce(min(${m}_min, excluded.${m}_min), ${m}_min, excluded.${m}_min)`,
+    `${m}_max = coalesce(max(${m}_max, excluded.${m}_max), ${m}_max, excluded.${m}_max)`,
+    `${m}_sum = coalesce(${m}_sum + excluded.${m}_sum, ${m}_sum, excluded.${m}_sum)`,
+    `${m}_n = ${m}_n + excluded.${m}_n`,
+  ]);
+  return `INSERT INTO rollups (tier, node_id, bucket_ms, n, ${ROLLUP_COLUMNS.join(', ')}) VALUES (60, ?, ?, ?, ${values.join(', ')})
+    ON CONFLICT (tier, node_id, bucket_ms) DO UPDATE SET n = n + excluded.n, ${merge.join(', ')}`;
+}
+
 /** The tiers rebuilt from the 1 min tier. */
 export const DERIVED_TIERS = TIERS.filter((t) => t.name !== '1m');
 

@@ -43,10 +43,15 @@ export interface SqliteTargets {
  * coming online stalled ingest for seconds. They ride in the samples' transaction (in arrival order).
  */
 export function writePacked({ store, processes, acks }: SqliteTargets, samples: PackedSamples, nodeWrites: readonly NodeWrite[]): StoredBatch {
-  const { result, acks: out } = acks.commit(samples, () => {
-    for (const w of nodeWrites) applyNodeWrite(store, w);
-    processes.insertProcesses(samples);
-    return store.insertPacked(samples);
-  });
-  return { ...result, acks: out };
+  try {
+    const { result, acks: out } = acks.commit(samples, () => {
+      for (const w of nodeWrites) applyNodeWrite(store, w);
+      processes.insertProcesses(samples);
+      return store.insertPacked(samples);
+    });
+    return { ...result, acks: out };
+  } catch (err) {
+    store.rolledBack();
+    throw err;
+  }
 }

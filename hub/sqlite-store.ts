@@ -12,6 +12,7 @@ import {
   alignUp,
   rollupDeriveSql,
   rollupFromRawSql,
+  rollupMergeSql,
   DERIVED_TIERS,
   tierSeconds,
   TIERS,
@@ -22,6 +23,7 @@ import { seriesResponse } from './series-gaps.ts';
 import { nodeDetailOf, summarizeNode } from './node-record.ts';
 import type { IncomingSample, InsertResult, MetricsStore, SamplePage, SamplePageQuery, SeriesQuery } from './store.ts';
 import { readSamplePage } from './sqlite-export.ts';
+import { mergeArgs, MinuteSums } from './minute-sums.ts';
 
 // Resolves from hub/ (sources) and from dist/ (the built CLI) alike: both sit beside hub/.
 const MIGRATIONS_DIR = new URL('../hub/migrations/', import.meta.url);
@@ -79,8 +81,27 @@ function migrate(db: Database.Database): void {
   }
 }
 
+// Past this many minute buckets in memory (about 60 MiB) the sums are dropped and the next rollup
+// run rebuilds from the raw rows: runs that keep failing must not grow the hub without bound.
+const MAX_MINUTE_BUCKETS = 100_000;
+
+/** A batch's stored rows, summed into the minute buckets once its transaction has committed. */
+interface StagedRows {
+  samples: PackedSamples;
+  rows: number[];
+  nodeIds: number[];
+}
+
 export class SqliteStore implements MetricsStore {
   private readonly nodeIds = new Map<string, number>();
+  /** The 1 min rollups of what was stored since the last rollup run (hub/minute-sums.ts). */
+  private readonly minutes = new MinuteSums();
+  private staged: StagedRows | null = null;
+  /**
+   * The next rollup run reads the raw rows back instead of merging the sums: when this process
+   * starts with a run left undone (the sums died with the last one), or after the sums were lost.
+   */
+  private rebuildFromRaw: boolean;
   private readonly seriesStatements = new Map<string, Database.Statement>();
   private readonly stmt;
 
@@ -95,6 +116,8 @@ export class SqliteStore implements MetricsStore {
     this.now = options.now ?? Date.now;
     this.stmt = {
       fromRaw: db.prepare(rollupFromRawSql()),
+      merge: db.prepare(rollupMergeSql()),
+      pendingRollups: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM rollup_state WHERE coalesce(dirty_from_ms, deriving_from_ms) IS NOT NULL'),
       derive: db.prepare(rollupDeriveSql()),
       markDirty: db.prepare('UPDATE rollup_state SET dirty_from_ms = min(coalesce(dirty_from_ms, ?), ?)'),
       // Takes the dirty mark (with any left by an interrupted run) for a new run.
@@ -124,6 +147,7 @@ export class SqliteStore implements MetricsStore {
         'SELECT count(*) AS n FROM samples WHERE node_id = ? AND ts_ms BETWEEN ? AND ?',
       ),
     };
+    this.rebuildFromRaw = this.stmt.pendingRollups.get()!.n > 0;
   }
 
   private nodeId(name: string): number {
@@ -142,31 +166,73 @@ export class SqliteStore implements MetricsStore {
 
   /** insertBatch, from the flat arrays ingest hands to the writer's thread (hub/packed-samples.ts). */
   insertPacked(samples: PackedSamples): InsertResult {
-    return this.db.transaction((): InsertResult => {
-      let inserted = 0;
-      let oldestStored = Infinity;
-      // One argument array for every row: no per-sample arrays or spreads (ingest's hot loop).
-      const args: unknown[] = new Array(5 + SAMPLE_COLUMNS.length);
-      for (let row = 0; row < samples.length; row++) {
-        const tsMs = samples.tsMs(row);
-        args[0] = this.nodeId(samples.node(row));
-        args[1] = tsMs;
-        args[2] = samples.seq(row);
-        args[3] = samples.boot(row);
-        for (let c = 0; c < SAMPLE_COLUMNS.length; c++) args[4 + c] = samples.column(row, c);
-        args[4 + SAMPLE_COLUMNS.length] = samples.detail(row);
-        const stored = this.stmt.insert.run(args).changes;
-        inserted += stored;
-        if (stored) oldestStored = Math.min(oldestStored, tsMs); // for deriveRollups()
-      }
-      for (const { row, kinds, raw } of samples.latestRecords()) {
-        const id = this.nodeId(samples.node(row));
-        if (kinds & LATEST) this.stmt.latest.run(samples.tsMs(row), raw, id, samples.tsMs(row));
-        if (kinds & LATEST_PROCESSES) this.stmt.latestProcesses.run(raw, id);
-      }
-      if (oldestStored !== Infinity) this.stmt.markDirty.run(oldestStored, oldestStored);
-      return { inserted, duplicates: samples.length - inserted };
-    })();
+    this.sumStaged();
+    const staged: StagedRows = { samples, rows: [], nodeIds: [] };
+    let result: InsertResult;
+    try {
+      result = this.db.transaction((): InsertResult => {
+        let inserted = 0;
+        let oldestStored = Infinity;
+        // One argument array for every row: no per-sample arrays or spreads (ingest's hot loop).
+        const args: unknown[] = new Array(5 + SAMPLE_COLUMNS.length);
+        for (let row = 0; row < samples.length; row++) {
+          const tsMs = samples.tsMs(row);
+          const nodeId = this.nodeId(samples.node(row));
+          args[0] = nodeId;
+          args[1] = tsMs;
+          args[2] = samples.seq(row);
+          args[3] = samples.boot(row);
+          for (let c = 0; c < SAMPLE_COLUMNS.length; c++) args[4 + c] = samples.column(row, c);
+          args[4 + SAMPLE_COLUMNS.length] = samples.detail(row);
+          const stored = this.stmt.insert.run(args).changes;
+          inserted += stored;
+          if (stored) {
+            oldestStored = Math.min(oldestStored, tsMs); // for deriveRollups()
+            staged.rows.push(row);
+            staged.nodeIds.push(nodeId);
+          }
+        }
+        for (const { row, kinds, raw } of samples.latestRecords()) {
+          const id = this.nodeId(samples.node(row));
+          if (kinds & LATEST) this.stmt.latest.run(samples.tsMs(row), raw, id, samples.tsMs(row));
+          if (kinds & LATEST_PROCESSES) this.stmt.latestProcesses.run(raw, id);
+        }
+        if (oldestStored !== Infinity) this.stmt.markDirty.run(oldestStored, oldestStored);
+        return { inserted, duplicates: samples.length - inserted };
+      })();
+    } catch (err) {
+      this.rolledBack();
+      throw err;
+    }
+    if (staged.rows.length > 0) this.staged = staged;
+    // Alone, the transaction above has committed; inside a caller's, it counts once that one has.
+    if (!this.db.inTransaction) this.sumStaged();
+    return result;
+  }
+
+  /** Adds the last batch's stored rows to the minute sums: its transaction has committed (else rolledBack() was called). */
+  private sumStaged(): void {
+    const staged = this.staged;
+    if (!staged) return;
+    this.staged = null;
+    for (let k = 0; k < staged.rows.length; k++) this.minutes.add(staged.nodeIds[k]!, staged.samples, staged.rows[k]!);
+    if (this.minutes.size > MAX_MINUTE_BUCKETS) {
+      this.minutes.clear();
+      this.rebuildFromRaw = true;
+    }
+  }
+
+  /**
+   * A transaction that wrote here rolled back (a full disk at commit, say): what this store learned
+   * in it is forgotten. Node ids it cached may name rows that are gone (and that the next new node
+   * would reuse); sums may count rows that are not there, so the next rollup run reads the rows back.
+   * A caller that runs insertPacked inside its own transaction calls this when that fails.
+   */
+  rolledBack(): void {
+    this.nodeIds.clear();
+    this.staged = null;
+    this.minutes.clear();
+    this.rebuildFromRaw = true;
   }
 
   setStatus(node: string, status: NodeStatus, atMs: number): void {
@@ -227,35 +293,53 @@ export class SqliteStore implements MetricsStore {
   }
 
   /**
-   * Brings the rollups up to date with what was stored since the last run: 1 min buckets from the
-   * raw samples, then 15 min and 1 h from the 1 min tier, node after node, in transactions of at
-   * most about `sliceMs` of work with `pause` between them. Returns the slices done.
+   * Brings the rollups up to date with what was stored since the last run: the minute sums merged
+   * into the 1 min tier (or, after a restart or a loss, its buckets rebuilt from the raw rows), then
+   * 15 min and 1 h from the 1 min tier, node after node, in transactions of at most about
+   * `sliceMs` of work with `pause` between them. Returns the slices done.
    * Bounded by time, not by a count of nodes: on the writer's thread every slice holds up the next
-   * batch of samples, and a node's minute costs from 0.1 ms (1 sample a second) to 3 ms (30): 500
-   * nodes a slice stopped ingest for 1.6 s once a minute (bench/hub-ingest.ts, p99 latency 3.5 s).
+   * batch of samples. 500 nodes a slice stopped ingest for 1.6 s once a minute (bench/hub-ingest.ts,
+   * p99 latency 3.5 s) when each node's minute was read back from 1,800 raw rows.
    */
   async deriveRollups(pause: () => Promise<void>, sliceMs = 25): Promise<number> {
+    this.sumStaged();
     const dirty = this.stmt.takeDirty.get()!.from_ms;
     if (dirty === null) return 0;
-    // Each tier from the start of its bucket that holds the oldest new sample, but never from a
-    // bucket whose source rows are (partly) purged: rebuilding it would lose what it holds.
+    // From raw: each tier from the start of its bucket that holds the oldest new sample, but never
+    // from a bucket whose source rows are (partly) purged: rebuilding it would lose what it holds.
     const now = this.now();
+    const rebuild = this.rebuildFromRaw;
+    this.rebuildFromRaw = false;
     const minuteFrom = Math.max(alignDown(dirty, 60_000), alignUp(now - this.retention.raw, 60_000));
-    const tierFrom = (ms: number) => Math.max(alignDown(dirty, ms), alignUp(now - this.retention['1m'], ms));
-    const ids = this.stmt.nodeIds.all().map((r) => r.id);
+    const tierFrom = (oldestMs: number, ms: number) => Math.max(alignDown(oldestMs, ms), alignUp(now - this.retention['1m'], ms));
+    const ids = rebuild ? this.stmt.nodeIds.all().map((r) => r.id) : this.minutes.nodes();
     let slices = 0;
     for (let next = 0; next < ids.length; ) {
       const sliceEnd = performance.now() + sliceMs;
-      this.db.transaction(() => {
-        do {
-          const id = ids[next++]!;
-          this.stmt.fromRaw.run(id, minuteFrom);
-          for (const tier of DERIVED_TIERS) {
-            const ms = tier.seconds * 1000;
-            this.stmt.derive.run(tier.seconds, ms, id, tierFrom(ms));
-          }
-        } while (next < ids.length && performance.now() < sliceEnd);
-      })();
+      try {
+        this.db.transaction(() => {
+          do {
+            const id = ids[next++]!;
+            let oldest = rebuild ? dirty : Infinity;
+            if (rebuild) this.stmt.fromRaw.run(id, minuteFrom);
+            // Sums of minutes a rebuild covers are in the raw rows it read; older ones are merged.
+            for (const [bucketMs, bucket] of this.minutes.take(id)) {
+              if (rebuild && bucketMs >= minuteFrom) continue;
+              this.stmt.merge.run(mergeArgs(id, bucketMs, bucket));
+              oldest = Math.min(oldest, bucketMs);
+            }
+            if (oldest === Infinity) continue;
+            for (const tier of DERIVED_TIERS) {
+              const ms = tier.seconds * 1000;
+              this.stmt.derive.run(tier.seconds, ms, id, tierFrom(oldest, ms));
+            }
+          } while (next < ids.length && performance.now() < sliceEnd);
+        })();
+      } catch (err) {
+        // The sums taken in the failed slice are gone: the next run reads the raw rows back.
+        this.rebuildFromRaw = true;
+        throw err;
+      }
       slices++;
       await pause();
     }

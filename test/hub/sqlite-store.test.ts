@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PackedSamples } from '../../hub/packed-samples.ts';
 import { openSqliteStore } from '../../hub/sqlite-store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 import { runCleanups, tempDir } from '../helpers/parts.ts';
@@ -31,5 +32,70 @@ describe('SQLite rollups in slices', () => {
     }
     expect(await store.deriveRollups(async () => undefined, 0)).toBe(0); // nothing new: nothing to do
     store.close();
+  });
+});
+
+describe('SQLite rollups from the minute sums', () => {
+  const now = Date.UTC(2026, 10, 27, 12, 0, 0);
+  const start = now - 3 * 3_600_000;
+  const noPause = async () => undefined;
+  /** A node's sample k: every 10 s, some metrics missing now and then (absent is not zero). */
+  const sample = (k: number, boot = 'b'): Sample => ({
+    v: 1, boot, seq: k, ts_ms: start + k * 10_000, cpu_pct: (k * 7) % 100, mem_pct: k % 3 === 0 ? undefined : 40 + (k % 5), temp_c: k % 4 === 0 ? undefined : 50 + (k % 9), load_1: k / 4,
+  });
+  const batch = (node: string, ks: number[]) => ks.map((k) => ({ node, sample: sample(k), raw: encodeSample(sample(k)) }));
+  const rollupRows = (store: ReturnType<typeof openSqliteStore>) => store.db.prepare('SELECT * FROM rollups ORDER BY tier, node_id, bucket_ms').all();
+
+  it('merges runs of part minutes into the same tiers a rebuild from the raw rows gives', async () => {
+    const path = join(tempDir(), 'merge.db');
+    const store = openSqliteStore(path, { now: () => now });
+    // Runs land mid-minute and mid-hour; a batch re-sent whole is all duplicates.
+    for (let from = 0; from < 1000; from += 37) {
+      for (const node of ['a', 'b']) store.insertBatch(batch(node, Array.from({ length: 37 }, (_, i) => from + i)));
+      store.insertBatch(batch('a', Array.from({ length: 37 }, (_, i) => from + i)));
+      if (from % 3 === 0) await store.deriveRollups(noPause);
+    }
+    await store.deriveRollups(noPause);
+    const merged = rollupRows(store);
+    expect(merged.length).toBeGreaterThan(2 * (1000 / 6));
+    // The same database rebuilt from its raw rows, as after a crash.
+    store.db.prepare('DELETE FROM rollups').run();
+    store.db.prepare('UPDATE rollup_state SET dirty_from_ms = ?').run(start);
+    store.close();
+    const rebuilt = openSqliteStore(path, { now: () => now });
+    await rebuilt.deriveRollups(noPause);
+    expect(rollupRows(rebuilt)).toEqual(merged);
+    rebuilt.close();
+  });
+
+  it('sums nothing of a batch whose transaction rolled back, and rebuilds after a restart what it had not merged', async () => {
+    const path = join(tempDir(), 'rollback.db');
+    const store = openSqliteStore(path, { now: () => now });
+    // Inside a caller's transaction that fails after the insert (a full disk at commit), as the
+    // writer thread's (hub/sample-writer.ts), which then tells the store.
+    expect(() => store.db.transaction(() => {
+      store.insertPacked(PackedSamples.pack(batch('a', [0, 1, 2])));
+      throw new Error('disk full');
+    })()).toThrow('disk full');
+    store.rolledBack();
+    // The node "a" first seen in the rolled-back transaction is not confused with the next new one.
+    store.insertBatch(batch('z', [0]));
+    store.db.transaction(() => store.insertPacked(PackedSamples.pack(batch('a', [0, 1]))))();
+    store.insertBatch(batch('a', [3]));
+    expect(store.listNodes().map((n) => n.name)).toEqual(['a', 'z']);
+    expect(store.querySeries({ node: 'z', metrics: ['cpu_pct'], fromMs: start, toMs: start + 60_000, maxPoints: 100 })!.data[1]).toEqual([0]);
+    await store.deriveRollups(noPause);
+    const minute = () => store.db.prepare<[string], { n: number; cpu_pct_sum: number }>('SELECT n, cpu_pct_sum FROM rollups WHERE tier = 60 AND node_id = (SELECT id FROM nodes WHERE name = ?) ORDER BY bucket_ms').all('a');
+    expect(minute()).toEqual([{ n: 3, cpu_pct_sum: 0 + 7 + 21 }]); // samples 0, 1 and 3, not 2
+    // Stored, never merged, then the process ends: its sums die with it, its next start reads the rows.
+    store.insertBatch(batch('a', [4, 5, 6]));
+    store.close();
+    const restarted = openSqliteStore(path, { now: () => now });
+    await restarted.deriveRollups(noPause);
+    expect(restarted.db.prepare("SELECT n, cpu_pct_sum FROM rollups WHERE tier = 60 AND node_id = (SELECT id FROM nodes WHERE name = 'a') ORDER BY bucket_ms").all()).toEqual([
+      { n: 5, cpu_pct_sum: 0 + 7 + 21 + 28 + 35 },
+      { n: 1, cpu_pct_sum: 42 },
+    ]);
+    restarted.close();
   });
 });
