@@ -163,17 +163,19 @@ export class SessionStore {
 
   /** The processes of a batch's samples, one row per sample, in the caller's transaction (the SQLite hub's writer thread: hub/sample-writer.ts). */
   insertProcesses(samples: PackedSamples): void {
-    const { procRows, procPids, procCpu, procRss, procNames, procNameOf } = samples.arrays;
-    const names = procNames.map((name) => JSON.stringify(name));
+    let row = -1;
+    let json = '';
+    const write = () => row >= 0 && this.stmt.addProcesses.run(samples.node(row), samples.tsMs(row), `[${json}]`);
     // A sample's processes are consecutive.
-    for (let k = 0; k < procRows.length; ) {
-      const row = procRows[k]!;
-      let json = '[';
-      for (let first = k; k < procRows.length && procRows[k] === row; k++) {
-        json += (k === first ? '' : ',') + processEntry(procPids[k]!, names[procNameOf[k]!]!, procCpu[k]!, procRss[k]!);
-      }
-      this.stmt.addProcesses.run(samples.node(row), samples.tsMs(row), `${json}]`);
+    for (const p of samples.processes()) {
+      if (p.row !== row) {
+        write();
+        row = p.row;
+        json = '';
+      } else json += ',';
+      json += processEntry(p.pid, JSON.stringify(p.name), p.cpu_pct, p.rss_bytes);
     }
+    write();
   }
 
   /** Writes the queued rows, and deletes history past its retention (at most once an hour). */
