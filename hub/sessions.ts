@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import { procsTotals, type ProcsSample } from '../protocol/procs.ts';
 import type { ProcessUsage } from '../protocol/sample.ts';
 import { analyzeLeak, type LeakThresholds } from './leak-verdict.ts';
-import type { PackedSamples } from './packed-samples.ts';
+import type { PackedSamples, ProcessRow } from './packed-samples.ts';
 import type { ProcessAverage, ProcessHistoryPoint, SessionDetail, SessionSample, SessionSource, SessionState, SessionSummary } from '../web/session-types.ts';
 
 interface SessionRow {
@@ -148,13 +148,8 @@ export class SessionStore {
   /** Queues the processes of a sample's top lists; written by flushProcesses in one transaction. */
   addTopLists(node: string, tsMs: number, topCpu: readonly ProcessUsage[], topMem: readonly ProcessUsage[]): void {
     const seen = new Set<number>();
-    const entries: string[] = [];
-    for (const p of [...topCpu, ...topMem]) {
-      if (seen.has(p.pid)) continue;
-      seen.add(p.pid);
-      entries.push(processEntry(p.pid, JSON.stringify(p.name), p.cpu_pct, p.rss_bytes));
-    }
-    this.pendingProcesses.push([node, tsMs, `[${entries.join(',')}]`]);
+    const procs = [...topCpu, ...topMem].filter((p) => !seen.has(p.pid) && seen.add(p.pid));
+    this.pendingProcesses.push([node, tsMs, processListJson(procs)]);
     // A cap, not a cadence: the service flushes once a second. Each flush is a commit, and with
     // synchronous = FULL a commit is an fsync, so flushing every 100 samples cost the hub a
     // seventh of its ingest time under load.
@@ -163,17 +158,15 @@ export class SessionStore {
 
   /** The processes of a batch's samples, one row per sample, in the caller's transaction (the SQLite hub's writer thread: hub/sample-writer.ts). */
   insertProcesses(samples: PackedSamples): void {
-    let row = -1;
-    let json = '';
-    const write = () => row >= 0 && this.stmt.addProcesses.run(samples.node(row), samples.tsMs(row), `[${json}]`);
+    let list: ProcessRow[] = [];
+    const write = () => list.length > 0 && this.stmt.addProcesses.run(samples.node(list[0]!.row), samples.tsMs(list[0]!.row), processListJson(list));
     // A sample's processes are consecutive.
     for (const p of samples.processes()) {
-      if (p.row !== row) {
+      if (list.length > 0 && p.row !== list[0]!.row) {
         write();
-        row = p.row;
-        json = '';
-      } else json += ',';
-      json += processEntry(p.pid, JSON.stringify(p.name), p.cpu_pct, p.rss_bytes);
+        list = [];
+      }
+      list.push(p);
     }
     write();
   }
@@ -223,7 +216,7 @@ export class SessionStore {
   }
 }
 
-/** One process of a list as JSON: [pid, name, cpu_pct, rss_bytes], the name already a JSON string. */
-function processEntry(pid: number, nameJson: string, cpuPct: number, rssBytes: number): string {
-  return `[${pid},${nameJson},${cpuPct},${rssBytes}]`;
+/** A sample's processes as stored in process_lists: [[pid, name, cpu_pct, rss_bytes], ...]. */
+function processListJson(procs: readonly Pick<ProcessUsage, 'pid' | 'name' | 'cpu_pct' | 'rss_bytes'>[]): string {
+  return JSON.stringify(procs.map((p) => [p.pid, p.name, p.cpu_pct, p.rss_bytes]));
 }

@@ -117,7 +117,6 @@ export class SqliteStore implements MetricsStore {
     this.stmt = {
       fromRaw: db.prepare(rollupFromRawSql()),
       merge: db.prepare(rollupMergeSql()),
-      pendingRollups: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM rollup_state WHERE coalesce(dirty_from_ms, deriving_from_ms) IS NOT NULL'),
       derive: db.prepare(rollupDeriveSql()),
       markDirty: db.prepare('UPDATE rollup_state SET dirty_from_ms = min(coalesce(dirty_from_ms, ?), ?)'),
       // Takes the dirty mark (with any left by an interrupted run) for a new run.
@@ -147,7 +146,8 @@ export class SqliteStore implements MetricsStore {
         'SELECT count(*) AS n FROM samples WHERE node_id = ? AND ts_ms BETWEEN ? AND ?',
       ),
     };
-    this.rebuildFromRaw = this.stmt.pendingRollups.get()!.n > 0;
+    const marks = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM rollup_state WHERE coalesce(dirty_from_ms, deriving_from_ms) IS NOT NULL');
+    this.rebuildFromRaw = marks.get()!.n > 0;
   }
 
   private nodeId(name: string): number {
