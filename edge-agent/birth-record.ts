@@ -1,10 +1,13 @@
 // The birth record: what the hub shows about a node, read once per connection through
-// systeminformation (its cost does not matter here). Every part fails soft to '' / 0 / [].
+// systeminformation (its CPU cost does not matter here). Every part fails soft to '' / 0 / [].
+// systeminformation is imported when the record is first read, not when the agent starts: its
+// modules' start-up code and state would otherwise sit in the Linux agent's memory for nothing.
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import * as si from './systeminformation.ts';
 import { PROTOCOL_VERSION, type NodeInfo } from '../protocol/index.ts';
-import { selectSiFilesystems } from './si-sampler.ts';
+import { selectSiFilesystems } from './si-filesystems.ts';
+
+type SystemInformation = typeof import('./systeminformation.ts');
 
 const orUndefined = <T>(promise: Promise<T>): Promise<T | undefined> => promise.catch(() => undefined);
 
@@ -13,7 +16,7 @@ const orUndefined = <T>(promise: Promise<T>): Promise<T | undefined> => promise.
  * boot), so every birth record of one boot carries the same figure; elsewhere now − uptime, which
  * wobbles by a fraction of a second and is therefore rounded to the second.
  */
-function bootTimeMs(): number {
+function bootTimeMs(si: SystemInformation): number {
   if (process.platform === 'linux') {
     try {
       const match = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
@@ -31,6 +34,7 @@ function bootTimeMs(): number {
 }
 
 export async function readBirthRecord(intervalMs: number, agentVersion: string): Promise<NodeInfo> {
+  const si = await import('./systeminformation.ts');
   const [os, cpu, mem, fsSize] = await Promise.all([
     orUndefined(si.osInfo()),
     orUndefined(si.cpu()),
@@ -48,7 +52,7 @@ export async function readBirthRecord(intervalMs: number, agentVersion: string):
     cpu_cores: cpu?.cores ?? 0,
     mem_total_bytes: mem?.total ?? 0,
     disks: fsSize ? selectSiFilesystems(fsSize).map((f) => ({ mount: f.mount, fs_type: f.type, size_bytes: f.size })) : [],
-    boot_time_ms: bootTimeMs(),
+    boot_time_ms: bootTimeMs(si),
     interval_ms: intervalMs,
     ip_addresses: ipAddresses(),
   };

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { formatDuration, nodeNameProblem, parseDuration } from '../protocol/index.ts';
 import { Agent, type AgentOptions } from './agent.ts';
 import { readBirthRecord } from './birth-record.ts';
+import { readBirthRecordInChild } from './birth-record-child.ts';
 import { createSampler } from './choose-sampler.ts';
 import { createLogger, logLevel, type Logger, type LogLevel } from './logger.ts';
 import { brokerUrl, describeOptions, resolveOptions, type OptionSpec } from './options.ts';
@@ -60,24 +61,31 @@ export const agentSpec = {
 
 export const AGENT_USAGE = `remonitor agent [options]: sample this machine and publish to a broker\n${describeOptions(agentSpec)}\n  --config FILE              JSON file of { "<flag>": value }  [REMONITOR_CONFIG]`;
 
-/** An agent for this machine: the OS sampler and the systeminformation birth record. */
+/**
+ * An agent for this machine: the OS sampler and the systeminformation birth record, read in this
+ * process or, given `birthRecordScript` (the agent bundle), in a child process running it.
+ */
 export function createAgent(
   options: Pick<AgentOptions, 'brokerUrl' | 'node' | 'intervalMs' | 'processIntervalMs' | 'username' | 'password' | 'ca' | 'spoolDir' | 'spoolMaxBytes' | 'spoolMaxAgeMs'>,
   log: Logger,
+  birthRecordScript?: string,
 ): Agent {
+  const warn = (msg: string) => log.warn(msg);
   return new Agent({
     ...options,
-    sampler: createSampler((msg: string) => log.warn(msg)),
-    birthRecord: () => readBirthRecord(options.intervalMs, AGENT_VERSION),
+    sampler: createSampler(warn),
+    birthRecord: birthRecordScript
+      ? () => readBirthRecordInChild(birthRecordScript, options.intervalMs, AGENT_VERSION, warn)
+      : () => readBirthRecord(options.intervalMs, AGENT_VERSION),
     log,
   });
 }
 
-/** Runs the agent until a signal; resolves with the exit code. */
-export async function runAgent(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/** Runs the agent until a signal; resolves with the exit code. `birthRecordScript`: see createAgent. */
+export async function runAgent(argv: string[], env: NodeJS.ProcessEnv = process.env, birthRecordScript?: string): Promise<number> {
   const { values: config } = resolveOptions(agentSpec, argv, env);
   const log = createLogger(config.logLevel, 'agent');
-  const agent = createAgent({ ...config, brokerUrl: config.broker, spoolDir: spoolDirFor(config.node, config.spoolDir, env) }, log);
+  const agent = createAgent({ ...config, brokerUrl: config.broker, spoolDir: spoolDirFor(config.node, config.spoolDir, env) }, log, birthRecordScript);
   await agent.start();
   log.info({ node: config.node, broker: config.broker, interval: formatDuration(config.intervalMs) }, 'agent started');
   await untilSignal();

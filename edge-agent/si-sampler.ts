@@ -7,11 +7,10 @@
 // module state, so two of these samplers in one process disturb each other's rates.
 import { loadavg } from 'node:os';
 import * as si from './systeminformation.ts';
-import type { Systeminformation } from 'systeminformation';
 import type { FilesystemUsage, InterfaceRates, ProcessUsage } from '../protocol/index.ts';
-import { REAL_FS_TYPES } from './collectors/filesystems.ts';
 import { percentOf, round1 } from './rates.ts';
 import type { Reading, SampleOptions, Sampler } from './sampler.ts';
+import { selectSiFilesystems } from './si-filesystems.ts';
 
 const TOP_N = 5;
 
@@ -23,24 +22,6 @@ function pct(x: number | null | undefined): number | undefined {
 /** A byte rate from systeminformation (null until it has two readings), rounded to an integer. */
 function bps(x: number | null | undefined): number | undefined {
   return typeof x === 'number' && Number.isFinite(x) && x >= 0 ? Math.round(x) : undefined;
-}
-
-/**
- * The filesystems worth reporting from `si.fsSize()`, with the Linux sampler's rules where they
- * apply: on Linux the same real types (overlay only as `/`); on macOS the system's own APFS
- * volumes (/System/Volumes/VM, Preboot, …) are left out, keeping Data where user files live. A
- * device listed twice counts once, at its shortest mount point.
- */
-export function selectSiFilesystems(list: readonly Systeminformation.FsSizeData[], platform: NodeJS.Platform = process.platform): Systeminformation.FsSizeData[] {
-  const byDevice = new Map<string, Systeminformation.FsSizeData>();
-  for (const f of list) {
-    if (!(f.size > 0) || !Number.isSafeInteger(f.used) || !Number.isSafeInteger(f.available)) continue;
-    if (platform === 'linux' && !(REAL_FS_TYPES.has(f.type) || (f.type === 'overlay' && f.mount === '/'))) continue;
-    if (platform === 'darwin' && f.mount.startsWith('/System/Volumes/') && f.mount !== '/System/Volumes/Data') continue;
-    const seen = byDevice.get(f.fs);
-    if (!seen || f.mount.length < seen.mount.length) byDevice.set(f.fs, f);
-  }
-  return [...byDevice.values()];
 }
 
 export interface SystemInformationSamplerOptions {

@@ -1,9 +1,10 @@
 // The agent as a real process: the CLI and the single-file bundle, killed and stopped by signals.
 import { copyFileSync } from 'node:fs';
+import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeSample, topics } from '../../protocol/index.ts';
+import { decodeInfo, decodeSample, topics, type NodeInfo } from '../../protocol/index.ts';
 import { CLI, cleanup, getJson, REPO, runCleanups, spawnProcess, startBroker, startHub, tempDir, waitFor } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
@@ -54,9 +55,10 @@ describe('agent process', () => {
     const sub = await connectAsync(url, { protocolVersion: 4 });
     cleanup(() => sub.endAsync());
     const received: Buffer[] = [];
-    sub.on('message', (_topic, payload) => received.push(payload));
-    await sub.subscribeAsync(topics.metrics('bundled'), { qos: 1 });
-    spawnProcess(process.execPath, ['remonitor-agent.mjs', '--broker', url, '--node', 'bundled', '--interval', '250ms'], {
+    let info: NodeInfo | undefined;
+    sub.on('message', (topic, payload) => (topic === topics.info('bundled') ? (info = decodeInfo(payload)) : received.push(payload)));
+    await sub.subscribeAsync([topics.metrics('bundled'), topics.info('bundled')], { qos: 1 });
+    const agent = spawnProcess(process.execPath, ['remonitor-agent.mjs', '--broker', url, '--node', 'bundled', '--interval', '250ms'], {
       cwd: dir,
       env: { NODE_PATH: '' },
     });
@@ -64,5 +66,11 @@ describe('agent process', () => {
     const sample = decodeSample(received[1]!);
     expect(sample.seq).toBe(1);
     expect(sample.mem_total_bytes).toBeGreaterThan(0);
+    // The bundle reads its birth record in a child process running itself (birth-record-child.ts):
+    // this machine's figures, this agent's interval, and no fallback warning in the agent's log.
+    await waitFor('the birth record', () => info !== undefined);
+    expect(info).toMatchObject({ hostname: hostname(), cpu_cores: cpus().length, mem_total_bytes: totalmem(), interval_ms: 250 });
+    expect(info!.disks.length).toBeGreaterThan(0);
+    expect(agent.output()).not.toMatch(/birth record/);
   });
 });
