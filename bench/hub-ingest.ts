@@ -157,10 +157,13 @@ const pacedStallTimer = setInterval(() => {
 stop = progress('hub ingest, paced', () => hub.ingest.stats.stored - pacedStoredBefore);
 // Memory is flat when it stops growing while the load goes on: RSS every 10 s of the paced run.
 const pacedRssTrace: number[] = [];
+const pacedHeapTrace: number[] = []; // the main thread's JS heap: tells a JS leak from native caches filling (SQLite's, malloc's)
 const pacedP99Trace: number[] = [];
 windowLatencies.reset();
 const rssTimer = setInterval(() => {
-  pacedRssTrace.push(process.memoryUsage().rss);
+  const memory = process.memoryUsage();
+  pacedRssTrace.push(memory.rss);
+  pacedHeapTrace.push(memory.heapUsed);
   pacedP99Trace.push(windowLatencies.percentile(99));
   windowLatencies.reset();
 }, 10_000);
@@ -199,6 +202,7 @@ const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 const secondHalf = pacedRssTrace.slice(Math.floor(pacedRssTrace.length / 2));
 const halfGrowth = secondHalf.length > 1 ? secondHalf.at(-1)! - secondHalf[0]! : null;
 console.log(`    RSS every 10 s: ${pacedRssTrace.map(mib).join(', ')} MiB; second half ${halfGrowth === null ? 'too short to tell' : `${halfGrowth >= 0 ? '+' : ''}${mib(halfGrowth)} MiB`}`);
+console.log(`    JS heap used every 10 s: ${pacedHeapTrace.map(mib).join(', ')} MiB`);
 console.log(`    p99 latency of each 10 s: ${pacedP99Trace.join(', ')} ms`);
 console.log(`  fleet of ${values['fleet-nodes']} nodes at 1 Hz       ${Math.round(fleetRate).toLocaleString()} samples/s stored, latency p50 ${fleetP50} ms, p99 ${fleetP99} ms`);
 // CPU time of this process (broker + subscriber, or broker + hub) per message: unlike the rates,
