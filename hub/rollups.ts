@@ -55,15 +55,15 @@ export function tierSeconds(name: TierName): number {
 const ROLLUP_COLUMNS = SERIES_METRICS.flatMap((m) => [`${m}_min`, `${m}_max`, `${m}_sum`, `${m}_n`]);
 
 /**
- * Rebuilds one node's 1 min buckets from its raw samples, from a minute boundary on: binds
- * (node id, from ms). Only buckets that hold samples are written. One node at a time, so that the
- * primary key (node_id, ts_ms) bounds the scan to the new rows, not the node's whole history.
+ * Rebuilds one node's 1 min buckets from its raw samples in the given minutes: binds (minutes as
+ * a JSON array, node id). Only buckets that hold samples are written. One node at a time, each a
+ * seek per minute in the samples' index (hub/sample-minutes.ts), not a scan of its history.
  */
 export function rollupFromRawSql(): string {
   const aggregates = SERIES_METRICS.flatMap((m) => [`min(${m})`, `max(${m})`, `sum(${m})`, `count(${m})`]);
   return `INSERT OR REPLACE INTO rollups (tier, node_id, bucket_ms, n, ${ROLLUP_COLUMNS.join(', ')})
     SELECT 60, node_id, ts_ms - (ts_ms % 60000) AS b, count(*), ${aggregates.join(', ')}
-    FROM samples WHERE node_id = ? AND ts_ms >= ? GROUP BY b`;
+    FROM samples WHERE ts_ms / 60000 IN (SELECT value FROM json_each(?)) AND node_id = ? GROUP BY b`;
 }
 
 /**

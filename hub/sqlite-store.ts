@@ -24,6 +24,7 @@ import { nodeDetailOf, summarizeNode } from './node-record.ts';
 import type { IncomingSample, InsertResult, MetricsStore, SamplePage, SamplePageQuery, SeriesQuery } from './store.ts';
 import { readSamplePage } from './sqlite-export.ts';
 import { mergeArgs, MinuteSums } from './minute-sums.ts';
+import { minuteList, MINUTE_MS, NODE_RANGE_SQL } from './sample-minutes.ts';
 
 // Resolves from hub/ (sources) and from dist/ (the built CLI) alike: both sit beside hub/.
 const MIGRATIONS_DIR = new URL('../hub/migrations/', import.meta.url);
@@ -85,6 +86,9 @@ function migrate(db: Database.Database): void {
 // run rebuilds from the raw rows: runs that keep failing must not grow the hub without bound.
 const MAX_MINUTE_BUCKETS = 100_000;
 
+// Raw rows a purge transaction deletes at most: a few milliseconds of the writer's thread.
+const PURGE_ROWS = 5_000;
+
 /** A batch's stored rows, summed into the minute buckets once its transaction has committed. */
 interface StagedRows {
   samples: PackedSamples;
@@ -140,11 +144,14 @@ export class SqliteStore implements MetricsStore {
       nodes: db.prepare<[], NodeRow>('SELECT * FROM nodes ORDER BY name'),
       node: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE name = ?'),
       nodeIds: db.prepare<[], { id: number }>('SELECT id FROM nodes'),
-      purgeRaw: db.prepare('DELETE FROM samples WHERE node_id = ? AND ts_ms < ?'),
-      purgeRollup: db.prepare('DELETE FROM rollups WHERE tier = ? AND node_id = ? AND bucket_ms < ?'),
-      count: db.prepare<[number, number, number], { n: number }>(
-        'SELECT count(*) AS n FROM samples WHERE node_id = ? AND ts_ms BETWEEN ? AND ?',
+      // The oldest minutes first, a bounded number of rows a transaction: binds (minute, limit).
+      purgeRaw: db.prepare(
+        'DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples WHERE ts_ms / 60000 < ? LIMIT ?)',
       ),
+      // The first minute from the given one on that holds samples (of any node): an index seek.
+      nextMinute: db.prepare<[number], { m: number | null }>('SELECT min(ts_ms / 60000) AS m FROM samples WHERE ts_ms / 60000 >= ?'),
+      purgeRollup: db.prepare('DELETE FROM rollups WHERE tier = ? AND node_id = ? AND bucket_ms < ?'),
+      count: db.prepare<[string, number, number, number], { n: number }>(`SELECT count(*) AS n FROM samples WHERE ${NODE_RANGE_SQL}`),
     };
     const marks = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM rollup_state WHERE coalesce(dirty_from_ms, deriving_from_ms) IS NOT NULL');
     this.rebuildFromRaw = marks.get()!.n > 0;
@@ -259,12 +266,14 @@ export class SqliteStore implements MetricsStore {
     let stepMs: number;
     let rows: (number | null)[][];
     if (resolution === 'raw') {
-      const count = this.stmt.count.get(row.id, fromMs, toMs)!.n;
+      // The raw tier serves steps under a minute, so at most maxPoints minutes.
+      const range = [minuteList(fromMs, toMs), row.id, fromMs, toMs] as const;
+      const count = this.stmt.count.get(...range)!.n;
       // Raw samples when they fit, else averages over buckets of whole seconds.
       stepMs = count <= maxPoints ? 0 : Math.ceil((toMs - fromMs) / maxPoints / 1000) * 1000;
       rows = stepMs === 0
-        ? (this.seriesStatement('raw', metrics).raw().all(row.id, fromMs, toMs) as (number | null)[][])
-        : (this.seriesStatement('avg', metrics).raw().all(stepMs, row.id, fromMs, toMs) as (number | null)[][]);
+        ? (this.seriesStatement('raw', metrics).raw().all(...range) as (number | null)[][])
+        : (this.seriesStatement('avg', metrics).raw().all(stepMs, ...range) as (number | null)[][]);
     } else {
       const tierMs = tierSeconds(resolution) * 1000;
       stepMs = Math.max(1, Math.ceil((toMs - fromMs) / maxPoints / tierMs)) * tierMs;
@@ -281,9 +290,9 @@ export class SqliteStore implements MetricsStore {
     if (!stmt) {
       // Metric names come from SERIES_METRICS (checked by the caller), never from a request verbatim.
       const sql = {
-        raw: `SELECT ts_ms, ${metrics.join(', ')} FROM samples WHERE node_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms`,
+        raw: `SELECT ts_ms, ${metrics.join(', ')} FROM samples WHERE ${NODE_RANGE_SQL} ORDER BY ts_ms`,
         avg: `SELECT ts_ms - (ts_ms % ?) AS t, ${metrics.map((m) => `avg(${m})`).join(', ')}
-              FROM samples WHERE node_id = ? AND ts_ms BETWEEN ? AND ? GROUP BY t ORDER BY t`,
+              FROM samples WHERE ${NODE_RANGE_SQL} GROUP BY t ORDER BY t`,
         rollup: rollupSelectSql(metrics),
       }[kind];
       stmt = this.db.prepare(sql);
@@ -313,6 +322,7 @@ export class SqliteStore implements MetricsStore {
     const minuteFrom = Math.max(alignDown(dirty, 60_000), alignUp(now - this.retention.raw, 60_000));
     const tierFrom = (oldestMs: number, ms: number) => Math.max(alignDown(oldestMs, ms), alignUp(now - this.retention['1m'], ms));
     const ids = rebuild ? this.stmt.nodeIds.all().map((r) => r.id) : this.minutes.nodes();
+    const rawMinutes = rebuild ? this.minutesHoldingSamples(minuteFrom) : '[]';
     let slices = 0;
     for (let next = 0; next < ids.length; ) {
       const sliceEnd = performance.now() + sliceMs;
@@ -321,7 +331,7 @@ export class SqliteStore implements MetricsStore {
           do {
             const id = ids[next++]!;
             let oldest = rebuild ? dirty : Infinity;
-            if (rebuild) this.stmt.fromRaw.run(id, minuteFrom);
+            if (rebuild) this.stmt.fromRaw.run(rawMinutes, id);
             // Sums of minutes a rebuild covers are in the raw rows it read; older ones are merged.
             for (const [bucketMs, bucket] of this.minutes.take(id)) {
               if (rebuild && bucketMs >= minuteFrom) continue;
@@ -347,16 +357,27 @@ export class SqliteStore implements MetricsStore {
     return slices;
   }
 
+  /** The minutes from `fromMs` on that hold samples of any node, as a JSON array: one index seek each. */
+  private minutesHoldingSamples(fromMs: number): string {
+    const minutes: number[] = [];
+    for (let m = this.stmt.nextMinute.get(Math.trunc(fromMs / MINUTE_MS))!.m; m !== null; m = this.stmt.nextMinute.get(m + 1)!.m) minutes.push(m);
+    return JSON.stringify(minutes);
+  }
+
   /**
-   * Deletes what is older than each resolution's retention, one node and table per transaction,
-   * awaiting `pause` between them so that ingest and reads go on. Returns the rows deleted.
+   * Deletes what is older than each resolution's retention in small transactions (raw samples
+   * whole minutes at a time, oldest first; rollups one node and tier at a time), awaiting `pause`
+   * between them so that ingest and reads go on. Returns the rows deleted.
    */
   async purgeExpired(pause: () => Promise<void>): Promise<number> {
     const now = this.now();
     let deleted = 0;
+    const rawBefore = Math.trunc((now - this.retention.raw) / MINUTE_MS);
+    for (let n = PURGE_ROWS; n === PURGE_ROWS; await pause()) {
+      n = this.stmt.purgeRaw.run(rawBefore, PURGE_ROWS).changes;
+      deleted += n;
+    }
     for (const { id } of this.stmt.nodeIds.all()) {
-      deleted += this.stmt.purgeRaw.run(id, now - this.retention.raw).changes;
-      await pause();
       for (const tier of TIERS) {
         deleted += this.stmt.purgeRollup.run(tier.seconds, id, now - this.retention[tier.name]).changes;
         await pause();

@@ -1,7 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PackedSamples } from '../../hub/packed-samples.ts';
 import { openSqliteStore } from '../../hub/sqlite-store.ts';
+import type { SamplePage } from '../../hub/store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 import { runCleanups, tempDir } from '../helpers/parts.ts';
 import { storageContract } from './storage-contract.ts';
@@ -55,6 +58,8 @@ describe('SQLite rollups from the minute sums', () => {
       store.insertBatch(batch('a', Array.from({ length: 37 }, (_, i) => from + i)));
       if (from % 3 === 0) await store.deriveRollups(noPause);
     }
+    // A node whose clock runs a year ahead: a rebuild finds its minute too, far past the others.
+    store.insertBatch(batch('c', [5, 3_153_600]));
     await store.deriveRollups(noPause);
     const merged = rollupRows(store);
     expect(merged.length).toBeGreaterThan(2 * (1000 / 6));
@@ -97,5 +102,44 @@ describe('SQLite rollups from the minute sums', () => {
       { n: 1, cpu_pct_sum: 42 },
     ]);
     restarted.close();
+  });
+});
+
+describe('SQLite samples in arrival order (migration 008)', () => {
+  it('carries the samples of a database clustered by node over: ranges, dedup and exports as before', async () => {
+    const path = join(tempDir(), 'before-008.db');
+    const migrations = new URL('../../hub/migrations/', import.meta.url);
+    const old = new Database(path);
+    for (const file of readdirSync(migrations).filter((f) => /^00[1-7]_.*\.sql$/.test(f)).sort()) old.exec(readFileSync(new URL(file, migrations), 'utf8'));
+    old.pragma('user_version = 7');
+    old.prepare("INSERT INTO nodes (id, name) VALUES (1, 'a'), (2, 'b')").run();
+    const now = Date.UTC(2026, 10, 27, 12, 0, 0);
+    const insert = old.prepare('INSERT INTO samples (node_id, ts_ms, seq, boot, cpu_pct, mem_used_bytes) VALUES (?, ?, ?, ?, ?, ?)');
+    // Two hours of a sample every 90 s from two nodes: minutes with a sample, minutes without.
+    for (let k = 0; k < 80; k++) for (const id of [1, 2]) insert.run(id, now - 7_200_000 + k * 90_000, k, 'b', id * 100 + k, 2 ** 40 + k);
+    old.close();
+
+    const store = openSqliteStore(path, { now: () => now });
+    expect(store.db.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(8);
+    expect(store.db.prepare('SELECT count(*) AS n FROM samples').get()).toEqual({ n: 160 });
+    const hour = store.querySeries({ node: 'a', metrics: ['cpu_pct'], fromMs: now - 3_600_000, toMs: now, maxPoints: 1000 })!;
+    expect(hour.resolution).toBe('raw');
+    expect(hour.data[1]).toEqual(Array.from({ length: 40 }, (_, i) => 100 + 40 + i));
+    // The old rows still make a re-sent sample a duplicate; a new one lands beside them.
+    const resent: Sample = { v: 1, boot: 'b', seq: 79, ts_ms: now - 7_200_000 + 79 * 90_000, cpu_pct: 0 };
+    const next: Sample = { ...resent, seq: 80, ts_ms: resent.ts_ms + 90_000 };
+    expect(store.insertBatch([resent, next].map((sample) => ({ node: 'a', sample, raw: encodeSample(sample) })))).toEqual({ inserted: 1, duplicates: 1 });
+    // An export from 1970 on, 7 rows a page: every row of the node once, in order, 64-bit values exact.
+    const seqs: number[] = [];
+    let after: { ts_ms: number; seq: number } | null = null;
+    for (let pages = 0; pages < 100; pages++) {
+      const page: SamplePage = store.samplePage({ node: 'a', metrics: ['mem_used_bytes'], fromMs: 0, toMs: now, after, limit: 7 })!;
+      if (page.rows.length === 0) break;
+      for (const row of page.rows) if (row.seq < 80) expect(row.values).toEqual([2 ** 40 + row.seq]);
+      seqs.push(...page.rows.map((r) => r.seq));
+      after = page.rows.at(-1)!;
+    }
+    expect(seqs).toEqual(Array.from({ length: 81 }, (_, i) => i));
+    store.close();
   });
 });
