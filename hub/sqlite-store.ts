@@ -86,7 +86,7 @@ function migrate(db: Database.Database): void {
 // run rebuilds from the raw rows: runs that keep failing must not grow the hub without bound.
 const MAX_MINUTE_BUCKETS = 100_000;
 
-// Raw rows a purge transaction deletes at most: a few milliseconds of the writer's thread.
+// Raw rows a purge transaction deletes at most, so that each holds up the writer's thread only briefly.
 const PURGE_ROWS = 5_000;
 
 /** A batch's stored rows, summed into the minute buckets once its transaction has committed. */
@@ -322,12 +322,13 @@ export class SqliteStore implements MetricsStore {
     const minuteFrom = Math.max(alignDown(dirty, 60_000), alignUp(now - this.retention.raw, 60_000));
     const tierFrom = (oldestMs: number, ms: number) => Math.max(alignDown(oldestMs, ms), alignUp(now - this.retention['1m'], ms));
     const ids = rebuild ? this.stmt.nodeIds.all().map((r) => r.id) : this.minutes.nodes();
-    const rawMinutes = rebuild ? this.minutesHoldingSamples(minuteFrom) : '[]';
     let slices = 0;
     for (let next = 0; next < ids.length; ) {
       const sliceEnd = performance.now() + sliceMs;
       try {
         this.db.transaction(() => {
+          // Listed in each slice's transaction: rows stored between slices may open a new minute.
+          const rawMinutes = rebuild ? this.minutesHoldingSamples(minuteFrom) : '[]';
           do {
             const id = ids[next++]!;
             let oldest = rebuild ? dirty : Infinity;

@@ -73,6 +73,24 @@ describe('SQLite rollups from the minute sums', () => {
     rebuilt.close();
   });
 
+  it('rebuilds from the raw rows with the samples stored between its slices, in a minute it had not seen', async () => {
+    const path = join(tempDir(), 'rebuild-slices.db');
+    const first = openSqliteStore(path, { now: () => now });
+    first.insertBatch([...batch('a', [0, 1]), ...batch('b', [0, 1])]);
+    first.close(); // never merged: the next start rebuilds from the raw rows
+    const store = openSqliteStore(path, { now: () => now });
+    let stored = false;
+    // One node a slice; after the first, a sample of "b" lands in a minute no row had before.
+    await store.deriveRollups(async () => {
+      if (!stored) store.insertBatch(batch('b', [30]));
+      stored = true;
+    }, 0);
+    await store.deriveRollups(noPause);
+    const minutes = store.db.prepare("SELECT bucket_ms, n FROM rollups WHERE tier = 60 AND node_id = (SELECT id FROM nodes WHERE name = 'b') ORDER BY bucket_ms").all();
+    expect(minutes).toEqual([{ bucket_ms: start, n: 2 }, { bucket_ms: start + 300_000, n: 1 }]);
+    store.close();
+  });
+
   it('sums nothing of a batch whose transaction rolled back, and rebuilds after a restart what it had not merged', async () => {
     const path = join(tempDir(), 'rollback.db');
     const store = openSqliteStore(path, { now: () => now });
