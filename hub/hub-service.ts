@@ -131,9 +131,9 @@ export class HubService {
       writer = new PgSampleWriter(pgStore);
       this.acks = null;
       // Sessions and alarms keep their state in SQLite beside it (in a group: the coordinator's).
-      this.local = openSqliteStore(localPath, { retention: options.retention });
+      this.local = openSqliteStore(localPath, { retention: options.retention, log: options.log });
     } else {
-      const store = openSqliteStore(localPath, { retention: options.retention });
+      const store = openSqliteStore(localPath, { retention: options.retention, log: options.log });
       this.store = store;
       this.local = store;
       // Watermarks move on the writer's connection, in the same transaction as the samples.

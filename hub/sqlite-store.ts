@@ -2,6 +2,7 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Logger } from '../edge-agent/logger.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 import type { NodeDetailResponse, NodeSummary, SeriesMetric, SeriesResponse } from '../web/api-types.ts';
 import {
@@ -43,6 +44,8 @@ export interface SqliteStoreOptions {
   retention?: Retention;
   /** Injected so tests control time (tier choice and purges depend on it). */
   now?: () => number;
+  /** Told of each migration of an existing database: one that rewrites a large table takes minutes. */
+  log?: Pick<Logger, 'info'>;
 }
 
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
@@ -63,22 +66,26 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   db.pragma('busy_timeout = 5000');
   // Samples of many nodes land on as many B-tree pages at once: keep them in memory (64 MiB).
   db.pragma('cache_size = -65536');
-  migrate(db);
+  migrate(db, options.log);
   return new SqliteStore(db, options);
 }
 
 /** Applies the SQL files of hub/migrations/ that the database has not seen, in name order. */
-function migrate(db: Database.Database): void {
+function migrate(db: Database.Database, log?: Pick<Logger, 'info'>): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
   for (const file of files) {
     const version = Number.parseInt(file, 10);
     if (version <= current) continue;
     const sql = readFileSync(new URL(file, MIGRATIONS_DIR), 'utf8');
+    const started = performance.now();
+    // A new database runs every migration on empty tables in milliseconds: only an existing one is worth a word.
+    if (current > 0) log?.info({ migration: file }, 'migrating the database: one that copies a large table can take minutes');
     db.transaction(() => {
       db.exec(sql);
       db.pragma(`user_version = ${version}`);
     })();
+    if (current > 0) log?.info({ migration: file, ms: Math.round(performance.now() - started) }, 'migrated the database');
   }
 }
 

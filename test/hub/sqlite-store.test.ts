@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PackedSamples } from '../../hub/packed-samples.ts';
 import { openSqliteStore } from '../../hub/sqlite-store.ts';
@@ -137,8 +138,13 @@ describe('SQLite samples in arrival order (migration 008)', () => {
     for (let k = 0; k < 80; k++) for (const id of [1, 2]) insert.run(id, now - 7_200_000 + k * 90_000, k, 'b', id * 100 + k, 2 ** 40 + k);
     old.close();
 
-    const store = openSqliteStore(path, { now: () => now });
+    const lines: string[] = [];
+    const store = openSqliteStore(path, { now: () => now, log: pino({ level: 'info' }, { write: (line: string) => lines.push(line) }) });
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(store.db.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(8);
+    // A migration that may take minutes is not silent: it says which, and how long it took.
+    expect(logged).toContainEqual(expect.objectContaining({ migration: '008_samples_by_minute.sql', msg: expect.stringContaining('migrating') }));
+    expect(logged).toContainEqual(expect.objectContaining({ migration: '008_samples_by_minute.sql', ms: expect.any(Number) }));
     expect(store.db.prepare('SELECT count(*) AS n FROM samples').get()).toEqual({ n: 160 });
     const hour = store.querySeries({ node: 'a', metrics: ['cpu_pct'], fromMs: now - 3_600_000, toMs: now, maxPoints: 1000 })!;
     expect(hour.resolution).toBe('raw');
