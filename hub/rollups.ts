@@ -2,6 +2,7 @@
 // stored, and the SQL that reads a tier back as chart points.
 import { parseDuration } from '../protocol/index.ts';
 import { SERIES_METRICS, type SeriesMetric } from '../web/api-types.ts';
+import { NODE_MINUTES_SQL } from './sample-minutes.ts';
 
 export const TIERS = [
   { name: '1m', seconds: 60 },
@@ -63,7 +64,7 @@ export function rollupFromRawSql(): string {
   const aggregates = SERIES_METRICS.flatMap((m) => [`min(${m})`, `max(${m})`, `sum(${m})`, `count(${m})`]);
   return `INSERT OR REPLACE INTO rollups (tier, node_id, bucket_ms, n, ${ROLLUP_COLUMNS.join(', ')})
     SELECT 60, node_id, ts_ms - (ts_ms % 60000) AS b, count(*), ${aggregates.join(', ')}
-    FROM samples WHERE ts_ms / 60000 IN (SELECT value FROM json_each(?)) AND node_id = ? GROUP BY b`;
+    FROM samples WHERE ${NODE_MINUTES_SQL} GROUP BY b`;
 }
 
 /**

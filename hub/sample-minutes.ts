@@ -3,8 +3,11 @@
 // reads with json_each. SQLite's `ts_ms / 60000` truncates, as Math.trunc does.
 export const MINUTE_MS = 60_000;
 
+/** One node's samples in the listed minutes: binds (minutes as a JSON array, node id). */
+export const NODE_MINUTES_SQL = 'ts_ms / 60000 IN (SELECT value FROM json_each(?)) AND node_id = ?';
+
 /** One node's samples with ts_ms in a range: binds (minuteList(from, to), node id, from, to). */
-export const NODE_RANGE_SQL = 'ts_ms / 60000 IN (SELECT value FROM json_each(?)) AND node_id = ? AND ts_ms BETWEEN ? AND ?';
+export const NODE_RANGE_SQL = `${NODE_MINUTES_SQL} AND ts_ms BETWEEN ? AND ?`;
 
 /** The minutes that hold [fromMs, toMs], as a JSON array. Callers bound the range (a chart's raw tier, a stored span). */
 export function minuteList(fromMs: number, toMs: number): string {
