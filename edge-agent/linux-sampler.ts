@@ -25,7 +25,7 @@ export interface LinuxSamplerOptions {
   /** Monotonic clock in ms, for rates. Default `performance.now` (wall-clock jumps, common on a Pi without an RTC, must not skew rates). */
   now?: () => number;
   /** statfs(2) of a mount point. Tests replace it, since a fixture's mount points are not real filesystems. */
-  statfs?: (path: string) => Promise<StatFsResult>;
+  statfs?: (path: string) => StatFsResult;
   /** Memory page size (RSS is counted in pages). Default `getconf PAGESIZE`, else 4096; a Pi 5 kernel uses 16 KiB. */
   pageSizeBytes?: number;
   /** Snapshot the counters at creation, so the first read already has rates. Default true. */

@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import type { ProcessUsage } from '../../protocol/index.ts';
 import { LINUX_TICKS_PER_SECOND, processCpuPct } from '../rates.ts';
 import type { Reading } from '../sampler.ts';
-import { readSingleRecord, type Collector } from './collector.ts';
+import { KeptOpenFiles, type Collector } from './collector.ts';
 
 export const TOP_N = 5;
 
@@ -77,6 +77,7 @@ export function createProcessesCollector(
   let curTicks = new Map<number, number>();
   let curStart = new Map<number, number>();
   let prevAtMs: number | undefined;
+  const statFiles = new KeptOpenFiles(procRoot, (pid) => `${procRoot}/${pid}/stat`);
   return {
     name: 'processes',
     collect(out: Reading, nowMs: number) {
@@ -93,7 +94,7 @@ export function createProcessesCollector(
         if (c < 48 || c > 57) continue; // not a pid: self, net, sys, …
         let stat: PidStat | undefined;
         try {
-          stat = parsePidStat(readSingleRecord(`${procRoot}/${entry}/stat`));
+          stat = parsePidStat(statFiles.read(entry));
         } catch {
           continue; // exited between readdir and read: not an error
         }
@@ -116,6 +117,7 @@ export function createProcessesCollector(
         offer(topCpu, usage, moreCpu);
         offer(topMem, usage, moreRss);
       }
+      statFiles.endRound();
       const ticks = prevTicks;
       prevTicks = curTicks;
       curTicks = ticks;
@@ -131,5 +133,6 @@ export function createProcessesCollector(
         out.top_mem = topMem;
       }
     },
+    close: () => statFiles.close(),
   };
 }

@@ -50,15 +50,20 @@ export function createThrottledCollector(options: ThrottledOptions = {}): Collec
 
   return {
     name: 'throttled',
-    async collect(out: Reading, nowMs: number) {
-      if (failures >= giveUpAfter) return; // not a Pi (or no firmware tools): stay quiet and cheap
+    // Not async: a promise only while the first run is awaited, none on each sample of a non-Pi.
+    collect(out: Reading, nowMs: number) {
+      if (failures >= giveUpAfter) return undefined; // not a Pi (or no firmware tools): stay quiet and cheap
+      const report = () => {
+        if (value !== undefined) out.throttled = value;
+      };
       if (nowMs - lastRunMs >= everyMs && !running) {
         lastRunMs = nowMs;
         running = run().finally(() => (running = null));
         // Only the first read waits for the command; later ones use the cached value meanwhile.
-        if (value === undefined) await running;
+        if (value === undefined) return running.then(report);
       }
-      if (value !== undefined) out.throttled = value;
+      report();
+      return undefined;
     },
   };
 }

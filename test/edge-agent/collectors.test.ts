@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isWholePhysicalDisk } from '../../edge-agent/collectors/diskio.ts';
-import type { StatFsResult } from '../../edge-agent/collectors/filesystems.ts';
+import { MOUNT_TABLE_MS, type StatFsResult } from '../../edge-agent/collectors/filesystems.ts';
 import { parsePidStat } from '../../edge-agent/collectors/processes.ts';
 import { createLinuxSampler, type LinuxSamplerOptions } from '../../edge-agent/linux-sampler.ts';
 
@@ -22,7 +22,7 @@ const STATFS: Record<string, StatFsResult> = {
   '/mnt/usb disk': { bsize: 4096, blocks: 1000, bfree: 1000, bavail: 950 },
   '/srv/data': { bsize: 16384, blocks: 100_000, bfree: 40_000, bavail: 40_000 },
 };
-const fakeStatfs = async (path: string): Promise<StatFsResult> => {
+const fakeStatfs = (path: string): StatFsResult => {
   const s = STATFS[path];
   if (!s) throw Object.assign(new Error(`ENOENT: no such file or directory, statfs '${path}'`), { code: 'ENOENT' });
   return s;
@@ -198,6 +198,19 @@ describe('linux sampler on the fixture tree', () => {
     expect(r.swap_used_bytes).toBe(0);
     expect('swap_pct' in r).toBe(false);
     expect(r.mem_pct).toBe(24.4);
+  });
+
+  it(`sees a disk unmounted within ${MOUNT_TABLE_MS / 1000} s, reading the mount table no more often than that`, async () => {
+    const f = copyFixture();
+    const { s, clock } = sampler({ procRoot: f.proc, sysRoot: f.sys });
+    const mounts = async () => (await s.read({ processes: false })).filesystems?.map((u) => u.mount);
+    expect(await mounts()).toEqual(['/', '/boot/firmware', '/mnt/usb disk', '/srv/data']);
+
+    f.write('self/mounts', '/dev/root / ext4 rw,noatime 0 0\n/dev/mmcblk0p1 /boot/firmware vfat rw 0 2\n'); // the USB disks pulled
+    clock.ms += MOUNT_TABLE_MS - 1;
+    expect(await mounts()).toHaveLength(4); // the table as read last time
+    clock.ms += 1;
+    expect(await mounts()).toEqual(['/', '/boot/firmware']);
   });
 
   it("keeps a container's overlay root and drops bind-mounted files; falls back to a CPU hwmon chip", async () => {
