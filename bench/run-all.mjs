@@ -5,7 +5,7 @@ import { execSync, spawnSync } from 'node:child_process';
 const BENCHES = [
   ['wire-size', []],
   ['agent-cost', []],
-  ['agent-process', ['--duration', '180s']], // 180 samples: in 60, one major GC moves the mean by 0.2 ms
+  ['agent-process', ['--duration', '180s']], // 180 samples: a minute's mean moves by ±10 % on a shared VM
   ['storage', ['--nodes', '1000', '--hours', '6']],
   ['storage-pg', []],
   ['scale-pg', ['--duration', '30s']],

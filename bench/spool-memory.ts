@@ -39,10 +39,10 @@ const sample = realisticPi4Sample();
 const started = Date.now();
 while (spool.bytes < 64 * 1024 * 1024) {
   for (let i = 0; i < 1000; i++) spool.append(Date.now(), (seq) => encodeSample({ ...sample, boot: spool.boot, seq, ts_ms: Date.now() }));
-  await spool.flush();
+  spool.flush();
 }
 const records = spool.nextSeq;
-await spool.close();
+spool.close();
 console.log(`filled 64 MB spool: ${records} samples in ${Date.now() - started} ms`);
 const withFull = await agentRss(full);
 const withEmpty = await agentRss(empty);

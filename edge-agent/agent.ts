@@ -246,7 +246,7 @@ export class Agent {
     }
     await client?.endAsync(!graceful);
     // Flushes what is spooled and persists the counters; unacked samples wait for the next start.
-    await this.replayer.close();
+    this.replayer.close();
     this.options.sampler.close?.();
     if (this.tempSpoolDir) rmSync(this.tempSpoolDir, { recursive: true, force: true });
   }

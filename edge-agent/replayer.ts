@@ -94,7 +94,7 @@ export class Replayer {
       this.options.log.warn({ dropped: lost, total: spool.dropped }, 'spool over its cap: dropped the oldest samples');
       this.options.onDropped?.(lost);
     }
-    await spool.flush();
+    spool.flush();
     const client = this.client;
     if (client && record.seq >= this.replayEnd) {
       // Live: not subject to the backlog's rate or in-flight bound, so it is never delayed by it.
@@ -244,8 +244,8 @@ export class Replayer {
     }
   }
 
-  async close(): Promise<void> {
+  close(): void {
     this.detach();
-    await this.options.spool.close();
+    this.options.spool.close();
   }
 }

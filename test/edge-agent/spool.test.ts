@@ -10,17 +10,17 @@ afterEach(runCleanups);
 
 const payload = (seq: number) => Buffer.from(`sample-${seq}-${'x'.repeat(200)}`);
 
-async function fill(spool: Spool, n: number, ts = (i: number) => 1_000_000 + i): Promise<void> {
+function fill(spool: Spool, n: number, ts = (i: number) => 1_000_000 + i): void {
   for (let i = 0; i < n; i++) spool.append(ts(i), payload);
-  await spool.flush();
+  spool.flush();
 }
 
 describe('Spool', () => {
-  it('keeps boot id and seq across reopening, and reads records back in order', async () => {
+  it('keeps boot id and seq across reopening, and reads records back in order', () => {
     const dir = tempDir();
     const a = new Spool({ dir });
-    await fill(a, 10);
-    await a.close();
+    fill(a, 10);
+    a.close();
     const b = new Spool({ dir });
     cleanup(() => b.close());
     expect(b.boot).toBe(a.boot);
@@ -29,11 +29,11 @@ describe('Spool', () => {
     expect(b.append(0, payload).seq).toBe(10);
   });
 
-  it('cuts a torn record at the tail and gives its seq again (it was never sent: sending waits for flush)', async () => {
+  it('cuts a torn record at the tail and gives its seq again (it was never sent: sending waits for flush)', () => {
     const dir = tempDir();
     const a = new Spool({ dir });
-    await fill(a, 5);
-    await a.close();
+    fill(a, 5);
+    a.close();
     const [segment] = readdirSync(dir).filter((f) => f.endsWith('.seg'));
     const path = join(dir, segment!);
     truncateSync(path, statSync(path).size - 7); // the last record loses its end
@@ -45,7 +45,7 @@ describe('Spool', () => {
     expect(b.read(0, 100).map((r) => r.seq)).toEqual([0, 1, 2, 3]);
   });
 
-  it('drops the oldest segments past the byte cap, counting exactly the unacked samples lost', async () => {
+  it('drops the oldest segments past the byte cap, counting exactly the unacked samples lost', () => {
     const dir = tempDir();
     const spool = new Spool({ dir, maxBytes: 64 * 1024, segmentBytes: 8 * 1024 });
     cleanup(() => spool.close());
@@ -54,7 +54,7 @@ describe('Spool', () => {
       spool.append(i, payload);
       lost += spool.enforceLimits();
     }
-    await spool.flush();
+    spool.flush();
     expect(spool.bytes).toBeLessThanOrEqual(64 * 1024 + 8 * 1024);
     expect(lost).toBe(spool.dropped);
     // Everything not dropped is still there, contiguous up to the newest.
@@ -64,12 +64,12 @@ describe('Spool', () => {
     expect(kept.length).toBe(2000 - spool.dropped);
   });
 
-  it('drops by age, and acked samples are freed without counting as dropped', async () => {
+  it('drops by age, and acked samples are freed without counting as dropped', () => {
     const dir = tempDir();
     let now = 10_000_000;
     const spool = new Spool({ dir, maxAgeMs: 60_000, segmentBytes: 8 * 1024, now: () => now });
     cleanup(() => spool.close());
-    await fill(spool, 300, (i) => now - 120_000 + i * 100); // 30 s of samples, 2 min ago
+    fill(spool, 300, (i) => now - 120_000 + i * 100); // 30 s of samples, 2 min ago
     spool.ack(100);
     expect(spool.firstSeq).toBe(100);
     const segmentsBefore = spool.segmentCount;

@@ -1,0 +1,33 @@
+import { getHeapSpaceStatistics } from 'node:v8';
+import { createCpuCollector } from '../edge-agent/collectors/cpu.ts';
+import { createDiskIoCollector } from '../edge-agent/collectors/diskio.ts';
+import { createFilesystemsCollector } from '../edge-agent/collectors/filesystems.ts';
+import { createLoadCollector } from '../edge-agent/collectors/load.ts';
+import { createMemoryCollector } from '../edge-agent/collectors/memory.ts';
+import { createNetworkCollector } from '../edge-agent/collectors/network.ts';
+import { createProcessesCollector } from '../edge-agent/collectors/processes.ts';
+import { createTemperatureCollector } from '../edge-agent/collectors/temperature.ts';
+import { createUptimeCollector } from '../edge-agent/collectors/uptime.ts';
+import { createLinuxSampler } from '../edge-agent/linux-sampler.ts';
+import { encodeSample, PROTOCOL_VERSION } from '../protocol/index.ts';
+const cs = [createCpuCollector('/proc'), createLoadCollector('/proc'), createMemoryCollector('/proc'), createFilesystemsCollector('/proc'), createDiskIoCollector('/proc'), createNetworkCollector('/proc'), createTemperatureCollector('/sys'), createUptimeCollector('/proc'), createProcessesCollector('/proc', 4096)];
+const used = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_used_size;
+const N = 10;
+const g = (globalThis as any).gc as () => void;
+for (const c of cs) {
+  const out: any = {};
+  for (let i = 0; i < 5; i++) c.collect(out, performance.now() + i * 1000);
+  g(); g();
+  const u0 = used();
+  for (let i = 0; i < N; i++) c.collect(out, performance.now() + 10000 + i * 6000);
+  console.log(`${c.name.padEnd(12)} ${((used() - u0) / N / 1024).toFixed(1)} KiB per read`);
+}
+const s = createLinuxSampler({ log: () => {} });
+let reading: any = await s.read({ processes: false });
+g(); g();
+let u0 = used();
+for (let i = 0; i < N; i++) reading = await s.read({ processes: false });
+console.log(`sampler.read (no processes) ${((used() - u0) / N / 1024).toFixed(1)} KiB`);
+g(); g(); u0 = used();
+for (let i = 0; i < N; i++) encodeSample({ v: PROTOCOL_VERSION, ...reading, boot: 'abcdefabcdefabcdefabcd', seq: i, ts_ms: Date.now() });
+console.log(`encode ${((used() - u0) / N / 1024).toFixed(1)} KiB`);
