@@ -35,17 +35,6 @@ export function readText(path: string): string {
   return readOnce(path, false);
 }
 
-/**
- * readText for a file the kernel hands over in one read: a single_open seq_file such as
- * /proc/<pid>/stat (one record), or a file of a test's fixture tree. A read shorter than the
- * buffer then got everything, and the read that would return 0 is skipped: one syscall of three
- * for each of the hundreds of processes of a process list. A file with many records
- * (/proc/net/dev, /proc/diskstats, mount tables) may come a page at a time: use readText.
- */
-export function readSingleRecord(path: string): string {
-  return readOnce(path, true);
-}
-
 function readOnce(path: string, singleRecord: boolean): string {
   const fd = openSync(path, 'r');
   try {
@@ -59,8 +48,11 @@ function readOnce(path: string, singleRecord: boolean): string {
  * Reads a file to its end. `fromStart`: pread from offset 0, for a descriptor that is read again
  * and again; else read on from the current offset. Both suit seq_file-backed /proc files: a read
  * at the offset the previous one ended continues, a read at 0 makes the kernel generate the text
- * anew. sysfs attributes, too, are generated again by each read at 0. `singleRecord`: a short read
- * is the end (see readSingleRecord).
+ * anew. sysfs attributes, too, are generated again by each read at 0.
+ * `singleRecord`: the kernel hands the file over in one read (a single_open seq_file such as
+ * /proc/<pid>/stat, a sysfs attribute), so a read shorter than the buffer got everything and the
+ * read that would return 0 is skipped. A file with many records (/proc/net/dev, /proc/diskstats,
+ * mount tables) may come a page at a time.
  */
 function readFd(fd: number, fromStart: boolean, singleRecord: boolean): string {
   let length = 0;
@@ -95,7 +87,7 @@ function isKernelFile(path: string): boolean {
  * A failed read closes it, so the next read opens the path again (a sensor whose driver reloaded).
  * A file on any other filesystem (a test's fixture tree) may be replaced by a new file under the
  * same name, which a kept descriptor would not see: it is opened for each read, as readText does.
- * `singleRecord`: the file comes whole in one read (readSingleRecord): /proc/stat, /proc/meminfo,
+ * `singleRecord`: the file comes whole in one read (see readFd): /proc/stat, /proc/meminfo,
  * /proc/loadavg, /proc/uptime (single_open seq_files) and sysfs attributes (one page at most).
  */
 export class KeptOpenFile {
