@@ -55,7 +55,7 @@ const BUILT_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
 export function createApp({ store, feed, now = Date.now, health, deploy, alarms, sessions, auth, enrolment, coordinator }: AppOptions): Hono {
   const app = new Hono();
   const fail = (c: Context, status: 400 | 404, error: string) => c.json<ApiError>({ error }, status);
-  // First, for every path: what is public is allow-listed inside (web/auth/paths.ts).
+  // First, for every path: what each route needs, public included, is declared in web/route-roles.ts.
   if (auth) app.use('*', auth.middleware);
   app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json<ApiError>({ error: `the request body is larger than ${MAX_BODY_BYTES} bytes` }, 413) }));
   if (auth) {

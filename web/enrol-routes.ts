@@ -1,6 +1,6 @@
 // POST /api/enrolments {"node": NAME}: enrols a node with the embedded broker's credentials and
 // returns its token once, so the "Add a node" dialog shows a join line that works as pasted.
-// Admin only (web/auth/paths.ts); present only when the hub runs the broker with credentials.
+// Admin only (web/route-roles.ts); present only when the hub runs the broker with credentials.
 import { Hono } from 'hono';
 import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
 import { nodeNameProblem } from '../protocol/index.ts';

@@ -1,11 +1,13 @@
 // Resolves the caller of every request from the session cookie or an `Authorization: Bearer`
-// API token, then lets it through only if the path is public or the caller's role suffices;
-// a cookie-authenticated state-changing request must also pass the CSRF check.
+// API token, then lets it through only if its route is public or the caller's role suffices (both
+// declared in web/route-roles.ts); a cookie-authenticated state-changing request must also pass
+// the CSRF check.
 import type { Context, MiddlewareHandler } from 'hono';
 import type { WebUsers } from '../../auth/web-users.ts';
 import type { Caller } from './caller.ts';
 import { csrfProblem } from './csrf-check.ts';
-import { isApiPath, isPublicPath, isSafeMethod, requiredRole, roleAllows } from './paths.ts';
+import { neededRole } from '../route-roles.ts';
+import { isApiPath, isSafeMethod, roleAllows } from './paths.ts';
 import { readSession } from './session-cookie.ts';
 
 export interface AuthMiddlewareOptions {
@@ -39,7 +41,8 @@ export function authMiddleware(options: AuthMiddlewareOptions): MiddlewareHandle
     const path = c.req.path;
     const resolved = await resolveCaller(c, options);
     if (resolved) c.set('caller', resolved.caller);
-    if (isPublicPath(method, path)) return next();
+    const needed = neededRole(method, path, isSafeMethod(method));
+    if (needed === null) return next();
 
     const api = isApiPath(path);
     if (!resolved) {
@@ -48,7 +51,6 @@ export function authMiddleware(options: AuthMiddlewareOptions): MiddlewareHandle
       return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
     }
     const { caller, rawSession } = resolved;
-    const needed = requiredRole(method, path);
     if (!roleAllows(caller.role, needed)) {
       return c.json({ error: `${caller.name} is a ${caller.role}; ${method} ${path} needs ${needed}` }, 403);
     }
