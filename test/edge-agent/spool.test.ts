@@ -1,10 +1,11 @@
 // The spool against a real directory: identity and seq survive reopening, a torn tail is cut,
 // the caps drop the oldest with an exact count, acks free whole segments.
-import { appendFileSync, readdirSync, statSync, truncateSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Spool } from '../../edge-agent/spool.ts';
-import { cleanup, runCleanups, tempDir } from '../helpers/parts.ts';
+import { decodeSample } from '../../protocol/index.ts';
+import { cleanup, REPO, runCleanups, tempDir } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
@@ -79,5 +80,22 @@ describe('Spool', () => {
     expect(spool.segmentCount).toBeLessThan(segmentsBefore);
     expect(lost).toBe(spool.firstSeq - 100);
     expect(spool.dropped).toBe(lost);
+  });
+
+  it('reads a spool an earlier agent wrote (test/fixtures/spool-v1, never regenerated)', () => {
+    // Written by the agent of Node 20.15+, whose CRC-32 was node:zlib's: 12 samples, 0–2 acknowledged.
+    const dir = tempDir();
+    cpSync(join(REPO, 'test/fixtures/spool-v1'), dir, { recursive: true });
+    const spool = new Spool({ dir, maxAgeMs: 100 * 365 * 86_400_000 });
+    cleanup(() => spool.close());
+    expect(spool.openReport).toEqual({ tornBytes: 0, segments: 2, records: 12 });
+    expect([spool.boot, spool.acked, spool.nextSeq]).toEqual(['49d2281321957f97', 3, 12]);
+    const records = spool.read(0, 100);
+    expect(records.map((r) => r.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    for (const r of records) {
+      expect(r.tsMs).toBe(1_764_145_200_000 + r.seq * 1000);
+      expect(decodeSample(r.payload)).toMatchObject({ boot: spool.boot, seq: r.seq, ts_ms: r.tsMs, cpu_pct: 23.4 });
+    }
+    expect(spool.append(0, payload).seq).toBe(12);
   });
 });
