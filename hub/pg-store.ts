@@ -394,7 +394,9 @@ export class PgStore implements AsyncMetricsStore {
       : await this.arrayRows(`SELECT ts_ms, seq${cols} FROM samples WHERE node_id = $1 AND ts_ms >= $2 AND ts_ms <= $3 ORDER BY ts_ms, seq LIMIT $4`, [
           id, fromMs, toMs, limit,
         ]);
-    return { rows: rows.map((r) => ({ ts_ms: r[0] as number, seq: r[1] as number, values: r.slice(2) })) };
+    const page = rows.map((r) => ({ ts_ms: r[0] as number, seq: r[1] as number, values: r.slice(2) }));
+    const last = page.at(-1);
+    return { rows: page, next: page.length === limit && last ? { ts_ms: last.ts_ms, seq: last.seq } : null };
   }
 
   async close(): Promise<void> {

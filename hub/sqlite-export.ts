@@ -1,13 +1,19 @@
 // Raw samples for export, read a page at a time: a long export never holds the connection
 // busy between pages, so ingest keeps writing while a client downloads months of data. A page is
-// gathered an hour of minutes at a time (one index seek a minute, hub/sample-minutes.ts), within
-// the span the table holds: a range from 1970 is not millions of empty minutes.
+// gathered an hour of minutes at a time (one index seek a minute, hub/sample-minutes.ts), and the
+// minutes no node stored anything in are skipped with one seek: the work follows the data, never
+// the calendar, so a range from 1970 to the year 3000 around a node whose clock was once wrong
+// costs what its samples cost. Each page searches a bounded number of windows, then hands back
+// where to go on, so that one page never holds the event loop for long.
 import type Database from 'better-sqlite3';
 import { SERIES_METRICS } from '../web/api-types.ts';
 import { minuteList, MINUTE_MS, NODE_RANGE_SQL } from './sample-minutes.ts';
 import type { SamplePage, SamplePageQuery } from './store.ts';
 
 const WINDOW_MS = 60 * MINUTE_MS;
+// Windows a page searches at most: each is up to 60 minute seeks (about 0.2 ms), so a page is
+// bounded to a few milliseconds even where every minute holds other nodes' samples.
+const WINDOWS_PER_PAGE = 48;
 
 const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
 
@@ -24,26 +30,36 @@ export function readSamplePage(db: Database.Database, { node, metrics, fromMs, t
   if (!row) return null;
   // Column names come from SERIES_METRICS only (the route checks them); never from a request verbatim.
   for (const m of metrics) if (!(SERIES_METRICS as readonly string[]).includes(m)) throw new TypeError(`unknown metric "${m}"`);
-  const span = cachedStatement(
-    db,
-    'span',
-    () => 'SELECT (SELECT min(ts_ms / 60000) FROM samples) AS first, (SELECT max(ts_ms / 60000) FROM samples) AS last',
-  ).get() as { first: number | null; last: number | null };
-  if (span.first === null || span.last === null) return { rows: [] };
+  // The first minute from the given one on that holds samples of any node: one seek in the minute-led index.
+  const nextStoredMinute = cachedStatement(db, 'next-minute', () => 'SELECT min(ts_ms / 60000) AS m FROM samples WHERE ts_ms / 60000 >= ?');
   // (ts_ms, seq) is the export's order: a row-value comparison resumes exactly after the last row.
   const cols = metrics.length > 0 ? `, ${metrics.join(', ')}` : '';
-  const stmt = cachedStatement(
+  const page = cachedStatement(
     db,
     `page:${metrics.join(',')}`,
     () => `SELECT ts_ms, seq${cols} FROM samples WHERE ${NODE_RANGE_SQL} AND (ts_ms, seq) > (?, ?) ORDER BY ts_ms, seq LIMIT ?`,
   ).raw();
   const [afterTs, afterSeq] = after ? [after.ts_ms, after.seq] : [fromMs - 1, Number.MAX_SAFE_INTEGER];
-  const start = Math.max(after ? after.ts_ms : fromMs, span.first * MINUTE_MS);
-  const end = Math.min(toMs, span.last * MINUTE_MS + MINUTE_MS - 1);
   const rows: (number | null)[][] = [];
-  for (let windowStart = start; windowStart <= end && rows.length < limit; windowStart += WINDOW_MS) {
-    const windowEnd = Math.min(end, windowStart + WINDOW_MS - 1);
-    rows.push(...(stmt.all(minuteList(windowStart, windowEnd), row.id, windowStart, windowEnd, afterTs, afterSeq, limit - rows.length) as (number | null)[][]));
+  let windowStart = Math.max(fromMs, afterTs);
+  for (let windows = 0; windows < WINDOWS_PER_PAGE; windows++) {
+    const stored = (nextStoredMinute.get(Math.trunc(windowStart / MINUTE_MS)) as { m: number | null }).m;
+    if (stored === null) return pageOf(rows, null);
+    windowStart = Math.max(windowStart, stored * MINUTE_MS);
+    if (windowStart > toMs) return pageOf(rows, null);
+    const windowEnd = Math.min(toMs, windowStart + WINDOW_MS - 1);
+    rows.push(...(page.all(minuteList(windowStart, windowEnd), row.id, windowStart, windowEnd, afterTs, afterSeq, limit - rows.length) as (number | null)[][]));
+    if (rows.length >= limit) {
+      const last = rows.at(-1)!;
+      return pageOf(rows, { ts_ms: last[0] as number, seq: last[1] as number });
+    }
+    if (windowEnd >= toMs) return pageOf(rows, null);
+    windowStart = windowEnd + 1;
   }
-  return { rows: rows.map((r) => ({ ts_ms: r[0] as number, seq: r[1] as number, values: r.slice(2) })) };
+  // Out of windows for this page: the next one resumes after everything searched so far.
+  return pageOf(rows, { ts_ms: windowStart - 1, seq: Number.MAX_SAFE_INTEGER });
+}
+
+function pageOf(rows: (number | null)[][], next: SamplePage['next']): SamplePage {
+  return { rows: rows.map((r) => ({ ts_ms: r[0] as number, seq: r[1] as number, values: r.slice(2) })), next };
 }

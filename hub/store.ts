@@ -40,6 +40,11 @@ export interface SamplePageQuery {
 export interface SamplePage {
   /** `values` follow `metrics`, null where the sample did not carry the metric. */
   rows: { ts_ms: number; seq: number; values: (number | null)[] }[];
+  /**
+   * Where the next page starts (its `after`), or null when the range is done. A page may hold fewer
+   * than `limit` rows, none even, and still not be the last: a store bounds the work of each page.
+   */
+  next: { ts_ms: number; seq: number } | null;
 }
 
 export interface MetricsStore {

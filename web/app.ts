@@ -7,7 +7,8 @@ import { streamSSE } from 'hono/streaming';
 import { nodeNameProblem } from '../protocol/index.ts';
 import type { LiveFeed } from '../hub/live-feed.ts';
 import type { AnyMetricsStore } from '../hub/async-store.ts';
-import { DEFAULT_SERIES, SERIES_METRICS, type ApiError, type SeriesMetric, type StreamEvent } from './api-types.ts';
+import { DEFAULT_SERIES, type ApiError, type StreamEvent } from './api-types.ts';
+import { parseMetricsParam } from './metrics-param.ts';
 import { parseTimeParam } from './time-range.ts';
 import { deployRoutes, type DeployRouteOptions } from './deploy-routes.ts';
 import { exportRoutes } from './export-routes.ts';
@@ -80,12 +81,9 @@ export function createApp({ store, feed, now = Date.now, health, deploy, alarms,
     const problem = nodeNameProblem(node);
     if (problem) return fail(c, 400, problem);
     const nowMs = now();
-    const metricsParam = c.req.query('metrics');
-    const metrics = metricsParam ? metricsParam.split(',').map((m) => m.trim()) : [...DEFAULT_SERIES];
-    const unknown = metrics.filter((m) => !(SERIES_METRICS as readonly string[]).includes(m));
-    if (unknown.length > 0 || metrics.length === 0) {
-      return fail(c, 400, `unknown metric ${JSON.stringify(unknown[0] ?? '')}; known: ${SERIES_METRICS.join(', ')}`);
-    }
+    const parsed = parseMetricsParam(c.req.query('metrics'), DEFAULT_SERIES);
+    if ('error' in parsed) return fail(c, 400, parsed.error);
+    const { metrics } = parsed;
     const fromRaw = c.req.query('from') ?? '-1h';
     const toRaw = c.req.query('to') ?? 'now';
     const fromMs = parseTimeParam(fromRaw, nowMs);
@@ -98,7 +96,7 @@ export function createApp({ store, feed, now = Date.now, health, deploy, alarms,
     if (!Number.isInteger(points) || points < 2 || points > MAX_POINTS) {
       return fail(c, 400, `points=${JSON.stringify(pointsRaw)}: expected an integer from 2 to ${MAX_POINTS}`);
     }
-    const series = await store.querySeries({ node, metrics: metrics as SeriesMetric[], fromMs, toMs, maxPoints: points });
+    const series = await store.querySeries({ node, metrics, fromMs, toMs, maxPoints: points });
     return series ? c.json(series) : fail(c, 404, `no node named "${node}" has reported`);
   });
 

@@ -3,7 +3,9 @@
 import { Hono, type Context } from 'hono';
 import { nodeNameProblem } from '../protocol/index.ts';
 import type { AnyMetricsStore } from '../hub/async-store.ts';
-import { SERIES_METRICS, type ApiError, type SeriesMetric } from './api-types.ts';
+import type { SamplePage } from '../hub/store.ts';
+import { SERIES_METRICS, type ApiError } from './api-types.ts';
+import { parseMetricsParam } from './metrics-param.ts';
 import { parseTimeParam } from './time-range.ts';
 
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
@@ -26,12 +28,9 @@ export function exportRoutes({ store, now = Date.now }: ExportRouteOptions): Hon
     if (problem) return fail(c, 400, problem);
     const format = (c.req.query('format') ?? 'csv') as ExportFormat;
     if (!EXPORT_FORMATS.includes(format)) return fail(c, 400, `format=${JSON.stringify(format)}: expected csv or json`);
-    const metricsParam = c.req.query('metrics');
-    const metrics = metricsParam ? metricsParam.split(',').map((m) => m.trim()) : [...SERIES_METRICS];
-    const unknown = metrics.filter((m) => !(SERIES_METRICS as readonly string[]).includes(m));
-    if (unknown.length > 0 || metrics.length === 0) {
-      return fail(c, 400, `unknown metric ${JSON.stringify(unknown[0] ?? '')}; known: ${SERIES_METRICS.join(', ')}`);
-    }
+    const parsed = parseMetricsParam(c.req.query('metrics'), SERIES_METRICS);
+    if ('error' in parsed) return fail(c, 400, parsed.error);
+    const { metrics } = parsed;
     const nowMs = now();
     const fromRaw = c.req.query('from') ?? '-24h';
     const toRaw = c.req.query('to') ?? 'now';
@@ -41,7 +40,7 @@ export function exportRoutes({ store, now = Date.now }: ExportRouteOptions): Hon
     if (toMs === null) return fail(c, 400, `to=${JSON.stringify(toRaw)}: expected epoch ms, "now" or relative like -1h`);
     if (fromMs > toMs) return fail(c, 400, `from (${fromMs}) must not be after to (${toMs})`);
     if (!store.samplePage) return fail(c, 501, 'this store cannot export raw samples');
-    const query = { node, metrics: metrics as SeriesMetric[], fromMs, toMs, after: null, limit: PAGE_ROWS };
+    const query = { node, metrics, fromMs, toMs, after: null, limit: PAGE_ROWS };
     const first = await store.samplePage(query);
     if (!first) return fail(c, 404, `no node named "${node}" has reported`);
 
@@ -55,14 +54,15 @@ export function exportRoutes({ store, now = Date.now }: ExportRouteOptions): Hon
     };
     let page = first;
     let rowsSent = 0;
-    let done = false;
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
         controller.enqueue(encoder.encode(format === 'csv' ? `time,ts_ms,seq,${metrics.join(',')}\n` : '['));
       },
-      // One page per pull: the stream asks for more only as fast as the client reads.
+      // One page of rows per pull: the stream asks for more only as fast as the client reads.
       async pull(controller) {
-        if (done) return;
+        // A page may come back empty when its search found nothing yet: ask again, but give the event
+        // loop its turn first, so a long run of empty pages never runs as one long task.
+        while (page.rows.length === 0 && page.next) page = await nextPage(page.next);
         const rows = page.rows;
         if (rows.length > 0) {
           const text =
@@ -70,17 +70,19 @@ export function exportRoutes({ store, now = Date.now }: ExportRouteOptions): Hon
           rowsSent += rows.length;
           controller.enqueue(encoder.encode(text));
         }
-        const last = rows.at(-1);
-        const next = rows.length === PAGE_ROWS && last ? await store.samplePage!({ ...query, after: { ts_ms: last.ts_ms, seq: last.seq } }) : null;
-        if (next && next.rows.length > 0) {
-          page = next;
+        if (page.next) {
+          page = await nextPage(page.next);
           return;
         }
         if (format === 'json') controller.enqueue(encoder.encode(rowsSent > 0 ? '\n]\n' : ']\n'));
-        done = true;
         controller.close();
       },
     });
+    async function nextPage(after: SamplePage['next']): Promise<SamplePage> {
+      await new Promise((resolve) => setImmediate(resolve));
+      // The node was there for the first page; a store that lost it since (a purge) ends the export.
+      return (await store.samplePage!({ ...query, after })) ?? { rows: [], next: null };
+    }
     const filename = `${node}-${new Date(fromMs).toISOString().replace(/[:.]/g, '-')}.${format}`;
     return new Response(body, {
       headers: {

@@ -5,7 +5,7 @@ import { parseDuration } from '../protocol/index.ts';
 export function parseTimeParam(raw: string, nowMs: number): number | null {
   const text = raw.trim();
   if (text === 'now') return nowMs;
-  if (/^\d{10,16}$/.test(text)) return Number(text);
+  if (/^\d{1,16}$/.test(text)) return Number(text);
   if (text.startsWith('-')) {
     const ms = parseDuration(text.slice(1));
     return ms === null ? null : nowMs - ms;
