@@ -10,6 +10,7 @@ import type { Logger } from './logger.ts';
 import type { Sampler } from './sampler.ts';
 import { CommandHandler } from './command-handler.ts';
 import { connectBroker } from './mqtt-connect.ts';
+import { OncePer, REFUSAL_LOG_INTERVAL_MS, refusalAdvice } from './connect-refusal.ts';
 import { Replayer } from './replayer.ts';
 import { Spool } from './spool.ts';
 
@@ -56,6 +57,9 @@ export class Agent {
   private timer: NodeJS.Timeout | null = null;
   private lastProcessesMs = -Infinity;
   private reconnectAttempt = 0;
+  /** The last attempt was refused for its credentials: said by refusalLog, not as a lost connection. */
+  private refused = false;
+  private readonly refusalLog = new OncePer(REFUSAL_LOG_INTERVAL_MS);
   private stopping = false;
   // Remote commands (issue 3): pause/resume, interval, watches; logic in command-handler.ts.
   private pausedFlag = false;
@@ -153,10 +157,14 @@ export class Agent {
       // A PINGREQ every keepalive rather than the ping timer cleared and set again on every PUBACK,
       // once a second: two small packets every 30 s cost less than a timer round each sample.
       reschedulePings: false,
+      // A refused CONNECT (a wrong token) is retried like a lost connection, with the same backoff:
+      // the token may be fixed on the hub's side. mqtt.js otherwise stops for good after one.
+      reconnectOnConnackError: true,
     });
     this.client = client;
     client.on('connect', () => {
       this.reconnectAttempt = 0;
+      this.refusalLog.reset();
       client.options.reconnectPeriod = reconnectDelay(0, backoff);
       log.info({ broker: brokerUrl, node, backlog: this.replayer.spool.unacked }, 'connected to broker');
       void this.announce(client);
@@ -179,9 +187,15 @@ export class Agent {
       if (this.stopping) return;
       // mqtt.js reconnects after options.reconnectPeriod: grow it for the next attempt.
       client.options.reconnectPeriod = reconnectDelay(++this.reconnectAttempt, backoff);
-      log.warn({ retryInMs: client.options.reconnectPeriod }, 'broker connection lost, reconnecting');
+      if (this.refused) this.refused = false;
+      else log.warn({ retryInMs: client.options.reconnectPeriod }, 'broker connection lost, reconnecting');
     });
-    client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
+    client.on('error', (err) => {
+      const advice = refusalAdvice((err as { code?: unknown }).code, this.options);
+      if (advice === null) return log.warn({ err: err.message }, 'mqtt error');
+      this.refused = true;
+      if (this.refusalLog.due()) log.error({ err: err.message, node, username: this.options.username ?? null }, advice);
+    });
     this.scheduleNext(0);
   }
 
