@@ -3,10 +3,13 @@
 // timer, so a slow or dead receiver never holds up ingest or evaluation. A failed delivery is
 // logged, stays queued and is retried with exponential backoff (capped), across restarts too.
 // Rate limit: at most one notification per rule, node and subject per the rule's `min_interval`;
-// the ones dropped are counted and the next one that goes out says how many.
+// the ones dropped are counted and the next one that goes out says how many. Where a notification
+// may go is decided in destination.ts, again at each attempt.
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { Logger } from '../../edge-agent/logger.ts';
 import type { AlarmTransition } from '../../web/alarm-types.ts';
 import type { AlarmStore, Delivery } from './alarm-store.ts';
+import { postChecked, redactedUrl, type Resolver } from './destination.ts';
 import type { AlarmRule } from './rules.ts';
 
 export interface NotifierOptions {
@@ -24,6 +27,8 @@ export interface NotifierOptions {
   concurrency?: number;
   /** Link to the dashboard, put in ntfy messages. */
   dashboardUrl?: string;
+  /** Resolves destination host names; the system's resolver unless a test needs names it cannot give. */
+  resolve?: Resolver;
 }
 
 export interface NotifierStats {
@@ -101,7 +106,7 @@ export class Notifier {
       this.options.store.enqueue(kind, url, body, now);
       this.stats.queued++;
     } catch (err) {
-      this.options.log.error({ err: (err as Error).message, url }, 'could not queue an alarm notification');
+      this.options.log.error({ err: (err as Error).message, url: redactedUrl(url) }, 'could not queue an alarm notification');
     }
   }
 
@@ -129,9 +134,11 @@ export class Notifier {
   private async deliver(d: Delivery): Promise<void> {
     const { log } = this.options;
     try {
-      const res = await fetch(d.url, { ...this.request(d), signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000) });
-      await res.arrayBuffer().catch(() => undefined);
-      if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`);
+      const { headers, body } = this.request(d);
+      const res = await postChecked(d.url, headers, body, this.options.timeoutMs ?? 10_000, this.options.resolve);
+      if (res.status < 200 || res.status > 299) {
+        throw new Error(`HTTP ${res.status} ${res.statusText}${res.status >= 300 && res.status < 400 ? ' (redirects are not followed)' : ''}`);
+      }
       this.options.store.markDelivered(d.id, this.now());
       this.stats.delivered++;
     } catch (err) {
@@ -143,12 +150,12 @@ export class Notifier {
       } catch {
         // the store is closing: the row stays due and is retried after a restart
       }
-      log.warn({ kind: d.kind, url: d.url, attempt: d.attempts + 1, retryInMs: backoff, err: message }, 'alarm notification failed; kept for retry');
+      log.warn({ kind: d.kind, url: redactedUrl(d.url), attempt: d.attempts + 1, retryInMs: backoff, err: message }, 'alarm notification failed; kept for retry');
     }
   }
 
-  private request(d: Delivery): RequestInit {
-    if (d.kind === 'webhook') return { method: 'POST', headers: { 'content-type': 'application/json' }, body: d.body };
+  private request(d: Delivery): { headers: OutgoingHttpHeaders; body: string } {
+    if (d.kind === 'webhook') return { headers: { 'content-type': 'application/json' }, body: d.body };
     // ntfy: the message is the body, the rest goes in headers (https://docs.ntfy.sh/publish/).
     const { transition: t, rule, suppressed } = JSON.parse(d.body) as WebhookBody;
     const what = t.subject ? `${rule.metric} ${t.subject}` : rule.metric;
@@ -157,11 +164,12 @@ export class Notifier {
     const lines = [`${t.node}: ${what} ${t.from} → ${t.to}${value}${eta}`];
     if (suppressed > 0) lines.push(`(${suppressed} more changes were not sent: rate limit)`);
     const headers: Record<string, string> = {
+      'Content-Type': 'text/plain; charset=utf-8',
       Title: `remonitor: ${t.node} ${rule.id} ${t.to.toUpperCase()}`,
       Priority: LEVEL_PRIORITY[t.to] ?? '3',
       Tags: t.to === 'ok' ? 'white_check_mark' : t.to === 'amber' ? 'warning' : 'rotating_light',
     };
     if (this.options.dashboardUrl) headers['Click'] = `${this.options.dashboardUrl.replace(/\/$/, '')}/nodes/${encodeURIComponent(t.node)}`;
-    return { method: 'POST', headers, body: lines.join('\n') };
+    return { headers, body: lines.join('\n') };
   }
 }

@@ -3,6 +3,7 @@
 // the defaults a fresh hub ships with.
 import { nodeNameProblem, parseDuration } from '../../protocol/index.ts';
 import { SERIES_METRICS } from '../../web/api-types.ts';
+import { destinationProblem } from './destination.ts';
 
 /**
  * What a rule watches:
@@ -15,7 +16,7 @@ import { SERIES_METRICS } from '../../web/api-types.ts';
  */
 export type RuleMetric = string;
 
-/** Notifications of one rule. */
+/** Notifications of one rule; where the URLs may point is decided in destination.ts. */
 export interface RuleNotify {
   /** URL that gets a JSON POST per transition. */
   webhook?: string;
@@ -98,16 +99,6 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-function urlProblem(value: unknown): string | null {
-  if (typeof value !== 'string') return `must be an http(s) URL, got ${JSON.stringify(value)}`;
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? null : `must be an http(s) URL, got ${JSON.stringify(value)}`;
-  } catch {
-    return `must be an http(s) URL, got ${JSON.stringify(value)}`;
-  }
-}
-
 /** Every problem of one rule; empty when it is valid. `at` prefixes field names (`rules[3].`). */
 export function validateRule(input: unknown, at = ''): RuleProblem[] {
   const problems: RuleProblem[] = [];
@@ -160,7 +151,7 @@ export function validateRule(input: unknown, at = ''): RuleProblem[] {
       for (const key of Object.keys(n)) if (!['webhook', 'ntfy', 'min_interval'].includes(key)) add(`notify.${key}`, 'unknown field; known: webhook, ntfy, min_interval');
       for (const key of ['webhook', 'ntfy'] as const) {
         if (n[key] === undefined) continue;
-        const p = urlProblem(n[key]);
+        const p = destinationProblem(n[key]);
         if (p) add(`notify.${key}`, p);
       }
       const mi = n['min_interval'];
