@@ -15,6 +15,7 @@ import { exportRoutes } from './export-routes.ts';
 import { prometheusRoutes } from './prometheus-routes.ts';
 import { createAlarmRoutes, type AlarmsApi } from './alarm-routes.ts';
 import type { HubHealth } from '../hub/prometheus.ts';
+import type { HealthReport } from '../hub/hub-health.ts';
 import type { SessionService } from '../hub/session-service.ts';
 import { commandRoutes } from './command-routes.ts';
 import { sessionRoutes } from './session-routes.ts';
@@ -30,6 +31,8 @@ export interface AppOptions {
   now?: () => number;
   /** The hub's own figures for GET /metrics; absent when only the web server runs. */
   health?: () => HubHealth;
+  /** What GET /healthz answers (503 unless ok); absent when only the web server runs: then always ok. */
+  readiness?: () => HealthReport;
   /** What GET /install.sh fills in (the broker nodes should use). */
   deploy?: DeployRouteOptions;
   /** The alarm engine behind /api/alarms; absent when only the web server runs. */
@@ -47,13 +50,15 @@ export interface AppOptions {
 const MAX_POINTS = 5000;
 const DEFAULT_POINTS = 1000;
 const HEARTBEAT_MS = 15_000;
+/** Events waiting for one slow /api/stream client: a 1,000-node fleet sends about 1,000 a second. */
+const MAX_QUEUED_EVENTS = 20_000;
 /** Largest request body, bytes: the API takes small JSON documents only. */
 const MAX_BODY_BYTES = 64 * 1024;
 // Both resolve from web/ (sources) and from dist/ (the built CLI), which sit side by side.
 const PUBLIC_DIR = fileURLToPath(new URL('../web/public/', import.meta.url));
 const BUILT_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
 
-export function createApp({ store, feed, now = Date.now, health, deploy, alarms, sessions, auth, enrolment, coordinator }: AppOptions): Hono {
+export function createApp({ store, feed, now = Date.now, health, readiness, deploy, alarms, sessions, auth, enrolment, coordinator }: AppOptions): Hono {
   const app = new Hono();
   const fail = (c: Context, status: 400 | 404, error: string) => c.json<ApiError>({ error }, status);
   // First, for every path: what each route needs, public included, is declared in web/route-roles.ts.
@@ -64,7 +69,10 @@ export function createApp({ store, feed, now = Date.now, health, deploy, alarms,
     app.get('/login', serveStatic({ path: `${PUBLIC_DIR}login.html` }));
   } else app.get('/api/me', (c) => c.json({ name: null, role: null, via: 'open' })); // pages then show no "signed in as"
 
-  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/healthz', (c) => {
+    const report = readiness?.() ?? { ok: true };
+    return c.json(report, report.ok ? 200 : 503);
+  });
 
   app.get('/api/nodes', async (c) => c.json({ nodes: await store.listNodes() }));
 
@@ -105,6 +113,15 @@ export function createApp({ store, feed, now = Date.now, health, deploy, alarms,
       const queue: StreamEvent[] = [];
       let wake: (() => void) | null = null;
       const unsubscribe = feed.subscribe((event) => {
+        // A client that stops reading is dropped rather than queued for without end (it reconnects).
+        if (queue.length >= MAX_QUEUED_EVENTS) {
+          unsubscribe();
+          queue.length = 0;
+          stream.abort();
+          // A pending write never settles for a client that does not read: end its connection.
+          (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing?.destroy();
+          return;
+        }
         if (event.type === 'sample') {
           const { sample: _full, ...forBrowser } = event; // browsers get the flat point, not the whole sample
           queue.push(forBrowser);
