@@ -4,9 +4,16 @@
 #   curl -fsSL http://HUB:8080/install.sh | sh -s -- --node kitchen-pi --token TOKEN
 #   sh install-agent.sh --bundle ./remonitor-agent.mjs --broker mqtt://hub.local:1883
 #
-# Needs Node.js 20 or newer on the node; nothing is compiled here. Re-running it upgrades the
-# bundle and rewrites the config and unit in place. POSIX sh (tested with dash, Debian's /bin/sh).
+# Needs Node.js 18.15 or newer on the node (Raspberry Pi OS and Debian 12 ship 18.19 and up);
+# nothing is compiled here. Re-running it upgrades the bundle and rewrites the config and unit in
+# place. Where systemd is not running (a container, a chroot, a CI runner) it installs the files,
+# starts nothing and says how to run the agent; --foreground runs it at once instead.
+# POSIX sh (tested with dash, Debian's /bin/sh).
 set -eu
+
+# The oldest Node.js the agent bundle loads on: it imports statfsSync from node:fs (18.15) and
+# parseArgs from node:util (18.3), and a missing named import stops the whole bundle at load.
+NODE_MIN=18.15.0
 
 # The hub fills these in when it serves this script at /install.sh.
 DEFAULT_HUB_URL=''
@@ -23,7 +30,9 @@ usage: install-agent.sh [options]
   --hub URL         download the agent bundle from URL/agent/remonitor-agent.mjs (default: ${DEFAULT_HUB_URL:-none})
   --bundle FILE     install this agent bundle instead of downloading it
   --interval D      sample interval such as 1s or 5s        (default: the agent's, 1s)
-  --prefix DIR      install under DIR instead of /          (for tests and staging)
+  --prefix DIR      install under DIR instead of /, and leave the host's systemd alone (staging an image)
+  --foreground      no service: install the bundle and config, then run the agent here until Ctrl-C
+                    (for containers and CI runners, where systemd is not running)
   --uninstall       stop the service and remove everything this script installed
   -h, --help        this text
 EOF
@@ -45,6 +54,7 @@ HUB_URL=''
 BUNDLE=''
 INTERVAL=''
 PREFIX=''
+FOREGROUND=0
 UNINSTALL=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -55,6 +65,7 @@ while [ $# -gt 0 ]; do
     --bundle) need_value "$1" $#; BUNDLE=$2; shift 2 ;;
     --interval) need_value "$1" $#; INTERVAL=$2; shift 2 ;;
     --prefix) need_value "$1" $#; PREFIX=$2; shift 2 ;;
+    --foreground) FOREGROUND=1; shift ;;
     --uninstall) UNINSTALL=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option \"$1\" (see --help)" ;;
@@ -72,6 +83,10 @@ CONF_DIR="$PREFIX/etc/remonitor"
 CONF_PATH="$CONF_DIR/agent.json"
 UNIT_DIR="$PREFIX/etc/systemd/system"
 UNIT_PATH="$UNIT_DIR/$UNIT_NAME"
+# What `systemctl enable` makes, made by hand where systemctl cannot be asked (see SYSTEMD below).
+WANTS_LINK="$UNIT_DIR/multi-user.target.wants/$UNIT_NAME"
+# The unit's StateDirectory=, and the spool's home in --foreground mode.
+STATE_DIR="$PREFIX/var/lib/remonitor-agent"
 
 # Root writes /etc and /opt; a user without a prefix gets sudo for exactly those steps.
 SUDO=''
@@ -83,34 +98,58 @@ as_root() {
   if [ -n "$SUDO" ]; then sudo "$@"; else "$@"; fi
 }
 
-HAVE_SYSTEMCTL=0
-command -v systemctl >/dev/null 2>&1 && HAVE_SYSTEMCTL=1
+# How the service is handled: `host` asks the running systemd (systemctl); `offline` writes the unit
+# and enables it by hand, for the next boot with systemd (a prefix, a chroot, a container that
+# has systemctl but was not booted with systemd); `none` has no systemd at all, so no unit.
+# /run/systemd/system exists exactly when systemd is PID 1 (sd_booted(3)).
+if [ -n "$PREFIX" ]; then
+  SYSTEMD=offline
+elif [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+  SYSTEMD=host
+elif command -v systemctl >/dev/null 2>&1; then
+  SYSTEMD=offline
+else
+  SYSTEMD=none
+fi
 
 if [ "$UNINSTALL" -eq 1 ]; then
-  if [ "$HAVE_SYSTEMCTL" -eq 1 ]; then
-    as_root systemctl disable --now "$UNIT_NAME" 2>/dev/null || true
-  fi
-  as_root rm -f "$UNIT_PATH" "$BUNDLE_PATH" "$CONF_PATH"
+  [ "$SYSTEMD" = host ] && { as_root systemctl disable --now "$UNIT_NAME" 2>/dev/null || true; }
+  as_root rm -f "$UNIT_PATH" "$WANTS_LINK" "$BUNDLE_PATH" "$CONF_PATH"
   # Only the folders this script made, and only when nothing else lives in them.
-  as_root rmdir "$APP_DIR" "$CONF_DIR" 2>/dev/null || true
-  as_root rm -rf "$PREFIX/var/lib/remonitor-agent" "$PREFIX/var/lib/private/remonitor-agent"
-  [ "$HAVE_SYSTEMCTL" -eq 1 ] && as_root systemctl daemon-reload
+  as_root rmdir "$APP_DIR" "$CONF_DIR" "$(dirname "$WANTS_LINK")" 2>/dev/null || true
+  as_root rm -rf "$STATE_DIR" "$PREFIX/var/lib/private/remonitor-agent"
+  [ "$SYSTEMD" = host ] && as_root systemctl daemon-reload
   echo "remonitor agent removed"
   exit 0
 fi
 
-# Node.js 20 or newer, said plainly when missing: it is the one thing a node needs.
+# `version_at_least 18.20.4 18.15.0`: whether a major.minor.patch version is at least another.
+version_at_least() {
+  have=$1 need=$2
+  case "$have" in '' | *[!0-9.]* | .* | *..* | *.) return 1 ;; esac
+  for _ in 1 2 3; do
+    h=${have%%.*} n=${need%%.*}
+    [ "${h:-0}" -gt "$n" ] && return 0
+    [ "${h:-0}" -lt "$n" ] && return 1
+    case "$have" in *.*) have=${have#*.} ;; *) have=0 ;; esac
+    need=${need#*.}
+  done
+  return 0
+}
+
+# Node.js, said plainly when missing or too old: it is the one thing a node needs.
+NODE_HOWTO="  Raspberry Pi OS, Debian 12 (bookworm), Ubuntu 24.04: sudo apt install nodejs   (Node.js 18, enough)
+  Newer, from NodeSource: curl -fsSL https://deb.nodesource.com/setup_22.x | sudo -E bash - && sudo apt-get install -y nodejs
+  Pi Zero / Pi 1 (armv6l): nodejs.org and NodeSource have no armv6 builds; if apt's nodejs does not run there,
+    use an unofficial build: https://unofficial-builds.nodejs.org/download/release/ (node-v22.*-linux-armv6l.tar.xz,
+    unpacked into /usr/local)
+  Then run this again."
 NODE_BIN=$(command -v node 2>/dev/null || true)
-if [ -z "$NODE_BIN" ]; then
-  die "Node.js 20 or newer is needed and \`node\` is not on PATH.
-  Install it first, e.g. on Debian / Raspberry Pi OS:
-    curl -fsSL https://deb.nodesource.com/setup_22.x | sudo -E bash - && sudo apt-get install -y nodejs
-  (Debian 12's own nodejs package is version 18, too old.) Then run this again."
-fi
+[ -n "$NODE_BIN" ] || die "the agent needs Node.js $NODE_MIN or newer, and \`node\` is not on PATH. Install it:
+$NODE_HOWTO"
 NODE_VERSION=$("$NODE_BIN" -p 'process.versions.node' 2>/dev/null || echo unknown)
-if ! "$NODE_BIN" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
-  die "Node.js 20 or newer is needed; $NODE_BIN is version $NODE_VERSION. Upgrade it (https://nodejs.org) and run this again."
-fi
+version_at_least "$NODE_VERSION" "$NODE_MIN" || die "the agent needs Node.js $NODE_MIN or newer; $NODE_BIN is version $NODE_VERSION. Upgrade it:
+$NODE_HOWTO"
 case "$NODE_BIN" in
   /home/* | /root/*) echo "remonitor install: warning: $NODE_BIN is in a home folder, which the service (an unprivileged user) may not be able to read; a system-wide Node.js (/usr/bin/node) is safer" >&2 ;;
 esac
@@ -200,7 +239,16 @@ SyslogIdentifier=remonitor-agent
 WantedBy=multi-user.target
 EOF
 
-as_root mkdir -p "$APP_DIR" "$CONF_DIR" "$UNIT_DIR"
+# The agent run by hand, as root: the config is root-only. The spool goes where the unit keeps it.
+RUN_AS=''
+[ -n "$SUDO" ] && RUN_AS='sudo '
+RUN_LINE="$RUN_AS$NODE_BIN $BUNDLE_PATH --config $CONF_PATH --spool-dir $STATE_DIR/spool"
+
+if [ "$FOREGROUND" -eq 1 ] && [ "$SYSTEMD" = host ] && systemctl is-active --quiet "$UNIT_NAME" 2>/dev/null; then
+  die "remonitor-agent.service is running on this host; a second agent here would share its spool. Stop it first (sudo systemctl disable --now remonitor-agent), or leave out --foreground to upgrade it"
+fi
+
+as_root mkdir -p "$APP_DIR" "$CONF_DIR"
 # Each file is replaced whole (write beside, then rename), so a running agent is never half-upgraded.
 as_root cp "$TMP/remonitor-agent.mjs" "$BUNDLE_PATH.new"
 as_root chmod 0644 "$BUNDLE_PATH.new"
@@ -208,17 +256,51 @@ as_root mv -f "$BUNDLE_PATH.new" "$BUNDLE_PATH"
 as_root cp "$TMP/agent.json" "$CONF_PATH.new"
 as_root chmod 0600 "$CONF_PATH.new"
 as_root mv -f "$CONF_PATH.new" "$CONF_PATH"
-as_root cp "$TMP/$UNIT_NAME" "$UNIT_PATH"
-as_root chmod 0644 "$UNIT_PATH"
 
-if [ "$HAVE_SYSTEMCTL" -eq 1 ]; then
-  as_root systemctl daemon-reload
-  as_root systemctl enable "$UNIT_NAME" >/dev/null 2>&1 || as_root systemctl enable "$UNIT_NAME"
-  # restart, not start: a re-run picks up the new bundle and config.
-  as_root systemctl restart "$UNIT_NAME"
-  echo "remonitor agent installed as node \"$NODE_NAME\", publishing to $BROKER_URL"
-  echo "  status: systemctl status remonitor-agent    logs: journalctl -u remonitor-agent -f"
-else
-  echo "remonitor agent installed as node \"$NODE_NAME\", but systemctl was not found, so no service was started."
-  echo "  run it yourself: $NODE_BIN $BUNDLE_PATH --config $CONF_PATH"
+if [ "$FOREGROUND" -eq 1 ]; then
+  as_root mkdir -p "$STATE_DIR"
+  echo "remonitor agent installed as node \"$NODE_NAME\", publishing to $BROKER_URL; running it in the foreground (Ctrl-C stops it):"
+  echo "  $RUN_LINE"
+  rm -rf "$TMP"
+  trap - EXIT INT TERM
+  if [ -n "$SUDO" ]; then
+    exec sudo "$NODE_BIN" "$BUNDLE_PATH" --config "$CONF_PATH" --spool-dir "$STATE_DIR/spool"
+  fi
+  exec "$NODE_BIN" "$BUNDLE_PATH" --config "$CONF_PATH" --spool-dir "$STATE_DIR/spool"
 fi
+
+if [ "$SYSTEMD" != none ]; then
+  as_root mkdir -p "$UNIT_DIR"
+  as_root cp "$TMP/$UNIT_NAME" "$UNIT_PATH"
+  as_root chmod 0644 "$UNIT_PATH"
+fi
+
+case "$SYSTEMD" in
+  host)
+    as_root systemctl daemon-reload
+    as_root systemctl enable "$UNIT_NAME" >/dev/null 2>&1 || as_root systemctl enable "$UNIT_NAME"
+    # restart, not start: a re-run picks up the new bundle and config.
+    as_root systemctl restart "$UNIT_NAME"
+    echo "remonitor agent installed as node \"$NODE_NAME\", publishing to $BROKER_URL"
+    echo "  status: systemctl status remonitor-agent    logs: journalctl -u remonitor-agent -f"
+    ;;
+  offline)
+    # Enabled as `systemctl enable` would (a link in the target's .wants), for the next boot with systemd.
+    as_root mkdir -p "$(dirname "$WANTS_LINK")"
+    as_root ln -sfn "../$UNIT_NAME" "$WANTS_LINK"
+    if [ -n "$PREFIX" ]; then
+      echo "remonitor agent installed under $PREFIX as node \"$NODE_NAME\", publishing to $BROKER_URL; the host's systemd was left alone (--prefix)."
+      echo "  the unit is enabled for a system booted from $PREFIX; to run the agent now: $RUN_LINE"
+    else
+      echo "remonitor agent installed as node \"$NODE_NAME\", publishing to $BROKER_URL, but systemd is not running here"
+      echo "(a container, a chroot or a CI runner?), so no service was started; the unit is enabled for the next boot with systemd."
+      echo "  run the agent now, in the foreground: $RUN_LINE"
+      echo "  or run this script again with --foreground"
+    fi
+    ;;
+  none)
+    echo "remonitor agent installed as node \"$NODE_NAME\", publishing to $BROKER_URL, but this system has no systemd, so no service"
+    echo "was installed. Run the agent with your init system or in the foreground: $RUN_LINE"
+    echo "  (or run this script again with --foreground)"
+    ;;
+esac

@@ -1,9 +1,10 @@
 // deploy/install-agent.sh against a temporary root (--prefix), then the agent it installed, run
 // with the exact command line of the installed unit, reporting to a real hub. systemd cannot run
-// here: a fake `systemctl` records what the script asked of it, and test/helpers/fake-systemd.ts
-// starts the unit's ExecStart the way systemd would (credentials directory and all).
+// here: a fake `systemctl` records what the script asked of it (with --prefix: nothing, the host's
+// systemd is left alone), and test/helpers/fake-systemd.ts starts the unit's ExecStart the way
+// systemd would (credentials directory and all). Without --prefix: install-agent-host.test.ts.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeSystemctl, startUnit, unitKeys } from '../helpers/fake-systemd.ts';
@@ -19,7 +20,7 @@ function install(args: string[], path: string) {
 }
 
 describe('install-agent.sh', () => {
-  it('installs config and unit, starts it via systemctl, and the installed agent reports to a real hub', async () => {
+  it('installs config and unit under --prefix without touching the host\'s systemd, and the installed agent reports to a real hub', async () => {
     const { url } = await startBroker();
     const { hub, api } = await startHub(url);
     const systemctl = fakeSystemctl();
@@ -28,7 +29,7 @@ describe('install-agent.sh', () => {
     const run = install(['--prefix', root, '--bundle', BUNDLE, '--broker', url, '--node', 'pi-installed', '--token', 'tok-123', '--interval', '500ms'], PATH);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/installed as node "pi-installed", publishing to mqtt:\/\/127\.0\.0\.1:\d+/);
+    expect(run.stdout).toMatch(/installed under \S+ as node "pi-installed", publishing to mqtt:\/\/127\.0\.0\.1:\d+; the host's systemd was left alone/);
 
     const conf = join(root, 'etc/remonitor/agent.json');
     expect(JSON.parse(readFileSync(conf, 'utf8'))).toEqual({ broker: url, node: 'pi-installed', username: 'pi-installed', password: 'tok-123', interval: '500ms' });
@@ -41,7 +42,9 @@ describe('install-agent.sh', () => {
     expect(keys.get('Wants')).toBe('network-online.target');
     expect(keys.get('DynamicUser')).toBe('yes');
     expect(keys.get('LoadCredential')).toBe(`agent.json:${conf}`);
-    expect(systemctl.calls()).toEqual(['daemon-reload', 'enable remonitor-agent.service', 'restart remonitor-agent.service']);
+    expect(systemctl.calls()).toEqual([]);
+    // Enabled inside the prefix, as `systemctl --root enable` would: an image made from it starts the agent.
+    expect(readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/remonitor-agent.service'))).toBe('../remonitor-agent.service');
 
     // The unit shipped in deploy/ is the one the script writes, for the default root and /usr/bin/node.
     const nodeBin = execFileSync('/bin/sh', ['-c', 'command -v node'], { encoding: 'utf8', env: { PATH } }).trim();
@@ -67,34 +70,51 @@ describe('install-agent.sh', () => {
     agent.child.kill('SIGTERM');
     expect((await agent.exited).code).toBe(0);
 
-    // Re-running upgrades in place: same files rewritten, service restarted.
+    // Re-running upgrades in place: same files rewritten.
     const again = install(['--prefix', root, '--bundle', BUNDLE, '--broker', url, '--node', 'pi-renamed'], PATH);
     expect(again.status).toBe(0);
     expect(JSON.parse(readFileSync(conf, 'utf8'))).toEqual({ broker: url, node: 'pi-renamed' });
-    expect(systemctl.calls().slice(3)).toEqual(['daemon-reload', 'enable remonitor-agent.service', 'restart remonitor-agent.service']);
 
-    // --uninstall stops, disables and removes what it installed.
+    // --uninstall removes what it installed, the enabling link too.
     const removed = install(['--prefix', root, '--uninstall'], PATH);
     expect(removed.status).toBe(0);
-    expect(systemctl.calls().slice(6)).toEqual(['disable --now remonitor-agent.service', 'daemon-reload']);
-    for (const f of ['etc/remonitor', 'opt/remonitor', 'etc/systemd/system/remonitor-agent.service']) expect(existsSync(join(root, f)), f).toBe(false);
+    expect(systemctl.calls()).toEqual([]);
+    for (const f of ['etc/remonitor', 'opt/remonitor', 'etc/systemd/system/remonitor-agent.service', 'etc/systemd/system/multi-user.target.wants']) {
+      expect(existsSync(join(root, f)), f).toBe(false);
+    }
   });
 
-  it('says plainly when node is missing or too old', () => {
-    // A PATH with only what the script needs before its Node check, and no node on it.
+  it('says plainly when node is missing or too old, what to install on Raspberry Pi OS, and what an armv6 board can use', () => {
+    // A PATH with only what the script runs, and no node on it (then a stand-in for one).
     const bin = join(tempDir('remonitor-nonode-'), 'bin');
     mkdirSync(bin);
-    for (const tool of ['id', 'mkdir']) symlinkSync(execFileSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
+    for (const tool of ['id', 'mkdir', 'mktemp', 'cp', 'rm']) symlinkSync(execFileSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
     const root = tempDir('remonitor-root-');
-    const missing = install(['--prefix', root, '--bundle', BUNDLE], bin);
+    const args = ['--prefix', root, '--bundle', BUNDLE, '--node', 'old-pi'];
+    const missing = install(args, bin);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/Node\.js 20 or newer is needed and `node` is not on PATH/);
+    expect(missing.stderr).toMatch(/the agent needs Node\.js 18\.15\.0 or newer, and `node` is not on PATH/);
+    expect(missing.stderr).toMatch(/Raspberry Pi OS, Debian 12 \(bookworm\), Ubuntu 24\.04: sudo apt install nodejs/);
+    expect(missing.stderr).toMatch(/deb\.nodesource\.com\/setup_22\.x/);
+    expect(missing.stderr).toMatch(/Pi Zero \/ Pi 1 \(armv6l\).*\n.*https:\/\/unofficial-builds\.nodejs\.org\/download\/release\/ \(node-v22\.\*-linux-armv6l\.tar\.xz/);
 
-    writeFileSync(join(bin, 'node'), '#!/bin/sh\n# a stand-in for an old Node.js\ncase "$1" in -p) echo 18.19.0 ;; *) exit 1 ;; esac\n');
-    chmodSync(join(bin, 'node'), 0o755);
-    const old = install(['--prefix', root, '--bundle', BUNDLE], bin);
-    expect(old.status).toBe(1);
-    expect(old.stderr).toMatch(/Node\.js 20 or newer is needed; .*node is version 18\.19\.0/);
+    // A stand-in for a Node.js of a given version, which cannot run the bundle's syntax check.
+    const withNode = (version: string) => {
+      writeFileSync(join(bin, 'node'), `#!/bin/sh\n# a stand-in for Node.js ${version}\ncase "$1" in -p) echo ${version} ;; *) exit 1 ;; esac\n`);
+      chmodSync(join(bin, 'node'), 0o755);
+      return install(args, bin);
+    };
+    // Major, minor and patch compared as numbers (18.9 is older than 18.15).
+    for (const version of ['18.14.1', '18.9.0', '17.9.1', '16.20.2', 'unknown']) {
+      const old = withNode(version);
+      expect(old.status, version).toBe(1);
+      expect(old.stderr, version).toMatch(new RegExp(`the agent needs Node\\.js 18\\.15\\.0 or newer; .*node is version ${version}\\. Upgrade it:\\n.*sudo apt install nodejs`));
+    }
+    for (const version of ['18.15.0', '18.20.4', '20.0.0', '22.11.0']) {
+      const enough = withNode(version);
+      expect(enough.stderr, version).not.toMatch(/needs Node\.js/);
+      expect(enough.stderr, version).toMatch(/the agent bundle does not parse/); // got past the version check
+    }
   });
 
   it('refuses bad values before writing anything', () => {
