@@ -2,10 +2,11 @@
 // runs here): the image's runtime files laid out as its COPY lines say, started with its exact
 // ENTRYPOINT + CMD and ENV, checked with its exact HEALTHCHECK; compose's Mosquitto profile with
 // its exact hub command against a real Mosquitto; the `scale` profile's two hubs and web against a
-// real Mosquitto and PostgreSQL; install-hub.sh with a fake systemctl
-// (test/helpers/fake-systemd.ts), then the unit's ExecStart.
+// real Mosquitto and PostgreSQL; install-hub.sh under --prefix with a fake systemctl on PATH that
+// it must not call (test/helpers/fake-systemd.ts), then the unit's ExecStart and the `remonitor`
+// it puts on PATH.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeSystemctl, startUnit } from '../helpers/fake-systemd.ts';
@@ -183,7 +184,7 @@ describe('Dockerfile', () => {
 });
 
 describe('install-hub.sh', () => {
-  it('installs the hub unit, and its ExecStart serves a healthy hub with data in the state directory', async () => {
+  it('installs the hub unit and `remonitor` on PATH, leaves the host\'s systemd alone, and its ExecStart serves a healthy hub', async () => {
     const systemctl = fakeSystemctl();
     const root = tempDir('remonitor-hub-root-');
     const run = spawnSync('/bin/sh', [join(REPO, 'deploy/install-hub.sh'), '--prefix', root, '--http-port', '0', '--mqtt-port', '0', '--host', '127.0.0.1'], {
@@ -192,9 +193,19 @@ describe('install-hub.sh', () => {
     });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    expect(systemctl.calls()).toEqual(['daemon-reload', 'enable remonitor-hub.service', 'restart remonitor-hub.service']);
+    expect(run.stdout).toMatch(/installed under \S+; the host's systemd was left alone \(--prefix\)/);
+    expect(run.stdout).toMatch(/enrol a node: sudo remonitor node add NAME/);
+    expect(systemctl.calls()).toEqual([]);
+    expect(readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/remonitor-hub.service'))).toBe('../remonitor-hub.service');
     const unit = readFileSync(join(root, 'etc/systemd/system/remonitor-hub.service'), 'utf8');
     const nodeBin = execFileSync('/bin/sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim();
+
+    // `remonitor` on PATH enrols nodes into the installed hub's data directory, with no --data-dir.
+    const cli = join(root, 'usr/local/bin/remonitor');
+    const added = spawnSync(cli, ['node', 'add', 'garden-pi'], { encoding: 'utf8', env: { ...process.env, PATH: '/usr/bin:/bin' } });
+    expect(added.stderr).toBe('');
+    expect(added.stdout).toMatch(/enrolled node "garden-pi"/);
+    expect(existsSync(join(root, 'var/lib/remonitor/auth.db'))).toBe(true);
     expect(unit.replaceAll(root, '').replace(`ExecStart=${nodeBin} `, 'ExecStart=/usr/bin/node ')).toBe(readFileSync(join(REPO, 'deploy/remonitor-hub.service'), 'utf8'));
 
     const hub = startUnit(unit);
@@ -212,6 +223,9 @@ describe('install-hub.sh', () => {
       env: { ...process.env, PATH: `${systemctl.binDir}:${process.env.PATH}` },
     });
     expect(removed.status).toBe(0);
-    expect(systemctl.calls().slice(3)).toEqual(['disable --now remonitor-hub.service', 'daemon-reload']);
+    expect(systemctl.calls()).toEqual([]);
+    for (const f of ['opt/remonitor-hub', 'usr/local/bin/remonitor', 'etc/systemd/system/remonitor-hub.service', 'etc/systemd/system/multi-user.target.wants']) {
+      expect(existsSync(join(root, f)), f).toBe(false);
+    }
   });
 });
