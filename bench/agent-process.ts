@@ -5,7 +5,8 @@
 // Targets (issue 7): ≤ 2 ms CPU per sample, RSS ≤ 50 MB.
 // Run: node scripts/run-ts.mjs bench/agent-process.ts [--duration 60s] [--interval 1s]
 //        [--node-flags="--lite-mode … [NAME=value …]"] [--bundle dist/remonitor-agent.mjs]
-//        [--compare "OTHER_BUNDLE [flags…] [NAME=value …]"]…  more agents side by side, for A/B figures under the same load
+//        [--compare "[NODE] OTHER_BUNDLE [flags…] [NAME=value …]"]…  more agents side by side, for A/B figures under the same load;
+//        NODE, a first word not ending in .js or .mjs, runs it with another Node.js (scripts/fetch-debian-node18.sh's)
 // --node-flags defaults to the unit's ExecStart flags and Environment= lines; NAME=value words are
 // environment variables (UV_THREADPOOL_SIZE, MALLOC_ARENA_MAX), the rest node flags. A value that
 // starts with a dash needs the `=` form: --node-flags="--lite-mode".
@@ -99,8 +100,8 @@ await sub.subscribeAsync(topics.metrics('bench-agent'), { qos: 1 });
 // This script runs from dist/ (scripts/run-ts.mjs), beside the bundle.
 const bundle = values.bundle ?? new URL('remonitor-agent.mjs', import.meta.url).pathname;
 const children: ChildProcess[] = [];
-const start = (args: string[], env: Record<string, string> = {}) => {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
+const start = (args: string[], env: Record<string, string> = {}, node = process.execPath) => {
+  const child = spawn(node, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
   children.push(child);
   return child;
 };
@@ -108,10 +109,11 @@ const start = (args: string[], env: Record<string, string> = {}) => {
 const spoolDir = mkdtempSync(join(tmpdir(), 'remonitor-bench-spool-'));
 const agent = start([...nodeFlags, bundle, '--broker', url, '--node', 'bench-agent', '--interval', values.interval, '--log-level', 'warn', '--spool-dir', spoolDir], agentEnv);
 const compared = values.compare.map((spec, i) => {
-  const [otherBundle, ...words] = spec.split(' ').filter((a) => a !== '');
+  const all = spec.split(' ').filter((a) => a !== '');
+  const [nodeBin, otherBundle, ...words] = /\.m?js$/.test(all[0]!) ? [process.execPath, ...all] : all;
   const { flags, env } = splitEnv(words);
   const node = `bench-compare-${i}`;
-  const child = start([...flags, otherBundle!, '--broker', url, '--node', node, '--interval', values.interval, '--log-level', 'warn', '--spool-dir', join(spoolDir, node)], env);
+  const child = start([...flags, otherBundle!, '--broker', url, '--node', node, '--interval', values.interval, '--log-level', 'warn', '--spool-dir', join(spoolDir, node)], env, nodeBin);
   return { spec, child, cpu0: 0, main0: 0 };
 });
 const idle = start(['-e', 'setInterval(() => {}, 1000)']);
