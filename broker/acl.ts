@@ -2,7 +2,8 @@
 // rules are tested as tables (test/broker/acl.test.ts) and broker/access.ts only wires them in.
 //   node      publishes only its own metrics, status, info, reply and procs; subscribes only to its
 //             own cmd and ack; may leave a last will only on its own status.
-//   operator  sends commands to any node; reads anything under `remonitor/`.
+//   operator  sends commands to any node and publishes sessions (`remonitor record` in CI); reads
+//             anything under `remonitor/`.
 //   viewer    reads anything under `remonitor/`; publishes nothing.
 //   hub       publishes and subscribes anything (acks, cmds, alarms, the JSON mirror, Home Assistant
 //             discovery), but for topics starting with `$`.
@@ -25,13 +26,20 @@ function isUnderRoot(filter: string): boolean {
   return filter.startsWith(`${TOPIC_ROOT}/`);
 }
 
+/** `remonitor record` connects as `remonitor-record-<8 hex of its session>-<node>`: one id per run. */
+export const RECORD_CLIENT_ID = /^remonitor-record-[0-9a-f]{8}-(.+)$/;
+export const recordClientId = (sessionHex: string, node: string) => `remonitor-record-${sessionHex}-${node}`;
+
 /**
- * A node must use its own name, or `remonitor-agent-<name>`, as client id. Other identities may use
- * any id but those: a CONNECT with a live session's client id takes that session over
+ * A node must use its own name, `remonitor-agent-<name>` or a record id ending in its name as client
+ * id (parallel CI jobs sharing a node's token each have their own). Other identities may use any id
+ * but those of nodes: a CONNECT with a live session's client id takes that session over
  * [MQTT-3.1.4-2], so a viewer could otherwise knock a node offline.
  */
 export function mayConnect(identity: MqttIdentity, clientId: string): boolean {
-  if (identity.role === 'node') return clientId === identity.name || clientId === AGENT_CLIENT_ID_PREFIX + identity.name;
+  if (identity.role === 'node') {
+    return clientId === identity.name || clientId === AGENT_CLIENT_ID_PREFIX + identity.name || RECORD_CLIENT_ID.exec(clientId)?.[1] === identity.name;
+  }
   return !clientId.startsWith(AGENT_CLIENT_ID_PREFIX);
 }
 
@@ -40,8 +48,10 @@ export function mayPublish(identity: MqttIdentity, topic: string): boolean {
   switch (identity.role) {
     case 'node':
       return NODE_PUBLISHES.some((build) => build(identity.name) === topic);
-    case 'operator':
-      return parseTopic(topic)?.channel === 'cmd';
+    case 'operator': {
+      const channel = parseTopic(topic)?.channel;
+      return channel === 'cmd' || channel === 'procs';
+    }
     case 'viewer':
       return false;
     case 'hub':

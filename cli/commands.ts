@@ -177,10 +177,11 @@ export async function runUp(argv: string[]): Promise<number> {
     await agent.start();
   }
   const dashboard = `${tls ? 'https' : 'http'}://${mqttHost}:${hub.httpPort}/`;
+  // Before the dashboard line: whoever sees that line finds the admin made.
+  await security.announceAdmin(dashboard);
   // The one line a person needs; on stdout so scripts and tests can read it.
   const mqtts = tls ? `, MQTT over TLS at mqtts://${mqttHost}:${broker.tlsPort}` : '';
   console.log(`remonitor: dashboard at ${dashboard}  (MQTT at ${brokerUrlLocal}${mqtts}, data in ${o.dataDir})`);
-  security.announceAdmin(dashboard);
   await untilSignal();
   log.info('shutting down');
   await agent?.stop();
@@ -244,8 +245,8 @@ export async function runHub(argv: string[]): Promise<number> {
   const dashboard = `${tls ? 'https' : 'http'}://${o.host}:${hub.httpPort}/`;
   const storage = isPostgresUrl(o.storage) ? redactUrl(o.storage) : (o.storage ?? join(o.dataDir, DB_FILE));
   const group = o.sharedGroup ? ` in shared group "${o.sharedGroup}" as ${hubId}` : '';
+  await security.announceAdmin(dashboard);
   console.log(`remonitor: hub on ${o.broker}${group}, storing in ${storage}, dashboard at ${dashboard}`);
-  security.announceAdmin(dashboard);
   await untilSignal();
   await hub.stop();
   security.close();
@@ -268,8 +269,8 @@ export async function runWeb(argv: string[]): Promise<number> {
   const web = await listen(createApp({ store, feed, auth: security.webAuth, coordinator }), o.httpPort, o.host, tls ?? undefined);
   log.info({ dataDir: o.dataDir }, 'serving an existing data directory');
   const dashboard = `${web.scheme}://${o.host}:${web.port}/`;
+  await security.announceAdmin(dashboard);
   console.log(`remonitor: dashboard at ${dashboard}`);
-  security.announceAdmin(dashboard);
   await untilSignal();
   stopPolling();
   await web.close();

@@ -15,7 +15,7 @@ export const exportSpec = {
   from: { type: 'string', flag: 'from', help: 'start: epoch ms, now, or relative like -24h', default: '-24h', parse: timeParam } as OptionSpec<string>,
   to: { type: 'string', flag: 'to', help: 'end: epoch ms, now, or relative', default: 'now', parse: timeParam } as OptionSpec<string>,
   out: { type: 'string', flag: 'out', help: 'file to write (default: stdout)' } as OptionSpec<string | undefined>,
-  token: { type: 'string', flag: 'token', help: 'API token of a viewer (remonitor token add NAME --role viewer)' } as OptionSpec<string | undefined>,
+  token: { type: 'string', flag: 'token', help: 'API token of a viewer, needed unless the hub runs --insecure (remonitor token add NAME --role viewer)' } as OptionSpec<string | undefined>,
 };
 
 export const EXPORT_USAGE = `remonitor export NODE [options]: raw samples of a range as CSV or JSON, with progress on stderr\n${describeOptions(exportSpec)}`;
@@ -53,7 +53,12 @@ export async function runExport(argv: string[]): Promise<number> {
     } catch {
       // not JSON: keep the text
     }
-    const hint = res.status === 401 ? (o.token ? '; is the token revoked?' : '; pass --token (remonitor token add NAME --role viewer makes one)') : '';
+    const hint =
+      res.status === 401
+        ? o.token
+          ? '; the token is unknown or revoked (remonitor token list on the hub)'
+          : '. This hub needs an API token: pass --token TOKEN or set REMONITOR_TOKEN; on the hub, `remonitor token add NAME --role viewer --data-dir DIR` makes one'
+        : '';
     throw new Error(`the hub refused the export (${res.status}): ${message}${hint}`);
   }
 

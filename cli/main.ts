@@ -1,30 +1,7 @@
 // `remonitor <command>`: one bin, one dispatcher; fatal errors end here, with context.
-import { describeOptions, OptionsError } from '../edge-agent/options.ts';
-import { AGENT_USAGE, runAgent } from '../edge-agent/main.ts';
 import { AGENT_VERSION } from '../edge-agent/version.ts';
-import { brokerSpec, hubSpec, runBroker, runHub, runUp, runWeb, upSpec, webSpec } from './commands.ts';
-import { runSimulate, simulateSpec } from './simulate.ts';
-import { RECORD_USAGE, runRecord } from './record.ts';
-import { runSub, SUB_USAGE } from './sub.ts';
-import { EXPORT_USAGE, runExport } from './export.ts';
-import { runToken, runUser, TOKEN_USAGE, USER_USAGE } from './user-commands.ts';
-import { CLIENT_USAGE, NODE_USAGE, runClient, runNode } from './credentials-commands.ts';
-
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
-  up: { run: runUp, usage: `remonitor up: broker + hub + web + an agent for this machine\n${describeOptions(upSpec)}` },
-  agent: { run: runAgent, usage: AGENT_USAGE },
-  broker: { run: runBroker, usage: `remonitor broker: the embedded MQTT broker alone\n${describeOptions(brokerSpec)}` },
-  hub: { run: runHub, usage: `remonitor hub: ingest from a broker into SQLite, and the web server\n${describeOptions(hubSpec)}` },
-  web: { run: runWeb, usage: `remonitor web: the web server over an existing data directory\n${describeOptions(webSpec)}` },
-  sub: { run: runSub, usage: SUB_USAGE },
-  export: { run: runExport, usage: EXPORT_USAGE },
-  simulate: { run: runSimulate, usage: `remonitor simulate: a made-up fleet publishing realistic samples\n${describeOptions(simulateSpec)}` },
-  record: { run: runRecord, usage: RECORD_USAGE },
-  user: { run: runUser, usage: USER_USAGE },
-  token: { run: runToken, usage: TOKEN_USAGE },
-  node: { run: runNode, usage: NODE_USAGE },
-  client: { run: runClient, usage: CLIENT_USAGE },
-};
+import { COMMANDS } from './command-table.ts';
+import { runCommand } from './run-command.ts';
 
 const HELP = `remonitor ${AGENT_VERSION}: fleet telemetry for Raspberry Pis, IoT nodes and CI runners
 
@@ -58,27 +35,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(AGENT_VERSION);
     return 0;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     console.error(`remonitor: unknown command "${name}"\n\n${HELP}`);
     return 2;
   }
-  // Only the command's own options: `record -- COMMAND --help` passes --help on to COMMAND.
-  const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
-  if (own.includes('--help') || own.includes('-h')) {
-    console.log(command.usage);
-    return 0;
-  }
-  try {
-    return await command.run(rest);
-  } catch (err) {
-    if (err instanceof OptionsError) {
-      console.error(`remonitor ${name}: ${err.message}`);
-      return 2;
-    }
-    console.error(`remonitor ${name}: ${(err as Error).message}`);
-    return 1;
-  }
+  return runCommand(name, command, rest);
 }
 
 const code = await main(process.argv.slice(2));

@@ -49,6 +49,8 @@ export function renderReportHtml(report: RecordReport): string {
     ['Exit', report.signal ? `signal ${report.signal}` : `code ${report.exit_code}`],
     ['Result', report.breach ? `FAILED: ${report.breach.message} (exit ${report.record_exit_code})` : `passed (exit ${report.record_exit_code})`],
   ];
+  const hub = report.hub;
+  if (hub) rows.push(['Hub', hub.problem === null ? `session ${report.session} sent through ${hub.broker} (${hub.acked} samples)` : `${hub.acked} of ${hub.samples} samples sent: ${hub.problem}`]);
   const verdictClass = a.verdict === 'leak suspected' ? 'leak' : a.verdict === 'no leak' ? 'ok' : 'unknown';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>remonitor record: ${esc(a.verdict)}: ${esc(report.command.join(' ').slice(0, 80))}</title>

@@ -1,25 +1,29 @@
 // `remonitor record [options] -- COMMAND ARGS…`: runs a command, follows its memory (the command
 // and every child) like a watch does, and on exit prints a summary, writes a JSON and a
 // self-contained HTML report, and exits with the command's code, or with a distinct code when
-// --fail-on-leak or --max-rss is breached. Works alone; with --broker it also publishes the session
-// on remonitor/<node>/procs so that a hub records it beside the fleet.
-import { spawn } from 'node:child_process';
+// --fail-on-leak or --max-rss is breached (--max-rss stops the command the moment it is passed).
+// Works alone; with --broker it also publishes the session on remonitor/<node>/procs so that a hub
+// records it beside the fleet (cli/record-hub.ts). Also built alone as dist/remonitor-record.mjs,
+// which the hub serves for CI jobs.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import mqtt, { type MqttClient } from 'mqtt';
 import { formatDuration } from '../protocol/duration.ts';
-import { encodeProcs, procsTotals, type ProcsSample } from '../protocol/procs.ts';
-import { nodeNameProblem, topics } from '../protocol/topics.ts';
-import { defaultNodeName, interval } from '../edge-agent/main.ts';
+import { procsTotals, type ProcsSample } from '../protocol/procs.ts';
+import { nodeNameProblem } from '../protocol/topics.ts';
+import { caFile, defaultNodeName, interval } from '../edge-agent/main.ts';
 import { brokerUrl, OptionsError, resolveOptions, describeOptions, type OptionSpec } from '../edge-agent/options.ts';
 import { ProcessWatch } from '../edge-agent/process-watch.ts';
 import { analyzeLeak, parseThresholds, type LeakAnalysis, type LeakThresholds } from '../hub/leak-verdict.ts';
+import { HubReport, type HubReportOutcome } from './record-hub.ts';
 import { renderReportHtml } from './record-report.ts';
 
 /** Exit codes of a breach: outside the range shells use for signals (128+) and common tool codes. */
 export const EXIT_LEAK = 86;
 export const EXIT_MAX_RSS = 87;
+/** A command stopped for --max-rss gets this long after SIGTERM before SIGKILL. */
+const KILL_GRACE_MS = 5000;
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, kib: 1024, k: 1024, mb: 1024 ** 2, mib: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3, g: 1024 ** 3 };
 
@@ -55,20 +59,28 @@ const nodeOption = (raw: string) => nodeNameProblem(raw) ? { problem: nodeNamePr
 export const recordSpec = {
   intervalMs: { type: 'string', flag: 'interval', help: 'memory sample interval, 250ms–1h', default: 500, parse: interval } as OptionSpec<number>,
   failOnLeak: { type: 'boolean', flag: 'fail-on-leak', help: `exit ${EXIT_LEAK} when the verdict is "leak suspected"`, default: false } as OptionSpec<boolean>,
-  maxRss: { type: 'string', flag: 'max-rss', help: `exit ${EXIT_MAX_RSS} when the peak RSS (command and children together) passes this, e.g. 512MB`, parse: parseSize } as OptionSpec<number | undefined>,
+  maxRss: {
+    type: 'string',
+    flag: 'max-rss',
+    help: `stop the command and exit ${EXIT_MAX_RSS} as soon as its RSS (with its children) passes this, e.g. 512MB`,
+    parse: parseSize,
+  } as OptionSpec<number | undefined>,
   out: { type: 'string', flag: 'out', help: 'write the JSON report here' } as OptionSpec<string | undefined>,
   html: { type: 'string', flag: 'html', help: 'write the self-contained HTML report here' } as OptionSpec<string | undefined>,
-  broker: { type: 'string', flag: 'broker', help: 'also publish the session to this broker (it appears in the dashboard)', parse: brokerUrl } as OptionSpec<string | undefined>,
-  node: { type: 'string', flag: 'node', help: 'node name the session is published under', default: defaultNodeName(), parse: nodeOption } as OptionSpec<string>,
-  username: { type: 'string', flag: 'username', help: 'MQTT username' } as OptionSpec<string | undefined>,
-  password: { type: 'string', flag: 'password', help: 'MQTT password or node token' } as OptionSpec<string | undefined>,
+  broker: { type: 'string', flag: 'broker', help: "also publish the session to the hub's broker (it appears on the sessions page)", parse: brokerUrl } as OptionSpec<string | undefined>,
+  node: { type: 'string', flag: 'node', help: "node name the session is published under (default: --username, else this machine's name)", parse: nodeOption } as OptionSpec<string | undefined>,
+  username: { type: 'string', flag: 'username', help: 'MQTT user name: a node enrolled for CI (remonitor node add ci) or an operator client' } as OptionSpec<string | undefined>,
+  password: { type: 'string', flag: 'password', help: 'its MQTT token' } as OptionSpec<string | undefined>,
+  ca: { type: 'string', flag: 'ca', help: "PEM CA certificate to trust for mqtts:// and wss:// (e.g. the hub's self-signed one)", parse: caFile } as OptionSpec<Buffer | undefined>,
   leakThresholds: leakThresholdsOption,
   quiet: { type: 'boolean', flag: 'quiet', help: 'no progress lines while the command runs', default: false } as OptionSpec<boolean>,
 };
 
 export const RECORD_USAGE = `remonitor record [options] -- COMMAND ARGS…: run a command and record its memory (with its children)
 ${describeOptions(recordSpec)}
-exit code: the command's own, or ${EXIT_LEAK} on --fail-on-leak with "leak suspected", ${EXIT_MAX_RSS} when --max-rss is passed`;
+exit code: the command's own, or ${EXIT_LEAK} on --fail-on-leak with "leak suspected", ${EXIT_MAX_RSS} when --max-rss is passed
+(the command is then stopped: SIGTERM, SIGKILL ${KILL_GRACE_MS / 1000} s later). A broker that is down or refuses the
+credentials is a warning: the verdict, the reports and the exit code do not depend on it.`;
 
 export interface RecordSample {
   ts_ms: number;
@@ -92,7 +104,10 @@ export interface RecordReport {
   signal: string | null;
   peak_rss_bytes: number;
   analysis: LeakAnalysis;
-  breach: { kind: 'leak' | 'max-rss'; message: string } | null;
+  /** For max-rss, `at_ms` is when the limit was passed and the command stopped. */
+  breach: { kind: 'leak' | 'max-rss'; message: string; at_ms?: number } | null;
+  /** With --broker: how much of the session reached the hub's broker. */
+  hub: HubReportOutcome | null;
   /** The exit code remonitor record itself exits with. */
   record_exit_code: number;
   processes: { pid: number; name: string; peak_rss_bytes: number }[];
@@ -102,18 +117,41 @@ export interface RecordReport {
 const MiB = 1024 * 1024;
 const mib = (b: number) => `${(b / MiB).toFixed(1)} MiB`;
 
+/** The command and the processes of its last sample: SIGTERM now, SIGKILL to survivors after a grace. */
+function stopTree(child: ChildProcess, sample: ProcsSample): () => void {
+  const pids = new Set([child.pid!, ...sample.procs.filter((p) => !p.exited).map((p) => p.pid)]);
+  const signal = (sig: NodeJS.Signals) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // gone already
+      }
+    }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), KILL_GRACE_MS);
+  // Once the command has exited, what is left of its tree is killed at once, not waited for.
+  return () => {
+    clearTimeout(timer);
+    signal('SIGKILL');
+  };
+}
+
 export async function runRecord(argv: string[]): Promise<number> {
   const { values: o, positionals } = resolveOptions(recordSpec, argv);
   if (positionals.length === 0) throw new OptionsError(['no command to record: put it after "--", as in remonitor record --fail-on-leak -- npm test']);
+  if ((o.username === undefined) !== (o.password === undefined)) {
+    throw new OptionsError([o.username === undefined ? '--password needs --username (the name its token was made for)' : `--username ${o.username} needs --password (its token)`]);
+  }
   const [command, ...args] = positionals as [string, ...string[]];
-  const session = `record-${randomBytes(4).toString('hex')}`;
+  // A node's token publishes only under the node's own name, so the user name is the natural default.
+  const node = o.node ?? (o.username !== undefined && nodeNameProblem(o.username) === null ? o.username : defaultNodeName());
+  const sessionHex = randomBytes(4).toString('hex');
+  const session = `record-${sessionHex}`;
   const say = (line: string) => process.stderr.write(`remonitor record: ${line}\n`);
 
-  let client: MqttClient | null = null;
-  if (o.broker) {
-    client = mqtt.connect(o.broker, { protocolVersion: 4, clean: true, username: o.username, password: o.password, reconnectPeriod: 1000, connectTimeout: 10_000 });
-    client.on('error', (err) => say(`broker ${o.broker}: ${err.message} (recording goes on)`));
-  }
+  const hub = o.broker ? new HubReport({ broker: o.broker, node, sessionHex, username: o.username, password: o.password, ca: o.ca, say }) : null;
 
   const started = Date.now();
   const child = spawn(command, args, { stdio: 'inherit' });
@@ -127,6 +165,8 @@ export async function runRecord(argv: string[]): Promise<number> {
   const samples: RecordSample[] = [];
   const peaks = new Map<number, { pid: number; name: string; peak_rss_bytes: number }>();
   let lastProgress = 0;
+  // Set from the sampling callback when --max-rss is passed.
+  const maxRssStop: { breach: RecordReport['breach']; killRest: (() => void) | null } = { breach: null, killRest: null };
   const onSample = (s: ProcsSample) => {
     for (const p of s.procs) {
       const known = peaks.get(p.pid);
@@ -136,11 +176,17 @@ export async function runRecord(argv: string[]): Promise<number> {
     if (t.count > 0) {
       samples.push({ ts_ms: s.ts_ms, rss_bytes: t.rss_bytes, rss_anon_bytes: t.rss_anon_bytes, rss_file_bytes: t.rss_file_bytes, swap_bytes: t.swap_bytes, cpu_pct: t.cpu_pct, procs: t.count });
     }
-    if (client) client.publish(topics.procs(o.node), Buffer.from(encodeProcs(s)), { qos: 1 });
+    hub?.publish(s);
+    if (o.maxRss !== undefined && maxRssStop.breach === null && !s.ended && t.rss_bytes > o.maxRss) {
+      const after = `${((s.ts_ms - started) / 1000).toFixed(1)} s`;
+      maxRssStop.breach = { kind: 'max-rss', message: `RSS ${mib(t.rss_bytes)} passed --max-rss ${mib(o.maxRss)} after ${after}; the command was stopped`, at_ms: s.ts_ms };
+      say(`RSS ${mib(t.rss_bytes)} passed --max-rss ${mib(o.maxRss)} after ${after}: stopping the command (SIGTERM, then SIGKILL after ${KILL_GRACE_MS / 1000} s)`);
+      maxRssStop.killRest = stopTree(child, s);
+    }
     // Progress: about every 5 s, so that a CI log shows the job is alive without drowning in lines.
     if (!o.quiet && t.count > 0 && s.ts_ms - lastProgress >= 5000) {
       lastProgress = s.ts_ms;
-      const peak = Math.max(...samples.map((x) => x.rss_bytes));
+      const peak = samples.reduce((m, x) => Math.max(m, x.rss_bytes), 0);
       say(`${((s.ts_ms - started) / 1000).toFixed(0)} s, ${t.count} process${t.count === 1 ? '' : 'es'}, RSS ${mib(t.rss_bytes)} (peak ${mib(peak)})`);
     }
   };
@@ -149,35 +195,34 @@ export async function runRecord(argv: string[]): Promise<number> {
   if (child.pid !== undefined) {
     watch = new ProcessWatch({ session, target: { kind: 'pid', pid: child.pid }, includeChildren: true, intervalMs: o.intervalMs, publish: onSample });
     watch.start(0);
-    if (!o.quiet) say(`recording "${[command, ...args].join(' ')}" (pid ${child.pid}) every ${formatDuration(o.intervalMs)}${client ? `, session ${session} on ${o.broker} as node ${o.node}` : ''}`);
+    if (!o.quiet) say(`recording "${[command, ...args].join(' ')}" (pid ${child.pid}) every ${formatDuration(o.intervalMs)}${hub ? `, session ${session} on ${o.broker} as node ${node}` : ''}`);
   }
   const outcome = await Promise.race([exited, spawnError]);
   process.off('SIGINT', forward);
   process.off('SIGTERM', forward);
   if (outcome instanceof Error) {
     watch?.stop(false);
-    await client?.endAsync();
+    await hub?.finish();
     throw new Error(`cannot run "${command}": ${outcome.message}`);
   }
   // The last read sees the command gone: it closes the session (ended) with the last values.
   watch?.stop(true);
+  maxRssStop.killRest?.();
   const ended = Date.now();
-  if (client) await client.endAsync().catch(() => undefined); // flushes the queued QoS 1 publishes
+  const published = hub ? await hub.finish() : null;
 
   const analysis = analyzeLeak(samples, o.leakThresholds);
   const peak = samples.reduce((m, s) => Math.max(m, s.rss_bytes), 0);
   const commandCode = outcome.code ?? 128 + (constants.signals[outcome.signal as keyof typeof constants.signals] ?? 0);
-  let breach: RecordReport['breach'] = null;
-  if (o.maxRss !== undefined && peak > o.maxRss) {
-    breach = { kind: 'max-rss', message: `peak RSS ${mib(peak)} passed --max-rss ${mib(o.maxRss)}` };
-  } else if (o.failOnLeak && analysis.verdict === 'leak suspected') {
-    breach = { kind: 'leak', message: `leak suspected (${analysis.slope_mb_per_h} MB/h, r² ${analysis.r2}) and --fail-on-leak is set` };
-  }
-  // The command's own failure comes first; a breach turns a success into a failure.
-  const exitCode = commandCode !== 0 ? commandCode : breach ? (breach.kind === 'leak' ? EXIT_LEAK : EXIT_MAX_RSS) : 0;
+  const leak = o.failOnLeak && analysis.verdict === 'leak suspected';
+  const found: RecordReport['breach'] =
+    maxRssStop.breach ?? (leak ? { kind: 'leak', message: `leak suspected (${analysis.slope_mb_per_h} MB/h, r² ${analysis.r2}) and --fail-on-leak is set` } : null);
+  // A command stopped for --max-rss exits on our signal: the breach is the reason. Otherwise the
+  // command's own failure comes first, and a leak turns a success into a failure.
+  const exitCode = found?.kind === 'max-rss' ? EXIT_MAX_RSS : commandCode !== 0 ? commandCode : found ? EXIT_LEAK : 0;
   const report: RecordReport = {
     command: [command, ...args],
-    node: o.node,
+    node,
     session,
     started_ms: started,
     ended_ms: ended,
@@ -187,7 +232,8 @@ export async function runRecord(argv: string[]): Promise<number> {
     signal: outcome.signal,
     peak_rss_bytes: peak,
     analysis,
-    breach,
+    breach: found,
+    hub: published,
     record_exit_code: exitCode,
     processes: [...peaks.values()].sort((a, b) => b.peak_rss_bytes - a.peak_rss_bytes).slice(0, 50),
     samples,
@@ -199,6 +245,13 @@ export async function runRecord(argv: string[]): Promise<number> {
   say(`${analysis.verdict}: peak RSS ${mib(peak)}, slope ${slope}, ${samples.length} samples over ${((ended - started) / 1000).toFixed(1)} s; command exited ${outcome.signal ? `on ${outcome.signal}` : `with ${outcome.code}`}`);
   say(`  ${analysis.reason}`);
   if (o.out || o.html) say(`  report: ${[o.out, o.html].filter(Boolean).join(', ')}`);
-  if (breach) say(`FAILED: ${breach.message}; exiting ${exitCode}`);
+  if (published) {
+    say(
+      published.problem === null
+        ? `  hub: session ${session} of node ${node} sent through ${published.broker} (${published.acked} samples)`
+        : `  WARNING: the hub has ${published.acked === 0 ? 'no copy' : `only ${published.acked} of ${published.samples} samples`} of session ${session}: ${published.problem}. The verdict and reports above are complete.`,
+    );
+  }
+  if (found) say(`FAILED: ${found.message}; exiting ${exitCode}`);
   return exitCode;
 }

@@ -1,6 +1,7 @@
 // Security on by default for every server command: MQTT credentials and web logins from the data
 // directory's auth.db. `--insecure` turns both off for a local experiment, and is refused on any
 // address another machine can reach.
+import { resolve } from 'node:path';
 import { openAuthDb, type AuthDb } from '../auth/auth-db.ts';
 import { isLoopbackHost } from '../auth/loopback.ts';
 import { MqttCredentials } from '../auth/mqtt-credentials.ts';
@@ -31,8 +32,12 @@ export interface Security {
   credentials: MqttCredentials | null;
   /** Undefined when --insecure: the web tier is open. */
   webAuth: WebAuth | undefined;
-  /** Prints the admin login made on the first start (once ever), for the dashboard at `url`. */
-  announceAdmin(url: string): void;
+  /**
+   * Once the dashboard at `url` listens: on the first start (no user yet), makes user `admin` and
+   * prints its password. Made only then, so a start that fails earlier (a port taken) leaves no
+   * admin whose password nobody saw, and the next start prints one.
+   */
+  announceAdmin(url: string): Promise<void>;
   close(): void;
 }
 
@@ -43,19 +48,20 @@ export async function openSecurity(o: { insecure: boolean; host: string; dataDir
   }
   if (o.insecure) {
     log.warn({ host: o.host }, 'security is off (--insecure): anyone on this machine can publish, command nodes and read the dashboard');
-    return { credentials: null, webAuth: undefined, announceAdmin: () => {}, close: () => {} };
+    return { credentials: null, webAuth: undefined, announceAdmin: async () => {}, close: () => {} };
   }
   const db: AuthDb = openAuthDb(o.dataDir);
   const users = new WebUsers(db);
-  const admin = await users.ensureAdmin();
   return {
     credentials: new MqttCredentials(db),
     webAuth: createWebAuth({ users }),
-    announceAdmin(url) {
+    async announceAdmin(url) {
+      const admin = await users.ensureAdmin();
       // Once ever: only the hash is kept, so this line is the one chance to read the password.
       if (admin) {
+        const dataDir = ` --data-dir ${resolve(o.dataDir)}`;
         console.log(`remonitor: first start: sign in at ${url}login as "${admin.name}" with password ${admin.password}`);
-        console.log('remonitor: this password is shown once; change it with `remonitor user passwd admin`, add people with `remonitor user add`');
+        console.log(`remonitor: this password is shown once; change it with \`remonitor user passwd admin${dataDir}\`, add people with \`remonitor user add NAME --role viewer${dataDir}\``);
       }
     },
     close: () => db.close(),

@@ -1,6 +1,8 @@
 // `remonitor user …` and `remonitor token …`: the people and scripts allowed into the web tier,
 // kept in <data-dir>/auth.db. Passwords and tokens are printed once and stored only as hashes.
-import { openAuthDb } from '../auth/auth-db.ts';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AUTH_DB_FILE, openAuthDb } from '../auth/auth-db.ts';
 import { webRoleProblem, WebUsers, type WebRole } from '../auth/web-users.ts';
 import { newPassword } from '../auth/secret-hash.ts';
 import { describeOptions, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
@@ -64,9 +66,25 @@ function showGenerated(fromStdin: boolean, password: string): void {
 
 const date = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z'));
 
-/** Runs `work` on the data directory's people and tokens (auth.db), closed afterwards. */
-async function withUsers(dataDir: string, work: (users: WebUsers) => Promise<number>): Promise<number> {
-  const db = openAuthDb(dataDir);
+/**
+ * Runs `work` on the data directory's people and tokens (auth.db), closed afterwards, saying which
+ * file it is. Only `add` may make a new auth.db (people made before the hub's first start): any other
+ * action on a directory without one was pointed at the wrong place, and would find nobody there.
+ */
+async function withUsers(command: 'user' | 'token', dataDir: string, action: string | undefined, work: (users: WebUsers) => Promise<number>): Promise<number> {
+  const dir = resolve(dataDir);
+  const file = join(dir, AUTH_DB_FILE);
+  const exists = existsSync(file);
+  if (!exists && action !== 'add') {
+    const example = command === 'user' ? 'remonitor user passwd admin' : 'remonitor token list';
+    throw new Error(
+      `no ${file}: no hub keeps its data in ${dir}, and nothing was created there. ` +
+        `Give the hub's data directory with --data-dir (or REMONITOR_DATA_DIR), e.g. \`${example} --data-dir /var/lib/remonitor\` ` +
+        '(install-hub.sh keeps it there; the Docker image in /data)',
+    );
+  }
+  console.error(`remonitor ${command}: ${exists ? 'data directory' : 'new data directory (no hub has used it yet)'} ${dir}`);
+  const db = openAuthDb(dir);
   try {
     return await work(new WebUsers(db));
   } finally {
@@ -74,10 +92,19 @@ async function withUsers(dataDir: string, work: (users: WebUsers) => Promise<num
   }
 }
 
+const USER_ACTIONS = ['add', 'passwd', 'remove', 'list'];
+const TOKEN_ACTIONS = ['add', 'revoke', 'list'];
+
+function badAction(command: string, actions: string[], action: string | undefined, usage: string): number {
+  console.error(`remonitor ${command}: expected ${actions.slice(0, -1).join(', ')} or ${actions.at(-1)}, got ${JSON.stringify(action ?? '')}\n\n${usage}`);
+  return 2;
+}
+
 export async function runUser(argv: string[]): Promise<number> {
   const { values: o, positionals } = resolveOptions(userSpec, argv);
   const action = positionals[0];
-  return withUsers(o.dataDir, async (users) => {
+  if (!USER_ACTIONS.includes(action ?? '')) return badAction('user', USER_ACTIONS, action, USER_USAGE);
+  return withUsers('user', o.dataDir, action, async (users) => {
     switch (action) {
       case 'add': {
         const name = oneName(positionals, USER_USAGE);
@@ -108,8 +135,7 @@ export async function runUser(argv: string[]): Promise<number> {
         return 0;
       }
       default:
-        console.error(`remonitor user: expected add, passwd, remove or list, got ${JSON.stringify(action ?? '')}\n\n${USER_USAGE}`);
-        return 2;
+        return badAction('user', USER_ACTIONS, action, USER_USAGE);
     }
   });
 }
@@ -117,7 +143,8 @@ export async function runUser(argv: string[]): Promise<number> {
 export async function runToken(argv: string[]): Promise<number> {
   const { values: o, positionals } = resolveOptions(tokenSpec, argv);
   const action = positionals[0];
-  return withUsers(o.dataDir, async (users) => {
+  if (!TOKEN_ACTIONS.includes(action ?? '')) return badAction('token', TOKEN_ACTIONS, action, TOKEN_USAGE);
+  return withUsers('token', o.dataDir, action, async (users) => {
     switch (action) {
       case 'add': {
         const name = oneName(positionals, TOKEN_USAGE);
@@ -142,8 +169,7 @@ export async function runToken(argv: string[]): Promise<number> {
         return 0;
       }
       default:
-        console.error(`remonitor token: expected add, revoke or list, got ${JSON.stringify(action ?? '')}\n\n${TOKEN_USAGE}`);
-        return 2;
+        return badAction('token', TOKEN_ACTIONS, action, TOKEN_USAGE);
     }
   });
 }

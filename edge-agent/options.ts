@@ -46,7 +46,8 @@ export function resolveOptions<S extends Spec>(
   let flags: Record<string, string | boolean | undefined> = {};
   let positionals: string[] = [];
   try {
-    const parsed = parseArgs({ args: argv, options: flagOptions, allowPositionals: true, strict: true, allowNegative: true });
+    // No allowNegative: it would read `--no-agent` as `agent=false`, which no spec declares.
+    const parsed = parseArgs({ args: joinValues(argv, flagOptions), options: flagOptions, allowPositionals: true, strict: true });
     flags = parsed.values as typeof flags;
     positionals = parsed.positionals;
   } catch (err) {
@@ -91,6 +92,28 @@ export function resolveOptions<S extends Spec>(
   }
   if (problems.length > 0) throw new OptionsError(problems);
   return { values: Object.freeze(values) as Values<S>, positionals };
+}
+
+/**
+ * `--flag VALUE` as `--flag=VALUE` for every value option, so that a value starting with `-`
+ * (`--from -7d`) is taken as --help says rather than refused by parseArgs as ambiguous. Stops at
+ * `--`: what follows is a command's own (remonitor record), and `--` is never taken as a value.
+ */
+function joinValues(argv: string[], options: Record<string, { type: OptionType }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return out.concat(argv.slice(i));
+    if (!arg.startsWith('--') || options[arg.slice(2)]?.type !== 'string') {
+      out.push(arg);
+      continue;
+    }
+    const next = argv[i + 1];
+    if (next === undefined || next === '--') throw new Error(`${arg} needs a value, as in ${arg} VALUE`);
+    out.push(`${arg}=${next}`);
+    i++;
+  }
+  return out;
 }
 
 function readConfigFile(path: string | undefined, problems: string[]): Record<string, unknown> | null {

@@ -86,11 +86,21 @@ describe('remonitor export', () => {
     hub.store.insertBatch([{ node: 'exp-auth', sample, raw: encodeSample(sample) }]);
     const refused = spawnProcess(process.execPath, [CLI, 'export', 'exp-auth', '--hub', api]);
     expect((await refused.exited).code).toBe(1);
-    expect(refused.output()).toMatch(/refused the export \(401\).*pass --token \(remonitor token add NAME --role viewer/);
+    expect(refused.output()).toMatch(/refused the export \(401\).*This hub needs an API token: pass --token TOKEN or set REMONITOR_TOKEN; on the hub, `remonitor token add NAME --role viewer --data-dir DIR` makes one/);
     const { token } = users.addApiToken('exporter', 'viewer');
-    const run = spawnProcess(process.execPath, [CLI, 'export', 'exp-auth', '--hub', api, '--token', token]);
-    expect((await run.exited).code).toBe(0);
-    expect(run.output()).toMatch(/1 samples of exp-auth written to stdout/);
+    // A relative start written as the next argument, though it starts with "-", as --help shows it;
+    // and the token from the environment.
+    for (const [args, env] of [
+      [['--token', token, '--from', '-7d'], {}],
+      [['--from=-7d', '--to', '-1s'], { REMONITOR_TOKEN: token }],
+    ] as const) {
+      const run = spawnProcess(process.execPath, [CLI, 'export', 'exp-auth', '--hub', api, ...args], { env });
+      expect((await run.exited).code, run.output()).toBe(0);
+      expect(run.output()).toMatch(/1 samples of exp-auth written to stdout/);
+    }
+    const revoked = spawnProcess(process.execPath, [CLI, 'export', 'exp-auth', '--hub', api, '--token', 'rmt_nonsense']);
+    expect((await revoked.exited).code).toBe(1);
+    expect(revoked.output()).toMatch(/refused the export \(401\).*the token is unknown or revoked/);
   });
 
   it('formats progress as the share of the time range covered', () => {

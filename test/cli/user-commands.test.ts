@@ -2,6 +2,8 @@
 // `node scripts/build.mjs` first) against a data directory, checked through WebUsers on the same
 // auth.db.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAuthDb } from '../../auth/auth-db.ts';
 import { WebUsers } from '../../auth/web-users.ts';
@@ -9,9 +11,9 @@ import { CLI, cleanup, REPO, runCleanups, tempDir } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
-/** Runs the CLI to completion with `input` on stdin; killed (by its PID) after 20 s. */
-function remonitor(args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+/** Runs the CLI to completion with `input` on stdin, in `cwd`; killed (by its PID) after 20 s. */
+function remonitor(args: string[], input = '', cwd = REPO, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -78,9 +80,48 @@ describe('remonitor user', () => {
     [['user', 'passwd', 'ghost'], '', 1, /no user named "ghost"/],
     [['user', 'frobnicate'], '', 2, /expected add, passwd, remove or list, got "frobnicate"/],
   ])('remonitor %j fails with a message saying why', async (args, input, code, message) => {
-    const result = await remonitor([...args, '--data-dir', tempDir()], input);
+    const dir = tempDir();
+    usersOf(dir); // a hub's data directory: auth.db exists
+    const result = await remonitor([...args, '--data-dir', dir], input);
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('says which data directory it used, and refuses to act on one without auth.db instead of making one', async () => {
+    const hubDir = tempDir();
+    const admin = await usersOf(hubDir).ensureAdmin();
+    expect(admin).not.toBeNull();
+
+    // Lost the password, and no --data-dir: ./data of wherever the command runs is not the hub's.
+    const elsewhere = tempDir();
+    const lost = await remonitor(['user', 'passwd', 'admin'], '', elsewhere);
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toContain(`no ${join(elsewhere, 'data', 'auth.db')}`);
+    expect(lost.stderr).toMatch(/nothing was created there\. Give the hub's data directory with --data-dir \(or REMONITOR_DATA_DIR\), e\.g\. `remonitor user passwd admin --data-dir /);
+    expect(existsSync(join(elsewhere, 'data'))).toBe(false);
+    for (const args of [['user', 'list'], ['user', 'remove', 'bob'], ['token', 'list'], ['token', 'revoke', '1']]) {
+      const refused = await remonitor([...args, '--data-dir', join(elsewhere, 'nowhere')]);
+      expect(refused.code, args.join(' ')).toBe(1);
+      expect(refused.stderr).toContain(`no ${join(elsewhere, 'nowhere', 'auth.db')}`);
+    }
+    expect(existsSync(join(elsewhere, 'nowhere'))).toBe(false);
+
+    // With the hub's directory, by flag or by environment, it works and says where.
+    const reset = await remonitor(['user', 'passwd', 'admin', '--data-dir', hubDir]);
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stderr).toContain(`remonitor user: data directory ${hubDir}`);
+    const password = reset.stdout.match(/password \(shown once\): (\S+)/)![1]!;
+    expect(await usersOf(hubDir).checkPassword('admin', password)).toEqual({ name: 'admin', role: 'admin' });
+    const byEnv = await remonitor(['user', 'list'], '', elsewhere, { REMONITOR_DATA_DIR: hubDir });
+    expect(byEnv.code).toBe(0);
+    expect(byEnv.stdout).toMatch(/^admin\s+admin\s/m);
+
+    // `add` may start a data directory before the hub's first start, and says that it did.
+    const fresh = join(elsewhere, 'fresh');
+    const added = await remonitor(['user', 'add', 'ops', '--role', 'admin', '--data-dir', fresh]);
+    expect(added.code).toBe(0);
+    expect(added.stderr).toContain(`remonitor user: new data directory (no hub has used it yet) ${fresh}`);
+    expect(existsSync(join(fresh, 'auth.db'))).toBe(true);
   });
 
   it('refuses a second user with the same name', async () => {

@@ -4,6 +4,7 @@ import { clearError, csrfHeaders, getJson, showError } from './api.ts';
 import './signed-in.ts';
 import { byId, h, setText } from './dom.ts';
 import { fmtDateTime } from './format.ts';
+import { ciRecordLine } from './session-ci-line.ts';
 
 async function load(): Promise<void> {
   const { sessions } = await getJson<SessionsResponse>('/api/sessions');
@@ -42,6 +43,7 @@ async function start(event: SubmitEvent): Promise<void> {
 }
 
 byId('new-session').addEventListener('submit', (e) => void start(e as SubmitEvent));
+setText(byId('ci-record'), ciRecordLine(location.origin, location.hostname));
 void load()
   .catch((err: Error) => showError(`Could not load the sessions: ${err.message}`, 'list'))
   .finally(() => (document.body.dataset['ready'] = 'true'));
