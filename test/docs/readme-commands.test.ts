@@ -1,0 +1,106 @@
+// The README's commands, run as written. A block a user is meant to run has a marker line
+// `<!-- run: STEP -->` right above its fence; each STEP below says what the user has at that point
+// (a hub, a folder on the node) and what must be true after it. The command text comes only from
+// the README, with the README's placeholders filled in: HUB, the ports 8080 and 1883 (free ports
+// here), and the tokens earlier steps printed (TOKEN, API_TOKEN). A marker without a step here,
+// or a step without its marker, fails the test: the two cannot drift apart.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/mosquitto.ts';
+import { CLI, REPO, runCleanups, signInAsPrintedAdmin, spawnProcess, tempDir, waitFor, type Spawned } from '../helpers/parts.ts';
+
+afterAll(runCleanups);
+
+interface Block {
+  step: string;
+  lang: string;
+  text: string;
+}
+
+/** Every fenced block that follows a `<!-- run: STEP -->` line. */
+export function runnableBlocks(markdown: string): Block[] {
+  const blocks: Block[] = [];
+  const pattern = /<!-- run: ([\w-]+) -->\n```(\w*)\n([\s\S]*?)\n```/g;
+  for (const m of markdown.matchAll(pattern)) blocks.push({ step: m[1]!, lang: m[2]!, text: m[3]! });
+  return blocks;
+}
+
+const README = readFileSync(join(REPO, 'README.md'), 'utf8');
+const blocks = new Map(runnableBlocks(README).map((b) => [b.step, b]));
+
+/** A user's shell: `remonitor` on PATH (as `npm install -g` or install-hub.sh puts it), run in `cwd`. */
+function shellEnv(binDir: string): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: `${binDir}:${process.env.PATH}`, REMONITOR_LOG_LEVEL: 'warn' };
+}
+
+describe('the README, run as written', () => {
+  it('has a step here for every runnable block, and a block for every step', () => {
+    expect([...blocks.keys()].sort()).toEqual([...STEPS].sort());
+  });
+
+  it('joins a node by hand, exports its samples and lets Prometheus scrape, on a hub with its secure defaults', async () => {
+    const home = tempDir('remonitor-readme-');
+    const bin = join(home, 'bin');
+    mkdirSync(bin);
+    symlinkSync(CLI, join(bin, 'remonitor'));
+    const env = shellEnv(bin);
+    const [http, mqtt] = [await freePort(), await freePort()];
+    const vars: Record<string, string> = { HUB: '127.0.0.1' };
+    const fill = (text: string) =>
+      Object.entries(vars)
+        .sort(([a], [b]) => b.length - a.length) // API_TOKEN before TOKEN
+        .reduce((t, [name, value]) => t.replaceAll(name, value), text.replaceAll(':8080', `:${http}`).replaceAll(':1883', `:${mqtt}`));
+    const run = (step: string, cwd = home): string => {
+      const block = blocks.get(step);
+      if (!block) throw new Error(`README has no block marked <!-- run: ${step} -->`);
+      try {
+        return execFileSync('bash', ['-euo', 'pipefail', '-c', fill(block.text)], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+      } catch (err) {
+        const e = err as { stdout?: string; stderr?: string; message: string };
+        throw new Error(`README step "${step}" failed:\n${fill(block.text)}\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
+      }
+    };
+
+    // The hub as the README starts it, with its data in ./data of the folder the user is in.
+    const hub: Spawned = spawnProcess(process.execPath, [CLI, 'up', '--no-agent', '--http-port', String(http), '--mqtt-port', String(mqtt)], { cwd: home });
+    const base = `http://127.0.0.1:${http}`;
+    const admin = await signInAsPrintedAdmin(hub, base);
+
+    vars.TOKEN = /shown only now:\s+(\S+)/.exec(run('node-add'))![1]!;
+
+    // On the node: an empty folder holding the copied bundle, nothing else.
+    const pi = join(home, 'pi');
+    mkdirSync(pi);
+    copyFileSync(join(REPO, 'dist/remonitor-agent.mjs'), join(pi, 'remonitor-agent.mjs'));
+    const agent = spawnProcess('bash', ['-c', `exec ${fill(blocks.get('hand-join')!.text)}`], { cwd: pi, env });
+    await waitFor('kitchen-pi online with samples', async () => {
+      const { body } = await admin.getJson(`/api/nodes/kitchen-pi/series?metrics=cpu_pct&from=-5m`);
+      return body.data?.[0]?.length >= 3;
+    }, 30_000).catch((err) => {
+      throw new Error(`${(err as Error).message}\nagent said:\n${agent.output()}`);
+    });
+
+    vars.API_TOKEN = /token \(shown once\): (\S+)/.exec(run('api-token'))![1]!;
+    run('export');
+    const csv = readFileSync(join(home, 'kitchen.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toMatch(/^time,ts_ms,seq,cpu_pct,/);
+    expect(csv.length).toBeGreaterThan(3);
+
+    // Prometheus' own scrape, as its configuration says: the target and the bearer credentials.
+    const config = JSON.parse(
+      execFileSync('/usr/bin/python3', ['-c', 'import sys, yaml, json; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: fill(blocks.get('prometheus')!.text), encoding: 'utf8' }),
+    );
+    const job = config.scrape_configs[0];
+    const scrape = await fetch(`http://${job.static_configs[0].targets[0]}${job.metrics_path ?? '/metrics'}`, {
+      headers: { authorization: `${job.authorization.type ?? 'Bearer'} ${job.authorization.credentials}` },
+    });
+    expect(scrape.status).toBe(200);
+    expect(await scrape.text()).toMatch(/remonitor_node_up\{node="kitchen-pi"\} 1/);
+    expect(existsSync(join(home, 'data', 'remonitor.db'))).toBe(true);
+  }, 180_000);
+});
+
+/** Every step this test runs; each needs its block in the README. */
+const STEPS = ['node-add', 'hand-join', 'api-token', 'export', 'prometheus'];
