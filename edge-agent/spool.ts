@@ -426,7 +426,10 @@ function randomHex(bytes: number): string {
       closeSync(fd);
     }
   } catch {
-    globalThis.crypto.getRandomValues(buf); // no /dev/urandom (Windows): Web Crypto, loaded on demand
+    // No /dev/urandom (Windows): Web Crypto, a global from Node 19 on; else Math.random, as a boot id
+    // must be unique, not secret.
+    if (globalThis.crypto) globalThis.crypto.getRandomValues(buf);
+    else for (let i = 0; i < bytes; i++) buf[i] = Math.floor(Math.random() * 256);
   }
   return buf.toString('hex');
 }
