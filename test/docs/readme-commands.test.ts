@@ -6,6 +6,7 @@
 // or a step without its marker, fails the test: the two cannot drift apart.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/mosquitto.ts';
@@ -39,6 +40,24 @@ describe('the README, run as written', () => {
   it('has a step here for every runnable block, and a block for every step', () => {
     expect([...blocks.keys()].sort()).toEqual([...STEPS].sort());
   });
+
+  it('starts the whole system with the first command, and this machine is on the fleet at once', async () => {
+    const block = blocks.get('start')!;
+    // `npm install` is what CI itself ran in this checkout before the tests; running it again here
+    // would rebuild dist/ under the feet of the tests beside this one. The rest runs as written, in
+    // the checkout, with only the ports and the data directory moved out of the way.
+    const [http, mqtt] = [await freePort(), await freePort()];
+    const script = `npm() { if [ "$1" = install ]; then echo "npm install: done by CI before the tests"; else command npm "$@"; fi; }\n${block.text}`;
+    const start = spawnProcess('bash', ['-c', script], {
+      env: { REMONITOR_HTTP_PORT: String(http), REMONITOR_MQTT_PORT: String(mqtt), REMONITOR_DATA_DIR: tempDir(), REMONITOR_INTERVAL: '500ms' },
+      group: true, // npm runs the hub as its child: cleanup ends the whole group
+    });
+    const admin = await signInAsPrintedAdmin(start, `http://127.0.0.1:${http}`);
+    await waitFor(`this machine (${hostname()}) on the fleet page with a sample`, async () => {
+      const { body } = await admin.getJson('/api/nodes');
+      return body.nodes?.some((n: { name: string; status: string; latest: unknown }) => n.name === hostname() && n.status === 'online' && n.latest);
+    }, 20_000);
+  }, 60_000);
 
   it('joins a node by hand, exports its samples and lets Prometheus scrape, on a hub with its secure defaults', async () => {
     const home = tempDir('remonitor-readme-');
@@ -103,4 +122,4 @@ describe('the README, run as written', () => {
 });
 
 /** Every step this test runs; each needs its block in the README. */
-const STEPS = ['node-add', 'hand-join', 'api-token', 'export', 'prometheus'];
+const STEPS = ['start', 'node-add', 'hand-join', 'api-token', 'export', 'prometheus'];

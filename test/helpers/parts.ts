@@ -70,9 +70,13 @@ export interface Spawned {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns a process that is killed (by its PID) at cleanup if still running. */
-export function spawnProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Spawned {
-  const child = spawn(command, args, { cwd: options.cwd ?? REPO, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Spawns a process that is killed (by its PID) at cleanup if still running. With `group`, it leads a
+ * process group of its own and cleanup kills the whole group: for a shell or npm that starts the
+ * process that matters as its child.
+ */
+export function spawnProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; group?: boolean } = {}): Spawned {
+  const child = spawn(command, args, { cwd: options.cwd ?? REPO, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.group ?? false });
   let output = '';
   const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   const onData = (chunk: Buffer) => {
@@ -91,6 +95,13 @@ export function spawnProcess(command: string, args: string[], options: { cwd?: s
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   cleanup(async () => {
+    if (options.group) {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // the group has already gone
+      }
+    }
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
       await exited;
