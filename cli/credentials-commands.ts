@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { openAuthDb } from '../auth/auth-db.ts';
 import { MqttCredentials, type MqttClientRecord } from '../auth/mqtt-credentials.ts';
 import { describeOptions, port, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
+import { authDataDir } from './auth-data-dir.ts';
 import { formatTable } from './text-table.ts';
 
 const SERVICE_ROLES = ['viewer', 'operator', 'hub'] as const;
@@ -94,7 +95,7 @@ function withCredentials(
   if (action === 'list' && name !== undefined) return fail(`list takes no name, got "${name}"`);
   if (action !== 'list' && name === undefined) return fail(`${action} needs a NAME`);
   if (extra.length > 0) return fail(`unexpected arguments: ${extra.join(' ')}`);
-  const db = openAuthDb(dataDir);
+  const db = openAuthDb(authDataDir(command, dataDir, action, `remonitor ${command} list`));
   try {
     return run(new MqttCredentials(db), action, name ?? '');
   } catch (err) {

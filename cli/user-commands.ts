@@ -1,11 +1,10 @@
 // `remonitor user …` and `remonitor token …`: the people and scripts allowed into the web tier,
 // kept in <data-dir>/auth.db. Passwords and tokens are printed once and stored only as hashes.
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { AUTH_DB_FILE, openAuthDb } from '../auth/auth-db.ts';
+import { openAuthDb } from '../auth/auth-db.ts';
 import { webRoleProblem, WebUsers, type WebRole } from '../auth/web-users.ts';
 import { newPassword } from '../auth/secret-hash.ts';
 import { describeOptions, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
+import { authDataDir } from './auth-data-dir.ts';
 import { formatTable } from './text-table.ts';
 
 const dataDirOption = { type: 'string', flag: 'data-dir', help: 'data directory of the hub (auth.db lives there)', default: './data' } as OptionSpec<string>;
@@ -66,24 +65,9 @@ function showGenerated(fromStdin: boolean, password: string): void {
 
 const date = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z'));
 
-/**
- * Runs `work` on the data directory's people and tokens (auth.db), closed afterwards, saying which
- * file it is. Only `add` may make a new auth.db (people made before the hub's first start): any other
- * action on a directory without one was pointed at the wrong place, and would find nobody there.
- */
-async function withUsers(command: 'user' | 'token', dataDir: string, action: string | undefined, work: (users: WebUsers) => Promise<number>): Promise<number> {
-  const dir = resolve(dataDir);
-  const file = join(dir, AUTH_DB_FILE);
-  const exists = existsSync(file);
-  if (!exists && action !== 'add') {
-    const example = command === 'user' ? 'remonitor user passwd admin' : 'remonitor token list';
-    throw new Error(
-      `no ${file}: no hub keeps its data in ${dir}, and nothing was created there. ` +
-        `Give the hub's data directory with --data-dir (or REMONITOR_DATA_DIR), e.g. \`${example} --data-dir /var/lib/remonitor\` ` +
-        '(install-hub.sh keeps it there; the Docker image in /data)',
-    );
-  }
-  console.error(`remonitor ${command}: ${exists ? 'data directory' : 'new data directory (no hub has used it yet)'} ${dir}`);
+/** Runs `work` on the data directory's people and tokens (auth.db), closed afterwards. */
+async function withUsers(command: 'user' | 'token', dataDir: string, action: string, work: (users: WebUsers) => Promise<number>): Promise<number> {
+  const dir = authDataDir(command, dataDir, action, command === 'user' ? 'remonitor user passwd admin' : 'remonitor token list');
   const db = openAuthDb(dir);
   try {
     return await work(new WebUsers(db));
@@ -103,7 +87,7 @@ function badAction(command: string, actions: string[], action: string | undefine
 export async function runUser(argv: string[]): Promise<number> {
   const { values: o, positionals } = resolveOptions(userSpec, argv);
   const action = positionals[0];
-  if (!USER_ACTIONS.includes(action ?? '')) return badAction('user', USER_ACTIONS, action, USER_USAGE);
+  if (action === undefined || !USER_ACTIONS.includes(action)) return badAction('user', USER_ACTIONS, action, USER_USAGE);
   return withUsers('user', o.dataDir, action, async (users) => {
     switch (action) {
       case 'add': {
@@ -143,7 +127,7 @@ export async function runUser(argv: string[]): Promise<number> {
 export async function runToken(argv: string[]): Promise<number> {
   const { values: o, positionals } = resolveOptions(tokenSpec, argv);
   const action = positionals[0];
-  if (!TOKEN_ACTIONS.includes(action ?? '')) return badAction('token', TOKEN_ACTIONS, action, TOKEN_USAGE);
+  if (action === undefined || !TOKEN_ACTIONS.includes(action)) return badAction('token', TOKEN_ACTIONS, action, TOKEN_USAGE);
   return withUsers('token', o.dataDir, action, async (users) => {
     switch (action) {
       case 'add': {

@@ -1,6 +1,8 @@
 // `remonitor node …` and `remonitor client …` as a user runs them: the built CLI (run
 // `node scripts/build.mjs` first) against a data directory, and the agent command line that
 // `node add` prints, pasted as is, against a real broker that checks credentials.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAuthDb } from '../../auth/auth-db.ts';
@@ -72,9 +74,28 @@ describe('remonitor node', () => {
     [['client', 'add', 'dash'], /add needs --role/],
     [['client', 'add', 'dash', '--role', 'admin'], /--role: must be one of viewer, operator, hub/],
   ])('%j → exit 2 saying what is wrong', async (args, message) => {
-    const result = await cli(...args, '--data-dir', tempDir());
+    const dataDir = tempDir();
+    openAuthDb(dataDir).close(); // a hub's data directory
+    const result = await cli(...args, '--data-dir', dataDir);
     expect(result.code).toBe(2);
     expect(result.output).toMatch(message);
+  });
+
+  it('says which data directory it used, and refuses to list or revoke in one without auth.db', async () => {
+    const dataDir = tempDir();
+    for (const args of [['node', 'list'], ['node', 'revoke', 'kitchen-pi'], ['client', 'list'], ['client', 'revoke', 'dash']]) {
+      const refused = await cli(...args, '--data-dir', dataDir);
+      expect(refused.code, args.join(' ')).toBe(1);
+      expect(refused.output).toContain(`no ${dataDir}/auth.db: no hub keeps its data in ${dataDir}, and nothing was created there`);
+      expect(refused.output).toMatch(new RegExp(`e\\.g\\. \`remonitor ${args[0]} list --data-dir /var/lib/remonitor\``));
+    }
+    expect(existsSync(join(dataDir, 'auth.db'))).toBe(false);
+    const added = await cli('node', 'add', 'kitchen-pi', '--data-dir', dataDir);
+    expect(added.code).toBe(0);
+    expect(added.output).toContain(`remonitor node: new data directory (no hub has used it yet) ${dataDir}`);
+    const listed = await cli('node', 'list', '--data-dir', dataDir);
+    expect(listed.output).toContain(`remonitor node: data directory ${dataDir}`);
+    expect(listed.output).toMatch(/kitchen-pi\s+node/);
   });
 
   it('refuses to enrol a name twice, and to revoke a client through `node`', async () => {
