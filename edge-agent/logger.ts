@@ -9,10 +9,12 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export function createLogger(level: LogLevel = 'info', name = 'remonitor'): Logger {
   // Log to stderr so that stdout stays for what a command prints (URLs, JSON lines).
-  const destination = process.stderr.isTTY
-    ? pretty({ destination: 2, sync: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' })
-    : pino.destination({ dest: 2, sync: true });
-  return pino({ name, level, base: undefined }, destination);
+  if (!process.stderr.isTTY) return pino({ name, level, base: undefined }, pino.destination({ dest: 2, sync: true }));
+  // One line an event on a terminal: a person scans lines, and an alarm's fields spread over nine
+  // lines each made a short run thousands of lines long. Our `err` fields are messages, so they stay
+  // on the line too; only a thrown Error (pino's errorKey, renamed so) gets its stack below.
+  const destination = pretty({ destination: 2, sync: true, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l', singleLine: true, errorLikeObjectKeys: [] });
+  return pino({ name, level, base: undefined, errorKey: 'exception' }, destination);
 }
 
 export function logLevel(raw: string): LogLevel | { problem: string } {
