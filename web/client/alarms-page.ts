@@ -5,6 +5,7 @@ import { csrfHeaders, getJson, showError, clearError } from './api.ts';
 import './signed-in.ts';
 import { byId, h, setText } from './dom.ts';
 import { fmtAgo, fmtDateTime, fmtDuration } from './format.ts';
+import { onZoneChange } from './time-format.ts';
 
 const RELOAD_MS = 5000;
 let history = '24h';
@@ -126,4 +127,5 @@ for (const b of document.querySelectorAll<HTMLButtonElement>('[data-history]')) 
   });
 }
 
+onZoneChange(() => void reload());
 void reload();

@@ -1,6 +1,21 @@
 // uPlot option builders and the column buffers the charts draw from. Data stays in uPlot's
 // aligned shape ([times in seconds, ...one column per series], null = gap) from the API to the canvas.
 import uPlot from 'uplot';
+import { fmtDateTime, onZoneChange, times } from './time-format.ts';
+
+/**
+ * uPlot's calendar for the chosen zone: where hour and day ticks fall. Labels come from
+ * `timeAxisValues`, never from uPlot's own date templates (US-only, e.g. "1:10pm", "12/6/26").
+ */
+const zoneDate = (tsS: number): Date => (times().timeZone === 'UTC' ? uPlot.tzDate(new Date(tsS * 1e3), 'Etc/UTC') : new Date(tsS * 1e3));
+
+/** Time axis labels in the page's locale and zone; the chart's root keeps them (data-x-ticks) for people reading the DOM. */
+const timeAxisValues = (u: uPlot, splits: number[], _axisIdx: number, _space: number, incr: number): string[] => {
+  const labels = times().axisLabels(splits, incr);
+  const joined = labels.join('|');
+  if (u.root.dataset['xTicks'] !== joined) u.root.dataset['xTicks'] = joined;
+  return labels;
+};
 
 /**
  * The longest silence between two live points still drawn as a line, in seconds: 2.5 sample
@@ -117,6 +132,7 @@ export function sparkOptions(width: number, height: number, color: string, windo
     height,
     pxAlign: false,
     padding: [2, 0, 2, 0],
+    tzDate: zoneDate,
     cursor: { show: false },
     legend: { show: false },
     select: { show: false, left: 0, top: 0, width: 0, height: 0 },
@@ -170,7 +186,12 @@ export class ChartGroup {
   constructor(
     private readonly syncKey: string,
     private readonly onZoom?: (zoomed: boolean) => void,
-  ) {}
+  ) {
+    // Ticks move to the new zone's hours and their labels are written again.
+    onZoneChange(() => {
+      for (const u of this.charts) u.redraw(false, true);
+    });
+  }
 
   /** The x range every chart shows, in seconds. */
   xRange(): [number, number] {
@@ -220,6 +241,7 @@ export class ChartGroup {
       width,
       height,
       pxAlign: false,
+      tzDate: zoneDate,
       cursor: {
         // The vertical line is the shared moment; a horizontal one would sit at a meaningless height on the other charts.
         y: false,
@@ -239,7 +261,7 @@ export class ChartGroup {
         y: { range: yRange },
       },
       axes: [
-        { stroke: AXIS_STROKE, font: FONT, grid: { stroke: GRID_STROKE, width: 1 }, ticks: { stroke: GRID_STROKE, width: 1 } },
+        { stroke: AXIS_STROKE, font: FONT, grid: { stroke: GRID_STROKE, width: 1 }, ticks: { stroke: GRID_STROKE, width: 1 }, values: timeAxisValues },
         {
           stroke: AXIS_STROKE,
           font: FONT,
@@ -250,7 +272,7 @@ export class ChartGroup {
         },
       ],
       series: [
-        { value: (_u, v) => (v == null ? '—' : new Date(v * 1000).toLocaleString()) },
+        { value: (_u, v) => (v == null ? '—' : fmtDateTime(v * 1000)) },
         ...spec.series.map(
           (s): uPlot.Series => ({
             label: s.label,

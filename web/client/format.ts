@@ -1,5 +1,8 @@
 // Number and time formatting for the dashboards. Every formatter takes `undefined`/`null` for
-// "unknown" and answers an em dash: an absent field is unknown, never zero.
+// "unknown" and answers an em dash: an absent field is unknown, never zero. Times are written by
+// time-format.ts (locale, zone, the Local/UTC switch); pages get them here with the rest.
+
+export { fmtAgo, fmtDateTime } from './time-format.ts';
 
 const UNKNOWN = '—';
 
@@ -58,21 +61,11 @@ export function fmtDuration(seconds: number | null | undefined): string {
   return `${s} s`;
 }
 
-/** "3 s ago", "5 min ago", "2 h ago", "4 d ago"; "never" for null. A time in the future (clock skew) reads "just now". */
-export function fmtAgo(ms: number | null | undefined, now: number = Date.now()): string {
-  if (ms == null || !Number.isFinite(ms)) return 'never';
-  const s = Math.floor((now - ms) / 1000);
-  if (s < 1) return 'just now';
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  return `${Math.floor(s / 86400)} d ago`;
-}
-
-/** Local date and time for tooltips: "2025-11-26 06:11:05". */
-export function fmtDateTime(ms: number | null | undefined): string {
-  if (ms == null || !Number.isFinite(ms)) return UNKNOWN;
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+/** A sample interval as the agent's flag would read it, spaced: 500 → "500 ms", 2000 → "2 s", 300000 → "5 min". */
+export function fmtInterval(ms: number | null | undefined): string {
+  if (ms == null || !Number.isFinite(ms) || ms <= 0) return UNKNOWN;
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000 || ms % 60_000 !== 0) return `${ms / 1000} s`;
+  if (ms < 3_600_000 || ms % 3_600_000 !== 0) return `${ms / 60_000} min`;
+  return `${ms / 3_600_000} h`;
 }

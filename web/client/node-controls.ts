@@ -1,11 +1,22 @@
-// The node page's remote controls (issue 3): pause/resume sampling, change the interval, and a
+// The node page's remote controls: pause/resume sampling, change the interval, and a
 // "watch" button on each row of the top-processes tables that starts a memory session in one click.
 import type { ProcessUsage } from '../../protocol/sample.ts';
 import type { AgentControlState } from '../session-types.ts';
 import { clearError, csrfHeaders, getJson, showError } from './api.ts';
 import { h, setText } from './dom.ts';
+import { fmtInterval } from './format.ts';
+import { formatDuration } from '../../protocol/duration.ts';
 
-const INTERVALS = ['250ms', '500ms', '1s', '2s', '5s', '10s', '30s', '1m', '5m'];
+/** The picker's usual choices, ms; the agent's own interval is added when it is none of them. */
+const INTERVALS_MS = [250, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000, 300_000];
+
+/** The agent's interval as the node page knows it, and where the node page tells it the announced one. */
+export interface NodeControls {
+  /** The agent's sample interval, ms: its reply to the last command, else what it announced on connecting; null while unknown. */
+  intervalMs(): number | null;
+  /** The interval in the node's info record (announced when the agent connects). */
+  announce(intervalMs: number | null | undefined): void;
+}
 
 async function command(node: string, body: Record<string, unknown>): Promise<Record<string, unknown> | null> {
   try {
@@ -28,29 +39,58 @@ async function command(node: string, body: Record<string, unknown>): Promise<Rec
 }
 
 /** Fills #node-controls; stays hidden on a hub without remote commands (`remonitor web`). */
-export function mountNodeControls(node: string): void {
+export function mountNodeControls(node: string): NodeControls {
+  // The agent's word after a command beats its announcement, which predates any command.
+  let replied: number | null = null;
+  let announced: number | null = null;
+  const current = () => replied ?? announced;
   const box = document.getElementById('node-controls');
-  if (!box) return;
+  if (!box) return { intervalMs: current, announce: (ms) => void (announced = ms ?? null) };
   const state = h('span', { class: 'hint', 'data-control': 'state' });
   const toggle = h('button', { type: 'button', 'data-control': 'toggle', text: 'Pause sampling' });
-  const select = h('select', { 'aria-label': 'Sample interval', 'data-control': 'interval' }, ...INTERVALS.map((i) => h('option', { value: i, text: i })));
+  const select = h('select', { 'aria-label': 'Sample interval', 'data-control': 'interval' });
   const apply = h('button', { type: 'button', 'data-control': 'apply', text: 'Set interval' });
-  let paused = false;
-  const show = (s: Partial<AgentControlState> & { status?: string }) => {
+  let paused: boolean | null = null;
+  /** The user has picked an interval not yet sent: a state update must not undo the pick. */
+  let picking = false;
+
+  const syncPicker = () => {
+    const now = current();
+    if (!picking) {
+      const choices = now != null && !INTERVALS_MS.includes(now) ? [...INTERVALS_MS, now].sort((a, b) => a - b) : INTERVALS_MS;
+      const options = choices.map((ms) => h('option', { value: formatDuration(ms), text: fmtInterval(ms) }));
+      // Until the agent's interval is known, nothing is preselected: Set would send a guess.
+      if (now == null) options.unshift(h('option', { value: '', text: 'interval…', disabled: true }));
+      select.replaceChildren(...options);
+      select.value = now == null ? '' : formatDuration(now);
+    }
+    apply.disabled = select.value === '' || (now != null && select.value === formatDuration(now));
+  };
+  const show = (s: Partial<AgentControlState>) => {
     if (typeof s.paused === 'boolean') paused = s.paused;
+    if (typeof s.interval_ms === 'number') replied = s.interval_ms;
     setText(toggle, paused ? 'Resume sampling' : 'Pause sampling');
-    const interval = typeof s.interval_ms === 'number' ? `every ${s.interval_ms >= 1000 ? `${s.interval_ms / 1000} s` : `${s.interval_ms} ms`}` : '';
-    setText(state, s.paused == null ? 'Remote control' : `${paused ? 'Sampling paused' : 'Sampling'} ${interval}`.trim());
+    const now = current();
+    const every = now == null ? '' : ` every ${fmtInterval(now)}`;
+    setText(state, paused == null && now == null ? 'Remote control' : `${paused ? 'Sampling paused' : 'Sampling'}${every}`);
+    syncPicker();
   };
   toggle.addEventListener('click', async () => {
     const r = await command(node, { action: paused ? 'start' : 'stop' });
     if (r) show(r as Partial<AgentControlState>);
   });
+  select.addEventListener('change', () => {
+    picking = true;
+    syncPicker();
+  });
   apply.addEventListener('click', async () => {
     const r = await command(node, { action: 'interval', interval: select.value });
-    if (r) show(r as Partial<AgentControlState>);
+    if (!r) return;
+    picking = false;
+    show(r as Partial<AgentControlState>);
   });
   box.replaceChildren(state, toggle, select, apply, h('a', { href: '/sessions', text: 'Memory sessions' }));
+  show({});
   void getJson<AgentControlState & { status: string }>(`/api/nodes/${encodeURIComponent(node)}/control`)
     .then((s) => {
       box.hidden = false;
@@ -72,6 +112,13 @@ export function mountNodeControls(node: string): void {
       button.disabled = false;
     }
   });
+  return {
+    intervalMs: current,
+    announce: (ms) => {
+      announced = ms ?? null;
+      show({});
+    },
+  };
 }
 
 /** The last cell of a top-processes row: a button that watches this process's memory. */

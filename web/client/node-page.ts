@@ -11,7 +11,8 @@ import { fmtAgo, fmtBytes, fmtDateTime, fmtDuration, fmtPct, fmtRate, fmtTemp } 
 import { LiveStream, liveIndicator } from './live.ts';
 import { setupExportLinks } from './export-links.ts';
 import { NodeAlarmOverlay } from './alarm-marks.ts';
-import { mountNodeControls, setWatchCell } from './node-controls.ts';
+import { mountNodeControls, setWatchCell, type NodeControls } from './node-controls.ts';
+import { onZoneChange } from './time-format.ts';
 
 /** The columns every load asks for, in this order (the Columns index of each). */
 const METRICS = ['cpu_pct', 'mem_pct', 'swap_pct', 'disk_pct', 'net_rx_bps', 'net_tx_bps', 'temp_c'] as const satisfies readonly SeriesMetric[];
@@ -112,6 +113,9 @@ const group = new ChartGroup('remonitor-node', (zoomed) => {
   byId('zoom-reset').hidden = !zoomed;
 });
 
+/** Pause/resume and the interval picker; it also knows the agent's current sample interval. */
+let controls: NodeControls | null = null;
+
 const chartsEl = byId('charts');
 const statusEl = byId('status');
 const seenEl = byId('last-seen');
@@ -149,6 +153,7 @@ function renderInfo(): void {
         ['cpu', 'CPU', `${info.cpu_model || 'unknown CPU'} × ${info.cpu_cores || '?'}`],
         ['memory', 'Memory', fmtBytes(info.mem_total_bytes || null)],
         ['agent', 'Agent', info.agent_version ? `v${info.agent_version}` : '—'],
+        ['booted', 'Booted', fmtDateTime(info.boot_time_ms || null)],
         ['uptime', 'Uptime', ''],
       ]
     : [['uptime', 'Uptime', '']];
@@ -175,6 +180,7 @@ function renderClock(now: number): void {
   if (procs) {
     const total = procs.procs_total == null ? '' : `${procs.procs_total} processes · `;
     setText(meta, `${total}as of ${fmtAgo(procs.ts_ms, now)}`);
+    meta.title = fmtDateTime(procs.ts_ms);
   } else {
     setText(meta, 'no process list received yet');
   }
@@ -359,7 +365,7 @@ function onEvents(events: StreamEvent[]): void {
     }
     if (range === 'live') {
       // Bucketed history (step_s) is coarser than the samples: the gap threshold follows the coarser.
-      const gap = Math.max(maxGapS(detail.info?.interval_ms, cols), (loadedStepS ?? 0) * 2.5);
+      const gap = Math.max(maxGapS(controls?.intervalMs() ?? detail.info?.interval_ms, cols), (loadedStepS ?? 0) * 2.5);
       cols.append(p.ts_ms / 1000, METRICS.map((m) => p[m]), gap);
     }
     sampled = true;
@@ -387,6 +393,7 @@ function applyDetail(d: NodeDetailResponse): void {
   if (d.last_seen_ms != null && (lastSeenMs == null || d.last_seen_ms > lastSeenMs)) lastSeenMs = d.last_seen_ms;
   if (d.processes && (!procs || d.processes.ts_ms >= procs.ts_ms)) procs = d.processes;
   setUptime(d.latest, d.latest ? Math.min(now, d.latest.ts_ms) : now);
+  controls?.announce(d.info?.interval_ms);
   clearError('detail');
   renderStatus(d.status);
   renderInfo();
@@ -416,7 +423,7 @@ async function main(): Promise<void> {
   document.title = `remonitor — ${nodeName}`;
   setText(byId('node-name'), nodeName);
   setupExportLinks(nodeName);
-  mountNodeControls(nodeName);
+  controls = mountNodeControls(nodeName);
   let d: NodeDetailResponse;
   try {
     d = await api.node(nodeName);
@@ -449,6 +456,10 @@ async function main(): Promise<void> {
   syncTempChart();
   renderValues();
   window.addEventListener('resize', onResize);
+  onZoneChange(() => {
+    renderInfo();
+    renderClock(Date.now());
+  });
 
   const live = new LiveStream({
     onEvents,

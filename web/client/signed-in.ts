@@ -1,7 +1,9 @@
-// "signed in as X (role) · Sign out" in the page header, when the hub has logins (GET /api/me
-// answers 404 on an open hub, and then nothing is shown).
+// The page header's shared parts, imported by every page that shows data: the Local/UTC switch,
+// and "signed in as X (role) · Sign out" when the hub has logins (GET /api/me answers 404 on an
+// open hub, and then nothing is shown).
 import { csrfHeaders } from './api.ts';
 import { h } from './dom.ts';
+import { mountZoneSwitch } from './time-zone-switch.ts';
 
 async function showSignedIn(): Promise<void> {
   const res = await fetch('/api/me', { headers: { accept: 'application/json' } });
@@ -17,4 +19,5 @@ async function showSignedIn(): Promise<void> {
   (header.querySelector('.top-side') ?? header).append(box);
 }
 
+mountZoneSwitch();
 void showSignedIn().catch(() => undefined); // a missing badge must not break the page
