@@ -80,7 +80,8 @@ export function sessionRoutes(service: SessionService, store: AnyMetricsStore, n
     const file = `session-${id}.${format}`;
     c.header('content-disposition', `attachment; filename="${file}"`);
     if (format === 'json') return c.json(d);
-    const lines = [CSV_COLUMNS.join(','), ...d.samples.map((s) => CSV_COLUMNS.map((k) => s[k] ?? '').join(','))];
+    // ISO 8601 first, as the node export has it: a spreadsheet reads it as a time, ts_ms stays exact.
+    const lines = [`time,${CSV_COLUMNS.join(',')}`, ...d.samples.map((s) => `${new Date(s.ts_ms).toISOString()},${CSV_COLUMNS.map((k) => s[k] ?? '').join(',')}`)];
     c.header('content-type', 'text/csv; charset=utf-8');
     return c.body(`${lines.join('\n')}\n`);
   });

@@ -47,7 +47,9 @@ describe('sessions', () => {
     expect(stopped.status).toBe(200);
     expect((await getJson(`${api}/api/sessions/${id}`)).body.state).toBe('stopped');
     const csv = await (await fetch(`${api}/api/sessions/${id}/export?format=csv`)).text();
-    expect(csv.split('\n')[0]).toBe('ts_ms,rss_bytes,rss_anon_bytes,rss_file_bytes,swap_bytes,vsize_bytes,cpu_pct,procs');
+    expect(csv.split('\n')[0]).toBe('time,ts_ms,rss_bytes,rss_anon_bytes,rss_file_bytes,swap_bytes,vsize_bytes,cpu_pct,procs');
+    const [time, tsMs] = csv.split('\n')[1]!.split(',');
+    expect(time).toBe(new Date(Number(tsMs)).toISOString());
     expect(csv.split('\n').length).toBeGreaterThan(3);
     expect((await getJson(`${api}/api/sessions`)).body.sessions.map((s: { id: string }) => s.id)).toContain(id);
   });
