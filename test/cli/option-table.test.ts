@@ -32,6 +32,7 @@ const SAMPLE: Record<string, string> = {
   format: 'json',
   from: '-7d',
   'group-url': 'http://hub-1:8080',
+  'home-assistant-interval': '30s',
   host: '0.0.0.0',
   html: 'report.html',
   'http-port': '0',
