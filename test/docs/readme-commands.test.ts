@@ -5,7 +5,7 @@
 // here), and the tokens earlier steps printed (TOKEN, API_TOKEN). A marker without a step here,
 // or a step without its marker, fails the test: the two cannot drift apart.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -71,11 +71,12 @@ describe('the README, run as written', () => {
       Object.entries(vars)
         .sort(([a], [b]) => b.length - a.length) // API_TOKEN before TOKEN
         .reduce((t, [name, value]) => t.replaceAll(name, value), text.replaceAll(':8080', `:${http}`).replaceAll(':1883', `:${mqtt}`));
-    const run = (step: string, cwd = home): string => {
+    const run = (step: string, cwd = home, extraEnv: NodeJS.ProcessEnv = {}): string => {
       const block = blocks.get(step);
       if (!block) throw new Error(`README has no block marked <!-- run: ${step} -->`);
       try {
-        return execFileSync('bash', ['-euo', 'pipefail', '-c', fill(block.text)], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+        // What a user sees: stdout and stderr together.
+        return execFileSync('bash', ['-euo', 'pipefail', '-c', `exec 2>&1\n${fill(block.text)}`], { cwd, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 90_000 });
       } catch (err) {
         const e = err as { stdout?: string; stderr?: string; message: string };
         throw new Error(`README step "${step}" failed:\n${fill(block.text)}\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
@@ -118,8 +119,33 @@ describe('the README, run as written', () => {
     expect(scrape.status).toBe(200);
     expect(await scrape.text()).toMatch(/remonitor_node_up\{node="kitchen-pi"\} 1/);
     expect(existsSync(join(home, 'data', 'remonitor.db'))).toBe(true);
-  }, 180_000);
+
+    // Lost the password: a new one, printed once, that signs in.
+    const changed = run('passwd');
+    expect(changed).toMatch(new RegExp(`data directory ${join(home, 'data').replace(/[/.]/g, '\\$&')}`));
+    const password = /password \(shown once\): (\S+)/.exec(changed)![1]!;
+    const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ name: 'admin', password }) });
+    expect(login.status).toBe(200);
+
+    // The leak gate of a CI job: its token as the masked secret, a project whose tests take 3 s.
+    const ciToken = /shown only now:\s+(\S+)/.exec(run('ci-node-add'))![1]!;
+    const project = join(home, 'project');
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'project', scripts: { test: 'node -e "setTimeout(() => {}, 3000)"' } }));
+    run('ci-shell', project, { REMONITOR_PASSWORD: ciToken });
+    const report = JSON.parse(readFileSync(join(project, 'leak.json'), 'utf8'));
+    expect(report.hub?.problem ?? null).toBeNull();
+    expect(existsSync(join(project, 'leak.html'))).toBe(true);
+    // The password change ended the admin's browser sessions: sign in again with the new one.
+    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    await waitFor('the CI session on the hub', async () => {
+      const sessions = (await (await fetch(`${base}/api/sessions`, { headers: { cookie } })).json()) as { sessions?: { node: string }[] };
+      return sessions.sessions?.some((x) => x.node === 'ci');
+    }).catch((err) => {
+      throw new Error(`${(err as Error).message}\nhub said:\n${hub.output()}`);
+    });
+  }, 240_000);
 });
 
 /** Every step this test runs; each needs its block in the README. */
-const STEPS = ['start', 'node-add', 'hand-join', 'api-token', 'export', 'prometheus'];
+const STEPS = ['start', 'node-add', 'hand-join', 'api-token', 'export', 'prometheus', 'passwd', 'ci-node-add', 'ci-shell'];
