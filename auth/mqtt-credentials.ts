@@ -1,12 +1,13 @@
-// Who may connect to the broker: one row per MQTT identity (an edge node, or a viewer, operator or
-// hub service) with the SHA-256 of its token. The token itself is shown once, when made, and never
-// stored. A revoked row is kept (with the time) so the broker can find and disconnect live sessions.
+// Who may connect to the broker: one row per MQTT identity (an edge node, or a viewer, operator,
+// hub or Home Assistant service) with the SHA-256 of its token. The token itself is shown once,
+// when made, and never stored. A revoked row is kept (with the time) so the broker can find and
+// disconnect live sessions.
 import { nodeNameProblem } from '../protocol/topics.ts';
 import type { AuthDb } from './auth-db.ts';
 import { hashToken, newToken, tokenMatches } from './secret-hash.ts';
 
-export type MqttRole = 'node' | 'viewer' | 'operator' | 'hub';
-export const MQTT_ROLES: readonly MqttRole[] = ['node', 'viewer', 'operator', 'hub'];
+export type MqttRole = 'node' | 'viewer' | 'operator' | 'hub' | 'home-assistant';
+export const MQTT_ROLES: readonly MqttRole[] = ['node', 'viewer', 'operator', 'hub', 'home-assistant'];
 
 export interface MqttIdentity {
   name: string;
@@ -29,16 +30,36 @@ interface Row {
   revoked_ms: number | null;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS mqtt_clients (
+const ROLE_LIST = MQTT_ROLES.map((role) => `'${role}'`).join(', ');
+const table = (name: string) => `
+CREATE TABLE IF NOT EXISTS ${name} (
   name       TEXT PRIMARY KEY,
-  role       TEXT NOT NULL CHECK (role IN ('node', 'viewer', 'operator', 'hub')),
+  role       TEXT NOT NULL CHECK (role IN (${ROLE_LIST})),
   token_hash TEXT NOT NULL,
   created_ms INTEGER NOT NULL,
   revoked_ms INTEGER
-);
-CREATE INDEX IF NOT EXISTS mqtt_clients_revoked ON mqtt_clients (revoked_ms) WHERE revoked_ms IS NOT NULL;
-`;
+);`;
+const INDEX = 'CREATE INDEX IF NOT EXISTS mqtt_clients_revoked ON mqtt_clients (revoked_ms) WHERE revoked_ms IS NOT NULL;';
+const SCHEMA = `${table('mqtt_clients')}\n${INDEX}`;
+
+/**
+ * An auth.db made before a role was added holds a CHECK that refuses it, and SQLite cannot alter a
+ * CHECK: the table is rebuilt with every row kept, once, by whichever process opens it first.
+ */
+function allowEveryRole(db: AuthDb): void {
+  const current = db.prepare<[], string>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'mqtt_clients'").pluck();
+  const upToDate = () => MQTT_ROLES.every((role) => current.get()?.includes(`'${role}'`));
+  if (upToDate()) return;
+  db.transaction(() => {
+    if (upToDate()) return; // another process rebuilt it meanwhile
+    db.exec(`${table('mqtt_clients_rebuilt')}
+      INSERT INTO mqtt_clients_rebuilt (name, role, token_hash, created_ms, revoked_ms)
+        SELECT name, role, token_hash, created_ms, revoked_ms FROM mqtt_clients;
+      DROP TABLE mqtt_clients;
+      ALTER TABLE mqtt_clients_rebuilt RENAME TO mqtt_clients;
+      ${INDEX}`);
+  }).immediate();
+}
 
 /** Throws a TypeError naming the bad value unless `role` is one of MQTT_ROLES. */
 export function assertMqttRole(role: unknown): asserts role is MqttRole {
@@ -64,6 +85,7 @@ export class MqttCredentials {
     private readonly now: () => number = Date.now,
   ) {
     db.exec(SCHEMA);
+    allowEveryRole(db);
     this.byName = db.prepare<[string], Row>('SELECT * FROM mqtt_clients WHERE name = ?');
     this.insert = db.prepare<[string, string, string, number]>(
       `INSERT INTO mqtt_clients (name, role, token_hash, created_ms, revoked_ms) VALUES (?, ?, ?, ?, NULL)

@@ -21,7 +21,7 @@
 import type { AedesOptions, AuthenticateError, AuthErrorCode, Client } from 'aedes';
 import type { MqttCredentials, MqttIdentity } from '../auth/mqtt-credentials.ts';
 import type { Logger } from '../edge-agent/logger.ts';
-import { isReservedTopic, mayConnect, mayPublish, maySubscribe, mayWill } from './acl.ts';
+import { isReservedTopic, mayConnect, mayPublish, maySubscribe, mayWill, roleHint } from './acl.ts';
 import { DenialLog } from './denial-log.ts';
 
 export type DeniedAction = 'connect' | 'publish' | 'subscribe' | 'will' | 'retain';
@@ -138,7 +138,7 @@ export function accessHooks(options: AccessOptions): AccessControl {
       }
       const willTopic = willTopics.get(client);
       if (willTopic !== undefined && !mayWill(identity, willTopic)) {
-        deny(client, { action: 'will', topic: willTopic, reason: 'last will on a topic this identity may not publish' }, identity);
+        deny(client, { action: 'will', topic: willTopic, reason: `last will on a topic this identity may not publish${roleHint(identity, willTopic)}` }, identity);
         return done(refusal(5, 'not authorized'), false);
       }
       sessions.set(client, { identity, sinceMs: now() });
@@ -167,7 +167,7 @@ export function accessHooks(options: AccessOptions): AccessControl {
           return done(new Error('not authenticated'));
         }
         if (!mayPublish(identity, packet.topic)) {
-          deny(client, { action: 'publish', topic: packet.topic, reason: `${identity.role} may not publish here; message dropped, client disconnected` }, identity);
+          deny(client, { action: 'publish', topic: packet.topic, reason: `${identity.role} may not publish here; message dropped, client disconnected${roleHint(identity, packet.topic)}` }, identity);
           return done(new Error(`${identity.role} "${identity.name}" may not publish to ${packet.topic}`));
         }
       }
@@ -179,7 +179,7 @@ export function accessHooks(options: AccessOptions): AccessControl {
       if (!credentials) return done(null, subscription);
       const identity = sessions.get(client)?.identity ?? null;
       if (!identity || !maySubscribe(identity, subscription.topic)) {
-        deny(client, { action: 'subscribe', topic: subscription.topic, reason: identity ? `${identity.role} may not subscribe to this filter` : 'not authenticated' }, identity);
+        deny(client, { action: 'subscribe', topic: subscription.topic, reason: identity ? `${identity.role} may not subscribe to this filter${roleHint(identity, subscription.topic)}` : 'not authenticated' }, identity);
         return done(null, null); // SUBACK 0x80 for this filter [MQTT-3.9.3-2]
       }
       done(null, subscription);

@@ -5,11 +5,14 @@
 //   operator  sends commands to any node and publishes sessions (`remonitor record` in CI); reads
 //             anything under `remonitor/`.
 //   viewer    reads anything under `remonitor/`; publishes nothing.
+//   home-assistant  reads anything under `remonitor/` and `homeassistant/` (discovery, states);
+//             publishes, and leaves a last will, only on `homeassistant/status` (HA's defaults).
 //   hub       publishes and subscribes anything (acks, cmds, alarms, the JSON mirror, Home Assistant
 //             discovery), but for topics starting with `$`.
 // Nobody publishes to a `$` topic: those belong to the broker [MQTT-4.7.2-1].
 import type { MqttIdentity } from '../auth/mqtt-credentials.ts';
 import { AGENT_CLIENT_ID_PREFIX, parseTopic, TOPIC_ROOT, topics } from '../protocol/topics.ts';
+import { haTopics, isUnderHaPrefix } from '../protocol/home-assistant-topics.ts';
 
 
 const NODE_PUBLISHES = [topics.metrics, topics.status, topics.info, topics.reply, topics.procs];
@@ -54,6 +57,8 @@ export function mayPublish(identity: MqttIdentity, topic: string): boolean {
     }
     case 'viewer':
       return false;
+    case 'home-assistant':
+      return topic === haTopics.status;
     case 'hub':
       return true;
   }
@@ -70,6 +75,8 @@ export function maySubscribe(identity: MqttIdentity, filter: string): boolean {
     case 'operator':
     case 'viewer':
       return isUnderRoot(filter);
+    case 'home-assistant':
+      return isUnderRoot(filter) || isUnderHaPrefix(filter);
     case 'hub':
       return true;
   }
@@ -78,6 +85,12 @@ export function maySubscribe(identity: MqttIdentity, filter: string): boolean {
 /** A last will is published by the broker on the client's behalf, so it gets the publish rules, narrowed. */
 export function mayWill(identity: MqttIdentity, willTopic: string): boolean {
   if (identity.role === 'node') return willTopic === topics.status(identity.name);
-  if (identity.role === 'hub') return mayPublish(identity, willTopic);
+  if (identity.role === 'hub' || identity.role === 'home-assistant') return mayPublish(identity, willTopic);
   return false; // a viewer publishes nothing, and an operator's will would be a command sent at random
+}
+
+/** Said with a denial that looks like Home Assistant on the wrong credential. */
+export function roleHint(identity: MqttIdentity | null, topic: string): string {
+  if (!isUnderHaPrefix(topic) || identity?.role === 'hub' || identity?.role === 'home-assistant') return '';
+  return '; Home Assistant needs a client made with `remonitor client add NAME --role home-assistant`';
 }

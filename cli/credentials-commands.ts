@@ -2,13 +2,13 @@
 // <data-dir>/auth.db. A token is printed once, when made; only its hash is stored.
 import { hostname } from 'node:os';
 import { openAuthDb } from '../auth/auth-db.ts';
-import { MqttCredentials, type MqttClientRecord } from '../auth/mqtt-credentials.ts';
+import { MQTT_ROLES, MqttCredentials, type MqttClientRecord, type MqttRole } from '../auth/mqtt-credentials.ts';
 import { describeOptions, port, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
 import { authDataDir } from './auth-data-dir.ts';
 import { formatTable } from './text-table.ts';
 
-const SERVICE_ROLES = ['viewer', 'operator', 'hub'] as const;
-type ServiceRole = (typeof SERVICE_ROLES)[number];
+type ServiceRole = Exclude<MqttRole, 'node'>;
+const SERVICE_ROLES = MQTT_ROLES.filter((role): role is ServiceRole => role !== 'node');
 
 const dataDirOption = { type: 'string', flag: 'data-dir', help: 'data directory of the hub (holds auth.db)', default: './data' } as OptionSpec<string>;
 
@@ -36,8 +36,9 @@ export const NODE_USAGE = `remonitor node add NAME | revoke NAME | list: the edg
   list          the enrolled nodes
 ${describeOptions(nodeSpec)}`;
 
-export const CLIENT_USAGE = `remonitor client add NAME --role viewer|operator|hub | revoke NAME | list: other MQTT clients
-  viewer reads remonitor/…; operator also sends commands; hub publishes and reads anything
+export const CLIENT_USAGE = `remonitor client add NAME --role ${SERVICE_ROLES.join('|')} | revoke NAME | list: other MQTT clients
+  viewer reads remonitor/…; operator also sends commands; hub publishes and reads anything;
+  home-assistant reads remonitor/… and homeassistant/…, and publishes homeassistant/status
 ${describeOptions(clientSpec)}`;
 
 /** Bad input: a message for the user and exit code 2. */
@@ -86,7 +87,7 @@ function withCredentials(
   run: (credentials: MqttCredentials, action: Action, name: string) => number,
 ): number {
   const [action, name, ...extra] = positionals;
-  const usage = `usage: remonitor ${command} add NAME${command === 'client' ? ' --role viewer|operator|hub' : ''} | revoke NAME | list`;
+  const usage = `usage: remonitor ${command} add NAME${command === 'client' ? ` --role ${SERVICE_ROLES.join('|')}` : ''} | revoke NAME | list`;
   const fail = (message: string): number => {
     console.error(`remonitor ${command}: ${message}\n${usage}`);
     return 2;

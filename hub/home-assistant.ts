@@ -1,18 +1,20 @@
-// Home Assistant MQTT discovery (`--home-assistant`): one retained device-based discovery message
-// per node at `homeassistant/device/<id>/config`, so every node appears in Home Assistant as a
-// device with its sensors and no YAML. State comes from the JSON mirror (HA templates read JSON,
-// not CBOR); availability follows the node's retained `remonitor/<node>/status`.
+// Home Assistant (`--home-assistant`): one retained device-based discovery message per node at
+// `homeassistant/device/<id>/config`, so every node appears in Home Assistant as a device with its
+// sensors and no YAML, reading the state on `remonitor/<node>/ha/state` (home-assistant-states.ts
+// publishes it; integrations.ts sends both again when HA says it has started). The metric sensors
+// are available while the node's retained `remonitor/<node>/status` says `online`; connectivity
+// and alarm level are always available, so that offline is their state, not "unavailable".
 // Format: https://www.home-assistant.io/integrations/mqtt/#device-discovery-payload
 // (`dev`, `o` and `cmps` are required; each component needs `p` and `unique_id`).
 import type { MqttClient } from 'mqtt';
-import { topics, type NodeInfo } from '../protocol/index.ts';
+import { topics, type NodeInfo, type NodeStatus } from '../protocol/index.ts';
+import { haTopics } from '../protocol/home-assistant-topics.ts';
 import type { Logger } from '../edge-agent/logger.ts';
 import { AGENT_VERSION } from '../edge-agent/version.ts';
+import type { AlarmLevel } from '../web/alarm-types.ts';
 import type { SamplePoint, SeriesMetric } from '../web/api-types.ts';
 import type { LiveFeed } from './live-feed.ts';
 import type { AnyMetricsStore } from './async-store.ts';
-
-export const HA_DISCOVERY_PREFIX = 'homeassistant';
 
 interface SensorSpec {
   name: string;
@@ -37,16 +39,76 @@ const SENSORS: Partial<Record<SeriesMetric, SensorSpec>> = {
   procs_total: { name: 'Processes', icon: 'mdi:format-list-numbered' },
   uptime_s: { name: 'Uptime', unit: 's', device_class: 'duration' },
 };
+const SENSOR_METRICS = Object.keys(SENSORS) as SeriesMetric[];
 
 /** HA object ids allow [a-zA-Z0-9_-]; node names may also hold dots. */
 export const haObjectId = (node: string) => `remonitor_${node.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 
-export const discoveryTopic = (node: string, prefix = HA_DISCOVERY_PREFIX) => `${prefix}/device/${haObjectId(node)}/config`;
+export const discoveryTopic = (node: string) => haTopics.deviceConfig(haObjectId(node));
+
+/** Alarm levels from best to worst, as the dashboard ranks them. */
+export const ALARM_LEVELS: readonly AlarmLevel[] = ['ok', 'amber', 'offline', 'red'];
+
+/** What HA's entities read, JSON on `remonitor/<node>/ha/state`; null reads as "unknown" in HA. */
+export type HaState = {
+  node: string;
+  /** Null until the node's retained status has been seen. */
+  status: NodeStatus | null;
+  /** The worst level among the node's alarms; null until the hub's alarm engine has published its set. */
+  alarm: AlarmLevel | null;
+  /** When the values were sampled, ms; null before the first sample. */
+  ts_ms: number | null;
+} & Partial<Record<SeriesMetric, number | null>>;
+
+/**
+ * The worst level in a retained `remonitor/<node>/alarms` payload (PROTOCOL.md, "Alarms"): `ok`
+ * when no alarm is set, null for an empty (cleared) or unreadable one.
+ */
+export function worstAlarmLevel(payload: Buffer): AlarmLevel | null {
+  let message: unknown;
+  try {
+    message = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return null;
+  }
+  const alarms = (message as { alarms?: unknown } | null)?.alarms;
+  if (!Array.isArray(alarms)) return null;
+  let worst = 0;
+  for (const alarm of alarms) worst = Math.max(worst, ALARM_LEVELS.indexOf((alarm as { state?: AlarmLevel } | null)?.state ?? 'ok'));
+  return ALARM_LEVELS[worst]!;
+}
+
+/** Every sensor's field, null when the node does not report it (HA's template renders "None": unknown). */
+export function haState(node: string, status: NodeStatus | null, alarm: AlarmLevel | null, point: SamplePoint | null): HaState {
+  const state: HaState = { node, status, alarm, ts_ms: point?.ts_ms ?? null };
+  for (const metric of SENSOR_METRICS) state[metric] = point?.[metric] ?? null;
+  return state;
+}
 
 /** The whole-device discovery payload for one node; `latest` picks which sensors it has. */
 export function discoveryPayload(node: string, info: NodeInfo | null, latest: SamplePoint | null): Record<string, unknown> {
   const id = haObjectId(node);
-  const cmps: Record<string, Record<string, unknown>> = {};
+  const cmps: Record<string, Record<string, unknown>> = {
+    [`${id}_connectivity`]: {
+      p: 'binary_sensor',
+      name: 'Connectivity',
+      unique_id: `${id}_connectivity`,
+      device_class: 'connectivity',
+      value_template: '{{ value_json.status }}',
+      payload_on: 'online',
+      payload_off: 'offline',
+    },
+    [`${id}_alarm`]: {
+      p: 'sensor',
+      name: 'Alarm',
+      unique_id: `${id}_alarm`,
+      device_class: 'enum',
+      options: ALARM_LEVELS,
+      value_template: '{{ value_json.alarm }}',
+      icon: 'mdi:alarm-light',
+    },
+  };
+  const available = { availability_topic: topics.status(node), payload_available: 'online', payload_not_available: 'offline' };
   for (const [metric, spec] of Object.entries(SENSORS) as [SeriesMetric, SensorSpec][]) {
     // Before the first sample every sensor is offered; after it, only those the node reports
     // (a Pi without swap gets no swap sensor that would stay "unknown" forever).
@@ -60,6 +122,7 @@ export function discoveryPayload(node: string, info: NodeInfo | null, latest: Sa
       ...(spec.unit ? { unit_of_measurement: spec.unit } : {}),
       ...(spec.device_class ? { device_class: spec.device_class } : {}),
       ...(spec.icon ? { icon: spec.icon } : {}),
+      ...available,
     };
   }
   return {
@@ -73,10 +136,7 @@ export function discoveryPayload(node: string, info: NodeInfo | null, latest: Sa
     },
     o: { name: 'remonitor', sw: AGENT_VERSION },
     cmps,
-    state_topic: topics.metricsJson(node),
-    availability_topic: topics.status(node),
-    payload_available: 'online',
-    payload_not_available: 'offline',
+    state_topic: haTopics.state(node),
     qos: 0,
   };
 }
@@ -91,12 +151,11 @@ export class HomeAssistantDiscovery {
     private readonly store: AnyMetricsStore,
     private readonly feed: LiveFeed,
     private readonly log: Logger,
-    private readonly prefix = HA_DISCOVERY_PREFIX,
     private readonly now: () => number = Date.now,
   ) {}
 
   async start(): Promise<void> {
-    for (const n of await this.store.listNodes()) await this.announce(n.name, n.info, n.latest);
+    await this.announceAll();
     this.unsubscribe = this.feed.subscribe((event) => {
       if (event.type !== 'sample' && event.type !== 'status') return;
       const seen = this.announced.get(event.node);
@@ -106,8 +165,16 @@ export class HomeAssistantDiscovery {
       if (seen && !firstSample && (seen.withInfo || this.now() - seen.atMs < 30_000)) return;
       // Held at once, so that the node's next events wait for this announcement rather than repeat it.
       this.announced.set(event.node, { withInfo: seen?.withInfo ?? false, withSample: event.type === 'sample' || (seen?.withSample ?? false), atMs: this.now() });
-      void this.announceFromStore(event.node, event.type === 'sample' ? event.point : null);
+      this.announceFromStore(event.node, event.type === 'sample' ? event.point : null).catch((err: Error) => {
+        this.announced.delete(event.node);
+        this.log.warn({ node: event.node, err: err.message }, 'could not read the store for home assistant discovery');
+      });
     });
+  }
+
+  /** Announces every node the store knows again, as HA asks for with its birth message. */
+  async announceAll(): Promise<void> {
+    for (const n of await this.store.listNodes()) await this.announce(n.name, n.info, n.latest);
   }
 
   /** Announces a node with its birth record (and its latest sample when `latest` is null) from the store. */
@@ -117,10 +184,9 @@ export class HomeAssistantDiscovery {
   }
 
   private async announce(node: string, info: NodeInfo | null, latest: SamplePoint | null): Promise<void> {
-console.log("ANN", Date.now() % 100000, node, latest === null);
     this.announced.set(node, { withInfo: info !== null, withSample: latest !== null, atMs: this.now() });
     try {
-      await this.client.publishAsync(discoveryTopic(node, this.prefix), JSON.stringify(discoveryPayload(node, info, latest)), { qos: 1, retain: true });
+      await this.client.publishAsync(discoveryTopic(node), JSON.stringify(discoveryPayload(node, info, latest)), { qos: 1, retain: true });
       this.log.debug({ node }, 'home assistant discovery published');
     } catch (err) {
       this.announced.delete(node); // try again on its next sample

@@ -1,6 +1,7 @@
 // The JSON mirror (`--json-mirror`): every stored sample republished as plain JSON on
-// `remonitor/<node>/metrics/json`, for clients that cannot decode CBOR (Node-RED, Home
-// Assistant, shell scripts). Fed by the live feed, so only samples that passed validation go out.
+// `remonitor/<node>/metrics/json`, for clients that cannot decode CBOR (Node-RED, shell scripts).
+// Fed by the live feed, so only samples that passed validation go out. Home Assistant reads its own
+// rate-limited state instead (home-assistant-states.ts): a state a second floods its recorder.
 import type { MqttClient } from 'mqtt';
 import { topics, type Sample } from '../protocol/index.ts';
 import type { Logger } from '../edge-agent/logger.ts';

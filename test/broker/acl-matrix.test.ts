@@ -1,8 +1,9 @@
 // Every MQTT role against every topic action, on the real broker: a real auth.db with one identity
 // of each role (MQTT_ROLES), real mqtt.js clients over 127.0.0.1, and every channel of the
-// protocol (CHANNELS) on the identity's own node and another, plus the JSON mirror, another root,
-// `$SYS` and the wildcards. What each role may do is README's Security section, written out in
-// `documented` below; the pure rules (broker/acl.ts) and the broker must both agree with it.
+// protocol (CHANNELS) on the identity's own node and another, plus the JSON mirror, Home
+// Assistant's state, discovery and birth topics, another root, `$SYS` and the wildcards. What each
+// role may do is README's Security section, written out in `documented` below; the pure rules
+// (broker/acl.ts) and the broker must both agree with it.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAuthDb } from '../../auth/auth-db.ts';
@@ -22,18 +23,22 @@ const IDENTITY: Record<MqttRole, MqttIdentity> = {
   viewer: { name: 'dash', role: 'viewer' },
   operator: { name: 'ops', role: 'operator' },
   hub: { name: 'hub', role: 'hub' },
+  'home-assistant': { name: 'homeassistant', role: 'home-assistant' },
 };
 
 const NODE_TOPICS = CHANNELS.flatMap((channel) => ['A', 'B'].map((node) => `${TOPIC_ROOT}/${node}/${channel}`));
-const TOPICS = [...NODE_TOPICS, topics.metricsJson('A'), 'homeassistant/sensor/A/config', '$SYS/broker/x'];
-const FILTERS = [...TOPICS, `${TOPIC_ROOT}/#`, ...CHANNELS.map((c) => topics.allNodes(c)), `${TOPIC_ROOT}/A/#`, `${TOPIC_ROOT}/A/+`, '#', '+/A/cmd', '$SYS/#', 'homeassistant/#'];
+const HA_TOPICS = ['remonitor/A/ha/state', 'homeassistant/device/remonitor_A/config', 'homeassistant/sensor/A/config', 'homeassistant/status'];
+const TOPICS = [...NODE_TOPICS, topics.metricsJson('A'), ...HA_TOPICS, '$SYS/broker/x'];
+const FILTERS = [...TOPICS, `${TOPIC_ROOT}/#`, ...CHANNELS.map((c) => topics.allNodes(c)), `${TOPIC_ROOT}/A/#`, `${TOPIC_ROOT}/A/+`, '#', '+/A/cmd', '+/status', '$SYS/#', 'homeassistant/#', 'homeassistant/+/+/config', `${TOPIC_ROOT}/+/ha/state`];
 
 /**
  * README, Security: a node "may publish only remonitor/NAME/{metrics,status,info,reply,procs},
  * subscribe only to its own cmd and ack, and leave a last will only on its own status"; a viewer
  * "may read remonitor/#"; an operator "may also send commands" (and publishes sessions, for
  * `remonitor record`); the hub, a separate hub process, publishes and reads anything but the
- * broker's own `$` topics, which it may read. Nobody publishes to `$` topics [MQTT-4.7.2-1].
+ * broker's own `$` topics, which it may read; home-assistant "reads remonitor/# and
+ * homeassistant/#, and publishes, and leaves its last will, only on homeassistant/status".
+ * Nobody publishes to `$` topics [MQTT-4.7.2-1].
  */
 function documented(role: MqttRole, action: Action, topic: string): boolean {
   const [root, node, channel, ...rest] = topic.split('/');
@@ -52,6 +57,9 @@ function documented(role: MqttRole, action: Action, topic: string): boolean {
       return action === 'publish' && nodeTopic !== null && ['cmd', 'procs'].includes(nodeTopic.channel);
     case 'hub':
       return action === 'subscribe' || !topic.startsWith('$');
+    case 'home-assistant':
+      if (action === 'subscribe') return underRoot || topic.startsWith('homeassistant/');
+      return topic === 'homeassistant/status';
   }
 }
 

@@ -3,13 +3,14 @@
 // the table is the specification.
 import { describe, expect, it } from 'vitest';
 import type { MqttIdentity } from '../../auth/mqtt-credentials.ts';
-import { isReservedTopic, mayConnect, mayPublish, maySubscribe, mayWill } from '../../broker/acl.ts';
+import { isReservedTopic, mayConnect, mayPublish, maySubscribe, mayWill, roleHint } from '../../broker/acl.ts';
 import { DenialLog } from '../../broker/denial-log.ts';
 
 const A: MqttIdentity = { name: 'A', role: 'node' };
 const viewer: MqttIdentity = { name: 'dash', role: 'viewer' };
 const operator: MqttIdentity = { name: 'ops', role: 'operator' };
 const hub: MqttIdentity = { name: 'hub', role: 'hub' };
+const ha: MqttIdentity = { name: 'homeassistant', role: 'home-assistant' };
 
 describe('mayConnect', () => {
   it.each([
@@ -26,6 +27,8 @@ describe('mayConnect', () => {
     [viewer, 'remonitor-agent-A', false], // would take node A's session over [MQTT-3.1.4-2]
     [operator, 'remonitor-agent-A', false],
     [hub, 'remonitor-agent-A', false],
+    [ha, 'homeassistant-1a2b', true], // what HA's MQTT integration picks by default
+    [ha, 'remonitor-agent-A', false],
   ])('%o with client id %j → %s', (identity, clientId, expected) => {
     expect(mayConnect(identity, clientId)).toBe(expected);
   });
@@ -63,6 +66,14 @@ describe('mayPublish', () => {
     [viewer, 'remonitor/A/cmd', false],
     [viewer, 'remonitor/A/metrics', false],
     [viewer, 'x', false],
+    // Home Assistant: its birth message, nothing else
+    [ha, 'homeassistant/status', true],
+    [ha, 'homeassistant/status/x', false],
+    [ha, 'homeassistant/device/remonitor_A/config', false], // discovery comes from the hub
+    [ha, 'homeassistant', false],
+    [ha, 'remonitor/A/ha/state', false],
+    [ha, 'remonitor/A/cmd', false],
+    [ha, '$SYS/x', false],
     // the hub: anything but $ topics
     [hub, 'remonitor/A/ack', true],
     [hub, 'remonitor/A/cmd', true],
@@ -104,6 +115,18 @@ describe('maySubscribe', () => {
     [viewer, 'remonitor/+/status', true],
     [viewer, '#', false],
     [viewer, 'remonitorx/#', false],
+    [viewer, 'homeassistant/#', false],
+    // Home Assistant: remonitor/ and its discovery prefix (birth topic included)
+    [ha, 'homeassistant/#', true],
+    [ha, 'homeassistant/+/+/config', true],
+    [ha, 'homeassistant/status', true],
+    [ha, 'remonitor/A/ha/state', true],
+    [ha, 'remonitor/+/status', true],
+    [ha, 'remonitor/#', true],
+    [ha, 'homeassistantx/#', false],
+    [ha, '+/status', false], // would match other roots
+    [ha, '#', false],
+    [ha, '$SYS/#', false],
     // the hub: anything
     [hub, '#', true],
     [hub, 'remonitor/+/metrics', true],
@@ -125,8 +148,22 @@ describe('mayWill', () => {
     [operator, 'remonitor/A/cmd', false],
     [hub, 'remonitor/hub/status', true],
     [hub, '$SYS/hub', false],
+    [ha, 'homeassistant/status', true], // HA's default last will, `offline`
+    [ha, 'homeassistant/other', false],
+    [ha, 'remonitor/A/status', false],
+    [viewer, 'homeassistant/status', false],
   ])('%o → %j: %s', (identity, topic, expected) => {
     expect(mayWill(identity, topic)).toBe(expected);
+  });
+});
+
+describe('roleHint', () => {
+  it('points Home Assistant on the wrong credential to its role, and says nothing otherwise', () => {
+    expect(roleHint(viewer, 'homeassistant/#')).toMatch(/--role home-assistant/);
+    expect(roleHint(operator, 'homeassistant/status')).toMatch(/--role home-assistant/);
+    expect(roleHint(null, 'homeassistant/status')).toMatch(/--role home-assistant/);
+    expect(roleHint(ha, 'homeassistant/device/x/config')).toBe('');
+    expect(roleHint(viewer, 'remonitor/A/cmd')).toBe('');
   });
 });
 

@@ -1,17 +1,19 @@
 // Home Assistant discovery and the JSON mirror, seen by a real MQTT subscriber on a real broker:
 // the discovery payloads carry the keys HA's device-based discovery requires, and the state
-// topic they name carries JSON with the values the template reads.
+// topic they name carries JSON with the values the templates read. (On a broker with
+// credentials, and the state's rate: home-assistant-secured.test.ts.)
 import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubService } from '../../hub/hub-service.ts';
-import { discoveryPayload, discoveryTopic } from '../../hub/home-assistant.ts';
+import { ALARM_LEVELS, discoveryPayload, discoveryTopic, haState, worstAlarmLevel } from '../../hub/home-assistant.ts';
 import { parseTopic, topics } from '../../protocol/index.ts';
+import { haTopics } from '../../protocol/home-assistant-topics.ts';
 import { fakeAgentClient, publishNode, sampleAt } from '../helpers/fleet-publisher.ts';
 import { cleanup, quietLog, runCleanups, startBroker, tempDir, waitFor } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
-async function startHubWith(url: string, options: { jsonMirror?: boolean; homeAssistant?: boolean }): Promise<HubService> {
+async function startHubWith(url: string, options: { jsonMirror?: boolean; homeAssistant?: boolean; homeAssistantIntervalMs?: number }): Promise<HubService> {
   const hub = new HubService({ brokerUrl: url, dataDir: tempDir(), httpPort: 0, log: quietLog, ...options });
   await hub.start();
   cleanup(() => hub.stop());
@@ -28,9 +30,10 @@ async function subscriber(url: string, topic: string) {
 }
 
 describe('Home Assistant discovery', () => {
-  it('publishes one retained whole-device config per node with the required keys, state from the JSON mirror', async () => {
+  it('publishes one retained whole-device config per node with the required keys, state on its own topic', async () => {
     const { url } = await startBroker();
-    const hub = await startHubWith(url, { homeAssistant: true });
+    const hub = await startHubWith(url, { homeAssistant: true, homeAssistantIntervalMs: 1000 });
+    const mirrored = await subscriber(url, 'remonitor/+/metrics/json');
     const agent = await fakeAgentClient(url);
     const noSwap = sampleAt(1, Date.now() - 2000, { cpu_pct: 12.5 });
     delete noSwap.swap_pct;
@@ -55,7 +58,7 @@ describe('Home Assistant discovery', () => {
     expect(Object.keys(config.cmps).length).toBeGreaterThan(5);
     const uniqueIds = new Set<string>();
     for (const [key, cmp] of Object.entries<Record<string, string>>(config.cmps)) {
-      expect(cmp['p'], key).toBe('sensor');
+      expect(cmp['p'], key).toBe(key.endsWith('_connectivity') ? 'binary_sensor' : 'sensor');
       expect(cmp['unique_id'], key).toMatch(/^remonitor_pi_garage_[a-z0-9_]+$/);
       expect(cmp['value_template'], key).toMatch(/^\{\{ value_json\.[a-z0-9_]+ \}\}$/);
       uniqueIds.add(cmp['unique_id']!);
@@ -63,22 +66,34 @@ describe('Home Assistant discovery', () => {
     expect(uniqueIds.size).toBe(Object.keys(config.cmps).length);
     expect(config.cmps['remonitor_pi_garage_swap_pct']).toBeUndefined(); // the node reports no swap
     expect(config.cmps['remonitor_pi_garage_temp_c']).toMatchObject({ device_class: 'temperature', unit_of_measurement: '°C' });
-    // Availability follows the node's own retained status; state is the JSON mirror.
-    expect(config.availability_topic).toBe(topics.status('pi.garage'));
-    expect(config.payload_available).toBe('online');
-    expect(config.payload_not_available).toBe('offline');
-    expect(config.state_topic).toBe(topics.metricsJson('pi.garage'));
+    // The metric sensors are available while the node's own retained status says online; its
+    // connectivity and alarm level always are (offline is their state, not "unavailable").
+    const metricSensors = Object.entries<Record<string, string>>(config.cmps).filter(([, cmp]) => cmp['state_class'] === 'measurement');
+    expect(metricSensors.length).toBe(Object.keys(config.cmps).length - 2);
+    for (const [key, cmp] of metricSensors) {
+      expect(cmp, key).toMatchObject({ availability_topic: topics.status('pi.garage'), payload_available: 'online', payload_not_available: 'offline' });
+    }
+    expect(config.cmps['remonitor_pi_garage_connectivity']).toMatchObject({ device_class: 'connectivity', payload_on: 'online', payload_off: 'offline' });
+    expect(config.cmps['remonitor_pi_garage_connectivity'].availability_topic).toBeUndefined();
+    expect(config.cmps['remonitor_pi_garage_alarm']).toMatchObject({ device_class: 'enum', options: ['ok', 'amber', 'offline', 'red'] });
+    expect(config.cmps['remonitor_pi_garage_alarm'].availability_topic).toBeUndefined();
+    expect(config.state_topic).toBe(haTopics.state('pi.garage'));
+    expect(config.state_topic).toBe('remonitor/pi.garage/ha/state');
 
     // The state topic really carries JSON that the templates can read.
     const states = await subscriber(url, config.state_topic);
     await publishNode(agent, 'pi.garage', [sampleAt(2, Date.now() - 1000, { cpu_pct: 44.5 })]);
-    const state = await waitFor('a JSON state', () => states[0]);
+    const state = await waitFor('a JSON state with the new sample', () => states.find((m) => JSON.parse(m.payload.toString()).cpu_pct === 44.5));
     const json = JSON.parse(state.payload.toString());
-    expect(json.cpu_pct).toBe(44.5);
-    for (const cmp of Object.values<Record<string, string>>(config.cmps)) {
+    expect(json).toMatchObject({ node: 'pi.garage', status: 'online' });
+    for (const [key, cmp] of Object.entries<Record<string, string>>(config.cmps)) {
       const field = /value_json\.([a-z0-9_]+)/.exec(cmp['value_template']!)![1]!;
-      expect(typeof json[field], `${field} in the mirrored JSON`).toBe('number');
+      if (key.endsWith('_connectivity')) expect(json[field]).toBe('online');
+      else if (key.endsWith('_alarm')) expect([null, ...ALARM_LEVELS]).toContain(json[field]);
+      else expect(typeof json[field], `${field} in the state`).toBe('number');
     }
+    // Home Assistant no longer needs the per-sample JSON mirror: it stays off unless asked for.
+    expect(mirrored).toEqual([]);
   });
 
   it('announces nodes already in the store when the hub starts', async () => {
@@ -98,6 +113,24 @@ describe('Home Assistant discovery', () => {
     await hub2.start();
     cleanup(() => hub2.stop());
     await waitFor('old-node announced', () => configs.find((m) => m.topic === discoveryTopic('old-node')));
+  });
+
+  it('states every sensor, null (HA: unknown) for what the node does not report (pure payload)', () => {
+    expect(haState('n1', null, null, null)).toMatchObject({ node: 'n1', status: null, alarm: null, ts_ms: null, cpu_pct: null, swap_pct: null });
+    expect(haState('n1', 'offline', 'amber', { ts_ms: 5, cpu_pct: 7 })).toMatchObject({ status: 'offline', alarm: 'amber', ts_ms: 5, cpu_pct: 7, swap_pct: null });
+  });
+
+  it.each([
+    ['{"v":1,"node":"n","alarms":[],"transition":null}', 'ok'],
+    ['{"alarms":[{"state":"amber"},{"state":"red"},{"state":"offline"}]}', 'red'],
+    ['{"alarms":[{"state":"amber"},{"state":"offline"}]}', 'offline'],
+    ['{"alarms":[{"state":"amber"},{"state":"unheard-of"},null]}', 'amber'],
+    ['', null], // the retained set cleared
+    ['not json', null],
+    ['{"v":1}', null],
+    ['[]', null],
+  ])('worst alarm level of %j is %j', (payload, level) => {
+    expect(worstAlarmLevel(Buffer.from(payload))).toBe(level);
   });
 
   it('offers every sensor before the first sample (pure payload)', () => {
