@@ -1,7 +1,8 @@
 // The hub's side of remote commands and sessions, on its own MQTT client: publishes commands on
 // remonitor/<node>/cmd, matches replies by id with a bounded wait, records watch samples from
 // remonitor/+/procs, and re-sends the running sessions of a node that comes back online (the
-// agent keeps watches in memory only, so a restarted agent learns them again this way).
+// agent keeps watches in memory only, so a restarted agent learns them again this way). A watch
+// sample the database refuses (locked past its wait, a full disk) is kept and stored later, in order.
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { connectHubClient, firstConnect } from './hub-mqtt.ts';
@@ -15,11 +16,12 @@ import {
   type Reply,
   type WatchTarget,
 } from '../protocol/commands.ts';
-import { decodeProcs } from '../protocol/procs.ts';
+import { decodeProcs, type ProcsSample } from '../protocol/procs.ts';
 import { parseStatus, parseTopic, topics } from '../protocol/topics.ts';
 import type { Logger } from '../edge-agent/logger.ts';
 import type { AgentControlState } from '../web/session-types.ts';
 import type { SessionStore } from './sessions.ts';
+import { isStoreFailure } from './sqlite-open.ts';
 
 export interface CommandBridgeOptions {
   brokerUrl: string;
@@ -42,15 +44,46 @@ interface Pending {
   waiters: ((reply: Reply) => void)[];
 }
 
+/** Why watch samples wait to be stored: since when, the last error (naming the file), how many wait. */
+export interface StoreFailure {
+  sinceMs: number;
+  error: string;
+  waiting: number;
+}
+
+/** Watch samples kept while the database refuses them; past this, the oldest go (about 4 MiB). */
+const MAX_UNSTORED_PROCS = 10_000;
+/** How often kept watch samples are tried again, ms. */
+const STORE_RETRY_MS = 1000;
+const DROP_LOG_INTERVAL_MS = 60_000;
+
 export class CommandBridge {
   private client: MqttClient | null = null;
   private readonly pending = new Map<string, Pending>();
   private readonly replies = new Map<string, { node: string; reply: Reply | null; sent_ms: number }>();
   private readonly status = new Map<string, 'online' | 'offline'>();
   private readonly control = new Map<string, AgentControlState>();
-  readonly stats = { sent: 0, replies: 0, procs: 0, rejected: 0 };
+  readonly stats = { sent: 0, replies: 0, procs: 0, rejected: 0, procsDropped: 0 };
+  /** Watch samples the database refused, oldest first; stored before any newer one. */
+  private unstored: { node: string; sample: ProcsSample }[] = [];
+  private storeFailing: { sinceMs: number; error: string } | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private lastDropLog = -Infinity;
+  /** Since when the broker has been out of reach; null while connected (or before start). */
+  private disconnectedSinceMs: number | null = null;
+  private stopping = false;
 
   constructor(private readonly options: CommandBridgeOptions) {}
+
+  /** Watch samples waiting because the database refuses them; null while they are stored. */
+  get storeFailure(): StoreFailure | null {
+    return this.storeFailing && { ...this.storeFailing, waiting: this.unstored.length };
+  }
+
+  /** Since when this client has been unable to reach the broker (ms), or null while connected. */
+  get brokerDownSinceMs(): number | null {
+    return this.disconnectedSinceMs;
+  }
 
   async start(): Promise<void> {
     const { brokerUrl, log } = this.options;
@@ -58,17 +91,26 @@ export class CommandBridge {
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', (err) => log.warn({ err: err.message }, 'command bridge mqtt error'));
+    client.on('close', () => {
+      if (!this.stopping) this.disconnectedSinceMs ??= Date.now();
+    });
     client.on('connect', () => {
+      this.disconnectedSinceMs = null;
       client
         .subscribeAsync({ [topics.allNodes('reply')]: { qos: 1 }, [topics.allNodes('procs')]: { qos: 1 }, [topics.allNodes('status')]: { qos: 1 } })
         .catch((err: Error) => log.error({ err: err.message }, 'command bridge could not subscribe'));
     });
     await firstConnect(client, 'command bridge', brokerUrl);
+    this.retryTimer = setInterval(() => this.storeKept(), STORE_RETRY_MS);
+    this.retryTimer.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const p of this.pending.values()) p.waiters.splice(0);
     this.pending.clear();
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.storeKept(); // a last attempt: what still fails is lost with the process
     await this.client?.endAsync();
   }
 
@@ -164,7 +206,7 @@ export class CommandBridge {
       if (channel === 'reply') this.onReply(node, payload);
       else if (channel === 'procs') {
         this.stats.procs++;
-        this.options.sessions.addSample(node, decodeProcs(payload));
+        this.storeProcs(node, decodeProcs(payload));
       } else if (channel === 'status') {
         const now = parseStatus(payload);
         if (!now) return;
@@ -176,6 +218,52 @@ export class CommandBridge {
       this.stats.rejected++;
       this.options.log.warn({ node, topic, err: (err as Error).message }, 'command bridge dropped a message');
     }
+  }
+
+  /**
+   * Stores a watch sample, or keeps it (behind any kept before it) when the database refuses it
+   * (hub/sqlite-open.ts isStoreFailure); a sample the database can never take is rejected.
+   */
+  private storeProcs(node: string, sample: ProcsSample): void {
+    if (this.unstored.length === 0) {
+      try {
+        this.options.sessions.addSample(node, sample);
+        return;
+      } catch (err) {
+        if (!isStoreFailure(err)) throw err;
+        this.storeFailing ??= { sinceMs: Date.now(), error: '' };
+        this.storeFailing.error = (err as Error).message;
+      }
+    }
+    this.unstored.push({ node, sample });
+    if (this.unstored.length > MAX_UNSTORED_PROCS) {
+      this.unstored.shift();
+      this.stats.procsDropped++;
+      const now = Date.now();
+      if (now - this.lastDropLog >= DROP_LOG_INTERVAL_MS) {
+        this.lastDropLog = now;
+        this.options.log.error({ kept: MAX_UNSTORED_PROCS, dropped: this.stats.procsDropped, err: this.storeFailing?.error }, 'the database refuses watch samples and the queue is full: dropping the oldest (logged once a minute)');
+      }
+    }
+  }
+
+  /** Tries the kept watch samples again, oldest first, stopping at the first refused. */
+  private storeKept(): void {
+    while (this.unstored.length > 0) {
+      const { node, sample } = this.unstored[0]!;
+      try {
+        this.options.sessions.addSample(node, sample);
+      } catch (err) {
+        if (isStoreFailure(err)) {
+          this.storeFailing!.error = (err as Error).message;
+          return;
+        }
+        this.stats.rejected++;
+        this.options.log.warn({ node, session: sample.session, err: (err as Error).message }, 'command bridge dropped a watch sample the database cannot take');
+      }
+      this.unstored.shift();
+    }
+    this.storeFailing = null;
   }
 
   private onReply(node: string, payload: Buffer): void {

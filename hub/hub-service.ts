@@ -11,7 +11,10 @@ import { Ingest } from './ingest.ts';
 import { LocalFleetLink } from './fleet-link.ts';
 import { MqttFleetLink } from './mqtt-fleet-link.ts';
 import { AckReader } from './ack-tracker.ts';
-import { HubHealthMonitor } from './hub-health.ts';
+import { HubHealthMonitor, type HealthLimits } from './hub-health.ts';
+import { HubAlarm } from './hub-alarm.ts';
+import { openToOthers, prepareDataDir } from './data-dir.ts';
+import { DatabaseFileError, damagedMessage } from './sqlite-open.ts';
 import { Integrations } from './integrations.ts';
 import { MaintenanceJob } from './maintenance.ts';
 import type { Retention } from './rollups.ts';
@@ -25,7 +28,7 @@ import type { AnyMetricsStore } from './async-store.ts';
 import { openPgStore, type PgStore } from './pg-store.ts';
 import { PgSampleWriter } from './pg-sample-writer.ts';
 import type { SampleWriter } from './sample-writer.ts';
-import { ThreadedSqliteWriter } from './threaded-sample-writer.ts';
+import { checkIntegrity, ThreadedSqliteWriter, type IntegrityReport } from './threaded-sample-writer.ts';
 import { GroupCoordination } from './group-coordination.ts';
 import { hostname } from 'node:os';
 
@@ -68,8 +71,10 @@ export interface HubOptions {
   embeddedBroker?: EmbeddedBroker;
   /** Republish each stored sample as JSON on remonitor/<node>/metrics/json. */
   jsonMirror?: boolean;
-  /** Home Assistant MQTT discovery (turns the JSON mirror on: it is HA's state topic). */
+  /** Home Assistant MQTT discovery and its rate-limited state (hub/home-assistant.ts). */
   homeAssistant?: boolean;
+  /** How often Home Assistant gets new sample values, ms (default 30 s). */
+  homeAssistantIntervalMs?: number;
   /** The broker URL nodes should use in the join line, when the hub's own is not reachable by them. */
   publicBrokerUrl?: string;
   /** How long raw samples and each rollup tier are kept (default 48 h / 14 d / 90 d / 2 y). */
@@ -82,7 +87,19 @@ export interface HubOptions {
   webAuth?: WebAuth;
   /** The embedded broker's credentials, for enrolling nodes from the dashboard. */
   nodeCredentials?: MqttCredentials;
+  /** When /healthz calls ingest behind or the broker down (hub/hub-health.ts); defaults when absent. */
+  healthLimits?: Partial<HealthLimits>;
+  /**
+   * How long start() waits for the integrity check of the SQLite file, ms (default 3 s). A check
+   * that takes longer goes on beside the running hub, and damage it finds then shows on /healthz.
+   */
+  integrityWaitMs?: number;
 }
+
+// quick_check reads the whole file: about 3.7 s a GB from the page cache, 41 s a GB from this
+// machine's disk (more on a Pi's SD card). A file up to a few hundred MB is checked before the
+// start; a larger one while the hub runs, rather than holding the start for minutes.
+const DEFAULT_INTEGRITY_WAIT_MS = 3000;
 
 export class HubService {
   readonly feed = new LiveFeed();
@@ -91,6 +108,11 @@ export class HubService {
   private readonly maintenance: MaintenanceJob;
   private web: WebServer | null = null;
   private readonly healthMonitor: HubHealthMonitor;
+  /** The hub's problems as alarms among the nodes' (absent without an alarm engine). */
+  private readonly hubAlarm: HubAlarm | null;
+  /** The SQLite file of sessions and alarms (and of samples, unless they go to PostgreSQL). */
+  private readonly localPath: string;
+  private stopIntegrityCheck: (() => void) | null = null;
   private readonly integrations: Integrations;
   readonly alarms: AlarmEngine | null;
 
@@ -124,7 +146,12 @@ export class HubService {
   ) {
     if (isPostgresUrl(options.storage) && !pgStore) throw new Error('a PostgreSQL store is opened by HubService.open()');
     if (options.sharedGroup && !pgStore) throw new Error('a shared group needs a PostgreSQL store (--storage postgres://…): its hubs must share one database');
-    const localPath = pgStore || !options.storage ? join(options.dataDir, DB_FILE) : options.storage;
+    // Before anything is opened in it: one clear error naming the path, at once.
+    const dataDir = prepareDataDir(options.dataDir);
+    const openMode = openToOthers(dataDir);
+    if (openMode !== null) options.log.warn({ dataDir, mode: openMode.toString(8) }, `the data directory is open to other users: make it private with chmod 700 ${dataDir}`);
+    const localPath = pgStore || !options.storage ? join(dataDir, DB_FILE) : options.storage;
+    this.localPath = localPath;
     let writer: SampleWriter;
     if (pgStore) {
       this.store = pgStore;
@@ -159,8 +186,17 @@ export class HubService {
       feed: this.feed,
       log: options.log,
       ackIntervalMs: options.ackIntervalMs,
+      writeHealth: { failed: (err) => this.healthMonitor.writes.failed(err), stored: () => this.healthMonitor.writes.stored() },
     });
-    this.healthMonitor = new HubHealthMonitor(this.ingest, pgStore ? null : localPath);
+    const bridge = this.sessions.bridge;
+    this.healthMonitor = new HubHealthMonitor(this.ingest, {
+      dbPath: pgStore ? null : localPath,
+      log: options.log,
+      brokerUrl: options.brokerUrl,
+      brokerDownSince: () => bridge.brokerDownSinceMs,
+      watchStore: () => bridge.storeFailure,
+      limits: options.healthLimits,
+    });
     this.integrations = new Integrations({ ...options, store: this.store, feed: this.feed });
     this.alarms =
       options.alarms === false
@@ -175,6 +211,9 @@ export class HubService {
             log: options.log.child({ part: 'alarms' }),
             dbPath: localPath,
           });
+    this.hubAlarm = this.alarms && new HubAlarm(this.alarms, options.log.child({ part: 'alarms' }));
+    const hubAlarm = this.hubAlarm;
+    if (hubAlarm) this.healthMonitor.onChange((problems) => hubAlarm.update(problems));
     if (options.sharedGroup && pgStore) {
       this.coordination = new GroupCoordination({
         url: options.storage!,
@@ -218,6 +257,7 @@ export class HubService {
     if (!this.options.webAuth && !isLoopbackHost(host)) {
       throw new Error(`refusing to serve the dashboard without logins on host "${host}": anyone who reaches it could read the fleet and send commands; bind to 127.0.0.1 or give it logins`);
     }
+    await this.checkIntegrity();
     await this.ingest.start();
     this.maintenance.start();
     this.healthMonitor.start();
@@ -229,7 +269,7 @@ export class HubService {
       const onError = (err: Error) => this.options.log.warn({ err: err.message }, 'could not read the fleet from the database; will retry');
       this.stopPolling = pollPgIntoFeed(this.store as PgStore, this.groupFeed, 1000, onError);
     }
-    const app = createApp({ store: this.store, feed: this.groupFeed ?? this.feed, health: () => this.healthMonitor.health(), deploy, alarms: this.alarms ?? undefined, sessions: this.sessions, auth: this.options.webAuth, enrolment: this.options.nodeCredentials, coordinator });
+    const app = createApp({ store: this.store, feed: this.groupFeed ?? this.feed, health: () => this.healthMonitor.health(), readiness: () => this.healthMonitor.report(), deploy, alarms: this.hubAlarm?.api(), sessions: this.sessions, auth: this.options.webAuth, enrolment: this.options.nodeCredentials, coordinator });
     this.web = await listen(app, this.options.httpPort, this.options.httpHost, this.options.tls);
     this.options.embeddedBroker?.attachWebSocket(this.web.server);
     this.options.log.info({ url: `${this.web.scheme}://${this.options.httpHost ?? '127.0.0.1'}:${this.web.port}/` }, 'dashboard listening');
@@ -241,8 +281,45 @@ export class HubService {
     }
   }
 
+  /**
+   * Refuses a damaged SQLite file before anything is written to it (writes to it would fail, or
+   * spread the damage), naming the file and how to recover. A check that outlasts the wait goes on
+   * beside the hub, and what it finds then shows on /healthz and as the hub's alarm.
+   */
+  private async checkIntegrity(): Promise<void> {
+    const path = this.localPath;
+    const check = checkIntegrity(path);
+    this.stopIntegrityCheck = () => check.stop();
+    const damage = (report: IntegrityReport) => damagedMessage(path, `PRAGMA quick_check: ${report.problems.slice(0, 3).join('; ')}`);
+    const waitMs = this.options.integrityWaitMs ?? DEFAULT_INTEGRITY_WAIT_MS;
+    const log = this.options.log;
+    const unchecked = (err: Error) => {
+      this.stopIntegrityCheck = null;
+      log.warn({ file: path, err: err.message }, 'could not check the database');
+      return 'unchecked' as const;
+    };
+    const settled = check.report.catch(unchecked);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<null>((resolve) => (timer = setTimeout(resolve, waitMs, null)));
+    const report = await Promise.race([settled, waited]).finally(() => clearTimeout(timer));
+    if (report === 'unchecked') return;
+    if (report) {
+      this.stopIntegrityCheck = null;
+      if (report.problems.length > 0) throw new DatabaseFileError(damage(report));
+      return;
+    }
+    log.info({ file: path, waitedMs: waitMs }, 'checking the database goes on while the hub runs: it is large');
+    void settled.then((late) => {
+      if (late === 'unchecked') return;
+      this.stopIntegrityCheck = null;
+      if (late.problems.length === 0) log.info({ file: path, ms: late.ms }, 'the database checked sound');
+      else this.healthMonitor.damaged(damage(late));
+    });
+  }
+
   /** Stops taking requests, stores what is pending, closes the database. */
   async stop(): Promise<void> {
+    this.stopIntegrityCheck?.();
     this.stopPolling?.();
     await this.web?.close();
     await this.maintenance.stop();

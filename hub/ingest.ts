@@ -20,6 +20,7 @@ import { PackedSamplesBuilder, type PackedSamples } from './packed-samples.ts';
 import type { AckOut } from './ack-tracker.ts';
 import { AckPacer } from './ack-pacer.ts';
 import type { NodeWrite, SampleWriter, StoredBatch } from './sample-writer.ts';
+import type { WriteHealth } from './hub-health.ts';
 
 export interface IngestOptions {
   /** Where the fleet's messages come from and acks go: MQTT, or the embedded broker in this process. */
@@ -34,6 +35,11 @@ export interface IngestOptions {
   maxBatch?: number;
   /** Each node is acked at most this often (ms; 5,000 by default, hub/ack-pacer.ts); 0 acks after every commit. */
   ackIntervalMs?: number;
+  /**
+   * Told of each write that fails and each that succeeds: hub/hub-health.ts reports a failing store
+   * on /healthz and logs it once a minute. Without it, each failure is logged here.
+   */
+  writeHealth?: WriteHealth;
 }
 
 /** One transaction's worth: samples with the status and birth records that arrived among them. */
@@ -193,6 +199,7 @@ export class Ingest {
   }
 
   private stored(write: Write, { inserted, duplicates, acks }: StoredBatch): void {
+    this.options.writeHealth?.stored();
     this.acks.offer(acks);
     this.stats.stored += inserted;
     this.stats.duplicates += duplicates;
@@ -206,7 +213,8 @@ export class Ingest {
    */
   private keepForRetry(write: Write, err: Error): void {
     this.retry = write;
-    this.options.log.error({ err: err.message, pending: this.pending }, 'could not store a batch; will retry');
+    if (this.options.writeHealth) this.options.writeHealth.failed(err);
+    else this.options.log.error({ err: err.message, pending: this.pending }, 'could not store a batch; will retry');
   }
 
   private recordSpoolReport(node: string, report: SpoolReport): void {

@@ -27,6 +27,8 @@ export class SessionService {
   readonly bridge: CommandBridge;
   private unsubscribe: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** The process history could not be stored at the last try (logged when that starts and ends, not every second). */
+  private historyFailing = false;
 
   constructor(private readonly options: SessionServiceOptions) {
     this.sessions = new SessionStore(options.db, options.thresholds);
@@ -39,7 +41,11 @@ export class SessionService {
     if (this.options.processHistoryFromFeed) {
       this.unsubscribe = this.options.feed.subscribe((event) => {
         if (event.type !== 'sample' || !event.sample?.top_cpu) return;
-        this.sessions.addTopLists(event.node, event.sample.ts_ms, event.sample.top_cpu, event.sample.top_mem ?? []);
+        try {
+          this.sessions.addTopLists(event.node, event.sample.ts_ms, event.sample.top_cpu, event.sample.top_mem ?? []);
+        } catch (err) {
+          this.historyFailed(err as Error); // a flush at the queue's cap; the lists stay queued
+        }
       });
     }
     // Also prunes the history past its retention, whoever writes it.
@@ -51,8 +57,15 @@ export class SessionService {
     try {
       this.sessions.flushProcesses();
     } catch (err) {
-      this.options.log.warn({ err: (err as Error).message }, 'could not store the process history');
+      return this.historyFailed(err as Error);
     }
+    if (this.historyFailing) this.options.log.info('the process history is stored again');
+    this.historyFailing = false;
+  }
+
+  private historyFailed(err: Error): void {
+    if (!this.historyFailing) this.options.log.warn({ err: err.message }, 'could not store the process history; kept and tried again every second');
+    this.historyFailing = true;
   }
 
   async stop(): Promise<void> {

@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import { procsTotals, type ProcsSample } from '../protocol/procs.ts';
 import type { ProcessUsage } from '../protocol/sample.ts';
 import { analyzeLeak, type LeakThresholds } from './leak-verdict.ts';
+import { naming } from './sqlite-open.ts';
 import type { PackedSamples, ProcessRow } from './packed-samples.ts';
 import type { ProcessAverage, ProcessHistoryPoint, SessionDetail, SessionSample, SessionSource, SessionState, SessionSummary } from '../web/session-types.ts';
 
@@ -30,6 +31,8 @@ const MAX_PENDING_PROCESS_LISTS = 10_000;
 export class SessionStore {
   private readonly stmt;
   private pendingProcesses: unknown[][] = [];
+  /** The last flush failed: the timed flush retries, and the queue drops its oldest past the cap meanwhile. */
+  private flushFailing = false;
   private lastPrune = 0;
 
   constructor(
@@ -69,17 +72,23 @@ export class SessionStore {
 
   /** Deletes a session that never started (its watch was never sent), samples included. */
   remove(id: string): void {
-    this.db.prepare('DELETE FROM session_samples WHERE session_id = ?').run(id);
-    this.db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM session_samples WHERE session_id = ?').run(id);
+      this.db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
+    }).immediate();
   }
 
   setState(id: string, state: SessionState, atMs: number | null, error: string | null = null): void {
     this.stmt.setState.run(state, atMs, error, id);
   }
 
-  /** Stores a watch sample; a session first heard of here (remonitor record, another hub) is created. */
+  /**
+   * Stores a watch sample; a session first heard of here (remonitor record, another hub) is created.
+   * IMMEDIATE: the transaction reads first, and SQLite fails a read that turns into a write at once
+   * ("database is locked") while ingest's thread commits, where a write that starts as one waits.
+   */
   addSample(node: string, s: ProcsSample): void {
-    this.db.transaction(() => {
+    const store = this.db.transaction(() => {
       if (!this.stmt.get.get(s.session)) {
         this.create({ id: s.session, node, target: s.target, interval_ms: s.interval_ms, source: s.session.startsWith('record-') ? 'record' : 'agent', started_ms: s.ts_ms });
       }
@@ -91,7 +100,8 @@ export class SessionStore {
         const row = this.stmt.get.get(s.session);
         if (row?.state === 'running') this.setState(s.session, 'ended', s.ts_ms);
       }
-    })();
+    });
+    naming(this.db.name, () => store.immediate());
   }
 
   get(id: string): SessionSummary | null {
@@ -153,7 +163,9 @@ export class SessionStore {
     // A cap, not a cadence: the service flushes once a second. Each flush is a commit, and with
     // synchronous = FULL a commit is an fsync, so flushing every 100 samples cost the hub a
     // seventh of its ingest time under load.
-    if (this.pendingProcesses.length >= MAX_PENDING_PROCESS_LISTS) this.flushProcesses();
+    if (this.pendingProcesses.length < MAX_PENDING_PROCESS_LISTS) return;
+    if (this.flushFailing) this.pendingProcesses.shift();
+    else this.flushProcesses();
   }
 
   /** The processes of a batch's samples, one row per sample, in the caller's transaction (the SQLite hub's writer thread: hub/sample-writer.ts). */
@@ -177,13 +189,22 @@ export class SessionStore {
     if (this.pendingProcesses.length === 0 && !prune) return;
     const rows = this.pendingProcesses;
     this.pendingProcesses = [];
-    this.db.transaction(() => {
-      for (const r of rows) this.stmt.addProcesses.run(...r);
-      if (prune) {
-        this.lastPrune = nowMs;
-        this.stmt.prune.run(nowMs - PROCESS_HISTORY_MS);
-      }
-    })();
+    try {
+      const store = this.db.transaction(() => {
+        for (const r of rows) this.stmt.addProcesses.run(...r);
+        if (prune) {
+          this.lastPrune = nowMs;
+          this.stmt.prune.run(nowMs - PROCESS_HISTORY_MS);
+        }
+      });
+      naming(this.db.name, () => store.immediate());
+      this.flushFailing = false;
+    } catch (err) {
+      // Kept for the next flush (a locked or full disk passes), the newest within the cap.
+      this.pendingProcesses = [...rows, ...this.pendingProcesses].slice(-MAX_PENDING_PROCESS_LISTS);
+      this.flushFailing = true;
+      throw err;
+    }
   }
 
   /**

@@ -19,6 +19,18 @@ export interface WriterThreadData {
   retention?: Retention;
 }
 
+/** The integrity check's thread (the same file, hub/sqlite-writer-thread.ts). */
+export interface CheckThreadData {
+  path: string;
+  check: true;
+}
+
+/** What `PRAGMA quick_check` found (nothing when the file is sound), and how long it took. */
+export interface IntegrityReport {
+  problems: string[];
+  ms: number;
+}
+
 export type WriterRequest =
   | { id: number; type: 'write'; samples: PackedArrays; nodeWrites: NodeWrite[] }
   | { id: number; type: 'spoolReport'; node: string; report: SpoolReport }
@@ -78,8 +90,7 @@ export class ThreadedSqliteWriter implements SampleWriter {
 
   /** Started on the first write, and again after a crash (its writes failed, and ingest retries them). */
   private start(): Worker {
-    if (!existsSync(THREAD_FILE)) throw new Error(`the hub's writer thread is not built: ${THREAD_FILE.pathname} is missing (run \`npm run build\`)`);
-    const worker = new Worker(THREAD_FILE, { workerData: this.data });
+    const worker = new Worker(builtThreadFile(), { workerData: this.data });
     worker.on('message', (reply: WriterReply) => {
       const call = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
@@ -97,4 +108,29 @@ export class ThreadedSqliteWriter implements SampleWriter {
     for (const call of this.waiting.values()) call.reject(err);
     this.waiting.clear();
   }
+}
+
+function builtThreadFile(): URL {
+  if (!existsSync(THREAD_FILE)) throw new Error(`the hub's writer thread is not built: ${THREAD_FILE.pathname} is missing (run \`npm run build\`)`);
+  return THREAD_FILE;
+}
+
+/**
+ * `PRAGMA quick_check` of the SQLite file at `path` on a thread of its own, beside the writes.
+ * `stop` abandons it: the thread ends once SQLite returns, and holds the process open meanwhile no more.
+ */
+export function checkIntegrity(path: string): { report: Promise<IntegrityReport>; stop(): void } {
+  const worker = new Worker(builtThreadFile(), { workerData: { path, check: true } satisfies CheckThreadData });
+  const report = new Promise<IntegrityReport>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the integrity check of ${path} ended early (code ${code})`)));
+  });
+  return {
+    report,
+    stop() {
+      worker.unref();
+      void worker.terminate();
+    },
+  };
 }

@@ -1,7 +1,8 @@
 // Alarm persistence on the hub's SQLite file: transitions, acknowledgements, silences and the
 // notification queue. Its own connection (WAL lets it sit beside the metrics store's).
 import { readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { naming, openDatabase } from '../sqlite-open.ts';
 import type { AlarmLevel, AlarmTransition, SilenceInfo } from '../../web/alarm-types.ts';
 
 // Resolves from hub/alarms/ (sources) and from dist/ (the built CLI): see sqlite-store.ts.
@@ -48,11 +49,9 @@ export class AlarmStore {
   private readonly db: Database.Database;
   private readonly stmt;
 
-  constructor(path: string) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(migrationSql());
+  constructor(private readonly path: string) {
+    this.db = openDatabase(path);
+    naming(path, () => this.db.exec(migrationSql()));
     const db = this.db;
     this.stmt = {
       addTransition: db.prepare(
@@ -81,8 +80,9 @@ export class AlarmStore {
     };
   }
 
+  /** Writes made in the engine's and the notifier's turns, whose errors are logged: they name the file. */
   addTransition(t: AlarmTransition): number {
-    return Number(this.stmt.addTransition.run({ ...t, value: t.value, threshold: t.threshold, tt_ms: t.tt_ms === null ? null : Math.round(t.tt_ms) }).lastInsertRowid);
+    return naming(this.path, () => Number(this.stmt.addTransition.run({ ...t, value: t.value, threshold: t.threshold, tt_ms: t.tt_ms === null ? null : Math.round(t.tt_ms) }).lastInsertRowid));
   }
 
   transitionsSince(fromMs: number, limit = 5000): AlarmTransition[] {
@@ -117,7 +117,7 @@ export class AlarmStore {
   }
 
   clearAck(node: string, ruleId: string, subject: string): void {
-    this.stmt.clearAck.run(node, ruleId, subject);
+    naming(this.path, () => this.stmt.clearAck.run(node, ruleId, subject));
   }
 
   acks(): { node: string; rule_id: string; subject: string; state: string }[] {
@@ -137,7 +137,7 @@ export class AlarmStore {
   }
 
   enqueue(kind: Delivery['kind'], url: string, body: string, nowMs: number): void {
-    this.stmt.enqueue.run(nowMs, kind, url, body, nowMs);
+    naming(this.path, () => this.stmt.enqueue.run(nowMs, kind, url, body, nowMs));
   }
 
   due(nowMs: number, limit: number): Delivery[] {
@@ -145,11 +145,11 @@ export class AlarmStore {
   }
 
   markDelivered(id: number, nowMs: number): void {
-    this.stmt.delivered.run(nowMs, id);
+    naming(this.path, () => this.stmt.delivered.run(nowMs, id));
   }
 
   markFailed(id: number, nextAttemptMs: number, error: string): void {
-    this.stmt.failed.run(nextAttemptMs, error.slice(0, 500), id);
+    naming(this.path, () => this.stmt.failed.run(nextAttemptMs, error.slice(0, 500), id));
   }
 
   pendingDeliveries(): number {
