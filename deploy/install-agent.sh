@@ -139,6 +139,7 @@ version_at_least() {
 
 # Node.js, said plainly when missing or too old: it is the one thing a node needs.
 NODE_HOWTO="  Raspberry Pi OS, Debian 12 (bookworm), Ubuntu 24.04: sudo apt install nodejs   (Node.js 18, enough)
+    run sudo apt update first: Debian 12 came out with Node.js 18.13, too old; its updates bring 18.19 and up
   Newer, from NodeSource: curl -fsSL https://deb.nodesource.com/setup_22.x | sudo -E bash - && sudo apt-get install -y nodejs
   Pi Zero / Pi 1 (armv6l): nodejs.org and NodeSource have no armv6 builds; if apt's nodejs does not run there,
     use an unofficial build: https://unofficial-builds.nodejs.org/download/release/ (node-v22.*-linux-armv6l.tar.xz,
@@ -175,6 +176,8 @@ done
 if [ -z "$BUNDLE" ] && [ -z "$HUB_URL" ]; then
   die "say where the agent comes from: --hub http://HUB:8080 (downloads it) or --bundle FILE"
 fi
+
+echo "remonitor install: the agent will run on Node.js $NODE_VERSION ($NODE_BIN)"
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM
