@@ -31,7 +31,7 @@ COPY --from=build /app/hub/migrations ./hub/migrations
 COPY --from=build /app/web/public ./web/public
 COPY --from=build /app/deploy/install-agent.sh ./deploy/install-agent.sh
 # The image's own `node` user (uid 1000) owns the data volume; nothing runs as root.
-RUN mkdir -p /data && chown node:node /data
+RUN mkdir -p /data && chown node:node /data && chmod 700 /data
 USER node
 VOLUME /data
 EXPOSE 8080 1883
