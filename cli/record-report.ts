@@ -40,7 +40,7 @@ export function renderReportHtml(report: RecordReport): string {
   const a = report.analysis;
   const rows: [string, string][] = [
     ['Command', report.command.join(' ')],
-    ['Verdict', a.verdict],
+    ['Verdict', a.headline],
     ['Why', a.reason],
     ['Slope', a.slope_mb_per_h === null ? '—' : `${a.slope_mb_per_h} MB/h (r² ${a.r2})`],
     ['Growth', a.growth_bytes === null ? '—' : `${(a.growth_bytes / MiB).toFixed(1)} MiB (${a.growth_pct} %)`],
@@ -51,17 +51,17 @@ export function renderReportHtml(report: RecordReport): string {
   ];
   const hub = report.hub;
   if (hub) rows.push(['Hub', hub.problem === null ? `session ${report.session} sent through ${hub.broker} (${hub.acked} samples)` : `${hub.acked} of ${hub.samples} samples sent: ${hub.problem}`]);
-  const verdictClass = a.verdict === 'leak suspected' ? 'leak' : a.verdict === 'no leak' ? 'ok' : 'unknown';
+  const verdictClass = ({ 'leak suspected': 'leak', growing: 'growing', 'no leak': 'ok', 'not enough data': 'unknown' } as const)[a.verdict];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>remonitor record: ${esc(a.verdict)}: ${esc(report.command.join(' ').slice(0, 80))}</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;color:#111827;margin:24px;max-width:820px}
 h1{font-size:20px}.verdict{display:inline-block;padding:2px 10px;border-radius:12px;font-weight:600}
-.leak{background:#fee2e2;color:#b91c1c}.ok{background:#dcfce7;color:#15803d}.unknown{background:#e5e7eb;color:#4b5563}
+.leak{background:#fee2e2;color:#b91c1c}.growing{background:#fef3c7;color:#b45309}.ok{background:#dcfce7;color:#15803d}.unknown{background:#e5e7eb;color:#4b5563}
 table{border-collapse:collapse}td,th{text-align:left;padding:3px 12px 3px 0;vertical-align:top}th{color:#6b7280;font-weight:500}
 .legend span{margin-right:16px}
 </style></head><body>
-<h1>remonitor record <span class="verdict ${verdictClass}" id="verdict">${esc(a.verdict)}</span></h1>
+<h1>remonitor record <span class="verdict ${verdictClass}" id="verdict" data-verdict="${esc(a.verdict)}">${esc(a.headline)}</span></h1>
 <table>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
 <h2>Memory (command and children)</h2>
 <p class="legend"><span style="color:#7c3aed">━ RSS</span><span style="color:#a78bfa">━ anonymous RSS</span><span style="color:#dc2626">╌ fitted slope</span></p>

@@ -15,8 +15,15 @@
 //       each collection, so its floors stay level however high its teeth;
 //     - the climb goes on to the end: the slope over the last half of the fitted part is at least
 //       `tailSlopeRatio` of the whole slope (a late plateau is not a leak).
+//  5. Otherwise `no leak` only when the fitted line is flat: its slope is under `minSlopeMbPerHour`,
+//     or all it rises over the fitted part is less than the growth the floor rule asks for (so a
+//     sawtooth's slope of a few MB/h over its teeth stays `no leak`). A line that does rise by that
+//     much, but fails another test (a step, a late plateau, a noisy climb, too few teeth to tell), is
+//     `growing`: never shown as "no leak" beside a slope that says otherwise.
+// `headline` puts the verdict in a few words for every place that shows it (the session page, the
+// sessions list, `remonitor record`'s summary and HTML report), so that none words it on its own.
 
-export const VERDICTS = ['leak suspected', 'no leak', 'not enough data'] as const;
+export const VERDICTS = ['leak suspected', 'growing', 'no leak', 'not enough data'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
 export interface LeakThresholds {
@@ -50,6 +57,8 @@ export interface MemoryPoint {
 
 export interface LeakAnalysis {
   verdict: Verdict;
+  /** The verdict in a few words, as shown: "Leak suspected", "Growing, not a steady leak (r² 0.06)", "No leak", "Not enough data". */
+  headline: string;
   /** One sentence saying why, with the numbers. */
   reason: string;
   samples: number;
@@ -104,6 +113,7 @@ export function analyzeLeak(points: readonly MemoryPoint[], overrides: Partial<L
     return {
       ...base,
       verdict: 'not enough data',
+      headline: 'Not enough data',
       reason: `${n} samples over ${(duration / 1000).toFixed(1)} s; a verdict needs at least ${th.minSamples} samples over ${(th.minDurationMs / 1000).toFixed(1)} s`,
       slope_mb_per_h: null,
       r2: null,
@@ -150,12 +160,31 @@ export function analyzeLeak(points: readonly MemoryPoint[], overrides: Partial<L
     [tailSlopeMbH >= slopeMbH * th.tailSlopeRatio, `the last half climbs at ${tailSlopeMbH.toFixed(2)} MB/h`],
   ];
   const leak = checks.every(([ok]) => ok);
-  const reason = leak
-    ? `steady climb: ${checks.map(([, text]) => text).join('; ')}`
-    : `no sustained climb: ${checks.filter(([ok]) => !ok).map(([, text]) => text).join('; ')}`;
+  // What the fitted line itself rises over the fitted part, against the growth the floor rule asks for.
+  const rise = fit.slope * span;
+  const flat = slopeMbH < th.minSlopeMbPerHour || rise < minRise;
+  const verdict: Verdict = leak ? 'leak suspected' : flat ? 'no leak' : 'growing';
+  const failed = checks.filter(([ok]) => !ok).map(([, text]) => text);
+  const riseText = `the fitted line rises ${(rise / MB).toFixed(1)} MB over ${(span / 1000).toFixed(1)} s`;
+  let reason: string;
+  let headline: string;
+  if (verdict === 'leak suspected') {
+    reason = `steady climb: ${checks.map(([, text]) => text).join('; ')}`;
+    headline = 'Leak suspected';
+  } else if (verdict === 'no leak') {
+    const why = slopeMbH < th.minSlopeMbPerHour ? failed : [`${riseText}, less than the ${(minRise / MB).toFixed(1)} MB that counts as growth`, ...failed];
+    reason = `no sustained climb: ${why.join('; ')}`;
+    headline = 'No leak';
+  } else {
+    reason = `growing, not a steady leak: ${riseText}, but ${failed.join('; ')}`;
+    // The first test it fails, in a few words (the slope test passes, or it would be flat).
+    const short = fit.r2 < th.minR2 ? `r² ${fit.r2.toFixed(2)}` : !floorsRise ? 'its floor does not keep rising' : 'levelled off';
+    headline = `Growing, not a steady leak (${short})`;
+  }
   return {
     ...base,
-    verdict: leak ? 'leak suspected' : 'no leak',
+    verdict,
+    headline,
     reason,
     slope_mb_per_h: round(slopeMbH, 3),
     r2: round(fit.r2, 3),

@@ -19,7 +19,7 @@ async function load(): Promise<void> {
             h('td', {}, h('a', { href: `/sessions/${encodeURIComponent(s.id)}`, text: s.target })),
             h('td', {}, h('a', { href: `/nodes/${encodeURIComponent(s.node)}`, text: s.node })),
             h('td', { text: s.state }),
-            h('td', { 'data-verdict': s.analysis.verdict, text: s.analysis.verdict }),
+            h('td', { 'data-verdict': s.analysis.verdict, text: s.analysis.headline }),
             h('td', { text: s.analysis.slope_mb_per_h == null ? '—' : `${s.analysis.slope_mb_per_h.toFixed(2)} MB/h` }),
             h('td', { text: String(s.sample_count) }),
             h('td', { text: fmtDateTime(s.started_ms) }),
