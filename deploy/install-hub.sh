@@ -199,6 +199,8 @@ ExecStart=$NODE_BIN $APP_DIR/bin/remonitor.mjs up --config $CONF_PATH --data-dir
 # A throwaway unprivileged user; its data lives in /var/lib/remonitor (StateDirectory).
 DynamicUser=yes
 StateDirectory=remonitor
+# Private to the hub: auth.db holds password hashes and the cookie secret.
+StateDirectoryMode=0700
 NoNewPrivileges=yes
 Restart=on-failure
 RestartSec=5
