@@ -1,7 +1,9 @@
 // A watch: follows the processes that match a target (name, pid or command-line pattern) on its own
 // timer and publishes a ProcsSample each interval. Reads /proc/<pid>/stat (CPU ticks, parent,
 // threads) and /proc/<pid>/status (VmRSS, VmSize, RssAnon, RssFile, VmSwap) of matched processes
-// only; /proc/<pid>/cmdline is read once per process (cached by pid and start time).
+// only; /proc/<pid>/cmdline is read once per process (cached by pid and start time). A name or
+// command-line watch counts the process that does the work, not what only launched it
+// (wrapperPids), and never the agent itself.
 import { readdirSync } from 'node:fs';
 import type { WatchTarget } from '../protocol/commands.ts';
 import { formatTarget } from '../protocol/commands.ts';
@@ -16,7 +18,15 @@ export interface StatLine {
   ticks: number;
   threads: number;
   startTicks: number;
+  /**
+   * Past exit(): a zombie, or its memory being torn down (PF_EXITING). Such a process has exited for
+   * a watch: a reading then is half freed or empty (a zombie has no VmRSS), no part of how it used memory.
+   */
+  gone: boolean;
 }
+
+/** Linux task flag of a process past exit() (include/linux/sched.h). */
+const PF_EXITING = 0x4;
 
 /** Parses the fields of /proc/<pid>/stat a watch needs; undefined for a line it cannot read. */
 export function parseStatLine(text: string): StatLine | undefined {
@@ -26,7 +36,8 @@ export function parseStatLine(text: string): StatLine | undefined {
   // After the comm field, field 3 (state) is index 0: proc(5) field n is index n − 3.
   const f = text.slice(close + 2).split(' ');
   const num = (n: number) => Number(f[n - 3]);
-  const line = { pid: Number(text.slice(0, open).trim()), name: text.slice(open + 1, close), ppid: num(4), ticks: num(14) + num(15), threads: num(20), startTicks: num(22) };
+  const gone = f[0] === 'Z' || f[0] === 'X' || (num(9) & PF_EXITING) !== 0;
+  const line = { pid: Number(text.slice(0, open).trim()), name: text.slice(open + 1, close), ppid: num(4), ticks: num(14) + num(15), threads: num(20), startTicks: num(22), gone };
   return Object.values(line).some((v) => typeof v === 'number' && !Number.isFinite(v)) ? undefined : line;
 }
 
@@ -47,6 +58,67 @@ export function parseStatusMemory(text: string): StatusMemory {
     return m ? Number(m[1]) * 1024 : null;
   };
   return { rss_bytes: kb('VmRSS'), vsize_bytes: kb('VmSize'), rss_anon_bytes: kb('RssAnon'), rss_file_bytes: kb('RssFile'), swap_bytes: kb('VmSwap') };
+}
+
+/** A process a name or command-line target matched: what the wrapper rule looks at. */
+export interface MatchedProcess {
+  pid: number;
+  ppid: number;
+  argv: readonly string[];
+}
+
+/** Shells, left out when running a command string (`-c`) whose process matches too. */
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ash', 'ksh', 'mksh']);
+/** Package runners (`npm exec`, `npm start`, `npx`…): they run the command in a child. */
+const LAUNCHERS = new Set(['npm', 'npx', 'pnpm', 'pnpx', 'yarn']);
+const LAUNCHER_SCRIPTS = new Set(['npm', 'npx', 'npm-cli.js', 'npx-cli.js', 'pnpm', 'pnpm.cjs', 'pnpm.js', 'yarn', 'yarn.js', 'yarn.cjs']);
+
+/** The file name of a command; npm's process title puts the whole command in argv[0] ("npm exec node app.js"). */
+function commandName(arg: string | undefined): string {
+  const word = (arg ?? '').split(' ')[0]!;
+  return word.slice(word.lastIndexOf('/') + 1);
+}
+
+function isShellCommand(argv: readonly string[]): boolean {
+  if (!SHELLS.has(commandName(argv[0]))) return false;
+  for (const arg of argv.slice(1)) {
+    if (!arg.startsWith('-')) return false; // options come before the command string or script
+    if (/^-[A-Za-z]*c/.test(arg)) return true;
+  }
+  return false;
+}
+
+function isLauncher(argv: readonly string[]): boolean {
+  const name = commandName(argv[0]);
+  return LAUNCHERS.has(name) || ((name === 'node' || name === 'nodejs') && LAUNCHER_SCRIPTS.has(commandName(argv[1])));
+}
+
+/** True when `outer` ends with every argument of `inner` and has more: `timeout 60 node app.js` around `node app.js`. */
+function endsWithCommand(outer: readonly string[], inner: readonly string[]): boolean {
+  if (inner.length === 0 || outer.length <= inner.length) return false;
+  const offset = outer.length - inner.length;
+  return inner.every((arg, i) => outer[offset + i] === arg);
+}
+
+/**
+ * The matched processes that only launch another matched process, to be left out: a process is a
+ * wrapper when one of its children matches too, and either its command line ends with that
+ * child's whole command line (`timeout 60 node app.js`, `nice`, `sudo`, `time`, and
+ * `remonitor record -- node app.js` around `node app.js`), or it is a shell running a command
+ * string (`sh -c "node app.js; …"`), or a package runner (`npm exec`, `npm start`, `npx`). So the
+ * innermost process is counted. A parent whose children run the same program (a cluster master
+ * and its workers, nginx's master, a process that forks itself with other arguments) is no
+ * wrapper: none of those rules holds, and all are counted.
+ */
+export function wrapperPids(matched: readonly MatchedProcess[]): Set<number> {
+  const byPid = new Map(matched.map((m) => [m.pid, m]));
+  const out = new Set<number>();
+  for (const child of matched) {
+    const parent = byPid.get(child.ppid);
+    if (!parent || parent.pid === child.pid) continue;
+    if (endsWithCommand(parent.argv, child.argv) || isShellCommand(parent.argv) || isLauncher(parent.argv)) out.add(parent.pid);
+  }
+  return out;
 }
 
 export interface ProcessWatchOptions {
@@ -75,6 +147,10 @@ export class ProcessWatch {
   private seq = 0;
   private readonly tracked = new Map<number, Tracked>();
   private readonly cmdlines = new Map<number, { startTicks: number; argv: string[] }>();
+  /** Processes once seen wrapping a matched child, by pid: start ticks. Left out for their whole life. */
+  private readonly wrappers = new Map<number, number>();
+  /** A pid target's process, by its start ticks: a later process given the same pid is not it. */
+  private targetStartTicks: number | null = null;
   private stopped = true; // until start()
   readonly procRoot: string;
   /** Time and CPU spent in reads, for the overhead figure. */
@@ -126,7 +202,7 @@ export class ProcessWatch {
   sampleNow(): ProcsSample {
     const cpuBefore = process.cpuUsage();
     const monoMs = performance.now();
-    const stats = this.matching();
+    const { stats, wrappers } = this.matching();
     const seen = new Set<number>();
     const procs: WatchedProcess[] = [];
     const tps = this.options.ticksPerSecond ?? LINUX_TICKS_PER_SECOND;
@@ -161,8 +237,10 @@ export class ProcessWatch {
     }
     for (const [pid, t] of this.tracked) {
       if (seen.has(pid)) continue;
-      procs.push({ ...t.last, exited: true }); // exit seen: last values kept, sent once
       this.tracked.delete(pid);
+      // Counted until its child appeared, then found to be a wrapper: left out, not exited.
+      if (wrappers.has(pid)) continue;
+      procs.push({ ...t.last, exited: true }); // exit seen: last values kept, sent once
       this.cmdlines.delete(pid);
     }
     const used = process.cpuUsage(cpuBefore);
@@ -179,12 +257,16 @@ export class ProcessWatch {
     };
   }
 
-  /** The stat lines of the processes that match now (and their descendants with includeChildren). */
-  private matching(): StatLine[] {
+  /**
+   * The stat lines of the processes that match now (and their descendants with includeChildren),
+   * and the pids left out as wrappers.
+   */
+  private matching(): { stats: StatLine[]; wrappers: ReadonlySet<number> } {
     const { target, includeChildren } = this.options;
+    const none: ReadonlySet<number> = new Set();
     if (target.kind === 'pid' && !includeChildren) {
       const s = this.readStat(target.pid);
-      return s ? [s] : [];
+      return { stats: s && this.matches(s) ? [s] : [], wrappers: none };
     }
     const all: StatLine[] = [];
     for (const entry of readdirSync(this.procRoot)) {
@@ -193,8 +275,13 @@ export class ProcessWatch {
       const s = this.readStat(Number(entry));
       if (s) all.push(s);
     }
-    const roots = all.filter((s) => this.matches(s));
-    if (!includeChildren) return roots;
+    let roots = all.filter((s) => this.matches(s));
+    let wrappers = none;
+    if (target.kind !== 'pid') {
+      wrappers = this.leaveOutWrappers(all, roots);
+      roots = roots.filter((s) => !wrappers.has(s.pid));
+    }
+    if (!includeChildren) return { stats: roots, wrappers };
     // Descendants by parent pid, breadth first over the whole table.
     const children = new Map<number, StatLine[]>();
     for (const s of all) {
@@ -209,10 +296,18 @@ export class ProcessWatch {
       const s = queue.shift()!;
       if (seen.has(s.pid)) continue;
       seen.add(s.pid);
-      out.push(s);
+      if (!s.gone) out.push(s);
       queue.push(...(children.get(s.pid) ?? []));
     }
-    return out;
+    return { stats: out, wrappers };
+  }
+
+  /** Updates the wrappers seen (wrapperPids), forgetting those gone, and returns their pids. */
+  private leaveOutWrappers(all: readonly StatLine[], roots: readonly StatLine[]): ReadonlySet<number> {
+    const alive = new Map(all.map((s) => [s.pid, s.startTicks]));
+    for (const [pid, start] of this.wrappers) if (alive.get(pid) !== start) this.wrappers.delete(pid);
+    for (const pid of wrapperPids(roots.map((s) => ({ pid: s.pid, ppid: s.ppid, argv: this.argv(s) })))) this.wrappers.set(pid, alive.get(pid)!);
+    return new Set(this.wrappers.keys());
   }
 
   private readStat(pid: number): StatLine | undefined {
@@ -225,10 +320,14 @@ export class ProcessWatch {
 
   private matches(s: StatLine): boolean {
     const { target } = this.options;
+    if (s.gone) return false; // reported as exited, with its last live values
     switch (target.kind) {
       case 'pid':
-        return s.pid === target.pid;
+        if (s.pid !== target.pid) return false;
+        this.targetStartTicks ??= s.startTicks;
+        return s.startTicks === this.targetStartTicks;
       case 'name': {
+        if (s.pid === process.pid) return false; // the agent itself (name:node) is never counted
         // comm is cut at 15 bytes; a longer name is checked against argv[0] too.
         if (s.name === target.name) return true;
         if (target.name.length > 15 && !target.name.startsWith(s.name)) return false;

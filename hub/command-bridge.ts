@@ -193,7 +193,7 @@ export class CommandBridge {
   async stopSession(id: string, waitMs = 5000): Promise<SendOutcome | null> {
     const s = this.options.sessions.get(id);
     if (!s) return null;
-    this.options.sessions.setState(id, 'stopped', Date.now());
+    if (s.state === 'running') this.options.sessions.setState(id, 'stopped', Date.now());
     if (s.state !== 'running' || s.source === 'demo' || s.source === 'record') return { status: 'replied', id, reply: { id, ok: true, result: { already: s.state } } };
     return this.send(s.node, { action: 'unwatch', session: id }, waitMs);
   }
@@ -227,7 +227,7 @@ export class CommandBridge {
   private storeProcs(node: string, sample: ProcsSample): void {
     if (this.unstored.length === 0) {
       try {
-        this.options.sessions.addSample(node, sample);
+        if (this.options.sessions.addSample(node, sample)) this.dropWatch(node, sample.session);
         return;
       } catch (err) {
         if (!isStoreFailure(err)) throw err;
@@ -252,7 +252,7 @@ export class CommandBridge {
     while (this.unstored.length > 0) {
       const { node, sample } = this.unstored[0]!;
       try {
-        this.options.sessions.addSample(node, sample);
+        if (this.options.sessions.addSample(node, sample)) this.dropWatch(node, sample.session);
       } catch (err) {
         if (isStoreFailure(err)) {
           this.storeFailing!.error = (err as Error).message;
@@ -264,6 +264,12 @@ export class CommandBridge {
       this.unstored.shift();
     }
     this.storeFailing = null;
+  }
+
+  /** A session that ended because its processes are gone: the agent's watch of it is dropped too (ours only). */
+  private dropWatch(node: string, session: string): void {
+    if (this.options.sessions.get(session)?.source !== 'hub') return;
+    void this.send(node, { action: 'unwatch', session });
   }
 
   private onReply(node: string, payload: Buffer): void {

@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import { procsTotals, type ProcsSample } from '../protocol/procs.ts';
 import type { ProcessUsage } from '../protocol/sample.ts';
 import { analyzeLeak, type LeakThresholds } from './leak-verdict.ts';
+import { processesGone } from './session-lifetime.ts';
 import { naming } from './sqlite-open.ts';
 import type { PackedSamples, ProcessRow } from './packed-samples.ts';
 import type { ProcessAverage, ProcessHistoryPoint, SessionDetail, SessionSample, SessionSource, SessionState, SessionSummary } from '../web/session-types.ts';
@@ -34,6 +35,8 @@ export class SessionStore {
   /** The last flush failed: the timed flush retries, and the queue drops its oldest past the cap meanwhile. */
   private flushFailing = false;
   private lastPrune = 0;
+  /** Per running session, its newest sample with a live process (null: none yet); read from the table once after a start. */
+  private readonly lastLive = new Map<string, number | null>();
 
   constructor(
     private readonly db: Database.Database,
@@ -61,6 +64,8 @@ export class SessionStore {
         'SELECT ts_ms, rss_bytes FROM session_samples WHERE session_id = ? AND procs > 0 ORDER BY ts_ms LIMIT ?',
       ),
       count: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM session_samples WHERE session_id = ?'),
+      lastLive: db.prepare<[string], { ts_ms: number }>('SELECT ts_ms FROM session_samples WHERE session_id = ? AND procs > 0 ORDER BY ts_ms DESC LIMIT 1'),
+      firstSample: db.prepare<[string], { ts_ms: number }>('SELECT min(ts_ms) AS ts_ms FROM session_samples WHERE session_id = ?'),
       addProcesses: db.prepare('INSERT OR IGNORE INTO process_lists (node, ts_ms, procs) VALUES (?, ?, jsonb(?))'),
       prune: db.prepare('DELETE FROM process_lists WHERE ts_ms < ?'),
     };
@@ -86,8 +91,10 @@ export class SessionStore {
    * Stores a watch sample; a session first heard of here (remonitor record, another hub) is created.
    * IMMEDIATE: the transaction reads first, and SQLite fails a read that turns into a write at once
    * ("database is locked") while ingest's thread commits, where a write that starts as one waits.
+   * True when this sample ended the session because its processes are gone (hub/session-lifetime.ts).
    */
-  addSample(node: string, s: ProcsSample): void {
+  addSample(node: string, s: ProcsSample): boolean {
+    let gone = false;
     const store = this.db.transaction(() => {
       if (!this.stmt.get.get(s.session)) {
         this.create({ id: s.session, node, target: s.target, interval_ms: s.interval_ms, source: s.session.startsWith('record-') ? 'record' : 'agent', started_ms: s.ts_ms });
@@ -99,9 +106,31 @@ export class SessionStore {
       if (s.ended) {
         const row = this.stmt.get.get(s.session);
         if (row?.state === 'running') this.setState(s.session, 'ended', s.ts_ms);
-      }
+        this.lastLive.delete(s.session);
+      } else gone = this.endIfGone(s.session, s.ts_ms, t.count);
     });
     naming(this.db.name, () => store.immediate());
+    return gone;
+  }
+
+  /** Follows when a running session last had a live process, and ends it once they are gone. */
+  private endIfGone(id: string, atMs: number, live: number): boolean {
+    const row = this.stmt.get.get(id);
+    if (row?.state !== 'running') {
+      this.lastLive.delete(id);
+      return false;
+    }
+    if (!this.lastLive.has(id)) this.lastLive.set(id, this.stmt.lastLive.get(id)?.ts_ms ?? null);
+    const last = this.lastLive.get(id)!;
+    if (live > 0) {
+      this.lastLive.set(id, Math.max(last ?? atMs, atMs));
+      return false;
+    }
+    const first = last === null ? (this.stmt.firstSample.get(id)?.ts_ms ?? atMs) : atMs;
+    if (!processesGone({ target: row.target, interval_ms: row.interval_ms, last_live_ms: last, first_sample_ms: first }, atMs)) return false;
+    this.setState(id, 'ended', atMs);
+    this.lastLive.delete(id);
+    return true;
   }
 
   get(id: string): SessionSummary | null {

@@ -2,7 +2,7 @@
 import type { LeakAnalysis } from '../hub/leak-verdict.ts';
 
 export type SessionSource = 'hub' | 'agent' | 'record' | 'demo';
-/** running: samples arrive; stopped: by a person; ended: the watch or the recorded command ended; failed: the agent refused it. */
+/** running: samples arrive; stopped: by a person; ended: its processes exited (hub/session-lifetime.ts) or the recorded command did; failed: the agent refused it. */
 export type SessionState = 'running' | 'stopped' | 'ended' | 'failed';
 
 export interface SessionSummary {

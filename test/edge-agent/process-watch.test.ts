@@ -72,7 +72,10 @@ describe('process watch', () => {
 
   it('parses stat and status lines, names with spaces and parentheses included', () => {
     const stat = '4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 12345 1000000 2000 18446744073709551615';
-    expect(parseStatLine(stat)).toEqual({ pid: 4242, name: 'my (odd) name', ppid: 1, ticks: 300, threads: 7, startTicks: 12345 });
+    expect(parseStatLine(stat)).toEqual({ pid: 4242, name: 'my (odd) name', ppid: 1, ticks: 300, threads: 7, startTicks: 12345, gone: false });
+    // A zombie, and a process whose flags say it is exiting (PF_EXITING, 0x4): gone for a watch.
+    expect(parseStatLine(stat.replace(') S ', ') Z '))?.gone).toBe(true);
+    expect(parseStatLine(stat.replace(' 4194560 ', ' 4194564 '))?.gone).toBe(true);
     expect(parseStatusMemory('Name:\tx\nVmSize:\t  2048 kB\nVmRSS:\t  1024 kB\nRssAnon:\t 600 kB\nRssFile:\t 424 kB\nVmSwap:\t 0 kB\n')).toEqual({
       vsize_bytes: 2048 * 1024,
       rss_bytes: 1024 * 1024,

@@ -21,12 +21,16 @@ const group = new ChartGroup('remonitor-session');
 
 const mib = (b: number | null | undefined) => (b == null ? null : b / MiB);
 
-/** uPlot columns: times, RSS, anon, file, swap, fitted line (MiB); CPU separately. */
+/**
+ * uPlot columns: times, RSS, anon, file, swap, fitted line (MiB); CPU separately. The fitted line
+ * covers only what was fitted, from the end of the warm-up to the last sample with a live process:
+ * samples after the processes are gone carry no memory, and the line is not drawn over them.
+ */
 function memoryData(): uPlot.AlignedData {
   const fit = session?.analysis.fit ?? null;
   const t = samples.map((s) => s.ts_ms / 1000);
   const fitted = samples.map((s) =>
-    fit && s.ts_ms >= fit.from_ms ? (fit.intercept_bytes + fit.slope_bytes_per_ms * (s.ts_ms - fit.from_ms)) / MiB : null,
+    fit && s.procs > 0 && s.ts_ms >= fit.from_ms && s.ts_ms <= fit.to_ms ? (fit.intercept_bytes + fit.slope_bytes_per_ms * (s.ts_ms - fit.from_ms)) / MiB : null,
   );
   // A sample with no live process (not started yet, or gone) is a gap, not zero memory.
   const col = (get: (s: SessionSample) => number | null) => samples.map((s) => (s.procs > 0 ? mib(get(s)) : null));
@@ -76,11 +80,13 @@ function render(): void {
   const state = byId('state');
   state.dataset['state'] = s.state;
   setText(state, s.state);
+  // A hub or agent session ends by itself only when its processes are gone; a recorded one when its command exits.
+  const ended = s.state !== 'ended' || s.demo ? '' : ` · ended ${s.stopped_ms === null ? '' : `${fmtDateTime(s.stopped_ms)}: `}${s.source === 'record' ? 'the command exited' : 'its processes exited'}`;
   const where = byId('where');
   where.replaceChildren(
     'on ',
     s.demo ? h('span', { text: s.node }) : h('a', { href: `/nodes/${encodeURIComponent(s.node)}`, text: s.node }),
-    ` · every ${fmtDuration(s.interval_ms / 1000).replace(/^0 s$/, `${s.interval_ms} ms`)} · started ${fmtDateTime(s.started_ms)} · ${s.source}`,
+    ` · every ${fmtDuration(s.interval_ms / 1000).replace(/^0 s$/, `${s.interval_ms} ms`)} · started ${fmtDateTime(s.started_ms)} · ${s.source}${ended}`,
   );
   byId('demo-note').hidden = !s.demo;
   byId('stop').hidden = s.state !== 'running' || !!s.demo;
@@ -88,8 +94,9 @@ function render(): void {
 
   const a = s.analysis;
   const verdict = byId('verdict');
+  // Worded and coloured by the verdict itself (hub/leak-verdict.ts), never decided here.
   verdict.dataset['verdict'] = a.verdict;
-  setText(verdict, a.verdict === 'leak suspected' ? 'Leak suspected' : a.verdict === 'no leak' ? 'No leak' : 'Not enough data yet');
+  setText(verdict, a.headline);
   const figures: [string, string, string][] = [
     ['slope', 'Slope', a.slope_mb_per_h == null ? '—' : `${a.slope_mb_per_h.toFixed(2)} MB/h`],
     ['r2', 'r²', a.r2 == null ? '—' : a.r2.toFixed(2)],
@@ -111,9 +118,18 @@ function render(): void {
   const from = (samples[0]?.ts_ms ?? s.started_ms) / 1000;
   const to = Math.max(from + 1, (samples.at(-1)?.ts_ms ?? Date.now()) / 1000);
   group.setWindow(from, to);
-  memChart!.setData(memoryData());
+  const memory = memoryData();
+  memChart!.setData(memory);
   cpuChart!.setData(cpuData());
-  byId('memory-chart').closest('figure')!.setAttribute('data-points', String(samples.length));
+  const figure = byId('memory-chart').closest('figure')!;
+  figure.setAttribute('data-points', String(samples.length));
+  // The x range (s) of the RSS drawn and of the fitted line drawn, for whoever checks the chart.
+  const span = (col: number) => {
+    const xs = memory[0].filter((_, i) => memory[col]![i] != null);
+    return xs.length === 0 ? '' : `${xs[0]} ${xs.at(-1)}`;
+  };
+  figure.setAttribute('data-rss-range', span(1));
+  figure.setAttribute('data-fit-range', span(5));
 }
 
 async function load(): Promise<void> {
