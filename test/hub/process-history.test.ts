@@ -15,7 +15,8 @@ import { runCleanups, tempDir } from '../helpers/parts.ts';
 
 afterAll(runCleanups);
 
-const T0 = Date.UTC(2026, 10, 27, 6, 0, 0);
+// An hour ago, on a whole minute: within the 7 days of history the store keeps (flushing prunes older rows).
+const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
 const proc = (pid: number, name: string, cpu_pct: number, rss_bytes: number): ProcessUsage => ({ pid, name, cpu_pct, rss_bytes, threads: 1 });
 
 /** Three samples of node "a" with process lists: "web" climbs, "db" is in both top lists, a name needs JSON escaping. */
