@@ -2,12 +2,13 @@
 // reads "Growing, not a steady leak" in amber (never a green "No leak" beside its slope), and the
 // fitted line is drawn only over the fitted samples, not over the samples taken after the
 // processes had gone. The samples go through the real broker to a real hub, as an agent sends them.
+import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeProcs, type ProcsSample, type WatchedProcess } from '../../protocol/procs.ts';
 import { topics } from '../../protocol/topics.ts';
 import { launchBrowser } from '../helpers/browser.ts';
-import { cleanup, getJson, runCleanups, startBroker, startHub, waitFor } from '../helpers/parts.ts';
+import { cleanup, getJson, REPO, runCleanups, startBroker, startHub, waitFor } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
@@ -73,6 +74,7 @@ describe('the session page on a growing session', () => {
     expect(fitTo).toBeLessThanOrEqual(rssTo);
     expect(fitTo).toBe(a.fit.to_ms / 1000);
     expect(Number(await page.getAttribute(figure, 'data-points'))).toBe(samples.length);
+    await page.screenshot({ path: join(REPO, 'test-results/session-growing.png') });
 
     // The list says the same, in the same colour.
     await page.goto(`${api}/sessions`);
