@@ -25,9 +25,13 @@ describe('watch resilience', () => {
     client.on('message', (_t, p) => seen.push(decodeProcs(p)));
     client.on('connect', () => void client.subscribe(topics.procs('wr-a'), { qos: 1 }));
     await client.subscribeAsync(topics.procs('wr-a'), { qos: 1 });
-    await new Promise((r) => setTimeout(r, 500)); // the agent subscribes to its commands
-    await client.publishAsync(topics.cmd('wr-a'), Buffer.from(encodeCommand({ id: 'w', action: 'watch', session: 'keep-1', target: { kind: 'pid', pid: process.pid }, interval_ms: 250 })), { qos: 1 });
-    await waitFor('watch samples', () => seen.length >= 2);
+    // Sent until the agent answers with samples: a command sent before it has subscribed to its
+    // commands is not kept for it, and how long it takes to connect depends on the machine's load.
+    const watch = Buffer.from(encodeCommand({ id: 'w', action: 'watch', session: 'keep-1', target: { kind: 'pid', pid: process.pid }, interval_ms: 250 }));
+    await waitFor('watch samples', async () => {
+      if (seen.length === 0) await client.publishAsync(topics.cmd('wr-a'), watch, { qos: 1 });
+      return seen.length >= 2;
+    }, 20_000, 1000);
 
     await first.stop();
     const second = new EmbeddedBroker({ port, log: quietLog });
