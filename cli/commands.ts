@@ -162,7 +162,7 @@ export async function runUp(argv: string[]): Promise<number> {
   // Fresh tokens for our own hub and agent at each start: they live in this process only.
   const hubToken = security.credentials?.issue(HUB_IDENTITY, 'hub');
   const hub = new HubService({ brokerUrl: brokerUrlLocal, dataDir: o.dataDir, retention: o.retention, ackIntervalMs: o.ackIntervalMs, httpPort: o.httpPort, httpHost: o.host, log, embeddedBroker: broker,
-    jsonMirror: o.jsonMirror, homeAssistant: o.homeAssistant, publicBrokerUrl: o.publicBroker, leakThresholds: o.leakThresholds,
+    jsonMirror: o.jsonMirror, homeAssistant: o.homeAssistant, homeAssistantIntervalMs: o.homeAssistantIntervalMs, publicBrokerUrl: o.publicBroker, leakThresholds: o.leakThresholds,
     username: hubToken && HUB_IDENTITY, password: hubToken, webAuth: security.webAuth, nodeCredentials: security.credentials ?? undefined, tls: tls ?? undefined });
   await hub.start();
   let agent: Agent | null = null;
@@ -236,6 +236,7 @@ export async function runHub(argv: string[]): Promise<number> {
     password: o.password,
     jsonMirror: o.jsonMirror,
     homeAssistant: o.homeAssistant,
+    homeAssistantIntervalMs: o.homeAssistantIntervalMs,
     publicBrokerUrl: o.publicBroker,
     leakThresholds: o.leakThresholds,
     webAuth: security.webAuth,
