@@ -11,7 +11,7 @@ import type { Sampler } from './sampler.ts';
 import { CommandHandler } from './command-handler.ts';
 import { connectBroker } from './mqtt-connect.ts';
 import { OncePer, REFUSAL_LOG_INTERVAL_MS, refusalAdvice } from './connect-refusal.ts';
-import { Replayer } from './replayer.ts';
+import { monotonicMs, Replayer } from './replayer.ts';
 import { Spool } from './spool.ts';
 
 export interface AgentOptions {
@@ -228,6 +228,7 @@ export class Agent {
   private async tick(): Promise<void> {
     const { sampler, log, processIntervalMs } = this.options;
     const now = Date.now();
+    const mono = monotonicMs();
     const processes = now - this.lastProcessesMs >= processIntervalMs;
     let reading;
     try {
@@ -240,7 +241,7 @@ export class Agent {
     if (this.stopping) return;
     try {
       // Spooled and synced first, then sent live (edge-agent/replayer.ts).
-      await this.replayer.record(now, { v: PROTOCOL_VERSION, ...reading });
+      await this.replayer.record(now, { v: PROTOCOL_VERSION, ...reading, mono_ms: mono });
     } catch (err) {
       if (this.sampleErrors++ === 0) log.error({ err: (err as Error).message }, 'could not spool a sample');
     }

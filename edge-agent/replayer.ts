@@ -34,6 +34,11 @@ export interface ReplayerStats {
 /** Pace of the backlog pump while there is backlog to send. */
 const TICK_MS = 50;
 
+/** The monotonic clock, ms (Linux: CLOCK_MONOTONIC, from the machine's boot): no clock step moves it. */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
+}
+
 export class Replayer {
   readonly stats: ReplayerStats = { live: 0, replayed: 0, rewinds: 0, acks: 0 };
   private client: MqttClient | null = null;
@@ -61,10 +66,17 @@ export class Replayer {
   // Built once: the topic builders check the node name on every call.
   private readonly metricsTopic: string;
   private readonly ackTopic: string;
+  /**
+   * The first seq this process spooled: a replayed sample from here on was taken by this process,
+   * whose monotonic clock says how long ago (age_ms). An older one may predate a reboot, which
+   * restarts that clock, so it goes without.
+   */
+  private readonly firstSeqOfRun: number;
 
   constructor(private readonly options: ReplayerOptions) {
     this.metricsTopic = topics.metrics(options.node);
     this.ackTopic = topics.ack(options.node);
+    this.firstSeqOfRun = options.spool.nextSeq;
     this.rate = options.replayPerSecond ?? 200;
     this.maxInFlight = options.maxInFlight ?? 32;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
@@ -226,7 +238,11 @@ export class Replayer {
     for (const record of records) {
       let payload: Buffer;
       try {
-        payload = Buffer.from(encodeSample({ ...decodeSample(record.payload), historical: 1 }));
+        const sample = decodeSample(record.payload);
+        // How old it is by the monotonic clock lets the hub place it right even if the wall clock
+        // was wrong when it was taken (a Pi without a real-time clock, before NTP).
+        const age = record.seq >= this.firstSeqOfRun && sample.mono_ms !== undefined ? Math.max(0, monotonicMs() - sample.mono_ms) : undefined;
+        payload = Buffer.from(encodeSample({ ...sample, historical: 1, ...(age === undefined ? {} : { age_ms: age }) }));
       } catch (err) {
         this.options.log.warn({ seq: record.seq, err: (err as Error).message }, 'skipped an unreadable spooled sample');
         this.cursor = record.seq + 1;

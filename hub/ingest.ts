@@ -7,6 +7,7 @@ import {
   decodeSample,
   decodeSpoolReport,
   encodeAck,
+  encodeSample,
   parseStatus,
   parseTopic,
   ProtocolError,
@@ -19,6 +20,7 @@ import { sampleEvent, type LiveFeed } from './live-feed.ts';
 import { PackedSamplesBuilder, type PackedSamples } from './packed-samples.ts';
 import type { AckOut } from './ack-tracker.ts';
 import { AckPacer } from './ack-pacer.ts';
+import { SampleClocks } from './sample-time.ts';
 import type { NodeWrite, SampleWriter, StoredBatch } from './sample-writer.ts';
 import type { WriteHealth } from './hub-health.ts';
 
@@ -29,6 +31,8 @@ export interface IngestOptions {
   writer: SampleWriter;
   feed: LiveFeed;
   log: Logger;
+  /** The hub's clock, which each sample's ts_ms is checked against (hub/sample-time.ts). Default Date.now. */
+  now?: () => number;
   /** Writes are batched into one transaction this often (ms; 300 by default). */
   flushIntervalMs?: number;
   /** A batch this large is written at once (10,000 by default). */
@@ -52,6 +56,8 @@ export interface IngestStats {
   received: number;
   stored: number;
   duplicates: number;
+  /** Samples stored at another time than their ts_ms: the node's clock was off, or impossible (hub/sample-time.ts). */
+  timeCorrected: number;
   rejected: number;
   /** Rejections by reason (the error message without the offending value). */
   rejectedByReason: Record<string, number>;
@@ -71,7 +77,7 @@ const HIGH_WATER_BATCHES = 2;
 const DEFAULT_ACK_INTERVAL_MS = 5000;
 
 export class Ingest {
-  readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, rejected: 0, rejectedByReason: {} };
+  readonly stats: IngestStats = { received: 0, stored: 0, duplicates: 0, timeCorrected: 0, rejected: 0, rejectedByReason: {} };
   /** Samples packed as they arrive, for the next write. */
   private batch = new PackedSamplesBuilder();
   /** Status and birth-record writes, made in the next batch's transaction (one fsync for all). */
@@ -86,9 +92,12 @@ export class Ingest {
   private readonly lastRejectionLog = new Map<string, number>();
   private readonly acks: AckPacer;
   private readonly storedListeners = new Set<(samples: PackedSamples) => void>();
+  private readonly clocks = new SampleClocks();
+  private readonly now: () => number;
 
   constructor(private readonly options: IngestOptions) {
     this.acks = new AckPacer((ack) => this.publishAck(ack), options.ackIntervalMs ?? DEFAULT_ACK_INTERVAL_MS);
+    this.now = options.now ?? Date.now;
   }
 
   /** Samples decoded and waiting for a write (the queue depth on /metrics). */
@@ -116,13 +125,31 @@ export class Ingest {
       switch (channel) {
         case 'metrics': {
           this.stats.received++;
-          const sample = decodeSample(payload);
+          const receivedMs = this.now();
+          let sample = decodeSample(payload);
+          const historical = !!sample.historical;
+          const placed = this.clocks.place(node, { tsMs: sample.ts_ms, receivedMs, historical, ageMs: sample.age_ms });
+          let raw: Uint8Array = payload;
+          if (placed.tsMs !== sample.ts_ms) {
+            // Stored, charted, judged and kept as the node's latest record at the corrected time.
+            sample = { ...sample, ts_ms: placed.tsMs };
+            raw = encodeSample(sample);
+            this.stats.timeCorrected++;
+          }
+          const skewMs = historical ? null : placed.skewMs;
           // The point once, for the store's columns and the live feed alike.
           const point = toPoint(sample);
-          this.batch.add(node, sample, point, payload);
+          if (!this.batch.add(node, sample, point, raw, { receivedMs, skewMs })) {
+            this.stats.duplicates++; // a copy of a sample already in this batch
+            return;
+          }
           // Listeners hear of a sample as it arrives rather than after its commit: kept until then,
           // every decoded sample outlived V8's young generation, and the copying took a third of the thread.
-          if (this.options.feed.size > 0) this.options.feed.publish(sampleEvent(node, sample, point));
+          if (this.options.feed.size > 0) {
+            const event = sampleEvent(node, sample, point);
+            if (skewMs !== null && event.type === 'sample') event.clock_skew_s = skewMs / 1000;
+            this.options.feed.publish(event);
+          }
           if (this.batch.length >= this.maxBatch) this.flush();
           return;
         }

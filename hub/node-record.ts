@@ -8,6 +8,8 @@ export interface NodeRecord {
   name: string;
   status: string;
   last_seen_ms: number | null;
+  /** Its newest live sample's ts_ms minus the hub's clock, ms (hub/sample-time.ts); null until one came. */
+  clock_skew_ms?: number | null;
   info: Uint8Array | null;
   latest: Uint8Array | null;
   latest_processes?: Uint8Array | null;
@@ -18,6 +20,7 @@ export function summarizeNode(row: NodeRecord): NodeSummary {
     name: row.name,
     status: row.status === 'online' || row.status === 'offline' ? row.status : 'unknown',
     last_seen_ms: row.last_seen_ms,
+    clock_skew_s: row.clock_skew_ms == null ? null : row.clock_skew_ms / 1000,
     latest: row.latest ? toPoint(decodeSample(row.latest)) : null,
     info: row.info ? decodeInfo(row.info) : null,
   };

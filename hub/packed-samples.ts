@@ -16,8 +16,19 @@ export const SAMPLE_COLUMNS = [
   'disk_write_bps', 'net_rx_bps', 'net_tx_bps', 'temp_c', 'load_1', 'load_5', 'load_15', 'procs_total', 'uptime_s',
 ] as const;
 
-/** Per row: ts_ms, seq, then the columns (NaN where the sample has no value). */
-const WIDTH = 2 + SAMPLE_COLUMNS.length;
+/** Per row: ts_ms, seq, seen_ms, clock_skew_ms, then the columns (NaN where the sample has no value). */
+const WIDTH = 4 + SAMPLE_COLUMNS.length;
+const SEEN = 2;
+const SKEW = 3;
+const FIRST_COLUMN = 4;
+
+/** What the hub measured of a sample's time as it arrived (hub/sample-time.ts). */
+export interface ArrivalClock {
+  /** The hub's clock when it arrived. */
+  receivedMs: number;
+  /** A live sample's ts_ms minus the hub's estimate of when it was taken, ms; null for a replayed one or when unknown. */
+  skewMs: number | null;
+}
 
 /** What a watermark needs of each stored sample (hub/ack-tracker.ts). */
 export interface SampleKeys {
@@ -62,6 +73,10 @@ export interface ProcessRow {
   rss_bytes: number;
 }
 
+// Distinct boot ids a batch may hold (of 10,000 at most, ingest's largest batch): keys node and boot
+// indexes into one number below 2^53.
+const BOOTS = 2 ** 24;
+
 export const LATEST = 1;
 export const LATEST_PROCESSES = 2;
 
@@ -94,9 +109,20 @@ export class PackedSamples implements SampleKeys {
     return this.arrays.numbers[row * WIDTH + 1]!;
   }
 
+  /** The node's last-seen time this sample gives: its time, but never past its arrival (a clock ahead within the tolerance). */
+  seenMs(row: number): number {
+    return this.arrays.numbers[row * WIDTH + SEEN]!;
+  }
+
+  /** How far the node's clock was off at this live sample, ms; null for a replayed sample or when unknown. */
+  clockSkewMs(row: number): number | null {
+    const value = this.arrays.numbers[row * WIDTH + SKEW]!;
+    return Number.isNaN(value) ? null : value;
+  }
+
   /** Column `c` of SAMPLE_COLUMNS, null where the sample had none. */
   column(row: number, c: number): number | null {
-    const value = this.arrays.numbers[row * WIDTH + 2 + c]!;
+    const value = this.arrays.numbers[row * WIDTH + FIRST_COLUMN + c]!;
     return Number.isNaN(value) ? null : value;
   }
 
@@ -155,29 +181,45 @@ export class PackedSamplesBuilder {
   private readonly procRss = new GrowableArray(Float64Array);
   private readonly procNames = new StringTable();
   private readonly procNameOf = new GrowableArray(Uint32Array);
+  /** The seqs in the batch so far, by node and boot index (nodeIndex * BOOTS + bootIndex). */
+  private readonly seqsByBoot = new Map<number, Set<number>>();
 
   get length(): number {
     return this.nodeOf.length;
   }
 
-  add(node: string, sample: Sample, point: SamplePoint, raw: Uint8Array): void {
+  /**
+   * Adds a sample, with ts_ms as it is to be stored and `clock` as ingest measured it (absent: its
+   * time is taken as it is). False, and nothing added, for a second copy of a sample already in the
+   * batch (same node, boot and seq, whatever its time): the store counts the first, and a copy must
+   * not become the node's latest record.
+   */
+  add(node: string, sample: Sample, point: SamplePoint, raw: Uint8Array, clock?: ArrivalClock): boolean {
+    const nodeIndex = this.nodes.indexOf(node);
+    const bootIndex = this.boots.indexOf(sample.boot);
+    const bootKey = nodeIndex * BOOTS + bootIndex;
+    let seqs = this.seqsByBoot.get(bootKey);
+    if (!seqs) this.seqsByBoot.set(bootKey, (seqs = new Set()));
+    if (seqs.has(sample.seq)) return false;
+    seqs.add(sample.seq);
     const row = this.nodeOf.length;
     if ((row + 1) * WIDTH > this.numbers.length) {
       const grown = new Float64Array(this.numbers.length * 2);
       grown.set(this.numbers);
       this.numbers = grown;
     }
-    const nodeIndex = this.nodes.indexOf(node);
     this.nodeOf.push(nodeIndex);
-    this.bootOf.push(this.boots.indexOf(sample.boot));
+    this.bootOf.push(bootIndex);
     const at = row * WIDTH;
     this.numbers[at] = sample.ts_ms;
     this.numbers[at + 1] = sample.seq;
-    for (let c = 0; c < SAMPLE_COLUMNS.length; c++) this.numbers[at + 2 + c] = point[SAMPLE_COLUMNS[c]!] ?? NaN;
+    this.numbers[at + SEEN] = clock ? Math.min(sample.ts_ms, clock.receivedMs) : sample.ts_ms;
+    this.numbers[at + SKEW] = clock?.skewMs ?? NaN;
+    for (let c = 0; c < SAMPLE_COLUMNS.length; c++) this.numbers[at + FIRST_COLUMN + c] = point[SAMPLE_COLUMNS[c]!] ?? NaN;
     this.detailEnds.push(this.details.append(encodeDetail(sample)));
     // The last of equal timestamps wins, as it did when each sample was written in turn.
     keepNewest(this.newest, nodeIndex, row, sample.ts_ms, raw);
-    if (!sample.top_cpu) return;
+    if (!sample.top_cpu) return true;
     keepNewest(this.newestWithProcesses, nodeIndex, row, sample.ts_ms, raw);
     const first = this.procPids.length;
     for (const list of [sample.top_cpu, sample.top_mem]) {
@@ -190,6 +232,7 @@ export class PackedSamplesBuilder {
         this.procNameOf.push(this.procNames.indexOf(p.name));
       }
     }
+    return true;
   }
 
   build(): PackedSamples {

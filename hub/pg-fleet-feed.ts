@@ -38,7 +38,12 @@ export function pollPgIntoFeed(store: PgStore, feed: LiveFeed, intervalMs = 1000
         if (first) continue; // the first pass only learns where each node stands
         // Oldest first: a listener that judges the present (alarms) skips what is older than it has seen.
         if (withProcesses && withProcesses.ts_ms > before.processesTs && withProcesses.ts_ms < now.ts) feed.publish(sampleEvent(row.name, withProcesses, toPoint(withProcesses)));
-        if (latest && latest.ts_ms > before.ts) feed.publish(sampleEvent(row.name, latest, toPoint(latest)));
+        if (latest && latest.ts_ms > before.ts) {
+          const event = sampleEvent(row.name, latest, toPoint(latest));
+          // The node's clock as last measured (by whichever hub took its newest live sample).
+          if (row.clock_skew_ms !== null && !latest.historical && event.type === 'sample') event.clock_skew_s = row.clock_skew_ms / 1000;
+          feed.publish(event);
+        }
         if (row.status !== before.status && row.status !== 'unknown') feed.publish({ type: 'status', node: row.name, status: row.status });
       }
       first = false;

@@ -137,12 +137,40 @@ CREATE TABLE IF NOT EXISTS group_coordinator (
 // what a feed of the whole fleet polls for (hub/pg-fleet-feed.ts).
 const storedAtV4 = `ALTER TABLE nodes ADD COLUMN IF NOT EXISTS stored_ms bigint;`;
 
+// A sample is identified by (node, boot, seq), never by its time (PROTOCOL.md): the key of
+// `samples` must hold the partition key, ts_ms, so it cannot say that. Per boot, the seqs stored
+// (hub/stored-seqs.ts), flat [from, to, from, to, …] above next_seq, checked and moved under the
+// batch's node locks (hub/pg-store.ts). Copies of one sample stored before under different times:
+// the earliest stays (PostgreSQL keeps no arrival order). A last_seen_ms past the clock now (a node
+// clock in the future pinned it) is forgotten, so the next sample sets it again.
+const sampleIdentityV5 = `
+CREATE TABLE IF NOT EXISTS sample_seqs (
+  boot_id integer PRIMARY KEY REFERENCES boots (id),
+  next_seq bigint NOT NULL,
+  above bigint[] NOT NULL DEFAULT '{}'
+);
+DELETE FROM samples s USING (
+    SELECT node_id, boot_id, seq, min(ts_ms) AS first_ts FROM samples GROUP BY node_id, boot_id, seq HAVING count(*) > 1) c
+  WHERE s.node_id = c.node_id AND s.boot_id = c.boot_id AND s.seq = c.seq AND s.ts_ms > c.first_ts;
+INSERT INTO sample_seqs (boot_id, next_seq, above)
+  SELECT boot_id, 0, array_agg(bound ORDER BY first_seq, k) FROM (
+    SELECT boot_id, min(seq) AS first_seq, max(seq) AS last_seq FROM (
+      SELECT boot_id, seq, seq - row_number() OVER (PARTITION BY boot_id ORDER BY seq) AS run FROM samples) runs
+    GROUP BY boot_id, run) r
+  CROSS JOIN LATERAL unnest(ARRAY[first_seq, last_seq]) WITH ORDINALITY AS b(bound, k)
+  GROUP BY boot_id
+ON CONFLICT (boot_id) DO NOTHING;
+ALTER TABLE nodes ADD COLUMN IF NOT EXISTS clock_skew_ms bigint;   -- the node's clock minus the hub's at its newest live sample
+UPDATE nodes SET last_seen_ms = NULL WHERE last_seen_ms > (extract(epoch FROM now()) * 1000)::bigint + 120000;
+`;
+
 /** The schema's steps, in order; a step is never edited once released: a change is a new step. */
 const MIGRATIONS: readonly { version: number; sql: (partitioning: Partitioning) => string }[] = [
   { version: 1, sql: (p) => schemaV1(p) + (p === 'timescaledb' ? hypertableSql : '') },
   { version: 2, sql: () => acksV2 },
   { version: 3, sql: () => coordinatorV3 },
   { version: 4, sql: () => storedAtV4 },
+  { version: 5, sql: () => sampleIdentityV5 },
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

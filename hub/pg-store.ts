@@ -12,6 +12,7 @@ import { migratePg, SAMPLE_COLUMN_TYPES, SAMPLE_COLUMNS, type Partitioning } fro
 import { alignDown, alignUp, chooseResolution, DEFAULT_RETENTION, DERIVED_TIERS, tierSeconds, TIERS, type Retention } from './rollups.ts';
 import { LATEST, LATEST_PROCESSES, PackedSamples, SAMPLE_COLUMNS as PACKED_COLUMNS } from './packed-samples.ts';
 import { seriesResponse } from './series-gaps.ts';
+import { addStoredSeq, holdsSeq, storedSeqsOf, type StoredSeqs } from './stored-seqs.ts';
 import type { IncomingSample, InsertResult, SamplePage, SamplePageQuery, SeriesQuery } from './store.ts';
 
 /** Where each of this table's columns (its own order, hub/pg-schema.ts) is in a packed batch. */
@@ -47,8 +48,19 @@ const INSERT_SAMPLES_SQL = `WITH stored AS (
     -- Key order: two hubs storing the same batch wait on the same first row instead of deadlocking.
     ORDER BY 1, 3, 2, 4
     ON CONFLICT DO NOTHING
-    RETURNING ts_ms)
-  SELECT count(*) AS inserted, min(ts_ms) AS oldest FROM stored`;
+    RETURNING node_id, boot_id, ts_ms, seq)
+  SELECT * FROM stored`;
+
+/** A row the insert stored (one that met a stored row of the same key was left out). */
+interface InsertedRow {
+  node_id: number;
+  boot_id: number;
+  ts_ms: number;
+  seq: number;
+}
+
+/** [from, to, from, to, …] as ranges. */
+const pairs = (flat: number[]): [number, number][] => Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!]);
 
 /** "postgres://user:***@host/db": for error messages, never the password. */
 export function redactUrl(url: string): string {
@@ -79,6 +91,8 @@ export async function openPgStore(url: string, options: PgStoreOptions = {}): Pr
 export interface ChangedNode {
   name: string;
   status: NodeStatus | 'unknown';
+  /** As NodeSummary's, in ms. */
+  clock_skew_ms: number | null;
   latest: Buffer | null;
   latest_processes: Buffer | null;
 }
@@ -153,7 +167,9 @@ export class PgStore implements AsyncMetricsStore {
    * batch's node rows are locked (the ack watermarks are moved there), with each sample's boot id.
    */
   async insertBatch(batch: IncomingSample[], within?: (client: PoolClient, bootIds: number[]) => Promise<void>): Promise<InsertResult> {
-    return this.insertPacked(PackedSamples.pack(batch), within);
+    const samples = PackedSamples.pack(batch);
+    const result = await this.insertPacked(samples, within);
+    return { inserted: result.inserted, duplicates: result.duplicates + batch.length - samples.length }; // copies within the batch
   }
 
   /** insertBatch, from the flat arrays ingest builds as samples arrive (hub/packed-samples.ts). */
@@ -165,38 +181,45 @@ export class PgStore implements AsyncMetricsStore {
     await this.resolveBoots(rows.map((i) => ({ nodeId: this.nodeIds.get(samples.node(i))!, boot: samples.boot(i) })));
     await this.ensurePartitions(rows.map((i) => dayOf(samples.tsMs(i))));
 
-    // Column arrays for unnest(): one array per column, rows in batch order.
     const nodeCol = rows.map((i) => this.nodeIds.get(samples.node(i))!);
     const bootCol = rows.map((i) => this.bootIds.get(`${nodeCol[i]} ${samples.boot(i)}`)!);
+    // Column arrays for unnest(): one array per column, rows in batch order. A batch holds one copy
+    // of each sample (hub/packed-samples.ts); copies stored before are found under the node locks, below.
     const tsCol = rows.map((i) => samples.tsMs(i));
     const seqCol = rows.map((i) => samples.seq(i));
     const metricCols = PACKED_INDEX.map((c) => rows.map((i) => samples.column(i, c)));
     const detailCol = rows.map((i) => samples.detail(i));
-    const latest: [number, { tsMs: number; raw: Uint8Array }][] = [];
-    const withProcesses: [number, Uint8Array][] = [];
-    for (const { row, kinds, raw } of samples.latestRecords()) {
-      if (kinds & LATEST) latest.push([nodeCol[row]!, { tsMs: tsCol[row]!, raw }]);
-      if (kinds & LATEST_PROCESSES) withProcesses.push([nodeCol[row]!, raw]);
-    }
-    latest.sort(([a], [b]) => a - b);
-    withProcesses.sort(([a], [b]) => a - b);
 
     const result = await this.transaction(async (client) => {
       // The samples first, in key order: hubs storing different seqs of the same nodes insert side
       // by side, and two inserting the same sample wait on that one row, never in a cycle.
-      const { rows } = await client.query<{ inserted: number; oldest: number | null }>({
+      const { rows: inserted } = await client.query<InsertedRow>({
         name: 'rm_insert_samples',
         text: INSERT_SAMPLES_SQL,
         values: [nodeCol, bootCol, tsCol, seqCol, ...metricCols, detailCol],
       });
-      // Then the batch's node rows, locked in id order: the short part that updates each node's
-      // latest and its ack watermark, which hubs take turns at until their commits.
-      await client.query({ name: 'rm_lock_nodes', text: 'SELECT 1 FROM nodes WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE', values: [latest.map(([id]) => id)] });
+      // Then the batch's node rows, locked in id order: the short part that checks identities and
+      // updates each node's latest and its ack watermark, which hubs take turns at until their commits.
+      const nodeIds = [...new Set(nodeCol)].sort((a, b) => a - b);
+      await client.query({ name: 'rm_lock_nodes', text: 'SELECT 1 FROM nodes WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE', values: [nodeIds] });
+      const stored = await this.keepFirstCopies(client, inserted);
+
+      const latest: { id: number; seenMs: number; raw: Uint8Array; skewMs: number | null }[] = [];
+      const withProcesses: [number, Uint8Array][] = [];
+      for (const { row, kinds, raw } of samples.latestRecords()) {
+        if (!stored.has(`${bootCol[row]} ${seqCol[row]}`)) continue; // a duplicate changes nothing
+        if (kinds & LATEST) latest.push({ id: nodeCol[row]!, seenMs: samples.seenMs(row), raw, skewMs: samples.clockSkewMs(row) });
+        if (kinds & LATEST_PROCESSES) withProcesses.push([nodeCol[row]!, raw]);
+      }
+      latest.sort((a, b) => a.id - b.id);
+      withProcesses.sort(([a], [b]) => a - b);
       await client.query({
         name: 'rm_latest',
-        text: `UPDATE nodes SET last_seen_ms = u.ts, latest = u.raw, stored_ms = $4 FROM unnest($1::int[], $2::bigint[], $3::bytea[]) AS u(id, ts, raw)
-               WHERE nodes.id = u.id AND (nodes.last_seen_ms IS NULL OR nodes.last_seen_ms <= u.ts)`,
-        values: [latest.map(([id]) => id), latest.map(([, s]) => s.tsMs), latest.map(([, s]) => s.raw), this.now()],
+        // A replayed sample (no skew) leaves the node's last measured clock skew.
+        text: `UPDATE nodes SET last_seen_ms = u.seen, latest = u.raw, stored_ms = $5, clock_skew_ms = coalesce(u.skew, nodes.clock_skew_ms)
+               FROM unnest($1::int[], $2::bigint[], $3::bytea[], $4::bigint[]) AS u(id, seen, raw, skew)
+               WHERE nodes.id = u.id AND (nodes.last_seen_ms IS NULL OR nodes.last_seen_ms <= u.seen)`,
+        values: [latest.map((l) => l.id), latest.map((l) => l.seenMs), latest.map((l) => l.raw), latest.map((l) => l.skewMs), this.now()],
       });
       if (withProcesses.length > 0) {
         await client.query({
@@ -206,19 +229,59 @@ export class PgStore implements AsyncMetricsStore {
         });
       }
       await within?.(client, bootCol);
-      const { inserted, oldest } = rows[0]!;
       // For deriveRollups(). Only when it moves the mark back: most batches then leave the one row
       // that every hub shares untouched (and unlocked); last, so that a lock on it is brief.
-      if (oldest !== null) {
+      let oldest = Infinity;
+      for (const r of inserted) if (stored.has(`${r.boot_id} ${r.seq}`)) oldest = Math.min(oldest, r.ts_ms);
+      if (oldest !== Infinity) {
         await client.query({ name: 'rm_mark_dirty', text: 'UPDATE rollup_state SET dirty_from_ms = $1 WHERE dirty_from_ms IS NULL OR dirty_from_ms > $1', values: [oldest] });
       }
-      return { inserted, duplicates: n - inserted };
+      return { inserted: stored.size, duplicates: n - stored.size };
     }).catch(async (err: Error & { code?: string }) => {
       // 23514: no partition for a row: another hub dropped a day this one still believed in.
       if (err.code === '23514') this.partitionDays.clear();
       throw err;
     });
     return result;
+  }
+
+  /**
+   * Of the rows this transaction inserted, deletes those whose (boot, seq) was stored before
+   * under another time (the key holds ts_ms, so the insert let them in), and records the rest in
+   * sample_seqs. Runs under the batch's node locks: a hub storing the same sample at once waits
+   * here for the other's commit, then finds its seq. Returns the rows kept, as "boot seq".
+   */
+  private async keepFirstCopies(client: PoolClient, inserted: readonly InsertedRow[]): Promise<Set<string>> {
+    const kept = new Set<string>();
+    if (inserted.length === 0) return kept;
+    const bootIds = [...new Set(inserted.map((r) => r.boot_id))].sort((a, b) => a - b);
+    const { rows } = await client.query<{ boot_id: number; next_seq: number; above: string[] }>({
+      name: 'rm_load_seqs', text: 'SELECT boot_id, next_seq, above FROM sample_seqs WHERE boot_id = ANY($1::int[])', values: [bootIds],
+    });
+    // bigint[] comes as strings; every seq is below 2^53 (the wire caps uints there).
+    const seqs = new Map<number, StoredSeqs>(bootIds.map((id) => [id, { next: 0, above: [] }]));
+    for (const r of rows) seqs.set(r.boot_id, storedSeqsOf(r.next_seq, pairs(r.above.map(Number))));
+    const copies = inserted.filter((r) => holdsSeq(seqs.get(r.boot_id)!, r.seq));
+    if (copies.length > 0) {
+      await client.query({
+        name: 'rm_delete_copies',
+        text: 'DELETE FROM samples WHERE (node_id, ts_ms, boot_id, seq) IN (SELECT * FROM unnest($1::int[], $2::bigint[], $3::int[], $4::bigint[]))',
+        values: [copies.map((r) => r.node_id), copies.map((r) => r.ts_ms), copies.map((r) => r.boot_id), copies.map((r) => r.seq)],
+      });
+    }
+    for (const r of inserted) {
+      const boot = seqs.get(r.boot_id)!;
+      if (holdsSeq(boot, r.seq)) continue;
+      addStoredSeq(boot, r.seq);
+      kept.add(`${r.boot_id} ${r.seq}`);
+    }
+    await client.query({
+      name: 'rm_save_seqs',
+      text: `INSERT INTO sample_seqs (boot_id, next_seq, above) SELECT u.id, u.next, u.above::bigint[] FROM unnest($1::int[], $2::bigint[], $3::text[]) AS u(id, next, above)
+             ON CONFLICT (boot_id) DO UPDATE SET next_seq = excluded.next_seq, above = excluded.above`,
+      values: [bootIds, bootIds.map((id) => seqs.get(id)!.next), bootIds.map((id) => `{${seqs.get(id)!.above.flat().join(',')}}`)],
+    });
+    return kept;
   }
 
   /**
@@ -261,7 +324,7 @@ export class PgStore implements AsyncMetricsStore {
    */
   async changedNodes(sinceMs: number): Promise<ChangedNode[]> {
     const { rows } = await this.pool.query<ChangedNode>(
-      'SELECT name, status, latest, latest_processes FROM nodes WHERE stored_ms > $1 OR status_ms > $1',
+      'SELECT name, status, clock_skew_ms, latest, latest_processes FROM nodes WHERE stored_ms > $1 OR status_ms > $1',
       [sinceMs],
     );
     return rows;
@@ -269,7 +332,7 @@ export class PgStore implements AsyncMetricsStore {
 
   async listNodes(): Promise<NodeSummary[]> {
     // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
-    const { rows } = await this.pool.query<NodeRow>('SELECT name, status, last_seen_ms, info, latest FROM nodes ORDER BY name COLLATE "C"');
+    const { rows } = await this.pool.query<NodeRow>('SELECT name, status, last_seen_ms, clock_skew_ms, info, latest FROM nodes ORDER BY name COLLATE "C"');
     return rows.map(summarizeNode);
   }
 

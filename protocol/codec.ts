@@ -126,6 +126,7 @@ function sampleOf(x: unknown[]): Partial<Sample> {
     filesystems: x[KEY.filesystems], disk_read_bps: x[KEY.disk_read_bps], disk_write_bps: x[KEY.disk_write_bps],
     net: x[KEY.net], temp_c: x[KEY.temp_c], uptime_s: x[KEY.uptime_s], procs_total: x[KEY.procs_total],
     top_cpu: x[KEY.top_cpu], top_mem: x[KEY.top_mem], throttled: x[KEY.throttled], historical: x[KEY.historical],
+    mono_ms: x[KEY.mono_ms], age_ms: x[KEY.age_ms],
   } satisfies Record<keyof Sample, unknown> as Partial<Sample>;
 }
 

@@ -61,7 +61,21 @@ export interface Sample {
   throttled?: number;
   /** 1 when the agent sends this sample again from its spool after an outage (old data: no alarms). */
   historical?: number;
+  /** The node's monotonic clock when the sample was taken, ms: unlike ts_ms, no clock step moves it. */
+  mono_ms?: number;
+  /** Replayed samples: how long before this send the sample was taken, ms by the monotonic clock. */
+  age_ms?: number;
 }
+
+/**
+ * How far a node's clock may be off before the hub stores its samples at corrected times, flags the
+ * node (`clock_skew_s`) and raises its clock alarm: well above network and batching delays, well
+ * below the hours or decades of a clock that booted without a real-time clock (PROTOCOL.md, "Time").
+ */
+export const CLOCK_TOLERANCE_MS = 120_000;
+
+/** No sample is taken before this (2020-01-01 UTC): an earlier ts_ms is a clock that was never set. */
+export const EARLIEST_TS_MS = Date.UTC(2020, 0, 1);
 
 export type FieldKind = 'uint' | 'number' | 'pct' | 'text' | 'pct[]' | 'fs[]' | 'net[]' | 'proc[]';
 
@@ -103,4 +117,6 @@ export const SAMPLE_FIELDS: readonly FieldSpec[] = [
   { key: 24, name: 'top_mem', kind: 'proc[]', unit: '', doc: 'top 5 by RSS, same shape as top_cpu' },
   { key: 25, name: 'throttled', kind: 'uint', unit: '', doc: 'Raspberry Pi firmware throttled bits (vcgencmd get_throttled): 0 under-voltage, 1 frequency capped, 2 throttled, 3 soft temperature limit; +16 for "has occurred since boot"' },
   { key: 26, name: 'historical', kind: 'uint', unit: '', doc: '1 when replayed from the agent spool after an outage; absent for live samples' },
+  { key: 27, name: 'mono_ms', kind: 'uint', unit: 'ms', doc: "the node's monotonic clock when the sample was taken (Linux: since the machine booted); no clock step moves it" },
+  { key: 28, name: 'age_ms', kind: 'uint', unit: 'ms', doc: 'replayed samples: how long before this send the sample was taken, by the monotonic clock; absent when the agent cannot tell' },
 ];

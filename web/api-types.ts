@@ -41,7 +41,14 @@ export interface NodeSummary {
   name: string;
   /** `unknown` until the node's retained status has been seen. */
   status: NodeStatus | 'unknown';
+  /** The stored time of its newest sample, never past when the hub received it. */
   last_seen_ms: number | null;
+  /**
+   * How far the node's clock is off, s (its ts_ms minus the hub's clock when its newest live sample
+   * arrived; a few ms of that are the network): null until a live sample has been seen. Beyond
+   * CLOCK_TOLERANCE_MS its samples are stored at the hub's time (PROTOCOL.md, "Time").
+   */
+  clock_skew_s: number | null;
   latest: SamplePoint | null;
   info: NodeInfo | null;
 }
@@ -75,7 +82,14 @@ export interface SeriesResponse {
 
 /** Events of GET /api/stream (server-sent events; the SSE event name is the `type`). */
 export type StreamEvent =
-  | { type: 'sample'; node: string; point: SamplePoint; processes?: { top_cpu: ProcessUsage[]; top_mem: ProcessUsage[]; procs_total: number | null } }
+  | {
+      type: 'sample';
+      node: string;
+      point: SamplePoint;
+      processes?: { top_cpu: ProcessUsage[]; top_mem: ProcessUsage[]; procs_total: number | null };
+      /** A live sample's clock skew, as NodeSummary.clock_skew_s; absent on replayed samples. */
+      clock_skew_s?: number;
+    }
   | { type: 'status'; node: string; status: NodeStatus };
 
 /** Every 4xx/5xx answer of the API. */

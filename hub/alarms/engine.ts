@@ -2,7 +2,8 @@
 // subject, runs the pure evaluator on every sample, and on each transition stores it, republishes
 // the node's retained `remonitor/<node>/alarms` topic and queues the notifications. Silence is
 // watched by a timer: a node whose status says offline, or that sent nothing for
-// `staleIntervals` of its own sample interval, raises its `offline` alarm.
+// `staleIntervals` of its own sample interval, raises its `offline` alarm. A node whose clock is
+// off (the skew ingest measured on each live sample, hub/sample-time.ts) raises its `clock_skew` alarm.
 //
 // Times: windows and evaluation use the sample's own clock (ts_ms), so a node whose clock is off
 // is still judged on consistent data; transitions are stamped with the hub's clock.
@@ -15,7 +16,7 @@ import type { AlarmInfo, AlarmTransition, NodeAlarmsMessage, SilenceInfo, Silenc
 import type { SamplePoint } from '../../web/api-types.ts';
 import type { FeedEvent, LiveFeed } from '../live-feed.ts';
 import { AlarmStore } from './alarm-store.ts';
-import { evaluate, evaluateOffline, initialState, TREND_DEFAULTS, type AlarmState, type EvalRule, type TrendParams } from './evaluator.ts';
+import { evaluate, evaluateClockSkew, evaluateOffline, initialState, TREND_DEFAULTS, type AlarmState, type EvalRule, type TrendParams } from './evaluator.ts';
 import { Notifier, type NotifierOptions } from './notifier.ts';
 import { loadRules, RULES_FILE, saveRules } from './rule-file.ts';
 import { compileRule, defaultRules, formatProblems, isBooleanMetric, ruleAppliesTo, validateRule, type AlarmRule, type AlarmRuleInput, type RuleProblem } from './rules.ts';
@@ -91,9 +92,10 @@ interface NodeAlarms {
   statusOffline: boolean;
   alarms: Map<string, Alarm>;
   rulesVersion: number;
-  /** The rules that apply to the node: judged on its samples, and its `offline` rules. */
+  /** The rules that apply to the node: judged on its samples, its `offline` rules, its `clock_skew` rules. */
   rules: PreparedRule[];
   offlineRules: PreparedRule[];
+  clockRules: PreparedRule[];
 }
 
 /** Points a trend window holds at most: samples closer than trend_window / this are averaged. */
@@ -340,7 +342,7 @@ export class AlarmEngine {
     try {
       // Replayed backlog (historical) is old news: alarms judge the present only.
       if (event.type === 'sample') {
-        if (!event.sample?.historical) this.onSample(event.node, event.sample, event.point);
+        if (!event.sample?.historical) this.onSample(event.node, event.sample, event.point, event.clock_skew_s);
       }
       else if (event.type === 'status') this.onStatus(event.node, event.status === 'offline');
     } catch (err) {
@@ -352,21 +354,23 @@ export class AlarmEngine {
   private nodeState(name: string): NodeAlarms {
     let node = this.nodes.get(name);
     if (!node) {
-      node = { name, lastSampleMs: this.now(), lastSampleTs: -Infinity, intervalMs: 0, statusOffline: false, alarms: new Map(), rulesVersion: -1, rules: [], offlineRules: [] };
+      node = { name, lastSampleMs: this.now(), lastSampleTs: -Infinity, intervalMs: 0, statusOffline: false, alarms: new Map(), rulesVersion: -1, rules: [], offlineRules: [], clockRules: [] };
       this.nodes.set(name, node);
     }
     if (node.rulesVersion !== this.rulesVersion) {
       const applying = this.rules.filter((r) => ruleAppliesTo(r.rule, name));
-      node.rules = applying.filter((r) => r.rule.metric !== 'offline');
+      node.rules = applying.filter((r) => r.rule.metric !== 'offline' && r.rule.metric !== 'clock_skew');
       node.offlineRules = applying.filter((r) => r.rule.metric === 'offline');
+      node.clockRules = applying.filter((r) => r.rule.metric === 'clock_skew');
       node.rulesVersion = this.rulesVersion;
     }
     return node;
   }
 
-  private onSample(name: string, sample: Sample | undefined, point: SamplePoint): void {
-    const isNew = !this.nodes.has(name);
+  private onSample(name: string, sample: Sample | undefined, point: SamplePoint, clockSkewS: number | undefined): void {
     const node = this.nodeState(name);
+    // Its status usually comes first and makes its state, so "new" means "not sampled yet".
+    const isNew = node.lastSampleTs === -Infinity;
     const ts = point.ts_ms;
     if (ts <= node.lastSampleTs) return; // a duplicate or a late re-send: already judged
     if (Number.isFinite(node.lastSampleTs)) {
@@ -379,6 +383,7 @@ export class AlarmEngine {
     node.lastSampleMs = this.now();
     let changed = false;
     if (!node.statusOffline) changed = this.setOffline(node, false) || changed;
+    if (clockSkewS !== undefined) changed = this.judgeClock(node, clockSkewS) || changed;
     for (const r of node.rules) {
       if (r.fromPoint) {
         const value = (point as Record<string, number | undefined>)[r.rule.metric];
@@ -429,6 +434,22 @@ export class AlarmEngine {
       if ((alarm.state.state === 'offline') === offline) continue;
       const from = alarm.state.state;
       alarm.state = evaluateOffline(alarm.state, offline, this.now());
+      changed = (alarm.state.state !== from && this.transitioned(node, alarm, from)) || changed;
+    }
+    return changed;
+  }
+
+  /** Applies the clock skew of a live sample, s, to the node's `clock_skew` rules; true on a transition. */
+  private judgeClock(node: NodeAlarms, skewS: number): boolean {
+    let changed = false;
+    for (const { rule, key } of node.clockRules) {
+      let alarm = node.alarms.get(key);
+      if (!alarm) {
+        alarm = { rule, subject: '', window: null, state: this.startState(node.name, rule.id, '', this.now()) };
+        node.alarms.set(key, alarm);
+      }
+      const from = alarm.state.state;
+      evaluateClockSkew(alarm.state, skewS, rule.threshold, this.now(), alarm.state);
       changed = (alarm.state.state !== from && this.transitioned(node, alarm, from)) || changed;
     }
     return changed;

@@ -183,3 +183,21 @@ export function evaluateOffline(prev: AlarmState | null, offline: boolean, now: 
   const next: AlarmLevel = offline ? 'offline' : 'ok';
   return { ...before, state: next, since_ms: next === before.state ? before.since_ms : now, value: offline ? 1 : 0 };
 }
+
+/**
+ * The `clock_skew` rule: RED while the node's clock is off by more than `thresholdS` (either way),
+ * judged on each live sample; OK again once it is back within half of it, so that a clock drifting
+ * across the threshold does not raise and clear it with every sample's network delay.
+ */
+export function evaluateClockSkew(prev: AlarmState | null, skewS: number, thresholdS: number, now: number, into?: AlarmState): AlarmState {
+  const before = prev ?? initialState(now);
+  const off = Math.abs(skewS) > (before.state === 'red' ? thresholdS / 2 : thresholdS);
+  const next: AlarmLevel = off ? 'red' : 'ok';
+  // Written into `into` when given (the engine passes the alarm's state: one per live sample, no garbage).
+  const out = into ?? { ...before };
+  out.since_ms = next === before.state ? before.since_ms : now;
+  out.state = next;
+  out.value = skewS;
+  out.tt_ms = off ? 0 : null;
+  return out;
+}

@@ -1,7 +1,7 @@
 // Alarm rules: their shape as people write them (JSON, durations as "5m"), validation that reports
 // every problem at once with the field and the bad value, the compiled form the engine uses, and
 // the defaults a fresh hub ships with.
-import { nodeNameProblem, parseDuration } from '../../protocol/index.ts';
+import { CLOCK_TOLERANCE_MS, nodeNameProblem, parseDuration } from '../../protocol/index.ts';
 import { SERIES_METRICS } from '../../web/api-types.ts';
 import { destinationProblem } from './destination.ts';
 
@@ -12,7 +12,9 @@ import { destinationProblem } from './destination.ts';
  * - `proc_rss_bytes:NAME`: resident memory of the process named NAME (summed over its instances),
  *   seen when it is in the sample's top lists;
  * - `undervoltage` / `throttled`: the Raspberry Pi firmware bits (1 while the condition is on now);
- * - `offline`: the node's status went offline or it stopped sending.
+ * - `offline`: the node's status went offline or it stopped sending;
+ * - `clock_skew`: the node's clock is off by more than `threshold` seconds (default: the tolerance
+ *   past which the hub stores its samples at corrected times, hub/sample-time.ts).
  */
 export type RuleMetric = string;
 
@@ -82,7 +84,9 @@ export const RULE_DEFAULTS = {
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const BOOLEAN_METRICS = ['undervoltage', 'throttled'];
-const SPECIAL = ['offline', 'fs_pct', ...BOOLEAN_METRICS];
+const SPECIAL = ['offline', 'clock_skew', 'fs_pct', ...BOOLEAN_METRICS];
+/** Metrics judged by a rule of their own rather than on a series (no window, trend or `for`). */
+const STATE_METRICS = ['offline', 'clock_skew'];
 const INPUT_KEYS = new Set(['id', 'metric', 'threshold', 'for', 'window', 'horizon', 'trend_window', 'nodes', 'node_pattern', 'enabled', 'notify', 'description']);
 
 export function metricProblem(metric: unknown): string | null {
@@ -116,8 +120,11 @@ export function validateRule(input: unknown, at = ''): RuleProblem[] {
   if (r['threshold'] !== undefined && (typeof r['threshold'] !== 'number' || !Number.isFinite(r['threshold']))) {
     add('threshold', `must be a finite number, got ${JSON.stringify(r['threshold'])}`);
   }
-  if (r['threshold'] === undefined && metric !== 'offline' && !BOOLEAN_METRICS.includes(metric) && !metricErr) {
+  if (r['threshold'] === undefined && !STATE_METRICS.includes(metric) && !BOOLEAN_METRICS.includes(metric) && !metricErr) {
     add('threshold', `is required for metric ${JSON.stringify(metric)}`);
+  }
+  if (metric === 'clock_skew' && typeof r['threshold'] === 'number' && r['threshold'] <= 0) {
+    add('threshold', `seconds of clock skew must be above 0, got ${r['threshold']}`);
   }
   if (typeof r['threshold'] === 'number' && isPercent(metric) && (r['threshold'] <= 0 || r['threshold'] > 100)) {
     add('threshold', `a percentage must be above 0 and at most 100, got ${r['threshold']}`);
@@ -203,11 +210,11 @@ export function compileRule(input: AlarmRuleInput): AlarmRule {
     id: input.id,
     metric: input.metric,
     // Firmware bits are 0 or 1: the mean over the window passes 0.5 when the bit was on most of it.
-    threshold: input.threshold ?? (bool ? 0.5 : 0),
-    forMs: parseDuration(input.for ?? (bool || input.metric === 'offline' ? '0s' : RULE_DEFAULTS.for))!,
+    threshold: input.threshold ?? (bool ? 0.5 : input.metric === 'clock_skew' ? CLOCK_TOLERANCE_MS / 1000 : 0),
+    forMs: parseDuration(input.for ?? (bool || STATE_METRICS.includes(input.metric) ? '0s' : RULE_DEFAULTS.for))!,
     windowMs: parseDuration(input.window ?? RULE_DEFAULTS.window)!,
     // A bit that is on or off has no trend worth extrapolating.
-    horizonMs: bool || input.metric === 'offline' ? 0 : parseDuration(input.horizon ?? RULE_DEFAULTS.horizon)!,
+    horizonMs: bool || STATE_METRICS.includes(input.metric) ? 0 : parseDuration(input.horizon ?? RULE_DEFAULTS.horizon)!,
     trendWindowMs: parseDuration(input.trend_window ?? RULE_DEFAULTS.trend_window)!,
     nodes: input.nodes ?? null,
     nodePattern: input.node_pattern ? globToRegExp(input.node_pattern) : null,
@@ -237,6 +244,7 @@ export function defaultRules(): AlarmRuleInput[] {
     { id: 'disk', metric: 'fs_pct', threshold: 80, horizon: '24h', trend_window: '6h', description: 'each filesystem over 80 %, or predicted to fill to 80 % within 24 h' },
     { id: 'temperature', metric: 'temp_c', threshold: 80, for: '2m', horizon: '30m', trend_window: '10m', description: 'CPU over 80 °C (a Pi throttles from 80 °C)' },
     { id: 'offline', metric: 'offline', description: 'the node said offline or stopped sending' },
+    { id: 'clock', metric: 'clock_skew', description: "the node's clock is off by more than 2 minutes: its samples are stored at the hub's time until it is set right" },
     { id: 'undervoltage', metric: 'undervoltage', for: '0s', description: 'Raspberry Pi power supply too weak (firmware under-voltage bit)' },
     { id: 'throttled', metric: 'throttled', for: '0s', description: 'Raspberry Pi firmware is throttling the CPU' },
   ];

@@ -169,7 +169,7 @@ describe('alarms end to end', () => {
       fetch(`${api}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
 
     const defaults = await getJson<{ rules: { id: string }[] }>(`${api}/api/alarms/rules`);
-    expect(defaults.body.rules.map((r) => r.id)).toEqual(['cpu', 'memory', 'swap', 'disk', 'temperature', 'offline', 'undervoltage', 'throttled']);
+    expect(defaults.body.rules.map((r) => r.id)).toEqual(['cpu', 'memory', 'swap', 'disk', 'temperature', 'offline', 'clock', 'undervoltage', 'throttled']);
 
     const bad = await send('POST', '/api/alarms/rules', { id: 'x y', metric: 'cpu_pcnt', threshold: 'high', for: 'soon' });
     expect(bad.status).toBe(400);

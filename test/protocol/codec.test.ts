@@ -52,8 +52,8 @@ const hex = (text: string) => Uint8Array.from(Buffer.from(text.replace(/\s+/g, '
 const concat = (...parts: Uint8Array[]) => Uint8Array.from(Buffer.concat(parts));
 
 describe('encodeSample / decodeSample round trip', () => {
-  // A live sample never carries `historical` (only replays do), so the fixture leaves it out.
-  const full: Sample = { ...realisticPi4Sample(), historical: 1 };
+  // A live sample never carries `historical` or `age_ms` (only replays do), so the fixture leaves them out.
+  const full: Sample = { ...realisticPi4Sample(), historical: 1, age_ms: 95_000 };
 
   it('the full sample carries every field of the key table', () => {
     expect(Object.keys(full).sort()).toEqual(SAMPLE_FIELDS.map((f) => f.name).sort());

@@ -2,11 +2,12 @@
 // created when a card first scrolls into view, loaded a few at a time, then fed by the live stream.
 import uPlot from 'uplot';
 import type { NodeSummary, SamplePoint, StreamEvent } from '../api-types.ts';
+import { CLOCK_TOLERANCE_MS } from '../../protocol/sample.ts';
 import { api, clearError, limiter, showError } from './api.ts';
 import './signed-in.ts';
 import { COLORS, Columns, maxGapS, sparkOptions } from './charts.ts';
 import { byId, h, setAttr, setText } from './dom.ts';
-import { fmtAgo, fmtDateTime, fmtPct, fmtTemp } from './format.ts';
+import { fmtAgo, fmtDateTime, fmtDuration, fmtPct, fmtTemp } from './format.ts';
 import { LiveStream, liveIndicator } from './live.ts';
 import { setupAddNode } from './add-node.ts';
 import { markFleetCards } from './alarm-marks.ts';
@@ -33,10 +34,13 @@ interface Card {
   temp: HTMLElement;
   tempRow: HTMLElement;
   seen: HTMLElement;
+  /** Shown while the node's clock is off by more than the tolerance. */
+  clock: HTMLElement;
   cpuSpark: HTMLElement;
   memSpark: HTMLElement;
   status: Status;
   lastSeenMs: number | null;
+  clockSkewS: number | null;
   latest: SamplePoint | null;
   info: NodeSummary['info'];
   /** [cpu_pct, mem_pct] over the last five minutes. */
@@ -86,6 +90,8 @@ function buildCard(s: NodeSummary): Card {
   const temp = h('span', { class: 'value', 'data-field': 'temp' });
   const tempRow = h('span', { class: 'stat', 'data-metric': 'temp' }, h('span', { class: 'label', text: 'Temp' }), temp);
   const seen = h('span', { class: 'last-seen', 'data-field': 'last-seen' });
+  const clock = h('span', { class: 'clock-skew', 'data-field': 'clock-skew' });
+  clock.hidden = true;
   const cpuSpark = h('div', { class: 'spark', 'data-spark': 'cpu' });
   const memSpark = h('div', { class: 'spark', 'data-spark': 'mem' });
   const el = h(
@@ -96,7 +102,7 @@ function buildCard(s: NodeSummary): Card {
     h('div', { class: 'metric', 'data-metric': 'cpu' }, h('span', { class: 'label', text: 'CPU' }), cpu, cpuSpark),
     h('div', { class: 'metric', 'data-metric': 'mem' }, h('span', { class: 'label', text: 'Memory' }), mem, memSpark),
     h('div', { class: 'stats' }, h('span', { class: 'stat', 'data-metric': 'disk' }, h('span', { class: 'label', text: 'Disk' }), disk), tempRow),
-    h('div', { class: 'card-foot' }, h('span', { class: 'label', text: 'last seen' }), seen),
+    h('div', { class: 'card-foot' }, h('span', { class: 'label', text: 'last seen' }), seen, clock),
   );
   const card: Card = {
     name: s.name,
@@ -109,10 +115,12 @@ function buildCard(s: NodeSummary): Card {
     temp,
     tempRow,
     seen,
+    clock,
     cpuSpark,
     memSpark,
     status: s.status,
     lastSeenMs: s.last_seen_ms,
+    clockSkewS: s.clock_skew_s,
     latest: s.latest,
     info: s.info,
     cols: new Columns(2),
@@ -143,6 +151,18 @@ function renderCard(c: Card, now: number): void {
   if (c.tempRow.hidden === hasTemp) c.tempRow.hidden = !hasTemp;
   if (hasTemp) setText(c.temp, fmtTemp(p?.temp_c));
   renderSeen(c, now);
+  renderClock(c);
+}
+
+/** The clock flag: the node's samples are stored at the hub's time while its clock is this far off. */
+function renderClock(c: Card): void {
+  const skew = c.clockSkewS;
+  const off = skew != null && Math.abs(skew) * 1000 > CLOCK_TOLERANCE_MS;
+  if (c.clock.hidden === off) c.clock.hidden = !off;
+  if (!off) return;
+  setText(c.clock, `⚠ clock ${fmtDuration(Math.abs(skew))} ${skew > 0 ? 'ahead' : 'behind'}`);
+  const title = "this node's clock is off: its samples are stored at the time the hub received them";
+  if (c.clock.title !== title) c.clock.title = title;
 }
 
 function renderSeen(c: Card, now: number): void {
@@ -230,6 +250,7 @@ function applyNodes(nodes: NodeSummary[]): void {
     } else {
       c.status = s.status;
       c.info = s.info;
+      c.clockSkewS = s.clock_skew_s;
       // Keep whichever is newer: the stream may be ahead of the answer.
       if (s.last_seen_ms != null && (c.lastSeenMs == null || s.last_seen_ms > c.lastSeenMs)) c.lastSeenMs = s.last_seen_ms;
       if (s.latest && (!c.latest || s.latest.ts_ms >= c.latest.ts_ms)) c.latest = s.latest;
@@ -319,6 +340,7 @@ function onEvents(events: StreamEvent[]): void {
       // Receipt time: "last seen" is when this page heard from the node, whatever the node's clock says.
       c.lastSeenMs = now;
       if (c.cols.append(p.ts_ms / 1000, [p.cpu_pct, p.mem_pct], maxGapS(c.info?.interval_ms, c.cols))) c.sparkDirty = true;
+      if (e.clock_skew_s !== undefined) c.clockSkewS = e.clock_skew_s;
     }
     dirty.add(c);
   }
