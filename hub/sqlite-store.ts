@@ -1,7 +1,7 @@
 // MetricsStore on SQLite (better-sqlite3): WAL, prepared statements, one transaction per batch.
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Logger } from '../edge-agent/logger.ts';
 import type { NodeStatus } from '../protocol/index.ts';
 import type { NodeDetailResponse, NodeSummary, SeriesMetric, SeriesResponse } from '../web/api-types.ts';
@@ -21,10 +21,13 @@ import {
 } from './rollups.ts';
 import { LATEST, LATEST_PROCESSES, PackedSamples, SAMPLE_COLUMNS } from './packed-samples.ts';
 import { seriesResponse } from './series-gaps.ts';
+import { addStoredSeq, holdsSeq, storedSeqsOf, type StoredSeqs } from './stored-seqs.ts';
 import { nodeDetailOf, summarizeNode } from './node-record.ts';
 import type { IncomingSample, InsertResult, MetricsStore, SamplePage, SamplePageQuery, SeriesQuery } from './store.ts';
 import { readSamplePage } from './sqlite-export.ts';
 import { mergeArgs, MinuteSums } from './minute-sums.ts';
+import { prepareDirectory } from './data-dir.ts';
+import { databaseError, openDatabase } from './sqlite-open.ts';
 import { minuteList, MINUTE_MS, NODE_RANGE_SQL } from './sample-minutes.ts';
 
 // Resolves from hub/ (sources) and from dist/ (the built CLI) alike: both sit beside hub/.
@@ -35,9 +38,16 @@ interface NodeRow {
   name: string;
   status: string;
   last_seen_ms: number | null;
+  clock_skew_ms: number | null;
   info: Buffer | null;
   latest: Buffer | null;
   latest_processes: Buffer | null;
+}
+
+/** A boot's stored seqs (hub/stored-seqs.ts), with the row they are kept in. */
+interface BootSeqs extends StoredSeqs {
+  nodeId: number;
+  boot: string;
 }
 
 export interface SqliteStoreOptions {
@@ -49,25 +59,28 @@ export interface SqliteStoreOptions {
 }
 
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // FULL: in WAL mode every commit is fsynced before it returns. Agents free their spool when the hub
-  // acks (after the commit), so an acked batch must survive a power cut, not just a crash; NORMAL
-  // could lose the last commits. The cost is one fsync per batch (every 300 ms, hub/ingest.ts), not per sample.
-  db.pragma('synchronous = FULL');
-  // Checkpoint when the WAL passes ~40 MiB, not SQLite's 4 MiB: a batch of samples from 1,000 nodes
-  // dirties some 2,000 pages, so the default checkpointed after every commit, copying each page
-  // back to the database each time. Ten times the threshold copies a page once per several commits
-  // (the writer thread's CPU per sample fell 9 % in bench/hub-stages.ts).
-  db.pragma('wal_autocheckpoint = 10000');
-  // After a checkpoint the WAL file is cut back to this size, so its disk use stays bounded.
-  db.pragma('journal_size_limit = 67108864');
-  db.pragma('busy_timeout = 5000');
-  // Samples of many nodes land on as many B-tree pages at once: keep them in memory (64 MiB).
-  db.pragma('cache_size = -65536');
-  migrate(db, options.log);
-  return new SqliteStore(db, options);
+  if (path !== ':memory:') prepareDirectory(dirname(path), "the database's directory");
+  const db = openDatabase(path);
+  try {
+    // FULL: in WAL mode every commit is fsynced before it returns. Agents free their spool when the hub
+    // acks (after the commit), so an acked batch must survive a power cut, not just a crash; NORMAL
+    // could lose the last commits. The cost is one fsync per batch (every 300 ms, hub/ingest.ts), not per sample.
+    db.pragma('synchronous = FULL');
+    // Checkpoint when the WAL passes ~40 MiB, not SQLite's 4 MiB: a batch of samples from 1,000 nodes
+    // dirties some 2,000 pages, so the default checkpointed after every commit, copying each page
+    // back to the database each time. Ten times the threshold copies a page once per several commits
+    // (the writer thread's CPU per sample fell 9 % in bench/hub-stages.ts).
+    db.pragma('wal_autocheckpoint = 10000');
+    // After a checkpoint the WAL file is cut back to this size, so its disk use stays bounded.
+    db.pragma('journal_size_limit = 67108864');
+    // Samples of many nodes land on as many B-tree pages at once: keep them in memory (64 MiB).
+    db.pragma('cache_size = -65536');
+    migrate(db, options.log);
+    return new SqliteStore(db, options);
+  } catch (err) {
+    db.close();
+    throw databaseError(path, err);
+  }
 }
 
 /** Applies the SQL files of hub/migrations/ that the database has not seen, in name order. */
@@ -96,6 +109,10 @@ const MAX_MINUTE_BUCKETS = 100_000;
 // Raw rows a purge transaction deletes at most, so that each holds up the writer's thread only briefly.
 const PURGE_ROWS = 5_000;
 
+// Boots whose stored seqs are kept in memory at most (a node sending ever new boot ids must not grow
+// the hub): past it they are read from sample_seqs again as needed.
+const MAX_CACHED_BOOTS = 100_000;
+
 /** A batch's stored rows, summed into the minute buckets once its transaction has committed. */
 interface StagedRows {
   samples: PackedSamples;
@@ -105,6 +122,9 @@ interface StagedRows {
 
 export class SqliteStore implements MetricsStore {
   private readonly nodeIds = new Map<string, number>();
+  /** By node id, then boot: the seqs stored, read from sample_seqs when first needed. */
+  private readonly storedSeqs = new Map<number, Map<string, BootSeqs>>();
+  private cachedBoots = 0;
   /** The 1 min rollups of what was stored since the last rollup run (hub/minute-sums.ts). */
   private readonly minutes = new MinuteSums();
   private staged: StagedRows | null = null;
@@ -142,8 +162,14 @@ export class SqliteStore implements MetricsStore {
         `INSERT OR IGNORE INTO samples (node_id, ts_ms, seq, boot, ${SAMPLE_COLUMNS.join(', ')}, detail)
          VALUES (?, ?, ?, ?, ${SAMPLE_COLUMNS.map(() => '?').join(', ')}, ?)`,
       ),
+      // Binds (seen, raw, clock skew or null, id, seen); a replayed sample (no skew) leaves the last one measured.
       latest: db.prepare(
-        'UPDATE nodes SET last_seen_ms = ?, latest = ? WHERE id = ? AND (last_seen_ms IS NULL OR last_seen_ms <= ?)',
+        'UPDATE nodes SET last_seen_ms = ?, latest = ?, clock_skew_ms = coalesce(?, clock_skew_ms) WHERE id = ? AND (last_seen_ms IS NULL OR last_seen_ms <= ?)',
+      ),
+      loadSeqs: db.prepare<[number, string], { next_seq: number; above: string }>('SELECT next_seq, above FROM sample_seqs WHERE node_id = ? AND boot = ?'),
+      saveSeqs: db.prepare(
+        `INSERT INTO sample_seqs (node_id, boot, next_seq, above) VALUES (?, ?, ?, ?)
+         ON CONFLICT (node_id, boot) DO UPDATE SET next_seq = excluded.next_seq, above = excluded.above`,
       ),
       latestProcesses: db.prepare('UPDATE nodes SET latest_processes = ? WHERE id = ?'),
       status: db.prepare('UPDATE nodes SET status = ?, status_ms = ? WHERE id = ?'),
@@ -174,41 +200,67 @@ export class SqliteStore implements MetricsStore {
     return id;
   }
 
+  /** The seqs of a node's boot that are stored (cached; the caller mutates them only inside a transaction). */
+  private seqsOf(nodeId: number, boot: string): BootSeqs {
+    let byBoot = this.storedSeqs.get(nodeId);
+    if (!byBoot) this.storedSeqs.set(nodeId, (byBoot = new Map()));
+    let seqs = byBoot.get(boot);
+    if (!seqs) {
+      const row = this.stmt.loadSeqs.get(nodeId, boot);
+      seqs = { nodeId, boot, ...(row ? storedSeqsOf(row.next_seq, JSON.parse(row.above) as [number, number][]) : { next: 0, above: [] }) };
+      byBoot.set(boot, seqs);
+      this.cachedBoots++;
+    }
+    return seqs;
+  }
+
   insertBatch(batch: IncomingSample[]): InsertResult {
-    return this.insertPacked(PackedSamples.pack(batch));
+    const samples = PackedSamples.pack(batch);
+    const result = this.insertPacked(samples);
+    return { inserted: result.inserted, duplicates: result.duplicates + batch.length - samples.length }; // copies within the batch
   }
 
   /** insertBatch, from the flat arrays ingest hands to the writer's thread (hub/packed-samples.ts). */
   insertPacked(samples: PackedSamples): InsertResult {
     this.sumStaged();
+    if (this.cachedBoots > MAX_CACHED_BOOTS) this.forgetStoredSeqs();
     const staged: StagedRows = { samples, rows: [], nodeIds: [] };
     let result: InsertResult;
     try {
       result = this.db.transaction((): InsertResult => {
         let inserted = 0;
         let oldestStored = Infinity;
+        const stored = new Uint8Array(samples.length);
+        const moved = new Set<BootSeqs>();
         // One argument array for every row: no per-sample arrays or spreads (ingest's hot loop).
         const args: unknown[] = new Array(5 + SAMPLE_COLUMNS.length);
         for (let row = 0; row < samples.length; row++) {
           const tsMs = samples.tsMs(row);
           const nodeId = this.nodeId(samples.node(row));
+          const seqs = this.seqsOf(nodeId, samples.boot(row));
+          if (holdsSeq(seqs, samples.seq(row))) continue; // a copy of a stored sample, whatever its time
           args[0] = nodeId;
           args[1] = tsMs;
           args[2] = samples.seq(row);
           args[3] = samples.boot(row);
           for (let c = 0; c < SAMPLE_COLUMNS.length; c++) args[4 + c] = samples.column(row, c);
           args[4 + SAMPLE_COLUMNS.length] = samples.detail(row);
-          const stored = this.stmt.insert.run(args).changes;
-          inserted += stored;
-          if (stored) {
-            oldestStored = Math.min(oldestStored, tsMs); // for deriveRollups()
-            staged.rows.push(row);
-            staged.nodeIds.push(nodeId);
-          }
+          // Ignored only by the minute index: the same node, time and seq under another boot id.
+          if (this.stmt.insert.run(args).changes === 0) continue;
+          inserted++;
+          stored[row] = 1;
+          addStoredSeq(seqs, samples.seq(row));
+          moved.add(seqs);
+          oldestStored = Math.min(oldestStored, tsMs); // for deriveRollups()
+          staged.rows.push(row);
+          staged.nodeIds.push(nodeId);
         }
+        for (const seqs of moved) this.stmt.saveSeqs.run(seqs.nodeId, seqs.boot, seqs.next, JSON.stringify(seqs.above));
         for (const { row, kinds, raw } of samples.latestRecords()) {
+          if (!stored[row]) continue; // a duplicate changes nothing
           const id = this.nodeId(samples.node(row));
-          if (kinds & LATEST) this.stmt.latest.run(samples.tsMs(row), raw, id, samples.tsMs(row));
+          const seenMs = samples.seenMs(row);
+          if (kinds & LATEST) this.stmt.latest.run(seenMs, raw, samples.clockSkewMs(row), id, seenMs);
           if (kinds & LATEST_PROCESSES) this.stmt.latestProcesses.run(raw, id);
         }
         if (oldestStored !== Infinity) this.stmt.markDirty.run(oldestStored, oldestStored);
@@ -244,9 +296,15 @@ export class SqliteStore implements MetricsStore {
    */
   rolledBack(): void {
     this.nodeIds.clear();
+    this.forgetStoredSeqs(); // moved inside the transaction: read again from what was committed
     this.staged = null;
     this.minutes.clear();
     this.rebuildFromRaw = true;
+  }
+
+  private forgetStoredSeqs(): void {
+    this.storedSeqs.clear();
+    this.cachedBoots = 0;
   }
 
   setStatus(node: string, status: NodeStatus, atMs: number): void {
