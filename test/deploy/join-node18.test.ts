@@ -12,18 +12,15 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { joinLine } from '../../web/client/add-node.ts';
 import { startUnit, unitKeys } from '../helpers/fake-systemd.ts';
-import { CLI, REPO, runCleanups, signInAsPrintedAdmin, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
+import { debianNode18, FETCH_NODE18_TIMEOUT_MS } from '../helpers/debian-node18.ts';
+import { CLI, runCleanups, signInAsPrintedAdmin, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
 let node18 = '';
 beforeAll(() => {
-  try {
-    node18 = execFileSync(join(REPO, 'scripts/fetch-debian-node18.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 }).trim().split('\n').at(-1)!;
-  } catch (err) {
-    throw new Error(`could not get Debian's Node.js 18 with scripts/fetch-debian-node18.sh:\n${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
-  }
-}, 660_000);
+  node18 = debianNode18();
+}, FETCH_NODE18_TIMEOUT_MS);
 
 // systemd's default PATH for services, which a login shell on a Pi has too.
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

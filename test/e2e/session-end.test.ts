@@ -2,22 +2,10 @@
 // record): a real agent process watches it for a real hub, counts only the innermost process, and
 // the session ends by itself once that process has exited.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, getJson, runCleanups, spawnProcess, startBroker, startHub, waitFor } from '../helpers/parts.ts';
+import { hubWithAgent, post } from '../helpers/hub-with-agent.ts';
+import { CLI, getJson, runCleanups, spawnProcess, waitFor } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
-
-const post = async (url: string, body?: unknown) => {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-};
-
-async function hubWithAgent(node: string) {
-  const { url } = await startBroker();
-  const { api } = await startHub(url);
-  spawnProcess(process.execPath, [CLI, 'agent', '--broker', url, '--node', node, '--interval', '250ms', '--process-interval', '250ms']);
-  await waitFor(`${node} online`, async () => (await getJson(`${api}/api/nodes/${node}/control`)).body.status === 'online');
-  return { api };
-}
 
 describe('a session whose processes exit', () => {
   it('counts only the innermost of timeout, sh -c and remonitor record, and ends by itself when it exits', async () => {

@@ -4,23 +4,11 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hubWithAgent, post } from '../helpers/hub-with-agent.ts';
 import { CLI, getJson, REPO, runCleanups, spawnProcess, startBroker, startHub, tempDir, waitFor } from '../helpers/parts.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 
 afterEach(runCleanups);
-
-const post = async (url: string, body?: unknown) => {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-};
-
-async function hubWithAgent(node: string) {
-  const { url } = await startBroker();
-  const { api, hub } = await startHub(url);
-  spawnProcess(process.execPath, [CLI, 'agent', '--broker', url, '--node', node, '--interval', '250ms', '--process-interval', '250ms']);
-  await waitFor(`${node} online`, async () => (await getJson(`${api}/api/nodes/${node}/control`)).body.status === 'online');
-  return { url, api, hub };
-}
 
 describe('sessions', () => {
   it('records a watch started over REST, sees its process exit and ends, exports it; stops another', async () => {

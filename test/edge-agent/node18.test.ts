@@ -13,18 +13,15 @@ import { MqttCredentials } from '../../auth/mqtt-credentials.ts';
 import { EmbeddedBroker } from '../../broker/broker.ts';
 import { Spool } from '../../edge-agent/spool.ts';
 import { unitKeys } from '../helpers/fake-systemd.ts';
+import { debianNode18, FETCH_NODE18_TIMEOUT_MS } from '../helpers/debian-node18.ts';
 import { CLI, cleanup, getJson, quietLog, REPO, runCleanups, spawnProcess, startHub, tempDir, waitFor } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
 let node18 = '';
 beforeAll(() => {
-  try {
-    node18 = execFileSync(join(REPO, 'scripts/fetch-debian-node18.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 }).trim().split('\n').at(-1)!;
-  } catch (err) {
-    throw new Error(`could not get Debian's Node.js 18 with scripts/fetch-debian-node18.sh:\n${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
-  }
-}, 660_000);
+  node18 = debianNode18();
+}, FETCH_NODE18_TIMEOUT_MS);
 
 /** The node flags of the shipped unit's ExecStart (between `node` and the bundle): Node 18 must take them too. */
 function unitNodeFlags(): string[] {
