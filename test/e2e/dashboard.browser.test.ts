@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../helpers/browser.ts';
+import { launchBrowser, pageErrors, signInOnPage } from '../helpers/browser.ts';
 import { CLI, REPO, runCleanups, spawnProcess, tempDir } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
@@ -18,15 +18,8 @@ describe('dashboard of remonitor up', () => {
     const [, name, password] = await up.waitForLine(/sign in at \S+ as "(\S+)" with password (\S+)/);
     const browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
-
-    await page.goto(url!);
-    await page.waitForURL('**/login?next=%2F');
-    await page.fill('#login-name', name!);
-    await page.fill('#login-password', password!);
-    await page.click('#login-submit');
+    const errors = pageErrors(page);
+    await signInOnPage(page, url!, name!, password!);
     const card = page.locator('a.card[data-status="online"]').first();
     await card.waitFor({ timeout: 20_000 });
     const node = (await card.getAttribute('data-node'))!;

@@ -5,7 +5,7 @@
 // Set interval sends the one picked. Kolkata (+5:30) sets local and UTC apart by 5.5 hours.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser } from '../helpers/browser.ts';
+import { launchBrowser, pageErrors, signInOnPage } from '../helpers/browser.ts';
 import { CLI, runCleanups, spawnProcess, tempDir } from '../helpers/parts.ts';
 import { TimeFormat } from '../../web/client/time-format.ts';
 
@@ -66,15 +66,8 @@ describe('times and the interval picker on the dashboard of remonitor up', () =>
     const browser = await launchBrowser();
     const context = await browser.newContext({ locale: LOCALE, timezoneId: ZONE, viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
-
-    await page.goto(url!);
-    await page.waitForURL('**/login?next=%2F');
-    await page.fill('#login-name', name!);
-    await page.fill('#login-password', password!);
-    await page.click('#login-submit');
+    const errors = pageErrors(page);
+    await signInOnPage(page, url!, name!, password!);
     const card = page.locator('a.card[data-status="online"]').first();
     await card.waitFor({ timeout: 20_000 });
     const node = (await card.getAttribute('data-node'))!;

@@ -1,5 +1,5 @@
 // Headless Debian Chromium driven by playwright-core; never a browser downloaded by a tool.
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { cleanup } from './parts.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -11,4 +11,21 @@ export async function launchBrowser(): Promise<Browser> {
   });
   cleanup(() => browser.close());
   return browser;
+}
+
+/** The page's uncaught errors and console errors, as they happen: a test ends expecting none. */
+export function pageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
+  return errors;
+}
+
+/** Opens the dashboard at `url`, is sent to the login page, and signs in as a person would. */
+export async function signInOnPage(page: Page, url: string, name: string, password: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForURL('**/login?next=%2F');
+  await page.fill('#login-name', name);
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
 }
