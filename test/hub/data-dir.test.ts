@@ -30,9 +30,14 @@ const upArgs = (dataDir: string, extra: string[]) => [CLI, 'up', '--data-dir', d
 /** `remonitor up` on `dataDir` (no agent, ephemeral ports). */
 const up = (dataDir: string, extra: string[] = []) => spawnProcess(process.execPath, upArgs(dataDir, extra));
 
-/** The same as the user `uid`, with its exit code and output; killed (by its PID) if it outlives the test. */
-async function upAs(uid: number, dataDir: string, extra: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, upArgs(dataDir, extra), { cwd: REPO, uid, gid: uid, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * The same without the capabilities that let root write anywhere (setpriv drops CAP_DAC_OVERRIDE
+ * and CAP_DAC_READ_SEARCH from its bounding set), with its exit code and output; killed (by its PID)
+ * if it outlives the test. Unlike running it as another user, it still reads this checkout wherever
+ * the checkout lies (a CI clone in a 0700 temporary directory, say).
+ */
+async function upWithoutOverride(dataDir: string, extra: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', process.execPath, ...upArgs(dataDir, extra)], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   cleanup(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk));
@@ -74,13 +79,12 @@ describe('the data directory', () => {
       expect(refusal(dir).message).toBe(`cannot write in the data directory ${dir}: this user (uid ${process.getuid?.()}) may not write there`);
       return;
     }
-    // As root every directory is writable: `remonitor up` runs as the unprivileged user nobody
-    // (uid 65534) over a directory root owns, the way a service meets a volume it was not given.
-    chmodSync(base, 0o755);
-    chmodSync(dir, 0o755);
-    const { code, output } = await upAs(65534, dir, ['--insecure']);
+    // As root every directory is writable: `remonitor up` runs as root without the override, over
+    // a directory whose mode denies writing, the way a service meets a volume it was not given.
+    chmodSync(dir, 0o555);
+    const { code, output } = await upWithoutOverride(dir, ['--insecure']);
     expect(code, output).toBe(1);
-    expect(output).toContain(`remonitor up: cannot write in the data directory ${dir}: this user (uid 65534) may not write there`);
+    expect(output).toContain(`remonitor up: cannot write in the data directory ${dir}: this user (uid 0) may not write there`);
   });
 
   it('`remonitor up --data-dir /proc/x` exits with the error instead of spinning', async () => {
