@@ -1,6 +1,6 @@
 // Starts Debian's Mosquitto on a free loopback port with a config written by the test.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { spawnProcess, tempDir, waitFor, type Spawned } from './parts.ts';
@@ -42,7 +42,10 @@ export async function startMosquitto(auth?: MosquittoAuth, options: { port?: num
     // Plain "user:password" lines, hashed in place by one mosquitto_passwd run (-U), however many users.
     writeFileSync(passwd, Object.entries(auth.users).map(([user, password]) => `${user}:${password}\n`).join(''));
     execFileSync('/usr/bin/mosquitto_passwd', ['-U', passwd]);
-    access.splice(0, 1, 'allow_anonymous false', `password_file ${passwd}`, `acl_file ${auth.aclFile}`);
+    // A copy beside it: the checkout may lie where that user cannot read (a clone in a 0700 temporary directory).
+    const acl = join(dir, 'acl');
+    copyFileSync(auth.aclFile, acl);
+    access.splice(0, 1, 'allow_anonymous false', `password_file ${passwd}`, `acl_file ${acl}`);
   }
   writeFileSync(
     conf,
