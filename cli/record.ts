@@ -211,7 +211,13 @@ export async function runRecord(argv: string[]): Promise<number> {
   const ended = Date.now();
   const published = hub ? await hub.finish() : null;
 
-  const analysis = analyzeLeak(samples, o.leakThresholds);
+  // A program frees its memory as it shuts down (V8 disposes its heap before the exit call): a read
+  // in the last interval before the exit may catch RSS halfway down, which reads as a leak that
+  // stopped. The verdict leaves that interval out; the report keeps every sample.
+  const analysis = analyzeLeak(
+    samples.filter((s) => s.ts_ms < ended - o.intervalMs),
+    o.leakThresholds,
+  );
   const peak = samples.reduce((m, s) => Math.max(m, s.rss_bytes), 0);
   const commandCode = outcome.code ?? 128 + (constants.signals[outcome.signal as keyof typeof constants.signals] ?? 0);
   const leak = o.failOnLeak && analysis.verdict === 'leak suspected';
