@@ -422,15 +422,21 @@ export class AlarmEngine {
     this.setOffline(node, offline);
   }
 
+  /** The node's alarm for a rule with no subject (offline, clock skew), made on first use. */
+  private nodeAlarm(node: NodeAlarms, rule: PreparedRule['rule'], key: string) {
+    let alarm = node.alarms.get(key);
+    if (!alarm) {
+      alarm = { rule, subject: '', window: null, state: this.startState(node.name, rule.id, '', this.now()) };
+      node.alarms.set(key, alarm);
+    }
+    return alarm;
+  }
+
   /** Applies the node's offline condition to its `offline` rules; true on a transition. */
   private setOffline(node: NodeAlarms, offline: boolean): boolean {
     let changed = false;
     for (const { rule, key } of node.offlineRules) {
-      let alarm = node.alarms.get(key);
-      if (!alarm) {
-        alarm = { rule, subject: '', window: null, state: this.startState(node.name, rule.id, '', this.now()) };
-        node.alarms.set(key, alarm);
-      }
+      const alarm = this.nodeAlarm(node, rule, key);
       if ((alarm.state.state === 'offline') === offline) continue;
       const from = alarm.state.state;
       alarm.state = evaluateOffline(alarm.state, offline, this.now());
@@ -443,11 +449,7 @@ export class AlarmEngine {
   private judgeClock(node: NodeAlarms, skewS: number): boolean {
     let changed = false;
     for (const { rule, key } of node.clockRules) {
-      let alarm = node.alarms.get(key);
-      if (!alarm) {
-        alarm = { rule, subject: '', window: null, state: this.startState(node.name, rule.id, '', this.now()) };
-        node.alarms.set(key, alarm);
-      }
+      const alarm = this.nodeAlarm(node, rule, key);
       const from = alarm.state.state;
       evaluateClockSkew(alarm.state, skewS, rule.threshold, this.now(), alarm.state);
       changed = (alarm.state.state !== from && this.transitioned(node, alarm, from)) || changed;
