@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { connectAsync } from 'mqtt';
 import { EmbeddedBroker } from '../broker/broker.ts';
-import { createLogger } from '../edge-agent/logger.ts';
+import { createLogger } from '../shared/logger.ts';
 import { HubService } from '../hub/hub-service.ts';
 import { parseDuration, topics } from '../protocol/index.ts';
 

@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../edge-agent/logger.ts';
+import { createLogger } from '../shared/logger.ts';
 import { AlarmEngine, TREND_POINTS } from '../hub/alarms/engine.ts';
 import { evaluate, type AlarmState, type EvalRule } from '../hub/alarms/evaluator.ts';
 import { defaultRules } from '../hub/alarms/rules.ts';

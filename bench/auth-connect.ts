@@ -13,7 +13,7 @@ import { openAuthDb } from '../auth/auth-db.ts';
 import { MqttCredentials } from '../auth/mqtt-credentials.ts';
 import { agentClientId } from '../protocol/topics.ts';
 import { EmbeddedBroker } from '../broker/broker.ts';
-import { createLogger } from '../edge-agent/logger.ts';
+import { createLogger } from '../shared/logger.ts';
 
 const { values } = parseArgs({
   options: { connects: { type: 'string', default: '2000' }, parallel: { type: 'string', default: '20' }, nodes: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' } },

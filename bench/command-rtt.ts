@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { connectAsync } from 'mqtt';
 import { EmbeddedBroker } from '../broker/broker.ts';
-import { createLogger } from '../edge-agent/logger.ts';
+import { createLogger } from '../shared/logger.ts';
 import { ProcessWatch } from '../edge-agent/process-watch.ts';
 import { decodeReply, encodeCommand, type WatchTarget } from '../protocol/commands.ts';
 import { topics } from '../protocol/topics.ts';

@@ -14,7 +14,7 @@ import { createHistogram } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { EmbeddedBroker } from '../broker/broker.ts';
-import { createLogger } from '../edge-agent/logger.ts';
+import { createLogger } from '../shared/logger.ts';
 import { HubService } from '../hub/hub-service.ts';
 
 const { values } = parseArgs({

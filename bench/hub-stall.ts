@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { EmbeddedBroker } from '../broker/broker.ts';
-import { createLogger } from '../edge-agent/logger.ts';
+import { createLogger } from '../shared/logger.ts';
 import { SimulatedNode } from '../edge-agent/simulated-node.ts';
 import { HubService } from '../hub/hub-service.ts';
 

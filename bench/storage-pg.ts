@@ -13,7 +13,7 @@ import { openSqliteStore } from '../hub/sqlite-store.ts';
 import type { IncomingSample } from '../hub/store.ts';
 import { parseDuration } from '../protocol/index.ts';
 import { startPostgres } from '../test/helpers/postgres.ts';
-import { DEFAULT_SERIES } from '../web/api-types.ts';
+import { DEFAULT_SERIES } from '../shared/api-types.ts';
 import { fleetStep, simulatedFleet } from './sample-fleet.ts';
 
 const { values: args } = parseArgs({

@@ -10,7 +10,7 @@ import { encodeSample, parseDuration } from '../protocol/index.ts';
 import { countValues, simulatedFleet } from './sample-fleet.ts';
 import { openSqliteStore } from '../hub/sqlite-store.ts';
 import type { IncomingSample } from '../hub/store.ts';
-import { DEFAULT_SERIES } from '../web/api-types.ts';
+import { DEFAULT_SERIES } from '../shared/api-types.ts';
 
 const { values: args } = parseArgs({
   options: { nodes: { type: 'string', default: '200' }, hours: { type: 'string', default: '24' }, interval: { type: 'string', default: '10s' } },

@@ -20,7 +20,7 @@
 // - Will: checked at CONNECT (above), and again when Aedes publishes it (dropped if denied).
 import type { AedesOptions, AuthenticateError, AuthErrorCode, Client } from 'aedes';
 import type { MqttCredentials, MqttIdentity } from '../auth/mqtt-credentials.ts';
-import type { Logger } from '../edge-agent/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import { isReservedTopic, mayConnect, mayPublish, maySubscribe, mayWill, roleHint } from './acl.ts';
 import { DenialLog } from './denial-log.ts';
 

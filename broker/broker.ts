@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import type { Logger } from '../edge-agent/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
 import { isLoopbackHost } from '../auth/loopback.ts';
 import { accessHooks } from './access.ts';

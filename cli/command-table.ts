@@ -1,6 +1,6 @@
 // Every `remonitor` command: how it runs, its --help text, and the options that text lists (the
 // option table test checks each flag parses as its help says).
-import { describeOptions, type Spec } from '../edge-agent/options.ts';
+import { describeOptions, type Spec } from '../shared/options.ts';
 import { AGENT_USAGE, agentSpec, runAgent } from '../edge-agent/main.ts';
 import { brokerSpec, hubSpec, runBroker, runHub, runUp, runWeb, upSpec, webSpec } from './commands.ts';
 import { runSimulate, simulateSpec } from './simulate.ts';

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { openAuthDb } from '../auth/auth-db.ts';
 import { MQTT_ROLES, MqttCredentials, type MqttClientRecord, type MqttRole } from '../auth/mqtt-credentials.ts';
-import { describeOptions, port, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
+import { describeOptions, port, resolveOptions, type OptionSpec } from '../shared/options.ts';
 import { authDataDir } from './auth-data-dir.ts';
 import { formatTable } from './text-table.ts';
 

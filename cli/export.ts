@@ -3,7 +3,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { nodeNameProblem } from '../protocol/index.ts';
-import { describeOptions, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
+import { describeOptions, resolveOptions, type OptionSpec } from '../shared/options.ts';
 import { parseTimeParam } from '../web/time-range.ts';
 
 const timeParam = (raw: string) => (parseTimeParam(raw, Date.now()) === null ? { problem: 'must be epoch ms, "now" or relative like -24h' } : raw);

@@ -1,5 +1,5 @@
 // `remonitor <command>`: one bin, one dispatcher; fatal errors end here, with context.
-import { AGENT_VERSION } from '../edge-agent/version.ts';
+import { AGENT_VERSION } from '../shared/version.ts';
 import { COMMANDS } from './command-table.ts';
 import { runCommand } from './run-command.ts';
 

@@ -13,7 +13,7 @@ import { formatDuration } from '../protocol/duration.ts';
 import { procsTotals, type ProcsSample } from '../protocol/procs.ts';
 import { nodeNameProblem } from '../protocol/topics.ts';
 import { caFile, defaultNodeName, interval } from '../edge-agent/main.ts';
-import { brokerUrl, OptionsError, resolveOptions, describeOptions, type OptionSpec } from '../edge-agent/options.ts';
+import { brokerUrl, OptionsError, resolveOptions, describeOptions, type OptionSpec } from '../shared/options.ts';
 import { ProcessWatch } from '../edge-agent/process-watch.ts';
 import { analyzeLeak, parseThresholds, type LeakAnalysis, type LeakThresholds } from '../hub/leak-verdict.ts';
 import { HubReport, type HubReportOutcome } from './record-hub.ts';

@@ -1,6 +1,6 @@
 // Runs one command as the `remonitor` binary and the single-file record bundle both do: `--help`
 // prints its usage, bad options exit 2 with every problem named, any other failure exits 1.
-import { OptionsError } from '../edge-agent/options.ts';
+import { OptionsError } from '../shared/options.ts';
 
 export interface Command {
   run: (argv: string[]) => Promise<number>;

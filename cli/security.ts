@@ -6,8 +6,8 @@ import { openAuthDb, type AuthDb } from '../auth/auth-db.ts';
 import { isLoopbackHost } from '../auth/loopback.ts';
 import { MqttCredentials } from '../auth/mqtt-credentials.ts';
 import { WebUsers } from '../auth/web-users.ts';
-import type { Logger } from '../edge-agent/logger.ts';
-import { OptionsError, type OptionSpec } from '../edge-agent/options.ts';
+import type { Logger } from '../shared/logger.ts';
+import { OptionsError, type OptionSpec } from '../shared/options.ts';
 import { createWebAuth, type WebAuth } from '../web/auth/web-auth.ts';
 
 export const insecureOption = {

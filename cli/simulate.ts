@@ -4,7 +4,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { encodeInfo, encodeSample, formatDuration, parseDuration, topics } from '../protocol/index.ts';
 import { interval, untilSignal } from '../edge-agent/main.ts';
-import { brokerUrl, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
+import { brokerUrl, resolveOptions, type OptionSpec } from '../shared/options.ts';
 import { SimulatedNode } from '../edge-agent/simulated-node.ts';
 
 const count = (what: string, max: number) => (raw: string) => {

@@ -4,7 +4,7 @@
 import mqtt from 'mqtt';
 import { decodeInfo, decodeSample, parseTopic, TOPIC_ROOT } from '../protocol/index.ts';
 import { untilSignal } from '../edge-agent/main.ts';
-import { brokerUrl, describeOptions, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
+import { brokerUrl, describeOptions, resolveOptions, type OptionSpec } from '../shared/options.ts';
 
 export const subSpec = {
   broker: { type: 'string', flag: 'broker', help: 'broker URL', default: 'mqtt://127.0.0.1:1883', parse: brokerUrl } as OptionSpec<string>,

@@ -4,7 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { OptionsError, port, type OptionSpec } from '../edge-agent/options.ts';
+import { OptionsError, port, type OptionSpec } from '../shared/options.ts';
 
 export const DEFAULT_MQTTS_PORT = 8883; // IANA's port for MQTT over TLS
 

@@ -3,7 +3,7 @@
 import { openAuthDb } from '../auth/auth-db.ts';
 import { webRoleProblem, WebUsers, type WebRole } from '../auth/web-users.ts';
 import { newPassword } from '../auth/secret-hash.ts';
-import { describeOptions, resolveOptions, type OptionSpec } from '../edge-agent/options.ts';
+import { describeOptions, resolveOptions, type OptionSpec } from '../shared/options.ts';
 import { authDataDir } from './auth-data-dir.ts';
 import { formatTable } from './text-table.ts';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { agentClientId, encodeInfo, PROTOCOL_VERSION, topics, type NodeInfo } from '../protocol/index.ts';
 import { DEFAULT_BACKOFF, reconnectDelay, type BackoffPolicy } from './backoff.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { Sampler } from './sampler.ts';
 import { CommandHandler } from './command-handler.ts';
 import { connectBroker } from './mqtt-connect.ts';

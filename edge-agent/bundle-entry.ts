@@ -2,8 +2,8 @@
 // The bundle reads its birth record by running itself with BIRTH_RECORD_ARG (birth-record-child.ts).
 import { BIRTH_RECORD_ARG, printBirthRecord } from './birth-record-child.ts';
 import { AGENT_USAGE, runAgent } from './main.ts';
-import { OptionsError } from './options.ts';
-import { AGENT_VERSION } from './version.ts';
+import { OptionsError } from '../shared/options.ts';
+import { AGENT_VERSION } from '../shared/version.ts';
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {

@@ -5,7 +5,7 @@
 import { CommandError, decodeCommandPayload, encodeReply, formatTarget, parseCommand, type Command, type Encoding, type Reply } from '../protocol/commands.ts';
 import { encodeProcs, type ProcsSample } from '../protocol/procs.ts';
 import { topics } from '../protocol/topics.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import { listProcesses, ProcessWatch } from './process-watch.ts';
 
 /** What the handler drives on the agent. */

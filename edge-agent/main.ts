@@ -6,9 +6,9 @@ import { Agent, type AgentOptions } from './agent.ts';
 import { readBirthRecord } from './birth-record.ts';
 import { readBirthRecordInChild } from './birth-record-child.ts';
 import { createSampler } from './choose-sampler.ts';
-import { createLogger, logLevel, type Logger, type LogLevel } from './logger.ts';
-import { brokerUrl, describeOptions, resolveOptions, type OptionSpec } from './options.ts';
-import { AGENT_VERSION } from './version.ts';
+import { createLogger, logLevel, type Logger, type LogLevel } from '../shared/logger.ts';
+import { brokerUrl, describeOptions, resolveOptions, type OptionSpec } from '../shared/options.ts';
+import { AGENT_VERSION } from '../shared/version.ts';
 import { spoolAge, spoolDirFor, spoolSize } from './spool-options.ts';
 import { DEFAULT_SPOOL_MAX_AGE_MS, DEFAULT_SPOOL_MAX_BYTES } from './spool.ts';
 

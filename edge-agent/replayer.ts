@@ -4,7 +4,7 @@
 // behind the backlog.
 import type { MqttClient } from 'mqtt';
 import { decodeAck, decodeSample, encodeSample, ProtocolError, topics, type Sample, type SpoolReport } from '../protocol/index.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { Spool } from './spool.ts';
 
 export interface ReplayerOptions {

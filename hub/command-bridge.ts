@@ -18,8 +18,8 @@ import {
 } from '../protocol/commands.ts';
 import { decodeProcs, type ProcsSample } from '../protocol/procs.ts';
 import { parseStatus, parseTopic, topics } from '../protocol/topics.ts';
-import type { Logger } from '../edge-agent/logger.ts';
-import type { AgentControlState } from '../web/session-types.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { AgentControlState } from '../shared/session-types.ts';
 import type { SessionStore } from './sessions.ts';
 import { isStoreFailure } from './sqlite-open.ts';
 

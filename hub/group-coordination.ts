@@ -4,7 +4,7 @@
 // connection ends, so when the coordinator dies another hub takes over within `retryMs`.
 // The coordinator writes where its API is; the others forward those API calls there.
 import pg from 'pg';
-import type { Logger } from '../edge-agent/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 
 /** Advisory-lock key space of coordinators (the first of the two int4 keys): "rmco". */
 const LOCK_SPACE = 0x726d636f;

@@ -7,9 +7,9 @@
 import type { MqttClient } from 'mqtt';
 import type { NodeStatus } from '../protocol/index.ts';
 import { haTopics } from '../protocol/home-assistant-topics.ts';
-import type { Logger } from '../edge-agent/logger.ts';
-import type { AlarmLevel } from '../web/alarm-types.ts';
-import type { SamplePoint } from '../web/api-types.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { AlarmLevel } from '../shared/alarm-types.ts';
+import type { SamplePoint } from '../shared/api-types.ts';
 import type { AnyMetricsStore } from './async-store.ts';
 import { haState, worstAlarmLevel } from './home-assistant.ts';
 import type { FeedEvent, LiveFeed } from './live-feed.ts';

@@ -9,10 +9,10 @@
 import type { MqttClient } from 'mqtt';
 import { topics, type NodeInfo, type NodeStatus } from '../protocol/index.ts';
 import { haTopics } from '../protocol/home-assistant-topics.ts';
-import type { Logger } from '../edge-agent/logger.ts';
-import { AGENT_VERSION } from '../edge-agent/version.ts';
-import type { AlarmLevel } from '../web/alarm-types.ts';
-import type { SamplePoint, SeriesMetric } from '../web/api-types.ts';
+import type { Logger } from '../shared/logger.ts';
+import { AGENT_VERSION } from '../shared/version.ts';
+import type { AlarmLevel } from '../shared/alarm-types.ts';
+import type { SamplePoint, SeriesMetric } from '../shared/api-types.ts';
 import type { LiveFeed } from './live-feed.ts';
 import type { AnyMetricsStore } from './async-store.ts';
 

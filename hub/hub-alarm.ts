@@ -5,8 +5,8 @@
 // is well again: on the main thread, a write to a locked database would hold up the whole hub
 // until the lock went, /healthz with it. It sends no notification: notifications belong to rules,
 // and no rule is about the hub.
-import type { Logger } from '../edge-agent/logger.ts';
-import type { AlarmInfo, AlarmLevel, AlarmTransition } from '../web/alarm-types.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { AlarmInfo, AlarmLevel, AlarmTransition } from '../shared/alarm-types.ts';
 import type { AlarmsApi } from '../web/alarm-routes.ts';
 import type { AlarmEngine } from './alarms/engine.ts';
 import type { HealthProblem, HealthSubject } from './hub-health.ts';

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import type { IngestStats } from './ingest.ts';
 import type { HubHealth } from './prometheus.ts';
-import type { Logger } from '../edge-agent/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { StoreFailure } from './command-bridge.ts';
 
 /** Counts per second over a sliding window of snapshots taken when `rate()` is asked. */

@@ -1,7 +1,7 @@
 // The hub as one service: store + ingest + web server, started and stopped together.
 import { join } from 'node:path';
 import type { EmbeddedBroker } from '../broker/broker.ts';
-import type { Logger } from '../edge-agent/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import { createApp } from '../web/app.ts';
 import type { WebAuth } from '../web/auth/web-auth.ts';
 import type { MqttCredentials } from '../auth/mqtt-credentials.ts';

@@ -13,7 +13,7 @@ import {
   ProtocolError,
   topics,
 } from '../protocol/index.ts';
-import type { Logger } from '../edge-agent/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { FleetLink } from './fleet-link.ts';
 import { toPoint } from './sample-point.ts';
 import { sampleEvent, type LiveFeed } from './live-feed.ts';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseTopic, topics } from '../protocol/index.ts';
 import { haTopics } from '../protocol/home-assistant-topics.ts';
-import type { Logger } from '../edge-agent/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import { HomeAssistantDiscovery } from './home-assistant.ts';
 import { DEFAULT_HA_INTERVAL_MS, HomeAssistantStates } from './home-assistant-states.ts';
 import { JsonMirror } from './json-mirror.ts';

@@ -4,10 +4,10 @@
 // rate-limited state instead (home-assistant-states.ts): a state a second floods its recorder.
 import type { MqttClient } from 'mqtt';
 import { topics, type Sample } from '../protocol/index.ts';
-import type { Logger } from '../edge-agent/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { LiveFeed } from './live-feed.ts';
 import { toPoint } from './sample-point.ts';
-import type { SamplePoint } from '../web/api-types.ts';
+import type { SamplePoint } from '../shared/api-types.ts';
 
 /**
  * The mirrored payload: the decoded sample (wire field names, same units), plus the flat totals

@@ -2,7 +2,7 @@
 // publish/subscribe. Stored samples come with the whole decoded sample for in-process listeners;
 // the SSE route sends browsers only the StreamEvent part.
 import type { Sample } from '../protocol/index.ts';
-import type { SamplePoint, StreamEvent } from '../web/api-types.ts';
+import type { SamplePoint, StreamEvent } from '../shared/api-types.ts';
 
 export type FeedEvent = Exclude<StreamEvent, { type: 'sample' }> | (Extract<StreamEvent, { type: 'sample' }> & { sample?: Sample });
 

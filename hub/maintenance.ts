@@ -2,7 +2,7 @@
 // past retention. Each step is a small transaction and the event loop gets a turn between steps,
 // so that ingest never waits long behind this work.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { Logger } from '../edge-agent/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { AnyMetricsStore } from './async-store.ts';
 
 export interface MaintenanceOptions {

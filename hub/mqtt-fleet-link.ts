@@ -2,7 +2,7 @@
 // broker (`$share/<group>/…`) under a fixed client id with a persistent session. Holding the next
 // PUBACK (mqtt.js handleMessage) makes the client read no further until ingest admits more.
 import type { MqttClient } from 'mqtt';
-import type { Logger } from '../edge-agent/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import { topics } from '../protocol/index.ts';
 import { FLEET_CHANNELS, type FleetHandlers, type FleetLink } from './fleet-link.ts';
 import { connectHubClient, firstConnect } from './hub-mqtt.ts';

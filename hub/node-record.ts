@@ -1,7 +1,7 @@
 // A stored node row (status, birth record, latest payloads as received) turned into the API's
 // NodeSummary and NodeDetailResponse, the same for every store.
 import { decodeInfo, decodeSample } from '../protocol/index.ts';
-import type { NodeDetailResponse, NodeSummary } from '../web/api-types.ts';
+import type { NodeDetailResponse, NodeSummary } from '../shared/api-types.ts';
 import { toPoint } from './sample-point.ts';
 
 export interface NodeRecord {

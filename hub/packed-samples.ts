@@ -6,7 +6,7 @@
 // scavenge) and each distinct node, boot and process name once: a row holds the string's index, and
 // the copy each message decoded dies young.
 import type { Sample } from '../protocol/index.ts';
-import type { SamplePoint } from '../web/api-types.ts';
+import type { SamplePoint } from '../shared/api-types.ts';
 import { encodeDetail } from './sample-detail.ts';
 import { toPoint } from './sample-point.ts';
 import type { IncomingSample } from './store.ts';

@@ -1,7 +1,7 @@
 // The rollup SQL of hub/rollups.ts in PostgreSQL's dialect: ON CONFLICT instead of INSERT OR
 // REPLACE, $n parameters, a slice of nodes per statement (node_id = ANY), and float8 sums (a sum
 // of `real` would add up in float4).
-import { SERIES_METRICS, type SeriesMetric } from '../web/api-types.ts';
+import { SERIES_METRICS, type SeriesMetric } from '../shared/api-types.ts';
 
 const ROLLUP_COLUMNS = SERIES_METRICS.flatMap((m) => [`${m}_min`, `${m}_max`, `${m}_sum`, `${m}_n`]);
 const UPSERT = `ON CONFLICT (tier, node_id, bucket_ms) DO UPDATE SET n = EXCLUDED.n, ${ROLLUP_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;

@@ -2,7 +2,7 @@
 // under an advisory lock so that two hubs opening the same database at once take turns.
 import type { Pool, PoolClient } from 'pg';
 import { TIERS } from './rollups.ts';
-import { SERIES_METRICS, type SeriesMetric } from '../web/api-types.ts';
+import { SERIES_METRICS, type SeriesMetric } from '../shared/api-types.ts';
 
 /** How `samples` is split by time: native daily partitions, or a TimescaleDB hypertable. */
 export type Partitioning = 'native' | 'timescaledb';

@@ -3,7 +3,7 @@
 // transaction per batch, rollups and retention as in the SQLite store (hub/rollups.ts).
 import pg, { type Pool, type PoolClient } from 'pg';
 import type { NodeStatus } from '../protocol/index.ts';
-import { SERIES_METRICS, type NodeDetailResponse, type NodeSummary, type SeriesMetric, type SeriesResponse } from '../web/api-types.ts';
+import { SERIES_METRICS, type NodeDetailResponse, type NodeSummary, type SeriesMetric, type SeriesResponse } from '../shared/api-types.ts';
 import type { AsyncMetricsStore } from './async-store.ts';
 import { nodeDetailOf, summarizeNode, type NodeRecord } from './node-record.ts';
 import { createPartitions, dayOf, DAY_MS, dropPartitionsBefore, inTransaction, listPartitionDays } from './pg-partitions.ts';

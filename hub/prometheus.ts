@@ -1,7 +1,7 @@
 // The fleet in the Prometheus text exposition format (version 0.0.4): every node's latest values
 // as gauges labelled by node, and the hub's own health. A pure function of its inputs, so tests
 // can compare the output with the store without a scrape loop.
-import { SERIES_METRICS, type NodeSummary, type SeriesMetric } from '../web/api-types.ts';
+import { SERIES_METRICS, type NodeSummary, type SeriesMetric } from '../shared/api-types.ts';
 
 /** The hub's own figures at the moment of a scrape; null fields are unknown (e.g. `remonitor web`). */
 export interface HubHealth {

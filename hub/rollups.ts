@@ -1,7 +1,7 @@
 // Rollup tiers: which tier serves a range, the SQL that keeps each tier current as samples are
 // stored, and the SQL that reads a tier back as chart points.
 import { parseDuration } from '../protocol/index.ts';
-import { SERIES_METRICS, type SeriesMetric } from '../web/api-types.ts';
+import { SERIES_METRICS, type SeriesMetric } from '../shared/api-types.ts';
 import { NODE_MINUTES_SQL } from './sample-minutes.ts';
 
 export const TIERS = [

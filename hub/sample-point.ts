@@ -1,7 +1,7 @@
 // A sample flattened to the chartable metrics: what the store's typed columns hold and what the
 // live stream sends.
 import type { Sample } from '../protocol/index.ts';
-import type { SamplePoint } from '../web/api-types.ts';
+import type { SamplePoint } from '../shared/api-types.ts';
 
 export function toPoint(sample: Sample): SamplePoint {
   const { filesystems, net } = sample;

@@ -1,6 +1,6 @@
 // Holes in a series must show as holes: uPlot draws a line across missing x values unless a null
 // sits between them. These pure helpers put one there, and shape every store's series answer.
-import type { SeriesMetric, SeriesResponse } from '../web/api-types.ts';
+import type { SeriesMetric, SeriesResponse } from '../shared/api-types.ts';
 import type { Resolution } from './rollups.ts';
 
 /** The typical spacing of `times`: the median of consecutive differences (0 with fewer than 2 points). */

@@ -1,7 +1,7 @@
 // Issue 3's part of the hub, started and stopped as one: the session store, the command bridge
 // (its own MQTT client), and the per-process history (fed from the live feed's samples on PostgreSQL).
 import type Database from 'better-sqlite3';
-import type { Logger } from '../edge-agent/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import { CommandBridge } from './command-bridge.ts';
 import type { LeakThresholds } from './leak-verdict.ts';
 import type { LiveFeed } from './live-feed.ts';

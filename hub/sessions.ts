@@ -7,7 +7,7 @@ import { analyzeLeak, type LeakThresholds } from './leak-verdict.ts';
 import { processesGone } from './session-lifetime.ts';
 import { naming } from './sqlite-open.ts';
 import type { PackedSamples, ProcessRow } from './packed-samples.ts';
-import type { ProcessAverage, ProcessHistoryPoint, SessionDetail, SessionSample, SessionSource, SessionState, SessionSummary } from '../web/session-types.ts';
+import type { ProcessAverage, ProcessHistoryPoint, SessionDetail, SessionSample, SessionSource, SessionState, SessionSummary } from '../shared/session-types.ts';
 
 interface SessionRow {
   id: string;

@@ -6,7 +6,7 @@
 // costs what its samples cost. Each page searches a bounded number of windows, then hands back
 // where to go on, so that one page never holds the event loop for long.
 import type Database from 'better-sqlite3';
-import { SERIES_METRICS } from '../web/api-types.ts';
+import { SERIES_METRICS } from '../shared/api-types.ts';
 import { minuteList, MINUTE_MS, NODE_RANGE_SQL } from './sample-minutes.ts';
 import type { SamplePage, SamplePageQuery } from './store.ts';
 

@@ -2,9 +2,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import type { Logger } from '../edge-agent/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { NodeStatus } from '../protocol/index.ts';
-import type { NodeDetailResponse, NodeSummary, SeriesMetric, SeriesResponse } from '../web/api-types.ts';
+import type { NodeDetailResponse, NodeSummary, SeriesMetric, SeriesResponse } from '../shared/api-types.ts';
 import {
   chooseResolution,
   DEFAULT_RETENTION,

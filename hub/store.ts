@@ -1,7 +1,7 @@
 // The storage interface: ingest and web depend on this, never on a database directly, so that
 // another backend can be added beside SQLite without touching them.
 import type { NodeStatus, Sample } from '../protocol/index.ts';
-import type { NodeDetailResponse, NodeSummary, SamplePoint, SeriesMetric, SeriesResponse } from '../web/api-types.ts';
+import type { NodeDetailResponse, NodeSummary, SamplePoint, SeriesMetric, SeriesResponse } from '../shared/api-types.ts';
 
 export interface IncomingSample {
   node: string;

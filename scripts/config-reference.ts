@@ -5,7 +5,7 @@
 // test/docs/config-reference.test.ts fails when README.md and the specs disagree.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { agentSpec } from '../edge-agent/main.ts';
-import { envName, formatDefault, type Spec } from '../edge-agent/options.ts';
+import { envName, formatDefault, type Spec } from '../shared/options.ts';
 import { brokerSpec, hubSpec, upSpec, webSpec } from '../cli/commands.ts';
 import { exportSpec } from '../cli/export.ts';
 import { recordSpec } from '../cli/record.ts';

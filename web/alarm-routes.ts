@@ -2,8 +2,8 @@
 import { Hono, type Context } from 'hono';
 import { nodeNameProblem, parseDuration } from '../protocol/index.ts';
 import type { AlarmRuleInput } from '../hub/alarms/rules.ts';
-import type { AckRequest, AlarmInfo, AlarmsResponse, AlarmTransition, SilenceInfo, SilenceRequest } from './alarm-types.ts';
-import type { ApiError } from './api-types.ts';
+import type { AckRequest, AlarmInfo, AlarmsResponse, AlarmTransition, SilenceInfo, SilenceRequest } from '../shared/alarm-types.ts';
+import type { ApiError } from '../shared/api-types.ts';
 
 /** What the routes need of the engine (hub/alarms/engine.ts implements it). */
 export interface AlarmsApi {

@@ -7,7 +7,7 @@ import { streamSSE } from 'hono/streaming';
 import { nodeNameProblem } from '../protocol/index.ts';
 import type { LiveFeed } from '../hub/live-feed.ts';
 import type { AnyMetricsStore } from '../hub/async-store.ts';
-import { DEFAULT_SERIES, type ApiError, type StreamEvent } from './api-types.ts';
+import { DEFAULT_SERIES, type ApiError, type StreamEvent } from '../shared/api-types.ts';
 import { parseMetricsParam } from './metrics-param.ts';
 import { parseTimeParam } from './time-range.ts';
 import { deployRoutes, type DeployRouteOptions } from './deploy-routes.ts';

@@ -5,7 +5,7 @@ import { nodeNameProblem } from '../protocol/topics.ts';
 import type { SendOutcome } from '../hub/command-bridge.ts';
 import type { SessionService } from '../hub/session-service.ts';
 import type { AnyMetricsStore } from '../hub/async-store.ts';
-import type { CommandResponse } from './session-types.ts';
+import type { CommandResponse } from '../shared/session-types.ts';
 
 /** How long a request waits for the agent before answering 202 with the id to poll. */
 export const REPLY_WAIT_MS = 5000;

@@ -4,7 +4,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { proxy } from 'hono/proxy';
 import type { Coordinator } from '../hub/group-coordination.ts';
-import type { ApiError } from './api-types.ts';
+import type { ApiError } from '../shared/api-types.ts';
 
 /** 'self' when this process coordinates (serve locally), else where to forward, or 'none' yet. */
 export type CoordinatorLocator = () => Promise<Coordinator | 'none' | 'self'>;

@@ -2,7 +2,7 @@
 // so that a new user sees what a leak looks like before watching a real process.
 import { analyzeLeak } from '../hub/leak-verdict.ts';
 import { prng, syntheticSeries } from '../hub/synthetic-memory.ts';
-import type { SessionDetail } from './session-types.ts';
+import type { SessionDetail } from '../shared/session-types.ts';
 
 export const DEMO_SESSION_ID = 'demo';
 const INTERVAL_MS = 10_000;

@@ -4,7 +4,7 @@
 import { Hono } from 'hono';
 import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
 import { nodeNameProblem } from '../protocol/index.ts';
-import type { ApiError } from './api-types.ts';
+import type { ApiError } from '../shared/api-types.ts';
 
 export interface EnrolmentResponse {
   node: string;

@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono';
 import { nodeNameProblem } from '../protocol/index.ts';
 import type { AnyMetricsStore } from '../hub/async-store.ts';
 import type { SamplePage } from '../hub/store.ts';
-import { SERIES_METRICS, type ApiError } from './api-types.ts';
+import { SERIES_METRICS, type ApiError } from '../shared/api-types.ts';
 import { parseMetricsParam } from './metrics-param.ts';
 import { parseTimeParam } from './time-range.ts';
 

@@ -1,6 +1,6 @@
 // The `metrics=` query value of the series and export routes: a comma-separated list of series
 // metrics, each at most once (a list of 1,000 repeats of one name asks for it once, not 1,000 times).
-import { SERIES_METRICS, type SeriesMetric } from './api-types.ts';
+import { SERIES_METRICS, type SeriesMetric } from '../shared/api-types.ts';
 
 /** The metrics asked for in order, repeats dropped; or the problem to answer with 400. */
 export function parseMetricsParam(raw: string | undefined, defaults: readonly SeriesMetric[]): { metrics: SeriesMetric[] } | { error: string } {

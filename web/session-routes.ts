@@ -8,7 +8,7 @@ import type { SessionService } from '../hub/session-service.ts';
 import type { AnyMetricsStore } from '../hub/async-store.ts';
 import { outcomeResponse, REPLY_WAIT_MS } from './command-routes.ts';
 import { DEMO_SESSION_ID, demoSession } from './demo-session.ts';
-import type { ProcessesResponse, SessionDetail, SessionsResponse } from './session-types.ts';
+import type { ProcessesResponse, SessionDetail, SessionsResponse } from '../shared/session-types.ts';
 import { parseTimeParam } from './time-range.ts';
 
 const MAX_WINDOW_MS = 7 * 86_400_000;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { naming, openDatabase } from '../sqlite-open.ts';
-import type { AlarmLevel, AlarmTransition, SilenceInfo } from '../../web/alarm-types.ts';
+import type { AlarmLevel, AlarmTransition, SilenceInfo } from '../../shared/alarm-types.ts';
 
 // Resolves from hub/alarms/ (sources) and from dist/ (the built CLI): see sqlite-store.ts.
 const MIGRATION = new URL('../hub/migrations/003_alarms.sql', import.meta.url);

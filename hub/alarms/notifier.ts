@@ -6,8 +6,8 @@
 // the ones dropped are counted and the next one that goes out says how many. Where a notification
 // may go is decided in destination.ts, again at each attempt.
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { Logger } from '../../edge-agent/logger.ts';
-import type { AlarmTransition } from '../../web/alarm-types.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { AlarmTransition } from '../../shared/alarm-types.ts';
 import type { AlarmStore, Delivery } from './alarm-store.ts';
 import { postChecked, redactedUrl, type Resolver } from './destination.ts';
 import type { AlarmRule } from './rules.ts';

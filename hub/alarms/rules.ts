@@ -2,7 +2,7 @@
 // every problem at once with the field and the bad value, the compiled form the engine uses, and
 // the defaults a fresh hub ships with.
 import { CLOCK_TOLERANCE_MS, nodeNameProblem, parseDuration } from '../../protocol/index.ts';
-import { SERIES_METRICS } from '../../web/api-types.ts';
+import { SERIES_METRICS } from '../../shared/api-types.ts';
 import { destinationProblem } from './destination.ts';
 
 /**

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../cli/command-table.ts';
-import { envName, OptionsError, resolveOptions, type Spec } from '../../edge-agent/options.ts';
+import { envName, OptionsError, resolveOptions, type Spec } from '../../shared/options.ts';
 import { CLI, REPO, runCleanups, tempDir } from '../helpers/parts.ts';
 
 afterAll(runCleanups);

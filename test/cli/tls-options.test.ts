@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadTls, tlsSpec } from '../../cli/tls-options.ts';
-import { OptionsError, resolveOptions } from '../../edge-agent/options.ts';
+import { OptionsError, resolveOptions } from '../../shared/options.ts';
 import { runCleanups, tempDir } from '../helpers/parts.ts';
 import { selfSignedPair } from '../helpers/self-signed.ts';
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_SPECS, withReference } from '../../scripts/config-reference.ts';
-import { envName } from '../../edge-agent/options.ts';
+import { envName } from '../../shared/options.ts';
 import { REPO } from '../helpers/parts.ts';
 
 describe('README configuration reference', () => {

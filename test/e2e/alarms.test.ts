@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/agent.ts';
 import { HubService } from '../../hub/hub-service.ts';
 import type { NodeInfo } from '../../protocol/index.ts';
-import type { AlarmsResponse, NodeAlarmsMessage } from '../../web/alarm-types.ts';
+import type { AlarmsResponse, NodeAlarmsMessage } from '../../shared/alarm-types.ts';
 import { CLI, cleanup, getJson, quietLog, runCleanups, spawnProcess, startBroker, tempDir, waitFor } from '../helpers/parts.ts';
 import { scriptedSampler } from '../helpers/stub-sampler.ts';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';

@@ -6,8 +6,8 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../../hub/sqlite-store.ts';
 import { CLOCK_TOLERANCE_MS, encodeSample, EARLIEST_TS_MS, topics, type Sample } from '../../protocol/index.ts';
-import type { AlarmsResponse } from '../../web/alarm-types.ts';
-import type { NodesResponse, NodeSummary, SeriesResponse } from '../../web/api-types.ts';
+import type { AlarmsResponse } from '../../shared/alarm-types.ts';
+import type { NodesResponse, NodeSummary, SeriesResponse } from '../../shared/api-types.ts';
 import { cleanup, getJson, runCleanups, startBroker, startHub, waitFor } from '../helpers/parts.ts';
 
 afterEach(runCleanups);

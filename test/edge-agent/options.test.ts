@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentSpec } from '../../edge-agent/main.ts';
-import { OptionsError, resolveOptions } from '../../edge-agent/options.ts';
+import { OptionsError, resolveOptions } from '../../shared/options.ts';
 import { reconnectDelay } from '../../edge-agent/backoff.ts';
 import { runCleanups, tempDir } from '../helpers/parts.ts';
 

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AlarmsResponse } from '../../web/alarm-types.ts';
+import type { AlarmsResponse } from '../../shared/alarm-types.ts';
 import { freePort, startMosquitto } from '../helpers/mosquitto.ts';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedBroker } from '../../broker/broker.ts';
-import { createLogger } from '../../edge-agent/logger.ts';
+import { createLogger } from '../../shared/logger.ts';
 import { HubService, type HubOptions } from '../../hub/hub-service.ts';
 
 export const quietLog = createLogger((process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');

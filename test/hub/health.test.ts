@@ -12,7 +12,7 @@ import type { HealthReport } from '../../hub/hub-health.ts';
 import { openDatabase } from '../../hub/sqlite-open.ts';
 import { openSqliteStore } from '../../hub/sqlite-store.ts';
 import { encodeSample, topics } from '../../protocol/index.ts';
-import type { AlarmsResponse } from '../../web/alarm-types.ts';
+import type { AlarmsResponse } from '../../shared/alarm-types.ts';
 import { fakeAgentClient, sampleAt } from '../helpers/fleet-publisher.ts';
 import { cleanup, CLI, getJson, quietLog, runCleanups, spawnProcess, startBroker, tempDir, waitFor } from '../helpers/parts.ts';
 import { recordingLog, type LogLine } from '../helpers/recording-log.ts';

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderPrometheus } from '../../hub/prometheus.ts';
 import { RateMeter } from '../../hub/hub-health.ts';
-import { SERIES_METRICS } from '../../web/api-types.ts';
+import { SERIES_METRICS } from '../../shared/api-types.ts';
 import { fakeAgentClient, publishNode, sampleAt } from '../helpers/fleet-publisher.ts';
 import { runCleanups, startBroker, startHub, waitFor } from '../helpers/parts.ts';
 

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../hub/sqlite-store.ts';
 import { encodeSample } from '../../protocol/index.ts';
-import { SERIES_METRICS } from '../../web/api-types.ts';
+import { SERIES_METRICS } from '../../shared/api-types.ts';
 import { sampleAt } from '../helpers/fleet-publisher.ts';
 import { CLI, runCleanups, spawnProcess, tempDir } from '../helpers/parts.ts';
 import { openSocket, varint } from '../broker/raw-mqtt.ts';

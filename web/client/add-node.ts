@@ -1,7 +1,7 @@
 // The "Add a node" dialog of the fleet page: the one line that installs the agent on a Pi, with
 // this hub's address (as the browser reaches it), the node name typed in and its token, which an
 // admin creates here (POST /api/enrolments) or with `remonitor node add NAME`.
-import type { ApiError } from '../api-types.ts';
+import type { ApiError } from '../../shared/api-types.ts';
 import type { EnrolmentResponse } from '../enrol-routes.ts';
 import { csrfHeaders } from './api.ts';
 

@@ -3,7 +3,7 @@
 // alarm, the predicted line to the crossing. Polls GET /api/alarms (alarms change slowly; the
 // live stream stays for samples). A hub without alarms answers 404 and nothing is drawn.
 import type uPlot from 'uplot';
-import type { AlarmInfo, AlarmLevel, AlarmsResponse } from '../alarm-types.ts';
+import type { AlarmInfo, AlarmLevel, AlarmsResponse } from '../../shared/alarm-types.ts';
 import type { AlarmRuleInput } from '../../hub/alarms/rules.ts';
 import { getJson } from './api.ts';
 import { fmtDuration } from './format.ts';

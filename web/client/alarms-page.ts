@@ -1,6 +1,6 @@
 // The alarms page (`/alarms`): active alarms with ack and silence, the silences, and the past
 // transitions. Reloaded every few seconds; alarms change slowly.
-import type { AlarmInfo, AlarmsResponse, AlarmTransition, SilenceInfo } from '../alarm-types.ts';
+import type { AlarmInfo, AlarmsResponse, AlarmTransition, SilenceInfo } from '../../shared/alarm-types.ts';
 import { csrfHeaders, getJson, showError, clearError } from './api.ts';
 import './signed-in.ts';
 import { byId, h, setText } from './dom.ts';

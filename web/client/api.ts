@@ -1,5 +1,5 @@
 // Fetch helpers for the REST API, and the one error banner each page shows.
-import type { ApiError, NodeDetailResponse, NodesResponse, SeriesMetric, SeriesResponse } from '../api-types.ts';
+import type { ApiError, NodeDetailResponse, NodesResponse, SeriesMetric, SeriesResponse } from '../../shared/api-types.ts';
 
 /** A failed API call; `status` is the HTTP status, 0 when the request never got an answer. */
 export class ApiFailure extends Error {

@@ -1,7 +1,7 @@
 // The fleet page (`/`): one card per node, built once and then updated in place. Sparklines are
 // created when a card first scrolls into view, loaded a few at a time, then fed by the live stream.
 import uPlot from 'uplot';
-import type { NodeSummary, SamplePoint, StreamEvent } from '../api-types.ts';
+import type { NodeSummary, SamplePoint, StreamEvent } from '../../shared/api-types.ts';
 import { CLOCK_TOLERANCE_MS } from '../../protocol/sample.ts';
 import { api, clearError, limiter, showError } from './api.ts';
 import './signed-in.ts';

@@ -1,7 +1,7 @@
 // The live stream (GET /api/stream, server-sent events) as batches: events are queued as they
 // arrive and handed over once per animation frame, so a fleet of a thousand nodes costs one DOM
 // pass per frame rather than one per message.
-import type { StreamEvent } from '../api-types.ts';
+import type { StreamEvent } from '../../shared/api-types.ts';
 
 export type LiveState = 'connecting' | 'open' | 'closed';
 

@@ -1,7 +1,7 @@
 // The node page's remote controls: pause/resume sampling, change the interval, and a
 // "watch" button on each row of the top-processes tables that starts a memory session in one click.
 import type { ProcessUsage } from '../../protocol/sample.ts';
-import type { AgentControlState } from '../session-types.ts';
+import type { AgentControlState } from '../../shared/session-types.ts';
 import { clearError, csrfHeaders, getJson, showError } from './api.ts';
 import { h, setText } from './dom.ts';
 import { fmtInterval } from './format.ts';

@@ -1,7 +1,7 @@
 // The node page (`/nodes/:node`): system info, synced time-series charts over a chosen range
 // (Live follows the stream), and the top processes by CPU and by memory.
 import type uPlot from 'uplot';
-import type { NodeDetailResponse, SamplePoint, SeriesMetric, StreamEvent } from '../api-types.ts';
+import type { NodeDetailResponse, SamplePoint, SeriesMetric, StreamEvent } from '../../shared/api-types.ts';
 import type { ProcessUsage } from '../../protocol/index.ts';
 import { ApiFailure, api, clearError, showError } from './api.ts';
 import './signed-in.ts';

@@ -2,7 +2,7 @@
 // slope drawn over it, CPU, and the leak verdict in words and numbers; polls for new samples while
 // the session runs.
 import type uPlot from 'uplot';
-import type { SessionDetail, SessionSample } from '../session-types.ts';
+import type { SessionDetail, SessionSample } from '../../shared/session-types.ts';
 import { ApiFailure, clearError, csrfHeaders, getJson, showError } from './api.ts';
 import './signed-in.ts';
 import { ChartGroup } from './charts.ts';

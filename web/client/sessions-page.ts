@@ -1,5 +1,5 @@
 // The sessions list (`/sessions`): every session with its verdict, the demo, and a form to start one.
-import type { SessionsResponse } from '../session-types.ts';
+import type { SessionsResponse } from '../../shared/session-types.ts';
 import { clearError, csrfHeaders, getJson, showError } from './api.ts';
 import './signed-in.ts';
 import { byId, h, setText } from './dom.ts';

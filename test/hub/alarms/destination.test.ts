@@ -12,7 +12,7 @@ import { AlarmStore } from '../../../hub/alarms/alarm-store.ts';
 import { addressProblem, destinationProblem, type Resolver } from '../../../hub/alarms/destination.ts';
 import { Notifier } from '../../../hub/alarms/notifier.ts';
 import { compileRule, validateRule } from '../../../hub/alarms/rules.ts';
-import type { AlarmTransition } from '../../../web/alarm-types.ts';
+import type { AlarmTransition } from '../../../shared/alarm-types.ts';
 import { cleanup, runCleanups, startBroker, startHub, tempDir, waitFor } from '../../helpers/parts.ts';
 
 afterEach(runCleanups);

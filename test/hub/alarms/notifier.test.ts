@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmStore } from '../../../hub/alarms/alarm-store.ts';
 import { Notifier, type WebhookBody } from '../../../hub/alarms/notifier.ts';
 import { compileRule } from '../../../hub/alarms/rules.ts';
-import type { AlarmTransition } from '../../../web/alarm-types.ts';
+import type { AlarmTransition } from '../../../shared/alarm-types.ts';
 import { cleanup, quietLog, runCleanups, tempDir, waitFor } from '../../helpers/parts.ts';
 
 afterEach(runCleanups);
