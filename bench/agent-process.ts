@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { connectAsync } from 'mqtt';
 import { EmbeddedBroker } from '../broker/broker.ts';
 import { createLogger } from '../shared/logger.ts';
-import { HubService } from '../hub/hub-service.ts';
+import { HubService } from '../cli/hub-service.ts';
 import { parseDuration, topics } from '../protocol/index.ts';
 
 const { values } = parseArgs({

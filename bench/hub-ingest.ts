@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { EmbeddedBroker } from '../broker/broker.ts';
 import { createLogger } from '../shared/logger.ts';
-import { HubService } from '../hub/hub-service.ts';
+import { HubService } from '../cli/hub-service.ts';
 
 const { values } = parseArgs({
   options: { 'broker-process': { type: 'boolean', default: false }, 'no-alarms': { type: 'boolean', default: false }, duration: { type: 'string', default: '60s' }, 'paced-fraction': { type: 'string', default: '0.7' }, 'fleet-nodes': { type: 'string', default: '5000' }, 'fleet-duration': { type: 'string', default: '30s' }, nodes: { type: 'string', default: '1000' } },

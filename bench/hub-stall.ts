@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { EmbeddedBroker } from '../broker/broker.ts';
 import { createLogger } from '../shared/logger.ts';
 import { SimulatedNode } from '../edge-agent/simulated-node.ts';
-import { HubService } from '../hub/hub-service.ts';
+import { HubService } from '../cli/hub-service.ts';
 
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '200' }, seconds: { type: 'string', default: '30' }, 'history-h': { type: 'string', default: '2' }, 'no-upkeep': { type: 'boolean', default: false } } });
 const nodes = Number(values.nodes);

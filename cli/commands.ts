@@ -8,7 +8,7 @@ import { createAgent, defaultNodeName, interval, untilSignal } from '../edge-age
 import { brokerUrl, port, resolveOptions, type OptionSpec } from '../shared/options.ts';
 import { pollStoreIntoFeed } from '../hub/db-poll-feed.ts';
 import { pollPgIntoFeed } from '../hub/pg-fleet-feed.ts';
-import { DB_FILE, HubService, isPostgresUrl } from '../hub/hub-service.ts';
+import { DB_FILE, HubService, isPostgresUrl } from './hub-service.ts';
 import { openPgStore, PgStore, redactUrl } from '../hub/pg-store.ts';
 import { cachedCoordinatorLookup } from '../hub/group-coordination.ts';
 import { LiveFeed } from '../hub/live-feed.ts';

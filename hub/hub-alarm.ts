@@ -7,7 +7,7 @@
 // and no rule is about the hub.
 import type { Logger } from '../shared/logger.ts';
 import type { AlarmInfo, AlarmLevel, AlarmTransition } from '../shared/alarm-types.ts';
-import type { AlarmsApi } from '../web/alarm-routes.ts';
+import type { AlarmsApi } from './alarms/alarms-api.ts';
 import type { AlarmEngine } from './alarms/engine.ts';
 import type { HealthProblem, HealthSubject } from './hub-health.ts';
 

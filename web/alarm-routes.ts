@@ -1,23 +1,9 @@
 // The alarms API, a Hono sub-app mounted by web/app.ts when the hub runs an alarm engine.
 import { Hono, type Context } from 'hono';
 import { nodeNameProblem, parseDuration } from '../protocol/index.ts';
-import type { AlarmRuleInput } from '../hub/alarms/rules.ts';
-import type { AckRequest, AlarmInfo, AlarmsResponse, AlarmTransition, SilenceInfo, SilenceRequest } from '../shared/alarm-types.ts';
+import type { AlarmsApi } from '../hub/alarms/alarms-api.ts';
+import type { AckRequest, AlarmsResponse, SilenceRequest } from '../shared/alarm-types.ts';
 import type { ApiError } from '../shared/api-types.ts';
-
-/** What the routes need of the engine (hub/alarms/engine.ts implements it). */
-export interface AlarmsApi {
-  active(): AlarmInfo[];
-  history(fromMs: number): AlarmTransition[];
-  listRules(): AlarmRuleInput[];
-  addRule(input: unknown): AlarmRuleInput;
-  replaceRule(id: string, input: unknown): AlarmRuleInput;
-  deleteRule(id: string): void;
-  ack(node: string, ruleId: string, subject: string, by: string | null): boolean;
-  silence(req: SilenceRequest): SilenceInfo;
-  silences(): SilenceInfo[];
-  unsilence(id: number): boolean;
-}
 
 /** Longest history one request may ask for. */
 const MAX_HISTORY_MS = 90 * 86_400_000;

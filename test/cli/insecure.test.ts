@@ -1,7 +1,7 @@
 // `--insecure` is for a local experiment only: every server command refuses it on an address
 // another machine can reach, before it opens a port, and says what to do instead.
 import { afterEach, describe, expect, it } from 'vitest';
-import { HubService } from '../../hub/hub-service.ts';
+import { HubService } from '../../cli/hub-service.ts';
 import { CLI, quietLog, runCleanups, spawnProcess, tempDir } from '../helpers/parts.ts';
 
 afterEach(runCleanups);

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/agent.ts';
-import { HubService } from '../../hub/hub-service.ts';
+import { HubService } from '../../cli/hub-service.ts';
 import type { NodeInfo } from '../../protocol/index.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { cleanup, getJson, quietLog, REPO, runCleanups, startBroker, tempDir, waitFor } from '../helpers/parts.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/agent.ts';
-import { HubService } from '../../hub/hub-service.ts';
+import { HubService } from '../../cli/hub-service.ts';
 import type { NodeInfo } from '../../protocol/index.ts';
 import type { AlarmsResponse, NodeAlarmsMessage } from '../../shared/alarm-types.ts';
 import { CLI, cleanup, getJson, quietLog, runCleanups, spawnProcess, startBroker, tempDir, waitFor } from '../helpers/parts.ts';

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openAuthDb } from '../../auth/auth-db.ts';
 import { WebUsers } from '../../auth/web-users.ts';
 import { Agent } from '../../edge-agent/agent.ts';
-import { HubService } from '../../hub/hub-service.ts';
+import { HubService } from '../../cli/hub-service.ts';
 import type { NodeInfo } from '../../protocol/index.ts';
 import { createWebAuth } from '../../web/auth/web-auth.ts';
 import { launchBrowser } from '../helpers/browser.ts';

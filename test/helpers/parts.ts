@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedBroker } from '../../broker/broker.ts';
 import { createLogger } from '../../shared/logger.ts';
-import { HubService, type HubOptions } from '../../hub/hub-service.ts';
+import { HubService, type HubOptions } from '../../cli/hub-service.ts';
 
 export const quietLog = createLogger((process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
 export const REPO = new URL('../../', import.meta.url).pathname;

@@ -7,7 +7,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedBroker } from '../../broker/broker.ts';
-import { HubService, type HubOptions } from '../../hub/hub-service.ts';
+import { HubService, type HubOptions } from '../../cli/hub-service.ts';
 import type { HealthReport } from '../../hub/hub-health.ts';
 import { openDatabase } from '../../hub/sqlite-open.ts';
 import { openSqliteStore } from '../../hub/sqlite-store.ts';

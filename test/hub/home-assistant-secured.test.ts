@@ -13,7 +13,7 @@ import { EmbeddedBroker } from '../../broker/broker.ts';
 import { Agent } from '../../edge-agent/agent.ts';
 import type { Reading } from '../../edge-agent/sampler.ts';
 import { discoveryTopic, type HaState } from '../../hub/home-assistant.ts';
-import { HubService, type HubOptions } from '../../hub/hub-service.ts';
+import { HubService, type HubOptions } from '../../cli/hub-service.ts';
 import { topics, type NodeInfo } from '../../protocol/index.ts';
 import { haTopics } from '../../protocol/home-assistant-topics.ts';
 import { realisticPi4Sample } from '../fixtures/realistic-sample.ts';

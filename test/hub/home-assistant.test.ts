@@ -4,7 +4,7 @@
 // credentials, and the state's rate: home-assistant-secured.test.ts.)
 import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HubService } from '../../hub/hub-service.ts';
+import { HubService } from '../../cli/hub-service.ts';
 import { ALARM_LEVELS, discoveryPayload, discoveryTopic, haState, worstAlarmLevel } from '../../hub/home-assistant.ts';
 import { parseTopic, topics } from '../../protocol/index.ts';
 import { haTopics } from '../../protocol/home-assistant-topics.ts';

@@ -6,7 +6,7 @@
 // is locked" whenever ingest's thread was committing, and the command bridge dropped it.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HubService } from '../../hub/hub-service.ts';
+import { HubService } from '../../cli/hub-service.ts';
 import { openDatabase } from '../../hub/sqlite-open.ts';
 import { encodeSample, topics } from '../../protocol/index.ts';
 import { encodeProcs, type ProcsSample } from '../../protocol/procs.ts';

@@ -3,7 +3,7 @@
 // two hubs storing one node's samples at once end on the right watermark; a spool report turns
 // the seqs an agent lost into a recorded gap. Then a whole hub on PostgreSQL, with an agent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HubService } from '../../hub/hub-service.ts';
+import { HubService } from '../../cli/hub-service.ts';
 import { PackedSamples } from '../../hub/packed-samples.ts';
 import { PgSampleWriter } from '../../hub/pg-sample-writer.ts';
 import { openPgStore, type PgStore } from '../../hub/pg-store.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAuthDb } from '../../auth/auth-db.ts';
 import { WebUsers, type WebRole } from '../../auth/web-users.ts';
-import { HubService } from '../../hub/hub-service.ts';
+import { HubService } from '../../cli/hub-service.ts';
 import { LiveFeed } from '../../hub/live-feed.ts';
 import { openSqliteStore } from '../../hub/sqlite-store.ts';
 import { encodeSample } from '../../protocol/index.ts';

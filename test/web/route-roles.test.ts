@@ -10,7 +10,7 @@ import type { Hono } from 'hono';
 import { openAuthDb } from '../../auth/auth-db.ts';
 import { MqttCredentials } from '../../auth/mqtt-credentials.ts';
 import { WebUsers, type WebRole } from '../../auth/web-users.ts';
-import { HubService } from '../../hub/hub-service.ts';
+import { HubService } from '../../cli/hub-service.ts';
 import { createApp } from '../../web/app.ts';
 import { createWebAuth } from '../../web/auth/web-auth.ts';
 import { DECLARED_ROUTES, PASS_THROUGH_PATHS, declaredRoute, type DeclaredRoute } from '../../web/route-roles.ts';
