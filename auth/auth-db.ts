@@ -4,8 +4,8 @@
 import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { prepareDataDir, PRIVATE_FILE_MODE } from '../hub/data-dir.ts';
-import { databaseError, openDatabase } from '../hub/sqlite-open.ts';
+import { prepareDataDir, PRIVATE_FILE_MODE } from '../shared/data-dir.ts';
+import { databaseError, openDatabase } from '../shared/sqlite-open.ts';
 
 export const AUTH_DB_FILE = 'auth.db';
 

@@ -21,7 +21,7 @@ import { parseStatus, parseTopic, topics } from '../protocol/topics.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { AgentControlState } from '../shared/session-types.ts';
 import type { SessionStore } from './sessions.ts';
-import { isStoreFailure } from './sqlite-open.ts';
+import { isStoreFailure } from '../shared/sqlite-open.ts';
 
 export interface CommandBridgeOptions {
   brokerUrl: string;

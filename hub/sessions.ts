@@ -5,7 +5,7 @@ import { procsTotals, type ProcsSample } from '../protocol/procs.ts';
 import type { ProcessUsage } from '../protocol/sample.ts';
 import { analyzeLeak, type LeakThresholds } from './leak-verdict.ts';
 import { processesGone } from './session-lifetime.ts';
-import { naming } from './sqlite-open.ts';
+import { naming } from '../shared/sqlite-open.ts';
 import type { PackedSamples, ProcessRow } from './packed-samples.ts';
 import type { ProcessAverage, ProcessHistoryPoint, SessionDetail, SessionSample, SessionSource, SessionState, SessionSummary } from '../shared/session-types.ts';
 

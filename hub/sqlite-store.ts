@@ -26,8 +26,8 @@ import { nodeDetailOf, summarizeNode } from './node-record.ts';
 import type { IncomingSample, InsertResult, MetricsStore, SamplePage, SamplePageQuery, SeriesQuery } from './store.ts';
 import { readSamplePage } from './sqlite-export.ts';
 import { mergeArgs, MinuteSums } from './minute-sums.ts';
-import { prepareDirectory } from './data-dir.ts';
-import { databaseError, openDatabase } from './sqlite-open.ts';
+import { prepareDirectory } from '../shared/data-dir.ts';
+import { databaseError, openDatabase } from '../shared/sqlite-open.ts';
 import { minuteList, MINUTE_MS, NODE_RANGE_SQL } from './sample-minutes.ts';
 
 // Resolves from hub/ (sources) and from dist/ (the built CLI) alike: both sit beside hub/.

@@ -12,7 +12,7 @@ import { PackedSamples } from './packed-samples.ts';
 import { writePacked } from './sample-writer.ts';
 import { SessionStore } from './sessions.ts';
 import { openSqliteStore } from './sqlite-store.ts';
-import { databaseError, openDatabase, quickCheck } from './sqlite-open.ts';
+import { databaseError, openDatabase, quickCheck } from '../shared/sqlite-open.ts';
 import type { CheckThreadData, IntegrityReport, WriterRequest, WriterResult, WriterThreadData } from './threaded-sample-writer.ts';
 
 const port = parentPort!;

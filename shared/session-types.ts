@@ -1,5 +1,5 @@
 // Shapes of the sessions, commands and per-process API (issue 3), shared by routes and browser code.
-import type { LeakAnalysis } from '../hub/leak-verdict.ts';
+import type { LeakAnalysis } from './leak-analysis.ts';
 
 export type SessionSource = 'hub' | 'agent' | 'record' | 'demo';
 /** running: samples arrive; stopped: by a person; ended: its processes exited (hub/session-lifetime.ts) or the recorded command did; failed: the agent refused it. */

@@ -2,7 +2,7 @@
 // notification queue. Its own connection (WAL lets it sit beside the metrics store's).
 import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { naming, openDatabase } from '../sqlite-open.ts';
+import { naming, openDatabase } from '../../shared/sqlite-open.ts';
 import type { AlarmLevel, AlarmTransition, SilenceInfo } from '../../shared/alarm-types.ts';
 
 // Resolves from hub/alarms/ (sources) and from dist/ (the built CLI): see sqlite-store.ts.

@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAuthDb } from '../../auth/auth-db.ts';
-import { DataDirError, prepareDataDir } from '../../hub/data-dir.ts';
+import { DataDirError, prepareDataDir } from '../../shared/data-dir.ts';
 import { CLI, cleanup, REPO, runCleanups, spawnProcess, tempDir } from '../helpers/parts.ts';
 
 afterEach(runCleanups);

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubService } from '../../cli/hub-service.ts';
-import { openDatabase } from '../../hub/sqlite-open.ts';
+import { openDatabase } from '../../shared/sqlite-open.ts';
 import { encodeSample, topics } from '../../protocol/index.ts';
 import { encodeProcs, type ProcsSample } from '../../protocol/procs.ts';
 import { fakeAgentClient, sampleAt } from '../helpers/fleet-publisher.ts';
