@@ -2,18 +2,9 @@
 // that some nodes leak, disks that some nodes fill, links that sometimes flap. Used by
 // `remonitor simulate`, the benchmarks, load tests and the demo; deterministic for a given seed.
 import { PROTOCOL_VERSION, type ProcessUsage, type Sample } from '../protocol/index.ts';
+import { random } from '../shared/random.ts';
 
-/** Small fast PRNG (mulberry32): the same seed gives the same fleet. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { random };
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const clampPct = (x: number) => round1(Math.min(100, Math.max(0, x)));

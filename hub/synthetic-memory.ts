@@ -1,6 +1,6 @@
 // Synthetic memory series with a known answer: the leak-verdict table tests and the dashboard's
 // demo session are built from these. Deterministic (seeded), so a test reads the same numbers each run.
-import { random } from '../edge-agent/simulated-node.ts';
+import { random } from '../shared/random.ts';
 import type { MemoryPoint } from './leak-verdict.ts';
 
 const MB = 1024 * 1024;
