@@ -96,3 +96,10 @@ export type StreamEvent =
 export interface ApiError {
   error: string;
 }
+
+/** POST /api/enrolments: the enrolled node and its token. */
+export interface EnrolmentResponse {
+  node: string;
+  /** Shown once: only its hash is kept. */
+  token: string;
+}

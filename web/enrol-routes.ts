@@ -4,13 +4,7 @@
 import { Hono } from 'hono';
 import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
 import { nodeNameProblem } from '../protocol/index.ts';
-import type { ApiError } from '../shared/api-types.ts';
-
-export interface EnrolmentResponse {
-  node: string;
-  /** Shown once: only its hash is kept. */
-  token: string;
-}
+import type { ApiError, EnrolmentResponse } from '../shared/api-types.ts';
 
 export function enrolRoutes(credentials: MqttCredentials): Hono {
   const app = new Hono();

@@ -2,7 +2,7 @@
 // this hub's address (as the browser reaches it), the node name typed in and its token, which an
 // admin creates here (POST /api/enrolments) or with `remonitor node add NAME`.
 import type { ApiError } from '../../shared/api-types.ts';
-import type { EnrolmentResponse } from '../enrol-routes.ts';
+import type { EnrolmentResponse } from '../../shared/api-types.ts';
 import { csrfHeaders } from './api.ts';
 
 /** The join line; the name and token are shell-quoted only when they need it. */
