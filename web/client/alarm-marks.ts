@@ -24,14 +24,14 @@ export function worstByNode(alarms: readonly AlarmInfo[]): Map<string, AlarmInfo
   return byNode;
 }
 
-function describe(a: AlarmInfo): string {
+export function describe(a: AlarmInfo): string {
   const what = a.subject ? `${a.rule_id} ${a.subject}` : a.rule_id;
   if (a.state === 'amber' && a.tt_ms != null) return `${what}: AMBER, ${a.threshold} predicted in ${fmtDuration(a.tt_ms / 1000)}`;
   if (a.state === 'offline') return `${what}: offline`;
   return `${what}: ${a.state.toUpperCase()}${a.value == null ? '' : ` at ${Math.round(a.value * 10) / 10} (threshold ${a.threshold})`}`;
 }
 
-function poll(path: string, onData: (alarms: AlarmInfo[]) => void): void {
+export function poll(path: string, onData: (alarms: AlarmInfo[]) => void): void {
   let stopped = false;
   const once = async () => {
     try {

@@ -2,6 +2,7 @@
 // aligned shape ([times in seconds, ...one column per series], null = gap) from the API to the canvas.
 import uPlot from 'uplot';
 import { fmtDateTime, onZoneChange, times } from './time-format.ts';
+import { onThemeChange } from './theme.ts';
 
 /**
  * uPlot's calendar for the chosen zone: where hour and day ticks fall. Labels come from
@@ -37,8 +38,18 @@ export const COLORS = {
   temp: '#dc2626',
 } as const;
 
-const AXIS_STROKE = '#4b5563';
-const GRID_STROKE = 'rgba(17, 24, 39, 0.08)';
+/** Axis text and grid lines from style.css (--chart-axis, --chart-grid), so charts follow the theme; read once per theme. */
+let ink: { axis: string; grid: string } | null = null;
+onThemeChange(() => (ink = null));
+function chartInk(): { axis: string; grid: string } {
+  if (!ink) {
+    const css = getComputedStyle(document.documentElement);
+    ink = { axis: css.getPropertyValue('--chart-axis').trim() || '#4b5563', grid: css.getPropertyValue('--chart-grid').trim() || 'rgba(17, 24, 39, 0.08)' };
+  }
+  return ink;
+}
+const AXIS_STROKE = () => chartInk().axis;
+const GRID_STROKE = () => chartInk().grid;
 const FONT = '11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
 /** Hex colour with an alpha, for area fills under a line. */
@@ -189,6 +200,9 @@ export class ChartGroup {
   ) {
     // Ticks move to the new zone's hours and their labels are written again.
     onZoneChange(() => {
+      for (const u of this.charts) u.redraw(false, true);
+    });
+    onThemeChange(() => {
       for (const u of this.charts) u.redraw(false, true);
     });
   }

@@ -1,7 +1,11 @@
-// The fleet page (`/`): one card per node, built once and then updated in place. Sparklines are
-// created when a card first scrolls into view, loaded a few at a time, then fed by the live stream.
+// The fleet page (`/`): a virtualized table (fleet-table.ts) or one card per node, filtered and
+// sorted as fleet-view.ts says, with the view kept in the query string. Both are fed by one model
+// per node from /api/nodes, the live stream (one pass per animation frame) and /api/alarms. Cards
+// are built only while the cards view is shown; their sparklines are created when a card first
+// scrolls into view, loaded a few at a time, then fed by the live stream.
 import uPlot from 'uplot';
-import type { NodeSummary, SamplePoint, StreamEvent } from '../../shared/api-types.ts';
+import type { NodeSummary, StreamEvent } from '../../shared/api-types.ts';
+import type { AlarmInfo } from '../../shared/alarm-types.ts';
 import { CLOCK_TOLERANCE_MS } from '../../protocol/sample.ts';
 import { api, clearError, limiter, showError } from './api.ts';
 import './signed-in.ts';
@@ -10,7 +14,23 @@ import { byId, h, setAttr, setText } from './dom.ts';
 import { fmtAgo, fmtDateTime, fmtDuration, fmtPct, fmtTemp } from './format.ts';
 import { LiveStream, liveIndicator } from './live.ts';
 import { setupAddNode } from './add-node.ts';
-import { markFleetCards } from './alarm-marks.ts';
+import { describe as describeAlarm, poll as pollAlarms, worstByNode } from './alarm-marks.ts';
+import { mountFleetTable, type FleetTable } from './fleet-table.ts';
+import {
+  countNodes,
+  formatViewState,
+  isStale,
+  mergeSummary,
+  newNode,
+  parseViewState,
+  selectNodes,
+  STATE_FILTERS,
+  TABLE_ABOVE_NODES,
+  type FleetNode,
+  type StateFilter,
+  type View,
+  type ViewState,
+} from './fleet-view.ts';
 
 const SPARK_WINDOW_S = 5 * 60;
 const SPARK_POINTS = 150;
@@ -20,14 +40,15 @@ const SPARK_H = 30;
 const loadLimit = limiter(4);
 /** Nodes list reloads (new node seen, reconnect) at most this often. */
 const REFRESH_MIN_GAP_MS = 3000;
-
-type Status = NodeSummary['status'];
+/** Live values re-sort and re-filter the list at most this often, so rows do not jump under the pointer every frame. */
+const RESELECT_MIN_GAP_MS = 1000;
 
 interface Card {
-  name: string;
+  node: FleetNode;
   el: HTMLAnchorElement;
   badge: HTMLElement;
   host: HTMLElement;
+  alarm: HTMLElement;
   cpu: HTMLElement;
   mem: HTMLElement;
   disk: HTMLElement;
@@ -38,11 +59,6 @@ interface Card {
   clock: HTMLElement;
   cpuSpark: HTMLElement;
   memSpark: HTMLElement;
-  status: Status;
-  lastSeenMs: number | null;
-  clockSkewS: number | null;
-  latest: SamplePoint | null;
-  info: NodeSummary['info'];
   /** [cpu_pct, mem_pct] over the last five minutes. */
   cols: Columns;
   plots: [uPlot, uPlot] | null;
@@ -50,16 +66,24 @@ interface Card {
   /** 'idle' → 'queued' → 'loaded'; back to 'idle' when the card left the view before its turn. */
   load: 'idle' | 'queued' | 'loaded';
   sparkDirty: boolean;
-  /** Text that matches the filter box: name, hostname, OS. */
-  haystack: string;
 }
 
 const grid = byId('grid');
+const tableBox = byId('table-box');
 const empty = byId('empty');
 const countEl = byId('count');
-const filterInput = document.getElementById('filter') as HTMLInputElement | null;
+const shownEl = byId('shown');
+const filterInput = byId<HTMLInputElement>('filter');
+const stateSelect = byId<HTMLSelectElement>('state-filter');
+const nodes = new Map<string, FleetNode>();
 const cards = new Map<string, Card>();
-const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+let view: ViewState = parseViewState(location.search);
+let shownView: View | null = null;
+let table: FleetTable | null = null;
+/** The nodes shown, in order, as last selected. */
+let selected: FleetNode[] = [];
+
+// ---- cards ---------------------------------------------------------------------------------
 
 const observer = new IntersectionObserver(
   (entries) => {
@@ -81,9 +105,11 @@ function cardOf(el: Element): Card | undefined {
   return name === undefined ? undefined : cards.get(name);
 }
 
-function buildCard(s: NodeSummary): Card {
+function buildCard(n: FleetNode): Card {
   const badge = h('span', { class: 'badge', 'data-field': 'status' });
   const host = h('div', { class: 'host', 'data-field': 'host' });
+  const alarm = h('div', { class: 'card-alarm', 'data-field': 'alarm' });
+  alarm.hidden = true;
   const cpu = h('span', { class: 'value', 'data-field': 'cpu' });
   const mem = h('span', { class: 'value', 'data-field': 'mem' });
   const disk = h('span', { class: 'value', 'data-field': 'disk' });
@@ -96,53 +122,31 @@ function buildCard(s: NodeSummary): Card {
   const memSpark = h('div', { class: 'spark', 'data-spark': 'mem' });
   const el = h(
     'a',
-    { class: 'card', href: `/nodes/${encodeURIComponent(s.name)}`, 'data-node': s.name },
-    h('div', { class: 'card-head' }, h('span', { class: 'name', text: s.name }), badge),
+    { class: 'card', href: `/nodes/${encodeURIComponent(n.name)}`, 'data-node': n.name },
+    h('div', { class: 'card-head' }, h('span', { class: 'name', text: n.name }), badge),
     host,
+    alarm,
     h('div', { class: 'metric', 'data-metric': 'cpu' }, h('span', { class: 'label', text: 'CPU' }), cpu, cpuSpark),
     h('div', { class: 'metric', 'data-metric': 'mem' }, h('span', { class: 'label', text: 'Memory' }), mem, memSpark),
     h('div', { class: 'stats' }, h('span', { class: 'stat', 'data-metric': 'disk' }, h('span', { class: 'label', text: 'Disk' }), disk), tempRow),
     h('div', { class: 'card-foot' }, h('span', { class: 'label', text: 'last seen' }), seen, clock),
   );
-  const card: Card = {
-    name: s.name,
-    el,
-    badge,
-    host,
-    cpu,
-    mem,
-    disk,
-    temp,
-    tempRow,
-    seen,
-    clock,
-    cpuSpark,
-    memSpark,
-    status: s.status,
-    lastSeenMs: s.last_seen_ms,
-    clockSkewS: s.clock_skew_s,
-    latest: s.latest,
-    info: s.info,
-    cols: new Columns(2),
-    plots: null,
-    visible: false,
-    load: 'idle',
-    sparkDirty: false,
-    haystack: '',
-  };
-  if (s.latest) card.cols.append(s.latest.ts_ms / 1000, [s.latest.cpu_pct, s.latest.mem_pct]);
+  const card: Card = { node: n, el, badge, host, alarm, cpu, mem, disk, temp, tempRow, seen, clock, cpuSpark, memSpark, cols: new Columns(2), plots: null, visible: false, load: 'idle', sparkDirty: false };
+  if (n.latest) card.cols.append(n.latest.ts_ms / 1000, [n.latest.cpu_pct, n.latest.mem_pct]);
   return card;
 }
 
 function renderCard(c: Card, now: number): void {
-  setAttr(c.el, 'data-status', c.status);
-  setAttr(c.badge, 'data-status', c.status);
-  setText(c.badge, c.status);
-  const info = c.info;
+  const n = c.node;
+  const status = isStale(n) ? 'stale' : n.status;
+  setAttr(c.el, 'data-status', n.status);
+  setAttr(c.badge, 'data-status', status);
+  setText(c.badge, status);
+  const info = n.info;
   const host = info ? [info.hostname, info.os, info.arch].filter((x) => x).join(' · ') : '';
   setText(c.host, host || 'no system info yet');
-  c.haystack = `${c.name} ${host}`.toLowerCase();
-  const p = c.latest;
+  renderAlarm(c);
+  const p = n.latest;
   setText(c.cpu, fmtPct(p?.cpu_pct));
   setText(c.mem, fmtPct(p?.mem_pct));
   setText(c.disk, fmtPct(p?.disk_pct));
@@ -154,9 +158,20 @@ function renderCard(c: Card, now: number): void {
   renderClock(c);
 }
 
+/** The alarm's reason written on the card, not only in a tooltip. */
+function renderAlarm(c: Card): void {
+  const n = c.node;
+  setAttr(c.el, 'data-alarm', n.alarm ?? 'ok');
+  const title = n.alarmLines.join('\n');
+  if (c.el.title !== title) c.el.title = title;
+  const show = n.alarm !== null;
+  if (c.alarm.hidden === show) c.alarm.hidden = !show;
+  if (show) setText(c.alarm, n.alarmLines.length > 1 ? `${n.alarmLines[0]} (+${n.alarmLines.length - 1})` : (n.alarmLines[0] ?? ''));
+}
+
 /** The clock flag: the node's samples are stored at the hub's time while its clock is this far off. */
 function renderClock(c: Card): void {
-  const skew = c.clockSkewS;
+  const skew = c.node.clockSkewS;
   const off = skew != null && Math.abs(skew) * 1000 > CLOCK_TOLERANCE_MS;
   if (c.clock.hidden === off) c.clock.hidden = !off;
   if (!off) return;
@@ -166,8 +181,9 @@ function renderClock(c: Card): void {
 }
 
 function renderSeen(c: Card, now: number): void {
-  setText(c.seen, fmtAgo(c.lastSeenMs, now));
-  const title = c.lastSeenMs == null ? 'no sample received yet' : fmtDateTime(c.lastSeenMs);
+  const seenMs = c.node.lastSeenMs;
+  setText(c.seen, fmtAgo(seenMs, now));
+  const title = seenMs == null ? 'no sample received yet' : fmtDateTime(seenMs);
   if (c.seen.title !== title) c.seen.title = title;
 }
 
@@ -192,12 +208,12 @@ function queueLoad(c: Card): void {
   c.load = 'queued';
   void loadLimit(async () => {
     // Scrolled past before its turn came: load it when it shows again.
-    if (!c.visible || cards.get(c.name) !== c) {
+    if (!c.visible || cards.get(c.node.name) !== c) {
       c.load = 'idle';
       return;
     }
     try {
-      const res = await api.series(c.name, ['cpu_pct', 'mem_pct'], `-${SPARK_WINDOW_S / 60}m`, 'now', SPARK_POINTS);
+      const res = await api.series(c.node.name, ['cpu_pct', 'mem_pct'], `-${SPARK_WINDOW_S / 60}m`, 'now', SPARK_POINTS);
       c.cols.replace(res.data);
       c.load = 'loaded';
       if (c.visible) drawSparks(c);
@@ -205,75 +221,137 @@ function queueLoad(c: Card): void {
     } catch (err) {
       // One card's history failing is not worth a banner; its sparkline fills from the stream.
       c.load = 'loaded';
-      console.warn(`remonitor: sparkline history of ${c.name}: ${(err as Error).message}`);
+      console.warn(`remonitor: sparkline history of ${c.node.name}: ${(err as Error).message}`);
     }
   });
 }
 
+function dropCard(c: Card): void {
+  observer.unobserve(c.el);
+  c.plots?.forEach((u) => u.destroy());
+  c.el.remove();
+  cards.delete(c.node.name);
+}
+
+/** Cards of the selected nodes in their order; the others are hidden. Moving a card keeps its canvases. */
+function layoutCards(): void {
+  const now = Date.now();
+  const show = new Set(selected);
+  for (const c of cards.values()) {
+    if (!nodes.has(c.node.name)) dropCard(c);
+    else if (c.el.hidden === show.has(c.node)) c.el.hidden = !show.has(c.node);
+  }
+  let i = 0;
+  let inOrder = true;
+  const children = grid.children;
+  const frag = document.createDocumentFragment();
+  for (const n of selected) {
+    let c = cards.get(n.name);
+    if (!c) {
+      c = buildCard(n);
+      cards.set(n.name, c);
+      renderCard(c, now);
+      observer.observe(c.el);
+      inOrder = false;
+    }
+    if (inOrder && children[i] !== c.el) inOrder = false;
+    frag.append(c.el);
+    i++;
+  }
+  if (!inOrder) grid.prepend(frag);
+}
+
+// ---- the view ------------------------------------------------------------------------------
+
+const currentView = (): View => view.view ?? (nodes.size > TABLE_ABOVE_NODES ? 'table' : 'cards');
+let lastSelect = 0;
+let reselectTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** Filters and sorts again, and shows the result in the current view. */
+function reselect(): void {
+  if (reselectTimer) clearTimeout(reselectTimer);
+  reselectTimer = null;
+  lastSelect = Date.now();
+  selected = selectNodes(nodes.values(), view);
+  const v = currentView();
+  if (v !== shownView) switchView(v);
+  if (v === 'table') table!.setRows(selected);
+  else layoutCards();
+  setText(shownEl, selected.length === nodes.size ? '' : `${selected.length} of ${nodes.size} shown`);
+}
+
+/** A reselect soon: live values moved, but not more than once per RESELECT_MIN_GAP_MS. */
+function reselectSoon(): void {
+  if (reselectTimer) return;
+  reselectTimer = setTimeout(reselect, Math.max(0, lastSelect + RESELECT_MIN_GAP_MS - Date.now()));
+}
+
+function switchView(v: View): void {
+  shownView = v;
+  document.body.dataset['view'] = v;
+  for (const b of document.querySelectorAll<HTMLButtonElement>('[data-view]')) b.setAttribute('aria-pressed', String(b.dataset['view'] === v));
+  grid.hidden = v !== 'cards';
+  tableBox.hidden = v !== 'table';
+  if (v === 'table') {
+    // The cards and their charts are not kept while they cannot be seen.
+    for (const c of [...cards.values()]) dropCard(c);
+    table ??= mountFleetTable('table-box', { onSort: (sort, dir) => setView({ sort, dir }) });
+    table.setSort(view.sort, view.dir);
+    table.fitHeight();
+  }
+}
+
+/** Changes the view (a control was used), writes it into the URL, and shows it. */
+function setView(change: Partial<ViewState>): void {
+  view = { ...view, ...change };
+  history.replaceState(history.state, '', `${location.pathname}${formatViewState(view)}${location.hash}`);
+  showControls();
+  table?.setSort(view.sort, view.dir);
+  reselect();
+  if (currentView() === 'table') table?.draw(); // now, not at the next frame: the click answers at once
+}
+
+function showControls(): void {
+  if (filterInput.value !== view.q) filterInput.value = view.q;
+  if (stateSelect.value !== view.state) stateSelect.value = view.state;
+  for (const b of document.querySelectorAll<HTMLButtonElement>('[data-state-filter]')) b.setAttribute('aria-pressed', String(b.dataset['stateFilter'] === view.state));
+}
+
 function renderCounts(): void {
-  let online = 0;
-  let offline = 0;
-  for (const c of cards.values()) {
-    if (c.status === 'online') online++;
-    else if (c.status === 'offline') offline++;
-  }
-  const unknown = cards.size - online - offline;
-  const parts = [`${cards.size} ${cards.size === 1 ? 'node' : 'nodes'}`, `${online} online`, `${offline} offline`];
-  if (unknown > 0) parts.push(`${unknown} unknown`);
+  const c = countNodes(nodes.values());
+  const parts = [`${c.total} ${c.total === 1 ? 'node' : 'nodes'}`, `${c.online} online`, `${c.offline} offline`];
+  if (c.unknown > 0) parts.push(`${c.unknown} unknown`);
   setText(countEl, parts.join(', '));
-  countEl.dataset['total'] = String(cards.size);
-  countEl.dataset['online'] = String(online);
-  countEl.dataset['offline'] = String(offline);
-  empty.hidden = cards.size > 0;
-}
-
-function applyFilter(): void {
-  const q = (filterInput?.value ?? '').trim().toLowerCase();
-  for (const c of cards.values()) {
-    const hide = q !== '' && !c.haystack.includes(q);
-    if (c.el.hidden !== hide) c.el.hidden = hide;
+  countEl.dataset['total'] = String(c.total);
+  countEl.dataset['online'] = String(c.online);
+  countEl.dataset['offline'] = String(c.offline);
+  for (const key of ['red', 'amber', 'offline', 'stale'] as const) {
+    const el = document.querySelector<HTMLElement>(`[data-count="${key}"]`);
+    if (el) setText(el, String(c[key]));
   }
+  // Stale comes from a field the hub may not send: its button shows only when some node is stale, or it is the filter.
+  const staleButton = document.querySelector<HTMLElement>('[data-state-filter="stale"]');
+  if (staleButton) staleButton.hidden = c.stale === 0 && view.state !== 'stale';
+  empty.hidden = c.total > 0;
 }
 
-/** Merges a /api/nodes answer: new cards are inserted in name order, known ones updated, vanished ones removed. */
-function applyNodes(nodes: NodeSummary[]): void {
+// ---- data ----------------------------------------------------------------------------------
+
+/** Merges a /api/nodes answer: new nodes added, known ones updated, vanished ones removed. */
+function applyNodes(list: NodeSummary[]): void {
   const now = Date.now();
   const seen = new Set<string>();
-  let added = false;
-  for (const s of nodes) {
+  for (const s of list) {
     seen.add(s.name);
-    let c = cards.get(s.name);
-    if (!c) {
-      c = buildCard(s);
-      cards.set(s.name, c);
-      added = true;
-    } else {
-      c.status = s.status;
-      c.info = s.info;
-      c.clockSkewS = s.clock_skew_s;
-      // Keep whichever is newer: the stream may be ahead of the answer.
-      if (s.last_seen_ms != null && (c.lastSeenMs == null || s.last_seen_ms > c.lastSeenMs)) c.lastSeenMs = s.last_seen_ms;
-      if (s.latest && (!c.latest || s.latest.ts_ms >= c.latest.ts_ms)) c.latest = s.latest;
-    }
-    renderCard(c, now);
+    const n = nodes.get(s.name);
+    if (!n) nodes.set(s.name, newNode(s));
+    else mergeSummary(n, s);
+    const c = cards.get(s.name);
+    if (c) renderCard(c, now);
   }
-  for (const [name, c] of cards) {
-    if (seen.has(name)) continue;
-    observer.unobserve(c.el);
-    c.plots?.forEach((u) => u.destroy());
-    c.el.remove();
-    cards.delete(name);
-  }
-  if (added) {
-    // Re-append in name order: moving existing nodes keeps them (and their canvases) intact.
-    const sorted = [...cards.values()].sort((a, b) => collator.compare(a.name, b.name));
-    const frag = document.createDocumentFragment();
-    for (const c of sorted) frag.append(c.el);
-    grid.append(frag);
-    for (const c of sorted) observer.observe(c.el);
-  }
+  for (const name of nodes.keys()) if (!seen.has(name)) nodes.delete(name);
   renderCounts();
-  applyFilter();
+  reselect();
 }
 
 let refreshing: Promise<void> | null = null;
@@ -292,7 +370,8 @@ async function refresh(): Promise<void> {
       const res = await api.nodes();
       clearError('nodes');
       applyNodes(res.nodes);
-      grid.setAttribute('aria-busy', 'false');
+      if (currentView() === 'table') table?.draw();
+      byId('nodes').setAttribute('aria-busy', 'false');
       document.body.dataset['ready'] = 'true';
     } catch (err) {
       showError(`Could not load the node list: ${(err as Error).message}`, 'nodes');
@@ -318,51 +397,89 @@ function scheduleRefresh(): void {
   }, wait);
 }
 
+/** One animation frame's worth of stream events (live.ts batches them). */
 function onEvents(events: StreamEvent[]): void {
   const now = Date.now();
   const dirty = new Set<Card>();
   let statusChanged = false;
   let unknownNode = false;
   for (const e of events) {
-    const c = cards.get(e.node);
-    if (!c) {
+    const n = nodes.get(e.node);
+    if (!n) {
       unknownNode = true;
       continue;
     }
+    const c = cards.get(e.node);
     if (e.type === 'status') {
-      if (c.status !== e.status) statusChanged = true;
+      if (n.status !== e.status) statusChanged = true;
       // Coming back online may come with new system info (an upgraded agent, a new OS).
-      if (e.status === 'online' && c.status !== 'online') unknownNode = true;
-      c.status = e.status;
+      if (e.status === 'online' && n.status !== 'online') unknownNode = true;
+      n.status = e.status;
     } else {
       const p = e.point;
-      if (!c.latest || p.ts_ms >= c.latest.ts_ms) c.latest = p;
+      if (!n.latest || p.ts_ms >= n.latest.ts_ms) n.latest = p;
       // Receipt time: "last seen" is when this page heard from the node, whatever the node's clock says.
-      c.lastSeenMs = now;
-      if (c.cols.append(p.ts_ms / 1000, [p.cpu_pct, p.mem_pct], maxGapS(c.info?.interval_ms, c.cols))) c.sparkDirty = true;
-      if (e.clock_skew_s !== undefined) c.clockSkewS = e.clock_skew_s;
+      n.lastSeenMs = now;
+      if (e.clock_skew_s !== undefined) n.clockSkewS = e.clock_skew_s;
+      if (c && c.cols.append(p.ts_ms / 1000, [p.cpu_pct, p.mem_pct], maxGapS(n.info?.interval_ms, c.cols))) c.sparkDirty = true;
     }
-    dirty.add(c);
+    if (c) dirty.add(c);
   }
   for (const c of dirty) {
     renderCard(c, now);
     if (c.sparkDirty && c.visible) drawSparks(c);
   }
   if (statusChanged) renderCounts();
+  if (events.length > 0) {
+    table?.schedule();
+    reselectSoon();
+  }
   if (unknownNode) scheduleRefresh();
 }
 
-let ticks = 0;
+/** RED/AMBER per node from /api/alarms: the table's column, the cards' line, the header's counts. */
+function onAlarms(alarms: AlarmInfo[]): void {
+  const byNode = worstByNode(alarms);
+  for (const n of nodes.values()) {
+    const list = (byNode.get(n.name) ?? []).filter((a) => a.state === 'red' || a.state === 'amber');
+    n.alarm = list[0]?.state === 'red' ? 'red' : list[0]?.state === 'amber' ? 'amber' : null;
+    n.alarmLines = list.map(describeAlarm);
+    n.silentAlarm = (byNode.get(n.name) ?? []).some((a) => a.state === 'offline');
+    const c = cards.get(n.name);
+    if (c) renderCard(c, Date.now());
+  }
+  renderCounts();
+  reselect();
+}
+
+// ---- controls ------------------------------------------------------------------------------
+
+for (const state of STATE_FILTERS) {
+  const labels: Record<StateFilter, string> = { all: 'all nodes', problems: 'only problems', alarm: 'alarms (RED or AMBER)', red: 'RED', amber: 'AMBER', offline: 'offline', stale: 'stale' };
+  stateSelect.append(h('option', { value: state, text: labels[state] }));
+}
+stateSelect.addEventListener('change', () => setView({ state: stateSelect.value as StateFilter }));
+filterInput.addEventListener('input', () => setView({ q: filterInput.value }));
+for (const b of document.querySelectorAll<HTMLButtonElement>('[data-state-filter]')) {
+  // A count filters to its nodes; clicked again, shows all.
+  b.addEventListener('click', () => {
+    const state = b.dataset['stateFilter'] as StateFilter;
+    setView({ state: view.state === state ? 'all' : state });
+  });
+}
+for (const b of document.querySelectorAll<HTMLButtonElement>('[data-view]')) b.addEventListener('click', () => setView({ view: b.dataset['view'] as View }));
+showControls();
+
 setInterval(() => {
   const now = Date.now();
   for (const c of cards.values()) renderSeen(c, now);
+  table?.schedule();
   // Sparklines of silent nodes slide too, so a node that stopped reporting shows its line ending.
-  if (++ticks % 5 === 0) {
+  if (Math.floor(now / 1000) % 5 === 0) {
     for (const c of cards.values()) if (c.visible && c.plots && c.cols.lastT < now / 1000 - 5) drawSparks(c);
   }
 }, 1000);
 
-filterInput?.addEventListener('input', applyFilter);
 setupAddNode();
 
 const live = new LiveStream({
@@ -371,5 +488,7 @@ const live = new LiveStream({
   onReconnect: () => void refresh(),
 });
 
-void refresh().then(() => live.start());
-markFleetCards(); // RED/AMBER on the cards, from /api/alarms
+void refresh().then(() => {
+  live.start();
+  pollAlarms('/api/alarms', onAlarms);
+});

@@ -2,6 +2,7 @@
 // page that sent us here (same-site paths only), or the fleet.
 import { byId } from './dom.ts';
 import { safeNext } from './safe-next.ts';
+import './theme.ts';
 
 const form = byId<HTMLFormElement>('login');
 const submit = byId<HTMLButtonElement>('login-submit');

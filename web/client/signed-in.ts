@@ -4,6 +4,7 @@
 import { csrfHeaders } from './api.ts';
 import { h } from './dom.ts';
 import { mountZoneSwitch } from './time-zone-switch.ts';
+import './theme.ts';
 
 async function showSignedIn(): Promise<void> {
   const res = await fetch('/api/me', { headers: { accept: 'application/json' } });

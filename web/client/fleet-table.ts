@@ -1,0 +1,184 @@
+// The fleet table: one fixed-height row per node, virtualized. Only the rows in the scroll box (and
+// a few either side) exist in the DOM; a spacer as tall as every row keeps the scroll bar true, and
+// the rows are re-used as the box scrolls. A thousand or ten thousand nodes cost the same to draw.
+import { byId, h, setAttr, setText } from './dom.ts';
+import { fmtAgo, fmtDateTime, fmtPct, fmtRate, fmtTemp } from './format.ts';
+import { firstDir, isStale, type FleetNode, type SortDir, type SortKey } from './fleet-view.ts';
+
+/** Row height, px: rows are placed at index × ROW_H, so every row has exactly this height. */
+export const ROW_H = 34;
+/** Rows drawn beyond each edge of the box, so a fast scroll shows no blank before the next frame. */
+const OVERSCAN = 6;
+/** The box never gets shorter than this, px, whatever is above it. */
+const MIN_BOX_H = 240;
+
+interface Column {
+  key: SortKey;
+  label: string;
+  /** Narrowest width, px; `grow` shares out the room left over (fr), else the column stays at `min`. */
+  min: number;
+  grow?: number;
+  numeric?: boolean;
+  text: (n: FleetNode, now: number) => string;
+  title?: (n: FleetNode, now: number) => string;
+}
+
+const statusText = (n: FleetNode): string => (isStale(n) ? 'stale' : n.status);
+const fmtLoad = (v: number | null | undefined): string => (v == null || !Number.isFinite(v) ? '—' : v.toFixed(2));
+const fmtNet = (n: FleetNode): string => {
+  const p = n.latest;
+  if (p?.net_rx_bps == null && p?.net_tx_bps == null) return '—';
+  return `↓${fmtRate(p.net_rx_bps)} ↑${fmtRate(p.net_tx_bps)}`;
+};
+
+const COLUMNS: Column[] = [
+  { key: 'name', label: 'Node', min: 150, grow: 1.6, text: (n) => n.name, title: (n) => [n.name, n.info?.hostname, n.info?.os, n.info?.arch].filter((x) => x).join(' · ') },
+  { key: 'status', label: 'Status', min: 84, text: statusText },
+  { key: 'alarms', label: 'Alarms', min: 150, grow: 2, text: (n) => n.alarmLines[0] ?? '', title: (n) => n.alarmLines.join('\n') },
+  { key: 'cpu', label: 'CPU', min: 70, numeric: true, text: (n) => fmtPct(n.latest?.cpu_pct) },
+  { key: 'mem', label: 'Memory', min: 76, numeric: true, text: (n) => fmtPct(n.latest?.mem_pct) },
+  { key: 'disk', label: 'Disk', min: 70, numeric: true, text: (n) => fmtPct(n.latest?.disk_pct) },
+  { key: 'temp', label: 'Temp', min: 76, numeric: true, text: (n) => fmtTemp(n.latest?.temp_c) },
+  { key: 'load', label: 'Load', min: 58, numeric: true, text: (n) => fmtLoad(n.latest?.load_1), title: () => 'load average over 1 minute' },
+  { key: 'net', label: 'Network', min: 170, numeric: true, text: fmtNet, title: () => 'received ↓ and sent ↑, all interfaces' },
+  { key: 'seen', label: 'Last seen', min: 96, numeric: true, text: (n, now) => fmtAgo(n.lastSeenMs, now), title: (n) => (n.lastSeenMs == null ? 'no sample received yet' : fmtDateTime(n.lastSeenMs)) },
+  { key: 'version', label: 'Agent', min: 96, text: (n) => n.info?.agent_version ?? '—' },
+];
+
+interface Row {
+  el: HTMLAnchorElement;
+  cells: HTMLElement[];
+  node: FleetNode | null;
+}
+
+export interface FleetTableOptions {
+  /** A header was clicked: sort by `key` in `dir`. */
+  onSort: (key: SortKey, dir: SortDir) => void;
+}
+
+export class FleetTable {
+  readonly el: HTMLElement;
+  private readonly box: HTMLElement;
+  private readonly spacer: HTMLElement;
+  private readonly headers = new Map<SortKey, HTMLButtonElement>();
+  private rows: readonly FleetNode[] = [];
+  private readonly pool: Row[] = [];
+  private frame = 0;
+  private sort: SortKey = 'problems';
+  private dir: SortDir = 'asc';
+
+  constructor(private readonly opts: FleetTableOptions) {
+    const head = h('div', { class: 'ft-head', role: 'row' });
+    for (const col of COLUMNS) {
+      const b = h('button', { type: 'button', class: col.numeric ? 'ft-th num' : 'ft-th', role: 'columnheader', 'data-sort': col.key, text: col.label });
+      b.addEventListener('click', () => {
+        const dir: SortDir = this.sort === col.key ? (this.dir === 'asc' ? 'desc' : 'asc') : firstDir(col.key);
+        this.opts.onSort(col.key, dir);
+      });
+      this.headers.set(col.key, b);
+      head.append(b);
+    }
+    this.spacer = h('div', { class: 'ft-body', role: 'rowgroup' });
+    this.box = h('div', { class: 'ft-box' }, head, this.spacer);
+    this.el = h('div', { class: 'fleet-table', role: 'table', 'aria-label': 'Nodes' }, this.box);
+    this.el.style.setProperty('--ft-cols', COLUMNS.map((c) => (c.grow ? `minmax(${c.min}px, ${c.grow}fr)` : `${c.min}px`)).join(' '));
+    this.el.style.setProperty('--ft-min-w', `${COLUMNS.reduce((sum, c) => sum + c.min, 0)}px`);
+    this.box.addEventListener('scroll', () => this.schedule(), { passive: true });
+    addEventListener('resize', () => {
+      this.fitHeight();
+      this.schedule();
+    });
+  }
+
+  /** The nodes to show, in order; drawn at the next frame. */
+  setRows(rows: readonly FleetNode[]): void {
+    this.rows = rows;
+    this.el.setAttribute('aria-rowcount', String(rows.length + 1));
+    this.spacer.style.height = `${rows.length * ROW_H}px`;
+    this.schedule();
+  }
+
+  setSort(key: SortKey, dir: SortDir): void {
+    this.sort = key;
+    this.dir = dir;
+    for (const [k, b] of this.headers) {
+      const sorted = k === key;
+      setAttr(b, 'aria-sort', sorted ? (dir === 'asc' ? 'ascending' : 'descending') : 'none');
+      b.dataset['dir'] = sorted ? dir : '';
+    }
+  }
+
+  /** The box reaches down to the bottom of the window, so the page itself does not scroll. */
+  fitHeight(): void {
+    if (!this.el.isConnected) return;
+    const top = this.box.getBoundingClientRect().top + scrollY;
+    this.box.style.maxHeight = `${Math.max(MIN_BOX_H, Math.floor(innerHeight - top - 12))}px`;
+  }
+
+  /** Redraws the rows on screen at the next frame (values changed, the box scrolled). */
+  schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  /** Draws now: the rows that intersect the box. */
+  draw(): void {
+    if (!this.el.isConnected) return;
+    const headH = this.spacer.offsetTop;
+    const viewH = this.box.clientHeight;
+    const top = Math.max(0, this.box.scrollTop - headH);
+    const first = Math.max(0, Math.floor(top / ROW_H) - OVERSCAN);
+    const last = Math.min(this.rows.length, Math.ceil((top + viewH) / ROW_H) + OVERSCAN);
+    const count = Math.max(0, last - first);
+    while (this.pool.length < count) this.pool.push(this.newRow());
+    const now = Date.now();
+    for (let i = 0; i < this.pool.length; i++) {
+      const row = this.pool[i]!;
+      const node = i < count ? this.rows[first + i] : undefined;
+      if (!node) {
+        if (!row.el.hidden) row.el.hidden = true;
+        row.node = null;
+        continue;
+      }
+      if (row.el.hidden) row.el.hidden = false;
+      row.el.style.transform = `translateY(${(first + i) * ROW_H}px)`;
+      setAttr(row.el, 'aria-rowindex', String(first + i + 2));
+      this.fill(row, node, now);
+    }
+  }
+
+  private newRow(): Row {
+    const cells = COLUMNS.map((c) => h('span', { class: c.numeric ? 'ft-td num' : 'ft-td', role: 'cell', 'data-col': c.key }));
+    const el = h('a', { class: 'ft-row', role: 'row' }, ...cells);
+    el.style.height = `${ROW_H}px`;
+    this.spacer.append(el);
+    return { el, cells, node: null };
+  }
+
+  private fill(row: Row, n: FleetNode, now: number): void {
+    if (row.node !== n) {
+      row.node = n;
+      row.el.dataset['node'] = n.name;
+      row.el.href = `/nodes/${encodeURIComponent(n.name)}`;
+    }
+    setAttr(row.el, 'data-status', statusText(n));
+    setAttr(row.el, 'data-alarm', n.alarm ?? 'ok');
+    for (let i = 0; i < COLUMNS.length; i++) {
+      const col = COLUMNS[i]!;
+      const cell = row.cells[i]!;
+      setText(cell, col.text(n, now));
+      const title = col.title?.(n, now) ?? '';
+      if (cell.title !== title) cell.title = title;
+    }
+  }
+}
+
+/** The element with id `id` holds the table (fleet.html). */
+export function mountFleetTable(id: string, opts: FleetTableOptions): FleetTable {
+  const table = new FleetTable(opts);
+  byId(id).append(table.el);
+  return table;
+}

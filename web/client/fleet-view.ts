@@ -1,0 +1,230 @@
+// Which nodes the fleet page shows and in what order: the node model, sorting (problems first by
+// default), the text and state filters, and the query string that keeps them (?view=&sort=&dir=&q=&state=).
+// No DOM here: fleet-table.ts and fleet-page.ts draw.
+import type { NodeSummary, SamplePoint } from '../../shared/api-types.ts';
+import type { NodeInfo } from '../../protocol/index.ts';
+
+/** What the fleet page knows of one node, from /api/nodes, the live stream and /api/alarms. */
+export interface FleetNode {
+  name: string;
+  status: NodeSummary['status'];
+  /** /api/nodes says the node is online but silent (a field the API may not give). */
+  staleReported: boolean;
+  /** Its `offline` alarm fires while its status says online: silent past the rule's limit. */
+  silentAlarm: boolean;
+  lastSeenMs: number | null;
+  clockSkewS: number | null;
+  latest: SamplePoint | null;
+  info: NodeInfo | null;
+  /** The worst RED/AMBER alarm, and one line per active alarm. */
+  alarm: 'red' | 'amber' | null;
+  alarmLines: string[];
+  /** Lower-case text the filter box matches: name, hostname, OS, arch, agent version, addresses. */
+  haystack: string;
+}
+
+export function newNode(s: NodeSummary): FleetNode {
+  const n: FleetNode = {
+    name: s.name,
+    status: s.status,
+    staleReported: false,
+    silentAlarm: false,
+    lastSeenMs: s.last_seen_ms,
+    clockSkewS: s.clock_skew_s,
+    latest: s.latest,
+    info: s.info,
+    alarm: null,
+    alarmLines: [],
+    haystack: '',
+  };
+  mergeSummary(n, s);
+  return n;
+}
+
+/** Takes a /api/nodes answer into `n`, keeping what the stream brought if it is newer. */
+export function mergeSummary(n: FleetNode, s: NodeSummary): void {
+  n.status = s.status;
+  n.info = s.info;
+  n.clockSkewS = s.clock_skew_s;
+  // `stale` is not in every hub's answer: absent means not stale.
+  n.staleReported = (s as NodeSummary & { stale?: unknown }).stale === true;
+  if (s.last_seen_ms != null && (n.lastSeenMs == null || s.last_seen_ms > n.lastSeenMs)) n.lastSeenMs = s.last_seen_ms;
+  if (s.latest && (!n.latest || s.latest.ts_ms >= n.latest.ts_ms)) n.latest = s.latest;
+  const i = s.info;
+  n.haystack = [s.name, i?.hostname, i?.os, i?.arch, i?.agent_version, ...(i?.ip_addresses ?? [])].filter((x) => x).join(' ').toLowerCase();
+}
+
+export const isStale = (n: FleetNode): boolean => n.status !== 'offline' && (n.staleReported || n.silentAlarm);
+
+/** 0 RED, 1 AMBER, 2 offline, 3 stale, 4 the rest. */
+export function severity(n: FleetNode): number {
+  if (n.alarm === 'red') return 0;
+  if (n.alarm === 'amber') return 1;
+  if (n.status === 'offline') return 2;
+  if (isStale(n)) return 3;
+  return 4;
+}
+
+export const SORT_KEYS = ['problems', 'name', 'status', 'alarms', 'cpu', 'mem', 'disk', 'temp', 'load', 'net', 'seen', 'version'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+export type SortDir = 'asc' | 'desc';
+
+export const STATE_FILTERS = ['all', 'problems', 'alarm', 'red', 'amber', 'offline', 'stale'] as const;
+export type StateFilter = (typeof STATE_FILTERS)[number];
+
+export type View = 'table' | 'cards';
+/** With more nodes than this, the table is the default view. */
+export const TABLE_ABOVE_NODES = 30;
+
+export interface ViewState {
+  /** null: chosen by the number of nodes (TABLE_ABOVE_NODES). */
+  view: View | null;
+  sort: SortKey;
+  dir: SortDir;
+  q: string;
+  state: StateFilter;
+}
+
+export const DEFAULT_VIEW: Readonly<ViewState> = Object.freeze({ view: null, sort: 'problems', dir: 'asc', q: '', state: 'all' });
+
+/** Numbers read best from the highest down; names and versions from A. */
+export const firstDir = (key: SortKey): SortDir => (key === 'name' || key === 'version' || key === 'status' || key === 'problems' ? 'asc' : 'desc');
+
+const oneOf = <T extends string>(list: readonly T[], value: string | null): T | null => (value !== null && (list as readonly string[]).includes(value) ? (value as T) : null);
+
+/** The view from a query string; a value that is not one of the known ones falls back to its default (a shared link may be old). */
+export function parseViewState(search: string): ViewState {
+  const p = new URLSearchParams(search);
+  const sort = oneOf(SORT_KEYS, p.get('sort')) ?? DEFAULT_VIEW.sort;
+  return {
+    view: oneOf(['table', 'cards'] as const, p.get('view')),
+    sort,
+    dir: oneOf(['asc', 'desc'] as const, p.get('dir')) ?? firstDir(sort),
+    q: (p.get('q') ?? '').slice(0, 200),
+    state: oneOf(STATE_FILTERS, p.get('state')) ?? DEFAULT_VIEW.state,
+  };
+}
+
+/** The query string of a view ('' or '?…'), leaving out what is the default. */
+export function formatViewState(s: ViewState): string {
+  const p = new URLSearchParams();
+  if (s.view) p.set('view', s.view);
+  if (s.sort !== DEFAULT_VIEW.sort) p.set('sort', s.sort);
+  if (s.sort !== DEFAULT_VIEW.sort && s.dir !== firstDir(s.sort)) p.set('dir', s.dir);
+  if (s.q) p.set('q', s.q);
+  if (s.state !== DEFAULT_VIEW.state) p.set('state', s.state);
+  const q = p.toString();
+  return q ? `?${q}` : '';
+}
+
+export function matchesState(n: FleetNode, state: StateFilter): boolean {
+  switch (state) {
+    case 'all':
+      return true;
+    case 'problems':
+      return severity(n) < 4;
+    case 'alarm':
+      return n.alarm !== null;
+    case 'red':
+    case 'amber':
+      return n.alarm === state;
+    case 'offline':
+      return n.status === 'offline';
+    case 'stale':
+      return isStale(n);
+  }
+}
+
+/** Every word of `q` appears in the node's text. */
+export function matchesText(n: FleetNode, q: string): boolean {
+  const words = q.toLowerCase().split(/\s+/).filter((w) => w);
+  return words.every((w) => n.haystack.includes(w));
+}
+
+const STATUS_ORDER: Record<string, number> = { online: 0, unknown: 1, offline: 2 };
+const net = (p: SamplePoint | null): number | undefined => (p?.net_rx_bps == null && p?.net_tx_bps == null ? undefined : (p.net_rx_bps ?? 0) + (p.net_tx_bps ?? 0));
+
+/** The value a column sorts by; null/undefined for unknown, which sorts last both ways. */
+export function sortValue(n: FleetNode, key: SortKey): number | string | null | undefined {
+  const p = n.latest;
+  switch (key) {
+    case 'problems':
+      return problemRank(n);
+    case 'name':
+      return n.name;
+    case 'status':
+      return (STATUS_ORDER[n.status] ?? 1) + (isStale(n) ? 0.5 : 0);
+    case 'alarms':
+      return 4 - severity(n);
+    case 'cpu':
+      return p?.cpu_pct;
+    case 'mem':
+      return p?.mem_pct;
+    case 'disk':
+      return p?.disk_pct;
+    case 'temp':
+      return p?.temp_c;
+    case 'load':
+      return p?.load_1;
+    case 'net':
+      return net(p);
+    case 'seen':
+      return n.lastSeenMs;
+    case 'version':
+      return n.info?.agent_version || null;
+  }
+}
+
+/** Problems first: RED, AMBER, offline, stale, the rest; within one severity live nodes before offline ones. */
+export function problemRank(n: FleetNode): number {
+  return severity(n) * 2 + (n.status === 'offline' ? 1 : 0);
+}
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+export const compareNames = (a: FleetNode, b: FleetNode): number => collator.compare(a.name, b.name);
+
+/** A comparator for Array.sort: by `key` in `dir`, unknown values last, ties by name. */
+export function comparator(key: SortKey, dir: SortDir): (a: FleetNode, b: FleetNode) => number {
+  const sign = key === 'problems' || dir === 'asc' ? 1 : -1;
+  return (a, b) => {
+    const va = sortValue(a, key);
+    const vb = sortValue(b, key);
+    const aUnknown = va == null || (typeof va === 'number' && Number.isNaN(va));
+    const bUnknown = vb == null || (typeof vb === 'number' && Number.isNaN(vb));
+    if (aUnknown !== bUnknown) return aUnknown ? 1 : -1;
+    let c = 0;
+    if (!aUnknown && !bUnknown) c = typeof va === 'number' && typeof vb === 'number' ? va - vb : collator.compare(String(va), String(vb));
+    return c !== 0 ? c * sign : compareNames(a, b);
+  };
+}
+
+/** The nodes the view shows, in its order. */
+export function selectNodes(nodes: Iterable<FleetNode>, s: ViewState): FleetNode[] {
+  const out: FleetNode[] = [];
+  for (const n of nodes) if (matchesState(n, s.state) && matchesText(n, s.q)) out.push(n);
+  return out.sort(comparator(s.sort, s.dir));
+}
+
+export interface FleetCounts {
+  total: number;
+  online: number;
+  offline: number;
+  unknown: number;
+  red: number;
+  amber: number;
+  stale: number;
+}
+
+export function countNodes(nodes: Iterable<FleetNode>): FleetCounts {
+  const c: FleetCounts = { total: 0, online: 0, offline: 0, unknown: 0, red: 0, amber: 0, stale: 0 };
+  for (const n of nodes) {
+    c.total++;
+    if (n.status === 'online') c.online++;
+    else if (n.status === 'offline') c.offline++;
+    else c.unknown++;
+    if (n.alarm === 'red') c.red++;
+    else if (n.alarm === 'amber') c.amber++;
+    if (isStale(n)) c.stale++;
+  }
+  return c;
+}
