@@ -12,11 +12,22 @@ const MIGRATION_FROM_SOURCE = new URL('../migrations/003_alarms.sql', import.met
 export interface Delivery {
   id: number;
   created_ms: number;
-  kind: 'webhook' | 'ntfy';
+  /** The channel's name (`webhook`, `ntfy`, `telegram`, `smtp`…). */
+  kind: string;
   url: string;
   body: string;
   attempts: number;
   next_attempt_ms: number;
+  last_error: string | null;
+}
+
+export interface QueueStatusRow {
+  url: string;
+  kind: string;
+  pending: number;
+  /** Of those, the ones that failed at least once. */
+  failing: number;
+  oldest_pending_ms: number | null;
   last_error: string | null;
 }
 
@@ -76,6 +87,11 @@ export class AlarmStore {
       delivered: db.prepare('UPDATE alarm_deliveries SET delivered_ms = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?'),
       failed: db.prepare('UPDATE alarm_deliveries SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?'),
       pending: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM alarm_deliveries WHERE delivered_ms IS NULL'),
+      queueStatus: db.prepare<[], QueueStatusRow>(
+        `SELECT url, kind, count(*) AS pending, sum(attempts > 0) AS failing, min(created_ms) AS oldest_pending_ms,
+                (SELECT last_error FROM alarm_deliveries e WHERE e.url = d.url AND e.delivered_ms IS NULL AND e.last_error IS NOT NULL ORDER BY e.id DESC LIMIT 1) AS last_error
+         FROM alarm_deliveries d WHERE delivered_ms IS NULL GROUP BY url, kind ORDER BY url`,
+      ),
       pruneDelivered: db.prepare('DELETE FROM alarm_deliveries WHERE delivered_ms IS NOT NULL AND delivered_ms < ?'),
     };
   }
@@ -150,6 +166,11 @@ export class AlarmStore {
 
   markFailed(id: number, nextAttemptMs: number, error: string): void {
     naming(this.path, () => this.stmt.failed.run(nextAttemptMs, error.slice(0, 500), id));
+  }
+
+  /** Undelivered notifications per channel URL: how many, how many have failed, and the last error. */
+  queueStatus(): QueueStatusRow[] {
+    return this.stmt.queueStatus.all();
   }
 
   pendingDeliveries(): number {

@@ -1,4 +1,4 @@
-// Where alarm notifications may go. A webhook or ntfy URL is checked when a rule is saved (its
+// Where alarm notifications may go. A channel's URL is checked when a rule is saved (its
 // scheme, and its host when that is an address or a metadata service's name) and again when a
 // notification is sent, after DNS: every address the name resolves to is checked, and the
 // connection goes to the checked addresses only, so a name cannot answer differently in between.
@@ -84,6 +84,12 @@ export function destinationProblem(value: unknown): string | null {
     return expected;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return expected;
+  return hostProblem(url);
+}
+
+/** Why notifications may not go to this URL's host as written (any scheme), or null. */
+export function hostProblem(url: URL): string | null {
+  if (url.hostname === '') return `${JSON.stringify(redactedUrl(url.href))} has no host; notifications need one`;
   const address = hostAddress(url);
   if (address !== null) {
     const problem = addressProblem(address);
@@ -116,6 +122,18 @@ export const checkedLookup = (resolve: Resolver): LookupFunction => (hostname, o
   });
 };
 
+/** The first address of a name once every address it resolves to is allowed (for clients that dial themselves: SMTP). */
+export function checkedAddress(hostname: string, resolve: Resolver = systemResolver): Promise<string> {
+  const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+  if (isIP(host)) {
+    const problem = addressProblem(host);
+    return problem ? Promise.reject(new Error(`refused destination: ${problem}`)) : Promise.resolve(host);
+  }
+  return new Promise((settle, reject) => {
+    checkedLookup(resolve)(host, { all: false }, (err, address) => (err ? reject(err) : settle(address as string)));
+  });
+}
+
 /** The URL with any user name and password masked, for logs. */
 export function redactedUrl(value: string): string {
   try {
@@ -129,9 +147,13 @@ export function redactedUrl(value: string): string {
   }
 }
 
+/** Of a response body, what is kept for an error message, bytes. */
+const KEPT_RESPONSE_BYTES = 2048;
+
 /**
- * POSTs `body` to a checked destination and resolves with the response's status (its body is read
- * and dropped). A user name and password in the URL go as Basic authentication.
+ * POSTs `body` to a checked destination and resolves with the response's status and the start of
+ * its body (the rest is read and dropped). A user name and password in the URL go as Basic
+ * authentication.
  */
 export function postChecked(
   target: string,
@@ -139,7 +161,7 @@ export function postChecked(
   body: string,
   timeoutMs: number,
   resolve: Resolver = systemResolver,
-): Promise<{ status: number; statusText: string }> {
+): Promise<{ status: number; statusText: string; body: string }> {
   const problem = destinationProblem(target);
   if (problem) return Promise.reject(new Error(`refused destination: ${problem}`));
   const url = new URL(target);
@@ -150,10 +172,16 @@ export function postChecked(
       url,
       { method: 'POST', headers: { ...headers, 'content-length': payload.length }, lookup: checkedLookup(resolve), signal: AbortSignal.timeout(timeoutMs) },
       (res) => {
+        const kept: Buffer[] = [];
+        let keptBytes = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (keptBytes >= KEPT_RESPONSE_BYTES) return;
+          kept.push(chunk.subarray(0, KEPT_RESPONSE_BYTES - keptBytes));
+          keptBytes += Math.min(chunk.length, KEPT_RESPONSE_BYTES - keptBytes);
+        });
         res.on('error', reject);
-        res.on('end', () => settle({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '' }));
+        res.on('end', () => settle({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: Buffer.concat(kept).toString('utf8') }));
         res.on('close', () => reject(new Error('the response was cut off')));
-        res.resume();
       },
     );
     req.on('error', reject);

@@ -1,22 +1,26 @@
-// Notifications of alarm transitions: a generic webhook (JSON POST) and ntfy-compatible push.
-// A transition is queued in SQLite (one insert, in the engine's turn) and delivered later by a
-// timer, so a slow or dead receiver never holds up ingest or evaluation. A failed delivery is
-// logged, stays queued and is retried with exponential backoff (capped), across restarts too.
-// Rate limit: at most one notification per rule, node and subject per the rule's `min_interval`;
-// the ones dropped are counted and the next one that goes out says how many. Where a notification
-// may go is decided in destination.ts, again at each attempt.
-import type { OutgoingHttpHeaders } from 'node:http';
+// Notifications of alarm transitions, through the channels of hub/alarms/channels/ (webhook, ntfy,
+// Gotify, Telegram, Discord, Slack, Pushover, e-mail), chosen by each channel URL's scheme.
+// A transition joins its rule's group on each channel (alarm-groups.ts: one message per burst, a
+// repeat while firing, a resolved message, a rate limit per channel) in the engine's turn, with no
+// I/O. A timer turns due groups into messages, queues them in SQLite and delivers the queue, so a
+// slow or dead receiver never holds up ingest or evaluation. A failed delivery is logged, stays
+// queued with its error and is retried with exponential backoff (capped), across restarts too.
+// Where a notification may go is decided in destination.ts, again at each attempt.
 import type { Logger } from '../../shared/logger.ts';
 import type { AlarmTransition } from '../../shared/alarm-types.ts';
+import { AlarmGroups, DEFAULT_CHANNEL_LIMIT, type ChannelLimit } from './alarm-groups.ts';
 import type { AlarmStore, Delivery } from './alarm-store.ts';
-import { postChecked, redactedUrl, type Resolver } from './destination.ts';
+import { channelName, channelProblems, ntfyChannelUrl, redactedChannel, sendToChannel, type AlarmMessage } from './channels/index.ts';
+import type { Resolver } from './destination.ts';
 import type { AlarmRule } from './rules.ts';
+
+export type { WebhookBody } from './channels/webhook.ts';
 
 export interface NotifierOptions {
   store: AlarmStore;
   log: Logger;
   now?: () => number;
-  /** How often the queue is looked at, ms. */
+  /** How often groups and the queue are looked at, ms. */
   pollMs?: number;
   /** First retry after this, doubling per attempt up to maxBackoffMs. */
   baseBackoffMs?: number;
@@ -25,88 +29,113 @@ export interface NotifierOptions {
   timeoutMs?: number;
   /** Deliveries in flight at once. */
   concurrency?: number;
-  /** Link to the dashboard, put in ntfy messages. */
+  /** The dashboard as people reach it (`https://hub.example:8080`): messages link to its node and alarms pages. */
   dashboardUrl?: string;
+  /** Messages per channel and window (default 10 a minute); more wait for room. */
+  channelLimit?: ChannelLimit;
   /** Resolves destination host names; the system's resolver unless a test needs names it cannot give. */
   resolve?: Resolver;
 }
 
 export interface NotifierStats {
+  /** Messages queued for delivery. */
   queued: number;
   delivered: number;
   failedAttempts: number;
+  /** Messages that waited for room in their channel's rate limit. */
   rateLimited: number;
+  /** Transitions taken into groups. */
+  grouped: number;
+  /** The last delivery error, with its channel (redacted) and time; null when none yet. */
+  lastError: { channel: string; error: string; ts_ms: number } | null;
 }
 
-/** The JSON body of a webhook call. */
-export interface WebhookBody {
-  type: 'alarm_transition';
-  transition: AlarmTransition;
-  rule: { id: string; metric: string; threshold: number; description: string | null };
-  /** Notifications of this alarm dropped by the rate limit since the last one sent. */
-  suppressed: number;
+/** A channel's queue as the API may show it: the URL redacted. */
+export interface ChannelQueueStatus {
+  channel: string;
+  kind: string;
+  pending: number;
+  failing: number;
+  oldest_pending_ms: number | null;
+  last_error: string | null;
 }
 
-const LEVEL_PRIORITY: Record<string, string> = { red: '5', offline: '4', amber: '3', ok: '2' };
+/** The message every channel sends from the test button. */
+export function testMessage(dashboardUrl: string | null): AlarmMessage {
+  return {
+    v: 1, status: 'test', level: 'ok', repeat: false, title: 'remonitor: test notification', rule: null, firing: [], resolved: [],
+    url: dashboardUrl ? `${dashboardUrl.replace(/\/+$/, '')}/alarms` : null,
+  };
+}
 
 export class Notifier {
-  readonly stats: NotifierStats = { queued: 0, delivered: 0, failedAttempts: 0, rateLimited: 0 };
+  readonly stats: NotifierStats = { queued: 0, delivered: 0, failedAttempts: 0, rateLimited: 0, grouped: 0, lastError: null };
   private timer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<number>();
   private readonly running = new Set<Promise<void>>();
-  private readonly lastSent = new Map<string, number>();
-  private readonly suppressed = new Map<string, number>();
+  private readonly groups: AlarmGroups;
   private readonly now: () => number;
+  private tickQueued = false;
 
   constructor(private readonly options: NotifierOptions) {
     this.now = options.now ?? Date.now;
+    this.groups = new AlarmGroups(options.dashboardUrl ?? null, options.channelLimit ?? DEFAULT_CHANNEL_LIMIT);
   }
 
   start(): void {
-    this.timer = setInterval(() => this.pump(), this.options.pollMs ?? 500);
+    this.timer = setInterval(() => this.tick(), this.options.pollMs ?? 500);
     this.timer.unref();
   }
 
+  /** Stops the timer; what groups still hold is queued (sent after a restart), in-flight deliveries finish. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.queue(this.groups.flush(this.now(), true));
     await Promise.allSettled([...this.running]);
   }
 
-  /** Queues the notifications a transition asks for; cheap and synchronous. */
+  /** Takes a transition into its rule's groups; cheap and synchronous. */
   notify(rule: AlarmRule, transition: AlarmTransition, silenced: boolean): void {
-    const { webhook, ntfy, minIntervalMs } = rule.notify;
-    if (!webhook && !ntfy) return;
-    if (silenced) return;
-    const key = `${transition.node}\u0000${rule.id}\u0000${transition.subject}`;
-    const now = this.now();
-    const last = this.lastSent.get(key);
-    if (last !== undefined && now - last < minIntervalMs) {
-      this.stats.rateLimited++;
-      this.suppressed.set(key, (this.suppressed.get(key) ?? 0) + 1);
+    const { channels } = rule.notify;
+    if (channels.length === 0) return;
+    if (silenced) {
+      // Nothing is said while silenced; a cleared alarm leaves its group without a "resolved".
+      if (transition.to === 'ok') this.groups.forget(channels, rule.id, transition.node, transition.subject);
       return;
     }
-    this.lastSent.set(key, now);
-    const suppressed = this.suppressed.get(key) ?? 0;
-    this.suppressed.delete(key);
-    const body: WebhookBody = {
-      type: 'alarm_transition',
-      transition,
-      rule: { id: rule.id, metric: rule.metric, threshold: rule.threshold, description: rule.input.description ?? null },
-      suppressed,
-    };
-    if (webhook) this.enqueue('webhook', webhook, JSON.stringify(body), now);
-    if (ntfy) this.enqueue('ntfy', ntfy, JSON.stringify(body), now);
-    // Deliver now rather than at the next tick: a notification should not wait for the poll.
-    queueMicrotask(() => this.pump());
+    const now = this.now();
+    const summary = { id: rule.id, metric: rule.metric, threshold: rule.threshold, description: rule.input.description ?? null };
+    this.groups.add(channels, summary, rule.notify, transition, now);
+    this.stats.grouped++;
+    // A rule without a wait is told at once rather than at the next tick.
+    const due = this.groups.nextDueMs();
+    if (due !== null && due <= now && !this.tickQueued) {
+      this.tickQueued = true;
+      queueMicrotask(() => {
+        this.tickQueued = false;
+        this.tick();
+      });
+    }
   }
 
-  private enqueue(kind: Delivery['kind'], url: string, body: string, now: number): void {
-    try {
-      this.options.store.enqueue(kind, url, body, now);
-      this.stats.queued++;
-    } catch (err) {
-      this.options.log.error({ err: (err as Error).message, url: redactedUrl(url) }, 'could not queue an alarm notification');
+  /** Turns due groups into queued messages and starts the deliveries that are due. */
+  tick(): void {
+    const before = this.groups.held;
+    this.queue(this.groups.flush(this.now()));
+    this.stats.rateLimited += this.groups.held - before;
+    this.pump();
+  }
+
+  private queue(messages: { channel: string; message: AlarmMessage }[]): void {
+    const now = this.now();
+    for (const { channel, message } of messages) {
+      try {
+        this.options.store.enqueue(channelName(channel) ?? 'unknown', channel, JSON.stringify(message), now);
+        this.stats.queued++;
+      } catch (err) {
+        this.options.log.error({ err: (err as Error).message, channel: redactedChannel(channel) }, 'could not queue an alarm notification');
+      }
     }
   }
 
@@ -131,45 +160,62 @@ export class Notifier {
     }
   }
 
+  /** Sends a test message to a channel URL now (not queued, not retried); throws with what went wrong. */
+  sendTest(channel: string): Promise<void> {
+    return sendToChannel(channel, testMessage(this.options.dashboardUrl ?? null), { timeoutMs: this.options.timeoutMs ?? 10_000, resolve: this.options.resolve });
+  }
+
+  /** The queue per channel: what waits, what keeps failing and why. */
+  queueStatus(): ChannelQueueStatus[] {
+    return this.options.store.queueStatus().map((s) => ({ ...s, channel: redactedChannel(s.url) }));
+  }
+
   private async deliver(d: Delivery): Promise<void> {
     const { log } = this.options;
+    const channel = queuedChannel(d);
     try {
-      const { headers, body } = this.request(d);
-      const res = await postChecked(d.url, headers, body, this.options.timeoutMs ?? 10_000, this.options.resolve);
-      if (res.status < 200 || res.status > 299) {
-        throw new Error(`HTTP ${res.status} ${res.statusText}${res.status >= 300 && res.status < 400 ? ' (redirects are not followed)' : ''}`);
-      }
+      // The destination first: a row an older hub queued may name one no rule may name now.
+      const problems = channelProblems(channel);
+      if (problems.length > 0) throw new Error(`refused destination: ${problems.join('; ')}`);
+      const message = queuedMessage(d);
+      await sendToChannel(channel, message, { timeoutMs: this.options.timeoutMs ?? 10_000, resolve: this.options.resolve });
       this.options.store.markDelivered(d.id, this.now());
       this.stats.delivered++;
     } catch (err) {
       this.stats.failedAttempts++;
       const backoff = Math.min((this.options.baseBackoffMs ?? 2000) * 2 ** d.attempts, this.options.maxBackoffMs ?? 10 * 60_000);
-      const message = (err as Error).message;
+      const error = (err as Error).message;
+      this.stats.lastError = { channel: redactedChannel(channel), error, ts_ms: this.now() };
       try {
-        this.options.store.markFailed(d.id, this.now() + backoff, message);
+        this.options.store.markFailed(d.id, this.now() + backoff, error);
       } catch {
         // the store is closing: the row stays due and is retried after a restart
       }
-      log.warn({ kind: d.kind, url: redactedUrl(d.url), attempt: d.attempts + 1, retryInMs: backoff, err: message }, 'alarm notification failed; kept for retry');
+      log.warn({ kind: d.kind, channel: redactedChannel(channel), attempt: d.attempts + 1, retryInMs: backoff, err: error }, 'alarm notification failed; kept for retry');
     }
   }
+}
 
-  private request(d: Delivery): { headers: OutgoingHttpHeaders; body: string } {
-    if (d.kind === 'webhook') return { headers: { 'content-type': 'application/json' }, body: d.body };
-    // ntfy: the message is the body, the rest goes in headers (https://docs.ntfy.sh/publish/).
-    const { transition: t, rule, suppressed } = JSON.parse(d.body) as WebhookBody;
-    const what = t.subject ? `${rule.metric} ${t.subject}` : rule.metric;
-    const value = t.value === null ? '' : ` at ${Math.round(t.value * 10) / 10}`;
-    const eta = t.to === 'amber' && t.tt_ms !== null ? `, threshold ${rule.threshold} predicted in ${Math.round(t.tt_ms / 60_000)} min` : ` (threshold ${rule.threshold})`;
-    const lines = [`${t.node}: ${what} ${t.from} → ${t.to}${value}${eta}`];
-    if (suppressed > 0) lines.push(`(${suppressed} more changes were not sent: rate limit)`);
-    const headers: Record<string, string> = {
-      'Content-Type': 'text/plain; charset=utf-8',
-      Title: `remonitor: ${t.node} ${rule.id} ${t.to.toUpperCase()}`,
-      Priority: LEVEL_PRIORITY[t.to] ?? '3',
-      Tags: t.to === 'ok' ? 'white_check_mark' : t.to === 'amber' ? 'warning' : 'rotating_light',
-    };
-    if (this.options.dashboardUrl) headers['Click'] = `${this.options.dashboardUrl.replace(/\/$/, '')}/nodes/${encodeURIComponent(t.node)}`;
-    return { headers, body: lines.join('\n') };
-  }
+/** Rows queued by an older hub hold the one-transition webhook body. */
+interface LegacyBody {
+  transition: AlarmTransition;
+  rule: { id: string; metric: string; threshold: number; description: string | null };
+}
+
+/** A queued row's channel URL; `ntfy` rows of older hubs hold an http(s) topic URL. */
+function queuedChannel(d: Delivery): string {
+  return d.kind === 'ntfy' && /^https?:/.test(d.url) ? ntfyChannelUrl(d.url) : d.url;
+}
+
+/** A queued row's message, rows of older hubs included. */
+function queuedMessage(d: Delivery): AlarmMessage {
+  const body = JSON.parse(d.body) as AlarmMessage | LegacyBody;
+  if ('v' in body) return body;
+  const t = body.transition;
+  if (!t || !body.rule) throw new Error(`queued notification ${d.id} has a body of no known shape`);
+  const firing = t.to !== 'ok';
+  return {
+    v: 1, status: firing ? 'firing' : 'resolved', level: t.to, repeat: false, title: `remonitor: ${t.node} ${body.rule.id} ${t.to.toUpperCase()}`,
+    rule: body.rule, firing: firing ? [t] : [], resolved: firing ? [] : [t], url: null,
+  };
 }

@@ -3,6 +3,7 @@
 // the defaults a fresh hub ships with.
 import { CLOCK_TOLERANCE_MS, nodeNameProblem, parseDuration } from '../../protocol/index.ts';
 import { SERIES_METRICS } from '../../shared/api-types.ts';
+import { channelProblems, ntfyChannelUrl } from './channels/index.ts';
 import { destinationProblem } from './destination.ts';
 
 /**
@@ -18,14 +19,27 @@ import { destinationProblem } from './destination.ts';
  */
 export type RuleMetric = string;
 
-/** Notifications of one rule; where the URLs may point is decided in destination.ts. */
+/**
+ * Notifications of one rule, grouped per burst and channel (hub/alarms/alarm-groups.ts); where the
+ * URLs may point is decided in destination.ts.
+ */
 export interface RuleNotify {
-  /** URL that gets a JSON POST per transition. */
+  /** Channel URLs, chosen by scheme: `https://…` (webhook), `ntfy://`, `gotify://`, `telegram://`, `discord://`, `slack://`, `pushover://`, `smtp://`, `smtps://`. */
+  channels?: string[];
+  /** URL that gets a JSON POST (the same as listing it in `channels`). */
   webhook?: string;
-  /** ntfy-compatible topic URL (`https://ntfy.sh/my-topic`): a text POST with Title/Priority/Tags headers. */
+  /** ntfy-compatible topic URL (`https://ntfy.sh/my-topic`; the same as `ntfy://ntfy.sh/my-topic` in `channels`). */
   ntfy?: string;
-  /** At most one notification per rule, node and subject this often ("5m"); extra ones are counted and dropped. */
+  /** A burst's first message waits this long for the rest of it ("10s"; never longer than group_interval). */
+  group_wait?: string;
+  /** Changes after a group's message wait at least this long after it ("5m"). */
+  group_interval?: string;
+  /** The older name of group_interval, still read from rule files. */
   min_interval?: string;
+  /** While alarms fire and nothing changes, the message is sent again this often ("4h"). */
+  repeat_interval?: string;
+  /** Alarms back to OK are listed in the next message (default true). */
+  send_resolved?: boolean;
 }
 
 /** A rule as written in the rules file and sent to the API. */
@@ -63,9 +77,18 @@ export interface AlarmRule {
   nodes: string[] | null;
   nodePattern: RegExp | null;
   enabled: boolean;
-  notify: { webhook: string | null; ntfy: string | null; minIntervalMs: number };
+  notify: RuleNotifyCompiled;
   /** The input it came from, as the API lists it. */
   input: AlarmRuleInput;
+}
+
+export interface RuleNotifyCompiled {
+  /** Channel URLs, the `webhook` and `ntfy` fields among them, each once. */
+  channels: string[];
+  groupWaitMs: number;
+  groupIntervalMs: number;
+  repeatIntervalMs: number;
+  sendResolved: boolean;
 }
 
 export interface RuleProblem {
@@ -79,8 +102,16 @@ export const RULE_DEFAULTS = {
   horizon: '6h',
   // A third of the horizon: long enough that wander is not taken for a trend (see evaluator.ts).
   trend_window: '2h',
-  min_interval: '5m',
+  group_wait: '10s',
+  group_interval: '5m',
+  repeat_interval: '4h',
 } as const;
+
+const NOTIFY_KEYS = ['channels', 'webhook', 'ntfy', 'group_wait', 'group_interval', 'min_interval', 'repeat_interval', 'send_resolved'];
+/** Channels one rule may list. */
+const MAX_CHANNELS = 20;
+/** Repeats no more often than this, so a typo cannot make a pager of every channel. */
+const MIN_REPEAT_MS = 60_000;
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const BOOLEAN_METRICS = ['undervoltage', 'throttled'];
@@ -153,21 +184,47 @@ export function validateRule(input: unknown, at = ''): RuleProblem[] {
   const notify = r['notify'];
   if (notify !== undefined) {
     if (typeof notify !== 'object' || notify === null || Array.isArray(notify)) add('notify', `must be an object, got ${JSON.stringify(notify)}`);
-    else {
-      const n = notify as Record<string, unknown>;
-      for (const key of Object.keys(n)) if (!['webhook', 'ntfy', 'min_interval'].includes(key)) add(`notify.${key}`, 'unknown field; known: webhook, ntfy, min_interval');
-      for (const key of ['webhook', 'ntfy'] as const) {
-        if (n[key] === undefined) continue;
-        const p = destinationProblem(n[key]);
-        if (p) add(`notify.${key}`, p);
-      }
-      const mi = n['min_interval'];
-      if (mi !== undefined && ((typeof mi !== 'string' && typeof mi !== 'number') || parseDuration(mi) === null)) {
-        add('notify.min_interval', `must be a duration like "5m", got ${JSON.stringify(mi)}`);
-      }
-    }
+    else notifyProblems(notify as Record<string, unknown>, (field, problem) => add(`notify${field}`, problem));
   }
   return problems;
+}
+
+function notifyProblems(n: Record<string, unknown>, add: (field: string, problem: string) => void): void {
+  for (const key of Object.keys(n)) if (!NOTIFY_KEYS.includes(key)) add(`.${key}`, `unknown field; known: ${NOTIFY_KEYS.join(', ')}`);
+  for (const key of ['webhook', 'ntfy'] as const) {
+    if (n[key] === undefined) continue;
+    const p = destinationProblem(n[key]);
+    if (p) add(`.${key}`, p);
+  }
+  const channels = n['channels'];
+  if (channels !== undefined) {
+    if (!Array.isArray(channels) || channels.length > MAX_CHANNELS) add('.channels', `must be a list of at most ${MAX_CHANNELS} channel URLs, got ${JSON.stringify(channels)?.slice(0, 80)}`);
+    else channels.forEach((c, i) => {
+      for (const p of channelProblems(c)) add(`.channels[${i}]`, p);
+    });
+  }
+  for (const key of ['group_wait', 'group_interval', 'min_interval', 'repeat_interval'] as const) {
+    const v = n[key];
+    if (v !== undefined && ((typeof v !== 'string' && typeof v !== 'number') || parseDuration(v) === null)) add(`.${key}`, `must be a duration like "5m", got ${JSON.stringify(v)}`);
+  }
+  if (n['min_interval'] !== undefined && n['group_interval'] !== undefined) add('.min_interval', 'is the older name of group_interval: give one of them');
+  const repeat = durationOr(n['repeat_interval'], RULE_DEFAULTS.repeat_interval);
+  if (repeat !== null && repeat < MIN_REPEAT_MS) add('.repeat_interval', `must be at least 1m, got ${JSON.stringify(n['repeat_interval'])}`);
+  if (n['send_resolved'] !== undefined && typeof n['send_resolved'] !== 'boolean') add('.send_resolved', `must be true or false, got ${JSON.stringify(n['send_resolved'])}`);
+}
+
+/** The compiled notifications of a valid rule: every channel once, every default filled in. */
+function compileNotify(n: RuleNotify = {}): RuleNotifyCompiled {
+  const channels = [...(n.channels ?? []), ...(n.webhook ? [n.webhook] : []), ...(n.ntfy ? [ntfyChannelUrl(n.ntfy)] : [])];
+  const groupIntervalMs = parseDuration(n.group_interval ?? n.min_interval ?? RULE_DEFAULTS.group_interval)!;
+  return {
+    channels: [...new Set(channels)],
+    // A wait longer than the interval would hold a burst past the time the rule asked for.
+    groupWaitMs: n.group_wait === undefined ? Math.min(parseDuration(RULE_DEFAULTS.group_wait)!, groupIntervalMs) : parseDuration(n.group_wait)!,
+    groupIntervalMs,
+    repeatIntervalMs: parseDuration(n.repeat_interval ?? RULE_DEFAULTS.repeat_interval)!,
+    sendResolved: n.send_resolved ?? true,
+  };
 }
 
 /** Every problem of a rule list, duplicates ids included. */
@@ -219,11 +276,7 @@ export function compileRule(input: AlarmRuleInput): AlarmRule {
     nodes: input.nodes ?? null,
     nodePattern: input.node_pattern ? globToRegExp(input.node_pattern) : null,
     enabled: input.enabled ?? true,
-    notify: {
-      webhook: input.notify?.webhook ?? null,
-      ntfy: input.notify?.ntfy ?? null,
-      minIntervalMs: parseDuration(input.notify?.min_interval ?? RULE_DEFAULTS.min_interval)!,
-    },
+    notify: compileNotify(input.notify),
     input,
   };
 }

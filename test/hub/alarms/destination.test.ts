@@ -137,10 +137,10 @@ function fakeResolver(zone: Record<string, string[]>): Resolver & { asked: strin
 
 /** A notifier on a real queue whose warnings are kept (a real pino logger writing into an array). */
 function setup(resolve: Resolver) {
-  const warnings: { url: string; err: string }[] = [];
+  const warnings: { channel: string; err: string }[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      warnings.push(JSON.parse(chunk.toString()) as { url: string; err: string });
+      warnings.push(JSON.parse(chunk.toString()) as { channel: string; err: string });
       done();
     },
   });
@@ -155,7 +155,7 @@ function setup(resolve: Resolver) {
 }
 
 const transition: AlarmTransition = { ts_ms: Date.now(), node: 'pi-1', rule_id: 'cpu', subject: '', metric: 'cpu_pct', from: 'ok', to: 'red', value: 93, threshold: 80, tt_ms: null };
-const ruleTo = (webhook: string) => compileRule({ id: 'cpu', metric: 'cpu_pct', threshold: 80, notify: { webhook } });
+const ruleTo = (webhook: string) => compileRule({ id: 'cpu', metric: 'cpu_pct', threshold: 80, notify: { webhook, group_wait: '0s' } });
 
 describe('at send time', () => {
   it('connects to the address the name was checked at', async () => {
@@ -209,6 +209,7 @@ describe('at send time', () => {
     await waitFor('a failed attempt', () => notifier.stats.failedAttempts === 1, 5000, 20);
     expect(hook.calls[0]!.headers.authorization).toBe(`Basic ${Buffer.from('alerts:s3cret').toString('base64')}`);
     expect(JSON.stringify(warnings)).not.toContain('s3cret');
-    expect(warnings[0]!.url).toBe(`http://***@127.0.0.1:${hook.port}/hook`);
+    // Only scheme and host: a webhook's path or query may hold a token too.
+    expect(warnings[0]!.channel).toBe(`http://127.0.0.1:${hook.port}/…`);
   });
 });

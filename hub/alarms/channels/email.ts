@@ -1,0 +1,51 @@
+// E-mail over SMTP with nodemailer. `smtp://[user:password@]host[:port]?from=…&to=…[,…]` speaks
+// STARTTLS when the server offers it (port 587 unless given), and requires it when the URL carries
+// a password, so credentials never cross in clear; `smtps://` is TLS from the first byte (port 465).
+// The host is judged like every destination (destination.ts) and the connection goes to the
+// checked address, the certificate still checked against the name.
+import { createTransport } from 'nodemailer';
+import { checkedAddress } from '../destination.ts';
+import { listParam, renderText, type Channel } from './channel.ts';
+
+const ADDRESS = /^[^\s@<>,;"]{1,64}@[A-Za-z0-9.-]{1,253}$/;
+
+export const emailChannel: Channel = {
+  schemes: ['smtp', 'smtps'],
+  validate(url) {
+    const problems: string[] = [];
+    const from = url.searchParams.get('from');
+    if (from === null || !ADDRESS.test(from)) problems.push(`from= must be one e-mail address, got ${JSON.stringify(from)}`);
+    const to = listParam(url, 'to');
+    if (to.length === 0) problems.push('to= must list at least one e-mail address');
+    for (const address of to) if (!ADDRESS.test(address)) problems.push(`to: ${JSON.stringify(address)} is not an e-mail address`);
+    if (url.pathname !== '' && url.pathname !== '/') problems.push(`an SMTP URL has no path, got ${JSON.stringify(url.pathname)}`);
+    return problems;
+  },
+  async send(url, message, ctx) {
+    const secure = url.protocol === 'smtps:';
+    const name = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const host = await checkedAddress(url.hostname, ctx.resolve);
+    const user = decodeURIComponent(url.username);
+    const transport = createTransport({
+      host,
+      port: url.port ? Number(url.port) : secure ? 465 : 587,
+      secure,
+      requireTLS: !secure && url.password !== '',
+      auth: user ? { user, pass: decodeURIComponent(url.password) } : undefined,
+      tls: { servername: name },
+      connectionTimeout: ctx.timeoutMs,
+      greetingTimeout: ctx.timeoutMs,
+      socketTimeout: ctx.timeoutMs,
+    });
+    try {
+      await transport.sendMail({
+        from: url.searchParams.get('from')!,
+        to: listParam(url, 'to'),
+        subject: message.title,
+        text: renderText(message),
+      });
+    } finally {
+      transport.close();
+    }
+  },
+};

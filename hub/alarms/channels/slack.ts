@@ -1,0 +1,23 @@
+// Slack incoming webhook (https://api.slack.com/messaging/webhooks): `text` in mrkdwn, the link as
+// <url|label>; &, < and > escaped as Slack asks.
+// `slack://hooks.slack.com/services/T…/B…/X…`: the webhook URL Slack gives, scheme replaced.
+import { postJson, renderText, schemeProblems, serviceUrl, type Channel } from './channel.ts';
+
+/** Slack truncates `text` past this many characters. */
+const MAX_CHARS = 3000;
+
+const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export const slackChannel: Channel = {
+  schemes: ['slack'],
+  validate(url) {
+    const problems = schemeProblems(url);
+    if (!/^\/services\/[A-Za-z0-9]+\/[A-Za-z0-9]+\/[A-Za-z0-9]+$/.test(url.pathname)) problems.push('the path must be the webhook\'s: slack://hooks.slack.com/services/T…/B…/X…');
+    return problems;
+  },
+  async send(url, message, ctx) {
+    const link = message.url ? `\n<${message.url}|Open in remonitor>` : '';
+    const text = `*${escape(message.title)}*\n${escape(renderText(message, MAX_CHARS - message.title.length - 200, false))}${link}`;
+    await postJson(serviceUrl(url), { text }, ctx);
+  },
+};
