@@ -15,6 +15,7 @@ import { exportRoutes } from './export-routes.ts';
 import { prometheusRoutes } from './prometheus-routes.ts';
 import type { AlarmsApi } from '../hub/alarms/alarms-api.ts';
 import { createAlarmRoutes } from './alarm-routes.ts';
+import { channelRoutes } from './channel-routes.ts';
 import type { HubHealth } from '../hub/prometheus.ts';
 import type { HealthReport } from '../hub/hub-health.ts';
 import type { SessionService } from '../hub/session-service.ts';
@@ -156,6 +157,7 @@ export function createApp({ store, feed, now = Date.now, health, readiness, depl
   app.route('/', prometheusRoutes({ store, health }));
   app.route('/', deployRoutes(deploy));
   if (alarms) app.route('/', createAlarmRoutes(alarms, now));
+  if (alarms) app.route('/', channelRoutes());
   if (sessions) app.route('/', commandRoutes(sessions, store));
   if (sessions) app.route('/', sessionRoutes(sessions, store, now));
   // Never without logins: the route hands out credentials.

@@ -80,6 +80,7 @@ const TABLE: Record<string, RouteAccess> = {
   'POST /api/alarms/rules': 'admin',
   'PUT /api/alarms/rules/:id': 'admin',
   'DELETE /api/alarms/rules/:id': 'admin',
+  'POST /api/alarms/channels/test': 'admin',
 
   'ALL /api/*': 'not-found',
 };

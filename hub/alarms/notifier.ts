@@ -95,6 +95,11 @@ export class Notifier {
     await Promise.allSettled([...this.running]);
   }
 
+  /** Resolves when the deliveries under way have ended (delivered or put back for retry). */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
   /** Takes a transition into its rule's groups; cheap and synchronous. */
   notify(rule: AlarmRule, transition: AlarmTransition, silenced: boolean): void {
     const { channels } = rule.notify;

@@ -117,7 +117,7 @@ function documentedAccess(method: string, path: string): DeclaredRoute['access']
   if (PUBLIC.includes(`${method} ${path}`)) return 'public';
   if (path === '/api/*') return 'not-found';
   if (method === 'GET' || path === '/assets/*') return 'viewer';
-  if (path.startsWith('/api/enrolments') || path.startsWith('/api/alarms/rules')) return 'admin';
+  if (path.startsWith('/api/enrolments') || path.startsWith('/api/alarms/rules') || path.startsWith('/api/alarms/channels')) return 'admin';
   const operator = [/^\/api\/nodes\/:node\/commands$/, /^\/api\/sessions(\/|$)/, /^\/api\/alarms\/ack$/, /^\/api\/alarms\/silences?(\/|$)/];
   if (operator.some((re) => re.test(path))) return 'operator';
   return 'undocumented';

@@ -49,8 +49,12 @@ export function worse(a: AlarmLevel, b: AlarmLevel): AlarmLevel {
   return LEVEL_ORDER[a] <= LEVEL_ORDER[b] ? a : b;
 }
 
+/** pi-2 before pi-10. */
+const NATURAL = new Intl.Collator('en', { numeric: true });
+
+/** Worst level first, then by node and subject. */
 export function byLevel(a: AlarmTransition, b: AlarmTransition): number {
-  return LEVEL_ORDER[a.to] - LEVEL_ORDER[b.to] || a.node.localeCompare(b.node) || a.subject.localeCompare(b.subject);
+  return LEVEL_ORDER[a.to] - LEVEL_ORDER[b.to] || NATURAL.compare(a.node, b.node) || NATURAL.compare(a.subject, b.subject);
 }
 
 const round1 = (v: number) => Math.round(v * 10) / 10;
@@ -103,9 +107,9 @@ export function renderText(message: AlarmMessage, maxChars = Number.POSITIVE_INF
   let out = text();
   while (out.length > budget && shown.some((n) => n > 0)) {
     const longest = shown.indexOf(Math.max(...shown));
-    const excess = out.length - budget;
-    // Skip ahead by about the characters still over, names being ~8 characters each.
-    shown[longest] = Math.max(0, shown[longest]! - Math.max(1, Math.floor(excess / 10)));
+    // Skip ahead by the names the excess surely holds (each at most `widest` and a comma).
+    const widest = Math.max(...groups[longest]!.names.map((n) => n.length)) + 2;
+    shown[longest] = Math.max(0, shown[longest]! - Math.max(1, Math.floor((out.length - budget) / widest)));
     out = text();
   }
   return cut(out, budget) + link;

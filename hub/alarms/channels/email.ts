@@ -3,6 +3,7 @@
 // a password, so credentials never cross in clear; `smtps://` is TLS from the first byte (port 465).
 // The host is judged like every destination (destination.ts) and the connection goes to the
 // checked address, the certificate still checked against the name.
+import { isIP } from 'node:net';
 import { createTransport } from 'nodemailer';
 import { checkedAddress } from '../destination.ts';
 import { listParam, renderText, type Channel } from './channel.ts';
@@ -32,7 +33,8 @@ export const emailChannel: Channel = {
       secure,
       requireTLS: !secure && url.password !== '',
       auth: user ? { user, pass: decodeURIComponent(url.password) } : undefined,
-      tls: { servername: name },
+      // The certificate is checked against the name; an address is no name to send (RFC 6066).
+      tls: isIP(name) ? {} : { servername: name },
       connectionTimeout: ctx.timeoutMs,
       greetingTimeout: ctx.timeoutMs,
       socketTimeout: ctx.timeoutMs,
