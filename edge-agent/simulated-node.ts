@@ -1,7 +1,20 @@
 // A made-up node that produces realistic, varied samples: a diurnal CPU load with noise, memory
 // that some nodes leak, disks that some nodes fill, links that sometimes flap. Used by
 // `remonitor simulate`, the benchmarks, load tests and the demo; deterministic for a given seed.
+// A node may also be put through a scenario (simulated-scenarios.ts) that trips the alarm rules.
 import { PROTOCOL_VERSION, type ProcessUsage, type Sample } from '../protocol/index.ts';
+import {
+  CLOCK_OFFSET_MS,
+  DIES_AFTER_MS,
+  diskFillPct,
+  diskFillWriteBps,
+  HOT_LEAD_MS,
+  hotTempC,
+  LEAK_BASE_SHARE,
+  leakedShare,
+  throttledBits,
+  type ScenarioName,
+} from './simulated-scenarios.ts';
 import { random } from '../shared/random.ts';
 
 export { random };
@@ -25,19 +38,33 @@ export interface SimulatedNodeTraits {
   flakiness: number;
 }
 
+export interface SimulatedNodeOptions {
+  /** What the node goes through from `startMs` on; none by default. */
+  scenario?: ScenarioName | undefined;
+  /** When the machine booted, for uptime_s (default a day before `startMs`). */
+  bootMs?: number;
+}
+
 export class SimulatedNode {
   readonly boot: string;
   readonly traits: SimulatedNodeTraits;
+  readonly scenario: ScenarioName | null;
+  readonly bootMs: number;
   private seq = 0;
+  private throttled = 0;
   private readonly rand: () => number;
   private readonly phase: number;
-  private readonly startMs: number;
+  private startMs: number;
 
+  /** `startMs`: when growth (leaks, filling disks) and any scenario start; samples before it show none yet. */
   constructor(
     readonly name: string,
     seed: number,
     startMs = Date.now(),
+    options: SimulatedNodeOptions = {},
   ) {
+    this.scenario = options.scenario ?? null;
+    this.bootMs = options.bootMs ?? startMs - DAY_MS;
     this.rand = random(seed);
     const r = this.rand;
     this.boot = Math.floor(r() * 2 ** 52).toString(16).padStart(13, '0');
@@ -54,30 +81,51 @@ export class SimulatedNode {
       hasSwap: r() < 0.6,
       flakiness: r() < 0.05 ? 0.2 : 0,
     };
+    // A scenario's node is the machine it needs, with none of the random trouble on top.
+    if (this.scenario) this.traits.flakiness = 0;
+    if (this.scenario === 'hot') Object.assign(this.traits, { cores: 4, hasTemperature: true });
+    if (this.scenario === 'leak') Object.assign(this.traits, { memTotalBytes: 2 * 2 ** 30, leakBytesPerHour: 0 });
+    if (this.scenario === 'disk-fill') Object.assign(this.traits, { diskBytes: 32e9, diskFillBytesPerHour: 0 });
   }
 
-  /** False while the node's link is down: a real agent would spool, the simulator skips. */
-  online(): boolean {
+  /**
+   * Moves the start of growth and of the scenario to `ms`: a backfilled history led up to the start
+   * it was made for, and the live part takes over from there however late it begins.
+   */
+  startAt(ms: number): void {
+    this.startMs = ms;
+  }
+
+  /** False while the node's link is down (a real agent would spool, the simulator skips), or once it has died. */
+  online(tsMs = Date.now()): boolean {
+    if (this.scenario === 'dies' && tsMs - this.startMs >= DIES_AFTER_MS) return false;
     return this.traits.flakiness === 0 || this.rand() > this.traits.flakiness;
   }
 
   /** The next sample, taken at `tsMs`; the process list when `processes` is set. */
   next(tsMs: number, processes = this.seq % 5 === 0): Sample {
-    const { traits } = this;
+    const { traits, scenario } = this;
     const r = this.rand;
-    const hours = Math.max(0, (tsMs - this.startMs) / 3_600_000); // samples before the start show no growth yet
+    const t = tsMs - this.startMs;
+    const hours = Math.max(0, t / 3_600_000); // samples before the start show no growth yet
     const diurnal = 0.5 - 0.5 * Math.cos((2 * Math.PI * (tsMs + this.phase)) / DAY_MS);
-    const cpu = clampPct(8 + 45 * diurnal + (r() - 0.5) * 20 + (r() < 0.02 ? 40 : 0));
-    const leaked = traits.leakBytesPerHour * hours;
-    const memUsed = Math.min(traits.memTotalBytes * 0.97, traits.memTotalBytes * (0.3 + 0.1 * diurnal) + leaked + r() * 20e6);
-    const diskUsed = Math.min(traits.diskBytes, traits.diskBytes * 0.35 + traits.diskFillBytesPerHour * hours);
+    const busy = scenario === 'hot' && t >= -HOT_LEAD_MS;
+    const cpu = busy ? clampPct(92 + r() * 8) : clampPct(8 + 45 * diurnal + (r() - 0.5) * 20 + (r() < 0.02 ? 40 : 0));
+    const leaking = scenario === 'leak';
+    const leaked = leaking ? leakedShare(t) * traits.memTotalBytes : traits.leakBytesPerHour * hours;
+    const memBase = traits.memTotalBytes * (leaking ? LEAK_BASE_SHARE : 0.3 + 0.1 * diurnal);
+    const memUsed = Math.min(traits.memTotalBytes * 0.97, memBase + leaked + r() * 20e6);
+    const diskUsed =
+      scenario === 'disk-fill'
+        ? (traits.diskBytes * diskFillPct(t)) / 100
+        : Math.min(traits.diskBytes, traits.diskBytes * 0.35 + traits.diskFillBytesPerHour * hours);
     const swapTotal = traits.hasSwap ? 512 * 2 ** 20 : 0;
     const swapUsed = traits.hasSwap ? Math.round(swapTotal * Math.max(0, (memUsed / traits.memTotalBytes - 0.7) * 2)) : 0;
     const sample: Sample = {
       v: PROTOCOL_VERSION,
       boot: this.boot,
       seq: this.seq++,
-      ts_ms: tsMs,
+      ts_ms: scenario === 'clock' ? tsMs + CLOCK_OFFSET_MS : tsMs,
       cpu_pct: cpu,
       cpu_core_pct: Array.from({ length: traits.cores }, () => clampPct(cpu + (r() - 0.5) * 30)),
       load_1: Math.round(((cpu / 100) * traits.cores + r() * 0.3) * 100) / 100,
@@ -95,15 +143,16 @@ export class SimulatedNode {
         { mount: '/boot/firmware', size_bytes: 534_749_184, used_bytes: 63_897_600, used_pct: 11.9 },
       ],
       disk_read_bps: Math.round(r() * 200_000),
-      disk_write_bps: Math.round(r() * 400_000 + traits.diskFillBytesPerHour / 3600),
+      disk_write_bps: Math.round(r() * 400_000 + traits.diskFillBytesPerHour / 3600) + (scenario === 'disk-fill' ? diskFillWriteBps(t, traits.diskBytes) : 0),
       net: [
         { iface: 'eth0', rx_bps: Math.round(20_000 + r() * 80_000 * diurnal), tx_bps: Math.round(5_000 + r() * 20_000) },
         { iface: 'wlan0', rx_bps: Math.round(r() * 500), tx_bps: Math.round(r() * 200) },
       ],
-      ...(traits.hasTemperature ? { temp_c: round1(42 + 20 * (cpu / 100) + r() * 2) } : {}),
-      uptime_s: Math.max(0, Math.round((tsMs - this.startMs) / 1000) + 86_400),
+      ...(traits.hasTemperature ? { temp_c: round1(busy ? hotTempC(t, r()) : 42 + 20 * (cpu / 100) + r() * 2) } : {}),
+      uptime_s: Math.max(0, Math.round((tsMs - this.bootMs) / 1000)),
       procs_total: 120 + Math.floor(r() * 80),
     };
+    if (scenario === 'hot') sample.throttled = this.throttled = throttledBits(sample.temp_c!, this.throttled);
     if (processes) {
       const procs = PROCESS_NAMES.map(
         (name, i): ProcessUsage => ({

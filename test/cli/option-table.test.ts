@@ -22,6 +22,8 @@ writeFileSync(configFile, '{}');
 /** A valid value for each value flag; a flag missing here fails the test, so a new flag gets a row. */
 const SAMPLE: Record<string, string> = {
   'ack-interval': '1s',
+  backfill: '7d',
+  'backfill-step': '5m',
   broker: 'mqtt://hub-1:1883',
   ca: caFile,
   config: configFile,
@@ -55,6 +57,7 @@ const SAMPLE: Record<string, string> = {
   'public-broker': 'mqtt://hub-1:1883',
   retention: 'raw=24h',
   role: 'operator',
+  scenarios: 'leak,dies',
   'shared-group': 'g1',
   'spool-dir': '/var/spool/remonitor',
   'spool-max': '16MB',
