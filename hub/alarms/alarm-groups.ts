@@ -115,7 +115,7 @@ export class AlarmGroups {
     return next;
   }
 
-  /** The messages due at `nowMs` (all of them with `everything`, as when the hub stops). */
+  /** The messages due at `nowMs`; with `everything`, every group with changes not yet told, due or not (the hub stops). */
   flush(nowMs: number, everything = false): OutgoingMessage[] {
     const out: OutgoingMessage[] = [];
     for (const [key, g] of this.groups) {
@@ -124,7 +124,7 @@ export class AlarmGroups {
         this.groups.delete(key);
         continue;
       }
-      if (!everything && due > nowMs) continue;
+      if (everything ? g.changedSinceMs === null : due > nowMs) continue; // everything untold, not repeats
       if (!everything && !this.room(g.channel, nowMs)) {
         if (!g.held) this.held++;
         g.held = true;

@@ -106,3 +106,15 @@ describe('notification groups', () => {
     expect(short).toMatch(/^RED 10 nodes: disk_pct over 90 — pi-1, .* and \d+ more\nAMBER 2 nodes/);
   });
 });
+
+describe('when the hub stops', () => {
+  it('tells what is untold, even before its wait, and repeats nothing already told', () => {
+    const groups = new AlarmGroups(null);
+    const rule = { id: 'disk', metric: 'disk_pct', threshold: 90, description: null };
+    const red = (node: string): AlarmTransition => ({ ts_ms: 0, node, rule_id: 'disk', subject: '', metric: 'disk_pct', from: 'ok', to: 'red', value: 95, threshold: 90, tt_ms: null });
+    groups.add(['a://told/t'], rule, TIMING, red('pi-1'), 0);
+    expect(groups.flush(10 * S)).toHaveLength(1);
+    groups.add(['b://untold/t'], rule, TIMING, red('pi-2'), 11 * S);
+    expect(groups.flush(12 * S, true).map((m) => `${m.channel} ${m.message.firing.map((t) => t.node).join()}`)).toEqual(['b://untold/t pi-2']);
+  });
+});
