@@ -13,6 +13,8 @@ const DEMO_BOUND_MS = 150_000;
 
 /** The alarms each scenario node must raise with the default rules: node, rule, state. */
 const EXPECTED = [
+  ['demo-0000', 'disk', 'red'],
+  ['demo-0001', 'memory', 'red'],
   ['demo-0002', 'throttled', 'red'],
   ['demo-0002', 'temperature', 'red'],
   ['demo-0003', 'offline', 'offline'],
