@@ -21,6 +21,7 @@ import { leakThresholdsOption } from './record.ts';
 import { formatDuration, parseDuration } from '../protocol/index.ts';
 import { HUB_IDENTITY, insecureOption, openSecurity } from './security.ts';
 import { loadTls, tlsSpec } from './tls-options.ts';
+import { DEFAULT_STALE_AFTER_MS } from '../web/node-routes.ts';
 
 const text = (flag: string, help: string, def?: string) => ({ type: 'string', flag, help, default: def }) as OptionSpec<string>;
 const portOption = (flag: string, help: string, def: number) =>
@@ -49,6 +50,17 @@ const ackIntervalOption = {
   help: 'each node is acked at most this often (0s: after every commit); fewer acks spare small nodes a wake-up each',
   default: 5000,
   parse: ackInterval,
+} as OptionSpec<number>;
+
+const staleAfterOption = {
+  type: 'string',
+  flag: 'stale-after',
+  help: 'a node whose newest sample is older than this is listed as stale (GET /api/nodes), a candidate for remonitor node remove',
+  default: DEFAULT_STALE_AFTER_MS,
+  parse: (raw: string) => {
+    const ms = parseDuration(raw);
+    return ms === null || ms <= 0 ? { problem: 'must be a duration such as 30m, 24h or 7d' } : ms;
+  },
 } as OptionSpec<number>;
 
 /** A SQLite file path or a postgres:// URL; any other scheme is a mistake worth naming. */
@@ -85,6 +97,7 @@ export const upSpec = {
   dataDir: text('data-dir', 'where the database lives', './data'),
   retention: retentionOption,
   ackIntervalMs: ackIntervalOption,
+  staleAfterMs: staleAfterOption,
   noAgent: { type: 'boolean', flag: 'no-agent', help: 'do not monitor this machine', default: false } as OptionSpec<boolean>,
   intervalMs: { type: 'string', flag: 'interval', help: 'local agent sample interval', default: 1000, parse: interval } as OptionSpec<number>,
   leakThresholds: leakThresholdsOption,
@@ -130,6 +143,7 @@ export const hubSpec = {
   } as OptionSpec<string>,
   retention: retentionOption,
   ackIntervalMs: ackIntervalOption,
+  staleAfterMs: staleAfterOption,
   httpPort: portOption('http-port', 'dashboard and API port', 8080),
   host: hostOption,
   leakThresholds: leakThresholdsOption,
@@ -161,7 +175,7 @@ export async function runUp(argv: string[]): Promise<number> {
   const brokerUrlLocal = `mqtt://${mqttHost}:${broker.port}`;
   // Fresh tokens for our own hub and agent at each start: they live in this process only.
   const hubToken = security.credentials?.issue(HUB_IDENTITY, 'hub');
-  const hub = new HubService({ brokerUrl: brokerUrlLocal, dataDir: o.dataDir, retention: o.retention, ackIntervalMs: o.ackIntervalMs, httpPort: o.httpPort, httpHost: o.host, log, embeddedBroker: broker,
+  const hub = new HubService({ brokerUrl: brokerUrlLocal, dataDir: o.dataDir, retention: o.retention, ackIntervalMs: o.ackIntervalMs, staleAfterMs: o.staleAfterMs, httpPort: o.httpPort, httpHost: o.host, log, embeddedBroker: broker,
     jsonMirror: o.jsonMirror, homeAssistant: o.homeAssistant, homeAssistantIntervalMs: o.homeAssistantIntervalMs, publicBrokerUrl: o.publicBroker, leakThresholds: o.leakThresholds,
     username: hubToken && HUB_IDENTITY, password: hubToken, webAuth: security.webAuth, nodeCredentials: security.credentials ?? undefined, tls: tls ?? undefined });
   await hub.start();
@@ -229,6 +243,7 @@ export async function runHub(argv: string[]): Promise<number> {
     onFatal: () => process.exit(1),
     retention: o.retention,
     ackIntervalMs: o.ackIntervalMs,
+    staleAfterMs: o.staleAfterMs,
     httpPort: o.httpPort,
     httpHost: o.host,
     log,

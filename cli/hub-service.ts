@@ -31,6 +31,9 @@ import type { SampleWriter } from '../hub/sample-writer.ts';
 import { checkIntegrity, ThreadedSqliteWriter, type IntegrityReport } from '../hub/threaded-sample-writer.ts';
 import { GroupCoordination } from '../hub/group-coordination.ts';
 import { hostname } from 'node:os';
+import { openAuthDb, type AuthDb } from '../auth/auth-db.ts';
+import { NodeRemovals } from '../auth/node-removals.ts';
+import { NodeRemoval, removeFromPg } from '../hub/node-removal.ts';
 
 export const DB_FILE = 'remonitor.db';
 
@@ -94,6 +97,8 @@ export interface HubOptions {
    * that takes longer goes on beside the running hub, and damage it finds then shows on /healthz.
    */
   integrityWaitMs?: number;
+  /** GET /api/nodes marks a node stale when its newest sample is older than this, ms (default 24 h). */
+  staleAfterMs?: number;
 }
 
 // quick_check reads the whole file: about 3.7 s a GB from the page cache, 41 s a GB from this
@@ -114,6 +119,9 @@ export class HubService {
   private readonly localPath: string;
   private stopIntegrityCheck: (() => void) | null = null;
   private readonly integrations: Integrations;
+  /** DELETE /api/nodes/:node, and the removals `remonitor node remove` asks for in auth.db. */
+  private readonly nodeRemoval: NodeRemoval;
+  private readonly authDb: AuthDb;
   readonly alarms: AlarmEngine | null;
 
   /** The SQLite hub's acks (a PostgreSQL hub keeps them in the database: hub/pg-watermarks.ts). */
@@ -212,6 +220,10 @@ export class HubService {
             dbPath: localPath,
           });
     this.hubAlarm = this.alarms && new HubAlarm(this.alarms, options.log.child({ part: 'alarms' }));
+    this.authDb = openAuthDb(dataDir);
+    const sqliteWriter = this.sqliteWriter;
+    const removeFromStore = sqliteWriter ? sqliteWriter.removeNode.bind(sqliteWriter) : removeFromPg(pgStore!, this.local);
+    this.nodeRemoval = new NodeRemoval({ removeFromStore, credentials: options.nodeCredentials, alarms: this.alarms, requests: new NodeRemovals(this.authDb), log: options.log });
     const hubAlarm = this.hubAlarm;
     if (hubAlarm) this.healthMonitor.onChange((problems) => hubAlarm.update(problems));
     if (options.sharedGroup && pgStore) {
@@ -263,13 +275,14 @@ export class HubService {
     this.healthMonitor.start();
     await this.integrations.start();
     if (!this.coordination) await this.startCoordinating();
+    await this.nodeRemoval.start();
     const deploy = { brokerUrl: this.options.brokerUrl, publicBrokerUrl: this.options.publicBrokerUrl };
     const coordinator = this.coordination ? () => this.coordination!.forwardTo() : undefined;
     if (this.groupFeed) {
       const onError = (err: Error) => this.options.log.warn({ err: err.message }, 'could not read the fleet from the database; will retry');
       this.stopPolling = pollPgIntoFeed(this.store as PgStore, this.groupFeed, 1000, onError);
     }
-    const app = createApp({ store: this.store, feed: this.groupFeed ?? this.feed, health: () => this.healthMonitor.health(), readiness: () => this.healthMonitor.report(), deploy, alarms: this.hubAlarm?.api(), sessions: this.sessions, auth: this.options.webAuth, enrolment: this.options.nodeCredentials, coordinator });
+    const app = createApp({ store: this.store, feed: this.groupFeed ?? this.feed, health: () => this.healthMonitor.health(), readiness: () => this.healthMonitor.report(), deploy, alarms: this.hubAlarm?.api(), sessions: this.sessions, auth: this.options.webAuth, enrolment: this.options.nodeCredentials, coordinator, nodeRemoval: this.nodeRemoval, staleAfterMs: this.options.staleAfterMs });
     this.web = await listen(app, this.options.httpPort, this.options.httpHost, this.options.tls);
     this.options.embeddedBroker?.attachWebSocket(this.web.server);
     this.options.log.info({ url: `${this.web.scheme}://${this.options.httpHost ?? '127.0.0.1'}:${this.web.port}/` }, 'dashboard listening');
@@ -327,9 +340,11 @@ export class HubService {
     await this.coordination?.stop();
     await this.stopCoordinating();
     this.healthMonitor.stop();
+    await this.nodeRemoval.stop();
     await this.ingest.stop();
     await this.sqliteWriter?.close();
     await this.store.close();
     if (this.local !== this.store) this.local?.close();
+    this.authDb.close();
   }
 }

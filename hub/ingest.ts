@@ -121,6 +121,7 @@ export class Ingest {
     const parsed = parseTopic(topic);
     if (!parsed) return this.reject('?', new ProtocolError(`topic "${topic}" is not remonitor/<node>/<channel>`));
     const { node, channel } = parsed;
+    if (payload.length === 0 && channel !== 'metrics') return; // a retained message being cleared (a node removed)
     try {
       switch (channel) {
         case 'metrics': {

@@ -164,6 +164,10 @@ ALTER TABLE nodes ADD COLUMN IF NOT EXISTS clock_skew_ms bigint;   -- the node's
 UPDATE nodes SET last_seen_ms = NULL WHERE last_seen_ms > (extract(epoch FROM now()) * 1000)::bigint + 120000;
 `;
 
+// A removed node keeps its row, marked, so that a retained status or a late sample cannot bring it
+// back (hub/pg-store.ts, removeNode; SQLite migration 010).
+const retiredNodesV6 = `ALTER TABLE nodes ADD COLUMN IF NOT EXISTS retired_ms bigint;`;
+
 /** The schema's steps, in order; a step is never edited once released: a change is a new step. */
 const MIGRATIONS: readonly { version: number; sql: (partitioning: Partitioning) => string }[] = [
   { version: 1, sql: (p) => schemaV1(p) + (p === 'timescaledb' ? hypertableSql : '') },
@@ -171,6 +175,7 @@ const MIGRATIONS: readonly { version: number; sql: (partitioning: Partitioning) 
   { version: 3, sql: () => coordinatorV3 },
   { version: 4, sql: () => storedAtV4 },
   { version: 5, sql: () => sampleIdentityV5 },
+  { version: 6, sql: () => retiredNodesV6 },
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

@@ -13,7 +13,7 @@ import { alignDown, alignUp, chooseResolution, DEFAULT_RETENTION, DERIVED_TIERS,
 import { LATEST, LATEST_PROCESSES, PackedSamples, SAMPLE_COLUMNS as PACKED_COLUMNS } from './packed-samples.ts';
 import { seriesResponse } from './series-gaps.ts';
 import { addStoredSeq, holdsSeq, storedSeqsOf, type StoredSeqs } from './stored-seqs.ts';
-import type { IncomingSample, InsertResult, SamplePage, SamplePageQuery, SeriesQuery } from './store.ts';
+import { REMOVAL_GRACE_MS, type IncomingSample, type InsertResult, type RemovedNode, type RemoveNodeOptions, type SamplePage, type SamplePageQuery, type SeriesQuery } from './store.ts';
 
 /** Where each of this table's columns (its own order, hub/pg-schema.ts) is in a packed batch. */
 const PACKED_INDEX = SAMPLE_COLUMNS.map((m) => PACKED_COLUMNS.indexOf(m as (typeof PACKED_COLUMNS)[number]));
@@ -201,8 +201,11 @@ export class PgStore implements AsyncMetricsStore {
       // Then the batch's node rows, locked in id order: the short part that checks identities and
       // updates each node's latest and its ack watermark, which hubs take turns at until their commits.
       const nodeIds = [...new Set(nodeCol)].sort((a, b) => a - b);
-      await client.query({ name: 'rm_lock_nodes', text: 'SELECT 1 FROM nodes WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE', values: [nodeIds] });
-      const stored = await this.keepFirstCopies(client, inserted);
+      const { rows: locked } = await client.query<{ id: number; retired_ms: number | null }>({
+        name: 'rm_lock_nodes', text: 'SELECT id, retired_ms FROM nodes WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE', values: [nodeIds],
+      });
+      const admitted = await this.dropRetired(client, locked, inserted, samples, nodeCol, bootCol);
+      const stored = await this.keepFirstCopies(client, admitted);
 
       const latest: { id: number; seenMs: number; raw: Uint8Array; skewMs: number | null }[] = [];
       const withProcesses: [number, Uint8Array][] = [];
@@ -243,6 +246,41 @@ export class PgStore implements AsyncMetricsStore {
       throw err;
     });
     return result;
+  }
+
+  /**
+   * Of the rows this transaction inserted, deletes those of removed nodes (hub/store.ts,
+   * REMOVAL_GRACE_MS) and returns the others; a node with a sample taken past the grace comes back.
+   * Under the batch's node locks, so a removal is either before the batch or after it.
+   */
+  private async dropRetired(
+    client: PoolClient,
+    locked: readonly { id: number; retired_ms: number | null }[],
+    inserted: readonly InsertedRow[],
+    samples: PackedSamples,
+    nodeCol: readonly number[],
+    bootCol: readonly number[],
+  ): Promise<readonly InsertedRow[]> {
+    const retired = new Map<number, number>();
+    for (const r of locked) if (r.retired_ms !== null) retired.set(r.id, r.retired_ms);
+    if (retired.size === 0) return inserted;
+    const dropped = new Set<string>();
+    const revived = new Set<number>();
+    for (let row = 0; row < samples.length; row++) {
+      const retiredMs = retired.get(nodeCol[row]!);
+      if (retiredMs === undefined) continue;
+      if (samples.seenMs(row) <= retiredMs + REMOVAL_GRACE_MS) dropped.add(`${bootCol[row]} ${samples.seq(row)} ${samples.tsMs(row)}`);
+      else revived.add(nodeCol[row]!);
+    }
+    if (revived.size > 0) await client.query('UPDATE nodes SET retired_ms = NULL WHERE id = ANY($1::int[])', [[...revived]]);
+    const drop = inserted.filter((r) => dropped.has(`${r.boot_id} ${r.seq} ${r.ts_ms}`));
+    if (drop.length === 0) return inserted;
+    await client.query({
+      name: 'rm_delete_copies',
+      text: 'DELETE FROM samples WHERE (node_id, ts_ms, boot_id, seq) IN (SELECT * FROM unnest($1::int[], $2::bigint[], $3::int[], $4::bigint[]))',
+      values: [drop.map((r) => r.node_id), drop.map((r) => r.ts_ms), drop.map((r) => r.boot_id), drop.map((r) => r.seq)],
+    });
+    return inserted.filter((r) => !dropped.has(`${r.boot_id} ${r.seq} ${r.ts_ms}`));
   }
 
   /**
@@ -324,7 +362,7 @@ export class PgStore implements AsyncMetricsStore {
    */
   async changedNodes(sinceMs: number): Promise<ChangedNode[]> {
     const { rows } = await this.pool.query<ChangedNode>(
-      'SELECT name, status, clock_skew_ms, latest, latest_processes FROM nodes WHERE stored_ms > $1 OR status_ms > $1',
+      'SELECT name, status, clock_skew_ms, latest, latest_processes FROM nodes WHERE (stored_ms > $1 OR status_ms > $1) AND retired_ms IS NULL',
       [sinceMs],
     );
     return rows;
@@ -332,13 +370,53 @@ export class PgStore implements AsyncMetricsStore {
 
   async listNodes(): Promise<NodeSummary[]> {
     // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
-    const { rows } = await this.pool.query<NodeRow>('SELECT name, status, last_seen_ms, clock_skew_ms, info, latest FROM nodes ORDER BY name COLLATE "C"');
+    const { rows } = await this.pool.query<NodeRow>('SELECT name, status, last_seen_ms, clock_skew_ms, info, latest FROM nodes WHERE retired_ms IS NULL ORDER BY name COLLATE "C"');
     return rows.map(summarizeNode);
   }
 
   async nodeDetail(node: string): Promise<NodeDetailResponse | null> {
-    const { rows } = await this.pool.query<NodeRow>('SELECT * FROM nodes WHERE name = $1', [node]);
+    const { rows } = await this.pool.query<NodeRow>('SELECT * FROM nodes WHERE name = $1 AND retired_ms IS NULL', [node]);
     return rows[0] ? nodeDetailOf(rows[0]) : null;
+  }
+
+  /**
+   * Marks the node removed, under its row lock (a batch of its samples is stored wholly before or
+   * after), with `purge` forgetting its latest records, stored seqs, ack watermarks and gaps in the
+   * same transaction; then with `purge` deletes its samples a day at a time and its rollups a tier
+   * at a time, `pause` between steps. Its boots stay (a few bytes each; other hubs may have them cached).
+   */
+  async removeNode(node: string, { purge, atMs }: RemoveNodeOptions, pause: () => Promise<void>): Promise<RemovedNode | null> {
+    const id = await this.existingNodeId(node);
+    if (id === null) return null;
+    await this.transaction(async (client) => {
+      await client.query('SELECT 1 FROM nodes WHERE id = $1 FOR UPDATE', [id]);
+      await client.query('UPDATE nodes SET retired_ms = $1 WHERE id = $2', [atMs, id]);
+      if (!purge) return;
+      await client.query(
+        "UPDATE nodes SET status = 'unknown', status_ms = NULL, last_seen_ms = NULL, clock_skew_ms = NULL, info = NULL, latest = NULL, latest_processes = NULL WHERE id = $1",
+        [id],
+      );
+      for (const table of ['sample_seqs', 'ack_watermarks', 'sample_gaps']) {
+        await client.query(`DELETE FROM ${table} WHERE boot_id IN (SELECT id FROM boots WHERE node_id = $1)`, [id]);
+      }
+    });
+    if (!purge) return { deleted: 0 };
+    let deleted = 0;
+    const { rows } = await this.pool.query<{ first: number | null; last: number | null }>('SELECT min(ts_ms) AS first, max(ts_ms) AS last FROM samples WHERE node_id = $1', [id]);
+    const { first, last } = rows[0] ?? { first: null, last: null };
+    if (first !== null && last !== null) {
+      for (let day = dayOf(first); day <= last; day += DAY_MS) {
+        const res = await this.pool.query('DELETE FROM samples WHERE node_id = $1 AND ts_ms >= $2 AND ts_ms < $3', [id, day, day + DAY_MS]);
+        deleted += res.rowCount ?? 0;
+        await pause();
+      }
+    }
+    for (const tier of TIERS) {
+      const res = await this.pool.query('DELETE FROM rollups WHERE tier = $1 AND node_id = $2', [tier.seconds, id]);
+      deleted += res.rowCount ?? 0;
+      await pause();
+    }
+    return { deleted };
   }
 
   private async existingNodeId(node: string): Promise<number | null> {

@@ -23,12 +23,12 @@ import { LATEST, LATEST_PROCESSES, PackedSamples, SAMPLE_COLUMNS } from './packe
 import { seriesResponse } from './series-gaps.ts';
 import { addStoredSeq, holdsSeq, storedSeqsOf, type StoredSeqs } from './stored-seqs.ts';
 import { nodeDetailOf, summarizeNode } from './node-record.ts';
-import type { IncomingSample, InsertResult, MetricsStore, SamplePage, SamplePageQuery, SeriesQuery } from './store.ts';
+import { REMOVAL_GRACE_MS, type IncomingSample, type InsertResult, type MetricsStore, type RemovedNode, type RemoveNodeOptions, type SamplePage, type SamplePageQuery, type SeriesQuery } from './store.ts';
 import { readSamplePage } from './sqlite-export.ts';
 import { mergeArgs, MinuteSums } from './minute-sums.ts';
 import { prepareDirectory } from '../shared/data-dir.ts';
 import { databaseError, openDatabase } from '../shared/sqlite-open.ts';
-import { minuteList, MINUTE_MS, NODE_RANGE_SQL } from './sample-minutes.ts';
+import { minuteList, MINUTE_MS, NODE_MINUTES_SQL, NODE_RANGE_SQL } from './sample-minutes.ts';
 
 // Resolves from hub/ (sources) and from dist/ (the built CLI) alike: both sit beside hub/.
 const MIGRATIONS_DIR = new URL('../hub/migrations/', import.meta.url);
@@ -42,6 +42,8 @@ interface NodeRow {
   info: Buffer | null;
   latest: Buffer | null;
   latest_processes: Buffer | null;
+  /** When it was removed (hub/store.ts, removeNode), or null. */
+  retired_ms: number | null;
 }
 
 /** A boot's stored seqs (hub/stored-seqs.ts), with the row they are kept in. */
@@ -109,6 +111,9 @@ const MAX_MINUTE_BUCKETS = 100_000;
 // Raw rows a purge transaction deletes at most, so that each holds up the writer's thread only briefly.
 const PURGE_ROWS = 5_000;
 
+// Minutes of samples a transaction of a node's purge deletes at most (an index seek each).
+const PURGE_MINUTES = 60;
+
 // Boots whose stored seqs are kept in memory at most (a node sending ever new boot ids must not grow
 // the hub): past it they are read from sample_seqs again as needed.
 const MAX_CACHED_BOOTS = 100_000;
@@ -134,6 +139,8 @@ export class SqliteStore implements MetricsStore {
    */
   private rebuildFromRaw: boolean;
   private readonly seriesStatements = new Map<string, Database.Statement>();
+  /** Removed nodes by id, with when (their samples are dropped: hub/store.ts, REMOVAL_GRACE_MS). */
+  private readonly retired = new Map<number, number>();
   private readonly stmt;
 
   readonly retention: Retention;
@@ -174,7 +181,18 @@ export class SqliteStore implements MetricsStore {
       latestProcesses: db.prepare('UPDATE nodes SET latest_processes = ? WHERE id = ?'),
       status: db.prepare('UPDATE nodes SET status = ?, status_ms = ? WHERE id = ?'),
       info: db.prepare('UPDATE nodes SET info = ? WHERE id = ?'),
-      nodes: db.prepare<[], NodeRow>('SELECT * FROM nodes ORDER BY name'),
+      nodes: db.prepare<[], NodeRow>('SELECT * FROM nodes WHERE retired_ms IS NULL ORDER BY name'),
+      retired: db.prepare<[], { id: number; retired_ms: number }>('SELECT id, retired_ms FROM nodes WHERE retired_ms IS NOT NULL'),
+      retire: db.prepare('UPDATE nodes SET retired_ms = ? WHERE id = ?'),
+      revive: db.prepare('UPDATE nodes SET retired_ms = NULL WHERE id = ?'),
+      forgetRecords: db.prepare(
+        "UPDATE nodes SET status = 'unknown', status_ms = NULL, last_seen_ms = NULL, clock_skew_ms = NULL, info = NULL, latest = NULL, latest_processes = NULL WHERE id = ?",
+      ),
+      forgetSeqs: db.prepare('DELETE FROM sample_seqs WHERE node_id = ?'),
+      forgetAcks: db.prepare('DELETE FROM ack_watermarks WHERE node = ?'),
+      forgetGaps: db.prepare('DELETE FROM sample_gaps WHERE node = ?'),
+      purgeNodeMinutes: db.prepare(`DELETE FROM samples WHERE ${NODE_MINUTES_SQL}`),
+      purgeNodeRollups: db.prepare('DELETE FROM rollups WHERE tier = ? AND node_id = ?'),
       node: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE name = ?'),
       nodeIds: db.prepare<[], { id: number }>('SELECT id FROM nodes'),
       // The oldest minutes first, a bounded number of rows a transaction: binds (minute, limit).
@@ -186,8 +204,24 @@ export class SqliteStore implements MetricsStore {
       purgeRollup: db.prepare('DELETE FROM rollups WHERE tier = ? AND node_id = ? AND bucket_ms < ?'),
       count: db.prepare<[string, number, number, number], { n: number }>(`SELECT count(*) AS n FROM samples WHERE ${NODE_RANGE_SQL}`),
     };
+    this.loadRetired();
     const marks = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM rollup_state WHERE coalesce(dirty_from_ms, deriving_from_ms) IS NOT NULL');
     this.rebuildFromRaw = marks.get()!.n > 0;
+  }
+
+  private loadRetired(): void {
+    this.retired.clear();
+    for (const r of this.stmt.retired.all()) this.retired.set(r.id, r.retired_ms);
+  }
+
+  /** False for a sample of a removed node taken before its removal's grace ended; a later one brings the node back. */
+  private admitsSample(nodeId: number, seenMs: number): boolean {
+    const retiredMs = this.retired.get(nodeId);
+    if (retiredMs === undefined) return true;
+    if (seenMs <= retiredMs + REMOVAL_GRACE_MS) return false;
+    this.stmt.revive.run(nodeId);
+    this.retired.delete(nodeId);
+    return true;
   }
 
   private nodeId(name: string): number {
@@ -237,6 +271,7 @@ export class SqliteStore implements MetricsStore {
         for (let row = 0; row < samples.length; row++) {
           const tsMs = samples.tsMs(row);
           const nodeId = this.nodeId(samples.node(row));
+          if (this.retired.size > 0 && !this.admitsSample(nodeId, samples.seenMs(row))) continue;
           const seqs = this.seqsOf(nodeId, samples.boot(row));
           if (holdsSeq(seqs, samples.seq(row))) continue; // a copy of a stored sample, whatever its time
           args[0] = nodeId;
@@ -296,6 +331,7 @@ export class SqliteStore implements MetricsStore {
    */
   rolledBack(): void {
     this.nodeIds.clear();
+    this.loadRetired(); // a node brought back in it is retired again
     this.forgetStoredSeqs(); // moved inside the transaction: read again from what was committed
     this.staged = null;
     this.minutes.clear();
@@ -321,7 +357,69 @@ export class SqliteStore implements MetricsStore {
 
   nodeDetail(node: string): NodeDetailResponse | null {
     const row = this.stmt.node.get(node);
-    return row ? nodeDetailOf(row) : null;
+    return row && row.retired_ms === null ? nodeDetailOf(row) : null;
+  }
+
+  /**
+   * Marks the node removed in one short transaction (with `purge`, its latest records, stored seqs,
+   * ack watermarks and gaps go in it too), then with `purge` deletes its samples a few minutes of
+   * them at a time, its rollups a tier at a time, and its process history and alarm records
+   * (purgeLocalNode), with `pause` between steps. On the hub it runs on the writer's thread, so no
+   * batch is written meanwhile, and a batch written between its steps drops the node's samples.
+   */
+  async removeNode(node: string, { purge, atMs }: RemoveNodeOptions, pause: () => Promise<void>): Promise<RemovedNode | null> {
+    const row = this.stmt.node.get(node);
+    if (!row) return null;
+    const id = row.id;
+    this.db.transaction(() => {
+      this.stmt.retire.run(atMs, id);
+      if (!purge) return;
+      this.stmt.forgetRecords.run(id);
+      this.stmt.forgetSeqs.run(id);
+      this.stmt.forgetAcks.run(node);
+      this.stmt.forgetGaps.run(node);
+    })();
+    this.retired.set(id, atMs);
+    if (!purge) return { deleted: 0 };
+    const boots = this.storedSeqs.get(id);
+    this.cachedBoots -= boots?.size ?? 0;
+    this.storedSeqs.delete(id);
+    this.minutes.take(id); // sums not yet rolled up would bring its rollups back
+    let deleted = 0;
+    const minutes = JSON.parse(this.minutesHoldingSamples(0)) as number[];
+    for (let first = 0; first < minutes.length; first += PURGE_MINUTES) {
+      deleted += this.stmt.purgeNodeMinutes.run(JSON.stringify(minutes.slice(first, first + PURGE_MINUTES)), id).changes;
+      await pause();
+    }
+    for (const tier of TIERS) {
+      deleted += this.stmt.purgeNodeRollups.run(tier.seconds, id).changes;
+      await pause();
+    }
+    deleted += await this.purgeLocalNode(node, pause);
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+    return { deleted };
+  }
+
+  /**
+   * Deletes a removed node's process history and alarm records (transitions, acks, silences of it
+   * alone) from this file, PURGE_ROWS at a time with `pause` between. Beside a PostgreSQL store they
+   * are kept here, in the hub's own SQLite file. Sessions are kept: each is a record of its own.
+   */
+  async purgeLocalNode(node: string, pause: () => Promise<void>): Promise<number> {
+    let deleted = 0;
+    for (const table of ['process_lists', 'alarm_transitions', 'alarm_acks', 'alarm_silences']) {
+      if (!this.hasTable(table)) continue; // the alarm tables are made by the alarm engine's store
+      const purge = this.db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE node = ? LIMIT ?)`);
+      for (let n = PURGE_ROWS; n === PURGE_ROWS; await pause()) {
+        n = purge.run(node, PURGE_ROWS).changes;
+        deleted += n;
+      }
+    }
+    return deleted;
+  }
+
+  private hasTable(name: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
   }
 
   querySeries({ node, metrics, fromMs, toMs, maxPoints }: SeriesQuery): SeriesResponse | null {

@@ -44,6 +44,12 @@ function serveWrites({ path, retention }: WriterThreadData): void {
         return store.deriveRollups(pause);
       case 'purgeExpired':
         return store.purgeExpired(pause);
+      case 'removeNode': {
+        const removed = await store.removeNode(request.node, request.options, pause);
+        // Its watermarks were deleted: the tracker reads the others again as they are needed.
+        if (removed && request.options.purge) targets.acks = new AckTracker(store.db);
+        return removed;
+      }
       case 'close':
         store.close();
         return null;

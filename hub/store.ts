@@ -47,6 +47,26 @@ export interface SamplePage {
   next: { ts_ms: number; seq: number } | null;
 }
 
+/**
+ * A removed node's samples are dropped while they were taken before its removal or this little
+ * after it, ms: what was in flight, and what its agent sends until the broker has ended its revoked
+ * session (a few seconds). A sample taken later brings the node back: it was enrolled again, or
+ * the hub has no credentials and its agent still runs.
+ */
+export const REMOVAL_GRACE_MS = 30_000;
+
+export interface RemoveNodeOptions {
+  /** Also delete what is stored of it (samples, rollups, stored seqs, ack watermarks, latest records); else kept, for export. */
+  purge: boolean;
+  /** When it was removed, ms since epoch (the hub's clock). */
+  atMs: number;
+}
+
+export interface RemovedNode {
+  /** Rows deleted (0 without purge). */
+  deleted: number;
+}
+
 export interface MetricsStore {
   /** Stores a batch in one transaction; samples already stored are counted as duplicates. */
   insertBatch(batch: IncomingSample[]): InsertResult;
@@ -62,6 +82,12 @@ export interface MetricsStore {
   deriveRollups(pause: () => Promise<void>): Promise<number>;
   /** Deletes data past each resolution's retention in small steps, awaiting `pause` between them. */
   purgeExpired(pause: () => Promise<void>): Promise<number>;
+  /**
+   * Retires a node: it leaves listNodes (its row stays, marked, so that a retained status or a late
+   * sample cannot bring it back; see REMOVAL_GRACE_MS). With `purge`, its data is deleted in small
+   * steps with `pause` between them. Null for a node never seen.
+   */
+  removeNode(node: string, options: RemoveNodeOptions, pause: () => Promise<void>): Promise<RemovedNode | null>;
   /** Raw samples a page at a time, for export; null for a node never seen. Optional: not every store can. */
   samplePage?(query: SamplePageQuery): SamplePage | null;
   close(): void;

@@ -9,6 +9,7 @@ import type { AckOut } from './ack-tracker.ts';
 import type { PackedArrays, PackedSamples } from './packed-samples.ts';
 import type { Retention } from './rollups.ts';
 import type { NodeWrite, SampleWriter, StoredBatch } from './sample-writer.ts';
+import type { RemovedNode, RemoveNodeOptions } from './store.ts';
 
 // Built by scripts/build.mjs; resolves from hub/ (sources, tests) and from dist/ (the CLI) alike.
 const THREAD_FILE = new URL('../dist/hub-writer-thread.mjs', import.meta.url);
@@ -35,9 +36,10 @@ export type WriterRequest =
   | { id: number; type: 'write'; samples: PackedArrays; nodeWrites: NodeWrite[] }
   | { id: number; type: 'spoolReport'; node: string; report: SpoolReport }
   | { id: number; type: 'deriveRollups' | 'purgeExpired' }
+  | { id: number; type: 'removeNode'; node: string; options: RemoveNodeOptions }
   | { id: number; type: 'close' };
 
-export type WriterResult = StoredBatch | AckOut | number | null;
+export type WriterResult = StoredBatch | AckOut | RemovedNode | number | null;
 export type WriterReply = { id: number; ok: WriterResult } | { id: number; error: string };
 
 type WithoutId<R> = R extends unknown ? Omit<R, 'id'> : never;
@@ -68,6 +70,14 @@ export class ThreadedSqliteWriter implements SampleWriter {
 
   purgeExpired(): Promise<number> {
     return this.call({ type: 'purgeExpired' });
+  }
+
+  /**
+   * Removes a node (hub/store.ts, removeNode) on this thread's connection, between batches: a batch
+   * written while a purge pauses drops the node's samples. Null for a node never seen.
+   */
+  removeNode(node: string, options: RemoveNodeOptions): Promise<RemovedNode | null> {
+    return this.call({ type: 'removeNode', node, options });
   }
 
   /** Closes the thread's connection (after the writes already asked for) and ends the thread. */

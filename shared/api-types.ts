@@ -51,11 +51,15 @@ export interface NodeSummary {
   clock_skew_s: number | null;
   latest: SamplePoint | null;
   info: NodeInfo | null;
+  /** In GET /api/nodes: its newest sample is older than the hub's --stale-after (default 24 h). */
+  stale?: boolean;
 }
 
 /** GET /api/nodes */
 export interface NodesResponse {
   nodes: NodeSummary[];
+  /** How many of them are stale. */
+  stale?: number;
 }
 
 /** GET /api/nodes/:node: the summary plus the latest full sample and the latest process list. */

@@ -24,6 +24,8 @@ import { sessionRoutes } from './session-routes.ts';
 import type { WebAuth } from './auth/web-auth.ts';
 import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
 import { enrolRoutes } from './enrol-routes.ts';
+import { DEFAULT_STALE_AFTER_MS, nodeRoutes, withStale } from './node-routes.ts';
+import type { NodeRemoval } from '../hub/node-removal.ts';
 import { COORDINATED_PATHS, coordinatorProxy, type CoordinatorLocator } from './coordinator-proxy.ts';
 
 export interface AppOptions {
@@ -47,6 +49,10 @@ export interface AppOptions {
   enrolment?: MqttCredentials;
   /** In a group of hubs: who serves alarms, sessions and commands (this process, or one to forward to). */
   coordinator?: CoordinatorLocator;
+  /** Removing nodes (DELETE /api/nodes/:node); absent when only the web server runs. */
+  nodeRemoval?: Pick<NodeRemoval, 'remove'>;
+  /** GET /api/nodes marks a node stale when its newest sample is older than this, ms (default 24 h). */
+  staleAfterMs?: number;
 }
 
 const MAX_POINTS = 5000;
@@ -60,7 +66,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 const PUBLIC_DIR = fileURLToPath(new URL('../web/public/', import.meta.url));
 const BUILT_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
 
-export function createApp({ store, feed, now = Date.now, health, readiness, deploy, alarms, sessions, auth, enrolment, coordinator }: AppOptions): Hono {
+export function createApp({ store, feed, now = Date.now, health, readiness, deploy, alarms, sessions, auth, enrolment, coordinator, nodeRemoval, staleAfterMs = DEFAULT_STALE_AFTER_MS }: AppOptions): Hono {
   const app = new Hono();
   const fail = (c: Context, status: 400 | 404, error: string) => c.json<ApiError>({ error }, status);
   // First, for every path: what each route needs, public included, is declared in web/route-roles.ts.
@@ -76,7 +82,7 @@ export function createApp({ store, feed, now = Date.now, health, readiness, depl
     return c.json(report, report.ok ? 200 : 503);
   });
 
-  app.get('/api/nodes', async (c) => c.json({ nodes: await store.listNodes() }));
+  app.get('/api/nodes', async (c) => c.json(withStale(await store.listNodes(), now(), staleAfterMs)));
 
   app.get('/api/nodes/:node', async (c) => {
     const node = c.req.param('node');
@@ -162,6 +168,7 @@ export function createApp({ store, feed, now = Date.now, health, readiness, depl
   if (sessions) app.route('/', sessionRoutes(sessions, store, now));
   // Never without logins: the route hands out credentials.
   if (enrolment && auth) app.route('/', enrolRoutes(enrolment));
+  if (nodeRemoval) app.route('/', nodeRoutes(nodeRemoval));
   app.all('/api/*', (c) => fail(c, 404, `no API route ${c.req.method} ${c.req.path}`));
 
   app.get('/', serveStatic({ path: `${PUBLIC_DIR}fleet.html` }));

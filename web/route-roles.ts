@@ -77,6 +77,7 @@ const TABLE: Record<string, RouteAccess> = {
   'DELETE /api/alarms/silences/:id': 'operator',
 
   'POST /api/enrolments': 'admin',
+  'DELETE /api/nodes/:node': 'admin',
   'POST /api/alarms/rules': 'admin',
   'PUT /api/alarms/rules/:id': 'admin',
   'DELETE /api/alarms/rules/:id': 'admin',

@@ -94,6 +94,19 @@ export class AlarmGroups {
     }
   }
 
+  /** Drops, without a word, the groups `keep` refuses (a rule removed, a channel no longer listed): nothing repeats for them. */
+  retain(keep: (channel: string, ruleId: string) => boolean): void {
+    for (const [key, g] of this.groups) if (!keep(g.channel, g.rule.id)) this.groups.delete(key);
+  }
+
+  /** Forgets a node's alarms in every group without a word (a node removed from the fleet). */
+  forgetNode(node: string): void {
+    for (const [key, g] of this.groups) {
+      for (const [alarm, t] of g.alarms) if (t.node === node) g.alarms.delete(alarm);
+      if (g.alarms.size === 0) this.groups.delete(key);
+    }
+  }
+
   /** When the group's next message is due, or null when it has nothing to say. */
   private dueMs(g: Group): number | null {
     const firing = [...g.alarms.values()].some((t) => t.to !== 'ok');

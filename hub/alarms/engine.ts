@@ -195,6 +195,7 @@ export class AlarmEngine {
     this.rules = inputs.map((input) => prepareRule(compileRule(input)));
     this.inputs = inputs;
     this.rulesVersion++;
+    this.notifier?.rulesChanged(this.rules.map((p) => p.rule)); // absent while the constructor loads the first rules
   }
 
   listRules(): AlarmRuleInput[] {

@@ -124,6 +124,17 @@ export class Notifier {
     }
   }
 
+  /** The rules now in force: groups of rules gone, or of channels a rule no longer lists, are dropped. */
+  rulesChanged(rules: readonly AlarmRule[]): void {
+    const listed = new Set(rules.flatMap((r) => r.notify.channels.map((c) => `${c}\u0000${r.id}`)));
+    this.groups.retain((channel, ruleId) => listed.has(`${channel}\u0000${ruleId}`));
+  }
+
+  /** A node removed from the fleet: its alarms leave their groups without a "resolved". */
+  forgetNode(node: string): void {
+    this.groups.forgetNode(node);
+  }
+
   /** Turns due groups into queued messages and starts the deliveries that are due. */
   tick(): void {
     const before = this.groups.held;

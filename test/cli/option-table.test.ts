@@ -62,6 +62,7 @@ const SAMPLE: Record<string, string> = {
   'spool-dir': '/var/spool/remonitor',
   'spool-max': '16MB',
   'spool-max-age': '1d',
+  'stale-after': '7d',
   storage: 'postgres://u:p@db/remonitor',
   'tls-cert': 'cert.pem',
   'tls-key': 'key.pem',

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AnyMetricsStore } from '../../hub/async-store.ts';
 import type { Retention } from '../../hub/rollups.ts';
+import { REMOVAL_GRACE_MS } from '../../hub/store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 
 export type OpenStore = (options: { now: () => number; retention?: Retention }) => AnyMetricsStore | Promise<AnyMetricsStore>;
@@ -121,6 +122,37 @@ export function storageContract(backend: string, open: OpenStore): void {
       const second = (await page(first.rows[2]!))!;
       expect(second.rows.map((r) => r.values[0])).toEqual([13, 14]);
       expect(await store.samplePage!({ node: 'ghost', metrics: [], fromMs: 0, toMs: now, after: null, limit: 1 })).toBeNull();
+    });
+
+    it('removes a node: gone from the list, its data kept unless purged, late samples dropped, a later one brings it back', async () => {
+      const names = async () => (await store.listNodes()).map((n) => n.name);
+      const page = async () => (await store.samplePage?.({ node: 'a', metrics: ['cpu_pct'], fromMs: 0, toMs: now + DAY, after: null, limit: 10 }))?.rows.map((r) => r.values[0]);
+      await insert('a', [sample(0, now - 2000, 1), sample(1, now - 1000, 2)]);
+      await insert('b', [sample(0, now - 2000, 5)]);
+      await store.deriveRollups(noPause);
+      expect(await store.removeNode('ghost', { purge: false, atMs: now }, noPause)).toBeNull();
+      expect(await store.removeNode('a', { purge: false, atMs: now }, noPause)).toEqual({ deleted: 0 });
+      expect(await names()).toEqual(['b']);
+      expect(await store.nodeDetail('a')).toBeNull();
+      const kept = await page();
+      if (kept) expect(kept).toEqual([1, 2]); // export still reads it
+      // Its retained status, and a sample taken before the removal's grace ended, do not bring it back.
+      await store.setStatus('a', 'offline', now);
+      await store.setInfo('a', encodeSample(sample(9, now, 0)));
+      expect((await insert('a', [sample(2, now + REMOVAL_GRACE_MS - 1000, 3)])).inserted).toBe(0);
+      expect(await names()).toEqual(['b']);
+      if (kept) expect(await page()).toEqual([1, 2]);
+
+      // Removed again with purge: its samples and rollups go (2 raw rows, a bucket in each tier).
+      expect((await store.removeNode('a', { purge: true, atMs: now }, noPause))!.deleted).toBeGreaterThanOrEqual(5);
+      if (kept) expect(await page()).toEqual([]);
+      expect((await series('a', now - DAY, now, 10)).data[1]!.filter((v) => v !== null)).toEqual([]);
+      expect((await series('b', now - MIN, now)).data[1]).toEqual([5]); // the others untouched
+
+      // A sample taken past the grace: the node is back, as new (its stored seqs went with the purge).
+      expect((await insert('a', [sample(0, now + REMOVAL_GRACE_MS + 1000, 7)])).inserted).toBe(1);
+      expect(await names()).toEqual(['a', 'b']);
+      expect((await store.nodeDetail('a'))!.latest!.cpu_pct).toBe(7);
     });
   });
 }

@@ -118,3 +118,27 @@ describe('when the hub stops', () => {
     expect(groups.flush(12 * S, true).map((m) => `${m.channel} ${m.message.firing.map((t) => t.node).join()}`)).toEqual(['b://untold/t pi-2']);
   });
 });
+
+describe('rules and nodes that go away', () => {
+  const rule = { id: 'disk', metric: 'disk_pct', threshold: 90, description: null };
+  const red = (node: string): AlarmTransition => ({ ts_ms: 0, node, rule_id: 'disk', subject: '', metric: 'disk_pct', from: 'ok', to: 'red', value: 95, threshold: 90, tt_ms: null });
+
+  it('a group its rule no longer lists repeats no more', () => {
+    const groups = new AlarmGroups(null);
+    groups.add(['a://h/t', 'b://h/t'], rule, TIMING, red('pi-1'), 0);
+    expect(groups.flush(10 * S)).toHaveLength(2);
+    groups.retain((channel) => channel === 'a://h/t');
+    expect(groups.flush(310 * S).map((m) => `${m.channel} ${m.message.repeat}`)).toEqual(['a://h/t true']);
+  });
+
+  it('a removed node leaves its groups without a word', () => {
+    const groups = new AlarmGroups(null);
+    groups.add(['a://h/t'], rule, TIMING, red('pi-1'), 0);
+    groups.add(['a://h/t'], rule, TIMING, red('pi-2'), 0);
+    expect(groups.flush(10 * S)).toHaveLength(1);
+    groups.forgetNode('pi-1');
+    expect(groups.flush(310 * S).map((m) => m.message.firing.map((t) => t.node).join())).toEqual(['pi-2']);
+    groups.forgetNode('pi-2');
+    expect(groups.nextDueMs()).toBeNull();
+  });
+});
