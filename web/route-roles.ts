@@ -35,6 +35,7 @@ const TABLE: Record<string, RouteAccess> = {
   'GET /login': 'public',
   'GET /assets/login-page.js': 'public',
   'GET /assets/style.css': 'public',
+  'GET /assets/theme-boot.js': 'public',
   'POST /api/login': 'public',
   'POST /api/logout': 'public',
   'GET /healthz': 'public',

@@ -40,7 +40,7 @@ const COLUMNS: Column[] = [
   { key: 'disk', label: 'Disk', min: 70, numeric: true, text: (n) => fmtPct(n.latest?.disk_pct) },
   { key: 'temp', label: 'Temp', min: 76, numeric: true, text: (n) => fmtTemp(n.latest?.temp_c) },
   { key: 'load', label: 'Load', min: 58, numeric: true, text: (n) => fmtLoad(n.latest?.load_1), title: () => 'load average over 1 minute' },
-  { key: 'net', label: 'Network', min: 170, numeric: true, text: fmtNet, title: () => 'received ↓ and sent ↑, all interfaces' },
+  { key: 'net', label: 'Network', min: 196, numeric: true, text: fmtNet, title: () => 'received ↓ and sent ↑, all interfaces' },
   { key: 'seen', label: 'Last seen', min: 96, numeric: true, text: (n, now) => fmtAgo(n.lastSeenMs, now), title: (n) => (n.lastSeenMs == null ? 'no sample received yet' : fmtDateTime(n.lastSeenMs)) },
   { key: 'version', label: 'Agent', min: 96, text: (n) => n.info?.agent_version ?? '—' },
 ];
