@@ -15,6 +15,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { AlarmInfo, AlarmTransition, NodeAlarmsMessage, SilenceInfo, SilenceRequest } from '../../shared/alarm-types.ts';
 import type { SamplePoint } from '../../shared/api-types.ts';
 import type { FeedEvent, LiveFeed } from '../live-feed.ts';
+import { REMOVAL_GRACE_MS } from '../store.ts';
 import { AlarmStore } from './alarm-store.ts';
 import { evaluate, evaluateClockSkew, evaluateOffline, initialState, TREND_DEFAULTS, type AlarmState, type EvalRule, type TrendParams } from './evaluator.ts';
 import { Notifier, type NotifierOptions } from './notifier.ts';
@@ -147,6 +148,8 @@ export class AlarmEngine {
   private silenceCache: SilenceInfo[] = [];
   /** Last stored state of each alarm, so a restarted hub goes on where it was instead of raising everything again. */
   private restored = new Map<string, { state: AlarmState['state']; ts_ms: number }>();
+  /** Removed nodes (forgetNode), with when: their events are ignored until a sample past the grace. */
+  private readonly removed = new Map<string, number>();
   private client: MqttClient | null = null;
   private unsubscribe: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -336,11 +339,39 @@ export class AlarmEngine {
     };
   }
 
+  /**
+   * A removed node: its alarms leave the active list (no transition is stored or notified), its
+   * retained alarm set, status and birth record (and `alsoClear`) are cleared on the broker so that
+   * neither Home Assistant nor a restarted hub sees it again, and its status is ignored from now
+   * on, its samples for REMOVAL_GRACE_MS after `atMs` (a later one brings it back).
+   */
+  forgetNode(node: string, atMs: number, alsoClear: readonly string[] = []): void {
+    this.nodes.delete(node);
+    this.removed.set(node, atMs);
+    this.notifier.forgetNode(node); // its alarms leave their notification groups without a "resolved"
+    for (const topic of [topics.alarms(node), topics.status(node), topics.info(node), ...alsoClear]) {
+      // An empty retained payload deletes the retained message [MQTT-3.3.1-10].
+      this.client?.publish(topic, '', { qos: 1, retain: true }, (err) => {
+        if (err) this.options.log.warn({ node, topic, err: err.message }, "could not clear a removed node's retained message");
+      });
+    }
+  }
+
+  /** False for an event of a removed node; a sample past the grace brings the node back. */
+  private follows(node: string, event: FeedEvent['type']): boolean {
+    const removedMs = this.removed.get(node);
+    if (removedMs === undefined) return true;
+    if (event !== 'sample' || this.now() <= removedMs + REMOVAL_GRACE_MS) return false;
+    this.removed.delete(node);
+    return true;
+  }
+
   // ---- feed ----------------------------------------------------------------------------------
 
   private onEvent(event: FeedEvent): void {
     // Never let a bug here reach ingest, which publishes to the feed.
     try {
+      if ((event.type === 'sample' || event.type === 'status') && this.removed.size > 0 && !this.follows(event.node, event.type)) return;
       // Replayed backlog (historical) is old news: alarms judge the present only.
       if (event.type === 'sample') {
         if (!event.sample?.historical) this.onSample(event.node, event.sample, event.point, event.clock_skew_s);
