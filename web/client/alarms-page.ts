@@ -127,5 +127,24 @@ for (const b of document.querySelectorAll<HTMLButtonElement>('[data-history]')) 
   });
 }
 
+/** "Send a test" to a channel URL (admins; POST /api/alarms/channels/test): what the service said when it fails. */
+function channelTester(): HTMLElement {
+  const input = h('input', { type: 'text', id: 'channel-url', size: 48, placeholder: 'ntfy://ntfy.sh/my-topic', 'aria-label': 'Channel URL', spellcheck: 'false' });
+  const button = h('button', { type: 'submit', text: 'Send a test' });
+  const result = h('p', { id: 'channel-result', 'aria-live': 'polite' });
+  const form = h('form', { id: 'channel-test' }, input, ' ', button);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    setText(result, 'sending…');
+    post('/api/alarms/channels/test', { url: input.value.trim() })
+      .then(() => setText(result, 'Sent: look for it on the channel.'))
+      .catch((err: Error) => setText(result, `Not sent: ${err.message}`))
+      .finally(() => (button.disabled = false));
+  });
+  return h('section', { 'aria-labelledby': 'channels-title' }, h('h2', { id: 'channels-title', text: 'Notification channels' }), form, result);
+}
+document.querySelector('main')?.insertBefore(channelTester(), document.querySelector('main > .hint'));
+
 onZoneChange(() => void reload());
 void reload();
