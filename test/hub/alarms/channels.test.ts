@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AlarmMessage } from '../../../hub/alarms/channels/channel.ts';
 import { channelProblems, redactedChannel, sendToChannel } from '../../../hub/alarms/channels/index.ts';
 import { webhookBody } from '../../../hub/alarms/channels/webhook.ts';
-import { validateRule } from '../../../hub/alarms/rules.ts';
+import { compileRule, validateRule } from '../../../hub/alarms/rules.ts';
 import type { AlarmTransition } from '../../../shared/alarm-types.ts';
 import { cleanup, runCleanups } from '../../helpers/parts.ts';
 
@@ -260,5 +260,15 @@ describe('channel URLs', () => {
       { field: 'notify.min_interval', problem: 'is the older name of group_interval: give one of them' },
     ]);
     expect(validateRule({ id: 'a', metric: 'cpu_pct', threshold: 80, notify: { webhook: 'https://h.example/x', ntfy: 'http://192.168.1.2:2586/fleet', min_interval: '0s' } })).toEqual([]);
+  });
+
+  it('compiles the older fields into channels, and fills in the grouping defaults', () => {
+    expect(compileRule({ id: 'a', metric: 'cpu_pct', threshold: 80, notify: { webhook: 'https://h.example/x', ntfy: 'http://u:p@192.168.1.2:2586/fleet' } }).notify).toEqual({
+      channels: ['https://h.example/x', 'ntfy://u:p@192.168.1.2:2586/fleet?scheme=http'], groupWaitMs: 10_000, groupIntervalMs: 300_000, repeatIntervalMs: 14_400_000, sendResolved: true,
+    });
+    // An older file's min_interval "0s" (every transition at once) still means that: no wait either.
+    expect(compileRule({ id: 'a', metric: 'cpu_pct', threshold: 80, notify: { channels: ['ntfy://ntfy.sh/t', 'ntfy://ntfy.sh/t'], min_interval: '0s' } }).notify).toMatchObject({
+      channels: ['ntfy://ntfy.sh/t'], groupWaitMs: 0, groupIntervalMs: 0,
+    });
   });
 });
