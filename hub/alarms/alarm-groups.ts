@@ -66,9 +66,10 @@ export class AlarmGroups {
     private readonly limit: ChannelLimit = DEFAULT_CHANNEL_LIMIT,
   ) {}
 
-  /** Adds a transition to the group of its rule on each channel; cheap (no I/O). */
-  add(channels: readonly string[], rule: GroupRule, timing: GroupTiming, t: AlarmTransition, nowMs: number): void {
+  /** Adds a transition to the group of its rule on each channel; cheap (no I/O). Returns when the earliest of those groups is due. */
+  add(channels: readonly string[], rule: GroupRule, timing: GroupTiming, t: AlarmTransition, nowMs: number): number | null {
     const alarm = `${t.node}\u0000${t.subject}`;
+    let earliest: number | null = null;
     for (const channel of channels) {
       const key = `${channel}\u0000${rule.id}`;
       let group = this.groups.get(key);
@@ -80,7 +81,10 @@ export class AlarmGroups {
       group.timing = timing;
       group.alarms.set(alarm, t);
       group.changedSinceMs ??= nowMs;
+      const due = this.dueMs(group);
+      if (due !== null && (earliest === null || due < earliest)) earliest = due;
     }
+    return earliest;
   }
 
   /** Forgets an alarm quietly (a silenced alarm that cleared): no "resolved" for it. */

@@ -111,10 +111,9 @@ export class Notifier {
     }
     const now = this.now();
     const summary = { id: rule.id, metric: rule.metric, threshold: rule.threshold, description: rule.input.description ?? null };
-    this.groups.add(channels, summary, rule.notify, transition, now);
+    const due = this.groups.add(channels, summary, rule.notify, transition, now);
     this.stats.grouped++;
     // A rule without a wait is told at once rather than at the next tick.
-    const due = this.groups.nextDueMs();
     if (due !== null && due <= now && !this.tickQueued) {
       this.tickQueued = true;
       queueMicrotask(() => {
