@@ -12,6 +12,7 @@ const BENCHES = [
   // The fleet phase at the size the hub is built for: ten thousand nodes at 1 Hz, for a minute.
   ['hub-ingest', ['--duration', '60s', '--fleet-nodes', '10000', '--fleet-duration', '60s']],
   ['page-render', []],
+  ['fleet-page', []],
   ['export-metrics', []],
   ['alarms-accuracy', []],
   ['command-rtt', []],

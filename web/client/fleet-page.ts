@@ -307,6 +307,7 @@ function setView(change: Partial<ViewState>): void {
   history.replaceState(history.state, '', `${location.pathname}${formatViewState(view)}${location.hash}`);
   showControls();
   table?.setSort(view.sort, view.dir);
+  renderCounts();
   reselect();
   if (currentView() === 'table') table?.draw(); // now, not at the next frame: the click answers at once
 }

@@ -88,6 +88,9 @@ export class FleetTable {
       this.fitHeight();
       this.schedule();
     });
+    // The header grows when its parts arrive ("signed in as") or wrap: the box then starts lower.
+    const header = document.querySelector('header.top');
+    if (header) new ResizeObserver(() => this.fitHeight()).observe(header);
   }
 
   /** The nodes to show, in order; drawn at the next frame. */

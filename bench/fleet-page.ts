@@ -1,0 +1,130 @@
+// The fleet table in headless Chromium with 1,000 and 10,000 nodes: time until it is interactive,
+// a sort by CPU and a text filter (click or keystroke to drawn rows), the row elements in the DOM,
+// and frames per second and long tasks while every node of the first thousand sends a sample each
+// second (1,000 samples/s). bench/page-render.ts measures the cards view.
+// Run: node scripts/run-ts.mjs bench/fleet-page.ts [--nodes 1000,10000] [--live 10s]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { SimulatedNode } from '../edge-agent/simulated-node.ts';
+import { LiveFeed } from '../hub/live-feed.ts';
+import { toPoint } from '../hub/sample-point.ts';
+import { openSqliteStore } from '../hub/sqlite-store.ts';
+import { encodeInfo, encodeSample, parseDuration } from '../protocol/index.ts';
+import { createApp } from '../web/app.ts';
+import { listen } from '../web/server.ts';
+
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000,10000' }, live: { type: 'string', default: '10s' } } });
+const sizes = values.nodes.split(',').map(Number);
+const liveMs = parseDuration(values.live);
+if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 100_000)) throw new Error(`--nodes: a comma-separated list of integers from 1 to 100000, not ${values.nodes}`);
+if (liveMs == null || liveMs > 600_000) throw new Error(`--live: a duration up to 10 min such as 10s, not ${values.live}`);
+/** Samples per second during the live phase. */
+const LIVE_RATE = 1000;
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  for (const nodes of sizes) await run(nodes);
+} finally {
+  await browser.close();
+}
+
+async function run(nodes: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'remonitor-bench-fleet-'));
+  const store = openSqliteStore(join(dir, 'fleet.db'));
+  const fleet = Array.from({ length: nodes }, (_, i) => new SimulatedNode(`node-${String(i).padStart(5, '0')}`, i + 1));
+  const now = Date.now();
+  for (let i = 0; i < fleet.length; i += 1000) {
+    store.insertBatch(fleet.slice(i, i + 1000).map((n) => {
+      const sample = n.next(now);
+      return { node: n.name, sample, raw: encodeSample(sample) };
+    }));
+  }
+  for (const n of fleet) {
+    store.setStatus(n.name, Math.random() < 0.95 ? 'online' : 'offline', now);
+    store.setInfo(n.name, encodeInfo({
+      v: 1, agent_version: 'sim', hostname: n.name, os: 'Simulated Linux', kernel: '6.6', arch: 'arm64', cpu_model: 'Cortex-A72',
+      cpu_cores: n.traits.cores, mem_total_bytes: n.traits.memTotalBytes, disks: [], boot_time_ms: now - 86_400_000, interval_ms: 1000,
+    }));
+  }
+  const feed = new LiveFeed();
+  const web = await listen(createApp({ store, feed }), 0);
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  try {
+    await page.addInitScript(() => {
+      (window as any).__long = [];
+      new PerformanceObserver((list) => (window as any).__long.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask', buffered: true });
+    });
+    const t0 = Date.now();
+    await page.goto(`http://127.0.0.1:${web.port}/?view=table`);
+    await page.locator('body[data-ready="true"] .ft-row[data-node]').first().waitFor({ timeout: 60_000 });
+    const interactiveMs = Date.now() - t0;
+    const nodesApiMs = await page.evaluate(() => (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find((e) => e.name.endsWith('/api/nodes'))?.duration ?? NaN);
+    const timed = (script: () => void) => page.evaluate(script).then(() => page.evaluate(() => (window as any).__took as number));
+    const sortMs = await timed(() => {
+      const t = performance.now();
+      document.querySelector<HTMLElement>('.ft-th[data-sort="cpu"]')!.click();
+      (window as any).__took = performance.now() - t;
+    });
+    const filterMs = await timed(() => {
+      const input = document.querySelector<HTMLInputElement>('#filter')!;
+      const t = performance.now();
+      input.value = 'node-000';
+      input.dispatchEvent(new Event('input'));
+      (window as any).__took = performance.now() - t;
+    });
+    const clearMs = await timed(() => {
+      const input = document.querySelector<HTMLInputElement>('#filter')!;
+      const t = performance.now();
+      input.value = '';
+      input.dispatchEvent(new Event('input'));
+      (window as any).__took = performance.now() - t;
+    });
+    const rows = await page.locator('.ft-row').count();
+    await page.evaluate(() => ((window as any).__long = []));
+
+    // Live: LIVE_RATE samples per second, spread over the second as a fleet does.
+    const live = fleet.slice(0, LIVE_RATE);
+    const started = Date.now();
+    let sent = 0;
+    let tick = 0;
+    const slice = Math.ceil(live.length / 10);
+    const timer = setInterval(() => {
+      const ts = Date.now();
+      const from = (tick++ % 10) * slice;
+      for (const n of live.slice(from, from + slice)) feed.publish({ type: 'sample', node: n.name, point: toPoint(n.next(ts)) });
+      sent += Math.min(slice, live.length - from);
+    }, 100);
+    const frames = await page.evaluate(
+      (ms) =>
+        new Promise<number>((resolve) => {
+          let count = 0;
+          const end = performance.now() + ms;
+          const step = () => (performance.now() < end ? (count++, requestAnimationFrame(step)) : resolve(count));
+          requestAnimationFrame(step);
+        }),
+      liveMs!,
+    );
+    clearInterval(timer);
+    const longTasks: number[] = await page.evaluate(() => (window as any).__long);
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`fleet table, ${nodes.toLocaleString()} nodes, headless Chromium`);
+    console.log(`  interactive             ${interactiveMs} ms after navigation (GET /api/nodes ${Math.round(nodesApiMs)} ms of it)`);
+    console.log(`  sort by CPU             ${sortMs.toFixed(1)} ms click to drawn rows`);
+    console.log(`  text filter             ${filterMs.toFixed(1)} ms keystroke to drawn rows (${clearMs.toFixed(1)} ms to clear it)`);
+    console.log(`  row elements            ${rows}`);
+    console.log(`  live updates            ${Math.round(sent / seconds).toLocaleString()} samples/s for ${seconds.toFixed(0)} s`);
+    console.log(`  frames                  ${(frames / (liveMs! / 1000)).toFixed(0)} per second`);
+    console.log(`  long tasks (> 50 ms)    ${longTasks.length}, longest ${Math.round(Math.max(0, ...longTasks))} ms`);
+  } finally {
+    await page.close();
+    await web.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
