@@ -73,6 +73,7 @@ const tableBox = byId('table-box');
 const empty = byId('empty');
 const countEl = byId('count');
 const shownEl = byId('shown');
+const toolbar = byId('fleet-toolbar');
 const filterInput = byId<HTMLInputElement>('filter');
 const stateSelect = byId<HTMLSelectElement>('state-filter');
 const nodes = new Map<string, FleetNode>();
@@ -334,6 +335,7 @@ function renderCounts(): void {
   const staleButton = document.querySelector<HTMLElement>('[data-state-filter="stale"]');
   if (staleButton) staleButton.hidden = c.stale === 0 && view.state !== 'stale';
   empty.hidden = c.total > 0;
+  toolbar.hidden = c.total === 0;
 }
 
 // ---- data ----------------------------------------------------------------------------------
