@@ -146,20 +146,18 @@ export async function runSimulation(o: {
   // minutes would be called offline.
   await Promise.all(
     fleet.map((node, i) =>
-      Promise.all([
-        clientOf(i).publishAsync(
-          topics.info(node.name),
-          Buffer.from(
-            encodeInfo({
-              v: 1, agent_version: 'simulated', hostname: node.name, os: 'Simulated Linux', kernel: '6.6', arch: 'arm64',
-              cpu_model: 'Cortex-A72 (simulated)', cpu_cores: node.traits.cores, mem_total_bytes: node.traits.memTotalBytes,
-              disks: [{ mount: '/', fs_type: 'ext4', size_bytes: node.traits.diskBytes }], boot_time_ms: node.bootMs,
-              interval_ms: o.intervalMs,
-            }),
-          ),
-          { qos: 1, retain: true },
+      clientOf(i).publishAsync(
+        topics.info(node.name),
+        Buffer.from(
+          encodeInfo({
+            v: 1, agent_version: 'simulated', hostname: node.name, os: 'Simulated Linux', kernel: '6.6', arch: 'arm64',
+            cpu_model: 'Cortex-A72 (simulated)', cpu_cores: node.traits.cores, mem_total_bytes: node.traits.memTotalBytes,
+            disks: [{ mount: '/', fs_type: 'ext4', size_bytes: node.traits.diskBytes }], boot_time_ms: node.bootMs,
+            interval_ms: o.intervalMs,
+          }),
         ),
-      ]),
+        { qos: 1, retain: true },
+      ),
     ),
   );
 

@@ -1,10 +1,13 @@
 // `remonitor simulate --backfill`: a week of history for a small fleet goes through the real broker
 // into a real hub and SQLite file, each sample stored at its own time (not when it arrived), every
 // one acknowledged by the hub, and the rollups cover the week once the hub has derived them.
+import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { backfill } from '../../cli/backfill.ts';
 import { runSimulation } from '../../cli/simulate.ts';
+import { SimulatedNode } from '../../edge-agent/simulated-node.ts';
 import type { SeriesResponse } from '../../shared/api-types.ts';
-import { CLI, getJson, runCleanups, spawnProcess, startBroker, startHub, waitFor } from '../helpers/parts.ts';
+import { CLI, cleanup, getJson, runCleanups, spawnProcess, startBroker, startHub, waitFor } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
@@ -37,12 +40,13 @@ describe('remonitor simulate --backfill', () => {
       expect(rawTimes).toEqual(expected.filter((t) => t > historyEnd - DAY_MS));
     }
 
-    // The whole week, from the 1-minute rollups the hub derives once a minute: one chart step per sample.
+    // The whole week, from the 1-minute rollups the hub derives once a minute: one chart step per sample
+    // (up to the last one's minute: the live samples may share the minute the history ended in).
     for (const node of nodes) {
       const week = await waitFor(
         `${node}'s rollups over the week`,
         async () => {
-          const { body } = await getJson<SeriesResponse>(`${api}/api/nodes/${node}/series?metrics=cpu_pct,disk_pct&from=${historyEnd - 7 * DAY_MS - HOUR_MS}&to=${historyEnd - 1}&points=5000`);
+          const { body } = await getJson<SeriesResponse>(`${api}/api/nodes/${node}/series?metrics=cpu_pct,disk_pct&from=${historyEnd - 7 * DAY_MS - HOUR_MS}&to=${historyEnd - HOUR_MS + 1}&points=5000`);
           const times = body.data[0].filter((_, i) => body.data[1]![i] !== null);
           return times.length >= perNode ? { body, times } : null;
         },
@@ -54,6 +58,17 @@ describe('remonitor simulate --backfill', () => {
       expect(week.times.map((s) => s * 1000)).toEqual(expected.map((t) => t - (t % stepMs)));
     }
   }, 150_000);
+
+  it('stops with a clear error when no hub acknowledges what it sends', async () => {
+    const { url } = await startBroker(); // a broker with no hub reading it
+    const client = await mqtt.connectAsync(url, { protocolVersion: 4 });
+    cleanup(() => client.endAsync());
+    const fleet = [new SimulatedNode('lonely-0000', 1)];
+    const now = Date.now();
+    await expect(backfill({ fleet, clientOf: () => client, fromMs: now - DAY_MS, toMs: now, stepMs: 60_000, stallMs: 1500 })).rejects.toThrow(
+      /backfill: the hub acknowledged nothing for 2 s \(0 of [\d,]+ samples stored\): is a hub \(remonitor up, or remonitor hub\) reading this broker\?/,
+    );
+  });
 
   it('prints its progress and what it did, and refuses a step longer than the history', async () => {
     const { url } = await startBroker();
