@@ -7,7 +7,7 @@
 // Format: https://www.home-assistant.io/integrations/mqtt/#device-discovery-payload
 // (`dev`, `o` and `cmps` are required; each component needs `p` and `unique_id`).
 import type { MqttClient } from 'mqtt';
-import { topics, type NodeInfo, type NodeStatus } from '../protocol/index.ts';
+import { METRIC_SPECS, topics, type NodeInfo, type NodeStatus } from '../protocol/index.ts';
 import { haTopics } from '../protocol/home-assistant-topics.ts';
 import type { Logger } from '../shared/logger.ts';
 import { AGENT_VERSION } from '../shared/version.ts';
@@ -16,30 +16,9 @@ import type { SamplePoint, SeriesMetric } from '../shared/api-types.ts';
 import type { LiveFeed } from './live-feed.ts';
 import type { AnyMetricsStore } from './async-store.ts';
 
-interface SensorSpec {
-  name: string;
-  unit?: string;
-  device_class?: string;
-  icon?: string;
-}
-
-/** The sensors offered per node, when the node reports the metric. */
-const SENSORS: Partial<Record<SeriesMetric, SensorSpec>> = {
-  cpu_pct: { name: 'CPU', unit: '%', icon: 'mdi:cpu-64-bit' },
-  mem_pct: { name: 'Memory', unit: '%', icon: 'mdi:memory' },
-  mem_used_bytes: { name: 'Memory used', unit: 'B', device_class: 'data_size' },
-  swap_pct: { name: 'Swap', unit: '%', icon: 'mdi:swap-horizontal' },
-  disk_pct: { name: 'Disk (fullest)', unit: '%', icon: 'mdi:harddisk' },
-  disk_read_bps: { name: 'Disk read', unit: 'B/s', device_class: 'data_rate' },
-  disk_write_bps: { name: 'Disk write', unit: 'B/s', device_class: 'data_rate' },
-  net_rx_bps: { name: 'Network in', unit: 'B/s', device_class: 'data_rate' },
-  net_tx_bps: { name: 'Network out', unit: 'B/s', device_class: 'data_rate' },
-  temp_c: { name: 'CPU temperature', unit: '°C', device_class: 'temperature' },
-  load_1: { name: 'Load (1 min)', icon: 'mdi:gauge' },
-  procs_total: { name: 'Processes', icon: 'mdi:format-list-numbered' },
-  uptime_s: { name: 'Uptime', unit: 's', device_class: 'duration' },
-};
-const SENSOR_METRICS = Object.keys(SENSORS) as SeriesMetric[];
+/** The sensors offered per node, when the node reports the metric: the registry's metrics that name one. */
+const SENSORS = METRIC_SPECS.flatMap((m) => (m.homeAssistant ? [{ metric: m.name as SeriesMetric, ...m.homeAssistant }] : []));
+const SENSOR_METRICS = SENSORS.map((s) => s.metric);
 
 /** HA object ids allow [a-zA-Z0-9_-]; node names may also hold dots. */
 export const haObjectId = (node: string) => `remonitor_${node.replace(/[^A-Za-z0-9_-]/g, '_')}`;
@@ -109,7 +88,7 @@ export function discoveryPayload(node: string, info: NodeInfo | null, latest: Sa
     },
   };
   const available = { availability_topic: topics.status(node), payload_available: 'online', payload_not_available: 'offline' };
-  for (const [metric, spec] of Object.entries(SENSORS) as [SeriesMetric, SensorSpec][]) {
+  for (const { metric, ...spec } of SENSORS) {
     // Before the first sample every sensor is offered; after it, only those the node reports
     // (a Pi without swap gets no swap sensor that would stay "unknown" forever).
     if (latest && latest[metric] === undefined) continue;
@@ -120,7 +99,7 @@ export function discoveryPayload(node: string, info: NodeInfo | null, latest: Sa
       value_template: `{{ value_json.${metric} }}`,
       state_class: 'measurement',
       ...(spec.unit ? { unit_of_measurement: spec.unit } : {}),
-      ...(spec.device_class ? { device_class: spec.device_class } : {}),
+      ...(spec.deviceClass ? { device_class: spec.deviceClass } : {}),
       ...(spec.icon ? { icon: spec.icon } : {}),
       ...available,
     };

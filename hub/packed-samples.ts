@@ -5,16 +5,14 @@
 // For the same reason the batch keeps numbers in typed arrays (off the JS heap, never copied by a
 // scavenge) and each distinct node, boot and process name once: a row holds the string's index, and
 // the copy each message decoded dies young.
-import type { Sample } from '../protocol/index.ts';
+import { METRIC_NAMES, type Sample } from '../protocol/index.ts';
 import type { SamplePoint } from '../shared/api-types.ts';
 import { encodeDetail } from './sample-detail.ts';
 import { toPoint } from './sample-point.ts';
 import type { IncomingSample } from './store.ts';
 
-export const SAMPLE_COLUMNS = [
-  'cpu_pct', 'mem_pct', 'mem_used_bytes', 'swap_pct', 'swap_used_bytes', 'disk_pct', 'disk_read_bps',
-  'disk_write_bps', 'net_rx_bps', 'net_tx_bps', 'temp_c', 'load_1', 'load_5', 'load_15', 'procs_total', 'uptime_s',
-] as const;
+/** The stored metrics, in the registry's order (protocol/metrics.ts): column c of a row is SAMPLE_COLUMNS[c]. */
+export const SAMPLE_COLUMNS = METRIC_NAMES;
 
 /** Per row: ts_ms, seq, seen_ms, clock_skew_ms, then the columns (NaN where the sample has no value). */
 const WIDTH = 4 + SAMPLE_COLUMNS.length;

@@ -2,22 +2,21 @@
 // under an advisory lock so that two hubs opening the same database at once take turns.
 import type { Pool, PoolClient } from 'pg';
 import { TIERS } from './rollups.ts';
+import { METRICS } from '../protocol/index.ts';
 import { SERIES_METRICS, type SeriesMetric } from '../shared/api-types.ts';
 
 /** How `samples` is split by time: native daily partitions, or a TimescaleDB hypertable. */
 export type Partitioning = 'native' | 'timescaledb';
 
 /**
- * Column type of each chartable metric. Counters of bytes, processes and seconds are bigint (the
- * wire allows any uint up to 2^53 − 1: an int4 would make one odd sample fail its whole batch);
+ * Column type of each metric of the registry. Counters of bytes, processes and seconds are bigint
+ * (the wire allows any uint up to 2^53 − 1: an int4 would make one odd sample fail its whole batch);
  * percentages, loads and °C are real, 4 bytes: the agent rounds them to 0.1 and sends them as
  * float32 where that is exact, so float8 would only store noise.
  */
-export const SAMPLE_COLUMN_TYPES: Readonly<Record<SeriesMetric, 'bigint' | 'real'>> = {
-  mem_used_bytes: 'bigint', swap_used_bytes: 'bigint', disk_read_bps: 'bigint', disk_write_bps: 'bigint',
-  net_rx_bps: 'bigint', net_tx_bps: 'bigint', procs_total: 'bigint', uptime_s: 'bigint',
-  cpu_pct: 'real', mem_pct: 'real', swap_pct: 'real', disk_pct: 'real', temp_c: 'real', load_1: 'real', load_5: 'real', load_15: 'real',
-};
+export const SAMPLE_COLUMN_TYPES = Object.fromEntries(METRICS.map((m) => [m.name, m.storage === 'integer' ? 'bigint' : 'real'])) as Readonly<
+  Record<SeriesMetric, 'bigint' | 'real'>
+>;
 /** 8-byte columns first, then 4-byte ones: no alignment padding inside a row. */
 export const SAMPLE_COLUMNS: readonly SeriesMetric[] = [
   ...SERIES_METRICS.filter((m) => SAMPLE_COLUMN_TYPES[m] === 'bigint'),
@@ -28,8 +27,6 @@ export const SAMPLE_COLUMNS: readonly SeriesMetric[] = [
 export const LOCK_KEYS = { migrate: 0x72656d6f6e0001n, partitions: 0x72656d6f6e0002n } as const;
 
 function schemaV1(partitioning: Partitioning): string {
-  const metricColumns = SAMPLE_COLUMNS.map((m) => `${m} ${SAMPLE_COLUMN_TYPES[m]}`).join(', ');
-  const rollupColumns = SERIES_METRICS.map((m) => `${m}_min float8, ${m}_max float8, ${m}_sum float8, ${m}_n integer NOT NULL DEFAULT 0`).join(',\n  ');
   return `
 -- Nodes: one row each, with what the fleet page needs without touching the samples.
 CREATE TABLE IF NOT EXISTS nodes (
@@ -52,7 +49,7 @@ CREATE TABLE IF NOT EXISTS boots (
   UNIQUE (node_id, boot)
 );
 
--- One row per sample: typed columns for the fixed metrics, and the variable parts (cores,
+-- One row per sample: a typed column per metric of the registry (added by addMetricColumns), and the variable parts (cores,
 -- filesystems, interfaces, top processes) as the same compact CBOR array the SQLite store keeps
 -- (hub/sample-detail.ts): one codec for both backends, never searched inside by SQL, and small:
 -- 153 bytes a simulated sample against 474 as jsonb tuples and 770 as jsonb objects (jsonb keeps
@@ -65,19 +62,17 @@ CREATE TABLE IF NOT EXISTS samples (
   boot_id integer NOT NULL,
   ts_ms bigint NOT NULL,
   seq bigint NOT NULL,
-  ${metricColumns},
   detail bytea,
   PRIMARY KEY (node_id, ts_ms, boot_id, seq)
 )${partitioning === 'native' ? ' PARTITION BY RANGE (ts_ms)' : ''};
 
--- Rollups: min / max / sum / count per metric and bucket (tier = bucket width in s: ${TIERS.map((t) => t.seconds).join(', ')}).
+-- Rollups: min / max / sum / count per metric (columns added by addMetricColumns) and bucket (tier = bucket width in s: ${TIERS.map((t) => t.seconds).join(', ')}).
 -- mean = <m>_sum / <m>_n. Small beside the samples, so one plain table, purged by DELETE.
 CREATE TABLE IF NOT EXISTS rollups (
   tier integer NOT NULL,
   node_id integer NOT NULL,
   bucket_ms bigint NOT NULL,
   n integer NOT NULL,
-  ${rollupColumns},
   PRIMARY KEY (tier, node_id, bucket_ms)
 );
 
@@ -224,7 +219,36 @@ async function migrateLocked(client: PoolClient): Promise<Partitioning> {
       throw new Error(`could not apply PostgreSQL schema step ${step.version} (${partitioning}): ${(err as Error).message}`);
     }
   }
+  await addMetricColumns(client);
   return partitioning;
+}
+
+/**
+ * Adds the columns of registry metrics (protocol/metrics.ts) that `samples` and `rollups` lack, so
+ * a new metric needs no schema step of its own; the first schema step creates neither table's
+ * metric columns, which keeps that step the same whatever the registry holds. A nullable column
+ * without a default changes only the catalog, whatever the table's size.
+ */
+async function addMetricColumns(client: PoolClient): Promise<void> {
+  const { rows } = await client.query<{ table_name: string; column_name: string }>(
+    `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name IN ('samples', 'rollups')`,
+  );
+  const has = new Set(rows.map((r) => `${r.table_name}.${r.column_name}`));
+  const add = [
+    ...SAMPLE_COLUMNS.filter((m) => !has.has(`samples.${m}`)).map((m) => `ALTER TABLE samples ADD COLUMN IF NOT EXISTS ${m} ${SAMPLE_COLUMN_TYPES[m]}`),
+    ...SERIES_METRICS.filter((m) => !has.has(`rollups.${m}_n`)).map(
+      (m) => `ALTER TABLE rollups ADD COLUMN IF NOT EXISTS ${m}_min float8, ADD COLUMN IF NOT EXISTS ${m}_max float8, ADD COLUMN IF NOT EXISTS ${m}_sum float8, ADD COLUMN IF NOT EXISTS ${m}_n integer NOT NULL DEFAULT 0`,
+    ),
+  ];
+  if (add.length === 0) return;
+  await client.query('BEGIN');
+  try {
+    for (const sql of add) await client.query(sql);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw new Error(`could not add the metric columns to PostgreSQL: ${(err as Error).message}`);
+  }
 }
 
 async function timescaleAvailable(client: PoolClient): Promise<boolean> {

@@ -1,7 +1,10 @@
-// The fleet in the Prometheus text exposition format (version 0.0.4): every node's latest values
-// as gauges labelled by node, and the hub's own health. A pure function of its inputs, so tests
+// The fleet in the Prometheus text exposition format (version 0.0.4): every online node's latest
+// values labelled by node, named and scaled as the registry says (protocol/metrics.ts, following
+// Prometheus' naming conventions), and the hub's own health. A pure function of its inputs, so tests
 // can compare the output with the store without a scrape loop.
-import { SERIES_METRICS, type NodeSummary, type SeriesMetric } from '../shared/api-types.ts';
+import { METRIC_SPECS, type MetricUnit } from '../protocol/index.ts';
+import type { NodeSummary, SeriesMetric } from '../shared/api-types.ts';
+import type { RateTotals } from './rate-totals.ts';
 
 /** The hub's own figures at the moment of a scrape; null fields are unknown (e.g. `remonitor web`). */
 export interface HubHealth {
@@ -20,29 +23,6 @@ export interface HubHealth {
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-/** Help text per metric; units in the name follow the wire names (`_pct`, `_bps`, `_bytes`, `_c`, `_s`). */
-const HELP: Record<SeriesMetric, string> = {
-  cpu_pct: 'CPU busy, all cores, percent',
-  mem_pct: 'memory used, percent',
-  mem_used_bytes: 'memory used (total - available), bytes',
-  swap_pct: 'swap used, percent',
-  swap_used_bytes: 'swap used, bytes',
-  disk_pct: 'fullest real filesystem, percent used',
-  disk_read_bps: 'read from all physical disks, bytes per second',
-  disk_write_bps: 'written to all physical disks, bytes per second',
-  net_rx_bps: 'received on all interfaces, bytes per second',
-  net_tx_bps: 'sent on all interfaces, bytes per second',
-  temp_c: 'CPU temperature, degrees Celsius',
-  load_1: 'load average over 1 minute',
-  load_5: 'load average over 5 minutes',
-  load_15: 'load average over 15 minutes',
-  procs_total: 'number of processes',
-  uptime_s: 'time since the machine booted, seconds',
-};
-
-/** `remonitor_node_<metric>` for each series metric. */
-export const nodeMetricName = (metric: SeriesMetric) => `remonitor_node_${metric}`;
-
 /** Label value escaping of the text format: backslash, double quote and newline. */
 export function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -55,13 +35,30 @@ function num(value: number): string {
   return String(value);
 }
 
-export function renderPrometheus(nodes: readonly NodeSummary[], health: HubHealth | null): string {
+/** How a registry unit reads in HELP text once scaled to the exposition's base unit. */
+const UNIT_TEXT: Record<MetricUnit, string> = {
+  percent: 'ratio 0-1',
+  bytes: 'bytes',
+  bytes_per_second: 'bytes',
+  celsius: 'degrees Celsius',
+  seconds: 'seconds',
+  count: 'count',
+  load: 'load average',
+};
+
+/**
+ * Renders the fleet and the hub. A node that is not online exports only `up` and `last_seen`: its
+ * last values are not current, and Prometheus marks series that stop as stale. A rate metric is a
+ * counter from `totals`, and absent without it.
+ */
+export function renderPrometheus(nodes: readonly NodeSummary[], health: HubHealth | null, totals?: RateTotals): string {
   const out: string[] = [];
   const family = (name: string, type: 'gauge' | 'counter', help: string, samples: [labels: string, value: number][]) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) out.push(`${name}${labels} ${num(value)}`);
   };
   const node = (n: NodeSummary) => `{node="${escapeLabel(n.name)}"}`;
+  const online = nodes.filter((n) => n.status === 'online');
 
   family('remonitor_node_up', 'gauge', '1 when the node says it is online, 0 when offline or unknown', nodes.map((n) => [node(n), n.status === 'online' ? 1 : 0]));
   family(
@@ -70,13 +67,24 @@ export function renderPrometheus(nodes: readonly NodeSummary[], health: HubHealt
     'time of the newest stored sample, seconds since 1970',
     nodes.filter((n) => n.last_seen_ms !== null).map((n) => [node(n), n.last_seen_ms! / 1000]),
   );
-  for (const metric of SERIES_METRICS) {
+  for (const m of METRIC_SPECS) {
+    const metric = m.name as SeriesMetric;
+    const { name, scale = 1 } = m.prometheus;
+    if (m.kind === 'rate') {
+      if (!totals) continue;
+      const samples = online.flatMap((n): [string, number][] => {
+        const total = totals.total(n.name, metric);
+        return total === undefined ? [] : [[node(n), total]];
+      });
+      family(name, 'counter', `${m.description}, ${UNIT_TEXT[m.unit]}, counted by this hub since it started`, samples);
+      continue;
+    }
     // A metric a node does not report (no swap, no sensor) is absent, never zero.
-    const samples = nodes.flatMap((n): [string, number][] => {
+    const samples = online.flatMap((n): [string, number][] => {
       const value = n.latest?.[metric];
-      return value === undefined ? [] : [[node(n), value]];
+      return value === undefined ? [] : [[node(n), scale === 1 ? value : Math.round(value * scale * 1e6) / 1e6]];
     });
-    family(nodeMetricName(metric), 'gauge', `latest sample: ${HELP[metric]}`, samples);
+    family(name, 'gauge', `latest sample: ${m.description}, ${UNIT_TEXT[m.unit]}`, samples);
   }
 
   family('remonitor_hub_nodes', 'gauge', 'nodes the hub has seen', [['', nodes.length]]);

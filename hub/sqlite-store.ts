@@ -1,5 +1,4 @@
 // MetricsStore on SQLite (better-sqlite3): WAL, prepared statements, one transaction per batch.
-import { readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Logger } from '../shared/logger.ts';
@@ -28,10 +27,8 @@ import { readSamplePage } from './sqlite-export.ts';
 import { mergeArgs, MinuteSums } from './minute-sums.ts';
 import { prepareDirectory } from '../shared/data-dir.ts';
 import { databaseError, openDatabase } from '../shared/sqlite-open.ts';
+import { migrateSqlite } from './sqlite-schema.ts';
 import { minuteList, MINUTE_MS, NODE_MINUTES_SQL, NODE_RANGE_SQL } from './sample-minutes.ts';
-
-// Resolves from hub/ (sources) and from dist/ (the built CLI) alike: both sit beside hub/.
-const MIGRATIONS_DIR = new URL('../hub/migrations/', import.meta.url);
 
 interface NodeRow {
   id: number;
@@ -77,30 +74,11 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     db.pragma('journal_size_limit = 67108864');
     // Samples of many nodes land on as many B-tree pages at once: keep them in memory (64 MiB).
     db.pragma('cache_size = -65536');
-    migrate(db, options.log);
+    migrateSqlite(db, options.log);
     return new SqliteStore(db, options);
   } catch (err) {
     db.close();
     throw databaseError(path, err);
-  }
-}
-
-/** Applies the SQL files of hub/migrations/ that the database has not seen, in name order. */
-function migrate(db: Database.Database, log?: Pick<Logger, 'info'>): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
-  for (const file of files) {
-    const version = Number.parseInt(file, 10);
-    if (version <= current) continue;
-    const sql = readFileSync(new URL(file, MIGRATIONS_DIR), 'utf8');
-    const started = performance.now();
-    // A new database runs every migration on empty tables in milliseconds: only an existing one is worth a word.
-    if (current > 0) log?.info({ migration: file }, 'migrating the database: one that copies a large table can take minutes');
-    db.transaction(() => {
-      db.exec(sql);
-      db.pragma(`user_version = ${version}`);
-    })();
-    if (current > 0) log?.info({ migration: file, ms: Math.round(performance.now() - started) }, 'migrated the database');
   }
 }
 

@@ -5,3 +5,4 @@ export * from './info.ts';
 export * from './codec.ts';
 export * from './duration.ts';
 export * from './ack.ts';
+export * from './metrics.ts';

@@ -1,38 +1,13 @@
 // Shapes of the REST API and the live stream, shared by the Hono routes and the browser code.
+import { METRIC_NAMES, METRICS, type MetricName } from '../protocol/metrics.ts';
 import type { NodeInfo, NodeStatus, ProcessUsage, Sample } from '../protocol/index.ts';
 
-/** Series that a chart can ask for. Each is one typed column per sample in the store. */
-export const SERIES_METRICS = [
-  'cpu_pct', // %, all cores
-  'mem_pct', // %
-  'mem_used_bytes',
-  'swap_pct', // %
-  'swap_used_bytes',
-  'disk_pct', // %, the fullest real filesystem
-  'disk_read_bps', // bytes/s
-  'disk_write_bps', // bytes/s
-  'net_rx_bps', // bytes/s, all interfaces
-  'net_tx_bps', // bytes/s, all interfaces
-  'temp_c', // °C
-  'load_1',
-  'load_5',
-  'load_15',
-  'procs_total',
-  'uptime_s',
-] as const;
-export type SeriesMetric = (typeof SERIES_METRICS)[number];
+/** Series that a chart can ask for: the registry's metrics (protocol/metrics.ts), one stored column each. */
+export const SERIES_METRICS: readonly MetricName[] = METRIC_NAMES;
+export type SeriesMetric = MetricName;
 
-/** What the node page draws when the request names no metrics. */
-export const DEFAULT_SERIES: readonly SeriesMetric[] = [
-  'cpu_pct',
-  'mem_pct',
-  'swap_pct',
-  'disk_pct',
-  'net_rx_bps',
-  'net_tx_bps',
-  'temp_c',
-  'load_1',
-];
+/** What the series API returns when the request names no metrics: every metric the node page draws. */
+export const DEFAULT_SERIES: readonly SeriesMetric[] = METRICS.filter((m) => m.chart !== null).map((m) => m.name);
 
 /** One sample flattened to the chartable metrics; absent fields are unknown. */
 export type SamplePoint = { ts_ms: number } & Partial<Record<SeriesMetric, number>>;

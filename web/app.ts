@@ -160,7 +160,7 @@ export function createApp({ store, feed, now = Date.now, health, readiness, depl
 
   if (coordinator) for (const path of COORDINATED_PATHS) app.use(path, coordinatorProxy(coordinator));
   app.route('/', exportRoutes({ store, now }));
-  app.route('/', prometheusRoutes({ store, health }));
+  app.route('/', prometheusRoutes({ store, feed, health }));
   app.route('/', deployRoutes(deploy));
   if (alarms) app.route('/', createAlarmRoutes(alarms, now));
   if (alarms) app.route('/', channelRoutes());

@@ -1,14 +1,13 @@
 // Alarm rules: their shape as people write them (JSON, durations as "5m"), validation that reports
 // every problem at once with the field and the bad value, the compiled form the engine uses, and
 // the defaults a fresh hub ships with.
-import { CLOCK_TOLERANCE_MS, nodeNameProblem, parseDuration } from '../../protocol/index.ts';
-import { SERIES_METRICS } from '../../shared/api-types.ts';
+import { CLOCK_TOLERANCE_MS, METRICS, nodeNameProblem, parseDuration } from '../../protocol/index.ts';
 import { channelProblems, ntfyChannelUrl } from './channels/index.ts';
 import { destinationProblem } from './destination.ts';
 
 /**
  * What a rule watches:
- * - any stored series (`cpu_pct`, `mem_pct`, `swap_pct`, `disk_pct`, `temp_c`, `load_1`, …);
+ * - any metric of the registry that allows alarms (protocol/metrics.ts);
  * - `fs_pct`: each filesystem's use % separately (one alarm per mount), or `fs_pct:/mount` one mount;
  * - `proc_rss_bytes:NAME`: resident memory of the process named NAME (summed over its instances),
  *   seen when it is in the sample's top lists;
@@ -115,6 +114,8 @@ const MIN_REPEAT_MS = 60_000;
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const BOOLEAN_METRICS = ['undervoltage', 'throttled'];
+/** The registry's metrics that rules may watch. */
+const ALARM_SERIES: readonly string[] = METRICS.filter((m) => m.alarms).map((m) => m.name);
 const SPECIAL = ['offline', 'clock_skew', 'fs_pct', ...BOOLEAN_METRICS];
 /** Metrics judged by a rule of their own rather than on a series (no window, trend or `for`). */
 const STATE_METRICS = ['offline', 'clock_skew'];
@@ -122,10 +123,10 @@ const INPUT_KEYS = new Set(['id', 'metric', 'threshold', 'for', 'window', 'horiz
 
 export function metricProblem(metric: unknown): string | null {
   if (typeof metric !== 'string' || metric === '') return `must be a metric name, got ${JSON.stringify(metric)}`;
-  if ((SERIES_METRICS as readonly string[]).includes(metric) || SPECIAL.includes(metric)) return null;
+  if (ALARM_SERIES.includes(metric) || SPECIAL.includes(metric)) return null;
   if (/^fs_pct:\/\S{0,255}$/.test(metric)) return null;
   if (/^proc_rss_bytes:[^\s]{1,64}$/.test(metric)) return null;
-  return `unknown metric ${JSON.stringify(metric)}; known: ${[...SERIES_METRICS, ...SPECIAL].join(', ')}, fs_pct:/MOUNT, proc_rss_bytes:NAME`;
+  return `unknown metric ${JSON.stringify(metric)}; known: ${[...ALARM_SERIES, ...SPECIAL].join(', ')}, fs_pct:/MOUNT, proc_rss_bytes:NAME`;
 }
 
 /** `pi-*` → /^pi-.*$/. Only `*` and `?` are special, so a node name never needs escaping. */

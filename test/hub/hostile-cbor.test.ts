@@ -23,7 +23,9 @@ interface Shot extends HostilePayload {
 }
 
 /** What the hub should make of a payload, by the same decoders, in this process. */
-function verdict({ channel, bytes }: Shot): 'accepted' | 'rejected' {
+function verdict({ channel, bytes }: Shot): 'accepted' | 'rejected' | 'ignored' {
+  // An empty status or info is how a retained message is cleared (a removed node's topics): not an error.
+  if (channel !== 'metrics' && bytes.length === 0) return 'ignored';
   try {
     if (channel === 'metrics') decodeSample(bytes);
     else if (channel === 'info') {

@@ -4,7 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderPrometheus } from '../../hub/prometheus.ts';
 import { RateMeter } from '../../hub/hub-health.ts';
-import { SERIES_METRICS } from '../../shared/api-types.ts';
+import { RateTotals } from '../../hub/rate-totals.ts';
+import { METRIC_SPECS } from '../../protocol/index.ts';
+import type { SeriesMetric } from '../../shared/api-types.ts';
 import { fakeAgentClient, publishNode, sampleAt } from '../helpers/fleet-publisher.ts';
 import { runCleanups, startBroker, startHub, waitFor } from '../helpers/parts.ts';
 
@@ -54,20 +56,34 @@ describe('GET /metrics', () => {
     const value = (family: string, labels: Record<string, string> = {}) =>
       byName.get(family)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 
-    // Every node's latest values, as stored, one gauge per series metric with a node label.
-    for (const node of await hub.store.listNodes()) {
-      for (const metric of SERIES_METRICS) {
-        const stored = node.latest?.[metric];
-        const exposed = value(`remonitor_node_${metric}`, { node: node.name });
-        if (stored === undefined) expect(exposed, `${node.name} ${metric} absent`).toBeUndefined();
-        else expect(exposed, `${node.name} ${metric}`).toBeCloseTo(stored, 6);
+    // Every online node's latest values, as stored, named and scaled as the registry says; a rate
+    // is a counter (the parser strips `_total` from counter family names) of rate × time between samples.
+    const nodes = await hub.store.listNodes();
+    const kitchen = nodes.find((n) => n.name === 'pi-kitchen')!;
+    for (const m of METRIC_SPECS) {
+      const metric = m.name as SeriesMetric;
+      const stored = kitchen.latest?.[metric];
+      if (m.kind === 'rate') {
+        const family = m.prometheus.name.replace(/_total$/, '');
+        expect(byName.get(family)?.type, m.prometheus.name).toBe('counter');
+        // pi-kitchen's two samples are 1 s apart: the second one's rate for one second.
+        expect(value(family, { node: 'pi-kitchen' }), m.prometheus.name).toBe(Math.round(stored!));
+        continue;
       }
+      expect(byName.get(m.prometheus.name)?.type, m.prometheus.name).toBe('gauge');
+      const exposed = value(m.prometheus.name, { node: 'pi-kitchen' });
+      if (stored === undefined) expect(exposed, `${m.prometheus.name} absent`).toBeUndefined();
+      else expect(exposed, m.prometheus.name).toBeCloseTo(stored * (m.prometheus.scale ?? 1), 6);
+    }
+    expect(value('remonitor_node_cpu_busy_ratio', { node: 'pi-kitchen' })).toBe(0.575);
+    expect(value('remonitor_node_cpu_temperature_celsius', { node: 'pi-kitchen' })).toBe(61.2);
+    // An offline node's last values are not current: only up and last seen remain.
+    const offline = families.flatMap((f) => f.samples).filter((s) => s.labels['node'] === 'ci-runner.7').map((s) => s.name);
+    expect(offline.sort()).toEqual(['remonitor_node_last_seen_seconds', 'remonitor_node_up']);
+    for (const node of nodes) {
       expect(value('remonitor_node_up', { node: node.name })).toBe(node.status === 'online' ? 1 : 0);
       expect(value('remonitor_node_last_seen_seconds', { node: node.name })).toBe(node.last_seen_ms! / 1000);
     }
-    expect(value('remonitor_node_cpu_pct', { node: 'pi-kitchen' })).toBe(57.5);
-    expect(value('remonitor_node_temp_c', { node: 'ci-runner.7' })).toBeUndefined();
-    for (const metric of SERIES_METRICS) expect(byName.get(`remonitor_node_${metric}`)?.type).toBe('gauge');
 
     // Hub health: the parser strips `_total` from counter family names.
     expect(byName.get('remonitor_hub_samples_received')?.type).toBe('counter');
@@ -107,5 +123,38 @@ describe('GET /metrics', () => {
     }
     now = 21_000;
     expect(meter.rate(21 * 50)).toBeCloseTo(50, 6);
+  });
+});
+
+describe('the exposition follows Prometheus naming conventions', () => {
+  it.each(METRIC_SPECS.map((m) => [m.prometheus.name, m] as const))('%s', (name, m) => {
+    expect(name).toMatch(/^remonitor_node_[a-z][a-z0-9_]*$/);
+    // Base units in the name, never the wire's shorthand (_pct, _bps, _c, _s).
+    expect(name).not.toMatch(/_(pct|bps|c|s)$/);
+    if (m.kind === 'rate') expect(name, 'a counter ends in _total').toMatch(/_bytes_total$/);
+    else expect(name, 'only counters end in _total').not.toMatch(/_total$/);
+    if (m.unit === 'percent') expect([name, m.prometheus.scale]).toEqual([expect.stringMatching(/_ratio$/), 0.01]);
+    if (m.unit === 'bytes') expect(name).toMatch(/_bytes$/);
+    if (m.unit === 'celsius') expect(name).toMatch(/_celsius$/);
+    if (m.unit === 'seconds') expect(name).toMatch(/_seconds$/);
+  });
+});
+
+describe('RateTotals', () => {
+  it('adds rate × time between a node\'s samples, skipping replays, repeats and long silences', () => {
+    const totals = new RateTotals();
+    const at = (ts_ms: number, disk_read_bps: number) => ({ ts_ms, disk_read_bps });
+    expect(totals.total('pi', 'disk_read_bps')).toBeUndefined();
+    totals.add('pi', at(0, 999)); // the first sample: nothing to multiply its rate by
+    expect(totals.total('pi', 'disk_read_bps')).toBe(0);
+    totals.add('pi', at(2000, 100)); // 100 B/s for 2 s
+    totals.add('pi', at(1000, 5000)); // replayed, older: already counted
+    totals.add('pi', at(2000, 5000)); // the same time again
+    totals.add('pi', at(3000, 50)); // 50 B/s for 1 s
+    expect(totals.total('pi', 'disk_read_bps')).toBe(250);
+    totals.add('pi', at(3000 + 10 * 60_000, 1000)); // after 10 min of silence: not bridged
+    totals.add('pi', at(4000 + 10 * 60_000, 10)); // 10 B/s for 1 s
+    expect(totals.total('pi', 'disk_read_bps')).toBe(260);
+    expect(totals.total('pi', 'cpu_pct'), 'not a rate').toBeUndefined();
   });
 });

@@ -62,8 +62,9 @@ describe('GET /api/nodes/:node/series', () => {
   it('serves the default metric set when none is named', async () => {
     insert('n1', [sample(0, NOW - 1000, 5)]);
     const body = await (await app.request('/api/nodes/n1/series')).json();
-    expect(body.metrics).toEqual(['cpu_pct', 'mem_pct', 'swap_pct', 'disk_pct', 'net_rx_bps', 'net_tx_bps', 'temp_c', 'load_1']);
-    expect(body.data).toHaveLength(9);
+    // Every metric the node page draws (protocol/metrics.ts).
+    expect(body.metrics).toEqual(['cpu_pct', 'mem_pct', 'swap_pct', 'disk_pct', 'disk_read_bps', 'disk_write_bps', 'net_rx_bps', 'net_tx_bps', 'temp_c', 'load_1', 'load_5', 'load_15']);
+    expect(body.data).toHaveLength(13);
   });
 
   it.each([

@@ -7,6 +7,7 @@ import type { AlarmInfo, AlarmLevel, AlarmsResponse } from '../../shared/alarm-t
 import type { AlarmRuleInput } from '../../hub/alarms/rules.ts';
 import { getJson } from './api.ts';
 import { fmtDuration } from './format.ts';
+import { METRIC_SPECS } from '../../protocol/metrics.ts';
 
 const POLL_MS = 5000;
 const RULES_POLL_MS = 60_000;
@@ -59,14 +60,10 @@ export function markFleetCards(): void {
   });
 }
 
-/** Which alarm metric a node-page chart shows. */
-const CHART_METRICS: Record<string, string[]> = {
-  cpu: ['cpu_pct'],
-  mem: ['mem_pct'],
-  swap: ['swap_pct'],
-  disk: ['disk_pct', 'fs_pct'],
-  temp: ['temp_c'],
-};
+/** Which alarm metrics a node-page chart shows: its group's metrics (protocol/metrics.ts), and each filesystem's use on the disk chart. */
+const CHART_METRICS: Record<string, string[]> = {};
+for (const m of METRIC_SPECS) if (m.chart) (CHART_METRICS[m.chart.group] ??= []).push(m.name);
+CHART_METRICS['disk']?.push('fs_pct');
 
 function globMatch(glob: string, name: string): boolean {
   const body = [...glob].map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\-]/g, '\\$&'))).join('');

@@ -2,10 +2,11 @@
 // (Live follows the stream), and the top processes by CPU and by memory.
 import type uPlot from 'uplot';
 import type { NodeDetailResponse, SamplePoint, SeriesMetric, StreamEvent } from '../../shared/api-types.ts';
-import type { ProcessUsage } from '../../protocol/index.ts';
+import type { ProcessUsage } from '../../protocol/sample.ts';
+import { CHART_GROUPS, METRIC_SPECS, type ChartGroupName, type MetricUnit } from '../../protocol/metrics.ts';
 import { ApiFailure, api, clearError, showError } from './api.ts';
 import './signed-in.ts';
-import { COLORS, ChartGroup, Columns, maxGapS, type ChartSpec } from './charts.ts';
+import { ChartGroup, Columns, maxGapS, type ChartSpec } from './charts.ts';
 import { byId, h, setAttr, setText } from './dom.ts';
 import { fmtAgo, fmtBytes, fmtDateTime, fmtDuration, fmtPct, fmtRate, fmtTemp } from './format.ts';
 import { LiveStream, liveIndicator } from './live.ts';
@@ -13,10 +14,10 @@ import { setupExportLinks } from './export-links.ts';
 import { NodeAlarmOverlay } from './alarm-marks.ts';
 import { mountNodeControls, setWatchCell, type NodeControls } from './node-controls.ts';
 import { onZoneChange } from './time-format.ts';
+import { mountNodeRemoval } from './node-remove.ts';
 
-/** The columns every load asks for, in this order (the Columns index of each). */
-const METRICS = ['cpu_pct', 'mem_pct', 'swap_pct', 'disk_pct', 'net_rx_bps', 'net_tx_bps', 'temp_c'] as const satisfies readonly SeriesMetric[];
-const TEMP = METRICS.indexOf('temp_c');
+/** The columns every load asks for: each metric the registry draws, in its order (the Columns index of each). */
+const METRICS: readonly SeriesMetric[] = METRIC_SPECS.filter((m) => m.chart !== null).map((m) => m.name as SeriesMetric);
 
 type RangeKey = 'live' | '1h' | '24h' | '7d';
 const RANGES: Record<RangeKey, { from: string; seconds: number }> = {
@@ -26,10 +27,11 @@ const RANGES: Record<RangeKey, { from: string; seconds: number }> = {
   '7d': { from: '-7d', seconds: 7 * 86400 },
 };
 
-type ChartKey = 'cpu' | 'mem' | 'swap' | 'disk' | 'net' | 'temp';
 interface ChartDef {
-  key: ChartKey;
+  key: ChartGroupName;
   title: string;
+  /** Drawn only once the node has reported a value. */
+  optional: boolean;
   /** Indices into METRICS, one per series. */
   cols: number[];
   spec: ChartSpec;
@@ -37,49 +39,37 @@ interface ChartDef {
   value: (p: SamplePoint) => string;
 }
 
-const pctSpec = (key: string, label: string, color: string): ChartSpec => ({
-  key,
-  series: [{ label, color, fill: true }],
-  fmt: (v) => `${Math.round(v * 10) / 10} %`,
-  yRange: [0, 100],
-  axisSize: 48,
-});
+/** How each unit is formatted and scaled on a chart's axis and beside its title. */
+const UNIT_STYLE: Record<MetricUnit, { fmt: (v: number | null | undefined) => string; chart: Pick<ChartSpec, 'yRange' | 'fromZero' | 'axisSize'> }> = {
+  percent: { fmt: fmtPct, chart: { yRange: [0, 100], axisSize: 48 } },
+  bytes_per_second: { fmt: fmtRate, chart: { fromZero: true, axisSize: 72 } },
+  bytes: { fmt: fmtBytes, chart: { fromZero: true, axisSize: 72 } },
+  celsius: { fmt: fmtTemp, chart: { axisSize: 56 } },
+  seconds: { fmt: fmtDuration, chart: { fromZero: true, axisSize: 64 } },
+  count: { fmt: (v) => (v == null ? '—' : String(Math.round(v))), chart: { fromZero: true, axisSize: 48 } },
+  load: { fmt: (v) => (v == null ? '—' : v.toFixed(2)), chart: { fromZero: true, axisSize: 48 } },
+};
 
-const CHARTS: ChartDef[] = [
-  { key: 'cpu', title: 'CPU', cols: [0], spec: pctSpec('cpu', 'CPU', COLORS.cpu), value: (p) => fmtPct(p.cpu_pct) },
-  { key: 'mem', title: 'Memory', cols: [1], spec: pctSpec('mem', 'Memory', COLORS.mem), value: (p) => fmtPct(p.mem_pct) },
-  {
-    key: 'swap',
-    title: 'Swap',
-    cols: [2],
-    spec: pctSpec('swap', 'Swap', COLORS.swap),
-    value: (p) => (p.swap_pct == null ? 'no swap' : fmtPct(p.swap_pct)),
-  },
-  { key: 'disk', title: 'Disk (fullest filesystem)', cols: [3], spec: pctSpec('disk', 'Disk', COLORS.disk), value: (p) => fmtPct(p.disk_pct) },
-  {
-    key: 'net',
-    title: 'Network',
-    cols: [4, 5],
+/** One chart per group of the registry (protocol/metrics.ts), each metric of the group a series. */
+const CHARTS: ChartDef[] = CHART_GROUPS.map((g): ChartDef => {
+  const members = METRIC_SPECS.filter((m) => m.chart?.group === g.group);
+  const style = UNIT_STYLE[members[0]!.unit];
+  const single = members.length === 1;
+  return {
+    key: g.group,
+    title: g.title,
+    optional: 'optional' in g && g.optional,
+    cols: members.map((m) => METRICS.indexOf(m.name as SeriesMetric)),
     spec: {
-      key: 'net',
-      series: [
-        { label: 'rx', color: COLORS.rx },
-        { label: 'tx', color: COLORS.tx },
-      ],
-      fmt: fmtRate,
-      fromZero: true,
-      axisSize: 72,
+      key: g.group,
+      // One series is filled under its line; several stay lines, so none hides another.
+      series: members.map((m) => ({ label: m.chart!.label, color: m.chart!.color, fill: single })),
+      fmt: (v) => style.fmt(v),
+      ...style.chart,
     },
-    value: (p) => `↓ ${fmtRate(p.net_rx_bps)}  ↑ ${fmtRate(p.net_tx_bps)}`,
-  },
-  {
-    key: 'temp',
-    title: 'Temperature',
-    cols: [TEMP],
-    spec: { key: 'temp', series: [{ label: 'Temperature', color: COLORS.temp }], fmt: (v) => `${Math.round(v * 10) / 10} °C`, axisSize: 56 },
-    value: (p) => fmtTemp(p.temp_c),
-  },
-];
+    value: (p) => (single ? style.fmt(p[members[0]!.name as SeriesMetric]) : members.map((m) => `${m.chart!.label} ${style.fmt(p[m.name as SeriesMetric])}`).join('  ')),
+  };
+});
 
 const CHART_HEIGHT = 170;
 
@@ -96,6 +86,7 @@ interface Chart {
 const nodeName = nodeFromPath(location.pathname);
 /** Alarm thresholds and predicted crossings drawn on the charts (alarm-marks.ts). */
 const alarmOverlay = nodeName === null ? null : new NodeAlarmOverlay(nodeName);
+if (nodeName !== null) mountNodeRemoval(nodeName);
 let detail: NodeDetailResponse | null = null;
 let latest: SamplePoint | null = null;
 let lastSeenMs: number | null = null;
@@ -108,7 +99,7 @@ let loadAbort: AbortController | null = null;
 let loadedWidth = 0;
 /** The averaging bucket of the loaded history, null when raw. */
 let loadedStepS: number | null = null;
-const charts = new Map<ChartKey, Chart>();
+const charts = new Map<ChartGroupName, Chart>();
 const group = new ChartGroup('remonitor-node', (zoomed) => {
   byId('zoom-reset').hidden = !zoomed;
 });
@@ -250,11 +241,13 @@ function ensureChart(def: ChartDef): Chart {
   return chart;
 }
 
-/** The temperature chart exists only for a node that has reported a temperature. */
-function syncTempChart(): void {
-  const has = cols.hasValues(TEMP) || latest?.temp_c != null;
-  if (has) ensureChart(CHARTS[CHARTS.length - 1]!);
-  byId('no-temp').hidden = has || charts.has('temp');
+/** An optional chart (temperature) exists only for a node that has reported its metric. */
+function syncOptionalCharts(): void {
+  for (const def of CHARTS) {
+    if (!def.optional || charts.has(def.key)) continue;
+    if (def.cols.some((c) => cols.hasValues(c) || (latest != null && latest[METRICS[c]!] != null))) ensureChart(def);
+  }
+  byId('no-temp').hidden = charts.has('temp');
 }
 
 function redraw(): void {
@@ -298,7 +291,7 @@ async function loadRange(): Promise<void> {
     const step = byId('resolution');
     setText(step, res.step_s ? `averaged over ${fmtDuration(res.step_s)}` : res.data[0].length ? 'raw samples' : 'no samples in this range');
     clearError('series');
-    syncTempChart();
+    syncOptionalCharts();
     redraw();
     renderValues();
   } catch (err) {
@@ -371,7 +364,7 @@ function onEvents(events: StreamEvent[]): void {
     sampled = true;
   }
   if (!sampled) return;
-  if (!charts.has('temp')) syncTempChart();
+  if (!charts.has('temp')) syncOptionalCharts();
   if (range === 'live') redraw();
   renderValues();
   renderClock(now);
@@ -450,10 +443,10 @@ async function main(): Promise<void> {
     const now = Date.now() / 1000;
     group.setWindow(now - RANGES.live.seconds, now);
   }
-  for (const def of CHARTS) if (def.key !== 'temp') ensureChart(def);
+  for (const def of CHARTS) if (!def.optional) ensureChart(def);
   // The note takes the temperature chart's place in the grid; a late temperature chart goes after it.
   chartsEl.append(byId('no-temp'));
-  syncTempChart();
+  syncOptionalCharts();
   renderValues();
   window.addEventListener('resize', onResize);
   onZoneChange(() => {

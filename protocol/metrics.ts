@@ -1,0 +1,284 @@
+// The metric registry: every series the hub stores, once, with everything each part needs to know
+// of it. The codec's wire table, the storage columns and rollups, the API's metric list, /metrics,
+// Home Assistant discovery, alarm-rule validation and the node page's charts are all derived from
+// this list; a metric's name appears here and in the code that measures it (the agent's collectors
+// and the simulator), nowhere else. It sits in protocol/ because the codec derives from it and
+// protocol/ is the one module every part imports.
+//
+// A metric only grows: a new one gets a new name (and, when it travels as a field of its own, the
+// next free wire key); a name or key is never reused.
+
+/** Units, as stored and sent: what the name's suffix says. */
+export type MetricUnit = 'percent' | 'bytes' | 'bytes_per_second' | 'celsius' | 'seconds' | 'count' | 'load';
+
+/**
+ * `gauge`: a level (memory in use, temperature). `rate`: a per-second rate of a counter the agent
+ * reads (bytes read from disk); /metrics integrates it back into a `_total` counter.
+ */
+export type MetricKind = 'gauge' | 'rate';
+
+/** How a sample field of its own is checked on the wire (protocol/codec.ts). */
+export type ScalarWireKind = 'uint' | 'number' | 'pct';
+
+/** A metric read from the sample's structured fields rather than sent on its own. */
+export interface DerivedFrom {
+  /** The sample's list field. */
+  list: 'filesystems' | 'net';
+  /** The member of each element. */
+  member: 'used_pct' | 'rx_bps' | 'tx_bps';
+  /** How the elements combine. */
+  reduce: 'max' | 'sum';
+}
+
+/**
+ * Charts on the node page, in the order they are drawn; each metric with a `chart` names one.
+ * `optional`: drawn only once the node has reported a value (no sensor, no chart).
+ */
+export const CHART_GROUPS = [
+  { group: 'cpu', title: 'CPU' },
+  { group: 'mem', title: 'Memory' },
+  { group: 'swap', title: 'Swap' },
+  { group: 'disk', title: 'Disk (fullest filesystem)' },
+  { group: 'disk_io', title: 'Disk I/O' },
+  { group: 'net', title: 'Network' },
+  { group: 'temp', title: 'Temperature', optional: true },
+  { group: 'load', title: 'Load average' },
+] as const;
+export type ChartGroupName = (typeof CHART_GROUPS)[number]['group'];
+
+export interface MetricSpec {
+  /** The series name: the store's column, the API's and the charts' key. Its suffix gives the unit. */
+  readonly name: string;
+  readonly kind: MetricKind;
+  readonly unit: MetricUnit;
+  /** One line for people: the API's metric list, /metrics HELP, PROTOCOL.md. */
+  readonly description: string;
+  /** Sent as a sample field of its own (key and check), or derived from the sample's lists. */
+  readonly wire: { readonly key: number; readonly check: ScalarWireKind } | { readonly derived: DerivedFrom };
+  /** Stored as an integer (counts, bytes) or a float. */
+  readonly storage: 'integer' | 'real';
+  /** Drawn on the node page: its chart, the series label and colour. */
+  readonly chart: { readonly group: ChartGroupName; readonly label: string; readonly color: string } | null;
+  /**
+   * Exposition name following Prometheus' conventions (base units, ratios 0–1, `_total` only on
+   * counters); `scale` turns the stored value into that unit (percent → ratio).
+   */
+  readonly prometheus: { readonly name: string; readonly scale?: number };
+  /** A Home Assistant sensor, or none. */
+  readonly homeAssistant: { readonly name: string; readonly unit?: string; readonly deviceClass?: string; readonly icon?: string } | null;
+  /** Alarm rules may watch it. */
+  readonly alarms: boolean;
+}
+
+export const METRICS = [
+  {
+    name: 'cpu_pct',
+    kind: 'gauge',
+    unit: 'percent',
+    description: 'CPU busy, all cores together',
+    wire: { key: 4, check: 'pct' },
+    storage: 'real',
+    chart: { group: 'cpu', label: 'CPU', color: '#2563eb' },
+    prometheus: { name: 'remonitor_node_cpu_busy_ratio', scale: 0.01 },
+    homeAssistant: { name: 'CPU', unit: '%', icon: 'mdi:cpu-64-bit' },
+    alarms: true,
+  },
+  {
+    name: 'mem_pct',
+    kind: 'gauge',
+    unit: 'percent',
+    description: 'memory used (total − available) of total',
+    wire: { key: 12, check: 'pct' },
+    storage: 'real',
+    chart: { group: 'mem', label: 'Memory', color: '#7c3aed' },
+    prometheus: { name: 'remonitor_node_memory_used_ratio', scale: 0.01 },
+    homeAssistant: { name: 'Memory', unit: '%', icon: 'mdi:memory' },
+    alarms: true,
+  },
+  {
+    name: 'mem_used_bytes',
+    kind: 'gauge',
+    unit: 'bytes',
+    description: 'memory used: total − available',
+    wire: { key: 10, check: 'uint' },
+    storage: 'integer',
+    chart: null,
+    prometheus: { name: 'remonitor_node_memory_used_bytes' },
+    homeAssistant: { name: 'Memory used', unit: 'B', deviceClass: 'data_size' },
+    alarms: true,
+  },
+  {
+    name: 'swap_pct',
+    kind: 'gauge',
+    unit: 'percent',
+    description: 'swap used of total; absent without swap',
+    wire: { key: 15, check: 'pct' },
+    storage: 'real',
+    chart: { group: 'swap', label: 'Swap', color: '#db2777' },
+    prometheus: { name: 'remonitor_node_swap_used_ratio', scale: 0.01 },
+    homeAssistant: { name: 'Swap', unit: '%', icon: 'mdi:swap-horizontal' },
+    alarms: true,
+  },
+  {
+    name: 'swap_used_bytes',
+    kind: 'gauge',
+    unit: 'bytes',
+    description: 'swap in use',
+    wire: { key: 14, check: 'uint' },
+    storage: 'integer',
+    chart: null,
+    prometheus: { name: 'remonitor_node_swap_used_bytes' },
+    homeAssistant: null,
+    alarms: true,
+  },
+  {
+    name: 'disk_pct',
+    kind: 'gauge',
+    unit: 'percent',
+    description: 'use of the fullest real filesystem',
+    wire: { derived: { list: 'filesystems', member: 'used_pct', reduce: 'max' } },
+    storage: 'real',
+    chart: { group: 'disk', label: 'Disk', color: '#d97706' },
+    prometheus: { name: 'remonitor_node_filesystem_fullest_used_ratio', scale: 0.01 },
+    homeAssistant: { name: 'Disk (fullest)', unit: '%', icon: 'mdi:harddisk' },
+    alarms: true,
+  },
+  {
+    name: 'disk_read_bps',
+    kind: 'rate',
+    unit: 'bytes_per_second',
+    description: 'read from all physical disks',
+    wire: { key: 17, check: 'uint' },
+    storage: 'integer',
+    chart: { group: 'disk_io', label: 'read', color: '#0d9488' },
+    prometheus: { name: 'remonitor_node_disk_read_bytes_total' },
+    homeAssistant: { name: 'Disk read', unit: 'B/s', deviceClass: 'data_rate' },
+    alarms: true,
+  },
+  {
+    name: 'disk_write_bps',
+    kind: 'rate',
+    unit: 'bytes_per_second',
+    description: 'written to all physical disks',
+    wire: { key: 18, check: 'uint' },
+    storage: 'integer',
+    chart: { group: 'disk_io', label: 'write', color: '#ea580c' },
+    prometheus: { name: 'remonitor_node_disk_written_bytes_total' },
+    homeAssistant: { name: 'Disk write', unit: 'B/s', deviceClass: 'data_rate' },
+    alarms: true,
+  },
+  {
+    name: 'net_rx_bps',
+    kind: 'rate',
+    unit: 'bytes_per_second',
+    description: 'received on all interfaces',
+    wire: { derived: { list: 'net', member: 'rx_bps', reduce: 'sum' } },
+    storage: 'integer',
+    chart: { group: 'net', label: 'rx', color: '#059669' },
+    prometheus: { name: 'remonitor_node_network_receive_bytes_total' },
+    homeAssistant: { name: 'Network in', unit: 'B/s', deviceClass: 'data_rate' },
+    alarms: true,
+  },
+  {
+    name: 'net_tx_bps',
+    kind: 'rate',
+    unit: 'bytes_per_second',
+    description: 'sent on all interfaces',
+    wire: { derived: { list: 'net', member: 'tx_bps', reduce: 'sum' } },
+    storage: 'integer',
+    chart: { group: 'net', label: 'tx', color: '#0284c7' },
+    prometheus: { name: 'remonitor_node_network_transmit_bytes_total' },
+    homeAssistant: { name: 'Network out', unit: 'B/s', deviceClass: 'data_rate' },
+    alarms: true,
+  },
+  {
+    name: 'temp_c',
+    kind: 'gauge',
+    unit: 'celsius',
+    description: 'CPU temperature; absent without a sensor',
+    wire: { key: 20, check: 'number' },
+    storage: 'real',
+    chart: { group: 'temp', label: 'Temperature', color: '#dc2626' },
+    prometheus: { name: 'remonitor_node_cpu_temperature_celsius' },
+    homeAssistant: { name: 'CPU temperature', unit: '°C', deviceClass: 'temperature' },
+    alarms: true,
+  },
+  {
+    name: 'load_1',
+    kind: 'gauge',
+    unit: 'load',
+    description: 'load average, 1 min',
+    wire: { key: 6, check: 'number' },
+    storage: 'real',
+    chart: { group: 'load', label: '1 min', color: '#4f46e5' },
+    prometheus: { name: 'remonitor_node_load1' },
+    homeAssistant: { name: 'Load (1 min)', icon: 'mdi:gauge' },
+    alarms: true,
+  },
+  {
+    name: 'load_5',
+    kind: 'gauge',
+    unit: 'load',
+    description: 'load average, 5 min',
+    wire: { key: 7, check: 'number' },
+    storage: 'real',
+    chart: { group: 'load', label: '5 min', color: '#0891b2' },
+    prometheus: { name: 'remonitor_node_load5' },
+    homeAssistant: null,
+    alarms: true,
+  },
+  {
+    name: 'load_15',
+    kind: 'gauge',
+    unit: 'load',
+    description: 'load average, 15 min',
+    wire: { key: 8, check: 'number' },
+    storage: 'real',
+    chart: { group: 'load', label: '15 min', color: '#65a30d' },
+    prometheus: { name: 'remonitor_node_load15' },
+    homeAssistant: null,
+    alarms: true,
+  },
+  {
+    name: 'procs_total',
+    kind: 'gauge',
+    unit: 'count',
+    description: 'number of processes',
+    wire: { key: 22, check: 'uint' },
+    storage: 'integer',
+    chart: null,
+    prometheus: { name: 'remonitor_node_processes' },
+    homeAssistant: { name: 'Processes', icon: 'mdi:format-list-numbered' },
+    alarms: true,
+  },
+  {
+    name: 'uptime_s',
+    kind: 'gauge',
+    unit: 'seconds',
+    description: 'time since the machine booted',
+    wire: { key: 21, check: 'uint' },
+    storage: 'integer',
+    chart: null,
+    prometheus: { name: 'remonitor_node_uptime_seconds' },
+    homeAssistant: { name: 'Uptime', unit: 's', deviceClass: 'duration' },
+    alarms: false,
+  },
+] as const satisfies readonly MetricSpec[];
+
+export type MetricName = (typeof METRICS)[number]['name'];
+
+/** The metrics sent as sample fields of their own. */
+export type WireMetricName = Extract<(typeof METRICS)[number], { wire: { key: number } }>['name'];
+
+/** The registry with each entry's type widened to MetricSpec, for code that reads any field of any metric. */
+export const METRIC_SPECS: readonly MetricSpec[] = METRICS;
+
+/** Every metric name, in registry order (the order of the store's columns). */
+export const METRIC_NAMES: readonly MetricName[] = METRICS.map((m) => m.name);
+
+const BY_NAME = new Map<string, MetricSpec>(METRICS.map((m) => [m.name, m]));
+
+/** The registry's entry for a name; undefined for a name it does not hold. */
+export const metricSpec = (name: string): MetricSpec | undefined => BY_NAME.get(name);
+
+export const isMetricName = (name: string): name is MetricName => BY_NAME.has(name);
