@@ -83,3 +83,52 @@ export interface SilenceRequest {
   for: string;
   reason?: string;
 }
+
+/** What a rule watches: a registry metric or one of the special forms (hub/alarms/rules.ts lists them). */
+export type RuleMetric = string;
+
+/**
+ * Notifications of one rule, grouped per burst and channel (hub/alarms/alarm-groups.ts); where the
+ * URLs may point is decided in destination.ts.
+ */
+export interface RuleNotify {
+  /** Channel URLs, chosen by scheme: `https://…` (webhook), `ntfy://`, `gotify://`, `telegram://`, `discord://`, `slack://`, `pushover://`, `smtp://`, `smtps://`. */
+  channels?: string[];
+  /** URL that gets a JSON POST (the same as listing it in `channels`). */
+  webhook?: string;
+  /** ntfy-compatible topic URL (`https://ntfy.sh/my-topic`; the same as `ntfy://ntfy.sh/my-topic` in `channels`). */
+  ntfy?: string;
+  /** A burst's first message waits this long for the rest of it ("10s"; never longer than group_interval). */
+  group_wait?: string;
+  /** Changes after a group's message wait at least this long after it ("5m"). */
+  group_interval?: string;
+  /** The older name of group_interval, still read from rule files. */
+  min_interval?: string;
+  /** While alarms fire and nothing changes, the message is sent again this often ("4h"). */
+  repeat_interval?: string;
+  /** Alarms back to OK are listed in the next message (default true). */
+  send_resolved?: boolean;
+}
+
+/** A rule as written in the rules file and sent to the API. */
+export interface AlarmRuleInput {
+  id: string;
+  metric: RuleMetric;
+  /** RED above this value (units of the metric). Not used by `offline`. */
+  threshold?: number;
+  /** How long the condition must hold before the state changes ("5m"). */
+  for?: string;
+  /** RED compares the mean over this window, so one spike cannot raise it ("1m"). */
+  window?: string;
+  /** AMBER when the trend predicts crossing within this ("6h"); "0" turns AMBER off. */
+  horizon?: string;
+  /** The least-squares fit uses the data of this window ("2h"); predictions reach at most 4× it. */
+  trend_window?: string;
+  /** Where it applies: all nodes when both are absent. */
+  nodes?: string[];
+  /** Node name glob: `*` any run of characters, `?` one (`pi-*`). */
+  node_pattern?: string;
+  enabled?: boolean;
+  notify?: RuleNotify;
+  description?: string;
+}

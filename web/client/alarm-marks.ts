@@ -4,7 +4,7 @@
 // live stream stays for samples). A hub without alarms answers 404 and nothing is drawn.
 import type uPlot from 'uplot';
 import type { AlarmInfo, AlarmLevel, AlarmsResponse } from '../../shared/alarm-types.ts';
-import type { AlarmRuleInput } from '../../hub/alarms/rules.ts';
+import type { AlarmRuleInput } from '../../shared/alarm-types.ts';
 import { getJson } from './api.ts';
 import { fmtDuration } from './format.ts';
 import { METRIC_SPECS } from '../../protocol/metrics.ts';
