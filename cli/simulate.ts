@@ -1,7 +1,7 @@
 // `remonitor simulate`: a made-up fleet publishing realistic samples through a broker, for load
 // tests, benchmarks and demos. Nodes share a few MQTT connections (a real fleet has one each;
 // the broker's work per message is the same, and this machine's sockets are spared).
-// The first nodes go through scenarios that trip the default alarm rules within about two minutes
+// The first nodes go through scenarios that trip the default alarm rules, most within two minutes
 // (edge-agent/simulated-scenarios.ts); `--backfill 7d` gives every node a week of history first.
 import mqtt, { type MqttClient } from 'mqtt';
 import { encodeInfo, encodeSample, formatDuration, parseDuration, topics } from '../protocol/index.ts';
@@ -49,7 +49,7 @@ export const simulateSpec = {
   scenarios: {
     type: 'string',
     flag: 'scenarios',
-    help: `trouble for the first nodes, one each, that trips the default alarms within about 2 minutes: ${SCENARIO_NAMES.join(', ')}, or none`,
+    help: `trouble for the first nodes, one each, that trips the default alarms (within 2 minutes; warming's AMBER in 7): ${SCENARIO_NAMES.join(', ')}, or none`,
     default: SCENARIO_NAMES.join(','),
     parse: (raw: string) => {
       const names = parseScenarios(raw);

@@ -13,6 +13,7 @@ import {
   LEAK_BASE_SHARE,
   leakedShare,
   throttledBits,
+  warmingTempC,
   type ScenarioName,
 } from './simulated-scenarios.ts';
 import { random } from '../shared/random.ts';
@@ -83,7 +84,7 @@ export class SimulatedNode {
     };
     // A scenario's node is the machine it needs, with none of the random trouble on top.
     if (this.scenario) this.traits.flakiness = 0;
-    if (this.scenario === 'hot') Object.assign(this.traits, { cores: 4, hasTemperature: true });
+    if (this.scenario === 'hot' || this.scenario === 'warming') Object.assign(this.traits, { cores: 4, hasTemperature: true });
     if (this.scenario === 'leak') Object.assign(this.traits, { memTotalBytes: 2 * 2 ** 30, leakBytesPerHour: 0 });
     if (this.scenario === 'disk-fill') Object.assign(this.traits, { diskBytes: 32e9, diskFillBytesPerHour: 0 });
   }
@@ -148,11 +149,11 @@ export class SimulatedNode {
         { iface: 'eth0', rx_bps: Math.round(20_000 + r() * 80_000 * diurnal), tx_bps: Math.round(5_000 + r() * 20_000) },
         { iface: 'wlan0', rx_bps: Math.round(r() * 500), tx_bps: Math.round(r() * 200) },
       ],
-      ...(traits.hasTemperature ? { temp_c: round1(busy ? hotTempC(t, r()) : 42 + 20 * (cpu / 100) + r() * 2) } : {}),
+      ...(traits.hasTemperature ? { temp_c: round1(busy ? hotTempC(t, r()) : scenario === 'warming' ? warmingTempC(t, r()) : 42 + 20 * (cpu / 100) + r() * 2) } : {}),
       uptime_s: Math.max(0, Math.round((tsMs - this.bootMs) / 1000)),
       procs_total: 120 + Math.floor(r() * 80),
     };
-    if (scenario === 'hot') sample.throttled = this.throttled = throttledBits(sample.temp_c!, this.throttled);
+    if (scenario === 'hot' || scenario === 'warming') sample.throttled = this.throttled = throttledBits(sample.temp_c!, this.throttled);
     if (processes) {
       const procs = PROCESS_NAMES.map(
         (name, i): ProcessUsage => ({

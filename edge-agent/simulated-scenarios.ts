@@ -1,6 +1,6 @@
 // Trouble a simulated node can be put through, so that a demo shows the shipped alarm rules
-// (hub/alarms/rules.ts, defaultRules) at work within about two minutes rather than after hours of
-// trend data. Each is a function of the time since the simulation started: values before it
+// (hub/alarms/rules.ts, defaultRules) at work: RED and offline within about two minutes, AMBER
+// (which needs a trend) in about seven, rather than after hours of trend data. Each is a function of the time since the simulation started: values before it
 // (a backfilled history) lead up to the trouble, so the charts tell the same story.
 //
 // What each raises with the default rules, counted from the node's first live sample:
@@ -9,7 +9,9 @@
 //   hot        `throttled` RED at once (the firmware caps the clock at 80 °C), `temperature` RED
 //              after its 2 minutes, `cpu` RED after its 5;
 //   dies       `offline` once the hub has heard nothing for its stale period (10 s, or 5 intervals);
-//   clock      `clock` RED at once (its clock is 10 minutes behind: a Pi before NTP synced).
+//   clock      `clock` RED at once (its clock is 10 minutes behind: a Pi before NTP synced);
+//   warming    `temperature` AMBER after about 7 minutes (the trend needs 5 minutes of data and
+//              then holds for the rule's 2), RED after about 28, `throttled` from 80 °C.
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -21,6 +23,7 @@ export const SCENARIOS = {
   hot: 'a busy loop on a Pi: CPU near 100 %, 84–86 °C, the firmware capping its clock',
   dies: 'publishes for 30 s, then goes silent as a node whose power was cut',
   clock: 'its clock is 10 minutes behind',
+  warming: 'its fan failed: the CPU warms 1 °C a minute from 55 °C, to 85 °C where the firmware holds it',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 export const SCENARIO_NAMES = Object.keys(SCENARIOS) as ScenarioName[];
@@ -54,6 +57,11 @@ export const HOT_LEAD_MS = 10 * MINUTE_MS;
 /** `hot`: CPU temperature `t` ms after the start (t ≥ −HOT_LEAD_MS), °C; `noise` in [0, 1). */
 export function hotTempC(t: number, noise: number): number {
   return t < 0 ? 60 + (24 * (t + HOT_LEAD_MS)) / HOT_LEAD_MS + noise : 84 + 2 * noise;
+}
+
+/** `warming`: CPU temperature `t` ms after the start, °C; `noise` in [0, 1). */
+export function warmingTempC(t: number, noise: number): number {
+  return Math.min(85, 55 + Math.max(0, t) / MINUTE_MS) + noise;
 }
 
 /** Raspberry Pi firmware bits (vcgencmd get_throttled) at a temperature: capped and soft limit from 80 °C, throttled from 85 °C; +16 "since boot". */

@@ -84,6 +84,6 @@ describe('remonitor simulate --backfill', () => {
     expect(bad.output()).toMatch(/--backfill-step \(2h\) must not be longer than --backfill \(1h\)/);
     const unknown = spawnProcess(process.execPath, [CLI, 'simulate', '--broker', url, '--scenarios', 'disk-fill,flood']);
     expect((await unknown.exited).code).not.toBe(0);
-    expect(unknown.output()).toMatch(/--scenarios: unknown scenario "flood"; known: disk-fill, leak, hot, dies, clock, or none/);
+    expect(unknown.output()).toMatch(/--scenarios: unknown scenario "flood"; known: disk-fill, leak, hot, dies, clock, warming, or none/);
   }, 60_000);
 });

@@ -4,6 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedNode } from '../../edge-agent/simulated-node.ts';
 import { parseScenarios, SCENARIO_NAMES, throttledBits } from '../../edge-agent/simulated-scenarios.ts';
+import { TREND_POINTS } from '../../hub/alarms/engine.ts';
+import { evaluate, type AlarmState } from '../../hub/alarms/evaluator.ts';
+import { compileRule, defaultRules } from '../../hub/alarms/rules.ts';
+import { AlarmWindow } from '../../hub/alarms/series-window.ts';
 import { decodeSample, encodeSample } from '../../protocol/index.ts';
 
 const START = Date.UTC(2026, 5, 1, 12);
@@ -23,7 +27,7 @@ describe('parseScenarios', () => {
     [' hot , dies ', ['hot', 'dies']],
     ['none', []],
     [SCENARIO_NAMES.join(','), SCENARIO_NAMES],
-    ['leak,flood', { problem: 'unknown scenario "flood"; known: disk-fill, leak, hot, dies, clock, or none' }],
+    ['leak,flood', { problem: 'unknown scenario "flood"; known: disk-fill, leak, hot, dies, clock, warming, or none' }],
     ['leak,leak', { problem: 'scenario "leak" is listed twice' }],
   ])('%s', (raw, expected) => expect(parseScenarios(raw)).toEqual(expected));
 });
@@ -75,6 +79,26 @@ describe('scenarios', () => {
     const before = rootPct(decodeSample(encodeSample(n.next(START - 1000))));
     n.startAt(START + 5 * MIN);
     expect(rootPct(decodeSample(encodeSample(n.next(START + 5 * MIN))))).toBeCloseTo(before, 1);
+  });
+
+  it('warming: the default temperature rule, judged as the engine does on 1 Hz samples, goes AMBER from the trend after about 7 minutes and RED after about 28', () => {
+    const rule = compileRule(defaultRules().find((r) => r.id === 'temperature')!);
+    const window = new AlarmWindow(rule.windowMs, rule.trendWindowMs, TREND_POINTS);
+    const n = node('warming');
+    let state: AlarmState | null = null;
+    const firstAt: Partial<Record<AlarmState['state'], number>> = {};
+    for (let t = 0; t <= 35 * MIN; t += 1000) {
+      const sample = n.next(START + t);
+      window.push(START + t, sample.temp_c!);
+      state = evaluate(window, rule, state, START + t);
+      firstAt[state.state] ??= t;
+      if (sample.temp_c! >= 80) expect(sample.throttled! & 0b1010).toBe(0b1010);
+    }
+    // The trend needs half its 10-minute window of data, then holds for the rule's 2 minutes.
+    expect(firstAt.amber).toBeGreaterThanOrEqual(7 * MIN);
+    expect(firstAt.amber).toBeLessThan(8 * MIN);
+    expect(firstAt.red).toBeGreaterThan(25 * MIN);
+    expect(firstAt.red).toBeLessThan(30 * MIN);
   });
 
   it('leaves a node without a scenario as it was: no throttled bits, its own clock', () => {
