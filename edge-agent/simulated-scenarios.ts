@@ -1,7 +1,8 @@
 // Trouble a simulated node can be put through, so that a demo shows the shipped alarm rules
 // (hub/alarms/rules.ts, defaultRules) at work: RED and offline within about two minutes, AMBER
-// (which needs a trend) in about seven, rather than after hours of trend data. Each is a function of the time since the simulation started: values before it
-// (a backfilled history) lead up to the trouble, so the charts tell the same story.
+// (which needs a trend) in about seven, rather than after hours of trend data. Each is a function
+// of the time since the simulation started: values before it (a backfilled history) lead up to the
+// trouble, so the charts tell the same story.
 //
 // What each raises with the default rules, counted from the node's first live sample:
 //   disk-fill  `disk` RED after its `for` (the root filesystem is over 80 % from the start);
@@ -11,7 +12,7 @@
 //   dies       `offline` once the hub has heard nothing for its stale period (10 s, or 5 intervals);
 //   clock      `clock` RED at once (its clock is 10 minutes behind: a Pi before NTP synced);
 //   warming    `temperature` AMBER after about 7 minutes (the trend needs 5 minutes of data and
-//              then holds for the rule's 2), RED after about 28, `throttled` from 80 °C.
+//              then holds for the rule's 2), RED after about 27, `throttled` from 80 °C.
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
