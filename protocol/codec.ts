@@ -4,8 +4,11 @@ import type { DiskInfo, NodeInfo } from './info.ts';
 import {
   PROTOCOL_VERSION,
   SAMPLE_FIELDS,
+  MAX_SERIES_LABELS,
+  SERIES_NAME,
   type FieldSpec,
   type FilesystemUsage,
+  type LabelledValue,
   type InterfaceRates,
   type ProcessUsage,
   type Sample,
@@ -59,6 +62,8 @@ function toWire(field: FieldSpec, value: unknown): unknown {
       return (value as InterfaceRates[]).map((n) => [n.iface, n.rx_bps, n.tx_bps]);
     case 'proc[]':
       return (value as ProcessUsage[]).map((p) => [p.pid, p.name, p.cpu_pct, p.rss_bytes, p.threads]);
+    case 'series[]':
+      return (value as LabelledValue[]).map((v) => [v.name, new Map(Object.entries(v.labels)), v.value]);
     default:
       return value;
   }
@@ -161,7 +166,29 @@ function fromWire(field: FieldSpec, value: unknown): unknown {
           threads: uint(threads, field, i, 'threads'),
         } satisfies ProcessUsage;
       });
+    case 'series[]':
+      return array(value, field).map((row, i) => {
+        const [name, labels, v] = tuple(row, 3, field, i);
+        return { name: seriesName(name, field, i, 'name'), labels: labelMap(labels, field, i), value: finite(v, field, i, 'value') } satisfies LabelledValue;
+      });
   }
+}
+
+function seriesName(value: unknown, field: FieldSpec, index: number, member: string): string {
+  if (typeof value !== 'string' || !SERIES_NAME.test(value)) fail('a name of letters, digits and _ (not starting with a digit or __, at most 64)', value, field, index, member);
+  return value;
+}
+
+/** A label map, as an object with no prototype of its own to reach: names are checked, never `__proto__`. */
+function labelMap(value: unknown, field: FieldSpec, index: number): Record<string, string> {
+  if (!(value instanceof Map)) fail('a map of label names to text', value, field, index, 'labels');
+  if (value.size > MAX_SERIES_LABELS) fail(`at most ${MAX_SERIES_LABELS} labels`, value, field, index, 'labels');
+  const labels: Record<string, string> = {};
+  for (const [k, v] of value) {
+    const name = seriesName(k, field, index, 'labels');
+    labels[name] = text(v, field, index, `labels.${name}`);
+  }
+  return labels;
 }
 
 const MAX_ARRAY = 4096;

@@ -28,6 +28,21 @@ export interface ProcessUsage {
   threads: number;
 }
 
+/**
+ * One labelled value: a labelled metric of the registry (a container's CPU, a disk's reads) or a
+ * node's own metric (a textfile or exec collector's). Wire: `[name, {label: value, …}, value]`.
+ */
+export interface LabelledValue {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** A labelled value's name, and each label's name: Prometheus' rules, without its reserved `__` prefix. */
+export const SERIES_NAME = /^(?!__)[a-zA-Z_][a-zA-Z0-9_]{0,63}$/;
+/** Labels one value may carry. */
+export const MAX_SERIES_LABELS = 8;
+
 /** The sample fields that are not metrics of the registry: identity, lists, totals and bookkeeping. */
 interface SampleBase {
   v: number;
@@ -50,6 +65,8 @@ interface SampleBase {
   mono_ms?: number;
   /** Replayed samples: how long before this send the sample was taken, ms by the monotonic clock. */
   age_ms?: number;
+  /** Labelled values: containers, disks, a node's own metrics. */
+  series?: LabelledValue[];
 }
 
 /**
@@ -69,7 +86,7 @@ export const CLOCK_TOLERANCE_MS = 120_000;
 /** No sample is taken before this (2020-01-01 UTC): an earlier ts_ms is a clock that was never set. */
 export const EARLIEST_TS_MS = Date.UTC(2020, 0, 1);
 
-export type FieldKind = 'uint' | 'number' | 'pct' | 'text' | 'pct[]' | 'fs[]' | 'net[]' | 'proc[]';
+export type FieldKind = 'uint' | 'number' | 'pct' | 'text' | 'pct[]' | 'fs[]' | 'net[]' | 'proc[]' | 'series[]';
 
 export interface FieldSpec {
   key: number;
@@ -101,6 +118,7 @@ const OTHER_FIELDS: readonly FieldSpec[] = [
   { key: 26, name: 'historical', kind: 'uint', unit: '', doc: '1 when replayed from the agent spool after an outage; absent for live samples' },
   { key: 27, name: 'mono_ms', kind: 'uint', unit: 'ms', doc: "the node's monotonic clock when the sample was taken (Linux: since the machine booted); no clock step moves it" },
   { key: 28, name: 'age_ms', kind: 'uint', unit: 'ms', doc: 'replayed samples: how long before this send the sample was taken, by the monotonic clock; absent when the agent cannot tell' },
+  { key: 29, name: 'series', kind: 'series[]', unit: '', doc: 'labelled values: [name, {label: value, …}, value]' },
 ];
 
 /** The wire layout, in key order: the fields above and the registry's metrics that travel on their own. PROTOCOL.md is checked against it. */

@@ -3,7 +3,7 @@
 // indefinite lengths), and seeded mutations of valid samples. Built byte by byte where an encoder
 // would refuse to write them; the same seed always gives the same payloads.
 import { Encoder } from 'cbor-x';
-import { encodeInfo, encodeSample, SAMPLE_FIELDS, type NodeInfo, type Sample } from '../../protocol/index.ts';
+import { encodeInfo, encodeSample, SAMPLE_FIELDS, SERIES_NAME, type NodeInfo, type Sample } from '../../protocol/index.ts';
 import { realisticPi4Sample } from '../fixtures/realistic-sample.ts';
 import { random } from '../../edge-agent/simulated-node.ts';
 
@@ -323,6 +323,7 @@ export function schemaProblem(sample: Record<string, unknown>): string | null {
       'fs[]': () => rows(value, (r) => isText(r.mount) && isUint(r.size_bytes) && isUint(r.used_bytes) && isPct(r.used_pct)),
       'net[]': () => rows(value, (r) => isText(r.iface) && isUint(r.rx_bps) && isUint(r.tx_bps)),
       'proc[]': () => rows(value, (r) => isUint(r.pid) && isText(r.name) && isFinite(r.cpu_pct) && isUint(r.rss_bytes) && isUint(r.threads)),
+      'series[]': () => rows(value, (r) => typeof r.name === 'string' && SERIES_NAME.test(r.name) && isFinite(r.value) && r.labels !== null && typeof r.labels === 'object' && Object.values(r.labels).every(isText)),
     }[field.kind]();
     if (!ok) return `${name} breaks its kind ${field.kind}`;
   }

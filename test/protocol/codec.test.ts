@@ -52,8 +52,8 @@ const hex = (text: string) => Uint8Array.from(Buffer.from(text.replace(/\s+/g, '
 const concat = (...parts: Uint8Array[]) => Uint8Array.from(Buffer.concat(parts));
 
 describe('encodeSample / decodeSample round trip', () => {
-  // A live sample never carries `historical` or `age_ms` (only replays do), so the fixture leaves them out.
-  const full: Sample = { ...realisticPi4Sample(), historical: 1, age_ms: 95_000 };
+  // A live sample never carries `historical` or `age_ms` (only replays do), nor a Pi without containers `series`, so the fixture leaves them out.
+  const full: Sample = { ...realisticPi4Sample(), historical: 1, age_ms: 95_000, series: [{ name: 'container_cpu_pct', labels: { container: 'nginx', image: 'nginx:1.27' }, value: 3.5 }] };
 
   it('the full sample carries every field of the key table', () => {
     expect(Object.keys(full).sort()).toEqual(SAMPLE_FIELDS.map((f) => f.name).sort());

@@ -16,6 +16,7 @@ const TYPE_CELL: Record<FieldKind, string> = {
   'fs[]': 'array of [fs tuple](#tuples)',
   'net[]': 'array of [net tuple](#tuples)',
   'proc[]': 'array of [proc tuple](#tuples)',
+  'series[]': 'array of [series tuple](#tuples)',
 };
 
 interface KeyRow {
