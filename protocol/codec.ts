@@ -1,6 +1,6 @@
 // CBOR encoding and validating decoding of every binary payload of the wire contract.
 import { Decoder, Encoder, FLOAT32_OPTIONS } from 'cbor-x';
-import type { DiskInfo, NodeInfo } from './info.ts';
+import { tagListProblems, type DiskInfo, type NodeInfo } from './info.ts';
 import {
   PROTOCOL_VERSION,
   SAMPLE_FIELDS,
@@ -287,7 +287,16 @@ export function decodeInfo(bytes: Uint8Array): NodeInfo {
     boot_time_ms: num('boot_time_ms'),
     interval_ms: num('interval_ms'),
     ...ipAddresses(wire.get('ip_addresses')),
+    ...infoTags(wire.get('tags')),
   };
+}
+
+/** `tags` of the birth record: refused, naming the bad tag, unless every one is a TAG_PATTERN word. */
+function infoTags(value: unknown): { tags?: string[] } {
+  if (value === undefined) return {};
+  const problems = tagListProblems(value);
+  if (problems.length > 0) throw new ProtocolError(`info: "tags": ${problems.join('; ')}`, 'tags');
+  return { tags: value as string[] };
 }
 
 /** `ip_addresses` of the birth record: kept only when it is an array of short texts. */

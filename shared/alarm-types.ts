@@ -124,10 +124,12 @@ export interface AlarmRuleInput {
   horizon?: string;
   /** The least-squares fit uses the data of this window ("2h"); predictions reach at most 4× it. */
   trend_window?: string;
-  /** Where it applies: all nodes when both are absent. */
+  /** Where it applies: all nodes when `nodes`, `node_pattern` and `tags` are absent. */
   nodes?: string[];
   /** Node name glob: `*` any run of characters, `?` one (`pi-*`). */
   node_pattern?: string;
+  /** Only nodes carrying one of these tags (`ci`, `room:kitchen`); with `nodes` or `node_pattern`, a node must match each given. */
+  tags?: string[];
   enabled?: boolean;
   notify?: RuleNotify;
   description?: string;

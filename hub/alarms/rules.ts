@@ -1,7 +1,7 @@
 // Alarm rules: their shape as people write them (JSON, durations as "5m"), validation that reports
 // every problem at once with the field and the bad value, the compiled form the engine uses, and
 // the defaults a fresh hub ships with.
-import { CLOCK_TOLERANCE_MS, METRICS, nodeNameProblem, parseDuration } from '../../protocol/index.ts';
+import { CLOCK_TOLERANCE_MS, METRICS, MAX_TAGS, nodeNameProblem, parseDuration, tagProblem } from '../../protocol/index.ts';
 import { channelProblems, ntfyChannelUrl } from './channels/index.ts';
 import { destinationProblem } from './destination.ts';
 import type { AlarmRuleInput, RuleMetric, RuleNotify } from '../../shared/alarm-types.ts';
@@ -32,6 +32,8 @@ export interface AlarmRule {
   trendWindowMs: number;
   nodes: string[] | null;
   nodePattern: RegExp | null;
+  /** The node must carry one of these tags (protocol/info.ts, combineTags); null: any node. */
+  tags: string[] | null;
   enabled: boolean;
   notify: RuleNotifyCompiled;
   /** The input it came from, as the API lists it. */
@@ -76,7 +78,7 @@ const ALARM_SERIES: readonly string[] = METRICS.filter((m) => m.alarms).map((m) 
 const SPECIAL = ['offline', 'clock_skew', 'fs_pct', ...BOOLEAN_METRICS];
 /** Metrics judged by a rule of their own rather than on a series (no window, trend or `for`). */
 const STATE_METRICS = ['offline', 'clock_skew'];
-const INPUT_KEYS = new Set(['id', 'metric', 'threshold', 'for', 'window', 'horizon', 'trend_window', 'nodes', 'node_pattern', 'enabled', 'notify', 'description']);
+const INPUT_KEYS = new Set(['id', 'metric', 'threshold', 'for', 'window', 'horizon', 'trend_window', 'nodes', 'node_pattern', 'tags', 'enabled', 'notify', 'description']);
 
 export function metricProblem(metric: unknown): string | null {
   if (typeof metric !== 'string' || metric === '') return `must be a metric name, got ${JSON.stringify(metric)}`;
@@ -136,6 +138,13 @@ export function validateRule(input: unknown, at = ''): RuleProblem[] {
   }
   if (r['node_pattern'] !== undefined && (typeof r['node_pattern'] !== 'string' || !/^[A-Za-z0-9._*?-]{1,64}$/.test(r['node_pattern']))) {
     add('node_pattern', `must be a node name glob of A-Z a-z 0-9 . _ - * ?, got ${JSON.stringify(r['node_pattern'])}`);
+  }
+  if (r['tags'] !== undefined) {
+    if (!Array.isArray(r['tags']) || r['tags'].length === 0 || r['tags'].length > MAX_TAGS) add('tags', `must be a list of 1–${MAX_TAGS} tags, got ${JSON.stringify(r['tags'])?.slice(0, 80)}`);
+    else r['tags'].forEach((t, i) => {
+      const p = tagProblem(t);
+      if (p) add(`tags[${i}]`, p);
+    });
   }
   if (r['enabled'] !== undefined && typeof r['enabled'] !== 'boolean') add('enabled', `must be true or false, got ${JSON.stringify(r['enabled'])}`);
   if (r['description'] !== undefined && (typeof r['description'] !== 'string' || r['description'].length > 500)) add('description', 'must be a text of at most 500 characters');
@@ -233,16 +242,22 @@ export function compileRule(input: AlarmRuleInput): AlarmRule {
     trendWindowMs: parseDuration(input.trend_window ?? RULE_DEFAULTS.trend_window)!,
     nodes: input.nodes ?? null,
     nodePattern: input.node_pattern ? globToRegExp(input.node_pattern) : null,
+    tags: input.tags ?? null,
     enabled: input.enabled ?? true,
     notify: compileNotify(input.notify),
     input,
   };
 }
 
-export function ruleAppliesTo(rule: AlarmRule, node: string): boolean {
+/**
+ * Whether the rule judges `node`, which carries `nodeTags`: every target the rule gives must match
+ * (listed in `nodes`, matching `node_pattern`, carrying one of `tags`); a rule with none judges all.
+ */
+export function ruleAppliesTo(rule: AlarmRule, node: string, nodeTags: readonly string[] = []): boolean {
   if (!rule.enabled) return false;
   if (rule.nodes && !rule.nodes.includes(node)) return false;
   if (rule.nodePattern && !rule.nodePattern.test(node)) return false;
+  if (rule.tags && !rule.tags.some((t) => nodeTags.includes(t))) return false;
   return true;
 }
 
