@@ -1,7 +1,7 @@
 // Who may do what on the broker, as pure functions of an identity and a topic (or filter), so the
 // rules are tested as tables (test/broker/acl.test.ts) and broker/access.ts only wires them in.
-//   node      publishes only its own metrics, status, info, reply and procs; subscribes only to its
-//             own cmd and ack; may leave a last will only on its own status.
+//   node      publishes only its own metrics (CBOR, or JSON on `json`), status, info, reply and
+//             procs; subscribes only to its own cmd and ack; may leave a last will only on its own status.
 //   operator  sends commands to any node and publishes sessions (`remonitor record` in CI); reads
 //             anything under `remonitor/`.
 //   viewer    reads anything under `remonitor/`; publishes nothing.
@@ -15,7 +15,7 @@ import { AGENT_CLIENT_ID_PREFIX, parseTopic, TOPIC_ROOT, topics } from '../proto
 import { haTopics, isUnderHaPrefix } from '../protocol/home-assistant-topics.ts';
 
 
-const NODE_PUBLISHES = [topics.metrics, topics.status, topics.info, topics.reply, topics.procs];
+const NODE_PUBLISHES = [topics.metrics, topics.json, topics.status, topics.info, topics.reply, topics.procs];
 const NODE_SUBSCRIBES = [topics.cmd, topics.ack];
 
 /** Topics starting with `$` are the server's own ($SYS); no client publishes there. */

@@ -3,7 +3,7 @@
 export const TOPIC_ROOT = 'remonitor';
 
 /** The last level of a node topic, `remonitor/<node>/<channel>`. */
-export const CHANNELS = ['metrics', 'status', 'info', 'cmd', 'reply', 'procs', 'ack', 'alarms'] as const;
+export const CHANNELS = ['metrics', 'json', 'status', 'info', 'cmd', 'reply', 'procs', 'ack', 'alarms'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 const NODE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -33,6 +33,8 @@ export function nodeTopic(node: string, channel: Channel): string {
 
 export const topics = {
   metrics: (node: string) => nodeTopic(node, 'metrics'),
+  /** A sample as JSON with the wire table's field names, for devices without CBOR (PROTOCOL.md, "JSON samples"). */
+  json: (node: string) => nodeTopic(node, 'json'),
   status: (node: string) => nodeTopic(node, 'status'),
   info: (node: string) => nodeTopic(node, 'info'),
   cmd: (node: string) => nodeTopic(node, 'cmd'),

@@ -32,7 +32,7 @@ const TOPICS = [...NODE_TOPICS, topics.metricsJson('A'), ...HA_TOPICS, '$SYS/bro
 const FILTERS = [...TOPICS, `${TOPIC_ROOT}/#`, ...CHANNELS.map((c) => topics.allNodes(c)), `${TOPIC_ROOT}/A/#`, `${TOPIC_ROOT}/A/+`, '#', '+/A/cmd', '+/status', '$SYS/#', 'homeassistant/#', 'homeassistant/+/+/config', `${TOPIC_ROOT}/+/ha/state`];
 
 /**
- * README, Security: a node "may publish only remonitor/NAME/{metrics,status,info,reply,procs},
+ * README, Security: a node "may publish only remonitor/NAME/{metrics,json,status,info,reply,procs},
  * subscribe only to its own cmd and ack, and leave a last will only on its own status"; a viewer
  * "may read remonitor/#"; an operator "may also send commands" (and publishes sessions, for
  * `remonitor record`); the hub, a separate hub process, publishes and reads anything but the
@@ -47,7 +47,7 @@ function documented(role: MqttRole, action: Action, topic: string): boolean {
   switch (role) {
     case 'node':
       if (nodeTopic?.node !== 'A') return false;
-      if (action === 'publish') return ['metrics', 'status', 'info', 'reply', 'procs'].includes(nodeTopic.channel);
+      if (action === 'publish') return ['metrics', 'json', 'status', 'info', 'reply', 'procs'].includes(nodeTopic.channel);
       if (action === 'subscribe') return ['cmd', 'ack'].includes(nodeTopic.channel);
       return nodeTopic.channel === 'status';
     case 'viewer':

@@ -36,8 +36,9 @@ describe('mayConnect', () => {
 
 describe('mayPublish', () => {
   it.each([
-    // a node: its own five channels, nothing else
+    // a node: its own six channels, nothing else
     [A, 'remonitor/A/metrics', true],
+    [A, 'remonitor/A/json', true], // samples as JSON
     [A, 'remonitor/A/status', true],
     [A, 'remonitor/A/info', true],
     [A, 'remonitor/A/reply', true],
@@ -48,6 +49,7 @@ describe('mayPublish', () => {
     [A, 'remonitor/A/metrics/json', false], // the hub's mirror
     [A, 'remonitor/B/metrics', false],
     [A, 'remonitor/B/status', false],
+    [A, 'remonitor/B/json', false],
     [A, 'remonitor/A', false],
     [A, 'remonitor/A/metrics/', false],
     [A, 'remonitor//metrics', false],
