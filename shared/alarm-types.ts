@@ -124,6 +124,16 @@ export interface AlarmRuleInput {
   horizon?: string;
   /** The least-squares fit uses the data of this window ("2h"); predictions reach at most 4× it. */
   trend_window?: string;
+  /** RED clears only below this value ("hysteresis"; default the threshold less 5 % of it)… */
+  clear_below?: number;
+  /** …once it has stayed there this long ("1m"; default `for`, at most 1 minute). AMBER leaves after this long without a prediction. */
+  clear_for?: string;
+  /** An alarm that changes state this often within `flap_window` is flapping and not notified (default 4; 0: never). */
+  flap_changes?: number;
+  /** Default "30m". */
+  flap_window?: string;
+  /** A flapping alarm is notified again, once, in its state at the time, after this long without a change (default "10m"). */
+  flap_stable?: string;
   /** Where it applies: all nodes when `nodes`, `node_pattern` and `tags` are absent. */
   nodes?: string[];
   /** Node name glob: `*` any run of characters, `?` one (`pi-*`). */

@@ -20,7 +20,7 @@ import { AlarmStore } from './alarm-store.ts';
 import { evaluate, evaluateClockSkew, evaluateOffline, initialState, TREND_DEFAULTS, type AlarmState, type EvalRule, type TrendParams } from './evaluator.ts';
 import { Notifier, type NotifierOptions } from './notifier.ts';
 import { loadRules, RULES_FILE, saveRules } from './rule-file.ts';
-import { compileRule, defaultRules, formatProblems, isBooleanMetric, ruleAppliesTo, validateRule, type AlarmRule, type AlarmRuleInput, type RuleProblem } from './rules.ts';
+import { compileRule, defaultRules, formatProblems, ruleAppliesTo, validateRule, type AlarmRule, type AlarmRuleInput, type RuleProblem } from './rules.ts';
 import { AlarmWindow } from './series-window.ts';
 
 export interface AlarmEngineOptions {
@@ -73,7 +73,7 @@ interface PreparedRule {
 }
 
 function prepareRule(rule: AlarmRule): PreparedRule {
-  return { rule, evalRule: { ...rule, boolean: isBooleanMetric(rule.metric) }, key: alarmKey(rule.id, ''), fromPoint: isPointMetric(rule.metric) };
+  return { rule, evalRule: rule, key: alarmKey(rule.id, ''), fromPoint: isPointMetric(rule.metric) };
 }
 
 interface Alarm {

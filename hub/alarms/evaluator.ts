@@ -2,7 +2,10 @@
 // I/O, so the whole behaviour is a table of cases (test/hub/alarms/evaluator.test.ts).
 //
 // RED   the mean over the rule's short `window` is above the threshold, and has been for `for`.
-//       It clears when the mean has stayed below threshold − 2 % of it for min(`for`, 1 min).
+//       Hysteresis: it clears only when the mean has stayed below `clear_below` for `clear_for`
+//       (defaults: threshold − 5 % of |threshold|, and min(`for`, 1 min); defaultClearBelow and
+//       defaultClearForMs), so a value hovering at the threshold does not raise and clear it with
+//       every sample.
 // AMBER not RED, but a least-squares line through the last `trend_window` of data crosses the
 //       threshold within `horizon`. Guards against noise (the parameters below, TREND_DEFAULTS):
 //       - at least `minPoints` points spanning at least `minSpanFraction` of the trend window;
@@ -15,10 +18,15 @@
 //         30-minute line extrapolated 6 hours flags it (bench/alarms-accuracy.ts measured 40 %
 //         false AMBER that way, 0 % with a 2 h window for a 6 h horizon);
 //       - hysteresis: once AMBER it stays while r² ≥ `r2Exit` and the crossing is within
-//         `exitHorizonFactor` × horizon, and leaves only after min(`for`, 1 min) without it.
+//         `exitHorizonFactor` × horizon; when the fit degrades below that (and the mean is not over
+//         the threshold) for `clear_for`, AMBER clears. Too little data to judge (a restarted hub,
+//         a gap) holds it: only the data may clear it.
 //       The predicted time to threshold is (threshold − fitted value now) / slope.
 // OK    otherwise. With no data in the short window the state is held (the node's `offline`
-//       rule speaks for silence), and the timers of pending changes restart.
+//       rule speaks for silence), and the timers of pending changes restart; so do they after a
+//       gap between two points longer than max(window, `staleMs`), since `for` cannot be said to
+//       have held through a gap (a process out of the top lists, a filesystem unmounted).
+// Flapping (too many changes in a while) is the engine's, flapping.ts: it only mutes notifications.
 import type { AlarmRule } from './rules.ts';
 import type { WindowView } from './series-window.ts';
 
@@ -35,6 +43,8 @@ export interface AlarmState {
   /** Fitted slope, units per hour, and its r², when a fit was made. */
   slope_per_h: number | null;
   r2: number | null;
+  /** Time of the newest data seen, ms; a longer gap than the stale limit restarts the timers below. */
+  lastDataMs: number | null;
   /** Since when each condition has held without a break (ms), for `for` and hysteresis. */
   overSince: number | null;
   underSince: number | null;
@@ -49,10 +59,8 @@ export interface TrendParams {
   r2Exit: number;
   exitHorizonFactor: number;
   halfSlopeRatio: number;
-  /** RED clears below threshold − this fraction of |threshold|. */
-  clearMarginFraction: number;
-  /** Leaving RED or AMBER needs the calm condition for min(`for`, this). */
-  maxClearMs: number;
+  /** A gap between points longer than max(window, this) restarts the timers, ms. */
+  staleMs: number;
   /** A line is trusted at most this many trend windows ahead, whatever the horizon. */
   maxExtrapolation: number;
 }
@@ -64,15 +72,29 @@ export const TREND_DEFAULTS: TrendParams = {
   r2Exit: 0.4,
   exitHorizonFactor: 1.5,
   halfSlopeRatio: 0.33,
-  clearMarginFraction: 0.02,
-  maxClearMs: 60_000,
+  // As Prometheus takes a series for stale after 5 minutes without a sample.
+  staleMs: 5 * 60_000,
   maxExtrapolation: 4,
 };
 
-export type EvalRule = Pick<AlarmRule, 'threshold' | 'forMs' | 'windowMs' | 'horizonMs' | 'trendWindowMs'> & { boolean?: boolean };
+/** The rule as the evaluator reads it; `clearBelow` and `clearForMs` default as compileRule fills them in. */
+export type EvalRule = Pick<AlarmRule, 'threshold' | 'forMs' | 'windowMs' | 'horizonMs' | 'trendWindowMs'> & Partial<Pick<AlarmRule, 'clearBelow' | 'clearForMs'>>;
+
+/** RED clears below threshold − this fraction of |threshold| unless the rule says `clear_below`. */
+export const CLEAR_MARGIN_FRACTION = 0.05;
+/** `clear_for` defaults to `for`, but never more than this: leaving a state needs less proof than entering it. */
+export const MAX_DEFAULT_CLEAR_FOR_MS = 60_000;
+
+export function defaultClearBelow(threshold: number): number {
+  return threshold - Math.abs(threshold) * CLEAR_MARGIN_FRACTION;
+}
+
+export function defaultClearForMs(forMs: number): number {
+  return Math.min(forMs, MAX_DEFAULT_CLEAR_FOR_MS);
+}
 
 export function initialState(now: number): AlarmState {
-  return { state: 'ok', since_ms: now, value: null, tt_ms: null, slope_per_h: null, r2: null, overSince: null, underSince: null, predictSince: null, calmSince: null };
+  return { state: 'ok', since_ms: now, value: null, tt_ms: null, slope_per_h: null, r2: null, lastDataMs: null, overSince: null, underSince: null, predictSince: null, calmSince: null };
 }
 
 interface Prediction {
@@ -124,20 +146,22 @@ export function evaluate(window: WindowView, rule: EvalRule, prev: AlarmState | 
   const { mean, count } = window.mean(now - rule.windowMs, now);
   if (count === 0) {
     // No recent data: hold the state, restart the timers (a gap proves nothing either way).
-    return stateOf(into, before.state, before.since_ms, null, null, before.slope_per_h, before.r2, null, null, null, null);
+    return stateOf(into, before.state, before.since_ms, null, null, before.slope_per_h, before.r2, before.lastDataMs, null, null, null, null);
   }
+  // After a gap the timers start again from this point, as when the gap was seen (above).
+  const gap = before.lastDataMs !== null && now - before.lastDataMs > Math.max(rule.windowMs, params.staleMs);
   const wasRed = before.state === 'red';
-  const margin = rule.boolean ? 0 : Math.abs(rule.threshold) * params.clearMarginFraction;
   const isOver = mean > rule.threshold;
-  const isUnder = mean < rule.threshold - margin;
+  const isUnder = mean < (rule.clearBelow ?? defaultClearBelow(rule.threshold));
   const pred = isOver ? { ...predict(window, rule, before.state, now, params), tt_ms: 0 } : predict(window, rule, before.state, now, params);
-  const overSince = isOver ? (before.overSince ?? now) : null;
-  const underSince = isUnder ? (before.underSince ?? now) : null;
-  const predictSince = pred.predicting ? (before.predictSince ?? now) : null;
+  const since = (holds: boolean, was: number | null) => (holds ? (gap ? now : (was ?? now)) : null);
+  const overSince = since(isOver, before.overSince);
+  const underSince = since(isUnder, before.underSince);
+  const predictSince = since(pred.predicting, before.predictSince);
   // AMBER is not left for want of data (a restarted hub, a gap): only when the data says so.
-  const calmSince = isUnder && !pred.predicting && !pred.insufficient ? (before.calmSince ?? now) : null;
+  const calmSince = since(!isOver && !pred.predicting && !pred.insufficient, before.calmSince);
   const held = (since: number | null, ms: number) => since !== null && now - since >= ms;
-  const clearMs = Math.min(rule.forMs, params.maxClearMs);
+  const clearMs = rule.clearForMs ?? defaultClearForMs(rule.forMs);
 
   let next: AlarmLevel;
   if (held(overSince, rule.forMs)) next = 'red';
@@ -146,7 +170,7 @@ export function evaluate(window: WindowView, rule: EvalRule, prev: AlarmState | 
   else next = held(predictSince, rule.forMs) ? 'amber' : 'ok';
 
   const sinceMs = next === before.state ? before.since_ms : now;
-  return stateOf(into, next, sinceMs, mean, next === 'red' ? 0 : pred.tt_ms, pred.slope_per_h, pred.r2, overSince, underSince, predictSince, calmSince);
+  return stateOf(into, next, sinceMs, mean, next === 'red' ? 0 : pred.tt_ms, pred.slope_per_h, pred.r2, now, overSince, underSince, predictSince, calmSince);
 }
 
 /** An AlarmState of these fields: `into` overwritten, or a new one. Everything `prev` says is read before. */
@@ -158,18 +182,20 @@ function stateOf(
   tt_ms: number | null,
   slope_per_h: number | null,
   r2: number | null,
+  lastDataMs: number | null,
   overSince: number | null,
   underSince: number | null,
   predictSince: number | null,
   calmSince: number | null,
 ): AlarmState {
-  if (!into) return { state, since_ms, value, tt_ms, slope_per_h, r2, overSince, underSince, predictSince, calmSince };
+  if (!into) return { state, since_ms, value, tt_ms, slope_per_h, r2, lastDataMs, overSince, underSince, predictSince, calmSince };
   into.state = state;
   into.since_ms = since_ms;
   into.value = value;
   into.tt_ms = tt_ms;
   into.slope_per_h = slope_per_h;
   into.r2 = r2;
+  into.lastDataMs = lastDataMs;
   into.overSince = overSince;
   into.underSince = underSince;
   into.predictSince = predictSince;

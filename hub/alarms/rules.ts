@@ -4,6 +4,7 @@
 import { CLOCK_TOLERANCE_MS, METRICS, MAX_TAGS, nodeNameProblem, parseDuration, tagProblem } from '../../protocol/index.ts';
 import { channelProblems, ntfyChannelUrl } from './channels/index.ts';
 import { destinationProblem } from './destination.ts';
+import { defaultClearBelow, defaultClearForMs } from './evaluator.ts';
 import type { AlarmRuleInput, RuleMetric, RuleNotify } from '../../shared/alarm-types.ts';
 
 /**
@@ -30,6 +31,13 @@ export interface AlarmRule {
   windowMs: number;
   horizonMs: number;
   trendWindowMs: number;
+  /** RED clears once the mean has stayed below this for `clearForMs` (AMBER: without a prediction). */
+  clearBelow: number;
+  clearForMs: number;
+  /** Flapping: `flapChanges` state changes within `flapWindowMs` (0: never); it ends after `flapStableMs` without one. */
+  flapChanges: number;
+  flapWindowMs: number;
+  flapStableMs: number;
   nodes: string[] | null;
   nodePattern: RegExp | null;
   /** The node must carry one of these tags (protocol/info.ts, combineTags); null: any node. */
@@ -60,6 +68,10 @@ export const RULE_DEFAULTS = {
   horizon: '6h',
   // A third of the horizon: long enough that wander is not taken for a trend (see evaluator.ts).
   trend_window: '2h',
+  // Four changes in half an hour is two full cycles: no real fault comes and goes that fast.
+  flap_changes: 4,
+  flap_window: '30m',
+  flap_stable: '10m',
   group_wait: '10s',
   group_interval: '5m',
   repeat_interval: '4h',
@@ -73,12 +85,16 @@ const MIN_REPEAT_MS = 60_000;
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const BOOLEAN_METRICS = ['undervoltage', 'throttled'];
+/** Firmware bits are 0 or 1: the mean over the window passes 0.5 when the bit was on most of it. */
+const BIT_THRESHOLD = 0.5;
+/** The state changes one alarm remembers for flapping, at most. */
+const MAX_FLAP_CHANGES = 100;
 /** The registry's metrics that rules may watch. */
 const ALARM_SERIES: readonly string[] = METRICS.filter((m) => m.alarms).map((m) => m.name);
 const SPECIAL = ['offline', 'clock_skew', 'fs_pct', ...BOOLEAN_METRICS];
 /** Metrics judged by a rule of their own rather than on a series (no window, trend or `for`). */
 const STATE_METRICS = ['offline', 'clock_skew'];
-const INPUT_KEYS = new Set(['id', 'metric', 'threshold', 'for', 'window', 'horizon', 'trend_window', 'nodes', 'node_pattern', 'tags', 'enabled', 'notify', 'description']);
+const INPUT_KEYS = new Set(['id', 'metric', 'threshold', 'for', 'window', 'horizon', 'trend_window', 'clear_below', 'clear_for', 'flap_changes', 'flap_window', 'flap_stable', 'nodes', 'node_pattern', 'tags', 'enabled', 'notify', 'description']);
 
 export function metricProblem(metric: unknown): string | null {
   if (typeof metric !== 'string' || metric === '') return `must be a metric name, got ${JSON.stringify(metric)}`;
@@ -120,6 +136,7 @@ export function validateRule(input: unknown, at = ''): RuleProblem[] {
   if (typeof r['threshold'] === 'number' && isPercent(metric) && (r['threshold'] <= 0 || r['threshold'] > 100)) {
     add('threshold', `a percentage must be above 0 and at most 100, got ${r['threshold']}`);
   }
+  noiseProblems(r, metric, add);
   for (const key of ['for', 'window', 'horizon', 'trend_window'] as const) {
     const v = r[key];
     if (v === undefined) continue;
@@ -154,6 +171,31 @@ export function validateRule(input: unknown, at = ''): RuleProblem[] {
     else notifyProblems(notify as Record<string, unknown>, (field, problem) => add(`notify${field}`, problem));
   }
   return problems;
+}
+
+/** Problems of the fields that keep an alarm quiet: hysteresis (`clear_below`, `clear_for`) and flapping. */
+function noiseProblems(r: Record<string, unknown>, metric: string, add: (field: string, problem: string) => void): void {
+  for (const key of ['clear_below', 'clear_for'] as const) {
+    // offline and clock_skew have no series to average: nothing for these to judge.
+    if (r[key] !== undefined && STATE_METRICS.includes(metric)) add(key, `is not used by metric ${JSON.stringify(metric)}, got ${JSON.stringify(r[key])}`);
+  }
+  const clearBelow = r['clear_below'];
+  if (clearBelow !== undefined && (typeof clearBelow !== 'number' || !Number.isFinite(clearBelow))) add('clear_below', `must be a finite number, got ${JSON.stringify(clearBelow)}`);
+  else if (typeof clearBelow === 'number') {
+    const threshold = typeof r['threshold'] === 'number' ? r['threshold'] : BOOLEAN_METRICS.includes(metric) ? BIT_THRESHOLD : null;
+    if (threshold !== null && clearBelow >= threshold) add('clear_below', `must be below the threshold (${threshold}), got ${clearBelow}`);
+  }
+  for (const key of ['clear_for', 'flap_window', 'flap_stable'] as const) {
+    const v = r[key];
+    if (v === undefined) continue;
+    const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : null;
+    if (ms === null) add(key, `must be a duration like "30s", "5m", got ${JSON.stringify(v)}`);
+    else if (key !== 'clear_for' && ms <= 0) add(key, `must be longer than 0, got ${JSON.stringify(v)}`);
+  }
+  const changes = r['flap_changes'];
+  if (changes !== undefined && !(Number.isInteger(changes) && (changes === 0 || ((changes as number) >= 2 && (changes as number) <= MAX_FLAP_CHANGES)))) {
+    add('flap_changes', `must be a whole number from 2 to ${MAX_FLAP_CHANGES}, or 0 to never mark the alarm flapping, got ${JSON.stringify(changes)}`);
+  }
 }
 
 function notifyProblems(n: Record<string, unknown>, add: (field: string, problem: string) => void): void {
@@ -230,16 +272,22 @@ export function compileRule(input: AlarmRuleInput): AlarmRule {
   const problems = validateRule(input);
   if (problems.length > 0) throw new TypeError(`alarm rule ${JSON.stringify(input?.id)}: ${formatProblems(problems)}`);
   const bool = isBooleanMetric(input.metric);
+  const threshold = input.threshold ?? (bool ? BIT_THRESHOLD : input.metric === 'clock_skew' ? CLOCK_TOLERANCE_MS / 1000 : 0);
+  const forMs = parseDuration(input.for ?? (bool || STATE_METRICS.includes(input.metric) ? '0s' : RULE_DEFAULTS.for))!;
   return {
     id: input.id,
     metric: input.metric,
-    // Firmware bits are 0 or 1: the mean over the window passes 0.5 when the bit was on most of it.
-    threshold: input.threshold ?? (bool ? 0.5 : input.metric === 'clock_skew' ? CLOCK_TOLERANCE_MS / 1000 : 0),
-    forMs: parseDuration(input.for ?? (bool || STATE_METRICS.includes(input.metric) ? '0s' : RULE_DEFAULTS.for))!,
+    threshold,
+    forMs,
     windowMs: parseDuration(input.window ?? RULE_DEFAULTS.window)!,
     // A bit that is on or off has no trend worth extrapolating.
     horizonMs: bool || STATE_METRICS.includes(input.metric) ? 0 : parseDuration(input.horizon ?? RULE_DEFAULTS.horizon)!,
     trendWindowMs: parseDuration(input.trend_window ?? RULE_DEFAULTS.trend_window)!,
+    clearBelow: input.clear_below ?? defaultClearBelow(threshold),
+    clearForMs: input.clear_for === undefined ? defaultClearForMs(forMs) : parseDuration(input.clear_for)!,
+    flapChanges: input.flap_changes ?? RULE_DEFAULTS.flap_changes,
+    flapWindowMs: parseDuration(input.flap_window ?? RULE_DEFAULTS.flap_window)!,
+    flapStableMs: parseDuration(input.flap_stable ?? RULE_DEFAULTS.flap_stable)!,
     nodes: input.nodes ?? null,
     nodePattern: input.node_pattern ? globToRegExp(input.node_pattern) : null,
     tags: input.tags ?? null,

@@ -125,7 +125,7 @@ describe('evaluate', () => {
   });
 
   it('firmware bits: one on-sample in the window is not enough with threshold 0.5; a lasting bit is RED at once with for 0', () => {
-    const bit: EvalRule = { threshold: 0.5, forMs: 0, windowMs: 1 * M, horizonMs: 0, trendWindowMs: 2 * M, boolean: true };
+    const bit: EvalRule = { threshold: 0.5, forMs: 0, windowMs: 1 * M, horizonMs: 0, trendWindowMs: 2 * M };
     expect(run((t) => (t === 10 * M ? 1 : 0), 30 * M, 10 * S, bit).path).toEqual(['ok']);
     expect(run((t) => (t >= 10 * M && t < 20 * M ? 1 : 0), 30 * M, 10 * S, bit).path).toEqual(['ok', 'red', 'ok']);
   });
