@@ -69,12 +69,17 @@ function toWire(field: FieldSpec, value: unknown): unknown {
   }
 }
 
-/** Decodes CBOR bytes, refusing oversized input before touching it. */
-function decodeCbor(bytes: Uint8Array, what: string): unknown {
+/** Refuses an empty or oversized payload before anything parses it. */
+function checkSize(bytes: Uint8Array, what: string): void {
   if (bytes.length === 0) throw new ProtocolError(`${what}: empty payload`);
   if (bytes.length > MAX_PAYLOAD_BYTES) {
     throw new ProtocolError(`${what}: payload is ${bytes.length} bytes, the limit is ${MAX_PAYLOAD_BYTES}`);
   }
+}
+
+/** Decodes CBOR bytes, refusing oversized input before touching it. */
+function decodeCbor(bytes: Uint8Array, what: string): unknown {
+  checkSize(bytes, what);
   try {
     return decoder.decode(bytes);
   } catch (err) {
@@ -96,13 +101,7 @@ export function decodeSample(bytes: Uint8Array): Sample {
 export function decodeSampleFields(bytes: Uint8Array): Partial<Sample> {
   const wire = decodeCbor(bytes, 'sample');
   if (!(wire instanceof Map)) throw new ProtocolError(`sample: expected a CBOR map, got ${describe(wire)}`);
-  const version = wire.get(0);
-  if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 1)) {
-    throw new ProtocolError(`sample: field "v" (key 0) must be a positive integer version, got ${describe(version)}`, 'v');
-  }
-  if (typeof version === 'number' && version > PROTOCOL_VERSION) {
-    throw new ProtocolError(`sample: unsupported version ${version}, this side understands up to ${PROTOCOL_VERSION}`, 'v');
-  }
+  checkVersion(wire.get(0));
   const values = checkedValues;
   values.fill(undefined);
   wire.forEach((value, key) => {
@@ -111,6 +110,68 @@ export function decodeSampleFields(bytes: Uint8Array): Partial<Sample> {
     values[field.key] = fromWire(field, value);
   });
   return sampleOf(values);
+}
+
+/** A sample's `v`, when present: a version this side understands. */
+function checkVersion(version: unknown): void {
+  if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 1)) {
+    throw new ProtocolError(`sample: field "v" (key 0) must be a positive integer version, got ${describe(version)}`, 'v');
+  }
+  if (typeof version === 'number' && version > PROTOCOL_VERSION) {
+    throw new ProtocolError(`sample: unsupported version ${version}, this side understands up to ${PROTOCOL_VERSION}`, 'v');
+  }
+}
+
+const FIELD_BY_NAME = new Map(SAMPLE_FIELDS.map((f) => [f.name as string, f]));
+const BOOT_FIELD = FIELD_BY_NAME.get('boot')!;
+const SEQ_FIELD = FIELD_BY_NAME.get('seq')!;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A sample sent as JSON (`remonitor/<node>/json`, PROTOCOL.md "JSON samples"): an object keyed by
+ * the field names of SAMPLE_FIELDS, tuples as arrays, series labels as objects. Each field is
+ * checked by the CBOR path's own checks, with the same messages; unknown names are ignored as
+ * unknown keys are. Every field may be absent, identity too (the hub then assigns one), but `boot`
+ * and `seq` come together or not at all.
+ */
+export function decodeSampleJson(bytes: Uint8Array): Partial<Sample> {
+  checkSize(bytes, 'sample');
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8.decode(bytes));
+  } catch (err) {
+    throw new ProtocolError(`sample: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ProtocolError(`sample: expected a JSON object, got ${describe(json)}`);
+  // JSON.parse makes `__proto__` an own key like any other: it is no field name, so it is skipped,
+  // and only own keys are read.
+  const object = json as Record<string, unknown>;
+  checkVersion(Object.hasOwn(object, 'v') ? object.v : undefined);
+  const values = checkedValues;
+  values.fill(undefined);
+  for (const name of Object.keys(object)) {
+    const field = FIELD_BY_NAME.get(name);
+    if (!field) continue; // a newer client's field, as in CBOR
+    const value = object[name];
+    values[field.key] = fromWire(field, field.kind === 'series[]' ? labelsAsMaps(value) : value);
+  }
+  const sample = sampleOf(values);
+  if ((sample.boot === undefined) !== (sample.seq === undefined)) {
+    const missing = sample.boot === undefined ? BOOT_FIELD : SEQ_FIELD;
+    throw new ProtocolError(`sample: field "${missing.name}" (key ${missing.key}) is missing: "boot" and "seq" come together or not at all`, missing.name);
+  }
+  return sample;
+}
+
+/** Series rows with their label object turned into the Map that CBOR decodes to; anything else is left for the checks to refuse. */
+function labelsAsMaps(value: unknown): unknown {
+  if (!Array.isArray(value) || value.length > MAX_ARRAY) return value;
+  return value.map((row: unknown) => {
+    if (!Array.isArray(row)) return row;
+    const labels: unknown = row[1];
+    if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) return row;
+    return [row[0], new Map(Object.entries(labels)), ...row.slice(2)];
+  });
 }
 
 // Each sample's checked values by key, then one object literal: every decoded sample has the same
@@ -228,7 +289,7 @@ function tuple(value: unknown, length: number, field: FieldSpec, index: number):
 /** A short, safe description of a bad value for error messages. */
 function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (value instanceof Map) return 'a map';
+  if (value instanceof Map || (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)) return 'a map'; // a JSON object is CBOR's map
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (value instanceof Uint8Array) return `${value.length} bytes`;
   if (typeof value === 'string') return `text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
