@@ -28,6 +28,7 @@ import { mergeArgs, MinuteSums } from './minute-sums.ts';
 import { prepareDirectory } from '../shared/data-dir.ts';
 import { databaseError, openDatabase } from '../shared/sqlite-open.ts';
 import { migrateSqlite } from './sqlite-schema.ts';
+import { LabelledRollups, type LabelledSeries } from './labelled-rollups.ts';
 import { minuteList, MINUTE_MS, NODE_MINUTES_SQL, NODE_RANGE_SQL } from './sample-minutes.ts';
 
 interface NodeRow {
@@ -110,6 +111,8 @@ export class SqliteStore implements MetricsStore {
   private cachedBoots = 0;
   /** The 1 min rollups of what was stored since the last rollup run (hub/minute-sums.ts). */
   private readonly minutes = new MinuteSums();
+  /** Labelled series' minute buckets, rebuilt from the samples' details (hub/labelled-rollups.ts). */
+  readonly labelled: LabelledRollups;
   private staged: StagedRows | null = null;
   /**
    * The next rollup run reads the raw rows back instead of merging the sums: when this process
@@ -130,6 +133,7 @@ export class SqliteStore implements MetricsStore {
   ) {
     this.retention = options.retention ?? DEFAULT_RETENTION;
     this.now = options.now ?? Date.now;
+    this.labelled = new LabelledRollups(db);
     this.stmt = {
       fromRaw: db.prepare(rollupFromRawSql()),
       merge: db.prepare(rollupMergeSql()),
@@ -373,6 +377,7 @@ export class SqliteStore implements MetricsStore {
       deleted += this.stmt.purgeNodeRollups.run(tier.seconds, id).changes;
       await pause();
     }
+    deleted += this.labelled.purge(id);
     deleted += await this.purgeLocalNode(node, pause);
     this.db.pragma('wal_checkpoint(PASSIVE)');
     return { deleted };
@@ -398,6 +403,12 @@ export class SqliteStore implements MetricsStore {
 
   private hasTable(name: string): boolean {
     return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+  }
+
+  /** A labelled metric of a node (hub/labelled-rollups.ts); null for a node never seen. */
+  queryLabelled(node: string, name: string, fromMs: number, toMs: number, points: number): LabelledSeries | null {
+    const row = this.stmt.nodeId.get(node);
+    return row ? this.labelled.query(row.id, name, fromMs, toMs, points) : null;
   }
 
   querySeries({ node, metrics, fromMs, toMs, maxPoints }: SeriesQuery): SeriesResponse | null {
@@ -474,12 +485,15 @@ export class SqliteStore implements MetricsStore {
             const id = ids[next++]!;
             let oldest = rebuild ? dirty : Infinity;
             if (rebuild) this.stmt.fromRaw.run(rawMinutes, id);
+            const labelledMinutes: number[] = rebuild ? (JSON.parse(rawMinutes) as number[]) : [];
             // Sums of minutes a rebuild covers are in the raw rows it read; older ones are merged.
             for (const [bucketMs, bucket] of this.minutes.take(id)) {
               if (rebuild && bucketMs >= minuteFrom) continue;
               this.stmt.merge.run(mergeArgs(id, bucketMs, bucket));
+              labelledMinutes.push(bucketMs / MINUTE_MS);
               oldest = Math.min(oldest, bucketMs);
             }
+            this.labelled.rebuild(id, labelledMinutes);
             if (oldest === Infinity) continue;
             for (const tier of DERIVED_TIERS) {
               const ms = tier.seconds * 1000;
@@ -524,6 +538,7 @@ export class SqliteStore implements MetricsStore {
         deleted += this.stmt.purgeRollup.run(tier.seconds, id, now - this.retention[tier.name]).changes;
         await pause();
       }
+      deleted += this.labelled.purge(id, now - this.retention['1m']);
     }
     // Readers are short (synchronous, in-process), so a passive checkpoint gets through and the WAL stays small.
     this.db.pragma('wal_checkpoint(PASSIVE)');

@@ -282,3 +282,85 @@ const BY_NAME = new Map<string, MetricSpec>(METRICS.map((m) => [m.name, m]));
 export const metricSpec = (name: string): MetricSpec | undefined => BY_NAME.get(name);
 
 export const isMetricName = (name: string): name is MetricName => BY_NAME.has(name);
+
+/**
+ * A labelled metric: one series per label set (a core, a mount, an interface, a container). It
+ * comes from a list field of the sample (one value per element, labelled by the element's index or
+ * name) or from the sample's `series` field under its name. Names the registry does not hold may
+ * still arrive in `series`: they are a node's own metrics, stored and shown as plain numbers.
+ */
+export interface LabelledMetricSpec {
+  readonly name: string;
+  readonly kind: MetricKind;
+  readonly unit: MetricUnit;
+  readonly description: string;
+  /** The label that tells the series apart. */
+  readonly label: string;
+  /** A list field of the sample (with the element's member, and the member naming the element), or the `series` field. */
+  readonly source:
+    | { readonly list: 'cpu_core_pct' }
+    | { readonly list: 'filesystems'; readonly member: 'used_pct' | 'used_bytes' | 'size_bytes' }
+    | { readonly list: 'net'; readonly member: 'rx_bps' | 'tx_bps' }
+    | 'series';
+  /** Exposition name; the label becomes a Prometheus label of the same name. */
+  readonly prometheus: { readonly name: string; readonly scale?: number };
+}
+
+export const LABELLED_METRICS: readonly LabelledMetricSpec[] = [
+  {
+    name: 'cpu_core_pct',
+    kind: 'gauge',
+    unit: 'percent',
+    description: 'CPU busy, per core',
+    label: 'cpu',
+    source: { list: 'cpu_core_pct' },
+    prometheus: { name: 'remonitor_node_cpu_core_busy_ratio', scale: 0.01 },
+  },
+  {
+    name: 'fs_used_pct',
+    kind: 'gauge',
+    unit: 'percent',
+    description: 'use of each real filesystem',
+    label: 'mountpoint',
+    source: { list: 'filesystems', member: 'used_pct' },
+    prometheus: { name: 'remonitor_node_filesystem_used_ratio', scale: 0.01 },
+  },
+  {
+    name: 'fs_used_bytes',
+    kind: 'gauge',
+    unit: 'bytes',
+    description: 'bytes used on each real filesystem',
+    label: 'mountpoint',
+    source: { list: 'filesystems', member: 'used_bytes' },
+    prometheus: { name: 'remonitor_node_filesystem_used_bytes' },
+  },
+  {
+    name: 'fs_size_bytes',
+    kind: 'gauge',
+    unit: 'bytes',
+    description: 'size of each real filesystem',
+    label: 'mountpoint',
+    source: { list: 'filesystems', member: 'size_bytes' },
+    prometheus: { name: 'remonitor_node_filesystem_size_bytes' },
+  },
+  {
+    name: 'iface_rx_bps',
+    kind: 'rate',
+    unit: 'bytes_per_second',
+    description: 'received on each interface',
+    label: 'interface',
+    source: { list: 'net', member: 'rx_bps' },
+    prometheus: { name: 'remonitor_node_network_interface_receive_bytes_total' },
+  },
+  {
+    name: 'iface_tx_bps',
+    kind: 'rate',
+    unit: 'bytes_per_second',
+    description: 'sent on each interface',
+    label: 'interface',
+    source: { list: 'net', member: 'tx_bps' },
+    prometheus: { name: 'remonitor_node_network_interface_transmit_bytes_total' },
+  },
+];
+
+export const labelledMetricSpec = (name: string): LabelledMetricSpec | undefined => LABELLED_METRICS.find((m) => m.name === name);

@@ -82,3 +82,24 @@ export interface EnrolmentResponse {
   /** Shown once: only its hash is kept. */
   token: string;
 }
+
+/** GET /api/nodes/:node/labelled: the labelled metrics of the node's newest sample, with their label sets. */
+export interface LabelledListResponse {
+  node: string;
+  metrics: { name: string; unit: string | null; description: string | null; labels: Record<string, string>[] }[];
+}
+
+/**
+ * GET /api/nodes/:node/labelled/:metric?from=&to=&points=: `data` is uPlot's aligned shape, one
+ * column per entry of `labels`; raw values for ranges up to an hour, else means of minute buckets.
+ */
+export interface LabelledSeriesResponse {
+  node: string;
+  metric: string;
+  from_ms: number;
+  to_ms: number;
+  labels: Record<string, string>[];
+  data: [number[], ...(number | null)[][]];
+  resolution: 'raw' | '1m';
+  step_s: number | null;
+}

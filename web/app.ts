@@ -9,7 +9,8 @@ import type { LiveFeed } from '../hub/live-feed.ts';
 import type { AnyMetricsStore } from '../hub/async-store.ts';
 import { DEFAULT_SERIES, type ApiError, type StreamEvent } from '../shared/api-types.ts';
 import { parseMetricsParam } from './metrics-param.ts';
-import { parseTimeParam } from './time-range.ts';
+import { parseChartQuery } from './time-range.ts';
+import { labelledRoutes } from './labelled-routes.ts';
 import { deployRoutes, type DeployRouteOptions } from './deploy-routes.ts';
 import { exportRoutes } from './export-routes.ts';
 import { prometheusRoutes } from './prometheus-routes.ts';
@@ -55,8 +56,6 @@ export interface AppOptions {
   staleAfterMs?: number;
 }
 
-const MAX_POINTS = 5000;
-const DEFAULT_POINTS = 1000;
 const HEARTBEAT_MS = 15_000;
 /** Events waiting for one slow /api/stream client: a 1,000-node fleet sends about 1,000 a second. */
 const MAX_QUEUED_EVENTS = 20_000;
@@ -100,18 +99,9 @@ export function createApp({ store, feed, now = Date.now, health, readiness, depl
     const parsed = parseMetricsParam(c.req.query('metrics'), DEFAULT_SERIES);
     if ('error' in parsed) return fail(c, 400, parsed.error);
     const { metrics } = parsed;
-    const fromRaw = c.req.query('from') ?? '-1h';
-    const toRaw = c.req.query('to') ?? 'now';
-    const fromMs = parseTimeParam(fromRaw, nowMs);
-    const toMs = parseTimeParam(toRaw, nowMs);
-    if (fromMs === null) return fail(c, 400, `from=${JSON.stringify(fromRaw)}: expected epoch ms, "now" or relative like -1h`);
-    if (toMs === null) return fail(c, 400, `to=${JSON.stringify(toRaw)}: expected epoch ms, "now" or relative like -1h`);
-    if (fromMs >= toMs) return fail(c, 400, `from (${fromMs}) must be before to (${toMs})`);
-    const pointsRaw = c.req.query('points');
-    const points = pointsRaw === undefined ? DEFAULT_POINTS : Number(pointsRaw);
-    if (!Number.isInteger(points) || points < 2 || points > MAX_POINTS) {
-      return fail(c, 400, `points=${JSON.stringify(pointsRaw)}: expected an integer from 2 to ${MAX_POINTS}`);
-    }
+    const range = parseChartQuery((name) => c.req.query(name), nowMs);
+    if ('error' in range) return fail(c, 400, range.error);
+    const { fromMs, toMs, points } = range;
     const series = await store.querySeries({ node, metrics, fromMs, toMs, maxPoints: points });
     return series ? c.json(series) : fail(c, 404, `no node named "${node}" has reported`);
   });
@@ -160,6 +150,7 @@ export function createApp({ store, feed, now = Date.now, health, readiness, depl
 
   if (coordinator) for (const path of COORDINATED_PATHS) app.use(path, coordinatorProxy(coordinator));
   app.route('/', exportRoutes({ store, now }));
+  app.route('/', labelledRoutes(store, now));
   app.route('/', prometheusRoutes({ store, feed, health }));
   app.route('/', deployRoutes(deploy));
   if (alarms) app.route('/', createAlarmRoutes(alarms, now));

@@ -50,6 +50,8 @@ const TABLE: Record<string, RouteAccess> = {
   'GET /api/nodes/:node': 'viewer',
   'GET /api/nodes/:node/series': 'viewer',
   'GET /api/nodes/:node/export': 'viewer',
+  'GET /api/nodes/:node/labelled': 'viewer',
+  'GET /api/nodes/:node/labelled/:metric': 'viewer',
   'GET /api/stream': 'viewer',
   'GET /metrics': 'viewer',
   'GET /api/alarms': 'viewer',

@@ -1,0 +1,135 @@
+// Labelled series on SQLite: their raw values are the samples' detail blobs (hub/sample-detail.ts);
+// the rollup run rebuilds each node's 1 min buckets of the minutes it stored since the last run
+// from those blobs (labelled_rollups, migration 014), and reads serve short ranges from the blobs
+// and longer ones from the buckets, in uPlot's aligned shape.
+import type Database from 'better-sqlite3';
+import { decodeDetail } from './sample-detail.ts';
+import { labelledValues, labelsKey } from './labelled-values.ts';
+import { NODE_MINUTES_SQL, NODE_RANGE_SQL, minuteList } from './sample-minutes.ts';
+
+/** Up to this range a chart reads the raw blobs (one decode a sample: 3,600 at 1 Hz); past it, the minute buckets. */
+export const RAW_LABELLED_MS = 3_600_000;
+
+/** One labelled metric of a node over a range: [times in s, one column per label set]. */
+export interface LabelledSeries {
+  labels: Record<string, string>[];
+  data: [number[], ...(number | null)[][]];
+  resolution: 'raw' | '1m';
+  step_s: number | null;
+}
+
+interface Bucket {
+  n: number;
+  min: number;
+  max: number;
+  sum: number;
+}
+
+export class LabelledRollups {
+  private readonly stmt;
+
+  constructor(db: Database.Database) {
+    this.stmt = {
+      details: db.prepare<[string, number], { ts_ms: number; detail: Uint8Array | null }>(`SELECT ts_ms, detail FROM samples WHERE ${NODE_MINUTES_SQL}`),
+      rangeDetails: db.prepare<[string, number, number, number], { ts_ms: number; detail: Uint8Array | null }>(
+        `SELECT ts_ms, detail FROM samples WHERE ${NODE_RANGE_SQL} ORDER BY ts_ms`,
+      ),
+      clear: db.prepare('DELETE FROM labelled_rollups WHERE node_id = ? AND bucket_ms IN (SELECT value * 60000 FROM json_each(?))'),
+      insert: db.prepare('INSERT INTO labelled_rollups (node_id, name, labels, bucket_ms, n, min, max, sum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      buckets: db.prepare<[number, number, string, number, number], { t: number; labels: string; mean: number }>(
+        `SELECT bucket_ms - (bucket_ms % ?) AS t, labels, sum(sum) / sum(n) AS mean FROM labelled_rollups
+         WHERE node_id = ? AND name = ? AND bucket_ms BETWEEN ? AND ? GROUP BY t, labels ORDER BY t`,
+      ),
+      purge: db.prepare('DELETE FROM labelled_rollups WHERE node_id = ? AND bucket_ms < ?'),
+      purgeNode: db.prepare('DELETE FROM labelled_rollups WHERE node_id = ?'),
+    };
+  }
+
+  /** Rebuilds a node's buckets of the given minutes (ms since 1970 / 60,000) from its stored samples; in the caller's transaction. */
+  rebuild(nodeId: number, minutes: readonly number[]): void {
+    if (minutes.length === 0) return;
+    const list = JSON.stringify(minutes);
+    const buckets = new Map<string, Bucket>();
+    for (const { ts_ms, detail } of this.stmt.details.iterate(list, nodeId)) {
+      if (!detail) continue;
+      const bucketMs = ts_ms - (ts_ms % 60_000);
+      for (const v of labelledValues(decodeDetail(detail))) {
+        const key = `${v.name}\u0000${labelsKey(v.labels)}\u0000${bucketMs}`;
+        const b = buckets.get(key);
+        if (!b) buckets.set(key, { n: 1, min: v.value, max: v.value, sum: v.value });
+        else {
+          b.n++;
+          b.sum += v.value;
+          if (v.value < b.min) b.min = v.value;
+          if (v.value > b.max) b.max = v.value;
+        }
+      }
+    }
+    this.stmt.clear.run(nodeId, list);
+    for (const [key, b] of buckets) {
+      const [name, labels, bucketMs] = key.split('\u0000') as [string, string, string];
+      this.stmt.insert.run(nodeId, name, labels, Number(bucketMs), b.n, b.min, b.max, b.sum);
+    }
+  }
+
+  /**
+   * A labelled metric of a node over [fromMs, toMs] in about `points` steps: raw values for short
+   * ranges (averaged into steps when there are more samples than points), else means of the minute
+   * buckets per step.
+   */
+  query(nodeId: number, name: string, fromMs: number, toMs: number, points: number): LabelledSeries {
+    const columns = new Map<string, Map<number, number>>();
+    const times = new Set<number>();
+    const put = (labels: string, t: number, value: number) => {
+      let col = columns.get(labels);
+      if (!col) columns.set(labels, (col = new Map()));
+      col.set(t, value);
+      times.add(t);
+    };
+    let resolution: LabelledSeries['resolution'];
+    let stepMs: number | null;
+    if (toMs - fromMs <= RAW_LABELLED_MS) {
+      resolution = 'raw';
+      const rows = this.stmt.rangeDetails.all(minuteList(fromMs, toMs), nodeId, fromMs, toMs);
+      stepMs = rows.length > points ? Math.ceil((toMs - fromMs) / points / 1000) * 1000 : null;
+      const sums = new Map<string, { sum: number; n: number }>();
+      for (const { ts_ms, detail } of rows) {
+        if (!detail) continue;
+        const t = stepMs ? ts_ms - (ts_ms % stepMs) : ts_ms;
+        for (const v of labelledValues(decodeDetail(detail))) {
+          if (v.name !== name) continue;
+          const labels = labelsKey(v.labels);
+          if (!stepMs) put(labels, t, v.value);
+          else {
+            const key = `${labels}\u0000${t}`;
+            const s = sums.get(key) ?? { sum: 0, n: 0 };
+            s.sum += v.value;
+            s.n++;
+            sums.set(key, s);
+          }
+        }
+      }
+      for (const [key, s] of sums) {
+        const [labels, t] = key.split('\u0000') as [string, string];
+        put(labels, Number(t), s.sum / s.n);
+      }
+    } else {
+      resolution = '1m';
+      stepMs = Math.max(60_000, Math.ceil((toMs - fromMs) / points / 60_000) * 60_000);
+      for (const r of this.stmt.buckets.iterate(stepMs, nodeId, name, fromMs - (fromMs % 60_000), toMs)) put(r.labels, r.t, r.mean);
+    }
+    const order = [...times].sort((a, b) => a - b);
+    const labelSets = [...columns.keys()].sort();
+    return {
+      labels: labelSets.map((l) => JSON.parse(l) as Record<string, string>),
+      data: [order.map((t) => t / 1000), ...labelSets.map((l) => order.map((t) => columns.get(l)!.get(t) ?? null))],
+      resolution,
+      step_s: stepMs === null ? null : stepMs / 1000,
+    };
+  }
+
+  /** Drops a node's buckets older than `beforeMs` (retention), or all of them. */
+  purge(nodeId: number, beforeMs = Infinity): number {
+    return beforeMs === Infinity ? this.stmt.purgeNode.run(nodeId).changes : this.stmt.purge.run(nodeId, beforeMs).changes;
+  }
+}

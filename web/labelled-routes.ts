@@ -1,0 +1,48 @@
+// Labelled series of a node: which it has (GET /api/nodes/:node/labelled, from its newest sample)
+// and one of them over a range (…/labelled/:metric), in uPlot's aligned shape, one column per label set.
+import { Hono, type Context } from 'hono';
+import { labelledMetricSpec, nodeNameProblem, SERIES_NAME } from '../protocol/index.ts';
+import type { AnyMetricsStore } from '../hub/async-store.ts';
+import { labelledValues, labelsKey } from '../hub/labelled-values.ts';
+import type { ApiError, LabelledListResponse, LabelledSeriesResponse } from '../shared/api-types.ts';
+import { parseChartQuery } from './time-range.ts';
+
+export function labelledRoutes(store: AnyMetricsStore, now: () => number = Date.now): Hono {
+  const app = new Hono();
+  const fail = (c: Context, status: 400 | 404 | 501, error: string) => c.json<ApiError>({ error }, status);
+
+  app.get('/api/nodes/:node/labelled', async (c) => {
+    const node = c.req.param('node');
+    const problem = nodeNameProblem(node);
+    if (problem) return fail(c, 400, problem);
+    const detail = await store.nodeDetail(node);
+    if (!detail) return fail(c, 404, `no node named "${node}" has reported`);
+    const byName = new Map<string, Set<string>>();
+    for (const v of detail.sample ? labelledValues(detail.sample) : []) {
+      let sets = byName.get(v.name);
+      if (!sets) byName.set(v.name, (sets = new Set()));
+      sets.add(labelsKey(v.labels));
+    }
+    const metrics = [...byName].map(([name, sets]) => {
+      const spec = labelledMetricSpec(name);
+      return { name, unit: spec?.unit ?? null, description: spec?.description ?? null, labels: [...sets].sort().map((l) => JSON.parse(l) as Record<string, string>) };
+    });
+    return c.json<LabelledListResponse>({ node, metrics });
+  });
+
+  app.get('/api/nodes/:node/labelled/:metric', async (c) => {
+    const node = c.req.param('node');
+    const problem = nodeNameProblem(node);
+    if (problem) return fail(c, 400, problem);
+    const metric = c.req.param('metric');
+    if (!SERIES_NAME.test(metric)) return fail(c, 400, `metric ${JSON.stringify(metric.slice(0, 100))}: expected a series name (letters, digits, _)`);
+    const range = parseChartQuery((name) => c.req.query(name), now());
+    if ('error' in range) return fail(c, 400, range.error);
+    if (!store.queryLabelled) return fail(c, 501, 'labelled series are stored by the SQLite store only, not yet by PostgreSQL');
+    const series = await store.queryLabelled(node, metric, range.fromMs, range.toMs, range.points);
+    if (!series) return fail(c, 404, `no node named "${node}" has reported`);
+    return c.json<LabelledSeriesResponse>({ node, metric, from_ms: range.fromMs, to_ms: range.toMs, ...series });
+  });
+
+  return app;
+}
