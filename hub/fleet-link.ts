@@ -6,7 +6,7 @@ import type { EmbeddedBroker } from '../broker/broker.ts';
 import { topics } from '../protocol/index.ts';
 
 export interface FleetHandlers {
-  /** Each message on the fleet's metrics, status and info topics. */
+  /** Each message on the fleet's metrics (CBOR and JSON), status and info topics. */
   message(topic: string, payload: Buffer): void;
   /** Asked after each message: calls `done` once ingest takes the next (later while its store lags behind). */
   admit(done: () => void): void;
@@ -20,7 +20,7 @@ export interface FleetLink {
   stop(): Promise<void>;
 }
 
-export const FLEET_CHANNELS = ['metrics', 'status', 'info'] as const;
+export const FLEET_CHANNELS = ['metrics', 'json', 'status', 'info'] as const;
 
 /** The embedded broker in this process: subscribed directly, past its ACLs (it trusts its own process). */
 export class LocalFleetLink implements FleetLink {

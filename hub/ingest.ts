@@ -5,13 +5,16 @@ import {
   type SpoolReport,
   decodeInfo,
   decodeSample,
+  decodeSampleJson,
   decodeSpoolReport,
   encodeAck,
   encodeSample,
   parseStatus,
   parseTopic,
+  PROTOCOL_VERSION,
   ProtocolError,
   topics,
+  type Sample,
 } from '../protocol/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { FleetLink } from './fleet-link.ts';
@@ -21,6 +24,7 @@ import { PackedSamplesBuilder, type PackedSamples } from './packed-samples.ts';
 import type { AckOut } from './ack-tracker.ts';
 import { AckPacer } from './ack-pacer.ts';
 import { SampleClocks } from './sample-time.ts';
+import { AssignedIdentities } from './assigned-identity.ts';
 import type { NodeWrite, SampleWriter, StoredBatch } from './sample-writer.ts';
 import type { WriteHealth } from './hub-health.ts';
 
@@ -93,6 +97,7 @@ export class Ingest {
   private readonly acks: AckPacer;
   private readonly storedListeners = new Set<(samples: PackedSamples) => void>();
   private readonly clocks = new SampleClocks();
+  private readonly identities = new AssignedIdentities();
   private readonly now: () => number;
 
   constructor(private readonly options: IngestOptions) {
@@ -121,38 +126,19 @@ export class Ingest {
     const parsed = parseTopic(topic);
     if (!parsed) return this.reject('?', new ProtocolError(`topic "${topic}" is not remonitor/<node>/<channel>`));
     const { node, channel } = parsed;
-    if (payload.length === 0 && channel !== 'metrics') return; // a retained message being cleared (a node removed)
+    if (payload.length === 0 && channel !== 'metrics' && channel !== 'json') return; // a retained message being cleared (a node removed)
     try {
       switch (channel) {
         case 'metrics': {
           this.stats.received++;
           const receivedMs = this.now();
-          let sample = decodeSample(payload);
-          const historical = !!sample.historical;
-          const placed = this.clocks.place(node, { tsMs: sample.ts_ms, receivedMs, historical, ageMs: sample.age_ms });
-          let raw: Uint8Array = payload;
-          if (placed.tsMs !== sample.ts_ms) {
-            // Stored, charted, judged and kept as the node's latest record at the corrected time.
-            sample = { ...sample, ts_ms: placed.tsMs };
-            raw = encodeSample(sample);
-            this.stats.timeCorrected++;
-          }
-          const skewMs = historical ? null : placed.skewMs;
-          // The point once, for the store's columns and the live feed alike.
-          const point = toPoint(sample);
-          if (!this.batch.add(node, sample, point, raw, { receivedMs, skewMs })) {
-            this.stats.duplicates++; // a copy of a sample already in this batch
-            return;
-          }
-          // Listeners hear of a sample as it arrives rather than after its commit: kept until then,
-          // every decoded sample outlived V8's young generation, and the copying took a third of the thread.
-          if (this.options.feed.size > 0) {
-            const event = sampleEvent(node, sample, point);
-            if (skewMs !== null && event.type === 'sample') event.clock_skew_s = skewMs / 1000;
-            this.options.feed.publish(event);
-          }
-          if (this.batch.length >= this.maxBatch) this.flush();
-          return;
+          return this.take(node, decodeSample(payload), payload, receivedMs);
+        }
+        case 'json': {
+          this.stats.received++;
+          const receivedMs = this.now();
+          const sample = this.identified(node, decodeSampleJson(payload), receivedMs);
+          return this.take(node, sample, null, receivedMs);
         }
         case 'status': {
           const status = parseStatus(payload);
@@ -178,12 +164,53 @@ export class Ingest {
     }
   }
 
+  /** Stores a checked sample: placed in time, batched, told to the live feed. `raw` is its CBOR when it came so. */
+  private take(node: string, sample: Sample, raw: Uint8Array | null, receivedMs: number): void {
+    const historical = !!sample.historical;
+    const placed = this.clocks.place(node, { tsMs: sample.ts_ms, receivedMs, historical, ageMs: sample.age_ms });
+    if (placed.tsMs !== sample.ts_ms) {
+      // Stored, charted, judged and kept as the node's latest record at the corrected time.
+      sample = { ...sample, ts_ms: placed.tsMs };
+      raw = null;
+      this.stats.timeCorrected++;
+    }
+    const skewMs = historical ? null : placed.skewMs;
+    // The point once, for the store's columns and the live feed alike.
+    const point = toPoint(sample);
+    if (!this.batch.add(node, sample, point, raw ?? encodeSample(sample), { receivedMs, skewMs })) {
+      this.stats.duplicates++; // a copy of a sample already in this batch
+      return;
+    }
+    // Listeners hear of a sample as it arrives rather than after its commit: kept until then,
+    // every decoded sample outlived V8's young generation, and the copying took a third of the thread.
+    if (this.options.feed.size > 0) {
+      const event = sampleEvent(node, sample, point);
+      if (skewMs !== null && event.type === 'sample') event.clock_skew_s = skewMs / 1000;
+      this.options.feed.publish(event);
+    }
+    if (this.batch.length >= this.maxBatch) this.flush();
+  }
+
+  /**
+   * A JSON sample made whole: without boot and seq the hub assigns them (hub/assigned-identity.ts),
+   * and says so once per node; without ts_ms it was taken as it arrived; without v it is this version.
+   */
+  private identified(node: string, json: Partial<Sample>, receivedMs: number): Sample {
+    let { boot, seq } = json;
+    if (boot === undefined || seq === undefined) {
+      const assigned = this.identities.assign(node);
+      ({ boot, seq } = assigned);
+      if (assigned.first) this.options.log.info({ node, boot }, 'a JSON sample came without boot and seq: the hub assigns them for this node (no replay, no deduplication)');
+    }
+    return { ...json, v: json.v ?? PROTOCOL_VERSION, boot, seq, ts_ms: json.ts_ms ?? receivedMs };
+  }
+
   private reject(node: string, err: ProtocolError): void {
     this.stats.rejected++;
     // The reason without the offending value, so that the counters stay few.
     // The decoder's own words go too: they carry offsets and sizes ("Unknown token 30") that would
     // fill the MAX_REASONS slots with one hostile sender's variants. The log line keeps them.
-    let reason = err.message.replace(/, got .*$/s, '').replace(/not valid CBOR \(.*\)$/s, 'not valid CBOR').replace(/\[\d+\]/g, '[i]').replace(/\d+ bytes/, 'N bytes');
+    let reason = err.message.replace(/, got .*$/s, '').replace(/not valid (CBOR|JSON) \(.*\)$/s, 'not valid $1').replace(/\[\d+\]/g, '[i]').replace(/\d+ bytes/, 'N bytes');
     if (!(reason in this.stats.rejectedByReason) && Object.keys(this.stats.rejectedByReason).length >= MAX_REASONS) reason = 'other';
     this.stats.rejectedByReason[reason] = (this.stats.rejectedByReason[reason] ?? 0) + 1;
     const now = Date.now();
@@ -228,7 +255,7 @@ export class Ingest {
 
   private stored(write: Write, { inserted, duplicates, acks }: StoredBatch): void {
     this.options.writeHealth?.stored();
-    this.acks.offer(acks);
+    this.acks.offer(acks.filter((ack) => !this.identities.made(ack.boot)));
     this.stats.stored += inserted;
     this.stats.duplicates += duplicates;
     for (const listener of this.storedListeners) listener(write.samples);
