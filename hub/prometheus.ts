@@ -2,8 +2,9 @@
 // values labelled by node, named and scaled as the registry says (protocol/metrics.ts, following
 // Prometheus' naming conventions), and the hub's own health. A pure function of its inputs, so tests
 // can compare the output with the store without a scrape loop.
-import { METRIC_SPECS, type MetricUnit } from '../protocol/index.ts';
+import { labelledMetricSpec, METRIC_SPECS, type MetricUnit } from '../protocol/index.ts';
 import type { NodeSummary, SeriesMetric } from '../shared/api-types.ts';
+import type { LatestLabelled } from './latest-labelled.ts';
 import type { RateTotals } from './rate-totals.ts';
 
 /** The hub's own figures at the moment of a scrape; null fields are unknown (e.g. `remonitor web`). */
@@ -22,6 +23,35 @@ export interface HubHealth {
 }
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/**
+ * The newest labelled values of online nodes, a family per metric: the registry's under their names
+ * (rates as counters), a node's own metrics as `remonitor_custom_<name>` gauges. The value's labels
+ * follow `node`; one of its own called `node` becomes `exported_node`, as Prometheus renames a clash.
+ */
+function renderLabelled(
+  online: readonly NodeSummary[],
+  labelled: LatestLabelled,
+  family: (name: string, type: 'gauge' | 'counter', help: string, samples: [string, number][]) => void,
+): void {
+  const families = new Map<string, { type: 'gauge' | 'counter'; help: string; samples: [string, number][] }>();
+  for (const n of online) {
+    for (const v of labelled.of(n.name)) {
+      const spec = labelledMetricSpec(v.name);
+      const name = spec ? spec.prometheus.name : `remonitor_custom_${v.name}`;
+      let f = families.get(name);
+      if (!f) {
+        const type = spec?.kind === 'rate' ? 'counter' : 'gauge';
+        const help = spec ? `${spec.description}, ${UNIT_TEXT[spec.unit]}${type === 'counter' ? ', counted by this hub since it started' : ''}` : `the node's own metric ${v.name}`;
+        families.set(name, (f = { type, help, samples: [] }));
+      }
+      const labels = [`node="${escapeLabel(n.name)}"`, ...Object.entries(v.labels).map(([k, val]) => `${k === 'node' ? 'exported_node' : k}="${escapeLabel(val)}"`)];
+      const scale = spec?.prometheus.scale ?? 1;
+      f.samples.push([`{${labels.join(',')}}`, scale === 1 ? v.value : Math.round(v.value * scale * 1e6) / 1e6]);
+    }
+  }
+  for (const [name, f] of families) family(name, f.type, f.help, f.samples);
+}
 
 /** Label value escaping of the text format: backslash, double quote and newline. */
 export function escapeLabel(value: string): string {
@@ -51,7 +81,7 @@ const UNIT_TEXT: Record<MetricUnit, string> = {
  * last values are not current, and Prometheus marks series that stop as stale. A rate metric is a
  * counter from `totals`, and absent without it.
  */
-export function renderPrometheus(nodes: readonly NodeSummary[], health: HubHealth | null, totals?: RateTotals): string {
+export function renderPrometheus(nodes: readonly NodeSummary[], health: HubHealth | null, totals?: RateTotals, labelled?: LatestLabelled): string {
   const out: string[] = [];
   const family = (name: string, type: 'gauge' | 'counter', help: string, samples: [labels: string, value: number][]) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -86,6 +116,7 @@ export function renderPrometheus(nodes: readonly NodeSummary[], health: HubHealt
     });
     family(name, 'gauge', `latest sample: ${m.description}, ${UNIT_TEXT[m.unit]}`, samples);
   }
+  if (labelled) renderLabelled(online, labelled, family);
 
   family('remonitor_hub_nodes', 'gauge', 'nodes the hub has seen', [['', nodes.length]]);
   if (health) {

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { AnyMetricsStore } from '../hub/async-store.ts';
 import type { LiveFeed } from '../hub/live-feed.ts';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type HubHealth } from '../hub/prometheus.ts';
+import { LatestLabelled } from '../hub/latest-labelled.ts';
 import { RateTotals } from '../hub/rate-totals.ts';
 
 export interface PrometheusRouteOptions {
@@ -17,8 +18,9 @@ export function prometheusRoutes({ store, feed, health }: PrometheusRouteOptions
   const app = new Hono();
   // Lives as long as the app and its feed: both end with the process.
   const { totals } = RateTotals.follow(feed);
+  const { latest } = LatestLabelled.follow(feed);
   app.get('/metrics', async (c) =>
-    c.body(renderPrometheus(await store.listNodes(), health?.() ?? null, totals), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
+    c.body(renderPrometheus(await store.listNodes(), health?.() ?? null, totals, latest), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
   );
   return app;
 }

@@ -41,7 +41,8 @@ describe('GET /metrics', () => {
     const { hub, api } = await startHub(url);
     const client = await fakeAgentClient(url);
     const t0 = Date.now() - 10_000;
-    await publishNode(client, 'pi-kitchen', [sampleAt(1, t0), sampleAt(2, t0 + 1000, { cpu_pct: 57.5, temp_c: 61.2 })]);
+    const own = [{ name: 'queue_depth', labels: { queue: 'mail', node: 'relay' }, value: 7 }];
+    await publishNode(client, 'pi-kitchen', [sampleAt(1, t0, { series: own }), sampleAt(2, t0 + 1000, { cpu_pct: 57.5, temp_c: 61.2, series: own })]);
     const noTemp = sampleAt(1, t0, { cpu_pct: 3.25 });
     delete noTemp.temp_c;
     await publishNode(client, 'ci-runner.7', [noTemp], 'offline');
@@ -77,6 +78,17 @@ describe('GET /metrics', () => {
     }
     expect(value('remonitor_node_cpu_busy_ratio', { node: 'pi-kitchen' })).toBe(0.575);
     expect(value('remonitor_node_cpu_temperature_celsius', { node: 'pi-kitchen' })).toBe(61.2);
+    // Labelled: each core, mount and interface of the newest sample, a node's own metric as remonitor_custom_*.
+    const detail = (await hub.store.nodeDetail('pi-kitchen'))!.sample!;
+    detail.cpu_core_pct!.forEach((pct, cpu) => expect(value('remonitor_node_cpu_core_busy_ratio', { node: 'pi-kitchen', cpu: String(cpu) })).toBeCloseTo(pct / 100, 6));
+    for (const f of detail.filesystems!) {
+      expect(value('remonitor_node_filesystem_used_ratio', { node: 'pi-kitchen', mountpoint: f.mount })).toBeCloseTo(f.used_pct / 100, 6);
+      expect(value('remonitor_node_filesystem_size_bytes', { node: 'pi-kitchen', mountpoint: f.mount })).toBe(f.size_bytes);
+    }
+    expect(byName.get('remonitor_node_network_interface_receive_bytes')?.type).toBe('counter');
+    for (const n of detail.net!) expect(value('remonitor_node_network_interface_receive_bytes', { node: 'pi-kitchen', interface: n.iface })).toBe(n.rx_bps); // one second of it
+    expect(value('remonitor_custom_queue_depth', { node: 'pi-kitchen', queue: 'mail', exported_node: 'relay' })).toBe(7);
+
     // An offline node's last values are not current: only up and last seen remain.
     const offline = families.flatMap((f) => f.samples).filter((s) => s.labels['node'] === 'ci-runner.7').map((s) => s.name);
     expect(offline.sort()).toEqual(['remonitor_node_last_seen_seconds', 'remonitor_node_up']);
