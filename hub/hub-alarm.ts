@@ -83,6 +83,7 @@ export class HubAlarm {
       r2: null,
       acked: r.acked,
       silenced_until_ms: null,
+      flapping: false,
     }));
   }
 

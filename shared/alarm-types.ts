@@ -24,6 +24,8 @@ export interface AlarmInfo {
   acked: boolean;
   /** Notifications are held until then (ms), when a silence matches. */
   silenced_until_ms: number | null;
+  /** It changed state too often of late (the rule's `flap_changes` within `flap_window`): its notifications wait until it settles. */
+  flapping: boolean;
 }
 
 export interface AlarmTransition {

@@ -4,6 +4,8 @@
 // watched by a timer: a node whose status says offline, or that sent nothing for
 // `staleIntervals` of its own sample interval, raises its `offline` alarm. A node whose clock is
 // off (the skew ingest measured on each live sample, hub/sample-time.ts) raises its `clock_skew` alarm.
+// An alarm that changes state too often is marked flapping and its notifications wait until it
+// settles (flapping.ts).
 //
 // Times: windows and evaluation use the sample's own clock (ts_ms), so a node whose clock is off
 // is still judged on consistent data; transitions are stamped with the hub's clock.
@@ -18,6 +20,7 @@ import type { FeedEvent, LiveFeed } from '../live-feed.ts';
 import { REMOVAL_GRACE_MS } from '../store.ts';
 import { AlarmStore } from './alarm-store.ts';
 import { evaluate, evaluateClockSkew, evaluateOffline, initialState, TREND_DEFAULTS, type AlarmState, type EvalRule, type TrendParams } from './evaluator.ts';
+import { FlapTracker } from './flapping.ts';
 import { Notifier, type NotifierOptions } from './notifier.ts';
 import { loadRules, RULES_FILE, saveRules } from './rule-file.ts';
 import { compileRule, defaultRules, formatProblems, ruleAppliesTo, validateRule, type AlarmRule, type AlarmRuleInput, type RuleProblem } from './rules.ts';
@@ -81,6 +84,7 @@ interface Alarm {
   subject: string;
   window: AlarmWindow | null;
   state: AlarmState;
+  flap: FlapTracker;
 }
 
 interface NodeAlarms {
@@ -334,6 +338,7 @@ export class AlarmEngine {
       tt_ms: s.tt_ms === null ? null : Math.round(s.tt_ms),
       slope_per_h: s.slope_per_h,
       r2: s.r2,
+      flapping: alarm.flap.flapping,
       acked: acks.get(`${node}\u0000${alarmKey(alarm.rule.id, alarm.subject)}`) === s.state,
       silenced_until_ms: this.silencedUntil(node, alarm.rule.id, alarm.subject, now),
     };
@@ -437,14 +442,17 @@ export class AlarmEngine {
       // Without a horizon only the short window is needed; with one, the trend window in at most
       // TREND_POINTS buckets (memory stays bounded whatever the sample rate).
       const window = new AlarmWindow(rule.windowMs, rule.horizonMs > 0 ? rule.trendWindowMs : null, TREND_POINTS);
-      alarm = { rule, subject, window, state: this.startState(node.name, rule.id, subject, ts) };
+      const state = this.startState(node.name, rule.id, subject, ts);
+      alarm = { rule, subject, window, state, flap: new FlapTracker(state.state) };
       node.alarms.set(key, alarm);
     }
     alarm.window!.push(ts, value);
     this.stats.evaluations++;
     const from = alarm.state.state;
     evaluate(alarm.window!, r.evalRule, alarm.state, ts, this.trend, alarm.state); // in place: see evaluate()
-    return alarm.state.state !== from && this.transitioned(node, alarm, from);
+    if (alarm.state.state !== from) return this.transitioned(node, alarm, from);
+    if (alarm.flap.flapping) this.settleFlapping(node, alarm);
+    return false;
   }
 
   private onStatus(name: string, offline: boolean): void {
@@ -458,7 +466,8 @@ export class AlarmEngine {
   private nodeAlarm(node: NodeAlarms, rule: PreparedRule['rule'], key: string) {
     let alarm = node.alarms.get(key);
     if (!alarm) {
-      alarm = { rule, subject: '', window: null, state: this.startState(node.name, rule.id, '', this.now()) };
+      const state = this.startState(node.name, rule.id, '', this.now());
+      alarm = { rule, subject: '', window: null, state, flap: new FlapTracker(state.state) };
       node.alarms.set(key, alarm);
     }
     return alarm;
@@ -509,6 +518,8 @@ export class AlarmEngine {
         if (node.statusOffline) continue;
         const staleMs = Math.max(this.options.minStaleMs ?? 10_000, (this.options.staleIntervals ?? 5) * node.intervalMs);
         if (now - node.lastSampleMs > staleMs) this.setOffline(node, true);
+        // Alarms that settle with no sample to judge (an offline alarm, a silent node) settle here.
+        for (const alarm of node.alarms.values()) if (alarm.flap.flapping) this.settleFlapping(node, alarm);
       }
     } catch (err) {
       this.options.log.warn({ err: (err as Error).message }, 'alarm tick failed');
@@ -532,16 +543,34 @@ export class AlarmEngine {
       tt_ms: next.tt_ms === null ? null : Math.round(next.tt_ms),
     };
     this.stats.transitions++;
+    const tell = alarm.flap.change(next.state, now, alarm.rule);
     try {
       transition.id = this.store.addTransition(transition);
       this.store.clearAck(node.name, alarm.rule.id, alarm.subject); // an ack holds for the state it was given in
     } catch (err) {
       this.options.log.error({ err: (err as Error).message }, 'could not store an alarm transition');
     }
-    this.options.log.info({ node: node.name, rule: alarm.rule.id, subject: alarm.subject || undefined, from, to: next.state, value: next.value, tt_ms: transition.tt_ms }, 'alarm');
+    this.options.log.info({ node: node.name, rule: alarm.rule.id, subject: alarm.subject || undefined, from, to: next.state, value: next.value, tt_ms: transition.tt_ms, flapping: alarm.flap.flapping || undefined }, 'alarm');
     this.publish(node, transition);
-    this.notifier.notify(alarm.rule, transition, this.silencedUntil(node.name, alarm.rule.id, alarm.subject, now) !== null);
+    if (tell) this.notifier.notify(alarm.rule, transition, this.silencedUntil(node.name, alarm.rule.id, alarm.subject, now) !== null);
     return true;
+  }
+
+  /** A flapping alarm that kept its state for the rule's `flap_stable`: no longer flapping, its state told once. */
+  private settleFlapping(node: NodeAlarms, alarm: Alarm): void {
+    const now = this.now();
+    const told = alarm.flap.settle(alarm.state.state, now, alarm.rule);
+    if (told === null) return;
+    const s = alarm.state;
+    this.options.log.info({ node: node.name, rule: alarm.rule.id, subject: alarm.subject || undefined, state: s.state }, 'alarm no longer flapping');
+    this.publish(node, null);
+    // Told even when it settled where the last message left it: that message is long past and
+    // changes went untold since. `from` is the state last told.
+    const transition: AlarmTransition = {
+      ts_ms: now, node: node.name, rule_id: alarm.rule.id, subject: alarm.subject, metric: alarm.rule.metric, from: told, to: s.state,
+      value: s.value, threshold: alarm.rule.metric === 'offline' ? null : alarm.rule.threshold, tt_ms: s.tt_ms === null ? null : Math.round(s.tt_ms),
+    };
+    this.notifier.notify(alarm.rule, transition, this.silencedUntil(node.name, alarm.rule.id, alarm.subject, now) !== null);
   }
 
   /** The node's alarm set, retained, with the transition that changed it. */

@@ -48,8 +48,8 @@ function renderActive(alarms: AlarmInfo[], now: number): void {
     const silenced = a.silenced_until_ms ? h('span', { class: 'hint', text: ` silenced until ${fmtDateTime(a.silenced_until_ms)}` }) : null;
     return h(
       'tr',
-      { 'data-node': a.node, 'data-rule': a.rule_id, 'data-state': a.state, 'data-acked': String(a.acked) },
-      h('td', {}, level(a.state)),
+      { 'data-node': a.node, 'data-rule': a.rule_id, 'data-state': a.state, 'data-acked': String(a.acked), 'data-flapping': a.flapping || null },
+      h('td', {}, level(a.state), a.flapping ? h('span', { class: 'level', 'data-level': 'flapping', text: 'FLAPPING', title: 'It changed state too often of late: its notifications wait until it settles' }) : null),
       h('td', {}, nodeLink(a.node)),
       h('td', { text: ruleText(a.rule_id, a.subject), title: a.metric }),
       h('td', { class: 'num', text: fmtValue(a.value) }),
