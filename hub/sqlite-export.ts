@@ -4,10 +4,14 @@
 // minutes no node stored anything in are skipped with one seek: the work follows the data, never
 // the calendar, so a range from 1970 to the year 3000 around a node whose clock was once wrong
 // costs what its samples cost. Each page searches a bounded number of windows, then hands back
-// where to go on, so that one page never holds the event loop for long.
+// where to go on, so that one page never holds the event loop for long. Hours already compacted
+// (hub/chunk-store.ts) are read from the node's chunks beside the rows, and a page merges the two
+// in the export's order: a chunk is decoded once for the pages it spans (the store caches a few).
 import type Database from 'better-sqlite3';
 import { SERIES_METRICS } from '../shared/api-types.ts';
 import { minuteList, MINUTE_MS, NODE_RANGE_SQL } from './sample-minutes.ts';
+import { byTimeAndSeq, type ChunkStore } from './chunk-store.ts';
+import { SAMPLE_COLUMNS } from './packed-samples.ts';
 import type { SamplePage, SamplePageQuery } from './store.ts';
 
 const WINDOW_MS = 60 * MINUTE_MS;
@@ -25,7 +29,7 @@ function cachedStatement(db: Database.Database, key: string, sql: () => string):
   return stmt;
 }
 
-export function readSamplePage(db: Database.Database, { node, metrics, fromMs, toMs, after, limit }: SamplePageQuery): SamplePage | null {
+export function readSamplePage(db: Database.Database, chunks: ChunkStore, { node, metrics, fromMs, toMs, after, limit }: SamplePageQuery): SamplePage | null {
   const row = cachedStatement(db, 'node', () => 'SELECT id FROM nodes WHERE name = ?').get(node) as { id: number } | undefined;
   if (!row) return null;
   // Column names come from SERIES_METRICS only (the route checks them); never from a request verbatim.
@@ -40,15 +44,21 @@ export function readSamplePage(db: Database.Database, { node, metrics, fromMs, t
     () => `SELECT ts_ms, seq${cols} FROM samples WHERE ${NODE_RANGE_SQL} AND (ts_ms, seq) > (?, ?) ORDER BY ts_ms, seq LIMIT ?`,
   ).raw();
   const [afterTs, afterSeq] = after ? [after.ts_ms, after.seq] : [fromMs - 1, Number.MAX_SAFE_INTEGER];
+  const columns = metrics.map((m) => SAMPLE_COLUMNS.indexOf(m));
   const rows: (number | null)[][] = [];
   let windowStart = Math.max(fromMs, afterTs);
   for (let windows = 0; windows < WINDOWS_PER_PAGE; windows++) {
+    // The next stored minute: of the rows (any node's), or of this node's chunks.
     const stored = (nextStoredMinute.get(Math.trunc(windowStart / MINUTE_MS)) as { m: number | null }).m;
-    if (stored === null) return pageOf(rows, null);
-    windowStart = Math.max(windowStart, stored * MINUTE_MS);
+    const chunked = chunks.nextWindow(row.id, windowStart);
+    if (stored === null && chunked === null) return pageOf(rows, null);
+    windowStart = Math.max(windowStart, Math.min(stored === null ? Infinity : stored * MINUTE_MS, chunked ?? Infinity));
     if (windowStart > toMs) return pageOf(rows, null);
     const windowEnd = Math.min(toMs, windowStart + WINDOW_MS - 1);
-    rows.push(...(page.all(minuteList(windowStart, windowEnd), row.id, windowStart, windowEnd, afterTs, afterSeq, limit - rows.length) as (number | null)[][]));
+    const wanted = limit - rows.length;
+    const recent = page.all(minuteList(windowStart, windowEnd), row.id, windowStart, windowEnd, afterTs, afterSeq, wanted) as (number | null)[][];
+    const old = chunked !== null && chunked <= windowEnd ? chunks.rows(row.id, windowStart, windowEnd, columns, { ts_ms: afterTs, seq: afterSeq }) : [];
+    rows.push(...(old.length === 0 ? recent : [...old, ...recent].sort(byTimeAndSeq).slice(0, wanted)));
     if (rows.length >= limit) {
       const last = rows.at(-1)!;
       return pageOf(rows, { ts_ms: last[0] as number, seq: last[1] as number });

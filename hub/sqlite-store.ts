@@ -24,6 +24,7 @@ import { addStoredSeq, holdsSeq, storedSeqsOf, type StoredSeqs } from './stored-
 import { nodeDetailOf, summarizeNode } from './node-record.ts';
 import { REMOVAL_GRACE_MS, type IncomingSample, type InsertResult, type MetricsStore, type RemovedNode, type RemoveNodeOptions, type SamplePage, type SamplePageQuery, type SeriesQuery } from './store.ts';
 import { readSamplePage } from './sqlite-export.ts';
+import { averaged, ChunkStore, COMPACT_AFTER_MS } from './chunk-store.ts';
 import { mergeArgs, MinuteSums } from './minute-sums.ts';
 import { prepareDirectory } from '../shared/data-dir.ts';
 import { databaseError, openDatabase } from '../shared/sqlite-open.ts';
@@ -90,6 +91,9 @@ const MAX_MINUTE_BUCKETS = 100_000;
 // Raw rows a purge transaction deletes at most, so that each holds up the writer's thread only briefly.
 const PURGE_ROWS = 5_000;
 
+// Chunks (a node's hour each) a transaction of a purge deletes at most.
+const PURGE_CHUNKS = 500;
+
 // Minutes of samples a transaction of a node's purge deletes at most (an index seek each).
 const PURGE_MINUTES = 60;
 
@@ -123,6 +127,8 @@ export class SqliteStore implements MetricsStore {
   /** Removed nodes by id, with when (their samples are dropped: hub/store.ts, REMOVAL_GRACE_MS). */
   private readonly retired = new Map<number, number>();
   private readonly stmt;
+  /** Raw samples past their first hours, compressed (hub/chunk-store.ts). */
+  readonly chunks: ChunkStore;
 
   readonly retention: Retention;
   private readonly now: () => number;
@@ -133,6 +139,7 @@ export class SqliteStore implements MetricsStore {
   ) {
     this.retention = options.retention ?? DEFAULT_RETENTION;
     this.now = options.now ?? Date.now;
+    this.chunks = new ChunkStore(db);
     this.labelled = new LabelledRollups(db);
     this.stmt = {
       fromRaw: db.prepare(rollupFromRawSql()),
@@ -373,6 +380,11 @@ export class SqliteStore implements MetricsStore {
       deleted += this.stmt.purgeNodeMinutes.run(JSON.stringify(minutes.slice(first, first + PURGE_MINUTES)), id).changes;
       await pause();
     }
+    for (let n = PURGE_CHUNKS; n === PURGE_CHUNKS; await pause()) {
+      const purged = this.chunks.purgeNode(id, PURGE_CHUNKS);
+      n = purged.chunks;
+      deleted += purged.samples;
+    }
     for (const tier of TIERS) {
       deleted += this.stmt.purgeNodeRollups.run(tier.seconds, id).changes;
       await pause();
@@ -417,7 +429,16 @@ export class SqliteStore implements MetricsStore {
     const resolution = chooseResolution(fromMs, toMs, maxPoints, this.now(), this.retention);
     let stepMs: number;
     let rows: (number | null)[][];
-    if (resolution === 'raw') {
+    if (resolution === 'raw' && this.chunks.holds(row.id, fromMs, toMs)) {
+      // Some of the range is compacted: its rows and chunks read into one list (at most maxPoints
+      // minutes' worth, the raw tier's bound), then bucketed as the SQL below buckets.
+      const columns = metrics.map((m) => SAMPLE_COLUMNS.indexOf(m));
+      const chunked = this.chunks.rows(row.id, fromMs, toMs, columns).map((r) => [r[0]!, ...r.slice(2)]);
+      const recent = this.seriesStatement('raw', metrics).raw().all(minuteList(fromMs, toMs), row.id, fromMs, toMs) as (number | null)[][];
+      const all = recent.length > 0 ? [...chunked, ...recent].sort((a, b) => a[0]! - b[0]!) : chunked;
+      stepMs = all.length <= maxPoints ? 0 : Math.ceil((toMs - fromMs) / maxPoints / 1000) * 1000;
+      rows = stepMs === 0 ? all : averaged(all, stepMs);
+    } else if (resolution === 'raw') {
       // The raw tier serves steps under a minute, so at most maxPoints minutes.
       const range = [minuteList(fromMs, toMs), row.id, fromMs, toMs] as const;
       const count = this.stmt.count.get(...range)!.n;
@@ -484,7 +505,10 @@ export class SqliteStore implements MetricsStore {
           do {
             const id = ids[next++]!;
             let oldest = rebuild ? dirty : Infinity;
-            if (rebuild) this.stmt.fromRaw.run(rawMinutes, id);
+            if (rebuild) {
+              this.stmt.fromRaw.run(rawMinutes, id);
+              this.chunks.rebuildMinutes(id, minuteFrom);
+            }
             const labelledMinutes: number[] = rebuild ? (JSON.parse(rawMinutes) as number[]) : [];
             // Sums of minutes a rebuild covers are in the raw rows it read; older ones are merged.
             for (const [bucketMs, bucket] of this.minutes.take(id)) {
@@ -528,6 +552,13 @@ export class SqliteStore implements MetricsStore {
   async purgeExpired(pause: () => Promise<void>): Promise<number> {
     const now = this.now();
     let deleted = 0;
+    // Raw rows past their first hours move into chunks first (hub/chunk-store.ts), then hours of
+    // chunks past the raw retention go whole.
+    await this.chunks.compact(now - COMPACT_AFTER_MS, pause);
+    for (let n = PURGE_CHUNKS; n === PURGE_CHUNKS; await pause()) {
+      n = this.chunks.purgeBefore(now - this.retention.raw, PURGE_CHUNKS);
+      deleted += n;
+    }
     const rawBefore = Math.trunc((now - this.retention.raw) / MINUTE_MS);
     for (let n = PURGE_ROWS; n === PURGE_ROWS; await pause()) {
       n = this.stmt.purgeRaw.run(rawBefore, PURGE_ROWS).changes;
@@ -546,7 +577,7 @@ export class SqliteStore implements MetricsStore {
   }
 
   samplePage(query: SamplePageQuery): SamplePage | null {
-    return readSamplePage(this.db, query);
+    return readSamplePage(this.db, this.chunks, query);
   }
 
   close(): void {

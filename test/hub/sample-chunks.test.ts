@@ -1,0 +1,162 @@
+// Compaction of older raw samples into chunks (hub/chunk-store.ts) on real SQLite files: two stores
+// get the same samples, one compacts, and every reader of raw samples (the raw chart tier, the
+// export, a rollup rebuild, duplicate checks, node removal, retention) answers the same from both.
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteStore, type SqliteStore } from '../../hub/sqlite-store.ts';
+import type { SamplePage, SamplePageQuery } from '../../hub/store.ts';
+import { encodeSample, type Sample } from '../../protocol/index.ts';
+import type { SeriesMetric } from '../../shared/api-types.ts';
+import { runCleanups, tempDir } from '../helpers/parts.ts';
+
+afterAll(runCleanups);
+
+const HOUR = 3_600_000;
+const NOW = Date.UTC(2026, 10, 27, 12, 20, 0);
+const START = NOW - 5 * HOUR;
+const noPause = async () => undefined;
+const METRICS: SeriesMetric[] = ['cpu_pct', 'mem_used_bytes', 'temp_c', 'load_1', 'uptime_s'];
+
+/** Sample k of a node: every 10 s, a reboot at k = 900, some metrics absent now and then, a detail. */
+function sample(k: number, node: number): Sample {
+  const boot = k < 900 ? 'boot-1' : 'boot-2';
+  return {
+    v: 1, boot, seq: k < 900 ? k : k - 900, ts_ms: START + k * 10_000 + (k % 3), cpu_pct: ((k * 7 + node) % 1000) / 10,
+    mem_used_bytes: 3_000_000_000 + k * 4096 * node, temp_c: k % 4 === 0 ? undefined : 45 + (k % 90) / 10, load_1: (k % 250) / 100,
+    uptime_s: k < 900 ? 86_400 + k * 10 : (k - 900) * 10, cpu_core_pct: [k % 100, (k * 3) % 100],
+  };
+}
+const items = (node: string, ks: number[]) => ks.map((k) => ({ node, sample: sample(k, node.length), raw: encodeSample(sample(k, node.length)) }));
+
+function twinStores(): { compacted: SqliteStore; rows: SqliteStore; clock: { now: number } } {
+  const dir = tempDir();
+  const clock = { now: NOW };
+  const open = (name: string) => openSqliteStore(join(dir, name), { now: () => clock.now, retention: { raw: 48 * HOUR, '1m': 14 * 86_400_000, '15m': 90 * 86_400_000, '1h': 730 * 86_400_000 } });
+  return { compacted: open('compacted.db'), rows: open('rows.db'), clock };
+}
+
+function allPages(store: SqliteStore, query: Omit<SamplePageQuery, 'after'>): SamplePage['rows'] {
+  const rows: SamplePage['rows'] = [];
+  let after: SamplePageQuery['after'] = null;
+  for (let pages = 0; pages < 10_000; pages++) {
+    const page: SamplePage = store.samplePage({ ...query, after })!;
+    rows.push(...page.rows);
+    if (!page.next) return rows;
+    after = page.next;
+  }
+  throw new Error('the export did not end');
+}
+
+const count = (store: SqliteStore, table: string) => (store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const rollups = (store: SqliteStore) => store.db.prepare('SELECT * FROM rollups ORDER BY tier, node_id, bucket_ms').all();
+
+describe('compaction of older samples into chunks', () => {
+  it('moves rows older than 2 h into a chunk per node and hour, and every raw read answers as before', async () => {
+    const { compacted, rows } = twinStores();
+    const ks = Array.from({ length: 1800 }, (_, k) => k);
+    for (const store of [compacted, rows]) {
+      for (const node of ['a', 'bb']) store.insertBatch(items(node, ks));
+      await store.deriveRollups(noPause);
+    }
+    const before = count(compacted, 'samples');
+    await compacted.purgeExpired(noPause);
+    const cutoff = Math.floor((NOW - 2 * HOUR) / HOUR) * HOUR;
+    // Hours that end before the cutoff are chunks now, two nodes' worth; nothing older is left in rows.
+    expect(count(compacted, 'sample_chunks')).toBe(2 * ((cutoff - Math.floor(START / HOUR) * HOUR) / HOUR));
+    const left = compacted.db.prepare('SELECT min(ts_ms) AS t, count(*) AS n FROM samples').get() as { t: number; n: number };
+    expect(left.t).toBeGreaterThanOrEqual(cutoff);
+    const chunked = (compacted.db.prepare('SELECT sum(rows) AS n FROM sample_chunks').get() as { n: number }).n;
+    expect(chunked + left.n).toBe(before);
+
+    // The raw chart tier: samples as they are, and averaged buckets, over ranges in chunks, rows and both.
+    for (const [fromMs, toMs, maxPoints] of [
+      [START, START + HOUR, 1000],
+      [START + 1234, START + 3 * HOUR - 999, 1000],
+      [cutoff - HOUR / 2, cutoff + HOUR / 2, 1000],
+      [START, START + 4 * HOUR, 500],
+      [START - HOUR, NOW, 300],
+    ] as const) {
+      for (const node of ['a', 'bb']) {
+        const want = rows.querySeries({ node, metrics: METRICS, fromMs, toMs, maxPoints });
+        expect(compacted.querySeries({ node, metrics: METRICS, fromMs, toMs, maxPoints }), `${node} ${fromMs}…${toMs}`).toEqual(want);
+      }
+    }
+    // The export: every row once, in (ts_ms, seq) order, across page and chunk boundaries.
+    for (const limit of [7, 333, 5000]) {
+      const query = { node: 'a', metrics: METRICS, fromMs: START - HOUR, toMs: NOW, limit };
+      const exported = allPages(compacted, query);
+      expect(exported).toEqual(allPages(rows, query));
+      expect(exported.length).toBe(1800);
+    }
+    expect(allPages(compacted, { node: 'bb', metrics: [], fromMs: START + 1_000_000, toMs: START + 9_000_000, limit: 100 })).toEqual(
+      allPages(rows, { node: 'bb', metrics: [], fromMs: START + 1_000_000, toMs: START + 9_000_000, limit: 100 }),
+    );
+
+    // The detail blobs are kept, byte for byte.
+    const details = rows.db.prepare('SELECT ts_ms, detail FROM samples WHERE node_id = 1 AND ts_ms < ? ORDER BY ts_ms').all(cutoff) as { ts_ms: number; detail: Buffer }[];
+    expect(details.length).toBe(960); // 07:20 to 10:00 at 10 s
+    expect(compacted.chunks.details(1, START, cutoff - 1).map((d) => [d.ts_ms, Buffer.from(d.detail)])).toEqual(details.map((d) => [d.ts_ms, d.detail]));
+
+    // Copies of compacted samples are still duplicates, by (node, boot, seq) whatever their time.
+    const copy = { ...sample(10, 1), ts_ms: NOW - 60_000 };
+    expect(compacted.insertBatch([{ node: 'a', sample: copy, raw: encodeSample(copy) }, ...items('a', [20, 950])])).toEqual({ inserted: 0, duplicates: 3 });
+    compacted.close();
+    rows.close();
+  });
+
+  it('merges samples that arrive late for a compacted hour into its chunk, and rebuilds rollups from chunks', async () => {
+    const { compacted, rows } = twinStores();
+    const early = Array.from({ length: 1800 }, (_, k) => k).filter((k) => k % 50 !== 7);
+    const late = Array.from({ length: 1800 }, (_, k) => k).filter((k) => k % 50 === 7);
+    for (const store of [compacted, rows]) {
+      store.insertBatch(items('a', early));
+      await store.deriveRollups(noPause);
+    }
+    await compacted.purgeExpired(noPause);
+    const chunks = count(compacted, 'sample_chunks');
+    for (const store of [compacted, rows]) {
+      store.insertBatch(items('a', late));
+      // As after a restart with a rollup run left undone: the 1 min tier is rebuilt from the raw samples.
+      store.rolledBack();
+      await store.deriveRollups(noPause);
+    }
+    const query = { node: 'a', metrics: METRICS, fromMs: START, toMs: NOW, limit: 250 };
+    // Late rows sit beside their hour's chunk until the next compaction, then in it.
+    expect(allPages(compacted, query)).toEqual(allPages(rows, query));
+    expect(rollups(compacted)).toEqual(rollups(rows));
+    await compacted.purgeExpired(noPause);
+    expect(count(compacted, 'sample_chunks')).toBe(chunks);
+    expect(allPages(compacted, query)).toEqual(allPages(rows, query));
+    compacted.rolledBack();
+    rows.rolledBack();
+    for (const store of [compacted, rows]) {
+      store.insertBatch(items('a', [1800]));
+      await store.deriveRollups(noPause);
+    }
+    expect(rollups(compacted)).toEqual(rollups(rows));
+    compacted.close();
+    rows.close();
+  });
+
+  it('drops chunks whose hour ends past the raw retention, and a removed node\'s chunks', async () => {
+    const { compacted, clock } = twinStores();
+    const ks = Array.from({ length: 1800 }, (_, k) => k);
+    for (const node of ['a', 'bb']) compacted.insertBatch(items(node, ks));
+    await compacted.purgeExpired(noPause);
+    const hours = count(compacted, 'sample_chunks') / 2;
+    clock.now = START + 49.5 * HOUR; // raw retention 48 h: the first hour has ended before it
+    await compacted.purgeExpired(noPause);
+    const oldest = (compacted.db.prepare('SELECT min(start_ms) AS s FROM sample_chunks').get() as { s: number }).s;
+    expect(oldest + HOUR).toBeGreaterThan(clock.now - 48 * HOUR);
+    expect(oldest).toBeLessThanOrEqual(clock.now - 48 * HOUR);
+    // Every hour is compacted by now (07:00 to 12:00 of each node), less the first one.
+    expect(count(compacted, 'sample_chunks')).toBe(2 * (6 - 1));
+    expect(hours).toBe(3);
+    const held = (compacted.db.prepare("SELECT sum(rows) AS n FROM sample_chunks JOIN nodes ON nodes.id = node_id WHERE name = 'bb'").get() as { n: number }).n;
+    const removed = await compacted.removeNode('bb', { purge: true, atMs: clock.now }, noPause);
+    expect(removed!.deleted).toBeGreaterThanOrEqual(held);
+    expect(compacted.db.prepare("SELECT count(*) AS n FROM sample_chunks JOIN nodes ON nodes.id = node_id WHERE name = 'bb'").get()).toEqual({ n: 0 });
+    expect(count(compacted, 'sample_chunks')).toBeGreaterThan(0); // a's stay
+    compacted.close();
+  });
+});
