@@ -6,6 +6,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AUTH_DB_FILE, openAuthDb, type AuthDb } from '../auth/auth-db.ts';
 import { NodeRemovals } from '../auth/node-removals.ts';
+import { EnrolmentTags } from '../auth/enrolment-tags.ts';
+import { tagList } from '../edge-agent/main.ts';
 import { nodeNameProblem } from '../protocol/index.ts';
 import { openDatabase } from '../shared/sqlite-open.ts';
 import { DB_FILE } from './hub-service.ts';
@@ -25,6 +27,7 @@ export const nodeSpec = {
   hubHost: { type: 'string', flag: 'hub-host', help: 'address nodes reach the hub at, for the printed commands', default: hostname() } as OptionSpec<string>,
   mqttPort: { type: 'string', flag: 'mqtt-port', help: 'MQTT port nodes connect to, for the printed commands', default: 1883, parse: port } as OptionSpec<number>,
   httpPort: { type: 'string', flag: 'http-port', help: 'dashboard port serving install.sh, for the printed commands', default: 8080, parse: port } as OptionSpec<number>,
+  tags: { type: 'string', flag: 'tags', help: 'with add: its tags, comma-separated lowercase words (ci,room:kitchen); the hub adds them to its agent\'s own', default: [], parse: tagList } as OptionSpec<string[]>,
   purge: { type: 'boolean', flag: 'purge', help: 'with remove: delete its stored data too (else kept, readable by export)', default: false } as OptionSpec<boolean>,
 };
 
@@ -38,7 +41,7 @@ export const clientSpec = {
   } as OptionSpec<ServiceRole | undefined>,
 };
 
-export const NODE_USAGE = `remonitor node add NAME | revoke NAME | remove NAME [--purge] | list: the edge nodes allowed to publish
+export const NODE_USAGE = `remonitor node add NAME [--tags a,b] | revoke NAME | remove NAME [--purge] | list: the edge nodes allowed to publish
   add NAME      enrol a node; prints its token once, and the agent command line to run on it
   revoke NAME   revoke its token; a connected agent is disconnected within a few seconds
   remove NAME   revoke its token and take it out of the fleet: its alarms cleared, its data kept
@@ -58,11 +61,14 @@ export async function runNode(argv: string[]): Promise<number> {
   const { values: o, positionals } = resolveOptions(nodeSpec, argv);
   return withCredentials('node', o.dataDir, positionals, (credentials, action, name, db) => {
     if (o.purge && action !== 'remove') throw new UsageError('--purge goes with remove only');
+    if (o.tags.length && action !== 'add') throw new UsageError('--tags goes with add only');
     if (action === 'list') return printList(credentials.list().filter((r) => r.role === 'node'), 'nodes');
     if (action === 'remove') return removeNode(credentials, db, o.dataDir, name, o.purge);
     if (action === 'add') {
       const token = credentials.add(name, 'node');
-      console.log(`enrolled node "${name}". Its token, shown only now:\n\n  ${token}\n`);
+      // The hub takes them into its store at its start, or within a few seconds while it runs (hub/node-tags.ts).
+      if (o.tags.length) new EnrolmentTags(db).request(name, o.tags);
+      console.log(`enrolled node "${name}"${o.tags.length ? ` with tags ${o.tags.join(', ')}` : ''}. Its token, shown only now:\n\n  ${token}\n`);
       console.log(`run the agent on the node with:\n\n  remonitor agent --broker mqtt://${o.hubHost}:${o.mqttPort} --node ${name} --username ${name} --password ${token}\n`);
       console.log(`or install it as a service there:\n\n  curl -fsSL http://${o.hubHost}:${o.httpPort}/install.sh | sh -s -- --node ${name} --token ${token}\n`);
       return 0;

@@ -34,6 +34,8 @@ import { hostname } from 'node:os';
 import { openAuthDb, type AuthDb } from '../auth/auth-db.ts';
 import { NodeRemovals } from '../auth/node-removals.ts';
 import { NodeRemoval, removeFromPg } from '../hub/node-removal.ts';
+import { EnrolmentTags } from '../auth/enrolment-tags.ts';
+import { NodeTags } from '../hub/node-tags.ts';
 
 export const DB_FILE = 'remonitor.db';
 
@@ -121,6 +123,8 @@ export class HubService {
   private readonly integrations: Integrations;
   /** DELETE /api/nodes/:node, and the removals `remonitor node remove` asks for in auth.db. */
   private readonly nodeRemoval: NodeRemoval;
+  /** The tags given to nodes on the hub: PUT /api/nodes/:node/tags, enrolment, `remonitor node add --tags`. */
+  private readonly nodeTags: NodeTags;
   private readonly authDb: AuthDb;
   readonly alarms: AlarmEngine | null;
 
@@ -224,6 +228,7 @@ export class HubService {
     const sqliteWriter = this.sqliteWriter;
     const removeFromStore = sqliteWriter ? sqliteWriter.removeNode.bind(sqliteWriter) : removeFromPg(pgStore!, this.local);
     this.nodeRemoval = new NodeRemoval({ removeFromStore, credentials: options.nodeCredentials, alarms: this.alarms, requests: new NodeRemovals(this.authDb), log: options.log });
+    this.nodeTags = new NodeTags({ store: this.store, requests: new EnrolmentTags(this.authDb), onChange: (node, tags) => this.alarms?.tags.setHubTags(node, tags), log: options.log });
     const hubAlarm = this.hubAlarm;
     if (hubAlarm) this.healthMonitor.onChange((problems) => hubAlarm.update(problems));
     if (options.sharedGroup && pgStore) {
@@ -242,6 +247,8 @@ export class HubService {
   /** Alarms, sessions and commands: here, in a hub on its own; in the coordinator, in a group. */
   private async startCoordinating(): Promise<void> {
     await this.alarms?.start();
+    // Rules may target tags: the engine starts knowing every node's, then follows their changes.
+    if (this.alarms) for (const n of await this.store.listNodes()) this.alarms.tags.load(n.name, n.info?.tags, n.hub_tags);
     await this.sessions.start();
     this.coordinating = true;
   }
@@ -276,13 +283,14 @@ export class HubService {
     await this.integrations.start();
     if (!this.coordination) await this.startCoordinating();
     await this.nodeRemoval.start();
+    await this.nodeTags.start();
     const deploy = { brokerUrl: this.options.brokerUrl, publicBrokerUrl: this.options.publicBrokerUrl };
     const coordinator = this.coordination ? () => this.coordination!.forwardTo() : undefined;
     if (this.groupFeed) {
       const onError = (err: Error) => this.options.log.warn({ err: err.message }, 'could not read the fleet from the database; will retry');
       this.stopPolling = pollPgIntoFeed(this.store as PgStore, this.groupFeed, 1000, onError);
     }
-    const app = createApp({ store: this.store, feed: this.groupFeed ?? this.feed, health: () => this.healthMonitor.health(), readiness: () => this.healthMonitor.report(), deploy, alarms: this.hubAlarm?.api(), sessions: this.sessions, auth: this.options.webAuth, enrolment: this.options.nodeCredentials, coordinator, nodeRemoval: this.nodeRemoval, staleAfterMs: this.options.staleAfterMs });
+    const app = createApp({ store: this.store, feed: this.groupFeed ?? this.feed, health: () => this.healthMonitor.health(), readiness: () => this.healthMonitor.report(), deploy, alarms: this.hubAlarm?.api(), sessions: this.sessions, auth: this.options.webAuth, enrolment: this.options.nodeCredentials, coordinator, nodeRemoval: this.nodeRemoval, staleAfterMs: this.options.staleAfterMs, nodeTags: this.nodeTags });
     this.web = await listen(app, this.options.httpPort, this.options.httpHost, this.options.tls);
     this.options.embeddedBroker?.attachWebSocket(this.web.server);
     this.options.log.info({ url: `${this.web.scheme}://${this.options.httpHost ?? '127.0.0.1'}:${this.web.port}/` }, 'dashboard listening');
@@ -341,6 +349,7 @@ export class HubService {
     await this.stopCoordinating();
     this.healthMonitor.stop();
     await this.nodeRemoval.stop();
+    this.nodeTags.stop();
     await this.ingest.stop();
     await this.sqliteWriter?.close();
     await this.store.close();

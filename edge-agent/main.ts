@@ -1,7 +1,7 @@
 // `remonitor agent`: options, then an Agent until SIGTERM/SIGINT.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { formatDuration, nodeNameProblem, parseDuration } from '../protocol/index.ts';
+import { formatDuration, nodeNameProblem, parseDuration, splitTags, tagListProblems, type NodeInfo } from '../protocol/index.ts';
 import { Agent, type AgentOptions } from './agent.ts';
 import { readBirthRecord } from './birth-record.ts';
 import { readBirthRecordInChild } from './birth-record-child.ts';
@@ -40,6 +40,13 @@ function nodeName(raw: string): string | { problem: string } {
   return problem ? { problem } : raw;
 }
 
+/** `--tags ci,room:kitchen` (a config file may give a JSON list): each checked, every bad one named. */
+export function tagList(raw: string): string[] | { problem: string } {
+  const tags = splitTags(raw);
+  const problems = tagListProblems(tags);
+  return problems.length ? { problem: problems.join('; ') } : tags;
+}
+
 /** The machine's hostname made into a valid node name (dots and dashes kept, others replaced). */
 export function defaultNodeName(): string {
   return hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'node';
@@ -53,6 +60,7 @@ export const agentSpec = {
   username: { type: 'string', flag: 'username', help: 'MQTT username' } as OptionSpec<string | undefined>,
   password: { type: 'string', flag: 'password', help: 'MQTT password or node token' } as OptionSpec<string | undefined>,
   ca: { type: 'string', flag: 'ca', help: 'PEM CA certificate to trust for mqtts:// and wss:// (e.g. the hub\'s self-signed one)', parse: caFile } as OptionSpec<Buffer | undefined>,
+  tags: { type: 'string', flag: 'tags', help: 'tags of this node, comma-separated lowercase words (ci,room:kitchen), sent in its birth record', default: [], parse: tagList } as OptionSpec<string[]>,
   logLevel: { type: 'string', flag: 'log-level', help: 'log level', default: 'info', parse: logLevel } as OptionSpec<LogLevel>,
   spoolDir: { type: 'string', flag: 'spool-dir', help: 'where samples wait for the hub\'s ack (default $XDG_STATE_HOME or ~/.local/state, then remonitor/spool/<node>)' } as OptionSpec<string | undefined>,
   spoolMaxBytes: { type: 'string', flag: 'spool-max', help: 'spool size cap; the oldest samples go first', default: DEFAULT_SPOOL_MAX_BYTES, parse: spoolSize } as OptionSpec<number>,
@@ -66,17 +74,20 @@ export const AGENT_USAGE = `remonitor agent [options]: sample this machine and p
  * process or, given `birthRecordScript` (the agent bundle), in a child process running it.
  */
 export function createAgent(
-  options: Pick<AgentOptions, 'brokerUrl' | 'node' | 'intervalMs' | 'processIntervalMs' | 'username' | 'password' | 'ca' | 'spoolDir' | 'spoolMaxBytes' | 'spoolMaxAgeMs'>,
+  options: Pick<AgentOptions, 'brokerUrl' | 'node' | 'intervalMs' | 'processIntervalMs' | 'username' | 'password' | 'ca' | 'spoolDir' | 'spoolMaxBytes' | 'spoolMaxAgeMs'> & { tags?: readonly string[] },
   log: Logger,
   birthRecordScript?: string,
 ): Agent {
   const warn = (msg: string) => log.warn(msg);
+  const read = birthRecordScript
+    ? () => readBirthRecordInChild(birthRecordScript, options.intervalMs, AGENT_VERSION, warn)
+    : () => readBirthRecord(options.intervalMs, AGENT_VERSION);
+  const tags = options.tags ?? [];
   return new Agent({
     ...options,
     sampler: createSampler(warn),
-    birthRecord: birthRecordScript
-      ? () => readBirthRecordInChild(birthRecordScript, options.intervalMs, AGENT_VERSION, warn)
-      : () => readBirthRecord(options.intervalMs, AGENT_VERSION),
+    // No tags, no key: the record stays as older agents sent it.
+    birthRecord: async (): Promise<NodeInfo> => (tags.length ? { ...(await read()), tags: [...tags] } : read()),
     log,
   });
 }

@@ -163,6 +163,9 @@ UPDATE nodes SET last_seen_ms = NULL WHERE last_seen_ms > (extract(epoch FROM no
 // back (hub/pg-store.ts, removeNode; SQLite migration 010).
 const retiredNodesV6 = `ALTER TABLE nodes ADD COLUMN IF NOT EXISTS retired_ms bigint;`;
 
+// The tags given to a node on the hub, a JSON list of words (SQLite migration 013).
+const nodeTagsV7 = `ALTER TABLE nodes ADD COLUMN IF NOT EXISTS hub_tags text;`;
+
 /** The schema's steps, in order; a step is never edited once released: a change is a new step. */
 const MIGRATIONS: readonly { version: number; sql: (partitioning: Partitioning) => string }[] = [
   { version: 1, sql: (p) => schemaV1(p) + (p === 'timescaledb' ? hypertableSql : '') },
@@ -171,6 +174,7 @@ const MIGRATIONS: readonly { version: number; sql: (partitioning: Partitioning) 
   { version: 4, sql: () => storedAtV4 },
   { version: 5, sql: () => sampleIdentityV5 },
   { version: 6, sql: () => retiredNodesV6 },
+  { version: 7, sql: () => nodeTagsV7 },
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

@@ -5,7 +5,7 @@ import pg, { type Pool, type PoolClient } from 'pg';
 import type { NodeStatus } from '../protocol/index.ts';
 import { SERIES_METRICS, type NodeDetailResponse, type NodeSummary, type SeriesMetric, type SeriesResponse } from '../shared/api-types.ts';
 import type { AsyncMetricsStore } from './async-store.ts';
-import { nodeDetailOf, summarizeNode, type NodeRecord } from './node-record.ts';
+import { hubTagsColumn, nodeDetailOf, summarizeNode, type NodeRecord } from './node-record.ts';
 import { createPartitions, dayOf, DAY_MS, dropPartitionsBefore, inTransaction, listPartitionDays } from './pg-partitions.ts';
 import { PG_ROLLUP_DERIVE_SQL, PG_ROLLUP_FROM_RAW_SQL, pgRollupSelectSql } from './pg-rollups.ts';
 import { migratePg, SAMPLE_COLUMN_TYPES, SAMPLE_COLUMNS, type Partitioning } from './pg-schema.ts';
@@ -368,9 +368,13 @@ export class PgStore implements AsyncMetricsStore {
     return rows;
   }
 
+  async setHubTags(node: string, tags: readonly string[]): Promise<void> {
+    await this.pool.query('UPDATE nodes SET hub_tags = $1 WHERE id = $2', [hubTagsColumn(tags), await this.nodeId(node)]);
+  }
+
   async listNodes(): Promise<NodeSummary[]> {
     // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
-    const { rows } = await this.pool.query<NodeRow>('SELECT name, status, last_seen_ms, clock_skew_ms, info, latest FROM nodes WHERE retired_ms IS NULL ORDER BY name COLLATE "C"');
+    const { rows } = await this.pool.query<NodeRow>('SELECT name, status, last_seen_ms, clock_skew_ms, info, latest, hub_tags FROM nodes WHERE retired_ms IS NULL ORDER BY name COLLATE "C"');
     return rows.map(summarizeNode);
   }
 
@@ -393,7 +397,7 @@ export class PgStore implements AsyncMetricsStore {
       await client.query('UPDATE nodes SET retired_ms = $1 WHERE id = $2', [atMs, id]);
       if (!purge) return;
       await client.query(
-        "UPDATE nodes SET status = 'unknown', status_ms = NULL, last_seen_ms = NULL, clock_skew_ms = NULL, info = NULL, latest = NULL, latest_processes = NULL WHERE id = $1",
+        "UPDATE nodes SET status = 'unknown', status_ms = NULL, last_seen_ms = NULL, clock_skew_ms = NULL, info = NULL, latest = NULL, latest_processes = NULL, hub_tags = NULL WHERE id = $1",
         [id],
       );
       for (const table of ['sample_seqs', 'ack_watermarks', 'sample_gaps']) {

@@ -74,6 +74,11 @@ export interface MetricsStore {
   setStatus(node: string, status: NodeStatus, atMs: number): void;
   /** Keeps a birth record, as received; the caller has validated it with decodeInfo. */
   setInfo(node: string, raw: Uint8Array): void;
+  /**
+   * Replaces the tags given to the node on the hub (checked by the caller: protocol/info.ts); the
+   * node's row is made when it has none yet (enrolled before it reported).
+   */
+  setHubTags(node: string, tags: readonly string[]): void;
   listNodes(): NodeSummary[];
   /** Null for a node never seen. */
   nodeDetail(node: string): NodeDetailResponse | null;

@@ -26,6 +26,13 @@ export interface NodeSummary {
   clock_skew_s: number | null;
   latest: SamplePoint | null;
   info: NodeInfo | null;
+  /**
+   * Its tags, sorted: the agent's (`info.tags`) and those given on the hub (`hub_tags`) together
+   * (protocol/info.ts, combineTags).
+   */
+  tags: string[];
+  /** The tags given on the hub, at enrolment or with PUT /api/nodes/:node/tags; what that PUT replaces. */
+  hub_tags: string[];
   /** In GET /api/nodes: its newest sample is older than the hub's --stale-after (default 24 h). */
   stale?: boolean;
 }
@@ -76,11 +83,20 @@ export interface ApiError {
   error: string;
 }
 
+/** PUT /api/nodes/:node/tags: the node's tags (the agent's and the hub's together) and the hub's part. */
+export interface NodeTagsResponse {
+  node: string;
+  tags: string[];
+  hub_tags: string[];
+}
+
 /** POST /api/enrolments: the enrolled node and its token. */
 export interface EnrolmentResponse {
   node: string;
   /** Shown once: only its hash is kept. */
   token: string;
+  /** The tags given with it (the body's `tags`), stored as the node's hub tags. */
+  tags: string[];
 }
 
 /** GET /api/nodes/:node/labelled: the labelled metrics of the node's newest sample, with their label sets. */

@@ -25,6 +25,8 @@ import { sessionRoutes } from './session-routes.ts';
 import type { WebAuth } from './auth/web-auth.ts';
 import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
 import { enrolRoutes } from './enrol-routes.ts';
+import { tagRoutes } from './tag-routes.ts';
+import type { NodeTags } from '../hub/node-tags.ts';
 import { DEFAULT_STALE_AFTER_MS, nodeRoutes, withStale } from './node-routes.ts';
 import type { NodeRemoval } from '../hub/node-removal.ts';
 import { COORDINATED_PATHS, coordinatorProxy, type CoordinatorLocator } from './coordinator-proxy.ts';
@@ -54,6 +56,8 @@ export interface AppOptions {
   nodeRemoval?: Pick<NodeRemoval, 'remove'>;
   /** GET /api/nodes marks a node stale when its newest sample is older than this, ms (default 24 h). */
   staleAfterMs?: number;
+  /** The tags given to nodes on the hub (PUT /api/nodes/:node/tags, enrolment); absent when only the web server runs. */
+  nodeTags?: Pick<NodeTags, 'set'>;
 }
 
 const HEARTBEAT_MS = 15_000;
@@ -65,7 +69,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 const PUBLIC_DIR = fileURLToPath(new URL('../web/public/', import.meta.url));
 const BUILT_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
 
-export function createApp({ store, feed, now = Date.now, health, readiness, deploy, alarms, sessions, auth, enrolment, coordinator, nodeRemoval, staleAfterMs = DEFAULT_STALE_AFTER_MS }: AppOptions): Hono {
+export function createApp({ store, feed, now = Date.now, health, readiness, deploy, alarms, sessions, auth, enrolment, coordinator, nodeRemoval, staleAfterMs = DEFAULT_STALE_AFTER_MS, nodeTags }: AppOptions): Hono {
   const app = new Hono();
   const fail = (c: Context, status: 400 | 404, error: string) => c.json<ApiError>({ error }, status);
   // First, for every path: what each route needs, public included, is declared in web/route-roles.ts.
@@ -158,7 +162,8 @@ export function createApp({ store, feed, now = Date.now, health, readiness, depl
   if (sessions) app.route('/', commandRoutes(sessions, store));
   if (sessions) app.route('/', sessionRoutes(sessions, store, now));
   // Never without logins: the route hands out credentials.
-  if (enrolment && auth) app.route('/', enrolRoutes(enrolment));
+  if (enrolment && auth) app.route('/', enrolRoutes(enrolment, nodeTags));
+  if (nodeTags) app.route('/', tagRoutes(nodeTags, store));
   if (nodeRemoval) app.route('/', nodeRoutes(nodeRemoval));
   app.all('/api/*', (c) => fail(c, 404, `no API route ${c.req.method} ${c.req.path}`));
 

@@ -5,8 +5,8 @@
 // route of the app that has no line here.
 //
 // As README's Security section says: viewers read; operators also send commands, start and stop
-// sessions, and acknowledge and silence alarms; admins also enrol nodes and change alarm rules
-// (which say where notifications go).
+// sessions, and acknowledge and silence alarms; admins also enrol nodes, edit their tags and change
+// alarm rules (which say where notifications go).
 import { METHOD_NAME_ALL, type Router } from 'hono/router';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { SmartRouter } from 'hono/router/smart-router';
@@ -81,7 +81,9 @@ const TABLE: Record<string, RouteAccess> = {
 
   'POST /api/enrolments': 'admin',
   'DELETE /api/nodes/:node': 'admin',
+  'PUT /api/nodes/:node/tags': 'admin',
   'POST /api/alarms/rules': 'admin',
+  'PUT /api/alarms/rules': 'admin',
   'PUT /api/alarms/rules/:id': 'admin',
   'DELETE /api/alarms/rules/:id': 'admin',
   'POST /api/alarms/channels/test': 'admin',

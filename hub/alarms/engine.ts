@@ -25,6 +25,7 @@ import { Notifier, type NotifierOptions } from './notifier.ts';
 import { loadRules, RULES_FILE, saveRules } from './rule-file.ts';
 import { compileRule, defaultRules, formatProblems, ruleAppliesTo, validateRule, type AlarmRule, type AlarmRuleInput, type RuleProblem } from './rules.ts';
 import { AlarmWindow } from './series-window.ts';
+import { NodeTagIndex } from './node-tag-index.ts';
 
 export interface AlarmEngineOptions {
   brokerUrl: string;
@@ -158,6 +159,8 @@ export class AlarmEngine {
   private unsubscribe: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   readonly stats = { evaluations: 0, transitions: 0, errors: 0 };
+  /** Each node's tags, which rules may target: its rules are worked out again when they change. */
+  readonly tags = new NodeTagIndex((node) => this.tagsChanged(node));
 
   constructor(private readonly options: AlarmEngineOptions) {
     this.now = options.now ?? Date.now;
@@ -178,6 +181,7 @@ export class AlarmEngine {
       for (const node of this.nodes.values()) this.publish(node, null);
     });
     await firstConnect(client, 'alarms', brokerUrl);
+    this.tags.follow(client, log);
     this.silenceCache = this.store.silences(this.now());
     this.restored = this.store.lastStates();
     this.unsubscribe = this.options.feed.subscribe((event) => this.onEvent(event));
@@ -395,13 +399,28 @@ export class AlarmEngine {
       this.nodes.set(name, node);
     }
     if (node.rulesVersion !== this.rulesVersion) {
-      const applying = this.rules.filter((r) => ruleAppliesTo(r.rule, name));
+      const applying = this.rules.filter((r) => ruleAppliesTo(r.rule, name, this.tags.tagsOf(name)));
       node.rules = applying.filter((r) => r.rule.metric !== 'offline' && r.rule.metric !== 'clock_skew');
       node.offlineRules = applying.filter((r) => r.rule.metric === 'offline');
       node.clockRules = applying.filter((r) => r.rule.metric === 'clock_skew');
       node.rulesVersion = this.rulesVersion;
     }
     return node;
+  }
+
+  /** A node's tags changed: its rules again, and the alarms of rules that no longer apply dropped. */
+  private tagsChanged(name: string): void {
+    const node = this.nodes.get(name);
+    if (!node) return;
+    node.rulesVersion = -1;
+    const applying = new Set(this.nodeState(name).rules.concat(node.offlineRules, node.clockRules).map((r) => r.rule.id));
+    let dropped = false;
+    for (const [key, alarm] of node.alarms) {
+      if (applying.has(alarm.rule.id)) continue;
+      node.alarms.delete(key);
+      dropped = true;
+    }
+    if (dropped) this.publish(node, null);
   }
 
   private onSample(name: string, sample: Sample | undefined, point: SamplePoint, clockSkewS: number | undefined): void {

@@ -64,6 +64,7 @@ const SAMPLE: Record<string, string> = {
   'spool-max-age': '1d',
   'stale-after': '7d',
   storage: 'postgres://u:p@db/remonitor',
+  tags: 'ci,room:kitchen',
   'tls-cert': 'cert.pem',
   'tls-key': 'key.pem',
   to: '-1h',

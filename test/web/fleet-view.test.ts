@@ -15,7 +15,7 @@ import {
   type ViewState,
 } from '../../web/client/fleet-view.ts';
 
-function node(name: string, o: { status?: NodeSummary['status']; cpu?: number; alarm?: 'red' | 'amber'; stale?: boolean; silent?: boolean; version?: string; seen?: number } = {}): FleetNode {
+function node(name: string, o: { status?: NodeSummary['status']; cpu?: number; alarm?: 'red' | 'amber'; stale?: boolean; silent?: boolean; version?: string; seen?: number; tags?: string[] } = {}): FleetNode {
   const summary: NodeSummary & { stale?: boolean } = {
     name,
     status: o.status ?? 'online',
@@ -23,6 +23,8 @@ function node(name: string, o: { status?: NodeSummary['status']; cpu?: number; a
     clock_skew_s: null,
     latest: o.cpu === undefined ? null : { ts_ms: 1, cpu_pct: o.cpu },
     info: o.version ? { v: 1, agent_version: o.version, hostname: `${name}.lan`, os: 'Raspbian', kernel: '6', arch: 'arm64', cpu_model: '', cpu_cores: 4, mem_total_bytes: 1, disks: [], boot_time_ms: 0, interval_ms: 1000 } : null,
+    tags: o.tags ?? [],
+    hub_tags: [],
     ...(o.stale === undefined ? {} : { stale: o.stale }),
   };
   const n = newNode(summary);

@@ -12,6 +12,7 @@ import { MqttCredentials } from '../../auth/mqtt-credentials.ts';
 import { WebUsers, type WebRole } from '../../auth/web-users.ts';
 import { HubService } from '../../cli/hub-service.ts';
 import { createApp } from '../../web/app.ts';
+import { NodeTags } from '../../hub/node-tags.ts';
 import { NodeRemoval } from '../../hub/node-removal.ts';
 import type { SqliteStore } from '../../hub/sqlite-store.ts';
 import { createWebAuth } from '../../web/auth/web-auth.ts';
@@ -53,6 +54,7 @@ beforeAll(async () => {
     store: hub.store, feed: hub.feed, deploy: { brokerUrl }, alarms: hub.alarms!, sessions: hub.sessions, auth, enrolment: credentials,
     coordinator: async () => 'self',
     nodeRemoval: new NodeRemoval({ removeFromStore: (node, o) => (hub.store as SqliteStore).removeNode(node, o, async () => undefined), credentials, alarms: hub.alarms, log: quietLog }),
+    nodeTags: new NodeTags({ store: hub.store, log: quietLog }),
   });
   const web = await listen(app, 0, '127.0.0.1');
   cleanup(() => web.close());
@@ -120,7 +122,7 @@ function documentedAccess(method: string, path: string): DeclaredRoute['access']
   if (PUBLIC.includes(`${method} ${path}`)) return 'public';
   if (path === '/api/*') return 'not-found';
   if (method === 'GET' || path === '/assets/*') return 'viewer';
-  if (path.startsWith('/api/enrolments') || path.startsWith('/api/alarms/rules') || path.startsWith('/api/alarms/channels') || `${method} ${path}` === 'DELETE /api/nodes/:node') return 'admin';
+  if (path.startsWith('/api/enrolments') || path.startsWith('/api/alarms/rules') || path.startsWith('/api/alarms/channels') || ['DELETE /api/nodes/:node', 'PUT /api/nodes/:node/tags'].includes(`${method} ${path}`)) return 'admin';
   const operator = [/^\/api\/nodes\/:node\/commands$/, /^\/api\/sessions(\/|$)/, /^\/api\/alarms\/ack$/, /^\/api\/alarms\/silences?(\/|$)/];
   if (operator.some((re) => re.test(path))) return 'operator';
   return 'undocumented';

@@ -1,0 +1,35 @@
+// PUT /api/nodes/:node/tags {"tags": ["ci", "room:kitchen"]}: replaces the tags given to a node on
+// the hub (hub/node-tags.ts); its agent's own tags stay (protocol/info.ts, combineTags). Admin only
+// (web/route-roles.ts). Answers with the node's tags, both sources together, and the hub's part.
+import { Hono } from 'hono';
+import type { NodeTags } from '../hub/node-tags.ts';
+import type { AnyMetricsStore } from '../hub/async-store.ts';
+import { nodeNameProblem } from '../protocol/index.ts';
+import type { ApiError, NodeTagsResponse } from '../shared/api-types.ts';
+
+export function tagRoutes(nodeTags: Pick<NodeTags, 'set'>, store: Pick<AnyMetricsStore, 'nodeDetail'>): Hono {
+  const app = new Hono();
+  app.put('/api/nodes/:node/tags', async (c) => {
+    const node = c.req.param('node');
+    const problem = nodeNameProblem(node);
+    if (problem) return c.json<ApiError>({ error: problem }, 400);
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json<ApiError>({ error: 'body must be JSON like {"tags": ["ci", "room:kitchen"]}' }, 400);
+    }
+    const tags = (body as { tags?: unknown } | null)?.tags;
+    if (!Array.isArray(tags)) return c.json<ApiError>({ error: `tags: must be a list of words, got ${JSON.stringify(tags)?.slice(0, 40)}` }, 400);
+    if (!(await store.nodeDetail(node))) return c.json<ApiError>({ error: `no node named "${node}" has reported or been enrolled with tags` }, 404);
+    try {
+      await nodeTags.set(node, tags as string[]);
+    } catch (err) {
+      if (err instanceof TypeError) return c.json<ApiError>({ error: `tags: ${err.message}` }, 400);
+      throw err;
+    }
+    const detail = await store.nodeDetail(node);
+    return c.json<NodeTagsResponse>({ node, tags: detail?.tags ?? [], hub_tags: detail?.hub_tags ?? [] });
+  });
+  return app;
+}
