@@ -21,7 +21,7 @@ import {
 import { LATEST, LATEST_PROCESSES, PackedSamples, SAMPLE_COLUMNS } from './packed-samples.ts';
 import { seriesResponse } from './series-gaps.ts';
 import { addStoredSeq, holdsSeq, storedSeqsOf, type StoredSeqs } from './stored-seqs.ts';
-import { nodeDetailOf, summarizeNode } from './node-record.ts';
+import { hubTagsColumn, nodeDetailOf, summarizeNode } from './node-record.ts';
 import { REMOVAL_GRACE_MS, type IncomingSample, type InsertResult, type MetricsStore, type RemovedNode, type RemoveNodeOptions, type SamplePage, type SamplePageQuery, type SeriesQuery } from './store.ts';
 import { readSamplePage } from './sqlite-export.ts';
 import { averaged, ChunkStore, COMPACT_AFTER_MS } from './chunk-store.ts';
@@ -43,6 +43,7 @@ interface NodeRow {
   latest_processes: Buffer | null;
   /** When it was removed (hub/store.ts, removeNode), or null. */
   retired_ms: number | null;
+  hub_tags: string | null;
 }
 
 /** A boot's stored seqs (hub/stored-seqs.ts), with the row they are kept in. */
@@ -170,12 +171,13 @@ export class SqliteStore implements MetricsStore {
       latestProcesses: db.prepare('UPDATE nodes SET latest_processes = ? WHERE id = ?'),
       status: db.prepare('UPDATE nodes SET status = ?, status_ms = ? WHERE id = ?'),
       info: db.prepare('UPDATE nodes SET info = ? WHERE id = ?'),
+      hubTags: db.prepare('UPDATE nodes SET hub_tags = ? WHERE id = ?'),
       nodes: db.prepare<[], NodeRow>('SELECT * FROM nodes WHERE retired_ms IS NULL ORDER BY name'),
       retired: db.prepare<[], { id: number; retired_ms: number }>('SELECT id, retired_ms FROM nodes WHERE retired_ms IS NOT NULL'),
       retire: db.prepare('UPDATE nodes SET retired_ms = ? WHERE id = ?'),
       revive: db.prepare('UPDATE nodes SET retired_ms = NULL WHERE id = ?'),
       forgetRecords: db.prepare(
-        "UPDATE nodes SET status = 'unknown', status_ms = NULL, last_seen_ms = NULL, clock_skew_ms = NULL, info = NULL, latest = NULL, latest_processes = NULL WHERE id = ?",
+        "UPDATE nodes SET status = 'unknown', status_ms = NULL, last_seen_ms = NULL, clock_skew_ms = NULL, info = NULL, latest = NULL, latest_processes = NULL, hub_tags = NULL WHERE id = ?",
       ),
       forgetSeqs: db.prepare('DELETE FROM sample_seqs WHERE node_id = ?'),
       forgetAcks: db.prepare('DELETE FROM ack_watermarks WHERE node = ?'),
@@ -338,6 +340,10 @@ export class SqliteStore implements MetricsStore {
 
   setInfo(node: string, raw: Uint8Array): void {
     this.stmt.info.run(raw, this.nodeId(node));
+  }
+
+  setHubTags(node: string, tags: readonly string[]): void {
+    this.stmt.hubTags.run(hubTagsColumn(tags), this.nodeId(node));
   }
 
   listNodes(): NodeSummary[] {
