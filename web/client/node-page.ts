@@ -15,6 +15,7 @@ import { NodeAlarmOverlay } from './alarm-marks.ts';
 import { mountNodeControls, setWatchCell, type NodeControls } from './node-controls.ts';
 import { onZoneChange } from './time-format.ts';
 import { mountNodeRemoval } from './node-remove.ts';
+import { LabelledChart } from './labelled-chart.ts';
 
 /** The columns every load asks for: each metric the registry draws, in its order (the Columns index of each). */
 const METRICS: readonly SeriesMetric[] = METRIC_SPECS.filter((m) => m.chart !== null).map((m) => m.name as SeriesMetric);
@@ -88,6 +89,8 @@ const nodeName = nodeFromPath(location.pathname);
 const alarmOverlay = nodeName === null ? null : new NodeAlarmOverlay(nodeName);
 if (nodeName !== null) mountNodeRemoval(nodeName);
 let detail: NodeDetailResponse | null = null;
+/** The per core / mount / interface chart (labelled-chart.ts), made once the node is known. */
+let labelled: LabelledChart | null = null;
 let latest: SamplePoint | null = null;
 let lastSeenMs: number | null = null;
 let uptimeAt: { s: number; atMs: number } | null = null;
@@ -272,6 +275,7 @@ async function loadRange(): Promise<void> {
   loadAbort?.abort();
   const abort = (loadAbort = new AbortController());
   const r = RANGES[range];
+  labelled?.setRange(r.from);
   const width = chartWidth();
   chartsEl.setAttribute('aria-busy', 'true');
   try {
@@ -444,6 +448,7 @@ async function main(): Promise<void> {
     group.setWindow(now - RANGES.live.seconds, now);
   }
   for (const def of CHARTS) if (!def.optional) ensureChart(def);
+  labelled = new LabelledChart(nodeName!, group, RANGES[range].from);
   // The note takes the temperature chart's place in the grid; a late temperature chart goes after it.
   chartsEl.append(byId('no-temp'));
   syncOptionalCharts();
