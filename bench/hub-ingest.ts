@@ -190,7 +190,7 @@ const fleetWindowTimer = setInterval(() => {
   windowLatencies.reset();
 }, 10_000);
 await new Promise<void>((resolve, reject) => {
-  const child = spawn(process.execPath, [join(repo, 'bin/remonitor.mjs'), 'simulate', '--broker', url, '--nodes', values['fleet-nodes']!, '--interval', '1s', '--duration', values['fleet-duration']!, '--connections', '50'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [join(repo, 'bin/remonitor.mjs'), 'simulate', '--broker', url, '--nodes', values['fleet-nodes']!, '--interval', '1s', '--duration', values['fleet-duration']!, '--connections', '50', '--scenarios', 'none'], { stdio: ['ignore', 'ignore', 'inherit'] });
   child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`simulate exited ${code}`))));
 });
 await new Promise((r) => setTimeout(r, 1000));

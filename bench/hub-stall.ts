@@ -54,7 +54,7 @@ const upkeep = (async () => {
     await sleep(100);
   }
 })();
-const sim = spawn(process.execPath, [new URL('../bin/remonitor.mjs', import.meta.url).pathname, 'simulate', '--nodes', String(nodes), '--interval', '1s', '--broker', url, '--duration', `${seconds}s`, '--prefix', 'live'], { stdio: 'ignore' });
+const sim = spawn(process.execPath, [new URL('../bin/remonitor.mjs', import.meta.url).pathname, 'simulate', '--nodes', String(nodes), '--interval', '1s', '--broker', url, '--duration', `${seconds}s`, '--prefix', 'live', '--scenarios', 'none'], { stdio: 'ignore' });
 await new Promise((r) => sim.once('exit', r));
 running = false;
 await upkeep;
