@@ -252,8 +252,12 @@ function labelMap(value: unknown, field: FieldSpec, index: number): Record<strin
   return labels;
 }
 
-const MAX_ARRAY = 4096;
-const MAX_TEXT = 256;
+/** Items an array field may hold. */
+export const MAX_ARRAY = 4096;
+/** Characters a text may hold. */
+export const MAX_TEXT = 256;
+/** The largest percentage taken: one rounded by the agent may pass 100 by a hair. */
+export const MAX_PCT = 100.01;
 
 /** Refuses a value at `field`, element `index` (-1: the field itself), `member` of that element (when given). */
 function fail(expected: string, value: unknown, field: FieldSpec, index: number, member?: string): never {
@@ -270,7 +274,7 @@ function uint(value: unknown, field: FieldSpec, index = -1, member?: string): nu
 }
 function pct(value: unknown, field: FieldSpec, index = -1, member?: string): number {
   const n = finite(value, field, index, member);
-  if (n < 0 || n > 100.01) fail('a percentage between 0 and 100', value, field, index, member);
+  if (n < 0 || n > MAX_PCT) fail('a percentage between 0 and 100', value, field, index, member);
   return n;
 }
 function text(value: unknown, field: FieldSpec, index = -1, member?: string): string {
