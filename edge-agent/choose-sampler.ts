@@ -3,9 +3,12 @@
 // sampling modules (their start-up code and state cost resident memory for nothing).
 import { createLinuxSampler } from './linux-sampler.ts';
 import type { Sampler } from './sampler.ts';
+import { createSeriesCollectors, withSeriesCollectors, type SeriesCollectorOptions } from './series-collectors.ts';
 
-export function createSampler(log: (msg: string) => void = (msg) => console.warn(msg)): Sampler {
-  return process.platform === 'linux' ? createLinuxSampler({ log }) : lazySystemInformationSampler(log);
+/** The OS sampler, with the collectors of labelled values `series` asks for after it. */
+export function createSampler(log: (msg: string) => void = (msg) => console.warn(msg), series: SeriesCollectorOptions = {}): Sampler {
+  const base = process.platform === 'linux' ? createLinuxSampler({ log }) : lazySystemInformationSampler(log);
+  return withSeriesCollectors(base, createSeriesCollectors(series, log), log);
 }
 
 /** The systeminformation sampler, loaded at the first read. */

@@ -6,6 +6,8 @@ import { Agent, type AgentOptions } from './agent.ts';
 import { readBirthRecord } from './birth-record.ts';
 import { readBirthRecordInChild } from './birth-record-child.ts';
 import { createSampler } from './choose-sampler.ts';
+import { collectorList, execList, serviceList, type OptionalCollector, type SeriesCollectorOptions } from './series-collectors.ts';
+import type { ExecSpec } from './collectors/custom-metrics.ts';
 import { createLogger, logLevel, type Logger, type LogLevel } from '../shared/logger.ts';
 import { brokerUrl, describeOptions, resolveOptions, type OptionSpec } from '../shared/options.ts';
 import { AGENT_VERSION } from '../shared/version.ts';
@@ -65,6 +67,10 @@ export const agentSpec = {
   spoolDir: { type: 'string', flag: 'spool-dir', help: 'where samples wait for the hub\'s ack (default $XDG_STATE_HOME or ~/.local/state, then remonitor/spool/<node>)' } as OptionSpec<string | undefined>,
   spoolMaxBytes: { type: 'string', flag: 'spool-max', help: 'spool size cap; the oldest samples go first', default: DEFAULT_SPOOL_MAX_BYTES, parse: spoolSize } as OptionSpec<number>,
   spoolMaxAgeMs: { type: 'string', flag: 'spool-max-age', help: 'spool age cap', default: DEFAULT_SPOOL_MAX_AGE_MS, parse: spoolAge } as OptionSpec<number>,
+  services: { type: 'string', flag: 'services', help: 'systemd units reported as service_active{unit} 1/0 (nginx,ssh); failed units are reported anyway', default: [], parse: serviceList } as OptionSpec<string[]>,
+  textfileDir: { type: 'string', flag: 'textfile-dir', help: 'directory of *.prom files (Prometheus text format) sent as the node\'s own metrics' } as OptionSpec<string | undefined>,
+  exec: { type: 'string', flag: 'exec', help: 'commands whose stdout (Prometheus text format) is sent as the node\'s own metrics: NAME=COMMAND@INTERVAL, comma-separated', default: [], parse: execList } as OptionSpec<ExecSpec[]>,
+  disableCollectors: { type: 'string', flag: 'disable-collectors', help: 'optional collectors to leave off: containers,services,storage,smart,pi,clock', default: [], parse: collectorList } as OptionSpec<OptionalCollector[]>,
 };
 
 export const AGENT_USAGE = `remonitor agent [options]: sample this machine and publish to a broker\n${describeOptions(agentSpec)}\n  --config FILE              JSON file of { "<flag>": value }  [REMONITOR_CONFIG]`;
@@ -74,7 +80,7 @@ export const AGENT_USAGE = `remonitor agent [options]: sample this machine and p
  * process or, given `birthRecordScript` (the agent bundle), in a child process running it.
  */
 export function createAgent(
-  options: Pick<AgentOptions, 'brokerUrl' | 'node' | 'intervalMs' | 'processIntervalMs' | 'username' | 'password' | 'ca' | 'spoolDir' | 'spoolMaxBytes' | 'spoolMaxAgeMs'> & { tags?: readonly string[] },
+  options: Pick<AgentOptions, 'brokerUrl' | 'node' | 'intervalMs' | 'processIntervalMs' | 'username' | 'password' | 'ca' | 'spoolDir' | 'spoolMaxBytes' | 'spoolMaxAgeMs'> & { tags?: readonly string[]; series?: SeriesCollectorOptions },
   log: Logger,
   birthRecordScript?: string,
 ): Agent {
@@ -85,7 +91,7 @@ export function createAgent(
   const tags = options.tags ?? [];
   return new Agent({
     ...options,
-    sampler: createSampler(warn),
+    sampler: createSampler(warn, options.series),
     // No tags, no key: the record stays as older agents sent it.
     birthRecord: async (): Promise<NodeInfo> => (tags.length ? { ...(await read()), tags: [...tags] } : read()),
     log,
@@ -96,7 +102,8 @@ export function createAgent(
 export async function runAgent(argv: string[], env: NodeJS.ProcessEnv = process.env, birthRecordScript?: string): Promise<number> {
   const { values: config } = resolveOptions(agentSpec, argv, env);
   const log = createLogger(config.logLevel, 'agent');
-  const agent = createAgent({ ...config, brokerUrl: config.broker, spoolDir: spoolDirFor(config.node, config.spoolDir, env) }, log, birthRecordScript);
+  const series: SeriesCollectorOptions = { services: config.services, textfileDir: config.textfileDir, exec: config.exec, disabled: config.disableCollectors };
+  const agent = createAgent({ ...config, brokerUrl: config.broker, spoolDir: spoolDirFor(config.node, config.spoolDir, env), series }, log, birthRecordScript);
   await agent.start();
   log.info({ node: config.node, broker: config.broker, interval: formatDuration(config.intervalMs) }, 'agent started');
   await untilSignal();
