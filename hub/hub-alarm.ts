@@ -94,8 +94,10 @@ export class HubAlarm {
       active: () => [...this.active(), ...engine.active()],
       history: (fromMs) => [...this.unrecorded.filter((t) => t.ts_ms >= fromMs).reverse(), ...engine.history(fromMs)],
       listRules: () => engine.listRules(),
+      rulesFileStatus: () => engine.rulesFileStatus(),
       addRule: (input) => engine.addRule(input),
       replaceRule: (id, input) => engine.replaceRule(id, input),
+      replaceRules: (input) => engine.replaceRules(input),
       deleteRule: (id) => engine.deleteRule(id),
       ack: (node, ruleId, subject, by) => {
         if (node !== HUB_ALARM_NODE) return engine.ack(node, ruleId, subject, by);
@@ -103,7 +105,7 @@ export class HubAlarm {
         if (r) r.acked = true;
         return r !== undefined;
       },
-      silence: (req) => engine.silence(req),
+      silence: (req, by) => engine.silence(req, by),
       silences: () => engine.silences(),
       unsilence: (id) => engine.unsilence(id),
     };

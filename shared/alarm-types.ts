@@ -59,14 +59,24 @@ export interface NodeAlarmsMessage {
   transition: AlarmTransition | null;
 }
 
+/** A silence: notifications of the alarms it matches are held until `until_ms`. */
 export interface SilenceInfo {
   id: number;
+  /** One node; null: see node_pattern and tag (all null: any node). */
   node: string | null;
+  /** Node name glob (`pi-*`: `*` any run of characters, `?` one). */
+  node_pattern: string | null;
+  /** Nodes carrying this tag. */
+  tag: string | null;
+  /** One rule; null: any rule. */
   rule_id: string | null;
+  /** One filesystem of a per-mount rule; null: all. */
   subject: string | null;
   from_ms: number;
   until_ms: number;
   reason: string | null;
+  /** Who made it (the signed-in user); null on a hub without logins. */
+  created_by: string | null;
 }
 
 /** POST /api/alarms/ack body. */
@@ -77,14 +87,56 @@ export interface AckRequest {
   by?: string;
 }
 
-/** POST /api/alarms/silence body: `for` is a duration ("1h"); absent node/rule_id match any. */
+/**
+ * POST /api/alarms/silence body. At most one of node, node_pattern and tag (none: any node); no
+ * rule_id: any rule. Its end is `for` (a duration, "90m", "3d") or `until_ms` (epoch ms), one of them.
+ */
 export interface SilenceRequest {
   node?: string;
+  node_pattern?: string;
+  tag?: string;
   rule_id?: string;
   subject?: string;
-  for: string;
+  for?: string;
+  until_ms?: number;
   reason?: string;
 }
+
+/** One problem of a request, with the field it is about (`threshold`, `rules[3].nodes[0]`, `notify.channels[1]`). */
+export interface FieldProblem {
+  field: string;
+  problem: string;
+}
+
+/** The rules file as the hub sees it. */
+export interface RulesFileStatus {
+  path: string;
+  /** When the version whose rules run was read or written, ms; null before the first. */
+  loaded_at_ms: number | null;
+  /** Problems of a newer version on disk, which was not applied (the hub runs the version before it); empty when none. */
+  problems: FieldProblem[];
+}
+
+/** GET /api/alarms/rules: the rules in force as the file holds them (`version`, `rules`), and the file's state. */
+export interface RulesResponse {
+  version: 1;
+  rules: AlarmRuleInput[];
+  file: RulesFileStatus;
+}
+
+/**
+ * What a rule may watch besides the registry's alarm metrics (protocol/metrics.ts), as
+ * hub/alarms/rules.ts documents them; `param` forms take a mount or process name after the colon.
+ */
+export const SPECIAL_RULE_METRICS: readonly { metric: string; param?: string; description: string }[] = [
+  { metric: 'offline', description: 'the node said offline or stopped sending' },
+  { metric: 'clock_skew', description: "the node's clock is off by more than the threshold, s" },
+  { metric: 'fs_pct', description: "each filesystem's use, % (one alarm per mount)" },
+  { metric: 'fs_pct:', param: 'mount', description: "one filesystem's use, %" },
+  { metric: 'proc_rss_bytes:', param: 'process name', description: 'resident memory of one process, bytes' },
+  { metric: 'undervoltage', description: 'Raspberry Pi under-voltage bit' },
+  { metric: 'throttled', description: 'Raspberry Pi throttling bits' },
+];
 
 /** What a rule watches: a registry metric or one of the special forms (hub/alarms/rules.ts lists them). */
 export type RuleMetric = string;

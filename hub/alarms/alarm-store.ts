@@ -6,8 +6,9 @@ import { naming, openDatabase } from '../../shared/sqlite-open.ts';
 import type { AlarmLevel, AlarmTransition, SilenceInfo } from '../../shared/alarm-types.ts';
 
 // Resolves from hub/alarms/ (sources) and from dist/ (the built CLI): see sqlite-store.ts.
-const MIGRATION = new URL('../hub/migrations/003_alarms.sql', import.meta.url);
-const MIGRATION_FROM_SOURCE = new URL('../migrations/003_alarms.sql', import.meta.url);
+const MIGRATIONS = ['003_alarms.sql', '011_silence_scope.sql'];
+const MIGRATIONS_DIR = new URL('../hub/migrations/', import.meta.url);
+const MIGRATIONS_DIR_FROM_SOURCE = new URL('../migrations/', import.meta.url);
 
 export interface Delivery {
   id: number;
@@ -45,15 +46,31 @@ interface TransitionRow {
   tt_ms: number | null;
 }
 
+/** The alarm tables' SQL, made to run again on a database that has them. */
 function migrationSql(): string {
-  for (const url of [MIGRATION_FROM_SOURCE, MIGRATION]) {
-    try {
-      return readFileSync(url, 'utf8');
-    } catch {
-      // try the other layout
+  return MIGRATIONS.map((file) => {
+    for (const dir of [MIGRATIONS_DIR_FROM_SOURCE, MIGRATIONS_DIR]) {
+      try {
+        return readFileSync(new URL(file, dir), 'utf8');
+      } catch {
+        // try the other layout
+      }
     }
-  }
-  throw new Error(`alarm store: cannot find 003_alarms.sql at ${MIGRATION_FROM_SOURCE.pathname} or ${MIGRATION.pathname}`);
+    throw new Error(`alarm store: cannot find ${file} in ${MIGRATIONS_DIR_FROM_SOURCE.pathname} or ${MIGRATIONS_DIR.pathname}`);
+  }).join('\n');
+}
+
+interface SilenceRow {
+  id: number;
+  node: string | null;
+  rule_id: string | null;
+  subject: string | null;
+  from_ms: number;
+  until_ms: number;
+  reason: string | null;
+  node_pattern: string | null;
+  tag: string | null;
+  created_by: string | null;
 }
 
 export class AlarmStore {
@@ -77,9 +94,16 @@ export class AlarmStore {
       acks: db.prepare<[], { node: string; rule_id: string; subject: string; state: string }>('SELECT node, rule_id, subject, state FROM alarm_acks'),
       clearAck: db.prepare('DELETE FROM alarm_acks WHERE node = ? AND rule_id = ? AND subject = ?'),
       addSilence: db.prepare('INSERT INTO alarm_silences (node, rule_id, subject, from_ms, until_ms, reason) VALUES (?, ?, ?, ?, ?, ?)'),
-      silences: db.prepare<[number], SilenceInfo>('SELECT * FROM alarm_silences WHERE until_ms > ? ORDER BY until_ms'),
+      addSilenceScope: db.prepare('INSERT INTO alarm_silence_scope (silence_id, node_pattern, tag, created_by) VALUES (?, ?, ?, ?)'),
+      silences: db.prepare<[number], SilenceRow>(
+        `SELECT s.id, s.node, s.rule_id, s.subject, s.from_ms, s.until_ms, s.reason, x.node_pattern, x.tag, x.created_by
+         FROM alarm_silences s LEFT JOIN alarm_silence_scope x ON x.silence_id = s.id WHERE s.until_ms > ? ORDER BY s.until_ms, s.id`,
+      ),
       deleteSilence: db.prepare('DELETE FROM alarm_silences WHERE id = ?'),
+      deleteSilenceScope: db.prepare('DELETE FROM alarm_silence_scope WHERE silence_id = ?'),
       expireSilences: db.prepare('DELETE FROM alarm_silences WHERE until_ms <= ?'),
+      // Also the scopes of silences deleted elsewhere (a removed node's, hub/sqlite-store.ts).
+      expireSilenceScopes: db.prepare('DELETE FROM alarm_silence_scope WHERE silence_id NOT IN (SELECT id FROM alarm_silences)'),
       enqueue: db.prepare('INSERT INTO alarm_deliveries (created_ms, kind, url, body, next_attempt_ms) VALUES (?, ?, ?, ?, ?)'),
       due: db.prepare<[number, number], Delivery>(
         'SELECT * FROM alarm_deliveries WHERE delivered_ms IS NULL AND next_attempt_ms <= ? ORDER BY next_attempt_ms LIMIT ?',
@@ -141,15 +165,38 @@ export class AlarmStore {
   }
 
   addSilence(s: Omit<SilenceInfo, 'id'>): number {
-    return Number(this.stmt.addSilence.run(s.node, s.rule_id, s.subject, s.from_ms, s.until_ms, s.reason).lastInsertRowid);
+    return naming(this.path, () =>
+      this.db.transaction(() => {
+        const id = Number(this.stmt.addSilence.run(s.node, s.rule_id, s.subject, s.from_ms, s.until_ms, s.reason).lastInsertRowid);
+        if (s.node_pattern !== null || s.tag !== null || s.created_by !== null) this.stmt.addSilenceScope.run(id, s.node_pattern, s.tag, s.created_by);
+        return id;
+      })(),
+    );
   }
 
+  /** Silences that have not ended at `nowMs`, soonest end first. */
   silences(nowMs: number): SilenceInfo[] {
-    return this.stmt.silences.all(nowMs);
+    return this.stmt.silences.all(nowMs).map((r) => ({
+      id: r.id,
+      node: r.node,
+      node_pattern: r.node_pattern,
+      tag: r.tag,
+      rule_id: r.rule_id,
+      subject: r.subject,
+      from_ms: r.from_ms,
+      until_ms: r.until_ms,
+      reason: r.reason,
+      created_by: r.created_by,
+    }));
   }
 
   deleteSilence(id: number): boolean {
-    return this.stmt.deleteSilence.run(id).changes > 0;
+    return naming(this.path, () =>
+      this.db.transaction(() => {
+        this.stmt.deleteSilenceScope.run(id);
+        return this.stmt.deleteSilence.run(id).changes > 0;
+      })(),
+    );
   }
 
   enqueue(kind: Delivery['kind'], url: string, body: string, nowMs: number): void {
@@ -181,6 +228,7 @@ export class AlarmStore {
   prune(beforeMs: number, nowMs: number): void {
     this.stmt.pruneDelivered.run(beforeMs);
     this.stmt.expireSilences.run(nowMs);
+    this.stmt.expireSilenceScopes.run();
   }
 
   close(): void {

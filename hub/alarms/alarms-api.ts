@@ -1,18 +1,25 @@
 // What the alarms API needs of the engine: the engine (engine.ts) and the hub's own alarm
 // (hub/hub-alarm.ts) implement it; web/alarm-routes.ts serves it.
-import type { AlarmInfo, AlarmTransition, SilenceInfo, SilenceRequest } from '../../shared/alarm-types.ts';
+import type { AlarmInfo, AlarmTransition, RulesFileStatus, SilenceInfo } from '../../shared/alarm-types.ts';
 import type { AlarmRuleInput } from './rules.ts';
 
-/** Reads and changes of alarm state and rules, as the web routes call them. */
+/**
+ * Reads and changes of alarm state and rules, as the web routes call them. Changes refused throw an
+ * error carrying `problems` ({field, problem}) and a `status` (400, 404, 409).
+ */
 export interface AlarmsApi {
   active(): AlarmInfo[];
   history(fromMs: number): AlarmTransition[];
   listRules(): AlarmRuleInput[];
+  rulesFileStatus(): RulesFileStatus;
   addRule(input: unknown): AlarmRuleInput;
   replaceRule(id: string, input: unknown): AlarmRuleInput;
+  /** The whole set, as the rules file's JSON. */
+  replaceRules(input: unknown): AlarmRuleInput[];
   deleteRule(id: string): void;
   ack(node: string, ruleId: string, subject: string, by: string | null): boolean;
-  silence(req: SilenceRequest): SilenceInfo;
+  /** `req` as POST /api/alarms/silence got it (SilenceRequest when valid); `by` the signed-in user. */
+  silence(req: unknown, by: string | null): SilenceInfo;
   silences(): SilenceInfo[];
   unsilence(id: number): boolean;
 }

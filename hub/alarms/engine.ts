@@ -12,9 +12,9 @@
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { connectHubClient, firstConnect } from '../hub-mqtt.ts';
-import { parseDuration, topics, type Sample } from '../../protocol/index.ts';
+import { topics, type Sample } from '../../protocol/index.ts';
 import type { Logger } from '../../shared/logger.ts';
-import type { AlarmInfo, AlarmTransition, NodeAlarmsMessage, SilenceInfo, SilenceRequest } from '../../shared/alarm-types.ts';
+import type { AlarmInfo, AlarmTransition, NodeAlarmsMessage, RulesFileStatus, SilenceInfo } from '../../shared/alarm-types.ts';
 import type { SamplePoint } from '../../shared/api-types.ts';
 import type { FeedEvent, LiveFeed } from '../live-feed.ts';
 import { REMOVAL_GRACE_MS } from '../store.ts';
@@ -22,7 +22,9 @@ import { AlarmStore } from './alarm-store.ts';
 import { evaluate, evaluateClockSkew, evaluateOffline, initialState, TREND_DEFAULTS, type AlarmState, type EvalRule, type TrendParams } from './evaluator.ts';
 import { FlapTracker } from './flapping.ts';
 import { Notifier, type NotifierOptions } from './notifier.ts';
-import { loadRules, RULES_FILE, saveRules } from './rule-file.ts';
+import { documentProblems, RULES_FILE, RulesFile } from './rule-file.ts';
+import { RuleFileWatch, type RuleFileWatchOptions } from './rule-file-watch.ts';
+import { checkSilence, SilenceMatcher } from './silences.ts';
 import { compileRule, defaultRules, formatProblems, ruleAppliesTo, validateRule, type AlarmRule, type AlarmRuleInput, type RuleProblem } from './rules.ts';
 import { AlarmWindow } from './series-window.ts';
 import { NodeTagIndex } from './node-tag-index.ts';
@@ -39,6 +41,8 @@ export interface AlarmEngineOptions {
   rulesFile: string;
   /** Written to the rules file when it does not exist yet. Default: the shipped defaults. */
   seedRules?: () => AlarmRuleInput[];
+  /** How changes to the rules file are noticed while the engine runs (rule-file-watch.ts); false: not at all. */
+  watchRules?: RuleFileWatchOptions | false;
   now?: () => number;
   /** How often silence is checked, ms. Default 5 s. */
   tickMs?: number;
@@ -150,7 +154,9 @@ export class AlarmEngine {
   private rules: PreparedRule[] = [];
   private rulesVersion = 0;
   private readonly nodes = new Map<string, NodeAlarms>();
-  private silenceCache: SilenceInfo[] = [];
+  private silenceMatcher = new SilenceMatcher([]);
+  private readonly rulesFile: RulesFile;
+  private rulesWatch: RuleFileWatch | null = null;
   /** Last stored state of each alarm, so a restarted hub goes on where it was instead of raising everything again. */
   private restored = new Map<string, { state: AlarmState['state']; ts_ms: number }>();
   /** Removed nodes (forgetNode), with when: their events are ignored until a sample past the grace. */
@@ -166,7 +172,8 @@ export class AlarmEngine {
     this.now = options.now ?? Date.now;
     this.trend = { ...TREND_DEFAULTS, ...options.trend };
     // Fail fast: a broken rules file stops the hub at start, with every problem.
-    this.setRules(loadRules(options.rulesFile, options.seedRules ?? defaultRules));
+    this.rulesFile = new RulesFile(options.rulesFile, this.now);
+    this.setRules(this.rulesFile.load(options.seedRules ?? defaultRules));
     this.store = new AlarmStore(options.dbPath);
     this.notifier = new Notifier({ store: this.store, log: options.log, now: this.now, ...options.notifier });
   }
@@ -182,8 +189,12 @@ export class AlarmEngine {
     });
     await firstConnect(client, 'alarms', brokerUrl);
     this.tags.follow(client, log);
-    this.silenceCache = this.store.silences(this.now());
+    this.refreshSilences(this.now());
     this.restored = this.store.lastStates();
+    if (this.options.watchRules !== false) {
+      this.rulesWatch = new RuleFileWatch(this.options.rulesFile, () => this.reloadRules(), log, this.options.watchRules);
+      this.rulesWatch.start();
+    }
     this.unsubscribe = this.options.feed.subscribe((event) => this.onEvent(event));
     this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 5000);
     this.notifier.start();
@@ -192,6 +203,8 @@ export class AlarmEngine {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.rulesWatch?.stop();
+    this.rulesWatch = null;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.notifier.stop();
@@ -213,8 +226,51 @@ export class AlarmEngine {
     return this.inputs;
   }
 
+  /** The rules file: its path, when the rules in force were read, and the problems of a version refused since. */
+  rulesFileStatus(): RulesFileStatus {
+    return this.rulesFile.status();
+  }
+
+  /**
+   * Reads the rules file again when it changed on disk: a valid version replaces the rules, one with
+   * problems is not applied (the rules in force stay) and each problem is logged with the file.
+   */
+  reloadRules(): void {
+    const file = this.options.rulesFile;
+    try {
+      const read = this.rulesFile.check();
+      if (read === null) return;
+      if ('problems' in read) {
+        for (const p of read.problems) this.options.log.error({ file, field: p.field || undefined, problem: p.problem }, 'alarm rules file has a problem: not applied, the rules in force stay');
+        return;
+      }
+      const before = new Map(this.inputs.map((r) => [r.id, JSON.stringify(r)]));
+      const changed = read.rules.filter((r) => before.get(r.id) !== JSON.stringify(r)).map((r) => r.id);
+      const removed = [...before.keys()].filter((id) => !read.rules.some((r) => r.id === id));
+      this.applyRules(read.rules, [...changed, ...removed]);
+      this.options.log.info({ file, rules: read.rules.length, changed: changed.length, removed: removed.length }, 'alarm rules file changed: its rules are in force');
+    } catch (err) {
+      this.options.log.error({ file, err: (err as Error).message }, 'could not reload the alarm rules file');
+    }
+  }
+
+  /** PUT /api/alarms/rules: the whole set, `{version: 1, rules: [...]}`, checked like the file. */
+  replaceRules(input: unknown): AlarmRuleInput[] {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new RuleError([{ field: '', problem: 'the body must be the rules file\'s JSON: {"version": 1, "rules": [...]}' }]);
+    const problems = documentProblems(input as Record<string, unknown>);
+    if (problems.length) throw new RuleError(problems);
+    const next = (input as { rules: AlarmRuleInput[] }).rules;
+    const ids = new Set([...this.inputs, ...next].map((r) => r.id));
+    this.commitRules(next, [...ids]);
+    return next;
+  }
+
   private commitRules(next: AlarmRuleInput[], changedIds: string[]): void {
-    saveRules(this.options.rulesFile, next);
+    this.rulesFile.write(next); // refuses (409) when the file holds an edit not yet applied
+    this.applyRules(next, changedIds);
+  }
+
+  private applyRules(next: AlarmRuleInput[], changedIds: string[]): void {
     this.setRules(next);
     // Alarms of a changed or removed rule start afresh (their windows may no longer fit the rule).
     for (const node of this.nodes.values()) {
@@ -270,20 +326,14 @@ export class AlarmEngine {
     return true;
   }
 
-  silence(req: SilenceRequest): SilenceInfo {
-    const forMs = parseDuration(req.for);
-    if (forMs === null || forMs <= 0) throw new RuleError([{ field: 'for', problem: `must be a duration like "1h", got ${JSON.stringify(req.for)}` }]);
+  /** A new silence, `by` the signed-in user; throws a RuleError with every problem of the request. */
+  silence(req: unknown, by: string | null = null): SilenceInfo {
     const now = this.now();
-    const s: Omit<SilenceInfo, 'id'> = {
-      node: req.node ?? null,
-      rule_id: req.rule_id ?? null,
-      subject: req.subject ?? null,
-      from_ms: now,
-      until_ms: now + forMs,
-      reason: req.reason ?? null,
-    };
+    const checked = checkSilence(req, { now, ruleIds: this.inputs.map((r) => r.id) });
+    if ('problems' in checked) throw new RuleError(checked.problems);
+    const s: Omit<SilenceInfo, 'id'> = { ...checked.silence, created_by: by };
     const id = this.store.addSilence(s);
-    this.silenceCache = this.store.silences(now);
+    this.refreshSilences(now);
     return { id, ...s };
   }
 
@@ -293,18 +343,17 @@ export class AlarmEngine {
 
   unsilence(id: number): boolean {
     const ok = this.store.deleteSilence(id);
-    this.silenceCache = this.store.silences(this.now());
+    this.refreshSilences(this.now());
     return ok;
   }
 
+  /** Silences by tag see a node's new tags at the next refresh (each tick). */
+  private refreshSilences(now: number): void {
+    this.silenceMatcher = new SilenceMatcher(this.store.silences(now), (node) => this.tags.tagsOf(node));
+  }
+
   private silencedUntil(node: string, ruleId: string, subject: string, now: number): number | null {
-    let until: number | null = null;
-    for (const s of this.silenceCache) {
-      if (s.until_ms <= now || s.from_ms > now) continue;
-      if ((s.node ?? node) !== node || (s.rule_id ?? ruleId) !== ruleId || (s.subject ?? subject) !== subject) continue;
-      until = Math.max(until ?? 0, s.until_ms);
-    }
-    return until;
+    return this.silenceMatcher.until(node, ruleId, subject, now);
   }
 
   // ---- state ---------------------------------------------------------------------------------
@@ -497,9 +546,11 @@ export class AlarmEngine {
     let changed = false;
     for (const { rule, key } of node.offlineRules) {
       const alarm = this.nodeAlarm(node, rule, key);
-      if ((alarm.state.state === 'offline') === offline) continue;
+      const isOffline = alarm.state.state === 'offline';
+      // Nothing to do unless the condition changed or a `for` is under way.
+      if (isOffline === offline && (isOffline || alarm.state.overSince === null)) continue;
       const from = alarm.state.state;
-      alarm.state = evaluateOffline(alarm.state, offline, this.now());
+      alarm.state = evaluateOffline(alarm.state, offline, this.now(), rule.forMs);
       changed = (alarm.state.state !== from && this.transitioned(node, alarm, from)) || changed;
     }
     return changed;
@@ -511,7 +562,7 @@ export class AlarmEngine {
     for (const { rule, key } of node.clockRules) {
       const alarm = this.nodeAlarm(node, rule, key);
       const from = alarm.state.state;
-      evaluateClockSkew(alarm.state, skewS, rule.threshold, this.now(), alarm.state);
+      evaluateClockSkew(alarm.state, skewS, rule.threshold, this.now(), alarm.state, rule.forMs);
       changed = (alarm.state.state !== from && this.transitioned(node, alarm, from)) || changed;
     }
     return changed;
@@ -532,11 +583,11 @@ export class AlarmEngine {
   private tick(): void {
     const now = this.now();
     try {
-      this.silenceCache = this.store.silences(now);
+      this.refreshSilences(now);
       for (const node of this.nodes.values()) {
-        if (node.statusOffline) continue;
         const staleMs = Math.max(this.options.minStaleMs ?? 10_000, (this.options.staleIntervals ?? 5) * node.intervalMs);
-        if (now - node.lastSampleMs > staleMs) this.setOffline(node, true);
+        // Also for a node that said offline: its offline rules' `for` runs on.
+        if (node.statusOffline || now - node.lastSampleMs > staleMs) this.setOffline(node, true);
         // Alarms that settle with no sample to judge (an offline alarm, a silent node) settle here.
         for (const alarm of node.alarms.values()) if (alarm.flap.flapping) this.settleFlapping(node, alarm);
       }
