@@ -46,7 +46,7 @@ def read(wlan):
     """
     gc.collect()
     fields = sample.heap(gc.mem_free(), gc.mem_alloc())  # the heap stands for the memory
-    fields.append(('uptime_s', time.time() - STARTED_S))  # since this program started
+    fields.append(('uptime_s', int(time.time() - STARTED_S)))  # since this program started
     temperature = chip_temperature()
     if temperature is not None:
         fields.append(('temp_c', temperature))
