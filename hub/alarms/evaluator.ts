@@ -149,17 +149,16 @@ export function evaluate(window: WindowView, rule: EvalRule, prev: AlarmState | 
     return stateOf(into, before.state, before.since_ms, null, null, before.slope_per_h, before.r2, before.lastDataMs, null, null, null, null);
   }
   // After a gap the timers start again from this point, as when the gap was seen (above).
-  const gap = before.lastDataMs !== null && now - before.lastDataMs > Math.max(rule.windowMs, params.staleMs);
+  const restart = before.lastDataMs !== null && now - before.lastDataMs > Math.max(rule.windowMs, params.staleMs) ? now : null;
   const wasRed = before.state === 'red';
   const isOver = mean > rule.threshold;
   const isUnder = mean < (rule.clearBelow ?? defaultClearBelow(rule.threshold));
   const pred = isOver ? { ...predict(window, rule, before.state, now, params), tt_ms: 0 } : predict(window, rule, before.state, now, params);
-  const since = (holds: boolean, was: number | null) => (holds ? (gap ? now : (was ?? now)) : null);
-  const overSince = since(isOver, before.overSince);
-  const underSince = since(isUnder, before.underSince);
-  const predictSince = since(pred.predicting, before.predictSince);
+  const overSince = isOver ? (restart ?? before.overSince ?? now) : null;
+  const underSince = isUnder ? (restart ?? before.underSince ?? now) : null;
+  const predictSince = pred.predicting ? (restart ?? before.predictSince ?? now) : null;
   // AMBER is not left for want of data (a restarted hub, a gap): only when the data says so.
-  const calmSince = since(!isOver && !pred.predicting && !pred.insufficient, before.calmSince);
+  const calmSince = !isOver && !pred.predicting && !pred.insufficient ? (restart ?? before.calmSince ?? now) : null;
   const held = (since: number | null, ms: number) => since !== null && now - since >= ms;
   const clearMs = rule.clearForMs ?? defaultClearForMs(rule.forMs);
 
@@ -203,27 +202,36 @@ function stateOf(
   return into;
 }
 
-/** The `offline` rule: offline while the node says so or has been silent for `staleMs`. */
-export function evaluateOffline(prev: AlarmState | null, offline: boolean, now: number): AlarmState {
+/**
+ * The `offline` rule: offline once the node has said so, or been silent for `staleMs`, for the
+ * rule's `for` (default 0: at once; a node that reboots every night may be given a few minutes);
+ * back to OK as soon as it is heard from.
+ */
+export function evaluateOffline(prev: AlarmState | null, offline: boolean, now: number, forMs = 0): AlarmState {
   const before = prev ?? initialState(now);
-  const next: AlarmLevel = offline ? 'offline' : 'ok';
-  return { ...before, state: next, since_ms: next === before.state ? before.since_ms : now, value: offline ? 1 : 0 };
+  const overSince = offline ? (before.overSince ?? now) : null;
+  const next: AlarmLevel = offline && (before.state === 'offline' || now - overSince! >= forMs) ? 'offline' : 'ok';
+  return { ...before, state: next, since_ms: next === before.state ? before.since_ms : now, value: offline ? 1 : 0, overSince };
 }
 
 /**
- * The `clock_skew` rule: RED while the node's clock is off by more than `thresholdS` (either way),
- * judged on each live sample; OK again once it is back within half of it, so that a clock drifting
- * across the threshold does not raise and clear it with every sample's network delay.
+ * The `clock_skew` rule: RED once the node's clock has been off by more than `thresholdS` (either
+ * way) on every live sample for the rule's `for` (default 0: the first such sample); OK again once
+ * it is back within half of it, so that a clock drifting across the threshold does not raise and
+ * clear it with every sample's network delay.
  */
-export function evaluateClockSkew(prev: AlarmState | null, skewS: number, thresholdS: number, now: number, into?: AlarmState): AlarmState {
+export function evaluateClockSkew(prev: AlarmState | null, skewS: number, thresholdS: number, now: number, into?: AlarmState, forMs = 0): AlarmState {
   const before = prev ?? initialState(now);
-  const off = Math.abs(skewS) > (before.state === 'red' ? thresholdS / 2 : thresholdS);
-  const next: AlarmLevel = off ? 'red' : 'ok';
+  const wasRed = before.state === 'red';
+  const off = Math.abs(skewS) > (wasRed ? thresholdS / 2 : thresholdS);
+  const overSince = off ? (before.overSince ?? now) : null;
+  const next: AlarmLevel = off && (wasRed || now - overSince! >= forMs) ? 'red' : 'ok';
   // Written into `into` when given (the engine passes the alarm's state: one per live sample, no garbage).
   const out = into ?? { ...before };
   out.since_ms = next === before.state ? before.since_ms : now;
   out.state = next;
   out.value = skewS;
-  out.tt_ms = off ? 0 : null;
+  out.tt_ms = next === 'red' ? 0 : null;
+  out.overSince = overSince;
   return out;
 }

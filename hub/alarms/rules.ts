@@ -92,7 +92,7 @@ const MAX_FLAP_CHANGES = 100;
 /** The registry's metrics that rules may watch. */
 const ALARM_SERIES: readonly string[] = METRICS.filter((m) => m.alarms).map((m) => m.name);
 const SPECIAL = ['offline', 'clock_skew', 'fs_pct', ...BOOLEAN_METRICS];
-/** Metrics judged by a rule of their own rather than on a series (no window, trend or `for`). */
+/** Metrics judged by a rule of their own rather than on a series (no window or trend; `for` delays them, default 0). */
 const STATE_METRICS = ['offline', 'clock_skew'];
 const INPUT_KEYS = new Set(['id', 'metric', 'threshold', 'for', 'window', 'horizon', 'trend_window', 'clear_below', 'clear_for', 'flap_changes', 'flap_window', 'flap_stable', 'nodes', 'node_pattern', 'tags', 'enabled', 'notify', 'description']);
 

@@ -10,7 +10,7 @@ import { toPoint } from '../../../hub/sample-point.ts';
 import type { Sample } from '../../../protocol/index.ts';
 import type { AlarmLevel, AlarmRuleInput } from '../../../shared/alarm-types.ts';
 import { sampleAt } from '../../helpers/fleet-publisher.ts';
-import { cleanup, quietLog, runCleanups, startBroker, tempDir } from '../../helpers/parts.ts';
+import { cleanup, quietLog, runCleanups, startBroker, tempDir, waitFor } from '../../helpers/parts.ts';
 import { startWebhookReceiver } from '../../helpers/webhook-receiver.ts';
 
 afterEach(runCleanups);
@@ -48,14 +48,14 @@ describe('FlapTracker', () => {
 });
 
 /** An engine with the given rules on an injected clock; `feed(s, sample)` publishes one live sample of `node` at second s. */
-async function engineWith(rules: AlarmRuleInput[]) {
+async function engineWith(rules: AlarmRuleInput[], tickMs = 3_600_000) {
   const { url } = await startBroker();
   const dir = tempDir();
   const feed = new LiveFeed();
   const t0 = Date.now();
   let nowMs = t0;
   const engine = new AlarmEngine({
-    brokerUrl: url, feed, log: quietLog, dbPath: join(dir, 'remonitor.db'), rulesFile: join(dir, 'alarm-rules.json'), now: () => nowMs, tickMs: 3_600_000,
+    brokerUrl: url, feed, log: quietLog, dbPath: join(dir, 'remonitor.db'), rulesFile: join(dir, 'alarm-rules.json'), now: () => nowMs, tickMs,
     seedRules: () => rules, notifier: { pollMs: 3_600_000 },
   });
   await engine.start();
@@ -63,6 +63,13 @@ async function engineWith(rules: AlarmRuleInput[]) {
   return {
     engine,
     t0,
+    setClock(s: number) {
+      nowMs = t0 + s * S;
+    },
+    status(node: string, s: number, status: 'online' | 'offline') {
+      nowMs = t0 + s * S;
+      feed.publish({ type: 'status', node, status });
+    },
     async feed(node: string, s: number, overrides: Partial<Sample>) {
       nowMs = t0 + s * S;
       const sample = sampleAt(s, nowMs, overrides);
@@ -141,4 +148,27 @@ describe('for, per metric form', () => {
     }
     expect(reds).toEqual({ 'disk /': 60, 'disk /data': 90, influx: 12 * 60 });
   }, 60_000);
+});
+
+describe('for on an offline rule', () => {
+  it('a node that said offline raises it only once it has stayed offline for `for`', async () => {
+    // The engine's silence timer runs every 20 ms of real time and reads the injected clock.
+    const { engine, feed, status, setClock, state } = await engineWith([{ id: 'offline', metric: 'offline', for: '2m' }], 20);
+    await feed('pi-3', 0, {});
+    status('pi-3', 10, 'offline');
+    setClock(100);
+    // Ten ticks later, 90 s after it went: not yet.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(state('pi-3', 'offline')).toBeUndefined();
+    setClock(131);
+    await waitFor('offline after 2 minutes', () => state('pi-3', 'offline')?.state === 'offline');
+    // A reboot shorter than `for` raises nothing: back at 140 s, gone again from 150 s to 200 s.
+    status('pi-3', 140, 'online');
+    expect(state('pi-3', 'offline')).toBeUndefined();
+    status('pi-3', 150, 'offline');
+    setClock(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(state('pi-3', 'offline')).toBeUndefined();
+    expect(engine.history(0).filter((t) => t.rule_id === 'offline').map((t) => `${t.from}>${t.to}`)).toEqual(['offline>ok', 'ok>offline']);
+  }, 30_000);
 });

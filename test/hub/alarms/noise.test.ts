@@ -4,7 +4,7 @@
 // with the rule compiled from its input (so the shipped defaults are the ones tested).
 import { describe, expect, it } from 'vitest';
 import { TREND_POINTS } from '../../../hub/alarms/engine.ts';
-import { evaluate, TREND_DEFAULTS, type AlarmLevel, type AlarmState, type TrendParams } from '../../../hub/alarms/evaluator.ts';
+import { evaluate, evaluateClockSkew, evaluateOffline, TREND_DEFAULTS, type AlarmLevel, type AlarmState, type TrendParams } from '../../../hub/alarms/evaluator.ts';
 import { compileRule, validateRule, type AlarmRuleInput } from '../../../hub/alarms/rules.ts';
 import { AlarmWindow } from '../../../hub/alarms/series-window.ts';
 
@@ -103,6 +103,33 @@ describe('for: the condition held without a break', () => {
     // A gap of 2 minutes (an agent restart) is bridged: RED 5 minutes after it was first over.
     const short = run(MEM, (t) => (t >= 2 * M && t < 4 * M ? null : 95), 1 * H);
     expect(short.first.red).toBe(5 * M);
+  });
+});
+
+describe('for on the rules judged without a series', () => {
+  /** Evaluates every 10 s for 5 min, `on(t)` saying whether the clock is off (or the node offline): each state entered, `state@second`. */
+  const path = (step: (state: AlarmState | null, on: boolean, t: number) => AlarmState, on: (t: number) => boolean) => {
+    let state: AlarmState | null = null;
+    const seen: string[] = [];
+    for (let t = 0; t <= 5 * M; t += 10 * S) {
+      const before = state?.state;
+      state = step(state, on(t), t);
+      if (state.state !== before) seen.push(`${state.state}@${t / S}`);
+    }
+    return seen;
+  };
+  const clock = (forMs: number) => (state: AlarmState | null, off: boolean, t: number) => evaluateClockSkew(state, off ? 500 : 0.1, 120, t, undefined, forMs);
+  const offline = (forMs: number) => (state: AlarmState | null, on: boolean, t: number) => evaluateOffline(state, on, t, forMs);
+
+  it.each<[string, ReturnType<typeof clock>, (t: number) => boolean, string[]]>([
+    ['clock off, for 0: RED at the first sample', clock(0), (t) => t >= 30 * S, ['ok@0', 'red@30']],
+    ['clock off, for 1m: RED a minute later', clock(M), (t) => t >= 30 * S, ['ok@0', 'red@90']],
+    ['clock off for 50 s only, for 1m: never RED', clock(M), (t) => t >= 30 * S && t < 80 * S, ['ok@0']],
+    ['offline, for 0: at once', offline(0), (t) => t >= 30 * S, ['ok@0', 'offline@30']],
+    ['offline, for 2m: two minutes later', offline(2 * M), (t) => t >= 30 * S, ['ok@0', 'offline@150']],
+    ['offline for 90 s (a reboot), for 2m: never', offline(2 * M), (t) => t >= 30 * S && t < 120 * S, ['ok@0']],
+  ])('%s', (_name, step, at, expected) => {
+    expect(path(step, at)).toEqual(expected);
   });
 });
 
