@@ -277,6 +277,8 @@ export class HubService {
       throw new Error(`refusing to serve the dashboard without logins on host "${host}": anyone who reaches it could read the fleet and send commands; bind to 127.0.0.1 or give it logins`);
     }
     await this.checkIntegrity();
+    // Before the broker connection: a second process with this hub id is refused here, not kicked off there.
+    await this.coordination?.claimHubId();
     await this.ingest.start();
     this.maintenance.start();
     this.healthMonitor.start();

@@ -8,6 +8,8 @@ import type { Logger } from '../shared/logger.ts';
 
 /** Advisory-lock key space of coordinators (the first of the two int4 keys): "rmco". */
 const LOCK_SPACE = 0x726d636f;
+/** The advisory lock space of hub ids: one live process per id and group. */
+const HUB_ID_SPACE = 0x726d6964;
 const LOOKUP_CACHE_MS = 1000;
 
 export interface Coordinator {
@@ -65,6 +67,40 @@ export class GroupCoordination {
     this.lookup = cachedCoordinatorLookup(options.pool, options.group);
   }
 
+  /**
+   * Holds this hub's id in the group for as long as the process lives (a session lock on the
+   * connection that also runs for coordinator), before the hub connects to the broker: two hubs
+   * with one id would take each other's persistent MQTT session and kick each other off without
+   * a word. Throws, naming the id and the flag, when a live process holds it.
+   */
+  async claimHubId(): Promise<void> {
+    const client = await this.connection();
+    if (await this.holdHubId(client)) return;
+    this.client = null;
+    await client.end().catch(() => undefined);
+    const { group, hubId } = this.options;
+    throw new Error(
+      `hub id "${hubId}" is already live in group "${group}": another hub process holds it. Give each hub of a group its own --hub-id (it defaults to the host name, so two hubs on one machine need one each)`,
+    );
+  }
+
+  private async holdHubId(client: pg.Client): Promise<boolean> {
+    const { group, hubId } = this.options;
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [HUB_ID_SPACE, `${group}/${hubId}`]);
+    return rows[0]?.ok === true;
+  }
+
+  /** The connection that holds this hub's locks, made (and the hub id taken again) when it is gone. */
+  private async connection(): Promise<pg.Client> {
+    if (this.client) return this.client;
+    const client = new pg.Client({ connectionString: this.options.url });
+    client.on('error', (err) => this.connectionEnded(client, err));
+    client.on('end', () => this.connectionEnded(client, new Error('the connection holding the coordinator lock ended')));
+    await client.connect();
+    this.client = client;
+    return client;
+  }
+
   async start(): Promise<void> {
     await this.tryToLead();
     this.timer = setInterval(() => void this.tryToLead(), this.options.retryMs ?? 2000);
@@ -80,20 +116,21 @@ export class GroupCoordination {
   private async tryToLead(): Promise<void> {
     if (this.elected || this.trying || this.stopped) return;
     this.trying = true;
-    const { url, group, hubId, log } = this.options;
+    const { group, hubId, log } = this.options;
     const apiUrl = this.apiUrl;
     try {
       if (!this.client) {
-        const client = new pg.Client({ connectionString: url });
-        client.on('error', (err) => this.connectionEnded(client, err));
-        client.on('end', () => this.connectionEnded(client, new Error('the connection holding the coordinator lock ended')));
-        await client.connect();
-        this.client = client;
+        // A new connection (the one before ended): the hub id's lock went with it.
+        const client = await this.connection();
+        if (!(await this.holdHubId(client))) {
+          log.error({ group, hubId }, 'another process took this hub id while the database connection was down: not coordinating');
+          return;
+        }
       }
-      const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [LOCK_SPACE, group]);
+      const { rows } = await this.client!.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [LOCK_SPACE, group]);
       if (!rows[0]?.ok) return;
       this.elected = true;
-      await this.client.query(
+      await this.client!.query(
         `INSERT INTO group_coordinator (group_name, hub_id, api_url, since_ms) VALUES ($1, $2, $3, $4)
          ON CONFLICT (group_name) DO UPDATE SET hub_id = excluded.hub_id, api_url = excluded.api_url, since_ms = excluded.since_ms`,
         [group, hubId, apiUrl, Date.now()],

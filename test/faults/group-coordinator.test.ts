@@ -54,6 +54,12 @@ describe('a group of hubs: one coordinator for alarms, sessions and commands', (
     await hubs[0]!.start();
     await waitFor('hub a coordinates', async () => (await coordinatorRow(storage))?.hub_id === 'a');
     await hubs[1]!.start();
+    // A third process given a live hub id is refused before it reaches the broker, where it would
+    // take hub a's persistent session and the two would kick each other off without a word.
+    const twin = spawnProcess(process.execPath, [CLI, 'hub', '--broker', broker.url, '--storage', storage, '--shared-group', 'g', '--hub-id', 'a', '--http-port', '0', '--data-dir', tempDir(), '--insecure', '--log-level', 'warn']);
+    const { code } = await twin.exited;
+    expect(code).not.toBe(0);
+    expect(twin.output()).toMatch(/hub id "a" is already live in group "g": another hub process holds it/);
 
     // Six nodes; one runs hot. Their samples are dealt out between the hubs, but the coordinator sees them all.
     const nodes = ['hot', 'cool-1', 'cool-2', 'cool-3', 'cool-4', 'cool-5'];
