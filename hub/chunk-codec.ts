@@ -375,9 +375,10 @@ export function encodeChunk(chunk: ChunkRows, compression: Compression = 'brotli
   return out;
 }
 
-// Brotli's quality 6: a simulated node's hour at 1 Hz (800 kB of body) in 23 ms to 258 kB, where
-// deflate -9 takes 32 ms to 264 kB and brotli 9 200 ms to 250 kB; it also decodes twice as fast as deflate.
-const BROTLI_QUALITY = 6;
+// Brotli's quality 5: a simulated node's hour at 1 Hz (800 kB of body) in 18 ms to 261 kB, where
+// deflate -6 takes 25 ms to 266 kB, brotli 6 23 ms to 258 kB and brotli 9 200 ms to 250 kB; brotli
+// also decodes about twice as fast as deflate. Compaction encodes on the writer's thread, between batches.
+const BROTLI_QUALITY = 5;
 
 /** The chunk's rows; without `detail`, the blobs are left unread (all null): the series and the export need none. */
 export function decodeChunk(bytes: Uint8Array, { detail = true }: { detail?: boolean } = {}): ChunkRows {

@@ -9,8 +9,15 @@ import { SAMPLE_COLUMNS } from './packed-samples.ts';
 import { minuteList, MINUTE_MS, NODE_RANGE_SQL } from './sample-minutes.ts';
 import { mergeArgs, type MinuteBucket } from './minute-sums.ts';
 
-/** A chunk's window: an hour, so a 1 Hz node's chunk holds 3,600 samples (about 250 kB encoded, 25 ms to encode). */
+/** Compaction's window: a node's hour, in one chunk or, past MAX_ROWS samples, several. */
 export const CHUNK_MS = 3_600_000;
+
+// Samples a chunk is cut at when compacted (a 1 Hz node's hour is four chunks): each compaction
+// step encodes one chunk, and on the writer's thread it holds up the next batch meanwhile (a
+// 3,600-sample hour took 30–140 ms to encode, 900 take a quarter). A chunk may grow past it only
+// by late samples merged in (below MERGE_ROWS).
+const MAX_ROWS = 900;
+const MERGE_ROWS = 1.5 * MAX_ROWS;
 
 /** Raw rows younger than this stay rows: the live charts and the minute sums' rebuild read them without decoding. */
 export const COMPACT_AFTER_MS = 2 * 3_600_000;
@@ -42,6 +49,12 @@ export class ChunkStore {
       oldestMinute: db.prepare<[], { m: number | null }>('SELECT min(ts_ms / 60000) AS m FROM samples'),
       nodeInMinute: db.prepare<[number], { node_id: number }>('SELECT node_id FROM samples WHERE ts_ms / 60000 = ? ORDER BY node_id LIMIT 1'),
       rawRows: db.prepare(`SELECT ${rawColumns} FROM samples WHERE ${NODE_RANGE_SQL}`).raw(),
+      // The first rows of a node's hour in order, MAX_ROWS + 1 of them: a step's chunk and where it is cut.
+      firstRows: db.prepare(`SELECT ${rawColumns} FROM samples WHERE ${NODE_RANGE_SQL} ORDER BY ts_ms, seq LIMIT ${MAX_ROWS + 1}`).raw(),
+      // Binds (node, hour start, hour end, ts): the node's chunk of that hour that a late row at ts joins.
+      chunkBefore: db.prepare<[number, number, number, number], ChunkRecord & { rows: number }>(
+        'SELECT rowid AS id, start_ms, rows, data FROM sample_chunks WHERE node_id = ? AND start_ms BETWEEN ? AND ? AND start_ms <= ? ORDER BY start_ms DESC LIMIT 1',
+      ),
       deleteRows: db.prepare(`DELETE FROM samples WHERE ${NODE_RANGE_SQL}`),
       chunk: db.prepare<[number, number], ChunkRecord>('SELECT rowid AS id, start_ms, data FROM sample_chunks WHERE node_id = ? AND start_ms = ?'),
       save: db.prepare('INSERT OR REPLACE INTO sample_chunks (node_id, start_ms, rows, data) VALUES (?, ?, ?, ?)'),
@@ -51,7 +64,7 @@ export class ChunkStore {
       ),
       // Binds (node, from's window): the first chunk from there on.
       nextChunk: db.prepare<[number, number], { start_ms: number }>('SELECT start_ms FROM sample_chunks WHERE node_id = ? AND start_ms >= ? ORDER BY start_ms LIMIT 1'),
-      purge: db.prepare('DELETE FROM sample_chunks WHERE rowid IN (SELECT rowid FROM sample_chunks WHERE start_ms <= ? LIMIT ?)'),
+      purge: db.prepare('DELETE FROM sample_chunks WHERE rowid IN (SELECT rowid FROM sample_chunks WHERE start_ms < ? LIMIT ?)'),
       // The 1 min tier's buckets, replaced whole: binds what mergeArgs() gives (hub/minute-sums.ts).
       replaceMinute: db.prepare(
         `INSERT OR REPLACE INTO rollups (tier, node_id, bucket_ms, n, ${SAMPLE_COLUMNS.flatMap((m) => [`${m}_min`, `${m}_max`, `${m}_sum`, `${m}_n`]).join(', ')})
@@ -87,25 +100,43 @@ export class ChunkStore {
     return moved;
   }
 
-  /** Compacts the oldest node-window with raw rows before `cutoff`; the rows moved, or null when none is left. */
+  /**
+   * Compacts the oldest rows of the oldest node-hour with raw rows before `cutoff`, up to MAX_ROWS
+   * of them (cut between two times, never inside one): the rows moved, or null when none is left.
+   * Every row of a chunk lies in its hour from its start_ms on: an hour's first chunk starts at the
+   * hour, a further one at its first row, and late rows join the chunk that starts last before them.
+   */
   private compactStep(cutoff: number): number | null {
     const minute = this.stmt.oldestMinute.get()!.m;
     if (minute === null || minute * MINUTE_MS >= cutoff) return null;
     const nodeId = this.stmt.nodeInMinute.get(minute)!.node_id;
-    const start = windowOf(minute * MINUTE_MS);
-    const range = [minuteList(start, start + CHUNK_MS - 1), nodeId, start, start + CHUNK_MS - 1] as const;
-    const rows = this.stmt.rawRows.all(...range) as unknown[][];
-    const merged = chunkRowsOf(rows);
-    const existing = this.stmt.chunk.get(nodeId, start);
-    const chunk = existing ? mergeChunks(decodeChunk(existing.data), merged) : merged;
+    const hour = windowOf(minute * MINUTE_MS);
+    const hourEnd = hour + CHUNK_MS - 1;
+    let rows = this.stmt.firstRows.all(minuteList(hour, hourEnd), nodeId, hour, hourEnd) as unknown[][];
+    if (rows.length > MAX_ROWS) {
+      const lastTs = rows[MAX_ROWS]![0] as number;
+      rows = rows.filter((r) => (r[0] as number) < lastTs);
+      // More than MAX_ROWS samples at one time: all of them, uncut.
+      if (rows.length === 0) rows = this.stmt.rawRows.all(minuteList(lastTs, lastTs), nodeId, lastTs, lastTs) as unknown[][];
+    }
+    const piece = chunkRowsOf(rows);
+    const firstTs = piece.tsMs[0]!;
+    const lastTs = piece.tsMs.at(-1)!;
+    const before = this.stmt.chunkBefore.get(nodeId, hour, hourEnd, firstTs);
+    let start = before ? firstTs : hour;
+    let chunk = piece;
+    if (before && (before.start_ms === firstTs || before.rows + piece.tsMs.length < MERGE_ROWS)) {
+      start = before.start_ms;
+      chunk = mergeChunks(decodeChunk(before.data), piece);
+    }
     this.stmt.save.run(nodeId, start, chunk.tsMs.length, encodeChunk(chunk));
-    this.stmt.deleteRows.run(...range);
+    this.stmt.deleteRows.run(minuteList(firstTs, lastTs), nodeId, firstTs, lastTs);
     return rows.length;
   }
 
-  /** Deletes chunks whose window ended at or before `beforeMs`, `limit` at most; returns how many. */
+  /** Deletes chunks whose hour ended at or before `beforeMs`, `limit` at most; returns how many. */
   purgeBefore(beforeMs: number, limit: number): number {
-    return this.stmt.purge.run(beforeMs - CHUNK_MS, limit).changes;
+    return this.stmt.purge.run(windowOf(beforeMs), limit).changes;
   }
 
   /** Deletes up to `limit` of a node's chunks; returns the samples they held. */
@@ -162,12 +193,18 @@ export class ChunkStore {
    */
   rebuildMinutes(nodeId: number, fromMs: number): number {
     let written = 0;
-    for (const record of this.stmt.chunks.all(nodeId, windowOf(fromMs), Number.MAX_SAFE_INTEGER)) {
-      const range = [minuteList(record.start_ms, record.start_ms + CHUNK_MS - 1), nodeId, record.start_ms, record.start_ms + CHUNK_MS - 1] as const;
+    const records = this.stmt.chunks.all(nodeId, windowOf(fromMs), Number.MAX_SAFE_INTEGER);
+    // An hour at a time: its chunks and the raw rows that came late for it, summed together.
+    for (let i = 0; i < records.length; ) {
+      const hour = windowOf(records[i]!.start_ms);
+      const range = [minuteList(hour, hour + CHUNK_MS - 1), nodeId, hour, hour + CHUNK_MS - 1] as const;
       const late = this.stmt.rawRows.all(...range) as unknown[][];
-      let chunk = decodeChunk(record.data, { detail: late.length > 0 });
-      if (late.length > 0) chunk = mergeChunks(chunk, chunkRowsOf(late));
-      for (const [bucketMs, bucket] of minuteBuckets(chunk, fromMs)) {
+      let rows = late.length > 0 ? chunkRowsOf(late) : null;
+      for (; i < records.length && windowOf(records[i]!.start_ms) === hour; i++) {
+        const chunk = decodeChunk(records[i]!.data, { detail: false });
+        rows = rows ? mergeChunks(chunk, rows) : chunk;
+      }
+      for (const [bucketMs, bucket] of minuteBuckets(rows!, fromMs)) {
         this.stmt.replaceMinute.run(mergeArgs(nodeId, bucketMs, bucket));
         written++;
       }

@@ -159,4 +159,27 @@ describe('compaction of older samples into chunks', () => {
     expect(count(compacted, 'sample_chunks')).toBeGreaterThan(0); // a's stay
     compacted.close();
   });
+
+  it('cuts a 1 Hz hour into chunks of 900 samples, never inside one time', async () => {
+    const { compacted, rows } = twinStores();
+    const at1Hz = (k: number): Sample => ({ v: 1, boot: 'hz', seq: k, ts_ms: START + k * 1000, cpu_pct: (k % 1000) / 10 });
+    // Two hours at 1 Hz, then 1,000 samples at one time (a clock stuck at the hour after).
+    const samples = [...Array.from({ length: 7200 }, (_, k) => at1Hz(k)), ...Array.from({ length: 1000 }, (_, i) => ({ ...at1Hz(7200 + i), ts_ms: START + 7_200_000 }))];
+    for (const store of [compacted, rows]) {
+      for (let i = 0; i < samples.length; i += 2000) store.insertBatch(samples.slice(i, i + 2000).map((sample) => ({ node: 'hz', sample, raw: encodeSample(sample) })));
+    }
+    await compacted.purgeExpired(noPause);
+    const chunks = compacted.db.prepare('SELECT start_ms, rows FROM sample_chunks ORDER BY start_ms').all() as { start_ms: number; rows: number }[];
+    const hour = Math.floor(START / HOUR) * HOUR;
+    // 07:20–08:00 in three; 08:00–09:00 in four; 09:00–09:20, its tail of 300 merged into the chunk
+    // before (under 1.5 × 900 together); the 1,000 samples at 09:20:00 whole.
+    expect(chunks.map((c) => [(c.start_ms - hour) / 1000, c.rows])).toEqual([
+      [0, 900], [2100, 900], [3000, 600], [3600, 900], [4500, 900], [5400, 900], [6300, 900], [7200, 1200], [8400, 1000],
+    ]);
+    expect(count(compacted, 'samples')).toBe(0);
+    const query = { node: 'hz', metrics: ['cpu_pct'] as SeriesMetric[], fromMs: START, toMs: NOW, limit: 1500 };
+    expect(allPages(compacted, query)).toEqual(allPages(rows, query));
+    compacted.close();
+    rows.close();
+  });
 });
