@@ -136,6 +136,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function decodeSampleJson(bytes: Uint8Array): Partial<Sample> {
   checkSize(bytes, 'sample');
+  if (nestedTooDeep(bytes)) throw new ProtocolError(`sample: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   let json: unknown;
   try {
     json = JSON.parse(utf8.decode(bytes));
@@ -161,6 +162,29 @@ export function decodeSampleJson(bytes: Uint8Array): Partial<Sample> {
     throw new ProtocolError(`sample: field "${missing.name}" (key ${missing.key}) is missing: "boot" and "seq" come together or not at all`, missing.name);
   }
   return sample;
+}
+
+/** Levels of arrays and objects a JSON sample may nest: it needs 4 (a series row's labels), newer fields may need more. */
+export const MAX_JSON_DEPTH = 16;
+
+/**
+ * True when brackets outside strings nest deeper than MAX_JSON_DEPTH. Checked before JSON.parse,
+ * which takes 4 times as long over 64 KB of nesting as over 64 KB of numbers (9 ms against 2.4).
+ */
+function nestedTooDeep(bytes: Uint8Array): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === 0x5c) i++; // a backslash: the next byte is escaped
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) return true;
+    } else if (b === 0x5d || b === 0x7d) depth--;
+  }
+  return false;
 }
 
 /** Series rows with their label object turned into the Map that CBOR decodes to; anything else is left for the checks to refuse. */

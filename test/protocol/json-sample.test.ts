@@ -3,7 +3,7 @@
 // what they refuse. Then what only JSON has: parse errors, non-objects, `__proto__`, and identity
 // left to the hub.
 import { describe, expect, it } from 'vitest';
-import { decodeSampleFields, decodeSampleJson, MAX_PAYLOAD_BYTES, ProtocolError, SAMPLE_FIELDS, type Sample } from '../../protocol/index.ts';
+import { decodeSampleFields, decodeSampleJson, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, ProtocolError, SAMPLE_FIELDS, type Sample } from '../../protocol/index.ts';
 import { realisticPi4Sample } from '../fixtures/realistic-sample.ts';
 import { asCbor, asJson, CASES, type JsonCase } from '../helpers/json-sample-cases.ts';
 
@@ -115,9 +115,13 @@ describe('what only JSON has', () => {
     expect(sample).toMatchObject({ v: 1, boot: '3f9a1c0b', seq: 0, ts_ms: 1_764_145_200_000, temp_c: 41.5 });
   });
 
-  it('deep nesting is refused as a wrong field, not a crash', () => {
-    const deep = '['.repeat(20_000) + ']'.repeat(20_000);
-    const err = refusal(() => decodeSampleJson(text(`{"filesystems": ${deep}}`)));
-    expect(err.message).toBe('sample: field "filesystems" (key 16)[0] must be an array of 4 items, got an array of 1');
+  it('deep nesting is refused before parsing; brackets inside strings do not count', () => {
+    const nested = (levels: number) => `{"extra": ${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}, "cpu_pct": 1}`;
+    expect(decodeSampleJson(text(nested(MAX_JSON_DEPTH))).cpu_pct).toBe(1);
+    const err = refusal(() => decodeSampleJson(text(nested(MAX_JSON_DEPTH + 1))));
+    expect(err.message).toBe(`sample: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+    expect(refusal(() => decodeSampleJson(text(`{"filesystems": ${'['.repeat(30_000)}${']'.repeat(30_000)}}`))).message).toBe(err.message);
+    const inText = `{"boot": "${'[{'.repeat(100)}\\\"[", "seq": 0}`;
+    expect(decodeSampleJson(text(inText)).seq).toBe(0);
   });
 });

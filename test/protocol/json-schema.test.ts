@@ -4,7 +4,7 @@
 // refuses any other, so a new keyword cannot pass unread), with draft 2020-12's meaning of each.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeSampleJson, ProtocolError, SAMPLE_FIELDS } from '../../protocol/index.ts';
+import { decodeSampleJson, MAX_JSON_DEPTH, ProtocolError, SAMPLE_FIELDS } from '../../protocol/index.ts';
 import { END, START, sampleJsonSchema, withSchema } from '../../scripts/sample-json-schema.ts';
 import { asJson, CASES, type JsonCase } from '../helpers/json-sample-cases.ts';
 
@@ -97,6 +97,8 @@ describe('the JSON Schema of a JSON sample', () => {
     expect(schema).toEqual(sampleJsonSchema());
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(Object.keys(schema.properties as Schema)).toEqual(SAMPLE_FIELDS.map((f) => f.name));
+    // What a schema cannot say, the text does.
+    expect(doc).toContain(`nested at most ${MAX_JSON_DEPTH} levels deep`);
   });
 
   const schema = sampleJsonSchema();
