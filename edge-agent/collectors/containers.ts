@@ -149,6 +149,7 @@ export function createContainersCollector(options: ContainersOptions = {}): Coll
   const seenRunning = new Set<string>();
   let apiList: ApiContainer[] | undefined;
   let checkedV2 = false;
+  let v2FailedAtMs = -Infinity;
 
   const hostNetNs = (() => {
     try {
@@ -219,7 +220,11 @@ export function createContainersCollector(options: ContainersOptions = {}): Coll
     name: 'containers',
     collect(out: Reading, nowMs: number) {
       if (!checkedV2) {
-        statSync(`${cgroupRoot}/cgroup.controllers`); // throws without cgroup v2: one log line, no values
+        // Without cgroup v2 this throws (one log line, no values), again only once a refresh: a
+        // machine does not change its cgroup hierarchy while up, and a failed stat each second is waste.
+        if (nowMs - v2FailedAtMs < refreshMs) return;
+        v2FailedAtMs = nowMs;
+        statSync(`${cgroupRoot}/cgroup.controllers`);
         checkedV2 = true;
       }
       apiList = askApi.poll(nowMs);

@@ -14,7 +14,7 @@ import { createContainersCollector, parseIoStat } from '../../edge-agent/collect
 import { createExecCollector, createTextfileCollector } from '../../edge-agent/collectors/custom-metrics.ts';
 import { createPiSignalsCollector, parseWireless } from '../../edge-agent/collectors/pi-signals.ts';
 import { parsePromText } from '../../edge-agent/collectors/prom-text.ts';
-import { createServicesCollector, parseFailedUnits } from '../../edge-agent/collectors/services.ts';
+import { createServicesCollector, parseUnitStates } from '../../edge-agent/collectors/services.ts';
 import { createStorageHealthCollector, parseHexLevels } from '../../edge-agent/collectors/storage-health.ts';
 import { createLinuxSampler } from '../../edge-agent/linux-sampler.ts';
 import type { Reading } from '../../edge-agent/sampler.ts';
@@ -213,27 +213,36 @@ esac`,
 describe('services', () => {
   it('reports failed units (and their recovery) and the named units from a fake systemctl', async () => {
     const dir = tempDir();
-    const failedList = join(dir, 'failed');
-    writeFileSync(failedList, '● foo.service loaded failed failed Foo daemon\nbar.timer loaded failed failed Bar\n');
-    const systemctl = fakeCommand(
-      'fake-systemctl',
-      `case "$1" in
-  list-units) cat "${failedList}" ;;
-  is-active) echo active; echo inactive; exit 3 ;;
-esac`,
-    );
-    const c = createServicesCollector({ command: systemctl, units: ['nginx', 'ssh'], everyMs: 1000 });
+    const listing = join(dir, 'units');
+    const runs = join(dir, 'runs');
+    writeFileSync(listing, '● foo.service loaded failed failed Foo daemon\nbar.timer loaded failed failed Bar\nnginx.service loaded active running A web server\nssh.service loaded inactive dead OpenSSH\n');
+    const systemctl = fakeCommand('fake-systemctl', `echo "$*" >> "${runs}"; cat "${listing}"`);
+    const c = createServicesCollector({ command: systemctl, units: ['nginx', 'ssh', 'getty@tty1.service'], everyMs: 1000 });
     const first = await collectUntil(c, 0, (v) => v.size > 0);
     expect(Object.fromEntries(first)).toEqual({
       'service_failed{unit=foo.service}': 1,
       'service_failed{unit=bar.timer}': 1,
       'service_active{unit=nginx}': 1,
       'service_active{unit=ssh}': 0,
+      'service_active{unit=getty@tty1.service}': 0, // not loaded: not running
     });
-    writeFileSync(failedList, 'bar.timer loaded failed failed Bar\n');
+    writeFileSync(listing, 'bar.timer loaded failed failed Bar\nfoo.service loaded active running Foo daemon\n');
     const second = await collectUntil(c, 2000, (v) => v.get('service_failed{unit=foo.service}') === 0);
     expect(second.get('service_failed{unit=bar.timer}')).toBe(1);
-    expect(parseFailedUnits('')).toEqual([]);
+    expect(readFileSync(runs, 'utf8').trim().split('\n')).toEqual(['list-units --all --plain --no-legend --no-pager', 'list-units --all --plain --no-legend --no-pager']);
+    expect(parseUnitStates('')).toEqual(new Map());
+  });
+
+  it('logs one line where systemd does not answer (systemctl exits non-zero), and has no values', async () => {
+    const logs: string[] = [];
+    const systemctl = fakeCommand('fake-systemctl', 'echo "System has not been booted with systemd as init system (PID 1). Can\'t operate." >&2; exit 1');
+    const c = createServicesCollector({ command: systemctl, everyMs: 0, log: (msg) => logs.push(msg) });
+    for (let t = 0; t < 5; t++) {
+      expect((await collect(c, t)).size).toBe(0);
+      await sleep(20);
+    }
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatch(/list-units exited 1: System has not been booted with systemd/);
   });
 
   it('logs one line where systemctl is missing', async () => {
