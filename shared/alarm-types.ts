@@ -24,7 +24,10 @@ export interface AlarmInfo {
   acked: boolean;
   /** Notifications are held until then (ms), when a silence matches. */
   silenced_until_ms: number | null;
-  /** It changed state too often of late (the rule's `flap_changes` within `flap_window`): its notifications wait until it settles. */
+  /**
+   * It changed state too often of late (the rule's `flap_changes` within `flap_window`): its changes
+   * are not notified until it has kept one state for `flap_stable`. Listed, like every alarm, while not OK.
+   */
   flapping: boolean;
 }
 
