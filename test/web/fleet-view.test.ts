@@ -5,6 +5,9 @@ import type { NodeSummary } from '../../shared/api-types.ts';
 import {
   countNodes,
   DEFAULT_VIEW,
+  fleetTags,
+  groupByTag,
+  isGroup,
   formatViewState,
   newNode,
   parseViewState,
@@ -90,6 +93,7 @@ describe('fleet view', () => {
     ['?sort=cpu', { sort: 'cpu', dir: 'desc' }],
     ['?sort=cpu&dir=asc&q=pi+4&state=red', { sort: 'cpu', dir: 'asc', q: 'pi 4', state: 'red' }],
     ['?view=cards&sort=name&dir=desc&state=stale', { view: 'cards', sort: 'name', dir: 'desc', state: 'stale' }],
+    ['?tag=room%3Akitchen&group=tag', { tag: 'room:kitchen', group: 'tag' }],
   ])('keeps the view in the query string %j', (search, partial) => {
     expect(parseViewState(search)).toEqual(view(partial));
     expect(formatViewState(view(partial))).toBe(search);
@@ -97,5 +101,18 @@ describe('fleet view', () => {
 
   it('reads unknown values in a shared link as the defaults', () => {
     expect(parseViewState('?view=grid&sort=colour&dir=up&state=burning&q=x')).toEqual(view({ q: 'x' }));
+  });
+
+  it('filters by tag, matches tag words in the text, and groups by tag with a header row per tag', () => {
+    const tagged = [node('a', { tags: ['ci', 'room:kitchen'] }), node('b', { tags: ['ci'] }), node('c'), node('d', { tags: ['site-b'] })];
+    const names = (s: Partial<ViewState>) => selectNodes(tagged, view({ sort: 'name', ...s })).map((n) => n.name);
+    expect(names({ tag: 'ci' })).toEqual(['a', 'b']);
+    expect(names({ tag: 'room' })).toEqual([]); // a tag is matched whole
+    expect(names({ q: 'kitchen' })).toEqual(['a']);
+    expect(names({ q: 'site-b' })).toEqual(['d']);
+    const rows = groupByTag(selectNodes(tagged, view({ sort: 'name' })));
+    expect(rows.map((r) => (isGroup(r) ? `[${r.group}:${r.count}]` : r.name))).toEqual(['[ci:2]', 'a', 'b', '[room:kitchen:1]', 'a', '[site-b:1]', 'd', '[:1]', 'c']);
+    expect(groupByTag(tagged, 'ci').map((r) => (isGroup(r) ? `[${r.group}]` : r.name))).toEqual(['[ci]', 'a', 'b']);
+    expect(fleetTags(tagged)).toEqual(['ci', 'room:kitchen', 'site-b']);
   });
 });

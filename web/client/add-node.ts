@@ -1,8 +1,9 @@
 // The "Add a node" dialog of the fleet page: the one line that installs the agent on a Pi, with
 // this hub's address (as the browser reaches it), the node name typed in and its token, which an
-// admin creates here (POST /api/enrolments) or with `remonitor node add NAME`.
+// admin creates here (POST /api/enrolments, with the tags typed in) or with `remonitor node add NAME`.
 import type { ApiError } from '../../shared/api-types.ts';
 import type { EnrolmentResponse } from '../../shared/api-types.ts';
+import { splitTags, tagListProblems } from '../../protocol/info.ts';
 import { csrfHeaders } from './api.ts';
 
 /** The join line; the name and token are shell-quoted only when they need it. */
@@ -20,6 +21,7 @@ export function setupAddNode(): void {
   if (!button || !dialog) return;
   const name = dialog.querySelector<HTMLInputElement>('#add-node-name')!;
   const token = dialog.querySelector<HTMLInputElement>('#add-node-token')!;
+  const tags = dialog.querySelector<HTMLInputElement>('#add-node-tags');
   const line = dialog.querySelector<HTMLElement>('#add-node-line')!;
   const copy = dialog.querySelector<HTMLButtonElement>('#add-node-copy')!;
   const loopback = dialog.querySelector<HTMLElement>('#add-node-loopback');
@@ -28,7 +30,9 @@ export function setupAddNode(): void {
   const update = () => {
     line.textContent = joinLine(location.origin, name.value.trim(), token.value.trim());
     name.setCustomValidity(name.value === '' || /^[A-Za-z0-9._-]{1,64}$/.test(name.value) ? '' : 'allowed are A-Z a-z 0-9 . _ - (at most 64)');
+    tags?.setCustomValidity(tagListProblems(splitTags(tags.value)).join('; '));
   };
+  tags?.addEventListener('input', update);
   name.addEventListener('input', update);
   token.addEventListener('input', update);
   const enrol = dialog.querySelector<HTMLButtonElement>('#add-node-enrol');
@@ -39,11 +43,16 @@ export function setupAddNode(): void {
       enrolResult.textContent = 'type the node name first';
       return;
     }
+    if (tags && !tags.reportValidity()) {
+      enrolResult.textContent = tags.validationMessage;
+      return;
+    }
     enrolResult.textContent = '…';
-    const res = await fetch('/api/enrolments', { method: 'POST', headers: csrfHeaders({ 'content-type': 'application/json' }), body: JSON.stringify({ node: name.value.trim() }) }).catch(() => null);
+    const res = await fetch('/api/enrolments', { method: 'POST', headers: csrfHeaders({ 'content-type': 'application/json' }), body: JSON.stringify({ node: name.value.trim(), tags: splitTags(tags?.value ?? '') }) }).catch(() => null);
     if (res?.status === 201) {
-      token.value = ((await res.json()) as EnrolmentResponse).token;
-      enrolResult.textContent = 'token created: it is shown only now, copy the line';
+      const created = (await res.json()) as EnrolmentResponse;
+      token.value = created.token;
+      enrolResult.textContent = `token created${created.tags?.length ? ` (tags ${created.tags.join(', ')})` : ''}: it is shown only now, copy the line`;
       update();
       return;
     }

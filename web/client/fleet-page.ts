@@ -19,6 +19,8 @@ import { mountFleetTable, type FleetTable } from './fleet-table.ts';
 import {
   countNodes,
   formatViewState,
+  fleetTags,
+  groupByTag,
   isStale,
   mergeSummary,
   newNode,
@@ -48,6 +50,7 @@ interface Card {
   el: HTMLAnchorElement;
   badge: HTMLElement;
   host: HTMLElement;
+  tags: HTMLElement;
   alarm: HTMLElement;
   cpu: HTMLElement;
   mem: HTMLElement;
@@ -76,6 +79,8 @@ const shownEl = byId('shown');
 const toolbar = byId('fleet-toolbar');
 const filterInput = byId<HTMLInputElement>('filter');
 const stateSelect = byId<HTMLSelectElement>('state-filter');
+const tagSelect = byId<HTMLSelectElement>('tag-filter');
+const groupButton = byId<HTMLButtonElement>('group-by-tag');
 const nodes = new Map<string, FleetNode>();
 const cards = new Map<string, Card>();
 let view: ViewState = parseViewState(location.search);
@@ -111,6 +116,7 @@ function buildCard(n: FleetNode): Card {
   const host = h('div', { class: 'host', 'data-field': 'host' });
   const alarm = h('div', { class: 'card-alarm', 'data-field': 'alarm' });
   alarm.hidden = true;
+  const tags = h('div', { class: 'card-tags', 'data-field': 'tags' });
   const cpu = h('span', { class: 'value', 'data-field': 'cpu' });
   const mem = h('span', { class: 'value', 'data-field': 'mem' });
   const disk = h('span', { class: 'value', 'data-field': 'disk' });
@@ -126,13 +132,14 @@ function buildCard(n: FleetNode): Card {
     { class: 'card', href: `/nodes/${encodeURIComponent(n.name)}`, 'data-node': n.name },
     h('div', { class: 'card-head' }, h('span', { class: 'name', text: n.name }), badge),
     host,
+    tags,
     alarm,
     h('div', { class: 'metric', 'data-metric': 'cpu' }, h('span', { class: 'label', text: 'CPU' }), cpu, cpuSpark),
     h('div', { class: 'metric', 'data-metric': 'mem' }, h('span', { class: 'label', text: 'Memory' }), mem, memSpark),
     h('div', { class: 'stats' }, h('span', { class: 'stat', 'data-metric': 'disk' }, h('span', { class: 'label', text: 'Disk' }), disk), tempRow),
     h('div', { class: 'card-foot' }, h('span', { class: 'label', text: 'last seen' }), seen, clock),
   );
-  const card: Card = { node: n, el, badge, host, alarm, cpu, mem, disk, temp, tempRow, seen, clock, cpuSpark, memSpark, cols: new Columns(2), plots: null, visible: false, load: 'idle', sparkDirty: false };
+  const card: Card = { node: n, el, badge, host, tags, alarm, cpu, mem, disk, temp, tempRow, seen, clock, cpuSpark, memSpark, cols: new Columns(2), plots: null, visible: false, load: 'idle', sparkDirty: false };
   if (n.latest) card.cols.append(n.latest.ts_ms / 1000, [n.latest.cpu_pct, n.latest.mem_pct]);
   return card;
 }
@@ -146,6 +153,7 @@ function renderCard(c: Card, now: number): void {
   const info = n.info;
   const host = info ? [info.hostname, info.os, info.arch].filter((x) => x).join(' · ') : '';
   setText(c.host, host || 'no system info yet');
+  renderTags(c);
   renderAlarm(c);
   const p = n.latest;
   setText(c.cpu, fmtPct(p?.cpu_pct));
@@ -157,6 +165,15 @@ function renderCard(c: Card, now: number): void {
   if (hasTemp) setText(c.temp, fmtTemp(p?.temp_c));
   renderSeen(c, now);
   renderClock(c);
+}
+
+/** One chip per tag; rebuilt only when the tags changed. */
+function renderTags(c: Card): void {
+  const text = c.node.tags.join(' ');
+  if (c.tags.dataset['tags'] === text) return;
+  c.tags.dataset['tags'] = text;
+  c.tags.replaceChildren(...c.node.tags.map((t) => h('span', { class: 'tag-chip', text: t })));
+  c.tags.hidden = c.node.tags.length === 0;
 }
 
 /** The alarm's reason written on the card, not only in a tooltip. */
@@ -276,7 +293,7 @@ function reselect(): void {
   selected = selectNodes(nodes.values(), view);
   const v = currentView();
   if (v !== shownView) switchView(v);
-  if (v === 'table') table!.setRows(selected);
+  if (v === 'table') table!.setRows(view.group === 'tag' ? groupByTag(selected, view.tag) : selected);
   else layoutCards();
   setText(shownEl, selected.length === nodes.size ? '' : `${selected.length} of ${nodes.size} shown`);
 }
@@ -316,7 +333,20 @@ function setView(change: Partial<ViewState>): void {
 function showControls(): void {
   if (filterInput.value !== view.q) filterInput.value = view.q;
   if (stateSelect.value !== view.state) stateSelect.value = view.state;
+  renderTagOptions();
+  groupButton.setAttribute('aria-pressed', String(view.group === 'tag'));
   for (const b of document.querySelectorAll<HTMLButtonElement>('[data-state-filter]')) b.setAttribute('aria-pressed', String(b.dataset['stateFilter'] === view.state));
+}
+
+/** The tag filter lists every tag of the fleet, and the one in the URL even before a node has it. */
+function renderTagOptions(): void {
+  const tags = fleetTags(nodes.values());
+  if (view.tag && !tags.includes(view.tag)) tags.push(view.tag);
+  const have = [...tagSelect.options].slice(1).map((o) => o.value);
+  if (have.length !== tags.length || have.some((t, i) => t !== tags[i])) {
+    tagSelect.replaceChildren(tagSelect.options[0]!, ...tags.map((t) => h('option', { value: t, text: t })));
+  }
+  if (tagSelect.value !== view.tag) tagSelect.value = view.tag;
 }
 
 function renderCounts(): void {
@@ -353,6 +383,7 @@ function applyNodes(list: NodeSummary[]): void {
     if (c) renderCard(c, now);
   }
   for (const name of nodes.keys()) if (!seen.has(name)) nodes.delete(name);
+  renderTagOptions();
   renderCounts();
   reselect();
 }
@@ -463,6 +494,9 @@ for (const state of STATE_FILTERS) {
 }
 stateSelect.addEventListener('change', () => setView({ state: stateSelect.value as StateFilter }));
 filterInput.addEventListener('input', () => setView({ q: filterInput.value }));
+tagSelect.addEventListener('change', () => setView({ tag: tagSelect.value }));
+// Groups are rows of the table: grouping shows the table.
+groupButton.addEventListener('click', () => setView(view.group === 'tag' ? { group: null } : { group: 'tag', view: 'table' }));
 for (const b of document.querySelectorAll<HTMLButtonElement>('[data-state-filter]')) {
   // A count filters to its nodes; clicked again, shows all.
   b.addEventListener('click', () => {

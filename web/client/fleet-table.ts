@@ -1,9 +1,10 @@
 // The fleet table: one fixed-height row per node, virtualized. Only the rows in the scroll box (and
 // a few either side) exist in the DOM; a spacer as tall as every row keeps the scroll bar true, and
 // the rows are re-used as the box scrolls. A thousand or ten thousand nodes cost the same to draw.
+// Grouped by tag, a group's header is one more row of the same height, so the same holds.
 import { byId, h, setAttr, setText } from './dom.ts';
 import { fmtAgo, fmtDateTime, fmtPct, fmtRate, fmtTemp } from './format.ts';
-import { firstDir, isStale, type FleetNode, type SortDir, type SortKey } from './fleet-view.ts';
+import { firstDir, isGroup, isStale, type FleetNode, type SortDir, type SortKey, type TableRow, type TagGroup } from './fleet-view.ts';
 
 /** Row height, px: rows are placed at index × ROW_H, so every row has exactly this height. */
 export const ROW_H = 34;
@@ -43,12 +44,15 @@ const COLUMNS: Column[] = [
   { key: 'net', label: 'Network', min: 196, numeric: true, text: fmtNet, title: () => 'received ↓ and sent ↑, all interfaces' },
   { key: 'seen', label: 'Last seen', min: 96, numeric: true, text: (n, now) => fmtAgo(n.lastSeenMs, now), title: (n) => (n.lastSeenMs == null ? 'no sample received yet' : fmtDateTime(n.lastSeenMs)) },
   { key: 'version', label: 'Agent', min: 96, text: (n) => n.info?.agent_version ?? '—' },
+  { key: 'tags', label: 'Tags', min: 120, grow: 1, text: (n) => n.tags.join(' '), title: (n) => n.tags.join(', ') },
 ];
+
+const groupLabel = (g: TagGroup): string => `${g.group || 'untagged'} · ${g.count} ${g.count === 1 ? 'node' : 'nodes'}`;
 
 interface Row {
   el: HTMLAnchorElement;
   cells: HTMLElement[];
-  node: FleetNode | null;
+  node: TableRow | null;
 }
 
 export interface FleetTableOptions {
@@ -61,7 +65,7 @@ export class FleetTable {
   private readonly box: HTMLElement;
   private readonly spacer: HTMLElement;
   private readonly headers = new Map<SortKey, HTMLButtonElement>();
-  private rows: readonly FleetNode[] = [];
+  private rows: readonly TableRow[] = [];
   private readonly pool: Row[] = [];
   private frame = 0;
   private sort: SortKey = 'problems';
@@ -93,8 +97,8 @@ export class FleetTable {
     if (header) new ResizeObserver(() => this.fitHeight()).observe(header);
   }
 
-  /** The nodes to show, in order; drawn at the next frame. */
-  setRows(rows: readonly FleetNode[]): void {
+  /** The nodes to show, in order (with group headers when grouped); drawn at the next frame. */
+  setRows(rows: readonly TableRow[]): void {
     this.rows = rows;
     this.el.setAttribute('aria-rowcount', String(rows.length + 1));
     this.spacer.style.height = `${rows.length * ROW_H}px`;
@@ -161,8 +165,18 @@ export class FleetTable {
     return { el, cells, node: null };
   }
 
-  private fill(row: Row, n: FleetNode, now: number): void {
+  private fill(row: Row, item: TableRow, now: number): void {
+    if (isGroup(item)) {
+      this.fillGroup(row, item);
+      return;
+    }
+    const n = item;
     if (row.node !== n) {
+      if (row.node && isGroup(row.node)) {
+        row.el.classList.remove('ft-group');
+        delete row.el.dataset['group'];
+        setAttr(row.el, 'role', 'row');
+      }
       row.node = n;
       row.el.dataset['node'] = n.name;
       row.el.href = `/nodes/${encodeURIComponent(n.name)}`;
@@ -176,6 +190,21 @@ export class FleetTable {
       const title = col.title?.(n, now) ?? '';
       if (cell.title !== title) cell.title = title;
     }
+  }
+
+  /** A group's header: its label in the first cell, the rest empty; no link. */
+  private fillGroup(row: Row, g: TagGroup): void {
+    if (row.node === g) return;
+    row.node = g;
+    row.el.removeAttribute('href');
+    delete row.el.dataset['node'];
+    row.el.dataset['group'] = g.group;
+    row.el.classList.add('ft-group');
+    for (const key of ['data-status', 'data-alarm']) row.el.removeAttribute(key);
+    row.cells.forEach((cell, i) => {
+      setText(cell, i === 0 ? groupLabel(g) : '');
+      if (cell.title) cell.title = '';
+    });
   }
 }
 

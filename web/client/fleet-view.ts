@@ -1,5 +1,6 @@
 // Which nodes the fleet page shows and in what order: the node model, sorting (problems first by
-// default), the text and state filters, and the query string that keeps them (?view=&sort=&dir=&q=&state=).
+// default), the text, state and tag filters, grouping by tag, and the query string that keeps them
+// (?view=&sort=&dir=&q=&state=&tag=&group=).
 // No DOM here: fleet-table.ts and fleet-page.ts draw.
 import type { NodeSummary, SamplePoint } from '../../shared/api-types.ts';
 import type { NodeInfo } from '../../protocol/index.ts';
@@ -16,10 +17,12 @@ export interface FleetNode {
   clockSkewS: number | null;
   latest: SamplePoint | null;
   info: NodeInfo | null;
+  /** Its tags, sorted (NodeSummary.tags: the agent's and the hub's). */
+  tags: string[];
   /** The worst RED/AMBER alarm, and one line per active alarm. */
   alarm: 'red' | 'amber' | null;
   alarmLines: string[];
-  /** Lower-case text the filter box matches: name, hostname, OS, arch, agent version, addresses. */
+  /** Lower-case text the filter box matches: name, hostname, OS, arch, agent version, addresses, tags. */
   haystack: string;
   /** The name as a key that sorts with `<` the way people read numbers: fleet-9 before fleet-10. */
   nameKey: string;
@@ -35,6 +38,7 @@ export function newNode(s: NodeSummary): FleetNode {
     clockSkewS: s.clock_skew_s,
     latest: s.latest,
     info: s.info,
+    tags: s.tags ?? [],
     alarm: null,
     alarmLines: [],
     haystack: '',
@@ -48,13 +52,14 @@ export function newNode(s: NodeSummary): FleetNode {
 export function mergeSummary(n: FleetNode, s: NodeSummary): void {
   n.status = s.status;
   n.info = s.info;
+  n.tags = s.tags ?? []; // an older hub's answer has none
   n.clockSkewS = s.clock_skew_s;
   // `stale` is not in every hub's answer: absent means not stale.
   n.staleReported = (s as NodeSummary & { stale?: unknown }).stale === true;
   if (s.last_seen_ms != null && (n.lastSeenMs == null || s.last_seen_ms > n.lastSeenMs)) n.lastSeenMs = s.last_seen_ms;
   if (s.latest && (!n.latest || s.latest.ts_ms >= n.latest.ts_ms)) n.latest = s.latest;
   const i = s.info;
-  n.haystack = [s.name, i?.hostname, i?.os, i?.arch, i?.agent_version, ...(i?.ip_addresses ?? [])].filter((x) => x).join(' ').toLowerCase();
+  n.haystack = [s.name, i?.hostname, i?.os, i?.arch, i?.agent_version, ...(i?.ip_addresses ?? []), ...n.tags].filter((x) => x).join(' ').toLowerCase();
 }
 
 /** Lower case, every run of digits zero-padded: a plain string comparison then orders numbers by value. */
@@ -71,7 +76,7 @@ export function severity(n: FleetNode): number {
   return 4;
 }
 
-export const SORT_KEYS = ['problems', 'name', 'status', 'alarms', 'cpu', 'mem', 'disk', 'temp', 'load', 'net', 'seen', 'version'] as const;
+export const SORT_KEYS = ['problems', 'name', 'status', 'alarms', 'cpu', 'mem', 'disk', 'temp', 'load', 'net', 'seen', 'version', 'tags'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 export type SortDir = 'asc' | 'desc';
 
@@ -89,12 +94,16 @@ export interface ViewState {
   dir: SortDir;
   q: string;
   state: StateFilter;
+  /** Only nodes carrying this tag; '' any. */
+  tag: string;
+  /** 'tag': the table shows a header row per tag, each followed by its nodes (groupByTag). */
+  group: 'tag' | null;
 }
 
-export const DEFAULT_VIEW: Readonly<ViewState> = Object.freeze({ view: null, sort: 'problems', dir: 'asc', q: '', state: 'all' });
+export const DEFAULT_VIEW: Readonly<ViewState> = Object.freeze({ view: null, sort: 'problems', dir: 'asc', q: '', state: 'all', tag: '', group: null });
 
 /** Numbers read best from the highest down; names and versions from A. */
-export const firstDir = (key: SortKey): SortDir => (key === 'name' || key === 'version' || key === 'status' || key === 'problems' ? 'asc' : 'desc');
+export const firstDir = (key: SortKey): SortDir => (key === 'name' || key === 'version' || key === 'status' || key === 'problems' || key === 'tags' ? 'asc' : 'desc');
 
 const oneOf = <T extends string>(list: readonly T[], value: string | null): T | null => (value !== null && (list as readonly string[]).includes(value) ? (value as T) : null);
 
@@ -108,6 +117,8 @@ export function parseViewState(search: string): ViewState {
     dir: oneOf(['asc', 'desc'] as const, p.get('dir')) ?? firstDir(sort),
     q: (p.get('q') ?? '').slice(0, 200),
     state: oneOf(STATE_FILTERS, p.get('state')) ?? DEFAULT_VIEW.state,
+    tag: (p.get('tag') ?? '').slice(0, 64),
+    group: oneOf(['tag'] as const, p.get('group')),
   };
 }
 
@@ -119,6 +130,8 @@ export function formatViewState(s: ViewState): string {
   if (s.sort !== DEFAULT_VIEW.sort && s.dir !== firstDir(s.sort)) p.set('dir', s.dir);
   if (s.q) p.set('q', s.q);
   if (s.state !== DEFAULT_VIEW.state) p.set('state', s.state);
+  if (s.tag) p.set('tag', s.tag);
+  if (s.group) p.set('group', s.group);
   const q = p.toString();
   return q ? `?${q}` : '';
 }
@@ -178,6 +191,8 @@ export function sortValue(n: FleetNode, key: SortKey): number | string | null | 
       return n.lastSeenMs;
     case 'version':
       return n.info?.agent_version || null;
+    case 'tags':
+      return n.tags.length ? n.tags.join(' ') : null;
   }
 }
 
@@ -219,9 +234,53 @@ function keyedComparator(dir: SortDir, alwaysAscending: boolean): (a: Keyed, b: 
 export function selectNodes(nodes: Iterable<FleetNode>, s: ViewState): FleetNode[] {
   // Each node's sort value is read once, not once per comparison.
   const keyed: Keyed[] = [];
-  for (const n of nodes) if (matchesState(n, s.state) && matchesText(n, s.q)) keyed.push({ node: n, value: sortValue(n, s.sort) });
+  for (const n of nodes) if (matchesState(n, s.state) && (s.tag === '' || n.tags.includes(s.tag)) && matchesText(n, s.q)) keyed.push({ node: n, value: sortValue(n, s.sort) });
   keyed.sort(keyedComparator(s.dir, s.sort === 'problems'));
   return keyed.map((k) => k.node);
+}
+
+/** A header row of the table grouped by tag: the tag ('' for nodes without one) and its nodes' count. */
+export interface TagGroup {
+  group: string;
+  count: number;
+}
+
+export type TableRow = FleetNode | TagGroup;
+
+export const isGroup = (row: TableRow): row is TagGroup => 'group' in row;
+
+/**
+ * `nodes` (in their order) under a header per tag, tags in name order, then those without a tag
+ * under '' ("untagged"). A node with several tags is listed under each. With `only`, just that
+ * tag's group (the tag filter). Every row, header or node, is one row of the same height.
+ */
+export function groupByTag(nodes: readonly FleetNode[], only = ''): TableRow[] {
+  const byTag = new Map<string, FleetNode[]>();
+  const untagged: FleetNode[] = [];
+  for (const n of nodes) {
+    if (n.tags.length === 0 && !only) untagged.push(n);
+    for (const t of n.tags) {
+      if (only && t !== only) continue;
+      let list = byTag.get(t);
+      if (!list) byTag.set(t, (list = []));
+      list.push(n);
+    }
+  }
+  const rows: TableRow[] = [];
+  const add = (group: string, list: FleetNode[]) => {
+    rows.push({ group, count: list.length });
+    for (const n of list) rows.push(n); // not push(...list): ten thousand arguments
+  };
+  for (const tag of [...byTag.keys()].sort()) add(tag, byTag.get(tag)!);
+  if (untagged.length) add('', untagged);
+  return rows;
+}
+
+/** Every tag some node carries, sorted, for the tag filter. */
+export function fleetTags(nodes: Iterable<FleetNode>): string[] {
+  const tags = new Set<string>();
+  for (const n of nodes) for (const t of n.tags) tags.add(t);
+  return [...tags].sort();
 }
 
 export interface FleetCounts {

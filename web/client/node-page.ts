@@ -7,6 +7,7 @@ import { CHART_GROUPS, METRIC_SPECS, type ChartGroupName, type MetricUnit } from
 import { ApiFailure, api, clearError, showError } from './api.ts';
 import './signed-in.ts';
 import { ChartGroup, Columns, maxGapS, type ChartSpec } from './charts.ts';
+import { renderNodeTags } from './node-tags-editor.ts';
 import { byId, h, setAttr, setText } from './dom.ts';
 import { fmtAgo, fmtBytes, fmtDateTime, fmtDuration, fmtPct, fmtRate, fmtTemp } from './format.ts';
 import { LiveStream, liveIndicator } from './live.ts';
@@ -153,6 +154,7 @@ function renderInfo(): void {
     : [['uptime', 'Uptime', '']];
   if (!info) rows.push(['none', 'System', 'the node has not sent its system info yet']);
   list.replaceChildren(...rows.map(([key, label, value]) => h('div', {}, h('dt', { text: label }), h('dd', { 'data-info': key, text: value }))));
+  if (detail) renderNodeTags(list, detail);
   renderClock(Date.now());
 }
 
