@@ -48,7 +48,9 @@ describe('alarm views', () => {
     expect(await row.getAttribute('data-state')).toBe('red');
     await row.locator('button[data-action="ack"]').click();
     await page.locator('#active tr[data-node="pi-full"][data-acked="true"]').waitFor({ timeout: 10_000 });
-    await page.locator('#active tr[data-node="pi-full"] button[data-action="silence-1h"]').click();
+    await page.locator('#active tr[data-node="pi-full"] button[data-action="silence"]').click();
+    await page.fill('#silence-reason', 'disk being replaced');
+    await page.click('#silence-form button[type="submit"]');
     await page.locator('#silences tbody tr td', { hasText: 'pi-full' }).first().waitFor({ timeout: 10_000 });
     await page.locator('#history tr[data-node="pi-full"]').first().waitFor({ timeout: 10_000 });
     mkdirSync(SHOTS, { recursive: true });

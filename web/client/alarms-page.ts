@@ -1,11 +1,15 @@
-// The alarms page (`/alarms`): active alarms with ack and silence, the silences, and the past
-// transitions. Reloaded every few seconds; alarms change slowly.
-import type { AlarmInfo, AlarmsResponse, AlarmTransition, SilenceInfo } from '../../shared/alarm-types.ts';
+// The alarms page (`/alarms`): active alarms with ack and silence, the silences (silences.ts), the
+// rules (rule-editor.ts) and the past transitions. Reloaded every few seconds; alarms change slowly.
+// What a person may change follows their role (GET /api/me): operators acknowledge and silence,
+// admins also edit rules and test channels; an open hub (no logins) lets everyone.
+import type { AlarmInfo, AlarmsResponse, AlarmTransition, RulesResponse, SilenceInfo } from '../../shared/alarm-types.ts';
 import { csrfHeaders, getJson, showError, clearError } from './api.ts';
 import './signed-in.ts';
 import { byId, h, setText } from './dom.ts';
 import { fmtAgo, fmtDateTime, fmtDuration } from './format.ts';
 import { onZoneChange } from './time-format.ts';
+import { mountRules, type RulesView } from './rule-editor.ts';
+import { mountSilences, type SilencesView } from './silences.ts';
 
 const RELOAD_MS = 5000;
 let history = '24h';
@@ -40,11 +44,9 @@ function renderActive(alarms: AlarmInfo[], now: number): void {
   const rows = alarms.map((a) => {
     const ack = h('button', { type: 'button', 'data-action': 'ack', text: a.acked ? 'acked' : 'Ack', disabled: a.acked });
     ack.addEventListener('click', act(() => post('/api/alarms/ack', { node: a.node, rule_id: a.rule_id, subject: a.subject })));
-    const silence = (period: string) => {
-      const b = h('button', { type: 'button', 'data-action': `silence-${period}`, text: `Silence ${period}` });
-      b.addEventListener('click', act(() => post('/api/alarms/silence', { node: a.node, rule_id: a.rule_id, subject: a.subject || undefined, for: period })));
-      return b;
-    };
+    // The form asks for how long and why (silences.ts).
+    const silence = h('button', { type: 'button', 'data-action': 'silence', text: 'Silence…' });
+    silence.addEventListener('click', () => silences?.prefill(a.node, a.rule_id, a.subject));
     const silenced = a.silenced_until_ms ? h('span', { class: 'hint', text: ` silenced until ${fmtDateTime(a.silenced_until_ms)}` }) : null;
     return h(
       'tr',
@@ -56,7 +58,7 @@ function renderActive(alarms: AlarmInfo[], now: number): void {
       h('td', { class: 'num', text: a.metric === 'offline' ? '—' : String(a.threshold) }),
       h('td', { text: a.state === 'amber' ? fmtTt(a) : '—' }),
       h('td', { text: fmtAgo(a.since_ms, now), title: fmtDateTime(a.since_ms) }),
-      h('td', {}, ack, silence('1h'), silence('24h'), silenced),
+      h('td', {}, can.operate ? ack : null, can.operate ? silence : null, silenced),
     );
   });
   fill(byId<HTMLTableElement>('active').tBodies[0]!, rows, 8, 'No active alarms: everything is OK.');
@@ -64,23 +66,6 @@ function renderActive(alarms: AlarmInfo[], now: number): void {
   const amber = alarms.filter((a) => a.state === 'amber').length;
   const offline = alarms.filter((a) => a.state === 'offline').length;
   setText(byId('summary'), `${red} red, ${amber} amber, ${offline} offline`);
-}
-
-function renderSilences(silences: SilenceInfo[]): void {
-  const rows = silences.map((s) => {
-    const remove = h('button', { type: 'button', text: 'Remove' });
-    remove.addEventListener('click', act(() => post(`/api/alarms/silences/${s.id}`, undefined, 'DELETE')));
-    return h(
-      'tr',
-      {},
-      h('td', { text: s.node ?? 'any node' }),
-      h('td', { text: s.rule_id ? ruleText(s.rule_id, s.subject ?? '') : 'any rule' }),
-      h('td', { text: fmtDateTime(s.until_ms) }),
-      h('td', { text: s.reason ?? '' }),
-      h('td', {}, remove),
-    );
-  });
-  fill(byId<HTMLTableElement>('silences').tBodies[0]!, rows, 5, 'No silences.');
 }
 
 function renderHistory(transitions: AlarmTransition[]): void {
@@ -103,13 +88,16 @@ let timer: ReturnType<typeof setTimeout> | null = null;
 async function reload(): Promise<void> {
   if (timer) clearTimeout(timer);
   try {
-    const [alarms, silences] = await Promise.all([
+    const [alarms, silenced, rulesNow] = await Promise.all([
       getJson<AlarmsResponse>(`/api/alarms?history=${history}`),
       getJson<{ silences: SilenceInfo[] }>('/api/alarms/silences'),
+      getJson<RulesResponse>('/api/alarms/rules'),
     ]);
     const now = Date.now();
+    silences?.setRules(rulesNow.rules.map((r) => r.id));
     renderActive(alarms.alarms, now);
-    renderSilences(silences.silences);
+    silences?.render(silenced.silences);
+    rules?.render(rulesNow);
     renderHistory(alarms.history ?? []);
     clearError('load');
     document.body.dataset['ready'] = 'true';
@@ -144,7 +132,22 @@ function channelTester(): HTMLElement {
   });
   return h('section', { 'aria-labelledby': 'channels-title' }, h('h2', { id: 'channels-title', text: 'Notification channels' }), form, result);
 }
-document.querySelector('main')?.insertBefore(channelTester(), document.querySelector('main > .hint'));
+/** What the signed-in person may change; everything on a hub without logins. */
+const can = { operate: false, admin: false };
+let silences: SilencesView | null = null;
+let rules: RulesView | null = null;
 
-onZoneChange(() => void reload());
-void reload();
+async function start(): Promise<void> {
+  const me = await fetch('/api/me', { headers: { accept: 'application/json' } })
+    .then((res) => (res.ok ? (res.json() as Promise<{ role: string | null; via: string }>) : null))
+    .catch(() => null);
+  can.admin = me?.via === 'open' || me?.role === 'admin';
+  can.operate = can.admin || me?.role === 'operator';
+  document.body.dataset['role'] = me?.via === 'open' ? 'open' : (me?.role ?? 'unknown');
+  silences = mountSilences(can.operate, () => void reload());
+  rules = mountRules(can.admin, () => void reload());
+  if (can.admin) document.querySelector('main')?.insertBefore(channelTester(), document.getElementById('history-section'));
+  onZoneChange(() => void reload());
+  await reload();
+}
+void start();
