@@ -1,0 +1,276 @@
+// The agent without Node.js (deploy/remonitor-agent.sh) run by busybox's ash, as on a router or a
+// Pi Zero, with Debian's mosquitto_pub, against the real broker (checking node tokens, over TCP and
+// TLS) and the real hub: its JSON samples decode and are stored, its status says online and its
+// last will offline, its figures agree with the Node agent's on this machine, a bad option stops
+// it with exit 2 naming the option, and it keeps trying a broker that is not there yet.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openAuthDb } from '../../auth/auth-db.ts';
+import { MqttCredentials } from '../../auth/mqtt-credentials.ts';
+import { EmbeddedBroker } from '../../broker/broker.ts';
+import { decodeSampleJson, topics, type Sample } from '../../protocol/index.ts';
+import { selfSignedPair } from '../helpers/self-signed.ts';
+import { CLI, cleanup, getJson, quietLog, REPO, runCleanups, spawnProcess, startHub, tempDir, waitFor, type Spawned } from '../helpers/parts.ts';
+
+const SCRIPT = join(REPO, 'deploy/remonitor-agent.sh');
+const BUSYBOX = '/usr/bin/busybox';
+const MOSQUITTO_PUB = '/usr/bin/mosquitto_pub';
+
+for (const [tool, pkg] of [[BUSYBOX, 'busybox'], [MOSQUITTO_PUB, 'mosquitto-clients']]) {
+  if (spawnSync(tool!, ['--help'], { stdio: 'ignore' }).error) throw new Error(`${tool} is missing: apt-get install ${pkg} (.ci/run installs it)`);
+}
+
+let brokerUrl: string;
+let api: string;
+let credentials: MqttCredentials;
+let tlsUrl: string;
+let caFile: string;
+/** Viewer credentials, to watch the topics as any client of the hub can. */
+let viewer: { username: string; password: string };
+
+beforeAll(async () => {
+  const dataDir = tempDir();
+  const db = openAuthDb(dataDir);
+  cleanup(() => void db.close());
+  credentials = new MqttCredentials(db);
+  const pair = selfSignedPair(tempDir());
+  caFile = pair.certFile;
+  const broker = new EmbeddedBroker({ port: 0, log: quietLog, credentials, tls: { cert: pair.cert, key: pair.key, port: 0 } });
+  await broker.start();
+  cleanup(() => broker.stop());
+  brokerUrl = `mqtt://127.0.0.1:${broker.port}`;
+  tlsUrl = `mqtts://127.0.0.1:${broker.tlsPort}`;
+  const hubToken = credentials.issue('remonitor-hub', 'hub');
+  viewer = { username: 'watcher', password: credentials.add('watcher', 'viewer') };
+  ({ api } = await startHub(brokerUrl, dataDir, { username: 'remonitor-hub', password: hubToken }));
+});
+afterAll(runCleanups);
+afterEach(async () => {
+  for (const stop of perTest.splice(0)) await stop();
+});
+const perTest: (() => Promise<void> | void)[] = [];
+
+/** The shell agent under busybox ash, leading a process group of its own (it and its mosquitto_pub). */
+function shellAgent(node: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Spawned {
+  const agent = spawnProcess(BUSYBOX, ['sh', SCRIPT, '--node', node, '--interval', '250ms', ...args], { env: { REMONITOR_BROKER: brokerUrl, ...env }, group: true });
+  perTest.push(() => killGroup(agent));
+  return agent;
+}
+
+async function killGroup(agent: Spawned): Promise<void> {
+  try {
+    process.kill(-agent.child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  await agent.exited;
+}
+
+/** Pids of the agent's process group, from /proc: the shell and its children. */
+function groupPids(leader: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (pgrp === leader) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+async function nodeStatus(node: string): Promise<string | undefined> {
+  const { body } = await getJson<{ nodes: { name: string; status: string }[] }>(`${api}/api/nodes`);
+  return body.nodes.find((n) => n.name === node)?.status;
+}
+
+/** A viewer's subscription to one node's JSON samples and status, decoded as the hub decodes them. */
+async function watch(url: string, node: string, auth: { username: string; password: string } | null = viewer) {
+  const client = await mqtt.connectAsync(url, { ...auth, reconnectPeriod: 200, ca: url.startsWith('mqtts') ? readFileSync(caFile) : undefined });
+  perTest.push(() => client.endAsync());
+  const samples: Partial<Sample>[] = [];
+  const statuses: string[] = [];
+  client.on('message', (topic, payload) => {
+    if (topic === topics.json(node)) samples.push(decodeSampleJson(payload));
+    else statuses.push(payload.toString());
+  });
+  await client.subscribeAsync([topics.json(node), topics.status(node)], { qos: 1 });
+  return { samples, statuses };
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+describe('options', () => {
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(BUSYBOX, ['sh', SCRIPT, ...args], { encoding: 'utf8', timeout: 10_000, env: { PATH: process.env.PATH, ...env } });
+  const cases: [string, string[], NodeJS.ProcessEnv, RegExp][] = [
+    ['an unknown flag', ['--bogus'], {}, /unknown option "--bogus"/],
+    ['a flag without its value', ['--node'], {}, /--node needs a value/],
+    ['a duration without a unit it knows', ['--interval', '5x'], {}, /--interval "5x": must be a duration such as 500ms, 1s or 5m/],
+    ['an interval below 250ms', ['--interval=100ms'], {}, /--interval "100ms": must be between 250ms and 1h/],
+    ['REMONITOR_INTERVAL, named by its flag', [], { REMONITOR_INTERVAL: '2h' }, /--interval "2h": must be between 250ms and 1h/],
+    ['a node name with a space', ['--node', 'kitchen pi'], {}, /--node "kitchen pi": allowed are A-Z a-z 0-9 \. _ -/],
+    ['a WebSocket broker', ['--broker', 'ws://hub:8080/mqtt'], {}, /--broker "ws:\/\/hub:8080\/mqtt": mosquitto_pub speaks MQTT over TCP only/],
+    ['a port out of range', ['--broker', 'mqtt://hub:99999'], {}, /port 99999 is not between 1 and 65535/],
+    ['--ca for a plain broker', ['--broker', 'mqtt://hub', '--ca', '/etc/hostname'], {}, /--ca is for mqtts:\/\/ brokers/],
+    ['an option of the Node agent only', ['--spool-dir', '/tmp'], {}, /--spool-dir is an option of the Node.js agent only/],
+  ];
+  it.each(cases)('%s: exit 2, naming it', (_, args, env, message) => {
+    const result = run(args, env);
+    expect(result.stderr).toMatch(message);
+    expect(result.status).toBe(2);
+  });
+
+  it('--help says every flag with its variable', () => {
+    const result = run(['--help']);
+    expect(result.status).toBe(0);
+    for (const flag of ['broker', 'node', 'username', 'password', 'interval', 'ca']) {
+      expect(result.stdout).toMatch(new RegExp(`--${flag} .*\\[REMONITOR_${flag.toUpperCase()}`));
+    }
+  });
+});
+
+describe('the shell agent against a hub', () => {
+  it('publishes JSON samples the hub stores, says online, and shows its token to no one in ps', async () => {
+    const token = credentials.add('shell-pi', 'node');
+    const seen = await watch(brokerUrl, 'shell-pi');
+    const startedMs = Date.now();
+    const agent = shellAgent('shell-pi', [], { REMONITOR_PASSWORD: token });
+    await waitFor('6 samples from shell-pi', () => seen.samples.length >= 6, 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}\nagent output:\n${agent.output()}`);
+    });
+
+    const [first, ...rest] = seen.samples;
+    expect(first!.boot).toMatch(/^[0-9a-f]{16}$/);
+    expect(seen.samples.map((s) => s.seq)).toEqual(seen.samples.map((_, i) => i));
+    for (const s of seen.samples) {
+      expect(s.v).toBe(1);
+      expect(s.boot).toBe(first!.boot);
+      // $EPOCHREALTIME: the milliseconds are real, not a whole second's.
+      expect(s.ts_ms).toBeGreaterThanOrEqual(startedMs - 1000);
+      expect(s.ts_ms).toBeLessThanOrEqual(Date.now());
+      expect(s.mem_total_bytes).toBeGreaterThan(0);
+      expect(s.mem_pct).toBeGreaterThan(0);
+      expect(s.load_1).toBeGreaterThanOrEqual(0);
+      expect(s.uptime_s).toBeGreaterThan(0);
+      expect(s.filesystems!.length).toBeGreaterThan(0);
+      for (const fs of s.filesystems!) expect(fs.used_bytes).toBeLessThanOrEqual(fs.size_bytes);
+    }
+    // Rates need two readings: from the second sample on.
+    expect(first!.cpu_pct).toBeUndefined();
+    for (const s of rest) {
+      expect(s.cpu_pct).toBeGreaterThanOrEqual(0);
+      expect(s.cpu_core_pct!.length).toBeGreaterThan(0);
+    }
+    expect(rest.some((s) => s.net !== undefined)).toBe(true);
+    expect(new Set(seen.samples.map((s) => s.ts_ms)).size).toBeGreaterThan(1);
+
+    await waitFor('shell-pi online at the hub', async () => (await nodeStatus('shell-pi')) === 'online');
+    const { body } = await getJson<{ data: (number | null)[][] }>(`${api}/api/nodes/shell-pi/series?metrics=mem_pct,disk_pct,load_1&from=-1m&to=now`);
+    const [times, mem, disk, load] = body.data;
+    expect(times!.length).toBeGreaterThanOrEqual(3);
+    for (const series of [mem, disk, load]) expect(series!.filter((v) => v !== null).length).toBeGreaterThanOrEqual(3);
+
+    // The token reached mosquitto_pub through its options file, not its arguments.
+    const pids = groupPids(agent.child.pid!);
+    const commands = pids.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '));
+    expect(commands.some((c) => c.includes('mosquitto_pub') && c.includes('-l'))).toBe(true);
+    for (const command of commands) expect(command).not.toContain(token);
+  });
+
+  it('leaves its last will: offline when the whole process group is killed, offline too on SIGTERM', async () => {
+    const token = credentials.add('will-pi', 'node');
+    const seen = await watch(brokerUrl, 'will-pi');
+    const killed = shellAgent('will-pi', ['--password', token]);
+    await waitFor('will-pi online', async () => (await nodeStatus('will-pi')) === 'online' && seen.samples.length >= 2, 20_000);
+    process.kill(-killed.child.pid!, 'SIGKILL');
+    await killed.exited;
+    await waitFor('the broker publishes the will: will-pi offline', async () => (await nodeStatus('will-pi')) === 'offline');
+    expect(seen.statuses.at(-1)).toBe('offline');
+
+    const stopped = shellAgent('will-pi', ['--password', token]);
+    await waitFor('will-pi online again', async () => (await nodeStatus('will-pi')) === 'online', 20_000);
+    const before = seen.samples.length;
+    await waitFor('samples of the second run', () => seen.samples.length >= before + 2);
+    process.kill(stopped.child.pid!, 'SIGTERM'); // the shell alone, as procd stops a service
+    expect(await stopped.exited).toEqual({ code: 0, signal: null });
+    await waitFor('will-pi offline after SIGTERM', async () => (await nodeStatus('will-pi')) === 'offline');
+    expect(groupPids(stopped.child.pid!)).toEqual([]); // its mosquitto_pub went with it
+  });
+
+  it('agrees with the Node agent on memory, load and disk on the same machine', async () => {
+    const shellToken = credentials.add('side-shell', 'node');
+    const nodeToken = credentials.add('side-node', 'node');
+    const shellSeen = await watch(brokerUrl, 'side-shell');
+    shellAgent('side-shell', [], { REMONITOR_PASSWORD: shellToken });
+    const nodeAgent = spawnProcess(process.execPath, [CLI, 'agent', '--broker', brokerUrl, '--node', 'side-node', '--username', 'side-node', '--password', nodeToken, '--interval', '250ms', '--spool-dir', join(tempDir(), 'spool')]);
+    perTest.push(async () => {
+      nodeAgent.child.kill('SIGKILL');
+      await nodeAgent.exited;
+    });
+    await waitFor('both agents online', async () => (await nodeStatus('side-shell')) === 'online' && (await nodeStatus('side-node')) === 'online', 30_000);
+    // The window: 3 s once both report.
+    const fromMs = Date.now();
+    const shellBefore = shellSeen.samples.length;
+    await waitFor('3 s of samples from both', async () => Date.now() - fromMs > 3000 && shellSeen.samples.length >= shellBefore + 8, 20_000);
+    const toMs = Date.now();
+    const columns = async (node: string) => {
+      const { body } = await getJson<{ data: (number | null)[][] }>(`${api}/api/nodes/${node}/series?metrics=mem_pct,disk_pct,load_1&from=${fromMs}&to=${toMs}`);
+      return body.data.slice(1).map((column) => column.filter((v): v is number => v !== null));
+    };
+    // The hub writes in batches: wait until both agents' samples of the window are stored.
+    const series = async (node: string) => {
+      const [mem, disk, load] = await waitFor(`${node}'s samples stored`, async () => {
+        const stored = await columns(node);
+        return stored.every((c) => c.length >= 4) ? stored : null;
+      }).catch((err: Error) => {
+        throw new Error(`${err.message}\nthe Node agent's output:\n${nodeAgent.output()}`);
+      });
+      return { mem: mean(mem!), disk: mean(disk!), load: mean(load!) };
+    };
+    const shell = await series('side-shell');
+    const node = await series('side-node');
+    // Same /proc files, same arithmetic, read within the same seconds (other tests share the machine).
+    expect(Math.abs(shell.mem - node.mem), `mem_pct shell ${shell.mem} node ${node.mem}`).toBeLessThanOrEqual(3);
+    expect(Math.abs(shell.disk - node.disk), `disk_pct shell ${shell.disk} node ${node.disk}`).toBeLessThanOrEqual(1);
+    expect(Math.abs(shell.load - node.load), `load_1 shell ${shell.load} node ${node.load}`).toBeLessThanOrEqual(Math.max(0.5, 0.2 * node.load));
+  });
+
+  it('speaks TLS to an mqtts:// broker with --ca', async () => {
+    const token = credentials.add('tls-pi', 'node');
+    const seen = await watch(tlsUrl, 'tls-pi');
+    const agent = shellAgent('tls-pi', ['--broker', tlsUrl, '--ca', caFile, '--username', 'tls-pi'], { REMONITOR_PASSWORD: token });
+    await waitFor('samples over TLS', () => seen.samples.length >= 2 && seen.statuses.includes('online'), 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}\nagent output:\n${agent.output()}`);
+    });
+  });
+
+  it('keeps trying a broker that is not there yet, and reports once it is', async () => {
+    const port = await freePort();
+    const agent = shellAgent('late-pi', [], { REMONITOR_BROKER: `mqtt://127.0.0.1:${port}` });
+    await agent.waitForLine(/mosquitto_pub stopped; connecting again in 1 s/);
+    // An open broker of its own (loopback only), started on the port the agent keeps trying.
+    const late = new EmbeddedBroker({ port, log: quietLog });
+    await late.start();
+    perTest.push(() => late.stop());
+    const seen = await watch(`mqtt://127.0.0.1:${port}`, 'late-pi', null);
+    await waitFor('samples once the broker is up', () => seen.samples.length >= 2, 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}\nagent output:\n${agent.output()}`);
+    });
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as { port: number };
+  await new Promise((ok) => server.close(ok));
+  return port;
+}
