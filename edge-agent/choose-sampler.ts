@@ -5,10 +5,14 @@ import { createLinuxSampler } from './linux-sampler.ts';
 import type { Sampler } from './sampler.ts';
 import { createSeriesCollectors, withSeriesCollectors, type SeriesCollectorOptions } from './series-collectors.ts';
 
-/** The OS sampler, with the collectors of labelled values `series` asks for after it. */
-export function createSampler(log: (msg: string) => void = (msg) => console.warn(msg), series: SeriesCollectorOptions = {}): Sampler {
+/**
+ * The OS sampler, with the collectors of labelled values `series` asks for after it. `info` gets
+ * what is only a fact about the machine (no systemd here); default `log`.
+ */
+export function createSampler(log: (msg: string) => void = (msg) => console.warn(msg), series: SeriesCollectorOptions = {}, info: (msg: string) => void = log): Sampler {
   const base = process.platform === 'linux' ? createLinuxSampler({ log }) : lazySystemInformationSampler(log);
-  return withSeriesCollectors(base, createSeriesCollectors(series, log), log);
+  const logs = { warn: log, info };
+  return withSeriesCollectors(base, createSeriesCollectors(series, logs), logs);
 }
 
 /** The systeminformation sampler, loaded at the first read. */

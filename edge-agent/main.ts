@@ -91,7 +91,7 @@ export function createAgent(
   const tags = options.tags ?? [];
   return new Agent({
     ...options,
-    sampler: createSampler(warn, options.series),
+    sampler: createSampler(warn, options.series, (msg) => log.info(msg)),
     // No tags, no key: the record stays as older agents sent it.
     birthRecord: async (): Promise<NodeInfo> => (tags.length ? { ...(await read()), tags: [...tags] } : read()),
     log,

@@ -32,8 +32,22 @@ export interface SeriesCollectorOptions {
   disabled?: readonly OptionalCollector[];
 }
 
+/**
+ * Where the collectors' lines go. A source this machine lacks (no systemd, no cgroup v2, smartctl
+ * without root) is a fact, logged at `info`; a node's own metrics gone wrong (a bad line, a failing
+ * command, the cap) is the operator's to fix, logged at `warn`.
+ */
+export interface SeriesLog {
+  warn: (msg: string) => void;
+  info: (msg: string) => void;
+}
+
+/** The collectors that read a node's own metrics: their failures are warnings. */
+const CUSTOM_COLLECTORS = new Set(['textfile', 'exec']);
+
 /** The collectors the options ask for, in the order they run. */
-export function createSeriesCollectors(options: SeriesCollectorOptions, log: (msg: string) => void): Collector[] {
+export function createSeriesCollectors(options: SeriesCollectorOptions, logs: SeriesLog): Collector[] {
+  const log = logs.info;
   const off = new Set(options.disabled ?? []);
   const list: Collector[] = [];
   // The Linux sources; elsewhere only a node's own metrics are read.
@@ -44,8 +58,8 @@ export function createSeriesCollectors(options: SeriesCollectorOptions, log: (ms
     if (!off.has('pi')) list.push(createPiSignalsCollector());
     if (!off.has('clock')) list.push(createClockCollector({ log }));
   }
-  if (options.textfileDir) list.push(createTextfileCollector(options.textfileDir, log));
-  if (options.exec?.length) list.push(createExecCollector(options.exec, log));
+  if (options.textfileDir) list.push(createTextfileCollector(options.textfileDir, logs.warn));
+  if (options.exec?.length) list.push(createExecCollector(options.exec, logs.warn));
   return list;
 }
 
@@ -74,7 +88,7 @@ export function capSeries(series: LabelledValue[]): number {
 export function withSeriesCollectors(
   base: Sampler,
   collectors: readonly Collector[],
-  log: (msg: string) => void,
+  logs: SeriesLog,
   now: () => number = () => performance.now(),
 ): Sampler {
   if (collectors.length === 0) return base;
@@ -82,7 +96,7 @@ export function withSeriesCollectors(
   const report = (c: Collector, err: unknown) => {
     if (failed.has(c.name)) return;
     failed.add(c.name);
-    log(`agent: ${c.name} unavailable (${(err as Error).message}); its values are left out while it fails`);
+    (CUSTOM_COLLECTORS.has(c.name) ? logs.warn : logs.info)(`agent: ${c.name} unavailable (${(err as Error).message}); its values are left out while it fails`);
   };
   let capLogged = false;
   const readNow = async (options: SampleOptions): Promise<Reading> => {
@@ -99,7 +113,7 @@ export function withSeriesCollectors(
       const dropped = capSeries(out.series);
       if (dropped > 0 && !capLogged) {
         capLogged = true;
-        log(`agent: ${dropped} labelled values left out of a sample: at most ${MAX_SAMPLE_SERIES} (and ${MAX_SAMPLE_SERIES_BYTES} bytes of them) are sent; the first ones in collector order are kept`);
+        logs.warn(`agent: ${dropped} labelled values left out of a sample: at most ${MAX_SAMPLE_SERIES} (and ${MAX_SAMPLE_SERIES_BYTES} bytes of them) are sent; the first ones in collector order are kept`);
       }
       if (out.series.length === 0) delete out.series;
     }

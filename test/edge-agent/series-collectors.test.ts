@@ -135,11 +135,11 @@ describe('containers collector', () => {
     const logs: string[] = [];
     const noCgroup = createContainersCollector({ cgroupRoot: join(tempDir(), 'no-cgroup'), sockets: [] });
     const base = createLinuxSampler({ procRoot: join(m.proc, '../../no-proc'), sysRoot: m.sys, log: () => undefined, primeAtStart: false });
-    const sampler = withSeriesCollectors(base, [noCgroup], (msg) => logs.push(msg), () => 0);
+    const sampler = withSeriesCollectors(base, [noCgroup], { warn: (msg) => logs.push(`warn: ${msg}`), info: (msg) => logs.push(msg) }, () => 0);
     for (let i = 0; i < 3; i++) expect((await sampler.read({ processes: false })).series).toBeUndefined();
     sampler.close?.();
     expect(logs).toHaveLength(1);
-    expect(logs[0]).toMatch(/containers unavailable \(ENOENT.*cgroup\.controllers/);
+    expect(logs[0]).toMatch(/^agent: containers unavailable \(ENOENT.*cgroup\.controllers/); // at info: a fact about the machine
   });
 
   it('sums io.stat over devices', () => {
@@ -403,7 +403,7 @@ describe('options and the cap', () => {
     const logs: string[] = [];
     const flood: Collector = { name: 'flood', collect: (out) => void (out.series = Array.from({ length: 700 }, (_, i) => ({ name: 'f', labels: { i: String(i) }, value: i }))) };
     const base = createLinuxSampler({ procRoot: join(tempDir(), 'none'), sysRoot: join(tempDir(), 'none'), log: () => undefined, primeAtStart: false });
-    const s = withSeriesCollectors(base, [flood], (msg) => logs.push(msg), () => 0);
+    const s = withSeriesCollectors(base, [flood], { warn: (msg) => logs.push(msg), info: (msg) => logs.push(`info: ${msg}`) }, () => 0);
     for (let i = 0; i < 3; i++) expect((await s.read({ processes: false })).series).toHaveLength(500);
     expect(logs).toEqual(['agent: 200 labelled values left out of a sample: at most 500 (and 32768 bytes of them) are sent; the first ones in collector order are kept']);
   });
