@@ -185,7 +185,8 @@ export class RulesFile {
     if (this.unchanged() && this.problems.length === 0) return;
     const read = readRulesFile(this.path);
     if (read.stamp && this.applied && read.stamp.sha256 === this.applied.sha256) {
-      this.applied = read.stamp;
+      this.applied = read.stamp; // touched, or put back as it was: the version in force
+      this.problems = [];
       return;
     }
     const since = this.loadedAtMs === null ? '' : ` (the version in force was read at ${new Date(this.loadedAtMs).toISOString()})`;

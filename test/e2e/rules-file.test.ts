@@ -6,6 +6,7 @@ import { readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubService } from '../../cli/hub-service.ts';
+import { RulesFile, RulesFileConflict } from '../../hub/alarms/rule-file.ts';
 import type { RulesResponse } from '../../shared/alarm-types.ts';
 import { cleanup, getJson, quietLog, runCleanups, startBroker, tempDir, waitFor } from '../helpers/parts.ts';
 import { recordingLog } from '../helpers/recording-log.ts';
@@ -114,4 +115,19 @@ describe('the rules file', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect((await send('DELETE', '/api/alarms/rules/swap')).status).toBe(200);
   }, 30_000);
+
+  it('forgets a refused edit that is put back as it was, and refuses while a bad one stays', () => {
+    const path = join(tempDir(), 'alarm-rules.json');
+    const file = new RulesFile(path);
+    expect(file.load(() => [CPU])).toEqual([CPU]);
+    const applied = readFileSync(path, 'utf8');
+    writeFileSync(path, doc([{ ...CPU, threshold: 'high' }]));
+    expect(file.check()).toEqual({ problems: [{ field: 'rules[0].threshold', problem: 'must be a finite number, got "high"' }] });
+    expect(file.check()).toBeNull(); // the same bad version: nothing new to say
+    expect(() => file.write([MEM])).toThrow(RulesFileConflict);
+    writeFileSync(path, applied);
+    file.write([MEM]);
+    expect(file.status().problems).toEqual([]);
+    expect(JSON.parse(readFileSync(path, 'utf8')).rules).toEqual([MEM]);
+  });
 });
