@@ -13,6 +13,8 @@ export type CoordinatorLocator = () => Promise<Coordinator | 'none' | 'self'>;
 export const COORDINATED_PATHS = [
   '/api/alarms', '/api/alarms/*', '/api/sessions', '/api/sessions/*', '/api/processes', '/api/processes/*',
   '/api/commands/*', '/api/nodes/:node/commands', '/api/nodes/:node/control',
+  // The coordinator's alarm engine must hear of a tag change: its rules may target tags.
+  '/api/nodes/:node/tags',
 ] as const;
 
 export function coordinatorProxy(locate: CoordinatorLocator): MiddlewareHandler {
