@@ -89,7 +89,8 @@ interface Alarm {
   subject: string;
   window: AlarmWindow | null;
   state: AlarmState;
-  flap: FlapTracker;
+  /** Made at its first change: most alarms never change, and every sample reads this field. */
+  flap: FlapTracker | null;
 }
 
 interface NodeAlarms {
@@ -391,7 +392,7 @@ export class AlarmEngine {
       tt_ms: s.tt_ms === null ? null : Math.round(s.tt_ms),
       slope_per_h: s.slope_per_h,
       r2: s.r2,
-      flapping: alarm.flap.flapping,
+      flapping: alarm.flap?.flapping ?? false,
       acked: acks.get(`${node}\u0000${alarmKey(alarm.rule.id, alarm.subject)}`) === s.state,
       silenced_until_ms: this.silencedUntil(node, alarm.rule.id, alarm.subject, now),
     };
@@ -510,8 +511,7 @@ export class AlarmEngine {
       // Without a horizon only the short window is needed; with one, the trend window in at most
       // TREND_POINTS buckets (memory stays bounded whatever the sample rate).
       const window = new AlarmWindow(rule.windowMs, rule.horizonMs > 0 ? rule.trendWindowMs : null, TREND_POINTS);
-      const state = this.startState(node.name, rule.id, subject, ts);
-      alarm = { rule, subject, window, state, flap: new FlapTracker(state.state) };
+      alarm = { rule, subject, window, state: this.startState(node.name, rule.id, subject, ts), flap: null };
       node.alarms.set(key, alarm);
     }
     alarm.window!.push(ts, value);
@@ -519,7 +519,7 @@ export class AlarmEngine {
     const from = alarm.state.state;
     evaluate(alarm.window!, r.evalRule, alarm.state, ts, this.trend, alarm.state); // in place: see evaluate()
     if (alarm.state.state !== from) return this.transitioned(node, alarm, from);
-    if (alarm.flap.flapping) this.settleFlapping(node, alarm);
+    if (alarm.flap?.flapping) this.settleFlapping(node, alarm);
     return false;
   }
 
@@ -534,8 +534,7 @@ export class AlarmEngine {
   private nodeAlarm(node: NodeAlarms, rule: PreparedRule['rule'], key: string) {
     let alarm = node.alarms.get(key);
     if (!alarm) {
-      const state = this.startState(node.name, rule.id, '', this.now());
-      alarm = { rule, subject: '', window: null, state, flap: new FlapTracker(state.state) };
+      alarm = { rule, subject: '', window: null, state: this.startState(node.name, rule.id, '', this.now()), flap: null };
       node.alarms.set(key, alarm);
     }
     return alarm;
@@ -589,7 +588,7 @@ export class AlarmEngine {
         // Also for a node that said offline: its offline rules' `for` runs on.
         if (node.statusOffline || now - node.lastSampleMs > staleMs) this.setOffline(node, true);
         // Alarms that settle with no sample to judge (an offline alarm, a silent node) settle here.
-        for (const alarm of node.alarms.values()) if (alarm.flap.flapping) this.settleFlapping(node, alarm);
+        for (const alarm of node.alarms.values()) if (alarm.flap?.flapping) this.settleFlapping(node, alarm);
       }
     } catch (err) {
       this.options.log.warn({ err: (err as Error).message }, 'alarm tick failed');
@@ -613,6 +612,8 @@ export class AlarmEngine {
       tt_ms: next.tt_ms === null ? null : Math.round(next.tt_ms),
     };
     this.stats.transitions++;
+    // `from` is what was last told: a new alarm's OK, or a restored alarm's state, told before the restart.
+    alarm.flap ??= new FlapTracker(from);
     const tell = alarm.flap.change(next.state, now, alarm.rule);
     try {
       transition.id = this.store.addTransition(transition);
@@ -629,7 +630,7 @@ export class AlarmEngine {
   /** A flapping alarm that kept its state for the rule's `flap_stable`: no longer flapping, its state told once. */
   private settleFlapping(node: NodeAlarms, alarm: Alarm): void {
     const now = this.now();
-    const told = alarm.flap.settle(alarm.state.state, now, alarm.rule);
+    const told = alarm.flap!.settle(alarm.state.state, now, alarm.rule);
     if (told === null) return;
     const s = alarm.state;
     this.options.log.info({ node: node.name, rule: alarm.rule.id, subject: alarm.subject || undefined, state: s.state }, 'alarm no longer flapping');
