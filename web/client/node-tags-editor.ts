@@ -26,6 +26,7 @@ export function renderNodeTags(anchor: HTMLElement, summary: Pick<NodeSummary, '
     .catch(() => false);
   void canEdit.then((ok) => {
     edit.hidden = !ok;
+    edit.dataset['roleChecked'] = 'true';
   });
   edit.addEventListener('click', () => openEditor(anchor, summary));
 }
