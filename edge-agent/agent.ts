@@ -12,7 +12,7 @@ import { CommandHandler } from './command-handler.ts';
 import { connectBroker } from './mqtt-connect.ts';
 import { OncePer, REFUSAL_LOG_INTERVAL_MS, refusalAdvice } from './connect-refusal.ts';
 import { monotonicMs, Replayer } from './replayer.ts';
-import { Spool } from './spool.ts';
+import { defaultTailDir, Spool } from './spool.ts';
 
 export interface AgentOptions {
   brokerUrl: string;
@@ -35,6 +35,8 @@ export interface AgentOptions {
   spoolDir?: string;
   spoolMaxBytes?: number;
   spoolMaxAgeMs?: number;
+  /** RAM filesystem directory for the spool's live tail (default: defaultTailDir()); null for none. */
+  spoolTailDir?: string | null;
   /** Backlog replay bounds and the ack timeout (edge-agent/replayer.ts). */
   replayPerSecond?: number;
   maxInFlight?: number;
@@ -68,8 +70,16 @@ export class Agent {
 
   constructor(private readonly options: AgentOptions) {
     this.tempSpoolDir = options.spoolDir ? null : mkdtempSync(join(tmpdir(), 'remonitor-spool-'));
-    const spool = new Spool({ dir: options.spoolDir ?? this.tempSpoolDir!, maxBytes: options.spoolMaxBytes, maxAgeMs: options.spoolMaxAgeMs });
-    if (spool.openReport.tornBytes > 0) options.log.warn({ bytes: spool.openReport.tornBytes }, 'spool: discarded a torn record at the tail');
+    const spool = new Spool({
+      dir: options.spoolDir ?? this.tempSpoolDir!,
+      maxBytes: options.spoolMaxBytes,
+      maxAgeMs: options.spoolMaxAgeMs,
+      tailDir: options.spoolTailDir === null ? undefined : (options.spoolTailDir ?? defaultTailDir()),
+    });
+    const { tornBytes, tailRecords, unknownSeqs } = spool.openReport;
+    if (tornBytes > 0) options.log.warn({ bytes: tornBytes }, 'spool: discarded a torn record at the tail');
+    if (tailRecords > 0) options.log.info({ records: tailRecords }, 'spool: synced the live tail a killed agent left in RAM');
+    if (unknownSeqs > 0) options.log.warn({ seqs: unknownSeqs, from: spool.nextSeq - unknownSeqs }, 'spool: the power went in live mode; seqs past the last sync are skipped');
     this.replayer = new Replayer({
       spool,
       node: options.node,
@@ -262,6 +272,7 @@ export class Agent {
     await client?.endAsync(!graceful);
     // Flushes what is spooled and persists the counters; unacked samples wait for the next start.
     this.replayer.close();
+    this.options.log.debug({ ...this.replayer.spool.stats }, 'spool closed');
     this.options.sampler.close?.();
     if (this.tempSpoolDir) rmSync(this.tempSpoolDir, { recursive: true, force: true });
   }

@@ -1,5 +1,5 @@
-// Store-and-forward between the spool and the broker: every sample is spooled and synced first,
-// then sent live (QoS 0); what the hub has not acknowledged is sent again, oldest first, at a
+// Store-and-forward between the spool and the broker: every sample is spooled first (while the link
+// is up, in the spool's live tail, unsynced: edge-agent/spool.ts), then sent live (QoS 0); what the hub has not acknowledged is sent again, oldest first, at a
 // bounded rate and with a bounded number of messages in flight (QoS 1), marked `historical`. Live samples never wait
 // behind the backlog.
 import type { MqttClient } from 'mqtt';
@@ -20,7 +20,7 @@ export interface ReplayerOptions {
    * were lost on the way (the hub restarted behind a broker that stayed up): send them again.
    */
   ackTimeoutMs?: number;
-  /** Called when the spool dropped samples over its cap, so the agent can report it. */
+  /** Called when the spool dropped samples over its cap, or gave up seqs a power cut left unknown, so the agent can report it. */
   onDropped?: (count: number) => void;
 }
 
@@ -96,7 +96,7 @@ export class Replayer {
     return { spool_boot: spool.boot, spool_first_seq: spool.firstSeq, spool_dropped: spool.dropped };
   }
 
-  /** A sample with the next seq: spooled and synced before it is sent live. */
+  /** A sample with the next seq: spooled (synced, unless the link is up) before it is sent live. */
   async record(tsMs: number, fields: Omit<Sample, 'boot' | 'seq' | 'ts_ms'>): Promise<Sample> {
     const { spool } = this.options;
     let sample: Sample | undefined;
@@ -129,6 +129,8 @@ export class Replayer {
     this.inFlight = 0;
     this.sentHigh = 0;
     const { spool, log } = this.options;
+    // The hub acknowledges within seconds from now on: new samples need not wait on the disk.
+    spool.setLive(true);
     this.cursor = spool.firstSeq;
     this.replayEnd = spool.nextSeq;
     this.lastProgressMs = Date.now();
@@ -150,6 +152,8 @@ export class Replayer {
     this.inFlight = 0;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    // No acks until the link is back: the unacknowledged tail goes to disk, synced, and so does each sample.
+    this.options.spool.setLive(false);
   }
 
   /** Handles an ack message; false when the topic is not ours. */
@@ -170,7 +174,12 @@ export class Replayer {
     this.lastAckMs = now;
     this.stallTimeoutMs = this.ackTimeoutMs;
     if (ack.next > spool.acked) {
-      spool.ack(ack.next);
+      const skipped = spool.ack(ack.next);
+      if (skipped > 0) {
+        // Seqs lost with the power before they were synced: the hub learns that it will never get them.
+        this.options.log.warn({ from: spool.acked - skipped, to: spool.acked, count: skipped }, 'spool: gave up the seqs a power cut left unknown (maybe sent, never synced)');
+        this.options.onDropped?.(0);
+      }
       this.lastProgressMs = now;
       if (this.cursor < spool.acked) this.cursor = spool.acked;
     } else if (silentFor > this.ackTimeoutMs && ack.next < this.cursor) {

@@ -11,6 +11,17 @@
 // Durability: records are published only after flush() has written and fdatasync'd them, so a
 // record lost to a crash (a torn tail, discarded on open) was never seen by anyone and its seq may be
 // given again; a seq that left the machine is never reused.
+//
+// Live mode (setLive(true), while the broker link is up): the hub acknowledges within seconds, so a
+// sample need not touch the disk at all. New records stay in memory (the tail) and in a file on a RAM
+// filesystem (`remonitor-<boot>.tail` in tailDir: it survives the process, not the machine), written
+// but never synced. The tail goes to the segments, synced, when it grows past TAIL_MAX_RECORDS or
+// TAIL_MAX_BYTES, when live mode ends (the link dropped) and at close. A seq handed out in live mode
+// is covered first by `reserved` in spool.json (synced, a block at a time): a restart that finds no
+// tail file (the machine lost power) starts at `reserved`, so no seq that may have left is reused.
+// The seqs between the disk's end and `reserved` are then unknown: once the hub has acknowledged
+// everything before them, the spool's first seq moves past them and the hub records whatever it
+// lacks of them as lost.
 import {
   closeSync,
   existsSync,
@@ -24,6 +35,7 @@ import {
   readSync,
   renameSync,
   statSync,
+  rmSync,
   unlinkSync,
   writeFileSync,
   writeSync,
@@ -35,6 +47,15 @@ import { crc32 } from './crc32.ts';
 export const DEFAULT_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_SPOOL_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 export const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
+/** Live tail bounds: past either, the tail is synced to the segments (a hub that stopped acking). */
+export const TAIL_MAX_RECORDS = 60;
+export const TAIL_MAX_BYTES = 64 * 1024;
+/** Seqs reserved at a time in live mode: at least this many, more when a block lasted under a minute. */
+const RESERVE_MIN = 60;
+const RESERVE_MAX = 3600;
+const RESERVE_PERIOD_MS = 60_000;
+/** The tail file's header: f64 seq of its first record, f64 acked. */
+const TAIL_HEADER_BYTES = 16;
 
 const HEADER_BYTES = 8;
 const BODY_PREFIX_BYTES = 16;
@@ -48,12 +69,23 @@ export function defaultSpoolDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'remonitor', 'spool');
 }
 
+/**
+ * A directory on a RAM filesystem for the live tail: systemd's RuntimeDirectory, else
+ * $XDG_RUNTIME_DIR, else /dev/shm; undefined when there is none (the tail then lives in memory only).
+ */
+export function defaultTailDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const candidates = [env.RUNTIME_DIRECTORY?.split(':')[0], env.XDG_RUNTIME_DIR, '/dev/shm'];
+  return candidates.find((dir): dir is string => dir !== undefined && dir.startsWith('/') && existsSync(dir));
+}
+
 export interface SpoolOptions {
   dir: string;
   maxBytes?: number;
   maxAgeMs?: number;
   segmentBytes?: number;
   now?: () => number;
+  /** Where the live tail's file goes (see defaultTailDir); without it a kill loses the tail like a power cut. */
+  tailDir?: string;
 }
 
 export interface SpoolRecord {
@@ -75,6 +107,10 @@ interface SpoolMeta {
   boot: string;
   dropped: number;
   acked: number;
+  /** Seqs below this may have been handed out in live mode (0 in spools written before it). */
+  reserved: number;
+  /** [from, to): seqs lost with the power, maybe sent, held nowhere (see `unknown`); [0, 0] for none. */
+  unknown: [number, number];
 }
 
 export interface SpoolOpenReport {
@@ -82,6 +118,17 @@ export interface SpoolOpenReport {
   tornBytes: number;
   segments: number;
   records: number;
+  /** Tail records found in the tail file of a killed process and synced to the segments. */
+  tailRecords: number;
+  /** Seqs that may have been sent, then lost with the power before they were synced or acked. */
+  unknownSeqs: number;
+}
+
+export interface SpoolStats {
+  /** fsync/fdatasync calls, data and metadata. */
+  syncs: number;
+  /** Times the live tail was written to the segments. */
+  spills: number;
 }
 
 export class Spool {
@@ -91,7 +138,21 @@ export class Spool {
   /** Every seq below this is acknowledged by the hub. */
   acked: number;
   readonly openReport: SpoolOpenReport;
+  readonly stats: SpoolStats = { syncs: 0, spills: 0 };
   private nextSeqValue: number;
+  /** One past the last record in the segments (written or pending). */
+  private diskEnd: number;
+  /** Live mode: records go to the tail, not to the segments. */
+  private live = false;
+  /** Records from `nextSeq - tail.length` on, kept in memory (see Live mode above). */
+  private tail: Buffer[] = [];
+  private tailBytes = 0;
+  /** The tail file: its records run from `base` (acknowledged ones included) up to `offset`. */
+  private tailFile: { path: string; fd: number; base: number; offset: number } | null = null;
+  private reserved: number;
+  private unknown: [number, number];
+  private reserveBlock = RESERVE_MIN;
+  private lastReserveMs = -Infinity;
   private readonly segments: Segment[] = [];
   private pending: { segment: Segment; buf: Buffer }[] = [];
   /** The segment being appended to, open for append. */
@@ -125,10 +186,36 @@ export class Spool {
     this.boot = meta.boot;
     this.dropped = meta.dropped;
     this.acked = meta.acked;
-    this.openReport = this.loadSegments();
+    this.reserved = meta.reserved;
+    this.unknown = meta.unknown;
+    const loaded = this.loadSegments();
     const newest = this.segments.at(-1);
     this.nextSeqValue = newest ? newest.firstSeq + this.cachedCount(newest) : Math.max(meta.acked, 0);
+    this.diskEnd = this.nextSeqValue;
+    const recovered = this.readTailFile();
+    let unknownSeqs = 0;
+    if (recovered) {
+      // Killed in live mode: the tail file has every record handed out (a record is written there
+      // before it is sent); those below the disk's end were synced before the kill.
+      this.acked = Math.max(this.acked, recovered.acked);
+      this.nextSeqValue = Math.max(this.nextSeqValue, recovered.next);
+      for (const record of recovered.records) {
+        if (record.readDoubleLE(HEADER_BYTES) < Math.max(this.diskEnd, this.acked)) continue;
+        this.tail.push(record);
+        this.tailBytes += record.length;
+      }
+    } else if (this.reserved > this.nextSeqValue) {
+      // Power lost in live mode: seqs up to `reserved` may have been sent; none is given again.
+      unknownSeqs = this.reserved - this.nextSeqValue;
+      this.unknown = [this.nextSeqValue, this.reserved];
+      this.nextSeqValue = this.reserved;
+    }
     if (this.acked > this.nextSeqValue) this.acked = this.nextSeqValue;
+    this.skipUnknown();
+    this.openReport = { ...loaded, tailRecords: this.tail.length, unknownSeqs };
+    // Not live until the link is up: what the tail file held goes to the segments now.
+    this.leaveLive();
+    if (unknownSeqs > 0) this.writeMeta();
   }
 
   get nextSeq(): number {
@@ -138,7 +225,25 @@ export class Spool {
   /** The oldest seq still held; equal to nextSeq when the spool is empty. */
   get firstSeq(): number {
     const first = this.segments[0];
-    return first ? Math.max(first.firstSeq, this.acked) : this.nextSeqValue;
+    return Math.max(first ? first.firstSeq : this.tailBase, this.acked);
+  }
+
+  /** The seq of the tail's first record; nextSeq when the tail is empty. */
+  private get tailBase(): number {
+    return this.nextSeqValue - this.tail.length;
+  }
+
+  /**
+   * The seqs lost with the power are held nowhere: once the hub has everything before them, the
+   * spool counts them as acknowledged, and its first seq (which the hub is told) moves past them.
+   */
+  private skipUnknown(): number {
+    const [from, to] = this.unknown;
+    if (to === 0 || this.acked < from) return 0;
+    this.unknown = [0, 0];
+    const skipped = Math.max(0, to - this.acked);
+    this.acked = Math.max(this.acked, to);
+    return skipped;
   }
 
   get bytes(): number {
@@ -159,24 +264,26 @@ export class Spool {
       try {
         const raw = JSON.parse(readFileSync(this.metaPath, 'utf8')) as Partial<SpoolMeta>;
         if (typeof raw.boot === 'string' && /^[0-9a-f]{8,64}$/.test(raw.boot)) {
-          return { boot: raw.boot, dropped: Number(raw.dropped) || 0, acked: Number(raw.acked) || 0 };
+          const unknown: [number, number] = Array.isArray(raw.unknown) ? [Number(raw.unknown[0]) || 0, Number(raw.unknown[1]) || 0] : [0, 0];
+          return { boot: raw.boot, dropped: Number(raw.dropped) || 0, acked: Number(raw.acked) || 0, reserved: Number(raw.reserved) || 0, unknown };
         }
       } catch {
         // A meta file torn by a crash during the very first write: start a fresh identity below.
       }
     }
-    const meta = { boot: randomHex(8), dropped: 0, acked: 0 };
+    const meta: SpoolMeta = { boot: randomHex(8), dropped: 0, acked: 0, reserved: 0, unknown: [0, 0] };
     this.writeMeta(meta);
     return meta;
   }
 
   /** tmp + fsync + rename + directory fsync, so the file is either the old or the new one. */
-  private writeMeta(meta: SpoolMeta = { boot: this.boot, dropped: this.dropped, acked: this.acked }): void {
+  private writeMeta(meta: SpoolMeta = { boot: this.boot, dropped: this.dropped, acked: this.acked, reserved: this.reserved, unknown: this.unknown }): void {
     const tmp = `${this.metaPath}.tmp`;
     writeFileSync(tmp, JSON.stringify(meta));
     const fd = openSync(tmp, 'r+');
     try {
       fsyncSync(fd);
+      this.stats.syncs++;
     } finally {
       closeSync(fd);
     }
@@ -189,6 +296,7 @@ export class Spool {
       const fd = openSync(this.options.dir, 'r');
       try {
         fsyncSync(fd);
+        this.stats.syncs++;
       } finally {
         closeSync(fd);
       }
@@ -197,7 +305,7 @@ export class Spool {
     }
   }
 
-  private loadSegments(): SpoolOpenReport {
+  private loadSegments(): Omit<SpoolOpenReport, 'tailRecords' | 'unknownSeqs'> {
     const names = readdirSync(this.options.dir)
       .filter((n) => SEGMENT_NAME.test(n))
       .sort();
@@ -238,27 +346,197 @@ export class Spool {
     return this.cache && this.cache.firstSeq === segment.firstSeq ? this.cache.offsets.length : 0;
   }
 
-  /** Gives the next seq to `build`, queues its record for the next flush, and returns it. */
-  append(tsMs: number, build: (seq: number) => Uint8Array): SpoolRecord {
-    if (this.closed) throw new Error('spool: append after close');
-    const seq = this.nextSeqValue++;
-    const encoded = build(seq);
-    const record = Buffer.allocUnsafe(HEADER_BYTES + BODY_PREFIX_BYTES + encoded.length);
-    record.writeUInt32LE(BODY_PREFIX_BYTES + encoded.length, 0);
-    record.writeDoubleLE(seq, HEADER_BYTES);
-    record.writeDoubleLE(tsMs, HEADER_BYTES + 8);
-    record.set(encoded, HEADER_BYTES + BODY_PREFIX_BYTES);
-    record.writeUInt32LE(crc32(record.subarray(HEADER_BYTES)), 4);
-    // The payload sent live is the record's own bytes: one copy of the encoding, not two.
-    const payload = record.subarray(HEADER_BYTES + BODY_PREFIX_BYTES);
+  private get tailPath(): string | null {
+    return this.options.tailDir ? join(this.options.tailDir, `remonitor-${this.boot}.tail`) : null;
+  }
+
+  /** The tail file a killed process left, if any: its records, the seq after them, and its acked. */
+  private readTailFile(): { records: Buffer[]; next: number; acked: number } | null {
+    const path = this.tailPath;
+    if (!path || !existsSync(path)) return null;
+    let buf: Buffer;
+    try {
+      buf = readFileSync(path);
+    } catch {
+      return null;
+    }
+    if (buf.length < TAIL_HEADER_BYTES) return null;
+    const base = buf.readDoubleLE(0);
+    const acked = buf.readDoubleLE(8);
+    if (!Number.isSafeInteger(base) || base < 0 || !Number.isSafeInteger(acked) || acked < 0) return null;
+    const body = buf.subarray(TAIL_HEADER_BYTES);
+    // Records of an earlier base after a reset (header rewritten, then killed before the truncate)
+    // fail the seq check here, like a torn record: none of them was unacknowledged. No CRC yet: a
+    // kill cuts a write short (the length check), and a power cut takes the whole file.
+    const { offsets, end } = parseRecords(body, base, false);
+    const records = offsets.map((offset, i) => Buffer.from(body.subarray(offset, offsets[i + 1] ?? end)));
+    return { records, next: base + records.length, acked: Math.min(acked, base + records.length) };
+  }
+
+  /** Live mode on (the broker link is up) or off (down: the tail is synced to the segments first). */
+  setLive(on: boolean): void {
+    if (this.closed || on === this.live) return;
+    if (!on) return this.leaveLive();
+    this.flush();
+    this.live = true;
+    const path = this.tailPath;
+    if (!path) return;
+    try {
+      const fd = openSync(path, 'w');
+      this.tailFile = { path, fd, base: this.nextSeqValue, offset: TAIL_HEADER_BYTES };
+      this.writeTailHeader();
+    } catch {
+      // No RAM filesystem to write to: the tail lives in memory only.
+      this.tailFile = null;
+    }
+  }
+
+  /** Synced: the tail in the segments, `reserved` back to nextSeq; then the tail file goes. */
+  private leaveLive(): void {
+    this.live = false;
+    this.spill();
+    if (this.reserved > this.nextSeqValue) {
+      this.reserved = this.nextSeqValue;
+      this.writeMeta();
+    }
+    if (this.tailFile) closeSync(this.tailFile.fd);
+    this.tailFile = null;
+    const path = this.tailPath;
+    if (path) rmSync(path, { force: true });
+  }
+
+  private writeTailHeader(): void {
+    const file = this.tailFile;
+    if (!file) return;
+    const header = Buffer.allocUnsafe(TAIL_HEADER_BYTES);
+    header.writeDoubleLE(file.base, 0);
+    header.writeDoubleLE(this.acked, 8);
+    this.tailWrite(() => writeSync(file.fd, header, 0, TAIL_HEADER_BYTES, 0));
+  }
+
+  /** A write to the tail file; if it fails (the RAM filesystem is full), the tail lives in memory only. */
+  private tailWrite(write: () => void): void {
+    try {
+      write();
+    } catch {
+      const file = this.tailFile!;
+      this.tailFile = null;
+      try {
+        closeSync(file.fd);
+        rmSync(file.path, { force: true });
+      } catch {
+        // Already closed, or the directory went away: nothing more to undo.
+      }
+    }
+  }
+
+  /**
+   * The tail file anew with only the tail, in place of one grown long with acknowledged records
+   * (acks arrive while new records keep coming, so the tail seldom empties). tmp + rename: a kill
+   * leaves the old file or the new one.
+   */
+  private compactTailFile(): void {
+    const file = this.tailFile;
+    if (!file) return;
+    const header = Buffer.allocUnsafe(TAIL_HEADER_BYTES);
+    header.writeDoubleLE(this.tailBase, 0);
+    header.writeDoubleLE(this.acked, 8);
+    this.tailWrite(() => {
+      file.base = this.tailBase;
+      const tmp = `${file.path}.tmp`;
+      writeFileSync(tmp, Buffer.concat([header, ...this.tail]));
+      renameSync(tmp, file.path);
+      closeSync(file.fd);
+      file.fd = openSync(file.path, 'r+');
+      file.offset = TAIL_HEADER_BYTES + this.tailBytes;
+    });
+  }
+
+  /** Writes the tail to the segments and syncs it; the tail file then starts again, empty. */
+  private spill(): void {
+    if (this.tail.length > 0) {
+      const first = this.tailBase;
+      for (const [i, record] of this.tail.entries()) {
+        record.writeUInt32LE(crc32(record.subarray(HEADER_BYTES)), 4);
+        this.queueOnDisk(first + i, record.readDoubleLE(HEADER_BYTES + 8), record);
+      }
+      this.tail = [];
+      this.tailBytes = 0;
+      this.stats.spills++;
+    }
+    this.flush();
+    this.resetTailFile();
+  }
+
+  /** The tail file holds nothing below tailBase: header first, so a kill in between leaves only stale records. */
+  private resetTailFile(): void {
+    const file = this.tailFile;
+    if (!file) return;
+    file.base = this.tailBase;
+    if (file.offset === TAIL_HEADER_BYTES) return this.writeTailHeader();
+    this.writeTailHeader();
+    this.tailWrite(() => ftruncateSync(file.fd, TAIL_HEADER_BYTES));
+    file.offset = TAIL_HEADER_BYTES;
+  }
+
+  /** In live mode, makes sure `seq` is below the synced reservation before it is handed out. */
+  private reserve(seq: number): void {
+    if (seq < this.reserved) return;
+    const now = Date.now();
+    // A block that lasted under a minute: the next is twice as long, so this write stays rare.
+    if (now - this.lastReserveMs < RESERVE_PERIOD_MS) this.reserveBlock = Math.min(this.reserveBlock * 2, RESERVE_MAX);
+    this.lastReserveMs = now;
+    this.reserved = seq + this.reserveBlock;
+    this.writeMeta();
+  }
+
+  /** Queues a record for the segments, starting a segment when the last is full or does not end at `seq`. */
+  private queueOnDisk(seq: number, tsMs: number, record: Buffer): void {
     let segment = this.segments.at(-1);
-    if (!segment || segment.bytes >= this.segmentBytes) {
+    if (!segment || segment.bytes >= this.segmentBytes || this.diskEnd !== seq) {
       segment = { firstSeq: seq, path: join(this.options.dir, `${String(seq).padStart(16, '0')}.seg`), bytes: 0, firstTs: tsMs };
       this.segments.push(segment);
     }
     if (segment.bytes === 0) segment.firstTs = tsMs;
     segment.bytes += record.length;
     this.pending.push({ segment, buf: record });
+    this.diskEnd = seq + 1;
+  }
+
+  /**
+   * Gives the next seq to `build` and returns its record: queued for the next flush, or in live mode
+   * added to the tail (and its file) at once.
+   */
+  append(tsMs: number, build: (seq: number) => Uint8Array): SpoolRecord {
+    if (this.closed) throw new Error('spool: append after close');
+    const seq = this.nextSeqValue;
+    if (this.live) this.reserve(seq);
+    this.nextSeqValue++;
+    const encoded = build(seq);
+    const record = Buffer.allocUnsafe(HEADER_BYTES + BODY_PREFIX_BYTES + encoded.length);
+    record.writeUInt32LE(BODY_PREFIX_BYTES + encoded.length, 0);
+    record.writeDoubleLE(seq, HEADER_BYTES);
+    record.writeDoubleLE(tsMs, HEADER_BYTES + 8);
+    record.set(encoded, HEADER_BYTES + BODY_PREFIX_BYTES);
+    // A tail record gets its CRC when it goes to the segments, if ever (most are acked first).
+    record.writeUInt32LE(this.live ? 0 : crc32(record.subarray(HEADER_BYTES)), 4);
+    // The payload sent live is the record's own bytes: one copy of the encoding, not two.
+    const payload = record.subarray(HEADER_BYTES + BODY_PREFIX_BYTES);
+    if (!this.live) {
+      this.queueOnDisk(seq, tsMs, record);
+      return { seq, tsMs, payload };
+    }
+    this.tail.push(record);
+    this.tailBytes += record.length;
+    const file = this.tailFile;
+    if (file) {
+      // Page cache of a RAM filesystem: no block device, no sync, and it outlives a kill -9.
+      this.tailWrite(() => {
+        for (let written = 0; written < record.length; ) written += writeSync(file.fd, record, written, record.length - written, file.offset + written);
+        file.offset += record.length;
+      });
+    }
+    if (this.tail.length > TAIL_MAX_RECORDS || this.tailBytes > TAIL_MAX_BYTES) this.spill();
     return { seq, tsMs, payload };
   }
 
@@ -285,6 +563,7 @@ export class Spool {
       const buf = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
       for (let written = 0; written < buf.length; ) written += writeSync(this.handle.fd, buf, written);
       fdatasyncSync(this.handle.fd);
+      this.stats.syncs++;
     }
   }
 
@@ -295,17 +574,32 @@ export class Spool {
     closeSync(fd);
   }
 
-  /** The hub has stored every seq below `next`: frees whole segments below it. */
-  ack(next: number): void {
-    if (next <= this.acked) return;
+  /**
+   * The hub has stored every seq below `next`: frees the tail below it and whole segments below it.
+   * Returns how many seqs past `next` it counts as acknowledged too: unknown ones after a power cut,
+   * which the hub must be told about (its spool report), since it will never get them.
+   */
+  ack(next: number): number {
+    if (next <= this.acked) return 0;
     this.acked = Math.min(next, this.nextSeqValue);
-    let freed = false;
+    const drop = Math.min(this.tail.length, Math.max(0, this.acked - this.tailBase));
+    if (drop > 0) {
+      for (const record of this.tail.splice(0, drop)) this.tailBytes -= record.length;
+      if (this.tail.length === 0) this.resetTailFile();
+    }
+    const skipped = this.skipUnknown();
+    if (this.tailFile && this.tail.length > 0) {
+      if (this.tailFile.offset > 2 * TAIL_MAX_BYTES) this.compactTailFile();
+      else this.writeTailHeader();
+    }
+    let freed = skipped > 0;
     // Never the newest segment: its name is what tells a restarted agent the next seq.
     while (this.segments.length > 1 && this.segments[1]!.firstSeq <= this.acked) {
       this.removeOldest();
       freed = true;
     }
     if (freed) this.writeMeta();
+    return skipped;
   }
 
   /** Drops the oldest segments while the spool is over its byte or age cap; returns how many unacked samples went. */
@@ -344,18 +638,30 @@ export class Spool {
   read(from: number, max: number): SpoolRecord[] {
     const out: SpoolRecord[] = [];
     let seq = Math.max(from, this.firstSeq);
-    const flushedEnd = this.nextSeqValue - this.pending.length;
-    while (out.length < max && seq < flushedEnd) {
+    const tailBase = this.tailBase;
+    const flushedEnd = this.diskEnd - this.pending.length;
+    while (out.length < max && seq < this.nextSeqValue) {
+      if (seq >= tailBase) {
+        const record = this.tail[seq - tailBase]!;
+        out.push({ seq, tsMs: record.readDoubleLE(HEADER_BYTES + 8), payload: record.subarray(HEADER_BYTES + BODY_PREFIX_BYTES) });
+        seq++;
+        continue;
+      }
+      if (seq >= flushedEnd) {
+        // Queued, not yet synced (never read); or past the disk's end: on to the tail.
+        if (seq < this.diskEnd) break;
+        seq = tailBase;
+        continue;
+      }
       const index = this.segments.findLastIndex((s) => s.firstSeq <= seq);
       if (index < 0) break;
       const segment = this.segments[index]!;
       const cache = this.load(segment, seq);
       const at = seq - segment.firstSeq;
       if (at >= cache.offsets.length) {
-        // Damaged or short segment (bit rot): skip to the next one rather than stall replay forever.
-        const next = this.segments[index + 1];
-        if (!next) break;
-        seq = next.firstSeq;
+        // Damaged or short segment (bit rot), or a range held nowhere: skip to the next one rather
+        // than stall replay forever.
+        seq = this.segments[index + 1]?.firstSeq ?? tailBase;
         continue;
       }
       for (let i = at; i < cache.offsets.length && out.length < max && seq < flushedEnd; i++, seq++) {
@@ -385,9 +691,10 @@ export class Spool {
     return this.cache;
   }
 
-  /** Writes what is pending, persists the counters, closes the file. */
+  /** Writes the tail and what is pending, persists the counters, closes the file. */
   close(): void {
     if (this.closed) return;
+    this.leaveLive();
     this.flush();
     this.closed = true;
     this.closeHandle();
@@ -396,14 +703,14 @@ export class Spool {
 }
 
 /** Offsets of the valid records of a segment, in order, and where the valid part ends. */
-function parseRecords(buf: Buffer, firstSeq: number): { offsets: number[]; end: number } {
+function parseRecords(buf: Buffer, firstSeq: number, checkCrc = true): { offsets: number[]; end: number } {
   const offsets: number[] = [];
   let offset = 0;
   while (offset + HEADER_BYTES + BODY_PREFIX_BYTES <= buf.length) {
     const length = buf.readUInt32LE(offset);
     if (length < BODY_PREFIX_BYTES || length > MAX_RECORD_BYTES || offset + HEADER_BYTES + length > buf.length) break;
     const body = buf.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
-    if (crc32(body) !== buf.readUInt32LE(offset + 4)) break;
+    if (checkCrc && crc32(body) !== buf.readUInt32LE(offset + 4)) break;
     // A record in the wrong place (a stale copy) is as bad as a torn one.
     if (body.readDoubleLE(0) !== firstSeq + offsets.length) break;
     offsets.push(offset);

@@ -88,7 +88,7 @@ describe('Spool', () => {
     cpSync(join(REPO, 'test/fixtures/spool-v1'), dir, { recursive: true });
     const spool = new Spool({ dir, maxAgeMs: 100 * 365 * 86_400_000 });
     cleanup(() => spool.close());
-    expect(spool.openReport).toEqual({ tornBytes: 0, segments: 2, records: 12 });
+    expect(spool.openReport).toEqual({ tornBytes: 0, segments: 2, records: 12, tailRecords: 0, unknownSeqs: 0 });
     expect([spool.boot, spool.acked, spool.nextSeq]).toEqual(['49d2281321957f97', 3, 12]);
     const records = spool.read(0, 100);
     expect(records.map((r) => r.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
