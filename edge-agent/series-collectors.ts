@@ -1,7 +1,7 @@
 // The collectors of labelled values (containers, services, storage health, the Pi's signals, the
 // clock, a node's own metrics), run after the base sampler's read and added to its `series` field,
 // within a cap. Each fails on its own: a missing source costs its values and one log line.
-import { formatDuration, parseDuration, type LabelledValue } from '../protocol/index.ts';
+import { formatDuration, MAX_SERIES_LABELS, parseDuration, SERIES_NAME, type LabelledValue } from '../protocol/index.ts';
 import type { Collector } from './collectors/collector.ts';
 import { createClockCollector } from './collectors/clock.ts';
 import { createContainersCollector } from './collectors/containers.ts';
@@ -70,8 +70,30 @@ const approxBytes = (v: LabelledValue): number => {
   return n;
 };
 
-/** Keeps the first values within MAX_SAMPLE_SERIES and MAX_SAMPLE_SERIES_BYTES; returns how many were dropped. */
+/** The wire's limit on a text (protocol/codec.ts): a longer label value would cost the whole sample. */
+const MAX_LABEL_TEXT = 256;
+
+/** Whether the hub's decoder takes a value: its name and label names, label count and value lengths. */
+export function wireValid(v: LabelledValue): boolean {
+  if (!SERIES_NAME.test(v.name) || !Number.isFinite(v.value)) return false;
+  let n = 0;
+  for (const k in v.labels) {
+    if (++n > MAX_SERIES_LABELS || !SERIES_NAME.test(k) || v.labels[k]!.length > MAX_LABEL_TEXT) return false;
+  }
+  return true;
+}
+
+/**
+ * Leaves out values the wire would refuse (a mount point over 256 characters), then keeps the first
+ * within MAX_SAMPLE_SERIES and MAX_SAMPLE_SERIES_BYTES; returns how many were dropped.
+ */
 export function capSeries(series: LabelledValue[]): number {
+  const before = series.length;
+  if (!series.every(wireValid)) {
+    const valid = series.filter(wireValid);
+    series.length = 0;
+    series.push(...valid);
+  }
   let bytes = 0;
   let keep = 0;
   while (keep < series.length && keep < MAX_SAMPLE_SERIES) {
@@ -79,9 +101,8 @@ export function capSeries(series: LabelledValue[]): number {
     if (bytes > MAX_SAMPLE_SERIES_BYTES) break;
     keep++;
   }
-  const dropped = series.length - keep;
   series.length = keep;
-  return dropped;
+  return before - keep;
 }
 
 /** `base`, with `collectors` run after each read, their failures and the cap reported once each. */
@@ -113,7 +134,7 @@ export function withSeriesCollectors(
       const dropped = capSeries(out.series);
       if (dropped > 0 && !capLogged) {
         capLogged = true;
-        logs.warn(`agent: ${dropped} labelled values left out of a sample: at most ${MAX_SAMPLE_SERIES} (and ${MAX_SAMPLE_SERIES_BYTES} bytes of them) are sent; the first ones in collector order are kept`);
+        logs.warn(`agent: ${dropped} labelled values left out of a sample: at most ${MAX_SAMPLE_SERIES} (and ${MAX_SAMPLE_SERIES_BYTES} bytes of them) are sent, the first ones in collector order, and none with a label value over ${MAX_LABEL_TEXT} characters`);
       }
       if (out.series.length === 0) delete out.series;
     }

@@ -399,12 +399,22 @@ describe('options and the cap', () => {
     expect(long.length).toBeGreaterThan(100);
   });
 
+  it('leaves out a value the wire would refuse rather than lose the sample', () => {
+    const series: LabelledValue[] = [
+      { name: 'fs_readonly', labels: { mountpoint: `/${'x'.repeat(300)}` }, value: 0 },
+      { name: 'fs_readonly', labels: { mountpoint: '/' }, value: 0 },
+      { name: 'bad-name', labels: {}, value: 1 },
+    ];
+    expect(capSeries(series)).toBe(2);
+    expect(series).toEqual([{ name: 'fs_readonly', labels: { mountpoint: '/' }, value: 0 }]);
+  });
+
   it('logs the cap once, however often it bites', async () => {
     const logs: string[] = [];
     const flood: Collector = { name: 'flood', collect: (out) => void (out.series = Array.from({ length: 700 }, (_, i) => ({ name: 'f', labels: { i: String(i) }, value: i }))) };
     const base = createLinuxSampler({ procRoot: join(tempDir(), 'none'), sysRoot: join(tempDir(), 'none'), log: () => undefined, primeAtStart: false });
     const s = withSeriesCollectors(base, [flood], { warn: (msg) => logs.push(msg), info: (msg) => logs.push(`info: ${msg}`) }, () => 0);
     for (let i = 0; i < 3; i++) expect((await s.read({ processes: false })).series).toHaveLength(500);
-    expect(logs).toEqual(['agent: 200 labelled values left out of a sample: at most 500 (and 32768 bytes of them) are sent; the first ones in collector order are kept']);
+    expect(logs).toEqual(['agent: 200 labelled values left out of a sample: at most 500 (and 32768 bytes of them) are sent, the first ones in collector order, and none with a label value over 256 characters']);
   });
 });
