@@ -1,25 +1,48 @@
 // What sampling costs the agent's host: CPU per read of the Linux sampler (direct /proc reads)
 // against the systeminformation sampler (spawns df, ps, lsblk…), taken in turns in one run, with
 // the process list in 1 read of 5 as the agent does; and, in the same rounds, the CPU per scrape
-// of prometheus-node-exporter when it is installed, for scale. Figures only, no asserts.
+// of prometheus-node-exporter when it is installed, for scale. Then the agent bundle itself, as the
+// shipped unit runs it (its ExecStart flags), publishing at 1 s to a broker and hub in this process:
+// CPU ms a second, RSS, block-device writes (/proc/<pid>/io write_bytes) and fsync/fdatasync calls a
+// second (strace -c, attached after the CPU window so it does not weigh on it), for one bundle or
+// several side by side in one run (--bundle before=OLD.mjs --bundle after=dist/remonitor-agent.mjs,
+// e.g. OLD.mjs built in a `git worktree` of the commit before). Figures only, no asserts.
 // Run: node scripts/run-ts.mjs bench/agent-cost.ts [--iterations 60] [--pace-ms 200]
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+//        [--bundle NAME=PATH]… [--bundle-seconds 60]   (no --bundle: dist/remonitor-agent.mjs alone; --bundle-seconds 0: none)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { EmbeddedBroker } from '../broker/broker.ts';
+import { HubService } from '../cli/hub-service.ts';
+import { createLogger } from '../shared/logger.ts';
 import { encodeSample } from '../protocol/index.ts';
 import { createLinuxSampler } from '../edge-agent/linux-sampler.ts';
 import type { Reading, Sampler } from '../edge-agent/sampler.ts';
 import { createSystemInformationSampler } from '../edge-agent/si-sampler.ts';
 
 const { values } = parseArgs({
-  options: { iterations: { type: 'string', default: '60' }, 'pace-ms': { type: 'string', default: '200' } },
+  options: {
+    iterations: { type: 'string', default: '60' },
+    'pace-ms': { type: 'string', default: '200' },
+    bundle: { type: 'string', multiple: true, default: [] },
+    'bundle-seconds': { type: 'string', default: '60' },
+  },
 });
 const ITERATIONS = Number(values.iterations);
 const PACE_MS = Number(values['pace-ms']);
 if (!Number.isInteger(ITERATIONS) || ITERATIONS < 1) throw new TypeError(`--iterations must be a positive integer, got ${values.iterations}`);
 if (!(PACE_MS >= 0)) throw new TypeError(`--pace-ms must be a number of ms ≥ 0, got ${values['pace-ms']}`);
+const BUNDLE_SECONDS = Number(values['bundle-seconds']);
+if (!(BUNDLE_SECONDS >= 0)) throw new TypeError(`--bundle-seconds must be a number of seconds ≥ 0, got ${values['bundle-seconds']}`);
+const BUNDLES = (values.bundle.length > 0 ? values.bundle : [`now=${new URL('remonitor-agent.mjs', import.meta.url).pathname}`]).map((spec) => {
+  const at = spec.indexOf('=');
+  if (at < 1) throw new TypeError(`--bundle takes NAME=PATH, got ${spec}`);
+  return { name: spec.slice(0, at), path: spec.slice(at + 1) };
+});
 const WARMUP = 5;
 const TICK_MS = 10; // /proc times are in USER_HZ ticks, 100 per second
 
@@ -200,4 +223,86 @@ if (exporter) {
   );
 } else {
   console.log(`node_exporter: ${exporterProblem}`);
+}
+
+// ---- The agent bundle as the unit runs it ----
+
+/** The node flags between `node` and the bundle in the shipped unit's ExecStart line. */
+function unitNodeFlags(): string[] {
+  const unit = readFileSync(new URL('../deploy/remonitor-agent.service', import.meta.url), 'utf8');
+  const argv = /^ExecStart=(.*)$/m.exec(unit)?.[1]?.split(' ');
+  if (!argv) throw new Error('deploy/remonitor-agent.service: no ExecStart line');
+  return argv.slice(1, argv.findIndex((a) => a.endsWith('remonitor-agent.mjs')));
+}
+
+/** CPU of all of a process's threads, ms (schedstat: ns on CPU). */
+const threadsCpuMs = (pid: number): number =>
+  readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6, 0);
+/** Bytes this process caused to be written to a block device (page-cache pages it dirtied), proc(5). */
+const writeBytes = (pid: number): number => Number(/^write_bytes: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+
+/** fsync + fdatasync calls of `pid` over `seconds`, by strace -c; undefined without strace. */
+async function countSyncs(pid: number, seconds: number): Promise<number | undefined> {
+  if ((await onPath('strace')) === undefined) return undefined;
+  const child = spawn('strace', ['-c', '-f', '-e', 'trace=fsync,fdatasync', '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let report = '';
+  child.stderr.on('data', (d: Buffer) => (report += d.toString()));
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  await sleep(seconds * 1000);
+  child.kill('SIGINT'); // strace prints its summary and detaches
+  await Promise.race([exited, sleep(5000)]);
+  // Summary rows: % time, seconds, usecs/call, calls, [errors,] syscall
+  return [...report.matchAll(/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(fsync|fdatasync)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
+if (BUNDLE_SECONDS > 0) {
+  const flags = unitNodeFlags();
+  const silent = createLogger('silent');
+  const broker = new EmbeddedBroker({ port: 0, log: silent });
+  await broker.start();
+  const url = `mqtt://127.0.0.1:${broker.port}`;
+  // A hub that acknowledges what it stores, as in production: the agent frees its spool on its acks.
+  const dataDir = mkdtempSync(join(tmpdir(), 'remonitor-bench-hub-'));
+  const hub = new HubService({ brokerUrl: url, dataDir, httpPort: 0, log: silent, alarms: false });
+  await hub.start();
+  const spoolRoot = mkdtempSync(join(tmpdir(), 'remonitor-bench-spool-'));
+  const agents: { name: string; path: string; child: ChildProcess }[] = BUNDLES.map(({ name, path }) => ({
+    name,
+    path,
+    // The spool on the disk (tmpdir), as the unit's StateDirectory is; RAM for the live tail as the unit's RuntimeDirectory.
+    child: spawn(process.execPath, [...flags, path, '--broker', url, '--node', `cost-${name}`, '--interval', '1s', '--log-level', 'warn', '--spool-dir', join(spoolRoot, name)], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  }));
+  try {
+    const WARMUP_S = 15; // module load, birth record, V8's one-off memory reducer (bench/agent-process.ts)
+    console.log(`\nagent bundle, node ${flags.join(' ')} (the unit's flags), 1 sample a second to a hub in this process;`);
+    console.log(`after ${WARMUP_S} s: CPU and disk writes over ${BUNDLE_SECONDS} s, then fsync/fdatasync counted by strace over ${Math.min(BUNDLE_SECONDS, 30)} s`);
+    await sleep(WARMUP_S * 1000);
+    const start = agents.map((a) => ({ cpu: threadsCpuMs(a.child.pid!), written: writeBytes(a.child.pid!) }));
+    const t0 = performance.now();
+    await sleep(BUNDLE_SECONDS * 1000);
+    const seconds = (performance.now() - t0) / 1000;
+    const window = agents.map((a, i) => ({ cpu: (threadsCpuMs(a.child.pid!) - start[i]!.cpu) / seconds, written: (writeBytes(a.child.pid!) - start[i]!.written) / seconds }));
+    const syncSeconds = Math.min(BUNDLE_SECONDS, 30);
+    const syncs = await Promise.all(agents.map((a) => countSyncs(a.child.pid!, syncSeconds)));
+    const rows = agents.map((a, i) => ({
+      name: a.name,
+      cpu: window[i]!.cpu.toFixed(2),
+      rss: rssMiB(a.child.pid!).toFixed(1),
+      written: window[i]!.written.toFixed(0),
+      syncs: syncs[i] === undefined ? 'n/a (no strace)' : (syncs[i]! / syncSeconds).toFixed(2),
+    }));
+    const w = Math.max(6, ...agents.map((a) => a.name.length));
+    console.log(`${'bundle'.padEnd(w)}  CPU ms/s   RSS MiB   block writes B/s   fsync+fdatasync /s`);
+    for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.cpu.padStart(8)}   ${r.rss.padStart(7)}   ${r.written.padStart(16)}   ${r.syncs.padStart(18)}`);
+    for (const a of agents) console.log(`  ${a.name}: ${a.path}`);
+    console.log(`stored by the hub: ${hub.ingest.stats.stored} samples`);
+  } finally {
+    await Promise.all(agents.map((a) => (a.child.exitCode !== null ? undefined : new Promise((ok) => (a.child.once('exit', ok), a.child.kill('SIGTERM'))))));
+    await hub.stop();
+    await broker.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(spoolRoot, { recursive: true, force: true });
+  }
 }

@@ -1,7 +1,7 @@
 // CRC-32 (IEEE 802.3: reflected polynomial 0xEDB88320, initial and final value 0xFFFFFFFF), the
 // checksum of every spool record. node:zlib has it natively from Node 20.15 on; the agent also runs
 // on Node 18 (Raspberry Pi OS, Debian 12), where this table computes the same numbers.
-import * as zlib from 'node:zlib';
+import { createRequire } from 'node:module';
 
 const TABLE = (() => {
   const table = new Int32Array(256);
@@ -23,8 +23,22 @@ export function tableCrc32(data: Uint8Array, previous = 0): number {
 type Crc32 = (data: Uint8Array, previous?: number) => number;
 
 /**
- * node:zlib's crc32 where the running Node has it: under the unit's --lite-mode V8 only interprets,
- * and the table costs ~70 ns a byte (~45 µs for a 600-byte sample) against under 1 µs natively.
- * Read off the namespace, not imported by name: a missing named export fails the whole bundle at load.
+ * Past this many bytes checksummed, node:zlib's crc32 where the running Node has it: under the
+ * unit's --lite-mode V8 only interprets, and the table costs ~70 ns a byte against under 1 µs for a
+ * sample natively. Below it, the table: loading node:zlib costs the agent 1.4 MiB of resident memory
+ * (the binary's pages it touches), while a connected agent checksums nothing (edge-agent/spool.ts's
+ * live tail) and an outage of an hour at 1 Hz checksums about 2 MB. A replayed backlog loads it.
  */
-export const crc32: Crc32 = (zlib as { crc32?: Crc32 }).crc32 ?? tableCrc32;
+const NATIVE_AFTER_BYTES = 4 * 1024 * 1024;
+let tableBytes = 0;
+let native: Crc32 | null | undefined;
+
+function loadNative(): Crc32 | null {
+  // Read off the module, not imported by name: a missing named export fails the whole bundle at load (Node 18).
+  return (createRequire(import.meta.url)('node:zlib') as { crc32?: Crc32 }).crc32 ?? null;
+}
+
+export function crc32(data: Uint8Array, previous = 0): number {
+  if (native === undefined && (tableBytes += data.length) > NATIVE_AFTER_BYTES) native = loadNative();
+  return (native ?? tableCrc32)(data, previous);
+}
