@@ -48,7 +48,7 @@ describe('labelled series', () => {
     expect(byName['cpu_core_pct']?.labels).toEqual([{ cpu: '0' }, { cpu: '1' }]);
     expect(byName['fs_used_pct']?.labels).toEqual([{ mountpoint: '/' }, { mountpoint: '/boot' }]);
     expect(byName['iface_rx_bps']?.unit).toBe('bytes_per_second');
-    expect(byName['container_cpu_pct']).toEqual({ name: 'container_cpu_pct', unit: null, description: null, labels: [{ container: 'nginx' }] });
+    expect(byName['container_cpu_pct']).toEqual({ name: 'container_cpu_pct', unit: 'percent', description: 'CPU of each container, % of one core (may pass 100)', labels: [{ container: 'nginx' }] });
     expect((await app.request('/api/nodes/nobody/labelled')).status).toBe(404);
   });
 
