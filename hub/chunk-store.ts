@@ -75,14 +75,17 @@ export class ChunkStore {
   }
 
   /**
-   * Moves the raw rows older than `beforeMs` (moved down to a window's start) into chunks, a node's
-   * window a step, in transactions of about `sliceMs` of work with `pause` between them: on the
-   * writer's thread, each holds up the next batch of samples. Returns the rows moved.
+   * Moves the raw rows older than `beforeMs` (moved down to an hour's start) into chunks, a chunk a
+   * step, in transactions of about `sliceMs` of work with `pause` between them: on the writer's
+   * thread, each holds up the next batch of samples. Stops after `budgetMs` and leaves the rest to
+   * the next run: the maintenance runs one task at a time, so a first compaction of days of rows
+   * (a hub upgraded with a full raw tier) must not hold the rollups back for an hour. Returns the rows moved.
    */
-  async compact(beforeMs: number, pause: () => Promise<void>, sliceMs = 25): Promise<number> {
+  async compact(beforeMs: number, pause: () => Promise<void>, sliceMs = 25, budgetMs = 120_000): Promise<number> {
     const cutoff = windowOf(beforeMs);
+    const stopAt = performance.now() + budgetMs;
     let moved = 0;
-    for (let more = true; more; await pause()) {
+    for (let more = true; more && performance.now() < stopAt; await pause()) {
       const sliceEnd = performance.now() + sliceMs;
       moved += this.db.transaction(() => {
         let rows = 0;
