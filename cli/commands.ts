@@ -52,6 +52,14 @@ const ackIntervalOption = {
   parse: ackInterval,
 } as OptionSpec<number>;
 
+/** Where people reach the dashboard: the links in notifications point there. */
+const publicUrlOption = {
+  type: 'string',
+  flag: 'public-url',
+  help: "the dashboard's address as people reach it (https://monitor.example), for the links in alarm notifications (default: the address this prints)",
+  parse: httpUrl,
+} as OptionSpec<string>;
+
 const staleAfterOption = {
   type: 'string',
   flag: 'stale-after',
@@ -98,6 +106,7 @@ export const upSpec = {
   retention: retentionOption,
   ackIntervalMs: ackIntervalOption,
   staleAfterMs: staleAfterOption,
+  publicUrl: publicUrlOption,
   noAgent: { type: 'boolean', flag: 'no-agent', help: 'do not monitor this machine', default: false } as OptionSpec<boolean>,
   intervalMs: { type: 'string', flag: 'interval', help: 'local agent sample interval', default: 1000, parse: interval } as OptionSpec<number>,
   leakThresholds: leakThresholdsOption,
@@ -144,6 +153,7 @@ export const hubSpec = {
   retention: retentionOption,
   ackIntervalMs: ackIntervalOption,
   staleAfterMs: staleAfterOption,
+  publicUrl: publicUrlOption,
   httpPort: portOption('http-port', 'dashboard and API port', 8080),
   host: hostOption,
   leakThresholds: leakThresholdsOption,
@@ -191,6 +201,7 @@ export async function runUp(argv: string[]): Promise<number> {
     await agent.start();
   }
   const dashboard = `${tls ? 'https' : 'http'}://${mqttHost}:${hub.httpPort}/`;
+  hub.setPublicUrl(o.publicUrl ?? dashboard);
   // Before the dashboard line: whoever sees that line finds the admin made.
   await security.announceAdmin(dashboard);
   // The one line a person needs; on stdout so scripts and tests can read it.
@@ -259,6 +270,7 @@ export async function runHub(argv: string[]): Promise<number> {
   });
   await hub.start();
   const dashboard = `${tls ? 'https' : 'http'}://${o.host}:${hub.httpPort}/`;
+  hub.setPublicUrl(o.publicUrl ?? dashboard);
   const storage = isPostgresUrl(o.storage) ? redactUrl(o.storage) : (o.storage ?? join(o.dataDir, DB_FILE));
   const group = o.sharedGroup ? ` in shared group "${o.sharedGroup}" as ${hubId}` : '';
   await security.announceAdmin(dashboard);

@@ -270,6 +270,11 @@ export class HubService {
     return this.web?.port ?? 0;
   }
 
+  /** Where people reach the dashboard: alarm notifications link there (set once the web server listens). */
+  setPublicUrl(url: string): void {
+    this.alarms?.notifier.setDashboardUrl(url);
+  }
+
   async start(): Promise<void> {
     // Before anything starts: nothing is open by accident on an address other machines reach.
     const host = this.options.httpHost ?? '127.0.0.1';

@@ -117,6 +117,8 @@ export async function runSimulation(o: {
   backfillStepMs?: number;
   progress?: (line: string) => void;
   backfillProgress?: (p: BackfillProgress) => void;
+  /** Told when the history is stored, before the fleet goes live. */
+  backfillDone?: (h: BackfillResult) => void;
   /** Ends the live part early (as Ctrl-C does). */
   signal?: AbortSignal;
 }): Promise<SimulationResult> {
@@ -164,6 +166,7 @@ export async function runSimulation(o: {
   let history: BackfillResult | null = null;
   if (perNode > 0) {
     history = await backfill({ fleet, clientOf, fromMs: liveDueMs - perNode * stepMs, toMs: liveDueMs, stepMs, progress: o.backfillProgress });
+    o.backfillDone?.(history);
     if (Date.now() < liveDueMs) await new Promise((r) => setTimeout(r, liveDueMs - Date.now()));
   }
   const liveStartMs = Date.now();
@@ -231,15 +234,16 @@ export async function runSimulate(argv: string[]): Promise<number> {
     ...o,
     progress: (text) => console.error(text),
     backfillProgress: (p) => line(`backfill: ${Math.floor((100 * p.published) / Math.max(1, p.total))} % (${p.published.toLocaleString('en')} of ${p.total.toLocaleString('en')} samples, ${Math.round(p.published / Math.max(p.seconds, 0.001)).toLocaleString('en')}/s), ${p.stored.toLocaleString('en')} stored by the hub`),
+    // Said as soon as the history is stored, not when the run ends: the fleet goes live now.
+    backfillDone: (h) => {
+      line(null);
+      console.log(
+        `remonitor: backfilled ${formatDuration(o.backfillMs)} of history: ${h.published.toLocaleString('en')} samples (${h.perNode.toLocaleString('en')} a node) in ${h.seconds.toFixed(1)} s, ` +
+          `${h.stored === h.published ? 'all' : h.stored.toLocaleString('en')} stored by the hub; live from now`,
+      );
+    },
   });
   line(null);
-  const h = result.backfill;
-  if (h) {
-    console.log(
-      `remonitor: backfilled ${formatDuration(o.backfillMs)} of history: ${h.published.toLocaleString('en')} samples (${h.perNode.toLocaleString('en')} a node) in ${h.seconds.toFixed(1)} s, ` +
-        `${h.stored === h.published ? 'all' : h.stored.toLocaleString('en')} stored by the hub`,
-    );
-  }
   console.log(`remonitor: published ${result.published} samples in ${result.seconds.toFixed(1)} s, ${result.acked} acknowledged by the broker`);
   return 0;
 }

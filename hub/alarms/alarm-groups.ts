@@ -62,9 +62,13 @@ export class AlarmGroups {
   held = 0;
 
   constructor(
-    private readonly dashboardUrl: string | null = null,
+    private dashboardUrl: string | null = null,
     private readonly limit: ChannelLimit = DEFAULT_CHANNEL_LIMIT,
   ) {}
+
+  setDashboardUrl(url: string): void {
+    this.dashboardUrl = url;
+  }
 
   /** Adds a transition to the group of its rule on each channel; cheap (no I/O). Returns when the earliest of those groups is due. */
   add(channels: readonly string[], rule: GroupRule, timing: GroupTiming, t: AlarmTransition, nowMs: number): number | null {

@@ -82,6 +82,12 @@ export class Notifier {
     this.groups = new AlarmGroups(options.dashboardUrl ?? null, options.channelLimit ?? DEFAULT_CHANNEL_LIMIT);
   }
 
+  /** Where the links of messages point from now on (the hub knows its address once it listens). */
+  setDashboardUrl(url: string): void {
+    this.options.dashboardUrl = url;
+    this.groups.setDashboardUrl(url);
+  }
+
   start(): void {
     this.timer = setInterval(() => this.tick(), this.options.pollMs ?? 500);
     this.timer.unref();

@@ -36,6 +36,7 @@ const SAMPLE: Record<string, string> = {
   format: 'json',
   from: '-7d',
   'group-url': 'http://hub-1:8080',
+  'public-url': 'https://monitor.example',
   'home-assistant-interval': '30s',
   host: '0.0.0.0',
   html: 'report.html',

@@ -145,7 +145,36 @@ describe('the README, run as written', () => {
       throw new Error(`${(err as Error).message}\nhub said:\n${hub.output()}`);
     });
   }, 240_000);
+
+  it('tries a fleet: a week of history at once, then the demo\'s alarms within about two minutes', async () => {
+    // The two lines, each in its own terminal as the README says, with `remonitor` on PATH; the
+    // hub's ports moved out of the way (and the simulator told where they went).
+    const home = tempDir('remonitor-readme-');
+    const bin = join(home, 'bin');
+    mkdirSync(bin);
+    symlinkSync(CLI, join(bin, 'remonitor'));
+    const [http, mqtt] = [await freePort(), await freePort()];
+    const env = { ...shellEnv(bin), REMONITOR_HTTP_PORT: String(http), REMONITOR_MQTT_PORT: String(mqtt), REMONITOR_DATA_DIR: join(home, 'data'), REMONITOR_BROKER: `mqtt://127.0.0.1:${mqtt}` };
+    const [hubLine, simulateLine] = blocks.get('try-fleet')!.text.split('\n').map((line) => line.replace(/#.*$/, '').trim());
+    const hub = spawnProcess('bash', ['-c', `exec ${hubLine}`], { cwd: home, env });
+    await hub.waitForLine(/dashboard at/);
+    const simulate = spawnProcess('bash', ['-c', `exec ${simulateLine}`], { cwd: home, env });
+    const base = `http://127.0.0.1:${http}`;
+    const getJson = async (path: string) => (await fetch(`${base}${path}`)).json();
+    await simulate.waitForLine(/backfilled 7d of history/, 240_000);
+    const week = await getJson('/api/nodes/sim-0001/series?metrics=mem_pct&from=-7d&to=now&points=500');
+    expect(week.data[0][0], 'history reaching back about a week').toBeLessThan(Date.now() / 1000 - 6 * 86_400);
+    // Live from here: the README's list, by rule, within its times (and a margin for a busy machine).
+    const red = async () => new Set(((await getJson('/api/alarms')).alarms as { node: string; rule_id: string; state: string }[]).filter((a) => a.state === 'red' || a.state === 'offline').map((a) => `${a.node} ${a.rule_id}`));
+    const expected = ['sim-0002 throttled', 'sim-0004 clock', 'sim-0003 offline', 'sim-0000 disk', 'sim-0001 memory', 'sim-0002 temperature'];
+    await waitFor(`the demo's alarms: ${expected.join(', ')}`, async () => {
+      const now = await red();
+      return expected.every((a) => now.has(a));
+    }, 180_000, 1000).catch(async (err) => {
+      throw new Error(`${(err as Error).message}; raised: ${[...(await red())].join(', ')}`);
+    });
+  }, 480_000);
 });
 
 /** Every step this test runs; each needs its block in the README. */
-const STEPS = ['start', 'node-add', 'hand-join', 'api-token', 'export', 'prometheus', 'passwd', 'ci-node-add', 'ci-shell'];
+const STEPS = ['start', 'node-add', 'hand-join', 'api-token', 'export', 'prometheus', 'passwd', 'ci-node-add', 'ci-shell', 'try-fleet'];
