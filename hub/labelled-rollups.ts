@@ -7,6 +7,14 @@ import { decodeDetail } from './sample-detail.ts';
 import { labelledValues, labelsKey } from './labelled-values.ts';
 import { NODE_MINUTES_SQL, NODE_RANGE_SQL, minuteList } from './sample-minutes.ts';
 
+/**
+ * Label sets one node may have in a minute's buckets. A node's own metrics come from its scripts, and
+ * one that puts a request id or a time in a label would make a new series every sample: past this,
+ * the minute's other series are not bucketed (their raw values stay in the samples) and the hub
+ * says so once per node.
+ */
+export const MAX_SERIES_PER_NODE_MINUTE = 2000;
+
 /** Up to this range a chart reads the raw blobs (one decode a sample: 3,600 at 1 Hz); past it, the minute buckets. */
 export const RAW_LABELLED_MS = 3_600_000;
 
@@ -27,8 +35,13 @@ interface Bucket {
 
 export class LabelledRollups {
   private readonly stmt;
+  /** Nodes already told of (once each): over the label-set limit. */
+  private readonly overLimit = new Set<number>();
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly onOverLimit: (nodeId: number, limit: number) => void = () => {},
+  ) {
     this.stmt = {
       details: db.prepare<[string, number], { ts_ms: number; detail: Uint8Array | null }>(`SELECT ts_ms, detail FROM samples WHERE ${NODE_MINUTES_SQL}`),
       rangeDetails: db.prepare<[string, number, number, number], { ts_ms: number; detail: Uint8Array | null }>(
@@ -50,14 +63,25 @@ export class LabelledRollups {
     if (minutes.length === 0) return;
     const list = JSON.stringify(minutes);
     const buckets = new Map<string, Bucket>();
+    const perMinute = new Map<number, number>();
     for (const { ts_ms, detail } of this.stmt.details.iterate(list, nodeId)) {
       if (!detail) continue;
       const bucketMs = ts_ms - (ts_ms % 60_000);
       for (const v of labelledValues(decodeDetail(detail))) {
         const key = `${v.name}\u0000${labelsKey(v.labels)}\u0000${bucketMs}`;
         const b = buckets.get(key);
-        if (!b) buckets.set(key, { n: 1, min: v.value, max: v.value, sum: v.value });
-        else {
+        if (!b) {
+          const n = perMinute.get(bucketMs) ?? 0;
+          if (n >= MAX_SERIES_PER_NODE_MINUTE) {
+            if (!this.overLimit.has(nodeId)) {
+              this.overLimit.add(nodeId);
+              this.onOverLimit(nodeId, MAX_SERIES_PER_NODE_MINUTE);
+            }
+            continue;
+          }
+          perMinute.set(bucketMs, n + 1);
+          buckets.set(key, { n: 1, min: v.value, max: v.value, sum: v.value });
+        } else {
           b.n++;
           b.sum += v.value;
           if (v.value < b.min) b.min = v.value;

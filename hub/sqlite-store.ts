@@ -141,7 +141,9 @@ export class SqliteStore implements MetricsStore {
     this.retention = options.retention ?? DEFAULT_RETENTION;
     this.now = options.now ?? Date.now;
     this.chunks = new ChunkStore(db);
-    this.labelled = new LabelledRollups(db);
+    this.labelled = new LabelledRollups(db, (nodeId, limit) =>
+      options.log?.info({ nodeId, limit }, 'a node sent more labelled series in a minute than are bucketed: the rest stay in its raw samples only (a label that changes every sample?)'),
+    );
     this.stmt = {
       fromRaw: db.prepare(rollupFromRawSql()),
       merge: db.prepare(rollupMergeSql()),

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 import { openSqliteStore } from '../../hub/sqlite-store.ts';
+import { MAX_SERIES_PER_NODE_MINUTE } from '../../hub/labelled-rollups.ts';
 import { labelledRoutes } from '../../web/labelled-routes.ts';
 import type { LabelledListResponse, LabelledSeriesResponse } from '../../shared/api-types.ts';
 import { cleanup, runCleanups, tempDir } from '../helpers/parts.ts';
@@ -87,5 +88,19 @@ describe('labelled series', () => {
     const res = await app.request(url);
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(message);
+  });
+});
+
+describe('a node sending ever new label sets', () => {
+  it('gets at most MAX_SERIES_PER_NODE_MINUTE of them bucketed a minute, and is told once', async () => {
+    let told = 0;
+    const store = openSqliteStore(join(tempDir(), 'remonitor.db'), { now: () => T0 + 3_600_000, log: { info: () => void told++ } as never });
+    cleanup(() => store.close());
+    const many: Sample = { v: 1, boot: 'b', seq: 0, ts_ms: T0, series: Array.from({ length: MAX_SERIES_PER_NODE_MINUTE + 5 }, (_, i) => ({ name: 'req_ms', labels: { id: String(i) }, value: i })) };
+    store.insertBatch([{ node: 'pi', sample: many, raw: encodeSample(many) }]);
+    await store.deriveRollups(async () => {});
+    const rows = store.db.prepare('SELECT count(*) AS n FROM labelled_rollups').get() as { n: number };
+    expect(rows.n).toBe(MAX_SERIES_PER_NODE_MINUTE);
+    expect(told).toBe(1);
   });
 });
