@@ -1,79 +1,113 @@
-// Storage: how fast samples go into SQLite, how many bytes each value takes on disk, and how fast
-// the API's queries answer over the seeded history. A simulated fleet is written straight through
-// the store (no broker), oldest first. Figures only.
-// Run: node scripts/run-ts.mjs bench/storage.ts [--nodes 200] [--hours 24] [--interval 10s]
+// Storage: how fast samples go into SQLite, how many bytes each value takes on disk before and
+// after the older raw rows are compacted into chunks (hub/chunk-store.ts), per tier, how fast the
+// API's queries answer over the seeded history, and the longest event-loop stall while compacting.
+// A simulated fleet is written straight through the store (no broker), oldest first: `--hours` at
+// `--interval`, then the last `--hot-hours` of them at 1 Hz. Figures only.
+// Run: node scripts/run-ts.mjs bench/storage.ts [--nodes 50] [--hours 168] [--interval 1m] [--hot-hours 3]
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { encodeSample, parseDuration } from '../protocol/index.ts';
 import { countValues, simulatedFleet } from './sample-fleet.ts';
 import { openSqliteStore } from '../hub/sqlite-store.ts';
-import type { IncomingSample } from '../hub/store.ts';
+import { ThreadedSqliteWriter } from '../hub/threaded-sample-writer.ts';
+import { DEFAULT_RETENTION } from '../hub/rollups.ts';
+import type { IncomingSample, SamplePage, SamplePageQuery } from '../hub/store.ts';
 import { DEFAULT_SERIES } from '../shared/api-types.ts';
 
 const { values: args } = parseArgs({
-  options: { nodes: { type: 'string', default: '200' }, hours: { type: 'string', default: '24' }, interval: { type: 'string', default: '10s' } },
+  options: {
+    nodes: { type: 'string', default: '50' },
+    hours: { type: 'string', default: '168' },
+    interval: { type: 'string', default: '1m' },
+    'hot-hours': { type: 'string', default: '3' },
+  },
 });
 const nodes = Number(args.nodes);
 const hours = Number(args.hours);
+const hotHours = Number(args['hot-hours']);
 const intervalMs = parseDuration(args.interval) ?? NaN;
 if (!(nodes > 0 && hours > 0 && intervalMs > 0)) throw new TypeError('--nodes, --hours and --interval must be positive');
+if (!(hotHours >= 0 && hotHours <= hours)) throw new TypeError('--hot-hours must be between 0 and --hours');
 
+const HOUR = 3_600_000;
 const dir = mkdtempSync(join(tmpdir(), 'remonitor-bench-storage-'));
 const dbPath = join(dir, 'bench.db');
-const end = Date.now();
-const start = end - hours * 3_600_000;
+// Whole hours, so that the windows compacted are the same run to run.
+const end = Math.floor(Date.now() / HOUR) * HOUR;
+const start = end - hours * HOUR;
+const hotFrom = end - hotHours * HOUR;
 // The store's clock follows the seeding, so that rollups are derived as they would be live.
 let simNow = start;
-const store = openSqliteStore(dbPath, { now: () => simNow });
+// Raw samples kept 14 days (the default keeps 2), so that the whole week stays raw, in chunks.
+const retention = { ...DEFAULT_RETENTION, raw: 14 * 86_400_000 };
+const store = openSqliteStore(dbPath, { now: () => simNow, retention });
 const fleet = simulatedFleet(nodes, start);
-const steps = Math.floor((end - start) / intervalMs);
 let samples = 0;
 let values = 0;
 let batch: IncomingSample[] = [];
 let deriveMs = 0;
+let insertMs = 0;
 let nextDerive = start + 600_000;
+let derivedAt = 0;
 const t0 = performance.now();
 let lastReport = t0;
-for (let step = 0; step < steps; step++) {
-  const ts = start + step * intervalMs;
+const flush = () => {
+  const t = performance.now();
+  store.insertBatch(batch);
+  insertMs += performance.now() - t;
+  samples += batch.length;
+  batch = [];
+};
+for (let ts = start; ts < end; ts += ts >= hotFrom ? 1000 : intervalMs) {
   simNow = ts;
   for (const node of fleet) {
     const sample = node.next(ts);
     values += countValues(sample);
     batch.push({ node: node.name, sample, raw: encodeSample(sample) });
   }
-  if (batch.length >= 2000) {
-    store.insertBatch(batch);
-    samples += batch.length;
-    batch = [];
-  }
-  if (ts >= nextDerive) {
-    // Live, the hub derives every minute; every 10 simulated minutes keeps the bench short.
-    store.insertBatch(batch);
-    samples += batch.length;
-    batch = [];
+  if (batch.length >= 2000) flush();
+  if (ts >= nextDerive && samples + batch.length - derivedAt >= 20_000) {
+    // Live, the hub derives every minute; every 10 simulated minutes and 20,000 samples keeps the bench short.
+    flush();
+    derivedAt = samples;
     const t = performance.now();
     await store.deriveRollups(async () => undefined);
     deriveMs += performance.now() - t;
-    nextDerive += 600_000;
+    nextDerive = ts + 600_000;
   }
   if (performance.now() - lastReport > 5000) {
     lastReport = performance.now();
-    process.stderr.write(`  seeding… ${Math.round((step / steps) * 100)} %\n`);
+    process.stderr.write(`  seeding… ${Math.round(((ts - start) / (end - start)) * 100)} %\n`);
   }
 }
-store.insertBatch(batch);
-samples += batch.length;
+flush();
 simNow = end;
 const t1 = performance.now();
 await store.deriveRollups(async () => undefined);
 deriveMs += performance.now() - t1;
-const deriveS = deriveMs / 1000;
-const seedS = (performance.now() - t0) / 1000 - deriveS;
-store.db.pragma('wal_checkpoint(TRUNCATE)');
-const bytes = statSync(dbPath).size;
+const seedS = (performance.now() - t0) / 1000;
+
+/** Bytes of the file, of its pages in use, and per tier (tables with their indexes), from SQLite's dbstat. */
+function sizes() {
+  store.db.pragma('wal_checkpoint(TRUNCATE)');
+  const pageSize = store.db.pragma('page_size', { simple: true }) as number;
+  const used = ((store.db.pragma('page_count', { simple: true }) as number) - (store.db.pragma('freelist_count', { simple: true }) as number)) * pageSize;
+  const tiers = { rows: 0, chunks: 0, rollups: 0, other: 0 };
+  const others = new Map<string, number>();
+  const tables = store.db.prepare("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')").all() as { name: string; tbl_name: string }[];
+  const tableOf = new Map(tables.map((t) => [t.name, t.tbl_name]));
+  for (const { name, bytes } of store.db.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name').all() as { name: string; bytes: number }[]) {
+    const table = tableOf.get(name) ?? name;
+    const tier = table === 'samples' ? 'rows' : table === 'sample_chunks' ? 'chunks' : table === 'rollups' ? 'rollups' : 'other';
+    tiers[tier] += bytes;
+    if (tier === 'other') others.set(table, (others.get(table) ?? 0) + bytes);
+  }
+  const largestOthers = [...others].sort((a, b) => b[1] - a[1]).slice(0, 3);
+  return { file: statSync(dbPath).size, used, tiers, largestOthers };
+}
 
 const p50 = (fn: () => unknown, runs = 21) => {
   const times: number[] = [];
@@ -84,17 +118,85 @@ const p50 = (fn: () => unknown, runs = 21) => {
   }
   return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 };
-const query = (rangeMs: number) => () =>
-  store.querySeries({ node: fleet[0]!.name, metrics: [...DEFAULT_SERIES], fromMs: end - rangeMs, toMs: end, maxPoints: 1000 });
-const points24h = query(86_400_000)()!.data[0].length;
+const node0 = fleet[0]!.name;
+const chart = (fromMs: number, toMs: number) => () => store.querySeries({ node: node0, metrics: [...DEFAULT_SERIES], fromMs, toMs, maxPoints: 1000 });
+const charts: [string, number, number][] = [
+  ['1 h chart, now (rows)', end - HOUR, end],
+  ...(hotHours >= 3 ? [['1 h chart at 1 Hz, 2–3 h ago', end - 3 * HOUR, end - 2 * HOUR] as [string, number, number]] : []),
+  ['1 h chart, a day ago', end - 25 * HOUR, end - 24 * HOUR],
+  ['24 h chart', end - 24 * HOUR, end],
+  ...(hours >= 168 ? [['7 d chart', end - 168 * HOUR, end] as [string, number, number]] : []),
+];
+function exportAll(): number {
+  let rows = 0;
+  let after: SamplePageQuery['after'] = null;
+  for (let pages = 0; pages < 1_000_000; pages++) {
+    const page: SamplePage = store.samplePage({ node: node0, metrics: [...DEFAULT_SERIES], fromMs: start, toMs: end, after, limit: 2000 })!;
+    rows += page.rows.length;
+    if (!page.next) break;
+    after = page.next;
+  }
+  return rows;
+}
+function queries(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [label, from, to] of charts) out.set(label, p50(chart(from, to)));
+  out.set(`export of node 0, all ${hours} h`, p50(exportAll, 5));
+  return out;
+}
 
-console.log(`storage: ${nodes} nodes × ${hours} h at ${args.interval} = ${samples.toLocaleString()} samples, ${values.toLocaleString()} values`);
-console.log(`  insert                 ${Math.round(samples / seedS).toLocaleString()} samples/s, ${Math.round(values / seedS).toLocaleString()} values/s`);
-console.log(`  rollups (1 min, 15 min, 1 h) derived every 10 simulated min: ${deriveS.toFixed(1)} s in all, ${(deriveS / seedS * 100).toFixed(0)} % of the insert time`);
-console.log(`  database size          ${(bytes / 2 ** 20).toFixed(1)} MiB, ${(bytes / values).toFixed(2)} bytes per value, ${Math.round(bytes / samples)} bytes per sample`);
-console.log(`  1 h chart, 1 node      ${p50(query(3_600_000)).toFixed(2)} ms p50`);
-console.log(`  24 h chart, 1 node     ${p50(query(86_400_000)).toFixed(2)} ms p50 (${points24h} points)`);
-if (hours >= 168) console.log(`  7 d chart, 1 node      ${p50(query(7 * 86_400_000)).toFixed(2)} ms p50`);
+const before = sizes();
+const queriesBefore = queries();
+const exported = exportAll();
+
+// Compaction as the hub runs it: the purge run on the SQLite writer's thread (built to dist/ by
+// `npm run build`), while this thread's event loop is watched (in the hub, it is the broker's).
+// The thread's clock is the real one: `end` is this hour's start, so the same hours are compacted.
+// First the loop idle as long, for the machine's own noise (a shared 2-core machine stalls on its own).
+const idle = monitorEventLoopDelay({ resolution: 5 });
+idle.enable();
+await new Promise((resolve) => setTimeout(resolve, 10_000));
+idle.disable();
+const loop = monitorEventLoopDelay({ resolution: 5 });
+const rowsBefore = (store.db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n;
+const writer = new ThreadedSqliteWriter({ path: dbPath, retention });
+loop.enable();
+const tc = performance.now();
+await writer.purgeExpired();
+const compactS = (performance.now() - tc) / 1000;
+loop.disable();
+await writer.close();
+const moved = rowsBefore - (store.db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n;
+const chunks = (store.db.prepare('SELECT count(*) AS n FROM sample_chunks').get() as { n: number }).n;
+const after = sizes();
+const queriesAfter = queries();
+if (exportAll() !== exported) throw new Error('the export after compaction has other rows than before it');
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const perValue = (b: number) => (b / values).toFixed(2);
+const perSample = (b: number) => Math.round(b / samples);
+console.log(
+  `storage: ${nodes} nodes × ${hours} h at ${args.interval}, the last ${hotHours} h at 1 s = ${samples.toLocaleString()} samples, ${values.toLocaleString()} values`,
+);
+console.log(`  insert                 ${Math.round(samples / (insertMs / 1000)).toLocaleString()} samples/s, ${Math.round(values / (insertMs / 1000)).toLocaleString()} values/s (seeding in all ${seedS.toFixed(0)} s)`);
+console.log(`  rollups (1 min, 15 min, 1 h) derived every 10 simulated min and 20,000 samples: ${(deriveMs / 1000).toFixed(1)} s in all, ${((deriveMs / insertMs) * 100).toFixed(0)} % of the insert time`);
+console.log(`  compaction             ${moved.toLocaleString()} rows into ${chunks.toLocaleString()} chunks in ${compactS.toFixed(1)} s (${Math.round(moved / compactS).toLocaleString()} rows/s), on the writer's thread; the event loop's longest stall meanwhile ${(loop.max / 1e6).toFixed(0)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms (idle for 10 s: ${(idle.max / 1e6).toFixed(0)} ms, p99 ${(idle.percentile(99) / 1e6).toFixed(0)} ms)`);
+console.log('                         bytes per value (bytes per sample)');
+console.log('                         before compaction        after');
+for (const [label, b, a] of [
+  ['whole file', before.file, after.file],
+  ['pages in use', before.used, after.used],
+  ['  raw rows', before.tiers.rows, after.tiers.rows],
+  ['  chunks', before.tiers.chunks, after.tiers.chunks],
+  ['  rollups', before.tiers.rollups, after.tiers.rollups],
+  ['  other', before.tiers.other, after.tiers.other],
+] as const) {
+  const cell = (x: number) => `${perValue(x)} (${perSample(x)})`.padEnd(14) + mib(x).padStart(10);
+  console.log(`  ${label.padEnd(22)} ${cell(b)}   ${cell(a)}`);
+}
+console.log(`  largest of the others   ${after.largestOthers.map(([name, bytes]) => `${name} ${perValue(bytes)} (${perSample(bytes)})`).join(', ')}`);
+console.log('                         p50 before   p50 after');
+for (const [label, ms] of queriesBefore) console.log(`  ${label.padEnd(34)} ${ms.toFixed(2).padStart(7)} ms ${queriesAfter.get(label)!.toFixed(2).padStart(8)} ms`);
 console.log(`  fleet overview         ${p50(() => store.listNodes()).toFixed(2)} ms p50 (${nodes} nodes)`);
 store.close();
 rmSync(dir, { recursive: true, force: true });
