@@ -1,8 +1,10 @@
-// Labelled series on SQLite: their raw values are the samples' detail blobs (hub/sample-detail.ts);
-// the rollup run rebuilds each node's 1 min buckets of the minutes it stored since the last run
-// from those blobs (labelled_rollups, migration 014), and reads serve short ranges from the blobs
-// and longer ones from the buckets, in uPlot's aligned shape.
+// Labelled series on SQLite: their raw values are the samples' detail blobs (hub/sample-detail.ts),
+// in rows and, after two hours, in compacted chunks (hub/chunk-store.ts); the rollup run rebuilds
+// each node's 1 min buckets of the minutes it stored since the last run from those blobs
+// (labelled_series and labelled_rollups, migration 014), and reads serve short ranges from the
+// blobs and longer ones from the buckets, in uPlot's aligned shape.
 import type Database from 'better-sqlite3';
+import type { ChunkStore } from './chunk-store.ts';
 import { decodeDetail } from './sample-detail.ts';
 import { labelledValues, labelsKey } from './labelled-values.ts';
 import { NODE_MINUTES_SQL, NODE_RANGE_SQL, minuteList } from './sample-minutes.ts';
@@ -28,8 +30,6 @@ export interface LabelledSeries {
 
 interface Bucket {
   n: number;
-  min: number;
-  max: number;
   sum: number;
 }
 
@@ -38,8 +38,12 @@ export class LabelledRollups {
   /** Nodes already told of (once each): over the label-set limit. */
   private readonly overLimit = new Set<number>();
 
+  /** Series ids by node, name and label set (`name\u0000labels`), as they are made. */
+  private readonly ids = new Map<number, Map<string, number>>();
+
   constructor(
     db: Database.Database,
+    private readonly chunks: ChunkStore,
     private readonly onOverLimit: (nodeId: number, limit: number) => void = () => {},
   ) {
     this.stmt = {
@@ -47,14 +51,20 @@ export class LabelledRollups {
       rangeDetails: db.prepare<[string, number, number, number], { ts_ms: number; detail: Uint8Array | null }>(
         `SELECT ts_ms, detail FROM samples WHERE ${NODE_RANGE_SQL} ORDER BY ts_ms`,
       ),
-      clear: db.prepare('DELETE FROM labelled_rollups WHERE node_id = ? AND bucket_ms IN (SELECT value * 60000 FROM json_each(?))'),
-      insert: db.prepare('INSERT INTO labelled_rollups (node_id, name, labels, bucket_ms, n, min, max, sum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      buckets: db.prepare<[number, number, string, number, number], { t: number; labels: string; mean: number }>(
-        `SELECT bucket_ms - (bucket_ms % ?) AS t, labels, sum(sum) / sum(n) AS mean FROM labelled_rollups
-         WHERE node_id = ? AND name = ? AND bucket_ms BETWEEN ? AND ? GROUP BY t, labels ORDER BY t`,
+      seriesOf: db.prepare<[number], { id: number; name: string; labels: string }>('SELECT id, name, labels FROM labelled_series WHERE node_id = ?'),
+      addSeries: db.prepare<[number, string, string], { id: number }>('INSERT INTO labelled_series (node_id, name, labels) VALUES (?, ?, ?) RETURNING id'),
+      clear: db.prepare(
+        'DELETE FROM labelled_rollups WHERE series_id IN (SELECT id FROM labelled_series WHERE node_id = ?) AND bucket_ms IN (SELECT value * 60000 FROM json_each(?))',
       ),
-      purge: db.prepare('DELETE FROM labelled_rollups WHERE node_id = ? AND bucket_ms < ?'),
-      purgeNode: db.prepare('DELETE FROM labelled_rollups WHERE node_id = ?'),
+      insert: db.prepare('INSERT INTO labelled_rollups (series_id, bucket_ms, n, sum) VALUES (?, ?, ?, ?)'),
+      buckets: db.prepare<[number, number, string, number, number], { t: number; labels: string; mean: number }>(
+        `SELECT r.bucket_ms - (r.bucket_ms % ?) AS t, s.labels, sum(r.sum) / sum(r.n) AS mean
+         FROM labelled_series s JOIN labelled_rollups r ON r.series_id = s.id
+         WHERE s.node_id = ? AND s.name = ? AND r.bucket_ms BETWEEN ? AND ? GROUP BY t, s.labels ORDER BY t`,
+      ),
+      purge: db.prepare('DELETE FROM labelled_rollups WHERE series_id IN (SELECT id FROM labelled_series WHERE node_id = ?) AND bucket_ms < ?'),
+      purgeNode: db.prepare('DELETE FROM labelled_rollups WHERE series_id IN (SELECT id FROM labelled_series WHERE node_id = ?)'),
+      purgeNodeSeries: db.prepare('DELETE FROM labelled_series WHERE node_id = ?'),
     };
   }
 
@@ -64,7 +74,7 @@ export class LabelledRollups {
     const list = JSON.stringify(minutes);
     const buckets = new Map<string, Bucket>();
     const perMinute = new Map<number, number>();
-    for (const { ts_ms, detail } of this.stmt.details.iterate(list, nodeId)) {
+    for (const { ts_ms, detail } of this.minuteDetails(nodeId, minutes, list)) {
       if (!detail) continue;
       const bucketMs = ts_ms - (ts_ms % 60_000);
       for (const v of labelledValues(decodeDetail(detail))) {
@@ -80,20 +90,41 @@ export class LabelledRollups {
             continue;
           }
           perMinute.set(bucketMs, n + 1);
-          buckets.set(key, { n: 1, min: v.value, max: v.value, sum: v.value });
+          buckets.set(key, { n: 1, sum: v.value });
         } else {
           b.n++;
           b.sum += v.value;
-          if (v.value < b.min) b.min = v.value;
-          if (v.value > b.max) b.max = v.value;
         }
       }
     }
     this.stmt.clear.run(nodeId, list);
     for (const [key, b] of buckets) {
       const [name, labels, bucketMs] = key.split('\u0000') as [string, string, string];
-      this.stmt.insert.run(nodeId, name, labels, Number(bucketMs), b.n, b.min, b.max, b.sum);
+      this.stmt.insert.run(this.seriesId(nodeId, name, labels), Number(bucketMs), b.n, b.sum);
     }
+  }
+
+  /** The id of a node's series, made on first use. */
+  private seriesId(nodeId: number, name: string, labels: string): number {
+    let ids = this.ids.get(nodeId);
+    if (!ids) {
+      ids = new Map(this.stmt.seriesOf.all(nodeId).map((r) => [`${r.name}\u0000${r.labels}`, r.id]));
+      this.ids.set(nodeId, ids);
+    }
+    const key = `${name}\u0000${labels}`;
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, (id = this.stmt.addSeries.get(nodeId, name, labels)!.id));
+    return id;
+  }
+
+  /** The node's samples in these minutes: rows, and those already compacted into chunks. */
+  private minuteDetails(nodeId: number, minutes: readonly number[], list: string): { ts_ms: number; detail: Uint8Array | null }[] {
+    const rows = this.stmt.details.all(list, nodeId);
+    const fromMs = Math.min(...minutes) * 60_000;
+    const toMs = (Math.max(...minutes) + 1) * 60_000 - 1;
+    if (!this.chunks.holds(nodeId, fromMs, toMs)) return rows;
+    const wanted = new Set(minutes);
+    return [...rows, ...this.chunks.details(nodeId, fromMs, toMs).filter((d) => wanted.has(Math.floor(d.ts_ms / 60_000)))];
   }
 
   /**
@@ -115,6 +146,7 @@ export class LabelledRollups {
     if (toMs - fromMs <= RAW_LABELLED_MS) {
       resolution = 'raw';
       const rows = this.stmt.rangeDetails.all(minuteList(fromMs, toMs), nodeId, fromMs, toMs);
+      if (this.chunks.holds(nodeId, fromMs, toMs)) rows.push(...this.chunks.details(nodeId, fromMs, toMs));
       stepMs = rows.length > points ? Math.ceil((toMs - fromMs) / points / 1000) * 1000 : null;
       const sums = new Map<string, { sum: number; n: number }>();
       for (const { ts_ms, detail } of rows) {
@@ -154,6 +186,8 @@ export class LabelledRollups {
 
   /** Drops a node's buckets older than `beforeMs` (retention), or all of them. */
   purge(nodeId: number, beforeMs = Infinity): number {
-    return beforeMs === Infinity ? this.stmt.purgeNode.run(nodeId).changes : this.stmt.purge.run(nodeId, beforeMs).changes;
+    if (beforeMs !== Infinity) return this.stmt.purge.run(nodeId, beforeMs).changes;
+    this.ids.delete(nodeId);
+    return this.stmt.purgeNode.run(nodeId).changes + this.stmt.purgeNodeSeries.run(nodeId).changes;
   }
 }

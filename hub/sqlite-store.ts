@@ -141,7 +141,7 @@ export class SqliteStore implements MetricsStore {
     this.retention = options.retention ?? DEFAULT_RETENTION;
     this.now = options.now ?? Date.now;
     this.chunks = new ChunkStore(db);
-    this.labelled = new LabelledRollups(db, (nodeId, limit) =>
+    this.labelled = new LabelledRollups(db, this.chunks, (nodeId, limit) =>
       options.log?.info({ nodeId, limit }, 'a node sent more labelled series in a minute than are bucketed: the rest stay in its raw samples only (a label that changes every sample?)'),
     );
     this.stmt = {

@@ -74,6 +74,14 @@ describe('labelled series', () => {
     const mounts = (await (await app.request(`/api/nodes/pi/labelled/fs_used_bytes?from=${T0 - 86_400_000}&to=${T0 + 600_000}&points=2000`)).json()) as LabelledSeriesResponse;
     expect(mounts.labels).toEqual([{ mountpoint: '/' }, { mountpoint: '/boot' }]);
     expect(mounts.data[1]![0]).toBe(400 + 2.5); // seqs 0–5 in the first minute
+    // Compacted into chunks (older than 2 h): raw reads and a rebuild of the minutes give the same.
+    await store.purgeExpired(async () => {});
+    expect((store.db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n).toBe(0);
+    const fromChunks = (await (await app.request(`/api/nodes/pi/labelled/cpu_core_pct?from=${T0}&to=${T0 + 600_000}`)).json()) as LabelledSeriesResponse;
+    expect(fromChunks.data).toEqual(raw.data);
+    store.db.exec('DELETE FROM labelled_rollups');
+    store.db.transaction(() => store.labelled.rebuild(1, Array.from({ length: 10 }, (_, i) => T0 / 60_000 + i)))();
+    expect(((await (await app.request(`/api/nodes/pi/labelled/cpu_core_pct?from=${T0 - 86_400_000}&to=${T0 + 600_000}&points=2000`)).json()) as LabelledSeriesResponse).data).toEqual(long.data);
     const own = (await (await app.request(`/api/nodes/pi/labelled/container_cpu_pct?from=${T0 - 86_400_000}&to=${T0 + 600_000}`)).json()) as LabelledSeriesResponse;
     expect(own.labels).toEqual([{ container: 'nginx' }]);
     expect(new Set(own.data[1])).toEqual(new Set([3]));
