@@ -240,7 +240,7 @@ export class Agent {
     const now = Date.now();
     const mono = monotonicMs();
     const processes = now - this.lastProcessesMs >= processIntervalMs;
-    let reading;
+    let reading: Awaited<ReturnType<Sampler['read']>>;
     try {
       reading = await sampler.read({ processes });
       if (processes) this.lastProcessesMs = now;

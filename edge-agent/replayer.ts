@@ -159,7 +159,7 @@ export class Replayer {
   /** Handles an ack message; false when the topic is not ours. */
   handleMessage(topic: string, payload: Buffer): boolean {
     if (topic !== this.ackTopic) return false;
-    let ack;
+    let ack: ReturnType<typeof decodeAck>;
     try {
       ack = decodeAck(payload);
     } catch (err) {

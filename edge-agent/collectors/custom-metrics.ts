@@ -4,7 +4,7 @@
 // Every metric becomes a `series` value under its own name and labels. A bad file, line or command
 // costs its own values and one log line naming it (again only when the problem changes).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { LabelledValue } from '../../protocol/index.ts';
 import type { Reading } from '../sampler.ts';
@@ -54,7 +54,7 @@ export function createTextfileCollector(dir: string, log: (msg: string) => void)
       for (const name of names.sort()) {
         const path = join(dir, name);
         present.add(path);
-        let st;
+        let st: Stats;
         try {
           st = statSync(path);
         } catch {

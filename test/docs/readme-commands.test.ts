@@ -21,7 +21,7 @@ interface Block {
 }
 
 /** Every fenced block that follows a `<!-- run: STEP -->` line. */
-export function runnableBlocks(markdown: string): Block[] {
+function runnableBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const pattern = /<!-- run: ([\w-]+) -->\n```(\w*)\n([\s\S]*?)\n```/g;
   for (const m of markdown.matchAll(pattern)) blocks.push({ step: m[1]!, lang: m[2]!, text: m[3]! });

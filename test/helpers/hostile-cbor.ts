@@ -306,8 +306,8 @@ const FIELD_BY_NAME = new Map(SAMPLE_FIELDS.map((f) => [f.name, f]));
 export function schemaProblem(sample: Record<string, unknown>): string | null {
   if (Object.getPrototypeOf(sample) !== Object.prototype) return 'not a plain object';
   const isUint = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-  const isFinite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  const isPct = (v: unknown) => isFinite(v) && (v as number) >= 0 && (v as number) <= 100.01;
+  const isFiniteNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const isPct = (v: unknown) => isFiniteNumber(v) && (v as number) >= 0 && (v as number) <= 100.01;
   const isText = (v: unknown) => typeof v === 'string' && v.length <= 256;
   const rows = (v: unknown, check: (row: Record<string, unknown>) => boolean) => Array.isArray(v) && v.every((r) => r !== null && typeof r === 'object' && check(r));
   for (const [name, value] of Object.entries(sample)) {
@@ -316,14 +316,14 @@ export function schemaProblem(sample: Record<string, unknown>): string | null {
     if (value === undefined) continue; // absent: unknown
     const ok = {
       uint: () => isUint(value),
-      number: () => isFinite(value),
+      number: () => isFiniteNumber(value),
       pct: () => isPct(value),
       text: () => isText(value),
       'pct[]': () => Array.isArray(value) && value.every(isPct),
       'fs[]': () => rows(value, (r) => isText(r.mount) && isUint(r.size_bytes) && isUint(r.used_bytes) && isPct(r.used_pct)),
       'net[]': () => rows(value, (r) => isText(r.iface) && isUint(r.rx_bps) && isUint(r.tx_bps)),
-      'proc[]': () => rows(value, (r) => isUint(r.pid) && isText(r.name) && isFinite(r.cpu_pct) && isUint(r.rss_bytes) && isUint(r.threads)),
-      'series[]': () => rows(value, (r) => typeof r.name === 'string' && SERIES_NAME.test(r.name) && isFinite(r.value) && r.labels !== null && typeof r.labels === 'object' && Object.values(r.labels).every(isText)),
+      'proc[]': () => rows(value, (r) => isUint(r.pid) && isText(r.name) && isFiniteNumber(r.cpu_pct) && isUint(r.rss_bytes) && isUint(r.threads)),
+      'series[]': () => rows(value, (r) => typeof r.name === 'string' && SERIES_NAME.test(r.name) && isFiniteNumber(r.value) && r.labels !== null && typeof r.labels === 'object' && Object.values(r.labels).every(isText)),
     }[field.kind]();
     if (!ok) return `${name} breaks its kind ${field.kind}`;
   }

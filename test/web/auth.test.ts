@@ -53,7 +53,7 @@ function raw(base: string, method: string, path: string, headers: Record<string,
 }
 
 const setCookies = (r: Raw) => (r.headers['set-cookie'] ?? []) as string[];
-const cookieValue = (r: Raw, name: string) => setCookies(r).find((c) => c.startsWith(`${name}=`))?.split(';')[0]!.slice(name.length + 1);
+const cookieValue = (r: Raw, name: string) => setCookies(r).find((c) => c.startsWith(`${name}=`))?.split(';')[0]?.slice(name.length + 1);
 
 interface Session {
   cookie: string;

@@ -6,7 +6,7 @@ import { postJson, renderText, schemeProblems, serviceUrl, type Channel } from '
 /** Slack truncates `text` past this many characters. */
 const MAX_CHARS = 3000;
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeMrkdwn = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export const slackChannel: Channel = {
   schemes: ['slack'],
@@ -17,7 +17,7 @@ export const slackChannel: Channel = {
   },
   async send(url, message, ctx) {
     const link = message.url ? `\n<${message.url}|Open in remonitor>` : '';
-    const text = `*${escape(message.title)}*\n${escape(renderText(message, MAX_CHARS - message.title.length - 200, false))}${link}`;
+    const text = `*${escapeMrkdwn(message.title)}*\n${escapeMrkdwn(renderText(message, MAX_CHARS - message.title.length - 200, false))}${link}`;
     await postJson(serviceUrl(url), { text }, ctx);
   },
 };
