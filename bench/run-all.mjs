@@ -5,6 +5,8 @@ import { execSync, spawnSync } from 'node:child_process';
 const BENCHES = [
   ['wire-size', []],
   ['agent-cost', []],
+  ['agent-collectors', []], // the agent's new collectors on and off, beside collectd
+  ['shell-agent', []], // the agent without Node.js, beside collectd
   ['agent-process', ['--duration', '180s']], // 180 samples: a minute's mean moves by ±10 % on a shared VM
   ['storage', []], // 50 nodes, a week at 1/min and its last 3 h at 1 Hz, compacted
   ['storage-pg', []],
