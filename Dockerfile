@@ -30,6 +30,7 @@ COPY --from=build /app/bin ./bin
 COPY --from=build /app/hub/migrations ./hub/migrations
 COPY --from=build /app/web/public ./web/public
 COPY --from=build /app/deploy/install-agent.sh ./deploy/install-agent.sh
+COPY --from=build /app/deploy/remonitor-agent.sh ./deploy/remonitor-agent.sh
 # The image's own `node` user (uid 1000) owns the data volume; nothing runs as root.
 RUN mkdir -p /data && chown node:node /data && chmod 700 /data
 USER node

@@ -31,6 +31,8 @@ usage: install-agent.sh [options]
   --bundle FILE     install this agent bundle instead of downloading it
   --interval D      sample interval such as 1s or 5s        (default: the agent's, 1s)
   --prefix DIR      install under DIR instead of /, and leave the host's systemd alone (staging an image)
+  --shell           the agent as a shell script instead (no Node.js: busybox or bash, and mosquitto_pub);
+                    --bundle FILE then names the script, else it comes from URL/agent/remonitor-agent.sh
   --foreground      no service: install the bundle and config, then run the agent here until Ctrl-C
                     (for containers and CI runners, where systemd is not running)
   --uninstall       stop the service and remove everything this script installed
@@ -55,6 +57,7 @@ BUNDLE=''
 INTERVAL=''
 PREFIX=''
 FOREGROUND=0
+SHELL_AGENT=0
 UNINSTALL=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -66,6 +69,7 @@ while [ $# -gt 0 ]; do
     --interval) need_value "$1" $#; INTERVAL=$2; shift 2 ;;
     --prefix) need_value "$1" $#; PREFIX=$2; shift 2 ;;
     --foreground) FOREGROUND=1; shift ;;
+    --shell) SHELL_AGENT=1; shift ;;
     --uninstall) UNINSTALL=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option \"$1\" (see --help)" ;;
@@ -87,6 +91,10 @@ UNIT_PATH="$UNIT_DIR/$UNIT_NAME"
 WANTS_LINK="$UNIT_DIR/multi-user.target.wants/$UNIT_NAME"
 # The unit's StateDirectory=, and the spool's home in --foreground mode.
 STATE_DIR="$PREFIX/var/lib/remonitor-agent"
+# The shell agent's (--shell): the script, its settings, and OpenWrt's init script.
+SHELL_SCRIPT_PATH="$APP_DIR/remonitor-agent.sh"
+ENV_PATH="$CONF_DIR/agent.env"
+INIT_PATH="$PREFIX/etc/init.d/remonitor-agent"
 
 # Root writes /etc and /opt; a user without a prefix gets sudo for exactly those steps.
 SUDO=''
@@ -114,7 +122,8 @@ fi
 
 if [ "$UNINSTALL" -eq 1 ]; then
   [ "$SYSTEMD" = host ] && { as_root systemctl disable --now "$UNIT_NAME" 2>/dev/null || true; }
-  as_root rm -f "$UNIT_PATH" "$WANTS_LINK" "$BUNDLE_PATH" "$CONF_PATH"
+  if [ -x "$INIT_PATH" ] && [ -z "$PREFIX" ]; then as_root "$INIT_PATH" disable 2>/dev/null || true; as_root "$INIT_PATH" stop 2>/dev/null || true; fi
+  as_root rm -f "$UNIT_PATH" "$WANTS_LINK" "$BUNDLE_PATH" "$CONF_PATH" "$SHELL_SCRIPT_PATH" "$ENV_PATH" "$INIT_PATH"
   # Only the folders this script made, and only when nothing else lives in them.
   as_root rmdir "$APP_DIR" "$CONF_DIR" "$(dirname "$WANTS_LINK")" 2>/dev/null || true
   as_root rm -rf "$STATE_DIR" "$PREFIX/var/lib/private/remonitor-agent"
@@ -144,16 +153,20 @@ NODE_HOWTO="  Raspberry Pi OS, Debian 12 (bookworm), Ubuntu 24.04: sudo apt inst
   Pi Zero / Pi 1 (armv6l): nodejs.org and NodeSource have no armv6 builds; if apt's nodejs does not run there,
     use an unofficial build: https://unofficial-builds.nodejs.org/download/release/ (node-v22.*-linux-armv6l.tar.xz,
     unpacked into /usr/local)
-  Then run this again."
-NODE_BIN=$(command -v node 2>/dev/null || true)
-[ -n "$NODE_BIN" ] || die "the agent needs Node.js $NODE_MIN or newer, and \`node\` is not on PATH. Install it:
+  Then run this again.
+  No Node.js for this machine (a Pi Zero, a router, a NAS)? Add --shell: the agent as a shell script,
+    which needs mosquitto_pub (apt install mosquitto-clients) and busybox or bash."
+if [ "$SHELL_AGENT" -eq 0 ]; then
+  NODE_BIN=$(command -v node 2>/dev/null || true)
+  [ -n "$NODE_BIN" ] || die "the agent needs Node.js $NODE_MIN or newer, and \`node\` is not on PATH. Install it:
 $NODE_HOWTO"
-NODE_VERSION=$("$NODE_BIN" -p 'process.versions.node' 2>/dev/null || echo unknown)
-version_at_least "$NODE_VERSION" "$NODE_MIN" || die "the agent needs Node.js $NODE_MIN or newer; $NODE_BIN is version $NODE_VERSION. Upgrade it:
+  NODE_VERSION=$("$NODE_BIN" -p 'process.versions.node' 2>/dev/null || echo unknown)
+  version_at_least "$NODE_VERSION" "$NODE_MIN" || die "the agent needs Node.js $NODE_MIN or newer; $NODE_BIN is version $NODE_VERSION. Upgrade it:
 $NODE_HOWTO"
-case "$NODE_BIN" in
-  /home/* | /root/*) echo "remonitor install: warning: $NODE_BIN is in a home folder, which the service (an unprivileged user) may not be able to read; a system-wide Node.js (/usr/bin/node) is safer" >&2 ;;
-esac
+  case "$NODE_BIN" in
+    /home/* | /root/*) echo "remonitor install: warning: $NODE_BIN is in a home folder, which the service (an unprivileged user) may not be able to read; a system-wide Node.js (/usr/bin/node) is safer" >&2 ;;
+  esac
+fi
 
 # Settings, checked before anything is written. Values go into JSON, so quotes and backslashes are refused.
 [ -n "$NODE_NAME" ] || NODE_NAME=$( (hostname 2>/dev/null || uname -n) | tr -c 'A-Za-z0-9._\n-' '-' | cut -c1-64)
@@ -175,6 +188,140 @@ done
 [ -n "$HUB_URL" ] || HUB_URL=$DEFAULT_HUB_URL
 if [ -z "$BUNDLE" ] && [ -z "$HUB_URL" ]; then
   die "say where the agent comes from: --hub http://HUB:8080 (downloads it) or --bundle FILE"
+fi
+
+# --shell: the agent as a shell script (deploy/remonitor-agent.sh), for machines without Node.js (a
+# Pi Zero, a router, a NAS). Its settings go into an environment file of REMONITOR_* variables,
+# root only, which systemd (EnvironmentFile=) or OpenWrt's procd init script hands to it. The same
+# unit name as the Node agent's: one agent a node, and --uninstall removes either.
+if [ "$SHELL_AGENT" -eq 1 ]; then
+  case "$BROKER_URL" in
+    ws://* | wss://*) die "--broker \"$BROKER_URL\": the shell agent speaks MQTT over TCP (mosquitto_pub); give the hub's mqtt:// or mqtts:// address" ;;
+  esac
+  command -v mosquitto_pub >/dev/null 2>&1 || die "the shell agent publishes with mosquitto_pub, which is not installed:
+  Debian, Raspberry Pi OS: sudo apt install mosquitto-clients
+  OpenWrt: opkg update && opkg install mosquitto-client-ssl
+  Then run this again."
+  command -v busybox >/dev/null 2>&1 || command -v bash >/dev/null 2>&1 || die "the shell agent runs under busybox sh or bash, and neither is installed (Debian: sudo apt install busybox)"
+  TMP=$(mktemp -d)
+  trap 'rm -rf "$TMP"' EXIT INT TERM
+  if [ -n "$BUNDLE" ]; then
+    [ -f "$BUNDLE" ] || die "--bundle $BUNDLE: no such file"
+    cp "$BUNDLE" "$TMP/remonitor-agent.sh"
+  else
+    url="${HUB_URL%/}/agent/remonitor-agent.sh"
+    if command -v curl >/dev/null 2>&1; then
+      curl -fsSL "$url" -o "$TMP/remonitor-agent.sh" || die "could not download $url (is the hub running and reachable from here?)"
+    elif command -v wget >/dev/null 2>&1; then
+      wget -qO "$TMP/remonitor-agent.sh" "$url" || die "could not download $url (is the hub running and reachable from here?)"
+    else
+      die "neither curl nor wget is installed to download $url; copy the script over and use --bundle FILE"
+    fi
+  fi
+  sh -n "$TMP/remonitor-agent.sh" 2>/dev/null || die "the shell agent does not parse as a shell script (an error page instead of the script?)"
+  {
+    echo "REMONITOR_BROKER=$BROKER_URL"
+    echo "REMONITOR_NODE=$NODE_NAME"
+    if [ -n "$TOKEN" ]; then printf 'REMONITOR_USERNAME=%s\nREMONITOR_PASSWORD=%s\n' "$NODE_NAME" "$TOKEN"; fi
+    if [ -n "$INTERVAL" ]; then echo "REMONITOR_INTERVAL=$INTERVAL"; fi
+  } >"$TMP/agent.env"
+  as_root mkdir -p "$APP_DIR" "$CONF_DIR"
+  as_root cp "$TMP/remonitor-agent.sh" "$SHELL_SCRIPT_PATH.new"
+  as_root chmod 0755 "$SHELL_SCRIPT_PATH.new"
+  as_root mv -f "$SHELL_SCRIPT_PATH.new" "$SHELL_SCRIPT_PATH"
+  as_root cp "$TMP/agent.env" "$ENV_PATH.new"
+  as_root chmod 0600 "$ENV_PATH.new"
+  as_root mv -f "$ENV_PATH.new" "$ENV_PATH"
+  as_root rm -f "$BUNDLE_PATH" "$CONF_PATH" # the Node agent's, from an earlier install
+  RUN_AS=''
+  [ -n "$SUDO" ] && RUN_AS='sudo '
+  RUN_LINE="${RUN_AS}sh -c 'set -a; . $ENV_PATH; exec /bin/sh $SHELL_SCRIPT_PATH'"
+  if [ "$FOREGROUND" -eq 1 ]; then
+    echo "remonitor shell agent installed as node \"$NODE_NAME\", publishing to $BROKER_URL; running it in the foreground (Ctrl-C stops it):"
+    echo "  $RUN_LINE"
+    rm -rf "$TMP"
+    trap - EXIT INT TERM
+    as_root sh -c 'set -a; . "$1"; exec /bin/sh "$2"' sh "$ENV_PATH" "$SHELL_SCRIPT_PATH"
+    exit $?
+  fi
+  # OpenWrt: a procd init script (deploy/remonitor-agent.init) instead of a unit.
+  if [ -z "$PREFIX" ] && [ -f /etc/rc.common ] && [ -x /sbin/procd ]; then
+    cat >"$TMP/init" <<EOF
+#!/bin/sh /etc/rc.common
+# remonitor shell agent under procd, written by install-agent.sh --shell; settings in $ENV_PATH.
+USE_PROCD=1
+START=99
+STOP=10
+
+start_service() {
+	procd_open_instance
+	procd_set_param command /bin/sh $SHELL_SCRIPT_PATH
+	procd_set_param env \$(grep '^REMONITOR_[A-Z_]*=' $ENV_PATH)
+	procd_set_param respawn 3600 5 0
+	procd_set_param stdout 1
+	procd_set_param stderr 1
+	procd_close_instance
+}
+EOF
+    as_root cp "$TMP/init" "$INIT_PATH"
+    as_root chmod 0755 "$INIT_PATH"
+    as_root "$INIT_PATH" enable
+    as_root "$INIT_PATH" restart
+    echo "remonitor shell agent installed as node \"$NODE_NAME\", publishing to $BROKER_URL (procd service remonitor-agent)"
+    echo "  logs: logread -e remonitor"
+    exit 0
+  fi
+  cat >"$TMP/$UNIT_NAME" <<EOF
+[Unit]
+Description=remonitor agent (shell, no Node.js): this machine's telemetry to the hub
+Wants=network-online.target
+After=network-online.target
+# Keep retrying for as long as it takes the hub to come back.
+StartLimitIntervalSec=0
+
+[Service]
+Type=simple
+# REMONITOR_BROKER, _NODE, _USERNAME, _PASSWORD, _INTERVAL; the file is root's, read by systemd.
+EnvironmentFile=$ENV_PATH
+# /bin/sh: the script starts itself again under busybox or bash where /bin/sh is dash.
+ExecStart=/bin/sh $SHELL_SCRIPT_PATH
+# A throwaway unprivileged user; implies ProtectSystem=strict, ProtectHome=read-only, PrivateTmp.
+DynamicUser=yes
+NoNewPrivileges=yes
+Restart=on-failure
+RestartSec=5
+# Exit 2 is a bad setting: starting again would not mend it.
+RestartPreventExitStatus=2
+SyslogIdentifier=remonitor-agent
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  if [ "$SYSTEMD" != none ]; then
+    as_root mkdir -p "$UNIT_DIR"
+    as_root cp "$TMP/$UNIT_NAME" "$UNIT_PATH"
+    as_root chmod 0644 "$UNIT_PATH"
+  fi
+  case "$SYSTEMD" in
+    host)
+      as_root systemctl daemon-reload
+      as_root systemctl enable "$UNIT_NAME" >/dev/null 2>&1 || as_root systemctl enable "$UNIT_NAME"
+      as_root systemctl restart "$UNIT_NAME"
+      echo "remonitor shell agent installed as node \"$NODE_NAME\", publishing to $BROKER_URL"
+      echo "  status: systemctl status remonitor-agent    logs: journalctl -u remonitor-agent -f"
+      ;;
+    offline)
+      as_root mkdir -p "$(dirname "$WANTS_LINK")"
+      as_root ln -sfn "../$UNIT_NAME" "$WANTS_LINK"
+      echo "remonitor shell agent installed${PREFIX:+ under $PREFIX} as node \"$NODE_NAME\", publishing to $BROKER_URL; no service was started (systemd is not running here, or --prefix)."
+      echo "  the unit is enabled for the next boot with systemd; to run the agent now: $RUN_LINE"
+      ;;
+    none)
+      echo "remonitor shell agent installed as node \"$NODE_NAME\", publishing to $BROKER_URL, but this system has no systemd (nor procd), so no service"
+      echo "was installed. Run it with your init system or in the foreground: $RUN_LINE"
+      ;;
+  esac
+  exit 0
 fi
 
 echo "remonitor install: the agent will run on Node.js $NODE_VERSION ($NODE_BIN)"

@@ -1,5 +1,6 @@
 // The one-line join: GET /install.sh (deploy/install-agent.sh with this hub's address filled in
-// as the default) and GET /agent/remonitor-agent.mjs (the single-file agent bundle); and
+// as the default), GET /agent/remonitor-agent.mjs (the single-file agent bundle) and
+// GET /agent/remonitor-agent.sh (the agent without Node.js, for install.sh --shell); and
 // GET /agent/remonitor-record.mjs, `remonitor record` as one file for CI jobs.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,7 @@ import { Hono } from 'hono';
 export const INSTALL_SCRIPT = fileURLToPath(new URL('../deploy/install-agent.sh', import.meta.url));
 export const AGENT_BUNDLE = fileURLToPath(new URL('../dist/remonitor-agent.mjs', import.meta.url));
 export const RECORD_BUNDLE = fileURLToPath(new URL('../dist/remonitor-record.mjs', import.meta.url));
+export const SHELL_AGENT = fileURLToPath(new URL('../deploy/remonitor-agent.sh', import.meta.url));
 
 export interface DeployRouteOptions {
   /** The broker the hub itself uses; loopback hosts are replaced by the host the browser used. */
@@ -50,8 +52,13 @@ export function deployRoutes(options: DeployRouteOptions = {}): Hono {
     return c.body(filled, 200, { 'content-type': 'text/x-shellscript; charset=utf-8', 'cache-control': 'no-store' });
   });
 
-  // Both hold no secret (paths.ts keeps /agent/* public): a Pi or a CI job fetches them with curl.
-  for (const [path, file, what] of [['/agent/remonitor-agent.mjs', AGENT_BUNDLE, 'agent'], ['/agent/remonitor-record.mjs', RECORD_BUNDLE, 'record']] as const) {
+  // None holds a secret (route-roles.ts makes them public): a Pi or a CI job fetches them with curl.
+  const files = [
+    ['/agent/remonitor-agent.mjs', AGENT_BUNDLE, 'agent', 'text/javascript'],
+    ['/agent/remonitor-record.mjs', RECORD_BUNDLE, 'record', 'text/javascript'],
+    ['/agent/remonitor-agent.sh', SHELL_AGENT, 'shell agent', 'text/x-shellscript'],
+  ] as const;
+  for (const [path, file, what, type] of files) {
     app.get(path, async (c) => {
       let bundle: Buffer;
       try {
@@ -59,7 +66,7 @@ export function deployRoutes(options: DeployRouteOptions = {}): Hono {
       } catch {
         return c.text(`the ${what} bundle ${file} is missing: run \`npm run build\` on the hub\n`, 404);
       }
-      return c.body(new Uint8Array(bundle), 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+      return c.body(new Uint8Array(bundle), 200, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' });
     });
   }
   return app;

@@ -44,6 +44,7 @@ const TABLE: Record<string, RouteAccess> = {
   'GET /install.sh': 'public',
   'GET /agent/remonitor-agent.mjs': 'public',
   'GET /agent/remonitor-record.mjs': 'public',
+  'GET /agent/remonitor-agent.sh': 'public',
 
   'GET /api/me': 'viewer',
   'GET /api/nodes': 'viewer',

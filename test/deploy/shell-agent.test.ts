@@ -3,8 +3,8 @@
 // TLS) and the real hub: its JSON samples decode and are stored, its status says online and its
 // last will offline, its figures agree with the Node agent's on this machine, a bad option stops
 // it with exit 2 naming the option, and it keeps trying a broker that is not there yet.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -13,6 +13,7 @@ import { openAuthDb } from '../../auth/auth-db.ts';
 import { MqttCredentials } from '../../auth/mqtt-credentials.ts';
 import { EmbeddedBroker } from '../../broker/broker.ts';
 import { decodeSampleJson, topics, type Sample } from '../../protocol/index.ts';
+import { fakeSystemctl, startUnit, unitKeys } from '../helpers/fake-systemd.ts';
 import { selfSignedPair } from '../helpers/self-signed.ts';
 import { CLI, cleanup, getJson, quietLog, REPO, runCleanups, spawnProcess, startHub, tempDir, waitFor, type Spawned } from '../helpers/parts.ts';
 
@@ -266,6 +267,91 @@ describe('the shell agent against a hub', () => {
     });
   });
 });
+
+describe('install-agent.sh --shell, served by the hub', () => {
+  it('installs the script, its settings and a unit under --prefix; the unit runs it (dash re-runs it under busybox) and the node reports', async () => {
+    const served = await fetch(`${api}/agent/remonitor-agent.sh`);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toMatch(/^text\/x-shellscript/);
+    expect(await served.text()).toBe(readFileSync(SCRIPT, 'utf8'));
+
+    const token = credentials.add('shell-joined', 'node');
+    const install = await (await fetch(`${api}/install.sh`)).text();
+    const systemctl = fakeSystemctl();
+    const root = tempDir('remonitor-root-');
+    const PATH = `${systemctl.binDir}:${process.env.PATH}`;
+    // Asynchronously: the script downloads the agent from the hub, which runs in this process.
+    const run = (args: string[]) => pipeToSh(install, args, { ...process.env, PATH });
+    const installed = await run(['--shell', '--node', 'shell-joined', '--token', token, '--interval', '250ms', '--prefix', root]);
+    expect(installed.stderr).toBe('');
+    expect(installed.stdout).toMatch(/remonitor shell agent installed under \S+ as node "shell-joined", publishing to mqtt:\/\/127\.0\.0\.1:\d+/);
+    expect(installed.code).toBe(0);
+    expect(systemctl.calls()).toEqual([]); // --prefix leaves the host's systemd alone
+
+    expect(readFileSync(join(root, 'opt/remonitor/remonitor-agent.sh'), 'utf8')).toBe(readFileSync(SCRIPT, 'utf8'));
+    const envFile = join(root, 'etc/remonitor/agent.env');
+    expect(readFileSync(envFile, 'utf8')).toBe(
+      `REMONITOR_BROKER=${brokerUrl}\nREMONITOR_NODE=shell-joined\nREMONITOR_USERNAME=shell-joined\nREMONITOR_PASSWORD=${token}\nREMONITOR_INTERVAL=250ms\n`,
+    );
+    expect(statSync(envFile).mode & 0o777).toBe(0o600);
+    const unit = readFileSync(join(root, 'etc/systemd/system/remonitor-agent.service'), 'utf8');
+    // The unit shipped in deploy/ is the one the script writes, for the default root.
+    expect(unit.replaceAll(root, '')).toBe(readFileSync(join(REPO, 'deploy/remonitor-agent-shell.service'), 'utf8'));
+    expect(readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/remonitor-agent.service'))).toBe('../remonitor-agent.service');
+    const verify = spawnSync('systemd-analyze', ['verify', join(root, 'etc/systemd/system/remonitor-agent.service')], { encoding: 'utf8' });
+    if (!verify.error) expect(verify.stderr, 'systemd-analyze verify').not.toMatch(/remonitor-agent\.service:/);
+
+    // What systemd would run: ExecStart with EnvironmentFile= applied (/bin/sh is dash here).
+    const env = Object.fromEntries(readFileSync(unitKeys(unit).get('EnvironmentFile')!, 'utf8').trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+    const agent = startUnit(unit, env);
+    perTest.push(() => killGroup(agent));
+    await waitFor('shell-joined online with samples', async () => {
+      if (agent.child.exitCode !== null) throw new Error(`the installed agent exited:\n${agent.output()}`);
+      const { body } = await getJson(`${api}/api/nodes`);
+      const node = body.nodes.find((n: { name: string }) => n.name === 'shell-joined');
+      return node?.status === 'online' && node.latest !== null;
+    }, 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}\nagent output:\n${agent.output()}`);
+    });
+    agent.child.kill('SIGTERM');
+    expect((await agent.exited).code).toBe(0);
+
+    const removed = await run(['--uninstall', '--prefix', root]);
+    expect(removed.code).toBe(0);
+    for (const f of ['opt/remonitor/remonitor-agent.sh', 'etc/remonitor/agent.env', 'etc/systemd/system/remonitor-agent.service']) expect(existsSync(join(root, f)), f).toBe(false);
+  });
+
+  it('says what the shell agent needs, and refuses a WebSocket broker', () => {
+    const install = readFileSync(join(REPO, 'deploy/install-agent.sh'), 'utf8');
+    const run = (args: string[], PATH: string) => spawnSync('/bin/sh', ['-s', '--', ...args], { input: install, encoding: 'utf8', env: { ...process.env, PATH }, timeout: 30_000 });
+    const root = tempDir('remonitor-root-');
+    const ws = run(['--shell', '--bundle', SCRIPT, '--broker', 'ws://hub:8080/mqtt', '--prefix', root], process.env.PATH!);
+    expect(ws.stderr).toMatch(/the shell agent speaks MQTT over TCP \(mosquitto_pub\)/);
+    expect(ws.status).toBe(1);
+    // A PATH with the basics but no mosquitto_pub (nor node): the install says what to install.
+    const bare = tempDir('remonitor-bin-');
+    for (const tool of ['mktemp', 'rm', 'cp', 'mv', 'chmod', 'mkdir', 'ln', 'id', 'hostname', 'tr', 'cut', 'dirname', 'sh', 'busybox']) {
+      spawnSync('/bin/ln', ['-s', spawnSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bare, tool)]);
+    }
+    const missing = run(['--shell', '--bundle', SCRIPT, '--prefix', root], bare);
+    expect(missing.stderr).toMatch(/mosquitto_pub, which is not installed:\n {2}Debian, Raspberry Pi OS: sudo apt install mosquitto-clients/);
+    expect(missing.status).toBe(1);
+    const noNode = run(['--bundle', SCRIPT, '--prefix', root], bare);
+    expect(noNode.stderr).toMatch(/Add --shell: the agent as a shell script/);
+  });
+});
+
+/** `curl -fsSL $HUB/install.sh | sh -s -- ARGS`, with the script fetched by the test. */
+async function pipeToSh(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('/bin/sh', ['-s', '--', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(script);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stdout, stderr };
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();

@@ -118,7 +118,7 @@ const reachedARoute = (a: Answer) => !(a.status === 404 && (a.body.includes('no 
  * the one-line join (the agent, and `remonitor record` for CI jobs).
  */
 function documentedAccess(method: string, path: string): DeclaredRoute['access'] | 'undocumented' {
-  const PUBLIC = ['GET /login', 'GET /assets/login-page.js', 'GET /assets/style.css', 'GET /assets/theme-boot.js', 'POST /api/login', 'POST /api/logout', 'GET /healthz', 'GET /install.sh', 'GET /agent/remonitor-agent.mjs', 'GET /agent/remonitor-record.mjs'];
+  const PUBLIC = ['GET /login', 'GET /assets/login-page.js', 'GET /assets/style.css', 'GET /assets/theme-boot.js', 'POST /api/login', 'POST /api/logout', 'GET /healthz', 'GET /install.sh', 'GET /agent/remonitor-agent.mjs', 'GET /agent/remonitor-agent.sh', 'GET /agent/remonitor-record.mjs'];
   if (PUBLIC.includes(`${method} ${path}`)) return 'public';
   if (path === '/api/*') return 'not-found';
   if (method === 'GET' || path === '/assets/*') return 'viewer';
