@@ -205,7 +205,7 @@ const rows: [string, (w: Watched) => number, number][] = [
   ['processes (mean)', (w) => mean(w.processes), 1],
 ];
 const [shell, collectd] = watched;
-const cell = (s: string) => s.padStart(14);
+const cell = (s: string) => s.padStart(16);
 console.log(`\n${''.padEnd(24)}${cell('shell agent')}${collectd ? cell('collectd') + cell('shell/collectd') : ''}`);
 for (const [label, value, digits] of rows) {
   const a = value(shell!);
