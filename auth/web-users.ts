@@ -80,7 +80,9 @@ export class WebUsers {
     checkRole(role);
     checkPasswordStrength(password);
     const hash = await hashPassword(password);
-    const added = this.db.prepare('INSERT OR IGNORE INTO web_users (name, role, password_hash, created_ms) VALUES (?, ?, ?, ?)').run(name, role, hash, this.now());
+    const added = this.db
+      .prepare('INSERT OR IGNORE INTO web_users (name, role, password_hash, created_ms) VALUES (?, ?, ?, ?)')
+      .run(name, role, hash, this.now());
     if (added.changes === 0) throw new Error(`a user named ${JSON.stringify(name)} already exists`);
   }
 

@@ -20,7 +20,9 @@ import { HubService } from '../cli/hub-service.ts';
 import { parseDuration } from '../protocol/index.ts';
 import { createLogger } from '../shared/logger.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, interval: { type: 'string', default: '1s' }, bundle: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '60' }, interval: { type: 'string', default: '1s' }, bundle: { type: 'string' } },
+});
 const SECONDS = Number(values.seconds);
 const INTERVAL_MS = parseDuration(values.interval!);
 if (!(SECONDS >= 5)) throw new TypeError(`--seconds must be at least 5, got ${values.seconds}`);
@@ -36,7 +38,9 @@ if (process.platform !== 'linux') {
 }
 
 // run-ts.mjs runs this from dist/, beside the bundle; from the source tree it is in dist/.
-const bundle = values.bundle ?? [new URL('remonitor-agent.mjs', import.meta.url).pathname, new URL('../dist/remonitor-agent.mjs', import.meta.url).pathname].find(existsSync);
+const bundle =
+  values.bundle ??
+  [new URL('remonitor-agent.mjs', import.meta.url).pathname, new URL('../dist/remonitor-agent.mjs', import.meta.url).pathname].find(existsSync);
 if (!bundle) throw new Error('no agent bundle: run node scripts/build.mjs first, or pass --bundle');
 const haveCollectd = spawnSync('sh', ['-c', 'command -v collectd'], { stdio: 'ignore' }).status === 0;
 
@@ -45,7 +49,10 @@ function unitNodeFlags(): string[] {
   const exec = /^ExecStart=(.*)$/m.exec(readFileSync(new URL('../deploy/remonitor-agent.service', import.meta.url), 'utf8'))?.[1];
   if (!exec) throw new Error('deploy/remonitor-agent.service: no ExecStart line');
   const argv = exec.split(' ');
-  return argv.slice(1, argv.findIndex((a) => a.endsWith('remonitor-agent.mjs')));
+  return argv.slice(
+    1,
+    argv.findIndex((a) => a.endsWith('remonitor-agent.mjs')),
+  );
 }
 
 interface ProcStat {
@@ -58,7 +65,10 @@ interface ProcStat {
 function procStat(pid: number): ProcStat | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ').map(Number);
+    const f = text
+      .slice(text.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     // fields 5 (pgrp) and 14–17 (utime stime cutime cstime) of proc(5); index 0 here is field 3
     return { pid, pgrp: f[2]!, ownTicks: f[11]! + f[12]!, reapedTicks: f[13]! + f[14]! };
   } catch {
@@ -128,30 +138,60 @@ writeFileSync(
   `# HELP app_requests_total requests\n# TYPE app_requests_total counter\n${Array.from({ length: 20 }, (_, i) => `app_requests_total{route="/r${i}",code="200"} ${1000 + i}`).join('\n')}\n`,
 );
 const nodeFlags = unitNodeFlags();
-const agentArgs = (node: string, extra: string[]) => [...nodeFlags, bundle, '--broker', url, '--node', node, '--interval', values.interval!, '--log-level', 'warn', '--spool-dir', join(dir, node), ...extra];
+const agentArgs = (node: string, extra: string[]) => [
+  ...nodeFlags,
+  bundle,
+  '--broker',
+  url,
+  '--node',
+  node,
+  '--interval',
+  values.interval!,
+  '--log-level',
+  'warn',
+  '--spool-dir',
+  join(dir, node),
+  ...extra,
+];
 const watched: Watched[] = [
-  start('agent, collectors on', process.execPath, agentArgs('bench-on', ['--services', 'ssh,cron', '--textfile-dir', textfiles, '--exec', `q=echo 'queue_depth{queue="a"} 1'; echo 'queue_depth{queue="b"} 2'@10s`])),
+  start(
+    'agent, collectors on',
+    process.execPath,
+    agentArgs('bench-on', [
+      '--services',
+      'ssh,cron',
+      '--textfile-dir',
+      textfiles,
+      '--exec',
+      `q=echo 'queue_depth{queue="a"} 1'; echo 'queue_depth{queue="b"} 2'@10s`,
+    ]),
+  ),
   start('agent, collectors off', process.execPath, agentArgs('bench-off', ['--disable-collectors', 'containers,services,storage,smart,pi,clock'])),
 ];
 if (haveCollectd) {
   const conf = join(dir, 'collectd.conf');
-  writeFileSync(conf, [
-    'Hostname "bench-collectd"',
-    'FQDNLookup false',
-    `Interval ${INTERVAL_MS / 1000}`,
-    `BaseDir "${dir}"`,
-    `PIDFile "${dir}/collectd.pid"`,
-    'PluginDir "/usr/lib/collectd"',
-    'TypesDB "/usr/share/collectd/types.db"',
-    'LoadPlugin logfile',
-    '<Plugin logfile>\n  LogLevel warning\n  File STDERR\n</Plugin>',
-    ...['cpu', 'memory', 'swap', 'df', 'disk', 'interface', 'load', 'processes', 'mqtt'].map((p) => `LoadPlugin ${p}`),
-    `<Plugin mqtt>\n  <Publish "bench">\n    Host "127.0.0.1"\n    Port "${broker.port}"\n    ClientId "collectd-bench"\n  </Publish>\n</Plugin>`,
-  ].join('\n') + '\n');
+  writeFileSync(
+    conf,
+    [
+      'Hostname "bench-collectd"',
+      'FQDNLookup false',
+      `Interval ${INTERVAL_MS / 1000}`,
+      `BaseDir "${dir}"`,
+      `PIDFile "${dir}/collectd.pid"`,
+      'PluginDir "/usr/lib/collectd"',
+      'TypesDB "/usr/share/collectd/types.db"',
+      'LoadPlugin logfile',
+      '<Plugin logfile>\n  LogLevel warning\n  File STDERR\n</Plugin>',
+      ...['cpu', 'memory', 'swap', 'df', 'disk', 'interface', 'load', 'processes', 'mqtt'].map((p) => `LoadPlugin ${p}`),
+      `<Plugin mqtt>\n  <Publish "bench">\n    Host "127.0.0.1"\n    Port "${broker.port}"\n    ClientId "collectd-bench"\n  </Publish>\n</Plugin>`,
+    ].join('\n') + '\n',
+  );
   watched.push(start('collectd', 'collectd', ['-f', '-C', conf]));
 }
 
-console.log(`agent-collectors bench: ${SECONDS} s at an interval of ${values.interval}, after ${WARMUP_MS / 1000} s of start-up; host ${process.arch}, ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} cores; node flags ${nodeFlags.join(' ') || 'none'}`);
+console.log(
+  `agent-collectors bench: ${SECONDS} s at an interval of ${values.interval}, after ${WARMUP_MS / 1000} s of start-up; host ${process.arch}, ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} cores; node flags ${nodeFlags.join(' ') || 'none'}`,
+);
 if (!haveCollectd) console.log('collectd: not installed (apt-get install collectd-core), so the agents alone');
 await sleep(WARMUP_MS);
 for (const w of watched) w.cpu0 = groupCpuMs(w.child.pid!);
@@ -180,7 +220,9 @@ for (const w of watched) {
   }
 }
 // What the collectors-on agent sent, from the hub's store: its newest sample's labelled values.
-const labelled = await (await fetch(`http://127.0.0.1:${hub.httpPort}/api/nodes/bench-on/labelled`)).json().catch(() => null) as { metrics?: { name: string; labels: unknown[] }[] } | null;
+const labelled = (await (await fetch(`http://127.0.0.1:${hub.httpPort}/api/nodes/bench-on/labelled`)).json().catch(() => null)) as {
+  metrics?: { name: string; labels: unknown[] }[];
+} | null;
 await hub.stop();
 await broker.stop();
 rmSync(dir, { recursive: true, force: true });
@@ -197,5 +239,8 @@ const cell = (s: string) => s.padStart(24);
 console.log(`\n${''.padEnd(22)}${watched.map((w) => cell(w.name)).join('')}`);
 for (const [label, value, digits] of rows) console.log(`${label.padEnd(22)}${watched.map((w) => cell(value(w).toFixed(digits))).join('')}`);
 const [on, off, collectd] = watched;
-if (collectd) console.log(`\nCPU, collectors on / collectd: ${((on!.cpu1 - on!.cpu0) / (collectd.cpu1 - collectd.cpu0)).toFixed(2)}×; collectors on / off: ${((on!.cpu1 - on!.cpu0) / (off!.cpu1 - off!.cpu0)).toFixed(2)}×`);
+if (collectd)
+  console.log(
+    `\nCPU, collectors on / collectd: ${((on!.cpu1 - on!.cpu0) / (collectd.cpu1 - collectd.cpu0)).toFixed(2)}×; collectors on / off: ${((on!.cpu1 - on!.cpu0) / (off!.cpu1 - off!.cpu0)).toFixed(2)}×`,
+  );
 if (labelled?.metrics) console.log(`collectors-on agent's newest sample: ${labelled.metrics.map((m) => `${m.name}×${m.labels.length}`).join(', ')}`);

@@ -54,7 +54,10 @@ if (process.platform !== 'linux') {
 /** utime + stime (own) and cutime + cstime (reaped children) of a process, in ms, from /proc/<pid>/stat. */
 function procCpuMs(pid: number | 'self'): { own: number; children: number } {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ').map(Number);
+  const f = text
+    .slice(text.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   // fields 14–17 of proc(5); index 0 here is field 3
   return { own: (f[11]! + f[12]!) * TICK_MS, children: (f[13]! + f[14]!) * TICK_MS };
 }
@@ -141,7 +144,10 @@ async function startNodeExporter(bin: string): Promise<Exporter> {
   const scrape = async (): Promise<number> => (await (await fetch(url)).text()).length;
   let ready = false;
   for (let i = 0; i < 100 && !ready && child.exitCode === null && child.pid !== undefined; i++) {
-    ready = await scrape().then(() => true, () => false);
+    ready = await scrape().then(
+      () => true,
+      () => false,
+    );
     if (!ready) await sleep(100);
   }
   if (!ready || child.pid === undefined) {
@@ -209,8 +215,10 @@ for (const c of [linux, siCost]) {
     `${c.name.padEnd(36)}${f(mean(c.perRead))} ${f(p95(c.perRead))}   ${f(mean(c.plain))}   ${f(mean(c.withProcesses))}   ${f(c.childrenMs / ITERATIONS)}   | ${f(mean(c.wallMs))} | ${(mean(c.perRead) / 10).toFixed(2)} %`,
   );
 }
-console.log(`ratio systeminformation / linux, mean CPU per read: ${(mean(siCost.perRead) / mean(linux.perRead)).toFixed(1)}× ` +
-  `(no-procs ${(mean(siCost.plain) / mean(linux.plain)).toFixed(1)}×, with procs ${(mean(siCost.withProcesses) / mean(linux.withProcesses)).toFixed(1)}×)`);
+console.log(
+  `ratio systeminformation / linux, mean CPU per read: ${(mean(siCost.perRead) / mean(linux.perRead)).toFixed(1)}× ` +
+    `(no-procs ${(mean(siCost.plain) / mean(linux.plain)).toFixed(1)}×, with procs ${(mean(siCost.withProcesses) / mean(linux.withProcesses)).toFixed(1)}×)`,
+);
 console.log('(children: CPU of the helpers systeminformation spawns (df, ps, lsblk, sh), from cutime + cstime in 10 ms ticks)');
 console.log(`RSS of this process: ${rssMiB('self').toFixed(1)} MiB (both samplers, systeminformation and the esbuild runner loaded)`);
 console.log(`encoded sample from the linux sampler: ${sampleBytes(linux.lastPlain)} bytes without the process list, ${sampleBytes(linux.lastFull)} with it`);
@@ -232,7 +240,10 @@ function unitNodeFlags(): string[] {
   const unit = readFileSync(new URL('../deploy/remonitor-agent.service', import.meta.url), 'utf8');
   const argv = /^ExecStart=(.*)$/m.exec(unit)?.[1]?.split(' ');
   if (!argv) throw new Error('deploy/remonitor-agent.service: no ExecStart line');
-  return argv.slice(1, argv.findIndex((a) => a.endsWith('remonitor-agent.mjs')));
+  return argv.slice(
+    1,
+    argv.findIndex((a) => a.endsWith('remonitor-agent.mjs')),
+  );
 }
 
 /** CPU of all of a process's threads, ms (schedstat: ns on CPU). */
@@ -270,20 +281,29 @@ if (BUNDLE_SECONDS > 0) {
     name,
     path,
     // The spool on the disk (tmpdir), as the unit's StateDirectory is; RAM for the live tail as the unit's RuntimeDirectory.
-    child: spawn(process.execPath, [...flags, path, '--broker', url, '--node', `cost-${name}`, '--interval', '1s', '--log-level', 'warn', '--spool-dir', join(spoolRoot, name)], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    }),
+    child: spawn(
+      process.execPath,
+      [...flags, path, '--broker', url, '--node', `cost-${name}`, '--interval', '1s', '--log-level', 'warn', '--spool-dir', join(spoolRoot, name)],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    ),
   }));
   try {
     const WARMUP_S = 15; // module load, birth record, V8's one-off memory reducer (bench/agent-process.ts)
     console.log(`\nagent bundle, node ${flags.join(' ')} (the unit's flags), 1 sample a second to a hub in this process;`);
-    console.log(`after ${WARMUP_S} s: CPU and disk writes over ${BUNDLE_SECONDS} s, then fsync/fdatasync counted by strace over ${Math.min(BUNDLE_SECONDS, 30)} s`);
+    console.log(
+      `after ${WARMUP_S} s: CPU and disk writes over ${BUNDLE_SECONDS} s, then fsync/fdatasync counted by strace over ${Math.min(BUNDLE_SECONDS, 30)} s`,
+    );
     await sleep(WARMUP_S * 1000);
     const start = agents.map((a) => ({ cpu: threadsCpuMs(a.child.pid!), written: writeBytes(a.child.pid!) }));
     const t0 = performance.now();
     await sleep(BUNDLE_SECONDS * 1000);
     const seconds = (performance.now() - t0) / 1000;
-    const window = agents.map((a, i) => ({ cpu: (threadsCpuMs(a.child.pid!) - start[i]!.cpu) / seconds, written: (writeBytes(a.child.pid!) - start[i]!.written) / seconds }));
+    const window = agents.map((a, i) => ({
+      cpu: (threadsCpuMs(a.child.pid!) - start[i]!.cpu) / seconds,
+      written: (writeBytes(a.child.pid!) - start[i]!.written) / seconds,
+    }));
     const syncSeconds = Math.min(BUNDLE_SECONDS, 30);
     const syncs = await Promise.all(agents.map((a) => countSyncs(a.child.pid!, syncSeconds)));
     const rows = agents.map((a, i) => ({

@@ -68,17 +68,25 @@ function unitNodeFlags(): { flags: string[]; env: Record<string, string> } {
   const argv = exec.split(' ');
   // Environment=NAME=value lines (one assignment each, unquoted: all the unit uses).
   const env = Object.fromEntries([...unit.matchAll(/^Environment=([A-Z_][A-Z0-9_]*)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!]));
-  return { flags: argv.slice(1, argv.findIndex((a) => a.endsWith('remonitor-agent.mjs'))), env };
+  return {
+    flags: argv.slice(
+      1,
+      argv.findIndex((a) => a.endsWith('remonitor-agent.mjs')),
+    ),
+    env,
+  };
 }
 /** `NAME=value` words name environment variables for the agent, the other words are node flags. */
 function splitEnv(words: string[]): { flags: string[]; env: Record<string, string> } {
   const isEnv = (w: string) => /^[A-Z_][A-Z0-9_]*=/.test(w);
-  return { flags: words.filter((w) => !isEnv(w)), env: Object.fromEntries(words.filter(isEnv).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)])) };
+  return {
+    flags: words.filter((w) => !isEnv(w)),
+    env: Object.fromEntries(words.filter(isEnv).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)])),
+  };
 }
 const { flags: nodeFlags, env: agentEnv } =
   values['node-flags'] !== undefined ? splitEnv(values['node-flags'].split(' ').filter((f) => f !== '')) : unitNodeFlags();
-const describeFlags = (flags: string[], env: Record<string, string>) =>
-  [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...flags].join(' ') || 'none';
+const describeFlags = (flags: string[], env: Record<string, string>) => [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...flags].join(' ') || 'none';
 
 const log = createLogger('silent');
 const broker = new EmbeddedBroker({ port: 0, log });
@@ -107,13 +115,20 @@ const start = (args: string[], env: Record<string, string> = {}, node = process.
 };
 // A fresh spool, so that no backlog of an earlier run is replayed and counted.
 const spoolDir = mkdtempSync(join(tmpdir(), 'remonitor-bench-spool-'));
-const agent = start([...nodeFlags, bundle, '--broker', url, '--node', 'bench-agent', '--interval', values.interval, '--log-level', 'warn', '--spool-dir', spoolDir], agentEnv);
+const agent = start(
+  [...nodeFlags, bundle, '--broker', url, '--node', 'bench-agent', '--interval', values.interval, '--log-level', 'warn', '--spool-dir', spoolDir],
+  agentEnv,
+);
 const compared = values.compare.map((spec, i) => {
   const all = spec.split(' ').filter((a) => a !== '');
   const [nodeBin, otherBundle, ...words] = /\.m?js$/.test(all[0]!) ? [process.execPath, ...all] : all;
   const { flags, env } = splitEnv(words);
   const node = `bench-compare-${i}`;
-  const child = start([...flags, otherBundle!, '--broker', url, '--node', node, '--interval', values.interval, '--log-level', 'warn', '--spool-dir', join(spoolDir, node)], env, nodeBin);
+  const child = start(
+    [...flags, otherBundle!, '--broker', url, '--node', node, '--interval', values.interval, '--log-level', 'warn', '--spool-dir', join(spoolDir, node)],
+    env,
+    nodeBin,
+  );
   return { spec, child, cpu0: 0, main0: 0 };
 });
 const idle = start(['-e', 'setInterval(() => {}, 1000)']);
@@ -153,7 +168,9 @@ try {
   const idleFlagsMemory = memoryMiB(idleWithFlags.pid!);
   console.log(`agent bundle at ${values.interval} for ${values.duration} (process list every 5 s), node flags: ${describeFlags(nodeFlags, agentEnv)}`);
   console.log(`  samples received        ${samples - samples0} (stored by the hub: ${hub.ingest.stats.stored})`);
-  console.log(`  CPU per sample          ${cpuPerSample.toFixed(2)} ms  (target ≤ 2 ms; in 10 ms ticks: user ${user.toFixed(2)}, system ${system.toFixed(2)}, ± ${(20 / received).toFixed(2)})`);
+  console.log(
+    `  CPU per sample          ${cpuPerSample.toFixed(2)} ms  (target ≤ 2 ms; in 10 ms ticks: user ${user.toFixed(2)}, system ${system.toFixed(2)}, ± ${(20 / received).toFixed(2)})`,
+  );
   console.log(`    main thread / others    ${mainPerSample.toFixed(2)} / ${(cpuPerSample - mainPerSample).toFixed(2)} ms  (others: V8 GC workers, libuv pool)`);
   console.log(`  start-up CPU            ${startupCpuMs.toFixed(0)} ms in the first ${STARTUP_MS / 1000} s, not counted above`);
   console.log(`  idle node CPU           ${idlePerSecond.toFixed(2)} ms per second`);
@@ -161,12 +178,15 @@ try {
   console.log(`  mean sample size        ${Math.round(bytes / Math.max(1, samples))} bytes`);
   console.log(`  RSS                     ${describeMemory(agentMemory)}  (target ≤ 50 MB = 47.7 MiB)`);
   console.log(`  idle node, same run     ${describeMemory(idleMemory)}: agent/idle ${(agentMemory.rss / idleMemory.rss).toFixed(2)}`);
-  if (idleWithFlags !== idle) console.log(`  idle node, same flags   ${describeMemory(idleFlagsMemory)}: agent/idle ${(agentMemory.rss / idleFlagsMemory.rss).toFixed(2)}`);
+  if (idleWithFlags !== idle)
+    console.log(`  idle node, same flags   ${describeMemory(idleFlagsMemory)}: agent/idle ${(agentMemory.rss / idleFlagsMemory.rss).toFixed(2)}`);
   for (const c of compared) {
     // Same run, same load: per sample of the main agent (the interval is the same).
     console.log(`  compared: ${c.spec}`);
     const [cpu, main] = [(cpuNsMs(c.child.pid!) - c.cpu0) / received, (mainThreadCpuMs(c.child.pid!) - c.main0) / received];
-    console.log(`    CPU per sample ${cpu.toFixed(2)} ms (main thread ${main.toFixed(2)}, others ${(cpu - main).toFixed(2)}), RSS ${describeMemory(memoryMiB(c.child.pid!))}`);
+    console.log(
+      `    CPU per sample ${cpu.toFixed(2)} ms (main thread ${main.toFixed(2)}, others ${(cpu - main).toFixed(2)}), RSS ${describeMemory(memoryMiB(c.child.pid!))}`,
+    );
   }
 } finally {
   // A child that already exited (a compared agent refusing its flags) emits no second 'exit'.

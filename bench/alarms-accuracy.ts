@@ -130,14 +130,25 @@ const ROUNDS = 300;
 const dir = mkdtempSync(join(tmpdir(), 'remonitor-bench-alarms-'));
 const feed = new LiveFeed();
 const engine = new AlarmEngine({
-  brokerUrl: 'mqtt://unused', feed, log: createLogger('silent'), dbPath: join(dir, 'remonitor.db'), rulesFile: join(dir, 'alarm-rules.json'), seedRules: defaultRules,
+  brokerUrl: 'mqtt://unused',
+  feed,
+  log: createLogger('silent'),
+  dbPath: join(dir, 'remonitor.db'),
+  rulesFile: join(dir, 'alarm-rules.json'),
+  seedRules: defaultRules,
 });
 // The engine's feed listener without its MQTT side: start() would connect to a broker.
 const onEvent = (engine as unknown as { onEvent: (e: unknown) => void }).onEvent.bind(engine);
 const t0 = Date.now();
 const sampleOf = (node: number, round: number): Sample => ({
-  v: 1, boot: 'b', seq: round, ts_ms: t0 + round * 1000,
-  cpu_pct: 20 + 10 * rand(), mem_pct: 40 + node % 30 + rand(), swap_pct: 5, temp_c: 50 + 5 * rand(),
+  v: 1,
+  boot: 'b',
+  seq: round,
+  ts_ms: t0 + round * 1000,
+  cpu_pct: 20 + 10 * rand(),
+  mem_pct: 40 + (node % 30) + rand(),
+  swap_pct: 5,
+  temp_c: 50 + 5 * rand(),
   filesystems: [
     { mount: '/', size_bytes: 32e9, used_bytes: 1e10, used_pct: 30 + (node % 40) + round * 0.01 },
     { mount: '/boot/firmware', size_bytes: 5e8, used_bytes: 6e7, used_pct: 12 },
@@ -148,16 +159,17 @@ const names = Array.from({ length: NODES }, (_, i) => `node-${i}`);
 // Warm-up round (JIT, windows created), then the measured rounds.
 for (let n = 0; n < NODES; n++) onEvent({ type: 'sample', node: names[n], sample: sampleOf(n, 0), point: toPoint(sampleOf(n, 0)) });
 const events = [];
-for (let r = 1; r <= ROUNDS; r++) for (let n = 0; n < NODES; n++) {
-  const sample = sampleOf(n, r);
-  events.push({ type: 'sample', node: names[n], sample, point: toPoint(sample) });
-}
+for (let r = 1; r <= ROUNDS; r++)
+  for (let n = 0; n < NODES; n++) {
+    const sample = sampleOf(n, r);
+    events.push({ type: 'sample', node: names[n], sample, point: toPoint(sample) });
+  }
 const cpu0 = process.cpuUsage();
 const wall0 = performance.now();
 for (const e of events) onEvent(e);
 const wallMs = performance.now() - wall0;
 const cpu = process.cpuUsage(cpu0);
-const perSampleUs = ((cpu.user + cpu.system) / events.length);
+const perSampleUs = (cpu.user + cpu.system) / events.length;
 const evaluations = engine.stats.evaluations;
 await engine.stop().catch(() => undefined);
 rmSync(dir, { recursive: true, force: true });
@@ -166,7 +178,14 @@ rmSync(dir, { recursive: true, force: true });
 
 // 1,000 nodes × the default rules' series, each window filled with 1-second samples for its whole
 // trend window (memory, swap: 2 h; two filesystems: 6 h; temperature: 10 min; CPU: 1 min).
-const SERIES_PER_NODE: [number, number | null][] = [[M, null], [M, 2 * H], [M, 2 * H], [M, 6 * H], [M, 6 * H], [M, 10 * M]];
+const SERIES_PER_NODE: [number, number | null][] = [
+  [M, null],
+  [M, 2 * H],
+  [M, 2 * H],
+  [M, 6 * H],
+  [M, 6 * H],
+  [M, 10 * M],
+];
 (globalThis as { gc?: () => void }).gc?.();
 const heap0 = process.memoryUsage().heapUsed;
 const held: AlarmWindow[] = [];
@@ -185,7 +204,10 @@ const heapMb = (process.memoryUsage().heapUsed - heap0) / 1e6;
 
 const pct = (n: number, d: number) => `${((100 * n) / Math.max(1, d)).toFixed(1)} %`;
 console.log('remonitor alarms: accuracy and cost (generated series, a sample every 10 s, threshold 80 %, for 5m, window 1m, horizon 6h)');
-for (const [label, rule] of [['default: trend window 2h', DEFAULT_RULE], ['for comparison: trend window 30m', SHORT_TREND]] as const) {
+for (const [label, rule] of [
+  ['default: trend window 2h', DEFAULT_RULE],
+  ['for comparison: trend window 30m', SHORT_TREND],
+] as const) {
   const r = accuracy(rule);
   const total = KINDS.reduce((a, k) => a + r.flat[k].series, 0);
   const falseTotal = KINDS.reduce((a, k) => a + r.flat[k].falseAmber, 0);
@@ -193,9 +215,19 @@ for (const [label, rule] of [['default: trend window 2h', DEFAULT_RULE], ['for c
   console.log(`1. false AMBER on flat data (8 h each, never crossing): ${falseTotal} of ${total} series (${pct(falseTotal, total)})`);
   console.log(`   ${KINDS.map((k) => `${k} ${r.flat[k].falseAmber}/${r.flat[k].series}`).join(', ')}`);
   console.log(`2. climbs crossing 80 % in 1.5–6 h: AMBER before the crossing in ${r.detected} of ${r.climbs} (${pct(r.detected, r.climbs)})`);
-  console.log(`   predicted time-to-threshold at the first AMBER vs the truth: mean abs error ${(mean(r.errors) / M).toFixed(1)} min (median ${(median(r.errors) / M).toFixed(1)} min),`);
-  console.log(`   relative mean ${(100 * mean(r.relErrors)).toFixed(1)} % (median ${(100 * median(r.relErrors)).toFixed(1)} %); first AMBER a mean ${(mean(r.leads) / H).toFixed(2)} h before the crossing`);
+  console.log(
+    `   predicted time-to-threshold at the first AMBER vs the truth: mean abs error ${(mean(r.errors) / M).toFixed(1)} min (median ${(median(r.errors) / M).toFixed(1)} min),`,
+  );
+  console.log(
+    `   relative mean ${(100 * mean(r.relErrors)).toFixed(1)} % (median ${(100 * median(r.relErrors)).toFixed(1)} %); first AMBER a mean ${(mean(r.leads) / H).toFixed(2)} h before the crossing`,
+  );
 }
-console.log(`\n3. engine hot path, ${NODES} nodes × ${ROUNDS} samples, default rules (${evaluations} evaluations, ${(evaluations / (NODES * (ROUNDS + 1))).toFixed(1)} per sample):`);
-console.log(`   ${perSampleUs.toFixed(1)} µs CPU per sample (${((wallMs * 1000) / events.length).toFixed(1)} µs wall); at 1 sample/s per node: ${((perSampleUs * NODES) / 1e4).toFixed(1)} % of one core`);
-console.log(`\n4. memory of full windows: ${heapMb.toFixed(0)} MB of heap for ${NODES} nodes × ${SERIES_PER_NODE.length} series at 1 sample/s (${held.length} windows, ≤ ${TREND_POINTS} trend points each)`);
+console.log(
+  `\n3. engine hot path, ${NODES} nodes × ${ROUNDS} samples, default rules (${evaluations} evaluations, ${(evaluations / (NODES * (ROUNDS + 1))).toFixed(1)} per sample):`,
+);
+console.log(
+  `   ${perSampleUs.toFixed(1)} µs CPU per sample (${((wallMs * 1000) / events.length).toFixed(1)} µs wall); at 1 sample/s per node: ${((perSampleUs * NODES) / 1e4).toFixed(1)} % of one core`,
+);
+console.log(
+  `\n4. memory of full windows: ${heapMb.toFixed(0)} MB of heap for ${NODES} nodes × ${SERIES_PER_NODE.length} series at 1 sample/s (${held.length} windows, ≤ ${TREND_POINTS} trend points each)`,
+);

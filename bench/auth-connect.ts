@@ -16,7 +16,12 @@ import { EmbeddedBroker } from '../broker/broker.ts';
 import { createLogger } from '../shared/logger.ts';
 
 const { values } = parseArgs({
-  options: { connects: { type: 'string', default: '2000' }, parallel: { type: 'string', default: '20' }, nodes: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' } },
+  options: {
+    connects: { type: 'string', default: '2000' },
+    parallel: { type: 'string', default: '20' },
+    nodes: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '3' },
+  },
 });
 const positive = (name: string, raw: string | undefined): number => {
   const n = Number(raw);
@@ -99,7 +104,10 @@ try {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`CONNECT → CONNACK on loopback, ${CONNECTS} connects per round, ${PARALLEL} in flight, ${NODES} enrolled nodes, ${ROUNDS} rounds (median)`);
   console.log('broker              connects/s   per connect');
-  for (const [label, xs] of [['open (no auth)', rates.open], ['per-node tokens', rates.credentials]] as const) {
+  for (const [label, xs] of [
+    ['open (no auth)', rates.open],
+    ['per-node tokens', rates.credentials],
+  ] as const) {
     const rate = median(xs);
     console.log(`${label.padEnd(18)}  ${rate.toFixed(0).padStart(10)}   ${(1000 / rate).toFixed(3)} ms`);
   }

@@ -19,13 +19,18 @@ if (!Number.isInteger(PINGS) || PINGS < 1) throw new TypeError(`--pings must be 
 if (!Number.isInteger(WATCH_SAMPLES) || WATCH_SAMPLES < 2) throw new TypeError(`--watch-samples must be an integer ≥ 2, got ${values['watch-samples']}`);
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
-const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(2)} ms, p90 ${pct(xs, 90).toFixed(2)} ms, p99 ${pct(xs, 99).toFixed(2)} ms, max ${Math.max(...xs).toFixed(2)} ms`;
+const fmt = (xs: number[]) =>
+  `p50 ${pct(xs, 50).toFixed(2)} ms, p90 ${pct(xs, 90).toFixed(2)} ms, p99 ${pct(xs, 99).toFixed(2)} ms, max ${Math.max(...xs).toFixed(2)} ms`;
 
 const broker = new EmbeddedBroker({ port: 0, log: createLogger('silent') });
 await broker.start();
 const url = `mqtt://127.0.0.1:${broker.port}`;
 const node = 'rtt-bench';
-const agent = spawn(process.execPath, [new URL('../bin/remonitor.mjs', import.meta.url).pathname, 'agent', '--broker', url, '--node', node, '--log-level', 'warn'], { stdio: 'inherit' });
+const agent = spawn(
+  process.execPath,
+  [new URL('../bin/remonitor.mjs', import.meta.url).pathname, 'agent', '--broker', url, '--node', node, '--log-level', 'warn'],
+  { stdio: 'inherit' },
+);
 try {
   const client = await connectAsync(url, { protocolVersion: 4 });
   (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true); // as the hub's command bridge does
@@ -46,11 +51,18 @@ try {
   // Wait for the agent to subscribe: ping until one is answered (bounded).
   for (let i = 0; ; i++) {
     if (i >= 50) throw new Error('the agent never answered');
-    const ok = await ping(`warm-${i}`, 'cbor', 1).then(() => true, () => false);
+    const ok = await ping(`warm-${i}`, 'cbor', 1).then(
+      () => true,
+      () => false,
+    );
     if (ok) break;
   }
   for (let i = 0; i < 20; i++) await ping(`warmup-${i}`, 'cbor', 1);
-  for (const [encoding, qos] of [['cbor', 1], ['json', 1], ['cbor', 0]] as const) {
+  for (const [encoding, qos] of [
+    ['cbor', 1],
+    ['json', 1],
+    ['cbor', 0],
+  ] as const) {
     const times: number[] = [];
     for (let i = 0; i < PINGS; i++) times.push(await ping(`${encoding}-${qos}-${i}`, encoding, qos));
     console.log(`command → reply, ${encoding.toUpperCase()}, command QoS ${qos} (reply QoS 1), ${PINGS} pings in a row: ${fmt(times)}`);
@@ -81,7 +93,9 @@ try {
       await sleep(500);
     }
     const perSample = w.cost.cpuMicros / w.cost.samples / 1000;
-    console.log(`watch by ${label}, ${matched} matched, at 500 ms: ${perSample.toFixed(3)} ms CPU per sample = ${((perSample / 500) * 100).toFixed(3)} % of one core`);
+    console.log(
+      `watch by ${label}, ${matched} matched, at 500 ms: ${perSample.toFixed(3)} ms CPU per sample = ${((perSample / 500) * 100).toFixed(3)} % of one core`,
+    );
   }
 } finally {
   child.kill('SIGKILL');

@@ -35,7 +35,9 @@ try {
     const res = await fetch(`${base}/api/nodes/bench/export?format=${format}&from=${t0}&to=now`);
     const bytes = (await res.arrayBuffer()).byteLength;
     const s = (performance.now() - start) / 1000;
-    console.log(`| export ${format}, ${rows} rows × 16 metrics | ${Math.round(rows / s).toLocaleString('en')} rows/s, ${(bytes / 1e6 / s).toFixed(1)} MB/s (${(bytes / 1e6).toFixed(1)} MB) |`);
+    console.log(
+      `| export ${format}, ${rows} rows × 16 metrics | ${Math.round(rows / s).toLocaleString('en')} rows/s, ${(bytes / 1e6 / s).toFixed(1)} MB/s (${(bytes / 1e6).toFixed(1)} MB) |`,
+    );
   }
   const times: number[] = [];
   let size = 0;

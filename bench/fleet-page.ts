@@ -19,7 +19,8 @@ import { listen } from '../web/server.ts';
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000,10000' }, live: { type: 'string', default: '10s' } } });
 const sizes = values.nodes.split(',').map(Number);
 const liveMs = parseDuration(values.live);
-if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 100_000)) throw new Error(`--nodes: a comma-separated list of integers from 1 to 100000, not ${values.nodes}`);
+if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 100_000))
+  throw new Error(`--nodes: a comma-separated list of integers from 1 to 100000, not ${values.nodes}`);
 if (liveMs == null || liveMs > 600_000) throw new Error(`--live: a duration up to 10 min such as 10s, not ${values.live}`);
 /** Samples per second during the live phase. */
 const LIVE_RATE = 1000;
@@ -40,17 +41,32 @@ async function run(nodes: number): Promise<void> {
   const fleet = Array.from({ length: nodes }, (_, i) => new SimulatedNode(`node-${String(i).padStart(5, '0')}`, i + 1));
   const now = Date.now();
   for (let i = 0; i < fleet.length; i += 1000) {
-    store.insertBatch(fleet.slice(i, i + 1000).map((n) => {
-      const sample = n.next(now);
-      return { node: n.name, sample, raw: encodeSample(sample) };
-    }));
+    store.insertBatch(
+      fleet.slice(i, i + 1000).map((n) => {
+        const sample = n.next(now);
+        return { node: n.name, sample, raw: encodeSample(sample) };
+      }),
+    );
   }
   for (const n of fleet) {
     store.setStatus(n.name, Math.random() < 0.95 ? 'online' : 'offline', now);
-    store.setInfo(n.name, encodeInfo({
-      v: 1, agent_version: 'sim', hostname: n.name, os: 'Simulated Linux', kernel: '6.6', arch: 'arm64', cpu_model: 'Cortex-A72',
-      cpu_cores: n.traits.cores, mem_total_bytes: n.traits.memTotalBytes, disks: [], boot_time_ms: now - 86_400_000, interval_ms: 1000,
-    }));
+    store.setInfo(
+      n.name,
+      encodeInfo({
+        v: 1,
+        agent_version: 'sim',
+        hostname: n.name,
+        os: 'Simulated Linux',
+        kernel: '6.6',
+        arch: 'arm64',
+        cpu_model: 'Cortex-A72',
+        cpu_cores: n.traits.cores,
+        mem_total_bytes: n.traits.memTotalBytes,
+        disks: [],
+        boot_time_ms: now - 86_400_000,
+        interval_ms: 1000,
+      }),
+    );
   }
   const feed = new LiveFeed();
   const web = await listen(createApp({ store, feed }), 0);
@@ -64,7 +80,9 @@ async function run(nodes: number): Promise<void> {
     await page.goto(`http://127.0.0.1:${web.port}/?view=table`);
     await page.locator('body[data-ready="true"] .ft-row[data-node]').first().waitFor({ timeout: 60_000 });
     const interactiveMs = Date.now() - t0;
-    const nodesApiMs = await page.evaluate(() => (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find((e) => e.name.endsWith('/api/nodes'))?.duration ?? NaN);
+    const nodesApiMs = await page.evaluate(
+      () => (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find((e) => e.name.endsWith('/api/nodes'))?.duration ?? NaN,
+    );
     const timed = (script: () => void) => page.evaluate(script).then(() => page.evaluate(() => (window as any).__took as number));
     const sortMs = await timed(() => {
       const t = performance.now();

@@ -18,7 +18,15 @@ import { createLogger } from '../shared/logger.ts';
 import { HubService } from '../cli/hub-service.ts';
 
 const { values } = parseArgs({
-  options: { 'broker-process': { type: 'boolean', default: false }, 'no-alarms': { type: 'boolean', default: false }, duration: { type: 'string', default: '60s' }, 'paced-fraction': { type: 'string', default: '0.7' }, 'fleet-nodes': { type: 'string', default: '5000' }, 'fleet-duration': { type: 'string', default: '30s' }, nodes: { type: 'string', default: '1000' } },
+  options: {
+    'broker-process': { type: 'boolean', default: false },
+    'no-alarms': { type: 'boolean', default: false },
+    duration: { type: 'string', default: '60s' },
+    'paced-fraction': { type: 'string', default: '0.7' },
+    'fleet-nodes': { type: 'string', default: '5000' },
+    'fleet-duration': { type: 'string', default: '30s' },
+    nodes: { type: 'string', default: '1000' },
+  },
 });
 const log = createLogger('silent');
 const here = new URL('.', import.meta.url).pathname; // dist/, where scripts/run-ts.mjs put this bundle
@@ -26,9 +34,25 @@ const repo = join(here, '..');
 
 function runPublisher(url: string, root: string, extra: string[] = []): Promise<{ published: number; seconds: number; cpuSeconds: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repo, 'scripts/run-ts.mjs'), join(repo, 'bench/load-publisher.ts'), '--broker', url, '--root', root, '--duration', values.duration!, '--nodes', values.nodes!, ...extra], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        join(repo, 'scripts/run-ts.mjs'),
+        join(repo, 'bench/load-publisher.ts'),
+        '--broker',
+        url,
+        '--root',
+        root,
+        '--duration',
+        values.duration!,
+        '--nodes',
+        values.nodes!,
+        ...extra,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`publisher exited ${code}`))));
@@ -37,7 +61,10 @@ function runPublisher(url: string, root: string, extra: string[] = []): Promise<
 
 function progress(label: string, count: () => number): () => void {
   const start = Date.now();
-  const timer = setInterval(() => process.stderr.write(`  ${label}: ${Math.round((Date.now() - start) / 1000)} s, ${count().toLocaleString()} messages\n`), 10_000);
+  const timer = setInterval(
+    () => process.stderr.write(`  ${label}: ${Math.round((Date.now() - start) / 1000)} s, ${count().toLocaleString()} messages\n`),
+    10_000,
+  );
   return () => clearInterval(timer);
 }
 
@@ -48,7 +75,11 @@ async function startBroker(): Promise<{ url: string; stop: () => Promise<void>; 
     await broker.start();
     return { url: `mqtt://127.0.0.1:${broker.port}`, stop: () => broker.stop(), child: null, embedded: broker };
   }
-  const child = spawn(process.execPath, [join(repo, 'bin/remonitor.mjs'), 'broker', '--insecure', '--mqtt-port', '0', '--ws-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [join(repo, 'bin/remonitor.mjs'), 'broker', '--insecure', '--mqtt-port', '0', '--ws-port', '0', '--log-level', 'warn'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -92,7 +123,14 @@ const rawRate = delivered / rawPub.seconds;
 const dataDir = mkdtempSync(join(tmpdir(), 'remonitor-bench-ingest-'));
 // Alarms evaluate every stored sample in the same process; --no-alarms measures ingest alone.
 // As `remonitor up` runs it: a broker in the same process is subscribed directly (hub/fleet-link.ts).
-const hub = new HubService({ brokerUrl: url, embeddedBroker: broker.embedded, dataDir, httpPort: 0, log, ...(values['no-alarms'] ? { alarms: false as const } : {}) });
+const hub = new HubService({
+  brokerUrl: url,
+  embeddedBroker: broker.embedded,
+  dataDir,
+  httpPort: 0,
+  log,
+  ...(values['no-alarms'] ? { alarms: false as const } : {}),
+});
 await hub.start();
 // Sample → stored: from the publisher's timestamp to the commit of the batch holding the sample.
 // A histogram (constant memory: this is the hub's process, whose memory is measured too).
@@ -190,7 +228,26 @@ const fleetWindowTimer = setInterval(() => {
   windowLatencies.reset();
 }, 10_000);
 await new Promise<void>((resolve, reject) => {
-  const child = spawn(process.execPath, [join(repo, 'bin/remonitor.mjs'), 'simulate', '--broker', url, '--nodes', values['fleet-nodes']!, '--interval', '1s', '--duration', values['fleet-duration']!, '--connections', '50', '--scenarios', 'none'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      join(repo, 'bin/remonitor.mjs'),
+      'simulate',
+      '--broker',
+      url,
+      '--nodes',
+      values['fleet-nodes']!,
+      '--interval',
+      '1s',
+      '--duration',
+      values['fleet-duration']!,
+      '--connections',
+      '50',
+      '--scenarios',
+      'none',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`simulate exited ${code}`))));
 });
 await new Promise((r) => setTimeout(r, 1000));
@@ -199,9 +256,13 @@ const fleetRate = (hub.ingest.stats.stored - storedBefore) / ((Date.now() - flee
 const fleetP50 = pct(0.5);
 const fleetP99 = pct(0.99);
 
-console.log(`hub ingest vs raw broker, ${values.duration} each, 50 publishing connections, ${Number(values.nodes).toLocaleString()} simulated nodes, QoS 1, alarms ${values['no-alarms'] ? 'off' : 'on'}, broker ${values['broker-process'] ? 'in its own process' : 'in the hub\'s process'}`);
+console.log(
+  `hub ingest vs raw broker, ${values.duration} each, 50 publishing connections, ${Number(values.nodes).toLocaleString()} simulated nodes, QoS 1, alarms ${values['no-alarms'] ? 'off' : 'on'}, broker ${values['broker-process'] ? 'in its own process' : "in the hub's process"}`,
+);
 console.log(`  raw broker → plain subscriber   ${Math.round(rawRate).toLocaleString()} msg/s  (${delivered.toLocaleString()} in ${rawSeconds.toFixed(0)} s)`);
-console.log(`  broker → hub → SQLite commit    ${Math.round(hubRate).toLocaleString()} samples/s  (${stored.toLocaleString()} stored, ${hub.ingest.stats.rejected} rejected)`);
+console.log(
+  `  broker → hub → SQLite commit    ${Math.round(hubRate).toLocaleString()} samples/s  (${stored.toLocaleString()} stored, ${hub.ingest.stats.rejected} rejected)`,
+);
 console.log(`  ratio hub / raw                 ${((hubRate / rawRate) * 100).toFixed(0)} %`);
 console.log(`  sample → stored latency         ${ingestLatency} (saturated)`);
 console.log(`  paced at ${values['paced-fraction']} × raw (${pacedRate.toLocaleString()}/s)  ${pacedLine}`);
@@ -209,20 +270,31 @@ console.log(`    longest stall ${Math.round(pacedStall)} ms, process RSS ${(pace
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 const secondHalf = pacedRssTrace.slice(Math.floor(pacedRssTrace.length / 2));
 const halfGrowth = secondHalf.length > 1 ? secondHalf.at(-1)! - secondHalf[0]! : null;
-console.log(`    RSS every 10 s: ${pacedRssTrace.map(mib).join(', ')} MiB; second half ${halfGrowth === null ? 'too short to tell' : `${halfGrowth >= 0 ? '+' : ''}${mib(halfGrowth)} MiB`}`);
+console.log(
+  `    RSS every 10 s: ${pacedRssTrace.map(mib).join(', ')} MiB; second half ${halfGrowth === null ? 'too short to tell' : `${halfGrowth >= 0 ? '+' : ''}${mib(halfGrowth)} MiB`}`,
+);
 console.log(`    JS heap used every 10 s: ${pacedHeapTrace.map(mib).join(', ')} MiB`);
 console.log(`    p99 latency of each 10 s: ${pacedP99Trace.join(', ')} ms`);
-console.log(`  fleet of ${values['fleet-nodes']} nodes at 1 Hz       ${Math.round(fleetRate).toLocaleString()} samples/s stored, latency p50 ${fleetP50} ms, p99 ${fleetP99} ms`);
+console.log(
+  `  fleet of ${values['fleet-nodes']} nodes at 1 Hz       ${Math.round(fleetRate).toLocaleString()} samples/s stored, latency p50 ${fleetP50} ms, p99 ${fleetP99} ms`,
+);
 console.log(`    p99 latency of each 10 s: ${fleetP99Trace.join(', ')} ms`);
 // CPU time of this process (broker + subscriber, or broker + hub) per message: unlike the rates,
 // it hardly moves when other work shares the machine. The publisher's share says whether it was the limit.
 const cpuPerMessage = (u: NodeJS.CpuUsage, n: number) => `${((u.user + u.system) / n).toFixed(1)} µs`;
 const publisherShare = (p: { seconds: number; cpuSeconds: number }) => `${((p.cpuSeconds / p.seconds) * 100).toFixed(0)} % of a core`;
-console.log(`  CPU per message, this process    raw ${cpuPerMessage(rawCpu, delivered)} (subscriber${broker.child ? '' : ' + broker'}), hub ${cpuPerMessage(hubCpu, stored)}`);
-if (broker.child) console.log(`  CPU per message, broker process  raw ${((rawBrokerCpu * 1e6) / delivered).toFixed(1)} µs, hub ${((hubBrokerCpu * 1e6) / stored).toFixed(1)} µs`);
+console.log(
+  `  CPU per message, this process    raw ${cpuPerMessage(rawCpu, delivered)} (subscriber${broker.child ? '' : ' + broker'}), hub ${cpuPerMessage(hubCpu, stored)}`,
+);
+if (broker.child)
+  console.log(
+    `  CPU per message, broker process  raw ${((rawBrokerCpu * 1e6) / delivered).toFixed(1)} µs, hub ${((hubBrokerCpu * 1e6) / stored).toFixed(1)} µs`,
+  );
 console.log(`  load publisher CPU               raw ${publisherShare(rawPub)}, hub ${publisherShare(hubPub)}`);
 console.log(`  longest event-loop stall        ${Math.round(saturatedStall)} ms (saturated)`);
-console.log(`  process RSS                     ${(rss0 / 2 ** 20).toFixed(0)} MiB → ${(rss1 / 2 ** 20).toFixed(0)} MiB (saturated; JS heap ${(mem1.heapUsed / 2 ** 20).toFixed(0)} MiB, buffers ${(mem1.arrayBuffers / 2 ** 20).toFixed(0)} MiB)`);
+console.log(
+  `  process RSS                     ${(rss0 / 2 ** 20).toFixed(0)} MiB → ${(rss1 / 2 ** 20).toFixed(0)} MiB (saturated; JS heap ${(mem1.heapUsed / 2 ** 20).toFixed(0)} MiB, buffers ${(mem1.arrayBuffers / 2 ** 20).toFixed(0)} MiB)`,
+);
 await hub.stop();
 await broker.stop();
 rmSync(dataDir, { recursive: true, force: true });

@@ -15,7 +15,14 @@ import { createLogger } from '../shared/logger.ts';
 import { SimulatedNode } from '../edge-agent/simulated-node.ts';
 import { HubService } from '../cli/hub-service.ts';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '200' }, seconds: { type: 'string', default: '30' }, 'history-h': { type: 'string', default: '2' }, 'no-upkeep': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '200' },
+    seconds: { type: 'string', default: '30' },
+    'history-h': { type: 'string', default: '2' },
+    'no-upkeep': { type: 'boolean', default: false },
+  },
+});
 const nodes = Number(values.nodes);
 const seconds = Number(values.seconds);
 const historyH = Number(values['history-h']);
@@ -32,10 +39,11 @@ const started = Date.now();
 const fleet = Array.from({ length: nodes }, (_, i) => new SimulatedNode(`sim-${String(i).padStart(4, '0')}`, i + 1, Date.now() - historyH * 3_600_000));
 for (let t = 0; t < historyH * 3600; t += 10) {
   const batch = [];
-  for (const node of fleet) for (let k = 0; k < 10; k++) {
-    const sample = node.next(Date.now() - historyH * 3_600_000 + (t + k) * 1000);
-    if (sample) batch.push({ node: node.name, sample, raw: new Uint8Array() });
-  }
+  for (const node of fleet)
+    for (let k = 0; k < 10; k++) {
+      const sample = node.next(Date.now() - historyH * 3_600_000 + (t + k) * 1000);
+      if (sample) batch.push({ node: node.name, sample, raw: new Uint8Array() });
+    }
   hub.store.insertBatch(batch);
 }
 console.log(`preloaded ${nodes} nodes × ${historyH} h in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -54,7 +62,26 @@ const upkeep = (async () => {
     await sleep(100);
   }
 })();
-const sim = spawn(process.execPath, [new URL('../bin/remonitor.mjs', import.meta.url).pathname, 'simulate', '--nodes', String(nodes), '--interval', '1s', '--broker', url, '--duration', `${seconds}s`, '--prefix', 'live', '--scenarios', 'none'], { stdio: 'ignore' });
+const sim = spawn(
+  process.execPath,
+  [
+    new URL('../bin/remonitor.mjs', import.meta.url).pathname,
+    'simulate',
+    '--nodes',
+    String(nodes),
+    '--interval',
+    '1s',
+    '--broker',
+    url,
+    '--duration',
+    `${seconds}s`,
+    '--prefix',
+    'live',
+    '--scenarios',
+    'none',
+  ],
+  { stdio: 'ignore' },
+);
 await new Promise((r) => sim.once('exit', r));
 running = false;
 await upkeep;

@@ -22,9 +22,13 @@ const CLI = join(repo, 'bin/remonitor.mjs');
 
 function runPublisher(url: string, root: string): Promise<{ published: number; seconds: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repo, 'scripts/run-ts.mjs'), join(repo, 'bench/load-publisher.ts'), '--broker', url, '--root', root, '--duration', values.duration!], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(repo, 'scripts/run-ts.mjs'), join(repo, 'bench/load-publisher.ts'), '--broker', url, '--root', root, '--duration', values.duration!],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`publisher exited ${code}`))));
@@ -36,7 +40,10 @@ async function storedBy(port: number): Promise<number> {
   const text = await new Promise<string>((resolve, reject) =>
     get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
       let body = '';
-      res.on('data', (d) => (body += d)).on('end', () => resolve(body)).on('error', reject);
+      res
+        .on('data', (d) => (body += d))
+        .on('end', () => resolve(body))
+        .on('error', reject);
     }).on('error', reject),
   );
   return Number(/^remonitor_hub_samples_stored_total (\S+)$/m.exec(text)?.[1] ?? 0);
@@ -49,14 +56,36 @@ async function hubRate(label: string, brokerUrl: string, storage: (dataDir: stri
     const port = await freePort();
     const dataDir = tempDir('remonitor-bench-hub-');
     const group = workers > 1 ? ['--shared-group', 'bench', '--hub-id', `w${i}`] : [];
-    const proc = spawnProcess(process.execPath, [CLI, 'hub', '--broker', brokerUrl, '--storage', storage(dataDir), ...group, '--http-port', String(port), '--data-dir', dataDir, '--insecure', '--log-level', 'warn'], { cwd: repo });
+    const proc = spawnProcess(
+      process.execPath,
+      [
+        CLI,
+        'hub',
+        '--broker',
+        brokerUrl,
+        '--storage',
+        storage(dataDir),
+        ...group,
+        '--http-port',
+        String(port),
+        '--data-dir',
+        dataDir,
+        '--insecure',
+        '--log-level',
+        'warn',
+      ],
+      { cwd: repo },
+    );
     await proc.waitForLine(/remonitor: hub on/, 30_000);
     hubs.push({ proc, port });
   }
   const total = async () => (await Promise.all(hubs.map((h) => storedBy(h.port)))).reduce((a, b) => a + b, 0);
   const before = await total();
   const start = Date.now();
-  const timer = setInterval(() => void total().then((n) => process.stderr.write(`  ${label}: ${Math.round((Date.now() - start) / 1000)} s, ${(n - before).toLocaleString()} stored\n`)), 10_000);
+  const timer = setInterval(
+    () => void total().then((n) => process.stderr.write(`  ${label}: ${Math.round((Date.now() - start) / 1000)} s, ${(n - before).toLocaleString()} stored\n`)),
+    10_000,
+  );
   // The rate past the first 5 s: first the hubs create the nodes, boots and partitions, in turns.
   const warm = new Promise<{ n: number; at: number }>((resolve) => setTimeout(() => void total().then((n) => resolve({ n, at: Date.now() })), 5000));
   await runPublisher(brokerUrl, 'remonitor');
@@ -68,7 +97,10 @@ async function hubRate(label: string, brokerUrl: string, storage: (dataDir: stri
     proc.child.kill('SIGTERM');
     await proc.exited;
     // A hub that logged errors (a failed write, a lost broker) makes its figure suspect: show them.
-    const errors = proc.output().split('\n').filter((l) => /"level":(50|60)/.test(l));
+    const errors = proc
+      .output()
+      .split('\n')
+      .filter((l) => /"level":(50|60)/.test(l));
     if (errors.length > 0) process.stderr.write(`  ${label}: ${errors.length} error lines, first: ${errors[0]!.slice(0, 400)}\n`);
   }
   return stored / seconds;
@@ -94,7 +126,9 @@ try {
   const pgTwo = await hubRate('2 hubs, PostgreSQL', broker.url, () => pgUrls[1]!, 2);
 
   const row = (name: string, rate: number) =>
-    console.log(`  ${name.padEnd(38)} ${Math.round(rate).toLocaleString().padStart(7)} samples/s  ${((rate / rawRate) * 100).toFixed(0).padStart(3)} % of raw  ${(rate / sqlite).toFixed(2)} × SQLite`);
+    console.log(
+      `  ${name.padEnd(38)} ${Math.round(rate).toLocaleString().padStart(7)} samples/s  ${((rate / rawRate) * 100).toFixed(0).padStart(3)} % of raw  ${(rate / sqlite).toFixed(2)} × SQLite`,
+    );
   console.log(`ingest on Mosquitto (QoS 1, 50 publishing connections, 1,000 simulated nodes, ${values.duration} each), 2 cores shared by everything`);
   console.log(`  raw Mosquitto → plain subscriber       ${Math.round(rawRate).toLocaleString().padStart(7)} msg/s`);
   row('1 hub → SQLite (single process)', sqlite);

@@ -39,10 +39,17 @@ function ensure(binary: string, pkg: string): boolean {
   const present = () => spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
   if (present() || process.getuid?.() !== 0) return present();
   process.stderr.write(`shell-agent bench: installing ${pkg} with apt-get…\n`);
-  spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', pkg], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 300_000 });
+  spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', pkg], {
+    stdio: 'ignore',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    timeout: 300_000,
+  });
   return present();
 }
-for (const [binary, pkg] of [['busybox', 'busybox'], ['mosquitto_pub', 'mosquitto-clients']] as const) {
+for (const [binary, pkg] of [
+  ['busybox', 'busybox'],
+  ['mosquitto_pub', 'mosquitto-clients'],
+] as const) {
   if (!ensure(binary, pkg)) throw new Error(`${binary} is missing: apt-get install ${pkg}`);
 }
 const haveCollectd = ensure('collectd', 'collectd-core');
@@ -57,7 +64,10 @@ interface ProcStat {
 function procStat(pid: number): ProcStat | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ').map(Number);
+    const f = text
+      .slice(text.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     // fields 5 (pgrp) and 14–17 (utime stime cutime cstime) of proc(5); index 0 here is field 3
     return { pid, pgrp: f[2]!, ownTicks: f[11]! + f[12]!, reapedTicks: f[13]! + f[14]! };
   } catch {
@@ -133,23 +143,28 @@ await broker.start();
 const dir = mkdtempSync(join(tmpdir(), 'remonitor-bench-shell-'));
 
 const watched: Watched[] = [];
-watched.push(start('shell agent', 'busybox', ['sh', SCRIPT, '--broker', `mqtt://127.0.0.1:${broker.port}`, '--node', 'bench-shell', '--interval', values.interval!]));
+watched.push(
+  start('shell agent', 'busybox', ['sh', SCRIPT, '--broker', `mqtt://127.0.0.1:${broker.port}`, '--node', 'bench-shell', '--interval', values.interval!]),
+);
 if (haveCollectd) {
   const conf = join(dir, 'collectd.conf');
-  writeFileSync(conf, [
-    'Hostname "bench-collectd"',
-    'FQDNLookup false',
-    `Interval ${INTERVAL_MS / 1000}`,
-    `BaseDir "${dir}"`,
-    `PIDFile "${dir}/collectd.pid"`,
-    'PluginDir "/usr/lib/collectd"',
-    'TypesDB "/usr/share/collectd/types.db"',
-    'LoadPlugin logfile',
-    '<Plugin logfile>\n  LogLevel warning\n  File STDERR\n</Plugin>',
-    // What the shell agent reads, and MQTT out as it does (collectd's defaults otherwise).
-    ...['cpu', 'load', 'memory', 'swap', 'df', 'disk', 'interface', 'thermal', 'uptime', 'mqtt'].map((p) => `LoadPlugin ${p}`),
-    `<Plugin mqtt>\n  <Publish "bench">\n    Host "127.0.0.1"\n    Port "${broker.port}"\n    ClientId "collectd-bench"\n  </Publish>\n</Plugin>`,
-  ].join('\n') + '\n');
+  writeFileSync(
+    conf,
+    [
+      'Hostname "bench-collectd"',
+      'FQDNLookup false',
+      `Interval ${INTERVAL_MS / 1000}`,
+      `BaseDir "${dir}"`,
+      `PIDFile "${dir}/collectd.pid"`,
+      'PluginDir "/usr/lib/collectd"',
+      'TypesDB "/usr/share/collectd/types.db"',
+      'LoadPlugin logfile',
+      '<Plugin logfile>\n  LogLevel warning\n  File STDERR\n</Plugin>',
+      // What the shell agent reads, and MQTT out as it does (collectd's defaults otherwise).
+      ...['cpu', 'load', 'memory', 'swap', 'df', 'disk', 'interface', 'thermal', 'uptime', 'mqtt'].map((p) => `LoadPlugin ${p}`),
+      `<Plugin mqtt>\n  <Publish "bench">\n    Host "127.0.0.1"\n    Port "${broker.port}"\n    ClientId "collectd-bench"\n  </Publish>\n</Plugin>`,
+    ].join('\n') + '\n',
+  );
   watched.push(start('collectd', 'collectd', ['-f', '-C', conf]));
 }
 
@@ -160,7 +175,9 @@ await broker.subscribeLocal('#', (topic, _payload, done) => {
   done();
 });
 
-console.log(`shell-agent bench: ${SECONDS} s at an interval of ${values.interval}, after ${WARMUP_MS / 1000} s of warm-up; host ${process.arch}, ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} cores`);
+console.log(
+  `shell-agent bench: ${SECONDS} s at an interval of ${values.interval}, after ${WARMUP_MS / 1000} s of warm-up; host ${process.arch}, ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} cores`,
+);
 if (!haveCollectd) console.log('collectd: not installed (apt-get install collectd-core), so the shell agent alone');
 await sleep(WARMUP_MS);
 for (const w of watched) w.cpu0 = groupCpuMs(w.child.pid!);
@@ -212,5 +229,7 @@ for (const [label, value, digits] of rows) {
   const b = collectd ? value(collectd) : NaN;
   console.log(`${label.padEnd(24)}${cell(a.toFixed(digits))}${collectd ? cell(b.toFixed(digits)) + cell(b > 0 ? `${(a / b).toFixed(2)}×` : '-') : ''}`);
 }
-console.log(`\nMQTT messages in the measured ${elapsedS.toFixed(0)} s: shell agent ${messages.shell} (one JSON sample each), collectd ${messages.collectd} (one value each)`);
+console.log(
+  `\nMQTT messages in the measured ${elapsedS.toFixed(0)} s: shell agent ${messages.shell} (one JSON sample each), collectd ${messages.collectd} (one value each)`,
+);
 console.log('RSS counts the pages two processes share (libc) once for each; PSS splits them, so its sum is what the group costs the machine.');

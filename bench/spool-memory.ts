@@ -18,7 +18,11 @@ const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(
 const bundle = new URL('../dist/remonitor-agent.mjs', import.meta.url).pathname;
 
 async function agentRss(spoolDir: string): Promise<{ rss: number; dropped: number }> {
-  const child = spawn(process.execPath, [bundle, '--broker', 'mqtt://127.0.0.1:1', '--node', 'bench', '--interval', '250ms', '--spool-dir', spoolDir, '--log-level', 'error'], { stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    [bundle, '--broker', 'mqtt://127.0.0.1:1', '--node', 'bench', '--interval', '250ms', '--spool-dir', spoolDir, '--log-level', 'error'],
+    { stdio: 'ignore' },
+  );
   let max = 0;
   for (let i = 0; i < seconds; i++) {
     await sleep(1000);
@@ -46,6 +50,8 @@ spool.close();
 console.log(`filled 64 MB spool: ${records} samples in ${Date.now() - started} ms`);
 const withFull = await agentRss(full);
 const withEmpty = await agentRss(empty);
-console.log(`agent RSS, ${seconds} s at 4 Hz with no broker: full spool ${withFull.rss.toFixed(1)} MiB (dropped ${withFull.dropped}), empty spool ${withEmpty.rss.toFixed(1)} MiB`);
+console.log(
+  `agent RSS, ${seconds} s at 4 Hz with no broker: full spool ${withFull.rss.toFixed(1)} MiB (dropped ${withFull.dropped}), empty spool ${withEmpty.rss.toFixed(1)} MiB`,
+);
 rmSync(full, { recursive: true, force: true });
 rmSync(empty, { recursive: true, force: true });

@@ -131,24 +131,36 @@ try {
   const pgRun = await seed(pgStore, pgClock);
   await pgStore.pool.query('VACUUM ANALYZE'); // visibility map and statistics, as autovacuum would leave them
   const size = async (sql: string) => Number((await pgStore!.pool.query<{ b: number }>(sql)).rows[0]!.b ?? 0);
-  const pgSamples = await size(
-    `SELECT sum(pg_total_relation_size(i.inhrelid)) AS b FROM pg_inherits i WHERE i.inhparent = 'samples'::regclass`,
-  );
-  const pgAll = pgSamples + await size(`SELECT pg_total_relation_size('rollups') + pg_total_relation_size('nodes') + pg_total_relation_size('boots') AS b`);
+  const pgSamples = await size(`SELECT sum(pg_total_relation_size(i.inhrelid)) AS b FROM pg_inherits i WHERE i.inhparent = 'samples'::regclass`);
+  const pgAll = pgSamples + (await size(`SELECT pg_total_relation_size('rollups') + pg_total_relation_size('nodes') + pg_total_relation_size('boots') AS b`));
   const pgQueries = await queries(pgStore);
 
   const v = sqliteRun.values;
-  console.log(`storage, SQLite vs PostgreSQL: ${nodes} nodes × ${days} d at ${args.interval} = ${sqliteRun.samples.toLocaleString()} samples, ${v.toLocaleString()} values, batches of ${batchSize}`);
+  console.log(
+    `storage, SQLite vs PostgreSQL: ${nodes} nodes × ${days} d at ${args.interval} = ${sqliteRun.samples.toLocaleString()} samples, ${v.toLocaleString()} values, batches of ${batchSize}`,
+  );
   if (pgRun.values !== v || pgRun.samples !== sqliteRun.samples) console.log(`  (!) PostgreSQL got ${pgRun.samples} samples / ${pgRun.values} values`);
   const row = (label: string, sq: string, pgv: string) => console.log(`  ${label.padEnd(26)}${sq.padEnd(34)}${pgv}`);
   row('', 'SQLite', 'PostgreSQL');
   row('insert, samples/s', rate(sqliteRun.samples, sqliteRun.insertS), rate(pgRun.samples, pgRun.insertS));
   row('insert, values/s', rate(v, sqliteRun.insertS), rate(v, pgRun.insertS));
   row('rollups derived, s in all', sqliteRun.deriveS.toFixed(1), pgRun.deriveS.toFixed(1));
-  row('samples table, B/value', sqliteSamples === null ? 'n/a (no dbstat)' : `${(sqliteSamples / v).toFixed(2)} (${mib(sqliteSamples)})`, `${(pgSamples / v).toFixed(2)} (${mib(pgSamples)})`);
+  row(
+    'samples table, B/value',
+    sqliteSamples === null ? 'n/a (no dbstat)' : `${(sqliteSamples / v).toFixed(2)} (${mib(sqliteSamples)})`,
+    `${(pgSamples / v).toFixed(2)} (${mib(pgSamples)})`,
+  );
   row('everything, B/value', `${(sqliteFile / v).toFixed(2)} (${mib(sqliteFile)}, the file)`, `${(pgAll / v).toFixed(2)} (${mib(pgAll)}, + rollups, nodes)`);
-  row('24 h chart, p50', `${sqliteQueries.day.toFixed(2)} ms (${sqliteQueries.dayPoints} points)`, `${pgQueries.day.toFixed(2)} ms (${pgQueries.dayPoints} points)`);
-  row('7 d chart, p50', `${sqliteQueries.week.toFixed(2)} ms (${sqliteQueries.weekResolution})`, `${pgQueries.week.toFixed(2)} ms (${pgQueries.weekResolution})`);
+  row(
+    '24 h chart, p50',
+    `${sqliteQueries.day.toFixed(2)} ms (${sqliteQueries.dayPoints} points)`,
+    `${pgQueries.day.toFixed(2)} ms (${pgQueries.dayPoints} points)`,
+  );
+  row(
+    '7 d chart, p50',
+    `${sqliteQueries.week.toFixed(2)} ms (${sqliteQueries.weekResolution})`,
+    `${pgQueries.week.toFixed(2)} ms (${pgQueries.weekResolution})`,
+  );
 } finally {
   await pgStore?.close();
   await server?.stop();

@@ -178,9 +178,15 @@ const perSample = (b: number) => Math.round(b / samples);
 console.log(
   `storage: ${nodes} nodes × ${hours} h at ${args.interval}, the last ${hotHours} h at 1 s = ${samples.toLocaleString()} samples, ${values.toLocaleString()} values`,
 );
-console.log(`  insert                 ${Math.round(samples / (insertMs / 1000)).toLocaleString()} samples/s, ${Math.round(values / (insertMs / 1000)).toLocaleString()} values/s (seeding in all ${seedS.toFixed(0)} s)`);
-console.log(`  rollups (1 min, 15 min, 1 h) derived every 10 simulated min and 20,000 samples: ${(deriveMs / 1000).toFixed(1)} s in all, ${((deriveMs / insertMs) * 100).toFixed(0)} % of the insert time`);
-console.log(`  compaction             ${moved.toLocaleString()} rows into ${chunks.toLocaleString()} chunks in ${compactS.toFixed(1)} s (${Math.round(moved / compactS).toLocaleString()} rows/s), on the writer's thread; the event loop's longest stall meanwhile ${(loop.max / 1e6).toFixed(0)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms (idle for 10 s: ${(idle.max / 1e6).toFixed(0)} ms, p99 ${(idle.percentile(99) / 1e6).toFixed(0)} ms)`);
+console.log(
+  `  insert                 ${Math.round(samples / (insertMs / 1000)).toLocaleString()} samples/s, ${Math.round(values / (insertMs / 1000)).toLocaleString()} values/s (seeding in all ${seedS.toFixed(0)} s)`,
+);
+console.log(
+  `  rollups (1 min, 15 min, 1 h) derived every 10 simulated min and 20,000 samples: ${(deriveMs / 1000).toFixed(1)} s in all, ${((deriveMs / insertMs) * 100).toFixed(0)} % of the insert time`,
+);
+console.log(
+  `  compaction             ${moved.toLocaleString()} rows into ${chunks.toLocaleString()} chunks in ${compactS.toFixed(1)} s (${Math.round(moved / compactS).toLocaleString()} rows/s), on the writer's thread; the event loop's longest stall meanwhile ${(loop.max / 1e6).toFixed(0)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms (idle for 10 s: ${(idle.max / 1e6).toFixed(0)} ms, p99 ${(idle.percentile(99) / 1e6).toFixed(0)} ms)`,
+);
 console.log('                         bytes per value (bytes per sample)');
 console.log('                         before compaction        after');
 for (const [label, b, a] of [
@@ -196,7 +202,8 @@ for (const [label, b, a] of [
 }
 console.log(`  largest of the others   ${after.largestOthers.map(([name, bytes]) => `${name} ${perValue(bytes)} (${perSample(bytes)})`).join(', ')}`);
 console.log('                         p50 before   p50 after');
-for (const [label, ms] of queriesBefore) console.log(`  ${label.padEnd(34)} ${ms.toFixed(2).padStart(7)} ms ${queriesAfter.get(label)!.toFixed(2).padStart(8)} ms`);
+for (const [label, ms] of queriesBefore)
+  console.log(`  ${label.padEnd(34)} ${ms.toFixed(2).padStart(7)} ms ${queriesAfter.get(label)!.toFixed(2).padStart(8)} ms`);
 console.log(`  fleet overview         ${p50(() => store.listNodes()).toFixed(2)} ms p50 (${nodes} nodes)`);
 store.close();
 rmSync(dir, { recursive: true, force: true });

@@ -67,8 +67,7 @@ export interface AccessControl {
   readonly retainedCount: number;
 }
 
-const refusal = (returnCode: 3 | 4 | 5, message: string): AuthenticateError =>
-  Object.assign(new Error(message), { returnCode: returnCode as AuthErrorCode });
+const refusal = (returnCode: 3 | 4 | 5, message: string): AuthenticateError => Object.assign(new Error(message), { returnCode: returnCode as AuthErrorCode });
 
 export function accessHooks(options: AccessOptions): AccessControl {
   const { credentials, log } = options;
@@ -89,9 +88,19 @@ export function accessHooks(options: AccessOptions): AccessControl {
     const address = client ? options.addressOf?.(client) : undefined;
     const key = identity?.name ?? address ?? full.clientId;
     const verdict = denialLog.verdict(key, now());
-    const fields = { client: full.clientId, identity: identity ? `${identity.role}:${identity.name}` : null, address, topic: denial.topic, reason: denial.reason };
+    const fields = {
+      client: full.clientId,
+      identity: identity ? `${identity.role}:${identity.name}` : null,
+      address,
+      topic: denial.topic,
+      reason: denial.reason,
+    };
     if (verdict === 'quiet') log.debug(fields, `MQTT ${denial.action} denied`);
-    else log.warn(fields, verdict === 'log' ? `MQTT ${denial.action} denied` : `MQTT ${denial.action} denied; further denials for ${key} this minute are logged at debug`);
+    else
+      log.warn(
+        fields,
+        verdict === 'log' ? `MQTT ${denial.action} denied` : `MQTT ${denial.action} denied; further denials for ${key} this minute are logged at debug`,
+      );
   }
 
   /** Retained publishes past the cap on a new topic lose their retain flag: delivered live, not stored. */
@@ -138,7 +147,11 @@ export function accessHooks(options: AccessOptions): AccessControl {
       }
       const willTopic = willTopics.get(client);
       if (willTopic !== undefined && !mayWill(identity, willTopic)) {
-        deny(client, { action: 'will', topic: willTopic, reason: `last will on a topic this identity may not publish${roleHint(identity, willTopic)}` }, identity);
+        deny(
+          client,
+          { action: 'will', topic: willTopic, reason: `last will on a topic this identity may not publish${roleHint(identity, willTopic)}` },
+          identity,
+        );
         return done(refusal(5, 'not authorized'), false);
       }
       sessions.set(client, { identity, sinceMs: now() });
@@ -167,7 +180,15 @@ export function accessHooks(options: AccessOptions): AccessControl {
           return done(new Error('not authenticated'));
         }
         if (!mayPublish(identity, packet.topic)) {
-          deny(client, { action: 'publish', topic: packet.topic, reason: `${identity.role} may not publish here; message dropped, client disconnected${roleHint(identity, packet.topic)}` }, identity);
+          deny(
+            client,
+            {
+              action: 'publish',
+              topic: packet.topic,
+              reason: `${identity.role} may not publish here; message dropped, client disconnected${roleHint(identity, packet.topic)}`,
+            },
+            identity,
+          );
           return done(new Error(`${identity.role} "${identity.name}" may not publish to ${packet.topic}`));
         }
       }
@@ -179,7 +200,15 @@ export function accessHooks(options: AccessOptions): AccessControl {
       if (!credentials) return done(null, subscription);
       const identity = sessions.get(client)?.identity ?? null;
       if (!identity || !maySubscribe(identity, subscription.topic)) {
-        deny(client, { action: 'subscribe', topic: subscription.topic, reason: identity ? `${identity.role} may not subscribe to this filter${roleHint(identity, subscription.topic)}` : 'not authenticated' }, identity);
+        deny(
+          client,
+          {
+            action: 'subscribe',
+            topic: subscription.topic,
+            reason: identity ? `${identity.role} may not subscribe to this filter${roleHint(identity, subscription.topic)}` : 'not authenticated',
+          },
+          identity,
+        );
         return done(null, null); // SUBACK 0x80 for this filter [MQTT-3.9.3-2]
       }
       done(null, subscription);

@@ -14,7 +14,6 @@ import type { MqttIdentity } from '../auth/mqtt-credentials.ts';
 import { AGENT_CLIENT_ID_PREFIX, parseTopic, TOPIC_ROOT, topics } from '../protocol/topics.ts';
 import { haTopics, isUnderHaPrefix } from '../protocol/home-assistant-topics.ts';
 
-
 const NODE_PUBLISHES = [topics.metrics, topics.json, topics.status, topics.info, topics.reply, topics.procs];
 const NODE_SUBSCRIBES = [topics.cmd, topics.ack];
 

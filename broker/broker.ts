@@ -81,7 +81,9 @@ export class EmbeddedBroker {
     const credentials = this.options.credentials ?? null;
     const host = this.options.host ?? '127.0.0.1';
     if (!credentials && !isLoopbackHost(host)) {
-      throw new Error(`refusing to start an MQTT broker without credentials on host "${host}": anyone who reaches it could publish and read everything; bind to 127.0.0.1 or enable credentials (remonitor node add)`);
+      throw new Error(
+        `refusing to start an MQTT broker without credentials on host "${host}": anyone who reaches it could publish and read everything; bind to 127.0.0.1 or enable credentials (remonitor node add)`,
+      );
     }
     const access = accessHooks({ credentials, log, maxRetained: limits.maxRetained, addressOf: (client) => this.addressOf.get(client.conn) });
     // No cap on messages in delivery (0): past the cap, mqemitter 7 queues them and delivers the
@@ -103,7 +105,10 @@ export class EmbeddedBroker {
       if (!packet.returnCode) return;
       const address = this.addressOf.get(client.conn);
       if (address !== undefined && this.ipLimited(address) && this.ipLimiter.recordFailedConnect(address, Date.now())) {
-        log.warn({ address, blockMs: limits.failedConnectBlockMs, maxPerMinute: limits.maxFailedConnectsPerMinute }, 'too many refused CONNECTs; refusing this address for a while');
+        log.warn(
+          { address, blockMs: limits.failedConnectBlockMs, maxPerMinute: limits.maxFailedConnectsPerMinute },
+          'too many refused CONNECTs; refusing this address for a while',
+        );
       }
     });
     this.aedes = aedes;
@@ -234,7 +239,9 @@ export class EmbeddedBroker {
       deliver(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload, done);
     await new Promise<void>((resolve) => aedes.subscribe(pattern, onPacket, resolve));
     // Aedes' typings leave out its persistence, which its own SUBSCRIBE handler reads retained messages from.
-    const { persistence } = aedes as unknown as { persistence: { createRetainedStreamCombi(patterns: string[]): AsyncIterable<{ topic: string; payload: Buffer }> } };
+    const { persistence } = aedes as unknown as {
+      persistence: { createRetainedStreamCombi(patterns: string[]): AsyncIterable<{ topic: string; payload: Buffer }> };
+    };
     for await (const packet of persistence.createRetainedStreamCombi([pattern])) {
       await new Promise<void>((resolve) => onPacket(packet, resolve));
     }

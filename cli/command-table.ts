@@ -19,7 +19,11 @@ export const COMMANDS: Record<string, Command & { spec: Spec }> = {
   web: { run: runWeb, spec: webSpec, usage: `remonitor web: the web server over an existing data directory\n${describeOptions(webSpec)}` },
   sub: { run: runSub, spec: subSpec, usage: SUB_USAGE },
   export: { run: runExport, spec: exportSpec, usage: EXPORT_USAGE },
-  simulate: { run: runSimulate, spec: simulateSpec, usage: `remonitor simulate: a made-up fleet publishing realistic samples\n${describeOptions(simulateSpec)}` },
+  simulate: {
+    run: runSimulate,
+    spec: simulateSpec,
+    usage: `remonitor simulate: a made-up fleet publishing realistic samples\n${describeOptions(simulateSpec)}`,
+  },
   record: { run: runRecord, spec: recordSpec, usage: RECORD_USAGE },
   user: { run: runUser, spec: userSpec, usage: USER_USAGE },
   token: { run: runToken, spec: tokenSpec, usage: TOKEN_USAGE },

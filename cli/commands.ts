@@ -24,8 +24,7 @@ import { loadTls, tlsSpec } from './tls-options.ts';
 import { DEFAULT_STALE_AFTER_MS } from '../web/node-routes.ts';
 
 const text = (flag: string, help: string, def?: string) => ({ type: 'string', flag, help, default: def }) as OptionSpec<string>;
-const portOption = (flag: string, help: string, def: number) =>
-  ({ type: 'string', flag, help, default: def, parse: port }) as OptionSpec<number>;
+const portOption = (flag: string, help: string, def: number) => ({ type: 'string', flag, help, default: def, parse: port }) as OptionSpec<number>;
 const logOption = { type: 'string', flag: 'log-level', help: 'log level', default: 'info', parse: logLevel } as OptionSpec<LogLevel>;
 const hostOption = text('host', 'address the listeners bind to', '127.0.0.1');
 const retentionOption = {
@@ -41,7 +40,8 @@ const MAX_ACK_INTERVAL_MS = 5000;
 function ackInterval(raw: string): number | { problem: string } {
   const ms = parseDuration(raw);
   if (ms === null) return { problem: 'must be a duration such as 0s, 1s or 5s' };
-  if (ms > MAX_ACK_INTERVAL_MS) return { problem: `must be at most ${formatDuration(MAX_ACK_INTERVAL_MS)}: agents send their samples again after 10 s without an ack` };
+  if (ms > MAX_ACK_INTERVAL_MS)
+    return { problem: `must be at most ${formatDuration(MAX_ACK_INTERVAL_MS)}: agents send their samples again after 10 s without an ack` };
   return ms;
 }
 const ackIntervalOption = {
@@ -95,7 +95,9 @@ function httpUrl(raw: string): string | { problem: string } {
 
 /** An MQTT shared-subscription group name: one topic level, no wildcards. */
 function groupName(raw: string): string | { problem: string } {
-  return /^[A-Za-z0-9_.-]{1,64}$/.test(raw) ? raw : { problem: 'must be 1–64 letters, digits, ".", "_" or "-" (it becomes one topic level of $share/<group>/…)' };
+  return /^[A-Za-z0-9_.-]{1,64}$/.test(raw)
+    ? raw
+    : { problem: 'must be 1–64 letters, digits, ".", "_" or "-" (it becomes one topic level of $share/<group>/…)' };
 }
 
 export const upSpec = {
@@ -179,15 +181,39 @@ export async function runUp(argv: string[]): Promise<number> {
   const log = createLogger(o.logLevel, 'remonitor');
   const tls = loadTls(o);
   const security = await openSecurity(o, log);
-  const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, log, credentials: security.credentials, tls: tls ? { ...tls, port: tls.mqttsPort } : undefined });
+  const broker = new EmbeddedBroker({
+    host: o.host,
+    port: o.mqttPort,
+    log,
+    credentials: security.credentials,
+    tls: tls ? { ...tls, port: tls.mqttsPort } : undefined,
+  });
   await broker.start();
   const mqttHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
   const brokerUrlLocal = `mqtt://${mqttHost}:${broker.port}`;
   // Fresh tokens for our own hub and agent at each start: they live in this process only.
   const hubToken = security.credentials?.issue(HUB_IDENTITY, 'hub');
-  const hub = new HubService({ brokerUrl: brokerUrlLocal, dataDir: o.dataDir, retention: o.retention, ackIntervalMs: o.ackIntervalMs, staleAfterMs: o.staleAfterMs, httpPort: o.httpPort, httpHost: o.host, log, embeddedBroker: broker,
-    jsonMirror: o.jsonMirror, homeAssistant: o.homeAssistant, homeAssistantIntervalMs: o.homeAssistantIntervalMs, publicBrokerUrl: o.publicBroker, leakThresholds: o.leakThresholds,
-    username: hubToken && HUB_IDENTITY, password: hubToken, webAuth: security.webAuth, nodeCredentials: security.credentials ?? undefined, tls: tls ?? undefined });
+  const hub = new HubService({
+    brokerUrl: brokerUrlLocal,
+    dataDir: o.dataDir,
+    retention: o.retention,
+    ackIntervalMs: o.ackIntervalMs,
+    staleAfterMs: o.staleAfterMs,
+    httpPort: o.httpPort,
+    httpHost: o.host,
+    log,
+    embeddedBroker: broker,
+    jsonMirror: o.jsonMirror,
+    homeAssistant: o.homeAssistant,
+    homeAssistantIntervalMs: o.homeAssistantIntervalMs,
+    publicBrokerUrl: o.publicBroker,
+    leakThresholds: o.leakThresholds,
+    username: hubToken && HUB_IDENTITY,
+    password: hubToken,
+    webAuth: security.webAuth,
+    nodeCredentials: security.credentials ?? undefined,
+    tls: tls ?? undefined,
+  });
   await hub.start();
   let agent: Agent | null = null;
   if (!o.noAgent) {
@@ -195,7 +221,15 @@ export async function runUp(argv: string[]): Promise<number> {
     const agentToken = security.credentials?.issue(node, 'node');
     agent = createAgent(
       // The local agent's spool lives with the hub's data, so one directory holds the whole install.
-      { brokerUrl: brokerUrlLocal, node, intervalMs: o.intervalMs, processIntervalMs: 5000, spoolDir: join(o.dataDir, 'spool', node), username: agentToken && node, password: agentToken },
+      {
+        brokerUrl: brokerUrlLocal,
+        node,
+        intervalMs: o.intervalMs,
+        processIntervalMs: 5000,
+        spoolDir: join(o.dataDir, 'spool', node),
+        username: agentToken && node,
+        password: agentToken,
+      },
       log.child({ part: 'agent' }),
     );
     await agent.start();
@@ -222,7 +256,13 @@ export async function runBroker(argv: string[]): Promise<number> {
   const log = createLogger(o.logLevel, 'broker');
   const tls = loadTls(o);
   const security = await openSecurity(o, log);
-  const broker = new EmbeddedBroker({ host: o.host, port: o.mqttPort, log, credentials: security.credentials, tls: tls ? { ...tls, port: tls.mqttsPort } : undefined });
+  const broker = new EmbeddedBroker({
+    host: o.host,
+    port: o.mqttPort,
+    log,
+    credentials: security.credentials,
+    tls: tls ? { ...tls, port: tls.mqttsPort } : undefined,
+  });
   await broker.start();
   const http = tls ? (await import('node:https')).createServer(tls) : (await import('node:http')).createServer();
   http.on('request', (_req, res) => res.writeHead(426).end('MQTT over WebSocket only, at /mqtt\n'));

@@ -25,10 +25,33 @@ export const nodeSpec = {
   dataDir: dataDirOption,
   // Not --host: under `remonitor up` REMONITOR_HOST is the bind address, often 0.0.0.0, which no node can dial.
   hubHost: { type: 'string', flag: 'hub-host', help: 'address nodes reach the hub at, for the printed commands', default: hostname() } as OptionSpec<string>,
-  mqttPort: { type: 'string', flag: 'mqtt-port', help: 'MQTT port nodes connect to, for the printed commands', default: 1883, parse: port } as OptionSpec<number>,
-  httpPort: { type: 'string', flag: 'http-port', help: 'dashboard port serving install.sh, for the printed commands', default: 8080, parse: port } as OptionSpec<number>,
-  tags: { type: 'string', flag: 'tags', help: 'with add: its tags, comma-separated lowercase words (ci,room:kitchen); the hub adds them to its agent\'s own', default: [], parse: tagList } as OptionSpec<string[]>,
-  purge: { type: 'boolean', flag: 'purge', help: 'with remove: delete its stored data too (else kept, readable by export)', default: false } as OptionSpec<boolean>,
+  mqttPort: {
+    type: 'string',
+    flag: 'mqtt-port',
+    help: 'MQTT port nodes connect to, for the printed commands',
+    default: 1883,
+    parse: port,
+  } as OptionSpec<number>,
+  httpPort: {
+    type: 'string',
+    flag: 'http-port',
+    help: 'dashboard port serving install.sh, for the printed commands',
+    default: 8080,
+    parse: port,
+  } as OptionSpec<number>,
+  tags: {
+    type: 'string',
+    flag: 'tags',
+    help: "with add: its tags, comma-separated lowercase words (ci,room:kitchen); the hub adds them to its agent's own",
+    default: [],
+    parse: tagList,
+  } as OptionSpec<string[]>,
+  purge: {
+    type: 'boolean',
+    flag: 'purge',
+    help: 'with remove: delete its stored data too (else kept, readable by export)',
+    default: false,
+  } as OptionSpec<boolean>,
 };
 
 export const clientSpec = {
@@ -37,7 +60,8 @@ export const clientSpec = {
     type: 'string',
     flag: 'role',
     help: `what the client may do: ${SERVICE_ROLES.join(', ')} (with add)`,
-    parse: (raw: string) => ((SERVICE_ROLES as readonly string[]).includes(raw) ? (raw as ServiceRole) : { problem: `must be one of ${SERVICE_ROLES.join(', ')}` }),
+    parse: (raw: string) =>
+      (SERVICE_ROLES as readonly string[]).includes(raw) ? (raw as ServiceRole) : { problem: `must be one of ${SERVICE_ROLES.join(', ')}` },
   } as OptionSpec<ServiceRole | undefined>,
 };
 
@@ -62,15 +86,23 @@ export async function runNode(argv: string[]): Promise<number> {
   return withCredentials('node', o.dataDir, positionals, (credentials, action, name, db) => {
     if (o.purge && action !== 'remove') throw new UsageError('--purge goes with remove only');
     if (o.tags.length && action !== 'add') throw new UsageError('--tags goes with add only');
-    if (action === 'list') return printList(credentials.list().filter((r) => r.role === 'node'), 'nodes');
+    if (action === 'list')
+      return printList(
+        credentials.list().filter((r) => r.role === 'node'),
+        'nodes',
+      );
     if (action === 'remove') return removeNode(credentials, db, o.dataDir, name, o.purge);
     if (action === 'add') {
       const token = credentials.add(name, 'node');
       // The hub takes them into its store at its start, or within a few seconds while it runs (hub/node-tags.ts).
       if (o.tags.length) new EnrolmentTags(db).request(name, o.tags);
       console.log(`enrolled node "${name}"${o.tags.length ? ` with tags ${o.tags.join(', ')}` : ''}. Its token, shown only now:\n\n  ${token}\n`);
-      console.log(`run the agent on the node with:\n\n  remonitor agent --broker mqtt://${o.hubHost}:${o.mqttPort} --node ${name} --username ${name} --password ${token}\n`);
-      console.log(`or install it as a service there:\n\n  curl -fsSL http://${o.hubHost}:${o.httpPort}/install.sh | sh -s -- --node ${name} --token ${token}\n`);
+      console.log(
+        `run the agent on the node with:\n\n  remonitor agent --broker mqtt://${o.hubHost}:${o.mqttPort} --node ${name} --username ${name} --password ${token}\n`,
+      );
+      console.log(
+        `or install it as a service there:\n\n  curl -fsSL http://${o.hubHost}:${o.httpPort}/install.sh | sh -s -- --node ${name} --token ${token}\n`,
+      );
       return 0;
     }
     revoke(credentials, name, 'node');
@@ -83,7 +115,11 @@ export async function runClient(argv: string[]): Promise<number> {
   const { values: o, positionals } = resolveOptions(clientSpec, argv);
   return withCredentials('client', o.dataDir, positionals, (credentials, action, name) => {
     if (action === 'remove') throw new UsageError('remove is for nodes; use revoke');
-    if (action === 'list') return printList(credentials.list().filter((r) => r.role !== 'node'), 'clients');
+    if (action === 'list')
+      return printList(
+        credentials.list().filter((r) => r.role !== 'node'),
+        'clients',
+      );
     if (action === 'add') {
       if (!o.role) throw new UsageError(`add needs --role, one of ${SERVICE_ROLES.join(', ')}`);
       const token = credentials.add(name, o.role);
@@ -111,7 +147,8 @@ function withCredentials(
     console.error(`remonitor ${command}: ${message}\n${usage}`);
     return 2;
   };
-  if (action !== 'add' && action !== 'revoke' && action !== 'remove' && action !== 'list') return fail(action === undefined ? 'no action given' : `unknown action "${action}"`);
+  if (action !== 'add' && action !== 'revoke' && action !== 'remove' && action !== 'list')
+    return fail(action === undefined ? 'no action given' : `unknown action "${action}"`);
   if (action === 'list' && name !== undefined) return fail(`list takes no name, got "${name}"`);
   if (action !== 'list' && name === undefined) return fail(`${action} needs a NAME`);
   if (extra.length > 0) return fail(`unexpected arguments: ${extra.join(' ')}`);
@@ -147,12 +184,16 @@ function removeNode(credentials: MqttCredentials, db: AuthDb, dataDir: string, n
   if (record && record.role !== 'node') throw new UsageError(`"${name}" is a ${record.role}, not a node; use remonitor client revoke`);
   const metricsDb = join(dataDir, DB_FILE);
   if (!record && !hasReported(metricsDb, name)) {
-    throw new UsageError(`no node named "${name}" is enrolled in ${join(dataDir, AUTH_DB_FILE)} or has reported to ${metricsDb} (remonitor node list shows the enrolled ones)`);
+    throw new UsageError(
+      `no node named "${name}" is enrolled in ${join(dataDir, AUTH_DB_FILE)} or has reported to ${metricsDb} (remonitor node list shows the enrolled ones)`,
+    );
   }
   if (record?.revokedMs === null) credentials.revoke(name);
   new NodeRemovals(db).request(name, purge);
-  console.log(`removed node "${name}"${purge ? ', its data to be purged' : ', its data kept (remonitor export still reads it)'}: its token is revoked, ` +
-    'and a running hub takes it out of the fleet and clears its alarms within a few seconds (a stopped hub at its next start)');
+  console.log(
+    `removed node "${name}"${purge ? ', its data to be purged' : ', its data kept (remonitor export still reads it)'}: its token is revoked, ` +
+      'and a running hub takes it out of the fleet and clears its alarms within a few seconds (a stopped hub at its next start)',
+  );
   return 0;
 }
 

@@ -9,13 +9,29 @@ import { parseTimeParam } from '../web/time-range.ts';
 const timeParam = (raw: string) => (parseTimeParam(raw, Date.now()) === null ? { problem: 'must be epoch ms, "now" or relative like -24h' } : raw);
 
 export const exportSpec = {
-  hub: { type: 'string', flag: 'hub', help: 'hub URL', default: 'http://127.0.0.1:8080', parse: (raw: string) => (/^https?:\/\/[^\s]+$/.test(raw) ? raw.replace(/\/$/, '') : { problem: 'must be an http:// or https:// URL' }) } as OptionSpec<string>,
-  format: { type: 'string', flag: 'format', help: 'csv or json', default: 'csv', parse: (raw: string) => (raw === 'csv' || raw === 'json' ? raw : { problem: 'must be csv or json' }) } as OptionSpec<'csv' | 'json'>,
+  hub: {
+    type: 'string',
+    flag: 'hub',
+    help: 'hub URL',
+    default: 'http://127.0.0.1:8080',
+    parse: (raw: string) => (/^https?:\/\/[^\s]+$/.test(raw) ? raw.replace(/\/$/, '') : { problem: 'must be an http:// or https:// URL' }),
+  } as OptionSpec<string>,
+  format: {
+    type: 'string',
+    flag: 'format',
+    help: 'csv or json',
+    default: 'csv',
+    parse: (raw: string) => (raw === 'csv' || raw === 'json' ? raw : { problem: 'must be csv or json' }),
+  } as OptionSpec<'csv' | 'json'>,
   metrics: { type: 'string', flag: 'metrics', help: 'comma-separated metrics (default: all)' } as OptionSpec<string | undefined>,
   from: { type: 'string', flag: 'from', help: 'start: epoch ms, now, or relative like -24h', default: '-24h', parse: timeParam } as OptionSpec<string>,
   to: { type: 'string', flag: 'to', help: 'end: epoch ms, now, or relative', default: 'now', parse: timeParam } as OptionSpec<string>,
   out: { type: 'string', flag: 'out', help: 'file to write (default: stdout)' } as OptionSpec<string | undefined>,
-  token: { type: 'string', flag: 'token', help: 'API token of a viewer, needed unless the hub runs --insecure (remonitor token add NAME --role viewer)' } as OptionSpec<string | undefined>,
+  token: {
+    type: 'string',
+    flag: 'token',
+    help: 'API token of a viewer, needed unless the hub runs --insecure (remonitor token add NAME --role viewer)',
+  } as OptionSpec<string | undefined>,
 };
 
 export const EXPORT_USAGE = `remonitor export NODE [options]: raw samples of a range as CSV or JSON, with progress on stderr\n${describeOptions(exportSpec)}`;

@@ -161,7 +161,8 @@ export class HubService {
     // Before anything is opened in it: one clear error naming the path, at once.
     const dataDir = prepareDataDir(options.dataDir);
     const openMode = openToOthers(dataDir);
-    if (openMode !== null) options.log.warn({ dataDir, mode: openMode.toString(8) }, `the data directory is open to other users: make it private with chmod 700 ${dataDir}`);
+    if (openMode !== null)
+      options.log.warn({ dataDir, mode: openMode.toString(8) }, `the data directory is open to other users: make it private with chmod 700 ${dataDir}`);
     const localPath = pgStore || !options.storage ? join(dataDir, DB_FILE) : options.storage;
     this.localPath = localPath;
     let writer: SampleWriter;
@@ -185,7 +186,16 @@ export class HubService {
     // process history would judge a node on part of its data. They follow the whole fleet instead.
     if (options.sharedGroup) this.groupFeed = new LiveFeed();
     const fleetFeed = this.groupFeed ?? this.feed;
-    this.sessions = new SessionService({ db: local.db, feed: fleetFeed, brokerUrl: options.brokerUrl, log: options.log, username: options.username, password: options.password, thresholds: options.leakThresholds, processHistoryFromFeed: !this.sqliteWriter });
+    this.sessions = new SessionService({
+      db: local.db,
+      feed: fleetFeed,
+      brokerUrl: options.brokerUrl,
+      log: options.log,
+      username: options.username,
+      password: options.password,
+      thresholds: options.leakThresholds,
+      processHistoryFromFeed: !this.sqliteWriter,
+    });
     // On SQLite, on the writer's thread and connection (hub/sqlite-writer-thread.ts).
     this.maintenance = new MaintenanceJob(this.sqliteWriter ?? this.store, options.log);
     this.ingest = new Ingest({
@@ -193,7 +203,13 @@ export class HubService {
       link:
         options.embeddedBroker && !options.sharedGroup
           ? new LocalFleetLink(options.embeddedBroker)
-          : new MqttFleetLink({ brokerUrl: options.brokerUrl, log: options.log, username: options.username, password: options.password, sharedGroup: options.sharedGroup }),
+          : new MqttFleetLink({
+              brokerUrl: options.brokerUrl,
+              log: options.log,
+              username: options.username,
+              password: options.password,
+              sharedGroup: options.sharedGroup,
+            }),
       writer,
       feed: this.feed,
       log: options.log,
@@ -227,8 +243,19 @@ export class HubService {
     this.authDb = openAuthDb(dataDir);
     const sqliteWriter = this.sqliteWriter;
     const removeFromStore = sqliteWriter ? sqliteWriter.removeNode.bind(sqliteWriter) : removeFromPg(pgStore!, this.local);
-    this.nodeRemoval = new NodeRemoval({ removeFromStore, credentials: options.nodeCredentials, alarms: this.alarms, requests: new NodeRemovals(this.authDb), log: options.log });
-    this.nodeTags = new NodeTags({ store: this.store, requests: new EnrolmentTags(this.authDb), onChange: (node, tags) => this.alarms?.tags.setHubTags(node, tags), log: options.log });
+    this.nodeRemoval = new NodeRemoval({
+      removeFromStore,
+      credentials: options.nodeCredentials,
+      alarms: this.alarms,
+      requests: new NodeRemovals(this.authDb),
+      log: options.log,
+    });
+    this.nodeTags = new NodeTags({
+      store: this.store,
+      requests: new EnrolmentTags(this.authDb),
+      onChange: (node, tags) => this.alarms?.tags.setHubTags(node, tags),
+      log: options.log,
+    });
     const hubAlarm = this.hubAlarm;
     if (hubAlarm) this.healthMonitor.onChange((problems) => hubAlarm.update(problems));
     if (options.sharedGroup && pgStore) {
@@ -261,7 +288,10 @@ export class HubService {
   }
 
   private async lostCoordination(err: Error): Promise<void> {
-    this.options.log.error({ err: err.message }, 'this hub lost the coordinator role (its database connection ended): alarms, sessions and commands stop here; restart the hub to take part again');
+    this.options.log.error(
+      { err: err.message },
+      'this hub lost the coordinator role (its database connection ended): alarms, sessions and commands stop here; restart the hub to take part again',
+    );
     await this.stopCoordinating().catch(() => undefined);
     this.options.onFatal?.(err);
   }
@@ -279,7 +309,9 @@ export class HubService {
     // Before anything starts: nothing is open by accident on an address other machines reach.
     const host = this.options.httpHost ?? '127.0.0.1';
     if (!this.options.webAuth && !isLoopbackHost(host)) {
-      throw new Error(`refusing to serve the dashboard without logins on host "${host}": anyone who reaches it could read the fleet and send commands; bind to 127.0.0.1 or give it logins`);
+      throw new Error(
+        `refusing to serve the dashboard without logins on host "${host}": anyone who reaches it could read the fleet and send commands; bind to 127.0.0.1 or give it logins`,
+      );
     }
     await this.checkIntegrity();
     // Before the broker connection: a second process with this hub id is refused here, not kicked off there.
@@ -297,7 +329,21 @@ export class HubService {
       const onError = (err: Error) => this.options.log.warn({ err: err.message }, 'could not read the fleet from the database; will retry');
       this.stopPolling = pollPgIntoFeed(this.store as PgStore, this.groupFeed, 1000, onError);
     }
-    const app = createApp({ store: this.store, feed: this.groupFeed ?? this.feed, health: () => this.healthMonitor.health(), readiness: () => this.healthMonitor.report(), deploy, alarms: this.hubAlarm?.api(), sessions: this.sessions, auth: this.options.webAuth, enrolment: this.options.nodeCredentials, coordinator, nodeRemoval: this.nodeRemoval, staleAfterMs: this.options.staleAfterMs, nodeTags: this.nodeTags });
+    const app = createApp({
+      store: this.store,
+      feed: this.groupFeed ?? this.feed,
+      health: () => this.healthMonitor.health(),
+      readiness: () => this.healthMonitor.report(),
+      deploy,
+      alarms: this.hubAlarm?.api(),
+      sessions: this.sessions,
+      auth: this.options.webAuth,
+      enrolment: this.options.nodeCredentials,
+      coordinator,
+      nodeRemoval: this.nodeRemoval,
+      staleAfterMs: this.options.staleAfterMs,
+      nodeTags: this.nodeTags,
+    });
     this.web = await listen(app, this.options.httpPort, this.options.httpHost, this.options.tls);
     this.options.embeddedBroker?.attachWebSocket(this.web.server);
     this.options.log.info({ url: `${this.web.scheme}://${this.options.httpHost ?? '127.0.0.1'}:${this.web.port}/` }, 'dashboard listening');

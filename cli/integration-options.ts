@@ -36,7 +36,7 @@ export const integrationSpec = {
   publicBroker: {
     type: 'string',
     flag: 'public-broker',
-    help: 'broker URL new nodes are told to use in the join line (default: this hub\'s broker, as the browser reaches it)',
+    help: "broker URL new nodes are told to use in the join line (default: this hub's broker, as the browser reaches it)",
     parse: brokerUrl,
   } as OptionSpec<string | undefined>,
 };

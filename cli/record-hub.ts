@@ -90,7 +90,9 @@ export class HubReport {
     }
     if (this.unreachable) return; // said once; the client keeps retrying
     this.unreachable = typeof code === 'string' ? `${code}, ${err.message}` : err.message;
-    this.o.say(`WARNING: cannot reach the broker at ${this.o.broker} (${this.unreachable}); recording goes on, and the session is sent if the broker comes back`);
+    this.o.say(
+      `WARNING: cannot reach the broker at ${this.o.broker} (${this.unreachable}); recording goes on, and the session is sent if the broker comes back`,
+    );
   }
 
   private refusalHint(badCredentials: boolean): string {

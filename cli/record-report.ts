@@ -19,7 +19,10 @@ export function memorySvg(report: Pick<RecordReport, 'samples' | 'analysis'>, wi
   const x = (t: number) => pad.l + ((t - t0) / (t1 - t0)) * (width - pad.l - pad.r);
   const y = (b: number) => height - pad.b - (b / maxY) * (height - pad.t - pad.b);
   const line = (get: (s: RecordReport['samples'][number]) => number | null) =>
-    samples.filter((s) => get(s) !== null).map((s, i) => `${i ? 'L' : 'M'}${x(s.ts_ms).toFixed(1)},${y(get(s)!).toFixed(1)}`).join('');
+    samples
+      .filter((s) => get(s) !== null)
+      .map((s, i) => `${i ? 'L' : 'M'}${x(s.ts_ms).toFixed(1)},${y(get(s)!).toFixed(1)}`)
+      .join('');
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const v = maxY * f;
     return `<line x1="${pad.l}" x2="${width - pad.r}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e7eb"/><text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end">${(v / MiB).toFixed(0)} MiB</text>`;
@@ -50,7 +53,13 @@ export function renderReportHtml(report: RecordReport): string {
     ['Result', report.breach ? `FAILED: ${report.breach.message} (exit ${report.record_exit_code})` : `passed (exit ${report.record_exit_code})`],
   ];
   const hub = report.hub;
-  if (hub) rows.push(['Hub', hub.problem === null ? `session ${report.session} sent through ${hub.broker} (${hub.acked} samples)` : `${hub.acked} of ${hub.samples} samples sent: ${hub.problem}`]);
+  if (hub)
+    rows.push([
+      'Hub',
+      hub.problem === null
+        ? `session ${report.session} sent through ${hub.broker} (${hub.acked} samples)`
+        : `${hub.acked} of ${hub.samples} samples sent: ${hub.problem}`,
+    ]);
   const verdictClass = ({ 'leak suspected': 'leak', growing: 'growing', 'no leak': 'ok', 'not enough data': 'unknown' } as const)[a.verdict];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>remonitor record: ${esc(a.verdict)}: ${esc(report.command.join(' ').slice(0, 80))}</title>

@@ -25,7 +25,18 @@ export const EXIT_MAX_RSS = 87;
 /** A command stopped for --max-rss gets this long after SIGTERM before SIGKILL. */
 const KILL_GRACE_MS = 5000;
 
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, kib: 1024, k: 1024, mb: 1024 ** 2, mib: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3, g: 1024 ** 3 };
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1024,
+  kib: 1024,
+  k: 1024,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  m: 1024 ** 2,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+  g: 1024 ** 3,
+};
 
 /** "512MB" → bytes (binary units: MB = 2^20, as top and free count memory). */
 export function parseSize(raw: string): number | { problem: string } {
@@ -54,7 +65,7 @@ export const leakThresholdsOption = {
   parse: thresholdsOption,
 } as OptionSpec<Partial<LeakThresholds> | undefined>;
 
-const nodeOption = (raw: string) => nodeNameProblem(raw) ? { problem: nodeNameProblem(raw)! } : raw;
+const nodeOption = (raw: string) => (nodeNameProblem(raw) ? { problem: nodeNameProblem(raw)! } : raw);
 
 export const recordSpec = {
   intervalMs: { type: 'string', flag: 'interval', help: 'memory sample interval, 250ms–1h', default: 500, parse: interval } as OptionSpec<number>,
@@ -67,11 +78,25 @@ export const recordSpec = {
   } as OptionSpec<number | undefined>,
   out: { type: 'string', flag: 'out', help: 'write the JSON report here' } as OptionSpec<string | undefined>,
   html: { type: 'string', flag: 'html', help: 'write the self-contained HTML report here' } as OptionSpec<string | undefined>,
-  broker: { type: 'string', flag: 'broker', help: "also publish the session to the hub's broker (it appears on the sessions page)", parse: brokerUrl } as OptionSpec<string | undefined>,
-  node: { type: 'string', flag: 'node', help: "node name the session is published under (default: --username, else this machine's name)", parse: nodeOption } as OptionSpec<string | undefined>,
-  username: { type: 'string', flag: 'username', help: 'MQTT user name: a node enrolled for CI (remonitor node add ci) or an operator client' } as OptionSpec<string | undefined>,
+  broker: {
+    type: 'string',
+    flag: 'broker',
+    help: "also publish the session to the hub's broker (it appears on the sessions page)",
+    parse: brokerUrl,
+  } as OptionSpec<string | undefined>,
+  node: {
+    type: 'string',
+    flag: 'node',
+    help: "node name the session is published under (default: --username, else this machine's name)",
+    parse: nodeOption,
+  } as OptionSpec<string | undefined>,
+  username: { type: 'string', flag: 'username', help: 'MQTT user name: a node enrolled for CI (remonitor node add ci) or an operator client' } as OptionSpec<
+    string | undefined
+  >,
   password: { type: 'string', flag: 'password', help: 'its MQTT token' } as OptionSpec<string | undefined>,
-  ca: { type: 'string', flag: 'ca', help: "PEM CA certificate to trust for mqtts:// and wss:// (e.g. the hub's self-signed one)", parse: caFile } as OptionSpec<Buffer | undefined>,
+  ca: { type: 'string', flag: 'ca', help: "PEM CA certificate to trust for mqtts:// and wss:// (e.g. the hub's self-signed one)", parse: caFile } as OptionSpec<
+    Buffer | undefined
+  >,
   leakThresholds: leakThresholdsOption,
   quiet: { type: 'boolean', flag: 'quiet', help: 'no progress lines while the command runs', default: false } as OptionSpec<boolean>,
 };
@@ -142,7 +167,9 @@ export async function runRecord(argv: string[]): Promise<number> {
   const { values: o, positionals } = resolveOptions(recordSpec, argv);
   if (positionals.length === 0) throw new OptionsError(['no command to record: put it after "--", as in remonitor record --fail-on-leak -- npm test']);
   if ((o.username === undefined) !== (o.password === undefined)) {
-    throw new OptionsError([o.username === undefined ? '--password needs --username (the name its token was made for)' : `--username ${o.username} needs --password (its token)`]);
+    throw new OptionsError([
+      o.username === undefined ? '--password needs --username (the name its token was made for)' : `--username ${o.username} needs --password (its token)`,
+    ]);
   }
   const [command, ...args] = positionals as [string, ...string[]];
   // A node's token publishes only under the node's own name, so the user name is the natural default.
@@ -156,7 +183,9 @@ export async function runRecord(argv: string[]): Promise<number> {
   const started = Date.now();
   const child = spawn(command, args, { stdio: 'inherit' });
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   // Ctrl-C or a CI cancel reaches the command too (same process group on a terminal; forwarded otherwise).
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);
@@ -174,13 +203,27 @@ export async function runRecord(argv: string[]): Promise<number> {
     }
     const t = procsTotals(s.procs);
     if (t.count > 0) {
-      samples.push({ ts_ms: s.ts_ms, rss_bytes: t.rss_bytes, rss_anon_bytes: t.rss_anon_bytes, rss_file_bytes: t.rss_file_bytes, swap_bytes: t.swap_bytes, cpu_pct: t.cpu_pct, procs: t.count });
+      samples.push({
+        ts_ms: s.ts_ms,
+        rss_bytes: t.rss_bytes,
+        rss_anon_bytes: t.rss_anon_bytes,
+        rss_file_bytes: t.rss_file_bytes,
+        swap_bytes: t.swap_bytes,
+        cpu_pct: t.cpu_pct,
+        procs: t.count,
+      });
     }
     hub?.publish(s);
     if (o.maxRss !== undefined && maxRssStop.breach === null && !s.ended && t.rss_bytes > o.maxRss) {
       const after = `${((s.ts_ms - started) / 1000).toFixed(1)} s`;
-      maxRssStop.breach = { kind: 'max-rss', message: `RSS ${mib(t.rss_bytes)} passed --max-rss ${mib(o.maxRss)} after ${after}; the command was stopped`, at_ms: s.ts_ms };
-      say(`RSS ${mib(t.rss_bytes)} passed --max-rss ${mib(o.maxRss)} after ${after}: stopping the command (SIGTERM, then SIGKILL after ${KILL_GRACE_MS / 1000} s)`);
+      maxRssStop.breach = {
+        kind: 'max-rss',
+        message: `RSS ${mib(t.rss_bytes)} passed --max-rss ${mib(o.maxRss)} after ${after}; the command was stopped`,
+        at_ms: s.ts_ms,
+      };
+      say(
+        `RSS ${mib(t.rss_bytes)} passed --max-rss ${mib(o.maxRss)} after ${after}: stopping the command (SIGTERM, then SIGKILL after ${KILL_GRACE_MS / 1000} s)`,
+      );
       maxRssStop.killRest = stopTree(child, s);
     }
     // Progress: about every 5 s, so that a CI log shows the job is alive without drowning in lines.
@@ -195,7 +238,10 @@ export async function runRecord(argv: string[]): Promise<number> {
   if (child.pid !== undefined) {
     watch = new ProcessWatch({ session, target: { kind: 'pid', pid: child.pid }, includeChildren: true, intervalMs: o.intervalMs, publish: onSample });
     watch.start(0);
-    if (!o.quiet) say(`recording "${[command, ...args].join(' ')}" (pid ${child.pid}) every ${formatDuration(o.intervalMs)}${hub ? `, session ${session} on ${o.broker} as node ${node}` : ''}`);
+    if (!o.quiet)
+      say(
+        `recording "${[command, ...args].join(' ')}" (pid ${child.pid}) every ${formatDuration(o.intervalMs)}${hub ? `, session ${session} on ${o.broker} as node ${node}` : ''}`,
+      );
   }
   const outcome = await Promise.race([exited, spawnError]);
   process.off('SIGINT', forward);
@@ -222,7 +268,8 @@ export async function runRecord(argv: string[]): Promise<number> {
   const commandCode = outcome.code ?? 128 + (constants.signals[outcome.signal as keyof typeof constants.signals] ?? 0);
   const leak = o.failOnLeak && analysis.verdict === 'leak suspected';
   const found: RecordReport['breach'] =
-    maxRssStop.breach ?? (leak ? { kind: 'leak', message: `leak suspected (${analysis.slope_mb_per_h} MB/h, r² ${analysis.r2}) and --fail-on-leak is set` } : null);
+    maxRssStop.breach ??
+    (leak ? { kind: 'leak', message: `leak suspected (${analysis.slope_mb_per_h} MB/h, r² ${analysis.r2}) and --fail-on-leak is set` } : null);
   // A command stopped for --max-rss exits on our signal: the breach is the reason. Otherwise the
   // command's own failure comes first, and a leak turns a success into a failure.
   const exitCode = found?.kind === 'max-rss' ? EXIT_MAX_RSS : commandCode !== 0 ? commandCode : found ? EXIT_LEAK : 0;
@@ -248,7 +295,9 @@ export async function runRecord(argv: string[]): Promise<number> {
   if (o.html) writeFileSync(o.html, renderReportHtml(report));
 
   const slope = analysis.slope_mb_per_h === null ? '—' : `${analysis.slope_mb_per_h} MB/h (r² ${analysis.r2})`;
-  say(`${analysis.verdict}: peak RSS ${mib(peak)}, slope ${slope}, ${samples.length} samples over ${((ended - started) / 1000).toFixed(1)} s; command exited ${outcome.signal ? `on ${outcome.signal}` : `with ${outcome.code}`}`);
+  say(
+    `${analysis.verdict}: peak RSS ${mib(peak)}, slope ${slope}, ${samples.length} samples over ${((ended - started) / 1000).toFixed(1)} s; command exited ${outcome.signal ? `on ${outcome.signal}` : `with ${outcome.code}`}`,
+  );
   say(`  ${analysis.reason}`);
   if (o.out || o.html) say(`  report: ${[o.out, o.html].filter(Boolean).join(', ')}`);
   if (published) {

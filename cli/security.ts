@@ -44,7 +44,10 @@ export interface Security {
 export async function openSecurity(o: { insecure: boolean; host: string; dataDir: string; tlsCert: string | undefined }, log: Logger): Promise<Security> {
   checkInsecure(o.insecure, o.host);
   if (!isLoopbackHost(o.host) && o.tlsCert === undefined) {
-    log.warn({ host: o.host }, 'listening beyond loopback without TLS: tokens, passwords and data cross the network in clear; add --tls-cert and --tls-key (docs/tls.md)');
+    log.warn(
+      { host: o.host },
+      'listening beyond loopback without TLS: tokens, passwords and data cross the network in clear; add --tls-cert and --tls-key (docs/tls.md)',
+    );
   }
   if (o.insecure) {
     log.warn({ host: o.host }, 'security is off (--insecure): anyone on this machine can publish, command nodes and read the dashboard');
@@ -61,7 +64,9 @@ export async function openSecurity(o: { insecure: boolean; host: string; dataDir
       if (admin) {
         const dataDir = ` --data-dir ${resolve(o.dataDir)}`;
         console.log(`remonitor: first start: sign in at ${url}login as "${admin.name}" with password ${admin.password}`);
-        console.log(`remonitor: this password is shown once; change it with \`remonitor user passwd admin${dataDir}\`, add people with \`remonitor user add NAME --role viewer${dataDir}\``);
+        console.log(
+          `remonitor: this password is shown once; change it with \`remonitor user passwd admin${dataDir}\`, add people with \`remonitor user add NAME --role viewer${dataDir}\``,
+        );
       }
     },
     close: () => db.close(),

@@ -40,7 +40,13 @@ export const simulateSpec = {
     default: 0,
     parse: (raw: string) => parseDuration(raw) ?? { problem: 'must be a duration such as 60s' },
   } as OptionSpec<number>,
-  connections: { type: 'string', flag: 'connections', help: 'MQTT connections shared by the nodes', default: 20, parse: count('connections', 1000) } as OptionSpec<number>,
+  connections: {
+    type: 'string',
+    flag: 'connections',
+    help: 'MQTT connections shared by the nodes',
+    default: 20,
+    parse: count('connections', 1000),
+  } as OptionSpec<number>,
   prefix: { type: 'string', flag: 'prefix', help: 'node names are PREFIX-0000, PREFIX-0001…', default: 'sim' } as OptionSpec<string>,
   // One connection publishes for many nodes, which a node's own credential may not: on a broker
   // with credentials, use a client of role hub (remonitor client add sim --role hub).
@@ -84,7 +90,8 @@ export function scenarioList(text: string): ScenarioName[] {
 /** A problem with the backfill flags together (each alone was checked by its parser), or null. */
 export function backfillProblem(o: { nodes: number; backfillMs: number; backfillStepMs: number }): string | null {
   if (o.backfillMs === 0) return null;
-  if (o.backfillStepMs > o.backfillMs) return `--backfill-step (${formatDuration(o.backfillStepMs)}) must not be longer than --backfill (${formatDuration(o.backfillMs)})`;
+  if (o.backfillStepMs > o.backfillMs)
+    return `--backfill-step (${formatDuration(o.backfillStepMs)}) must not be longer than --backfill (${formatDuration(o.backfillMs)})`;
   const samples = o.nodes * Math.ceil(o.backfillMs / o.backfillStepMs);
   if (samples > MAX_BACKFILL_SAMPLES) {
     return `--backfill ${formatDuration(o.backfillMs)} every ${formatDuration(o.backfillStepMs)} for ${o.nodes} nodes is ${samples.toLocaleString('en')} samples, more than ${MAX_BACKFILL_SAMPLES.toLocaleString('en')}: use a coarser --backfill-step or fewer --nodes`;
@@ -152,9 +159,17 @@ export async function runSimulation(o: {
         topics.info(node.name),
         Buffer.from(
           encodeInfo({
-            v: 1, agent_version: 'simulated', hostname: node.name, os: 'Simulated Linux', kernel: '6.6', arch: 'arm64',
-            cpu_model: 'Cortex-A72 (simulated)', cpu_cores: node.traits.cores, mem_total_bytes: node.traits.memTotalBytes,
-            disks: [{ mount: '/', fs_type: 'ext4', size_bytes: node.traits.diskBytes }], boot_time_ms: node.bootMs,
+            v: 1,
+            agent_version: 'simulated',
+            hostname: node.name,
+            os: 'Simulated Linux',
+            kernel: '6.6',
+            arch: 'arm64',
+            cpu_model: 'Cortex-A72 (simulated)',
+            cpu_cores: node.traits.cores,
+            mem_total_bytes: node.traits.memTotalBytes,
+            disks: [{ mount: '/', fs_type: 'ext4', size_bytes: node.traits.diskBytes }],
+            boot_time_ms: node.bootMs,
             interval_ms: o.intervalMs,
           }),
         ),
@@ -193,7 +208,9 @@ export async function runSimulation(o: {
   }, o.intervalMs / slices);
   const report = setInterval(() => {
     const s = (Date.now() - started) / 1000;
-    o.progress?.(`simulate: ${Math.round(s)} s, ${published.toLocaleString()} samples published (${Math.round(published / s).toLocaleString()}/s), ${acked.toLocaleString()} acknowledged by the broker`);
+    o.progress?.(
+      `simulate: ${Math.round(s)} s, ${published.toLocaleString()} samples published (${Math.round(published / s).toLocaleString()}/s), ${acked.toLocaleString()} acknowledged by the broker`,
+    );
   }, 5000);
 
   await new Promise<void>((resolve) => {
@@ -228,12 +245,16 @@ export async function runSimulate(argv: string[]): Promise<number> {
       (o.durationMs ? ` for ${formatDuration(o.durationMs)}` : ' until Ctrl-C'),
   );
   scenarios.forEach((name, i) => console.log(`  ${o.prefix}-${String(i).padStart(4, '0')}: ${name}, ${SCENARIOS[name]}`));
-  if (o.backfillMs > 0) console.log(`remonitor: first ${formatDuration(o.backfillMs)} of history for every node, a sample every ${formatDuration(o.backfillStepMs)}`);
+  if (o.backfillMs > 0)
+    console.log(`remonitor: first ${formatDuration(o.backfillMs)} of history for every node, a sample every ${formatDuration(o.backfillStepMs)}`);
   const line = progressLine();
   const result = await runSimulation({
     ...o,
     progress: (text) => console.error(text),
-    backfillProgress: (p) => line(`backfill: ${Math.floor((100 * p.published) / Math.max(1, p.total))} % (${p.published.toLocaleString('en')} of ${p.total.toLocaleString('en')} samples, ${Math.round(p.published / Math.max(p.seconds, 0.001)).toLocaleString('en')}/s), ${p.stored.toLocaleString('en')} stored by the hub`),
+    backfillProgress: (p) =>
+      line(
+        `backfill: ${Math.floor((100 * p.published) / Math.max(1, p.total))} % (${p.published.toLocaleString('en')} of ${p.total.toLocaleString('en')} samples, ${Math.round(p.published / Math.max(p.seconds, 0.001)).toLocaleString('en')}/s), ${p.stored.toLocaleString('en')} stored by the hub`,
+      ),
     // Said as soon as the history is stored, not when the run ends: the fleet goes live now.
     backfillDone: (h) => {
       line(null);

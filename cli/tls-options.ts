@@ -11,7 +11,13 @@ export const DEFAULT_MQTTS_PORT = 8883; // IANA's port for MQTT over TLS
 export const tlsSpec = {
   tlsCert: { type: 'string', flag: 'tls-cert', help: 'PEM certificate (chain) for mqtts, wss and https; needs --tls-key' } as OptionSpec<string | undefined>,
   tlsKey: { type: 'string', flag: 'tls-key', help: 'PEM private key of --tls-cert' } as OptionSpec<string | undefined>,
-  mqttsPort: { type: 'string', flag: 'mqtts-port', help: 'MQTT over TLS port (with --tls-cert)', default: DEFAULT_MQTTS_PORT, parse: port } as OptionSpec<number>,
+  mqttsPort: {
+    type: 'string',
+    flag: 'mqtts-port',
+    help: 'MQTT over TLS port (with --tls-cert)',
+    default: DEFAULT_MQTTS_PORT,
+    parse: port,
+  } as OptionSpec<number>,
 };
 
 export interface TlsValues {

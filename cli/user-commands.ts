@@ -18,7 +18,12 @@ const roleOption = {
 export const userSpec = {
   dataDir: dataDirOption,
   role: roleOption,
-  passwordStdin: { type: 'boolean', flag: 'password-stdin', help: 'read the password from the first line of stdin instead of generating one', default: false } as OptionSpec<boolean>,
+  passwordStdin: {
+    type: 'boolean',
+    flag: 'password-stdin',
+    help: 'read the password from the first line of stdin instead of generating one',
+    default: false,
+  } as OptionSpec<boolean>,
 };
 export const tokenSpec = { dataDir: dataDirOption, role: roleOption };
 
@@ -141,7 +146,8 @@ export async function runToken(argv: string[]): Promise<number> {
       case 'revoke': {
         const raw = oneName(positionals, TOKEN_USAGE);
         const id = Number(raw);
-        if (!Number.isInteger(id) || id < 1) throw new Error(`token revoke: expected a token id (a number from \`remonitor token list\`), got ${JSON.stringify(raw)}`);
+        if (!Number.isInteger(id) || id < 1)
+          throw new Error(`token revoke: expected a token id (a number from \`remonitor token list\`), got ${JSON.stringify(raw)}`);
         users.revokeApiToken(id);
         console.log(`revoked token ${id}`);
         return 0;

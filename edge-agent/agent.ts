@@ -79,7 +79,8 @@ export class Agent {
     const { tornBytes, tailRecords, unknownSeqs } = spool.openReport;
     if (tornBytes > 0) options.log.warn({ bytes: tornBytes }, 'spool: discarded a torn record at the tail');
     if (tailRecords > 0) options.log.info({ records: tailRecords }, 'spool: synced the live tail a killed agent left in RAM');
-    if (unknownSeqs > 0) options.log.warn({ seqs: unknownSeqs, from: spool.nextSeq - unknownSeqs }, 'spool: the power went in live mode; seqs past the last sync are skipped');
+    if (unknownSeqs > 0)
+      options.log.warn({ seqs: unknownSeqs, from: spool.nextSeq - unknownSeqs }, 'spool: the power went in live mode; seqs past the last sync are skipped');
     this.replayer = new Replayer({
       spool,
       node: options.node,
@@ -266,7 +267,10 @@ export class Agent {
     let graceful = false;
     if (client?.connected) {
       // Bounded: a broker that vanished a moment ago still looks connected, and its PUBACK never comes.
-      const offline = client.publishAsync(topics.status(this.options.node), 'offline', { qos: 1, retain: true }).then(() => true, () => false);
+      const offline = client.publishAsync(topics.status(this.options.node), 'offline', { qos: 1, retain: true }).then(
+        () => true,
+        () => false,
+      );
       graceful = await Promise.race([offline, new Promise<boolean>((r) => setTimeout(r, 2000, false).unref())]);
     }
     await client?.endAsync(!graceful);

@@ -35,12 +35,7 @@ function bootTimeMs(si: SystemInformation): number {
 
 export async function readBirthRecord(intervalMs: number, agentVersion: string): Promise<NodeInfo> {
   const si = await import('./systeminformation.ts');
-  const [os, cpu, mem, fsSize] = await Promise.all([
-    orUndefined(si.osInfo()),
-    orUndefined(si.cpu()),
-    orUndefined(si.mem()),
-    orUndefined(si.fsSize()),
-  ]);
+  const [os, cpu, mem, fsSize] = await Promise.all([orUndefined(si.osInfo()), orUndefined(si.cpu()), orUndefined(si.mem()), orUndefined(si.fsSize())]);
   return {
     v: PROTOCOL_VERSION,
     agent_version: agentVersion,
@@ -61,7 +56,9 @@ export async function readBirthRecord(intervalMs: number, agentVersion: string):
 /** Non-loopback addresses of every interface, IPv4 first, so the hub can find a node by address. */
 function ipAddresses(): string[] {
   try {
-    const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []).filter((a) => !a.internal);
+    const all = Object.values(networkInterfaces())
+      .flatMap((list) => list ?? [])
+      .filter((a) => !a.internal);
     return [...all.filter((a) => a.family === 'IPv4'), ...all.filter((a) => a.family !== 'IPv4')].map((a) => a.address).slice(0, 16);
   } catch {
     return [];

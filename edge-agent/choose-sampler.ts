@@ -9,7 +9,11 @@ import { createSeriesCollectors, withSeriesCollectors, type SeriesCollectorOptio
  * The OS sampler, with the collectors of labelled values `series` asks for after it. `info` gets
  * what is only a fact about the machine (no systemd here); default `log`.
  */
-export function createSampler(log: (msg: string) => void = (msg) => console.warn(msg), series: SeriesCollectorOptions = {}, info: (msg: string) => void = log): Sampler {
+export function createSampler(
+  log: (msg: string) => void = (msg) => console.warn(msg),
+  series: SeriesCollectorOptions = {},
+  info: (msg: string) => void = log,
+): Sampler {
   const base = process.platform === 'linux' ? createLinuxSampler({ log }) : lazySystemInformationSampler(log);
   const logs = { warn: log, info };
   return withSeriesCollectors(base, createSeriesCollectors(series, logs), logs);

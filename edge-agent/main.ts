@@ -51,7 +51,11 @@ export function tagList(raw: string): string[] | { problem: string } {
 
 /** The machine's hostname made into a valid node name (dots and dashes kept, others replaced). */
 export function defaultNodeName(): string {
-  return hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'node';
+  return (
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 64) || 'node'
+  );
 }
 
 export const agentSpec = {
@@ -61,16 +65,56 @@ export const agentSpec = {
   processIntervalMs: { type: 'string', flag: 'process-interval', help: 'process list interval', default: 5000, parse: interval } as OptionSpec<number>,
   username: { type: 'string', flag: 'username', help: 'MQTT username' } as OptionSpec<string | undefined>,
   password: { type: 'string', flag: 'password', help: 'MQTT password or node token' } as OptionSpec<string | undefined>,
-  ca: { type: 'string', flag: 'ca', help: 'PEM CA certificate to trust for mqtts:// and wss:// (e.g. the hub\'s self-signed one)', parse: caFile } as OptionSpec<Buffer | undefined>,
-  tags: { type: 'string', flag: 'tags', help: 'tags of this node, comma-separated lowercase words (ci,room:kitchen), sent in its birth record', default: [], parse: tagList } as OptionSpec<string[]>,
+  ca: { type: 'string', flag: 'ca', help: "PEM CA certificate to trust for mqtts:// and wss:// (e.g. the hub's self-signed one)", parse: caFile } as OptionSpec<
+    Buffer | undefined
+  >,
+  tags: {
+    type: 'string',
+    flag: 'tags',
+    help: 'tags of this node, comma-separated lowercase words (ci,room:kitchen), sent in its birth record',
+    default: [],
+    parse: tagList,
+  } as OptionSpec<string[]>,
   logLevel: { type: 'string', flag: 'log-level', help: 'log level', default: 'info', parse: logLevel } as OptionSpec<LogLevel>,
-  spoolDir: { type: 'string', flag: 'spool-dir', help: 'where samples wait for the hub\'s ack (default $XDG_STATE_HOME or ~/.local/state, then remonitor/spool/<node>)' } as OptionSpec<string | undefined>,
-  spoolMaxBytes: { type: 'string', flag: 'spool-max', help: 'spool size cap; the oldest samples go first', default: DEFAULT_SPOOL_MAX_BYTES, parse: spoolSize } as OptionSpec<number>,
+  spoolDir: {
+    type: 'string',
+    flag: 'spool-dir',
+    help: "where samples wait for the hub's ack (default $XDG_STATE_HOME or ~/.local/state, then remonitor/spool/<node>)",
+  } as OptionSpec<string | undefined>,
+  spoolMaxBytes: {
+    type: 'string',
+    flag: 'spool-max',
+    help: 'spool size cap; the oldest samples go first',
+    default: DEFAULT_SPOOL_MAX_BYTES,
+    parse: spoolSize,
+  } as OptionSpec<number>,
   spoolMaxAgeMs: { type: 'string', flag: 'spool-max-age', help: 'spool age cap', default: DEFAULT_SPOOL_MAX_AGE_MS, parse: spoolAge } as OptionSpec<number>,
-  services: { type: 'string', flag: 'services', help: 'systemd units reported as service_active{unit} 1/0 (nginx,ssh); failed units are reported anyway', default: [], parse: serviceList } as OptionSpec<string[]>,
-  textfileDir: { type: 'string', flag: 'textfile-dir', help: 'directory of *.prom files (Prometheus text format) sent as the node\'s own metrics' } as OptionSpec<string | undefined>,
-  exec: { type: 'string', flag: 'exec', help: 'commands whose stdout (Prometheus text format) is sent as the node\'s own metrics: NAME=COMMAND@INTERVAL, comma-separated', default: [], parse: execList } as OptionSpec<ExecSpec[]>,
-  disableCollectors: { type: 'string', flag: 'disable-collectors', help: 'optional collectors to leave off: containers,services,storage,smart,pi,clock', default: [], parse: collectorList } as OptionSpec<OptionalCollector[]>,
+  services: {
+    type: 'string',
+    flag: 'services',
+    help: 'systemd units reported as service_active{unit} 1/0 (nginx,ssh); failed units are reported anyway',
+    default: [],
+    parse: serviceList,
+  } as OptionSpec<string[]>,
+  textfileDir: {
+    type: 'string',
+    flag: 'textfile-dir',
+    help: "directory of *.prom files (Prometheus text format) sent as the node's own metrics",
+  } as OptionSpec<string | undefined>,
+  exec: {
+    type: 'string',
+    flag: 'exec',
+    help: "commands whose stdout (Prometheus text format) is sent as the node's own metrics: NAME=COMMAND@INTERVAL, comma-separated",
+    default: [],
+    parse: execList,
+  } as OptionSpec<ExecSpec[]>,
+  disableCollectors: {
+    type: 'string',
+    flag: 'disable-collectors',
+    help: 'optional collectors to leave off: containers,services,storage,smart,pi,clock',
+    default: [],
+    parse: collectorList,
+  } as OptionSpec<OptionalCollector[]>,
 };
 
 export const AGENT_USAGE = `remonitor agent [options]: sample this machine and publish to a broker\n${describeOptions(agentSpec)}\n  --config FILE              JSON file of { "<flag>": value }  [REMONITOR_CONFIG]`;
@@ -80,7 +124,10 @@ export const AGENT_USAGE = `remonitor agent [options]: sample this machine and p
  * process or, given `birthRecordScript` (the agent bundle), in a child process running it.
  */
 export function createAgent(
-  options: Pick<AgentOptions, 'brokerUrl' | 'node' | 'intervalMs' | 'processIntervalMs' | 'username' | 'password' | 'ca' | 'spoolDir' | 'spoolMaxBytes' | 'spoolMaxAgeMs'> & { tags?: readonly string[]; series?: SeriesCollectorOptions },
+  options: Pick<
+    AgentOptions,
+    'brokerUrl' | 'node' | 'intervalMs' | 'processIntervalMs' | 'username' | 'password' | 'ca' | 'spoolDir' | 'spoolMaxBytes' | 'spoolMaxAgeMs'
+  > & { tags?: readonly string[]; series?: SeriesCollectorOptions },
   log: Logger,
   birthRecordScript?: string,
 ): Agent {

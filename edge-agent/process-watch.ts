@@ -37,7 +37,15 @@ export function parseStatLine(text: string): StatLine | undefined {
   const f = text.slice(close + 2).split(' ');
   const num = (n: number) => Number(f[n - 3]);
   const gone = f[0] === 'Z' || f[0] === 'X' || (num(9) & PF_EXITING) !== 0;
-  const line = { pid: Number(text.slice(0, open).trim()), name: text.slice(open + 1, close), ppid: num(4), ticks: num(14) + num(15), threads: num(20), startTicks: num(22), gone };
+  const line = {
+    pid: Number(text.slice(0, open).trim()),
+    name: text.slice(open + 1, close),
+    ppid: num(4),
+    ticks: num(14) + num(15),
+    threads: num(20),
+    startTicks: num(22),
+    gone,
+  };
   return Object.values(line).some((v) => typeof v === 'number' && !Number.isFinite(v)) ? undefined : line;
 }
 
@@ -344,7 +352,9 @@ export class ProcessWatch {
     if (cached && cached.startTicks === s.startTicks) return cached.argv;
     let argv: string[] = [];
     try {
-      argv = readText(`${this.procRoot}/${s.pid}/cmdline`).split('\0').filter((a) => a.length > 0);
+      argv = readText(`${this.procRoot}/${s.pid}/cmdline`)
+        .split('\0')
+        .filter((a) => a.length > 0);
     } catch {
       // gone, or not ours to read: no command line
     }

@@ -70,12 +70,7 @@ export function bytesPerSecond(prev: number, cur: number, elapsedMs: number): nu
  * in clock ticks at two moments `elapsedMs` apart. Undefined when no time passed or the ticks went
  * backwards (the pid was reused by a younger process).
  */
-export function processCpuPct(
-  prevTicks: number,
-  curTicks: number,
-  elapsedMs: number,
-  ticksPerSecond: number = LINUX_TICKS_PER_SECOND,
-): number | undefined {
+export function processCpuPct(prevTicks: number, curTicks: number, elapsedMs: number, ticksPerSecond: number = LINUX_TICKS_PER_SECOND): number | undefined {
   if (!(elapsedMs > 0) || !(ticksPerSecond > 0) || !(curTicks >= prevTicks)) return undefined;
   // (Δticks / ticksPerSecond) seconds of CPU over (elapsedMs / 1000) seconds, as a percentage.
   return round1(((curTicks - prevTicks) * 100_000) / (ticksPerSecond * elapsedMs));

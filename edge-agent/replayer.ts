@@ -177,7 +177,10 @@ export class Replayer {
       const skipped = spool.ack(ack.next);
       if (skipped > 0) {
         // Seqs lost with the power before they were synced: the hub learns that it will never get them.
-        this.options.log.warn({ from: spool.acked - skipped, to: spool.acked, count: skipped }, 'spool: gave up the seqs a power cut left unknown (maybe sent, never synced)');
+        this.options.log.warn(
+          { from: spool.acked - skipped, to: spool.acked, count: skipped },
+          'spool: gave up the seqs a power cut left unknown (maybe sent, never synced)',
+        );
         this.options.onDropped?.(0);
       }
       this.lastProgressMs = now;

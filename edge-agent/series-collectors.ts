@@ -106,12 +106,7 @@ export function capSeries(series: LabelledValue[]): number {
 }
 
 /** `base`, with `collectors` run after each read, their failures and the cap reported once each. */
-export function withSeriesCollectors(
-  base: Sampler,
-  collectors: readonly Collector[],
-  logs: SeriesLog,
-  now: () => number = () => performance.now(),
-): Sampler {
+export function withSeriesCollectors(base: Sampler, collectors: readonly Collector[], logs: SeriesLog, now: () => number = () => performance.now()): Sampler {
   if (collectors.length === 0) return base;
   const failed = new Set<string>();
   const report = (c: Collector, err: unknown) => {
@@ -134,7 +129,9 @@ export function withSeriesCollectors(
       const dropped = capSeries(out.series);
       if (dropped > 0 && !capLogged) {
         capLogged = true;
-        logs.warn(`agent: ${dropped} labelled values left out of a sample: at most ${MAX_SAMPLE_SERIES} (and ${MAX_SAMPLE_SERIES_BYTES} bytes of them) are sent, the first ones in collector order, and none with a label value over ${MAX_LABEL_TEXT} characters`);
+        logs.warn(
+          `agent: ${dropped} labelled values left out of a sample: at most ${MAX_SAMPLE_SERIES} (and ${MAX_SAMPLE_SERIES_BYTES} bytes of them) are sent, the first ones in collector order, and none with a label value over ${MAX_LABEL_TEXT} characters`,
+        );
       }
       if (out.series.length === 0) delete out.series;
     }
@@ -160,16 +157,23 @@ export function withSeriesCollectors(
 const UNIT_NAME = /^[A-Za-z0-9:_.@\\-]{1,200}$/;
 
 export function serviceList(raw: string): string[] | { problem: string } {
-  const units = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const units = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const bad = units.filter((u) => !UNIT_NAME.test(u));
   if (bad.length) return { problem: `not a systemd unit name: ${bad.map((b) => JSON.stringify(b)).join(', ')}` };
   return [...new Set(units)];
 }
 
 export function collectorList(raw: string): OptionalCollector[] | { problem: string } {
-  const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const bad = names.filter((n) => !(OPTIONAL_COLLECTORS as readonly string[]).includes(n));
-  if (bad.length) return { problem: `unknown collector ${bad.map((b) => JSON.stringify(b)).join(', ')}; the optional ones are ${OPTIONAL_COLLECTORS.join(', ')}` };
+  if (bad.length)
+    return { problem: `unknown collector ${bad.map((b) => JSON.stringify(b)).join(', ')}; the optional ones are ${OPTIONAL_COLLECTORS.join(', ')}` };
   return names as OptionalCollector[];
 }
 
@@ -183,7 +187,10 @@ const EXEC_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
  * A config file may give a JSON list of entries.
  */
 export function execList(raw: string): ExecSpec[] | { problem: string } {
-  const entries = raw.split(/(?<=@\s*\d+(?:\.\d+)?(?:ms|s|m|h|d)?\s*),(?=\s*[A-Za-z0-9_.-]+=)/).map((e) => e.trim()).filter((e) => e !== '');
+  const entries = raw
+    .split(/(?<=@\s*\d+(?:\.\d+)?(?:ms|s|m|h|d)?\s*),(?=\s*[A-Za-z0-9_.-]+=)/)
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   const specs: ExecSpec[] = [];
   const problems: string[] = [];
   for (const entry of entries) {
@@ -197,7 +204,9 @@ export function execList(raw: string): ExecSpec[] | { problem: string } {
     if (!EXEC_NAME.test(name)) problems.push(`${JSON.stringify(name)}: a name is 1–64 of A-Za-z0-9_.-`);
     else if (command.trim() === '') problems.push(`${name}: no command`);
     else if (everyMs === null || everyMs < MIN_EXEC_INTERVAL_MS || everyMs > MAX_EXEC_INTERVAL_MS) {
-      problems.push(`${name}: interval ${JSON.stringify(every)} must be a duration between ${formatDuration(MIN_EXEC_INTERVAL_MS)} and ${formatDuration(MAX_EXEC_INTERVAL_MS)}`);
+      problems.push(
+        `${name}: interval ${JSON.stringify(every)} must be a duration between ${formatDuration(MIN_EXEC_INTERVAL_MS)} and ${formatDuration(MAX_EXEC_INTERVAL_MS)}`,
+      );
     } else if (specs.some((s) => s.name === name)) problems.push(`${name}: named twice`);
     else specs.push({ name, command: command.trim(), everyMs });
   }

@@ -9,7 +9,10 @@ import { REAL_FS_TYPES } from './collectors/filesystems.ts';
  * volumes (/System/Volumes/VM, Preboot, …) are left out, keeping Data where user files live. A
  * device listed twice counts once, at its shortest mount point.
  */
-export function selectSiFilesystems(list: readonly Systeminformation.FsSizeData[], platform: NodeJS.Platform = process.platform): Systeminformation.FsSizeData[] {
+export function selectSiFilesystems(
+  list: readonly Systeminformation.FsSizeData[],
+  platform: NodeJS.Platform = process.platform,
+): Systeminformation.FsSizeData[] {
   const byDevice = new Map<string, Systeminformation.FsSizeData>();
   for (const f of list) {
     if (!(f.size > 0) || !Number.isSafeInteger(f.used) || !Number.isSafeInteger(f.available)) continue;

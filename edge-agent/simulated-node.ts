@@ -68,7 +68,9 @@ export class SimulatedNode {
     this.bootMs = options.bootMs ?? startMs - DAY_MS;
     this.rand = random(seed);
     const r = this.rand;
-    this.boot = Math.floor(r() * 2 ** 52).toString(16).padStart(13, '0');
+    this.boot = Math.floor(r() * 2 ** 52)
+      .toString(16)
+      .padStart(13, '0');
     this.phase = r() * DAY_MS;
     this.startMs = startMs;
     const pi = r() < 0.7;
@@ -130,8 +132,8 @@ export class SimulatedNode {
       cpu_pct: cpu,
       cpu_core_pct: Array.from({ length: traits.cores }, () => clampPct(cpu + (r() - 0.5) * 30)),
       load_1: Math.round(((cpu / 100) * traits.cores + r() * 0.3) * 100) / 100,
-      load_5: Math.round(((cpu / 100) * traits.cores * 0.9) * 100) / 100,
-      load_15: Math.round(((cpu / 100) * traits.cores * 0.8) * 100) / 100,
+      load_5: Math.round((cpu / 100) * traits.cores * 0.9 * 100) / 100,
+      load_15: Math.round((cpu / 100) * traits.cores * 0.8 * 100) / 100,
       mem_total_bytes: traits.memTotalBytes,
       mem_used_bytes: Math.round(memUsed),
       mem_available_bytes: Math.round(traits.memTotalBytes - memUsed),
@@ -149,7 +151,9 @@ export class SimulatedNode {
         { iface: 'eth0', rx_bps: Math.round(20_000 + r() * 80_000 * diurnal), tx_bps: Math.round(5_000 + r() * 20_000) },
         { iface: 'wlan0', rx_bps: Math.round(r() * 500), tx_bps: Math.round(r() * 200) },
       ],
-      ...(traits.hasTemperature ? { temp_c: round1(busy ? hotTempC(t, r()) : scenario === 'warming' ? warmingTempC(t, r()) : 42 + 20 * (cpu / 100) + r() * 2) } : {}),
+      ...(traits.hasTemperature
+        ? { temp_c: round1(busy ? hotTempC(t, r()) : scenario === 'warming' ? warmingTempC(t, r()) : 42 + 20 * (cpu / 100) + r() * 2) }
+        : {}),
       uptime_s: Math.max(0, Math.round((tsMs - this.bootMs) / 1000)),
       procs_total: 120 + Math.floor(r() * 80),
     };

@@ -82,7 +82,8 @@ export function parseScenarios(raw: string): ScenarioName[] | { problem: string 
   const names = text.split(',').map((s) => s.trim());
   const seen = new Set<string>();
   for (const name of names) {
-    if (!(SCENARIO_NAMES as string[]).includes(name)) return { problem: `unknown scenario ${JSON.stringify(name)}; known: ${SCENARIO_NAMES.join(', ')}, or none` };
+    if (!(SCENARIO_NAMES as string[]).includes(name))
+      return { problem: `unknown scenario ${JSON.stringify(name)}; known: ${SCENARIO_NAMES.join(', ')}, or none` };
     if (seen.has(name)) return { problem: `scenario ${JSON.stringify(name)} is listed twice` };
     seen.add(name);
   }

@@ -86,9 +86,7 @@ export class AckTracker {
     private readonly db: Database.Database,
     private readonly now: () => number = Date.now,
   ) {
-    this.load = db.prepare<[string, string], { next_seq: number; dropped: number }>(
-      'SELECT next_seq, dropped FROM ack_watermarks WHERE node = ? AND boot = ?',
-    );
+    this.load = db.prepare<[string, string], { next_seq: number; dropped: number }>('SELECT next_seq, dropped FROM ack_watermarks WHERE node = ? AND boot = ?');
     this.save = db.prepare(
       `INSERT INTO ack_watermarks (node, boot, next_seq, dropped, updated_ms) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(node, boot) DO UPDATE SET next_seq = excluded.next_seq, dropped = excluded.dropped, updated_ms = excluded.updated_ms`,

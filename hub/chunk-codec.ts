@@ -294,7 +294,11 @@ const fromUtf8 = new TextDecoder();
 /** The body, before compression. */
 function writeBody(chunk: ChunkRows): Uint8Array {
   const rows = chunk.tsMs.length;
-  for (const [name, list] of [['seq', chunk.seq], ['boot', chunk.boot], ['detail', chunk.detail]] as const) {
+  for (const [name, list] of [
+    ['seq', chunk.seq],
+    ['boot', chunk.boot],
+    ['detail', chunk.detail],
+  ] as const) {
     if (list.length !== rows) throw new RangeError(`chunk has ${rows} times but ${list.length} ${name} values`);
   }
   const w = new Writer();

@@ -63,7 +63,9 @@ export class ChunkStore {
         'SELECT rowid AS id, start_ms, data FROM sample_chunks WHERE node_id = ? AND start_ms BETWEEN ? AND ? ORDER BY start_ms',
       ),
       // Binds (node, from's window): the first chunk from there on.
-      nextChunk: db.prepare<[number, number], { start_ms: number }>('SELECT start_ms FROM sample_chunks WHERE node_id = ? AND start_ms >= ? ORDER BY start_ms LIMIT 1'),
+      nextChunk: db.prepare<[number, number], { start_ms: number }>(
+        'SELECT start_ms FROM sample_chunks WHERE node_id = ? AND start_ms >= ? ORDER BY start_ms LIMIT 1',
+      ),
       purge: db.prepare('DELETE FROM sample_chunks WHERE rowid IN (SELECT rowid FROM sample_chunks WHERE start_ms < ? LIMIT ?)'),
       // The 1 min tier's buckets, replaced whole: binds what mergeArgs() gives (hub/minute-sums.ts).
       replaceMinute: db.prepare(
@@ -144,9 +146,10 @@ export class ChunkStore {
 
   /** Deletes up to `limit` of a node's chunks; returns the samples they held. */
   purgeNode(nodeId: number, limit: number): { chunks: number; samples: number } {
-    const held = this.db.prepare<[number, number], { n: number | null }>(
-      'SELECT sum(rows) AS n FROM (SELECT rows FROM sample_chunks WHERE node_id = ? LIMIT ?)',
-    ).get(nodeId, limit)!.n ?? 0;
+    const held =
+      this.db
+        .prepare<[number, number], { n: number | null }>('SELECT sum(rows) AS n FROM (SELECT rows FROM sample_chunks WHERE node_id = ? LIMIT ?)')
+        .get(nodeId, limit)!.n ?? 0;
     const chunks = this.stmt.purgeNode.run(nodeId, limit).changes;
     return { chunks, samples: chunks === 0 ? 0 : held };
   }

@@ -6,16 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { connectHubClient, firstConnect } from './hub-mqtt.ts';
-import {
-  CommandError,
-  decodeReply,
-  encodeCommand,
-  formatTarget,
-  parseCommand,
-  type Command,
-  type Reply,
-  type WatchTarget,
-} from '../protocol/commands.ts';
+import { CommandError, decodeReply, encodeCommand, formatTarget, parseCommand, type Command, type Reply, type WatchTarget } from '../protocol/commands.ts';
 import { decodeProcs, type ProcsSample } from '../protocol/procs.ts';
 import { parseStatus, parseTopic, topics } from '../protocol/topics.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -194,7 +185,8 @@ export class CommandBridge {
     const s = this.options.sessions.get(id);
     if (!s) return null;
     if (s.state === 'running') this.options.sessions.setState(id, 'stopped', Date.now());
-    if (s.state !== 'running' || s.source === 'demo' || s.source === 'record') return { status: 'replied', id, reply: { id, ok: true, result: { already: s.state } } };
+    if (s.state !== 'running' || s.source === 'demo' || s.source === 'record')
+      return { status: 'replied', id, reply: { id, ok: true, result: { already: s.state } } };
     return this.send(s.node, { action: 'unwatch', session: id }, waitMs);
   }
 
@@ -242,7 +234,10 @@ export class CommandBridge {
       const now = Date.now();
       if (now - this.lastDropLog >= DROP_LOG_INTERVAL_MS) {
         this.lastDropLog = now;
-        this.options.log.error({ kept: MAX_UNSTORED_PROCS, dropped: this.stats.procsDropped, err: this.storeFailing?.error }, 'the database refuses watch samples and the queue is full: dropping the oldest (logged once a minute)');
+        this.options.log.error(
+          { kept: MAX_UNSTORED_PROCS, dropped: this.stats.procsDropped, err: this.storeFailing?.error },
+          'the database refuses watch samples and the queue is full: dropping the oldest (logged once a minute)',
+        );
       }
     }
   }

@@ -165,7 +165,10 @@ export class GroupCoordination {
     if (this.timer) clearInterval(this.timer);
     const client = this.client;
     this.client = null;
-    if (client && this.elected) await client.query('DELETE FROM group_coordinator WHERE group_name = $1 AND hub_id = $2', [this.options.group, this.options.hubId]).catch(() => undefined);
+    if (client && this.elected)
+      await client
+        .query('DELETE FROM group_coordinator WHERE group_name = $1 AND hub_id = $2', [this.options.group, this.options.hubId])
+        .catch(() => undefined);
     this.elected = false;
     await client?.end().catch(() => undefined);
   }

@@ -143,7 +143,11 @@ export class HomeAssistantDiscovery {
       const firstSample = event.type === 'sample' && seen !== undefined && !seen.withSample;
       if (seen && !firstSample && (seen.withInfo || this.now() - seen.atMs < 30_000)) return;
       // Held at once, so that the node's next events wait for this announcement rather than repeat it.
-      this.announced.set(event.node, { withInfo: seen?.withInfo ?? false, withSample: event.type === 'sample' || (seen?.withSample ?? false), atMs: this.now() });
+      this.announced.set(event.node, {
+        withInfo: seen?.withInfo ?? false,
+        withSample: event.type === 'sample' || (seen?.withSample ?? false),
+        atMs: this.now(),
+      });
       this.announceFromStore(event.node, event.type === 'sample' ? event.point : null).catch((err: Error) => {
         this.announced.delete(event.node);
         this.log.warn({ node: event.node, err: err.message }, 'could not read the store for home assistant discovery');

@@ -51,7 +51,18 @@ export class HubAlarm {
   }
 
   private transition(subject: HealthSubject, from: AlarmLevel, to: AlarmLevel): void {
-    this.unrecorded.push({ ts_ms: this.now(), node: HUB_ALARM_NODE, rule_id: HUB_ALARM_RULE, subject, metric: HUB_ALARM_RULE, from, to, value: null, threshold: null, tt_ms: null });
+    this.unrecorded.push({
+      ts_ms: this.now(),
+      node: HUB_ALARM_NODE,
+      rule_id: HUB_ALARM_RULE,
+      subject,
+      metric: HUB_ALARM_RULE,
+      from,
+      to,
+      value: null,
+      threshold: null,
+      tt_ms: null,
+    });
     if (this.unrecorded.length > MAX_UNRECORDED) this.unrecorded.shift();
   }
 

@@ -205,7 +205,11 @@ export class HubHealthMonitor {
     if (store.length > 0) out.push({ what: 'store', detail: store.map((s) => s.text).join('; '), since_ms: Math.min(...store.map((s) => s.sinceMs)) });
     const downSince = this.options.brokerDownSince?.() ?? null;
     if (downSince !== null && now - downSince >= this.limits.brokerDownMs) {
-      out.push({ what: 'broker', detail: `the hub has not reached the broker at ${this.options.brokerUrl} for ${seconds(now - downSince)} s`, since_ms: downSince });
+      out.push({
+        what: 'broker',
+        detail: `the hub has not reached the broker at ${this.options.brokerUrl} for ${seconds(now - downSince)} s`,
+        since_ms: downSince,
+      });
     }
     const pending = this.source.pending;
     const lagFrom = Math.max(this.lastStoredMs, this.waitingSinceMs ?? Infinity);

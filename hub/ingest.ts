@@ -200,7 +200,8 @@ export class Ingest {
     if (boot === undefined || seq === undefined) {
       const assigned = this.identities.assign(node);
       ({ boot, seq } = assigned);
-      if (assigned.first) this.options.log.info({ node, boot }, 'a JSON sample came without boot and seq: the hub assigns them for this node (no replay, no deduplication)');
+      if (assigned.first)
+        this.options.log.info({ node, boot }, 'a JSON sample came without boot and seq: the hub assigns them for this node (no replay, no deduplication)');
     }
     return { ...json, v: json.v ?? PROTOCOL_VERSION, boot, seq, ts_ms: json.ts_ms ?? receivedMs };
   }
@@ -210,7 +211,11 @@ export class Ingest {
     // The reason without the offending value, so that the counters stay few.
     // The decoder's own words go too: they carry offsets and sizes ("Unknown token 30") that would
     // fill the MAX_REASONS slots with one hostile sender's variants. The log line keeps them.
-    let reason = err.message.replace(/, got .*$/s, '').replace(/not valid (CBOR|JSON) \(.*\)$/s, 'not valid $1').replace(/\[\d+\]/g, '[i]').replace(/\d+ bytes/, 'N bytes');
+    let reason = err.message
+      .replace(/, got .*$/s, '')
+      .replace(/not valid (CBOR|JSON) \(.*\)$/s, 'not valid $1')
+      .replace(/\[\d+\]/g, '[i]')
+      .replace(/\d+ bytes/, 'N bytes');
     if (!(reason in this.stats.rejectedByReason) && Object.keys(this.stats.rejectedByReason).length >= MAX_REASONS) reason = 'other';
     this.stats.rejectedByReason[reason] = (this.stats.rejectedByReason[reason] ?? 0) + 1;
     const now = Date.now();
@@ -234,7 +239,10 @@ export class Ingest {
     const attempt = write;
     this.writing = Promise.resolve()
       .then(() => this.options.writer.write(attempt.samples, attempt.nodeWrites))
-      .then((stored) => this.stored(attempt, stored), (err: Error) => this.keepForRetry(attempt, err))
+      .then(
+        (stored) => this.stored(attempt, stored),
+        (err: Error) => this.keepForRetry(attempt, err),
+      )
       .finally(() => {
         this.writing = null;
         if (this.batch.length >= this.maxBatch) this.flush();

@@ -17,7 +17,8 @@ export function labelledValues(s: LabelledSource): LabelledValue[] {
     const { source } = m;
     if (source === 'series') continue;
     if (source.list === 'cpu_core_pct') s.cpu_core_pct?.forEach((value, i) => out.push({ name: m.name, labels: { [m.label]: String(i) }, value }));
-    else if (source.list === 'filesystems') for (const f of s.filesystems ?? []) out.push({ name: m.name, labels: { [m.label]: f.mount }, value: f[source.member] });
+    else if (source.list === 'filesystems')
+      for (const f of s.filesystems ?? []) out.push({ name: m.name, labels: { [m.label]: f.mount }, value: f[source.member] });
     else for (const n of s.net ?? []) out.push({ name: m.name, labels: { [m.label]: n.iface }, value: n[source.member] });
   }
   if (s.series) out.push(...s.series);

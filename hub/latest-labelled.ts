@@ -50,7 +50,9 @@ export class LatestLabelled {
   of(node: string): { name: string; labels: Record<string, string>; value: number }[] {
     const state = this.byNode.get(node);
     if (!state) return [];
-    return [...state.values.values()].map(({ value, total }) => (labelledMetricSpec(value.name)?.kind === 'rate' ? { ...value, value: Math.round(total) } : value));
+    return [...state.values.values()].map(({ value, total }) =>
+      labelledMetricSpec(value.name)?.kind === 'rate' ? { ...value, value: Math.round(total) } : value,
+    );
   }
 
   forget(node: string): void {

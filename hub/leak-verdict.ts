@@ -43,7 +43,6 @@ export interface MemoryPoint {
   rss_bytes: number;
 }
 
-
 const MB = 1024 * 1024;
 const HOUR_MS = 3_600_000;
 
@@ -51,15 +50,20 @@ const HOUR_MS = 3_600_000;
 export function linearFit(xs: readonly number[], ys: readonly number[]): { slope: number; intercept: number; r2: number } {
   const n = xs.length;
   if (n < 2) return { slope: 0, intercept: ys[0] ?? 0, r2: 0 };
-  let sx = 0, sy = 0;
+  let sx = 0,
+    sy = 0;
   for (let i = 0; i < n; i++) {
     sx += xs[i]!;
     sy += ys[i]!;
   }
-  const mx = sx / n, my = sy / n;
-  let sxx = 0, sxy = 0, syy = 0;
+  const mx = sx / n,
+    my = sy / n;
+  let sxx = 0,
+    sxy = 0,
+    syy = 0;
   for (let i = 0; i < n; i++) {
-    const dx = xs[i]! - mx, dy = ys[i]! - my;
+    const dx = xs[i]! - mx,
+      dy = ys[i]! - my;
     sxx += dx * dx;
     sxy += dx * dy;
     syy += dy * dy;
@@ -101,11 +105,20 @@ export function analyzeLeak(points: readonly MemoryPoint[], overrides: Partial<L
 
   const fitted = pts.filter((p) => p.ts_ms >= t0 + duration * th.warmupFraction);
   const fitFrom = fitted[0]!.ts_ms;
-  const fit = linearFit(fitted.map((p) => p.ts_ms - fitFrom), fitted.map((p) => p.rss_bytes));
+  const fit = linearFit(
+    fitted.map((p) => p.ts_ms - fitFrom),
+    fitted.map((p) => p.rss_bytes),
+  );
   const slopeMbH = (fit.slope * HOUR_MS) / MB;
   const tailFrom = fitFrom + (pts[n - 1]!.ts_ms - fitFrom) / 2;
   const tail = fitted.filter((p) => p.ts_ms >= tailFrom);
-  const tailSlopeMbH = (linearFit(tail.map((p) => p.ts_ms - fitFrom), tail.map((p) => p.rss_bytes)).slope * HOUR_MS) / MB;
+  const tailSlopeMbH =
+    (linearFit(
+      tail.map((p) => p.ts_ms - fitFrom),
+      tail.map((p) => p.rss_bytes),
+    ).slope *
+      HOUR_MS) /
+    MB;
 
   // Floors: the minimum of each equal time slice of the fitted part.
   const span = pts[n - 1]!.ts_ms - fitFrom;
@@ -125,7 +138,10 @@ export function analyzeLeak(points: readonly MemoryPoint[], overrides: Partial<L
   const checks: [boolean, string][] = [
     [slopeMbH >= th.minSlopeMbPerHour, `slope ${slopeMbH.toFixed(2)} MB/h ${slopeMbH >= th.minSlopeMbPerHour ? '≥' : '<'} ${th.minSlopeMbPerHour} MB/h`],
     [fit.r2 >= th.minR2, `r² ${fit.r2.toFixed(2)} ${fit.r2 >= th.minR2 ? '≥' : '<'} ${th.minR2}`],
-    [floorsRise, `the floor ${floorsRise ? 'rises' : 'does not keep rising'} (${(floorRise / MB).toFixed(1)} MB over ${floors.length} slices, ${(minRise / MB).toFixed(1)} MB needed)`],
+    [
+      floorsRise,
+      `the floor ${floorsRise ? 'rises' : 'does not keep rising'} (${(floorRise / MB).toFixed(1)} MB over ${floors.length} slices, ${(minRise / MB).toFixed(1)} MB needed)`,
+    ],
     [tailSlopeMbH >= slopeMbH * th.tailSlopeRatio, `the last half climbs at ${tailSlopeMbH.toFixed(2)} MB/h`],
   ];
   const leak = checks.every(([ok]) => ok);
@@ -174,7 +190,8 @@ export function parseThresholds(raw: Record<string, unknown>): Partial<LeakThres
   const out: Partial<LeakThresholds> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (!(key in DEFAULT_THRESHOLDS)) return { problem: `unknown leak threshold "${key}"; known: ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}` };
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return { problem: `leak threshold "${key}" must be a number ≥ 0, got ${JSON.stringify(value)}` };
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      return { problem: `leak threshold "${key}" must be a number ≥ 0, got ${JSON.stringify(value)}` };
     (out as Record<string, number>)[key] = value;
   }
   return out;

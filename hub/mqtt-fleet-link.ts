@@ -54,7 +54,9 @@ export class MqttFleetLink implements FleetLink {
     });
     await firstConnect(client, 'hub', brokerUrl).catch((err: Error) => {
       if (shared && /protocol version/i.test(err.message)) {
-        throw new Error(`${err.message}: --shared-group needs an MQTT 5 broker (Mosquitto 2, EMQX, VerneMQ, HiveMQ); the embedded broker speaks MQTT 3.1.1 only`);
+        throw new Error(
+          `${err.message}: --shared-group needs an MQTT 5 broker (Mosquitto 2, EMQX, VerneMQ, HiveMQ); the embedded broker speaks MQTT 3.1.1 only`,
+        );
       }
       throw err;
     });

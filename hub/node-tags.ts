@@ -73,7 +73,10 @@ export class NodeTags {
     } catch (err) {
       // A bad row (auth.db edited by hand) would be retried for ever: it is dropped, and said.
       if (err instanceof TypeError) requests.done(request);
-      this.options.log.error({ node: request.node, err: (err as Error).message }, err instanceof TypeError ? 'enrolment tags refused' : 'could not store enrolment tags; will retry');
+      this.options.log.error(
+        { node: request.node, err: (err as Error).message },
+        err instanceof TypeError ? 'enrolment tags refused' : 'could not store enrolment tags; will retry',
+      );
     }
   }
 }

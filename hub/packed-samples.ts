@@ -139,7 +139,8 @@ export class PackedSamples implements SampleKeys {
 
   *processes(): Generator<ProcessRow> {
     const { procRows, procPids, procCpu, procRss, procNames, procNameOf } = this.arrays;
-    for (let k = 0; k < procRows.length; k++) yield { row: procRows[k]!, pid: procPids[k]!, name: procNames[procNameOf[k]!]!, cpu_pct: procCpu[k]!, rss_bytes: procRss[k]! };
+    for (let k = 0; k < procRows.length; k++)
+      yield { row: procRows[k]!, pid: procPids[k]!, name: procNames[procNameOf[k]!]!, cpu_pct: procCpu[k]!, rss_bytes: procRss[k]! };
   }
 }
 

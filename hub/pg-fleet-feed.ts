@@ -37,7 +37,8 @@ export function pollPgIntoFeed(store: PgStore, feed: LiveFeed, intervalMs = 1000
         seen.set(row.name, now);
         if (first) continue; // the first pass only learns where each node stands
         // Oldest first: a listener that judges the present (alarms) skips what is older than it has seen.
-        if (withProcesses && withProcesses.ts_ms > before.processesTs && withProcesses.ts_ms < now.ts) feed.publish(sampleEvent(row.name, withProcesses, toPoint(withProcesses)));
+        if (withProcesses && withProcesses.ts_ms > before.processesTs && withProcesses.ts_ms < now.ts)
+          feed.publish(sampleEvent(row.name, withProcesses, toPoint(withProcesses)));
         if (latest && latest.ts_ms > before.ts) {
           const event = sampleEvent(row.name, latest, toPoint(latest));
           // The node's clock as last measured (by whichever hub took its newest live sample).

@@ -33,9 +33,7 @@ export async function createPartitions(pool: Pool, days: number[]): Promise<void
   await inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEYS.partitions.toString()]);
     for (const day of days) {
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF samples FOR VALUES FROM (${day}) TO (${day + DAY_MS})`,
-      );
+      await client.query(`CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF samples FOR VALUES FROM (${day}) TO (${day + DAY_MS})`);
     }
   });
 }

@@ -209,7 +209,7 @@ async function migrateLocked(client: PoolClient): Promise<Partitioning> {
   if (current && current.version > SCHEMA_VERSION) {
     throw new Error(`database schema is version ${current.version}, newer than this hub understands (${SCHEMA_VERSION}): upgrade the hub`);
   }
-  const partitioning = current?.partitioning ?? (await timescaleAvailable(client) ? 'timescaledb' : 'native');
+  const partitioning = current?.partitioning ?? ((await timescaleAvailable(client)) ? 'timescaledb' : 'native');
   for (const step of MIGRATIONS) {
     if (step.version <= (current?.version ?? 0)) continue;
     // Each step and its version row in one transaction: a step half done is not recorded as done.
@@ -241,7 +241,8 @@ async function addMetricColumns(client: PoolClient): Promise<void> {
   const add = [
     ...SAMPLE_COLUMNS.filter((m) => !has.has(`samples.${m}`)).map((m) => `ALTER TABLE samples ADD COLUMN IF NOT EXISTS ${m} ${SAMPLE_COLUMN_TYPES[m]}`),
     ...SERIES_METRICS.filter((m) => !has.has(`rollups.${m}_n`)).map(
-      (m) => `ALTER TABLE rollups ADD COLUMN IF NOT EXISTS ${m}_min float8, ADD COLUMN IF NOT EXISTS ${m}_max float8, ADD COLUMN IF NOT EXISTS ${m}_sum float8, ADD COLUMN IF NOT EXISTS ${m}_n integer NOT NULL DEFAULT 0`,
+      (m) =>
+        `ALTER TABLE rollups ADD COLUMN IF NOT EXISTS ${m}_min float8, ADD COLUMN IF NOT EXISTS ${m}_max float8, ADD COLUMN IF NOT EXISTS ${m}_sum float8, ADD COLUMN IF NOT EXISTS ${m}_n integer NOT NULL DEFAULT 0`,
     ),
   ];
   if (add.length === 0) return;

@@ -13,7 +13,16 @@ import { alignDown, alignUp, chooseResolution, DEFAULT_RETENTION, DERIVED_TIERS,
 import { LATEST, LATEST_PROCESSES, PackedSamples, SAMPLE_COLUMNS as PACKED_COLUMNS } from './packed-samples.ts';
 import { seriesResponse } from './series-gaps.ts';
 import { addStoredSeq, holdsSeq, storedSeqsOf, type StoredSeqs } from './stored-seqs.ts';
-import { REMOVAL_GRACE_MS, type IncomingSample, type InsertResult, type RemovedNode, type RemoveNodeOptions, type SamplePage, type SamplePageQuery, type SeriesQuery } from './store.ts';
+import {
+  REMOVAL_GRACE_MS,
+  type IncomingSample,
+  type InsertResult,
+  type RemovedNode,
+  type RemoveNodeOptions,
+  type SamplePage,
+  type SamplePageQuery,
+  type SeriesQuery,
+} from './store.ts';
 
 /** Where each of this table's columns (its own order, hub/pg-schema.ts) is in a packed batch. */
 const PACKED_INDEX = SAMPLE_COLUMNS.map((m) => PACKED_COLUMNS.indexOf(m as (typeof PACKED_COLUMNS)[number]));
@@ -202,7 +211,9 @@ export class PgStore implements AsyncMetricsStore {
       // updates each node's latest and its ack watermark, which hubs take turns at until their commits.
       const nodeIds = [...new Set(nodeCol)].sort((a, b) => a - b);
       const { rows: locked } = await client.query<{ id: number; retired_ms: number | null }>({
-        name: 'rm_lock_nodes', text: 'SELECT id, retired_ms FROM nodes WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE', values: [nodeIds],
+        name: 'rm_lock_nodes',
+        text: 'SELECT id, retired_ms FROM nodes WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE',
+        values: [nodeIds],
       });
       const admitted = await this.dropRetired(client, locked, inserted, samples, nodeCol, bootCol);
       const stored = await this.keepFirstCopies(client, admitted);
@@ -237,7 +248,11 @@ export class PgStore implements AsyncMetricsStore {
       let oldest = Infinity;
       for (const r of inserted) if (stored.has(`${r.boot_id} ${r.seq}`)) oldest = Math.min(oldest, r.ts_ms);
       if (oldest !== Infinity) {
-        await client.query({ name: 'rm_mark_dirty', text: 'UPDATE rollup_state SET dirty_from_ms = $1 WHERE dirty_from_ms IS NULL OR dirty_from_ms > $1', values: [oldest] });
+        await client.query({
+          name: 'rm_mark_dirty',
+          text: 'UPDATE rollup_state SET dirty_from_ms = $1 WHERE dirty_from_ms IS NULL OR dirty_from_ms > $1',
+          values: [oldest],
+        });
       }
       return { inserted: stored.size, duplicates: n - stored.size };
     }).catch(async (err: Error & { code?: string }) => {
@@ -294,7 +309,9 @@ export class PgStore implements AsyncMetricsStore {
     if (inserted.length === 0) return kept;
     const bootIds = [...new Set(inserted.map((r) => r.boot_id))].sort((a, b) => a - b);
     const { rows } = await client.query<{ boot_id: number; next_seq: number; above: string[] }>({
-      name: 'rm_load_seqs', text: 'SELECT boot_id, next_seq, above FROM sample_seqs WHERE boot_id = ANY($1::int[])', values: [bootIds],
+      name: 'rm_load_seqs',
+      text: 'SELECT boot_id, next_seq, above FROM sample_seqs WHERE boot_id = ANY($1::int[])',
+      values: [bootIds],
     });
     // bigint[] comes as strings; every seq is below 2^53 (the wire caps uints there).
     const seqs = new Map<number, StoredSeqs>(bootIds.map((id) => [id, { next: 0, above: [] }]));
@@ -374,7 +391,9 @@ export class PgStore implements AsyncMetricsStore {
 
   async listNodes(): Promise<NodeSummary[]> {
     // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
-    const { rows } = await this.pool.query<NodeRow>('SELECT name, status, last_seen_ms, clock_skew_ms, info, latest, hub_tags FROM nodes WHERE retired_ms IS NULL ORDER BY name COLLATE "C"');
+    const { rows } = await this.pool.query<NodeRow>(
+      'SELECT name, status, last_seen_ms, clock_skew_ms, info, latest, hub_tags FROM nodes WHERE retired_ms IS NULL ORDER BY name COLLATE "C"',
+    );
     return rows.map(summarizeNode);
   }
 
@@ -406,7 +425,10 @@ export class PgStore implements AsyncMetricsStore {
     });
     if (!purge) return { deleted: 0 };
     let deleted = 0;
-    const { rows } = await this.pool.query<{ first: number | null; last: number | null }>('SELECT min(ts_ms) AS first, max(ts_ms) AS last FROM samples WHERE node_id = $1', [id]);
+    const { rows } = await this.pool.query<{ first: number | null; last: number | null }>(
+      'SELECT min(ts_ms) AS first, max(ts_ms) AS last FROM samples WHERE node_id = $1',
+      [id],
+    );
     const { first, last } = rows[0] ?? { first: null, last: null };
     if (first !== null && last !== null) {
       for (let day = dayOf(first); day <= last; day += DAY_MS) {
@@ -440,17 +462,20 @@ export class PgStore implements AsyncMetricsStore {
     let rows: (number | null)[][];
     if (resolution === 'raw') {
       const { rows: count } = await this.pool.query<{ n: number }>({
-        name: 'rm_count', text: 'SELECT count(*) AS n FROM samples WHERE node_id = $1 AND ts_ms BETWEEN $2 AND $3', values: [id, fromMs, toMs],
+        name: 'rm_count',
+        text: 'SELECT count(*) AS n FROM samples WHERE node_id = $1 AND ts_ms BETWEEN $2 AND $3',
+        values: [id, fromMs, toMs],
       });
       // Raw samples when they fit, else averages over buckets of whole seconds.
       stepMs = count[0]!.n <= maxPoints ? 0 : Math.ceil((toMs - fromMs) / maxPoints / 1000) * 1000;
-      rows = stepMs === 0
-        ? await this.arrayRows(`SELECT ts_ms${cols} FROM samples WHERE node_id = $1 AND ts_ms BETWEEN $2 AND $3 ORDER BY ts_ms`, [id, fromMs, toMs])
-        : await this.arrayRows(
-            `SELECT ts_ms - ts_ms % $1::bigint AS t${metrics.map((m) => `, avg(${m})::float8`).join('')}
+      rows =
+        stepMs === 0
+          ? await this.arrayRows(`SELECT ts_ms${cols} FROM samples WHERE node_id = $1 AND ts_ms BETWEEN $2 AND $3 ORDER BY ts_ms`, [id, fromMs, toMs])
+          : await this.arrayRows(
+              `SELECT ts_ms - ts_ms % $1::bigint AS t${metrics.map((m) => `, avg(${m})::float8`).join('')}
              FROM samples WHERE node_id = $2 AND ts_ms BETWEEN $3 AND $4 GROUP BY t ORDER BY t`,
-            [stepMs, id, fromMs, toMs],
-          );
+              [stepMs, id, fromMs, toMs],
+            );
     } else {
       const tierMs = tierSeconds(resolution) * 1000;
       stepMs = Math.max(1, Math.ceil((toMs - fromMs) / maxPoints / tierMs)) * tierMs;
@@ -517,7 +542,9 @@ export class PgStore implements AsyncMetricsStore {
     for (let first = 0; first < ids.length; first += nodesPerSlice) {
       for (const tier of TIERS) {
         const res = await this.pool.query('DELETE FROM rollups WHERE tier = $1 AND node_id = ANY($2::int[]) AND bucket_ms < $3', [
-          tier.seconds, ids.slice(first, first + nodesPerSlice), now - this.retention[tier.name],
+          tier.seconds,
+          ids.slice(first, first + nodesPerSlice),
+          now - this.retention[tier.name],
         ]);
         deleted += res.rowCount ?? 0;
         await pause();
@@ -533,11 +560,15 @@ export class PgStore implements AsyncMetricsStore {
     const cols = metrics.length > 0 ? `, ${metrics.join(', ')}` : '';
     // (ts_ms, seq) order; a row-value comparison resumes exactly after the last row of the page.
     const rows = after
-      ? await this.arrayRows(`SELECT ts_ms, seq${cols} FROM samples WHERE node_id = $1 AND (ts_ms, seq) > ($2, $3) AND ts_ms <= $4 ORDER BY ts_ms, seq LIMIT $5`, [
-          id, after.ts_ms, after.seq, toMs, limit,
-        ])
+      ? await this.arrayRows(
+          `SELECT ts_ms, seq${cols} FROM samples WHERE node_id = $1 AND (ts_ms, seq) > ($2, $3) AND ts_ms <= $4 ORDER BY ts_ms, seq LIMIT $5`,
+          [id, after.ts_ms, after.seq, toMs, limit],
+        )
       : await this.arrayRows(`SELECT ts_ms, seq${cols} FROM samples WHERE node_id = $1 AND ts_ms >= $2 AND ts_ms <= $3 ORDER BY ts_ms, seq LIMIT $4`, [
-          id, fromMs, toMs, limit,
+          id,
+          fromMs,
+          toMs,
+          limit,
         ]);
     const page = rows.map((r) => ({ ts_ms: r[0] as number, seq: r[1] as number, values: r.slice(2) }));
     const last = page.at(-1);

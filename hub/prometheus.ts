@@ -42,10 +42,15 @@ function renderLabelled(
       let f = families.get(name);
       if (!f) {
         const type = spec?.kind === 'rate' ? 'counter' : 'gauge';
-        const help = spec ? `${spec.description}, ${UNIT_TEXT[spec.unit]}${type === 'counter' ? ', counted by this hub since it started' : ''}` : `the node's own metric ${v.name}`;
+        const help = spec
+          ? `${spec.description}, ${UNIT_TEXT[spec.unit]}${type === 'counter' ? ', counted by this hub since it started' : ''}`
+          : `the node's own metric ${v.name}`;
         families.set(name, (f = { type, help, samples: [] }));
       }
-      const labels = [`node="${escapeLabel(n.name)}"`, ...Object.entries(v.labels).map(([k, val]) => `${k === 'node' ? 'exported_node' : k}="${escapeLabel(val)}"`)];
+      const labels = [
+        `node="${escapeLabel(n.name)}"`,
+        ...Object.entries(v.labels).map(([k, val]) => `${k === 'node' ? 'exported_node' : k}="${escapeLabel(val)}"`),
+      ];
       const scale = spec?.prometheus.scale ?? 1;
       f.samples.push([`{${labels.join(',')}}`, scale === 1 ? v.value : Math.round(v.value * scale * 1e6) / 1e6]);
     }
@@ -90,7 +95,12 @@ export function renderPrometheus(nodes: readonly NodeSummary[], health: HubHealt
   const node = (n: NodeSummary) => `{node="${escapeLabel(n.name)}"}`;
   const online = nodes.filter((n) => n.status === 'online');
 
-  family('remonitor_node_up', 'gauge', '1 when the node says it is online, 0 when offline or unknown', nodes.map((n) => [node(n), n.status === 'online' ? 1 : 0]));
+  family(
+    'remonitor_node_up',
+    'gauge',
+    '1 when the node says it is online, 0 when offline or unknown',
+    nodes.map((n) => [node(n), n.status === 'online' ? 1 : 0]),
+  );
   family(
     'remonitor_node_last_seen_seconds',
     'gauge',

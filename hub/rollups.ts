@@ -21,7 +21,10 @@ export const DEFAULT_RETENTION: Retention = { raw: 2 * DAY, '1m': 14 * DAY, '15m
 /** Parses `raw=48h,1m=14d,15m=90d,1h=730d` (any subset; the rest keep their defaults). */
 export function parseRetention(text: string): Retention | { problem: string } {
   const retention = { ...DEFAULT_RETENTION };
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [key, value] = part.split('=');
     if (!key || !(key in retention)) return { problem: `unknown resolution "${key}": expected raw, 1m, 15m or 1h` };
     const ms = parseDuration(value ?? '');

@@ -26,7 +26,14 @@ export function encodeDetail(s: Detail): Uint8Array {
 
 /** Reads what encodeDetail wrote (trusted: only the hub writes it). */
 export function decodeDetail(bytes: Uint8Array): Detail {
-  const [cores, fs, net, topCpu, topMem, series] = decoder.decode(bytes) as [number[] | null, any[][] | null, any[][] | null, any[][] | null, any[][] | null, any[][] | null | undefined];
+  const [cores, fs, net, topCpu, topMem, series] = decoder.decode(bytes) as [
+    number[] | null,
+    any[][] | null,
+    any[][] | null,
+    any[][] | null,
+    any[][] | null,
+    any[][] | null | undefined,
+  ];
   const procs = (rows: any[][] | null): ProcessUsage[] | undefined =>
     rows?.map(([pid, name, cpu_pct, rss_bytes, threads]) => ({ pid, name, cpu_pct, rss_bytes, threads }));
   const detail: Detail = {};
@@ -35,6 +42,7 @@ export function decodeDetail(bytes: Uint8Array): Detail {
   if (net) detail.net = net.map(([iface, rx_bps, tx_bps]): InterfaceRates => ({ iface, rx_bps, tx_bps }));
   if (topCpu) detail.top_cpu = procs(topCpu);
   if (topMem) detail.top_mem = procs(topMem);
-  if (series) detail.series = series.map(([name, labels, value]): LabelledValue => ({ name, labels: Object.fromEntries(labels as Map<string, string>), value }));
+  if (series)
+    detail.series = series.map(([name, labels, value]): LabelledValue => ({ name, labels: Object.fromEntries(labels as Map<string, string>), value }));
   return detail;
 }

@@ -8,9 +8,7 @@ import type { PackedSamples } from './packed-samples.ts';
 import type { SessionStore } from './sessions.ts';
 import type { SqliteStore } from './sqlite-store.ts';
 
-export type NodeWrite =
-  | { node: string; kind: 'status'; status: NodeStatus; atMs: number }
-  | { node: string; kind: 'info'; raw: Uint8Array };
+export type NodeWrite = { node: string; kind: 'status'; status: NodeStatus; atMs: number } | { node: string; kind: 'info'; raw: Uint8Array };
 
 export interface StoredBatch {
   inserted: number;

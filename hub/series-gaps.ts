@@ -40,7 +40,15 @@ export function withGaps(
  * in seconds, with holes made visible. `stepMs` 0 means raw samples (their own spacing decides
  * what a hole is); otherwise each row is a bucket of that width.
  */
-export function seriesResponse(node: string, metrics: SeriesMetric[], fromMs: number, toMs: number, resolution: Resolution, stepMs: number, rows: (number | null)[][]): SeriesResponse {
+export function seriesResponse(
+  node: string,
+  metrics: SeriesMetric[],
+  fromMs: number,
+  toMs: number,
+  resolution: Resolution,
+  stepMs: number,
+  rows: (number | null)[][],
+): SeriesResponse {
   const times = rows.map((r) => r[0] as number);
   const columns = metrics.map((_, m) => rows.map((r) => r[m + 1] ?? null));
   const filled = withGaps(times, columns, stepMs === 0 ? typicalStep(times) : stepMs);

@@ -32,7 +32,13 @@ export class SessionService {
 
   constructor(private readonly options: SessionServiceOptions) {
     this.sessions = new SessionStore(options.db, options.thresholds);
-    this.bridge = new CommandBridge({ brokerUrl: options.brokerUrl, sessions: this.sessions, log: options.log, username: options.username, password: options.password });
+    this.bridge = new CommandBridge({
+      brokerUrl: options.brokerUrl,
+      sessions: this.sessions,
+      log: options.log,
+      username: options.username,
+      password: options.password,
+    });
   }
 
   async start(): Promise<void> {

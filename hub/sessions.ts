@@ -7,7 +7,15 @@ import { analyzeLeak, type LeakThresholds } from './leak-verdict.ts';
 import { processesGone } from './session-lifetime.ts';
 import { naming } from '../shared/sqlite-open.ts';
 import type { PackedSamples, ProcessRow } from './packed-samples.ts';
-import type { ProcessAverage, ProcessHistoryPoint, SessionDetail, SessionSample, SessionSource, SessionState, SessionSummary } from '../shared/session-types.ts';
+import type {
+  ProcessAverage,
+  ProcessHistoryPoint,
+  SessionDetail,
+  SessionSample,
+  SessionSource,
+  SessionState,
+  SessionSummary,
+} from '../shared/session-types.ts';
 
 interface SessionRow {
   id: string;
@@ -77,10 +85,12 @@ export class SessionStore {
 
   /** Deletes a session that never started (its watch was never sent), samples included. */
   remove(id: string): void {
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM session_samples WHERE session_id = ?').run(id);
-      this.db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM session_samples WHERE session_id = ?').run(id);
+        this.db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
+      })
+      .immediate();
   }
 
   setState(id: string, state: SessionState, atMs: number | null, error: string | null = null): void {
@@ -97,11 +107,30 @@ export class SessionStore {
     let gone = false;
     const store = this.db.transaction(() => {
       if (!this.stmt.get.get(s.session)) {
-        this.create({ id: s.session, node, target: s.target, interval_ms: s.interval_ms, source: s.session.startsWith('record-') ? 'record' : 'agent', started_ms: s.ts_ms });
+        this.create({
+          id: s.session,
+          node,
+          target: s.target,
+          interval_ms: s.interval_ms,
+          source: s.session.startsWith('record-') ? 'record' : 'agent',
+          started_ms: s.ts_ms,
+        });
       }
       const t = procsTotals(s.procs);
       const detail = JSON.stringify(s.procs.map((p) => [p.pid, p.name, p.rss_bytes, p.exited ? 1 : 0]));
-      this.stmt.addSample.run(s.session, s.ts_ms, s.seq, t.rss_bytes, t.rss_anon_bytes, t.rss_file_bytes, t.swap_bytes, t.vsize_bytes, t.cpu_pct, t.count, detail);
+      this.stmt.addSample.run(
+        s.session,
+        s.ts_ms,
+        s.seq,
+        t.rss_bytes,
+        t.rss_anon_bytes,
+        t.rss_file_bytes,
+        t.swap_bytes,
+        t.vsize_bytes,
+        t.cpu_pct,
+        t.count,
+        detail,
+      );
       this.stmt.touch.run(s.ts_ms, s.session);
       if (s.ended) {
         const row = this.stmt.get.get(s.session);

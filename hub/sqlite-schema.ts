@@ -14,7 +14,9 @@ const MIGRATIONS_DIR = new URL('../hub/migrations/', import.meta.url);
 /** Brings the database to the current schema. */
 export function migrateSqlite(db: Database.Database, log?: Pick<Logger, 'info'>): void {
   const atStart = db.pragma('user_version', { simple: true }) as number;
-  const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d+_.*\.sql$/.test(f))
+    .sort();
   for (const file of files) {
     const version = Number.parseInt(file, 10);
     if (version <= atStart) continue;

@@ -22,7 +22,17 @@ import { LATEST, LATEST_PROCESSES, PackedSamples, SAMPLE_COLUMNS } from './packe
 import { seriesResponse } from './series-gaps.ts';
 import { addStoredSeq, holdsSeq, storedSeqsOf, type StoredSeqs } from './stored-seqs.ts';
 import { hubTagsColumn, nodeDetailOf, summarizeNode } from './node-record.ts';
-import { REMOVAL_GRACE_MS, type IncomingSample, type InsertResult, type MetricsStore, type RemovedNode, type RemoveNodeOptions, type SamplePage, type SamplePageQuery, type SeriesQuery } from './store.ts';
+import {
+  REMOVAL_GRACE_MS,
+  type IncomingSample,
+  type InsertResult,
+  type MetricsStore,
+  type RemovedNode,
+  type RemoveNodeOptions,
+  type SamplePage,
+  type SamplePageQuery,
+  type SeriesQuery,
+} from './store.ts';
 import { readSamplePage } from './sqlite-export.ts';
 import { averaged, ChunkStore, COMPACT_AFTER_MS } from './chunk-store.ts';
 import { mergeArgs, MinuteSums } from './minute-sums.ts';
@@ -142,7 +152,10 @@ export class SqliteStore implements MetricsStore {
     this.now = options.now ?? Date.now;
     this.chunks = new ChunkStore(db);
     this.labelled = new LabelledRollups(db, this.chunks, (nodeId, limit) =>
-      options.log?.info({ nodeId, limit }, 'a node sent more labelled series in a minute than are bucketed: the rest stay in its raw samples only (a label that changes every sample?)'),
+      options.log?.info(
+        { nodeId, limit },
+        'a node sent more labelled series in a minute than are bucketed: the rest stay in its raw samples only (a label that changes every sample?)',
+      ),
     );
     this.stmt = {
       fromRaw: db.prepare(rollupFromRawSql()),
@@ -189,9 +202,7 @@ export class SqliteStore implements MetricsStore {
       node: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE name = ?'),
       nodeIds: db.prepare<[], { id: number }>('SELECT id FROM nodes'),
       // The oldest minutes first, a bounded number of rows a transaction: binds (minute, limit).
-      purgeRaw: db.prepare(
-        'DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples WHERE ts_ms / 60000 < ? LIMIT ?)',
-      ),
+      purgeRaw: db.prepare('DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples WHERE ts_ms / 60000 < ? LIMIT ?)'),
       // The first minute from the given one on that holds samples (of any node): an index seek.
       nextMinute: db.prepare<[number], { m: number | null }>('SELECT min(ts_ms / 60000) AS m FROM samples WHERE ts_ms / 60000 >= ?'),
       purgeRollup: db.prepare('DELETE FROM rollups WHERE tier = ? AND node_id = ? AND bucket_ms < ?'),
@@ -452,9 +463,14 @@ export class SqliteStore implements MetricsStore {
       const count = this.stmt.count.get(...range)!.n;
       // Raw samples when they fit, else averages over buckets of whole seconds.
       stepMs = count <= maxPoints ? 0 : Math.ceil((toMs - fromMs) / maxPoints / 1000) * 1000;
-      rows = stepMs === 0
-        ? (this.seriesStatement('raw', metrics).raw().all(...range) as (number | null)[][])
-        : (this.seriesStatement('avg', metrics).raw().all(stepMs, ...range) as (number | null)[][]);
+      rows =
+        stepMs === 0
+          ? (this.seriesStatement('raw', metrics)
+              .raw()
+              .all(...range) as (number | null)[][])
+          : (this.seriesStatement('avg', metrics)
+              .raw()
+              .all(stepMs, ...range) as (number | null)[][]);
     } else {
       const tierMs = tierSeconds(resolution) * 1000;
       stepMs = Math.max(1, Math.ceil((toMs - fromMs) / maxPoints / tierMs)) * tierMs;
@@ -592,4 +608,3 @@ export class SqliteStore implements MetricsStore {
     this.db.close();
   }
 }
-

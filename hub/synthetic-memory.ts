@@ -5,7 +5,16 @@ import type { MemoryPoint } from './leak-verdict.ts';
 
 const MB = 1024 * 1024;
 
-export type Shape = 'steady-leak' | 'flat' | 'sawtooth' | 'leaky-sawtooth' | 'warmup-plateau' | 'step-then-flat' | 'shrinking' | 'noisy-flat' | 'slow-leak-noisy';
+export type Shape =
+  | 'steady-leak'
+  | 'flat'
+  | 'sawtooth'
+  | 'leaky-sawtooth'
+  | 'warmup-plateau'
+  | 'step-then-flat'
+  | 'shrinking'
+  | 'noisy-flat'
+  | 'slow-leak-noisy';
 
 export interface SeriesOptions {
   shape: Shape;
@@ -44,7 +53,14 @@ function shapeMb(shape: Shape, i: number, n: number, base: number, rnd: () => nu
   }
 }
 
-export function syntheticSeries({ shape, samples = 240, intervalMs = 1000, startMs = 1_700_000_000_000, baseMb = 120, seed = 7 }: SeriesOptions): MemoryPoint[] {
+export function syntheticSeries({
+  shape,
+  samples = 240,
+  intervalMs = 1000,
+  startMs = 1_700_000_000_000,
+  baseMb = 120,
+  seed = 7,
+}: SeriesOptions): MemoryPoint[] {
   const rnd = prng(seed);
   return Array.from({ length: samples }, (_, i) => ({
     ts_ms: startMs + i * intervalMs,

@@ -34,7 +34,13 @@ const decoderOptions = { mapsAsObjects: false, useRecords: false, int64AsNumber:
 const decoder = new Decoder(decoderOptions);
 
 export function encodeAck(ack: Omit<Ack, 'v'>): Uint8Array {
-  return encoder.encode(new Map<number, unknown>([[0, PROTOCOL_VERSION], [1, ack.boot], [2, ack.next]]));
+  return encoder.encode(
+    new Map<number, unknown>([
+      [0, PROTOCOL_VERSION],
+      [1, ack.boot],
+      [2, ack.next],
+    ]),
+  );
 }
 
 function decodeMap(bytes: Uint8Array, what: string): Map<unknown, unknown> {
@@ -57,7 +63,8 @@ export function decodeAck(bytes: Uint8Array): Ack {
   const boot = wire.get(1);
   const next = wire.get(2);
   if (!isUint(v) || v < 1 || v > PROTOCOL_VERSION) throw new ProtocolError(`ack: unsupported version ${String(v)}`, 'v');
-  if (typeof boot !== 'string' || boot.length === 0 || boot.length > 256) throw new ProtocolError(`ack: "boot" (key 1) must be text, got ${typeof boot}`, 'boot');
+  if (typeof boot !== 'string' || boot.length === 0 || boot.length > 256)
+    throw new ProtocolError(`ack: "boot" (key 1) must be text, got ${typeof boot}`, 'boot');
   if (!isUint(next)) throw new ProtocolError(`ack: "next" (key 2) must be a non-negative integer, got ${String(next)}`, 'next');
   return { v, boot, next };
 }

@@ -177,7 +177,8 @@ function nestedTooDeep(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     if (inString) {
-      if (b === 0x5c) i++; // a backslash: the next byte is escaped
+      if (b === 0x5c)
+        i++; // a backslash: the next byte is escaped
       else if (b === 0x22) inString = false;
     } else if (b === 0x22) inString = true;
     else if (b === 0x5b || b === 0x7b) {
@@ -260,7 +261,8 @@ function fromWire(field: FieldSpec, value: unknown): unknown {
 }
 
 function seriesName(value: unknown, field: FieldSpec, index: number, member: string): string {
-  if (typeof value !== 'string' || !SERIES_NAME.test(value)) fail('a name of letters, digits and _ (not starting with a digit or __, at most 64)', value, field, index, member);
+  if (typeof value !== 'string' || !SERIES_NAME.test(value))
+    fail('a name of letters, digits and _ (not starting with a digit or __, at most 64)', value, field, index, member);
   return value;
 }
 
@@ -326,11 +328,7 @@ function describe(value: unknown): string {
 }
 
 export function encodeInfo(info: NodeInfo): Uint8Array {
-  return encoder.encode(
-    new Map<string, unknown>(
-      Object.entries({ ...info, disks: info.disks.map((d) => new Map(Object.entries(d))) }),
-    ),
-  );
+  return encoder.encode(new Map<string, unknown>(Object.entries({ ...info, disks: info.disks.map((d) => new Map(Object.entries(d))) })));
 }
 
 export function decodeInfo(bytes: Uint8Array): NodeInfo {

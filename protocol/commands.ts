@@ -25,9 +25,7 @@ export type Command =
   | { id: string; action: 'watch'; session: string; target: WatchTarget; interval_ms: number }
   | { id: string; action: 'unwatch'; session: string };
 
-export type Reply =
-  | { id: string | null; ok: true; result: Record<string, unknown> }
-  | { id: string | null; ok: false; error: string };
+export type Reply = { id: string | null; ok: true; result: Record<string, unknown> } | { id: string | null; ok: false; error: string };
 
 export type Encoding = 'json' | 'cbor';
 
@@ -221,7 +219,11 @@ function encodeMap(fields: Record<string, unknown>, encoding: Encoding): Uint8Ar
 function toMaps(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toMaps);
   if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array)) {
-    return new Map(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, toMaps(v)]));
+    return new Map(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, toMaps(v)]),
+    );
   }
   return value;
 }

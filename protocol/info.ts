@@ -53,7 +53,14 @@ export function tagListProblems(tags: unknown): string[] {
 
 /** `"ci, room:kitchen,,ci"` → `["ci", "room:kitchen"]`: comma-separated, blanks and repeats dropped. Unchecked. */
 export function splitTags(list: string): string[] {
-  return [...new Set(list.split(',').map((t) => t.trim()).filter((t) => t !== ''))];
+  return [
+    ...new Set(
+      list
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== ''),
+    ),
+  ];
 }
 
 /**

@@ -44,7 +44,9 @@ export const PROCS_KEYS = { v: 0, session: 1, seq: 2, ts_ms: 3, target: 4, inter
 export const PROC_ROW = ['pid', 'name', 'rss_bytes', 'vsize_bytes', 'cpu_pct', 'threads', 'rss_anon_bytes', 'rss_file_bytes', 'swap_bytes', 'exited'] as const;
 
 const encoder = new Encoder({ mapsAsObjects: false, useRecords: false, useFloat32: FLOAT32_OPTIONS.DECIMAL_FIT });
-const decoder = new Decoder({ mapsAsObjects: false, useRecords: false, useFloat32: FLOAT32_OPTIONS.DECIMAL_FIT, int64AsNumber: true } as ConstructorParameters<typeof Decoder>[0]);
+const decoder = new Decoder({ mapsAsObjects: false, useRecords: false, useFloat32: FLOAT32_OPTIONS.DECIMAL_FIT, int64AsNumber: true } as ConstructorParameters<
+  typeof Decoder
+>[0]);
 
 export function encodeProcs(s: ProcsSample): Uint8Array {
   const wire = new Map<number, unknown>([
@@ -72,7 +74,8 @@ export function decodeProcs(bytes: Uint8Array): ProcsSample {
   if (!(wire instanceof Map)) throw new ProtocolError('procs: expected a CBOR map');
   const get = (k: keyof typeof PROCS_KEYS) => wire.get(PROCS_KEYS[k]);
   const uint = (v: unknown, at: string): number => {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ProtocolError(`procs: ${at} must be a non-negative integer, got ${String(v)}`, at);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+      throw new ProtocolError(`procs: ${at} must be a non-negative integer, got ${String(v)}`, at);
     return v;
   };
   const optUint = (v: unknown, at: string): number | null => (v === null || v === undefined ? null : uint(v, at));
@@ -85,9 +88,11 @@ export function decodeProcs(bytes: Uint8Array): ProcsSample {
   const rows = get('procs');
   if (!Array.isArray(rows) || rows.length > MAX_WATCHED) throw new ProtocolError(`procs: "procs" must be an array of at most ${MAX_WATCHED} rows`, 'procs');
   const procs = rows.map((row: unknown, i: number): WatchedProcess => {
-    if (!Array.isArray(row) || row.length < PROC_ROW.length) throw new ProtocolError(`procs: procs[${i}] must be an array of ${PROC_ROW.length} items`, 'procs');
+    if (!Array.isArray(row) || row.length < PROC_ROW.length)
+      throw new ProtocolError(`procs: procs[${i}] must be an array of ${PROC_ROW.length} items`, 'procs');
     const cpu = row[4];
-    if (cpu !== null && (typeof cpu !== 'number' || !Number.isFinite(cpu) || cpu < 0)) throw new ProtocolError(`procs: procs[${i}].cpu_pct must be a number ≥ 0 or null`, 'procs');
+    if (cpu !== null && (typeof cpu !== 'number' || !Number.isFinite(cpu) || cpu < 0))
+      throw new ProtocolError(`procs: procs[${i}].cpu_pct must be a number ≥ 0 or null`, 'procs');
     return {
       pid: uint(row[0], `procs[${i}].pid`),
       name: text(row[1], `procs[${i}].name`),

@@ -112,17 +112,43 @@ const OTHER_FIELDS: readonly FieldSpec[] = [
   { key: 13, name: 'swap_total_bytes', kind: 'uint', unit: 'bytes', doc: 'swap size' },
   { key: 16, name: 'filesystems', kind: 'fs[]', unit: '', doc: 'real filesystems: [mount, size_bytes, used_bytes, used_pct]' },
   { key: 19, name: 'net', kind: 'net[]', unit: '', doc: 'per interface: [iface, rx_bps, tx_bps] in bytes/s' },
-  { key: 23, name: 'top_cpu', kind: 'proc[]', unit: '', doc: 'top 5 by CPU: [pid, name, cpu_pct, rss_bytes, threads]; only in samples that carry the process list' },
+  {
+    key: 23,
+    name: 'top_cpu',
+    kind: 'proc[]',
+    unit: '',
+    doc: 'top 5 by CPU: [pid, name, cpu_pct, rss_bytes, threads]; only in samples that carry the process list',
+  },
   { key: 24, name: 'top_mem', kind: 'proc[]', unit: '', doc: 'top 5 by RSS, same shape as top_cpu' },
-  { key: 25, name: 'throttled', kind: 'uint', unit: '', doc: 'Raspberry Pi firmware throttled bits (vcgencmd get_throttled): 0 under-voltage, 1 frequency capped, 2 throttled, 3 soft temperature limit; +16 for "has occurred since boot"' },
+  {
+    key: 25,
+    name: 'throttled',
+    kind: 'uint',
+    unit: '',
+    doc: 'Raspberry Pi firmware throttled bits (vcgencmd get_throttled): 0 under-voltage, 1 frequency capped, 2 throttled, 3 soft temperature limit; +16 for "has occurred since boot"',
+  },
   { key: 26, name: 'historical', kind: 'uint', unit: '', doc: '1 when replayed from the agent spool after an outage; absent for live samples' },
-  { key: 27, name: 'mono_ms', kind: 'uint', unit: 'ms', doc: "the node's monotonic clock when the sample was taken (Linux: since the machine booted); no clock step moves it" },
-  { key: 28, name: 'age_ms', kind: 'uint', unit: 'ms', doc: 'replayed samples: how long before this send the sample was taken, by the monotonic clock; absent when the agent cannot tell' },
+  {
+    key: 27,
+    name: 'mono_ms',
+    kind: 'uint',
+    unit: 'ms',
+    doc: "the node's monotonic clock when the sample was taken (Linux: since the machine booted); no clock step moves it",
+  },
+  {
+    key: 28,
+    name: 'age_ms',
+    kind: 'uint',
+    unit: 'ms',
+    doc: 'replayed samples: how long before this send the sample was taken, by the monotonic clock; absent when the agent cannot tell',
+  },
   { key: 29, name: 'series', kind: 'series[]', unit: '', doc: 'labelled values: [name, {label: value, …}, value]' },
 ];
 
 /** The wire layout, in key order: the fields above and the registry's metrics that travel on their own. PROTOCOL.md is checked against it. */
 export const SAMPLE_FIELDS: readonly FieldSpec[] = [
   ...OTHER_FIELDS,
-  ...METRICS.flatMap((m): FieldSpec[] => ('key' in m.wire ? [{ key: m.wire.key, name: m.name as WireMetricName, kind: m.wire.check, unit: WIRE_UNIT[m.unit], doc: m.description }] : [])),
+  ...METRICS.flatMap((m): FieldSpec[] =>
+    'key' in m.wire ? [{ key: m.wire.key, name: m.name as WireMetricName, kind: m.wire.check, unit: WIRE_UNIT[m.unit], doc: m.description }] : [],
+  ),
 ].sort((a, b) => a.key - b.key);

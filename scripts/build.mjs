@@ -84,13 +84,21 @@ await Promise.all([
   build({ ...node, entryPoints: [at('hub/sqlite-writer-thread.ts')], outfile: at('dist/hub-writer-thread.mjs'), packages: 'external' }),
   // The agent alone, every dependency inlined: runs with plain `node` and no node_modules, down to
   // the Node 18 of Raspberry Pi OS and Debian 12 (test/edge-agent/node18.test.ts runs it there).
-  build({ ...node, target: 'node18', entryPoints: [at('edge-agent/bundle-entry.ts')], outfile: at('dist/remonitor-agent.mjs'), banner: requireShim, minify: true, plugins: [agentMemory] }).then(() =>
-    asciiOnly(at('dist/remonitor-agent.mjs')),
-  ),
+  build({
+    ...node,
+    target: 'node18',
+    entryPoints: [at('edge-agent/bundle-entry.ts')],
+    outfile: at('dist/remonitor-agent.mjs'),
+    banner: requireShim,
+    minify: true,
+    plugins: [agentMemory],
+  }).then(() => asciiOnly(at('dist/remonitor-agent.mjs'))),
   // `remonitor record` alone, the same way: the hub serves it to CI jobs (/agent/remonitor-record.mjs).
   build({ ...node, entryPoints: [at('cli/record-entry.ts')], outfile: at('dist/remonitor-record.mjs'), banner: requireShim, minify: true }),
   build({
-    entryPoints: readdirSync(at('web/client')).filter((f) => /^[a-z-]+-page\.ts$/.test(f)).map((f) => at(`web/client/${f}`)),
+    entryPoints: readdirSync(at('web/client'))
+      .filter((f) => /^[a-z-]+-page\.ts$/.test(f))
+      .map((f) => at(`web/client/${f}`)),
     outdir: at('dist/web'),
     bundle: true,
     format: 'esm',

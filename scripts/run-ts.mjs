@@ -13,6 +13,16 @@ if (!entry) throw new TypeError('usage: node scripts/run-ts.mjs <entry.ts> [args
 const outdir = new URL('../dist/', import.meta.url).pathname;
 mkdirSync(outdir, { recursive: true });
 const outfile = resolve(outdir, `run-${basename(entry).replace(/\.ts$/, '')}.mjs`);
-await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', sourcemap: 'inline', logLevel: 'warning' });
+await build({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'inline',
+  logLevel: 'warning',
+});
 process.argv = [process.argv[0], resolve(entry), ...args];
 await import(pathToFileURL(outfile).href);

@@ -22,7 +22,11 @@ const DEFS: Record<string, Schema> = {
   fs: tuple(ref('text'), ref('uint'), ref('uint'), ref('pct')),
   net: tuple(ref('text'), ref('uint'), ref('uint')),
   proc: tuple(ref('uint'), ref('text'), ref('number'), ref('uint'), ref('uint')),
-  series: tuple(ref('name'), { type: 'object', maxProperties: MAX_SERIES_LABELS, propertyNames: ref('name'), additionalProperties: ref('text') }, ref('number')),
+  series: tuple(
+    ref('name'),
+    { type: 'object', maxProperties: MAX_SERIES_LABELS, propertyNames: ref('name'), additionalProperties: ref('text') },
+    ref('number'),
+  ),
 };
 
 const KIND: Record<FieldKind, Schema> = {
@@ -60,7 +64,9 @@ const oneLine = (value: unknown): string =>
   Array.isArray(value)
     ? `[${value.map(oneLine).join(', ')}]`
     : value !== null && typeof value === 'object'
-      ? `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${oneLine(v)}`).join(', ')}}`
+      ? `{${Object.entries(value)
+          .map(([k, v]) => `${JSON.stringify(k)}: ${oneLine(v)}`)
+          .join(', ')}}`
       : JSON.stringify(value);
 
 /** The top level, and each property and definition, on lines of their own; anything deeper on one line. */

@@ -66,7 +66,8 @@ export function prepareDirectory(dir: string, what = 'the directory'): string {
     throw new DataDirError(existing === path ? `${of} is a file, not a directory` : `cannot make ${of}: ${existing} is a file, not a directory`);
   }
   const kernelFs = kernelFilesystem(existing);
-  if (kernelFs) throw new DataDirError(`cannot use ${of}: ${existing} is on ${kernelFs}, a view of the kernel that stores no files; give a directory on a disk`);
+  if (kernelFs)
+    throw new DataDirError(`cannot use ${of}: ${existing} is on ${kernelFs}, a view of the kernel that stores no files; give a directory on a disk`);
   for (const [i, level] of missing.entries()) {
     try {
       mkdirSync(level, i === missing.length - 1 ? { mode: PRIVATE_DIR_MODE } : undefined);
@@ -107,7 +108,12 @@ function checkWritable(path: string, of: string): void {
     unlinkSync(probe);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EROFS' ? 'it is on a read-only filesystem' : code === 'EACCES' || code === 'EPERM' ? `this user (uid ${process.getuid?.() ?? '?'}) may not write there` : errorText(err);
+    const why =
+      code === 'EROFS'
+        ? 'it is on a read-only filesystem'
+        : code === 'EACCES' || code === 'EPERM'
+          ? `this user (uid ${process.getuid?.() ?? '?'}) may not write there`
+          : errorText(err);
     throw new DataDirError(`cannot write in ${of}: ${why}`);
   }
 }

@@ -13,7 +13,14 @@ export function createLogger(level: LogLevel = 'info', name = 'remonitor'): Logg
   // One line an event on a terminal: a person scans lines, and an alarm's fields spread over nine
   // lines each made a short run thousands of lines long. Our `err` fields are messages, so they stay
   // on the line too; only a thrown Error (pino's errorKey, renamed so) gets its stack below.
-  const destination = pretty({ destination: 2, sync: true, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l', singleLine: true, errorLikeObjectKeys: [] });
+  const destination = pretty({
+    destination: 2,
+    sync: true,
+    ignore: 'pid,hostname,name',
+    translateTime: 'HH:MM:ss.l',
+    singleLine: true,
+    errorLikeObjectKeys: [],
+  });
   return pino({ name, level, base: undefined, errorKey: 'exception' }, destination);
 }
 

@@ -34,11 +34,7 @@ export const envName = (flag: string) => `REMONITOR_${flag.toUpperCase().replace
  * Resolves every option of `spec`. `--config FILE` (or REMONITOR_CONFIG) names a JSON file of
  * `{ "<flag>": value }`. Returns the frozen values and the positional arguments.
  */
-export function resolveOptions<S extends Spec>(
-  spec: S,
-  argv: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): { values: Values<S>; positionals: string[] } {
+export function resolveOptions<S extends Spec>(spec: S, argv: string[], env: NodeJS.ProcessEnv = process.env): { values: Values<S>; positionals: string[] } {
   const problems: string[] = [];
   const flagOptions: Record<string, { type: OptionType }> = { config: { type: 'string' } };
   for (const option of Object.values(spec)) flagOptions[option.flag] = { type: option.type };

@@ -14,7 +14,8 @@ type Status = 400 | 404 | 409;
 
 export function createAlarmRoutes(alarms: AlarmsApi, now: () => number = Date.now): Hono {
   const app = new Hono();
-  const fail = (c: Context, status: Status, error: string, problems?: FieldProblem[]) => c.json<ApiError & { problems?: FieldProblem[] }>(problems ? { error, problems } : { error }, status);
+  const fail = (c: Context, status: Status, error: string, problems?: FieldProblem[]) =>
+    c.json<ApiError & { problems?: FieldProblem[] }>(problems ? { error, problems } : { error }, status);
   /** Runs an engine call; a RuleError (or any error with problems) becomes its 4xx. */
   const guarded = async (c: Context, fn: () => Response | Promise<Response>) => {
     try {
@@ -40,7 +41,8 @@ export function createAlarmRoutes(alarms: AlarmsApi, now: () => number = Date.no
     const historyRaw = c.req.query('history');
     if (historyRaw !== undefined) {
       const ms = parseDuration(historyRaw);
-      if (ms === null || ms <= 0 || ms > MAX_HISTORY_MS) return fail(c, 400, `history=${JSON.stringify(historyRaw)}: expected a duration like 24h, at most 90d`);
+      if (ms === null || ms <= 0 || ms > MAX_HISTORY_MS)
+        return fail(c, 400, `history=${JSON.stringify(historyRaw)}: expected a duration like 24h, at most 90d`);
       res.history = alarms.history(now() - ms).filter((t) => node === undefined || t.node === node);
     }
     return c.json(res);
@@ -101,7 +103,8 @@ export function createAlarmRoutes(alarms: AlarmsApi, now: () => number = Date.no
 
   app.post('/api/alarms/ack', async (c) => {
     const req = (await body(c)) as Partial<AckRequest> | undefined;
-    if (!req || typeof req.node !== 'string' || typeof req.rule_id !== 'string') return fail(c, 400, 'the body must be {"node": "...", "rule_id": "...", "subject"?: "..."}');
+    if (!req || typeof req.node !== 'string' || typeof req.rule_id !== 'string')
+      return fail(c, 400, 'the body must be {"node": "...", "rule_id": "...", "subject"?: "..."}');
     const subject = typeof req.subject === 'string' ? req.subject : '';
     const ok = alarms.ack(req.node, req.rule_id, subject, typeof req.by === 'string' ? req.by.slice(0, 64) : null);
     return ok ? c.json({ ok: true }) : fail(c, 404, `no active alarm ${req.rule_id}${subject ? ` ${subject}` : ''} on node ${JSON.stringify(req.node)}`);

@@ -69,12 +69,30 @@ const MAX_BODY_BYTES = 64 * 1024;
 const PUBLIC_DIR = fileURLToPath(new URL('../web/public/', import.meta.url));
 const BUILT_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
 
-export function createApp({ store, feed, now = Date.now, health, readiness, deploy, alarms, sessions, auth, enrolment, coordinator, nodeRemoval, staleAfterMs = DEFAULT_STALE_AFTER_MS, nodeTags }: AppOptions): Hono {
+export function createApp({
+  store,
+  feed,
+  now = Date.now,
+  health,
+  readiness,
+  deploy,
+  alarms,
+  sessions,
+  auth,
+  enrolment,
+  coordinator,
+  nodeRemoval,
+  staleAfterMs = DEFAULT_STALE_AFTER_MS,
+  nodeTags,
+}: AppOptions): Hono {
   const app = new Hono();
   const fail = (c: Context, status: 400 | 404, error: string) => c.json<ApiError>({ error }, status);
   // First, for every path: what each route needs, public included, is declared in web/route-roles.ts.
   if (auth) app.use('*', auth.middleware);
-  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json<ApiError>({ error: `the request body is larger than ${MAX_BODY_BYTES} bytes` }, 413) }));
+  app.use(
+    '*',
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json<ApiError>({ error: `the request body is larger than ${MAX_BODY_BYTES} bytes` }, 413) }),
+  );
   if (auth) {
     app.route('/', auth.routes);
     app.get('/login', serveStatic({ path: `${PUBLIC_DIR}login.html` }));

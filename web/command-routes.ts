@@ -45,7 +45,8 @@ export function commandRoutes(service: SessionService, store: AnyMetricsStore): 
     } catch {
       return c.json({ error: 'the body must be a JSON object such as {"action": "ping"}' }, 400);
     }
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) return c.json({ error: 'the body must be a JSON object such as {"action": "ping"}' }, 400);
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      return c.json({ error: 'the body must be a JSON object such as {"action": "ping"}' }, 400);
     if (bridge.nodeStatus(node) === 'unknown' && !(await store.nodeDetail(node))) return c.json({ error: `no node named "${node}" has reported` }, 404);
     return outcomeResponse(c, await bridge.send(node, body as Record<string, unknown>, REPLY_WAIT_MS));
   });

@@ -11,8 +11,15 @@ export type CoordinatorLocator = () => Promise<Coordinator | 'none' | 'self'>;
 
 /** The API paths that only the coordinator serves. */
 export const COORDINATED_PATHS = [
-  '/api/alarms', '/api/alarms/*', '/api/sessions', '/api/sessions/*', '/api/processes', '/api/processes/*',
-  '/api/commands/*', '/api/nodes/:node/commands', '/api/nodes/:node/control',
+  '/api/alarms',
+  '/api/alarms/*',
+  '/api/sessions',
+  '/api/sessions/*',
+  '/api/processes',
+  '/api/processes/*',
+  '/api/commands/*',
+  '/api/nodes/:node/commands',
+  '/api/nodes/:node/control',
   // The coordinator's alarm engine must hear of a tag change: its rules may target tags.
   '/api/nodes/:node/tags',
 ] as const;
@@ -22,7 +29,10 @@ export function coordinatorProxy(locate: CoordinatorLocator): MiddlewareHandler 
     const where = await locate();
     if (where === 'self') return next();
     if (where === 'none') {
-      return c.json<ApiError>({ error: 'no hub coordinates alarms, sessions and commands yet: one of the group takes the role within seconds of starting' }, 503);
+      return c.json<ApiError>(
+        { error: 'no hub coordinates alarms, sessions and commands yet: one of the group takes the role within seconds of starting' },
+        503,
+      );
     }
     const url = new URL(c.req.path + new URL(c.req.url).search, where.apiUrl);
     try {
@@ -41,7 +51,9 @@ export function coordinatorProxy(locate: CoordinatorLocator): MiddlewareHandler 
       });
     } catch (err) {
       return c.json<ApiError>(
-        { error: `the coordinating hub "${where.hubId}" at ${where.apiUrl} does not answer (${(err as Error).message}); if it is gone, another hub takes over within seconds` },
+        {
+          error: `the coordinating hub "${where.hubId}" at ${where.apiUrl} does not answer (${(err as Error).message}); if it is gone, another hub takes over within seconds`,
+        },
         502,
       );
     }

@@ -33,12 +33,13 @@ export function brokerForNodes(options: DeployRouteOptions, requestHost: string)
 
 /** Replaces the defaults of the install script; values are checked to be shell-safe first. */
 export function fillInstallScript(script: string, hubUrl: string, brokerUrl: string): string {
-  for (const [name, value] of [['hub URL', hubUrl], ['broker URL', brokerUrl]] as const) {
+  for (const [name, value] of [
+    ['hub URL', hubUrl],
+    ['broker URL', brokerUrl],
+  ] as const) {
     if (!/^[A-Za-z0-9+.:/[\]_-]+$/.test(value)) throw new TypeError(`${name} ${JSON.stringify(value)} has characters not allowed in the install script`);
   }
-  return script
-    .replace(/^DEFAULT_HUB_URL=.*$/m, `DEFAULT_HUB_URL='${hubUrl}'`)
-    .replace(/^DEFAULT_BROKER_URL=.*$/m, `DEFAULT_BROKER_URL='${brokerUrl}'`);
+  return script.replace(/^DEFAULT_HUB_URL=.*$/m, `DEFAULT_HUB_URL='${hubUrl}'`).replace(/^DEFAULT_BROKER_URL=.*$/m, `DEFAULT_BROKER_URL='${brokerUrl}'`);
 }
 
 export function deployRoutes(options: DeployRouteOptions = {}): Hono {

@@ -65,8 +65,7 @@ export function exportRoutes({ store, now = Date.now }: ExportRouteOptions): Hon
         while (page.rows.length === 0 && page.next) page = await nextPage(page.next);
         const rows = page.rows;
         if (rows.length > 0) {
-          const text =
-            format === 'csv' ? rows.map(toCsv).join('') : rows.map((r, i) => `${rowsSent + i === 0 ? '\n' : ',\n'}${toJson(r)}`).join('');
+          const text = format === 'csv' ? rows.map(toCsv).join('') : rows.map((r, i) => `${rowsSent + i === 0 ? '\n' : ',\n'}${toJson(r)}`).join('');
           rowsSent += rows.length;
           controller.enqueue(encoder.encode(text));
         }

@@ -25,7 +25,12 @@ export function labelledRoutes(store: AnyMetricsStore, now: () => number = Date.
     }
     const metrics = [...byName].map(([name, sets]) => {
       const spec = labelledMetricSpec(name);
-      return { name, unit: spec?.unit ?? null, description: spec?.description ?? null, labels: [...sets].sort().map((l) => JSON.parse(l) as Record<string, string>) };
+      return {
+        name,
+        unit: spec?.unit ?? null,
+        description: spec?.description ?? null,
+        labels: [...sets].sort().map((l) => JSON.parse(l) as Record<string, string>),
+      };
     });
     return c.json<LabelledListResponse>({ node, metrics });
   });

@@ -38,18 +38,26 @@ export function sessionRoutes(service: SessionService, store: AnyMetricsStore, n
     const node = body['node'];
     const nodeProblem = nodeNameProblem(node);
     if (nodeProblem) problems.push(`node: ${nodeProblem}`);
-    const target = typeof body['target'] === 'string' || typeof body['target'] === 'number' ? parseTarget(String(body['target'])) : 'target must be text like "name:nginx", "pid:1234" or "cmdline:app.js"';
+    const target =
+      typeof body['target'] === 'string' || typeof body['target'] === 'number'
+        ? parseTarget(String(body['target']))
+        : 'target must be text like "name:nginx", "pid:1234" or "cmdline:app.js"';
     if (typeof target === 'string') problems.push(`target: ${target}`);
     const rawInterval = body['interval'] ?? body['interval_ms'] ?? '1s';
     const intervalMs = typeof rawInterval === 'string' || typeof rawInterval === 'number' ? parseDuration(rawInterval) : null;
     if (intervalMs === null || intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
-      problems.push(`interval: ${JSON.stringify(rawInterval)} must be a duration between ${formatDuration(MIN_INTERVAL_MS)} and ${formatDuration(MAX_INTERVAL_MS)}`);
+      problems.push(
+        `interval: ${JSON.stringify(rawInterval)} must be a duration between ${formatDuration(MIN_INTERVAL_MS)} and ${formatDuration(MAX_INTERVAL_MS)}`,
+      );
     }
     if (problems.length > 0) return c.json({ error: problems.join('; ') }, 400);
-    if (bridge.nodeStatus(node as string) === 'unknown' && !(await store.nodeDetail(node as string))) return c.json({ error: `no node named "${String(node)}" has reported` }, 404);
+    if (bridge.nodeStatus(node as string) === 'unknown' && !(await store.nodeDetail(node as string)))
+      return c.json({ error: `no node named "${String(node)}" has reported` }, 404);
     const { session, outcome } = await bridge.startSession(node as string, target as Exclude<typeof target, string>, intervalMs!, REPLY_WAIT_MS);
     const res = outcomeResponse(c, outcome, { session, url: `/sessions/${session}` });
-    return outcome.status === 'replied' && outcome.reply.ok ? c.json({ id: session, session, url: `/sessions/${session}`, result: outcome.reply.result }, 201) : res;
+    return outcome.status === 'replied' && outcome.reply.ok
+      ? c.json({ id: session, session, url: `/sessions/${session}`, result: outcome.reply.result }, 201)
+      : res;
   });
 
   app.post('/api/sessions/:id/stop', async (c) => {
@@ -81,7 +89,10 @@ export function sessionRoutes(service: SessionService, store: AnyMetricsStore, n
     c.header('content-disposition', `attachment; filename="${file}"`);
     if (format === 'json') return c.json(d);
     // ISO 8601 first, as the node export has it: a spreadsheet reads it as a time, ts_ms stays exact.
-    const lines = [`time,${CSV_COLUMNS.join(',')}`, ...d.samples.map((s) => `${new Date(s.ts_ms).toISOString()},${CSV_COLUMNS.map((k) => s[k] ?? '').join(',')}`)];
+    const lines = [
+      `time,${CSV_COLUMNS.join(',')}`,
+      ...d.samples.map((s) => `${new Date(s.ts_ms).toISOString()},${CSV_COLUMNS.map((k) => s[k] ?? '').join(',')}`),
+    ];
     c.header('content-type', 'text/csv; charset=utf-8');
     return c.body(`${lines.join('\n')}\n`);
   });

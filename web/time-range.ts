@@ -31,6 +31,7 @@ export function parseChartQuery(
   if (fromMs >= toMs) return { error: `from (${fromMs}) must be before to (${toMs})` };
   const pointsRaw = query('points');
   const points = pointsRaw === undefined ? DEFAULT_POINTS : Number(pointsRaw);
-  if (!Number.isInteger(points) || points < 2 || points > MAX_POINTS) return { error: `points=${JSON.stringify(pointsRaw)}: expected an integer from 2 to ${MAX_POINTS}` };
+  if (!Number.isInteger(points) || points < 2 || points > MAX_POINTS)
+    return { error: `points=${JSON.stringify(pointsRaw)}: expected an integer from 2 to ${MAX_POINTS}` };
   return { fromMs, toMs, points };
 }

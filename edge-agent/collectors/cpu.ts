@@ -19,7 +19,10 @@ export function parseProcStat(text: string): CpuSnapshot | undefined {
   while (text.startsWith('cpu', start)) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    const parts = text.slice(start, end).split(' ').filter((p) => p !== '');
+    const parts = text
+      .slice(start, end)
+      .split(' ')
+      .filter((p) => p !== '');
     const jiffies = toJiffies(parts);
     if (jiffies) {
       if (parts[0] === 'cpu') all = jiffies;

@@ -13,8 +13,22 @@ import { KeptOpenFile, type Collector } from './collector.ts';
  * `fuseblk` is ntfs-3g / exfat-fuse on a USB disk.
  */
 export const REAL_FS_TYPES: ReadonlySet<string> = new Set([
-  'ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'bcachefs', 'vfat', 'exfat', 'f2fs', 'zfs',
-  'ntfs', 'ntfs3', 'fuseblk', 'jfs', 'reiserfs', 'hfsplus',
+  'ext2',
+  'ext3',
+  'ext4',
+  'xfs',
+  'btrfs',
+  'bcachefs',
+  'vfat',
+  'exfat',
+  'f2fs',
+  'zfs',
+  'ntfs',
+  'ntfs3',
+  'fuseblk',
+  'jfs',
+  'reiserfs',
+  'hfsplus',
 ]);
 
 export interface MountEntry {
@@ -90,10 +104,7 @@ function isFileMount(mount: string): boolean {
  * user-space daemon: a hung one blocks the agent, whose broker connection then drops and the hub
  * shows the node offline; through the pool, the sample waited for it all the same.
  */
-export function createFilesystemsCollector(
-  procRoot: string,
-  statfs: (path: string) => StatFsResult = statfsSync,
-): Collector {
+export function createFilesystemsCollector(procRoot: string, statfs: (path: string) => StatFsResult = statfsSync): Collector {
   const mountTable = new KeptOpenFile(`${procRoot}/self/mounts`);
   let lastText = '';
   let readAtMs = -Infinity;

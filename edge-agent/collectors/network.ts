@@ -20,7 +20,10 @@ export function parseNetDev(text: string): Map<string, InterfaceCounters> {
     if (colon < 0) continue;
     const iface = line.slice(0, colon).trim();
     if (iface === 'lo' || iface === '') continue;
-    const parts = line.slice(colon + 1).split(' ').filter((p) => p !== '');
+    const parts = line
+      .slice(colon + 1)
+      .split(' ')
+      .filter((p) => p !== '');
     const rx = Number(parts[0]);
     const tx = Number(parts[8]);
     if (Number.isFinite(rx) && Number.isFinite(tx)) counters.set(iface, { rx, tx });

@@ -17,7 +17,10 @@ export function parseWireless(text: string): { iface: string; link: number; leve
     const line = lines[i]!;
     const colon = line.indexOf(':');
     if (colon < 0) continue;
-    const [, link, level] = line.slice(colon + 1).trim().split(/\s+/);
+    const [, link, level] = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     // Values end with '.' when the driver updated them since the last read, else they are stale copies.
     const l = Number.parseFloat(link ?? '');
     const s = Number.parseFloat(level ?? '');

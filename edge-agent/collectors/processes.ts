@@ -66,11 +66,7 @@ function offer(top: ProcessUsage[], p: ProcessUsage, better: (a: ProcessUsage, b
 const moreCpu = (a: ProcessUsage, b: ProcessUsage): boolean => a.cpu_pct > b.cpu_pct || (a.cpu_pct === b.cpu_pct && a.pid < b.pid);
 const moreRss = (a: ProcessUsage, b: ProcessUsage): boolean => a.rss_bytes > b.rss_bytes || (a.rss_bytes === b.rss_bytes && a.pid < b.pid);
 
-export function createProcessesCollector(
-  procRoot: string,
-  pageSizeBytes: number,
-  ticksPerSecond: number = LINUX_TICKS_PER_SECOND,
-): Collector {
+export function createProcessesCollector(procRoot: string, pageSizeBytes: number, ticksPerSecond: number = LINUX_TICKS_PER_SECOND): Collector {
   // Two generations of per-pid counters, swapped on each read so no map is allocated per sample.
   let prevTicks = new Map<number, number>();
   let prevStart = new Map<number, number>();

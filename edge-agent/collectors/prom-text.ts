@@ -56,7 +56,8 @@ function parseValue(word: string): number {
   if (/^[+-]?inf$/i.test(word)) return word.startsWith('-') ? -Infinity : Infinity;
   if (/^nan$/i.test(word)) return Number.NaN;
   const n = Number(word);
-  if (word === '' || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^0x[0-9a-f]+$/i.test(word) || Number.isNaN(n)) throw new Error(`value "${word.slice(0, 40)}" is not a number`);
+  if (word === '' || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^0x[0-9a-f]+$/i.test(word) || Number.isNaN(n))
+    throw new Error(`value "${word.slice(0, 40)}" is not a number`);
   return n;
 }
 
@@ -73,7 +74,8 @@ export function parsePromText(text: string, extraLabels: Record<string, string> 
       const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line);
       if (!nameMatch) throw new Error('expected a metric name');
       const name = nameMatch[0];
-      if (!SERIES_NAME.test(name)) throw new Error(`metric name "${name.slice(0, 70)}" is not allowed here (letters, digits and _, at most 64, not starting with __; no colons)`);
+      if (!SERIES_NAME.test(name))
+        throw new Error(`metric name "${name.slice(0, 70)}" is not allowed here (letters, digits and _, at most 64, not starting with __; no colons)`);
       let i = name.length;
       let labels: Record<string, string> = {};
       if (line[i] === '{') ({ labels, end: i } = parseLabels(line, i + 1));

@@ -25,7 +25,10 @@ export interface ServicesOptions {
 export function parseUnitStates(text: string): Map<string, string> {
   const states = new Map<string, string>();
   for (const raw of text.split('\n')) {
-    const [unit, , active] = raw.trim().replace(/^[●*]\s*/, '').split(/\s+/);
+    const [unit, , active] = raw
+      .trim()
+      .replace(/^[●*]\s*/, '')
+      .split(/\s+/);
     if (unit && active) states.set(unit, active);
   }
   return states;
@@ -56,7 +59,8 @@ export function runForOutput(command: string, args: readonly string[], timeoutMs
     execFile(command, args, { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? err.code : 0;
       if (err && (typeof code !== 'number' || err.killed)) reject(err);
-      else if (okCodes && !okCodes.includes(code as number)) reject(new Error(`${command} ${args[0] ?? ''} exited ${code}: ${stderr.trim().split('\n')[0]?.slice(0, 200) ?? ''}`));
+      else if (okCodes && !okCodes.includes(code as number))
+        reject(new Error(`${command} ${args[0] ?? ''} exited ${code}: ${stderr.trim().split('\n')[0]?.slice(0, 200) ?? ''}`));
       else resolve(stdout);
     });
   });
@@ -71,7 +75,12 @@ export function createServicesCollector(options: ServicesOptions = {}): Collecto
   const job = new PeriodicJob<LabelledValue[]>(
     options.everyMs ?? 60_000,
     // One command a run (a systemctl costs 10–30 ms of CPU): every loaded unit's state.
-    async () => serviceValues(parseUnitStates(await runForOutput(command, ['list-units', '--all', '--plain', '--no-legend', '--no-pager'], 10_000, [0])), units, everFailed),
+    async () =>
+      serviceValues(
+        parseUnitStates(await runForOutput(command, ['list-units', '--all', '--plain', '--no-legend', '--no-pager'], 10_000, [0])),
+        units,
+        everFailed,
+      ),
     (err) => logOnce('failed', `services: ${command} failed (${(err as Error).message}); service values are left out while it fails`),
   );
 

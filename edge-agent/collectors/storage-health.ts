@@ -130,7 +130,8 @@ export function createStorageHealthCollector(options: StorageHealthOptions = {})
           return values;
         },
         (err) => {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') smartGone = true; // not installed: quiet from now on
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+            smartGone = true; // not installed: quiet from now on
           else logOnce('smart', `storage: ${smartctl} failed (${(err as Error).message}); S.M.A.R.T. values are left out while it fails`);
         },
       )

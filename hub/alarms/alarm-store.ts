@@ -122,7 +122,11 @@ export class AlarmStore {
 
   /** Writes made in the engine's and the notifier's turns, whose errors are logged: they name the file. */
   addTransition(t: AlarmTransition): number {
-    return naming(this.path, () => Number(this.stmt.addTransition.run({ ...t, value: t.value, threshold: t.threshold, tt_ms: t.tt_ms === null ? null : Math.round(t.tt_ms) }).lastInsertRowid));
+    return naming(this.path, () =>
+      Number(
+        this.stmt.addTransition.run({ ...t, value: t.value, threshold: t.threshold, tt_ms: t.tt_ms === null ? null : Math.round(t.tt_ms) }).lastInsertRowid,
+      ),
+    );
   }
 
   transitionsSince(fromMs: number, limit = 5000): AlarmTransition[] {

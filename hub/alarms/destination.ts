@@ -26,7 +26,11 @@ const REFUSED: Refused[] = [
   {
     reason: 'is a cloud metadata service',
     // Alibaba, Oracle (legacy), Azure's platform address, AWS over IPv6; the others answer at 169.254.169.254.
-    ipv4: [['100.100.100.200', 32], ['192.0.0.192', 32], ['168.63.129.16', 32]],
+    ipv4: [
+      ['100.100.100.200', 32],
+      ['192.0.0.192', 32],
+      ['168.63.129.16', 32],
+    ],
     ipv6: [['fd00:ec2::254', 128]],
   },
   { reason: 'is link-local, where cloud metadata services answer (169.254.169.254)', ipv4: [['169.254.0.0', 16]], ipv6: [['fe80::', 10]] },
@@ -107,20 +111,22 @@ export type Resolver = (hostname: string, options: LookupAllOptions, callback: (
 export const systemResolver: Resolver = (hostname, options, callback) => dnsLookup(hostname, options, callback);
 
 /** A lookup for net.connect that fails unless every address the name resolves to is allowed. */
-export const checkedLookup = (resolve: Resolver): LookupFunction => (hostname, options, callback) => {
-  resolve(hostname, { ...options, all: true }, (err, addresses) => {
-    const answer = callback as (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-    if (err) return answer(err, '');
-    for (const { address } of addresses) {
-      const problem = addressProblem(address);
-      if (problem) return answer(Object.assign(new Error(`refused destination: ${hostname} resolves to ${problem}`), { code: 'EREFUSEDDESTINATION' }), '');
-    }
-    const first = addresses[0];
-    if (!first) return answer(Object.assign(new Error(`${hostname} resolves to no address`), { code: 'ENOTFOUND' }), '');
-    if (options.all) return answer(null, addresses);
-    answer(null, first.address, first.family);
-  });
-};
+export const checkedLookup =
+  (resolve: Resolver): LookupFunction =>
+  (hostname, options, callback) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
+      const answer = callback as (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+      if (err) return answer(err, '');
+      for (const { address } of addresses) {
+        const problem = addressProblem(address);
+        if (problem) return answer(Object.assign(new Error(`refused destination: ${hostname} resolves to ${problem}`), { code: 'EREFUSEDDESTINATION' }), '');
+      }
+      const first = addresses[0];
+      if (!first) return answer(Object.assign(new Error(`${hostname} resolves to no address`), { code: 'ENOTFOUND' }), '');
+      if (options.all) return answer(null, addresses);
+      answer(null, first.address, first.family);
+    });
+  };
 
 /** The first address of a name once every address it resolves to is allowed (for clients that dial themselves: SMTP). */
 export function checkedAddress(hostname: string, resolve: Resolver = systemResolver): Promise<string> {

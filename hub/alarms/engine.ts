@@ -242,14 +242,21 @@ export class AlarmEngine {
       const read = this.rulesFile.check();
       if (read === null) return;
       if ('problems' in read) {
-        for (const p of read.problems) this.options.log.error({ file, field: p.field || undefined, problem: p.problem }, 'alarm rules file has a problem: not applied, the rules in force stay');
+        for (const p of read.problems)
+          this.options.log.error(
+            { file, field: p.field || undefined, problem: p.problem },
+            'alarm rules file has a problem: not applied, the rules in force stay',
+          );
         return;
       }
       const before = new Map(this.inputs.map((r) => [r.id, JSON.stringify(r)]));
       const changed = read.rules.filter((r) => before.get(r.id) !== JSON.stringify(r)).map((r) => r.id);
       const removed = [...before.keys()].filter((id) => !read.rules.some((r) => r.id === id));
       this.applyRules(read.rules, [...changed, ...removed]);
-      this.options.log.info({ file, rules: read.rules.length, changed: changed.length, removed: removed.length }, 'alarm rules file changed: its rules are in force');
+      this.options.log.info(
+        { file, rules: read.rules.length, changed: changed.length, removed: removed.length },
+        'alarm rules file changed: its rules are in force',
+      );
     } catch (err) {
       this.options.log.error({ file, err: (err as Error).message }, 'could not reload the alarm rules file');
     }
@@ -257,7 +264,8 @@ export class AlarmEngine {
 
   /** PUT /api/alarms/rules: the whole set, `{version: 1, rules: [...]}`, checked like the file. */
   replaceRules(input: unknown): AlarmRuleInput[] {
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new RuleError([{ field: '', problem: 'the body must be the rules file\'s JSON: {"version": 1, "rules": [...]}' }]);
+    if (typeof input !== 'object' || input === null || Array.isArray(input))
+      throw new RuleError([{ field: '', problem: 'the body must be the rules file\'s JSON: {"version": 1, "rules": [...]}' }]);
     const problems = documentProblems(input as Record<string, unknown>);
     if (problems.length) throw new RuleError(problems);
     const next = (input as { rules: AlarmRuleInput[] }).rules;
@@ -290,7 +298,8 @@ export class AlarmEngine {
     const problems = validateRule(input);
     if (problems.length) throw new RuleError(problems);
     const rule = input as AlarmRuleInput;
-    if (this.inputs.some((r) => r.id === rule.id)) throw new RuleError([{ field: 'id', problem: `a rule with id ${JSON.stringify(rule.id)} exists; use PUT to change it` }], 409);
+    if (this.inputs.some((r) => r.id === rule.id))
+      throw new RuleError([{ field: 'id', problem: `a rule with id ${JSON.stringify(rule.id)} exists; use PUT to change it` }], 409);
     this.commitRules([...this.inputs, rule], [rule.id]);
     return rule;
   }
@@ -434,8 +443,7 @@ export class AlarmEngine {
       // Replayed backlog (historical) is old news: alarms judge the present only.
       if (event.type === 'sample') {
         if (!event.sample?.historical) this.onSample(event.node, event.sample, event.point, event.clock_skew_s);
-      }
-      else if (event.type === 'status') this.onStatus(event.node, event.status === 'offline');
+      } else if (event.type === 'status') this.onStatus(event.node, event.status === 'offline');
     } catch (err) {
       this.stats.errors++;
       if (this.stats.errors <= 5) this.options.log.error({ err: (err as Error).stack }, 'alarm evaluation failed');
@@ -445,7 +453,18 @@ export class AlarmEngine {
   private nodeState(name: string): NodeAlarms {
     let node = this.nodes.get(name);
     if (!node) {
-      node = { name, lastSampleMs: this.now(), lastSampleTs: -Infinity, intervalMs: 0, statusOffline: false, alarms: new Map(), rulesVersion: -1, rules: [], offlineRules: [], clockRules: [] };
+      node = {
+        name,
+        lastSampleMs: this.now(),
+        lastSampleTs: -Infinity,
+        intervalMs: 0,
+        statusOffline: false,
+        alarms: new Map(),
+        rulesVersion: -1,
+        rules: [],
+        offlineRules: [],
+        clockRules: [],
+      };
       this.nodes.set(name, node);
     }
     if (node.rulesVersion !== this.rulesVersion) {
@@ -463,7 +482,11 @@ export class AlarmEngine {
     const node = this.nodes.get(name);
     if (!node) return;
     node.rulesVersion = -1;
-    const applying = new Set(this.nodeState(name).rules.concat(node.offlineRules, node.clockRules).map((r) => r.rule.id));
+    const applying = new Set(
+      this.nodeState(name)
+        .rules.concat(node.offlineRules, node.clockRules)
+        .map((r) => r.rule.id),
+    );
     let dropped = false;
     for (const [key, alarm] of node.alarms) {
       if (applying.has(alarm.rule.id)) continue;
@@ -621,7 +644,19 @@ export class AlarmEngine {
     } catch (err) {
       this.options.log.error({ err: (err as Error).message }, 'could not store an alarm transition');
     }
-    this.options.log.info({ node: node.name, rule: alarm.rule.id, subject: alarm.subject || undefined, from, to: next.state, value: next.value, tt_ms: transition.tt_ms, flapping: alarm.flap.flapping || undefined }, 'alarm');
+    this.options.log.info(
+      {
+        node: node.name,
+        rule: alarm.rule.id,
+        subject: alarm.subject || undefined,
+        from,
+        to: next.state,
+        value: next.value,
+        tt_ms: transition.tt_ms,
+        flapping: alarm.flap.flapping || undefined,
+      },
+      'alarm',
+    );
     this.publish(node, transition);
     if (tell) this.notifier.notify(alarm.rule, transition, this.silencedUntil(node.name, alarm.rule.id, alarm.subject, now) !== null);
     return true;
@@ -638,8 +673,16 @@ export class AlarmEngine {
     // Told even when it settled where the last message left it: that message is long past and
     // changes went untold since. `from` is the state last told.
     const transition: AlarmTransition = {
-      ts_ms: now, node: node.name, rule_id: alarm.rule.id, subject: alarm.subject, metric: alarm.rule.metric, from: told, to: s.state,
-      value: s.value, threshold: alarm.rule.metric === 'offline' ? null : alarm.rule.threshold, tt_ms: s.tt_ms === null ? null : Math.round(s.tt_ms),
+      ts_ms: now,
+      node: node.name,
+      rule_id: alarm.rule.id,
+      subject: alarm.subject,
+      metric: alarm.rule.metric,
+      from: told,
+      to: s.state,
+      value: s.value,
+      threshold: alarm.rule.metric === 'offline' ? null : alarm.rule.threshold,
+      tt_ms: s.tt_ms === null ? null : Math.round(s.tt_ms),
     };
     this.notifier.notify(alarm.rule, transition, this.silencedUntil(node.name, alarm.rule.id, alarm.subject, now) !== null);
   }
@@ -647,7 +690,12 @@ export class AlarmEngine {
   /** The node's alarm set, retained, with the transition that changed it. */
   private publish(node: NodeAlarms, transition: AlarmTransition | null): void {
     if (!this.client?.connected) return; // republished on (re)connect
-    const acks = new Map(this.store.acks().filter((a) => a.node === node.name).map((a) => [`${a.node}\u0000${alarmKey(a.rule_id, a.subject)}`, a.state]));
+    const acks = new Map(
+      this.store
+        .acks()
+        .filter((a) => a.node === node.name)
+        .map((a) => [`${a.node}\u0000${alarmKey(a.rule_id, a.subject)}`, a.state]),
+    );
     const now = this.now();
     const message: NodeAlarmsMessage = {
       v: 1,

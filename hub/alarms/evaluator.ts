@@ -78,7 +78,8 @@ export const TREND_DEFAULTS: TrendParams = {
 };
 
 /** The rule as the evaluator reads it; `clearBelow` and `clearForMs` default as compileRule fills them in. */
-export type EvalRule = Pick<AlarmRule, 'threshold' | 'forMs' | 'windowMs' | 'horizonMs' | 'trendWindowMs'> & Partial<Pick<AlarmRule, 'clearBelow' | 'clearForMs'>>;
+export type EvalRule = Pick<AlarmRule, 'threshold' | 'forMs' | 'windowMs' | 'horizonMs' | 'trendWindowMs'> &
+  Partial<Pick<AlarmRule, 'clearBelow' | 'clearForMs'>>;
 
 /** RED clears below threshold − this fraction of |threshold| unless the rule says `clear_below`. */
 export const CLEAR_MARGIN_FRACTION = 0.05;
@@ -94,7 +95,19 @@ export function defaultClearForMs(forMs: number): number {
 }
 
 export function initialState(now: number): AlarmState {
-  return { state: 'ok', since_ms: now, value: null, tt_ms: null, slope_per_h: null, r2: null, lastDataMs: null, overSince: null, underSince: null, predictSince: null, calmSince: null };
+  return {
+    state: 'ok',
+    since_ms: now,
+    value: null,
+    tt_ms: null,
+    slope_per_h: null,
+    r2: null,
+    lastDataMs: null,
+    overSince: null,
+    underSince: null,
+    predictSince: null,
+    calmSince: null,
+  };
 }
 
 interface Prediction {
@@ -141,7 +154,14 @@ function predict(window: WindowView, rule: EvalRule, prevLevel: AlarmLevel, now:
  * one per sample lived until the node's next sample, long enough for V8 to copy it out of the young
  * generation every time, and the collector's work grew with the fleet.
  */
-export function evaluate(window: WindowView, rule: EvalRule, prev: AlarmState | null, now: number, params: TrendParams = TREND_DEFAULTS, into?: AlarmState): AlarmState {
+export function evaluate(
+  window: WindowView,
+  rule: EvalRule,
+  prev: AlarmState | null,
+  now: number,
+  params: TrendParams = TREND_DEFAULTS,
+  into?: AlarmState,
+): AlarmState {
   const before = prev ?? initialState(now);
   const { mean, count } = window.mean(now - rule.windowMs, now);
   if (count === 0) {

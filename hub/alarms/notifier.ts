@@ -63,7 +63,14 @@ export interface ChannelQueueStatus {
 /** The message every channel sends from the test button. */
 export function testMessage(dashboardUrl: string | null): AlarmMessage {
   return {
-    v: 1, status: 'test', level: 'ok', repeat: false, title: 'remonitor: test notification', rule: null, firing: [], resolved: [],
+    v: 1,
+    status: 'test',
+    level: 'ok',
+    repeat: false,
+    title: 'remonitor: test notification',
+    rule: null,
+    firing: [],
+    resolved: [],
     url: dashboardUrl ? `${dashboardUrl.replace(/\/+$/, '')}/alarms` : null,
   };
 }
@@ -166,7 +173,10 @@ export class Notifier {
     if (limit <= 0) return;
     let due: Delivery[];
     try {
-      due = this.options.store.due(this.now(), limit + this.inFlight.size).filter((d) => !this.inFlight.has(d.id)).slice(0, limit);
+      due = this.options.store
+        .due(this.now(), limit + this.inFlight.size)
+        .filter((d) => !this.inFlight.has(d.id))
+        .slice(0, limit);
     } catch (err) {
       this.options.log.warn({ err: (err as Error).message }, 'could not read the notification queue');
       return;
@@ -183,7 +193,10 @@ export class Notifier {
 
   /** Sends a test message to a channel URL now (not queued, not retried); throws with what went wrong. */
   sendTest(channel: string): Promise<void> {
-    return sendToChannel(channel, testMessage(this.options.dashboardUrl ?? null), { timeoutMs: this.options.timeoutMs ?? 10_000, resolve: this.options.resolve });
+    return sendToChannel(channel, testMessage(this.options.dashboardUrl ?? null), {
+      timeoutMs: this.options.timeoutMs ?? 10_000,
+      resolve: this.options.resolve,
+    });
   }
 
   /** The queue per channel: what waits, what keeps failing and why. */
@@ -212,7 +225,10 @@ export class Notifier {
       } catch {
         // the store is closing: the row stays due and is retried after a restart
       }
-      log.warn({ kind: d.kind, channel: redactedChannel(channel), attempt: d.attempts + 1, retryInMs: backoff, err: error }, 'alarm notification failed; kept for retry');
+      log.warn(
+        { kind: d.kind, channel: redactedChannel(channel), attempt: d.attempts + 1, retryInMs: backoff, err: error },
+        'alarm notification failed; kept for retry',
+      );
     }
   }
 }
@@ -236,7 +252,14 @@ function queuedMessage(d: Delivery): AlarmMessage {
   if (!t || !body.rule) throw new Error(`queued notification ${d.id} has a body of no known shape`);
   const firing = t.to !== 'ok';
   return {
-    v: 1, status: firing ? 'firing' : 'resolved', level: t.to, repeat: false, title: `remonitor: ${t.node} ${body.rule.id} ${t.to.toUpperCase()}`,
-    rule: body.rule, firing: firing ? [t] : [], resolved: firing ? [] : [t], url: null,
+    v: 1,
+    status: firing ? 'firing' : 'resolved',
+    level: t.to,
+    repeat: false,
+    title: `remonitor: ${t.node} ${body.rule.id} ${t.to.toUpperCase()}`,
+    rule: body.rule,
+    firing: firing ? [t] : [],
+    resolved: firing ? [] : [t],
+    url: null,
   };
 }

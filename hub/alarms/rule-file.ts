@@ -78,7 +78,8 @@ export function readRulesFile(path: string): RulesRead {
   } catch (err) {
     return { problems: [{ field: '', problem: `not valid JSON (${(err as Error).message})` }], stamp };
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { problems: [{ field: '', problem: 'must be a JSON object {"version": 1, "rules": [...]}' }], stamp };
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    return { problems: [{ field: '', problem: 'must be a JSON object {"version": 1, "rules": [...]}' }], stamp };
   const problems = documentProblems(doc as Record<string, unknown>);
   return problems.length > 0 ? { problems, stamp } : { rules: (doc as RulesDocument).rules, stamp };
 }

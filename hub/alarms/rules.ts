@@ -94,7 +94,26 @@ const ALARM_SERIES: readonly string[] = METRICS.filter((m) => m.alarms).map((m) 
 const SPECIAL = ['offline', 'clock_skew', 'fs_pct', ...BOOLEAN_METRICS];
 /** Metrics judged by a rule of their own rather than on a series (no window or trend; `for` delays them, default 0). */
 const STATE_METRICS = ['offline', 'clock_skew'];
-const INPUT_KEYS = new Set(['id', 'metric', 'threshold', 'for', 'window', 'horizon', 'trend_window', 'clear_below', 'clear_for', 'flap_changes', 'flap_window', 'flap_stable', 'nodes', 'node_pattern', 'tags', 'enabled', 'notify', 'description']);
+const INPUT_KEYS = new Set([
+  'id',
+  'metric',
+  'threshold',
+  'for',
+  'window',
+  'horizon',
+  'trend_window',
+  'clear_below',
+  'clear_for',
+  'flap_changes',
+  'flap_window',
+  'flap_stable',
+  'nodes',
+  'node_pattern',
+  'tags',
+  'enabled',
+  'notify',
+  'description',
+]);
 
 export function metricProblem(metric: unknown): string | null {
   if (typeof metric !== 'string' || metric === '') return `must be a metric name, got ${JSON.stringify(metric)}`;
@@ -120,7 +139,8 @@ export function validateRule(input: unknown, at = ''): RuleProblem[] {
   }
   const r = input as Record<string, unknown>;
   for (const key of Object.keys(r)) if (!INPUT_KEYS.has(key)) add(key, `unknown field; known: ${[...INPUT_KEYS].join(', ')}`);
-  if (typeof r['id'] !== 'string' || !ID.test(r['id'])) add('id', `must be 1–64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit, got ${JSON.stringify(r['id'])}`);
+  if (typeof r['id'] !== 'string' || !ID.test(r['id']))
+    add('id', `must be 1–64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit, got ${JSON.stringify(r['id'])}`);
   const metricErr = metricProblem(r['metric']);
   if (metricErr) add('metric', metricErr);
   const metric = typeof r['metric'] === 'string' ? r['metric'] : '';
@@ -140,7 +160,8 @@ export function validateRule(input: unknown, at = ''): RuleProblem[] {
   for (const key of ['for', 'window', 'horizon', 'trend_window'] as const) {
     const v = r[key];
     if (v === undefined) continue;
-    if ((typeof v !== 'string' && typeof v !== 'number') || parseDuration(v) === null) add(key, `must be a duration like "30s", "5m", "6h", got ${JSON.stringify(v)}`);
+    if ((typeof v !== 'string' && typeof v !== 'number') || parseDuration(v) === null)
+      add(key, `must be a duration like "30s", "5m", "6h", got ${JSON.stringify(v)}`);
   }
   const window = durationOr(r['window'], RULE_DEFAULTS.window);
   const trend = durationOr(r['trend_window'], RULE_DEFAULTS.trend_window);
@@ -148,23 +169,27 @@ export function validateRule(input: unknown, at = ''): RuleProblem[] {
   if (window !== null && trend !== null && trend < window * 2) add('trend_window', `must be at least twice the window (${window} ms), got ${trend} ms`);
   if (r['nodes'] !== undefined) {
     if (!Array.isArray(r['nodes'])) add('nodes', `must be a list of node names, got ${JSON.stringify(r['nodes'])}`);
-    else r['nodes'].forEach((n, i) => {
-      const p = nodeNameProblem(n);
-      if (p) add(`nodes[${i}]`, p);
-    });
+    else
+      r['nodes'].forEach((n, i) => {
+        const p = nodeNameProblem(n);
+        if (p) add(`nodes[${i}]`, p);
+      });
   }
   if (r['node_pattern'] !== undefined && (typeof r['node_pattern'] !== 'string' || !/^[A-Za-z0-9._*?-]{1,64}$/.test(r['node_pattern']))) {
     add('node_pattern', `must be a node name glob of A-Z a-z 0-9 . _ - * ?, got ${JSON.stringify(r['node_pattern'])}`);
   }
   if (r['tags'] !== undefined) {
-    if (!Array.isArray(r['tags']) || r['tags'].length === 0 || r['tags'].length > MAX_TAGS) add('tags', `must be a list of 1–${MAX_TAGS} tags, got ${JSON.stringify(r['tags'])?.slice(0, 80)}`);
-    else r['tags'].forEach((t, i) => {
-      const p = tagProblem(t);
-      if (p) add(`tags[${i}]`, p);
-    });
+    if (!Array.isArray(r['tags']) || r['tags'].length === 0 || r['tags'].length > MAX_TAGS)
+      add('tags', `must be a list of 1–${MAX_TAGS} tags, got ${JSON.stringify(r['tags'])?.slice(0, 80)}`);
+    else
+      r['tags'].forEach((t, i) => {
+        const p = tagProblem(t);
+        if (p) add(`tags[${i}]`, p);
+      });
   }
   if (r['enabled'] !== undefined && typeof r['enabled'] !== 'boolean') add('enabled', `must be true or false, got ${JSON.stringify(r['enabled'])}`);
-  if (r['description'] !== undefined && (typeof r['description'] !== 'string' || r['description'].length > 500)) add('description', 'must be a text of at most 500 characters');
+  if (r['description'] !== undefined && (typeof r['description'] !== 'string' || r['description'].length > 500))
+    add('description', 'must be a text of at most 500 characters');
   const notify = r['notify'];
   if (notify !== undefined) {
     if (typeof notify !== 'object' || notify === null || Array.isArray(notify)) add('notify', `must be an object, got ${JSON.stringify(notify)}`);
@@ -180,7 +205,8 @@ function noiseProblems(r: Record<string, unknown>, metric: string, add: (field: 
     if (r[key] !== undefined && STATE_METRICS.includes(metric)) add(key, `is not used by metric ${JSON.stringify(metric)}, got ${JSON.stringify(r[key])}`);
   }
   const clearBelow = r['clear_below'];
-  if (clearBelow !== undefined && (typeof clearBelow !== 'number' || !Number.isFinite(clearBelow))) add('clear_below', `must be a finite number, got ${JSON.stringify(clearBelow)}`);
+  if (clearBelow !== undefined && (typeof clearBelow !== 'number' || !Number.isFinite(clearBelow)))
+    add('clear_below', `must be a finite number, got ${JSON.stringify(clearBelow)}`);
   else if (typeof clearBelow === 'number') {
     const threshold = typeof r['threshold'] === 'number' ? r['threshold'] : BOOLEAN_METRICS.includes(metric) ? BIT_THRESHOLD : null;
     if (threshold !== null && clearBelow >= threshold) add('clear_below', `must be below the threshold (${threshold}), got ${clearBelow}`);
@@ -207,19 +233,23 @@ function notifyProblems(n: Record<string, unknown>, add: (field: string, problem
   }
   const channels = n['channels'];
   if (channels !== undefined) {
-    if (!Array.isArray(channels) || channels.length > MAX_CHANNELS) add('.channels', `must be a list of at most ${MAX_CHANNELS} channel URLs, got ${JSON.stringify(channels)?.slice(0, 80)}`);
-    else channels.forEach((c, i) => {
-      for (const p of channelProblems(c)) add(`.channels[${i}]`, p);
-    });
+    if (!Array.isArray(channels) || channels.length > MAX_CHANNELS)
+      add('.channels', `must be a list of at most ${MAX_CHANNELS} channel URLs, got ${JSON.stringify(channels)?.slice(0, 80)}`);
+    else
+      channels.forEach((c, i) => {
+        for (const p of channelProblems(c)) add(`.channels[${i}]`, p);
+      });
   }
   for (const key of ['group_wait', 'group_interval', 'min_interval', 'repeat_interval'] as const) {
     const v = n[key];
-    if (v !== undefined && ((typeof v !== 'string' && typeof v !== 'number') || parseDuration(v) === null)) add(`.${key}`, `must be a duration like "5m", got ${JSON.stringify(v)}`);
+    if (v !== undefined && ((typeof v !== 'string' && typeof v !== 'number') || parseDuration(v) === null))
+      add(`.${key}`, `must be a duration like "5m", got ${JSON.stringify(v)}`);
   }
   if (n['min_interval'] !== undefined && n['group_interval'] !== undefined) add('.min_interval', 'is the older name of group_interval: give one of them');
   const repeat = durationOr(n['repeat_interval'], RULE_DEFAULTS.repeat_interval);
   if (repeat !== null && repeat < MIN_REPEAT_MS) add('.repeat_interval', `must be at least 1m, got ${JSON.stringify(n['repeat_interval'])}`);
-  if (n['send_resolved'] !== undefined && typeof n['send_resolved'] !== 'boolean') add('.send_resolved', `must be true or false, got ${JSON.stringify(n['send_resolved'])}`);
+  if (n['send_resolved'] !== undefined && typeof n['send_resolved'] !== 'boolean')
+    add('.send_resolved', `must be true or false, got ${JSON.stringify(n['send_resolved'])}`);
 }
 
 /** The compiled notifications of a valid rule: every channel once, every default filled in. */
@@ -316,13 +346,40 @@ export function ruleAppliesTo(rule: AlarmRule, node: string, nodeTags: readonly 
  */
 export function defaultRules(): AlarmRuleInput[] {
   return [
-    { id: 'cpu', metric: 'cpu_pct', threshold: 80, for: '5m', horizon: '0', description: 'CPU busy over 80 % for 5 minutes (no prediction: CPU load is too bursty to extrapolate)' },
+    {
+      id: 'cpu',
+      metric: 'cpu_pct',
+      threshold: 80,
+      for: '5m',
+      horizon: '0',
+      description: 'CPU busy over 80 % for 5 minutes (no prediction: CPU load is too bursty to extrapolate)',
+    },
     { id: 'memory', metric: 'mem_pct', threshold: 80, for: '1m', description: 'memory over 80 % for a minute, or predicted to be within 6 h' },
     { id: 'swap', metric: 'swap_pct', threshold: 80, description: 'swap over 80 %, or predicted to be within 6 h' },
-    { id: 'disk', metric: 'fs_pct', threshold: 80, for: '1m', horizon: '24h', trend_window: '6h', description: 'each filesystem over 80 % for a minute, or predicted to fill to 80 % within 24 h' },
-    { id: 'temperature', metric: 'temp_c', threshold: 80, for: '2m', horizon: '30m', trend_window: '10m', description: 'CPU over 80 °C (a Pi throttles from 80 °C)' },
+    {
+      id: 'disk',
+      metric: 'fs_pct',
+      threshold: 80,
+      for: '1m',
+      horizon: '24h',
+      trend_window: '6h',
+      description: 'each filesystem over 80 % for a minute, or predicted to fill to 80 % within 24 h',
+    },
+    {
+      id: 'temperature',
+      metric: 'temp_c',
+      threshold: 80,
+      for: '2m',
+      horizon: '30m',
+      trend_window: '10m',
+      description: 'CPU over 80 °C (a Pi throttles from 80 °C)',
+    },
     { id: 'offline', metric: 'offline', description: 'the node said offline or stopped sending' },
-    { id: 'clock', metric: 'clock_skew', description: "the node's clock is off by more than 2 minutes: its samples are stored at the hub's time until it is set right" },
+    {
+      id: 'clock',
+      metric: 'clock_skew',
+      description: "the node's clock is off by more than 2 minutes: its samples are stored at the hub's time until it is set right",
+    },
     { id: 'undervoltage', metric: 'undervoltage', for: '0s', description: 'Raspberry Pi power supply too weak (firmware under-voltage bit)' },
     { id: 'throttled', metric: 'throttled', for: '0s', description: 'Raspberry Pi firmware is throttling the CPU' },
   ];

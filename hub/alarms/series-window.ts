@@ -145,7 +145,12 @@ export class SeriesWindow implements WindowView {
     if (first === undefined) return null;
     // The whole window: the running sums. A part of it: a scan (only asked for when a trend is plausible).
     if (fromMs <= first && toMs > this.lastT) return this.fromSums(this.length, this.sx, this.sy, this.sxx, this.sxy, this.syy, first);
-    let n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
+    let n = 0,
+      sx = 0,
+      sy = 0,
+      sxx = 0,
+      sxy = 0,
+      syy = 0;
     let oldest = Infinity;
     let newest = -Infinity;
     for (let i = this.t.length - 1; i >= this.head && this.t[i]! >= fromMs; i--) {

@@ -13,8 +13,12 @@ const GLOB = /^[A-Za-z0-9._*?-]{1,64}$/;
 const KEYS = ['node', 'node_pattern', 'tag', 'rule_id', 'subject', 'for', 'until_ms', 'reason'];
 
 /** A silence as it will be stored, or every problem of the request. */
-export function checkSilence(input: unknown, ctx: { now: number; ruleIds: readonly string[] }): { silence: Omit<SilenceInfo, 'id' | 'created_by'> } | { problems: FieldProblem[] } {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { problems: [{ field: '', problem: 'the body must be a JSON object {"for": "1h", "reason": "...", "node"?, "node_pattern"?, "rule_id"?, ...}' }] };
+export function checkSilence(
+  input: unknown,
+  ctx: { now: number; ruleIds: readonly string[] },
+): { silence: Omit<SilenceInfo, 'id' | 'created_by'> } | { problems: FieldProblem[] } {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return { problems: [{ field: '', problem: 'the body must be a JSON object {"for": "1h", "reason": "...", "node"?, "node_pattern"?, "rule_id"?, ...}' }] };
   const r = input as Record<string, unknown>;
   const problems: FieldProblem[] = [];
   const add = (field: string, problem: string) => problems.push({ field, problem });
@@ -84,7 +88,10 @@ export class SilenceMatcher {
     let forNode = this.byNode.get(node);
     if (!forNode) {
       const tags = this.all.some((s) => s.info.tag !== null) ? this.tagsOf(node) : [];
-      forNode = this.all.filter(({ info, pattern }) => (info.node === null || info.node === node) && (pattern === null || pattern.test(node)) && (info.tag === null || tags.includes(info.tag)));
+      forNode = this.all.filter(
+        ({ info, pattern }) =>
+          (info.node === null || info.node === node) && (pattern === null || pattern.test(node)) && (info.tag === null || tags.includes(info.tag)),
+      );
       this.byNode.set(node, forNode);
     }
     let until: number | null = null;

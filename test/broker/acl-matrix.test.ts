@@ -29,7 +29,20 @@ const IDENTITY: Record<MqttRole, MqttIdentity> = {
 const NODE_TOPICS = CHANNELS.flatMap((channel) => ['A', 'B'].map((node) => `${TOPIC_ROOT}/${node}/${channel}`));
 const HA_TOPICS = ['remonitor/A/ha/state', 'homeassistant/device/remonitor_A/config', 'homeassistant/sensor/A/config', 'homeassistant/status'];
 const TOPICS = [...NODE_TOPICS, topics.metricsJson('A'), ...HA_TOPICS, '$SYS/broker/x'];
-const FILTERS = [...TOPICS, `${TOPIC_ROOT}/#`, ...CHANNELS.map((c) => topics.allNodes(c)), `${TOPIC_ROOT}/A/#`, `${TOPIC_ROOT}/A/+`, '#', '+/A/cmd', '+/status', '$SYS/#', 'homeassistant/#', 'homeassistant/+/+/config', `${TOPIC_ROOT}/+/ha/state`];
+const FILTERS = [
+  ...TOPICS,
+  `${TOPIC_ROOT}/#`,
+  ...CHANNELS.map((c) => topics.allNodes(c)),
+  `${TOPIC_ROOT}/A/#`,
+  `${TOPIC_ROOT}/A/+`,
+  '#',
+  '+/A/cmd',
+  '+/status',
+  '$SYS/#',
+  'homeassistant/#',
+  'homeassistant/+/+/config',
+  `${TOPIC_ROOT}/+/ha/state`,
+];
 
 /**
  * README, Security: a node "may publish only remonitor/NAME/{metrics,json,status,info,reply,procs},

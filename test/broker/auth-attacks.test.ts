@@ -31,7 +31,13 @@ async function startWorld(limits: Partial<BrokerLimits> = {}): Promise<World> {
   });
   const credentials = new MqttCredentials(db);
   const token: Record<string, string> = {};
-  const enrol: [string, MqttRole][] = [['A', 'node'], ['B', 'node'], ['hub', 'hub'], ['dash', 'viewer'], ['ops', 'operator']];
+  const enrol: [string, MqttRole][] = [
+    ['A', 'node'],
+    ['B', 'node'],
+    ['hub', 'hub'],
+    ['dash', 'viewer'],
+    ['ops', 'operator'],
+  ];
   for (const [name, role] of enrol) token[name] = credentials.add(name, role);
   const broker = new EmbeddedBroker({ port: 0, log: quietLog, credentials, limits });
   await broker.start();
@@ -103,18 +109,32 @@ describe('a node with a valid token, attacking', () => {
     await waitFor('B data at the hub', () => seen.includes(`${topics.metrics('B')} real B 1`));
 
     // Forged publishes: each one is dropped and costs the attacker its connection.
-    for (const [topic, retain] of [[topics.metrics('B'), false], [topics.status('B'), true], [topics.cmd('A'), false], ['$SYS/x', false]] as const) {
+    for (const [topic, retain] of [
+      [topics.metrics('B'), false],
+      [topics.status('B'), true],
+      [topics.cmd('A'), false],
+      ['$SYS/x', false],
+    ] as const) {
       const a = await connectAs('A');
       const closed = closedBy(a);
       a.publish(topic, 'forged', { qos: 1, retain });
       await closed;
     }
     // A will on B's status topic is refused at CONNECT: "not authorized".
-    expect(await connackCode({ clientId: 'remonitor-agent-A', username: 'A', password: world.token.A, will: { topic: topics.status('B'), payload: Buffer.from('forged'), qos: 1, retain: true } })).toBe(5);
+    expect(
+      await connackCode({
+        clientId: 'remonitor-agent-A',
+        username: 'A',
+        password: world.token.A,
+        will: { topic: topics.status('B'), payload: Buffer.from('forged'), qos: 1, retain: true },
+      }),
+    ).toBe(5);
 
     // Wildcards that would cover other nodes get SUBACK 0x80; the connection stays, and its own cmd is fine.
     const a = await connectAs('A');
-    expect(await grantedCodes(a, ['#', topics.allNodes('cmd'), topics.cmd('B'), topics.metrics('B'), '$SYS/#', topics.cmd('A')])).toEqual([128, 128, 128, 128, 128, 0]);
+    expect(await grantedCodes(a, ['#', topics.allNodes('cmd'), topics.cmd('B'), topics.metrics('B'), '$SYS/#', topics.cmd('A')])).toEqual([
+      128, 128, 128, 128, 128, 0,
+    ]);
     await a.publishAsync(topics.metrics('A'), 'real A', { qos: 1 });
     expect(a.connected).toBe(true);
 
@@ -193,8 +213,8 @@ describe('revocation of a connected identity', () => {
     // Revoked from another connection to auth.db, as `remonitor node revoke` in another process would.
     const db = openAuthDb(world.dataDir);
     cleanup(() => {
-    db.close();
-  });
+      db.close();
+    });
     expect(new MqttCredentials(db).revoke('A')).toBe(true);
     await Promise.race([closedBy(a), sleep(10_000).then(() => Promise.reject(new Error('A still connected 10 s after its revocation')))]);
     expect(b.connected).toBe(true);

@@ -42,7 +42,12 @@ const cases: { name: string; chunks: Uint8Array[]; verdict: LengthVerdict; packe
   { name: 'largest legal length (4 bytes)', chunks: [b(0x30, 0xff, 0xff, 0xff, 0x7f)], verdict: { kind: 'oversize', declaredBytes: 268_435_460 }, packets: 0 },
   { name: 'malformed: 5-byte length', chunks: [b(0x30, 0xff, 0xff, 0xff, 0xff, 0x01)], verdict: { kind: 'malformed' }, packets: 0 },
   { name: 'malformed, split across chunks', chunks: [b(0x30, 0x80), b(0x80, 0x80), b(0x80)], verdict: { kind: 'malformed' }, packets: 0 },
-  { name: 'verdict is final: later good bytes change nothing', chunks: [b(0x30, 0x80, 0x80, 0x80, 0x80), b(0xc0, 0x00)], verdict: { kind: 'malformed' }, packets: 0 },
+  {
+    name: 'verdict is final: later good bytes change nothing',
+    chunks: [b(0x30, 0x80, 0x80, 0x80, 0x80), b(0xc0, 0x00)],
+    verdict: { kind: 'malformed' },
+    packets: 0,
+  },
 ];
 
 describe('PacketLengthTracker', () => {

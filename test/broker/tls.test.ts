@@ -97,7 +97,22 @@ describe('MQTT over TLS (mqtts)', () => {
     const sub = await client(`mqtts://127.0.0.1:${broker.tlsPort}`, { ca: pair.cert });
     await sub.subscribeAsync('remonitor/mosquitto/status', { qos: 1 });
     const got = new Promise<string>((resolve) => sub.once('message', (_t, p) => resolve(p.toString())));
-    const pub = spawnProcess('/usr/bin/mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.tlsPort), '--cafile', pair.certFile, '-V', 'mqttv311', '-q', '1', '-t', 'remonitor/mosquitto/status', '-m', 'online']);
+    const pub = spawnProcess('/usr/bin/mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(broker.tlsPort),
+      '--cafile',
+      pair.certFile,
+      '-V',
+      'mqttv311',
+      '-q',
+      '1',
+      '-t',
+      'remonitor/mosquitto/status',
+      '-m',
+      'online',
+    ]);
     expect((await pub.exited).code, pub.output()).toBe(0);
     expect(await got).toBe('online');
   });
@@ -141,7 +156,9 @@ describe('MQTT over TLS (mqtts)', () => {
       plainMs = Math.min(plainMs, await time(`mqtt://127.0.0.1:${broker.port}`, {}));
       tlsMs = Math.min(tlsMs, await time(`mqtts://127.0.0.1:${broker.tlsPort}`, { ca: pair.cert }));
     }
-    console.log(`tls: connect+CONNACK ${plainMs.toFixed(2)} ms plain, ${tlsMs.toFixed(2)} ms mqtts (EC P-256, TLS 1.3, loopback), ×${(tlsMs / plainMs).toFixed(1)}`);
+    console.log(
+      `tls: connect+CONNACK ${plainMs.toFixed(2)} ms plain, ${tlsMs.toFixed(2)} ms mqtts (EC P-256, TLS 1.3, loopback), ×${(tlsMs / plainMs).toFixed(1)}`,
+    );
     expect(tlsMs).toBeGreaterThan(0);
   });
 });

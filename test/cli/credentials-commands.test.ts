@@ -40,14 +40,28 @@ describe('remonitor node', () => {
     expect(agentLine.trim()).toBe(`remonitor agent --broker mqtt://127.0.0.1:${broker.port} --node kitchen-pi --username kitchen-pi --password ${token}`);
 
     const hubToken = (await cli('client', 'add', 'hub', '--role', 'hub', '--data-dir', dataDir)).output.match(TOKEN)![0];
-    const hub: MqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 4, reconnectPeriod: 0, username: 'hub', password: hubToken });
+    const hub: MqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      username: 'hub',
+      password: hubToken,
+    });
     cleanup(() => hub.endAsync(true));
     const seen: string[] = [];
     hub.on('message', (topic, payload) => seen.push(topic === topics.status('kitchen-pi') ? `status ${payload.toString()}` : topic));
     await hub.subscribeAsync('#', { qos: 1 });
 
     // The printed line, pasted: its arguments after `remonitor`, plus a spool directory for the test.
-    const agent = spawnProcess(process.execPath, [CLI, ...agentLine.trim().split(/\s+/).slice(1), '--interval', '250ms', '--spool-dir', tempDir(), '--log-level', 'warn']);
+    const agent = spawnProcess(process.execPath, [
+      CLI,
+      ...agentLine.trim().split(/\s+/).slice(1),
+      '--interval',
+      '250ms',
+      '--spool-dir',
+      tempDir(),
+      '--log-level',
+      'warn',
+    ]);
     await waitFor('samples from the agent', () => seen.includes(topics.metrics('kitchen-pi')));
     expect(seen).toContain('status online');
 
@@ -83,7 +97,12 @@ describe('remonitor node', () => {
 
   it('says which data directory it used, and refuses to list or revoke in one without auth.db', async () => {
     const dataDir = tempDir();
-    for (const args of [['node', 'list'], ['node', 'revoke', 'kitchen-pi'], ['client', 'list'], ['client', 'revoke', 'dash']]) {
+    for (const args of [
+      ['node', 'list'],
+      ['node', 'revoke', 'kitchen-pi'],
+      ['client', 'list'],
+      ['client', 'revoke', 'dash'],
+    ]) {
       const refused = await cli(...args, '--data-dir', dataDir);
       expect(refused.code, args.join(' ')).toBe(1);
       expect(refused.output).toContain(`no ${dataDir}/auth.db: no hub keeps its data in ${dataDir}, and nothing was created there`);

@@ -12,7 +12,9 @@ describe('--insecure beyond loopback', () => {
       const run = spawnProcess(process.execPath, [CLI, command, '--insecure', '--host', '0.0.0.0', '--data-dir', tempDir()]);
       const { code } = await run.exited;
       expect(code).toBe(2);
-      expect(run.output()).toMatch(/--insecure: refused because --host 0\.0\.0\.0 is reachable from other machines; use --host 127\.0\.0\.1 or drop --insecure/);
+      expect(run.output()).toMatch(
+        /--insecure: refused because --host 0\.0\.0\.0 is reachable from other machines; use --host 127\.0\.0\.1 or drop --insecure/,
+      );
       expect(run.output()).not.toMatch(/listening|dashboard at/);
     });
   }

@@ -147,7 +147,7 @@ describe('every flag of every command', () => {
     expect((resolveOptions(COMMANDS.up!.spec, [], { REMONITOR_NO_AGENT: 'true' }).values as Record<string, unknown>).noAgent).toBe(true);
   });
 
-  it('leaves everything after `--` to the recorded command, even a value flag\'s name', () => {
+  it("leaves everything after `--` to the recorded command, even a value flag's name", () => {
     const { values, positionals } = resolveOptions(COMMANDS.record!.spec, ['--out', 'r.json', '--', 'npm', '--out', '-x', '--quiet'], {});
     expect((values as Record<string, unknown>).out).toBe('r.json');
     expect((values as Record<string, unknown>).quiet).toBe(false);

@@ -78,7 +78,10 @@ async function sessionOnHub(id: string) {
 
 describe('the record bundle against a hub with credentials', () => {
   it('reports the session with a node token made for CI (remonitor node add ci), the node name taken from the user name', async () => {
-    const { code, output } = await recordInCi(['--quiet', '--out', 'node.json', '--', ...SHORT_COMMAND], { REMONITOR_USERNAME: 'ci', REMONITOR_PASSWORD: ciToken });
+    const { code, output } = await recordInCi(['--quiet', '--out', 'node.json', '--', ...SHORT_COMMAND], {
+      REMONITOR_USERNAME: 'ci',
+      REMONITOR_PASSWORD: ciToken,
+    });
     expect(code, output).toBe(0);
     expect(output).not.toMatch(/WARNING/);
     const report = reportOf('node.json');
@@ -108,13 +111,31 @@ describe('the record bundle against a hub with credentials', () => {
   });
 
   it.each([
-    ['no credentials', {}, [], /refused this client \(Connection refused: Bad username or password: the broker needs credentials: pass --username and --password/],
-    ['a wrong token', { REMONITOR_USERNAME: 'ci', REMONITOR_PASSWORD: 'rmt_wrong' }, [], /refused this client \(Connection refused: Bad username or password: check --username ci and its token/],
-    ['a node token for another node name', { REMONITOR_USERNAME: 'ci', REMONITOR_PASSWORD: 'CI_TOKEN' }, ['--node', 'other'], /refused this client \(Connection refused: Not authorized: a node token records only under its own name: use --node ci/],
+    [
+      'no credentials',
+      {},
+      [],
+      /refused this client \(Connection refused: Bad username or password: the broker needs credentials: pass --username and --password/,
+    ],
+    [
+      'a wrong token',
+      { REMONITOR_USERNAME: 'ci', REMONITOR_PASSWORD: 'rmt_wrong' },
+      [],
+      /refused this client \(Connection refused: Bad username or password: check --username ci and its token/,
+    ],
+    [
+      'a node token for another node name',
+      { REMONITOR_USERNAME: 'ci', REMONITOR_PASSWORD: 'CI_TOKEN' },
+      ['--node', 'other'],
+      /refused this client \(Connection refused: Not authorized: a node token records only under its own name: use --node ci/,
+    ],
   ] as const)('with %s: says why once, and still writes the verdict and report', async (what, env, args, warning) => {
     const file = `${what.replace(/\W+/g, '-')}.json`;
     const withToken = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === 'CI_TOKEN' ? ciToken : v]));
-    const { code, output } = await recordInCi(['--quiet', '--out', file, ...args, '--', process.execPath, '-e', 'setTimeout(() => process.exit(3), 1000)'], withToken);
+    const { code, output } = await recordInCi(
+      ['--quiet', '--out', file, ...args, '--', process.execPath, '-e', 'setTimeout(() => process.exit(3), 1000)'],
+      withToken,
+    );
     expect(code, output).toBe(3); // the command's own code
     expect(output).toMatch(warning);
     expect(output.match(/refused this client/g)).toHaveLength(1);
@@ -129,7 +150,9 @@ describe('the record bundle against a hub with credentials', () => {
 describe('the line the sessions page suggests for CI', () => {
   it('runs as shown, with the token, the broker port and the test command filled in', async () => {
     const line = ciRecordLine(api, '127.0.0.1');
-    expect(line).toContain(`curl -fsSLO ${api}/agent/remonitor-record.mjs && REMONITOR_PASSWORD=TOKEN node remonitor-record.mjs --broker mqtt://127.0.0.1:1883 --username ci`);
+    expect(line).toContain(
+      `curl -fsSLO ${api}/agent/remonitor-record.mjs && REMONITOR_PASSWORD=TOKEN node remonitor-record.mjs --broker mqtt://127.0.0.1:1883 --username ci`,
+    );
     const filled = line
       .replace('TOKEN', ciToken)
       .replace(':1883', `:${broker.port}`)

@@ -12,9 +12,22 @@ function report(shape: Shape): RecordReport {
   const t0 = samples[0]!.ts_ms;
   const t1 = samples.at(-1)!.ts_ms;
   return {
-    command: ['node', 'app.js'], node: 'ci', session: 'record-00000000', started_ms: t0, ended_ms: t1, duration_ms: t1 - t0, interval_ms: 1000,
-    exit_code: 0, signal: null, peak_rss_bytes: Math.max(...samples.map((s) => s.rss_bytes)), analysis: analyzeLeak(memory), breach: null, hub: null,
-    record_exit_code: 0, processes: [{ pid: 1, name: 'node', peak_rss_bytes: 1 }], samples,
+    command: ['node', 'app.js'],
+    node: 'ci',
+    session: 'record-00000000',
+    started_ms: t0,
+    ended_ms: t1,
+    duration_ms: t1 - t0,
+    interval_ms: 1000,
+    exit_code: 0,
+    signal: null,
+    peak_rss_bytes: Math.max(...samples.map((s) => s.rss_bytes)),
+    analysis: analyzeLeak(memory),
+    breach: null,
+    hub: null,
+    record_exit_code: 0,
+    processes: [{ pid: 1, name: 'node', peak_rss_bytes: 1 }],
+    samples,
   };
 }
 

@@ -62,7 +62,7 @@ describe('remonitor record', () => {
     expect(drops).toBeGreaterThanOrEqual(2);
   });
 
-  it('exits with the command\'s own code', async () => {
+  it("exits with the command's own code", async () => {
     expect((await record(['--quiet', '--', process.execPath, '-e', 'setTimeout(() => process.exit(3), 300)'])).code).toBe(3);
   });
 
@@ -73,7 +73,9 @@ describe('remonitor record', () => {
     // The leaker is a grandchild (under sh) that would leak for 10 minutes and then print "after"; only
     // being stopped ends it before the test's timeout.
     const script = `${process.execPath} ${LEAKER} & echo $! > ${pidFile}; wait; echo after`;
-    const p = spawnProcess(process.execPath, [CLI, 'record', '--quiet', '--interval', '250ms', '--max-rss', '40MB', '--out', out, '--', 'sh', '-c', script], { env: { LEAK_MS: '600000' } });
+    const p = spawnProcess(process.execPath, [CLI, 'record', '--quiet', '--interval', '250ms', '--max-rss', '40MB', '--out', out, '--', 'sh', '-c', script], {
+      env: { LEAK_MS: '600000' },
+    });
     const { code } = await p.exited;
     const output = p.output();
     expect(code, output).toBe(EXIT_MAX_RSS);

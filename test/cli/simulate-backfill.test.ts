@@ -20,7 +20,16 @@ describe('remonitor simulate --backfill', () => {
     const { api, hub } = await startHub(url);
     const nodes = ['bf-0000', 'bf-0001', 'bf-0002'];
     const before = Date.now();
-    const result = await runSimulation({ nodes: 3, intervalMs: 1000, broker: url, durationMs: 2000, connections: 2, prefix: 'bf', backfillMs: 7 * DAY_MS, backfillStepMs: HOUR_MS });
+    const result = await runSimulation({
+      nodes: 3,
+      intervalMs: 1000,
+      broker: url,
+      durationMs: 2000,
+      connections: 2,
+      prefix: 'bf',
+      backfillMs: 7 * DAY_MS,
+      backfillStepMs: HOUR_MS,
+    });
     const perNode = 7 * 24;
     expect(result.backfill).toMatchObject({ published: 3 * perNode, stored: 3 * perNode, perNode });
     // Replayed with their age, stored at their own times: none moved to when it arrived.
@@ -34,7 +43,9 @@ describe('remonitor simulate --backfill', () => {
 
     for (const node of nodes) {
       // The last day from the raw samples: exact times.
-      const { body: raw } = await getJson<SeriesResponse>(`${api}/api/nodes/${node}/series?metrics=cpu_pct,mem_pct&from=${historyEnd - DAY_MS + 1}&to=${historyEnd - 1}&points=5000`);
+      const { body: raw } = await getJson<SeriesResponse>(
+        `${api}/api/nodes/${node}/series?metrics=cpu_pct,mem_pct&from=${historyEnd - DAY_MS + 1}&to=${historyEnd - 1}&points=5000`,
+      );
       expect(raw.resolution).toBe('raw');
       const rawTimes = raw.data[0].filter((_, i) => raw.data[1]![i] !== null).map((s) => s * 1000);
       expect(rawTimes).toEqual(expected.filter((t) => t > historyEnd - DAY_MS));
@@ -46,7 +57,9 @@ describe('remonitor simulate --backfill', () => {
       const week = await waitFor(
         `${node}'s rollups over the week`,
         async () => {
-          const { body } = await getJson<SeriesResponse>(`${api}/api/nodes/${node}/series?metrics=cpu_pct,disk_pct&from=${historyEnd - 7 * DAY_MS - HOUR_MS}&to=${historyEnd - HOUR_MS + 1}&points=5000`);
+          const { body } = await getJson<SeriesResponse>(
+            `${api}/api/nodes/${node}/series?metrics=cpu_pct,disk_pct&from=${historyEnd - 7 * DAY_MS - HOUR_MS}&to=${historyEnd - HOUR_MS + 1}&points=5000`,
+          );
           const times = body.data[0].filter((_, i) => body.data[1]![i] !== null);
           return times.length >= perNode ? { body, times } : null;
         },
@@ -73,7 +86,24 @@ describe('remonitor simulate --backfill', () => {
   it('prints its progress and what it did, and refuses a step longer than the history', async () => {
     const { url } = await startBroker();
     await startHub(url);
-    const sim = spawnProcess(process.execPath, [CLI, 'simulate', '--broker', url, '--nodes', '2', '--backfill', '2h', '--backfill-step', '10m', '--duration', '2s', '--scenarios', 'none', '--prefix', 'cli']);
+    const sim = spawnProcess(process.execPath, [
+      CLI,
+      'simulate',
+      '--broker',
+      url,
+      '--nodes',
+      '2',
+      '--backfill',
+      '2h',
+      '--backfill-step',
+      '10m',
+      '--duration',
+      '2s',
+      '--scenarios',
+      'none',
+      '--prefix',
+      'cli',
+    ]);
     expect((await sim.exited).code).toBe(0);
     expect(sim.output()).toMatch(/first 2h of history for every node, a sample every 10m/);
     expect(sim.output()).toMatch(/backfill: \d+ % \(\d+ of 24 samples/);

@@ -22,34 +22,47 @@ const EXPECTED = [
 ] as const;
 
 describe('remonitor simulate: the default scenarios', () => {
-  it('raise their alarms under the default rules within two minutes', async () => {
-    const { url } = await startBroker();
-    const { api } = await startHub(url);
-    const stop = new AbortController();
-    const run = runSimulation({ nodes: 7, intervalMs: 1000, broker: url, durationMs: 170_000, connections: 2, prefix: 'demo', scenarios: simulateSpec.scenarios.default, signal: stop.signal });
-    const since = new Map<string, number>();
-    const key = (node: string, rule: string, state: string) => `${node} ${rule} ${state}`;
-    let others: string[] = [];
-    try {
-      await waitFor(
-        'every scenario alarm',
-        async () => {
-          const { body } = await getJson<AlarmsResponse>(`${api}/api/alarms`);
-          for (const a of body.alarms) if (!since.has(key(a.node, a.rule_id, a.state))) since.set(key(a.node, a.rule_id, a.state), a.since_ms);
-          others = body.alarms.filter((a) => a.node === 'demo-0006').map((a) => key(a.node, a.rule_id, a.state));
-          return EXPECTED.every(([n, r, s]) => since.has(key(n, r, s)));
-        },
-        DEMO_BOUND_MS + 20_000,
-        1000,
-      );
-    } finally {
-      stop.abort();
-    }
-    const { liveStartMs } = await run;
-    const after = Object.fromEntries(EXPECTED.map(([n, r, s]) => [key(n, r, s), since.get(key(n, r, s))! - liveStartMs]));
-    console.log(`alarms of the default scenarios, ms after the live start: ${JSON.stringify(after)}`);
-    for (const [alarm, ms] of Object.entries(after)) expect(ms, alarm).toBeLessThanOrEqual(DEMO_BOUND_MS);
-    // The node without a scenario stays quiet (demo-0005, warming, goes AMBER only after about 7 minutes).
-    expect(others).toEqual([]);
-  }, DEMO_BOUND_MS + 60_000);
+  it(
+    'raise their alarms under the default rules within two minutes',
+    async () => {
+      const { url } = await startBroker();
+      const { api } = await startHub(url);
+      const stop = new AbortController();
+      const run = runSimulation({
+        nodes: 7,
+        intervalMs: 1000,
+        broker: url,
+        durationMs: 170_000,
+        connections: 2,
+        prefix: 'demo',
+        scenarios: simulateSpec.scenarios.default,
+        signal: stop.signal,
+      });
+      const since = new Map<string, number>();
+      const key = (node: string, rule: string, state: string) => `${node} ${rule} ${state}`;
+      let others: string[] = [];
+      try {
+        await waitFor(
+          'every scenario alarm',
+          async () => {
+            const { body } = await getJson<AlarmsResponse>(`${api}/api/alarms`);
+            for (const a of body.alarms) if (!since.has(key(a.node, a.rule_id, a.state))) since.set(key(a.node, a.rule_id, a.state), a.since_ms);
+            others = body.alarms.filter((a) => a.node === 'demo-0006').map((a) => key(a.node, a.rule_id, a.state));
+            return EXPECTED.every(([n, r, s]) => since.has(key(n, r, s)));
+          },
+          DEMO_BOUND_MS + 20_000,
+          1000,
+        );
+      } finally {
+        stop.abort();
+      }
+      const { liveStartMs } = await run;
+      const after = Object.fromEntries(EXPECTED.map(([n, r, s]) => [key(n, r, s), since.get(key(n, r, s))! - liveStartMs]));
+      console.log(`alarms of the default scenarios, ms after the live start: ${JSON.stringify(after)}`);
+      for (const [alarm, ms] of Object.entries(after)) expect(ms, alarm).toBeLessThanOrEqual(DEMO_BOUND_MS);
+      // The node without a scenario stays quiet (demo-0005, warming, goes AMBER only after about 7 minutes).
+      expect(others).toEqual([]);
+    },
+    DEMO_BOUND_MS + 60_000,
+  );
 });

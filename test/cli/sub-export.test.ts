@@ -23,7 +23,11 @@ describe('remonitor sub', () => {
     await publishNode(agent, 'sub-node', [sampleAt(1, t, { cpu_pct: 11.5 }), sampleAt(2, t + 1000, { cpu_pct: 12.5 })]);
     const { code } = await sub.exited;
     expect(code).toBe(0);
-    const lines = sub.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const lines = sub
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatchObject({ topic: 'remonitor/sub-node/status', node: 'sub-node', channel: 'status', payload: 'online' });
     expect(lines[1]).toMatchObject({ topic: 'remonitor/sub-node/metrics', channel: 'metrics', payload: { seq: 1, ts_ms: t, cpu_pct: 11.5 } });
@@ -38,7 +42,11 @@ describe('remonitor sub', () => {
     await agent.publishAsync('remonitor/broken/metrics', Buffer.from([0xff, 0x00]));
     await agent.publishAsync('remonitor/fine/metrics', Buffer.from(encodeSample(sampleAt(5, Date.now()))));
     await sub.exited;
-    const lines = sub.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const lines = sub
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ node: 'broken', error: expect.stringMatching(/sample/) });
     expect(lines[1]).toMatchObject({ node: 'fine', payload: { seq: 5 } });
   });
@@ -56,7 +64,21 @@ describe('remonitor export', () => {
       }),
     );
     const out = join(tempDir(), 'out.csv');
-    const run = spawnProcess(process.execPath, [CLI, 'export', 'exp-cli', '--hub', api, '--from', String(t0), '--to', String(t0 + 2999_000), '--metrics', 'cpu_pct,mem_pct', '--out', out]);
+    const run = spawnProcess(process.execPath, [
+      CLI,
+      'export',
+      'exp-cli',
+      '--hub',
+      api,
+      '--from',
+      String(t0),
+      '--to',
+      String(t0 + 2999_000),
+      '--metrics',
+      'cpu_pct,mem_pct',
+      '--out',
+      out,
+    ]);
     const { code } = await run.exited;
     expect(run.output()).toMatch(/100% · 3,000 rows · \d+ kB/);
     expect(run.output()).toMatch(/3000 samples of exp-cli written to .*out\.csv/);
@@ -86,7 +108,9 @@ describe('remonitor export', () => {
     hub.store.insertBatch([{ node: 'exp-auth', sample, raw: encodeSample(sample) }]);
     const refused = spawnProcess(process.execPath, [CLI, 'export', 'exp-auth', '--hub', api]);
     expect((await refused.exited).code).toBe(1);
-    expect(refused.output()).toMatch(/refused the export \(401\).*This hub needs an API token: pass --token TOKEN or set REMONITOR_TOKEN; on the hub, `remonitor token add NAME --role viewer --data-dir DIR` makes one/);
+    expect(refused.output()).toMatch(
+      /refused the export \(401\).*This hub needs an API token: pass --token TOKEN or set REMONITOR_TOKEN; on the hub, `remonitor token add NAME --role viewer --data-dir DIR` makes one/,
+    );
     const { token } = users.addApiToken('exporter', 'viewer');
     // A relative start written as the next argument, though it starts with "-", as --help shows it;
     // and the token from the environment.
@@ -110,12 +134,29 @@ describe('remonitor export', () => {
 });
 
 describe('remonitor up --json-mirror', () => {
-  it('takes the flag and mirrors its own agent\'s samples as JSON', async () => {
-    const up = spawnProcess(process.execPath, [CLI, 'up', '--insecure', '--http-port', '0', '--mqtt-port', '0', '--data-dir', tempDir(), '--interval', '250ms', '--json-mirror']);
+  it("takes the flag and mirrors its own agent's samples as JSON", async () => {
+    const up = spawnProcess(process.execPath, [
+      CLI,
+      'up',
+      '--insecure',
+      '--http-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--data-dir',
+      tempDir(),
+      '--interval',
+      '250ms',
+      '--json-mirror',
+    ]);
     const [, mqttUrl] = await up.waitForLine(/MQTT at (mqtt:\/\/\S+?),/);
     const sub = spawnProcess(process.execPath, [CLI, 'sub', 'remonitor/+/metrics/json', '--broker', mqttUrl!, '--count', '3']);
     expect((await sub.exited).code).toBe(0);
-    const lines = sub.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const lines = sub
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(3);
     for (const line of lines) {
       expect(line.topic).toMatch(/^remonitor\/[^/]+\/metrics\/json$/);

@@ -45,7 +45,10 @@ describe('loadTls', () => {
       [['--tls-cert', missing, '--tls-key', pair.keyFile], /--tls-cert .*missing\.crt: cannot read the file \(ENOENT\)/],
       [['--tls-cert', notPem, '--tls-key', pair.keyFile], /--tls-cert .*hub\.der: not a PEM certificate/],
       [['--tls-cert', pair.certFile, '--tls-key', notPem], /--tls-key .*hub\.der: not a PEM private key/],
-      [['--tls-cert', pair.keyFile, '--tls-key', pair.certFile], /--tls-cert .*hub\.key: not a PEM certificate[\s\S]*--tls-key .*hub\.crt: not a PEM private key/],
+      [
+        ['--tls-cert', pair.keyFile, '--tls-key', pair.certFile],
+        /--tls-cert .*hub\.key: not a PEM certificate[\s\S]*--tls-key .*hub\.crt: not a PEM private key/,
+      ],
       [['--tls-cert', pair.certFile, '--tls-key', other.keyFile], /hub\.crt and --tls-key .*other\.key do not make a pair: .*key values mismatch/],
     ];
     for (const [argv, expected] of cases) expect(problems(argv), argv.join(' ')).toMatch(expected);

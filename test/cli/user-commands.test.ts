@@ -97,9 +97,16 @@ describe('remonitor user', () => {
     const lost = await remonitor(['user', 'passwd', 'admin'], '', elsewhere);
     expect(lost.code).toBe(1);
     expect(lost.stderr).toContain(`no ${join(elsewhere, 'data', 'auth.db')}`);
-    expect(lost.stderr).toMatch(/nothing was created there\. Give the hub's data directory with --data-dir \(or REMONITOR_DATA_DIR\), e\.g\. `remonitor user passwd admin --data-dir /);
+    expect(lost.stderr).toMatch(
+      /nothing was created there\. Give the hub's data directory with --data-dir \(or REMONITOR_DATA_DIR\), e\.g\. `remonitor user passwd admin --data-dir /,
+    );
     expect(existsSync(join(elsewhere, 'data'))).toBe(false);
-    for (const args of [['user', 'list'], ['user', 'remove', 'bob'], ['token', 'list'], ['token', 'revoke', '1']]) {
+    for (const args of [
+      ['user', 'list'],
+      ['user', 'remove', 'bob'],
+      ['token', 'list'],
+      ['token', 'revoke', '1'],
+    ]) {
       const refused = await remonitor([...args, '--data-dir', join(elsewhere, 'nowhere')]);
       expect(refused.code, args.join(' ')).toBe(1);
       expect(refused.stderr).toContain(`no ${join(elsewhere, 'nowhere', 'auth.db')}`);

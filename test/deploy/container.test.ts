@@ -19,7 +19,9 @@ import { cleanup, getJson, REPO, runCleanups, signInAsPrintedAdmin, spawnProcess
 afterEach(runCleanups);
 
 /** deploy/compose.yaml as Docker Compose reads it (Debian's python3-yaml, merge keys included). */
-function readCompose(): { services: Record<string, { profiles?: string[]; depends_on?: string[]; command?: string[]; environment?: string[]; ports?: string[]; volumes?: string[] }> } {
+function readCompose(): {
+  services: Record<string, { profiles?: string[]; depends_on?: string[]; command?: string[]; environment?: string[]; ports?: string[]; volumes?: string[] }>;
+} {
   return JSON.parse(
     execFileSync('/usr/bin/python3', ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], {
       input: readFileSync(join(REPO, 'deploy/compose.yaml')),
@@ -76,7 +78,7 @@ describe('Dockerfile', () => {
     // The pages, the join script and the agent bundle all come from the copied files; the data
     // only after signing in as the admin the first start printed.
     for (const path of ['/login', '/install.sh', '/agent/remonitor-agent.mjs', '/assets/login-page.js']) {
-      expect((await fetch(new URL(path, url)).then((r) => r.status)), path).toBe(200);
+      expect(await fetch(new URL(path, url)).then((r) => r.status), path).toBe(200);
     }
     expect(await fetch(new URL('/metrics', url)).then((r) => r.status)).toBe(401);
     const admin = await signInAsPrintedAdmin(hub, url!);
@@ -105,7 +107,13 @@ describe('Dockerfile', () => {
     // `mosquitto:1883` is the compose service name; here it is the local Mosquitto.
     const args = command.map((a) => a.replace('mqtt://mosquitto:1883', mosquitto.url));
     const stage = runtimeStage(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
-    const env = { ...stage.env, REMONITOR_DATA_DIR: tempDir(), REMONITOR_HTTP_PORT: '0', REMONITOR_HOST: '127.0.0.1', REMONITOR_PASSWORD: users['remonitor-hub'] };
+    const env = {
+      ...stage.env,
+      REMONITOR_DATA_DIR: tempDir(),
+      REMONITOR_HTTP_PORT: '0',
+      REMONITOR_HOST: '127.0.0.1',
+      REMONITOR_PASSWORD: users['remonitor-hub'],
+    };
     const hub = spawnProcess(process.execPath, [join(REPO, 'bin/remonitor.mjs'), ...args], { env });
     const [, url] = await hub.waitForLine(/dashboard at (http:\/\/\S+)/);
     const admin = await signInAsPrintedAdmin(hub, url!);
@@ -117,7 +125,9 @@ describe('Dockerfile', () => {
     const agent = await connectAsync(mosquitto.url, { protocolVersion: 4, username: 'via-mosquitto', password: users['via-mosquitto'] });
     cleanup(() => agent.endAsync());
     await publishNode(agent, 'via-mosquitto', [sampleAt(1, Date.now() - 1000)]);
-    await waitFor('via-mosquitto stored', async () => (await admin.getJson('/api/nodes')).body.nodes.some((n: { name: string; latest: unknown }) => n.name === 'via-mosquitto' && n.latest));
+    await waitFor('via-mosquitto stored', async () =>
+      (await admin.getJson('/api/nodes')).body.nodes.some((n: { name: string; latest: unknown }) => n.name === 'via-mosquitto' && n.latest),
+    );
     expect((await admin.getJson('/api/nodes/via-mosquitto')).body.sample.seq).toBe(1);
     // The join line tells nodes the broker on the host the browser used, not the compose name.
     const script = await (await fetch(new URL('/install.sh', url))).text();
@@ -126,7 +136,10 @@ describe('Dockerfile', () => {
 
   it('compose profile scale: two hubs in a shared group and one web, over Mosquitto and PostgreSQL, sharing the logins', async () => {
     const compose = readCompose();
-    const scale = Object.entries(compose.services).filter(([, svc]) => svc.profiles?.includes('scale')).map(([name]) => name).sort();
+    const scale = Object.entries(compose.services)
+      .filter(([, svc]) => svc.profiles?.includes('scale'))
+      .map(([name]) => name)
+      .sort();
     expect(scale).toEqual(['hub-1', 'hub-2', 'mosquitto', 'postgres', 'web']);
     expect(compose.services.web!.ports).toEqual(['8080:8080']);
 
@@ -184,7 +197,7 @@ describe('Dockerfile', () => {
 });
 
 describe('install-hub.sh', () => {
-  it('installs the hub unit and `remonitor` on PATH, leaves the host\'s systemd alone, and its ExecStart serves a healthy hub', async () => {
+  it("installs the hub unit and `remonitor` on PATH, leaves the host's systemd alone, and its ExecStart serves a healthy hub", async () => {
     const systemctl = fakeSystemctl();
     const root = tempDir('remonitor-hub-root-');
     const run = spawnSync('/bin/sh', [join(REPO, 'deploy/install-hub.sh'), '--prefix', root, '--http-port', '0', '--mqtt-port', '0', '--host', '127.0.0.1'], {
@@ -206,7 +219,9 @@ describe('install-hub.sh', () => {
     expect(added.status, added.stderr).toBe(0);
     expect(added.stdout).toMatch(/enrolled node "garden-pi"/);
     expect(existsSync(join(root, 'var/lib/remonitor/auth.db'))).toBe(true);
-    expect(unit.replaceAll(root, '').replace(`ExecStart=${nodeBin} `, 'ExecStart=/usr/bin/node ')).toBe(readFileSync(join(REPO, 'deploy/remonitor-hub.service'), 'utf8'));
+    expect(unit.replaceAll(root, '').replace(`ExecStart=${nodeBin} `, 'ExecStart=/usr/bin/node ')).toBe(
+      readFileSync(join(REPO, 'deploy/remonitor-hub.service'), 'utf8'),
+    );
 
     const hub = startUnit(unit);
     const [, url] = await hub.waitForLine(/dashboard at (http:\/\/\S+)/);
@@ -224,7 +239,12 @@ describe('install-hub.sh', () => {
     });
     expect(removed.status).toBe(0);
     expect(systemctl.calls()).toEqual([]);
-    for (const f of ['opt/remonitor-hub', 'usr/local/bin/remonitor', 'etc/systemd/system/remonitor-hub.service', 'etc/systemd/system/multi-user.target.wants']) {
+    for (const f of [
+      'opt/remonitor-hub',
+      'usr/local/bin/remonitor',
+      'etc/systemd/system/remonitor-hub.service',
+      'etc/systemd/system/multi-user.target.wants',
+    ]) {
       expect(existsSync(join(root, f)), f).toBe(false);
     }
   });

@@ -65,7 +65,9 @@ describe('install-agent.sh on a host', () => {
     expect(readlinkSync(host.outside('/etc/systemd/system/multi-user.target.wants/remonitor-agent.service'))).toBe('../remonitor-agent.service');
 
     const line = /run the agent now, in the foreground: (.*)$/m.exec(run.stdout)![1]!;
-    expect(line).toMatch(/^\S*node \/opt\/remonitor\/remonitor-agent\.mjs --config \/etc\/remonitor\/agent\.json --spool-dir \/var\/lib\/remonitor-agent\/spool$/);
+    expect(line).toMatch(
+      /^\S*node \/opt\/remonitor\/remonitor-agent\.mjs --config \/etc\/remonitor\/agent\.json --spool-dir \/var\/lib\/remonitor-agent\/spool$/,
+    );
     const agent = host.spawn(line.split(' '), env);
     await reports(api, 'box-pi', agent);
     agent.child.kill('SIGTERM');

@@ -20,7 +20,7 @@ function install(args: string[], path: string) {
 }
 
 describe('install-agent.sh', () => {
-  it('installs config and unit under --prefix without touching the host\'s systemd, and the installed agent reports to a real hub', async () => {
+  it("installs config and unit under --prefix without touching the host's systemd, and the installed agent reports to a real hub", async () => {
     const { url } = await startBroker();
     const { hub, api } = await startHub(url);
     const systemctl = fakeSystemctl();
@@ -32,7 +32,13 @@ describe('install-agent.sh', () => {
     expect(run.stdout).toMatch(/installed under \S+ as node "pi-installed", publishing to mqtt:\/\/127\.0\.0\.1:\d+; the host's systemd was left alone/);
 
     const conf = join(root, 'etc/remonitor/agent.json');
-    expect(JSON.parse(readFileSync(conf, 'utf8'))).toEqual({ broker: url, node: 'pi-installed', username: 'pi-installed', password: 'tok-123', interval: '500ms' });
+    expect(JSON.parse(readFileSync(conf, 'utf8'))).toEqual({
+      broker: url,
+      node: 'pi-installed',
+      username: 'pi-installed',
+      password: 'tok-123',
+      interval: '500ms',
+    });
     expect(statSync(conf).mode & 0o777).toBe(0o600); // the token: root only, handed to the service by systemd
     expect(readFileSync(join(root, 'opt/remonitor/remonitor-agent.mjs'))).toEqual(readFileSync(BUNDLE));
     const unit = readFileSync(join(root, 'etc/systemd/system/remonitor-agent.service'), 'utf8');
@@ -65,7 +71,10 @@ describe('install-agent.sh', () => {
     });
     await waitFor('3 samples stored', () => hub.ingest.stats.stored >= 3);
     // Not a terminal (as under systemd): structured JSON log lines for the journal.
-    const firstLog = agent.output().split('\n').find((l) => l.startsWith('{'));
+    const firstLog = agent
+      .output()
+      .split('\n')
+      .find((l) => l.startsWith('{'));
     expect(JSON.parse(firstLog!)).toMatchObject({ level: expect.any(Number), msg: expect.any(String) });
     agent.child.kill('SIGTERM');
     expect((await agent.exited).code).toBe(0);
@@ -88,7 +97,8 @@ describe('install-agent.sh', () => {
     // A PATH with only what the script runs, and no node on it (then a stand-in for one).
     const bin = join(tempDir('remonitor-nonode-'), 'bin');
     mkdirSync(bin);
-    for (const tool of ['id', 'mkdir', 'mktemp', 'cp', 'rm']) symlinkSync(execFileSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
+    for (const tool of ['id', 'mkdir', 'mktemp', 'cp', 'rm'])
+      symlinkSync(execFileSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
     const root = tempDir('remonitor-root-');
     const args = ['--prefix', root, '--bundle', BUNDLE, '--node', 'old-pi'];
     const missing = install(args, bin);
@@ -96,7 +106,9 @@ describe('install-agent.sh', () => {
     expect(missing.stderr).toMatch(/the agent needs Node\.js 18\.15\.0 or newer, and `node` is not on PATH/);
     expect(missing.stderr).toMatch(/Raspberry Pi OS, Debian 12 \(bookworm\), Ubuntu 24\.04: sudo apt install nodejs/);
     expect(missing.stderr).toMatch(/deb\.nodesource\.com\/setup_22\.x/);
-    expect(missing.stderr).toMatch(/Pi Zero \/ Pi 1 \(armv6l\).*\n.*https:\/\/unofficial-builds\.nodejs\.org\/download\/release\/ \(node-v22\.\*-linux-armv6l\.tar\.xz/);
+    expect(missing.stderr).toMatch(
+      /Pi Zero \/ Pi 1 \(armv6l\).*\n.*https:\/\/unofficial-builds\.nodejs\.org\/download\/release\/ \(node-v22\.\*-linux-armv6l\.tar\.xz/,
+    );
 
     // A stand-in for a Node.js of a given version, which cannot run the bundle's syntax check.
     const withNode = (version: string) => {
@@ -108,7 +120,9 @@ describe('install-agent.sh', () => {
     for (const version of ['18.14.1', '18.9.0', '17.9.1', '16.20.2', 'unknown']) {
       const old = withNode(version);
       expect(old.status, version).toBe(1);
-      expect(old.stderr, version).toMatch(new RegExp(`the agent needs Node\\.js 18\\.15\\.0 or newer; .*node is version ${version}\\. Upgrade it:\\n.*sudo apt install nodejs`));
+      expect(old.stderr, version).toMatch(
+        new RegExp(`the agent needs Node\\.js 18\\.15\\.0 or newer; .*node is version ${version}\\. Upgrade it:\\n.*sudo apt install nodejs`),
+      );
     }
     for (const version of ['18.15.0', '18.20.4', '20.0.0', '22.11.0']) {
       const enough = withNode(version);

@@ -19,7 +19,9 @@ describe('install-hub.sh on a host without a running systemd', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/systemd is not running here \(a container or a chroot\?\), so no service was\nstarted/);
-    expect(run.stdout).toMatch(/Run the hub now, in the foreground: \S*node \/opt\/remonitor-hub\/bin\/remonitor\.mjs up --config \/etc\/remonitor\/hub\.json --data-dir \/var\/lib\/remonitor$/m);
+    expect(run.stdout).toMatch(
+      /Run the hub now, in the foreground: \S*node \/opt\/remonitor-hub\/bin\/remonitor\.mjs up --config \/etc\/remonitor\/hub\.json --data-dir \/var\/lib\/remonitor$/m,
+    );
     expect(systemctl.calls()).toEqual([]);
     expect(readlinkSync(host.outside('/etc/systemd/system/multi-user.target.wants/remonitor-hub.service'))).toBe('../remonitor-hub.service');
     expect(readFileSync(host.outside('/usr/local/bin/remonitor'), 'utf8')).toMatch(/^exec \S*node \/opt\/remonitor-hub\/bin\/remonitor\.mjs "\$@"$/m);

@@ -75,8 +75,8 @@ async function upHub() {
   return { up, dataDir, dashboard: dashboard!, mqttUrl: mqttUrl! };
 }
 
-describe('the one-line join on Debian bookworm\'s Node.js 18', () => {
-  it('installs with Debian\'s Node 18 as the only node, the unit runs the bundle on it, and its samples reach the hub', async () => {
+describe("the one-line join on Debian bookworm's Node.js 18", () => {
+  it("installs with Debian's Node 18 as the only node, the unit runs the bundle on it, and its samples reach the hub", async () => {
     const noNode = systemBinWithoutNode();
     expect(shOutput('command -v node || echo none', noNode)).toBe('none'); // Node 20 is out of reach
     const node18Bin = nodeFolder({ link: node18 });
@@ -105,11 +105,15 @@ describe('the one-line join on Debian bookworm\'s Node.js 18', () => {
     expect(exec).toContain(join(root, 'opt/remonitor/remonitor-agent.mjs'));
     // systemd gives the service its default PATH, where on a Pi `node` is Debian's too.
     const agent = startUnit(unit, { PATH });
-    const row = await waitFor('kitchen-pi online with samples', async () => {
-      if (agent.child.exitCode !== null) throw new Error(`the installed agent exited with ${agent.child.exitCode}`);
-      const { body } = await admin.getJson('/api/nodes/kitchen-pi');
-      return body.status === 'online' && body.latest !== null && body.info ? body : null;
-    }, 20_000).catch((err: Error) => {
+    const row = await waitFor(
+      'kitchen-pi online with samples',
+      async () => {
+        if (agent.child.exitCode !== null) throw new Error(`the installed agent exited with ${agent.child.exitCode}`);
+        const { body } = await admin.getJson('/api/nodes/kitchen-pi');
+        return body.status === 'online' && body.latest !== null && body.info ? body : null;
+      },
+      20_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\nagent output:\n${agent.output()}`);
     });
     expect(row.info).toMatchObject({ agent_version: expect.any(String), interval_ms: 1000 });
@@ -118,7 +122,13 @@ describe('the one-line join on Debian bookworm\'s Node.js 18', () => {
     const debianBinary = execFileSync(node18, ['-p', 'process.execPath'], { encoding: 'utf8' }).trim();
     expect(readlinkSync(`/proc/${agent.child.pid}/exe`)).toBe(debianBinary);
     const cmdline = readFileSync(`/proc/${agent.child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    expect(cmdline).toEqual([debianBinary, ...exec.slice(1, exec.indexOf('--config') + 1), expect.stringMatching(/\/agent\.json$/), '--spool-dir', expect.stringMatching(/\/spool$/)]);
+    expect(cmdline).toEqual([
+      debianBinary,
+      ...exec.slice(1, exec.indexOf('--config') + 1),
+      expect.stringMatching(/\/agent\.json$/),
+      '--spool-dir',
+      expect.stringMatching(/\/spool$/),
+    ]);
 
     await waitFor('3 samples in the series', async () => {
       const { body } = await admin.getJson('/api/nodes/kitchen-pi/series?metrics=cpu_pct&from=-5m');
@@ -130,10 +140,23 @@ describe('the one-line join on Debian bookworm\'s Node.js 18', () => {
     expect(agent.output()).not.toMatch(/\(node:\d+\) \w*Warning/); // nor one from Node 18 itself
   });
 
-  it('refuses a Node.js older than 18.15.0, or none, and says to install Debian\'s', async () => {
+  it("refuses a Node.js older than 18.15.0, or none, and says to install Debian's", async () => {
     const { dataDir, dashboard, mqttUrl } = await upHub();
     const { port } = new URL(dashboard);
-    const added = spawnProcess(process.execPath, [CLI, 'node', 'add', 'old-pi', '--data-dir', dataDir, '--hub-host', '127.0.0.1', '--http-port', port, '--mqtt-port', new URL(mqttUrl).port]);
+    const added = spawnProcess(process.execPath, [
+      CLI,
+      'node',
+      'add',
+      'old-pi',
+      '--data-dir',
+      dataDir,
+      '--hub-host',
+      '127.0.0.1',
+      '--http-port',
+      port,
+      '--mqtt-port',
+      new URL(mqttUrl).port,
+    ]);
     expect((await added.exited).code).toBe(0);
     const line = /^\s*(curl -fsSL \S+\/install\.sh \| sh -s -- .*)$/m.exec(added.output())![1]!;
     expect(line).toMatch(new RegExp(`^curl -fsSL http://127\\.0\\.0\\.1:${port}/install\\.sh \\| sh -s -- --node old-pi --token rmt_\\S+$`));
@@ -142,7 +165,9 @@ describe('the one-line join on Debian bookworm\'s Node.js 18', () => {
     // 18.14.0: just below the minimum; 18.13.0: what Debian 12 came out with.
     for (const old of ['18.14.0', '18.13.0']) {
       // A fake node: answers the script's version question, runs nothing.
-      const fakeNode = nodeFolder({ script: `#!/bin/sh\n# fake node for tests: an old Node.js ${old}\ncase "$*" in *process.versions.node*) echo ${old} ;; *) echo v${old} ;; esac\n` });
+      const fakeNode = nodeFolder({
+        script: `#!/bin/sh\n# fake node for tests: an old Node.js ${old}\ncase "$*" in *process.versions.node*) echo ${old} ;; *) echo v${old} ;; esac\n`,
+      });
       const root = tempDir('remonitor-root-');
       const { code, out } = await runJoinLine(line, root, `${fakeNode}:${noNode}`);
       expect(code, out).toBe(1);

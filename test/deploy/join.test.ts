@@ -56,7 +56,7 @@ describe('one-line join', () => {
     await waitFor('samples from joined-pi', () => hub.ingest.stats.stored >= 2);
   });
 
-  it('tells nodes the broker at the address the browser used when the hub\'s broker is local', () => {
+  it("tells nodes the broker at the address the browser used when the hub's broker is local", () => {
     expect(brokerForNodes({ brokerUrl: 'mqtt://127.0.0.1:1883' }, 'hub.lan')).toBe('mqtt://hub.lan:1883');
     expect(brokerForNodes({ brokerUrl: 'mqtt://mosquitto:1883' }, 'hub.lan')).toBe('mqtt://mosquitto:1883');
     expect(brokerForNodes({ brokerUrl: 'mqtt://127.0.0.1:1883', publicBrokerUrl: 'mqtts://mq.example.org:8883' }, 'x')).toBe('mqtts://mq.example.org:8883');

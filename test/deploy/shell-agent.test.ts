@@ -21,7 +21,10 @@ const SCRIPT = join(REPO, 'deploy/remonitor-agent.sh');
 const BUSYBOX = '/usr/bin/busybox';
 const MOSQUITTO_PUB = '/usr/bin/mosquitto_pub';
 
-for (const [tool, pkg] of [[BUSYBOX, 'busybox'], [MOSQUITTO_PUB, 'mosquitto-clients']]) {
+for (const [tool, pkg] of [
+  [BUSYBOX, 'busybox'],
+  [MOSQUITTO_PUB, 'mosquitto-clients'],
+]) {
   if (spawnSync(tool!, ['--help'], { stdio: 'ignore' }).error) throw new Error(`${tool} is missing: apt-get install ${pkg} (.ci/run installs it)`);
 }
 
@@ -57,7 +60,10 @@ const perTest: (() => Promise<void> | void)[] = [];
 
 /** The shell agent under busybox ash, leading a process group of its own (it and its mosquitto_pub). */
 function shellAgent(node: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Spawned {
-  const agent = spawnProcess(BUSYBOX, ['sh', SCRIPT, '--node', node, '--interval', '250ms', ...args], { env: { REMONITOR_BROKER: brokerUrl, ...env }, group: true });
+  const agent = spawnProcess(BUSYBOX, ['sh', SCRIPT, '--node', node, '--interval', '250ms', ...args], {
+    env: { REMONITOR_BROKER: brokerUrl, ...env },
+    group: true,
+  });
   perTest.push(() => killGroup(agent));
   return agent;
 }
@@ -211,7 +217,22 @@ describe('the shell agent against a hub', () => {
     const nodeToken = credentials.add('side-node', 'node');
     const shellSeen = await watch(brokerUrl, 'side-shell');
     shellAgent('side-shell', [], { REMONITOR_PASSWORD: shellToken });
-    const nodeAgent = spawnProcess(process.execPath, [CLI, 'agent', '--broker', brokerUrl, '--node', 'side-node', '--username', 'side-node', '--password', nodeToken, '--interval', '250ms', '--spool-dir', join(tempDir(), 'spool')]);
+    const nodeAgent = spawnProcess(process.execPath, [
+      CLI,
+      'agent',
+      '--broker',
+      brokerUrl,
+      '--node',
+      'side-node',
+      '--username',
+      'side-node',
+      '--password',
+      nodeToken,
+      '--interval',
+      '250ms',
+      '--spool-dir',
+      join(tempDir(), 'spool'),
+    ]);
     perTest.push(async () => {
       nodeAgent.child.kill('SIGKILL');
       await nodeAgent.exited;
@@ -223,7 +244,9 @@ describe('the shell agent against a hub', () => {
     await waitFor('3 s of samples from both', async () => Date.now() - fromMs > 3000 && shellSeen.samples.length >= shellBefore + 8, 20_000);
     const toMs = Date.now();
     const columns = async (node: string) => {
-      const { body } = await getJson<{ data: (number | null)[][] }>(`${api}/api/nodes/${node}/series?metrics=mem_pct,disk_pct,load_1&from=${fromMs}&to=${toMs}`);
+      const { body } = await getJson<{ data: (number | null)[][] }>(
+        `${api}/api/nodes/${node}/series?metrics=mem_pct,disk_pct,load_1&from=${fromMs}&to=${toMs}`,
+      );
       return body.data.slice(1).map((column) => column.filter((v): v is number => v !== null));
     };
     // The hub writes in batches: wait until both agents' samples of the window are stored.
@@ -302,15 +325,24 @@ describe('install-agent.sh --shell, served by the hub', () => {
     if (!verify.error) expect(verify.stderr, 'systemd-analyze verify').not.toMatch(/remonitor-agent\.service:/);
 
     // What systemd would run: ExecStart with EnvironmentFile= applied (/bin/sh is dash here).
-    const env = Object.fromEntries(readFileSync(unitKeys(unit).get('EnvironmentFile')!, 'utf8').trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+    const env = Object.fromEntries(
+      readFileSync(unitKeys(unit).get('EnvironmentFile')!, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+    );
     const agent = startUnit(unit, env);
     perTest.push(() => killGroup(agent));
-    await waitFor('shell-joined online with samples', async () => {
-      if (agent.child.exitCode !== null) throw new Error(`the installed agent exited:\n${agent.output()}`);
-      const { body } = await getJson(`${api}/api/nodes`);
-      const node = body.nodes.find((n: { name: string }) => n.name === 'shell-joined');
-      return node?.status === 'online' && node.latest !== null;
-    }, 20_000).catch((err: Error) => {
+    await waitFor(
+      'shell-joined online with samples',
+      async () => {
+        if (agent.child.exitCode !== null) throw new Error(`the installed agent exited:\n${agent.output()}`);
+        const { body } = await getJson(`${api}/api/nodes`);
+        const node = body.nodes.find((n: { name: string }) => n.name === 'shell-joined');
+        return node?.status === 'online' && node.latest !== null;
+      },
+      20_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\nagent output:\n${agent.output()}`);
     });
     agent.child.kill('SIGTERM');
@@ -318,12 +350,14 @@ describe('install-agent.sh --shell, served by the hub', () => {
 
     const removed = await run(['--uninstall', '--prefix', root]);
     expect(removed.code).toBe(0);
-    for (const f of ['opt/remonitor/remonitor-agent.sh', 'etc/remonitor/agent.env', 'etc/systemd/system/remonitor-agent.service']) expect(existsSync(join(root, f)), f).toBe(false);
+    for (const f of ['opt/remonitor/remonitor-agent.sh', 'etc/remonitor/agent.env', 'etc/systemd/system/remonitor-agent.service'])
+      expect(existsSync(join(root, f)), f).toBe(false);
   });
 
   it('says what the shell agent needs, and refuses a WebSocket broker', () => {
     const install = readFileSync(join(REPO, 'deploy/install-agent.sh'), 'utf8');
-    const run = (args: string[], PATH: string) => spawnSync('/bin/sh', ['-s', '--', ...args], { input: install, encoding: 'utf8', env: { ...process.env, PATH }, timeout: 30_000 });
+    const run = (args: string[], PATH: string) =>
+      spawnSync('/bin/sh', ['-s', '--', ...args], { input: install, encoding: 'utf8', env: { ...process.env, PATH }, timeout: 30_000 });
     const root = tempDir('remonitor-root-');
     const ws = run(['--shell', '--bundle', SCRIPT, '--broker', 'ws://hub:8080/mqtt', '--prefix', root], process.env.PATH!);
     expect(ws.stderr).toMatch(/the shell agent speaks MQTT over TCP \(mosquitto_pub\)/);

@@ -58,8 +58,15 @@ describe('JSON samples as documented', () => {
 
   it('the MicroPython twin: samples stored as sent, byte for byte what it printed, acked, and its last will when killed', async () => {
     const token = nodeAdd('esp-twin');
-    const made = execFileSync(process.execPath, [CLI, 'client', 'add', 'json-watcher', '--role', 'viewer', '--data-dir', dataDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    const watcher = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: 'json-watcher', password: /shown only now:\s+(\S+)/.exec(made)![1]!, protocolVersion: 4 });
+    const made = execFileSync(process.execPath, [CLI, 'client', 'add', 'json-watcher', '--role', 'viewer', '--data-dir', dataDir], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const watcher = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+      username: 'json-watcher',
+      password: /shown only now:\s+(\S+)/.exec(made)![1]!,
+      protocolVersion: 4,
+    });
     cleanup(() => watcher.endAsync());
     const onWire: string[] = [];
     const acks: Ack[] = [];
@@ -67,10 +74,39 @@ describe('JSON samples as documented', () => {
     await watcher.subscribeAsync([topics.json('esp-twin'), topics.ack('esp-twin')], { qos: 1 });
 
     const COUNT = 4;
-    const twin = spawnProcess('/usr/bin/python3', ['-u', 'cpython_twin.py', '--host', '127.0.0.1', '--port', mqttPort, '--node', 'esp-twin', '--token', token, '--interval', '0.3', '--count', String(COUNT)], { cwd: join(REPO, 'examples/micropython') });
+    const twin = spawnProcess(
+      '/usr/bin/python3',
+      [
+        '-u',
+        'cpython_twin.py',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        mqttPort,
+        '--node',
+        'esp-twin',
+        '--token',
+        token,
+        '--interval',
+        '0.3',
+        '--count',
+        String(COUNT),
+      ],
+      { cwd: join(REPO, 'examples/micropython') },
+    );
     const [, boot] = await twin.waitForLine(/boot ([0-9a-f]{16})/);
-    await waitFor(`${COUNT} samples printed`, () => twin.output().split('\n').filter((l) => l.startsWith('{')).length >= COUNT);
-    const printed = twin.output().split('\n').filter((l) => l.startsWith('{'));
+    await waitFor(
+      `${COUNT} samples printed`,
+      () =>
+        twin
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{')).length >= COUNT,
+    );
+    const printed = twin
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
     const sent = printed.map((l) => JSON.parse(l) as Record<string, unknown>);
 
     const [, memPct, memUsed, temp, uptime] = await waitFor(`${COUNT} samples stored`, async () => {
@@ -85,7 +121,11 @@ describe('JSON samples as documented', () => {
 
     const latest = await detail('esp-twin');
     expect(latest.status).toBe('online');
-    expect(latest.sample).toMatchObject({ boot, seq: COUNT - 1, series: [{ name: 'wifi_rssi_dbm', labels: { ssid: 'twin' }, value: (sent[COUNT - 1]!.series as unknown[][])[0]![2] }] });
+    expect(latest.sample).toMatchObject({
+      boot,
+      seq: COUNT - 1,
+      series: [{ name: 'wifi_rssi_dbm', labels: { ssid: 'twin' }, value: (sent[COUNT - 1]!.series as unknown[][])[0]![2] }],
+    });
     expect(onWire).toEqual(printed);
     // Sent with an identity: acked as a CBOR agent is (the hub acks at most every 5 s).
     await waitFor('the ack of every sample', () => acks.some((a) => a.boot === boot && a.next === COUNT), 15_000);

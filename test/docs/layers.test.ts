@@ -32,16 +32,23 @@ describe('the layers', () => {
     ['protocol', 'shared', 'the wire contract stands alone'],
     ['edge-agent', 'hub', 'the agent bundle takes only protocol/ and shared/'],
     ['web/client', 'hub', 'pages run in the browser'],
-  ])('refuse %s → %s', (from, to) => {
-    const root = tempDir('remonitor-layers-');
-    mkdirSync(join(root, from), { recursive: true });
-    mkdirSync(join(root, to), { recursive: true });
-    writeFileSync(join(root, to, 'target.ts'), 'export const x = 1;\n');
-    const up = from.split('/').map(() => '..').join('/');
-    writeFileSync(join(root, from, 'source.ts'), `import { x } from '${up}/${to}/target.ts';\nexport const y = x;\n`);
-    writeFileSync(join(root, 'tsconfig.json'), '{}');
-    const { code, output } = cruise(root, [from.split('/')[0]!, to]);
-    expect(code).not.toBe(0);
-    expect(output).toContain(`${from}/source.ts → ${to}/target.ts`);
-  }, 60_000);
+  ])(
+    'refuse %s → %s',
+    (from, to) => {
+      const root = tempDir('remonitor-layers-');
+      mkdirSync(join(root, from), { recursive: true });
+      mkdirSync(join(root, to), { recursive: true });
+      writeFileSync(join(root, to, 'target.ts'), 'export const x = 1;\n');
+      const up = from
+        .split('/')
+        .map(() => '..')
+        .join('/');
+      writeFileSync(join(root, from, 'source.ts'), `import { x } from '${up}/${to}/target.ts';\nexport const y = x;\n`);
+      writeFileSync(join(root, 'tsconfig.json'), '{}');
+      const { code, output } = cruise(root, [from.split('/')[0]!, to]);
+      expect(code).not.toBe(0);
+      expect(output).toContain(`${from}/source.ts → ${to}/target.ts`);
+    },
+    60_000,
+  );
 });

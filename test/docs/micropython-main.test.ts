@@ -90,6 +90,8 @@ describe('examples/micropython/main.py', () => {
       series: [{ name: 'wifi_rssi_dbm', labels: { ssid: 'your-ssid' }, value: -61 }],
     });
     expect(decoded[0]!.ts_ms).toBeUndefined(); // no clock on the board: the hub stores it at its arrival
-    expect(samples[0]![2]).toMatch(/^\{"v":1,"boot":"[0-9a-f]{16}","seq":0,"mem_total_bytes":111234,"mem_used_bytes":30000,"mem_available_bytes":81234,"mem_pct":27\.0,"uptime_s":\d+,"temp_c":48\.9,"series":\[\["wifi_rssi_dbm",\{"ssid":"your-ssid"\},-61\]\]\}$/);
+    expect(samples[0]![2]).toMatch(
+      /^\{"v":1,"boot":"[0-9a-f]{16}","seq":0,"mem_total_bytes":111234,"mem_used_bytes":30000,"mem_available_bytes":81234,"mem_pct":27\.0,"uptime_s":\d+,"temp_c":48\.9,"series":\[\["wifi_rssi_dbm",\{"ssid":"your-ssid"\},-61\]\]\}$/,
+    );
   });
 });

@@ -30,9 +30,23 @@ describe("PROTOCOL.md's examples", () => {
     const dataDir = tempDir();
     const made = execFileSync(process.execPath, [CLI, 'client', 'add', 'watcher', '--role', 'viewer', '--data-dir', dataDir], { encoding: 'utf8' });
     const password = /shown only now:\s+(\S+)/.exec(made)![1]!;
-    const up = spawnProcess(process.execPath, [CLI, 'up', '--http-port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--interval', '500ms', '--log-level', 'warn']);
+    const up = spawnProcess(process.execPath, [
+      CLI,
+      'up',
+      '--http-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--interval',
+      '500ms',
+      '--log-level',
+      'warn',
+    ]);
     const [, port] = await up.waitForLine(/MQTT at mqtt:\/\/[\d.]+:(\d+)/);
-    const fill = (code: string) => code.replaceAll('HOST', '127.0.0.1').replaceAll('1883', port!).replaceAll('USER', 'watcher').replaceAll('PASSWORD', password);
+    const fill = (code: string) =>
+      code.replaceAll('HOST', '127.0.0.1').replaceAll('1883', port!).replaceAll('USER', 'watcher').replaceAll('PASSWORD', password);
 
     const folder = tempDir();
     writeFileSync(join(folder, 'watch.py'), fill(example('Python', 'python')));
@@ -47,7 +61,10 @@ describe("PROTOCOL.md's examples", () => {
     await node.waitForLine(LINE, 30_000);
 
     // "about 170 bytes from a 2-core VM … about 300 from a 4-core Pi; … 200–250 bytes larger with the process lists".
-    const stated = /sample is far smaller, and its size follows the machine: about (\d+) bytes[\s\S]*?about (\d+) bytes[\s\S]*?about (\d+)–(\d+) bytes larger/.exec(PROTOCOL);
+    const stated =
+      /sample is far smaller, and its size follows the machine: about (\d+) bytes[\s\S]*?about (\d+) bytes[\s\S]*?about (\d+)–(\d+) bytes larger/.exec(
+        PROTOCOL,
+      );
     expect(stated, 'PROTOCOL.md states the sample sizes').not.toBeNull();
     const [smallest, largest, extraLow, extraHigh] = stated!.slice(1).map(Number) as [number, number, number, number];
     const client = await connectAsync(`mqtt://127.0.0.1:${port}`, { username: 'watcher', password, protocolVersion: 4 });

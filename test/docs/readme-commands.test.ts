@@ -53,10 +53,14 @@ describe('the README, run as written', () => {
       group: true, // npm runs the hub as its child: cleanup ends the whole group
     });
     const admin = await signInAsPrintedAdmin(start, `http://127.0.0.1:${http}`);
-    await waitFor(`this machine (${hostname()}) on the fleet page with a sample`, async () => {
-      const { body } = await admin.getJson('/api/nodes');
-      return body.nodes?.some((n: { name: string; status: string; latest: unknown }) => n.name === hostname() && n.status === 'online' && n.latest);
-    }, 20_000);
+    await waitFor(
+      `this machine (${hostname()}) on the fleet page with a sample`,
+      async () => {
+        const { body } = await admin.getJson('/api/nodes');
+        return body.nodes?.some((n: { name: string; status: string; latest: unknown }) => n.name === hostname() && n.status === 'online' && n.latest);
+      },
+      20_000,
+    );
   }, 60_000);
 
   it('joins a node by hand, exports its samples and lets Prometheus scrape, on a hub with its secure defaults', async () => {
@@ -76,7 +80,12 @@ describe('the README, run as written', () => {
       if (!block) throw new Error(`README has no block marked <!-- run: ${step} -->`);
       try {
         // What a user sees: stdout and stderr together.
-        return execFileSync('bash', ['-euo', 'pipefail', '-c', `exec 2>&1\n${fill(block.text)}`], { cwd, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 90_000 });
+        return execFileSync('bash', ['-euo', 'pipefail', '-c', `exec 2>&1\n${fill(block.text)}`], {
+          cwd,
+          env: { ...env, ...extraEnv },
+          encoding: 'utf8',
+          timeout: 90_000,
+        });
       } catch (err) {
         const e = err as { stdout?: string; stderr?: string; message: string };
         throw new Error(`README step "${step}" failed:\n${fill(block.text)}\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
@@ -95,10 +104,14 @@ describe('the README, run as written', () => {
     mkdirSync(pi);
     copyFileSync(join(REPO, 'dist/remonitor-agent.mjs'), join(pi, 'remonitor-agent.mjs'));
     const agent = spawnProcess('bash', ['-c', `exec ${fill(blocks.get('hand-join')!.text)}`], { cwd: pi, env });
-    await waitFor('kitchen-pi online with samples', async () => {
-      const { body } = await admin.getJson(`/api/nodes/kitchen-pi/series?metrics=cpu_pct&from=-5m`);
-      return body.data?.[0]?.length >= 3;
-    }, 30_000).catch((err) => {
+    await waitFor(
+      'kitchen-pi online with samples',
+      async () => {
+        const { body } = await admin.getJson(`/api/nodes/kitchen-pi/series?metrics=cpu_pct&from=-5m`);
+        return body.data?.[0]?.length >= 3;
+      },
+      30_000,
+    ).catch((err) => {
       throw new Error(`${(err as Error).message}\nagent said:\n${agent.output()}`);
     });
 
@@ -110,7 +123,10 @@ describe('the README, run as written', () => {
 
     // Prometheus' own scrape, as its configuration says: the target and the bearer credentials.
     const config = JSON.parse(
-      execFileSync('/usr/bin/python3', ['-c', 'import sys, yaml, json; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: fill(blocks.get('prometheus')!.text), encoding: 'utf8' }),
+      execFileSync('/usr/bin/python3', ['-c', 'import sys, yaml, json; print(json.dumps(yaml.safe_load(sys.stdin)))'], {
+        input: fill(blocks.get('prometheus')!.text),
+        encoding: 'utf8',
+      }),
     );
     const job = config.scrape_configs[0];
     const scrape = await fetch(`http://${job.static_configs[0].targets[0]}${job.metrics_path ?? '/metrics'}`, {
@@ -124,7 +140,11 @@ describe('the README, run as written', () => {
     const changed = run('passwd');
     expect(changed).toMatch(new RegExp(`data directory ${join(home, 'data').replace(/[/.]/g, '\\$&')}`));
     const password = /password \(shown once\): (\S+)/.exec(changed)![1]!;
-    const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ name: 'admin', password }) });
+    const login = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: base },
+      body: JSON.stringify({ name: 'admin', password }),
+    });
     expect(login.status).toBe(200);
 
     // The leak gate of a CI job: its token as the masked secret, a project whose tests take 3 s.
@@ -137,7 +157,10 @@ describe('the README, run as written', () => {
     expect(report.hub?.problem ?? null).toBeNull();
     expect(existsSync(join(project, 'leak.html'))).toBe(true);
     // The password change ended the admin's browser sessions: sign in again with the new one.
-    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     await waitFor('the CI session on the hub', async () => {
       const sessions = (await (await fetch(`${base}/api/sessions`, { headers: { cookie } })).json()) as { sessions?: { node: string }[] };
       return sessions.sessions?.some((x) => x.node === 'ci');
@@ -146,7 +169,7 @@ describe('the README, run as written', () => {
     });
   }, 240_000);
 
-  it('tries a fleet: a week of history at once, then the demo\'s alarms within about two minutes', async () => {
+  it("tries a fleet: a week of history at once, then the demo's alarms within about two minutes", async () => {
     // The two lines, each in its own terminal as the README says, with `remonitor` on PATH; the
     // hub's ports moved out of the way (and the simulator told where they went).
     const home = tempDir('remonitor-readme-');
@@ -154,8 +177,17 @@ describe('the README, run as written', () => {
     mkdirSync(bin);
     symlinkSync(CLI, join(bin, 'remonitor'));
     const [http, mqtt] = [await freePort(), await freePort()];
-    const env = { ...shellEnv(bin), REMONITOR_HTTP_PORT: String(http), REMONITOR_MQTT_PORT: String(mqtt), REMONITOR_DATA_DIR: join(home, 'data'), REMONITOR_BROKER: `mqtt://127.0.0.1:${mqtt}` };
-    const [hubLine, simulateLine] = blocks.get('try-fleet')!.text.split('\n').map((line) => line.replace(/#.*$/, '').trim());
+    const env = {
+      ...shellEnv(bin),
+      REMONITOR_HTTP_PORT: String(http),
+      REMONITOR_MQTT_PORT: String(mqtt),
+      REMONITOR_DATA_DIR: join(home, 'data'),
+      REMONITOR_BROKER: `mqtt://127.0.0.1:${mqtt}`,
+    };
+    const [hubLine, simulateLine] = blocks
+      .get('try-fleet')!
+      .text.split('\n')
+      .map((line) => line.replace(/#.*$/, '').trim());
     const hub = spawnProcess('bash', ['-c', `exec ${hubLine}`], { cwd: home, env });
     await hub.waitForLine(/dashboard at/);
     const simulate = spawnProcess('bash', ['-c', `exec ${simulateLine}`], { cwd: home, env });
@@ -165,12 +197,22 @@ describe('the README, run as written', () => {
     const week = await getJson('/api/nodes/sim-0001/series?metrics=mem_pct&from=-7d&to=now&points=500');
     expect(week.data[0][0], 'history reaching back about a week').toBeLessThan(Date.now() / 1000 - 6 * 86_400);
     // Live from here: the README's list, by rule, within its times (and a margin for a busy machine).
-    const red = async () => new Set(((await getJson('/api/alarms')).alarms as { node: string; rule_id: string; state: string }[]).filter((a) => a.state === 'red' || a.state === 'offline').map((a) => `${a.node} ${a.rule_id}`));
+    const red = async () =>
+      new Set(
+        ((await getJson('/api/alarms')).alarms as { node: string; rule_id: string; state: string }[])
+          .filter((a) => a.state === 'red' || a.state === 'offline')
+          .map((a) => `${a.node} ${a.rule_id}`),
+      );
     const expected = ['sim-0002 throttled', 'sim-0004 clock', 'sim-0003 offline', 'sim-0000 disk', 'sim-0001 memory', 'sim-0002 temperature'];
-    await waitFor(`the demo's alarms: ${expected.join(', ')}`, async () => {
-      const now = await red();
-      return expected.every((a) => now.has(a));
-    }, 180_000, 1000).catch(async (err) => {
+    await waitFor(
+      `the demo's alarms: ${expected.join(', ')}`,
+      async () => {
+        const now = await red();
+        return expected.every((a) => now.has(a));
+      },
+      180_000,
+      1000,
+    ).catch(async (err) => {
       throw new Error(`${(err as Error).message}; raised: ${[...(await red())].join(', ')}`);
     });
   }, 480_000);

@@ -29,7 +29,10 @@ describe('alarms and replayed samples', () => {
     const start = Date.now();
     for (let i = 0; i < 40; i++) {
       const ts = start + i * 100;
-      for (const [node, historical] of [['live-node', undefined], ['replayed-node', 1]] as const) {
+      for (const [node, historical] of [
+        ['live-node', undefined],
+        ['replayed-node', 1],
+      ] as const) {
         const sample = { v: 1, boot: 'b', seq: i, ts_ms: ts, cpu_pct: 95, ...(historical ? { historical } : {}) };
         await client.publishAsync(topics.metrics(node), Buffer.from(encodeSample(sample)), { qos: 1 });
       }

@@ -15,18 +15,34 @@ afterEach(runCleanups);
 const SHOTS = join(REPO, 'test-results');
 
 const birth = async (): Promise<NodeInfo> => ({
-  v: 1, agent_version: 'test', hostname: 'stub-host', os: 'Stub OS', kernel: '6.1', arch: 'arm64',
-  cpu_model: 'Cortex-A72', cpu_cores: 4, mem_total_bytes: 4e9, disks: [], boot_time_ms: 0, interval_ms: 250,
+  v: 1,
+  agent_version: 'test',
+  hostname: 'stub-host',
+  os: 'Stub OS',
+  kernel: '6.1',
+  arch: 'arm64',
+  cpu_model: 'Cortex-A72',
+  cpu_cores: 4,
+  mem_total_bytes: 4e9,
+  disks: [],
+  boot_time_ms: 0,
+  interval_ms: 250,
 });
 
 describe('alarm views', () => {
   it('shows, acknowledges and silences a RED alarm, and colours the fleet card and the node chart', async () => {
     const { url } = await startBroker();
     const dataDir = tempDir();
-    writeFileSync(join(dataDir, 'alarm-rules.json'), JSON.stringify({ version: 1, rules: [
-      { id: 'disk', metric: 'fs_pct', threshold: 80, for: '500ms', window: '500ms', trend_window: '5s' },
-      { id: 'offline', metric: 'offline' },
-    ] }));
+    writeFileSync(
+      join(dataDir, 'alarm-rules.json'),
+      JSON.stringify({
+        version: 1,
+        rules: [
+          { id: 'disk', metric: 'fs_pct', threshold: 80, for: '500ms', window: '500ms', trend_window: '5s' },
+          { id: 'offline', metric: 'offline' },
+        ],
+      }),
+    );
     const hub = new HubService({ brokerUrl: url, dataDir, httpPort: 0, log: quietLog, alarms: { tickMs: 200 } });
     await hub.start();
     cleanup(() => hub.stop());
@@ -67,7 +83,12 @@ describe('alarm views', () => {
     // A disk filling at 2 %/s from 50 %: AMBER within seconds, crossing 15 s after the start. The
     // node page marks the chart and draws the predicted line (looked at in node-amber.png).
     const filling = new Agent({
-      brokerUrl: url, node: 'pi-filling', intervalMs: 250, processIntervalMs: 60_000, birthRecord: birth, log: quietLog,
+      brokerUrl: url,
+      node: 'pi-filling',
+      intervalMs: 250,
+      processIntervalMs: 60_000,
+      birthRecord: birth,
+      log: quietLog,
       sampler: scriptedSampler((i) => ({ filesystems: [{ mount: '/', size_bytes: 32e9, used_bytes: 0, used_pct: Math.min(99, 50 + i * 0.5) }] })),
     });
     await filling.start();

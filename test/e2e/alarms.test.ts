@@ -17,8 +17,18 @@ import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 afterEach(runCleanups);
 
 const birth = async (): Promise<NodeInfo> => ({
-  v: 1, agent_version: 'test', hostname: 'stub-host', os: 'Stub OS', kernel: '6.1', arch: 'arm64',
-  cpu_model: 'Cortex-A72', cpu_cores: 4, mem_total_bytes: 4e9, disks: [], boot_time_ms: 0, interval_ms: 100,
+  v: 1,
+  agent_version: 'test',
+  hostname: 'stub-host',
+  os: 'Stub OS',
+  kernel: '6.1',
+  arch: 'arm64',
+  cpu_model: 'Cortex-A72',
+  cpu_cores: 4,
+  mem_total_bytes: 4e9,
+  disks: [],
+  boot_time_ms: 0,
+  interval_ms: 100,
 });
 
 describe('alarms end to end', () => {
@@ -39,7 +49,10 @@ describe('alarms end to end', () => {
       }),
     );
     const hub = new HubService({
-      brokerUrl: url, dataDir, httpPort: 0, log: quietLog,
+      brokerUrl: url,
+      dataDir,
+      httpPort: 0,
+      log: quietLog,
       alarms: { tickMs: 100, minStaleMs: 1500, notifier: { pollMs: 100 } },
     });
     await hub.start();
@@ -58,10 +71,14 @@ describe('alarms end to end', () => {
     await agent.start();
     cleanup(() => agent.stop());
 
-    const red = await waitFor('disk / RED in the API', async () => {
-      const { body } = await getJson<AlarmsResponse>(`${api}/api/alarms?history=1h`);
-      return body.alarms.find((a) => a.node === 'pi-disk' && a.rule_id === 'disk' && a.subject === '/' && a.state === 'red') ? body : null;
-    }, 20_000);
+    const red = await waitFor(
+      'disk / RED in the API',
+      async () => {
+        const { body } = await getJson<AlarmsResponse>(`${api}/api/alarms?history=1h`);
+        return body.alarms.find((a) => a.node === 'pi-disk' && a.rule_id === 'disk' && a.subject === '/' && a.state === 'red') ? body : null;
+      },
+      20_000,
+    );
     const path = red.history!.filter((t) => t.node === 'pi-disk' && t.rule_id === 'disk').reverse();
     expect(path.map((t) => `${t.subject} ${t.from}→${t.to}`)).toEqual(['/ ok→amber', '/ amber→red']);
     const amber = path[0]!;
@@ -82,7 +99,8 @@ describe('alarms end to end', () => {
     await outsider.subscribeAsync('remonitor/+/alarms', { qos: 1 });
     const message = await retained;
     const { body: now } = await getJson<AlarmsResponse>(`${api}/api/alarms?node=pi-disk`);
-    const key = (a: { node: string; rule_id: string; subject: string; state: string; threshold: number }) => `${a.node} ${a.rule_id} ${a.subject} ${a.state} ${a.threshold}`;
+    const key = (a: { node: string; rule_id: string; subject: string; state: string; threshold: number }) =>
+      `${a.node} ${a.rule_id} ${a.subject} ${a.state} ${a.threshold}`;
     expect(message.alarms.map(key)).toEqual(now.alarms.map(key));
     expect(message.transition?.to).toBe('red');
 
@@ -94,26 +112,38 @@ describe('alarms end to end', () => {
     ]);
 
     // Acknowledge it: the API and the retained set say so.
-    const ack = await fetch(`${api}/api/alarms/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node: 'pi-disk', rule_id: 'disk', subject: '/' }) });
+    const ack = await fetch(`${api}/api/alarms/ack`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ node: 'pi-disk', rule_id: 'disk', subject: '/' }),
+    });
     expect(ack.status).toBe(200);
     expect((await getJson<AlarmsResponse>(`${api}/api/alarms?node=pi-disk`)).body.alarms[0]!.acked).toBe(true);
 
     // The agent stops sending but stays connected (its status stays online): silence raises offline.
     agent.pause();
-    await waitFor('pi-disk offline after silence', async () => {
-      const { body } = await getJson<AlarmsResponse>(`${api}/api/alarms?node=pi-disk`);
-      return body.alarms.some((a) => a.rule_id === 'offline' && a.state === 'offline');
-    }, 10_000);
+    await waitFor(
+      'pi-disk offline after silence',
+      async () => {
+        const { body } = await getJson<AlarmsResponse>(`${api}/api/alarms?node=pi-disk`);
+        return body.alarms.some((a) => a.rule_id === 'offline' && a.state === 'offline');
+      },
+      10_000,
+    );
 
     // A real agent process killed with SIGKILL: the broker sends its last will, offline.
     const killed = spawnProcess(process.execPath, [CLI, 'agent', '--broker', url, '--node', 'pi-killed', '--interval', '250ms']);
     await waitFor('pi-killed sends samples', async () => (await getJson(`${api}/api/nodes/pi-killed`)).status === 200, 20_000);
     killed.child.kill('SIGKILL');
     await killed.exited;
-    await waitFor('pi-killed offline', async () => {
-      const { body } = await getJson<AlarmsResponse>(`${api}/api/alarms?node=pi-killed`);
-      return body.alarms.some((a) => a.rule_id === 'offline' && a.state === 'offline');
-    }, 15_000);
+    await waitFor(
+      'pi-killed offline',
+      async () => {
+        const { body } = await getJson<AlarmsResponse>(`${api}/api/alarms?node=pi-killed`);
+        return body.alarms.some((a) => a.rule_id === 'offline' && a.state === 'offline');
+      },
+      15_000,
+    );
 
     await waitFor('four webhook calls', () => hook.calls.length >= 4);
     await new Promise((r) => setTimeout(r, 300)); // room for a duplicate to show up, if there were one
@@ -129,9 +159,15 @@ describe('alarms end to end', () => {
     const { url } = await startBroker();
     const hook = await startWebhookReceiver();
     const dataDir = tempDir();
-    writeFileSync(join(dataDir, 'alarm-rules.json'), JSON.stringify({ version: 1, rules: [
-      { id: 'disk', metric: 'fs_pct', threshold: 80, for: '500ms', window: '500ms', trend_window: '5s', notify: { webhook: hook.url, min_interval: '0s' } },
-    ] }));
+    writeFileSync(
+      join(dataDir, 'alarm-rules.json'),
+      JSON.stringify({
+        version: 1,
+        rules: [
+          { id: 'disk', metric: 'fs_pct', threshold: 80, for: '500ms', window: '500ms', trend_window: '5s', notify: { webhook: hook.url, min_interval: '0s' } },
+        ],
+      }),
+    );
     const options = { brokerUrl: url, dataDir, httpPort: 0, log: quietLog, alarms: { tickMs: 100, notifier: { pollMs: 100 } } };
     const sampler = scriptedSampler(() => ({ filesystems: [{ mount: '/', size_bytes: 32e9, used_bytes: 29e9, used_pct: 91 }] }));
     const agent = new Agent({ brokerUrl: url, node: 'pi-full', intervalMs: 100, processIntervalMs: 60_000, sampler, birthRecord: birth, log: quietLog });

@@ -38,11 +38,16 @@ describe('alarms page', () => {
     const send = async (channel: string, expected: RegExp) => {
       await page.fill('#channel-url', channel);
       await page.click('#channel-test button[type="submit"]');
-      await page.waitForFunction((re) => new RegExp(re).test(document.getElementById('channel-result')?.textContent ?? ''), expected.source, { timeout: 10_000 });
+      await page.waitForFunction((re) => new RegExp(re).test(document.getElementById('channel-result')?.textContent ?? ''), expected.source, {
+        timeout: 10_000,
+      });
     };
     await send(`ntfy://${ntfy.host}/ok?scheme=http`, /^Sent/);
     expect(ntfy.topics).toEqual(['/ok']);
-    await send(`ntfy://${ntfy.host}/locked?scheme=http`, /^Not sent: the test notification to ntfy:\/\/127\.0\.0\.1:\d+\/… failed: HTTP 403 Forbidden: \{"code":40301,"error":"forbidden"\}$/);
+    await send(
+      `ntfy://${ntfy.host}/locked?scheme=http`,
+      /^Not sent: the test notification to ntfy:\/\/127\.0\.0\.1:\d+\/… failed: HTTP 403 Forbidden: \{"code":40301,"error":"forbidden"\}$/,
+    );
     await send('telegram://api.telegram.org', /^Not sent: url: the bot token goes before the host/);
     expect(await result.textContent()).toMatch(/chats= must list at least one chat id/);
     // The refused requests' statuses are logged by the browser itself; nothing else may be.

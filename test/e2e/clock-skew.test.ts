@@ -21,11 +21,22 @@ describe('a node whose clock is wrong', () => {
     const client: MqttClient = await connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0 });
     cleanup(() => client.endAsync());
     const publish = (node: string, s: Sample) => client.publishAsync(topics.metrics(node), Buffer.from(encodeSample(s)), { qos: 1 });
-    const sample = (seq: number, ts: number, cpu: number, extra: Partial<Sample> = {}): Sample => ({ v: 1, boot: 'b-wrong-clock', seq, ts_ms: ts, cpu_pct: cpu, ...extra });
+    const sample = (seq: number, ts: number, cpu: number, extra: Partial<Sample> = {}): Sample => ({
+      v: 1,
+      boot: 'b-wrong-clock',
+      seq,
+      ts_ms: ts,
+      cpu_pct: cpu,
+      ...extra,
+    });
     const stats = hub.ingest.stats;
     const db = (hub.store as SqliteStore).db;
     const storedTimes = (node: string) =>
-      db.prepare('SELECT ts_ms, seq, cpu_pct FROM samples JOIN nodes ON nodes.id = node_id WHERE name = ? ORDER BY seq').raw().all(node) as [number, number, number][];
+      db.prepare('SELECT ts_ms, seq, cpu_pct FROM samples JOIN nodes ON nodes.id = node_id WHERE name = ? ORDER BY seq').raw().all(node) as [
+        number,
+        number,
+        number,
+      ][];
     const node = async (name: string) => (await getJson<NodesResponse>(`${api}/api/nodes`)).body.nodes.find((n) => n.name === name);
 
     // Live samples at impossible times, one at a time so that each has an arrival of its own.
@@ -57,7 +68,8 @@ describe('a node whose clock is wrong', () => {
     expect(summary.latest?.ts_ms).toBe(stored.at(-1)![0]); // the latest record carries the stored time too
     // Its own alarm, RED, with the skew in seconds.
     const alarm = await waitFor('the clock alarm', async () =>
-      (await getJson<AlarmsResponse>(`${api}/api/alarms?node=pi-clock`)).body.alarms.find((a) => a.rule_id === 'clock' && a.state === 'red'));
+      (await getJson<AlarmsResponse>(`${api}/api/alarms?node=pi-clock`)).body.alarms.find((a) => a.rule_id === 'clock' && a.state === 'red'),
+    );
     expect(alarm.metric).toBe('clock_skew');
     expect(alarm.threshold).toBe(CLOCK_TOLERANCE_MS / 1000);
     expect(alarm.value).toBeGreaterThan(1e12);
@@ -69,8 +81,10 @@ describe('a node whose clock is wrong', () => {
     expect(storedTimes('pi-clock').at(-1)).toEqual([rightTs, 6, 16]);
     summary = (await node('pi-clock'))!;
     expect(Math.abs(summary.clock_skew_s!)).toBeLessThan(5); // a few ms of network on a quiet machine; a loaded one is slower
-    await waitFor('the clock alarm cleared', async () =>
-      !(await getJson<AlarmsResponse>(`${api}/api/alarms?node=pi-clock`)).body.alarms.some((a) => a.rule_id === 'clock'));
+    await waitFor(
+      'the clock alarm cleared',
+      async () => !(await getJson<AlarmsResponse>(`${api}/api/alarms?node=pi-clock`)).body.alarms.some((a) => a.rule_id === 'clock'),
+    );
 
     // Replays (historical): one of unknown age at an impossible time goes to its arrival; one whose
     // age the agent knows goes to arrival − age whatever its ts_ms; one of a possible time stays.

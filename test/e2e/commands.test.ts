@@ -67,7 +67,10 @@ describe('remote commands', () => {
       error: '"action" "reboot" is unknown; known actions: start, stop, interval, watch, unwatch, snapshot, ping',
     });
     await send('{"id": "i1", "action": "interval", "interval_ms": 10}');
-    expect((await replyTo(wire, 'i1'))[0]!.reply).toMatchObject({ ok: false, error: 'interval: interval 10ms is out of bounds: it must be between 250ms and 1h' });
+    expect((await replyTo(wire, 'i1'))[0]!.reply).toMatchObject({
+      ok: false,
+      error: 'interval: interval 10ms is out of bounds: it must be between 250ms and 1h',
+    });
     await send('{"id": "w1", "action": "watch", "session": "s1"}');
     expect((await replyTo(wire, 'w1'))[0]!.reply).toMatchObject({ ok: false, error: expect.stringContaining('needs one of "pid", "name", "cmdline"') });
     await send('{"id": "m1", "action": ');
@@ -134,7 +137,11 @@ describe('remote commands', () => {
     await agentUnderTest(url, 'cmd-e');
     await waitFor('cmd-e online at the hub', async () => (await getJson(`${api}/api/nodes/cmd-e/control`)).body.status === 'online');
     const post = async (node: string, body: unknown) => {
-      const res = await fetch(`${api}/api/nodes/${node}/commands`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      const res = await fetch(`${api}/api/nodes/${node}/commands`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
       return { status: res.status, body: (await res.json()) as Record<string, any> };
     };
     const ping = await post('cmd-e', { action: 'ping' });
@@ -161,6 +168,9 @@ describe('remote commands', () => {
 
 /** Median spacing of samples by their own timestamps, ms. */
 function cadence(samples: { sample: Sample }[]): number {
-  const d = samples.slice(1).map((s, i) => s.sample.ts_ms - samples[i]!.sample.ts_ms).sort((a, b) => a - b);
+  const d = samples
+    .slice(1)
+    .map((s, i) => s.sample.ts_ms - samples[i]!.sample.ts_ms)
+    .sort((a, b) => a - b);
   return d[Math.floor(d.length / 2)] ?? NaN;
 }

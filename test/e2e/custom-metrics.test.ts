@@ -15,15 +15,29 @@ describe('custom metrics', () => {
     const { url } = await startBroker();
     const { api } = await startHub(url);
     const dir = tempDir();
-    writeFileSync(join(dir, 'backup.prom'), '# HELP backup_age_seconds since the last backup\n# TYPE backup_age_seconds gauge\nbackup_age_seconds{job="nightly"} 3600\nnot a metric\n');
+    writeFileSync(
+      join(dir, 'backup.prom'),
+      '# HELP backup_age_seconds since the last backup\n# TYPE backup_age_seconds gauge\nbackup_age_seconds{job="nightly"} 3600\nnot a metric\n',
+    );
     const agent = spawnProcess(process.execPath, [
-      CLI, 'agent', '--broker', url, '--node', 'own', '--interval', '250ms',
-      '--textfile-dir', dir,
-      '--exec', `queue=echo 'queue_depth{queue="mail"} 4'; echo 'queue_depth{queue="sms"} 9'@1s`,
-      '--disable-collectors', 'containers,services,storage,smart,clock',
+      CLI,
+      'agent',
+      '--broker',
+      url,
+      '--node',
+      'own',
+      '--interval',
+      '250ms',
+      '--textfile-dir',
+      dir,
+      '--exec',
+      `queue=echo 'queue_depth{queue="mail"} 4'; echo 'queue_depth{queue="sms"} 9'@1s`,
+      '--disable-collectors',
+      'containers,services,storage,smart,clock',
     ]);
 
-    const series = async (metric: string) => (await getJson<LabelledSeriesResponse>(`${api}/api/nodes/own/labelled/${metric}?from=${Date.now() - 60_000}&to=${Date.now() + 1000}`)).body;
+    const series = async (metric: string) =>
+      (await getJson<LabelledSeriesResponse>(`${api}/api/nodes/own/labelled/${metric}?from=${Date.now() - 60_000}&to=${Date.now() + 1000}`)).body;
     const backup = await waitFor('backup_age_seconds stored', async () => {
       const s = await series('backup_age_seconds');
       return s.labels?.length ? s : undefined;

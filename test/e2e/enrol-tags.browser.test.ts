@@ -11,10 +11,26 @@ afterEach(runCleanups);
 describe('tags at enrolment in the dashboard', () => {
   it('enrols a node with its tags from the Add a node dialog, and shows the editor to admins only', async () => {
     const dataDir = tempDir();
-    const up = spawnProcess(process.execPath, [CLI, 'up', '--http-port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--interval', '500ms', '--log-level', 'warn']);
+    const up = spawnProcess(process.execPath, [
+      CLI,
+      'up',
+      '--http-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--interval',
+      '500ms',
+      '--log-level',
+      'warn',
+    ]);
     const [, admin, password] = await up.waitForLine(/sign in at \S+ as "(\S+)" with password (\S+)/);
     const [, url] = await up.waitForLine(/dashboard at (http:\/\/\S+)/);
-    const viewer = spawnSync(process.execPath, [CLI, 'user', 'add', 'vera', '--role', 'viewer', '--password-stdin', '--data-dir', dataDir], { input: 'vera-password-1\n', encoding: 'utf8' });
+    const viewer = spawnSync(process.execPath, [CLI, 'user', 'add', 'vera', '--role', 'viewer', '--password-stdin', '--data-dir', dataDir], {
+      input: 'vera-password-1\n',
+      encoding: 'utf8',
+    });
     expect(viewer.status, viewer.stderr).toBe(0);
     const browser = await launchBrowser();
     cleanup(() => browser.close());
@@ -31,8 +47,12 @@ describe('tags at enrolment in the dashboard', () => {
     expect(await page.inputValue('#add-node-token')).toBe('');
     await page.fill('#add-node-tags', 'site-b, garage');
     await page.click('#add-node-enrol');
-    await expect.poll(() => page.textContent('#add-node-enrol-result'), { timeout: 10_000 }).toBe('token created (tags garage, site-b): it is shown only now, copy the line');
-    const listed = await page.evaluate(async () => ((await (await fetch('/api/nodes')).json()) as { nodes: { name: string; tags: string[] }[] }).nodes.find((n) => n.name === 'garage-pi'));
+    await expect
+      .poll(() => page.textContent('#add-node-enrol-result'), { timeout: 10_000 })
+      .toBe('token created (tags garage, site-b): it is shown only now, copy the line');
+    const listed = await page.evaluate(async () =>
+      ((await (await fetch('/api/nodes')).json()) as { nodes: { name: string; tags: string[] }[] }).nodes.find((n) => n.name === 'garage-pi'),
+    );
     expect(listed?.tags).toEqual(['garage', 'site-b']);
 
     // The node page: the admin may edit; a viewer sees the tags and no editor.

@@ -13,7 +13,11 @@ describe('enrolling a node from the dashboard', () => {
     const [, dashboard, mqttUrl] = await up.waitForLine(/dashboard at (http:\/\/\S+)\s+\(MQTT at (mqtt:\/\/\S+?),/);
     const admin = await signInAsPrintedAdmin(up, dashboard!);
 
-    const anonymous = await fetch(new URL('/api/enrolments', dashboard), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"node":"garage-pi"}' });
+    const anonymous = await fetch(new URL('/api/enrolments', dashboard), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"node":"garage-pi"}',
+    });
     expect(anonymous.status).toBe(401);
     const enrolled = await admin.postJson('/api/enrolments', { node: 'garage-pi' });
     expect(enrolled.status).toBe(201);

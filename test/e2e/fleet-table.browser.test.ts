@@ -55,12 +55,20 @@ describe('fleet table', () => {
       return { name, status: OFFLINE.includes(name) ? 'offline' : 'online', sample: () => ({ cpu_pct: (i * 37) % 90 }) };
     });
     const client = await publishFleet(url, fleet);
-    const stop = feedFleet(client, fleet.filter((n) => RED.includes(n.name) || n.name === AMBER), 200);
+    const stop = feedFleet(
+      client,
+      fleet.filter((n) => RED.includes(n.name) || n.name === AMBER),
+      200,
+    );
     try {
-      await waitFor('two RED alarms and one AMBER', async () => {
-        const alarms = (await getJson(`${api}/api/alarms`)).body.alarms as { node: string; state: string }[];
-        return alarms.filter((a) => a.state === 'red').length === 2 && alarms.some((a) => a.node === AMBER && a.state === 'amber');
-      }, 30_000);
+      await waitFor(
+        'two RED alarms and one AMBER',
+        async () => {
+          const alarms = (await getJson(`${api}/api/alarms`)).body.alarms as { node: string; state: string }[];
+          return alarms.filter((a) => a.state === 'red').length === 2 && alarms.some((a) => a.node === AMBER && a.state === 'amber');
+        },
+        30_000,
+      );
 
       const browser = await launchBrowser();
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -72,7 +80,9 @@ describe('fleet table', () => {
       expect(await page.locator('[data-count="offline"]').textContent()).toBe('6');
 
       // Problems first: RED, then AMBER, then offline, then the rest by name.
-      await expect.poll(async () => (await rowsInOrder(page)).slice(0, 10).map((r) => r.node), { timeout: 10_000 }).toEqual([...RED, AMBER, ...OFFLINE, fleetName(0)]);
+      await expect
+        .poll(async () => (await rowsInOrder(page)).slice(0, 10).map((r) => r.node), { timeout: 10_000 })
+        .toEqual([...RED, AMBER, ...OFFLINE, fleetName(0)]);
       expect(await page.locator('.ft-row:not([hidden])').count(), 'only the rows on screen').toBeLessThan(60);
 
       // A count filters to its nodes; clicked again, shows all.
@@ -134,7 +144,11 @@ describe('fleet table', () => {
 
   it('draws only the rows on screen for 1,000 nodes and prints how fast it is', async () => {
     const { url, api } = await hubWithRules();
-    const fleet: FakeNode[] = Array.from({ length: 1000 }, (_, i) => ({ name: fleetName(i), status: i % 10 === 9 ? 'offline' : 'online', sample: (seq) => ({ cpu_pct: (i * 37 + seq) % 100 > 94 ? 50 : (i * 37 + seq) % 100 }) }));
+    const fleet: FakeNode[] = Array.from({ length: 1000 }, (_, i) => ({
+      name: fleetName(i),
+      status: i % 10 === 9 ? 'offline' : 'online',
+      sample: (seq) => ({ cpu_pct: (i * 37 + seq) % 100 > 94 ? 50 : (i * 37 + seq) % 100 }),
+    }));
     const client = await publishFleet(url, fleet);
     await waitFor('1,000 nodes in /api/nodes', async () => (await getJson(`${api}/api/nodes`)).body.nodes.length === 1000, 30_000);
 
@@ -175,7 +189,11 @@ describe('fleet table', () => {
     expect(await page.locator('.ft-row').count()).toBeLessThan(100);
 
     // Frames per second while every node sends a sample per second (1,000 samples/s) for 3 s.
-    const stop = feedFleet(client, fleet.filter((n) => n.status === 'online'), 1000);
+    const stop = feedFleet(
+      client,
+      fleet.filter((n) => n.status === 'online'),
+      1000,
+    );
     let fps: number;
     try {
       fps = await page.evaluate(

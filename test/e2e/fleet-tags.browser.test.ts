@@ -44,17 +44,43 @@ describe('tags in the fleet view', () => {
     for (let i = 0; i < COUNT; i++) {
       const tags = agentTags(i);
       if (!tags.length) continue;
-      const info = { v: 1, agent_version: '1.0.0', hostname: `${fleetName(i)}.lan`, os: 'Fake Linux', kernel: '6.6', arch: 'arm64', cpu_model: 'A72', cpu_cores: 4, mem_total_bytes: 4e9, disks: [], boot_time_ms: 1, interval_ms: 1000, tags };
+      const info = {
+        v: 1,
+        agent_version: '1.0.0',
+        hostname: `${fleetName(i)}.lan`,
+        os: 'Fake Linux',
+        kernel: '6.6',
+        arch: 'arm64',
+        cpu_model: 'A72',
+        cpu_cores: 4,
+        mem_total_bytes: 4e9,
+        disks: [],
+        boot_time_ms: 1,
+        interval_ms: 1000,
+        tags,
+      };
       await client.publishAsync(topics.info(fleetName(i)), Buffer.from(encodeInfo(info)), { qos: 1, retain: true });
     }
-    const ci = Array.from({ length: COUNT }, (_, i) => i).filter((i) => i % 3 === 0).map(fleetName);
-    const kitchen = Array.from({ length: COUNT }, (_, i) => i).filter((i) => i % 5 === 0).map(fleetName);
-    await waitFor('300 nodes with their tags', async () => {
-      const nodes = (await getJson(`${api}/api/nodes`)).body.nodes as { name: string; tags: string[] }[];
-      return nodes.length === COUNT && nodes.filter((n) => n.tags.includes('ci')).length === ci.length;
-    }, 30_000);
+    const ci = Array.from({ length: COUNT }, (_, i) => i)
+      .filter((i) => i % 3 === 0)
+      .map(fleetName);
+    const kitchen = Array.from({ length: COUNT }, (_, i) => i)
+      .filter((i) => i % 5 === 0)
+      .map(fleetName);
+    await waitFor(
+      '300 nodes with their tags',
+      async () => {
+        const nodes = (await getJson(`${api}/api/nodes`)).body.nodes as { name: string; tags: string[] }[];
+        return nodes.length === COUNT && nodes.filter((n) => n.tags.includes('ci')).length === ci.length;
+      },
+      30_000,
+    );
     // A hub tag beside the agent's, as the node page or enrolment gives it.
-    const put = await fetch(`${api}/api/nodes/${fleetName(1)}/tags`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"tags":["site-b"]}' });
+    const put = await fetch(`${api}/api/nodes/${fleetName(1)}/tags`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"tags":["site-b"]}',
+    });
     expect(put.status).toBe(200);
 
     const browser = await launchBrowser();
@@ -66,7 +92,12 @@ describe('tags in the fleet view', () => {
     await page.locator('body[data-ready="true"][data-view="table"]').waitFor({ timeout: 15_000 });
     await expect.poll(() => page.textContent('#shown'), { timeout: 10_000 }).toBe(`${ci.length} of ${COUNT} shown`);
     expect(await page.inputValue('#tag-filter')).toBe('ci');
-    expect(await page.locator('#tag-filter option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['', 'ci', 'room:kitchen', 'site-b']);
+    expect(await page.locator('#tag-filter option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual([
+      '',
+      'ci',
+      'room:kitchen',
+      'site-b',
+    ]);
     const ciRows = await rowsInOrder(page);
     expect(ciRows.length).toBeGreaterThan(10);
     expect(ciRows.map((r) => r.node)).toEqual(ci.slice(0, ciRows.length));
@@ -94,21 +125,28 @@ describe('tags in the fleet view', () => {
     // Scrolled to a group further down: its header sits where the row count says it does.
     const kitchenHeaderIndex = 1 + ci.length;
     await page.evaluate((y) => document.querySelector('.ft-box')!.scrollTo(0, y), kitchenHeaderIndex * ROW_H);
-    await expect.poll(async () => (await rowsInOrder(page)).find((r) => r.group === 'room:kitchen')?.node, { timeout: 5000 }).toBe(`room:kitchen · ${kitchen.length} nodes`);
+    await expect
+      .poll(async () => (await rowsInOrder(page)).find((r) => r.group === 'room:kitchen')?.node, { timeout: 5000 })
+      .toBe(`room:kitchen · ${kitchen.length} nodes`);
     const untagged = COUNT - new Set([...ci, ...kitchen, fleetName(1)]).size;
     await page.evaluate((y) => document.querySelector('.ft-box')!.scrollTo(0, y), (ci.length + kitchen.length + 4) * ROW_H);
     await expect.poll(async () => (await rowsInOrder(page)).find((r) => r.group === '')?.node, { timeout: 5000 }).toBe(`untagged · ${untagged} nodes`);
     // At the bottom, the last untagged node (by name) is the last row.
     await page.evaluate(() => document.querySelector('.ft-box')!.scrollTo(0, 1e7));
     await expect.poll(async () => (await rowsInOrder(page)).at(-1)?.node, { timeout: 5000 }).toBe(fleetName(COUNT - 1));
-    expect(await page.evaluate(() => document.querySelector<HTMLElement>('.ft-body')!.style.height)).toBe(`${(ci.length + kitchen.length + 1 + untagged + 4) * ROW_H}px`);
+    expect(await page.evaluate(() => document.querySelector<HTMLElement>('.ft-body')!.style.height)).toBe(
+      `${(ci.length + kitchen.length + 1 + untagged + 4) * ROW_H}px`,
+    );
     // Grouped and filtered to one tag: that tag's group alone.
     await page.selectOption('#tag-filter', 'site-b');
     expect((await rowsInOrder(page)).map((r) => r.node)).toEqual(['site-b · 1 node', fleetName(1)]);
 
     // The cards view shows each node's tags as chips.
     await page.goto(`${api}/?view=cards&tag=site-b`);
-    await page.locator(`a.card[data-node="${fleetName(1)}"] .tag-chip`).first().waitFor({ timeout: 10_000 });
+    await page
+      .locator(`a.card[data-node="${fleetName(1)}"] .tag-chip`)
+      .first()
+      .waitFor({ timeout: 10_000 });
     expect(await page.locator(`a.card[data-node="${fleetName(1)}"] .tag-chip`).allTextContents()).toEqual(['site-b']);
 
     // The node page: chips, and (an open hub, so an admin's view) the editor of the hub's tags.
@@ -123,7 +161,10 @@ describe('tags in the fleet view', () => {
     await page.click('#save-tags');
     await expect.poll(() => page.locator('.node-tags .tag-chip').allTextContents()).toEqual(['attic', 'ci', 'lab', 'room:kitchen']);
     const stored = (await getJson(`${api}/api/nodes/${fleetName(0)}`)).body as { tags: string[]; hub_tags: string[] };
-    expect([stored.tags, stored.hub_tags]).toEqual([['attic', 'ci', 'lab', 'room:kitchen'], ['attic', 'lab']]);
+    expect([stored.tags, stored.hub_tags]).toEqual([
+      ['attic', 'ci', 'lab', 'room:kitchen'],
+      ['attic', 'lab'],
+    ]);
     expect(errors).toEqual([]);
     await browser.close();
   }, 120_000);

@@ -9,8 +9,18 @@ import { getJson, runCleanups, startBroker, startHub, waitFor } from '../helpers
 afterEach(runCleanups);
 
 const birth: NodeInfo = {
-  v: 1, agent_version: 'test', hostname: 'early-host', os: 'Stub OS', kernel: '6.1', arch: 'arm64',
-  cpu_model: 'Cortex-A76', cpu_cores: 4, mem_total_bytes: 8e9, disks: [], boot_time_ms: 0, interval_ms: 1000,
+  v: 1,
+  agent_version: 'test',
+  hostname: 'early-host',
+  os: 'Stub OS',
+  kernel: '6.1',
+  arch: 'arm64',
+  cpu_model: 'Cortex-A76',
+  cpu_cores: 4,
+  mem_total_bytes: 8e9,
+  disks: [],
+  boot_time_ms: 0,
+  interval_ms: 1000,
 };
 
 describe('ingest inside the broker’s process', () => {

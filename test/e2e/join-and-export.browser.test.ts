@@ -10,7 +10,19 @@ afterEach(runCleanups);
 
 describe('join dialog and export links', () => {
   it('shows the join line with the typed name, and exports CSV of the node', async () => {
-    const up = spawnProcess(process.execPath, [CLI, 'up', '--insecure', '--http-port', '0', '--mqtt-port', '0', '--data-dir', tempDir(), '--interval', '500ms']);
+    const up = spawnProcess(process.execPath, [
+      CLI,
+      'up',
+      '--insecure',
+      '--http-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--data-dir',
+      tempDir(),
+      '--interval',
+      '500ms',
+    ]);
     const [, url] = await up.waitForLine(/dashboard at (http:\/\/\S+)/);
     const origin = new URL(url!).origin;
     const browser = await launchBrowser();

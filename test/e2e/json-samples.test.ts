@@ -20,8 +20,7 @@ async function jsonHub() {
   const { hub, api } = await startHub(url, dataDir, { log, ackIntervalMs: 0 });
   const device = await connectAsync(url, { protocolVersion: 4 });
   cleanup(() => device.endAsync());
-  const send = (node: string, body: unknown) =>
-    device.publishAsync(topics.json(node), typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 });
+  const send = (node: string, body: unknown) => device.publishAsync(topics.json(node), typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 });
   const watermarks = (node: string) => {
     const db = new Database(join(dataDir, DB_FILE), { readonly: true });
     try {
@@ -30,7 +29,8 @@ async function jsonHub() {
       db.close();
     }
   };
-  const series = async (node: string, metrics: string) => (await getJson(`${api}/api/nodes/${node}/series?metrics=${metrics}&from=-1h`)).body.data as number[][];
+  const series = async (node: string, metrics: string) =>
+    (await getJson(`${api}/api/nodes/${node}/series?metrics=${metrics}&from=-1h`)).body.data as number[][];
   return { url, hub, api, lines, send, watermarks, series };
 }
 
@@ -94,14 +94,7 @@ describe('JSON samples through a real hub', () => {
 
   it('refuses a bad JSON sample, counts it under its reason, and goes on storing good ones', async () => {
     const { hub, send, series } = await jsonHub();
-    const bad = [
-      { cpu_pct: 'high' },
-      { cpu_pct: 12, filesystems: [['/', 100, 50]] },
-      { boot: 'b-1' },
-      [1, 2, 3],
-      'cpu_pct=12',
-      '',
-    ];
+    const bad = [{ cpu_pct: 'high' }, { cpu_pct: 12, filesystems: [['/', 100, 50]] }, { boot: 'b-1' }, [1, 2, 3], 'cpu_pct=12', ''];
     for (const body of bad) await send('esp-d', body);
     await send('esp-d', { cpu_pct: 7 });
     await waitFor('the good sample stored', () => hub.ingest.stats.stored >= 1);

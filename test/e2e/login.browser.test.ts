@@ -20,15 +20,28 @@ const SHOTS = join(REPO, 'test-results');
 const PASSWORD = 'operator-pass-1';
 
 const birth = async (): Promise<NodeInfo> => ({
-  v: 1, agent_version: 'test', hostname: 'stub-host', os: 'Stub OS', kernel: '6.1', arch: 'arm64',
-  cpu_model: 'Cortex-A72', cpu_cores: 4, mem_total_bytes: 4e9, disks: [], boot_time_ms: 0, interval_ms: 250,
+  v: 1,
+  agent_version: 'test',
+  hostname: 'stub-host',
+  os: 'Stub OS',
+  kernel: '6.1',
+  arch: 'arm64',
+  cpu_model: 'Cortex-A72',
+  cpu_cores: 4,
+  mem_total_bytes: 4e9,
+  disks: [],
+  boot_time_ms: 0,
+  interval_ms: 250,
 });
 
 describe('login in the browser', () => {
   it('sends / to the login page, logs in, shows the fleet, and acknowledges an alarm with the CSRF header', async () => {
     const { url } = await startBroker();
     const dataDir = tempDir();
-    writeFileSync(join(dataDir, 'alarm-rules.json'), JSON.stringify({ version: 1, rules: [{ id: 'disk', metric: 'fs_pct', threshold: 80, for: '500ms', window: '500ms' }] }));
+    writeFileSync(
+      join(dataDir, 'alarm-rules.json'),
+      JSON.stringify({ version: 1, rules: [{ id: 'disk', metric: 'fs_pct', threshold: 80, for: '500ms', window: '500ms' }] }),
+    );
     const db = openAuthDb(dataDir);
     cleanup(() => {
       db.close();

@@ -29,16 +29,22 @@ const overflowX = (page: Page) => page.evaluate(() => document.scrollingElement!
 
 /** `selector`'s first element lies within the window's width. */
 const onScreen = (page: Page, selector: string) =>
-  page.locator(selector).first().evaluate((el) => {
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.left >= 0 && r.right <= innerWidth;
-  });
+  page
+    .locator(selector)
+    .first()
+    .evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return r.width > 0 && r.left >= 0 && r.right <= innerWidth;
+    });
 
 describe('every page at 1400 and 390 px wide, light and dark', () => {
   it('fits the window, shows no error, and keeps header buttons, alarm actions and process names usable', async () => {
     const { url } = await startBroker();
     const dataDir = tempDir();
-    writeFileSync(join(dataDir, 'alarm-rules.json'), JSON.stringify({ version: 1, rules: [{ id: 'cpu', metric: 'cpu_pct', threshold: 95, for: '500ms', window: '500ms' }] }));
+    writeFileSync(
+      join(dataDir, 'alarm-rules.json'),
+      JSON.stringify({ version: 1, rules: [{ id: 'cpu', metric: 'cpu_pct', threshold: 95, for: '500ms', window: '500ms' }] }),
+    );
     const db = openAuthDb(dataDir);
     cleanup(() => {
       db.close();
@@ -86,9 +92,13 @@ describe('every page at 1400 and 390 px wide, light and dark', () => {
             // Signed in, the login page still shows as it does to someone signed out.
             await page.goto(`${api}/login`);
           } else await page.goto(`${api}${p.path}`);
-          await page.locator(p.ready).first().waitFor({ timeout: 15_000 }).catch((err: Error) => {
-            throw new Error(`${page.url()}: ${err.message}`);
-          });
+          await page
+            .locator(p.ready)
+            .first()
+            .waitFor({ timeout: 15_000 })
+            .catch((err: Error) => {
+              throw new Error(`${page.url()}: ${err.message}`);
+            });
           await page.waitForTimeout(300); // header parts that arrive after /api/me
           const where = `${p.path} at ${vp.width}px, ${theme}`;
           expect(await page.locator('html').getAttribute('data-theme'), where).toBe(theme);
@@ -98,7 +108,8 @@ describe('every page at 1400 and 390 px wide, light and dark', () => {
           if (p.path !== '/login' && !(await onScreen(page, '.sign-out'))) problems.push(`${where}: "Sign out" is off screen`);
           if (p.path === '/alarms') {
             // The actions are reached without scrolling sideways, in the row's own box at most.
-            for (const action of ['ack', 'silence']) if (!(await onScreen(page, `#active tr[data-node="${hot}"] button[data-action="${action}"]`))) problems.push(`${where}: ${action} is off screen`);
+            for (const action of ['ack', 'silence'])
+              if (!(await onScreen(page, `#active tr[data-node="${hot}"] button[data-action="${action}"]`))) problems.push(`${where}: ${action} is off screen`);
           }
           if (p.path.startsWith('/nodes/')) {
             const name = page.locator('table[data-procs="cpu"] td.name').first();
@@ -135,10 +146,11 @@ describe('every page at 1400 and 390 px wide, light and dark', () => {
         const { data } = canvas.getContext('2d')!.getImageData(0, 0, Math.round(40 * devicePixelRatio), canvas.height);
         let sum = 0;
         let n = 0;
-        for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 200) {
-          sum += data[i]! + data[i + 1]! + data[i + 2]!;
-          n++;
-        }
+        for (let i = 0; i < data.length; i += 4)
+          if (data[i + 3]! > 200) {
+            sum += data[i]! + data[i + 1]! + data[i + 2]!;
+            n++;
+          }
         return n ? sum / n / 3 : -1;
       });
     expect(await page.locator('html').getAttribute('data-theme')).toBe('light');

@@ -32,11 +32,35 @@ describe('removing a node', () => {
     const agents = new Map<string, Spawned>();
     for (const node of ['keep-pi', 'purge-pi']) {
       const token = /\n\s+(rmt_\S+)\n/.exec(cli('node', 'add', node, '--data-dir', dataDir).stdout)![1]!;
-      agents.set(node, spawnProcess(process.execPath, [CLI, 'agent', '--broker', mqttUrl, '--node', node, '--username', node, '--password', token, '--interval', '250ms', '--spool-dir', tempDir(), '--log-level', 'warn']));
+      agents.set(
+        node,
+        spawnProcess(process.execPath, [
+          CLI,
+          'agent',
+          '--broker',
+          mqttUrl,
+          '--node',
+          node,
+          '--username',
+          node,
+          '--password',
+          token,
+          '--interval',
+          '250ms',
+          '--spool-dir',
+          tempDir(),
+          '--log-level',
+          'warn',
+        ]),
+      );
     }
     const listed = async () => ((await api('GET', '/api/nodes')).body.nodes as { name: string }[]).map((n) => n.name);
     const exported = async (node: string) => (await api('GET', `/api/nodes/${node}/export?format=json&from=-1h`)).body as unknown[];
-    await waitFor('both nodes stored', async () => (await listed()).length === 2 && (await exported('keep-pi')).length > 0 && (await exported('purge-pi')).length > 0, 20_000);
+    await waitFor(
+      'both nodes stored',
+      async () => (await listed()).length === 2 && (await exported('keep-pi')).length > 0 && (await exported('purge-pi')).length > 0,
+      20_000,
+    );
 
     // Through the API, data kept.
     expect((await api('DELETE', '/api/nodes/keep-pi?purge=maybe')).status).toBe(400);

@@ -13,10 +13,26 @@ afterEach(runCleanups);
 describe('the Remove node button', () => {
   it('removes the node for an admin and is not there for a viewer', async () => {
     const dataDir = tempDir();
-    const up = spawnProcess(process.execPath, [CLI, 'up', '--http-port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--interval', '500ms', '--log-level', 'warn']);
+    const up = spawnProcess(process.execPath, [
+      CLI,
+      'up',
+      '--http-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--interval',
+      '500ms',
+      '--log-level',
+      'warn',
+    ]);
     const [, admin, password] = await up.waitForLine(/sign in at \S+ as "(\S+)" with password (\S+)/);
     const [, url] = await up.waitForLine(/dashboard at (http:\/\/\S+)/);
-    const viewer = spawnSync(process.execPath, [CLI, 'user', 'add', 'vera', '--role', 'viewer', '--password-stdin', '--data-dir', dataDir], { input: 'vera-password-1\n', encoding: 'utf8' });
+    const viewer = spawnSync(process.execPath, [CLI, 'user', 'add', 'vera', '--role', 'viewer', '--password-stdin', '--data-dir', dataDir], {
+      input: 'vera-password-1\n',
+      encoding: 'utf8',
+    });
     expect(viewer.status, viewer.stderr).toBe(0);
     const browser = await launchBrowser();
     cleanup(() => browser.close());

@@ -21,8 +21,19 @@ import { cleanup, CLI, quietLog, runCleanups, spawnProcess, startBroker, tempDir
 afterEach(runCleanups);
 
 const info = (tags?: string[]): NodeInfo => ({
-  v: 1, agent_version: '0.1.0', hostname: 'h', os: 'Debian', kernel: '6.6', arch: 'arm64', cpu_model: 'A72', cpu_cores: 4,
-  mem_total_bytes: 1, disks: [], boot_time_ms: 1, interval_ms: 1000, ...(tags ? { tags } : {}),
+  v: 1,
+  agent_version: '0.1.0',
+  hostname: 'h',
+  os: 'Debian',
+  kernel: '6.6',
+  arch: 'arm64',
+  cpu_model: 'A72',
+  cpu_cores: 4,
+  mem_total_bytes: 1,
+  disks: [],
+  boot_time_ms: 1,
+  interval_ms: 1000,
+  ...(tags ? { tags } : {}),
 });
 
 /** A hub with logins and enrolment, as `remonitor up` runs it, and a bearer token per role. */
@@ -33,9 +44,18 @@ async function securedHub(brokerUrl: string, dataDir: string, extra: { storage?:
   });
   const users = new WebUsers(db);
   const hub = await HubService.open({
-    brokerUrl, dataDir, httpPort: 0, log: quietLog, webAuth: createWebAuth({ users }), nodeCredentials: new MqttCredentials(db), ...extra,
+    brokerUrl,
+    dataDir,
+    httpPort: 0,
+    log: quietLog,
+    webAuth: createWebAuth({ users }),
+    nodeCredentials: new MqttCredentials(db),
+    ...extra,
     // Hot over 50 % CPU, on nodes tagged ci only.
-    alarms: { tickMs: 100, seedRules: () => [{ id: 'ci-hot', metric: 'cpu_pct', threshold: 50, for: '0s', window: '1s', trend_window: '2s', horizon: '0', tags: ['ci'] }] },
+    alarms: {
+      tickMs: 100,
+      seedRules: () => [{ id: 'ci-hot', metric: 'cpu_pct', threshold: 50, for: '0s', window: '1s', trend_window: '2s', horizon: '0', tags: ['ci'] }],
+    },
   });
   await hub.start();
   cleanup(() => hub.stop());
@@ -43,13 +63,18 @@ async function securedHub(brokerUrl: string, dataDir: string, extra: { storage?:
   const as = (role: 'viewer' | 'admin') => {
     const token = users.addApiToken(`script-${role}`, role).token;
     return async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(base + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json()) as any };
     };
   };
   const admin = as('admin');
   const viewer = as('viewer');
-  const nodeOf = async (name: string): Promise<NodeSummary | undefined> => ((await viewer('GET', '/api/nodes')).body as NodesResponse).nodes.find((n) => n.name === name);
+  const nodeOf = async (name: string): Promise<NodeSummary | undefined> =>
+    ((await viewer('GET', '/api/nodes')).body as NodesResponse).nodes.find((n) => n.name === name);
   return { hub, admin, viewer, nodeOf };
 }
 
@@ -90,7 +115,10 @@ describe('node tags on a SQLite hub', () => {
     expect(enrolled.body.tags).toEqual(['garage', 'site-b']);
     expect((await nodeOf('garage-pi'))?.tags).toEqual(['garage', 'site-b']);
     const badEnrol = await admin('POST', '/api/enrolments', { node: 'other-pi', tags: ['UPPER'] });
-    expect([badEnrol.status, badEnrol.body.error]).toEqual([400, 'tags: tag "UPPER" must be lowercase a-z 0-9 and _ . : - inside, starting with a letter or digit']);
+    expect([badEnrol.status, badEnrol.body.error]).toEqual([
+      400,
+      'tags: tag "UPPER" must be lowercase a-z 0-9 and _ . : - inside, starting with a letter or digit',
+    ]);
     const add = spawnProcess(process.execPath, [CLI, 'node', 'add', 'cli-pi', '--tags', 'ci,attic', '--data-dir', dataDir]);
     await add.waitForLine(/enrolled node "cli-pi" with tags ci, attic/);
     expect((await waitFor('cli-pi tags', () => nodeOf('cli-pi'), 15_000)).tags).toEqual(['attic', 'ci']);
@@ -108,7 +136,8 @@ describe('node tags on a SQLite hub', () => {
     expect((await admin('PUT', '/api/nodes/hub-ci/tags', { tags: ['ci'] })).status).toBe(200);
     await waitFor('agent-ci info stored', async () => (await nodeOf('agent-ci'))?.tags.includes('ci'));
     const hot = ['flag-pi', 'env-pi', 'cli-pi', 'garage-pi', 'hub-ci', 'agent-ci', 'plain'];
-    const alarmed = async () => new Set(((await viewer('GET', '/api/alarms')).body as AlarmsResponse).alarms.filter((a) => a.rule_id === 'ci-hot').map((a) => a.node));
+    const alarmed = async () =>
+      new Set(((await viewer('GET', '/api/alarms')).body as AlarmsResponse).alarms.filter((a) => a.rule_id === 'ci-hot').map((a) => a.node));
     const expected = ['agent-ci', 'cli-pi', 'flag-pi', 'hub-ci'];
     // Samples a second apart, live (now), until the four alarms are up; bounded in count and time.
     for (let seq = 1; seq <= 40 && (await alarmed()).size < expected.length; seq++) {
@@ -135,7 +164,22 @@ describe('node tags on a PostgreSQL hub', () => {
     const configFile = join(dataDir, 'agent.json');
     writeFileSync(configFile, JSON.stringify({ tags: ['ci', 'room:attic'] })); // a config file may give a list
     const { admin, nodeOf } = await securedHub(url, dataDir, { storage: await pg.createDatabase() });
-    spawnProcess(process.execPath, [CLI, 'agent', '--broker', url, '--node', 'pg-pi', '--interval', '500ms', '--spool-dir', tempDir(), '--log-level', 'warn', '--config', configFile]);
+    spawnProcess(process.execPath, [
+      CLI,
+      'agent',
+      '--broker',
+      url,
+      '--node',
+      'pg-pi',
+      '--interval',
+      '500ms',
+      '--spool-dir',
+      tempDir(),
+      '--log-level',
+      'warn',
+      '--config',
+      configFile,
+    ]);
     expect((await waitFor('pg-pi tags', async () => (await nodeOf('pg-pi'))?.info && nodeOf('pg-pi'), 30_000)).tags).toEqual(['ci', 'room:attic']);
     expect((await admin('PUT', '/api/nodes/pg-pi/tags', { tags: ['lab'] })).body.tags).toEqual(['ci', 'lab', 'room:attic']);
     expect((await admin('POST', '/api/enrolments', { node: 'pg-new', tags: ['site-b'] })).status).toBe(201);

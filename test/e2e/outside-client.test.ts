@@ -13,10 +13,31 @@ const decoder = new Decoder({ mapsAsObjects: true, int64AsNumber: true } as Opti
 
 // Copied from PROTOCOL.md's key table, on purpose not imported.
 const KEYS: Record<number, string> = {
-  0: 'v', 1: 'boot', 2: 'seq', 3: 'ts_ms', 4: 'cpu_pct', 5: 'cpu_core_pct', 6: 'load_1', 7: 'load_5', 8: 'load_15',
-  9: 'mem_total_bytes', 10: 'mem_used_bytes', 11: 'mem_available_bytes', 12: 'mem_pct', 13: 'swap_total_bytes',
-  14: 'swap_used_bytes', 15: 'swap_pct', 16: 'filesystems', 17: 'disk_read_bps', 18: 'disk_write_bps', 19: 'net',
-  20: 'temp_c', 21: 'uptime_s', 22: 'procs_total', 23: 'top_cpu', 24: 'top_mem',
+  0: 'v',
+  1: 'boot',
+  2: 'seq',
+  3: 'ts_ms',
+  4: 'cpu_pct',
+  5: 'cpu_core_pct',
+  6: 'load_1',
+  7: 'load_5',
+  8: 'load_15',
+  9: 'mem_total_bytes',
+  10: 'mem_used_bytes',
+  11: 'mem_available_bytes',
+  12: 'mem_pct',
+  13: 'swap_total_bytes',
+  14: 'swap_used_bytes',
+  15: 'swap_pct',
+  16: 'filesystems',
+  17: 'disk_read_bps',
+  18: 'disk_write_bps',
+  19: 'net',
+  20: 'temp_c',
+  21: 'uptime_s',
+  22: 'procs_total',
+  23: 'top_cpu',
+  24: 'top_mem',
 };
 
 describe('an outside MQTT client', () => {

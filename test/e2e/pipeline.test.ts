@@ -10,8 +10,18 @@ import { scriptedSampler } from '../helpers/stub-sampler.ts';
 afterEach(runCleanups);
 
 const birth = async (): Promise<NodeInfo> => ({
-  v: 1, agent_version: 'test', hostname: 'stub-host', os: 'Stub OS', kernel: '6.1', arch: 'arm64',
-  cpu_model: 'Cortex-A72', cpu_cores: 4, mem_total_bytes: 4e9, disks: [], boot_time_ms: 0, interval_ms: 250,
+  v: 1,
+  agent_version: 'test',
+  hostname: 'stub-host',
+  os: 'Stub OS',
+  kernel: '6.1',
+  arch: 'arm64',
+  cpu_model: 'Cortex-A72',
+  cpu_cores: 4,
+  mem_total_bytes: 4e9,
+  disks: [],
+  boot_time_ms: 0,
+  interval_ms: 250,
 });
 
 describe('pipeline on the embedded broker', () => {
@@ -87,9 +97,33 @@ describe('pipeline on the embedded broker', () => {
 
     const bad: [string, Buffer][] = [
       ['random bytes', Buffer.from([0xff, 0x13, 0x37, 0x00, 0x9f])],
-      ['wrong types', Buffer.from(encode(new Map<number, unknown>([[0, 1], [1, 'b'], [2, 'seven'], [3, Date.now()]])))],
+      [
+        'wrong types',
+        Buffer.from(
+          encode(
+            new Map<number, unknown>([
+              [0, 1],
+              [1, 'b'],
+              [2, 'seven'],
+              [3, Date.now()],
+            ]),
+          ),
+        ),
+      ],
       ['oversized', Buffer.alloc(70 * 1024, 1)],
-      ['unknown version', Buffer.from(encode(new Map<number, unknown>([[0, 99], [1, 'b'], [2, 1], [3, Date.now()]])))],
+      [
+        'unknown version',
+        Buffer.from(
+          encode(
+            new Map<number, unknown>([
+              [0, 99],
+              [1, 'b'],
+              [2, 1],
+              [3, Date.now()],
+            ]),
+          ),
+        ),
+      ],
       ['a text instead of a map', Buffer.from(encode('hello'))],
     ];
     for (const [, payload] of bad) await evil.publishAsync('remonitor/evil/metrics', payload, { qos: 1 });

@@ -19,7 +19,20 @@ describe('--public-url', () => {
     const rule = { id: 'cpu-any', metric: 'cpu_pct', threshold: 1, for: '0s', window: '1s', horizon: '0', notify: { channels: [hook.url], group_wait: '0s' } };
     writeFileSync(join(dataDir, 'alarm-rules.json'), JSON.stringify({ version: 1, rules: [rule] }));
     const mqttPort = await freePort();
-    const up = spawnProcess(process.execPath, [CLI, 'up', '--insecure', '--no-agent', '--http-port', '0', '--mqtt-port', String(mqttPort), '--data-dir', dataDir, '--public-url', 'https://monitor.example/']);
+    const up = spawnProcess(process.execPath, [
+      CLI,
+      'up',
+      '--insecure',
+      '--no-agent',
+      '--http-port',
+      '0',
+      '--mqtt-port',
+      String(mqttPort),
+      '--data-dir',
+      dataDir,
+      '--public-url',
+      'https://monitor.example/',
+    ]);
     await up.waitForLine(/dashboard at/);
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: 'pi-1', reconnectPeriod: 0 });
     cleanup(() => client.endAsync());

@@ -33,7 +33,8 @@ const NEW_METRIC = `  {
 /** The source tree with the registry grown by NEW_METRIC, built; returns its CLI. */
 function copyWithNewMetric(): string {
   const root = tempDir('remonitor-registry-');
-  for (const dir of ['protocol', 'shared', 'edge-agent', 'auth', 'broker', 'hub', 'web', 'cli', 'scripts', 'bin']) cpSync(join(REPO, dir), join(root, dir), { recursive: true });
+  for (const dir of ['protocol', 'shared', 'edge-agent', 'auth', 'broker', 'hub', 'web', 'cli', 'scripts', 'bin'])
+    cpSync(join(REPO, dir), join(root, dir), { recursive: true });
   for (const file of ['package.json', 'tsconfig.json']) cpSync(join(REPO, file), join(root, file));
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
   const registry = join(root, 'protocol/metrics.ts');
@@ -52,7 +53,18 @@ describe('a metric added to the registry alone', () => {
     const cli = copyWithNewMetric();
 
     const [http, mqttPort] = [await freePort(), await freePort()];
-    spawnProcess(process.execPath, [cli, 'up', '--insecure', '--no-agent', '--http-port', String(http), '--mqtt-port', String(mqttPort), '--data-dir', tempDir()]);
+    spawnProcess(process.execPath, [
+      cli,
+      'up',
+      '--insecure',
+      '--no-agent',
+      '--http-port',
+      String(http),
+      '--mqtt-port',
+      String(mqttPort),
+      '--data-dir',
+      tempDir(),
+    ]);
     const base = `http://127.0.0.1:${http}`;
     await waitFor('the hub answering', async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok, 30_000);
 
@@ -63,7 +75,13 @@ describe('a metric added to the registry alone', () => {
     const cbor = new Encoder({ mapsAsObjects: false, useRecords: false });
     const now = Date.now();
     for (let seq = 0; seq < 5; seq++) {
-      const wire = new Map<number, unknown>([[0, 1], [1, 'b1'], [2, seq], [3, now - (4 - seq) * 1000], [29, 10 + seq]]);
+      const wire = new Map<number, unknown>([
+        [0, 1],
+        [1, 'b1'],
+        [2, seq],
+        [3, now - (4 - seq) * 1000],
+        [29, 10 + seq],
+      ]);
       await client.publishAsync(topics.metrics('steal-pi'), cbor.encode(wire), { qos: 1 });
     }
 
@@ -83,10 +101,15 @@ describe('a metric added to the registry alone', () => {
     expect(exposition).toContain('remonitor_node_cpu_steal_ratio{node="steal-pi"} 0.14');
 
     // The 1 min tier, from the maintenance run (every minute): the means of the minutes sent.
-    await waitFor('the 1 min rollup', async () => {
-      const body = await (await fetch(`${base}/api/nodes/steal-pi/series?metrics=cpu_steal_pct&from=-3d&to=now&points=60`)).json();
-      return body.resolution !== 'raw' && body.data?.[1]?.some((v: number | null) => v !== null && v >= 10 && v <= 14);
-    }, 90_000, 1000);
+    await waitFor(
+      'the 1 min rollup',
+      async () => {
+        const body = await (await fetch(`${base}/api/nodes/steal-pi/series?metrics=cpu_steal_pct&from=-3d&to=now&points=60`)).json();
+        return body.resolution !== 'raw' && body.data?.[1]?.some((v: number | null) => v !== null && v >= 10 && v <= 14);
+      },
+      90_000,
+      1000,
+    );
 
     const browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

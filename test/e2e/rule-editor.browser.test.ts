@@ -20,10 +20,26 @@ describe('the rules editor', () => {
   it('creates a rule that fires and notifies, shows each problem by its field, silences with a reason, and shows a viewer no controls', async () => {
     const fakeReceiver = await startWebhookReceiver();
     const dataDir = tempDir();
-    const up = spawnProcess(process.execPath, [CLI, 'up', '--http-port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--interval', '500ms', '--log-level', 'warn']);
+    const up = spawnProcess(process.execPath, [
+      CLI,
+      'up',
+      '--http-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--interval',
+      '500ms',
+      '--log-level',
+      'warn',
+    ]);
     const [, admin, password] = await up.waitForLine(/sign in at \S+ as "(\S+)" with password (\S+)/);
     const [, url] = await up.waitForLine(/dashboard at (http:\/\/\S+)/);
-    const viewer = spawnSync(process.execPath, [CLI, 'user', 'add', 'vera', '--role', 'viewer', '--password-stdin', '--data-dir', dataDir], { input: 'vera-password-1\n', encoding: 'utf8' });
+    const viewer = spawnSync(process.execPath, [CLI, 'user', 'add', 'vera', '--role', 'viewer', '--password-stdin', '--data-dir', dataDir], {
+      input: 'vera-password-1\n',
+      encoding: 'utf8',
+    });
     expect(viewer.status, viewer.stderr).toBe(0);
     const browser = await launchBrowser();
 
@@ -40,7 +56,13 @@ describe('the rules editor', () => {
     await page.fill('#rule-id', 'mem-any');
     await page.selectOption('#rule-metric', 'mem_pct');
     await page.fill('#rule-threshold', '150');
-    for (const [key, value] of [['for', '1s'], ['window', '1s'], ['horizon', '0'], ['trend_window', '2s']]) await page.fill(`#rule-${key}`, value!);
+    for (const [key, value] of [
+      ['for', '1s'],
+      ['window', '1s'],
+      ['horizon', '0'],
+      ['trend_window', '2s'],
+    ])
+      await page.fill(`#rule-${key}`, value!);
     await page.fill('#rule-description', 'memory in use at all: fires at once');
     await page.click('#rule-add-channel');
     await page.fill('#rule-channel-0', fakeReceiver.url);
@@ -61,7 +83,17 @@ describe('the rules editor', () => {
     await page.locator('dialog.rule-editor').waitFor({ state: 'detached' });
     await page.locator('#rules tr[data-rule="mem-any"]').waitFor();
     const saved = JSON.parse(readFileSync(join(dataDir, 'alarm-rules.json'), 'utf8')).rules.find((r: { id: string }) => r.id === 'mem-any');
-    expect(saved).toEqual({ id: 'mem-any', metric: 'mem_pct', threshold: 1, for: '1s', window: '1s', horizon: '0', trend_window: '2s', description: 'memory in use at all: fires at once', notify: { channels: [fakeReceiver.url] } });
+    expect(saved).toEqual({
+      id: 'mem-any',
+      metric: 'mem_pct',
+      threshold: 1,
+      for: '1s',
+      window: '1s',
+      horizon: '0',
+      trend_window: '2s',
+      description: 'memory in use at all: fires at once',
+      notify: { channels: [fakeReceiver.url] },
+    });
 
     // It fires on the agent's real memory use and the fake receiver gets the notification.
     await page.locator('#active tr[data-rule="mem-any"][data-state="red"]').waitFor({ timeout: 30_000 });

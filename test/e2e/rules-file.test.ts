@@ -27,7 +27,11 @@ async function hubWithRules(initial: unknown[], watchRules: { debounceMs: number
   cleanup(() => hub.stop());
   const api = `http://127.0.0.1:${hub.httpPort}`;
   const send = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${api}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${api}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
   const rules = async () => (await getJson<RulesResponse>(`${api}/api/alarms/rules`)).body;
@@ -52,16 +56,28 @@ describe('the rules file', () => {
     const loadedAt = (await rules()).file.loaded_at_ms!;
 
     // A version with problems: the rules in force stay, every problem is shown and logged with the file.
-    writeFileSync(file, doc([{ ...CPU, threshold: 'high' }, { id: 'disk', metric: 'fs_pcnt', threshold: 80 }]));
+    writeFileSync(
+      file,
+      doc([
+        { ...CPU, threshold: 'high' },
+        { id: 'disk', metric: 'fs_pcnt', threshold: 80 },
+      ]),
+    );
     const refused = await waitFor('the problems shown', async () => {
       const r = await rules();
       return r.file.problems.length > 0 ? r : null;
     });
     expect(refused.file.problems.map((p) => p.field)).toEqual(['rules[0].threshold', 'rules[1].metric']);
-    expect(refused.rules.map((r) => [r.id, r.threshold])).toEqual([['cpu', 95], ['memory', 90]]);
+    expect(refused.rules.map((r) => [r.id, r.threshold])).toEqual([
+      ['cpu', 95],
+      ['memory', 90],
+    ]);
     expect(refused.file.loaded_at_ms).toBe(loadedAt);
     const logged = lines.filter((l) => l.msg.startsWith('alarm rules file has a problem'));
-    expect(logged.map((l) => [l['file'], l['field']])).toEqual([[file, 'rules[0].threshold'], [file, 'rules[1].metric']]);
+    expect(logged.map((l) => [l['file'], l['field']])).toEqual([
+      [file, 'rules[0].threshold'],
+      [file, 'rules[1].metric'],
+    ]);
 
     // An API change now would overwrite the person's edit: refused, nothing written.
     const conflict = await send('PUT', '/api/alarms/rules/cpu', { metric: 'cpu_pct', threshold: 70 });
@@ -96,7 +112,7 @@ describe('the rules file', () => {
     expect((await rules()).rules.map((r) => r.id)).toEqual(['cpu', 'memory']);
   }, 30_000);
 
-  it('exports and imports the whole set: GET gives the file\'s JSON, PUT replaces it after checking every rule', async () => {
+  it("exports and imports the whole set: GET gives the file's JSON, PUT replaces it after checking every rule", async () => {
     const { file, send, rules } = await hubWithRules([CPU, MEM], { debounceMs: 50, pollMs: 1000 });
     const exported = await rules();
     const { file: _status, ...document } = exported;

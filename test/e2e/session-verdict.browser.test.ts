@@ -17,8 +17,16 @@ const AMBER = 'rgb(180, 83, 9)';
 const GREEN = 'rgb(21, 128, 61)';
 
 const row = (rssMb: number, exited = false): WatchedProcess => ({
-  pid: 4321, name: 'app', rss_bytes: Math.round(rssMb * MB), vsize_bytes: Math.round(rssMb * 4 * MB), cpu_pct: 3, threads: 4,
-  rss_anon_bytes: Math.round((rssMb - 10) * MB), rss_file_bytes: 10 * MB, swap_bytes: 0, exited,
+  pid: 4321,
+  name: 'app',
+  rss_bytes: Math.round(rssMb * MB),
+  vsize_bytes: Math.round(rssMb * 4 * MB),
+  cpu_pct: 3,
+  threads: 4,
+  rss_anon_bytes: Math.round((rssMb - 10) * MB),
+  rss_file_bytes: 10 * MB,
+  swap_bytes: 0,
+  exited,
 });
 
 describe('the session page on a growing session', () => {

@@ -61,7 +61,22 @@ describe('sessions', () => {
     const { url } = await startBroker();
     const { api } = await startHub(url);
     const out = join(tempDir(), 'report.json');
-    const rec = spawnProcess(process.execPath, [CLI, 'record', '--quiet', '--interval', '250ms', '--out', out, '--broker', url, '--node', 'ci-1', '--', process.execPath, join(REPO, 'test/fixtures/programs/leaker.mjs')]);
+    const rec = spawnProcess(process.execPath, [
+      CLI,
+      'record',
+      '--quiet',
+      '--interval',
+      '250ms',
+      '--out',
+      out,
+      '--broker',
+      url,
+      '--node',
+      'ci-1',
+      '--',
+      process.execPath,
+      join(REPO, 'test/fixtures/programs/leaker.mjs'),
+    ]);
     expect((await rec.exited).code).toBe(0);
     const report = JSON.parse(readFileSync(out, 'utf8'));
     const session = await waitFor('the recorded session ended at the hub', async () => {
@@ -73,7 +88,7 @@ describe('sessions', () => {
     expect(session.sample_count).toBeGreaterThanOrEqual(10);
   });
 
-  it('keeps per-process averages and history from the samples\' top lists', async () => {
+  it("keeps per-process averages and history from the samples' top lists", async () => {
     const { api } = await hubWithAgent('sess-c');
     const list = await waitFor('process averages', async () => {
       const { body } = await getJson(`${api}/api/processes?window=5m&node=sess-c`);
@@ -84,7 +99,9 @@ describe('sessions', () => {
     const { body } = await getJson(`${api}/api/processes/sess-c/${name}/history?from=-5m`);
     expect(body.points.length).toBeGreaterThan(0);
     // The same node picked by its IP address, which the agent puts in its birth record.
-    const ip = Object.values(networkInterfaces()).flat().find((a) => a && !a.internal && a.family === 'IPv4')?.address;
+    const ip = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && !a.internal && a.family === 'IPv4')?.address;
     if (ip) {
       await waitFor('the birth record', async () => (await getJson(`${api}/api/nodes/sess-c`)).body.info?.ip_addresses?.includes(ip));
       const byIp = await getJson(`${api}/api/processes?window=5m&node=${ip}`);
@@ -120,9 +137,24 @@ describe('sessions', () => {
   it('draws the session page: memory chart and verdict, for a real session and the demo', async () => {
     const { url } = await startBroker();
     const { api } = await startHub(url);
-    const rec = spawnProcess(process.execPath, [CLI, 'record', '--quiet', '--interval', '250ms', '--broker', url, '--node', 'ci-2', '--', process.execPath, join(REPO, 'test/fixtures/programs/leaker.mjs')]);
+    const rec = spawnProcess(process.execPath, [
+      CLI,
+      'record',
+      '--quiet',
+      '--interval',
+      '250ms',
+      '--broker',
+      url,
+      '--node',
+      'ci-2',
+      '--',
+      process.execPath,
+      join(REPO, 'test/fixtures/programs/leaker.mjs'),
+    ]);
     await rec.exited;
-    const session = await waitFor('the session', async () => (await getJson(`${api}/api/sessions`)).body.sessions.find((s: { state: string }) => s.state === 'ended'));
+    const session = await waitFor('the session', async () =>
+      (await getJson(`${api}/api/sessions`)).body.sessions.find((s: { state: string }) => s.state === 'ended'),
+    );
     const browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     await page.goto(`${api}/sessions/${session.id}`);

@@ -18,27 +18,55 @@ import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 afterEach(runCleanups);
 
 const birth = async (): Promise<NodeInfo> => ({
-  v: 1, agent_version: 'test', hostname: 'stub-host', os: 'Stub OS', kernel: '6.1', arch: 'arm64',
-  cpu_model: 'Cortex-A72', cpu_cores: 4, mem_total_bytes: 4e9, disks: [], boot_time_ms: 0, interval_ms: 100,
+  v: 1,
+  agent_version: 'test',
+  hostname: 'stub-host',
+  os: 'Stub OS',
+  kernel: '6.1',
+  arch: 'arm64',
+  cpu_model: 'Cortex-A72',
+  cpu_cores: 4,
+  mem_total_bytes: 4e9,
+  disks: [],
+  boot_time_ms: 0,
+  interval_ms: 100,
 });
 
 const HOUR = 3_600_000;
 
 describe('silences', () => {
-  it('by node pattern hold only the matching nodes\' notifications; by rule, tag and end time are listed with their reason and removed', async () => {
+  it("by node pattern hold only the matching nodes' notifications; by rule, tag and end time are listed with their reason and removed", async () => {
     const { url } = await startBroker();
     const hook = await startWebhookReceiver();
     const dataDir = tempDir();
-    writeFileSync(join(dataDir, 'alarm-rules.json'), JSON.stringify({ version: 1, rules: [
-      { id: 'disk', metric: 'fs_pct', threshold: 80, for: '300ms', window: '300ms', trend_window: '5s', notify: { webhook: hook.url, group_wait: '0s', group_interval: '0s' } },
-      { id: 'offline', metric: 'offline' },
-    ] }));
+    writeFileSync(
+      join(dataDir, 'alarm-rules.json'),
+      JSON.stringify({
+        version: 1,
+        rules: [
+          {
+            id: 'disk',
+            metric: 'fs_pct',
+            threshold: 80,
+            for: '300ms',
+            window: '300ms',
+            trend_window: '5s',
+            notify: { webhook: hook.url, group_wait: '0s', group_interval: '0s' },
+          },
+          { id: 'offline', metric: 'offline' },
+        ],
+      }),
+    );
     const hub = new HubService({ brokerUrl: url, dataDir, httpPort: 0, log: quietLog, alarms: { tickMs: 100, notifier: { pollMs: 100 } } });
     await hub.start();
     cleanup(() => hub.stop());
     const api = `http://127.0.0.1:${hub.httpPort}`;
     const send = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${api}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${api}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json()) as Record<string, any> };
     };
 
@@ -76,7 +104,10 @@ describe('silences', () => {
     expect(byRule.body['silence']).toMatchObject({ rule_id: 'disk', until_ms: end, node: null, node_pattern: null });
     const byTag = await send('POST', '/api/alarms/silence', { tag: 'site-b', rule_id: 'offline', for: '3d', reason: 'site b power work' });
     expect(byTag.status).toBe(201);
-    await waitFor('ci-full silenced by the rule', async () => (await getJson<AlarmsResponse>(`${api}/api/alarms`)).body.alarms.find((a) => a.node === 'ci-full')?.silenced_until_ms === end);
+    await waitFor(
+      'ci-full silenced by the rule',
+      async () => (await getJson<AlarmsResponse>(`${api}/api/alarms`)).body.alarms.find((a) => a.node === 'ci-full')?.silenced_until_ms === end,
+    );
 
     const listed = (await getJson<{ silences: SilenceInfo[] }>(`${api}/api/alarms/silences`)).body.silences;
     expect(listed.map((s) => [s.node_pattern ?? s.tag ?? s.rule_id, s.reason])).toEqual([
@@ -85,7 +116,14 @@ describe('silences', () => {
       ['site-b', 'site b power work'],
     ]);
 
-    const bad = await send('POST', '/api/alarms/silence', { node: 'pi 1', node_pattern: 'pi-*', rule_id: 'dsk', for: 'a while', reason: 'x'.repeat(501), by: 'mallory' });
+    const bad = await send('POST', '/api/alarms/silence', {
+      node: 'pi 1',
+      node_pattern: 'pi-*',
+      rule_id: 'dsk',
+      for: 'a while',
+      reason: 'x'.repeat(501),
+      by: 'mallory',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body['problems'].map((p: { field: string }) => p.field)).toEqual(['by', 'node', 'node_pattern', 'rule_id', 'for', 'reason']);
     expect(bad.body['error']).toContain('no rule with id "dsk"');
@@ -95,16 +133,37 @@ describe('silences', () => {
     const left = (await getJson<{ silences: SilenceInfo[] }>(`${api}/api/alarms/silences`)).body.silences;
     expect(left.map((s) => s.reason)).toEqual(['disk clean-up week', 'site b power work']);
     // pi-full is now held by the rule's silence only.
-    await waitFor('pi-full held by the rule silence', async () => (await getJson<AlarmsResponse>(`${api}/api/alarms`)).body.alarms.find((a) => a.node === 'pi-full')?.silenced_until_ms === end);
+    await waitFor(
+      'pi-full held by the rule silence',
+      async () => (await getJson<AlarmsResponse>(`${api}/api/alarms`)).body.alarms.find((a) => a.node === 'pi-full')?.silenced_until_ms === end,
+    );
   }, 60_000);
 });
 
 describe('the silence matcher', () => {
   const at = 1_000_000;
-  const s = (id: number, fields: Partial<SilenceInfo>): SilenceInfo => ({ id, node: null, node_pattern: null, tag: null, rule_id: null, subject: null, from_ms: at - 1, until_ms: at + id * 1000, reason: null, created_by: null, ...fields });
+  const s = (id: number, fields: Partial<SilenceInfo>): SilenceInfo => ({
+    id,
+    node: null,
+    node_pattern: null,
+    tag: null,
+    rule_id: null,
+    subject: null,
+    from_ms: at - 1,
+    until_ms: at + id * 1000,
+    reason: null,
+    created_by: null,
+    ...fields,
+  });
   const tags: Record<string, string[]> = { 'pi-1': ['site-b'], 'ci-1': [] };
   const matcher = new SilenceMatcher(
-    [s(1, { node: 'pi-1', rule_id: 'cpu' }), s(2, { node_pattern: 'ci-?' }), s(3, { tag: 'site-b', rule_id: 'disk', subject: '/data' }), s(4, { rule_id: 'offline', from_ms: at + 10 }), s(5, { rule_id: 'temp', until_ms: at })],
+    [
+      s(1, { node: 'pi-1', rule_id: 'cpu' }),
+      s(2, { node_pattern: 'ci-?' }),
+      s(3, { tag: 'site-b', rule_id: 'disk', subject: '/data' }),
+      s(4, { rule_id: 'offline', from_ms: at + 10 }),
+      s(5, { rule_id: 'temp', until_ms: at }),
+    ],
     (node) => tags[node] ?? [],
   );
   it.each([

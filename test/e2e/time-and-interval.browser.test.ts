@@ -138,7 +138,9 @@ describe('times and the interval picker on the dashboard of remonitor up', () =>
     const sessionId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
     const { sessions } = await api<{ sessions: { id: string; started_ms: number }[] }>('/api/sessions');
     const startedMs = sessions.find((s) => s.id === sessionId)!.started_ms;
-    await expect.poll(async () => spaces(await page.locator('#where').textContent()), { timeout: 10_000 }).toContain(`started ${spaces(utc.dateTime(startedMs))}`);
+    await expect
+      .poll(async () => spaces(await page.locator('#where').textContent()), { timeout: 10_000 })
+      .toContain(`started ${spaces(utc.dateTime(startedMs))}`);
     await page.goto(new URL('/sessions', url).href);
     const startedCell = page.locator(`tr[data-session="${sessionId}"] td`).nth(6);
     await expect.poll(async () => spaces(await startedCell.textContent()), { timeout: 10_000 }).toBe(spaces(utc.dateTime(startedMs)));

@@ -28,10 +28,15 @@ describe('watch resilience', () => {
     // Sent until the agent answers with samples: a command sent before it has subscribed to its
     // commands is not kept for it, and how long it takes to connect depends on the machine's load.
     const watch = Buffer.from(encodeCommand({ id: 'w', action: 'watch', session: 'keep-1', target: { kind: 'pid', pid: process.pid }, interval_ms: 250 }));
-    await waitFor('watch samples', async () => {
-      if (seen.length === 0) await client.publishAsync(topics.cmd('wr-a'), watch, { qos: 1 });
-      return seen.length >= 2;
-    }, 20_000, 1000);
+    await waitFor(
+      'watch samples',
+      async () => {
+        if (seen.length === 0) await client.publishAsync(topics.cmd('wr-a'), watch, { qos: 1 });
+        return seen.length >= 2;
+      },
+      20_000,
+      1000,
+    );
 
     await first.stop();
     const second = new EmbeddedBroker({ port, log: quietLog });
@@ -49,7 +54,11 @@ describe('watch resilience', () => {
     const args = [CLI, 'agent', '--broker', url, '--node', 'wr-b', '--interval', '250ms'];
     const first = spawnProcess(process.execPath, args);
     await waitFor('wr-b online', async () => (await getJson(`${api}/api/nodes/wr-b/control`)).body.status === 'online');
-    const res = await fetch(`${api}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node: 'wr-b', target: `pid:${process.pid}`, interval: '250ms' }) });
+    const res = await fetch(`${api}/api/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ node: 'wr-b', target: `pid:${process.pid}`, interval: '250ms' }),
+    });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
     await waitFor('samples', async () => (await getJson(`${api}/api/sessions/${id}`)).body.sample_count >= 2);

@@ -271,9 +271,16 @@ describe('linux sampler on the fixture tree', () => {
     await expect(s.read({ processes: true })).resolves.toEqual({});
     await expect(s.read({ processes: true })).resolves.toEqual({});
     // temperature is optional hardware and stays quiet
-    expect(logs.map((l) => /^linux sampler: (\w+) /.exec(l)?.[1]).sort()).toEqual(
-      ['cpu', 'diskio', 'filesystems', 'load', 'memory', 'network', 'processes', 'uptime'],
-    );
+    expect(logs.map((l) => /^linux sampler: (\w+) /.exec(l)?.[1]).sort()).toEqual([
+      'cpu',
+      'diskio',
+      'filesystems',
+      'load',
+      'memory',
+      'network',
+      'processes',
+      'uptime',
+    ]);
   });
 });
 

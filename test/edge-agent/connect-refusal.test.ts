@@ -15,12 +15,13 @@ import { cleanup, REPO, runCleanups, spawnProcess, tempDir, waitFor } from '../h
 afterEach(runCleanups);
 
 describe('refusalAdvice', () => {
-  const pass = /Pass --username pi --password TOKEN \(or REMONITOR_USERNAME and REMONITOR_PASSWORD, or "username" and "password" in the --config file\); `remonitor node add pi` on the hub makes a token/;
+  const pass =
+    /Pass --username pi --password TOKEN \(or REMONITOR_USERNAME and REMONITOR_PASSWORD, or "username" and "password" in the --config file\); `remonitor node add pi` on the hub makes a token/;
   const cases: [string, number, { username?: string; password?: string }, RegExp][] = [
     ['wrong token', 4, { username: 'pi', password: 'rmt_x' }, /refused node "pi" as user "pi": the token is wrong, or was revoked\./],
     ['no token', 4, {}, /refused node "pi" with no --username: no token was given \(--password\), and this broker needs one\./],
     ['user without token', 4, { username: 'pi' }, /as user "pi": no token was given/],
-    ['another node\'s user name', 5, { username: 'kitchen', password: 'rmt_x' }, /as user "kitchen": the user name must be the node name/],
+    ["another node's user name", 5, { username: 'kitchen', password: 'rmt_x' }, /as user "kitchen": the user name must be the node name/],
     ['token of another identity', 5, { username: 'pi', password: 'rmt_x' }, /as user "pi": the token is not this node's\./],
     ['MQTT 5 bad user name or password', 134, { username: 'pi', password: 'rmt_x' }, /the token is wrong/],
   ];
@@ -64,14 +65,21 @@ describe('the agent refused by the broker', () => {
     const dir = tempDir('remonitor-refused-');
     copyFileSync(join(REPO, 'dist/remonitor-agent.mjs'), join(dir, 'remonitor-agent.mjs'));
     const run = (node: string, extra: string[]) =>
-      spawnProcess(process.execPath, ['remonitor-agent.mjs', '--broker', `mqtt://127.0.0.1:${broker.port}`, '--node', node, '--spool-dir', join(dir, node), ...extra], { cwd: dir });
+      spawnProcess(
+        process.execPath,
+        ['remonitor-agent.mjs', '--broker', `mqtt://127.0.0.1:${broker.port}`, '--node', node, '--spool-dir', join(dir, node), ...extra],
+        { cwd: dir },
+      );
     const wrong = run('shed-pi', ['--username', 'shed-pi', '--password', 'rmt_wrong']);
     const missing = run('barn-pi', []);
 
     // The backoff starts at 1 s: three attempts each take a few seconds.
     await waitFor('3 refused attempts of each agent', () => refusals('shed-pi') >= 3 && refusals('barn-pi') >= 3, 20_000);
     for (const [agent, problem] of [
-      [wrong, /"msg":"the broker refused node \\"shed-pi\\" as user \\"shed-pi\\": the token is wrong, or was revoked\. Pass --username shed-pi --password TOKEN .*`remonitor node add shed-pi` on the hub makes a token/],
+      [
+        wrong,
+        /"msg":"the broker refused node \\"shed-pi\\" as user \\"shed-pi\\": the token is wrong, or was revoked\. Pass --username shed-pi --password TOKEN .*`remonitor node add shed-pi` on the hub makes a token/,
+      ],
       [missing, /"msg":"the broker refused node \\"barn-pi\\" with no --username: no token was given .*Pass --username barn-pi --password TOKEN/],
     ] as const) {
       const lines = agent.output().split('\n').filter(Boolean);
@@ -80,7 +88,10 @@ describe('the agent refused by the broker', () => {
       expect(advice[0]).toMatch(problem);
       expect(advice[0]).toMatch(/"level":50,.*"err":"Connection refused: Bad username or password"/);
       // Nothing else per attempt: no "mqtt error" and no "connection lost" for a refusal.
-      expect(lines.filter((l) => /mqtt error|connection lost/.test(l)), agent.output()).toEqual([]);
+      expect(
+        lines.filter((l) => /mqtt error|connection lost/.test(l)),
+        agent.output(),
+      ).toEqual([]);
       expect(agent.child.exitCode).toBeNull();
     }
   }, 30_000);

@@ -8,7 +8,7 @@ import { crc32, tableCrc32 } from '../../edge-agent/crc32.ts';
 import { REPO } from '../helpers/parts.ts';
 
 describe('tableCrc32', () => {
-  it('gives the standard check value and zlib\'s CRC for every length and for chained calls', () => {
+  it("gives the standard check value and zlib's CRC for every length and for chained calls", () => {
     expect(tableCrc32(Buffer.from('123456789'))).toBe(0xcbf43926); // the CRC-32/ISO-HDLC check value
     expect(tableCrc32(new Uint8Array(0))).toBe(0);
     let seed = 1;
@@ -22,7 +22,7 @@ describe('tableCrc32', () => {
     expect(tableCrc32(Buffer.alloc(4096, 0xff))).toBe(zlibCrc32(Buffer.alloc(4096, 0xff)));
   });
 
-  it('matches the CRC of every record in a spool written with node:zlib\'s', () => {
+  it("matches the CRC of every record in a spool written with node:zlib's", () => {
     // Record layout (edge-agent/spool.ts): u32 length | u32 crc32(body) | body of `length` bytes.
     const dir = join(REPO, 'test/fixtures/spool-v1');
     let records = 0;
@@ -37,7 +37,7 @@ describe('tableCrc32', () => {
     expect(records).toBe(12);
   });
 
-  it('gives the same numbers through the table and, past 4 MiB checksummed, node:zlib\'s', () => {
+  it("gives the same numbers through the table and, past 4 MiB checksummed, node:zlib's", () => {
     const sample = Buffer.from('a spooled sample');
     expect(crc32(sample)).toBe(zlibCrc32(sample));
     const mebibyte = Buffer.alloc(1024 * 1024, 0x5a);

@@ -21,13 +21,7 @@ describe('linux sampler agrees with systeminformation on this machine', () => {
     const ours = createLinuxSampler({ log: (msg) => expect.fail(msg) });
     await si.currentLoad(); // systeminformation's CPU baseline, taken with ours (at creation)
     await sleep(1000);
-    const [reading, cpu, mem, fsSize, procs] = await Promise.all([
-      ours.read({ processes: true }),
-      si.currentLoad(),
-      si.mem(),
-      si.fsSize(),
-      si.processes(),
-    ]);
+    const [reading, cpu, mem, fsSize, procs] = await Promise.all([ours.read({ processes: true }), si.currentLoad(), si.mem(), si.fsSize(), si.processes()]);
     const [load1, load5, load15] = loadavg();
 
     // Memory total: both read MemTotal. Exact.
@@ -47,8 +41,7 @@ describe('linux sampler agrees with systeminformation on this machine', () => {
 
     // Load: systeminformation reports only max(1, 5, 15 min) / cores, so the reference is
     // os.loadavg(), which it derives that from. Within 0.5 or 20 %, whichever is larger.
-    const closeLoad = (a: number | undefined, b: number | undefined) =>
-      expect(Math.abs(a! - b!)).toBeLessThanOrEqual(Math.max(0.5, 0.2 * b!));
+    const closeLoad = (a: number | undefined, b: number | undefined) => expect(Math.abs(a! - b!)).toBeLessThanOrEqual(Math.max(0.5, 0.2 * b!));
     closeLoad(reading.load_1, load1);
     closeLoad(reading.load_5, load5);
     closeLoad(reading.load_15, load15);

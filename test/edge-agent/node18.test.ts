@@ -27,7 +27,10 @@ beforeAll(() => {
 function unitNodeFlags(): string[] {
   const exec = unitKeys(readFileSync(join(REPO, 'deploy/remonitor-agent.service'), 'utf8')).get('ExecStart')!;
   const words = exec.split(' ');
-  return words.slice(1, words.findIndex((w) => w.endsWith('remonitor-agent.mjs')));
+  return words.slice(
+    1,
+    words.findIndex((w) => w.endsWith('remonitor-agent.mjs')),
+  );
 }
 
 /** A broker that lets in only enrolled identities, and a hub connected to it with its own token. */
@@ -52,12 +55,12 @@ async function onlineWithSamples(api: string, node: string) {
   return row?.status === 'online' && row.latest !== null ? row : null;
 }
 
-describe('the agent on Debian bookworm\'s Node.js 18', () => {
-  it('is Debian\'s own 18.x', () => {
+describe("the agent on Debian bookworm's Node.js 18", () => {
+  it("is Debian's own 18.x", () => {
     expect(execFileSync(node18, ['-p', 'process.version'], { encoding: 'utf8' }).trim()).toMatch(/^v18\./);
   });
 
-  it('runs the bundle from an empty folder with the unit\'s flags, replays a Node 20 spool, and its samples reach the hub', async () => {
+  it("runs the bundle from an empty folder with the unit's flags, replays a Node 20 spool, and its samples reach the hub", async () => {
     const { url, api, nodeToken } = await securedHub('bookworm-pi');
     const dir = tempDir('remonitor-node18-');
     copyFileSync(join(REPO, 'dist/remonitor-agent.mjs'), join(dir, 'remonitor-agent.mjs'));
@@ -67,7 +70,22 @@ describe('the agent on Debian bookworm\'s Node.js 18', () => {
     const fixtureBoot = JSON.parse(readFileSync(join(spoolDir, 'spool.json'), 'utf8')).boot as string;
 
     // The fixture's samples are from November 2025: no age cap, or the agent would drop them as too old.
-    const args = ['--broker', url, '--node', 'bookworm-pi', '--username', 'bookworm-pi', '--password', nodeToken, '--interval', '250ms', '--spool-dir', spoolDir, '--spool-max-age', '36500d'];
+    const args = [
+      '--broker',
+      url,
+      '--node',
+      'bookworm-pi',
+      '--username',
+      'bookworm-pi',
+      '--password',
+      nodeToken,
+      '--interval',
+      '250ms',
+      '--spool-dir',
+      spoolDir,
+      '--spool-max-age',
+      '36500d',
+    ];
     const agent = spawnProcess(node18, [...unitNodeFlags(), 'remonitor-agent.mjs', ...args], { cwd: dir, env: { NODE_PATH: '' } });
     const row = await waitFor('bookworm-pi online with samples', async () => {
       if (agent.child.exitCode !== null) throw new Error(`the agent exited with ${agent.child.exitCode}`);
@@ -110,7 +128,21 @@ describe('the agent on Debian bookworm\'s Node.js 18', () => {
 
   it('runs `remonitor agent` from this checkout too', async () => {
     const { url, api, nodeToken } = await securedHub('checkout-pi');
-    const args = ['agent', '--broker', url, '--node', 'checkout-pi', '--username', 'checkout-pi', '--password', nodeToken, '--interval', '250ms', '--spool-dir', tempDir()];
+    const args = [
+      'agent',
+      '--broker',
+      url,
+      '--node',
+      'checkout-pi',
+      '--username',
+      'checkout-pi',
+      '--password',
+      nodeToken,
+      '--interval',
+      '250ms',
+      '--spool-dir',
+      tempDir(),
+    ];
     const agent = spawnProcess(node18, [CLI, ...args]);
     await waitFor('checkout-pi online with samples', async () => {
       if (agent.child.exitCode !== null) throw new Error(`the agent exited with ${agent.child.exitCode}`);

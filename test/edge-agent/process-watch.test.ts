@@ -23,7 +23,10 @@ describe('process watch', () => {
     watch.start(0);
     try {
       await waitFor('the process seen', () => seen.some((s) => s.procs.some((r) => r.pid === p.child.pid && !r.exited && r.cpu_pct !== null)));
-      const live = seen.flatMap((s) => s.procs).filter((r) => r.pid === p.child.pid && !r.exited).at(-1)!;
+      const live = seen
+        .flatMap((s) => s.procs)
+        .filter((r) => r.pid === p.child.pid && !r.exited)
+        .at(-1)!;
       expect(live.name).toBe('node');
       expect(live.rss_bytes).toBeGreaterThan(8 << 20);
       expect(live.rss_anon_bytes).toBeGreaterThan(0);

@@ -1,14 +1,6 @@
 // The counter→rate arithmetic, as tables of cases.
 import { describe, expect, it } from 'vitest';
-import {
-  bytesPerSecond,
-  cpuBusyPct,
-  cpuCoreBusyPct,
-  percentOf,
-  processCpuPct,
-  round1,
-  type CpuJiffies,
-} from '../../edge-agent/rates.ts';
+import { bytesPerSecond, cpuBusyPct, cpuCoreBusyPct, percentOf, processCpuPct, round1, type CpuJiffies } from '../../edge-agent/rates.ts';
 
 const j = (total: number, idle: number): CpuJiffies => ({ total, idle });
 

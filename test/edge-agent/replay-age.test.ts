@@ -43,8 +43,11 @@ describe('replayed samples', () => {
     heard.length = 0;
     const second = simAgent(url, 'pi-age', { intervalMs: 100, ackTimeoutMs: 500, spoolDir });
     await second.start();
-    await waitFor('replays of both runs', () =>
-      heard.some((h) => h.sample.historical && firstRunSeqs.has(h.sample.seq)) && heard.some((h) => h.sample.historical && !firstRunSeqs.has(h.sample.seq)));
+    await waitFor(
+      'replays of both runs',
+      () =>
+        heard.some((h) => h.sample.historical && firstRunSeqs.has(h.sample.seq)) && heard.some((h) => h.sample.historical && !firstRunSeqs.has(h.sample.seq)),
+    );
     const replays = heard.filter((h) => h.sample.historical);
     for (const { sample } of replays.filter((h) => firstRunSeqs.has(h.sample.seq))) {
       expect(sample.age_ms).toBeUndefined();

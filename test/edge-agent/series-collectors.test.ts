@@ -31,7 +31,12 @@ const B = 'b'.repeat(64);
 function fakeMachine() {
   const dir = tempDir();
   cpSync(FIXTURE, dir, { recursive: true, verbatimSymlinks: true });
-  return { proc: join(dir, 'proc'), sys: join(dir, 'sys'), cgroup: join(dir, 'sys/fs/cgroup'), write: (rel: string, text: string) => writeFileSync(join(dir, rel), text) };
+  return {
+    proc: join(dir, 'proc'),
+    sys: join(dir, 'sys'),
+    cgroup: join(dir, 'sys/fs/cgroup'),
+    write: (rel: string, text: string) => writeFileSync(join(dir, rel), text),
+  };
 }
 
 /** One collect, synchronous or not; the values it added, by `name{k=v,…}`. */
@@ -42,7 +47,14 @@ async function collect(c: Collector, nowMs: number): Promise<Map<string, number>
 }
 
 function byKey(series: readonly LabelledValue[]): Map<string, number> {
-  return new Map(series.map((v) => [`${v.name}{${Object.entries(v.labels).map(([k, x]) => `${k}=${x}`).join(',')}}`, v.value]));
+  return new Map(
+    series.map((v) => [
+      `${v.name}{${Object.entries(v.labels)
+        .map(([k, x]) => `${k}=${x}`)
+        .join(',')}}`,
+      v.value,
+    ]),
+  );
 }
 
 /** Collects until `ready` holds of the values (a background job has answered), bounded. */
@@ -87,7 +99,12 @@ describe('containers collector', () => {
       ] as unknown[],
     };
     const api = await fakeDockerApi(list);
-    const c = createContainersCollector({ cgroupRoot: m.cgroup, procRoot: m.proc, sockets: [join(tempDir(), 'absent.sock'), api.socketPath], refreshMs: 10_000 });
+    const c = createContainersCollector({
+      cgroupRoot: m.cgroup,
+      procRoot: m.proc,
+      sockets: [join(tempDir(), 'absent.sock'), api.socketPath],
+      refreshMs: 10_000,
+    });
     const first = await collectUntil(c, 0, (v) => v.has('container_running{container=web,image=nginx:1.27}'));
     expect(api.paths).toEqual(['/containers/json?all=1']);
     expect(first.get('container_mem_bytes{container=web,image=nginx:1.27}')).toBe(104_857_600);
@@ -98,7 +115,10 @@ describe('containers collector', () => {
 
     // One second later: web used 0.5 s of CPU, read 3000 and wrote 1000 bytes, received 2000 and sent 500.
     m.write(`sys/fs/cgroup/system.slice/docker-${A}.scope/cpu.stat`, 'usage_usec 5500000\n');
-    m.write(`sys/fs/cgroup/system.slice/docker-${A}.scope/io.stat`, '179:0 rbytes=1002000 wbytes=2001000 rios=11 wios=21\n8:0 rbytes=501000 wbytes=0 rios=5 wios=0\n');
+    m.write(
+      `sys/fs/cgroup/system.slice/docker-${A}.scope/io.stat`,
+      '179:0 rbytes=1002000 wbytes=2001000 rios=11 wios=21\n8:0 rbytes=501000 wbytes=0 rios=5 wios=0\n',
+    );
     const dev = readFileSync(join(m.proc, '4100/net/dev'), 'utf8').replace('300000', '302000').replace('150000', '150500');
     m.write('proc/4100/net/dev', dev);
     m.write(`sys/fs/cgroup/docker/${B}/cpu.stat`, 'usage_usec 3000000\n'); // 2 cores busy: 200 %
@@ -200,7 +220,13 @@ esac`,
   it('stays quiet where smartctl is not installed', async () => {
     const m = fakeMachine();
     const logs: string[] = [];
-    const c = createStorageHealthCollector({ procRoot: m.proc, sysRoot: m.sys, smartctl: join(tempDir(), 'no-smartctl'), log: (msg) => logs.push(msg), smartEveryMs: 0 });
+    const c = createStorageHealthCollector({
+      procRoot: m.proc,
+      sysRoot: m.sys,
+      smartctl: join(tempDir(), 'no-smartctl'),
+      log: (msg) => logs.push(msg),
+      smartEveryMs: 0,
+    });
     for (let t = 0; t < 5; t++) {
       const values = await collect(c, t);
       expect([...values.keys()].some((k) => k.startsWith('smart_'))).toBe(false);
@@ -215,7 +241,10 @@ describe('services', () => {
     const dir = tempDir();
     const listing = join(dir, 'units');
     const runs = join(dir, 'runs');
-    writeFileSync(listing, '● foo.service loaded failed failed Foo daemon\nbar.timer loaded failed failed Bar\nnginx.service loaded active running A web server\nssh.service loaded inactive dead OpenSSH\n');
+    writeFileSync(
+      listing,
+      '● foo.service loaded failed failed Foo daemon\nbar.timer loaded failed failed Bar\nnginx.service loaded active running A web server\nssh.service loaded inactive dead OpenSSH\n',
+    );
     const systemctl = fakeCommand('fake-systemctl', `echo "$*" >> "${runs}"; cat "${listing}"`);
     const c = createServicesCollector({ command: systemctl, units: ['nginx', 'ssh', 'getty@tty1.service'], everyMs: 1000 });
     const first = await collectUntil(c, 0, (v) => v.size > 0);
@@ -229,7 +258,10 @@ describe('services', () => {
     writeFileSync(listing, 'bar.timer loaded failed failed Bar\nfoo.service loaded active running Foo daemon\n');
     const second = await collectUntil(c, 2000, (v) => v.get('service_failed{unit=foo.service}') === 0);
     expect(second.get('service_failed{unit=bar.timer}')).toBe(1);
-    expect(readFileSync(runs, 'utf8').trim().split('\n')).toEqual(['list-units --all --plain --no-legend --no-pager', 'list-units --all --plain --no-legend --no-pager']);
+    expect(readFileSync(runs, 'utf8').trim().split('\n')).toEqual([
+      'list-units --all --plain --no-legend --no-pager',
+      'list-units --all --plain --no-legend --no-pager',
+    ]);
     expect(parseUnitStates('')).toEqual(new Map());
   });
 
@@ -260,7 +292,10 @@ describe('services', () => {
 describe('clock', () => {
   it('reads synchronisation from timedatectl and the offset from chronyc (fakes)', async () => {
     const timedatectl = fakeCommand('fake-timedatectl', 'echo yes');
-    const chronyc = fakeCommand('fake-chronyc', "echo 'A9FEA97B,169.254.169.123,4,1733490000.1,0.000250000,-0.000010,0.000020,-1.5,0.01,0.05,0.0001,0.0002,64.0,Normal'");
+    const chronyc = fakeCommand(
+      'fake-chronyc',
+      "echo 'A9FEA97B,169.254.169.123,4,1733490000.1,0.000250000,-0.000010,0.000020,-1.5,0.01,0.05,0.0001,0.0002,64.0,Normal'",
+    );
     const values = await collectUntil(createClockCollector({ timedatectl, chronyc }), 0, (v) => v.size > 0);
     expect(Object.fromEntries(values)).toEqual({ 'clock_synchronized{}': 1, 'clock_offset_seconds{}': -0.00025 });
     expect(parseChronyTracking('A,b,1,2,0.5,0,0,0,0,0,0,0,0,Not synchronised')).toEqual({ offsetSeconds: -0.5, synchronized: 0 });
@@ -319,7 +354,9 @@ describe('textfile and exec collectors', () => {
     for (let t = 0; t < 3; t++) {
       expect(Object.fromEntries(await collect(c, t))).toEqual({ 'backup_age_seconds{job=nightly}': 3600, 'good{}': 1 });
     }
-    expect(logs).toEqual([`textfile ${join(dir, 'bad.prom')} line 3: value "line" is not a number (and 1 more bad line); that line is skipped, the rest is read`]);
+    expect(logs).toEqual([
+      `textfile ${join(dir, 'bad.prom')} line 3: value "line" is not a number (and 1 more bad line); that line is skipped, the rest is read`,
+    ]);
     writeFileSync(join(dir, 'backup.prom'), 'backup_age_seconds{job="nightly"} 60\nextra 7\n');
     expect(Object.fromEntries(await collect(c, 4))).toEqual({ 'backup_age_seconds{job=nightly}': 60, 'extra{}': 7, 'good{}': 1 });
     expect(logs).toHaveLength(1);
@@ -329,7 +366,9 @@ describe('textfile and exec collectors', () => {
     const dir = tempDir();
     const runs = join(dir, 'runs');
     const logs: string[] = [];
-    const withInterval = execList(`queue=echo run >> ${runs}; sleep 0.3; echo 'queue_depth{queue="mail"} 4'@1s,slow=sleep 5; echo never 1@1s,broken=echo 'oops{'@1s`);
+    const withInterval = execList(
+      `queue=echo run >> ${runs}; sleep 0.3; echo 'queue_depth{queue="mail"} 4'@1s,slow=sleep 5; echo never 1@1s,broken=echo 'oops{'@1s`,
+    );
     if ('problem' in withInterval) throw new Error(withInterval.problem);
     expect(withInterval.map((s) => [s.name, s.everyMs])).toEqual([
       ['queue', 1000],
@@ -364,7 +403,13 @@ describe('textfile and exec collectors', () => {
 describe('options and the cap', () => {
   it.each([
     ['a=echo 1@10s', [['a', 'echo 1', 10_000]]],
-    ['a=echo 1,2@10s,b=date +%s@1m', [['a', 'echo 1,2', 10_000], ['b', 'date +%s', 60_000]]],
+    [
+      'a=echo 1,2@10s,b=date +%s@1m',
+      [
+        ['a', 'echo 1,2', 10_000],
+        ['b', 'date +%s', 60_000],
+      ],
+    ],
     ['a=x=1 y@5s', [['a', 'x=1 y', 5000]]],
   ])('--exec %s', (raw, expected) => {
     const specs = execList(raw);
@@ -411,10 +456,15 @@ describe('options and the cap', () => {
 
   it('logs the cap once, however often it bites', async () => {
     const logs: string[] = [];
-    const flood: Collector = { name: 'flood', collect: (out) => void (out.series = Array.from({ length: 700 }, (_, i) => ({ name: 'f', labels: { i: String(i) }, value: i }))) };
+    const flood: Collector = {
+      name: 'flood',
+      collect: (out) => void (out.series = Array.from({ length: 700 }, (_, i) => ({ name: 'f', labels: { i: String(i) }, value: i }))),
+    };
     const base = createLinuxSampler({ procRoot: join(tempDir(), 'none'), sysRoot: join(tempDir(), 'none'), log: () => undefined, primeAtStart: false });
     const s = withSeriesCollectors(base, [flood], { warn: (msg) => logs.push(msg), info: (msg) => logs.push(`info: ${msg}`) }, () => 0);
     for (let i = 0; i < 3; i++) expect((await s.read({ processes: false })).series).toHaveLength(500);
-    expect(logs).toEqual(['agent: 200 labelled values left out of a sample: at most 500 (and 32768 bytes of them) are sent, the first ones in collector order, and none with a label value over 256 characters']);
+    expect(logs).toEqual([
+      'agent: 200 labelled values left out of a sample: at most 500 (and 32768 bytes of them) are sent, the first ones in collector order, and none with a label value over 256 characters',
+    ]);
   });
 });

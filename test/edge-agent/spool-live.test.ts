@@ -11,7 +11,10 @@ import { cleanup, runCleanups, tempDir } from '../helpers/parts.ts';
 afterEach(runCleanups);
 
 const payload = (seq: number) => Buffer.from(`sample-${seq}-${'x'.repeat(200)}`);
-const segmentBytes = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.seg')).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+const segmentBytes = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.seg'))
+    .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 const tailFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.tail'));
 
 /** A spool whose process "dies": never closed, its file descriptors left as a kill leaves them. */
@@ -120,7 +123,12 @@ describe('Spool live mode', () => {
     const spool = open(dir, tempDir());
     cleanup(() => spool.close());
     expect([spool.nextSeq, spool.openReport.unknownSeqs]).toEqual([20, 0]);
-    expect(spool.read(spool.firstSeq, 100).map((r) => r.seq).at(-1)).toBe(19);
+    expect(
+      spool
+        .read(spool.firstSeq, 100)
+        .map((r) => r.seq)
+        .at(-1),
+    ).toBe(19);
   });
 
   it('keeps its tail file small while acks lag behind new samples', () => {

@@ -15,8 +15,13 @@ const BUNDLE = join(REPO, 'dist/remonitor-agent.mjs');
 const writeBytes = (pid: number) => Number(/^write_bytes: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
 
 function unitNodeFlags(): string[] {
-  const words = unitKeys(readFileSync(join(REPO, 'deploy/remonitor-agent.service'), 'utf8')).get('ExecStart')!.split(' ');
-  return words.slice(1, words.findIndex((w) => w.endsWith('remonitor-agent.mjs')));
+  const words = unitKeys(readFileSync(join(REPO, 'deploy/remonitor-agent.service'), 'utf8'))
+    .get('ExecStart')!
+    .split(' ');
+  return words.slice(
+    1,
+    words.findIndex((w) => w.endsWith('remonitor-agent.mjs')),
+  );
 }
 
 describe('agent disk writes while connected', () => {
@@ -40,8 +45,15 @@ describe('agent disk writes while connected', () => {
     const samples = hub.ingest.stats.stored - stored0;
     agent.child.kill('SIGTERM');
     expect((await agent.exited).code).toBe(0);
-    const closed = JSON.parse(agent.output().split('\n').find((l) => l.includes('"spool closed"'))!) as { syncs: number; spills: number };
-    console.log(`[disk] connected: ${perSecond.toFixed(0)} B/s written over ${seconds.toFixed(1)} s, ${samples} samples stored; whole run: ${closed.syncs} syncs, ${closed.spills} spills`);
+    const closed = JSON.parse(
+      agent
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"spool closed"'))!,
+    ) as { syncs: number; spills: number };
+    console.log(
+      `[disk] connected: ${perSecond.toFixed(0)} B/s written over ${seconds.toFixed(1)} s, ${samples} samples stored; whole run: ${closed.syncs} syncs, ${closed.spills} spills`,
+    );
     expect(samples).toBeGreaterThan(20);
     expect(perSecond).toBeLessThanOrEqual(200);
     // Start-up (spool.json, the first samples before the link was up), one seq reservation, and the

@@ -40,7 +40,11 @@ describe('throttled collector', () => {
     }
     expect(readings.map((r) => r.throttled)).toEqual([0x50005, 0x50005, 0x50005]);
     const { readFileSync } = await import('node:fs');
-    expect(readFileSync(join(command, '..', 'runs'), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(
+      readFileSync(join(command, '..', 'runs'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(1);
   });
 
   it('leaves the field out where the command does not exist, and stops trying', async () => {

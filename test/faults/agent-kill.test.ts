@@ -18,7 +18,20 @@ describe('fault 4: agent kill -9 mid-write', () => {
     const { hub } = await startHub(url, dataDir);
     const spoolDir = tempDir('remonitor-spool-');
     const run = (interval: string) =>
-      spawnProcess(process.execPath, [CLI, 'agent', '--broker', url, '--node', 'killed', '--interval', interval, '--spool-dir', spoolDir, '--log-level', 'warn']);
+      spawnProcess(process.execPath, [
+        CLI,
+        'agent',
+        '--broker',
+        url,
+        '--node',
+        'killed',
+        '--interval',
+        interval,
+        '--spool-dir',
+        spoolDir,
+        '--log-level',
+        'warn',
+      ]);
 
     for (let i = 0; i < KILLS; i++) {
       const agent = run('250ms');

@@ -10,8 +10,18 @@ import { CLI, cleanup, quietLog, spawnProcess, tempDir, waitFor, type Spawned } 
 import { scriptedSampler } from '../helpers/stub-sampler.ts';
 
 export const birth = async (): Promise<NodeInfo> => ({
-  v: 1, agent_version: 'test', hostname: 'sim', os: 'Sim OS', kernel: '6.1', arch: 'arm64',
-  cpu_model: 'sim', cpu_cores: 4, mem_total_bytes: 4e9, disks: [], boot_time_ms: 0, interval_ms: 1000,
+  v: 1,
+  agent_version: 'test',
+  hostname: 'sim',
+  os: 'Sim OS',
+  kernel: '6.1',
+  arch: 'arm64',
+  cpu_model: 'sim',
+  cpu_cores: 4,
+  mem_total_bytes: 4e9,
+  disks: [],
+  boot_time_ms: 0,
+  interval_ms: 1000,
 });
 
 export const FAST_BACKOFF = { baseMs: 200, maxMs: 1000, jitter: 0.3 };
@@ -51,7 +61,20 @@ export class HubProcess {
   constructor(private readonly args: (self: HubProcess) => string[]) {}
 
   static async up(): Promise<HubProcess> {
-    const hub = new HubProcess((h) => ['up', '--insecure', '--no-agent', '--mqtt-port', String(h.mqttPort), '--http-port', '0', '--data-dir', h.dataDir, '--log-level', 'warn', ...HUB_ACK_INTERVAL]);
+    const hub = new HubProcess((h) => [
+      'up',
+      '--insecure',
+      '--no-agent',
+      '--mqtt-port',
+      String(h.mqttPort),
+      '--http-port',
+      '0',
+      '--data-dir',
+      h.dataDir,
+      '--log-level',
+      'warn',
+      ...HUB_ACK_INTERVAL,
+    ]);
     hub.mqttPort = await freePort();
     return hub;
   }
@@ -120,15 +143,14 @@ export function figures(dbPath: string, agents: Agent[], nodes: string[]): Figur
 }
 
 export function printFigures(name: string, f: Figures, extra: Record<string, unknown> = {}): void {
-  console.log(`[fault] ${name}: sent ${f.sent}, stored ${f.stored}, duplicates ${f.duplicates}, lost ${f.lost}${Object.entries(extra).map(([k, v]) => `, ${k} ${String(v)}`).join('')}`);
+  console.log(
+    `[fault] ${name}: sent ${f.sent}, stored ${f.stored}, duplicates ${f.duplicates}, lost ${f.lost}${Object.entries(extra)
+      .map(([k, v]) => `, ${k} ${String(v)}`)
+      .join('')}`,
+  );
 }
 
 /** Waits until every agent's spool is fully acknowledged (the hub has committed all it was sent). */
 export async function allAcked(agents: Agent[], timeoutMs: number): Promise<void> {
-  await waitFor(
-    'every agent fully acknowledged',
-    () => agents.every((a) => a.replayer.spool.acked >= a.replayer.spool.nextSeq),
-    timeoutMs,
-    200,
-  );
+  await waitFor('every agent fully acknowledged', () => agents.every((a) => a.replayer.spool.acked >= a.replayer.spool.nextSeq), timeoutMs, 200);
 }

@@ -14,7 +14,10 @@ afterEach(runCleanups);
 async function mosquittoOn(port: number): Promise<Spawned> {
   const dir = tempDir('remonitor-mosquitto-');
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 100000', 'log_dest stderr', ''].join('\n'));
+  writeFileSync(
+    conf,
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 100000', 'log_dest stderr', ''].join('\n'),
+  );
   const proc = spawnProcess(MOSQUITTO, ['-c', conf]);
   await waitFor('mosquitto accepting connections', async () => {
     const client = await connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 1000 });

@@ -28,9 +28,27 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function hubProcess(id: string, brokerUrl: () => string, storage: string, httpPort: number): HubProcess {
   return new HubProcess((h) => [
-    'hub', '--broker', brokerUrl(), '--username', HUB_USER, '--password', HUB_PASSWORD,
-    '--storage', storage, '--shared-group', 'ingest', '--hub-id', id,
-    '--http-port', String(httpPort), '--data-dir', h.dataDir, '--insecure', '--log-level', 'warn', ...HUB_ACK_INTERVAL,
+    'hub',
+    '--broker',
+    brokerUrl(),
+    '--username',
+    HUB_USER,
+    '--password',
+    HUB_PASSWORD,
+    '--storage',
+    storage,
+    '--shared-group',
+    'ingest',
+    '--hub-id',
+    id,
+    '--http-port',
+    String(httpPort),
+    '--data-dir',
+    h.dataDir,
+    '--insecure',
+    '--log-level',
+    'warn',
+    ...HUB_ACK_INTERVAL,
   ]);
 }
 
@@ -102,18 +120,33 @@ describe('two hubs in a shared group on Mosquitto and PostgreSQL', () => {
       stored += Number(r?.d ?? 0);
       if (!r || r.boot !== agent.bootId) return problems.push(`${node}: no rows for its boot`);
       if (Number(r.n) !== Number(r.d)) problems.push(`${node}: ${Number(r.n) - Number(r.d)} duplicate rows`);
-      if (Number(r.lo) !== 0 || Number(r.hi) !== last || Number(r.d) !== last + 1) problems.push(`${node}: seqs ${r.lo}..${r.hi} (${r.d} distinct), sent 0..${last}`);
+      if (Number(r.lo) !== 0 || Number(r.hi) !== last || Number(r.d) !== last + 1)
+        problems.push(`${node}: seqs ${r.lo}..${r.hi} (${r.d} distinct), sent 0..${last}`);
       if (Number(r.next_seq) !== last + 1) problems.push(`${node}: watermark ${r.next_seq}, last seq ${last}`);
     });
     const rewinds = agents.reduce((n, a) => n + a.replayer.stats.rewinds, 0);
-    console.log(`[fault] two hubs, kill -9 and broker restart, ${NODES} nodes at ${1000 / INTERVAL_MS} Hz: sent ${sent}, stored ${stored}, problems ${problems.length}, agent rewinds ${rewinds}, per-hub stored before the kill ${shares.join(' / ')}`);
+    console.log(
+      `[fault] two hubs, kill -9 and broker restart, ${NODES} nodes at ${1000 / INTERVAL_MS} Hz: sent ${sent}, stored ${stored}, problems ${problems.length}, agent rewinds ${rewinds}, per-hub stored before the kill ${shares.join(' / ')}`,
+    );
     expect(problems.slice(0, 10)).toEqual([]);
     expect(stored).toBe(sent);
     expect(rows.length).toBe(NODES); // one boot per node, nothing stored under a stray name
 
     // The dashboard API: both hubs and a stand-alone web process over the same database answer alike.
     const webPort = await freePort();
-    const web = spawnProcess(process.execPath, [CLI, 'web', '--storage', storage, '--http-port', String(webPort), '--data-dir', tempDir(), '--insecure', '--log-level', 'warn']);
+    const web = spawnProcess(process.execPath, [
+      CLI,
+      'web',
+      '--storage',
+      storage,
+      '--http-port',
+      String(webPort),
+      '--data-dir',
+      tempDir(),
+      '--insecure',
+      '--log-level',
+      'warn',
+    ]);
     await web.waitForLine(/remonitor: dashboard at/);
     const node = nodes[7]!;
     const to = Date.now();
@@ -121,7 +154,12 @@ describe('two hubs in a shared group on Mosquitto and PostgreSQL', () => {
       [...apis, `http://127.0.0.1:${webPort}`].map(async (api) => {
         const list = await getJson<{ nodes: { name: string; last_seen_ms: number }[] }>(`${api}/api/nodes`);
         const series = await getJson<{ points: number }>(`${api}/api/nodes/${node}/series?metrics=cpu_pct&from=${to - 600_000}&to=${to}`);
-        return { status: [list.status, series.status], nodes: list.body.nodes.length, lastSeen: list.body.nodes.find((n) => n.name === node)?.last_seen_ms, series: series.body };
+        return {
+          status: [list.status, series.status],
+          nodes: list.body.nodes.length,
+          lastSeen: list.body.nodes.find((n) => n.name === node)?.last_seen_ms,
+          series: series.body,
+        };
       }),
     );
     for (const a of answers) {

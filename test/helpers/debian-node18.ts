@@ -10,7 +10,10 @@ export const FETCH_NODE18_TIMEOUT_MS = 660_000;
 
 export function debianNode18(): string {
   try {
-    return execFileSync(join(REPO, 'scripts/fetch-debian-node18.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 }).trim().split('\n').at(-1)!;
+    return execFileSync(join(REPO, 'scripts/fetch-debian-node18.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 })
+      .trim()
+      .split('\n')
+      .at(-1)!;
   } catch (err) {
     throw new Error(`could not get Debian's Node.js 18 with scripts/fetch-debian-node18.sh:\n${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
   }

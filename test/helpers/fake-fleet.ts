@@ -16,8 +16,18 @@ export const fleetName = (i: number): string => `fleet-${String(i).padStart(4, '
 
 export async function publishInfo(client: MqttClient, name: string, agentVersion = '1.0.0'): Promise<void> {
   const info = encodeInfo({
-    v: 1, agent_version: agentVersion, hostname: `${name}.lan`, os: 'Fake Linux', kernel: '6.6', arch: 'arm64',
-    cpu_model: 'Cortex-A72', cpu_cores: 4, mem_total_bytes: 4e9, disks: [], boot_time_ms: Date.now() - 86_400_000, interval_ms: 1000,
+    v: 1,
+    agent_version: agentVersion,
+    hostname: `${name}.lan`,
+    os: 'Fake Linux',
+    kernel: '6.6',
+    arch: 'arm64',
+    cpu_model: 'Cortex-A72',
+    cpu_cores: 4,
+    mem_total_bytes: 4e9,
+    disks: [],
+    boot_time_ms: Date.now() - 86_400_000,
+    interval_ms: 1000,
   });
   await client.publishAsync(topics.info(name), Buffer.from(info), { qos: 1, retain: true });
 }

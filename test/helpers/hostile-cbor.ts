@@ -43,7 +43,16 @@ function sampleWith(keyBytes: number[] | Uint8Array, valueBytes: number[] | Uint
 const cpuIs = (valueBytes: number[] | Uint8Array) => sampleWith([0x04], valueBytes);
 
 const text = (s: string) => cbor(s);
-const uint64 = (hi: number, lo: number) => [(hi >>> 24) & 0xff, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, (lo >>> 24) & 0xff, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
+const uint64 = (hi: number, lo: number) => [
+  (hi >>> 24) & 0xff,
+  (hi >>> 16) & 0xff,
+  (hi >>> 8) & 0xff,
+  hi & 0xff,
+  (lo >>> 24) & 0xff,
+  (lo >>> 16) & 0xff,
+  (lo >>> 8) & 0xff,
+  lo & 0xff,
+];
 
 /** Values of every CBOR kind, used as the wrong type for each field. */
 const WRONG_VALUE_BYTES: Array<[string, ArrayLike<number>]> = [
@@ -86,7 +95,8 @@ function wrongTypes(): HostilePayload[] {
       } else {
         out.push({ name: `${field.name} = ${what}`, bytes: sampleWith(cbor(field.key), value) });
         // inside the rows of list fields, too
-        if (field.kind.endsWith('[]')) out.push({ name: `${field.name}[0] = [${what}, ...]`, bytes: sampleWith(cbor(field.key), bytes([0x81, 0x85], value, value, value, value, value)) });
+        if (field.kind.endsWith('[]'))
+          out.push({ name: `${field.name}[0] = [${what}, ...]`, bytes: sampleWith(cbor(field.key), bytes([0x81, 0x85], value, value, value, value, value)) });
       }
     }
   }
@@ -114,7 +124,10 @@ function prototypeKeys(): HostilePayload[] {
   // a record definition used many times: cbor-x compiles a reader from its keys after a few reads
   const keys = ['__proto__', 'constructor', "a'];process.exit(1);//", 'x}+process.exit(1)+{'];
   const definition = bytes([0xd9, 0xdf, 0xfe, 0x83, 0x18, 0x40, 0x84], ...keys.map(text));
-  out.push({ name: 'record definition with code-like keys, read 20 times', bytes: cpuIs(bytes(definition, [0x94], repeat([0xd9, 0xe0, 0x40, 0x84, 1, 2, 3, 4], 20))) });
+  out.push({
+    name: 'record definition with code-like keys, read 20 times',
+    bytes: cpuIs(bytes(definition, [0x94], repeat([0xd9, 0xe0, 0x40, 0x84, 1, 2, 3, 4], 20))),
+  });
   return out;
 }
 
@@ -133,7 +146,12 @@ function deep(): HostilePayload[] {
 }
 
 function hugeLengths(): HostilePayload[] {
-  const heads: [string, number][] = [['byte string', 0x40], ['text string', 0x60], ['array', 0x80], ['map', 0xa0]];
+  const heads: [string, number][] = [
+    ['byte string', 0x40],
+    ['text string', 0x60],
+    ['array', 0x80],
+    ['map', 0xa0],
+  ];
   const out: HostilePayload[] = [];
   for (const [what, major] of heads) {
     out.push({ name: `${what} claiming 2^32 bytes`, bytes: bytes([major | 0x1b], uint64(1, 0), [0, 0, 0]) });
@@ -153,7 +171,10 @@ function hugeLengths(): HostilePayload[] {
 }
 
 function tags(): HostilePayload[] {
-  const tagged = (tagHead: number[], value: Uint8Array | number[]) => ({ name: `tag ${tagHead.map((b) => b.toString(16)).join(' ')}`, bytes: cpuIs(bytes(tagHead, value)) });
+  const tagged = (tagHead: number[], value: Uint8Array | number[]) => ({
+    name: `tag ${tagHead.map((b) => b.toString(16)).join(' ')}`,
+    bytes: cpuIs(bytes(tagHead, value)),
+  });
   return [
     { name: 'tag 27 RegExp (catastrophic pattern)', bytes: cpuIs(bytes([0xd8, 0x1b, 0x83], text('RegExp'), text('(a+)+$'), text('g'))) },
     { name: 'tag 27 Function', bytes: cpuIs(bytes([0xd8, 0x1b, 0x82], text('Function'), text('process.exit(3)'))) },
@@ -238,17 +259,51 @@ export function hostileInfos(): HostilePayload[] {
   for (const key of ['hostname', 'cpu_cores', 'disks', 'ip_addresses', 'spool_boot', 'spool_first_seq', 'spool_dropped', ...PROTO_KEYS]) {
     for (const [what, value] of WRONG_VALUES) out.push({ name: `info ${key} = ${what}`, bytes: infoMap([[key, value]]) });
   }
-  out.push({ name: 'info with spool_boot and huge spool_first_seq', bytes: infoMap([['spool_boot', text('b')], ['spool_first_seq', bytes([0x1b], uint64(0xffffffff, 0xffffffff))], ['spool_dropped', cbor(0)]]) });
+  out.push({
+    name: 'info with spool_boot and huge spool_first_seq',
+    bytes: infoMap([
+      ['spool_boot', text('b')],
+      ['spool_first_seq', bytes([0x1b], uint64(0xffffffff, 0xffffffff))],
+      ['spool_dropped', cbor(0)],
+    ]),
+  });
   out.push({ name: 'info truncated', bytes: encodeInfo(info).slice(0, 20) });
   return out;
 }
 
 export function validInfo(): NodeInfo {
-  return { v: 1, agent_version: '0.1.0', hostname: 'good', os: 'Linux', kernel: '6.6', arch: 'arm64', cpu_model: 'Cortex-A72', cpu_cores: 4, mem_total_bytes: 4e9, disks: [{ mount: '/', fs_type: 'ext4', size_bytes: 3e10 }], boot_time_ms: 1_764_000_000_000, interval_ms: 1000 };
+  return {
+    v: 1,
+    agent_version: '0.1.0',
+    hostname: 'good',
+    os: 'Linux',
+    kernel: '6.6',
+    arch: 'arm64',
+    cpu_model: 'Cortex-A72',
+    cpu_cores: 4,
+    mem_total_bytes: 4e9,
+    disks: [{ mount: '/', fs_type: 'ext4', size_bytes: 3e10 }],
+    boot_time_ms: 1_764_000_000_000,
+    interval_ms: 1000,
+  };
 }
 
 /** A fragment worth splicing in: one that tends to reach a decoder's rarer paths. */
-const SPLICES: number[][] = [[0x9f], [0xbf], [0x5f], [0x7f], [0xff], [0xd8, 0x1c], [0xd8, 0x1d, 0x00], [0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], [0x5b, 0, 0, 0, 1, 0, 0, 0, 0], [0xf9, 0x7e, 0x00], [0xd9, 0xdf, 0xff], [0xd8, 0x1b], [0x3b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]];
+const SPLICES: number[][] = [
+  [0x9f],
+  [0xbf],
+  [0x5f],
+  [0x7f],
+  [0xff],
+  [0xd8, 0x1c],
+  [0xd8, 0x1d, 0x00],
+  [0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+  [0x5b, 0, 0, 0, 1, 0, 0, 0, 0],
+  [0xf9, 0x7e, 0x00],
+  [0xd9, 0xdf, 0xff],
+  [0xd8, 0x1b],
+  [0x3b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+];
 
 /** Valid samples of several shapes, as the fuzz's seeds. */
 export function seedSamples(): Sample[] {
@@ -309,7 +364,8 @@ export function schemaProblem(sample: Record<string, unknown>): string | null {
   const isFiniteNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
   const isPct = (v: unknown) => isFiniteNumber(v) && (v as number) >= 0 && (v as number) <= 100.01;
   const isText = (v: unknown) => typeof v === 'string' && v.length <= 256;
-  const rows = (v: unknown, check: (row: Record<string, unknown>) => boolean) => Array.isArray(v) && v.every((r) => r !== null && typeof r === 'object' && check(r));
+  const rows = (v: unknown, check: (row: Record<string, unknown>) => boolean) =>
+    Array.isArray(v) && v.every((r) => r !== null && typeof r === 'object' && check(r));
   for (const [name, value] of Object.entries(sample)) {
     const field = FIELD_BY_NAME.get(name as keyof Sample);
     if (!field) return `unknown field ${name}`;
@@ -323,7 +379,17 @@ export function schemaProblem(sample: Record<string, unknown>): string | null {
       'fs[]': () => rows(value, (r) => isText(r.mount) && isUint(r.size_bytes) && isUint(r.used_bytes) && isPct(r.used_pct)),
       'net[]': () => rows(value, (r) => isText(r.iface) && isUint(r.rx_bps) && isUint(r.tx_bps)),
       'proc[]': () => rows(value, (r) => isUint(r.pid) && isText(r.name) && isFiniteNumber(r.cpu_pct) && isUint(r.rss_bytes) && isUint(r.threads)),
-      'series[]': () => rows(value, (r) => typeof r.name === 'string' && SERIES_NAME.test(r.name) && isFiniteNumber(r.value) && r.labels !== null && typeof r.labels === 'object' && Object.values(r.labels).every(isText)),
+      'series[]': () =>
+        rows(
+          value,
+          (r) =>
+            typeof r.name === 'string' &&
+            SERIES_NAME.test(r.name) &&
+            isFiniteNumber(r.value) &&
+            r.labels !== null &&
+            typeof r.labels === 'object' &&
+            Object.values(r.labels).every(isText),
+        ),
     }[field.kind]();
     if (!ok) return `${name} breaks its kind ${field.kind}`;
   }

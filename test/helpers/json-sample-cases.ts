@@ -14,9 +14,14 @@ export type JsonCase = Record<string, unknown>;
 export function asCbor(sample: JsonCase): Uint8Array {
   const map = new Map<unknown, unknown>();
   for (const [name, value] of Object.entries(sample)) {
-    const labelled = name === 'series' && Array.isArray(value)
-      ? value.map((row: unknown) => (Array.isArray(row) && typeof row[1] === 'object' && row[1] !== null && !Array.isArray(row[1]) ? [row[0], new Map(Object.entries(row[1])), ...row.slice(2)] : row))
-      : value;
+    const labelled =
+      name === 'series' && Array.isArray(value)
+        ? value.map((row: unknown) =>
+            Array.isArray(row) && typeof row[1] === 'object' && row[1] !== null && !Array.isArray(row[1])
+              ? [row[0], new Map(Object.entries(row[1])), ...row.slice(2)]
+              : row,
+          )
+        : value;
     map.set(KEY.get(name) ?? name, labelled);
   }
   return raw.encode(map);
@@ -32,7 +37,13 @@ export const WRONG: Record<FieldKind, unknown[]> = {
   'pct[]': [50, 'x', [20, 150], [null], Array(4097).fill(1), {}],
   'fs[]': [{}, ['/'], [['/', 100, 50]], [['/', 100, 50, 101]], [[7, 100, 50, 5]], [['/', -1, 50, 5]], [['/', 100, '50', 5]]],
   'net[]': [[['eth0', 1.5, 0]], [['eth0', 0]], [[null, 0, 0]], [['eth0', 0, -3]], 'eth0'],
-  'proc[]': [[[1432, 42, 1.5, 1000, 1]], [[1432, 'node', 1.5, 1000]], [[-1, 'node', 1.5, 1000, 1]], [[1, 'node', 'hot', 1000, 1]], [[1, 'node', 1.5, 1000, 0.5]]],
+  'proc[]': [
+    [[1432, 42, 1.5, 1000, 1]],
+    [[1432, 'node', 1.5, 1000]],
+    [[-1, 'node', 1.5, 1000, 1]],
+    [[1, 'node', 'hot', 1000, 1]],
+    [[1, 'node', 1.5, 1000, 0.5]],
+  ],
   'series[]': [
     [['wifi_rssi_dbm', {}, 'x']],
     [['wifi rssi', {}, -60]],
@@ -56,7 +67,10 @@ export const RIGHT: Record<FieldKind, unknown> = {
   'fs[]': [['/', 31_064_162_304, 9_876_543_488, 31.8]],
   'net[]': [['wlan0', 1200, 300]],
   'proc[]': [[1432, 'node', 101.5, 52_000_000, 11]],
-  'series[]': [['wifi_rssi_dbm', { ssid: 'home' }, -61], ['heap_free_bytes', {}, 81_234]],
+  'series[]': [
+    ['wifi_rssi_dbm', { ssid: 'home' }, -61],
+    ['heap_free_bytes', {}, 81_234],
+  ],
 };
 
 // `v` has its own checks (the version), so its cases are its own.
@@ -74,4 +88,3 @@ export const CASES: [string, JsonCase][] = [
   ['unknown names are ignored', { cpu_pct: 12.5, wifi_channel: 6, 'nested thing': { a: [1, 2] } }],
   ['a second bad field after a good one', { mem_pct: 40, cpu_pct: 'high' }],
 ];
-

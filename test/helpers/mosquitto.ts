@@ -40,7 +40,12 @@ export async function startMosquitto(auth?: MosquittoAuth, options: { port?: num
     chmodSync(dir, 0o755);
     const passwd = join(dir, 'passwd');
     // Plain "user:password" lines, hashed in place by one mosquitto_passwd run (-U), however many users.
-    writeFileSync(passwd, Object.entries(auth.users).map(([user, password]) => `${user}:${password}\n`).join(''));
+    writeFileSync(
+      passwd,
+      Object.entries(auth.users)
+        .map(([user, password]) => `${user}:${password}\n`)
+        .join(''),
+    );
     execFileSync('/usr/bin/mosquitto_passwd', ['-U', passwd]);
     // A copy beside it: the checkout may lie where that user cannot read (a clone in a 0700 temporary directory).
     const acl = join(dir, 'acl');

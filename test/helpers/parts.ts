@@ -76,7 +76,12 @@ export interface Spawned {
  * process that matters as its child.
  */
 export function spawnProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; group?: boolean } = {}): Spawned {
-  const child = spawn(command, args, { cwd: options.cwd ?? REPO, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.group ?? false });
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? REPO,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.group ?? false,
+  });
   let output = '';
   const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   const onData = (chunk: Buffer) => {
@@ -129,7 +134,11 @@ export function spawnProcess(command: string, args: string[], options: { cwd?: s
 export async function signInAsPrintedAdmin(proc: Spawned, base: string): Promise<SignedIn> {
   const [, name, password] = await proc.waitForLine(/sign in at \S+ as "(\S+)" with password (\S+)/);
   const origin = new URL(base).origin;
-  const login = await fetch(new URL('/api/login', base), { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ name, password }) });
+  const login = await fetch(new URL('/api/login', base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin },
+    body: JSON.stringify({ name, password }),
+  });
   if (!login.ok) throw new Error(`login as ${name} failed: ${login.status} ${await login.text()}`);
   const pairs = login.headers.getSetCookie().map((c) => c.split(';')[0]!);
   const cookie = pairs.join('; ');
@@ -141,7 +150,8 @@ export async function signInAsPrintedAdmin(proc: Spawned, base: string): Promise
   return {
     getJson: (path) => call(path, { headers: { cookie } }),
     getText: async (path) => (await fetch(new URL(path, base), { headers: { cookie } })).text(),
-    postJson: (path, body) => call(path, { method: 'POST', headers: { cookie, origin, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    postJson: (path, body) =>
+      call(path, { method: 'POST', headers: { cookie, origin, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   };
 }
 

@@ -27,7 +27,8 @@ function findBinDir(): string {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin/initdb'))) : [];
   versions.sort((a, b) => Number(b) - Number(a));
-  if (!versions[0]) throw new Error(`no PostgreSQL server binaries under ${root}/<version>/bin (install Debian's "postgresql" package, or set REMONITOR_PG_BIN)`);
+  if (!versions[0])
+    throw new Error(`no PostgreSQL server binaries under ${root}/<version>/bin (install Debian's "postgresql" package, or set REMONITOR_PG_BIN)`);
   return join(root, versions[0], 'bin');
 }
 
@@ -72,8 +73,16 @@ export async function startPostgres(): Promise<PostgresServer> {
     const port = await freePort();
     started = true;
     await pgCommand('pg_ctl', [
-      'start', '-w', '-t', '30', '-D', data, '-l', join(dir, 'server.log'),
-      '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on`,
+      'start',
+      '-w',
+      '-t',
+      '30',
+      '-D',
+      data,
+      '-l',
+      join(dir, 'server.log'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on`,
     ]);
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
     let databases = 0;

@@ -44,7 +44,7 @@ describe('AckPacer', () => {
     expect(sent).toEqual([ack('a', 1), ack('b', 1), ack('a', 9), ack('b', 3, 'b2')]);
   });
 
-  it('counts an ack sent at once (an answer to a spool report) as the node\'s ack for the interval', () => {
+  it("counts an ack sent at once (an answer to a spool report) as the node's ack for the interval", () => {
     const sent: AckOut[] = [];
     const pacer = new AckPacer((a) => sent.push(a), 1000);
     pacer.sendAtOnce(ack('a', 5));

@@ -19,7 +19,17 @@ describe('addSeq', () => {
     ['reversed', 0, [3, 2, 1, 0], 4, []],
     ['below the watermark', 5, [1, 2], 5, []],
     ['duplicates', 0, [4, 4, 6, 5, 5], 0, [[4, 6]]],
-    ['two holes', 0, [1, 3, 5], 0, [[1, 1], [3, 3], [5, 5]]],
+    [
+      'two holes',
+      0,
+      [1, 3, 5],
+      0,
+      [
+        [1, 1],
+        [3, 3],
+        [5, 5],
+      ],
+    ],
   ] as const)('%s', (_, start, seqs, next, above) => {
     const mark = { next: start as number, above: [] as [number, number][] };
     for (const s of seqs) addSeq(mark, s);
@@ -46,7 +56,11 @@ describe('AckTracker', () => {
   it('does not move the watermark when the transaction fails', () => {
     const store = openSqliteStore(join(tempDir(), 'db.sqlite'));
     const tracker = new AckTracker(store.db);
-    expect(() => tracker.commit(seqsOf('n', 'b', [0]), () => { throw new Error('disk full'); })).toThrow('disk full');
+    expect(() =>
+      tracker.commit(seqsOf('n', 'b', [0]), () => {
+        throw new Error('disk full');
+      }),
+    ).toThrow('disk full');
     expect(tracker.next('n', 'b')).toBe(0);
     store.close();
   });

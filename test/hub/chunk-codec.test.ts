@@ -88,7 +88,7 @@ describe('chunk codec', () => {
 
   it('gives back random chunks exactly (200 of them)', () => {
     let seed = 12345;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const pick = (): number | null => {
       const r = random();
       if (r < 0.1) return null;
@@ -117,7 +117,7 @@ describe('chunk codec', () => {
     }
   });
 
-  it('gives back a simulated node\'s hour at 1 Hz exactly, in under 1.5 bytes a value', () => {
+  it("gives back a simulated node's hour at 1 Hz exactly, in under 1.5 bytes a value", () => {
     const node = new SimulatedNode('sim-0', 7, 1_700_000_000_000);
     const chunk: ChunkRows = { tsMs: [], seq: [], boot: [], columns: SAMPLE_COLUMNS.map(() => []), detail: [] };
     let values = 0;

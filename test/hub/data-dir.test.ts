@@ -25,7 +25,20 @@ function refusal(dir: string): { message: string; ms: number } {
   throw new Error(`${dir} was accepted as a data directory`);
 }
 
-const upArgs = (dataDir: string, extra: string[]) => [CLI, 'up', '--data-dir', dataDir, '--no-agent', '--mqtt-port', '0', '--http-port', '0', '--log-level', 'warn', ...extra];
+const upArgs = (dataDir: string, extra: string[]) => [
+  CLI,
+  'up',
+  '--data-dir',
+  dataDir,
+  '--no-agent',
+  '--mqtt-port',
+  '0',
+  '--http-port',
+  '0',
+  '--log-level',
+  'warn',
+  ...extra,
+];
 
 /** `remonitor up` on `dataDir` (no agent, ephemeral ports). */
 const up = (dataDir: string, extra: string[] = []) => spawnProcess(process.execPath, upArgs(dataDir, extra));
@@ -37,7 +50,10 @@ const up = (dataDir: string, extra: string[] = []) => spawnProcess(process.execP
  * the checkout lies (a CI clone in a 0700 temporary directory, say).
  */
 async function upWithoutOverride(dataDir: string, extra: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', process.execPath, ...upArgs(dataDir, extra)], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', process.execPath, ...upArgs(dataDir, extra)], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   cleanup(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk));

@@ -71,7 +71,16 @@ describe('/healthz', () => {
       const res = await healthz(api);
       return res.status === 503 ? res.body : null;
     });
-    expect(down).toEqual({ ok: false, problems: [{ what: 'broker', detail: expect.stringMatching(new RegExp(`^the hub has not reached the broker at mqtt://127\\.0\\.0\\.1:${port} for \\d+ s$`)), since_ms: expect.any(Number) }] });
+    expect(down).toEqual({
+      ok: false,
+      problems: [
+        {
+          what: 'broker',
+          detail: expect.stringMatching(new RegExp(`^the hub has not reached the broker at mqtt://127\\.0\\.0\\.1:${port} for \\d+ s$`)),
+          since_ms: expect.any(Number),
+        },
+      ],
+    });
     const alarms = await waitFor('the hub alarm', async () => (await getJson<AlarmsResponse>(`${api}/api/alarms`)).body.alarms.find((a) => a.node === '(hub)'));
     expect(alarms).toMatchObject({ node: '(hub)', rule_id: 'hub_health', subject: 'broker', state: 'red' });
 
@@ -97,7 +106,10 @@ describe('/healthz', () => {
     overwritePage(path, rootPage(path, 'samples'));
     const client = await fakeAgentClient(url);
     let seq = 0;
-    const publishing = setInterval(() => void client.publishAsync(topics.metrics('pi-1'), Buffer.from(encodeSample(sampleAt(++seq, Date.now()))), { qos: 1 }), 100);
+    const publishing = setInterval(
+      () => void client.publishAsync(topics.metrics('pi-1'), Buffer.from(encodeSample(sampleAt(++seq, Date.now()))), { qos: 1 }),
+      100,
+    );
     cleanup(() => clearInterval(publishing));
 
     const failing = await waitFor('a 503', async () => {
@@ -106,7 +118,10 @@ describe('/healthz', () => {
     });
     expect(failing.problems![0]).toMatchObject({ what: 'store' });
     // Several seconds of failed attempts (one every 300 ms): each is one more in the count, none one more log line.
-    await waitFor('ten failed writes', async () => Number(/^(\d+) writes of samples failed/.exec((await healthz(api)).body.problems?.[0]?.detail ?? '')?.[1]) >= 10);
+    await waitFor(
+      'ten failed writes',
+      async () => Number(/^(\d+) writes of samples failed/.exec((await healthz(api)).body.problems?.[0]?.detail ?? '')?.[1]) >= 10,
+    );
     const { status, body } = await healthz(api);
     expect(status).toBe(503);
     const detail = body.problems!.find((p) => p.what === 'store')!.detail;
@@ -132,22 +147,35 @@ describe('/healthz', () => {
 
     // A separate process (as `remonitor user add` would be) holds the write lock for 4 s: less than
     // the 5 s the writer waits, so its writes wait rather than fail, and samples pile up meanwhile.
-    const holder = spawnProcess(process.execPath, ['-e', `
+    const holder = spawnProcess(process.execPath, [
+      '-e',
+      `
       const db = require('better-sqlite3')(${JSON.stringify(join(dataDir, 'remonitor.db'))});
       db.pragma('busy_timeout = 5000');
       db.exec('BEGIN IMMEDIATE');
       console.log('locked');
       setTimeout(() => { db.exec('COMMIT'); console.log('released'); }, 4000);
-    `]);
+    `,
+    ]);
     await holder.waitForLine(/locked/);
     let seq = 1;
-    const publishing = setInterval(() => void client.publishAsync(topics.metrics('pi-2'), Buffer.from(encodeSample(sampleAt(++seq, Date.now()))), { qos: 1 }), 100);
+    const publishing = setInterval(
+      () => void client.publishAsync(topics.metrics('pi-2'), Buffer.from(encodeSample(sampleAt(++seq, Date.now()))), { qos: 1 }),
+      100,
+    );
     cleanup(() => clearInterval(publishing));
-    const behind = await waitFor('a 503', async () => {
-      const res = await healthz(api);
-      return res.status === 503 ? res.body : null;
-    }, 4000, 50);
-    expect(behind.problems).toEqual([{ what: 'ingest', detail: expect.stringMatching(/^\d+ samples wait to be stored and none was stored for \d+ s$/), since_ms: expect.any(Number) }]);
+    const behind = await waitFor(
+      'a 503',
+      async () => {
+        const res = await healthz(api);
+        return res.status === 503 ? res.body : null;
+      },
+      4000,
+      50,
+    );
+    expect(behind.problems).toEqual([
+      { what: 'ingest', detail: expect.stringMatching(/^\d+ samples wait to be stored and none was stored for \d+ s$/), since_ms: expect.any(Number) },
+    ]);
     await holder.waitForLine(/released/);
     await waitFor('{"ok":true} again', async () => (await healthz(api)).status === 200);
     clearInterval(publishing);
@@ -170,11 +198,27 @@ describe('a damaged database at start', () => {
     const { url } = await startBroker();
     const hub = new HubService({ brokerUrl: url, dataDir, httpPort: 0, log: quietLog });
     cleanup(() => hub.stop());
-    const refused = await hub.start().then(() => null, (err: Error) => err.message);
+    const refused = await hub.start().then(
+      () => null,
+      (err: Error) => err.message,
+    );
     expect(refused).toMatch(new RegExp(`^the database ${path} is damaged \\(PRAGMA quick_check: .+\\)\\. Stop remonitor and move the file aside`));
     expect(refused).toContain(`sqlite3 ${path}.damaged ".recover" | sqlite3 ${path}`);
 
-    const up = spawnProcess(process.execPath, [CLI, 'up', '--data-dir', dataDir, '--insecure', '--no-agent', '--mqtt-port', '0', '--http-port', '0', '--log-level', 'warn']);
+    const up = spawnProcess(process.execPath, [
+      CLI,
+      'up',
+      '--data-dir',
+      dataDir,
+      '--insecure',
+      '--no-agent',
+      '--mqtt-port',
+      '0',
+      '--http-port',
+      '0',
+      '--log-level',
+      'warn',
+    ]);
     const { code } = await up.exited;
     expect(code, up.output()).toBe(1);
     expect(up.output()).toContain(`remonitor up: the database ${path} is damaged (PRAGMA quick_check: `);
@@ -191,6 +235,8 @@ describe('a damaged database at start', () => {
       const res = await healthz(api);
       return res.status === 503 ? res.body : null;
     });
-    expect(damaged.problems).toEqual([{ what: 'store', detail: expect.stringContaining(`the database ${path} is damaged (PRAGMA quick_check: `), since_ms: expect.any(Number) }]);
+    expect(damaged.problems).toEqual([
+      { what: 'store', detail: expect.stringContaining(`the database ${path} is damaged (PRAGMA quick_check: `), since_ms: expect.any(Number) },
+    ]);
   });
 });

@@ -28,8 +28,18 @@ const SAMPLE_MS = 200;
 const HA_WILL = { topic: 'homeassistant/status', payload: Buffer.from('offline'), qos: 0 as const, retain: false };
 
 const birthRecord = async (): Promise<NodeInfo> => ({
-  v: 1, agent_version: '9.9.9-test', hostname: NODE, os: 'Stub OS', kernel: '6.1', arch: 'arm64',
-  cpu_model: 'Cortex-A72', cpu_cores: 4, mem_total_bytes: 4e9, disks: [], boot_time_ms: 0, interval_ms: SAMPLE_MS,
+  v: 1,
+  agent_version: '9.9.9-test',
+  hostname: NODE,
+  os: 'Stub OS',
+  kernel: '6.1',
+  arch: 'arm64',
+  cpu_model: 'Cortex-A72',
+  cpu_cores: 4,
+  mem_total_bytes: 4e9,
+  disks: [],
+  boot_time_ms: 0,
+  interval_ms: SAMPLE_MS,
 });
 
 interface Received {
@@ -70,7 +80,17 @@ async function securedFleet(hubOptions: Partial<HubOptions>) {
     const { v: _v, boot: _boot, seq: _seq, ts_ms: _ts, swap_pct: _noSwap, ...rest } = realisticPi4Sample();
     return { ...rest, cpu_pct: cpu.pct };
   };
-  const agent = new Agent({ brokerUrl: url, node: NODE, intervalMs: SAMPLE_MS, processIntervalMs: 60_000, sampler: scriptedSampler(reading), birthRecord, log: quietLog, username: NODE, password: token.node });
+  const agent = new Agent({
+    brokerUrl: url,
+    node: NODE,
+    intervalMs: SAMPLE_MS,
+    processIntervalMs: 60_000,
+    sampler: scriptedSampler(reading),
+    birthRecord,
+    log: quietLog,
+    username: NODE,
+    password: token.node,
+  });
   await agent.start();
   cleanup(() => agent.stop());
   return { url, hub, agent, cpu, token, brokerLines };

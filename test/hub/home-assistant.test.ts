@@ -117,7 +117,13 @@ describe('Home Assistant discovery', () => {
 
   it('states every sensor, null (HA: unknown) for what the node does not report (pure payload)', () => {
     expect(haState('n1', null, null, null)).toMatchObject({ node: 'n1', status: null, alarm: null, ts_ms: null, cpu_pct: null, swap_pct: null });
-    expect(haState('n1', 'offline', 'amber', { ts_ms: 5, cpu_pct: 7 })).toMatchObject({ status: 'offline', alarm: 'amber', ts_ms: 5, cpu_pct: 7, swap_pct: null });
+    expect(haState('n1', 'offline', 'amber', { ts_ms: 5, cpu_pct: 7 })).toMatchObject({
+      status: 'offline',
+      alarm: 'amber',
+      ts_ms: 5,
+      cpu_pct: 7,
+      swap_pct: null,
+    });
   });
 
   it.each([

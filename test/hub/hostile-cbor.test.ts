@@ -48,7 +48,7 @@ function goodSample(seq: number, t0: number): Sample {
     boot: 'good-boot-0001',
     seq,
     ts_ms: t0 + seq * 1000,
-    cpu_pct: (seq * 7) % 100 + 0.5,
+    cpu_pct: ((seq * 7) % 100) + 0.5,
     mem_pct: 40 + (seq % 10),
     load_1: 0.25 * (seq % 8),
     mem_used_bytes: 1_000_000 + seq,
@@ -76,10 +76,17 @@ describe('a hub under hostile CBOR', () => {
     const handMade: Shot[] = [
       ...handMadePayloads().map((p) => ({ ...p, channel: 'metrics' as const })),
       ...hostileInfos().map((p) => ({ ...p, channel: 'info' as const })),
-      ...['onlin', 'OFFLINE', '', 'online\u0000', '\u00ff'.repeat(100)].map((s) => ({ name: `status ${JSON.stringify(s)}`, bytes: Buffer.from(s), channel: 'status' as const })),
+      ...['onlin', 'OFFLINE', '', 'online\u0000', '\u00ff'.repeat(100)].map((s) => ({
+        name: `status ${JSON.stringify(s)}`,
+        bytes: Buffer.from(s),
+        channel: 'status' as const,
+      })),
     ];
     const random = prng(seed);
-    const corpus: Shot[] = [...handMade, ...mutatedSamples(seed, Math.max(0, MAX_PAYLOADS - handMade.length)).map((p) => ({ ...p, channel: 'metrics' as const }))]
+    const corpus: Shot[] = [
+      ...handMade,
+      ...mutatedSamples(seed, Math.max(0, MAX_PAYLOADS - handMade.length)).map((p) => ({ ...p, channel: 'metrics' as const })),
+    ]
       .map((shot) => ({ shot, order: random() }))
       .sort((a, b) => a.order - b.order)
       .map(({ shot }) => shot)
@@ -121,13 +128,31 @@ describe('a hub under hostile CBOR', () => {
     expect(exposition).toContain(`remonitor_hub_messages_rejected_total ${expectedRejected}`);
     const byReason = Object.values(hub.ingest.stats.rejectedByReason).reduce((a, b) => a + b, 0);
     expect(byReason).toBe(expectedRejected);
-    console.log(`hostile-cbor: rejected ${expectedRejected}, by reason:\n${Object.entries(hub.ingest.stats.rejectedByReason).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([r, n]) => `  ${n}\t${r}`).join('\n')}`);
+    console.log(
+      `hostile-cbor: rejected ${expectedRejected}, by reason:\n${Object.entries(hub.ingest.stats.rejectedByReason)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 12)
+        .map(([r, n]) => `  ${n}\t${r}`)
+        .join('\n')}`,
+    );
 
     // Every good sample is stored, once, with its values.
     const rows = (hub.store as SqliteStore).db
-      .prepare('SELECT seq, ts_ms, boot, cpu_pct, mem_pct, load_1, mem_used_bytes FROM samples JOIN nodes ON nodes.id = samples.node_id WHERE nodes.name = ? ORDER BY seq')
+      .prepare(
+        'SELECT seq, ts_ms, boot, cpu_pct, mem_pct, load_1, mem_used_bytes FROM samples JOIN nodes ON nodes.id = samples.node_id WHERE nodes.name = ? ORDER BY seq',
+      )
       .all('good');
-    expect(rows).toEqual(goodSent.map((s) => ({ seq: s.seq, ts_ms: s.ts_ms, boot: s.boot, cpu_pct: s.cpu_pct, mem_pct: s.mem_pct, load_1: s.load_1, mem_used_bytes: s.mem_used_bytes })));
+    expect(rows).toEqual(
+      goodSent.map((s) => ({
+        seq: s.seq,
+        ts_ms: s.ts_ms,
+        boot: s.boot,
+        cpu_pct: s.cpu_pct,
+        mem_pct: s.mem_pct,
+        load_1: s.load_1,
+        mem_used_bytes: s.mem_used_bytes,
+      })),
+    );
 
     // No prototype reached, in this process (the hub's).
     expect(prototypeSnapshot()).toBe(prototypesBefore);

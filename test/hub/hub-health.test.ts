@@ -14,7 +14,14 @@ function monitorOnClock() {
   let nowMs = 1_000_000;
   const source = { stats: { received: 0, stored: 0, duplicates: 0, rejected: 0, rejectedByReason: {} } as unknown as IngestStats, pending: 0 };
   const { log, lines } = recordingLog();
-  const monitor = new HubHealthMonitor(source, { dbPath: null, log, brokerUrl: 'mqtt://127.0.0.1:1', limits: { ingestLagMs: 15_000 }, everyMs: 5, now: () => nowMs });
+  const monitor = new HubHealthMonitor(source, {
+    dbPath: null,
+    log,
+    brokerUrl: 'mqtt://127.0.0.1:1',
+    limits: { ingestLagMs: 15_000 },
+    everyMs: 5,
+    now: () => nowMs,
+  });
   monitors.push(monitor);
   const changes: HealthProblem['what'][][] = [];
   monitor.onChange((problems) => changes.push(problems.map((p) => p.what)));
@@ -33,7 +40,16 @@ describe('HubHealthMonitor', () => {
     const messages = () => lines.map((l) => l.msg);
     for (let i = 0; i < 200; i++) monitor.writes.failed(new Error('/data/remonitor.db: disk I/O error'));
     await advance(1000);
-    expect(monitor.report()).toEqual({ ok: false, problems: [{ what: 'store', detail: expect.stringMatching(/^200 writes of samples failed since \S+; the last: \/data\/remonitor\.db: disk I\/O error$/), since_ms: 1_000_000 }] });
+    expect(monitor.report()).toEqual({
+      ok: false,
+      problems: [
+        {
+          what: 'store',
+          detail: expect.stringMatching(/^200 writes of samples failed since \S+; the last: \/data\/remonitor\.db: disk I\/O error$/),
+          since_ms: 1_000_000,
+        },
+      ],
+    });
     expect(messages()).toEqual(['hub unhealthy: store (logged again once a minute while it lasts)']);
     for (let s = 0; s < 5; s++) {
       monitor.writes.failed(new Error('/data/remonitor.db: disk I/O error'));
@@ -59,7 +75,10 @@ describe('HubHealthMonitor', () => {
     await advance(14_000);
     expect(monitor.report()).toEqual({ ok: true });
     await advance(1000);
-    expect(monitor.report()).toEqual({ ok: false, problems: [{ what: 'ingest', detail: '5 samples wait to be stored and none was stored for 15 s', since_ms: expect.any(Number) }] });
+    expect(monitor.report()).toEqual({
+      ok: false,
+      problems: [{ what: 'ingest', detail: '5 samples wait to be stored and none was stored for 15 s', since_ms: expect.any(Number) }],
+    });
     monitor.writes.stored();
     expect(monitor.report()).toEqual({ ok: true });
   });

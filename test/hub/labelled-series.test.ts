@@ -49,7 +49,12 @@ describe('labelled series', () => {
     expect(byName['cpu_core_pct']?.labels).toEqual([{ cpu: '0' }, { cpu: '1' }]);
     expect(byName['fs_used_pct']?.labels).toEqual([{ mountpoint: '/' }, { mountpoint: '/boot' }]);
     expect(byName['iface_rx_bps']?.unit).toBe('bytes_per_second');
-    expect(byName['container_cpu_pct']).toEqual({ name: 'container_cpu_pct', unit: 'percent', description: 'CPU of each container, % of one core (may pass 100)', labels: [{ container: 'nginx' }] });
+    expect(byName['container_cpu_pct']).toEqual({
+      name: 'container_cpu_pct',
+      unit: 'percent',
+      description: 'CPU of each container, % of one core (may pass 100)',
+      labels: [{ container: 'nginx' }],
+    });
     expect((await app.request('/api/nodes/nobody/labelled')).status).toBe(404);
   });
 
@@ -67,11 +72,15 @@ describe('labelled series', () => {
 
     // No buckets before the rollup run; after it, each minute's mean: (3 × 10 + 3 × 20) / 6.
     await store.deriveRollups(async () => {});
-    const long = (await (await app.request(`/api/nodes/pi/labelled/cpu_core_pct?from=${T0 - 86_400_000}&to=${T0 + 600_000}&points=2000`)).json()) as LabelledSeriesResponse;
+    const long = (await (
+      await app.request(`/api/nodes/pi/labelled/cpu_core_pct?from=${T0 - 86_400_000}&to=${T0 + 600_000}&points=2000`)
+    ).json()) as LabelledSeriesResponse;
     expect(long.resolution).toBe('1m');
     expect(long.data[0]).toHaveLength(10);
     expect(new Set(long.data[1])).toEqual(new Set([15]));
-    const mounts = (await (await app.request(`/api/nodes/pi/labelled/fs_used_bytes?from=${T0 - 86_400_000}&to=${T0 + 600_000}&points=2000`)).json()) as LabelledSeriesResponse;
+    const mounts = (await (
+      await app.request(`/api/nodes/pi/labelled/fs_used_bytes?from=${T0 - 86_400_000}&to=${T0 + 600_000}&points=2000`)
+    ).json()) as LabelledSeriesResponse;
     expect(mounts.labels).toEqual([{ mountpoint: '/' }, { mountpoint: '/boot' }]);
     expect(mounts.data[1]![0]).toBe(400 + 2.5); // seqs 0–5 in the first minute
     // Compacted into chunks (older than 2 h): raw reads and a rebuild of the minutes give the same.
@@ -80,9 +89,22 @@ describe('labelled series', () => {
     const fromChunks = (await (await app.request(`/api/nodes/pi/labelled/cpu_core_pct?from=${T0}&to=${T0 + 600_000}`)).json()) as LabelledSeriesResponse;
     expect(fromChunks.data).toEqual(raw.data);
     store.db.exec('DELETE FROM labelled_rollups');
-    store.db.transaction(() => store.labelled.rebuild(1, Array.from({ length: 10 }, (_, i) => T0 / 60_000 + i)))();
-    expect(((await (await app.request(`/api/nodes/pi/labelled/cpu_core_pct?from=${T0 - 86_400_000}&to=${T0 + 600_000}&points=2000`)).json()) as LabelledSeriesResponse).data).toEqual(long.data);
-    const own = (await (await app.request(`/api/nodes/pi/labelled/container_cpu_pct?from=${T0 - 86_400_000}&to=${T0 + 600_000}`)).json()) as LabelledSeriesResponse;
+    store.db.transaction(() =>
+      store.labelled.rebuild(
+        1,
+        Array.from({ length: 10 }, (_, i) => T0 / 60_000 + i),
+      ),
+    )();
+    expect(
+      (
+        (await (
+          await app.request(`/api/nodes/pi/labelled/cpu_core_pct?from=${T0 - 86_400_000}&to=${T0 + 600_000}&points=2000`)
+        ).json()) as LabelledSeriesResponse
+      ).data,
+    ).toEqual(long.data);
+    const own = (await (
+      await app.request(`/api/nodes/pi/labelled/container_cpu_pct?from=${T0 - 86_400_000}&to=${T0 + 600_000}`)
+    ).json()) as LabelledSeriesResponse;
     expect(own.labels).toEqual([{ container: 'nginx' }]);
     expect(new Set(own.data[1])).toEqual(new Set([3]));
   });
@@ -104,7 +126,13 @@ describe('a node sending ever new label sets', () => {
     let told = 0;
     const store = openSqliteStore(join(tempDir(), 'remonitor.db'), { now: () => T0 + 3_600_000, log: { info: () => void told++ } as never });
     cleanup(() => store.close());
-    const many: Sample = { v: 1, boot: 'b', seq: 0, ts_ms: T0, series: Array.from({ length: MAX_SERIES_PER_NODE_MINUTE + 5 }, (_, i) => ({ name: 'req_ms', labels: { id: String(i) }, value: i })) };
+    const many: Sample = {
+      v: 1,
+      boot: 'b',
+      seq: 0,
+      ts_ms: T0,
+      series: Array.from({ length: MAX_SERIES_PER_NODE_MINUTE + 5 }, (_, i) => ({ name: 'req_ms', labels: { id: String(i) }, value: i })),
+    };
     store.insertBatch([{ node: 'pi', sample: many, raw: encodeSample(many) }]);
     await store.deriveRollups(async () => {});
     const rows = store.db.prepare('SELECT count(*) AS n FROM labelled_rollups').get() as { n: number };

@@ -30,7 +30,17 @@ describe('leak verdict', () => {
   });
 
   it('says "no leak" only beside a flat line: never beside a slope that rises by the growth that counts', () => {
-    const shapes: Shape[] = ['steady-leak', 'flat', 'sawtooth', 'leaky-sawtooth', 'warmup-plateau', 'step-then-flat', 'shrinking', 'noisy-flat', 'slow-leak-noisy'];
+    const shapes: Shape[] = [
+      'steady-leak',
+      'flat',
+      'sawtooth',
+      'leaky-sawtooth',
+      'warmup-plateau',
+      'step-then-flat',
+      'shrinking',
+      'noisy-flat',
+      'slow-leak-noisy',
+    ];
     const seen = new Map<Verdict, number>();
     for (const shape of shapes) {
       for (const samples of [12, 20, 30, 60, 240]) {

@@ -28,7 +28,20 @@ const watchSample = (session: string, seq: number, t0: number): ProcsSample => (
   ts_ms: t0 + seq * 10,
   target: 'name:stress',
   interval_ms: 250,
-  procs: [{ pid: 4242, name: 'stress', rss_bytes: 1e6 + seq, vsize_bytes: 2e6, cpu_pct: 1, threads: 1, rss_anon_bytes: 5e5, rss_file_bytes: 5e5, swap_bytes: 0, exited: false }],
+  procs: [
+    {
+      pid: 4242,
+      name: 'stress',
+      rss_bytes: 1e6 + seq,
+      vsize_bytes: 2e6,
+      cpu_pct: 1,
+      threads: 1,
+      rss_anon_bytes: 5e5,
+      rss_file_bytes: 5e5,
+      swap_bytes: 0,
+      exited: false,
+    },
+  ],
 });
 
 describe('lock contention', () => {
@@ -42,7 +55,8 @@ describe('lock contention', () => {
     await hub.start();
     cleanup(() => hub.stop());
     const api = `http://127.0.0.1:${hub.httpPort}`;
-    const post = (path: string, body?: unknown) => fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+    const post = (path: string, body?: unknown) =>
+      fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
 
     const t0 = Date.now() - 3_600_000;
     const metricsClient = await fakeAgentClient(url);
@@ -54,12 +68,20 @@ describe('lock contention', () => {
     const publishMetrics = async () => {
       for (let seq = 1; seq <= SAMPLES_PER_NODE; seq++) {
         // Realistic samples with their process lists: ingest's transactions insert those too.
-        await Promise.all(nodes.map((node) => metricsClient.publishAsync(topics.metrics(node), Buffer.from(encodeSample(sampleAt(seq, t0 + seq * 1000, { cpu_pct: seq % 2 ? 95 : 5 }))), { qos: 1 })));
+        await Promise.all(
+          nodes.map((node) =>
+            metricsClient.publishAsync(topics.metrics(node), Buffer.from(encodeSample(sampleAt(seq, t0 + seq * 1000, { cpu_pct: seq % 2 ? 95 : 5 }))), {
+              qos: 1,
+            }),
+          ),
+        );
       }
     };
     const publishWatches = async () => {
       for (let seq = 1; seq <= WATCH_SAMPLES; seq++) {
-        await Promise.all(sessions.map((s, i) => procsClient.publishAsync(topics.procs(nodes[i % NODES]!), Buffer.from(encodeProcs(watchSample(s, seq, t0))), { qos: 1 })));
+        await Promise.all(
+          sessions.map((s, i) => procsClient.publishAsync(topics.procs(nodes[i % NODES]!), Buffer.from(encodeProcs(watchSample(s, seq, t0))), { qos: 1 })),
+        );
       }
     };
     // Session and alarm writes over the API, on the main thread's connections, while the rest goes on.
@@ -87,12 +109,18 @@ describe('lock contention', () => {
     await waitFor('every sample stored', () => hub.ingest.stats.stored + hub.ingest.stats.duplicates >= total, 60_000);
     const db = openDatabase(join(dataDir, 'remonitor.db'), { readonly: true });
     cleanup(() => void db.close());
-    const perNode = db.prepare('SELECT n.name AS node, count(*) AS n FROM samples s JOIN nodes n ON n.id = s.node_id GROUP BY n.name').all() as { node: string; n: number }[];
+    const perNode = db.prepare('SELECT n.name AS node, count(*) AS n FROM samples s JOIN nodes n ON n.id = s.node_id GROUP BY n.name').all() as {
+      node: string;
+      n: number;
+    }[];
     expect(Object.fromEntries(perNode.map((r) => [r.node, r.n]))).toEqual(Object.fromEntries(nodes.map((n) => [n, SAMPLES_PER_NODE])));
 
     const bridge = hub.sessions.bridge;
     await waitFor('every watch sample handled', () => bridge.stats.procs === SESSIONS * WATCH_SAMPLES && bridge.storeFailure === null, 30_000);
-    const watchCount = db.prepare('SELECT session_id AS session, count(*) AS n FROM session_samples GROUP BY session_id').all() as { session: string; n: number }[];
+    const watchCount = db.prepare('SELECT session_id AS session, count(*) AS n FROM session_samples GROUP BY session_id').all() as {
+      session: string;
+      n: number;
+    }[];
     expect(Object.fromEntries(watchCount.map((r) => [r.session, r.n]))).toEqual(Object.fromEntries(sessions.map((s) => [s, WATCH_SAMPLES])));
     expect(bridge.stats).toMatchObject({ procs: SESSIONS * WATCH_SAMPLES, rejected: 0, procsDropped: 0 });
 
@@ -102,7 +130,9 @@ describe('lock contention', () => {
 
     const failures = lines.filter((l) => l.level >= WARN);
     expect(failures.map((l) => `${l.msg}: ${l.err ?? ''}`)).toEqual([]);
-    console.log(`lock contention: ${total} samples, ${SESSIONS * WATCH_SAMPLES} watch samples, ${transitions} alarm transitions, ${await rounds} rounds of API writes; all stored`);
+    console.log(
+      `lock contention: ${total} samples, ${SESSIONS * WATCH_SAMPLES} watch samples, ${transitions} alarm transitions, ${await rounds} rounds of API writes; all stored`,
+    );
   });
 
   it('keeps the watch samples the database refuses past its wait, and stores them in order once it takes them', async () => {
@@ -117,13 +147,16 @@ describe('lock contention', () => {
     await publish(1);
     await waitFor('the first watch sample', () => hub.sessions.sessions.get('s-held')?.sample_count === 1);
     // Another process holds the write lock longer than the hub's connection waits (5 s).
-    const holder = spawnProcess(process.execPath, ['-e', `
+    const holder = spawnProcess(process.execPath, [
+      '-e',
+      `
       const db = require('better-sqlite3')(${JSON.stringify(join(dataDir, 'remonitor.db'))});
       db.pragma('busy_timeout = 5000');
       db.exec('BEGIN IMMEDIATE');
       console.log('locked');
       setTimeout(() => { db.exec('COMMIT'); console.log('released'); }, 6500);
-    `]);
+    `,
+    ]);
     await holder.waitForLine(/locked/);
     for (let seq = 2; seq <= 11; seq++) await publish(seq);
     await holder.waitForLine(/released/, 30_000);
@@ -134,7 +167,9 @@ describe('lock contention', () => {
     expect(seqs).toEqual(Array.from({ length: 11 }, (_, i) => (i + 1) * 10));
     // While it lasted, the problem was the store's, naming the file; nothing was logged as dropped.
     const store = lines.find((l) => l['what'] === 'store');
-    expect(String(store?.['detail'])).toMatch(new RegExp(`watch samples wait to be stored since \\S+: ${join(dataDir, 'remonitor.db').replace(/[.]/g, '\\.')}: database is locked`));
+    expect(String(store?.['detail'])).toMatch(
+      new RegExp(`watch samples wait to be stored since \\S+: ${join(dataDir, 'remonitor.db').replace(/[.]/g, '\\.')}: database is locked`),
+    );
     expect(lines.filter((l) => /dropped/.test(l.msg))).toEqual([]);
   });
 });

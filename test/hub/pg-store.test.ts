@@ -33,10 +33,12 @@ describe('PostgreSQL store', () => {
     return store;
   };
   const count = async (store: PgStore, node?: string) =>
-    (await store.pool.query<{ n: number }>(
-      node ? 'SELECT count(*) AS n FROM samples JOIN nodes ON nodes.id = node_id WHERE name = $1' : 'SELECT count(*) AS n FROM samples',
-      node ? [node] : [],
-    )).rows[0]!.n;
+    (
+      await store.pool.query<{ n: number }>(
+        node ? 'SELECT count(*) AS n FROM samples JOIN nodes ON nodes.id = node_id WHERE name = $1' : 'SELECT count(*) AS n FROM samples',
+        node ? [node] : [],
+      )
+    ).rows[0]!.n;
   afterAll(async () => {
     for (const s of stores) await s.close();
   });
@@ -116,4 +118,3 @@ describe('PostgreSQL store', () => {
     expect((err as Error).message).not.toContain('s3cret');
   });
 });
-

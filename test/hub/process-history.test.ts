@@ -39,7 +39,9 @@ function expectHistoryOfA(sessions: SessionStore): void {
     { node: 'a', name: 'we"ird\\name', cpu_pct: 2, rss_bytes: 300, max_rss_bytes: 300, samples: 3, pids: 2, last_ms: T0 + 3000 },
     { node: 'a', name: 'db', cpu_pct: 1, rss_bytes: 5000, max_rss_bytes: 5000, samples: 3, pids: 1, last_ms: T0 + 3000 },
   ]);
-  expect(sessions.processHistory('a', 'web', T0, T0 + 10_000)).toEqual([1, 2, 3].map((k) => ({ ts_ms: T0 + k * 1000, pid: 10, cpu_pct: 10 * k, rss_bytes: 100 * k })));
+  expect(sessions.processHistory('a', 'web', T0, T0 + 10_000)).toEqual(
+    [1, 2, 3].map((k) => ({ ts_ms: T0 + k * 1000, pid: 10, cpu_pct: 10 * k, rss_bytes: 100 * k })),
+  );
   // A range holds only its own samples; another node's processes stay its own.
   expect(sessions.processHistory('a', 'web', T0 + 1500, T0 + 2500)).toEqual([{ ts_ms: T0 + 2000, pid: 10, cpu_pct: 20, rss_bytes: 200 }]);
   expect(sessions.processHistory('other', 'web', T0, T0 + 10_000)).toEqual([]);
@@ -51,7 +53,11 @@ describe('per-process history', () => {
     const sessions = new SessionStore(store.db);
     const other: Sample = { v: 1, boot: 'x', seq: 1, ts_ms: T0 + 1000, top_cpu: [proc(99, 'web', 90, 1)] };
     const batch = [...samplesOfA().map((sample) => ({ node: 'a', sample })), { node: 'b', sample: other }];
-    writePacked({ store, processes: sessions, acks: new AckTracker(store.db) }, PackedSamples.pack(batch.map((s) => ({ ...s, raw: encodeSample(s.sample) }))), []);
+    writePacked(
+      { store, processes: sessions, acks: new AckTracker(store.db) },
+      PackedSamples.pack(batch.map((s) => ({ ...s, raw: encodeSample(s.sample) }))),
+      [],
+    );
     expectHistoryOfA(sessions);
     expect(sessions.processAverages(T0, T0 + 10_000, null).map((p) => `${p.node}/${p.name}`)).toEqual(['a/web', 'a/we"ird\\name', 'a/db', 'b/web']);
     store.close();
@@ -71,7 +77,10 @@ describe('per-process history', () => {
     const path = join(tempDir(), 'old.db');
     const migrations = new URL('../../hub/migrations/', import.meta.url);
     const old = new Database(path);
-    for (const file of readdirSync(migrations).filter((f) => /^00[1-6]_.*\.sql$/.test(f)).sort()) old.exec(readFileSync(new URL(file, migrations), 'utf8'));
+    for (const file of readdirSync(migrations)
+      .filter((f) => /^00[1-6]_.*\.sql$/.test(f))
+      .sort())
+      old.exec(readFileSync(new URL(file, migrations), 'utf8'));
     old.pragma('user_version = 6');
     const insert = old.prepare('INSERT INTO process_samples (node, ts_ms, pid, name, cpu_pct, rss_bytes) VALUES (?, ?, ?, ?, ?, ?)');
     for (const s of samplesOfA()) {

@@ -36,7 +36,7 @@ function parseExposition(text: string): Family[] {
 }
 
 describe('GET /metrics', () => {
-  it('exposes every node\'s latest values and the hub\'s health, valid for a real parser', async () => {
+  it("exposes every node's latest values and the hub's health, valid for a real parser", async () => {
     const { url } = await startBroker();
     const { hub, api } = await startHub(url);
     const client = await fakeAgentClient(url);
@@ -80,7 +80,9 @@ describe('GET /metrics', () => {
     expect(value('remonitor_node_cpu_temperature_celsius', { node: 'pi-kitchen' })).toBe(61.2);
     // Labelled: each core, mount and interface of the newest sample, a node's own metric as remonitor_custom_*.
     const detail = (await hub.store.nodeDetail('pi-kitchen'))!.sample!;
-    detail.cpu_core_pct!.forEach((pct, cpu) => expect(value('remonitor_node_cpu_core_busy_ratio', { node: 'pi-kitchen', cpu: String(cpu) })).toBeCloseTo(pct / 100, 6));
+    detail.cpu_core_pct!.forEach((pct, cpu) =>
+      expect(value('remonitor_node_cpu_core_busy_ratio', { node: 'pi-kitchen', cpu: String(cpu) })).toBeCloseTo(pct / 100, 6),
+    );
     for (const f of detail.filesystems!) {
       expect(value('remonitor_node_filesystem_used_ratio', { node: 'pi-kitchen', mountpoint: f.mount })).toBeCloseTo(f.used_pct / 100, 6);
       expect(value('remonitor_node_filesystem_size_bytes', { node: 'pi-kitchen', mountpoint: f.mount })).toBe(f.size_bytes);
@@ -90,7 +92,10 @@ describe('GET /metrics', () => {
     expect(value('remonitor_custom_queue_depth', { node: 'pi-kitchen', queue: 'mail', exported_node: 'relay' })).toBe(7);
 
     // An offline node's last values are not current: only up and last seen remain.
-    const offline = families.flatMap((f) => f.samples).filter((s) => s.labels['node'] === 'ci-runner.7').map((s) => s.name);
+    const offline = families
+      .flatMap((f) => f.samples)
+      .filter((s) => s.labels['node'] === 'ci-runner.7')
+      .map((s) => s.name);
     expect(offline.sort()).toEqual(['remonitor_node_last_seen_seconds', 'remonitor_node_up']);
     for (const node of nodes) {
       expect(value('remonitor_node_up', { node: node.name })).toBe(node.status === 'online' ? 1 : 0);
@@ -153,7 +158,7 @@ describe('the exposition follows Prometheus naming conventions', () => {
 });
 
 describe('RateTotals', () => {
-  it('adds rate × time between a node\'s samples, skipping replays, repeats and long silences', () => {
+  it("adds rate × time between a node's samples, skipping replays, repeats and long silences", () => {
     const totals = new RateTotals();
     const at = (ts_ms: number, disk_read_bps: number) => ({ ts_ms, disk_read_bps });
     expect(totals.total('pi', 'disk_read_bps')).toBeUndefined();

@@ -21,9 +21,16 @@ const METRICS: SeriesMetric[] = ['cpu_pct', 'mem_used_bytes', 'temp_c', 'load_1'
 function sample(k: number, node: number): Sample {
   const boot = k < 900 ? 'boot-1' : 'boot-2';
   return {
-    v: 1, boot, seq: k < 900 ? k : k - 900, ts_ms: START + k * 10_000 + (k % 3), cpu_pct: ((k * 7 + node) % 1000) / 10,
-    mem_used_bytes: 3_000_000_000 + k * 4096 * node, temp_c: k % 4 === 0 ? undefined : 45 + (k % 90) / 10, load_1: (k % 250) / 100,
-    uptime_s: k < 900 ? 86_400 + k * 10 : (k - 900) * 10, cpu_core_pct: [k % 100, (k * 3) % 100],
+    v: 1,
+    boot,
+    seq: k < 900 ? k : k - 900,
+    ts_ms: START + k * 10_000 + (k % 3),
+    cpu_pct: ((k * 7 + node) % 1000) / 10,
+    mem_used_bytes: 3_000_000_000 + k * 4096 * node,
+    temp_c: k % 4 === 0 ? undefined : 45 + (k % 90) / 10,
+    load_1: (k % 250) / 100,
+    uptime_s: k < 900 ? 86_400 + k * 10 : (k - 900) * 10,
+    cpu_core_pct: [k % 100, (k * 3) % 100],
   };
 }
 const items = (node: string, ks: number[]) => ks.map((k) => ({ node, sample: sample(k, node.length), raw: encodeSample(sample(k, node.length)) }));
@@ -31,7 +38,11 @@ const items = (node: string, ks: number[]) => ks.map((k) => ({ node, sample: sam
 function twinStores(): { compacted: SqliteStore; rows: SqliteStore; clock: { now: number } } {
   const dir = tempDir();
   const clock = { now: NOW };
-  const open = (name: string) => openSqliteStore(join(dir, name), { now: () => clock.now, retention: { raw: 48 * HOUR, '1m': 14 * 86_400_000, '15m': 90 * 86_400_000, '1h': 730 * 86_400_000 } });
+  const open = (name: string) =>
+    openSqliteStore(join(dir, name), {
+      now: () => clock.now,
+      retention: { raw: 48 * HOUR, '1m': 14 * 86_400_000, '15m': 90 * 86_400_000, '1h': 730 * 86_400_000 },
+    });
   return { compacted: open('compacted.db'), rows: open('rows.db'), clock };
 }
 
@@ -93,7 +104,10 @@ describe('compaction of older samples into chunks', () => {
     );
 
     // The detail blobs are kept, byte for byte.
-    const details = rows.db.prepare('SELECT ts_ms, detail FROM samples WHERE node_id = 1 AND ts_ms < ? ORDER BY ts_ms').all(cutoff) as { ts_ms: number; detail: Buffer }[];
+    const details = rows.db.prepare('SELECT ts_ms, detail FROM samples WHERE node_id = 1 AND ts_ms < ? ORDER BY ts_ms').all(cutoff) as {
+      ts_ms: number;
+      detail: Buffer;
+    }[];
     expect(details.length).toBe(960); // 07:20 to 10:00 at 10 s
     expect(compacted.chunks.details(1, START, cutoff - 1).map((d) => [d.ts_ms, Buffer.from(d.detail)])).toEqual(details.map((d) => [d.ts_ms, d.detail]));
 
@@ -138,7 +152,7 @@ describe('compaction of older samples into chunks', () => {
     rows.close();
   });
 
-  it('drops chunks whose hour ends past the raw retention, and a removed node\'s chunks', async () => {
+  it("drops chunks whose hour ends past the raw retention, and a removed node's chunks", async () => {
     const { compacted, clock } = twinStores();
     const ks = Array.from({ length: 1800 }, (_, k) => k);
     for (const node of ['a', 'bb']) compacted.insertBatch(items(node, ks));
@@ -164,9 +178,13 @@ describe('compaction of older samples into chunks', () => {
     const { compacted, rows } = twinStores();
     const at1Hz = (k: number): Sample => ({ v: 1, boot: 'hz', seq: k, ts_ms: START + k * 1000, cpu_pct: (k % 1000) / 10 });
     // Two hours at 1 Hz, then 1,000 samples at one time (a clock stuck at the hour after).
-    const samples = [...Array.from({ length: 7200 }, (_, k) => at1Hz(k)), ...Array.from({ length: 1000 }, (_, i) => ({ ...at1Hz(7200 + i), ts_ms: START + 7_200_000 }))];
+    const samples = [
+      ...Array.from({ length: 7200 }, (_, k) => at1Hz(k)),
+      ...Array.from({ length: 1000 }, (_, i) => ({ ...at1Hz(7200 + i), ts_ms: START + 7_200_000 })),
+    ];
     for (const store of [compacted, rows]) {
-      for (let i = 0; i < samples.length; i += 2000) store.insertBatch(samples.slice(i, i + 2000).map((sample) => ({ node: 'hz', sample, raw: encodeSample(sample) })));
+      for (let i = 0; i < samples.length; i += 2000)
+        store.insertBatch(samples.slice(i, i + 2000).map((sample) => ({ node: 'hz', sample, raw: encodeSample(sample) })));
     }
     await compacted.purgeExpired(noPause);
     const chunks = compacted.db.prepare('SELECT start_ms, rows FROM sample_chunks ORDER BY start_ms').all() as { start_ms: number; rows: number }[];
@@ -174,7 +192,15 @@ describe('compaction of older samples into chunks', () => {
     // 07:20–08:00 in three; 08:00–09:00 in four; 09:00–09:20, its tail of 300 merged into the chunk
     // before (under 1.5 × 900 together); the 1,000 samples at 09:20:00 whole.
     expect(chunks.map((c) => [(c.start_ms - hour) / 1000, c.rows])).toEqual([
-      [0, 900], [2100, 900], [3000, 600], [3600, 900], [4500, 900], [5400, 900], [6300, 900], [7200, 1200], [8400, 1000],
+      [0, 900],
+      [2100, 900],
+      [3000, 600],
+      [3600, 900],
+      [4500, 900],
+      [5400, 900],
+      [6300, 900],
+      [7200, 1200],
+      [8400, 1000],
     ]);
     expect(count(compacted, 'samples')).toBe(0);
     const query = { node: 'hz', metrics: ['cpu_pct'] as SeriesMetric[], fromMs: START, toMs: NOW, limit: 1500 };

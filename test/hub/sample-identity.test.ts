@@ -36,18 +36,24 @@ interface Backend {
 }
 
 const backends: [string, Backend][] = [
-  ['SQLite', {
-    async open(options) {
-      const path = join(tempDir(), 'remonitor.db');
-      return { store: openSqliteStore(path, options), reopen: async () => openSqliteStore(path, options) };
+  [
+    'SQLite',
+    {
+      async open(options) {
+        const path = join(tempDir(), 'remonitor.db');
+        return { store: openSqliteStore(path, options), reopen: async () => openSqliteStore(path, options) };
+      },
     },
-  }],
-  ['PostgreSQL', {
-    async open(options) {
-      const url = await server.createDatabase();
-      return { store: await openPgStore(url, options), reopen: () => openPgStore(url, options) };
+  ],
+  [
+    'PostgreSQL',
+    {
+      async open(options) {
+        const url = await server.createDatabase();
+        return { store: await openPgStore(url, options), reopen: () => openPgStore(url, options) };
+      },
     },
-  }],
+  ],
 ];
 
 describe.each(backends)('identity by (node, boot, seq) on %s', (_, backend) => {
@@ -69,8 +75,7 @@ describe.each(backends)('identity by (node, boot, seq) on %s', (_, backend) => {
       },
     };
   };
-  const insert = async (store: Store, node: string, samples: Sample[]) =>
-    store.insertBatch(samples.map((s) => ({ node, sample: s, raw: encodeSample(s) })));
+  const insert = async (store: Store, node: string, samples: Sample[]) => store.insertBatch(samples.map((s) => ({ node, sample: s, raw: encodeSample(s) })));
   const rows = async (store: Store, node: string, fromMs = now - 2 * HOUR) => {
     const res = await store.querySeries({ node, metrics: ['cpu_pct'], fromMs, toMs: now + 5 * MIN, maxPoints: 10_000 });
     expect(res?.resolution ?? 'raw').toBe('raw');
@@ -86,7 +91,11 @@ describe.each(backends)('identity by (node, boot, seq) on %s', (_, backend) => {
     expect(await insert(store, 'pi', [sample(1, now - HOUR, 98)])).toEqual({ inserted: 0, duplicates: 1 });
     // Two copies of seq 2 in one batch: the first stays.
     expect(await insert(store, 'pi', [sample(2, now, 12), sample(2, now + 500, 97)])).toEqual({ inserted: 1, duplicates: 1 });
-    expect(await rows(store, 'pi')).toEqual([[now - 2000, 10], [now - 1000, 11], [now, 12]]);
+    expect(await rows(store, 'pi')).toEqual([
+      [now - 2000, 10],
+      [now - 1000, 11],
+      [now, 12],
+    ]);
     const after = (await store.listNodes())[0]!;
     expect(after.last_seen_ms).toBe(now);
     expect(after.latest?.cpu_pct).toBe(12);
@@ -98,17 +107,30 @@ describe.each(backends)('identity by (node, boot, seq) on %s', (_, backend) => {
     await insert(store, 'pi', [sample(0, now - 1000, 1)]);
     expect(await insert(store, 'pi', [sample(0, now, 2, 'b2')])).toEqual({ inserted: 1, duplicates: 0 });
     expect(await insert(store, 'other', [sample(0, now - 500, 3)])).toEqual({ inserted: 1, duplicates: 0 });
-    expect(await rows(store, 'pi')).toEqual([[now - 1000, 1], [now, 2]]);
+    expect(await rows(store, 'pi')).toEqual([
+      [now - 1000, 1],
+      [now, 2],
+    ]);
   });
 
   it('remembers what it stored across a restart, out of order and with holes', async () => {
     const { store, reopen } = await opened();
-    await insert(store, 'pi', [5, 6, 0, 1, 9].map((seq) => sample(seq, now - 10_000 + seq * 1000, seq)));
+    await insert(
+      store,
+      'pi',
+      [5, 6, 0, 1, 9].map((seq) => sample(seq, now - 10_000 + seq * 1000, seq)),
+    );
     const again = await reopen();
     const copies = [0, 1, 5, 6, 9].map((seq) => sample(seq, now + seq, 50));
     expect(await insert(again, 'pi', copies)).toEqual({ inserted: 0, duplicates: 5 });
     // The holes are not duplicates.
-    expect(await insert(again, 'pi', [2, 3, 4, 7, 8].map((seq) => sample(seq, now - 10_000 + seq * 1000, seq)))).toEqual({ inserted: 5, duplicates: 0 });
+    expect(
+      await insert(
+        again,
+        'pi',
+        [2, 3, 4, 7, 8].map((seq) => sample(seq, now - 10_000 + seq * 1000, seq)),
+      ),
+    ).toEqual({ inserted: 5, duplicates: 0 });
     expect((await rows(again, 'pi')).map(([, cpu]) => cpu)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
@@ -162,7 +184,9 @@ describe('PostgreSQL: two hubs storing copies of one sample at once', () => {
         expect(results[0]!.inserted + results[1]!.inserted).toBe(5);
         expect(results[0]!.duplicates + results[1]!.duplicates).toBe(5);
       }
-      const { rows } = await hubs[0]!.pool.query<{ n: number; distinct_seqs: number }>('SELECT count(*) AS n, count(DISTINCT seq)::int AS distinct_seqs FROM samples');
+      const { rows } = await hubs[0]!.pool.query<{ n: number; distinct_seqs: number }>(
+        'SELECT count(*) AS n, count(DISTINCT seq)::int AS distinct_seqs FROM samples',
+      );
       expect(rows[0]).toEqual({ n: 100, distinct_seqs: 100 });
     } finally {
       for (const h of hubs) await h.close();
@@ -176,10 +200,19 @@ describe('PostgreSQL schema step 5 on a database from before it', () => {
     const now = Date.now();
     const first = await openPgStore(url, { now: () => now });
     const s = (seq: number, ts: number, cpu: number, boot = 'b1'): Sample => ({ v: 1, boot, seq, ts_ms: ts, cpu_pct: cpu });
-    await first.insertBatch([s(0, now - 3000, 10), s(1, now - 2000, 11), s(2, now - 1000, 12), s(7, now, 17), s(0, now, 20, 'b2')].map((x) => ({ node: 'pinned', sample: x, raw: encodeSample(x) })));
+    await first.insertBatch(
+      [s(0, now - 3000, 10), s(1, now - 2000, 11), s(2, now - 1000, 12), s(7, now, 17), s(0, now, 20, 'b2')].map((x) => ({
+        node: 'pinned',
+        sample: x,
+        raw: encodeSample(x),
+      })),
+    );
     // As a hub before step 5 left it: copies of seq 1 under other times, a last seen at 2^53 − 1, no sample_seqs.
-    await first.pool.query(`INSERT INTO samples (node_id, boot_id, ts_ms, seq, cpu_pct)
-      SELECT node_id, boot_id, t, seq, 99 FROM samples, unnest($1::bigint[]) AS t WHERE seq = 1`, [[now + 3600_000, now - 7200_000]]);
+    await first.pool.query(
+      `INSERT INTO samples (node_id, boot_id, ts_ms, seq, cpu_pct)
+      SELECT node_id, boot_id, t, seq, 99 FROM samples, unnest($1::bigint[]) AS t WHERE seq = 1`,
+      [[now + 3600_000, now - 7200_000]],
+    );
     await first.pool.query('UPDATE nodes SET last_seen_ms = $1', [Number.MAX_SAFE_INTEGER]);
     await first.pool.query('DROP TABLE sample_seqs');
     await first.pool.query('DELETE FROM schema_version WHERE version >= 5'); // step 5 and the later ones (each is idempotent)
@@ -187,8 +220,15 @@ describe('PostgreSQL schema step 5 on a database from before it', () => {
 
     const store = await openPgStore(url, { now: () => now });
     try {
-      const { rows } = await store.pool.query<{ seq: number; ts_ms: number; cpu_pct: number }>("SELECT seq, ts_ms, cpu_pct FROM samples JOIN boots ON boots.id = boot_id WHERE boot = 'b1' ORDER BY seq");
-      expect(rows).toEqual([{ seq: 0, ts_ms: now - 3000, cpu_pct: 10 }, { seq: 1, ts_ms: now - 7200_000, cpu_pct: 99 }, { seq: 2, ts_ms: now - 1000, cpu_pct: 12 }, { seq: 7, ts_ms: now, cpu_pct: 17 }]);
+      const { rows } = await store.pool.query<{ seq: number; ts_ms: number; cpu_pct: number }>(
+        "SELECT seq, ts_ms, cpu_pct FROM samples JOIN boots ON boots.id = boot_id WHERE boot = 'b1' ORDER BY seq",
+      );
+      expect(rows).toEqual([
+        { seq: 0, ts_ms: now - 3000, cpu_pct: 10 },
+        { seq: 1, ts_ms: now - 7200_000, cpu_pct: 99 },
+        { seq: 2, ts_ms: now - 1000, cpu_pct: 12 },
+        { seq: 7, ts_ms: now, cpu_pct: 17 },
+      ]);
       const again = [s(0, now + 1, 1), s(1, now + 2, 1), s(2, now + 3, 1), s(7, now + 4, 1), s(0, now + 5, 1, 'b2')];
       expect(await store.insertBatch(again.map((x) => ({ node: 'pinned', sample: x, raw: encodeSample(x) })))).toEqual({ inserted: 0, duplicates: 5 });
       const next = [s(3, now + 10, 1), s(4, now + 20, 1)];
@@ -207,10 +247,12 @@ describe('SQLite: a transaction that rolls back', () => {
       const s: Sample = { v: 1, boot: 'b1', seq: 0, ts_ms: Date.UTC(2026, 0, 1), cpu_pct: 5 };
       const batch = [{ node: 'pi', sample: s, raw: encodeSample(s) }];
       // As ingest's writer does: the store's insert inside a larger transaction that then fails.
-      expect(() => store.db.transaction(() => {
-        store.insertBatch(batch);
-        throw new Error('disk full at commit');
-      })()).toThrow('disk full');
+      expect(() =>
+        store.db.transaction(() => {
+          store.insertBatch(batch);
+          throw new Error('disk full at commit');
+        })(),
+      ).toThrow('disk full');
       store.rolledBack();
       expect(store.insertBatch(batch)).toEqual({ inserted: 1, duplicates: 0 });
     } finally {
@@ -225,15 +267,24 @@ describe('SQLite migration 009 of a database from before it', () => {
     const path = join(dir, 'remonitor.db');
     const migrations = new URL('../../hub/migrations/', import.meta.url);
     const old = new Database(path);
-    for (const file of readdirSync(migrations).filter((f) => /^00[1-8]_.*\.sql$/.test(f)).sort()) old.exec(readFileSync(new URL(file, migrations), 'utf8'));
+    for (const file of readdirSync(migrations)
+      .filter((f) => /^00[1-8]_.*\.sql$/.test(f))
+      .sort())
+      old.exec(readFileSync(new URL(file, migrations), 'utf8'));
     old.pragma('user_version = 8');
     const now = Date.now();
     old.prepare("INSERT INTO nodes (id, name, last_seen_ms) VALUES (1, 'pinned', ?), (2, 'fine', ?)").run(Number.MAX_SAFE_INTEGER, now - MIN);
     const put = old.prepare('INSERT INTO samples (node_id, ts_ms, seq, boot, cpu_pct) VALUES (?, ?, ?, ?, ?)');
     // Seq 1 of node 1 stored three times at three times (the first, then at 2^53 − 1 and in 2001).
     const rowsIn: [number, number, number, string, number][] = [
-      [1, now - 3000, 0, 'b1', 10], [1, now - 2000, 1, 'b1', 11], [1, Number.MAX_SAFE_INTEGER, 1, 'b1', 99], [1, Date.UTC(2001, 0, 1), 1, 'b1', 98],
-      [1, now - 1000, 2, 'b1', 12], [1, now, 7, 'b1', 17], [1, now, 0, 'b2', 20], [2, now - 500, 3, 'b1', 30],
+      [1, now - 3000, 0, 'b1', 10],
+      [1, now - 2000, 1, 'b1', 11],
+      [1, Number.MAX_SAFE_INTEGER, 1, 'b1', 99],
+      [1, Date.UTC(2001, 0, 1), 1, 'b1', 98],
+      [1, now - 1000, 2, 'b1', 12],
+      [1, now, 7, 'b1', 17],
+      [1, now, 0, 'b2', 20],
+      [2, now - 500, 3, 'b1', 30],
     ];
     for (const r of rowsIn) put.run(...r);
     old.close();
@@ -241,7 +292,14 @@ describe('SQLite migration 009 of a database from before it', () => {
     const store = openSqliteStore(path);
     try {
       const kept = store.db.prepare('SELECT node_id, seq, boot, cpu_pct FROM samples ORDER BY node_id, boot, seq').raw().all();
-      expect(kept).toEqual([[1, 0, 'b1', 10], [1, 1, 'b1', 11], [1, 2, 'b1', 12], [1, 7, 'b1', 17], [1, 0, 'b2', 20], [2, 3, 'b1', 30]]);
+      expect(kept).toEqual([
+        [1, 0, 'b1', 10],
+        [1, 1, 'b1', 11],
+        [1, 2, 'b1', 12],
+        [1, 7, 'b1', 17],
+        [1, 0, 'b2', 20],
+        [2, 3, 'b1', 30],
+      ]);
       const s = (seq: number, boot = 'b1'): Sample => ({ v: 1, boot, seq, ts_ms: now + 5000 + seq, cpu_pct: 1 });
       const send = (node: string, samples: Sample[]) => store.insertBatch(samples.map((x) => ({ node, sample: x, raw: encodeSample(x) })));
       expect(send('pinned', [s(0), s(1), s(2), s(7), s(0, 'b2')])).toEqual({ inserted: 0, duplicates: 5 });

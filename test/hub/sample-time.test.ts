@@ -13,7 +13,11 @@ const replay = (tsMs: number, ageMs?: number): TimeEvidence => ({ tsMs, received
 describe('placeSample', () => {
   it.each<[string, TimeEvidence, Placement]>([
     ['live, on time', live(R - 40), { tsMs: R - 40, skewMs: -40, clock: 'node' }],
-    ['live, 1 min 59 s ahead: within the tolerance', live(R + CLOCK_TOLERANCE_MS - 1000), { tsMs: R + CLOCK_TOLERANCE_MS - 1000, skewMs: CLOCK_TOLERANCE_MS - 1000, clock: 'node' }],
+    [
+      'live, 1 min 59 s ahead: within the tolerance',
+      live(R + CLOCK_TOLERANCE_MS - 1000),
+      { tsMs: R + CLOCK_TOLERANCE_MS - 1000, skewMs: CLOCK_TOLERANCE_MS - 1000, clock: 'node' },
+    ],
     ['live, exactly the tolerance behind', live(R - CLOCK_TOLERANCE_MS), { tsMs: R - CLOCK_TOLERANCE_MS, skewMs: -CLOCK_TOLERANCE_MS, clock: 'node' }],
     ['live, 2 min 1 s ahead', live(R + CLOCK_TOLERANCE_MS + 1000), { tsMs: R, skewMs: CLOCK_TOLERANCE_MS + 1000, clock: 'hub' }],
     ['live, 3 days behind (booted at its last shutdown)', live(R - 3 * 86_400_000), { tsMs: R, skewMs: -3 * 86_400_000, clock: 'hub' }],
@@ -62,11 +66,18 @@ describe('placeSample', () => {
 describe('SampleClocks', () => {
   it('learns from live samples that a clock is off, and keeps correcting until it is back within half the tolerance', () => {
     const clocks = new SampleClocks();
-    const at = (node: string, skewMs: number, historical = false) =>
-      clocks.place(node, { tsMs: R + skewMs, receivedMs: R, historical }).clock;
+    const at = (node: string, skewMs: number, historical = false) => clocks.place(node, { tsMs: R + skewMs, receivedMs: R, historical }).clock;
     // A clock drifting across the tolerance: corrected from the first sample past it, and still at
     // 90 s and 61 s (so that its samples do not jump back and forth with each sample's network delay).
-    expect([119_000, 121_000, 119_000, 90_000, 61_000, 59_000, 90_000].map((skew) => at('drifting', skew))).toEqual(['node', 'hub', 'hub', 'hub', 'hub', 'node', 'node']);
+    expect([119_000, 121_000, 119_000, 90_000, 61_000, 59_000, 90_000].map((skew) => at('drifting', skew))).toEqual([
+      'node',
+      'hub',
+      'hub',
+      'hub',
+      'hub',
+      'node',
+      'node',
+    ]);
     // A replay tells of the past: it does not change what the node's clock is now.
     at('replaying', 200_000);
     expect(clocks.place('replaying', { tsMs: R - 5 * MIN, receivedMs: R, historical: true, ageMs: 5 * MIN }).clock).toBe('node');

@@ -22,7 +22,13 @@ describe('SQLite rollups in slices', () => {
     const nodes = ['a', 'b', 'c'];
     for (const [i, node] of nodes.entries()) {
       // Two hours of a sample a minute: the 1 h tier has whole buckets to answer from.
-      const samples: Sample[] = Array.from({ length: 120 }, (_, k) => ({ v: 1, boot: 'b', seq: k, ts_ms: now - 2 * 3_600_000 + k * 60_000, cpu_pct: 10 * (i + 1) }));
+      const samples: Sample[] = Array.from({ length: 120 }, (_, k) => ({
+        v: 1,
+        boot: 'b',
+        seq: k,
+        ts_ms: now - 2 * 3_600_000 + k * 60_000,
+        cpu_pct: 10 * (i + 1),
+      }));
       store.insertBatch(samples.map((sample) => ({ node, sample, raw: encodeSample(sample) })));
     }
     expect(await store.deriveRollups(async () => undefined, 0)).toBe(nodes.length);
@@ -45,7 +51,14 @@ describe('SQLite rollups from the minute sums', () => {
   const noPause = async () => undefined;
   /** A node's sample k: every 10 s, some metrics missing now and then (absent is not zero). */
   const sample = (k: number, boot = 'b'): Sample => ({
-    v: 1, boot, seq: k, ts_ms: start + k * 10_000, cpu_pct: (k * 7) % 100, mem_pct: k % 3 === 0 ? undefined : 40 + (k % 5), temp_c: k % 4 === 0 ? undefined : 50 + (k % 9), load_1: k / 4,
+    v: 1,
+    boot,
+    seq: k,
+    ts_ms: start + k * 10_000,
+    cpu_pct: (k * 7) % 100,
+    mem_pct: k % 3 === 0 ? undefined : 40 + (k % 5),
+    temp_c: k % 4 === 0 ? undefined : 50 + (k % 9),
+    load_1: k / 4,
   });
   const batch = (node: string, ks: number[]) => ks.map((k) => ({ node, sample: sample(k), raw: encodeSample(sample(k)) }));
   const rollupRows = (store: ReturnType<typeof openSqliteStore>) => store.db.prepare('SELECT * FROM rollups ORDER BY tier, node_id, bucket_ms').all();
@@ -55,8 +68,19 @@ describe('SQLite rollups from the minute sums', () => {
     const store = openSqliteStore(path, { now: () => now });
     // Runs land mid-minute and mid-hour; a batch re-sent whole is all duplicates.
     for (let from = 0; from < 1000; from += 37) {
-      for (const node of ['a', 'b']) store.insertBatch(batch(node, Array.from({ length: 37 }, (_, i) => from + i)));
-      store.insertBatch(batch('a', Array.from({ length: 37 }, (_, i) => from + i)));
+      for (const node of ['a', 'b'])
+        store.insertBatch(
+          batch(
+            node,
+            Array.from({ length: 37 }, (_, i) => from + i),
+          ),
+        );
+      store.insertBatch(
+        batch(
+          'a',
+          Array.from({ length: 37 }, (_, i) => from + i),
+        ),
+      );
       if (from % 3 === 0) await store.deriveRollups(noPause);
     }
     // A node whose clock runs a year ahead: a rebuild finds its minute too, far past the others.
@@ -87,8 +111,13 @@ describe('SQLite rollups from the minute sums', () => {
       stored = true;
     }, 0);
     await store.deriveRollups(noPause);
-    const minutes = store.db.prepare("SELECT bucket_ms, n FROM rollups WHERE tier = 60 AND node_id = (SELECT id FROM nodes WHERE name = 'b') ORDER BY bucket_ms").all();
-    expect(minutes).toEqual([{ bucket_ms: start, n: 2 }, { bucket_ms: start + 300_000, n: 1 }]);
+    const minutes = store.db
+      .prepare("SELECT bucket_ms, n FROM rollups WHERE tier = 60 AND node_id = (SELECT id FROM nodes WHERE name = 'b') ORDER BY bucket_ms")
+      .all();
+    expect(minutes).toEqual([
+      { bucket_ms: start, n: 2 },
+      { bucket_ms: start + 300_000, n: 1 },
+    ]);
     store.close();
   });
 
@@ -97,10 +126,12 @@ describe('SQLite rollups from the minute sums', () => {
     const store = openSqliteStore(path, { now: () => now });
     // Inside a caller's transaction that fails after the insert (a full disk at commit), as the
     // writer thread's (hub/sample-writer.ts), which then tells the store.
-    expect(() => store.db.transaction(() => {
-      store.insertPacked(PackedSamples.pack(batch('a', [0, 1, 2])));
-      throw new Error('disk full');
-    })()).toThrow('disk full');
+    expect(() =>
+      store.db.transaction(() => {
+        store.insertPacked(PackedSamples.pack(batch('a', [0, 1, 2])));
+        throw new Error('disk full');
+      })(),
+    ).toThrow('disk full');
     store.rolledBack();
     // The node "a" first seen in the rolled-back transaction is not confused with the next new one.
     store.insertBatch(batch('z', [0]));
@@ -109,14 +140,21 @@ describe('SQLite rollups from the minute sums', () => {
     expect(store.listNodes().map((n) => n.name)).toEqual(['a', 'z']);
     expect(store.querySeries({ node: 'z', metrics: ['cpu_pct'], fromMs: start, toMs: start + 60_000, maxPoints: 100 })!.data[1]).toEqual([0]);
     await store.deriveRollups(noPause);
-    const minute = () => store.db.prepare<[string], { n: number; cpu_pct_sum: number }>('SELECT n, cpu_pct_sum FROM rollups WHERE tier = 60 AND node_id = (SELECT id FROM nodes WHERE name = ?) ORDER BY bucket_ms').all('a');
+    const minute = () =>
+      store.db
+        .prepare<[string], { n: number; cpu_pct_sum: number }>(
+          'SELECT n, cpu_pct_sum FROM rollups WHERE tier = 60 AND node_id = (SELECT id FROM nodes WHERE name = ?) ORDER BY bucket_ms',
+        )
+        .all('a');
     expect(minute()).toEqual([{ n: 3, cpu_pct_sum: 0 + 7 + 21 }]); // samples 0, 1 and 3, not 2
     // Stored, never merged, then the process ends: its sums die with it, its next start reads the rows.
     store.insertBatch(batch('a', [4, 5, 6]));
     store.close();
     const restarted = openSqliteStore(path, { now: () => now });
     await restarted.deriveRollups(noPause);
-    expect(restarted.db.prepare("SELECT n, cpu_pct_sum FROM rollups WHERE tier = 60 AND node_id = (SELECT id FROM nodes WHERE name = 'a') ORDER BY bucket_ms").all()).toEqual([
+    expect(
+      restarted.db.prepare("SELECT n, cpu_pct_sum FROM rollups WHERE tier = 60 AND node_id = (SELECT id FROM nodes WHERE name = 'a') ORDER BY bucket_ms").all(),
+    ).toEqual([
       { n: 5, cpu_pct_sum: 0 + 7 + 21 + 28 + 35 },
       { n: 1, cpu_pct_sum: 42 },
     ]);
@@ -129,7 +167,10 @@ describe('SQLite samples in arrival order (migration 008)', () => {
     const path = join(tempDir(), 'before-008.db');
     const migrations = new URL('../../hub/migrations/', import.meta.url);
     const old = new Database(path);
-    for (const file of readdirSync(migrations).filter((f) => /^00[1-7]_.*\.sql$/.test(f)).sort()) old.exec(readFileSync(new URL(file, migrations), 'utf8'));
+    for (const file of readdirSync(migrations)
+      .filter((f) => /^00[1-7]_.*\.sql$/.test(f))
+      .sort())
+      old.exec(readFileSync(new URL(file, migrations), 'utf8'));
     old.pragma('user_version = 7');
     old.prepare("INSERT INTO nodes (id, name) VALUES (1, 'a'), (2, 'b')").run();
     const now = Date.UTC(2026, 10, 27, 12, 0, 0);

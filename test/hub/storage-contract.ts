@@ -112,7 +112,10 @@ export function storageContract(backend: string, open: OpenStore): void {
 
     it('pages raw samples in (ts_ms, seq) order, values as stored', async () => {
       const big = 2 ** 40; // a byte counter far past 32 bits comes back exact
-      await insert('a', [0, 1, 2, 3, 4].map((i) => sample(i, now - (5 - i) * 1000, 10 + i, { mem_used_bytes: big + i, load_1: 0.5 })));
+      await insert(
+        'a',
+        [0, 1, 2, 3, 4].map((i) => sample(i, now - (5 - i) * 1000, 10 + i, { mem_used_bytes: big + i, load_1: 0.5 })),
+      );
       const page = (after: { ts_ms: number; seq: number } | null) =>
         store.samplePage?.({ node: 'a', metrics: ['cpu_pct', 'mem_used_bytes', 'temp_c', 'load_1'], fromMs: now - MIN, toMs: now, after, limit: 3 });
       const first = await page(null);
@@ -126,7 +129,8 @@ export function storageContract(backend: string, open: OpenStore): void {
 
     it('removes a node: gone from the list, its data kept unless purged, late samples dropped, a later one brings it back', async () => {
       const names = async () => (await store.listNodes()).map((n) => n.name);
-      const page = async () => (await store.samplePage?.({ node: 'a', metrics: ['cpu_pct'], fromMs: 0, toMs: now + DAY, after: null, limit: 10 }))?.rows.map((r) => r.values[0]);
+      const page = async () =>
+        (await store.samplePage?.({ node: 'a', metrics: ['cpu_pct'], fromMs: 0, toMs: now + DAY, after: null, limit: 10 }))?.rows.map((r) => r.values[0]);
       await insert('a', [sample(0, now - 2000, 1), sample(1, now - 1000, 2)]);
       await insert('b', [sample(0, now - 2000, 5)]);
       await store.deriveRollups(noPause);

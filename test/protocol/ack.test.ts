@@ -11,9 +11,32 @@ describe('ack', () => {
   });
 
   it.each([
-    ['a later version', new Map<number, unknown>([[0, 2], [1, 'b'], [2, 1]]), /unsupported version 2/],
-    ['no boot', new Map<number, unknown>([[0, 1], [2, 1]]), /"boot" \(key 1\)/],
-    ['a negative next', new Map<number, unknown>([[0, 1], [1, 'b'], [2, -1]]), /"next" \(key 2\).*-1/],
+    [
+      'a later version',
+      new Map<number, unknown>([
+        [0, 2],
+        [1, 'b'],
+        [2, 1],
+      ]),
+      /unsupported version 2/,
+    ],
+    [
+      'no boot',
+      new Map<number, unknown>([
+        [0, 1],
+        [2, 1],
+      ]),
+      /"boot" \(key 1\)/,
+    ],
+    [
+      'a negative next',
+      new Map<number, unknown>([
+        [0, 1],
+        [1, 'b'],
+        [2, -1],
+      ]),
+      /"next" \(key 2\).*-1/,
+    ],
   ])('refuses %s', (_, wire, message) => {
     expect(() => decodeAck(cbor.encode(wire))).toThrow(ProtocolError);
     expect(() => decodeAck(cbor.encode(wire))).toThrow(message);
@@ -22,8 +45,18 @@ describe('ack', () => {
 
 describe('spool report in the birth record', () => {
   const info: NodeInfo = {
-    v: 1, agent_version: 't', hostname: 'h', os: 'o', kernel: 'k', arch: 'a', cpu_model: 'c', cpu_cores: 1,
-    mem_total_bytes: 1, disks: [], boot_time_ms: 0, interval_ms: 1000,
+    v: 1,
+    agent_version: 't',
+    hostname: 'h',
+    os: 'o',
+    kernel: 'k',
+    arch: 'a',
+    cpu_model: 'c',
+    cpu_cores: 1,
+    mem_total_bytes: 1,
+    disks: [],
+    boot_time_ms: 0,
+    interval_ms: 1000,
   };
 
   it('is read back, and absent for an agent without a spool', () => {

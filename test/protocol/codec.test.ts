@@ -53,7 +53,12 @@ const concat = (...parts: Uint8Array[]) => Uint8Array.from(Buffer.concat(parts))
 
 describe('encodeSample / decodeSample round trip', () => {
   // A live sample never carries `historical` or `age_ms` (only replays do), nor a Pi without containers `series`, so the fixture leaves them out.
-  const full: Sample = { ...realisticPi4Sample(), historical: 1, age_ms: 95_000, series: [{ name: 'container_cpu_pct', labels: { container: 'nginx', image: 'nginx:1.27' }, value: 3.5 }] };
+  const full: Sample = {
+    ...realisticPi4Sample(),
+    historical: 1,
+    age_ms: 95_000,
+    series: [{ name: 'container_cpu_pct', labels: { container: 'nginx', image: 'nginx:1.27' }, value: 3.5 }],
+  };
 
   it('the full sample carries every field of the key table', () => {
     expect(Object.keys(full).sort()).toEqual(SAMPLE_FIELDS.map((f) => f.name).sort());
@@ -124,21 +129,86 @@ describe('decodeSample refuses payloads that break the contract', () => {
     ['cpu_pct NaN', cbor(wire([[4, NaN]])), 'sample: field "cpu_pct" (key 4) must be a finite number, got number NaN', 'cpu_pct'],
     ['cpu_pct over 100', cbor(wire([[4, 100.5]])), 'sample: field "cpu_pct" (key 4) must be a percentage between 0 and 100, got number 100.5', 'cpu_pct'],
     ['mem_pct negative', cbor(wire([[12, -1]])), 'sample: field "mem_pct" (key 12) must be a percentage between 0 and 100, got number -1', 'mem_pct'],
-    ['one core over 100', cbor(wire([[5, [20, 150]]])), 'sample: field "cpu_core_pct" (key 5)[1] must be a percentage between 0 and 100, got number 150', 'cpu_core_pct'],
+    [
+      'one core over 100',
+      cbor(wire([[5, [20, 150]]])),
+      'sample: field "cpu_core_pct" (key 5)[1] must be a percentage between 0 and 100, got number 150',
+      'cpu_core_pct',
+    ],
     ['seq negative', cbor(wire([[2, -1]])), 'sample: field "seq" (key 2) must be a non-negative integer, got number -1', 'seq'],
     ['seq fractional', cbor(wire([[2, 1.5]])), 'sample: field "seq" (key 2) must be a non-negative integer, got number 1.5', 'seq'],
-    ['ts_ms above 2^53 − 1', cbor(wire([[3, 2n ** 64n - 1n]])), 'sample: field "ts_ms" (key 3) must be a non-negative integer, got number 18446744073709552000', 'ts_ms'],
+    [
+      'ts_ms above 2^53 − 1',
+      cbor(wire([[3, 2n ** 64n - 1n]])),
+      'sample: field "ts_ms" (key 3) must be a non-negative integer, got number 18446744073709552000',
+      'ts_ms',
+    ],
     ['boot as a number', cbor(wire([[1, 7]])), 'sample: field "boot" (key 1) must be a text of at most 256 characters, got number 7', 'boot'],
-    ['boot too long', cbor(wire([[1, 'x'.repeat(257)]])), `sample: field "boot" (key 1) must be a text of at most 256 characters, got text "${'x'.repeat(40)}…"`, 'boot'],
+    [
+      'boot too long',
+      cbor(wire([[1, 'x'.repeat(257)]])),
+      `sample: field "boot" (key 1) must be a text of at most 256 characters, got text "${'x'.repeat(40)}…"`,
+      'boot',
+    ],
     ['load_1 as a map', cbor(wire([[6, new Map([[1, 2]])]])), 'sample: field "load_1" (key 6) must be a finite number, got a map', 'load_1'],
-    ['cpu_core_pct not an array', cbor(wire([[5, 50]])), 'sample: field "cpu_core_pct" (key 5) must be an array of at most 4096 items, got number 50', 'cpu_core_pct'],
-    ['cpu_core_pct of 4097 items', cbor(wire([[5, rows(4097)]])), 'sample: field "cpu_core_pct" (key 5) must be an array of at most 4096 items, got an array of 4097', 'cpu_core_pct'],
-    ['filesystems row too short', cbor(wire([[16, [['/', 100, 50]]]])), 'sample: field "filesystems" (key 16)[0] must be an array of 4 items, got an array of 3', 'filesystems'],
-    ['filesystems row not an array', cbor(wire([[16, ['/']]])), 'sample: field "filesystems" (key 16)[0] must be an array of 4 items, got text "/"', 'filesystems'],
-    ['filesystems used_pct over 100', cbor(wire([[16, [['/', 100, 50, 50], ['/boot', 100, 50, 101]]]])), 'sample: field "filesystems" (key 16)[1].used_pct must be a percentage between 0 and 100, got number 101', 'filesystems'],
-    ['net rx_bps fractional', cbor(wire([[19, [['eth0', 1.5, 0]]]])), 'sample: field "net" (key 19)[0].rx_bps must be a non-negative integer, got number 1.5', 'net'],
-    ['proc name as a number', cbor(wire([[23, [[1432, 42, 1.5, 1000, 1]]]])), 'sample: field "top_cpu" (key 23)[0].name must be a text of at most 256 characters, got number 42', 'top_cpu'],
-    ['proc row too short', cbor(wire([[24, [[1432, 'node', 1.5, 1000]]]])), 'sample: field "top_mem" (key 24)[0] must be an array of 5 items, got an array of 4', 'top_mem'],
+    [
+      'cpu_core_pct not an array',
+      cbor(wire([[5, 50]])),
+      'sample: field "cpu_core_pct" (key 5) must be an array of at most 4096 items, got number 50',
+      'cpu_core_pct',
+    ],
+    [
+      'cpu_core_pct of 4097 items',
+      cbor(wire([[5, rows(4097)]])),
+      'sample: field "cpu_core_pct" (key 5) must be an array of at most 4096 items, got an array of 4097',
+      'cpu_core_pct',
+    ],
+    [
+      'filesystems row too short',
+      cbor(wire([[16, [['/', 100, 50]]]])),
+      'sample: field "filesystems" (key 16)[0] must be an array of 4 items, got an array of 3',
+      'filesystems',
+    ],
+    [
+      'filesystems row not an array',
+      cbor(wire([[16, ['/']]])),
+      'sample: field "filesystems" (key 16)[0] must be an array of 4 items, got text "/"',
+      'filesystems',
+    ],
+    [
+      'filesystems used_pct over 100',
+      cbor(
+        wire([
+          [
+            16,
+            [
+              ['/', 100, 50, 50],
+              ['/boot', 100, 50, 101],
+            ],
+          ],
+        ]),
+      ),
+      'sample: field "filesystems" (key 16)[1].used_pct must be a percentage between 0 and 100, got number 101',
+      'filesystems',
+    ],
+    [
+      'net rx_bps fractional',
+      cbor(wire([[19, [['eth0', 1.5, 0]]]])),
+      'sample: field "net" (key 19)[0].rx_bps must be a non-negative integer, got number 1.5',
+      'net',
+    ],
+    [
+      'proc name as a number',
+      cbor(wire([[23, [[1432, 42, 1.5, 1000, 1]]]])),
+      'sample: field "top_cpu" (key 23)[0].name must be a text of at most 256 characters, got number 42',
+      'top_cpu',
+    ],
+    [
+      'proc row too short',
+      cbor(wire([[24, [[1432, 'node', 1.5, 1000]]]])),
+      'sample: field "top_mem" (key 24)[0] must be an array of 5 items, got an array of 4',
+      'top_mem',
+    ],
   ])('%s', (_, payload, message, field) => {
     const err = refusal(() => decodeSample(payload));
     if (typeof message === 'string') expect(err.message).toBe(message);
@@ -148,7 +218,17 @@ describe('decodeSample refuses payloads that break the contract', () => {
   });
 
   it('refuses a newer version before looking at its fields, whatever shape they have', () => {
-    const err = refusal(() => decodeSample(cbor(new Map<number, unknown>([[0, 2], [2, 'not a seq'], [16, 'no rows']]))));
+    const err = refusal(() =>
+      decodeSample(
+        cbor(
+          new Map<number, unknown>([
+            [0, 2],
+            [2, 'not a seq'],
+            [16, 'no rows'],
+          ]),
+        ),
+      ),
+    );
     expect([err.message, err.field]).toEqual(['sample: unsupported version 2, this side understands up to 1', 'v']);
   });
 
@@ -176,7 +256,12 @@ describe('decodeSample ignores what it does not know, so the format can grow', (
   });
 
   it('lets no "__proto__" key reach Object.prototype or the decoded sample', () => {
-    const withProto = cbor(wire([['__proto__', new Map([['polluted', true]])], ['constructor', 'x']]));
+    const withProto = cbor(
+      wire([
+        ['__proto__', new Map([['polluted', true]])],
+        ['constructor', 'x'],
+      ]),
+    );
     const sample = decodeSample(withProto);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(sample)).toBe(Object.prototype);
@@ -197,7 +282,14 @@ describe('decodeSample survives hostile CBOR', () => {
 
   it.each<[string, Uint8Array]>([
     [`arrays nested ${room} deep`, concat(prefix, new Uint8Array(room).fill(0x81), hex('00'))],
-    [`maps nested ${room >> 1} deep`, concat(prefix, Uint8Array.from({ length: room & ~1 }, (_, i) => (i % 2 ? 0x00 : 0xa1)), hex('00'))],
+    [
+      `maps nested ${room >> 1} deep`,
+      concat(
+        prefix,
+        Uint8Array.from({ length: room & ~1 }, (_, i) => (i % 2 ? 0x00 : 0xa1)),
+        hex('00'),
+      ),
+    ],
     ['an array declaring 2^32 − 1 items', concat(prefix, hex('9a ffffffff'))],
     ['an array declaring 2^64 − 1 items', concat(prefix, hex('9b ffffffffffffffff'))],
     ['a map declaring 2^32 − 1 pairs', concat(prefix, hex('ba ffffffff'))],
@@ -229,8 +321,7 @@ describe('encodeInfo / decodeInfo', () => {
     boot_time_ms: 1_762_935_587_000,
     interval_ms: 5000,
   };
-  const infoWire = (extra: Array<[string, unknown]> = []) =>
-    new Map<string, unknown>([['v', 1], ['hostname', 'pi-4'], ...extra]);
+  const infoWire = (extra: Array<[string, unknown]> = []) => new Map<string, unknown>([['v', 1], ['hostname', 'pi-4'], ...extra]);
 
   it('round-trips', () => {
     expect(decodeInfo(encodeInfo(info))).toEqual(info);
@@ -241,7 +332,14 @@ describe('encodeInfo / decodeInfo', () => {
   });
 
   it('reads a missing text as empty and a missing number as 0, and ignores unknown keys', () => {
-    const decoded = decodeInfo(cbor(infoWire([['gpu', 'VideoCore VI'], ['__proto__', 'x']])));
+    const decoded = decodeInfo(
+      cbor(
+        infoWire([
+          ['gpu', 'VideoCore VI'],
+          ['__proto__', 'x'],
+        ]),
+      ),
+    );
     expect(decoded).toMatchObject({ v: 1, hostname: 'pi-4', os: '', cpu_cores: 0, disks: [] });
     expect(Object.keys(decoded)).not.toContain('gpu');
     expect(({} as Record<string, unknown>).x).toBeUndefined();
@@ -259,7 +357,24 @@ describe('encodeInfo / decodeInfo', () => {
     ['cpu_cores as text', cbor(infoWire([['cpu_cores', '4']])), 'info: "cpu_cores" must be a number, got text "4"', 'cpu_cores'],
     ['disks not an array', cbor(infoWire([['disks', 'sda']])), 'info: "disks" must be an array', 'disks'],
     ['a disk not a map', cbor(infoWire([['disks', ['sda']]])), 'info: disks[0] must be a map, got text "sda"', 'disks'],
-    ['a disk without fs_type', cbor(infoWire([['disks', [new Map<string, unknown>([['mount', '/'], ['size_bytes', 1]])]]])), 'info: disks[0] needs text mount and fs_type and a numeric size_bytes', 'disks'],
+    [
+      'a disk without fs_type',
+      cbor(
+        infoWire([
+          [
+            'disks',
+            [
+              new Map<string, unknown>([
+                ['mount', '/'],
+                ['size_bytes', 1],
+              ]),
+            ],
+          ],
+        ]),
+      ),
+      'info: disks[0] needs text mount and fs_type and a numeric size_bytes',
+      'disks',
+    ],
   ])('refuses %s', (_, payload, message, field) => {
     const err = refusal(() => decodeInfo(payload));
     if (typeof message === 'string') expect(err.message).toBe(message);

@@ -11,9 +11,18 @@ describe('commands', () => {
     ['{"id":"a","action":"ping"}', { id: 'a', action: 'ping' }],
     [' \n{"id":"a","action":"interval","interval":"2s"}', { id: 'a', action: 'interval', interval_ms: 2000 }],
     ['{"id":"a","action":"interval","interval_ms":250}', { id: 'a', action: 'interval', interval_ms: 250 }],
-    ['{"id":"a","action":"watch","session":"s","name":"nginx"}', { id: 'a', action: 'watch', session: 's', target: { kind: 'name', name: 'nginx' }, interval_ms: 1000 }],
-    ['{"id":"a","action":"watch","session":"s","pid":"42","interval":"500ms"}', { id: 'a', action: 'watch', session: 's', target: { kind: 'pid', pid: 42 }, interval_ms: 500 }],
-    ['{"id":"a","action":"watch","session":"s","target":"cmd:app.js"}', { id: 'a', action: 'watch', session: 's', target: { kind: 'cmdline', pattern: 'app.js' }, interval_ms: 1000 }],
+    [
+      '{"id":"a","action":"watch","session":"s","name":"nginx"}',
+      { id: 'a', action: 'watch', session: 's', target: { kind: 'name', name: 'nginx' }, interval_ms: 1000 },
+    ],
+    [
+      '{"id":"a","action":"watch","session":"s","pid":"42","interval":"500ms"}',
+      { id: 'a', action: 'watch', session: 's', target: { kind: 'pid', pid: 42 }, interval_ms: 500 },
+    ],
+    [
+      '{"id":"a","action":"watch","session":"s","target":"cmd:app.js"}',
+      { id: 'a', action: 'watch', session: 's', target: { kind: 'cmdline', pattern: 'app.js' }, interval_ms: 1000 },
+    ],
     ['{"id":"a","action":"unwatch","session":"s"}', { id: 'a', action: 'unwatch', session: 's' }],
   ])('reads %s', (text, command) => {
     expect(decodeCommand(json(text))).toEqual({ encoding: 'json', command });
@@ -42,7 +51,12 @@ describe('commands', () => {
     expect(detectEncoding(cmd)).toBe('cbor');
     expect(decodeCommand(cmd).command).toEqual({ id: 'c', action: 'watch', session: 's', target: { kind: 'pid', pid: 7 }, interval_ms: 500 });
     // A CBOR map with text keys from any other encoder reads the same.
-    const foreign = new Encoder({ mapsAsObjects: false, useRecords: false }).encode(new Map([['id', 'f'], ['action', 'ping']]));
+    const foreign = new Encoder({ mapsAsObjects: false, useRecords: false }).encode(
+      new Map([
+        ['id', 'f'],
+        ['action', 'ping'],
+      ]),
+    );
     expect(decodeCommand(foreign).command).toEqual({ id: 'f', action: 'ping' });
     for (const encoding of ['cbor', 'json'] as const) {
       const reply = { id: 'c', ok: true as const, result: { paused: false, watches: ['s'], nested: { a: 1 } } };
@@ -70,20 +84,58 @@ describe('watch samples', () => {
     target: 'name:app',
     interval_ms: 500,
     procs: [
-      { pid: 10, name: 'app', rss_bytes: 100 << 20, vsize_bytes: 400 << 20, cpu_pct: 12.5, threads: 4, rss_anon_bytes: 80 << 20, rss_file_bytes: 20 << 20, swap_bytes: 0, exited: false },
-      { pid: 11, name: 'app', rss_bytes: 50 << 20, vsize_bytes: 200 << 20, cpu_pct: null, threads: 1, rss_anon_bytes: null, rss_file_bytes: null, swap_bytes: null, exited: true },
+      {
+        pid: 10,
+        name: 'app',
+        rss_bytes: 100 << 20,
+        vsize_bytes: 400 << 20,
+        cpu_pct: 12.5,
+        threads: 4,
+        rss_anon_bytes: 80 << 20,
+        rss_file_bytes: 20 << 20,
+        swap_bytes: 0,
+        exited: false,
+      },
+      {
+        pid: 11,
+        name: 'app',
+        rss_bytes: 50 << 20,
+        vsize_bytes: 200 << 20,
+        cpu_pct: null,
+        threads: 1,
+        rss_anon_bytes: null,
+        rss_file_bytes: null,
+        swap_bytes: null,
+        exited: true,
+      },
     ],
     ended: true,
   };
 
   it('round-trips and sums the live processes', () => {
     expect(decodeProcs(encodeProcs(sample))).toEqual(sample);
-    expect(procsTotals(sample.procs)).toEqual({ rss_bytes: 100 << 20, rss_anon_bytes: 80 << 20, rss_file_bytes: 20 << 20, swap_bytes: 0, vsize_bytes: 400 << 20, cpu_pct: 12.5, count: 1 });
+    expect(procsTotals(sample.procs)).toEqual({
+      rss_bytes: 100 << 20,
+      rss_anon_bytes: 80 << 20,
+      rss_file_bytes: 20 << 20,
+      swap_bytes: 0,
+      vsize_bytes: 400 << 20,
+      cpu_pct: 12.5,
+      count: 1,
+    });
   });
 
   it('refuses a newer version and a short row, saying where', () => {
     expect(() => decodeProcs(encodeProcs({ ...sample, v: 2 }))).toThrowError('procs: unsupported version 2, this side understands up to 1');
-    const bad = new Encoder({ mapsAsObjects: false, useRecords: false }).encode(new Map<number, unknown>([[0, 1], [1, 's'], [2, 0], [3, 1], [6, [[1, 'x']]]]));
+    const bad = new Encoder({ mapsAsObjects: false, useRecords: false }).encode(
+      new Map<number, unknown>([
+        [0, 1],
+        [1, 's'],
+        [2, 0],
+        [3, 1],
+        [6, [[1, 'x']]],
+      ]),
+    );
     expect(() => decodeProcs(bad)).toThrowError('procs: procs[0] must be an array of 10 items');
   });
 });

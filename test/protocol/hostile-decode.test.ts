@@ -4,15 +4,7 @@
 // after, and refusing is about as cheap as accepting.
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import {
-  decodeAck,
-  decodeInfo,
-  decodeSample,
-  decodeSpoolReport,
-  encodeInfo,
-  encodeSample,
-  ProtocolError,
-} from '../../protocol/index.ts';
+import { decodeAck, decodeInfo, decodeSample, decodeSpoolReport, encodeInfo, encodeSample, ProtocolError } from '../../protocol/index.ts';
 import { realisticPi4Sample } from '../fixtures/realistic-sample.ts';
 import { handMadePayloads, hostileInfos, mutatedSamples, schemaProblem, validInfo, type HostilePayload } from '../helpers/hostile-cbor.ts';
 
@@ -42,13 +34,16 @@ describe('decodeSample against hand-made hostile payloads', () => {
   const before = prototypeSnapshot();
   const payloads = handMadePayloads();
 
-  it.each(payloads.map((p) => [p.name, p] as const))('%s: refused or schema-conformant, and the decoder still works after', (_name, payload: HostilePayload) => {
-    const outcome = attempt(decodeSample, payload.bytes);
-    expect(outcome).not.toHaveProperty('crashed');
-    if ('accepted' in outcome) expect(schemaProblem(outcome.accepted as Record<string, unknown>)).toBeNull();
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(decodeSample(GOOD_BYTES)).toEqual(GOOD_DECODED);
-  });
+  it.each(payloads.map((p) => [p.name, p] as const))(
+    '%s: refused or schema-conformant, and the decoder still works after',
+    (_name, payload: HostilePayload) => {
+      const outcome = attempt(decodeSample, payload.bytes);
+      expect(outcome).not.toHaveProperty('crashed');
+      if ('accepted' in outcome) expect(schemaProblem(outcome.accepted as Record<string, unknown>)).toBeNull();
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(decodeSample(GOOD_BYTES)).toEqual(GOOD_DECODED);
+    },
+  );
 
   it('reaches no prototype', () => {
     for (const p of payloads) attempt(decodeSample, p.bytes);
@@ -58,7 +53,14 @@ describe('decodeSample against hand-made hostile payloads', () => {
 
   it('refuses the attacks that matter with a ProtocolError (not by luck of the schema)', () => {
     const named = (prefix: string) => payloads.filter((p) => p.name.startsWith(prefix));
-    for (const p of [...named('10,000 nested'), ...named('60,000 nested'), ...named('byte string claiming'), ...named('array claiming'), ...named('tag 27'), ...named('one byte over')]) {
+    for (const p of [
+      ...named('10,000 nested'),
+      ...named('60,000 nested'),
+      ...named('byte string claiming'),
+      ...named('array claiming'),
+      ...named('tag 27'),
+      ...named('one byte over'),
+    ]) {
       expect(attempt(decodeSample, p.bytes), p.name).toHaveProperty('refused');
     }
   });
@@ -113,7 +115,9 @@ describe('cost of refusing', () => {
     time(payloads.map((p) => p.bytes));
     let best = { valid: Infinity, hostile: Infinity };
     for (let i = 0; i < 3; i++) best = { valid: Math.min(best.valid, time(valid)), hostile: Math.min(best.hostile, time(payloads.map((p) => p.bytes))) };
-    console.log(`hostile-decode: ${payloads.length} hostile payloads ${best.hostile.toFixed(1)} ms, as many valid samples ${best.valid.toFixed(1)} ms (×${(best.hostile / best.valid).toFixed(1)})`);
+    console.log(
+      `hostile-decode: ${payloads.length} hostile payloads ${best.hostile.toFixed(1)} ms, as many valid samples ${best.valid.toFixed(1)} ms (×${(best.hostile / best.valid).toFixed(1)})`,
+    );
     expect(best.hostile).toBeLessThanOrEqual(20 * best.valid);
   });
 });

@@ -5,8 +5,18 @@ import { describe, expect, it } from 'vitest';
 import { combineTags, decodeInfo, encodeInfo, ProtocolError, splitTags, tagListProblems, tagProblem, type NodeInfo } from '../../protocol/index.ts';
 
 const info: NodeInfo = {
-  v: 1, agent_version: '0.1.0', hostname: 'pi-4', os: 'Debian', kernel: '6.6', arch: 'arm64', cpu_model: 'A72',
-  cpu_cores: 4, mem_total_bytes: 1, disks: [], boot_time_ms: 1, interval_ms: 5000,
+  v: 1,
+  agent_version: '0.1.0',
+  hostname: 'pi-4',
+  os: 'Debian',
+  kernel: '6.6',
+  arch: 'arm64',
+  cpu_model: 'A72',
+  cpu_cores: 4,
+  mem_total_bytes: 1,
+  disks: [],
+  boot_time_ms: 1,
+  interval_ms: 5000,
 };
 
 describe('tag syntax', () => {

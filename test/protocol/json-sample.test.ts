@@ -80,8 +80,18 @@ describe('what only JSON has', () => {
     ['a number beyond float64', text('{"cpu_pct": 1e999}'), 'sample: field "cpu_pct" (key 4) must be a finite number, got number Infinity', 'cpu_pct'],
     ['boot without seq', text('{"boot": "b0a7"}'), 'sample: field "seq" (key 2) is missing: "boot" and "seq" come together or not at all', 'seq'],
     ['seq without boot', text('{"seq": 3, "cpu_pct": 1}'), 'sample: field "boot" (key 1) is missing: "boot" and "seq" come together or not at all', 'boot'],
-    ['a label named __proto__', text('{"series": [["rssi", {"__proto__": "x"}, -60]]}'), 'sample: field "series" (key 29)[0].labels must be a name of letters, digits and _ (not starting with a digit or __, at most 64), got text "__proto__"', 'series'],
-    ['a label object named __proto__', text('{"series": [["rssi", {"__proto__": {"ssid": "home"}}, -60]]}'), /^sample: field "series" \(key 29\)\[0\]\.labels must be a name .*, got text "__proto__"$/, 'series'],
+    [
+      'a label named __proto__',
+      text('{"series": [["rssi", {"__proto__": "x"}, -60]]}'),
+      'sample: field "series" (key 29)[0].labels must be a name of letters, digits and _ (not starting with a digit or __, at most 64), got text "__proto__"',
+      'series',
+    ],
+    [
+      'a label object named __proto__',
+      text('{"series": [["rssi", {"__proto__": {"ssid": "home"}}, -60]]}'),
+      /^sample: field "series" \(key 29\)\[0\]\.labels must be a name .*, got text "__proto__"$/,
+      'series',
+    ],
   ])('refuses %s', (_, bytes, message, field) => {
     const err = refusal(() => decodeSampleJson(bytes));
     expect(err.message).toMatch(typeof message === 'string' ? new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : message);
@@ -107,7 +117,10 @@ describe('what only JSON has', () => {
 
   it('a bare sample has no identity: every field absent but those sent', () => {
     const sample = decodeSampleJson(text('{"cpu_pct":12.5,"mem_pct":40}'));
-    expect(Object.entries(sample).filter(([, v]) => v !== undefined)).toEqual([['cpu_pct', 12.5], ['mem_pct', 40]]);
+    expect(Object.entries(sample).filter(([, v]) => v !== undefined)).toEqual([
+      ['cpu_pct', 12.5],
+      ['mem_pct', 40],
+    ]);
   });
 
   it('identity, when sent, is checked and kept as CBOR keeps it', () => {

@@ -62,7 +62,10 @@ function valid(schema: Schema, value: unknown, root: Schema): boolean {
         case 'maxProperties':
           return !isObject(value) || Object.keys(value).length <= (arg as number);
         case 'dependentRequired':
-          return !isObject(value) || Object.entries(arg as Record<string, string[]>).every(([k, needs]) => !Object.hasOwn(value, k) || needs.every((n) => Object.hasOwn(value, n)));
+          return (
+            !isObject(value) ||
+            Object.entries(arg as Record<string, string[]>).every(([k, needs]) => !Object.hasOwn(value, k) || needs.every((n) => Object.hasOwn(value, n)))
+          );
         default:
           throw new Error(`the test's validator does not know the keyword ${keyword}`);
       }

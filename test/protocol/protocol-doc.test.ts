@@ -35,7 +35,10 @@ function keyTable(markdown: string): KeyRow[] {
   const rows: KeyRow[] = [];
   for (const line of lines.slice(headers[0]! + 2)) {
     if (!line.startsWith('|')) break;
-    const cells = line.slice(1, -1).split('|').map((c) => c.trim());
+    const cells = line
+      .slice(1, -1)
+      .split('|')
+      .map((c) => c.trim());
     expect(cells, `row "${line}"`).toHaveLength(5);
     const [key, name, type, unit, meaning] = cells as [string, string, string, string, string];
     expect(key, `row "${line}": key`).toMatch(/^\d+$/);
@@ -59,9 +62,7 @@ describe('PROTOCOL.md', () => {
   const rows = keyTable(doc);
 
   it('has one key-table row per SAMPLE_FIELDS entry, with the same key, name and unit', () => {
-    expect(rows.map(({ key, name, unit }) => ({ key, name, unit }))).toEqual(
-      SAMPLE_FIELDS.map(({ key, name, unit }) => ({ key, name, unit })),
-    );
+    expect(rows.map(({ key, name, unit }) => ({ key, name, unit }))).toEqual(SAMPLE_FIELDS.map(({ key, name, unit }) => ({ key, name, unit })));
   });
 
   it.each(SAMPLE_FIELDS.map((f) => [f.name, f] as const))('gives %s its type and marks it required only if it is', (_, field) => {

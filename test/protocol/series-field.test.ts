@@ -4,15 +4,27 @@ import { describe, expect, it } from 'vitest';
 import { decodeSample, encodeSample, ProtocolError, type Sample } from '../../protocol/index.ts';
 
 const cbor = new Encoder({ mapsAsObjects: false, useRecords: false });
-const identity = (): Map<number, unknown> => new Map<number, unknown>([[0, 1], [1, 'b'], [2, 0], [3, Date.UTC(2026, 0, 1)]]);
+const identity = (): Map<number, unknown> =>
+  new Map<number, unknown>([
+    [0, 1],
+    [1, 'b'],
+    [2, 0],
+    [3, Date.UTC(2026, 0, 1)],
+  ]);
 const withSeries = (rows: unknown) => cbor.encode(new Map([...identity(), [29, rows]]));
 
 describe('series (key 29)', () => {
   it('round-trips names, labels and values', () => {
-    const sample: Sample = { v: 1, boot: 'b', seq: 0, ts_ms: Date.UTC(2026, 0, 1), series: [
-      { name: 'container_cpu_pct', labels: { container: 'nginx' }, value: 3.5 },
-      { name: 'my_queue_depth', labels: {}, value: 12 },
-    ] };
+    const sample: Sample = {
+      v: 1,
+      boot: 'b',
+      seq: 0,
+      ts_ms: Date.UTC(2026, 0, 1),
+      series: [
+        { name: 'container_cpu_pct', labels: { container: 'nginx' }, value: 3.5 },
+        { name: 'my_queue_depth', labels: {}, value: 12 },
+      ],
+    };
     expect(decodeSample(encodeSample(sample)).series).toEqual(sample.series);
   });
 

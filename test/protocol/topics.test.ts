@@ -1,15 +1,6 @@
 // The topic map: node-name rules, builders, the parser and the status payload, as tables.
 import { describe, expect, it } from 'vitest';
-import {
-  assertNodeName,
-  CHANNELS,
-  nodeNameProblem,
-  nodeTopic,
-  parseStatus,
-  parseTopic,
-  topics,
-  type Channel,
-} from '../../protocol/index.ts';
+import { assertNodeName, CHANNELS, nodeNameProblem, nodeTopic, parseStatus, parseTopic, topics, type Channel } from '../../protocol/index.ts';
 
 const x64 = 'x'.repeat(64);
 

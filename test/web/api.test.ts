@@ -63,7 +63,20 @@ describe('GET /api/nodes/:node/series', () => {
     insert('n1', [sample(0, NOW - 1000, 5)]);
     const body = await (await app.request('/api/nodes/n1/series')).json();
     // Every metric the node page draws (protocol/metrics.ts).
-    expect(body.metrics).toEqual(['cpu_pct', 'mem_pct', 'swap_pct', 'disk_pct', 'disk_read_bps', 'disk_write_bps', 'net_rx_bps', 'net_tx_bps', 'temp_c', 'load_1', 'load_5', 'load_15']);
+    expect(body.metrics).toEqual([
+      'cpu_pct',
+      'mem_pct',
+      'swap_pct',
+      'disk_pct',
+      'disk_read_bps',
+      'disk_write_bps',
+      'net_rx_bps',
+      'net_tx_bps',
+      'temp_c',
+      'load_1',
+      'load_5',
+      'load_15',
+    ]);
     expect(body.data).toHaveLength(13);
   });
 

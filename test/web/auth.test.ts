@@ -37,7 +37,14 @@ function raw(base: string, method: string, path: string, headers: Record<string,
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
-      { host: url.hostname, port: url.port, method, path, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) }, rejectUnauthorized: false },
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        headers: { ...headers, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) },
+        rejectUnauthorized: false,
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -53,7 +60,11 @@ function raw(base: string, method: string, path: string, headers: Record<string,
 }
 
 const setCookies = (r: Raw) => (r.headers['set-cookie'] ?? []) as string[];
-const cookieValue = (r: Raw, name: string) => setCookies(r).find((c) => c.startsWith(`${name}=`))?.split(';')[0]?.slice(name.length + 1);
+const cookieValue = (r: Raw, name: string) =>
+  setCookies(r)
+    .find((c) => c.startsWith(`${name}=`))
+    ?.split(';')[0]
+    ?.slice(name.length + 1);
 
 interface Session {
   cookie: string;
@@ -90,10 +101,34 @@ async function startAuthApp(tls?: WebTls) {
 
 describe('without a login', () => {
   const API_TRICKS = [
-    '/api/nodes', '//api/nodes', '///api//nodes', '/api/../api/nodes', '/./api/nodes', '/API/nodes', '/Api/Nodes', '/api/nodes/',
-    '/api/%6eodes', '/%61pi/nodes', '/api%2Fnodes', '/api/nodes%2F', '/api/%2e%2e/api/nodes', '/login/../api/nodes', '/healthz/../api/nodes',
-    '/assets/../api/nodes', '/assets/login-page.js/../../api/nodes', '/agent/..%2f..%2fapi/nodes', '/install.sh/..;/api/nodes', '/api/login/../nodes',
-    `/api/nodes/${NODE}`, `/api/nodes/${NODE}/series`, `/api/nodes/${NODE}/export`, '/api/stream', '/metrics', '/METRICS', '//metrics', '/api/me',
+    '/api/nodes',
+    '//api/nodes',
+    '///api//nodes',
+    '/api/../api/nodes',
+    '/./api/nodes',
+    '/API/nodes',
+    '/Api/Nodes',
+    '/api/nodes/',
+    '/api/%6eodes',
+    '/%61pi/nodes',
+    '/api%2Fnodes',
+    '/api/nodes%2F',
+    '/api/%2e%2e/api/nodes',
+    '/login/../api/nodes',
+    '/healthz/../api/nodes',
+    '/assets/../api/nodes',
+    '/assets/login-page.js/../../api/nodes',
+    '/agent/..%2f..%2fapi/nodes',
+    '/install.sh/..;/api/nodes',
+    '/api/login/../nodes',
+    `/api/nodes/${NODE}`,
+    `/api/nodes/${NODE}/series`,
+    `/api/nodes/${NODE}/export`,
+    '/api/stream',
+    '/metrics',
+    '/METRICS',
+    '//metrics',
+    '/api/me',
   ];
 
   it.each(API_TRICKS)('GET %s → 401 JSON or a redirect, never data', async (path) => {
@@ -132,7 +167,13 @@ describe('without a login', () => {
 
   it('refuses state-changing requests with 401', async () => {
     const { base } = await startAuthApp();
-    for (const [method, path] of [['POST', '/api/alarms/ack'], ['POST', `//api/nodes/${NODE}/commands`], ['DELETE', '/api/alarms/rules/x'], ['PUT', '/api/alarms/rules/x'], ['POST', '/']]) {
+    for (const [method, path] of [
+      ['POST', '/api/alarms/ack'],
+      ['POST', `//api/nodes/${NODE}/commands`],
+      ['DELETE', '/api/alarms/rules/x'],
+      ['PUT', '/api/alarms/rules/x'],
+      ['POST', '/'],
+    ]) {
       const res = await raw(base, method!, path!, { 'content-type': 'application/json' }, '{}');
       expect(res.status, `${method} ${path}`).toBe(401);
     }
@@ -163,7 +204,11 @@ describe('login and sessions', () => {
 
   it('marks the cookies Secure when the request came over HTTPS', async () => {
     const dir = tempDir();
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      { stdio: 'ignore' },
+    );
     const { readFileSync } = await import('node:fs');
     const { base } = await startAuthApp({ cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) });
     const s = await logIn(base, 'viewer', PASSWORDS.viewer);
@@ -354,8 +399,8 @@ describe('roles on the real command route', () => {
     const dataDir = tempDir();
     const db = openAuthDb(dataDir);
     cleanup(() => {
-    db.close();
-  });
+      db.close();
+    });
     const users = new WebUsers(db);
     await users.addUser('viewer', 'viewer', PASSWORDS.viewer);
     await users.addUser('operator', 'operator', PASSWORDS.operator);
@@ -366,14 +411,26 @@ describe('roles on the real command route', () => {
     const body = '{"action":"ping"}';
 
     const viewer = await logIn(base, 'viewer', PASSWORDS.viewer);
-    const refused = await raw(base, 'POST', '/api/nodes/pi-1/commands', { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf, 'content-type': 'application/json' }, body);
+    const refused = await raw(
+      base,
+      'POST',
+      '/api/nodes/pi-1/commands',
+      { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf, 'content-type': 'application/json' },
+      body,
+    );
     expect(refused.status).toBe(403);
     expect(JSON.parse(refused.body).error).toMatch(/viewer.*needs operator/);
     const stop = await raw(base, 'POST', '/api/sessions/abc/stop', { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf });
     expect(stop.status).toBe(403);
 
     const operator = await logIn(base, 'operator', PASSWORDS.operator);
-    const allowed = await raw(base, 'POST', '/api/nodes/pi-1/commands', { cookie: operator.cookie, 'x-csrf-token': operator.csrf, 'content-type': 'application/json' }, body);
+    const allowed = await raw(
+      base,
+      'POST',
+      '/api/nodes/pi-1/commands',
+      { cookie: operator.cookie, 'x-csrf-token': operator.csrf, 'content-type': 'application/json' },
+      body,
+    );
     expect(allowed.status).toBe(404); // the route itself answered: no such node has reported
     expect(JSON.parse(allowed.body).error).toMatch(/no node named "pi-1"/);
   });

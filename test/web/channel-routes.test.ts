@@ -30,14 +30,22 @@ describe('POST /api/alarms/channels/test', () => {
     const { url } = await startBroker();
     const { api } = await startHub(url);
     const test = async (body: unknown) => {
-      const res = await fetch(`${api}/api/alarms/channels/test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${api}/api/alarms/channels/test`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
 
     const ok = await fakeNtfy(200, '{"id":"1"}');
     expect(await test({ url: `ntfy://${ok.host}/fleet?scheme=http` })).toEqual({ status: 200, body: { ok: true, channel: `ntfy://${ok.host}/…` } });
     expect(ok.calls).toHaveLength(1);
-    expect(ok.calls[0]).toMatchObject({ path: '/fleet', body: 'remonitor test notification: this channel works.', headers: { title: 'remonitor: test notification' } });
+    expect(ok.calls[0]).toMatchObject({
+      path: '/fleet',
+      body: 'remonitor test notification: this channel works.',
+      headers: { title: 'remonitor: test notification' },
+    });
 
     const refusing = await fakeNtfy(403, '{"code":40301,"http":403,"error":"forbidden"}');
     expect(await test({ url: `ntfy://${refusing.host}/fleet?scheme=http` })).toEqual({
@@ -48,7 +56,8 @@ describe('POST /api/alarms/channels/test', () => {
     expect(await test({ url: 'telegram://api.telegram.org' })).toEqual({
       status: 400,
       body: {
-        error: 'url: the bot token goes before the host: telegram://123456:ABC-DEF@api.telegram.org?chats=…; url: chats= must list at least one chat id (a number, or @channel)',
+        error:
+          'url: the bot token goes before the host: telegram://123456:ABC-DEF@api.telegram.org?chats=…; url: chats= must list at least one chat id (a number, or @channel)',
         problems: [
           { field: 'url', problem: 'the bot token goes before the host: telegram://123456:ABC-DEF@api.telegram.org?chats=…' },
           { field: 'url', problem: 'chats= must list at least one chat id (a number, or @channel)' },

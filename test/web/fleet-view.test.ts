@@ -18,14 +18,41 @@ import {
   type ViewState,
 } from '../../web/client/fleet-view.ts';
 
-function node(name: string, o: { status?: NodeSummary['status']; cpu?: number; alarm?: 'red' | 'amber'; stale?: boolean; silent?: boolean; version?: string; seen?: number; tags?: string[] } = {}): FleetNode {
+function node(
+  name: string,
+  o: {
+    status?: NodeSummary['status'];
+    cpu?: number;
+    alarm?: 'red' | 'amber';
+    stale?: boolean;
+    silent?: boolean;
+    version?: string;
+    seen?: number;
+    tags?: string[];
+  } = {},
+): FleetNode {
   const summary: NodeSummary & { stale?: boolean } = {
     name,
     status: o.status ?? 'online',
     last_seen_ms: o.seen ?? null,
     clock_skew_s: null,
     latest: o.cpu === undefined ? null : { ts_ms: 1, cpu_pct: o.cpu },
-    info: o.version ? { v: 1, agent_version: o.version, hostname: `${name}.lan`, os: 'Raspbian', kernel: '6', arch: 'arm64', cpu_model: '', cpu_cores: 4, mem_total_bytes: 1, disks: [], boot_time_ms: 0, interval_ms: 1000 } : null,
+    info: o.version
+      ? {
+          v: 1,
+          agent_version: o.version,
+          hostname: `${name}.lan`,
+          os: 'Raspbian',
+          kernel: '6',
+          arch: 'arm64',
+          cpu_model: '',
+          cpu_cores: 4,
+          mem_total_bytes: 1,
+          disks: [],
+          boot_time_ms: 0,
+          interval_ms: 1000,
+        }
+      : null,
     tags: o.tags ?? [],
     hub_tags: [],
     ...(o.stale === undefined ? {} : { stale: o.stale }),
@@ -111,7 +138,17 @@ describe('fleet view', () => {
     expect(names({ q: 'kitchen' })).toEqual(['a']);
     expect(names({ q: 'site-b' })).toEqual(['d']);
     const rows = groupByTag(selectNodes(tagged, view({ sort: 'name' })));
-    expect(rows.map((r) => (isGroup(r) ? `[${r.group}:${r.count}]` : r.name))).toEqual(['[ci:2]', 'a', 'b', '[room:kitchen:1]', 'a', '[site-b:1]', 'd', '[:1]', 'c']);
+    expect(rows.map((r) => (isGroup(r) ? `[${r.group}:${r.count}]` : r.name))).toEqual([
+      '[ci:2]',
+      'a',
+      'b',
+      '[room:kitchen:1]',
+      'a',
+      '[site-b:1]',
+      'd',
+      '[:1]',
+      'c',
+    ]);
     expect(groupByTag(tagged, 'ci').map((r) => (isGroup(r) ? `[${r.group}]` : r.name))).toEqual(['[ci]', 'a', 'b']);
     expect(fleetTags(tagged)).toEqual(['ci', 'room:kitchen', 'site-b']);
   });

@@ -68,12 +68,16 @@ class Probe {
     private readonly base: string,
     private readonly socket: Socket,
   ) {
-    this.done.push(this.loop(async () => {
-      this.health.push(await this.timeHealth());
-    }));
-    this.done.push(this.loop(async () => {
-      this.pings.push(await this.timePing());
-    }));
+    this.done.push(
+      this.loop(async () => {
+        this.health.push(await this.timeHealth());
+      }),
+    );
+    this.done.push(
+      this.loop(async () => {
+        this.pings.push(await this.timePing());
+      }),
+    );
   }
 
   private async loop(measure: () => Promise<void>): Promise<void> {
@@ -127,7 +131,22 @@ function random(seed: number): () => number {
   };
 }
 
-const TIMES = ['0', '1', '-1', String(YEAR_2000 - 100_000), String(YEAR_3000), String(Number.MAX_SAFE_INTEGER), '9999999999999999', 'now', '-100000d', '-1ms', '', 'abc', '1e400', String(NOW)];
+const TIMES = [
+  '0',
+  '1',
+  '-1',
+  String(YEAR_2000 - 100_000),
+  String(YEAR_3000),
+  String(Number.MAX_SAFE_INTEGER),
+  '9999999999999999',
+  'now',
+  '-100000d',
+  '-1ms',
+  '',
+  'abc',
+  '1e400',
+  String(NOW),
+];
 const ONE_METRIC_1000_TIMES = Array(1000).fill('cpu_pct').join(',');
 const METRICS = ['cpu_pct', ONE_METRIC_1000_TIMES, SERIES_METRICS.join(','), 'nope', '', ',,,', 'cpu_pct;DROP TABLE samples'];
 const NODES = ['rtc-pi', 'future-pi', 'plain-pi', 'fleet-3', 'nobody', '..', '%00', 'a'.repeat(300)];
@@ -204,7 +223,7 @@ describe('hostile requests to a hub with bad clocks in its past', () => {
 
     // The seeded sweep: every route, each parameter drawn from its hostile values.
     const next = random(20261206);
-    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;
     let asked = 0;
     for (let round = 0; round < 12; round++) {
       for (const route of ROUTES) {
@@ -222,7 +241,12 @@ describe('hostile requests to a hub with bad clocks in its past', () => {
     const report = `${asked} sweep requests; /healthz p99 ${p99(probe.health).toFixed(1)} ms (worst ${Math.max(...probe.health).toFixed(1)}, n=${probe.health.length}); MQTT ping p99 ${p99(probe.pings).toFixed(1)} ms (worst ${Math.max(...probe.pings).toFixed(1)}, n=${probe.pings.length})`;
     console.log(`hostile sweep: ${report}`);
     slowest.sort((a, b) => b.ms - a.ms);
-    console.log(`slowest requests:\n${slowest.slice(0, 5).map((r) => `  ${r.ms.toFixed(0)} ms ${r.status} ${r.path}`).join('\n')}`);
+    console.log(
+      `slowest requests:\n${slowest
+        .slice(0, 5)
+        .map((r) => `  ${r.ms.toFixed(0)} ms ${r.status} ${r.path}`)
+        .join('\n')}`,
+    );
     expect(failures, report).toEqual([]);
     expect([...probe.failures, ...probeErrors], report).toEqual([]);
     expect(p99(probe.health), report).toBeLessThan(100);

@@ -51,9 +51,20 @@ beforeAll(async () => {
   cleanup(() => hub.stop());
   // The hub's own app, built again here so that its routes can be listed; with every optional part.
   app = createApp({
-    store: hub.store, feed: hub.feed, deploy: { brokerUrl }, alarms: hub.alarms!, sessions: hub.sessions, auth, enrolment: credentials,
+    store: hub.store,
+    feed: hub.feed,
+    deploy: { brokerUrl },
+    alarms: hub.alarms!,
+    sessions: hub.sessions,
+    auth,
+    enrolment: credentials,
     coordinator: async () => 'self',
-    nodeRemoval: new NodeRemoval({ removeFromStore: (node, o) => (hub.store as SqliteStore).removeNode(node, o, async () => undefined), credentials, alarms: hub.alarms, log: quietLog }),
+    nodeRemoval: new NodeRemoval({
+      removeFromStore: (node, o) => (hub.store as SqliteStore).removeNode(node, o, async () => undefined),
+      credentials,
+      alarms: hub.alarms,
+      log: quietLog,
+    }),
     nodeTags: new NodeTags({ store: hub.store, log: quietLog }),
   });
   const web = await listen(app, 0, '127.0.0.1');
@@ -118,11 +129,29 @@ const reachedARoute = (a: Answer) => !(a.status === 404 && (a.body.includes('no 
  * the one-line join (the agent, and `remonitor record` for CI jobs).
  */
 function documentedAccess(method: string, path: string): DeclaredRoute['access'] | 'undocumented' {
-  const PUBLIC = ['GET /login', 'GET /assets/login-page.js', 'GET /assets/style.css', 'GET /assets/theme-boot.js', 'POST /api/login', 'POST /api/logout', 'GET /healthz', 'GET /install.sh', 'GET /agent/remonitor-agent.mjs', 'GET /agent/remonitor-agent.sh', 'GET /agent/remonitor-record.mjs'];
+  const PUBLIC = [
+    'GET /login',
+    'GET /assets/login-page.js',
+    'GET /assets/style.css',
+    'GET /assets/theme-boot.js',
+    'POST /api/login',
+    'POST /api/logout',
+    'GET /healthz',
+    'GET /install.sh',
+    'GET /agent/remonitor-agent.mjs',
+    'GET /agent/remonitor-agent.sh',
+    'GET /agent/remonitor-record.mjs',
+  ];
   if (PUBLIC.includes(`${method} ${path}`)) return 'public';
   if (path === '/api/*') return 'not-found';
   if (method === 'GET' || path === '/assets/*') return 'viewer';
-  if (path.startsWith('/api/enrolments') || path.startsWith('/api/alarms/rules') || path.startsWith('/api/alarms/channels') || ['DELETE /api/nodes/:node', 'PUT /api/nodes/:node/tags'].includes(`${method} ${path}`)) return 'admin';
+  if (
+    path.startsWith('/api/enrolments') ||
+    path.startsWith('/api/alarms/rules') ||
+    path.startsWith('/api/alarms/channels') ||
+    ['DELETE /api/nodes/:node', 'PUT /api/nodes/:node/tags'].includes(`${method} ${path}`)
+  )
+    return 'admin';
   const operator = [/^\/api\/nodes\/:node\/commands$/, /^\/api\/sessions(\/|$)/, /^\/api\/alarms\/ack$/, /^\/api\/alarms\/silences?(\/|$)/];
   if (operator.some((re) => re.test(path))) return 'operator';
   return 'undocumented';
@@ -136,7 +165,8 @@ describe('the route table', () => {
     expect(undeclared).toEqual([]);
     expect(appRoutes.length).toBeGreaterThan(40); // the whole app was listed, not a part of it
     // No line is shadowed by one above it: its own sample path reaches it.
-    for (const route of DECLARED_ROUTES) expect(declaredRoute(route.method === 'ALL' ? 'GET' : route.method, samplePath(route)), `${route.method} ${route.path}`).toBe(route);
+    for (const route of DECLARED_ROUTES)
+      expect(declaredRoute(route.method === 'ALL' ? 'GET' : route.method, samplePath(route)), `${route.method} ${route.path}`).toBe(route);
   });
 
   it('says what README says', () => {

@@ -26,7 +26,11 @@ export class LoginLimiter {
   private readonly now: () => number;
 
   constructor({ maxFailures = 5, windowMs = 60_000, maxKeys = 10_000, now = Date.now }: LoginLimiterOptions = {}) {
-    for (const [name, value] of [['maxFailures', maxFailures], ['windowMs', windowMs], ['maxKeys', maxKeys]] as const) {
+    for (const [name, value] of [
+      ['maxFailures', maxFailures],
+      ['windowMs', windowMs],
+      ['maxKeys', maxKeys],
+    ] as const) {
       if (!Number.isInteger(value) || value < 1) throw new TypeError(`LoginLimiter: ${name} must be a positive integer, got ${value}`);
     }
     this.maxFailures = maxFailures;

@@ -65,6 +65,7 @@ export async function readSession(c: Context, secret: Buffer, nowMs: number): Pr
   } catch {
     return null;
   }
-  if (typeof claims.u !== 'string' || typeof claims.s !== 'string' || webRoleProblem(claims.r) || typeof claims.exp !== 'number' || claims.exp <= nowMs) return null;
+  if (typeof claims.u !== 'string' || typeof claims.s !== 'string' || webRoleProblem(claims.r) || typeof claims.exp !== 'number' || claims.exp <= nowMs)
+    return null;
   return { name: claims.u, role: claims.r!, stamp: claims.s, raw };
 }

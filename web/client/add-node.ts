@@ -48,7 +48,11 @@ export function setupAddNode(): void {
       return;
     }
     enrolResult.textContent = '…';
-    const res = await fetch('/api/enrolments', { method: 'POST', headers: csrfHeaders({ 'content-type': 'application/json' }), body: JSON.stringify({ node: name.value.trim(), tags: splitTags(tags?.value ?? '') }) }).catch(() => null);
+    const res = await fetch('/api/enrolments', {
+      method: 'POST',
+      headers: csrfHeaders({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ node: name.value.trim(), tags: splitTags(tags?.value ?? '') }),
+    }).catch(() => null);
     if (res?.status === 201) {
       const created = (await res.json()) as EnrolmentResponse;
       token.value = created.token;
@@ -58,7 +62,9 @@ export function setupAddNode(): void {
     }
     const error = res ? ((await res.json().catch(() => ({}))) as Partial<ApiError>).error : undefined;
     enrolResult.textContent =
-      res?.status === 404 ? 'this hub does not run the broker its nodes use: create the token there (remonitor node add NAME)' : (error ?? 'cannot reach the hub');
+      res?.status === 404
+        ? 'this hub does not run the broker its nodes use: create the token there (remonitor node add NAME)'
+        : (error ?? 'cannot reach the hub');
   });
   button.addEventListener('click', () => {
     update();
@@ -70,10 +76,7 @@ export function setupAddNode(): void {
     // The clipboard API needs a secure context (https or localhost); otherwise select the text.
     const selectIt = () => getSelection()?.selectAllChildren(line);
     if (navigator.clipboard) {
-      navigator.clipboard.writeText(text).then(
-        () => (copy.textContent = 'Copied'),
-        selectIt,
-      );
+      navigator.clipboard.writeText(text).then(() => (copy.textContent = 'Copied'), selectIt);
     } else selectIt();
   });
   dialog.addEventListener('close', () => (copy.textContent = 'Copy'));

@@ -107,7 +107,8 @@ export class NodeAlarmOverlay {
   }
 
   private refresh(): void {
-    const worst = (list: AlarmInfo[]) => list.filter((a) => a.state === 'red' || a.state === 'amber').sort((x, y) => RANK[y.state] - RANK[x.state])[0]?.state ?? 'ok';
+    const worst = (list: AlarmInfo[]) =>
+      list.filter((a) => a.state === 'red' || a.state === 'amber').sort((x, y) => RANK[y.state] - RANK[x.state])[0]?.state ?? 'ok';
     document.body.dataset['alarm'] = worst(this.alarms);
     for (const [key, { u, panel }] of this.charts) {
       const level = worst(this.alarms.filter((a) => CHART_METRICS[key]!.includes(a.metric)));

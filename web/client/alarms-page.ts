@@ -15,13 +15,18 @@ const RELOAD_MS = 5000;
 let history = '24h';
 
 const fmtValue = (v: number | null) => (v == null ? '—' : String(Math.round(v * 10) / 10));
-const fmtTt = (a: { state?: string; to?: string; tt_ms: number | null }) => (a.tt_ms == null ? '—' : a.tt_ms === 0 ? 'over now' : `in ${fmtDuration(a.tt_ms / 1000)}`);
+const fmtTt = (a: { state?: string; to?: string; tt_ms: number | null }) =>
+  a.tt_ms == null ? '—' : a.tt_ms === 0 ? 'over now' : `in ${fmtDuration(a.tt_ms / 1000)}`;
 const level = (l: string) => h('span', { class: 'level', 'data-level': l, text: l.toUpperCase() });
 const ruleText = (rule: string, subject: string) => (subject ? `${rule} ${subject}` : rule);
 const nodeLink = (node: string) => h('a', { href: `/nodes/${encodeURIComponent(node)}`, text: node });
 
 async function post(path: string, body: unknown, method = 'POST'): Promise<void> {
-  const res = await fetch(path, { method, headers: csrfHeaders({ 'content-type': 'application/json' }), body: body === undefined ? null : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method,
+    headers: csrfHeaders({ 'content-type': 'application/json' }),
+    body: body === undefined ? null : JSON.stringify(body),
+  });
   if (!res.ok) {
     const err = (await res.json().catch(() => ({}))) as { error?: string };
     throw new Error(err.error ?? `${res.status} ${res.statusText}`);
@@ -43,7 +48,10 @@ function fill(tbody: HTMLTableSectionElement, rows: HTMLTableRowElement[], colum
 function renderActive(alarms: AlarmInfo[], now: number): void {
   const rows = alarms.map((a) => {
     const ack = h('button', { type: 'button', 'data-action': 'ack', text: a.acked ? 'acked' : 'Ack', disabled: a.acked });
-    ack.addEventListener('click', act(() => post('/api/alarms/ack', { node: a.node, rule_id: a.rule_id, subject: a.subject })));
+    ack.addEventListener(
+      'click',
+      act(() => post('/api/alarms/ack', { node: a.node, rule_id: a.rule_id, subject: a.subject })),
+    );
     // The form asks for how long and why (silences.ts).
     const silence = h('button', { type: 'button', 'data-action': 'silence', text: 'Silence…' });
     silence.addEventListener('click', () => silences?.prefill(a.node, a.rule_id, a.subject));
@@ -51,7 +59,19 @@ function renderActive(alarms: AlarmInfo[], now: number): void {
     return h(
       'tr',
       { 'data-node': a.node, 'data-rule': a.rule_id, 'data-state': a.state, 'data-acked': String(a.acked), 'data-flapping': a.flapping || null },
-      h('td', {}, level(a.state), a.flapping ? h('span', { class: 'level', 'data-level': 'flapping', text: 'FLAPPING', title: 'It changed state too often of late: its notifications wait until it settles' }) : null),
+      h(
+        'td',
+        {},
+        level(a.state),
+        a.flapping
+          ? h('span', {
+              class: 'level',
+              'data-level': 'flapping',
+              text: 'FLAPPING',
+              title: 'It changed state too often of late: its notifications wait until it settles',
+            })
+          : null,
+      ),
       h('td', {}, nodeLink(a.node)),
       h('td', { text: ruleText(a.rule_id, a.subject), title: a.metric }),
       h('td', { class: 'num', text: fmtValue(a.value) }),
@@ -69,18 +89,20 @@ function renderActive(alarms: AlarmInfo[], now: number): void {
 }
 
 function renderHistory(transitions: AlarmTransition[]): void {
-  const rows = transitions.slice(0, 500).map((t) =>
-    h(
-      'tr',
-      { 'data-node': t.node, 'data-rule': t.rule_id },
-      h('td', { text: fmtDateTime(t.ts_ms) }),
-      h('td', {}, nodeLink(t.node)),
-      h('td', { text: ruleText(t.rule_id, t.subject) }),
-      h('td', {}, level(t.from), ' → ', level(t.to)),
-      h('td', { class: 'num', text: fmtValue(t.value) }),
-      h('td', { text: t.to === 'amber' ? fmtTt(t) : '—' }),
-    ),
-  );
+  const rows = transitions
+    .slice(0, 500)
+    .map((t) =>
+      h(
+        'tr',
+        { 'data-node': t.node, 'data-rule': t.rule_id },
+        h('td', { text: fmtDateTime(t.ts_ms) }),
+        h('td', {}, nodeLink(t.node)),
+        h('td', { text: ruleText(t.rule_id, t.subject) }),
+        h('td', {}, level(t.from), ' → ', level(t.to)),
+        h('td', { class: 'num', text: fmtValue(t.value) }),
+        h('td', { text: t.to === 'amber' ? fmtTt(t) : '—' }),
+      ),
+    );
   fill(byId<HTMLTableElement>('history').tBodies[0]!, rows, 6, `No changes in the last ${history}.`);
 }
 
@@ -117,7 +139,14 @@ for (const b of document.querySelectorAll<HTMLButtonElement>('[data-history]')) 
 
 /** "Send a test" to a channel URL (admins; POST /api/alarms/channels/test): what the service said when it fails. */
 function channelTester(): HTMLElement {
-  const input = h('input', { type: 'text', id: 'channel-url', size: 48, placeholder: 'ntfy://ntfy.sh/my-topic', 'aria-label': 'Channel URL', spellcheck: 'false' });
+  const input = h('input', {
+    type: 'text',
+    id: 'channel-url',
+    size: 48,
+    placeholder: 'ntfy://ntfy.sh/my-topic',
+    'aria-label': 'Channel URL',
+    spellcheck: 'false',
+  });
   const button = h('button', { type: 'submit', text: 'Send a test' });
   const result = h('p', { id: 'channel-result', 'aria-live': 'polite' });
   const form = h('form', { id: 'channel-test' }, input, ' ', button);

@@ -61,7 +61,12 @@ export const api = {
   node: (node: string, signal?: AbortSignal) => getJson<NodeDetailResponse>(`/api/nodes/${encodeURIComponent(node)}`, signal),
   /** `from`/`to`: epoch ms or relative (`-15m`, `now`); `points` caps the number of points returned. */
   series: (node: string, metrics: readonly SeriesMetric[], from: string | number, to: string | number, points: number, signal?: AbortSignal) => {
-    const q = new URLSearchParams({ metrics: metrics.join(','), from: String(from), to: String(to), points: String(Math.min(MAX_POINTS, Math.max(2, Math.round(points)))) });
+    const q = new URLSearchParams({
+      metrics: metrics.join(','),
+      from: String(from),
+      to: String(to),
+      points: String(Math.min(MAX_POINTS, Math.max(2, Math.round(points)))),
+    });
     return getJson<SeriesResponse>(`/api/nodes/${encodeURIComponent(node)}/series?${q}`, signal);
   },
 };

@@ -139,7 +139,28 @@ function buildCard(n: FleetNode): Card {
     h('div', { class: 'stats' }, h('span', { class: 'stat', 'data-metric': 'disk' }, h('span', { class: 'label', text: 'Disk' }), disk), tempRow),
     h('div', { class: 'card-foot' }, h('span', { class: 'label', text: 'last seen' }), seen, clock),
   );
-  const card: Card = { node: n, el, badge, host, tags, alarm, cpu, mem, disk, temp, tempRow, seen, clock, cpuSpark, memSpark, cols: new Columns(2), plots: null, visible: false, load: 'idle', sparkDirty: false };
+  const card: Card = {
+    node: n,
+    el,
+    badge,
+    host,
+    tags,
+    alarm,
+    cpu,
+    mem,
+    disk,
+    temp,
+    tempRow,
+    seen,
+    clock,
+    cpuSpark,
+    memSpark,
+    cols: new Columns(2),
+    plots: null,
+    visible: false,
+    load: 'idle',
+    sparkDirty: false,
+  };
   if (n.latest) card.cols.append(n.latest.ts_ms / 1000, [n.latest.cpu_pct, n.latest.mem_pct]);
   return card;
 }
@@ -335,7 +356,8 @@ function showControls(): void {
   if (stateSelect.value !== view.state) stateSelect.value = view.state;
   renderTagOptions();
   groupButton.setAttribute('aria-pressed', String(view.group === 'tag'));
-  for (const b of document.querySelectorAll<HTMLButtonElement>('[data-state-filter]')) b.setAttribute('aria-pressed', String(b.dataset['stateFilter'] === view.state));
+  for (const b of document.querySelectorAll<HTMLButtonElement>('[data-state-filter]'))
+    b.setAttribute('aria-pressed', String(b.dataset['stateFilter'] === view.state));
 }
 
 /** The tag filter lists every tag of the fleet, and the one in the URL even before a node has it. */
@@ -489,7 +511,15 @@ function onAlarms(alarms: AlarmInfo[]): void {
 // ---- controls ------------------------------------------------------------------------------
 
 for (const state of STATE_FILTERS) {
-  const labels: Record<StateFilter, string> = { all: 'all nodes', problems: 'only problems', alarm: 'alarms (RED or AMBER)', red: 'RED', amber: 'AMBER', offline: 'offline', stale: 'stale' };
+  const labels: Record<StateFilter, string> = {
+    all: 'all nodes',
+    problems: 'only problems',
+    alarm: 'alarms (RED or AMBER)',
+    red: 'RED',
+    amber: 'AMBER',
+    offline: 'offline',
+    stale: 'stale',
+  };
   stateSelect.append(h('option', { value: state, text: labels[state] }));
 }
 stateSelect.addEventListener('change', () => setView({ state: stateSelect.value as StateFilter }));

@@ -33,7 +33,14 @@ const fmtNet = (n: FleetNode): string => {
 };
 
 const COLUMNS: Column[] = [
-  { key: 'name', label: 'Node', min: 150, grow: 1.6, text: (n) => n.name, title: (n) => [n.name, n.info?.hostname, n.info?.os, n.info?.arch].filter((x) => x).join(' · ') },
+  {
+    key: 'name',
+    label: 'Node',
+    min: 150,
+    grow: 1.6,
+    text: (n) => n.name,
+    title: (n) => [n.name, n.info?.hostname, n.info?.os, n.info?.arch].filter((x) => x).join(' · '),
+  },
   { key: 'status', label: 'Status', min: 84, text: statusText },
   { key: 'alarms', label: 'Alarms', min: 150, grow: 2, text: (n) => n.alarmLines[0] ?? '', title: (n) => n.alarmLines.join('\n') },
   { key: 'cpu', label: 'CPU', min: 70, numeric: true, text: (n) => fmtPct(n.latest?.cpu_pct) },
@@ -42,7 +49,14 @@ const COLUMNS: Column[] = [
   { key: 'temp', label: 'Temp', min: 76, numeric: true, text: (n) => fmtTemp(n.latest?.temp_c) },
   { key: 'load', label: 'Load', min: 58, numeric: true, text: (n) => fmtLoad(n.latest?.load_1), title: () => 'load average over 1 minute' },
   { key: 'net', label: 'Network', min: 196, numeric: true, text: fmtNet, title: () => 'received ↓ and sent ↑, all interfaces' },
-  { key: 'seen', label: 'Last seen', min: 96, numeric: true, text: (n, now) => fmtAgo(n.lastSeenMs, now), title: (n) => (n.lastSeenMs == null ? 'no sample received yet' : fmtDateTime(n.lastSeenMs)) },
+  {
+    key: 'seen',
+    label: 'Last seen',
+    min: 96,
+    numeric: true,
+    text: (n, now) => fmtAgo(n.lastSeenMs, now),
+    title: (n) => (n.lastSeenMs == null ? 'no sample received yet' : fmtDateTime(n.lastSeenMs)),
+  },
   { key: 'version', label: 'Agent', min: 96, text: (n) => n.info?.agent_version ?? '—' },
   { key: 'tags', label: 'Tags', min: 120, grow: 1, text: (n) => n.tags.join(' '), title: (n) => n.tags.join(', ') },
 ];

@@ -59,7 +59,10 @@ export function mergeSummary(n: FleetNode, s: NodeSummary): void {
   if (s.last_seen_ms != null && (n.lastSeenMs == null || s.last_seen_ms > n.lastSeenMs)) n.lastSeenMs = s.last_seen_ms;
   if (s.latest && (!n.latest || s.latest.ts_ms >= n.latest.ts_ms)) n.latest = s.latest;
   const i = s.info;
-  n.haystack = [s.name, i?.hostname, i?.os, i?.arch, i?.agent_version, ...(i?.ip_addresses ?? []), ...n.tags].filter((x) => x).join(' ').toLowerCase();
+  n.haystack = [s.name, i?.hostname, i?.os, i?.arch, i?.agent_version, ...(i?.ip_addresses ?? []), ...n.tags]
+    .filter((x) => x)
+    .join(' ')
+    .toLowerCase();
 }
 
 /** Lower case, every run of digits zero-padded: a plain string comparison then orders numbers by value. */
@@ -103,9 +106,11 @@ export interface ViewState {
 export const DEFAULT_VIEW: Readonly<ViewState> = Object.freeze({ view: null, sort: 'problems', dir: 'asc', q: '', state: 'all', tag: '', group: null });
 
 /** Numbers read best from the highest down; names and versions from A. */
-export const firstDir = (key: SortKey): SortDir => (key === 'name' || key === 'version' || key === 'status' || key === 'problems' || key === 'tags' ? 'asc' : 'desc');
+export const firstDir = (key: SortKey): SortDir =>
+  key === 'name' || key === 'version' || key === 'status' || key === 'problems' || key === 'tags' ? 'asc' : 'desc';
 
-const oneOf = <T extends string>(list: readonly T[], value: string | null): T | null => (value !== null && (list as readonly string[]).includes(value) ? (value as T) : null);
+const oneOf = <T extends string>(list: readonly T[], value: string | null): T | null =>
+  value !== null && (list as readonly string[]).includes(value) ? (value as T) : null;
 
 /** The view from a query string; a value that is not one of the known ones falls back to its default (a shared link may be old). */
 export function parseViewState(search: string): ViewState {
@@ -156,12 +161,16 @@ export function matchesState(n: FleetNode, state: StateFilter): boolean {
 
 /** Every word of `q` appears in the node's text. */
 export function matchesText(n: FleetNode, q: string): boolean {
-  const words = q.toLowerCase().split(/\s+/).filter((w) => w);
+  const words = q
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w);
   return words.every((w) => n.haystack.includes(w));
 }
 
 const STATUS_ORDER: Record<string, number> = { online: 0, unknown: 1, offline: 2 };
-const net = (p: SamplePoint | null): number | undefined => (p?.net_rx_bps == null && p?.net_tx_bps == null ? undefined : (p.net_rx_bps ?? 0) + (p.net_tx_bps ?? 0));
+const net = (p: SamplePoint | null): number | undefined =>
+  p?.net_rx_bps == null && p?.net_tx_bps == null ? undefined : (p.net_rx_bps ?? 0) + (p.net_tx_bps ?? 0);
 
 /** The value a column sorts by; null/undefined for unknown, which sorts last both ways. */
 export function sortValue(n: FleetNode, key: SortKey): number | string | null | undefined {
@@ -234,7 +243,8 @@ function keyedComparator(dir: SortDir, alwaysAscending: boolean): (a: Keyed, b: 
 export function selectNodes(nodes: Iterable<FleetNode>, s: ViewState): FleetNode[] {
   // Each node's sort value is read once, not once per comparison.
   const keyed: Keyed[] = [];
-  for (const n of nodes) if (matchesState(n, s.state) && (s.tag === '' || n.tags.includes(s.tag)) && matchesText(n, s.q)) keyed.push({ node: n, value: sortValue(n, s.sort) });
+  for (const n of nodes)
+    if (matchesState(n, s.state) && (s.tag === '' || n.tags.includes(s.tag)) && matchesText(n, s.q)) keyed.push({ node: n, value: sortValue(n, s.sort) });
   keyed.sort(keyedComparator(s.dir, s.sort === 'problems'));
   return keyed.map((k) => k.node);
 }

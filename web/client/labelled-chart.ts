@@ -39,7 +39,12 @@ export class LabelledChart {
     const host = byId('labelled');
     this.select = h('select', { 'aria-label': 'Labelled metric' });
     this.body = h('div', { class: 'chart-body' });
-    this.panel = h('figure', { class: 'chart', 'data-chart': 'labelled' }, h('figcaption', {}, h('span', { class: 'chart-title', text: 'Per core, mount, interface' }), this.select), this.body);
+    this.panel = h(
+      'figure',
+      { class: 'chart', 'data-chart': 'labelled' },
+      h('figcaption', {}, h('span', { class: 'chart-title', text: 'Per core, mount, interface' }), this.select),
+      this.body,
+    );
     host.append(this.panel);
     this.select.addEventListener('change', () => void this.load());
     void this.list().catch((err: Error) => {
@@ -77,7 +82,9 @@ export class LabelledChart {
     if (!metric) return;
     const seq = ++this.seq;
     const width = Math.max(200, Math.floor(this.body.clientWidth));
-    const res = await getJson<LabelledSeriesResponse>(`/api/nodes/${encodeURIComponent(this.node)}/labelled/${encodeURIComponent(metric)}?from=${this.from}&to=now&points=${width}`);
+    const res = await getJson<LabelledSeriesResponse>(
+      `/api/nodes/${encodeURIComponent(this.node)}/labelled/${encodeURIComponent(metric)}?from=${this.from}&to=now&points=${width}`,
+    );
     if (seq !== this.seq) return;
     const unit = LABELLED_METRICS.find((m) => m.name === metric)?.unit;
     const fmt = (unit && FORMAT[unit]) || plain;

@@ -16,7 +16,11 @@ function showProblem(message: string | null): void {
 async function logIn(name: string, password: string): Promise<void> {
   let res: Response;
   try {
-    res = await fetch('/api/login', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ name, password }) });
+    res = await fetch('/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ name, password }),
+    });
   } catch (err) {
     showProblem(`Cannot reach the hub: ${(err as Error).message}`);
     return;

@@ -20,7 +20,11 @@ export interface NodeControls {
 
 async function command(node: string, body: Record<string, unknown>): Promise<Record<string, unknown> | null> {
   try {
-    const res = await fetch(`/api/nodes/${encodeURIComponent(node)}/commands`, { method: 'POST', headers: csrfHeaders({ 'content-type': 'application/json' }), body: JSON.stringify(body) });
+    const res = await fetch(`/api/nodes/${encodeURIComponent(node)}/commands`, {
+      method: 'POST',
+      headers: csrfHeaders({ 'content-type': 'application/json' }),
+      body: JSON.stringify(body),
+    });
     const answer = (await res.json()) as { error?: string; result?: Record<string, unknown> };
     if (res.status === 202) {
       showError(`The agent has not answered "${String(body['action'])}" yet; it may be slow or busy.`, 'control');
@@ -104,7 +108,11 @@ export function mountNodeControls(node: string): NodeControls {
     if (!button) return;
     button.disabled = true;
     try {
-      const res = await fetch('/api/sessions', { method: 'POST', headers: csrfHeaders({ 'content-type': 'application/json' }), body: JSON.stringify({ node, target: `pid:${button.dataset['pid']}`, interval: '1s' }) });
+      const res = await fetch('/api/sessions', {
+        method: 'POST',
+        headers: csrfHeaders({ 'content-type': 'application/json' }),
+        body: JSON.stringify({ node, target: `pid:${button.dataset['pid']}`, interval: '1s' }),
+      });
       const answer = (await res.json()) as { session?: string; error?: string };
       if (answer.session && (res.status === 201 || res.status === 202)) location.href = `/sessions/${encodeURIComponent(answer.session)}`;
       else showError(`Could not watch ${button.dataset['name']}: ${answer.error ?? res.statusText}`, 'control');

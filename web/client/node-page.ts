@@ -69,7 +69,8 @@ const CHARTS: ChartDef[] = CHART_GROUPS.map((g): ChartDef => {
       fmt: (v) => style.fmt(v),
       ...style.chart,
     },
-    value: (p) => (single ? style.fmt(p[members[0]!.name as SeriesMetric]) : members.map((m) => `${m.chart!.label} ${style.fmt(p[m.name as SeriesMetric])}`).join('  ')),
+    value: (p) =>
+      single ? style.fmt(p[members[0]!.name as SeriesMetric]) : members.map((m) => `${m.chart!.label} ${style.fmt(p[m.name as SeriesMetric])}`).join('  '),
   };
 });
 
@@ -237,7 +238,12 @@ function ensureChart(def: ChartDef): Chart {
   if (existing) return existing;
   const valueEl = h('span', { class: 'chart-value', 'data-field': def.key });
   const body = h('div', { class: 'chart-body' });
-  const panel = h('figure', { class: 'chart', 'data-chart': def.key }, h('figcaption', {}, h('span', { class: 'chart-title', text: def.title }), valueEl), body);
+  const panel = h(
+    'figure',
+    { class: 'chart', 'data-chart': def.key },
+    h('figcaption', {}, h('span', { class: 'chart-title', text: def.title }), valueEl),
+    body,
+  );
   chartsEl.append(panel);
   const u = group.add(body, def.spec, Math.max(200, body.clientWidth), CHART_HEIGHT, cols.view(...def.cols));
   const chart: Chart = { def, panel, body, valueEl, u };
@@ -365,7 +371,11 @@ function onEvents(events: StreamEvent[]): void {
     if (range === 'live') {
       // Bucketed history (step_s) is coarser than the samples: the gap threshold follows the coarser.
       const gap = Math.max(maxGapS(controls?.intervalMs() ?? detail.info?.interval_ms, cols), (loadedStepS ?? 0) * 2.5);
-      cols.append(p.ts_ms / 1000, METRICS.map((m) => p[m]), gap);
+      cols.append(
+        p.ts_ms / 1000,
+        METRICS.map((m) => p[m]),
+        gap,
+      );
     }
     sampled = true;
   }

@@ -28,7 +28,8 @@ function openDialog(node: string): void {
     { class: 'add-node remove-node', 'aria-label': `Remove ${node}` },
     h('h2', { text: `Remove ${node}?` }),
     h('p', {
-      text: 'Its token is revoked (a running agent is disconnected and refused), its alarms are cleared and it leaves the fleet. ' +
+      text:
+        'Its token is revoked (a running agent is disconnected and refused), its alarms are cleared and it leaves the fleet. ' +
         'Kept data stays readable by export; purged data is deleted for good.',
     }),
     h('p', {}, keep, ' ', purge, ' ', cancel),
@@ -36,9 +37,11 @@ function openDialog(node: string): void {
   );
   const remove = async (withPurge: boolean) => {
     for (const b of [keep, purge, cancel]) b.disabled = true;
-    const res = await fetch(`/api/nodes/${encodeURIComponent(node)}${withPurge ? '?purge=1' : ''}`, { method: 'DELETE', headers: csrfHeaders() }).catch((err: Error) => err);
+    const res = await fetch(`/api/nodes/${encodeURIComponent(node)}${withPurge ? '?purge=1' : ''}`, { method: 'DELETE', headers: csrfHeaders() }).catch(
+      (err: Error) => err,
+    );
     if (!(res instanceof Error) && res.ok) return location.assign('/');
-    const message = res instanceof Error ? res.message : ((await res.json().catch(() => null)) as { error?: string } | null)?.error ?? `HTTP ${res.status}`;
+    const message = res instanceof Error ? res.message : (((await res.json().catch(() => null)) as { error?: string } | null)?.error ?? `HTTP ${res.status}`);
     error.textContent = `Could not remove ${node}: ${message}`;
     error.hidden = false;
     for (const b of [keep, purge, cancel]) b.disabled = false;

@@ -34,7 +34,14 @@ export function renderNodeTags(anchor: HTMLElement, summary: Pick<NodeSummary, '
 function openEditor(anchor: HTMLElement, summary: Pick<NodeSummary, 'name' | 'tags' | 'hub_tags' | 'info'>): void {
   if (!box) return;
   editing = true;
-  const input = h('input', { id: 'tags-input', autocomplete: 'off', spellcheck: 'false', maxlength: '600', placeholder: 'ci, room:kitchen', 'aria-label': 'Tags given on the hub, comma-separated' });
+  const input = h('input', {
+    id: 'tags-input',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    maxlength: '600',
+    placeholder: 'ci, room:kitchen',
+    'aria-label': 'Tags given on the hub, comma-separated',
+  });
   input.value = summary.hub_tags.join(', ');
   const agentTags = summary.info?.tags ?? [];
   const result = h('span', { class: 'hint', role: 'status' });
@@ -53,7 +60,11 @@ function openEditor(anchor: HTMLElement, summary: Pick<NodeSummary, 'name' | 'ta
       return;
     }
     result.textContent = '…';
-    const res = await fetch(`/api/nodes/${encodeURIComponent(summary.name)}/tags`, { method: 'PUT', headers: csrfHeaders({ 'content-type': 'application/json' }), body: JSON.stringify({ tags }) }).catch(() => null);
+    const res = await fetch(`/api/nodes/${encodeURIComponent(summary.name)}/tags`, {
+      method: 'PUT',
+      headers: csrfHeaders({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ tags }),
+    }).catch(() => null);
     if (res?.ok) {
       const body = (await res.json()) as NodeTagsResponse;
       close({ ...summary, tags: body.tags, hub_tags: body.hub_tags });

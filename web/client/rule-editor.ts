@@ -22,7 +22,11 @@ export class Refused extends Error {
 
 /** Sends JSON; throws Refused with the API's problems when it answers 4xx/5xx. */
 export async function sendJson<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, { method, headers: csrfHeaders({ 'content-type': 'application/json', accept: 'application/json' }), body: body === undefined ? null : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method,
+    headers: csrfHeaders({ 'content-type': 'application/json', accept: 'application/json' }),
+    body: body === undefined ? null : JSON.stringify(body),
+  });
   const answer = (await res.json().catch(() => ({}))) as { error?: string; problems?: FieldProblem[] };
   if (!res.ok) throw new Refused(answer.error ?? `${res.status} ${res.statusText}`, answer.problems ?? []);
   return answer as T;
@@ -67,7 +71,8 @@ function field(key: string, label: string, input: HTMLElement, hint?: string): H
   );
 }
 
-const text = (id: string, value: string | undefined, placeholder = '') => h('input', { type: 'text', id, value: value ?? '', placeholder, spellcheck: 'false', autocomplete: 'off' });
+const text = (id: string, value: string | undefined, placeholder = '') =>
+  h('input', { type: 'text', id, value: value ?? '', placeholder, spellcheck: 'false', autocomplete: 'off' });
 
 /** The form's key for an API field: `rules[2].` dropped, list items to their list, a channel to its row. */
 function ruleKey(field: string): string {
@@ -87,7 +92,8 @@ const list = (value: string) => value.split(/[\s,]+/).filter((v) => v !== '');
 function metricSelect(current: string): { select: HTMLSelectElement; param: HTMLInputElement; value: () => string } {
   const select = h('select', { id: 'rule-metric' });
   for (const m of METRIC_SPECS.filter((s) => s.alarms)) select.append(h('option', { value: m.name, text: `${m.name} — ${m.description} (${m.unit})` }));
-  for (const s of SPECIAL_RULE_METRICS) select.append(h('option', { value: s.metric, text: `${s.metric}${s.param ? `${s.param.toUpperCase()}` : ''} — ${s.description}` }));
+  for (const s of SPECIAL_RULE_METRICS)
+    select.append(h('option', { value: s.metric, text: `${s.metric}${s.param ? `${s.param.toUpperCase()}` : ''} — ${s.description}` }));
   const param = h('input', { type: 'text', id: 'rule-metric-param', spellcheck: 'false', 'aria-label': 'Mount or process name' });
   const special = SPECIAL_RULE_METRICS.find((s) => s.param && current.startsWith(s.metric));
   if (special) {
@@ -116,7 +122,14 @@ function numberOrText(value: string): number | string | undefined {
 }
 
 function channelRow(url: string, index: number, rows: HTMLElement): HTMLElement {
-  const input = h('input', { type: 'text', class: 'channel-url', value: url, placeholder: 'https://…, ntfy://host/topic, telegram://…', spellcheck: 'false', 'aria-label': `Channel ${index + 1}` });
+  const input = h('input', {
+    type: 'text',
+    class: 'channel-url',
+    value: url,
+    placeholder: 'https://…, ntfy://host/topic, telegram://…',
+    spellcheck: 'false',
+    'aria-label': `Channel ${index + 1}`,
+  });
   input.id = `rule-channel-${index}`;
   const result = h('span', { class: 'channel-result', 'aria-live': 'polite' });
   const test = h('button', { type: 'button', class: 'channel-test', text: 'Send a test' });
@@ -164,7 +177,13 @@ export function openRuleEditor(rule: AlarmRuleInput | null, saved: () => void): 
   const id = text('rule-id', rule?.id, 'disk-data');
   id.readOnly = !isNew;
   const metric = metricSelect(rule?.metric ?? 'cpu_pct');
-  const threshold = h('input', { type: 'text', id: 'rule-threshold', inputmode: 'decimal', value: rule?.threshold === undefined ? '' : String(rule.threshold), autocomplete: 'off' });
+  const threshold = h('input', {
+    type: 'text',
+    id: 'rule-threshold',
+    inputmode: 'decimal',
+    value: rule?.threshold === undefined ? '' : String(rule.threshold),
+    autocomplete: 'off',
+  });
   const durations = (['for', 'window', 'horizon', 'trend_window'] as const).map((key) => [key, text(`rule-${key}`, rule?.[key])] as const);
   const nodes = text('rule-nodes', rule?.nodes?.join(', '), 'pi-1, pi-2');
   const pattern = text('rule-node_pattern', rule?.node_pattern, 'pi-*');
@@ -182,7 +201,9 @@ export function openRuleEditor(rule: AlarmRuleInput | null, saved: () => void): 
   });
   const { channels: _channels, ...otherNotify } = rule?.notify ?? {};
   const kept = [
-    ...Object.keys(original).filter((k) => !FORM_KEYS.includes(k) && k !== 'notify').map((k) => `${k} ${JSON.stringify(original[k])}`),
+    ...Object.keys(original)
+      .filter((k) => !FORM_KEYS.includes(k) && k !== 'notify')
+      .map((k) => `${k} ${JSON.stringify(original[k])}`),
     ...Object.entries(otherNotify).map(([k, v]) => `notify.${k} ${JSON.stringify(v)}`),
   ];
   const general = h('ul', { class: 'problems', id: 'rule-problems', role: 'alert', hidden: true });
@@ -194,12 +215,45 @@ export function openRuleEditor(rule: AlarmRuleInput | null, saved: () => void): 
     h('h2', { text: isNew ? 'New alarm rule' : `Rule ${rule.id}` }),
     general,
     field('id', 'Id', id, isNew ? 'letters, digits, . _ -' : 'the id stays; delete and create to rename'),
-    h('div', { class: 'field', 'data-field': 'metric' }, h('label', { for: 'rule-metric', text: 'Metric' }), metric.select, ' ', metric.param, h('p', { class: 'problem', id: 'rule-metric-problem', 'data-for': 'metric', role: 'alert', hidden: true })),
-    field('threshold', 'Threshold', threshold, 'RED above this, in the metric\'s unit (not used by offline)'),
-    h('div', { class: 'field-row' }, ...durations.map(([key, input]) => field(key, key.replace('_', ' '), input, key === 'horizon' ? '"0": no AMBER' : undefined))),
-    h('fieldset', {}, h('legend', { text: 'Nodes (none given: every node; several: a node must match each)' }), field('nodes', 'These nodes', nodes), field('node_pattern', 'Name pattern', pattern, '* any run, ? one character'), field('tags', 'Carrying a tag', tags)),
-    h('fieldset', { class: 'channels' }, h('legend', { text: 'Notification channels' }), rows, addChannel, h('p', { class: 'problem', 'data-for': 'channels', role: 'alert', hidden: true }), h('p', { class: 'problem', 'data-for': 'notify', role: 'alert', hidden: true })),
-    h('div', { class: 'field check', 'data-field': 'enabled' }, enabled, h('label', { for: 'rule-enabled', text: 'Enabled' }), h('p', { class: 'problem', 'data-for': 'enabled', role: 'alert', hidden: true })),
+    h(
+      'div',
+      { class: 'field', 'data-field': 'metric' },
+      h('label', { for: 'rule-metric', text: 'Metric' }),
+      metric.select,
+      ' ',
+      metric.param,
+      h('p', { class: 'problem', id: 'rule-metric-problem', 'data-for': 'metric', role: 'alert', hidden: true }),
+    ),
+    field('threshold', 'Threshold', threshold, "RED above this, in the metric's unit (not used by offline)"),
+    h(
+      'div',
+      { class: 'field-row' },
+      ...durations.map(([key, input]) => field(key, key.replace('_', ' '), input, key === 'horizon' ? '"0": no AMBER' : undefined)),
+    ),
+    h(
+      'fieldset',
+      {},
+      h('legend', { text: 'Nodes (none given: every node; several: a node must match each)' }),
+      field('nodes', 'These nodes', nodes),
+      field('node_pattern', 'Name pattern', pattern, '* any run, ? one character'),
+      field('tags', 'Carrying a tag', tags),
+    ),
+    h(
+      'fieldset',
+      { class: 'channels' },
+      h('legend', { text: 'Notification channels' }),
+      rows,
+      addChannel,
+      h('p', { class: 'problem', 'data-for': 'channels', role: 'alert', hidden: true }),
+      h('p', { class: 'problem', 'data-for': 'notify', role: 'alert', hidden: true }),
+    ),
+    h(
+      'div',
+      { class: 'field check', 'data-field': 'enabled' },
+      enabled,
+      h('label', { for: 'rule-enabled', text: 'Enabled' }),
+      h('p', { class: 'problem', 'data-for': 'enabled', role: 'alert', hidden: true }),
+    ),
     field('description', 'Description', description),
     kept.length ? h('p', { class: 'hint', text: `Also in this rule, kept as they are (edit them in the file): ${kept.join(', ')}` }) : null,
     h('p', { class: 'actions' }, save, ' ', cancel),
@@ -253,7 +307,9 @@ export function openRuleEditor(rule: AlarmRuleInput | null, saved: () => void): 
 
 /** Targets as one short text. */
 function targets(r: AlarmRuleInput): string {
-  const parts = [r.nodes?.length ? r.nodes.join(', ') : '', r.node_pattern ?? '', ((r as { tags?: string[] }).tags ?? []).map((t) => `#${t}`).join(' ')].filter((p) => p !== '');
+  const parts = [r.nodes?.length ? r.nodes.join(', ') : '', r.node_pattern ?? '', ((r as { tags?: string[] }).tags ?? []).map((t) => `#${t}`).join(' ')].filter(
+    (p) => p !== '',
+  );
   return parts.length ? parts.join(' · ') : 'all nodes';
 }
 
@@ -319,7 +375,9 @@ export function mountRules(canEdit: boolean, changed: () => void): RulesView {
         })
         .catch((err: Error) => {
           const problems = err instanceof Refused ? err.problems : [];
-          importProblems.replaceChildren(...(problems.length ? problems.map((p) => h('li', { text: p.field ? `${p.field}: ${p.problem}` : p.problem })) : [h('li', { text: err.message })]));
+          importProblems.replaceChildren(
+            ...(problems.length ? problems.map((p) => h('li', { text: p.field ? `${p.field}: ${p.problem}` : p.problem })) : [h('li', { text: err.message })]),
+          );
           importProblems.hidden = false;
           setText(byId('rules-message'), `${file.name} was not imported:`);
         })
@@ -365,7 +423,10 @@ export function mountRules(canEdit: boolean, changed: () => void): RulesView {
       h('td', { text: r.horizon ?? '—' }),
       h('td', { text: r.trend_window ?? '—' }),
       h('td', { text: targets(r) }),
-      h('td', { text: channels.length ? channels.map(channelHost).join(', ') : '—', title: channels.length ? `${channels.length} channel${channels.length > 1 ? 's' : ''}` : '' }),
+      h('td', {
+        text: channels.length ? channels.map(channelHost).join(', ') : '—',
+        title: channels.length ? `${channels.length} channel${channels.length > 1 ? 's' : ''}` : '',
+      }),
       h('td', { text: r.enabled === false ? 'off' : 'on' }),
       h('td', { class: 'wrap', text: r.description ?? '' }),
       h('td', {}, ...actions),
@@ -382,13 +443,23 @@ export function mountRules(canEdit: boolean, changed: () => void): RulesView {
       const { file } = rules;
       fileBox.dataset['problems'] = String(file.problems.length);
       const loaded = file.loaded_at_ms === null ? '' : `, rules read ${fmtDateTime(file.loaded_at_ms)}`;
-      fileBox.replaceChildren(h('p', { class: 'hint' }, 'Rules file ', h('code', { text: file.path }), `${loaded}. Edits to it apply within seconds; changes made here are written to it.`));
+      fileBox.replaceChildren(
+        h(
+          'p',
+          { class: 'hint' },
+          'Rules file ',
+          h('code', { text: file.path }),
+          `${loaded}. Edits to it apply within seconds; changes made here are written to it.`,
+        ),
+      );
       if (file.problems.length) {
         fileBox.append(
           h(
             'div',
             { class: 'file-problems', role: 'alert' },
-            h('p', { text: `The file on disk has ${file.problems.length} problem${file.problems.length > 1 ? 's' : ''} and was not applied; the rules below stay in force until it is fixed:` }),
+            h('p', {
+              text: `The file on disk has ${file.problems.length} problem${file.problems.length > 1 ? 's' : ''} and was not applied; the rules below stay in force until it is fixed:`,
+            }),
             h('ul', {}, ...file.problems.map((p) => h('li', { text: p.field ? `${p.field}: ${p.problem}` : p.problem }))),
           ),
         );

@@ -30,7 +30,9 @@ function memoryData(): uPlot.AlignedData {
   const fit = session?.analysis.fit ?? null;
   const t = samples.map((s) => s.ts_ms / 1000);
   const fitted = samples.map((s) =>
-    fit && s.procs > 0 && s.ts_ms >= fit.from_ms && s.ts_ms <= fit.to_ms ? (fit.intercept_bytes + fit.slope_bytes_per_ms * (s.ts_ms - fit.from_ms)) / MiB : null,
+    fit && s.procs > 0 && s.ts_ms >= fit.from_ms && s.ts_ms <= fit.to_ms
+      ? (fit.intercept_bytes + fit.slope_bytes_per_ms * (s.ts_ms - fit.from_ms)) / MiB
+      : null,
   );
   // A sample with no live process (not started yet, or gone) is a gap, not zero memory.
   const col = (get: (s: SessionSample) => number | null) => samples.map((s) => (s.procs > 0 ? mib(get(s)) : null));
@@ -64,7 +66,13 @@ function ensureCharts(): void {
     HEIGHT,
     memoryData(),
   );
-  cpuChart = group.add(byId('cpu-chart'), { key: 'cpu', series: [{ label: 'CPU', color: '#2563eb', fill: true }], fmt: (v) => `${v.toFixed(1)} %`, fromZero: true, axisSize: 56 }, width, 160, cpuData());
+  cpuChart = group.add(
+    byId('cpu-chart'),
+    { key: 'cpu', series: [{ label: 'CPU', color: '#2563eb', fill: true }], fmt: (v) => `${v.toFixed(1)} %`, fromZero: true, axisSize: 56 },
+    width,
+    160,
+    cpuData(),
+  );
   window.addEventListener('resize', () => {
     const w = Math.max(300, byId('memory-chart').clientWidth);
     memChart?.setSize({ width: w, height: HEIGHT });
@@ -81,7 +89,10 @@ function render(): void {
   state.dataset['state'] = s.state;
   setText(state, s.state);
   // A hub or agent session ends by itself only when its processes are gone; a recorded one when its command exits.
-  const ended = s.state !== 'ended' || s.demo ? '' : ` · ended ${s.stopped_ms === null ? '' : `${fmtDateTime(s.stopped_ms)}: `}${s.source === 'record' ? 'the command exited' : 'its processes exited'}`;
+  const ended =
+    s.state !== 'ended' || s.demo
+      ? ''
+      : ` · ended ${s.stopped_ms === null ? '' : `${fmtDateTime(s.stopped_ms)}: `}${s.source === 'record' ? 'the command exited' : 'its processes exited'}`;
   const where = byId('where');
   where.replaceChildren(
     'on ',
@@ -90,7 +101,8 @@ function render(): void {
   );
   byId('demo-note').hidden = !s.demo;
   byId('stop').hidden = s.state !== 'running' || !!s.demo;
-  for (const format of ['csv', 'json'] as const) (byId(`export-${format}`) as HTMLAnchorElement).href = `/api/sessions/${encodeURIComponent(s.id)}/export?format=${format}`;
+  for (const format of ['csv', 'json'] as const)
+    (byId(`export-${format}`) as HTMLAnchorElement).href = `/api/sessions/${encodeURIComponent(s.id)}/export?format=${format}`;
 
   const a = s.analysis;
   const verdict = byId('verdict');
@@ -105,14 +117,18 @@ function render(): void {
     ['samples', 'Samples', String(a.samples)],
     ['duration', 'Duration', fmtDuration(a.duration_ms / 1000)],
   ];
-  byId('figures').replaceChildren(...figures.map(([key, label, value]) => h('div', {}, h('dt', { text: label }), h('dd', { 'data-figure': key, text: value }))));
+  byId('figures').replaceChildren(
+    ...figures.map(([key, label, value]) => h('div', {}, h('dt', { text: label }), h('dd', { 'data-figure': key, text: value }))),
+  );
   setText(byId('reason'), a.reason);
 
   const last = samples.findLast((x) => x.procs > 0);
   setText(byId('mem-now'), last ? fmtBytes(last.rss_bytes) : '—');
   setText(byId('cpu-now'), last?.cpu_pct == null ? '—' : `${last.cpu_pct.toFixed(1)} %`);
   byId('processes').replaceChildren(...s.processes.slice(0, 50).map((p) => h('li', { text: `${p.name} (pid ${p.pid})` })));
-  byId('exits').replaceChildren(...s.exits.map((e) => h('li', { class: 'exit', text: `${e.name} (pid ${e.pid}) exited ${fmtAgo(e.ts_ms)}, last RSS ${fmtBytes(e.last_rss_bytes)}` })));
+  byId('exits').replaceChildren(
+    ...s.exits.map((e) => h('li', { class: 'exit', text: `${e.name} (pid ${e.pid}) exited ${fmtAgo(e.ts_ms)}, last RSS ${fmtBytes(e.last_rss_bytes)}` })),
+  );
 
   ensureCharts();
   const from = (samples[0]?.ts_ms ?? s.started_ms) / 1000;

@@ -31,7 +31,11 @@ async function load(): Promise<void> {
 
 async function start(event: SubmitEvent): Promise<void> {
   event.preventDefault();
-  const body = { node: (byId('new-node') as HTMLInputElement).value.trim(), target: (byId('new-target') as HTMLInputElement).value.trim(), interval: (byId('new-interval') as HTMLInputElement).value.trim() };
+  const body = {
+    node: (byId('new-node') as HTMLInputElement).value.trim(),
+    target: (byId('new-target') as HTMLInputElement).value.trim(),
+    interval: (byId('new-interval') as HTMLInputElement).value.trim(),
+  };
   try {
     const res = await fetch('/api/sessions', { method: 'POST', headers: csrfHeaders({ 'content-type': 'application/json' }), body: JSON.stringify(body) });
     const answer = (await res.json()) as { session?: string; error?: string };

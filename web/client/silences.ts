@@ -10,7 +10,16 @@ import { zoneChoice } from './time-format.ts';
 
 type TargetKind = 'node' | 'node_pattern' | 'tag' | 'all';
 
-const TARGET_KEYS: Record<string, string> = { node: 'target', node_pattern: 'target', tag: 'target', rule_id: 'rule', subject: 'rule', for: 'end', until_ms: 'end', reason: 'reason' };
+const TARGET_KEYS: Record<string, string> = {
+  node: 'target',
+  node_pattern: 'target',
+  tag: 'target',
+  rule_id: 'rule',
+  subject: 'rule',
+  for: 'end',
+  until_ms: 'end',
+  reason: 'reason',
+};
 
 function target(s: SilenceInfo): string {
   if (s.node) return s.node;
@@ -31,8 +40,21 @@ export interface SilencesView {
 export function mountSilences(canChange: boolean, changed: () => void): SilencesView {
   const tbody = byId<HTMLTableElement>('silences').tBodies[0]!;
   const kind = h('select', { id: 'silence-kind', 'aria-label': 'Silence which nodes' });
-  for (const [value, label] of [['node', 'node'], ['node_pattern', 'nodes matching'], ['tag', 'nodes tagged'], ['all', 'every node']] as const) kind.append(h('option', { value, text: label }));
-  const value = h('input', { type: 'text', id: 'silence-target', placeholder: 'pi-1', spellcheck: 'false', autocomplete: 'off', 'aria-label': 'Node, pattern or tag' });
+  for (const [value, label] of [
+    ['node', 'node'],
+    ['node_pattern', 'nodes matching'],
+    ['tag', 'nodes tagged'],
+    ['all', 'every node'],
+  ] as const)
+    kind.append(h('option', { value, text: label }));
+  const value = h('input', {
+    type: 'text',
+    id: 'silence-target',
+    placeholder: 'pi-1',
+    spellcheck: 'false',
+    autocomplete: 'off',
+    'aria-label': 'Node, pattern or tag',
+  });
   const rule = h('select', { id: 'silence-rule' }, h('option', { value: '', text: 'every rule' }));
   let subject = '';
   const duration = h('input', { type: 'text', id: 'silence-for', value: '1h', placeholder: '90m, 3d', size: 8, spellcheck: 'false', autocomplete: 'off' });
@@ -47,7 +69,15 @@ export function mountSilences(canChange: boolean, changed: () => void): Silences
     general,
     h('div', { class: 'field' }, h('label', { for: 'silence-kind', text: 'Nodes' }), kind, ' ', value, problem('target')),
     h('div', { class: 'field' }, h('label', { for: 'silence-rule', text: 'Rule' }), rule, problem('rule')),
-    h('div', { class: 'field' }, h('label', { for: 'silence-for', text: 'For' }), duration, h('label', { for: 'silence-until', class: 'inline', text: 'or until' }), until, problem('end')),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'silence-for', text: 'For' }),
+      duration,
+      h('label', { for: 'silence-until', class: 'inline', text: 'or until' }),
+      until,
+      problem('end'),
+    ),
     h('div', { class: 'field' }, h('label', { for: 'silence-reason', text: 'Reason' }), reason, problem('reason')),
     h('p', { class: 'actions' }, submit),
   );

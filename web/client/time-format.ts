@@ -61,7 +61,8 @@ export class TimeFormat {
    */
   axisLabels(splitsS: readonly (number | null)[], incrS: number): string[] {
     const sub = incrS < DAY_S;
-    const main = incrS < MINUTE_S ? this.axis.seconds : sub ? this.axis.minutes : incrS < MONTH_S ? this.axis.day : incrS < YEAR_S ? this.axis.month : this.axis.year;
+    const main =
+      incrS < MINUTE_S ? this.axis.seconds : sub ? this.axis.minutes : incrS < MONTH_S ? this.axis.day : incrS < YEAR_S ? this.axis.month : this.axis.year;
     const second = sub ? this.axis.day : incrS < YEAR_S ? this.axis.year : null;
     const key = sub ? this.dayKey : this.yearKey;
     let lastKey = '';

@@ -64,7 +64,12 @@ export function transitionLine(t: AlarmTransition, threshold: number | null): st
   const what = t.subject ? `${t.metric} ${t.subject}` : t.metric;
   const value = t.value === null ? '' : ` at ${round1(t.value)}`;
   const limit = threshold ?? t.threshold;
-  const eta = t.to === 'amber' && t.tt_ms !== null && limit !== null ? `, threshold ${limit} predicted in ${Math.round(t.tt_ms / 60_000)} min` : limit === null ? '' : ` (threshold ${limit})`;
+  const eta =
+    t.to === 'amber' && t.tt_ms !== null && limit !== null
+      ? `, threshold ${limit} predicted in ${Math.round(t.tt_ms / 60_000)} min`
+      : limit === null
+        ? ''
+        : ` (threshold ${limit})`;
   return `${t.node}: ${what} ${t.from} → ${t.to}${value}${eta}`;
 }
 
@@ -98,7 +103,10 @@ export function renderText(message: AlarmMessage, maxChars = Number.POSITIVE_INF
     groups.push({ head: `${level.toUpperCase()} ${count(list)}: ${condition(level, list[0]!.metric, threshold)}`, names: list.map(alarmName) });
   }
   if (message.resolved.length > 0) {
-    groups.push({ head: `resolved ${count(message.resolved)}: ${condition('ok', message.resolved[0]!.metric, threshold)}`, names: message.resolved.map(alarmName) });
+    groups.push({
+      head: `resolved ${count(message.resolved)}: ${condition('ok', message.resolved[0]!.metric, threshold)}`,
+      names: message.resolved.map(alarmName),
+    });
   }
   const prefix = message.repeat ? 'still firing\n' : '';
   // Names are dropped from the longest list first until the whole fits.
@@ -162,5 +170,8 @@ export function postJson(target: string, value: unknown, ctx: SendContext, heade
 
 /** A comma-separated query parameter as a list, empty entries dropped. */
 export function listParam(url: URL, name: string): string[] {
-  return (url.searchParams.get(name) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return (url.searchParams.get(name) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }

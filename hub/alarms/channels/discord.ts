@@ -12,7 +12,8 @@ export const discordChannel: Channel = {
   schemes: ['discord'],
   validate(url) {
     const problems = schemeProblems(url);
-    if (!/^\/api\/webhooks\/\d+\/[A-Za-z0-9_-]+$/.test(url.pathname)) problems.push('the path must be the webhook\'s: discord://discord.com/api/webhooks/ID/TOKEN');
+    if (!/^\/api\/webhooks\/\d+\/[A-Za-z0-9_-]+$/.test(url.pathname))
+      problems.push("the path must be the webhook's: discord://discord.com/api/webhooks/ID/TOKEN");
     return problems;
   },
   async send(url, message, ctx) {

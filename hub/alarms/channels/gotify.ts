@@ -24,7 +24,7 @@ export const gotifyChannel: Channel = {
     const body = {
       title: message.title,
       message: renderText(message),
-      priority: message.status === 'test' ? 4 : PRIORITY[message.level] ?? 5,
+      priority: message.status === 'test' ? 4 : (PRIORITY[message.level] ?? 5),
       ...(message.url ? { extras: { 'client::notification': { click: { url: message.url } } } } : {}),
     };
     await postJson(serviceUrl(url, `${base}/message`), body, ctx, { 'X-Gotify-Key': token });

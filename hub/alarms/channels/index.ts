@@ -21,7 +21,12 @@ export const CHANNEL_SCHEMES: readonly string[] = [...BY_SCHEME.keys()];
 const MAX_URL = 2000;
 
 function parse(value: unknown): { url: URL; channel: Channel } | { problems: string[] } {
-  if (typeof value !== 'string' || value.length > MAX_URL) return { problems: [`must be a channel URL (${CHANNEL_SCHEMES.map((s) => `${s}://`).join(', ')}) of at most ${MAX_URL} characters, got ${JSON.stringify(value)?.slice(0, 80)}`] };
+  if (typeof value !== 'string' || value.length > MAX_URL)
+    return {
+      problems: [
+        `must be a channel URL (${CHANNEL_SCHEMES.map((s) => `${s}://`).join(', ')}) of at most ${MAX_URL} characters, got ${JSON.stringify(value)?.slice(0, 80)}`,
+      ],
+    };
   let url: URL;
   try {
     url = new URL(value);

@@ -11,20 +11,22 @@ export const ntfyChannel: Channel = {
   schemes: ['ntfy'],
   validate(url) {
     const problems = schemeProblems(url);
-    if (!/^\/[-_A-Za-z0-9]{1,64}$/.test(url.pathname)) problems.push(`the path must be one topic name (A-Z a-z 0-9 - _, at most 64), got ${JSON.stringify(url.pathname)}`);
+    if (!/^\/[-_A-Za-z0-9]{1,64}$/.test(url.pathname))
+      problems.push(`the path must be one topic name (A-Z a-z 0-9 - _, at most 64), got ${JSON.stringify(url.pathname)}`);
     return problems;
   },
   async send(url, message, ctx) {
     const headers: Record<string, string> = {
       'content-type': 'text/plain; charset=utf-8',
       Title: message.title,
-      Priority: message.status === 'test' ? '3' : PRIORITY[message.level] ?? '3',
+      Priority: message.status === 'test' ? '3' : (PRIORITY[message.level] ?? '3'),
       Tags: message.status === 'test' ? 'test_tube' : message.level === 'ok' ? 'white_check_mark' : message.level === 'amber' ? 'warning' : 'rotating_light',
     };
     if (message.url) headers['Click'] = message.url;
     const token = url.searchParams.get('token');
     if (token) headers['Authorization'] = `Bearer ${token}`;
-    else if (url.username) headers['Authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+    else if (url.username)
+      headers['Authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
     await post(serviceUrl(url), headers, renderText(message, MAX_CHARS, false), ctx);
   },
 };

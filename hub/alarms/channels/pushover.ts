@@ -13,7 +13,8 @@ export const pushoverChannel: Channel = {
   schemes: ['pushover'],
   validate(url) {
     const problems = schemeProblems(url);
-    if (!KEY.test(decodeURIComponent(url.username))) problems.push('the application token (30 letters and digits) goes before the host: pushover://APP_TOKEN@api.pushover.net?user=USER_KEY');
+    if (!KEY.test(decodeURIComponent(url.username)))
+      problems.push('the application token (30 letters and digits) goes before the host: pushover://APP_TOKEN@api.pushover.net?user=USER_KEY');
     if (!KEY.test(url.searchParams.get('user') ?? '')) problems.push('user= must be the user or group key (30 letters and digits)');
     return problems;
   },
@@ -23,7 +24,7 @@ export const pushoverChannel: Channel = {
       user: url.searchParams.get('user') ?? '',
       title: message.title.slice(0, MAX_TITLE),
       message: renderText(message, MAX_MESSAGE, false),
-      priority: message.status === 'test' ? '0' : PRIORITY[message.level] ?? '0',
+      priority: message.status === 'test' ? '0' : (PRIORITY[message.level] ?? '0'),
     });
     if (message.url) {
       form.set('url', message.url);

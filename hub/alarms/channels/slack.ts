@@ -12,7 +12,8 @@ export const slackChannel: Channel = {
   schemes: ['slack'],
   validate(url) {
     const problems = schemeProblems(url);
-    if (!/^\/services\/[A-Za-z0-9]+\/[A-Za-z0-9]+\/[A-Za-z0-9]+$/.test(url.pathname)) problems.push('the path must be the webhook\'s: slack://hooks.slack.com/services/T…/B…/X…');
+    if (!/^\/services\/[A-Za-z0-9]+\/[A-Za-z0-9]+\/[A-Za-z0-9]+$/.test(url.pathname))
+      problems.push("the path must be the webhook's: slack://hooks.slack.com/services/T…/B…/X…");
     return problems;
   },
   async send(url, message, ctx) {

@@ -18,7 +18,8 @@ export const telegramChannel: Channel = {
     if (!/^\d+:[A-Za-z0-9_-]+$/.test(token(url))) problems.push('the bot token goes before the host: telegram://123456:ABC-DEF@api.telegram.org?chats=…');
     const chats = listParam(url, 'chats');
     if (chats.length === 0) problems.push('chats= must list at least one chat id (a number, or @channel)');
-    for (const chat of chats) if (!/^(-?\d{1,20}|@[A-Za-z0-9_]{4,64})$/.test(chat)) problems.push(`chats: ${JSON.stringify(chat)} is not a chat id (a number, or @channel)`);
+    for (const chat of chats)
+      if (!/^(-?\d{1,20}|@[A-Za-z0-9_]{4,64})$/.test(chat)) problems.push(`chats: ${JSON.stringify(chat)} is not a chat id (a number, or @channel)`);
     return problems;
   },
   async send(url, message, ctx) {

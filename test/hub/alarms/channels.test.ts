@@ -89,20 +89,36 @@ async function fakeSmtp(): Promise<{ host: string; mails: Mail[] }> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup(() => new Promise<void>((resolve) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => resolve());
-  }));
+  cleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  );
   return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, mails };
 }
 
 const t = (node: string, to: AlarmTransition['to'], value = 95): AlarmTransition => ({
-  ts_ms: 1_700_000_000_000, node, rule_id: 'disk', subject: '', metric: 'disk_pct', from: 'ok', to, value, threshold: 90, tt_ms: null,
+  ts_ms: 1_700_000_000_000,
+  node,
+  rule_id: 'disk',
+  subject: '',
+  metric: 'disk_pct',
+  from: 'ok',
+  to,
+  value,
+  threshold: 90,
+  tt_ms: null,
 });
 
 /** A burst as the groups make it: two nodes RED, one AMBER, one resolved. */
 const MESSAGE: AlarmMessage = {
-  v: 1, status: 'firing', level: 'red', repeat: false, title: 'remonitor: 4 nodes disk RED',
+  v: 1,
+  status: 'firing',
+  level: 'red',
+  repeat: false,
+  title: 'remonitor: 4 nodes disk RED',
   rule: { id: 'disk', metric: 'disk_pct', threshold: 90, description: 'root filesystem' },
   firing: [t('pi-1', 'red'), t('pi-2', 'red'), t('pi-3', 'amber', 85)],
   resolved: [{ ...t('pi-4', 'ok', 70), from: 'red' }],
@@ -121,7 +137,15 @@ describe('channels against fakes of their services', () => {
     const call = fake.calls[0]!;
     expect([call.method, call.path, call.headers['content-type']]).toEqual(['POST', '/hook?token=abc', 'application/json']);
     expect(JSON.parse(call.body)).toEqual(webhookBody(MESSAGE));
-    expect(JSON.parse(call.body)).toMatchObject({ type: 'alarm_group', transition: { node: 'pi-1' }, rule: { id: 'disk' }, suppressed: 0, status: 'firing', text: TEXT, url: MESSAGE.url });
+    expect(JSON.parse(call.body)).toMatchObject({
+      type: 'alarm_group',
+      transition: { node: 'pi-1' },
+      rule: { id: 'disk' },
+      suppressed: 0,
+      status: 'firing',
+      text: TEXT,
+      url: MESSAGE.url,
+    });
   });
 
   it('ntfy: the text as body, title, priority, tags, click and a token (docs.ntfy.sh/publish)', async () => {
@@ -129,7 +153,13 @@ describe('channels against fakes of their services', () => {
     await sendToChannel(`ntfy://${fake.host}/fleet-alerts?scheme=http&token=tk_abc`, MESSAGE, CTX);
     const call = fake.calls[0]!;
     expect([call.method, call.path]).toEqual(['POST', '/fleet-alerts']);
-    expect(call.headers).toMatchObject({ title: 'remonitor: 4 nodes disk RED', priority: '5', tags: 'rotating_light', click: MESSAGE.url, authorization: 'Bearer tk_abc' });
+    expect(call.headers).toMatchObject({
+      title: 'remonitor: 4 nodes disk RED',
+      priority: '5',
+      tags: 'rotating_light',
+      click: MESSAGE.url,
+      authorization: 'Bearer tk_abc',
+    });
     expect(call.body).toBe(TEXT);
   });
 
@@ -143,9 +173,16 @@ describe('channels against fakes of their services', () => {
     const fake = await fakeService(200, '{"id":1}');
     await sendToChannel(`gotify://${fake.host}/gotify/AvKxCyfWXkM.h-2?scheme=http`, MESSAGE, CTX);
     const call = fake.calls[0]!;
-    expect([call.method, call.path, call.headers['x-gotify-key'], call.headers['content-type']]).toEqual(['POST', '/gotify/message', 'AvKxCyfWXkM.h-2', 'application/json']);
+    expect([call.method, call.path, call.headers['x-gotify-key'], call.headers['content-type']]).toEqual([
+      'POST',
+      '/gotify/message',
+      'AvKxCyfWXkM.h-2',
+      'application/json',
+    ]);
     expect(JSON.parse(call.body)).toEqual({
-      title: 'remonitor: 4 nodes disk RED', message: `${TEXT}\n${MESSAGE.url}`, priority: 8,
+      title: 'remonitor: 4 nodes disk RED',
+      message: `${TEXT}\n${MESSAGE.url}`,
+      priority: 8,
       extras: { 'client::notification': { click: { url: MESSAGE.url } } },
     });
   });
@@ -154,9 +191,13 @@ describe('channels against fakes of their services', () => {
     const fake = await fakeService(200, '{"ok":true,"result":{}}');
     await sendToChannel(`telegram://123456:ABC-def_9@${fake.host}?chats=-1001234567890,@fleet_ops&scheme=http`, MESSAGE, CTX);
     expect(fake.calls.map((c) => `${c.method} ${c.path}`)).toEqual(['POST /bot123456:ABC-def_9/sendMessage', 'POST /bot123456:ABC-def_9/sendMessage']);
-    expect(fake.calls.map((c) => JSON.parse(c.body))).toEqual(['-1001234567890', '@fleet_ops'].map((chat_id) => ({
-      chat_id, text: `remonitor: 4 nodes disk RED\n${TEXT}\n${MESSAGE.url}`, link_preview_options: { is_disabled: true },
-    })));
+    expect(fake.calls.map((c) => JSON.parse(c.body))).toEqual(
+      ['-1001234567890', '@fleet_ops'].map((chat_id) => ({
+        chat_id,
+        text: `remonitor: 4 nodes disk RED\n${TEXT}\n${MESSAGE.url}`,
+        link_preview_options: { is_disabled: true },
+      })),
+    );
   });
 
   it('Telegram: a refusal says what the API said', async () => {
@@ -191,7 +232,14 @@ describe('channels against fakes of their services', () => {
     const call = fake.calls[0]!;
     expect([call.method, call.path, call.headers['content-type']]).toEqual(['POST', '/1/messages.json', 'application/x-www-form-urlencoded']);
     expect(Object.fromEntries(new URLSearchParams(call.body))).toEqual({
-      token: TOKEN, user: USER, title: 'remonitor: 4 nodes disk RED', message: TEXT, priority: '1', url: MESSAGE.url, url_title: 'Open in remonitor', device: 'phone',
+      token: TOKEN,
+      user: USER,
+      title: 'remonitor: 4 nodes disk RED',
+      message: TEXT,
+      priority: '1',
+      url: MESSAGE.url,
+      url_title: 'Open in remonitor',
+      device: 'phone',
     });
   });
 
@@ -206,14 +254,22 @@ describe('channels against fakes of their services', () => {
     expect(head).toMatch(/^Subject: remonitor: 4 nodes disk RED$/m);
     expect(head).toMatch(/^To: ops@example.org, oncall@example.org$/m);
     // Quoted-printable (the text has "—"): soft breaks joined, =XX decoded.
-    const text = Buffer.from(body.join('\r\n\r\n').replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+    const text = Buffer.from(
+      body
+        .join('\r\n\r\n')
+        .replace(/=\r\n/g, '')
+        .replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    ).toString('utf8');
     expect(text.trim().replace(/\r\n/g, '\n')).toBe(`${TEXT}\n${MESSAGE.url}`);
   });
 
   it('refuses to send where a rule may not point, before any request', async () => {
     const fake = await fakeService(200);
     await expect(sendToChannel('ntfy://169.254.169.254/t', MESSAGE, CTX)).rejects.toThrow(/^refused destination: 169\.254\.169\.254 is link-local/);
-    await expect(sendToChannel('smtp://metadata.google.internal?from=a@b.c&to=d@e.f', MESSAGE, CTX)).rejects.toThrow(/metadata\.google\.internal is a cloud metadata service/);
+    await expect(sendToChannel('smtp://metadata.google.internal?from=a@b.c&to=d@e.f', MESSAGE, CTX)).rejects.toThrow(
+      /metadata\.google\.internal is a cloud metadata service/,
+    );
     expect(fake.calls).toHaveLength(0);
   });
 });
@@ -228,12 +284,21 @@ describe('channel URLs', () => {
     ['slack://hooks.slack.com/services/T1/B2/X3', []],
     [`pushover://${TOKEN}@api.pushover.net?user=${USER}`, []],
     ['smtps://me:pw@mail.example?from=a@b.example&to=c@d.example', []],
-    ['ftp://files.example/x', ['unknown channel "ftp://"; known: http://, https://, ntfy://, gotify://, telegram://, discord://, slack://, pushover://, smtp://, smtps://']],
+    [
+      'ftp://files.example/x',
+      ['unknown channel "ftp://"; known: http://, https://, ntfy://, gotify://, telegram://, discord://, slack://, pushover://, smtp://, smtps://'],
+    ],
     ['ntfy://10.0.0.1/two/levels', ['the path must be one topic name (A-Z a-z 0-9 - _, at most 64), got "/two/levels"']],
     ['ntfy://[fe80::1]/t', ['fe80::1 is link-local, where cloud metadata services answer (169.254.169.254); notifications may not go there']],
     ['ntfy://ntfy.sh/t?scheme=gopher', ['scheme="gopher": must be http or https']],
-    ['telegram://nobody@api.telegram.org', ['the bot token goes before the host: telegram://123456:ABC-DEF@api.telegram.org?chats=…', 'chats= must list at least one chat id (a number, or @channel)']],
-    ['discord://discord.com/api/x', ['the path must be the webhook\'s: discord://discord.com/api/webhooks/ID/TOKEN']],
+    [
+      'telegram://nobody@api.telegram.org',
+      [
+        'the bot token goes before the host: telegram://123456:ABC-DEF@api.telegram.org?chats=…',
+        'chats= must list at least one chat id (a number, or @channel)',
+      ],
+    ],
+    ['discord://discord.com/api/x', ["the path must be the webhook's: discord://discord.com/api/webhooks/ID/TOKEN"]],
     ['smtp://mail.example?to=nobody', ['from= must be one e-mail address, got null', 'to: "nobody" is not an e-mail address']],
     ['not a url', ['"(not a URL)" is not a URL']],
   ])('%s', (url, problems) => {
@@ -245,8 +310,15 @@ describe('channel URLs', () => {
     expect(redactedChannel('discord://discord.com/api/webhooks/1/secret')).toBe('discord://discord.com/…');
   });
 
-  it('a rule names each channel\'s problems with its field; older webhook and ntfy fields still load', () => {
-    expect(validateRule({ id: 'a', metric: 'cpu_pct', threshold: 80, notify: { channels: ['ntfy://metadata.google.internal/t', 'telegram://x@h'], repeat_interval: '10s', send_resolved: 'yes' } })).toEqual([
+  it("a rule names each channel's problems with its field; older webhook and ntfy fields still load", () => {
+    expect(
+      validateRule({
+        id: 'a',
+        metric: 'cpu_pct',
+        threshold: 80,
+        notify: { channels: ['ntfy://metadata.google.internal/t', 'telegram://x@h'], repeat_interval: '10s', send_resolved: 'yes' },
+      }),
+    ).toEqual([
       { field: 'notify.channels[0]', problem: 'metadata.google.internal is a cloud metadata service; notifications may not go there' },
       { field: 'notify.channels[1]', problem: 'the bot token goes before the host: telegram://123456:ABC-DEF@api.telegram.org?chats=…' },
       { field: 'notify.channels[1]', problem: 'chats= must list at least one chat id (a number, or @channel)' },
@@ -259,16 +331,33 @@ describe('channel URLs', () => {
     expect(validateRule({ id: 'a', metric: 'cpu_pct', threshold: 80, notify: { min_interval: '1m', group_interval: '2m' } })).toEqual([
       { field: 'notify.min_interval', problem: 'is the older name of group_interval: give one of them' },
     ]);
-    expect(validateRule({ id: 'a', metric: 'cpu_pct', threshold: 80, notify: { webhook: 'https://h.example/x', ntfy: 'http://192.168.1.2:2586/fleet', min_interval: '0s' } })).toEqual([]);
+    expect(
+      validateRule({
+        id: 'a',
+        metric: 'cpu_pct',
+        threshold: 80,
+        notify: { webhook: 'https://h.example/x', ntfy: 'http://192.168.1.2:2586/fleet', min_interval: '0s' },
+      }),
+    ).toEqual([]);
   });
 
   it('compiles the older fields into channels, and fills in the grouping defaults', () => {
-    expect(compileRule({ id: 'a', metric: 'cpu_pct', threshold: 80, notify: { webhook: 'https://h.example/x', ntfy: 'http://u:p@192.168.1.2:2586/fleet' } }).notify).toEqual({
-      channels: ['https://h.example/x', 'ntfy://u:p@192.168.1.2:2586/fleet?scheme=http'], groupWaitMs: 10_000, groupIntervalMs: 300_000, repeatIntervalMs: 14_400_000, sendResolved: true,
+    expect(
+      compileRule({ id: 'a', metric: 'cpu_pct', threshold: 80, notify: { webhook: 'https://h.example/x', ntfy: 'http://u:p@192.168.1.2:2586/fleet' } }).notify,
+    ).toEqual({
+      channels: ['https://h.example/x', 'ntfy://u:p@192.168.1.2:2586/fleet?scheme=http'],
+      groupWaitMs: 10_000,
+      groupIntervalMs: 300_000,
+      repeatIntervalMs: 14_400_000,
+      sendResolved: true,
     });
     // An older file's min_interval "0s" (every transition at once) still means that: no wait either.
-    expect(compileRule({ id: 'a', metric: 'cpu_pct', threshold: 80, notify: { channels: ['ntfy://ntfy.sh/t', 'ntfy://ntfy.sh/t'], min_interval: '0s' } }).notify).toMatchObject({
-      channels: ['ntfy://ntfy.sh/t'], groupWaitMs: 0, groupIntervalMs: 0,
+    expect(
+      compileRule({ id: 'a', metric: 'cpu_pct', threshold: 80, notify: { channels: ['ntfy://ntfy.sh/t', 'ntfy://ntfy.sh/t'], min_interval: '0s' } }).notify,
+    ).toMatchObject({
+      channels: ['ntfy://ntfy.sh/t'],
+      groupWaitMs: 0,
+      groupIntervalMs: 0,
     });
   });
 });

@@ -71,8 +71,13 @@ describe('destinationProblem (the URL as written)', () => {
   });
 
   it('names the field of a rule', () => {
-    expect(validateRule({ id: 'cpu', metric: 'cpu_pct', threshold: 80, notify: { webhook: 'http://169.254.169.254/x', ntfy: 'http://metadata.google.internal/t' } })).toEqual([
-      { field: 'notify.webhook', problem: '169.254.169.254 is link-local, where cloud metadata services answer (169.254.169.254); notifications may not go there' },
+    expect(
+      validateRule({ id: 'cpu', metric: 'cpu_pct', threshold: 80, notify: { webhook: 'http://169.254.169.254/x', ntfy: 'http://metadata.google.internal/t' } }),
+    ).toEqual([
+      {
+        field: 'notify.webhook',
+        problem: '169.254.169.254 is link-local, where cloud metadata services answer (169.254.169.254); notifications may not go there',
+      },
       { field: 'notify.ntfy', problem: 'metadata.google.internal is a cloud metadata service; notifications may not go there' },
     ]);
   });
@@ -128,7 +133,10 @@ function fakeResolver(zone: Record<string, string[]>): Resolver & { asked: strin
     const addresses = zone[hostname];
     setImmediate(() =>
       addresses
-        ? callback(null, addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })))
+        ? callback(
+            null,
+            addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+          )
         : callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []),
     );
   };
@@ -154,7 +162,18 @@ function setup(resolve: Resolver) {
   return { store, notifier, warnings };
 }
 
-const transition: AlarmTransition = { ts_ms: Date.now(), node: 'pi-1', rule_id: 'cpu', subject: '', metric: 'cpu_pct', from: 'ok', to: 'red', value: 93, threshold: 80, tt_ms: null };
+const transition: AlarmTransition = {
+  ts_ms: Date.now(),
+  node: 'pi-1',
+  rule_id: 'cpu',
+  subject: '',
+  metric: 'cpu_pct',
+  from: 'ok',
+  to: 'red',
+  value: 93,
+  threshold: 80,
+  tt_ms: null,
+};
 const ruleTo = (webhook: string) => compileRule({ id: 'cpu', metric: 'cpu_pct', threshold: 80, notify: { webhook, group_wait: '0s' } });
 
 describe('at send time', () => {
@@ -190,7 +209,9 @@ describe('at send time', () => {
     store.enqueue('webhook', 'http://169.254.169.254/latest/meta-data/', '{}', Date.now());
     notifier.pump();
     await waitFor('a failed attempt', () => notifier.stats.failedAttempts === 1, 5000, 20);
-    expect(warnings[0]!.err).toBe('refused destination: 169.254.169.254 is link-local, where cloud metadata services answer (169.254.169.254); notifications may not go there');
+    expect(warnings[0]!.err).toBe(
+      'refused destination: 169.254.169.254 is link-local, where cloud metadata services answer (169.254.169.254); notifications may not go there',
+    );
   });
 
   it('follows no redirect', async () => {

@@ -59,8 +59,25 @@ describe('evaluate', () => {
     ['sustained over the threshold', (t) => (t < 20 * M ? 50 : 90), 1 * H, ['ok', 'red']],
     ['over, then back under: RED clears', (t) => (t < 20 * M ? 50 : t < 40 * M ? 90 : 50), 1 * H, ['ok', 'red', 'ok']],
     ['hovering just under the threshold after RED: hysteresis holds RED', (t) => (t < 20 * M ? 50 : t < 40 * M ? 90 : 79.5), 1 * H, ['ok', 'red']],
-    ['noisy but flat around 70 %', (() => { const r = rng(1); return () => 70 + gauss(r, 4); })(), 6 * H, ['ok']],
-    ['flat around 68 % with slow wander (autocorrelated noise)', (() => { const r = rng(3); let ar = 0; return () => 68 + (ar = 0.97 * ar + gauss(r, 0.6)); })(), 12 * H, ['ok']],
+    [
+      'noisy but flat around 70 %',
+      (() => {
+        const r = rng(1);
+        return () => 70 + gauss(r, 4);
+      })(),
+      6 * H,
+      ['ok'],
+    ],
+    [
+      'flat around 68 % with slow wander (autocorrelated noise)',
+      (() => {
+        const r = rng(3);
+        let ar = 0;
+        return () => 68 + (ar = 0.97 * ar + gauss(r, 0.6));
+      })(),
+      12 * H,
+      ['ok'],
+    ],
     ['a burst, then recovery', (t) => (t >= 60 * M && t < 64 * M ? 78 : 50), 3 * H, ['ok']],
     ['a step up that then stays flat under the threshold', (t) => (t < 60 * M ? 50 : 70), 3 * H, ['ok']],
     ['sawtooth under the threshold (a log that fills and rotates every 10 min)', (t) => 40 + ((t % (10 * M)) / (10 * M)) * 30, 3 * H, ['ok']],

@@ -23,11 +23,56 @@ describe('FlapTracker', () => {
   type Step = [atMin: number, event: AlarmLevel | 'settle?', expect: boolean | AlarmLevel | null, flapping: boolean];
 
   it.each<[string, Step[]]>([
-    ['3 changes in 30 min: all told', [[0, 'red', true, false], [5, 'ok', true, false], [10, 'red', true, false]]],
-    ['the 4th change within 30 min is held, as is every one after', [[0, 'red', true, false], [2, 'ok', true, false], [4, 'red', true, false], [6, 'ok', false, true], [8, 'red', false, true]]],
-    ['4 changes spread over more than 30 min: not flapping', [[0, 'red', true, false], [11, 'ok', true, false], [22, 'red', true, false], [33, 'ok', true, false]]],
-    ['settles after 10 min without a change, telling what was last told', [[0, 'red', true, false], [2, 'ok', true, false], [4, 'red', true, false], [6, 'ok', false, true], [15, 'settle?', null, true], [16, 'settle?', 'red', false], [17, 'settle?', null, false]]],
-    ['flaps again at once while its changes are recent', [[0, 'red', true, false], [2, 'ok', true, false], [4, 'red', true, false], [6, 'ok', false, true], [16, 'settle?', 'red', false], [18, 'red', false, true]]],
+    [
+      '3 changes in 30 min: all told',
+      [
+        [0, 'red', true, false],
+        [5, 'ok', true, false],
+        [10, 'red', true, false],
+      ],
+    ],
+    [
+      'the 4th change within 30 min is held, as is every one after',
+      [
+        [0, 'red', true, false],
+        [2, 'ok', true, false],
+        [4, 'red', true, false],
+        [6, 'ok', false, true],
+        [8, 'red', false, true],
+      ],
+    ],
+    [
+      '4 changes spread over more than 30 min: not flapping',
+      [
+        [0, 'red', true, false],
+        [11, 'ok', true, false],
+        [22, 'red', true, false],
+        [33, 'ok', true, false],
+      ],
+    ],
+    [
+      'settles after 10 min without a change, telling what was last told',
+      [
+        [0, 'red', true, false],
+        [2, 'ok', true, false],
+        [4, 'red', true, false],
+        [6, 'ok', false, true],
+        [15, 'settle?', null, true],
+        [16, 'settle?', 'red', false],
+        [17, 'settle?', null, false],
+      ],
+    ],
+    [
+      'flaps again at once while its changes are recent',
+      [
+        [0, 'red', true, false],
+        [2, 'ok', true, false],
+        [4, 'red', true, false],
+        [6, 'ok', false, true],
+        [16, 'settle?', 'red', false],
+        [18, 'red', false, true],
+      ],
+    ],
   ])('%s', (_name, steps) => {
     const flap = new FlapTracker('ok');
     let state: AlarmLevel = 'ok';
@@ -55,8 +100,15 @@ async function engineWith(rules: AlarmRuleInput[], tickMs = 3_600_000) {
   const t0 = Date.now();
   let nowMs = t0;
   const engine = new AlarmEngine({
-    brokerUrl: url, feed, log: quietLog, dbPath: join(dir, 'remonitor.db'), rulesFile: join(dir, 'alarm-rules.json'), now: () => nowMs, tickMs,
-    seedRules: () => rules, notifier: { pollMs: 3_600_000 },
+    brokerUrl: url,
+    feed,
+    log: quietLog,
+    dbPath: join(dir, 'remonitor.db'),
+    rulesFile: join(dir, 'alarm-rules.json'),
+    now: () => nowMs,
+    tickMs,
+    seedRules: () => rules,
+    notifier: { pollMs: 3_600_000 },
   });
   await engine.start();
   cleanup(() => engine.stop());
@@ -87,7 +139,10 @@ describe('flapping through the engine', () => {
     // Two rules alike but for flapping, each its own notification group. A 1-minute group interval
     // so the cost of telling every change shows within the hour.
     const base = { metric: 'cpu_pct', threshold: 80, for: '0s', window: '10s', horizon: '0', notify: { webhook: hook.url, group_interval: '1m' } };
-    const { engine, t0, feed, state } = await engineWith([{ id: 'cpu', ...base }, { id: 'cpu-unguarded', ...base, flap_changes: 0 }]);
+    const { engine, t0, feed, state } = await engineWith([
+      { id: 'cpu', ...base },
+      { id: 'cpu-unguarded', ...base, flap_changes: 0 },
+    ]);
 
     // 95 % and 20 % in turns of 2 minutes for 40 minutes (20 changes), then 95 % for 20 minutes.
     let flappingSince: number | null = null;
@@ -140,9 +195,15 @@ describe('for, per metric form', () => {
           { mount: '/boot', size_bytes: 1e9, used_bytes: 1e8, used_pct: 10 },
         ],
         // influxd over 500 MB from 0–30 s, out of the top lists for 10 minutes, then over from 11 min.
-        top_cpu: [], top_mem: s < 40 || s >= 11 * 60 ? [proc(600e6)] : [],
+        top_cpu: [],
+        top_mem: s < 40 || s >= 11 * 60 ? [proc(600e6)] : [],
       });
-      for (const [rule, subject] of [['disk', '/'], ['disk', '/data'], ['disk', '/boot'], ['influx', '']] as const) {
+      for (const [rule, subject] of [
+        ['disk', '/'],
+        ['disk', '/data'],
+        ['disk', '/boot'],
+        ['influx', ''],
+      ] as const) {
         if (state('pi-1', rule, subject)?.state === 'red') reds[`${rule} ${subject}`.trim()] ??= s;
       }
     }
@@ -169,6 +230,11 @@ describe('for on an offline rule', () => {
     setClock(200);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(state('pi-3', 'offline')).toBeUndefined();
-    expect(engine.history(0).filter((t) => t.rule_id === 'offline').map((t) => `${t.from}>${t.to}`)).toEqual(['offline>ok', 'ok>offline']);
+    expect(
+      engine
+        .history(0)
+        .filter((t) => t.rule_id === 'offline')
+        .map((t) => `${t.from}>${t.to}`),
+    ).toEqual(['offline>ok', 'ok>offline']);
   }, 30_000);
 });

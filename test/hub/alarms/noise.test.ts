@@ -4,7 +4,15 @@
 // with the rule compiled from its input (so the shipped defaults are the ones tested).
 import { describe, expect, it } from 'vitest';
 import { TREND_POINTS } from '../../../hub/alarms/engine.ts';
-import { evaluate, evaluateClockSkew, evaluateOffline, TREND_DEFAULTS, type AlarmLevel, type AlarmState, type TrendParams } from '../../../hub/alarms/evaluator.ts';
+import {
+  evaluate,
+  evaluateClockSkew,
+  evaluateOffline,
+  TREND_DEFAULTS,
+  type AlarmLevel,
+  type AlarmState,
+  type TrendParams,
+} from '../../../hub/alarms/evaluator.ts';
 import { compileRule, validateRule, type AlarmRuleInput } from '../../../hub/alarms/rules.ts';
 import { AlarmWindow } from '../../../hub/alarms/series-window.ts';
 
@@ -71,9 +79,24 @@ describe('hysteresis: RED clears below clear_below, after clear_for', () => {
     ['hovering at the threshold: RED once, held (default clear_below 76, 5 % under)', { ...MEM, for: '1m' }, hovering(), ['ok', 'red']],
     ['over, then back to 77: above the default clear_below, still RED', { ...MEM, for: '1m' }, (t) => (t < 10 * M ? 90 : 77), ['ok', 'red']],
     ['over, then back to 75: under clear_below for clear_for, OK', { ...MEM, for: '1m' }, (t) => (t < 10 * M ? 90 : 75), ['ok', 'red', 'ok']],
-    ['a dip under clear_below shorter than clear_for does not clear', { ...MEM, for: '1m', clear_for: '5m' }, (t) => (t < 10 * M ? 90 : t < 13 * M ? 60 : 90), ['ok', 'red']],
-    ['clear_below given: 70 is not low enough for 60', { ...MEM, for: '1m', clear_below: 60 }, (t) => (t < 10 * M ? 90 : t < 30 * M ? 70 : 55), ['ok', 'red', 'ok']],
-    ['firmware bit: the default clear_below (0.475) still clears when it goes off', { id: 't', metric: 'throttled' }, (t) => (t >= 10 * M && t < 20 * M ? 1 : 0), ['ok', 'red', 'ok']],
+    [
+      'a dip under clear_below shorter than clear_for does not clear',
+      { ...MEM, for: '1m', clear_for: '5m' },
+      (t) => (t < 10 * M ? 90 : t < 13 * M ? 60 : 90),
+      ['ok', 'red'],
+    ],
+    [
+      'clear_below given: 70 is not low enough for 60',
+      { ...MEM, for: '1m', clear_below: 60 },
+      (t) => (t < 10 * M ? 90 : t < 30 * M ? 70 : 55),
+      ['ok', 'red', 'ok'],
+    ],
+    [
+      'firmware bit: the default clear_below (0.475) still clears when it goes off',
+      { id: 't', metric: 'throttled' },
+      (t) => (t >= 10 * M && t < 20 * M ? 1 : 0),
+      ['ok', 'red', 'ok'],
+    ],
   ])('%s → %j', (_name, rule, series, expected) => {
     expect(run(rule, series, 1 * H).path).toEqual(expected);
   });
@@ -140,9 +163,37 @@ describe('AMBER only from a long enough window with a good enough fit', () => {
   };
 
   it.each<[string, AlarmRuleInput, (t: number) => number | null, number, AlarmLevel[]]>([
-    ['noisy but flat around 70 %', MEM, (() => { const r = rng(1); return () => 70 + gauss(r, 4); })(), 8 * H, ['ok']],
-    ['noisy and flat at 77 %, near the threshold', MEM, (() => { const r = rng(2); return () => 77 + gauss(r, 1); })(), 8 * H, ['ok']],
-    ['flat with slow wander (autocorrelated noise)', MEM, (() => { const r = rng(3); let ar = 0; return () => 70 + (ar = 0.97 * ar + gauss(r, 0.6)); })(), 12 * H, ['ok']],
+    [
+      'noisy but flat around 70 %',
+      MEM,
+      (() => {
+        const r = rng(1);
+        return () => 70 + gauss(r, 4);
+      })(),
+      8 * H,
+      ['ok'],
+    ],
+    [
+      'noisy and flat at 77 %, near the threshold',
+      MEM,
+      (() => {
+        const r = rng(2);
+        return () => 77 + gauss(r, 1);
+      })(),
+      8 * H,
+      ['ok'],
+    ],
+    [
+      'flat with slow wander (autocorrelated noise)',
+      MEM,
+      (() => {
+        const r = rng(3);
+        let ar = 0;
+        return () => 70 + (ar = 0.97 * ar + gauss(r, 0.6));
+      })(),
+      12 * H,
+      ['ok'],
+    ],
     ['a clean ramp, 40 % → 80 % in 4 h', MEM, climb(40, 10, 0.5, 7), 4.2 * H, ['ok', 'amber', 'red']],
     ['a climb under heavy noise (r² ≈ 0.2)', MEM, climb(50, 5, 6, 5), 4.5 * H, ['ok']],
     ['a climb sampled every 15 min (too few points in the trend window)', MEM, (t) => (t % (15 * M) === 0 ? 40 + (10 * t) / H : null), 3.5 * H, ['ok']],
@@ -191,8 +242,20 @@ describe('validation of the noise fields', () => {
     ['flapping turned off', { flap_changes: 0 }, []],
     ['clear_below at the threshold', { clear_below: 80 }, ['clear_below: must be below the threshold (80), got 80']],
     ['clear_below not a number', { clear_below: '70' }, ['clear_below: must be a finite number, got "70"']],
-    ['bad durations', { clear_for: 'soon', flap_window: '0s', flap_stable: true }, ['clear_for: must be a duration like "30s", "5m", got "soon"', 'flap_window: must be longer than 0, got "0s"', 'flap_stable: must be a duration like "30s", "5m", got true']],
-    ['flap_changes of 1, or a fraction', { flap_changes: 1.5 }, ['flap_changes: must be a whole number from 2 to 100, or 0 to never mark the alarm flapping, got 1.5']],
+    [
+      'bad durations',
+      { clear_for: 'soon', flap_window: '0s', flap_stable: true },
+      [
+        'clear_for: must be a duration like "30s", "5m", got "soon"',
+        'flap_window: must be longer than 0, got "0s"',
+        'flap_stable: must be a duration like "30s", "5m", got true',
+      ],
+    ],
+    [
+      'flap_changes of 1, or a fraction',
+      { flap_changes: 1.5 },
+      ['flap_changes: must be a whole number from 2 to 100, or 0 to never mark the alarm flapping, got 1.5'],
+    ],
   ])('%s', (_name, extra, expected) => {
     expect(fields({ id: 'm', metric: 'mem_pct', threshold: 80, ...extra })).toEqual(expected);
   });

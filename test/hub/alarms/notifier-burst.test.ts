@@ -56,7 +56,13 @@ describe('a burst through the engine', () => {
     const feed = new LiveFeed();
     const channels = [`ntfy://${ntfy.host}/fleet?scheme=http`, `telegram://123:abc@${telegram.host}?chats=42&scheme=http`, `http://${webhook.host}/hook`];
     const engine = new AlarmEngine({
-      brokerUrl: url, feed, log: quietLog, dbPath: join(dir, 'remonitor.db'), rulesFile: join(dir, 'alarm-rules.json'), now: () => nowMs, tickMs: 3_600_000,
+      brokerUrl: url,
+      feed,
+      log: quietLog,
+      dbPath: join(dir, 'remonitor.db'),
+      rulesFile: join(dir, 'alarm-rules.json'),
+      now: () => nowMs,
+      tickMs: 3_600_000,
       // Default grouping (10 s wait, 5 min interval); the queue is driven by the test's ticks only.
       seedRules: () => [{ id: 'cpu-hot', metric: 'cpu_pct', threshold: 90, for: '0s', window: '1s', horizon: '0', notify: { channels } }],
       notifier: { pollMs: 3_600_000, baseBackoffMs: 5000, dashboardUrl: 'https://hub.example:8080' },
@@ -79,7 +85,11 @@ describe('a burst through the engine', () => {
     }
     expect(engine.active().filter((a) => a.state === 'red')).toHaveLength(NODES);
 
-    for (const [name, fake] of [['ntfy', ntfy], ['telegram', telegram], ['webhook', webhook]] as const) {
+    for (const [name, fake] of [
+      ['ntfy', ntfy],
+      ['telegram', telegram],
+      ['webhook', webhook],
+    ] as const) {
       const firstMinute = fake.calls.filter((c) => c.atS < 60);
       expect(firstMinute.length, name).toBeGreaterThanOrEqual(1);
       expect(firstMinute.length, name).toBeLessThanOrEqual(3);

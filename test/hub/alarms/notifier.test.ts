@@ -47,14 +47,27 @@ function setup(options: { baseBackoffMs?: number } = {}) {
 }
 
 const transition = (to: AlarmTransition['to'], node = 'pi-1'): AlarmTransition => ({
-  ts_ms: Date.now(), node, rule_id: 'disk', subject: '/', metric: 'fs_pct', from: 'ok', to, value: 71.5, threshold: 80, tt_ms: 3_600_000,
+  ts_ms: Date.now(),
+  node,
+  rule_id: 'disk',
+  subject: '/',
+  metric: 'fs_pct',
+  from: 'ok',
+  to,
+  value: 71.5,
+  threshold: 80,
+  tt_ms: 3_600_000,
 });
 
 describe('Notifier', () => {
   it('retries a failing webhook with backoff until it is delivered, once', async () => {
     const hook = await receiver([500, 503, 204]);
     const { notifier, store } = setup();
-    notifier.notify(compileRule({ id: 'disk', metric: 'fs_pct', threshold: 80, notify: { webhook: `${hook.url}/hook`, group_wait: '0s' } }), transition('amber'), false);
+    notifier.notify(
+      compileRule({ id: 'disk', metric: 'fs_pct', threshold: 80, notify: { webhook: `${hook.url}/hook`, group_wait: '0s' } }),
+      transition('amber'),
+      false,
+    );
     await waitFor('delivered', () => notifier.stats.delivered === 1, 5000, 20);
     expect(hook.calls).toHaveLength(3);
     expect(notifier.stats.failedAttempts).toBe(2);
@@ -75,7 +88,17 @@ describe('Notifier', () => {
     expect(store.pendingDeliveries()).toBe(1);
     expect(notifier.stats.delivered).toBe(0);
     // The failure is visible: in the queue's status (the URL redacted) and the stats.
-    expect(notifier.queueStatus()).toEqual([{ channel: 'http://127.0.0.1:9/…', url: 'http://127.0.0.1:9/nothing-listens', kind: 'webhook', pending: 1, failing: 1, oldest_pending_ms: expect.any(Number), last_error: expect.stringMatching(/ECONNREFUSED/) }]);
+    expect(notifier.queueStatus()).toEqual([
+      {
+        channel: 'http://127.0.0.1:9/…',
+        url: 'http://127.0.0.1:9/nothing-listens',
+        kind: 'webhook',
+        pending: 1,
+        failing: 1,
+        oldest_pending_ms: expect.any(Number),
+        last_error: expect.stringMatching(/ECONNREFUSED/),
+      },
+    ]);
     expect(notifier.stats.lastError).toMatchObject({ channel: 'http://127.0.0.1:9/…', error: expect.stringMatching(/ECONNREFUSED/) });
     // The call only queued; the network work happened later (a generous bound, not a benchmark).
     expect(callMs).toBeLessThan(200);
@@ -102,7 +125,11 @@ describe('Notifier', () => {
   it('sends ntfy a text message with title, priority and tags', async () => {
     const ntfy = await receiver([200]);
     const { notifier } = setup();
-    notifier.notify(compileRule({ id: 'disk', metric: 'fs_pct', threshold: 80, notify: { ntfy: `${ntfy.url}/remonitor-alerts`, group_wait: '0s' } }), transition('amber'), false);
+    notifier.notify(
+      compileRule({ id: 'disk', metric: 'fs_pct', threshold: 80, notify: { ntfy: `${ntfy.url}/remonitor-alerts`, group_wait: '0s' } }),
+      transition('amber'),
+      false,
+    );
     await waitFor('delivered', () => notifier.stats.delivered === 1, 5000, 20);
     const call = ntfy.calls[0]!;
     expect(call.path).toBe('/remonitor-alerts');

@@ -11,7 +11,24 @@ const fields = (input: unknown) => validateRule(input).map((p) => p.field);
 describe('validateRule', () => {
   it.each<[string, unknown, string[]]>([
     ['a minimal valid rule', { id: 'cpu', metric: 'cpu_pct', threshold: 90 }, []],
-    ['every option', { id: 'disk-boot', metric: 'fs_pct:/boot', threshold: 70, for: '10m', window: '2m', horizon: '48h', trend_window: '2h', nodes: ['pi-1'], node_pattern: 'pi-*', enabled: true, notify: { webhook: 'https://hooks.example/x', ntfy: 'https://ntfy.sh/t', min_interval: '15m' }, description: 'boot partition' }, []],
+    [
+      'every option',
+      {
+        id: 'disk-boot',
+        metric: 'fs_pct:/boot',
+        threshold: 70,
+        for: '10m',
+        window: '2m',
+        horizon: '48h',
+        trend_window: '2h',
+        nodes: ['pi-1'],
+        node_pattern: 'pi-*',
+        enabled: true,
+        notify: { webhook: 'https://hooks.example/x', ntfy: 'https://ntfy.sh/t', min_interval: '15m' },
+        description: 'boot partition',
+      },
+      [],
+    ],
     ['per-filesystem, process RSS and firmware metrics', { id: 'p', metric: 'proc_rss_bytes:influxd', threshold: 1e9 }, []],
     ['offline needs no threshold', { id: 'o', metric: 'offline' }, []],
     ['firmware bits need no threshold', { id: 'u', metric: 'undervoltage' }, []],
@@ -24,14 +41,23 @@ describe('validateRule', () => {
     ['bad durations', { id: 'a', metric: 'temp_c', threshold: 80, for: 'soon', horizon: '-1h', window: '1 minute' }, ['for', 'window', 'horizon']],
     ['trend window shorter than twice the window', { id: 'a', metric: 'temp_c', threshold: 80, window: '10m', trend_window: '15m' }, ['trend_window']],
     ['bad node list and pattern', { id: 'a', metric: 'cpu_pct', threshold: 80, nodes: ['ok', 'not ok'], node_pattern: 'pi/*' }, ['nodes[1]', 'node_pattern']],
-    ['bad notify', { id: 'a', metric: 'cpu_pct', threshold: 80, notify: { webhook: 'ftp://x', ntfy: 'nope', min_interval: 'often', email: 'a@b' } }, ['notify.email', 'notify.webhook', 'notify.ntfy', 'notify.min_interval']],
+    [
+      'bad notify',
+      { id: 'a', metric: 'cpu_pct', threshold: 80, notify: { webhook: 'ftp://x', ntfy: 'nope', min_interval: 'often', email: 'a@b' } },
+      ['notify.email', 'notify.webhook', 'notify.ntfy', 'notify.min_interval'],
+    ],
     ['unknown field and everything else at once', { id: '', metric: '', treshold: 80 }, ['treshold', 'id', 'metric']],
   ])('%s', (_name, input, expected) => {
     expect(fields(input)).toEqual(expected);
   });
 
   it('reports a duplicate id in a list', () => {
-    expect(validateRules([{ id: 'a', metric: 'offline' }, { id: 'a', metric: 'offline' }])).toEqual([{ field: 'rules[1].id', problem: 'duplicate id "a"' }]);
+    expect(
+      validateRules([
+        { id: 'a', metric: 'offline' },
+        { id: 'a', metric: 'offline' },
+      ]),
+    ).toEqual([{ field: 'rules[1].id', problem: 'duplicate id "a"' }]);
   });
 
   it('ships valid defaults: 80 % on utilisation, every disk, offline and the Pi firmware bits', () => {
@@ -59,7 +85,16 @@ describe('rules file', () => {
       const path = join(dir, 'alarm-rules.json');
       expect(loadRules(path, defaultRules).map((r) => r.id)).toContain('disk');
       expect(JSON.parse(readFileSync(path, 'utf8')).version).toBe(1);
-      writeFileSync(path, JSON.stringify({ version: 1, rules: [{ id: 'a', metric: 'mem_pct' }, { id: 'b', metric: 'x', threshold: 1 }] }));
+      writeFileSync(
+        path,
+        JSON.stringify({
+          version: 1,
+          rules: [
+            { id: 'a', metric: 'mem_pct' },
+            { id: 'b', metric: 'x', threshold: 1 },
+          ],
+        }),
+      );
       expect(() => loadRules(path, defaultRules)).toThrow(/rules\[0\]\.threshold: is required.*rules\[1\]\.metric: unknown metric "x"/);
       writeFileSync(path, '{ not json');
       expect(() => loadRules(path, defaultRules)).toThrow(/not valid JSON/);

@@ -10,7 +10,9 @@ function directFit(points: [number, number][]): { slope: number; r2: number } {
   const n = points.length;
   const mx = points.reduce((a, [x]) => a + x, 0) / n;
   const my = points.reduce((a, [, y]) => a + y, 0) / n;
-  let sxx = 0, sxy = 0, syy = 0;
+  let sxx = 0,
+    sxy = 0,
+    syy = 0;
   for (const [x, y] of points) {
     sxx += (x - mx) ** 2;
     sxy += (x - mx) * (y - my);
@@ -112,7 +114,7 @@ describe('MeanWindow', () => {
 });
 
 describe('ExactSum', () => {
-  it('is the correctly rounded sum, as Python\'s math.fsum gives it', () => {
+  it("is the correctly rounded sum, as Python's math.fsum gives it", () => {
     const tenths = new ExactSum();
     for (let i = 0; i < 10; i++) tenths.add(0.1);
     expect(tenths.value).toBe(1); // a plain sum gives 0.9999999999999999
@@ -130,4 +132,3 @@ describe('ExactSum', () => {
     expect(s.value).toBe(0);
   });
 });
-
