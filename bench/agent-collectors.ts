@@ -10,7 +10,7 @@
 // Figures only, no asserts.
 // Run: node scripts/build.mjs && node scripts/run-ts.mjs bench/agent-collectors.ts [--seconds 60] [--interval 1s]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +19,7 @@ import { EmbeddedBroker } from '../broker/broker.ts';
 import { HubService } from '../cli/hub-service.ts';
 import { parseDuration } from '../protocol/index.ts';
 import { createLogger } from '../shared/logger.ts';
+import { groupCpuMs, groupMembers } from './process-group.ts';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '60' }, interval: { type: 'string', default: '1s' }, bundle: { type: 'string' } },
@@ -29,7 +30,6 @@ if (!(SECONDS >= 5)) throw new TypeError(`--seconds must be at least 5, got ${va
 if (INTERVAL_MS === null || INTERVAL_MS < 1000 || INTERVAL_MS % 1000 !== 0) {
   throw new TypeError(`--interval must be whole seconds (collectd's Interval), such as 1s or 10s; got ${values.interval}`);
 }
-const TICK_MS = 10; // /proc times are in USER_HZ ticks, 100 per second
 const WARMUP_MS = 15_000; // the agent's start-up (module load, birth record, V8's one memory-reducer compaction) is not its steady state
 
 if (process.platform !== 'linux') {
@@ -53,45 +53,6 @@ function unitNodeFlags(): string[] {
     1,
     argv.findIndex((a) => a.endsWith('remonitor-agent.mjs')),
   );
-}
-
-interface ProcStat {
-  pid: number;
-  pgrp: number;
-  ownTicks: number;
-  reapedTicks: number;
-}
-
-function procStat(pid: number): ProcStat | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = text
-      .slice(text.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number);
-    // fields 5 (pgrp) and 14–17 (utime stime cutime cstime) of proc(5); index 0 here is field 3
-    return { pid, pgrp: f[2]!, ownTicks: f[11]! + f[12]!, reapedTicks: f[13]! + f[14]! };
-  } catch {
-    return undefined; // exited meanwhile
-  }
-}
-
-function groupMembers(pgrp: number): ProcStat[] {
-  const members: ProcStat[] = [];
-  for (const entry of readdirSync('/proc')) {
-    const c = entry.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const s = procStat(Number(entry));
-    if (s?.pgrp === pgrp) members.push(s);
-  }
-  return members;
-}
-
-/** CPU of a group so far, ms: its live processes' own time and what its leader reaped. */
-function groupCpuMs(pgrp: number): number {
-  let ticks = 0;
-  for (const m of groupMembers(pgrp)) ticks += m.ownTicks + (m.pid === pgrp ? m.reapedTicks : 0);
-  return ticks * TICK_MS;
 }
 
 function rssKiB(pid: number): number {

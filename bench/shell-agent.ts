@@ -9,7 +9,7 @@
 // Figures only, no asserts.
 // Run: node scripts/run-ts.mjs bench/shell-agent.ts [--seconds 60] [--interval 1s]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { EmbeddedBroker } from '../broker/broker.ts';
 import { parseDuration } from '../protocol/index.ts';
 import { createLogger } from '../shared/logger.ts';
+import { groupCpuMs, groupMembers } from './process-group.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, interval: { type: 'string', default: '1s' } } });
 const SECONDS = Number(values.seconds);
@@ -25,7 +26,6 @@ if (!(SECONDS >= 5)) throw new TypeError(`--seconds must be at least 5, got ${va
 if (INTERVAL_MS === null || INTERVAL_MS < 1000 || INTERVAL_MS % 1000 !== 0) {
   throw new TypeError(`--interval must be whole seconds (collectd's Interval), such as 1s or 10s; got ${values.interval}`);
 }
-const TICK_MS = 10; // /proc times are in USER_HZ ticks, 100 per second
 const WARMUP_MS = 3000;
 const SCRIPT = new URL('../deploy/remonitor-agent.sh', import.meta.url).pathname;
 
@@ -53,45 +53,6 @@ for (const [binary, pkg] of [
   if (!ensure(binary, pkg)) throw new Error(`${binary} is missing: apt-get install ${pkg}`);
 }
 const haveCollectd = ensure('collectd', 'collectd-core');
-
-interface ProcStat {
-  pid: number;
-  pgrp: number;
-  ownTicks: number;
-  reapedTicks: number;
-}
-
-function procStat(pid: number): ProcStat | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = text
-      .slice(text.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number);
-    // fields 5 (pgrp) and 14–17 (utime stime cutime cstime) of proc(5); index 0 here is field 3
-    return { pid, pgrp: f[2]!, ownTicks: f[11]! + f[12]!, reapedTicks: f[13]! + f[14]! };
-  } catch {
-    return undefined; // exited meanwhile
-  }
-}
-
-function groupMembers(pgrp: number): ProcStat[] {
-  const members: ProcStat[] = [];
-  for (const entry of readdirSync('/proc')) {
-    const c = entry.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const s = procStat(Number(entry));
-    if (s?.pgrp === pgrp) members.push(s);
-  }
-  return members;
-}
-
-/** CPU of the group so far, ms: its live processes' own time and what its leader reaped. */
-function groupCpuMs(pgrp: number): number {
-  let ticks = 0;
-  for (const m of groupMembers(pgrp)) ticks += m.ownTicks + (m.pid === pgrp ? m.reapedTicks : 0);
-  return ticks * TICK_MS;
-}
 
 function kib(path: string, field: string): number {
   try {
