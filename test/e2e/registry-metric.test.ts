@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Encoder } from 'cbor-x';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
-import { topics } from '../../protocol/index.ts';
+import { SAMPLE_FIELDS, topics } from '../../protocol/index.ts';
 import { launchBrowser, pageErrors } from '../helpers/browser.ts';
 import { freePort } from '../helpers/mosquitto.ts';
 import { cleanup, REPO, runCleanups, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
@@ -16,12 +16,14 @@ import { cleanup, REPO, runCleanups, spawnProcess, tempDir, waitFor } from '../h
 afterAll(runCleanups);
 
 const NEW_GROUP = `  { group: 'steal', title: 'CPU steal' },\n`;
+/** The next free wire key: keys run 0…n−1 (test/protocol/protocol-doc.test.ts). */
+const NEW_KEY = SAMPLE_FIELDS.length;
 const NEW_METRIC = `  {
     name: 'cpu_steal_pct',
     kind: 'gauge',
     unit: 'percent',
     description: 'CPU time a hypervisor gave to other guests',
-    wire: { key: 29, check: 'pct' },
+    wire: { key: ${NEW_KEY}, check: 'pct' },
     storage: 'real',
     chart: { group: 'steal', label: 'steal', color: '#111827' },
     prometheus: { name: 'remonitor_node_cpu_steal_ratio', scale: 0.01 },
@@ -68,7 +70,7 @@ describe('a metric added to the registry alone', () => {
     const base = `http://127.0.0.1:${http}`;
     await waitFor('the hub answering', async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok, 30_000);
 
-    // An outside client sends the new key, 29, beside the identity: CBOR map with integer keys.
+    // An outside client sends the new key beside the identity: CBOR map with integer keys.
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: 'steal-pi', reconnectPeriod: 0 });
     cleanup(() => client.endAsync());
     await client.publishAsync(topics.status('steal-pi'), 'online', { qos: 1, retain: true });
@@ -80,7 +82,7 @@ describe('a metric added to the registry alone', () => {
         [1, 'b1'],
         [2, seq],
         [3, now - (4 - seq) * 1000],
-        [29, 10 + seq],
+        [NEW_KEY, 10 + seq],
       ]);
       await client.publishAsync(topics.metrics('steal-pi'), cbor.encode(wire), { qos: 1 });
     }
