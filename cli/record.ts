@@ -15,7 +15,7 @@ import { nodeNameProblem } from '../protocol/topics.ts';
 import { caFile, defaultNodeName, interval } from '../edge-agent/main.ts';
 import { brokerUrl, OptionsError, resolveOptions, describeOptions, type OptionSpec } from '../shared/options.ts';
 import { ProcessWatch } from '../edge-agent/process-watch.ts';
-import { analyzeLeak, parseThresholds, type LeakAnalysis, type LeakThresholds } from '../hub/leak-verdict.ts';
+import { analyzeLeak, beforeTheEnd, parseThresholds, type LeakAnalysis, type LeakThresholds } from '../hub/leak-verdict.ts';
 import { HubReport, type HubReportOutcome } from './record-hub.ts';
 import { renderReportHtml } from './record-report.ts';
 
@@ -257,13 +257,8 @@ export async function runRecord(argv: string[]): Promise<number> {
   const ended = Date.now();
   const published = hub ? await hub.finish() : null;
 
-  // A program frees its memory as it shuts down (V8 disposes its heap before the exit call): a read
-  // in the last interval before the exit may catch RSS halfway down, which reads as a leak that
-  // stopped. The verdict leaves that interval out; the report keeps every sample.
-  const analysis = analyzeLeak(
-    samples.filter((s) => s.ts_ms < ended - o.intervalMs),
-    o.leakThresholds,
-  );
+  // The verdict leaves out the exit's last interval; the report keeps every sample.
+  const analysis = analyzeLeak(beforeTheEnd(samples, ended, o.intervalMs), o.leakThresholds);
   const peak = samples.reduce((m, s) => Math.max(m, s.rss_bytes), 0);
   const commandCode = outcome.code ?? 128 + (constants.signals[outcome.signal as keyof typeof constants.signals] ?? 0);
   const leak = o.failOnLeak && analysis.verdict === 'leak suspected';

@@ -46,6 +46,15 @@ export interface MemoryPoint {
 const MB = 1024 * 1024;
 const HOUR_MS = 3_600_000;
 
+/**
+ * The points a verdict is reached on once the process has ended: a program frees its memory as it
+ * shuts down (V8 disposes its heap before the exit call), so a read in the last interval before the
+ * end may catch RSS halfway down, which reads as a leak that stopped. That interval is left out.
+ */
+export function beforeTheEnd<P extends MemoryPoint>(points: readonly P[], endedMs: number, intervalMs: number): P[] {
+  return points.filter((p) => p.ts_ms < endedMs - intervalMs);
+}
+
 /** Least squares of y on x: slope, intercept (at x = 0) and r². */
 export function linearFit(xs: readonly number[], ys: readonly number[]): { slope: number; intercept: number; r2: number } {
   const n = xs.length;

@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 import { procsTotals, type ProcsSample } from '../protocol/procs.ts';
 import type { ProcessUsage } from '../protocol/sample.ts';
-import { analyzeLeak, type LeakThresholds } from './leak-verdict.ts';
+import { analyzeLeak, beforeTheEnd, type LeakThresholds } from './leak-verdict.ts';
 import { processesGone } from './session-lifetime.ts';
 import { naming } from '../shared/sqlite-open.ts';
 import type { PackedSamples, ProcessRow } from './packed-samples.ts';
@@ -194,7 +194,9 @@ export class SessionStore {
   }
 
   private summary(row: SessionRow): SessionSummary {
-    const memory = this.stmt.memory.all(row.id, MAX_SESSION_SAMPLES);
+    const read = this.stmt.memory.all(row.id, MAX_SESSION_SAMPLES);
+    // Ended: its processes are gone, and what they freed on the way out is not the verdict's.
+    const memory = row.state === 'ended' && row.stopped_ms !== null ? beforeTheEnd(read, row.stopped_ms, row.interval_ms) : read;
     return {
       id: row.id,
       node: row.node,

@@ -280,10 +280,11 @@ function layoutCards(): void {
     if (!nodes.has(c.node.name)) dropCard(c);
     else if (c.el.hidden === show.has(c.node)) c.el.hidden = !show.has(c.node);
   }
-  let i = 0;
-  let inOrder = true;
+  // Compared first, moved only when out of order: a card taken out to be put back would be lost
+  // whenever nothing else moved (one card shown).
   const children = grid.children;
-  const frag = document.createDocumentFragment();
+  const order: HTMLElement[] = [];
+  let inOrder = true;
   for (const n of selected) {
     let c = cards.get(n.name);
     if (!c) {
@@ -293,11 +294,10 @@ function layoutCards(): void {
       observer.observe(c.el);
       inOrder = false;
     }
-    if (inOrder && children[i] !== c.el) inOrder = false;
-    frag.append(c.el);
-    i++;
+    if (inOrder && children[order.length] !== c.el) inOrder = false;
+    order.push(c.el);
   }
-  if (!inOrder) grid.prepend(frag);
+  if (!inOrder) grid.prepend(...order);
 }
 
 // ---- the view ------------------------------------------------------------------------------
