@@ -21,6 +21,7 @@ import { EmbeddedBroker } from '../broker/broker.ts';
 import { createLogger } from '../shared/logger.ts';
 import { HubService } from '../cli/hub-service.ts';
 import { parseDuration, topics } from '../protocol/index.ts';
+import { unitNodeFlags } from './agent-unit.ts';
 
 const { values } = parseArgs({
   options: {
@@ -60,22 +61,6 @@ const memoryMiB = (pid: number) => {
 };
 const describeMemory = (m: ReturnType<typeof memoryMiB>) => `${m.rss.toFixed(1)} MiB (anonymous ${m.anon.toFixed(1)}, file ${m.file.toFixed(1)})`;
 
-/** The node flags and environment the shipped unit starts the agent with, so the bench measures what runs on a Pi. */
-function unitNodeFlags(): { flags: string[]; env: Record<string, string> } {
-  const unit = readFileSync(new URL('../deploy/remonitor-agent.service', import.meta.url), 'utf8');
-  const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1];
-  if (!exec) throw new Error('deploy/remonitor-agent.service: no ExecStart line');
-  const argv = exec.split(' ');
-  // Environment=NAME=value lines (one assignment each, unquoted: all the unit uses).
-  const env = Object.fromEntries([...unit.matchAll(/^Environment=([A-Z_][A-Z0-9_]*)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!]));
-  return {
-    flags: argv.slice(
-      1,
-      argv.findIndex((a) => a.endsWith('remonitor-agent.mjs')),
-    ),
-    env,
-  };
-}
 /** `NAME=value` words name environment variables for the agent, the other words are node flags. */
 function splitEnv(words: string[]): { flags: string[]; env: Record<string, string> } {
   const isEnv = (w: string) => /^[A-Z_][A-Z0-9_]*=/.test(w);
