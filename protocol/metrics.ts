@@ -296,6 +296,8 @@ export interface LabelledMetricSpec {
   readonly description: string;
   /** The label that tells the series apart. */
   readonly label: string;
+  /** Labels its values may carry besides `label` (a container's image). */
+  readonly otherLabels?: readonly string[];
   /** A list field of the sample (with the element's member, and the member naming the element), or the `series` field. */
   readonly source:
     | { readonly list: 'cpu_core_pct' }
@@ -368,6 +370,7 @@ export const LABELLED_METRICS: readonly LabelledMetricSpec[] = [
     unit: 'percent',
     description: 'CPU of each container, % of one core (may pass 100)',
     label: 'container',
+    otherLabels: ['image'],
     source: 'series',
     prometheus: { name: 'remonitor_node_container_cpu_used_cores', scale: 0.01 },
   },
@@ -377,6 +380,7 @@ export const LABELLED_METRICS: readonly LabelledMetricSpec[] = [
     unit: 'bytes',
     description: 'memory of each container (cgroup memory.current)',
     label: 'container',
+    otherLabels: ['image'],
     source: 'series',
     prometheus: { name: 'remonitor_node_container_memory_bytes' },
   },
@@ -386,6 +390,7 @@ export const LABELLED_METRICS: readonly LabelledMetricSpec[] = [
     unit: 'percent',
     description: 'memory of each container with a limit, % of its limit',
     label: 'container',
+    otherLabels: ['image'],
     source: 'series',
     prometheus: { name: 'remonitor_node_container_memory_limit_used_ratio', scale: 0.01 },
   },
@@ -395,6 +400,7 @@ export const LABELLED_METRICS: readonly LabelledMetricSpec[] = [
     unit: 'bytes_per_second',
     description: 'received by each container with a network namespace of its own',
     label: 'container',
+    otherLabels: ['image'],
     source: 'series',
     prometheus: { name: 'remonitor_node_container_network_receive_bytes_total' },
   },
@@ -404,6 +410,7 @@ export const LABELLED_METRICS: readonly LabelledMetricSpec[] = [
     unit: 'bytes_per_second',
     description: 'sent by each container with a network namespace of its own',
     label: 'container',
+    otherLabels: ['image'],
     source: 'series',
     prometheus: { name: 'remonitor_node_container_network_transmit_bytes_total' },
   },
@@ -413,6 +420,7 @@ export const LABELLED_METRICS: readonly LabelledMetricSpec[] = [
     unit: 'bytes_per_second',
     description: 'read from block devices by each container',
     label: 'container',
+    otherLabels: ['image'],
     source: 'series',
     prometheus: { name: 'remonitor_node_container_disk_read_bytes_total' },
   },
@@ -422,6 +430,7 @@ export const LABELLED_METRICS: readonly LabelledMetricSpec[] = [
     unit: 'bytes_per_second',
     description: 'written to block devices by each container',
     label: 'container',
+    otherLabels: ['image'],
     source: 'series',
     prometheus: { name: 'remonitor_node_container_disk_written_bytes_total' },
   },
@@ -431,6 +440,7 @@ export const LABELLED_METRICS: readonly LabelledMetricSpec[] = [
     unit: 'count',
     description: '1 while a container runs, 0 once it restarts, pauses or exits (containers seen running)',
     label: 'container',
+    otherLabels: ['image'],
     source: 'series',
     prometheus: { name: 'remonitor_node_container_running' },
   },

@@ -3,12 +3,14 @@
 
 export type AlarmLevel = 'ok' | 'amber' | 'red' | 'offline';
 
-/** One alarm: one rule on one node (and one filesystem, for per-mount rules). */
+/** One alarm: one rule on one node (and one filesystem, for per-mount rules; one label set, for labelled metrics). */
 export interface AlarmInfo {
   node: string;
   rule_id: string;
-  /** The filesystem mount of a per-mount rule, else ''. */
+  /** The filesystem mount of a per-mount rule, the label set of a labelled metric's (`container=web image=nginx`, labelsSubject), else ''. */
   subject: string;
+  /** The label set of a labelled metric's alarm; absent for other rules. */
+  labels?: Record<string, string>;
   metric: string;
   state: AlarmLevel;
   /** When this state was entered, ms. */
@@ -37,6 +39,8 @@ export interface AlarmTransition {
   node: string;
   rule_id: string;
   subject: string;
+  /** The label set of a labelled metric's alarm; absent for other rules. */
+  labels?: Record<string, string>;
   metric: string;
   from: AlarmLevel;
   to: AlarmLevel;
@@ -137,12 +141,44 @@ export const SPECIAL_RULE_METRICS: readonly { metric: string; param?: string; de
   { metric: 'fs_pct', description: "each filesystem's use, % (one alarm per mount)" },
   { metric: 'fs_pct:', param: 'mount', description: "one filesystem's use, %" },
   { metric: 'proc_rss_bytes:', param: 'process name', description: 'resident memory of one process, bytes' },
+  { metric: 'custom:', param: 'metric name', description: "a node's own metric (--textfile-dir, --exec), one alarm per label set" },
   { metric: 'undervoltage', description: 'Raspberry Pi under-voltage bit' },
   { metric: 'throttled', description: 'Raspberry Pi throttling bits' },
 ];
 
 /** What a rule watches: a registry metric or one of the special forms (hub/alarms/rules.ts lists them). */
 export type RuleMetric = string;
+
+/** A label value is written bare in a subject unless it holds a space, `=`, `"` or a backslash, or is empty: then as a JSON string. */
+const BARE_VALUE = /^[^\s="\\]+$/;
+
+/**
+ * The subject of a labelled metric's alarm: its labels in name order as `name=value`, one space
+ * between (`container=web image=nginx`). One label set gives one subject and back (subjectLabels).
+ */
+export function labelsSubject(labels: Record<string, string>): string {
+  let out = '';
+  for (const name of Object.keys(labels).sort()) {
+    const value = labels[name]!;
+    out += `${out ? ' ' : ''}${name}=${BARE_VALUE.test(value) ? value : JSON.stringify(value)}`;
+  }
+  return out;
+}
+
+/** The labels of a subject labelsSubject wrote; null for any other text. */
+export function subjectLabels(subject: string): Record<string, string> | null {
+  const labels: Record<string, string> = {};
+  const part = /([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|[^\s="\\]+)(?: |$)/y;
+  let at = 0;
+  while (at < subject.length) {
+    part.lastIndex = at;
+    const m = part.exec(subject);
+    if (!m) return null;
+    labels[m[1]!] = m[2]!.startsWith('"') ? (JSON.parse(m[2]!) as string) : m[2]!;
+    at = part.lastIndex;
+  }
+  return labels;
+}
 
 /**
  * Notifications of one rule, grouped per burst and channel (hub/alarms/alarm-groups.ts); where the
@@ -191,6 +227,11 @@ export interface AlarmRuleInput {
   flap_window?: string;
   /** A flapping alarm is notified again, once, in its state at the time, after this long without a change (default "10m"). */
   flap_stable?: string;
+  /**
+   * A labelled metric's label sets to judge, each label given by a glob (`{"container": "web*"}`:
+   * `*` any run of characters, `?` one); absent: every label set. Each label set is an alarm of its own.
+   */
+  labels?: Record<string, string>;
   /** Where it applies: all nodes when `nodes`, `node_pattern` and `tags` are absent. */
   nodes?: string[];
   /** Node name glob: `*` any run of characters, `?` one (`pi-*`). */

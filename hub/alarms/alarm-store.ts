@@ -124,7 +124,18 @@ export class AlarmStore {
   addTransition(t: AlarmTransition): number {
     return naming(this.path, () =>
       Number(
-        this.stmt.addTransition.run({ ...t, value: t.value, threshold: t.threshold, tt_ms: t.tt_ms === null ? null : Math.round(t.tt_ms) }).lastInsertRowid,
+        this.stmt.addTransition.run({
+          ts_ms: t.ts_ms,
+          node: t.node,
+          rule_id: t.rule_id,
+          subject: t.subject, // a labelled alarm's labels are in its subject (labelsSubject)
+          metric: t.metric,
+          from: t.from,
+          to: t.to,
+          value: t.value,
+          threshold: t.threshold,
+          tt_ms: t.tt_ms === null ? null : Math.round(t.tt_ms),
+        }).lastInsertRowid,
       ),
     );
   }

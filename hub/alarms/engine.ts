@@ -7,6 +7,13 @@
 // An alarm that changes state too often is marked flapping and its notifications wait until it
 // settles (flapping.ts).
 //
+// A rule on a labelled metric (a container's memory, a unit's failure) makes one alarm per label
+// set it matches, each judged on its own, at most MAX_LABEL_SETS a node and rule (the rest are not
+// judged, said once in the log). A label set the node stops sending while it keeps sending others
+// (a container removed, a unit gone) is cleared and forgotten once it has been missing for as long
+// as a silent node takes to go offline; a node that is silent altogether keeps its alarms as they
+// are, since its `offline` rule speaks for it.
+//
 // Times: windows and evaluation use the sample's own clock (ts_ms), so a node whose clock is off
 // is still judged on consistent data; transitions are stamped with the hub's clock.
 import { join } from 'node:path';
@@ -14,7 +21,16 @@ import type { MqttClient } from 'mqtt';
 import { connectHubClient, firstConnect } from '../hub-mqtt.ts';
 import { topics, type Sample } from '../../protocol/index.ts';
 import type { Logger } from '../../shared/logger.ts';
-import type { AlarmInfo, AlarmTransition, NodeAlarmsMessage, RulesFileStatus, SilenceInfo } from '../../shared/alarm-types.ts';
+import {
+  labelsSubject,
+  subjectLabels,
+  type AlarmInfo,
+  type AlarmTransition,
+  type NodeAlarmsMessage,
+  type RulesFileStatus,
+  type SilenceInfo,
+} from '../../shared/alarm-types.ts';
+import { labelledValues } from '../labelled-values.ts';
 import type { SamplePoint } from '../../shared/api-types.ts';
 import type { FeedEvent, LiveFeed } from '../live-feed.ts';
 import { REMOVAL_GRACE_MS } from '../store.ts';
@@ -25,7 +41,18 @@ import { Notifier, type NotifierOptions } from './notifier.ts';
 import { documentProblems, RULES_FILE, RulesFile } from './rule-file.ts';
 import { RuleFileWatch, type RuleFileWatchOptions } from './rule-file-watch.ts';
 import { checkSilence, SilenceMatcher } from './silences.ts';
-import { compileRule, defaultRules, formatProblems, ruleAppliesTo, validateRule, type AlarmRule, type AlarmRuleInput, type RuleProblem } from './rules.ts';
+import {
+  compileRule,
+  defaultRules,
+  formatProblems,
+  labelsMatch,
+  MAX_LABEL_SETS,
+  ruleAppliesTo,
+  validateRule,
+  type AlarmRule,
+  type AlarmRuleInput,
+  type RuleProblem,
+} from './rules.ts';
 import { AlarmWindow } from './series-window.ts';
 import { NodeTagIndex } from './node-tag-index.ts';
 
@@ -87,6 +114,8 @@ function prepareRule(rule: AlarmRule): PreparedRule {
 interface Alarm {
   rule: AlarmRule;
   subject: string;
+  /** The label set of a labelled rule's alarm, else null. */
+  labels: Record<string, string> | null;
   window: AlarmWindow | null;
   state: AlarmState;
   /** Made at its first change: most alarms never change, and every sample reads this field. */
@@ -107,6 +136,12 @@ interface NodeAlarms {
   rules: PreparedRule[];
   offlineRules: PreparedRule[];
   clockRules: PreparedRule[];
+  /** The rules on labelled metrics that apply to it, judged on its samples' labelled values. */
+  labelledRules: PreparedRule[];
+  /** Label sets judged per labelled rule (by rule id), bounded by MAX_LABEL_SETS. */
+  labelSets: Map<string, number>;
+  /** Rules whose label sets past the bound were logged, so once each. */
+  overLimitLogged: Set<string>;
 }
 
 /** Points a trend window holds at most: samples closer than trend_window / this are averaged. */
@@ -286,7 +321,7 @@ export class AlarmEngine {
       let dropped = false;
       for (const [key, alarm] of node.alarms) {
         if (changedIds.includes(alarm.rule.id)) {
-          node.alarms.delete(key);
+          dropAlarm(node, key, alarm);
           dropped = true;
         }
       }
@@ -384,7 +419,12 @@ export class AlarmEngine {
   }
 
   history(fromMs: number): AlarmTransition[] {
-    return this.store.transitionsSince(fromMs);
+    const labelled = new Set(this.rules.filter((p) => p.rule.series !== null).map((p) => p.rule.id));
+    return this.store.transitionsSince(fromMs).map((t) => {
+      // A labelled rule's subject is its label set (labelsSubject): given back as labels too.
+      const labels = labelled.has(t.rule_id) ? subjectLabels(t.subject) : null;
+      return labels ? { ...t, labels } : t;
+    });
   }
 
   private info(node: string, alarm: Alarm, acks: Map<string, string>, now: number): AlarmInfo {
@@ -393,6 +433,7 @@ export class AlarmEngine {
       node,
       rule_id: alarm.rule.id,
       subject: alarm.subject,
+      ...(alarm.labels ? { labels: alarm.labels } : {}),
       metric: alarm.rule.metric,
       state: s.state,
       since_ms: s.since_ms,
@@ -464,12 +505,16 @@ export class AlarmEngine {
         rules: [],
         offlineRules: [],
         clockRules: [],
+        labelledRules: [],
+        labelSets: new Map(),
+        overLimitLogged: new Set(),
       };
       this.nodes.set(name, node);
     }
     if (node.rulesVersion !== this.rulesVersion) {
       const applying = this.rules.filter((r) => ruleAppliesTo(r.rule, name, this.tags.tagsOf(name)));
-      node.rules = applying.filter((r) => r.rule.metric !== 'offline' && r.rule.metric !== 'clock_skew');
+      node.rules = applying.filter((r) => r.rule.metric !== 'offline' && r.rule.metric !== 'clock_skew' && r.rule.series === null);
+      node.labelledRules = applying.filter((r) => r.rule.series !== null);
       node.offlineRules = applying.filter((r) => r.rule.metric === 'offline');
       node.clockRules = applying.filter((r) => r.rule.metric === 'clock_skew');
       node.rulesVersion = this.rulesVersion;
@@ -484,13 +529,13 @@ export class AlarmEngine {
     node.rulesVersion = -1;
     const applying = new Set(
       this.nodeState(name)
-        .rules.concat(node.offlineRules, node.clockRules)
+        .rules.concat(node.offlineRules, node.clockRules, node.labelledRules)
         .map((r) => r.rule.id),
     );
     let dropped = false;
     for (const [key, alarm] of node.alarms) {
       if (applying.has(alarm.rule.id)) continue;
-      node.alarms.delete(key);
+      dropAlarm(node, key, alarm);
       dropped = true;
     }
     if (dropped) this.publish(node, null);
@@ -523,18 +568,76 @@ export class AlarmEngine {
         changed = this.judge(node, r, subject === '' ? r.key : alarmKey(r.rule.id, subject), subject, ts, value) || changed;
       }
     }
+    if (node.labelledRules.length > 0 && sample) changed = this.judgeLabelled(node, sample, ts) || changed;
     if (isNew && !changed) this.publish(node, null); // every node has a retained set from its first sample
   }
 
+  /** Judges each label set the node's labelled rules match in this sample; true on a transition. */
+  private judgeLabelled(node: NodeAlarms, sample: Sample, ts: number): boolean {
+    let changed = false;
+    const values = labelledValues(sample);
+    for (const r of node.labelledRules) {
+      for (const v of values) {
+        if (v.name !== r.rule.series || !labelsMatch(r.rule, v.labels)) continue;
+        const subject = labelsSubject(v.labels);
+        const key = alarmKey(r.rule.id, subject);
+        if (!node.alarms.has(key)) {
+          const count = node.labelSets.get(r.rule.id) ?? 0;
+          if (count >= MAX_LABEL_SETS) {
+            if (!node.overLimitLogged.has(r.rule.id)) {
+              node.overLimitLogged.add(r.rule.id);
+              this.options.log.warn(
+                { node: node.name, rule: r.rule.id, metric: r.rule.metric, limit: MAX_LABEL_SETS },
+                'alarm rule matches more label sets on this node than are judged: the others are not (narrow it with labels)',
+              );
+            }
+            continue;
+          }
+          node.labelSets.set(r.rule.id, count + 1);
+        }
+        changed = this.judge(node, r, key, subject, ts, v.value, v.labels) || changed;
+      }
+    }
+    return changed;
+  }
+
+  /**
+   * Label sets the node stopped sending while it sends others (a container removed, a unit gone):
+   * after `staleMs` of its own clock without one, the alarm clears (a transition to OK when it was
+   * not OK) and is forgotten. True when any was.
+   */
+  private forgetGoneLabelSets(node: NodeAlarms, staleMs: number): boolean {
+    let dropped = false;
+    for (const [key, alarm] of node.alarms) {
+      if (alarm.labels === null || node.lastSampleTs - alarm.window!.lastT <= staleMs) continue;
+      const from = alarm.state.state;
+      if (from !== 'ok') {
+        Object.assign(alarm.state, initialState(this.now()));
+        this.transitioned(node, alarm, from);
+      }
+      dropAlarm(node, key, alarm);
+      dropped = true;
+    }
+    return dropped;
+  }
+
   /** Adds a value to its alarm's window and evaluates the alarm; true on a transition. */
-  private judge(node: NodeAlarms, r: PreparedRule, key: string, subject: string, ts: number, value: number): boolean {
+  private judge(
+    node: NodeAlarms,
+    r: PreparedRule,
+    key: string,
+    subject: string,
+    ts: number,
+    value: number,
+    labels: Record<string, string> | null = null,
+  ): boolean {
     let alarm = node.alarms.get(key);
     if (!alarm) {
       const { rule } = r;
       // Without a horizon only the short window is needed; with one, the trend window in at most
       // TREND_POINTS buckets (memory stays bounded whatever the sample rate).
       const window = new AlarmWindow(rule.windowMs, rule.horizonMs > 0 ? rule.trendWindowMs : null, TREND_POINTS);
-      alarm = { rule, subject, window, state: this.startState(node.name, rule.id, subject, ts), flap: null };
+      alarm = { rule, subject, labels, window, state: this.startState(node.name, rule.id, subject, ts), flap: null };
       node.alarms.set(key, alarm);
     }
     alarm.window!.push(ts, value);
@@ -557,7 +660,7 @@ export class AlarmEngine {
   private nodeAlarm(node: NodeAlarms, rule: PreparedRule['rule'], key: string) {
     let alarm = node.alarms.get(key);
     if (!alarm) {
-      alarm = { rule, subject: '', window: null, state: this.startState(node.name, rule.id, '', this.now()), flap: null };
+      alarm = { rule, subject: '', labels: null, window: null, state: this.startState(node.name, rule.id, '', this.now()), flap: null };
       node.alarms.set(key, alarm);
     }
     return alarm;
@@ -610,6 +713,7 @@ export class AlarmEngine {
         const staleMs = Math.max(this.options.minStaleMs ?? 10_000, (this.options.staleIntervals ?? 5) * node.intervalMs);
         // Also for a node that said offline: its offline rules' `for` runs on.
         if (node.statusOffline || now - node.lastSampleMs > staleMs) this.setOffline(node, true);
+        else if (node.labelSets.size > 0 && this.forgetGoneLabelSets(node, staleMs)) this.publish(node, null);
         // Alarms that settle with no sample to judge (an offline alarm, a silent node) settle here.
         for (const alarm of node.alarms.values()) if (alarm.flap?.flapping) this.settleFlapping(node, alarm);
       }
@@ -627,6 +731,7 @@ export class AlarmEngine {
       node: node.name,
       rule_id: alarm.rule.id,
       subject: alarm.subject,
+      ...(alarm.labels ? { labels: alarm.labels } : {}),
       metric: alarm.rule.metric,
       from,
       to: next.state,
@@ -677,6 +782,7 @@ export class AlarmEngine {
       node: node.name,
       rule_id: alarm.rule.id,
       subject: alarm.subject,
+      ...(alarm.labels ? { labels: alarm.labels } : {}),
       metric: alarm.rule.metric,
       from: told,
       to: s.state,
@@ -712,4 +818,13 @@ export class AlarmEngine {
 
 function alarmKey(ruleId: string, subject: string): string {
   return `${ruleId}\u0000${subject}`;
+}
+
+/** Removes an alarm from its node, and its label set from the rule's count. */
+function dropAlarm(node: NodeAlarms, key: string, alarm: Alarm): void {
+  node.alarms.delete(key);
+  if (alarm.labels === null) return;
+  const left = (node.labelSets.get(alarm.rule.id) ?? 1) - 1;
+  if (left > 0) node.labelSets.set(alarm.rule.id, left);
+  else node.labelSets.delete(alarm.rule.id);
 }

@@ -1,7 +1,18 @@
 // Alarm rules: their shape as people write them (JSON, durations as "5m"), validation that reports
 // every problem at once with the field and the bad value, the compiled form the engine uses, and
 // the defaults a fresh hub ships with.
-import { CLOCK_TOLERANCE_MS, METRICS, MAX_TAGS, nodeNameProblem, parseDuration, tagProblem } from '../../protocol/index.ts';
+import {
+  CLOCK_TOLERANCE_MS,
+  LABELLED_METRICS,
+  labelledMetricSpec,
+  MAX_SERIES_LABELS,
+  METRICS,
+  MAX_TAGS,
+  nodeNameProblem,
+  parseDuration,
+  SERIES_NAME,
+  tagProblem,
+} from '../../protocol/index.ts';
 import { channelProblems, ntfyChannelUrl } from './channels/index.ts';
 import { destinationProblem } from './destination.ts';
 import { defaultClearBelow, defaultClearForMs } from './evaluator.ts';
@@ -14,6 +25,9 @@ import type { AlarmRuleInput, RuleMetric, RuleNotify } from '../../shared/alarm-
  * - `proc_rss_bytes:NAME`: resident memory of the process named NAME (summed over its instances),
  *   seen when it is in the sample's top lists;
  * - `undervoltage` / `throttled`: the Raspberry Pi firmware bits (1 while the condition is on now);
+ * - any labelled metric of the registry (LABELLED_METRICS: a container's, a unit's, a mount's…), or
+ *   `custom:NAME`, a node's own metric NAME (--textfile-dir, --exec): one alarm per label set, the
+ *   label sets chosen by `labels` (a glob per label; none: all of them, at most MAX_LABEL_SETS a node);
  * - `offline`: the node's status went offline or it stopped sending;
  * - `clock_skew`: the node's clock is off by more than `threshold` seconds (default: the tolerance
  *   past which the hub stores its samples at corrected times, hub/sample-time.ts).
@@ -38,6 +52,10 @@ export interface AlarmRule {
   flapChanges: number;
   flapWindowMs: number;
   flapStableMs: number;
+  /** A labelled metric's series name (a registry name, or NAME of `custom:NAME`); null for other rules. */
+  series: string | null;
+  /** The label sets it judges: each label's value must match its glob (a label the value lacks counts as ''); empty: all. */
+  labelMatchers: readonly (readonly [string, RegExp])[];
   nodes: string[] | null;
   nodePattern: RegExp | null;
   /** The node must carry one of these tags (protocol/info.ts, combineTags); null: any node. */
@@ -92,6 +110,12 @@ const MAX_FLAP_CHANGES = 100;
 /** The registry's metrics that rules may watch. */
 const ALARM_SERIES: readonly string[] = METRICS.filter((m) => m.alarms).map((m) => m.name);
 const SPECIAL = ['offline', 'clock_skew', 'fs_pct', ...BOOLEAN_METRICS];
+/** `custom:NAME`: a node's own metric, named as the agent sends it. */
+const CUSTOM_PREFIX = 'custom:';
+/** Label sets one rule judges on one node, at most: a label holding a request id would make a new one every sample. */
+export const MAX_LABEL_SETS = 200;
+/** A label's glob, at most as long as a label value may be on the wire. */
+const MAX_GLOB_CHARS = 256;
 /** Metrics judged by a rule of their own rather than on a series (no window or trend; `for` delays them, default 0). */
 const STATE_METRICS = ['offline', 'clock_skew'];
 const INPUT_KEYS = new Set([
@@ -107,6 +131,7 @@ const INPUT_KEYS = new Set([
   'flap_changes',
   'flap_window',
   'flap_stable',
+  'labels',
   'nodes',
   'node_pattern',
   'tags',
@@ -120,13 +145,66 @@ export function metricProblem(metric: unknown): string | null {
   if (ALARM_SERIES.includes(metric) || SPECIAL.includes(metric)) return null;
   if (/^fs_pct:\/\S{0,255}$/.test(metric)) return null;
   if (/^proc_rss_bytes:[^\s]{1,64}$/.test(metric)) return null;
-  return `unknown metric ${JSON.stringify(metric)}; known: ${[...ALARM_SERIES, ...SPECIAL].join(', ')}, fs_pct:/MOUNT, proc_rss_bytes:NAME`;
+  if (labelledMetricSpec(metric)) return null;
+  if (metric.startsWith(CUSTOM_PREFIX)) {
+    const name = metric.slice(CUSTOM_PREFIX.length);
+    return SERIES_NAME.test(name) ? null : `custom:NAME takes a metric name of letters, digits and _ (as the agent sends it), got ${JSON.stringify(name)}`;
+  }
+  return `unknown metric ${JSON.stringify(metric)}; known: ${[...ALARM_SERIES, ...SPECIAL].join(', ')}, fs_pct:/MOUNT, proc_rss_bytes:NAME, the labelled ${LABELLED_METRICS.map((m) => m.name).join(', ')}, custom:NAME`;
 }
 
-/** `pi-*` → /^pi-.*$/. Only `*` and `?` are special, so a node name never needs escaping. */
+/** The series a labelled rule watches: a labelled metric's name, or NAME of `custom:NAME`; null for any other metric. */
+export function labelledSeries(metric: string): string | null {
+  if (ALARM_SERIES.includes(metric)) return null; // a scalar of the registry, whatever else is sent under its name
+  if (labelledMetricSpec(metric)) return metric;
+  return metric.startsWith(CUSTOM_PREFIX) ? metric.slice(CUSTOM_PREFIX.length) : null;
+}
+
+/** The labels a labelled metric's values carry; null: any (a node's own metric). */
+function carriedLabels(series: string, metric: string): readonly string[] | null {
+  const spec = labelledMetricSpec(series);
+  if (!spec || metric.startsWith(CUSTOM_PREFIX)) return null;
+  return [spec.label, ...(spec.otherLabels ?? [])].filter((l) => l !== '');
+}
+
+/** Problems of a rule's `labels`: only on a labelled metric, only labels it carries, each a glob. */
+function labelsProblems(labels: unknown, metric: string, add: (field: string, problem: string) => void): void {
+  const series = labelledSeries(metric);
+  if (series === null) {
+    add('labels', `is only for a labelled metric (${LABELLED_METRICS.map((m) => m.name).join(', ')}, custom:NAME); ${JSON.stringify(metric)} has no labels`);
+    return;
+  }
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
+    add('labels', `must be an object of label: glob, e.g. {"container": "web*"}, got ${JSON.stringify(labels)?.slice(0, 80)}`);
+    return;
+  }
+  const entries = Object.entries(labels as Record<string, unknown>);
+  if (entries.length > MAX_SERIES_LABELS) add('labels', `may name at most ${MAX_SERIES_LABELS} labels, got ${entries.length}`);
+  const carried = carriedLabels(series, metric);
+  for (const [name, glob] of entries) {
+    if (carried !== null && !carried.includes(name))
+      add(
+        `labels.${name}`,
+        carried.length
+          ? `${metric} carries the label${carried.length > 1 ? 's' : ''} ${carried.join(', ')}, not ${JSON.stringify(name)}`
+          : `${metric} carries no labels, not ${JSON.stringify(name)}`,
+      );
+    else if (carried === null && !SERIES_NAME.test(name)) add(`labels.${name}`, 'a label name is letters, digits and _, not starting with a digit or __');
+    if (typeof glob !== 'string' || glob === '' || glob.length > MAX_GLOB_CHARS || /\p{Cc}/u.test(glob))
+      add(`labels.${name}`, `must be a glob of 1–${MAX_GLOB_CHARS} printable characters (* any run, ? one), got ${JSON.stringify(glob)?.slice(0, 80)}`);
+  }
+}
+
+/** `pi-*` → /^pi-.*$/. Only `*` and `?` are special, so a node name or a label value never needs escaping. */
 export function globToRegExp(glob: string): RegExp {
-  const body = [...glob].map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\-]/g, '\\$&'))).join('');
-  return new RegExp(`^${body}$`);
+  const body = [...glob].map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+*?^${}()|[\]\\/-]/g, '\\$&'))).join('');
+  return new RegExp(`^${body}$`, 's');
+}
+
+/** Whether a labelled rule judges the value with these labels. */
+export function labelsMatch(rule: Pick<AlarmRule, 'labelMatchers'>, labels: Readonly<Record<string, string>>): boolean {
+  for (const [name, re] of rule.labelMatchers) if (!re.test(labels[name] ?? '')) return false;
+  return true;
 }
 
 /** Every problem of one rule; empty when it is valid. `at` prefixes field names (`rules[3].`). */
@@ -153,6 +231,7 @@ export function validateRule(input: unknown, at = ''): RuleProblem[] {
   if (metric === 'clock_skew' && typeof r['threshold'] === 'number' && r['threshold'] <= 0) {
     add('threshold', `seconds of clock skew must be above 0, got ${r['threshold']}`);
   }
+  if (r['labels'] !== undefined && !metricErr) labelsProblems(r['labels'], metric, add);
   if (typeof r['threshold'] === 'number' && isPercent(metric) && (r['threshold'] <= 0 || r['threshold'] > 100)) {
     add('threshold', `a percentage must be above 0 and at most 100, got ${r['threshold']}`);
   }
@@ -289,8 +368,9 @@ function durationOr(value: unknown, fallback: string): number | null {
   return typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : null;
 }
 
+/** A percentage bound to 0–100 (a labelled one may pass it: a container's CPU of one core, eMMC wear past its rated life). */
 export function isPercent(metric: string): boolean {
-  return metric.endsWith('_pct') || metric.startsWith('fs_pct');
+  return labelledSeries(metric) === null && (metric.endsWith('_pct') || metric.startsWith('fs_pct'));
 }
 
 export function isBooleanMetric(metric: string): boolean {
@@ -318,6 +398,8 @@ export function compileRule(input: AlarmRuleInput): AlarmRule {
     flapChanges: input.flap_changes ?? RULE_DEFAULTS.flap_changes,
     flapWindowMs: parseDuration(input.flap_window ?? RULE_DEFAULTS.flap_window)!,
     flapStableMs: parseDuration(input.flap_stable ?? RULE_DEFAULTS.flap_stable)!,
+    series: labelledSeries(input.metric),
+    labelMatchers: Object.entries(input.labels ?? {}).map(([name, glob]) => [name, globToRegExp(glob)] as const),
     nodes: input.nodes ?? null,
     nodePattern: input.node_pattern ? globToRegExp(input.node_pattern) : null,
     tags: input.tags ?? null,
@@ -382,5 +464,32 @@ export function defaultRules(): AlarmRuleInput[] {
     },
     { id: 'undervoltage', metric: 'undervoltage', for: '0s', description: 'Raspberry Pi power supply too weak (firmware under-voltage bit)' },
     { id: 'throttled', metric: 'throttled', for: '0s', description: 'Raspberry Pi firmware is throttling the CPU' },
+    // One alarm per container, unit, mount or device (labelled metrics). The 0/1 values cross 0.5
+    // once the condition held for most of the window; a level that steps has no trend to extrapolate.
+    {
+      id: 'container-memory',
+      metric: 'container_mem_pct',
+      threshold: 90,
+      for: '1m',
+      horizon: '0',
+      description: 'a container over 90 % of its memory limit for a minute (the kernel kills it at 100 %)',
+    },
+    { id: 'unit-failed', metric: 'service_failed', threshold: 0.5, for: '0s', horizon: '0', description: 'a systemd unit failed' },
+    {
+      id: 'readonly-fs',
+      metric: 'fs_readonly',
+      threshold: 0.5,
+      for: '0s',
+      horizon: '0',
+      description: 'a filesystem is read-only (the kernel remounts one so on I/O errors: a dying SD card)',
+    },
+    {
+      id: 'storage-wear',
+      metric: 'storage_wear_pct',
+      threshold: 90,
+      for: '0s',
+      horizon: '0',
+      description: 'an eMMC past 90 % of its rated erase cycles (its life_time level)',
+    },
   ];
 }
