@@ -3,7 +3,7 @@
 // every rule (hub/alarms/rules.ts, validateRule); the form only sends what was typed and puts each
 // problem the API answers ({field, problem}) beside the input it is about. The file's own state
 // (where it is, when it was read, the problems of an edit that was not applied) is shown above.
-import { METRIC_SPECS } from '../../protocol/metrics.ts';
+import { LABELLED_METRICS, METRIC_SPECS } from '../../protocol/metrics.ts';
 import { SPECIAL_RULE_METRICS, type AlarmRuleInput, type FieldProblem, type RulesResponse } from '../../shared/alarm-types.ts';
 import { csrfHeaders } from './api.ts';
 import { byId, h, setText } from './dom.ts';
@@ -47,8 +47,8 @@ export function showProblems(form: HTMLElement, problems: readonly FieldProblem[
       rest.push(p.field ? `${p.field}: ${p.problem}` : p.problem);
       continue;
     }
-    // Several problems of one list (nodes[0], nodes[2]) share its box, each with its index.
-    const text = /\[\d+\]/.test(p.field) ? `${p.field}: ${p.problem}` : p.problem;
+    // Several problems of one list (nodes[0], nodes[2]) or of one object (labels.unit) share its box, each with its field.
+    const text = /\[\d+\]|(^|\.)labels\./.test(p.field) ? `${p.field}: ${p.problem}` : p.problem;
     box.textContent = box.textContent ? `${box.textContent}; ${text}` : text;
     box.hidden = false;
     box.parentElement?.querySelector('input, select, textarea')?.setAttribute('aria-invalid', 'true');
@@ -80,20 +80,78 @@ function ruleKey(field: string): string {
   const channel = /^notify\.channels\[(\d+)\]/.exec(f);
   if (channel) return `channel-${channel[1]}`;
   if (f.startsWith('notify')) return f === 'notify.channels' ? 'channels' : 'notify';
+  if (f.startsWith('labels')) return 'labels';
   return f.replace(/\[\d+\].*$/, '');
 }
 
 /** Keys the form edits; any other key of a rule (noise control, notification timing) is kept as it was. */
-const FORM_KEYS = ['id', 'metric', 'threshold', 'for', 'window', 'horizon', 'trend_window', 'nodes', 'node_pattern', 'tags', 'enabled', 'description'];
+const FORM_KEYS = [
+  'id',
+  'metric',
+  'threshold',
+  'labels',
+  'for',
+  'window',
+  'horizon',
+  'trend_window',
+  'nodes',
+  'node_pattern',
+  'tags',
+  'enabled',
+  'description',
+];
 
 const list = (value: string) => value.split(/[\s,]+/).filter((v) => v !== '');
 
-/** The metric choices: the registry's alarm metrics, then the special forms. */
+/** The labels a labelled metric's values carry, for the labels field's hint; null for other metrics, [] for a node's own (any). */
+function labelsOf(metric: string): string[] | null {
+  const spec = LABELLED_METRICS.find((m) => m.name === metric);
+  if (spec) return [spec.label, ...(spec.otherLabels ?? [])].filter((l) => l !== '');
+  return metric.startsWith('custom:') ? [] : null;
+}
+
+/** `{"container": "web*"}` as the form shows it: `container=web*, image=nginx*`. */
+const labelsText = (labels: Record<string, string> | undefined) =>
+  Object.entries(labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+
+/** The labels field as the rule's `labels`; text the form cannot read goes as it is, for the hub to refuse with its reason. */
+function parseLabels(value: string): Record<string, string> | string | undefined {
+  const parts = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (parts.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const part of parts) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) return value.trim();
+    out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/** The metric choices: the registry's alarm metrics, its labelled metrics (one alarm per label set), then the special forms. */
 function metricSelect(current: string): { select: HTMLSelectElement; param: HTMLInputElement; value: () => string } {
   const select = h('select', { id: 'rule-metric' });
-  for (const m of METRIC_SPECS.filter((s) => s.alarms)) select.append(h('option', { value: m.name, text: `${m.name} — ${m.description} (${m.unit})` }));
-  for (const s of SPECIAL_RULE_METRICS)
-    select.append(h('option', { value: s.metric, text: `${s.metric}${s.param ? `${s.param.toUpperCase()}` : ''} — ${s.description}` }));
+  select.append(
+    h(
+      'optgroup',
+      { label: 'Metrics' },
+      ...METRIC_SPECS.filter((s) => s.alarms).map((m) => h('option', { value: m.name, text: `${m.name} — ${m.description} (${m.unit})` })),
+    ),
+    h(
+      'optgroup',
+      { label: 'Labelled metrics: one alarm per label set' },
+      ...LABELLED_METRICS.map((m) => h('option', { value: m.name, text: `${m.name}${m.label ? ` {${m.label}}` : ''} — ${m.description} (${m.unit})` })),
+    ),
+    h(
+      'optgroup',
+      { label: 'Special' },
+      ...SPECIAL_RULE_METRICS.map((s) => h('option', { value: s.metric, text: `${s.metric}${s.param ? `${s.param.toUpperCase()}` : ''} — ${s.description}` })),
+    ),
+  );
   const param = h('input', { type: 'text', id: 'rule-metric-param', spellcheck: 'false', 'aria-label': 'Mount or process name' });
   const special = SPECIAL_RULE_METRICS.find((s) => s.param && current.startsWith(s.metric));
   if (special) {
@@ -184,6 +242,22 @@ export function openRuleEditor(rule: AlarmRuleInput | null, saved: () => void): 
     value: rule?.threshold === undefined ? '' : String(rule.threshold),
     autocomplete: 'off',
   });
+  const labels = text('rule-labels', labelsText(rule?.labels), 'container=web*');
+  const labelsHint = h('span', { class: 'hint' });
+  const labelsRow = field('labels', 'Labels', labels);
+  labelsRow.insertBefore(labelsHint, labelsRow.querySelector('.problem'));
+  // Shown for labelled metrics only, with the labels the metric carries.
+  const syncLabels = () => {
+    const carried = labelsOf(metric.value());
+    labelsRow.hidden = carried === null && labels.value.trim() === '';
+    labelsHint.textContent =
+      carried === null
+        ? 'only for labelled metrics'
+        : `label=glob, comma-separated (* any run, ? one); none: every label set${carried.length ? `. Labels: ${carried.join(', ')}` : ''}`;
+  };
+  metric.select.addEventListener('change', syncLabels);
+  metric.param.addEventListener('input', syncLabels);
+  syncLabels();
   const durations = (['for', 'window', 'horizon', 'trend_window'] as const).map((key) => [key, text(`rule-${key}`, rule?.[key])] as const);
   const nodes = text('rule-nodes', rule?.nodes?.join(', '), 'pi-1, pi-2');
   const pattern = text('rule-node_pattern', rule?.node_pattern, 'pi-*');
@@ -225,6 +299,7 @@ export function openRuleEditor(rule: AlarmRuleInput | null, saved: () => void): 
       h('p', { class: 'problem', id: 'rule-metric-problem', 'data-for': 'metric', role: 'alert', hidden: true }),
     ),
     field('threshold', 'Threshold', threshold, "RED above this, in the metric's unit (not used by offline)"),
+    labelsRow,
     h(
       'div',
       { class: 'field-row' },
@@ -268,6 +343,7 @@ export function openRuleEditor(rule: AlarmRuleInput | null, saved: () => void): 
     put('id', id.value.trim());
     put('metric', metric.value());
     put('threshold', numberOrText(threshold.value));
+    put('labels', parseLabels(labels.value));
     for (const [key, input] of durations) put(key, input.value.trim());
     put('nodes', list(nodes.value));
     put('node_pattern', pattern.value.trim());
@@ -416,7 +492,7 @@ export function mountRules(canEdit: boolean, changed: () => void): RulesView {
       'tr',
       { 'data-rule': r.id, 'data-enabled': String(r.enabled !== false) },
       h('td', { text: r.id }),
-      h('td', { text: r.metric }),
+      h('td', { text: r.labels ? `${r.metric} {${labelsText(r.labels)}}` : r.metric }),
       h('td', { class: 'num', text: r.threshold === undefined ? '—' : String(r.threshold) }),
       h('td', { text: r.for ?? '—' }),
       h('td', { text: r.window ?? '—' }),
