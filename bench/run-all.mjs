@@ -7,6 +7,7 @@ const BENCHES = [
   ['agent-cost', []],
   ['agent-collectors', []], // the agent's new collectors on and off, beside collectd
   ['shell-agent', []], // the agent without Node.js, beside collectd
+  ['four-agents', []], // Node agent, shell agent, collectd, node_exporter at once: a table and dist/four-agents.svg
   ['agent-process', ['--duration', '180s']], // 180 samples: a minute's mean moves by ±10 % on a shared VM
   ['storage', []], // 50 nodes, a week at 1/min and its last 3 h at 1 Hz, compacted
   ['storage-pg', []],

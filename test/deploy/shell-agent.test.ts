@@ -192,6 +192,32 @@ describe('the shell agent against a hub', () => {
     for (const command of commands) expect(command).not.toContain(token);
   });
 
+  it('between samples it is three processes: the shell, one awk and one mosquitto_pub, with no malloc arena per thread', async () => {
+    const token = credentials.add('lean-pi', 'node');
+    const seen = await watch(brokerUrl, 'lean-pi');
+    const agent = shellAgent('lean-pi', [], { REMONITOR_PASSWORD: token });
+    await waitFor('4 samples from lean-pi', () => seen.samples.length >= 4, 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}\nagent output:\n${agent.output()}`);
+    });
+    // The program each process runs: busybox's applet, or the binary's name.
+    const programs = () =>
+      groupPids(agent.child.pid!)
+        .map((pid) => {
+          const [command, applet] = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+          return command!.endsWith('busybox') ? `busybox ${applet}` : command!.replace(/^.*\//, '');
+        })
+        .sort();
+    // Once after each of the next samples: no sleep, cat or subshell lives between them
+    // (df and the status publisher come once a minute, and not in these seconds).
+    for (let i = 0; i < 6; i++) {
+      const next = seen.samples.length + 1;
+      await waitFor(`sample ${next}`, () => seen.samples.length >= next, 20_000);
+      expect(programs()).toEqual(['busybox awk', 'busybox sh', 'mosquitto_pub']);
+    }
+    const publisher = groupPids(agent.child.pid!).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('mosquitto_pub'));
+    expect(readFileSync(`/proc/${publisher}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=1');
+  });
+
   it('leaves its last will: offline when the whole process group is killed, offline too on SIGTERM', async () => {
     const token = credentials.add('will-pi', 'node');
     const seen = await watch(brokerUrl, 'will-pi');
