@@ -95,7 +95,7 @@ export async function runNode(argv: string[]): Promise<number> {
     if (action === 'add') {
       const token = credentials.add(name, 'node');
       // The hub takes them into its store at its start, or within a few seconds while it runs (hub/node-tags.ts).
-      if (o.tags.length) new EnrolmentTags(db).request(name, o.tags);
+      if (o.tags.length) new EnrolmentTags(db).request(name, { tags: o.tags });
       console.log(`enrolled node "${name}"${o.tags.length ? ` with tags ${o.tags.join(', ')}` : ''}. Its token, shown only now:\n\n  ${token}\n`);
       console.log(
         `run the agent on the node with:\n\n  remonitor agent --broker mqtt://${o.hubHost}:${o.mqttPort} --node ${name} --username ${name} --password ${token}\n`,
@@ -189,7 +189,7 @@ function removeNode(credentials: MqttCredentials, db: AuthDb, dataDir: string, n
     );
   }
   if (record?.revokedMs === null) credentials.revoke(name);
-  new NodeRemovals(db).request(name, purge);
+  new NodeRemovals(db).request(name, { purge });
   console.log(
     `removed node "${name}"${purge ? ', its data to be purged' : ', its data kept (remonitor export still reads it)'}: its token is revoked, ` +
       'and a running hub takes it out of the fleet and clears its alarms within a few seconds (a stopped hub at its next start)',

@@ -402,7 +402,7 @@ export class HubService {
     await this.stopCoordinating();
     this.healthMonitor.stop();
     await this.nodeRemoval.stop();
-    this.nodeTags.stop();
+    await this.nodeTags.stop();
     await this.ingest.stop();
     await this.sqliteWriter?.close();
     await this.store.close();

@@ -11,6 +11,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { AlarmEngine } from './alarms/engine.ts';
 import { discoveryTopic } from './home-assistant.ts';
 import type { PgStore } from './pg-store.ts';
+import { RequestPoller } from './request-poller.ts';
 import type { SqliteStore } from './sqlite-store.ts';
 import type { RemovedNode, RemoveNodeOptions } from './store.ts';
 
@@ -40,7 +41,6 @@ export interface RemovalResult {
 // The broker looks for revocations every 2 s (broker/broker.ts); the agent it then disconnects
 // leaves its last will, a retained "offline", which is cleared again once that has happened.
 const CLEAR_AGAIN_MS = 5_000;
-const DEFAULT_POLL_MS = 2_000;
 
 export const pauseBetweenSteps = (): Promise<void> => yieldToLoop().then(() => undefined);
 
@@ -49,11 +49,17 @@ export class NodeRemoval {
   /** One removal at a time: each is a few steps, and two of one node must not interleave. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private poller: NodeJS.Timeout | null = null;
-  private polling = false;
+  private readonly requests: RequestPoller<{ purge: boolean }>;
 
   constructor(private readonly options: NodeRemovalOptions) {
     this.now = options.now ?? Date.now;
+    this.requests = new RequestPoller({
+      queue: options.requests,
+      what: 'node removals',
+      apply: (request) => this.applyRequest(request),
+      log: options.log,
+      pollMs: options.pollMs,
+    });
   }
 
   /** Removes `node`; null when the hub never heard of it and no credential of it is enrolled. */
@@ -85,38 +91,17 @@ export class NodeRemoval {
   }
 
   /** Applies the removals the CLI asked for meanwhile, then looks for new ones every few seconds. */
-  async start(): Promise<void> {
-    await this.applyRequests();
-    this.poller = setInterval(() => void this.applyRequests(), this.options.pollMs ?? DEFAULT_POLL_MS);
-    this.poller.unref();
+  start(): Promise<void> {
+    return this.requests.start();
   }
 
-  private async applyRequests(): Promise<void> {
-    const requests = this.options.requests;
-    if (!requests || this.polling) return;
-    this.polling = true;
-    try {
-      for (const request of requests.pending()) await this.applyRequest(requests, request);
-    } catch (err) {
-      this.options.log.warn({ err: (err as Error).message }, 'could not read the node removals asked for; will retry');
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  private async applyRequest(requests: NodeRemovals, request: RemovalRequest): Promise<void> {
-    try {
-      const result = await this.remove(request.node, request.purge);
-      if (!result) this.options.log.warn({ node: request.node }, 'a removal was asked for a node this hub never heard of');
-      requests.done(request);
-    } catch (err) {
-      this.options.log.error({ node: request.node, err: (err as Error).message }, 'could not remove a node; will retry');
-    }
+  private async applyRequest(request: RemovalRequest): Promise<void> {
+    const result = await this.remove(request.node, request.purge);
+    if (!result) this.options.log.warn({ node: request.node }, 'a removal was asked for a node this hub never heard of');
   }
 
   async stop(): Promise<void> {
-    if (this.poller) clearInterval(this.poller);
-    this.poller = null;
+    await this.requests.stop();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     await this.queue;

@@ -3,10 +3,11 @@
 // add --tags` (auth/enrolment-tags.ts, read at the start and every few seconds). Each change is
 // stored (hub/store.ts, setHubTags) and then told to the alarm engine, whose rules may target tags.
 // A node's tags are these and its agent's together (protocol/info.ts, combineTags).
-import type { EnrolmentTagRequest, EnrolmentTags } from '../auth/enrolment-tags.ts';
+import type { EnrolmentTags } from '../auth/enrolment-tags.ts';
 import { assertNodeName, tagListProblems } from '../protocol/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { AnyMetricsStore } from './async-store.ts';
+import { RequestPoller } from './request-poller.ts';
 
 export interface NodeTagsOptions {
   store: Pick<AnyMetricsStore, 'setHubTags'>;
@@ -19,13 +20,18 @@ export interface NodeTagsOptions {
   pollMs?: number;
 }
 
-const DEFAULT_POLL_MS = 2_000;
-
 export class NodeTags {
-  private poller: NodeJS.Timeout | null = null;
-  private polling = false;
+  private readonly requests: RequestPoller<{ tags: string[] }>;
 
-  constructor(private readonly options: NodeTagsOptions) {}
+  constructor(private readonly options: NodeTagsOptions) {
+    this.requests = new RequestPoller({
+      queue: options.requests,
+      what: 'enrolment tags',
+      apply: (request) => this.set(request.node, request.tags),
+      log: options.log,
+      pollMs: options.pollMs,
+    });
+  }
 
   /**
    * Replaces the hub's tags of `node`, each once and sorted. Throws a TypeError naming every bad
@@ -42,41 +48,11 @@ export class NodeTags {
   }
 
   /** Takes the tags the CLI gave meanwhile, then looks for new ones every few seconds. */
-  async start(): Promise<void> {
-    await this.applyRequests();
-    this.poller = setInterval(() => void this.applyRequests(), this.options.pollMs ?? DEFAULT_POLL_MS);
-    this.poller.unref();
+  start(): Promise<void> {
+    return this.requests.start();
   }
 
-  stop(): void {
-    if (this.poller) clearInterval(this.poller);
-    this.poller = null;
-  }
-
-  private async applyRequests(): Promise<void> {
-    const requests = this.options.requests;
-    if (!requests || this.polling) return;
-    this.polling = true;
-    try {
-      for (const request of requests.pending()) await this.applyRequest(requests, request);
-    } catch (err) {
-      this.options.log.warn({ err: (err as Error).message }, 'could not read the enrolment tags asked for; will retry');
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  private async applyRequest(requests: EnrolmentTags, request: EnrolmentTagRequest): Promise<void> {
-    try {
-      await this.set(request.node, request.tags);
-      requests.done(request);
-    } catch (err) {
-      // A bad row (auth.db edited by hand) would be retried for ever: it is dropped, and said.
-      if (err instanceof TypeError) requests.done(request);
-      this.options.log.error(
-        { node: request.node, err: (err as Error).message },
-        err instanceof TypeError ? 'enrolment tags refused' : 'could not store enrolment tags; will retry',
-      );
-    }
+  stop(): Promise<void> {
+    return this.requests.stop();
   }
 }
