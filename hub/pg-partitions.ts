@@ -1,6 +1,7 @@
-// Daily partitions of the PostgreSQL `samples` table: created ahead as samples arrive, dropped
-// whole once past the raw retention (no row-by-row DELETE, no table bloat, no VACUUM debt).
-// With TimescaleDB the hypertable makes its chunks itself; drop_chunks replaces the DROP.
+// Daily partitions of the PostgreSQL `samples` table (by ts_ms) and of `labelled_rollups` (by
+// bucket_ms): created ahead as rows arrive, dropped whole once past their retention (no row-by-row
+// DELETE, no table bloat, no VACUUM debt). With TimescaleDB the hypertables make their chunks
+// themselves; drop_chunks replaces the DROP.
 import type { Pool, PoolClient } from 'pg';
 import { alignDown } from './rollups.ts';
 import { LOCK_KEYS, type Partitioning } from './pg-schema.ts';
@@ -10,16 +11,24 @@ export const DAY_MS = 86_400_000;
 /** The UTC day that holds `ms`, as the ms of its first instant (partition bounds). */
 export const dayOf = (ms: number) => alignDown(ms, DAY_MS);
 
-/** `samples_20261126` for the day starting at `dayMs` (UTC). */
-export function partitionName(dayMs: number): string {
-  return `samples_${new Date(dayMs).toISOString().split('T')[0]!.replace(/\D/g, '')}`;
+/** The tables split by day, each by its time column. */
+export type PartitionedTable = 'samples' | 'labelled_rollups';
+const TIME_COLUMN: Record<PartitionedTable, string> = { samples: 'ts_ms', labelled_rollups: 'bucket_ms' };
+
+/** `samples_20261126` (or `labelled_rollups_20261126`) for the day starting at `dayMs` (UTC). */
+export function tablePartitionName(table: PartitionedTable, dayMs: number): string {
+  return `${table}_${new Date(dayMs).toISOString().split('T')[0]!.replace(/\D/g, '')}`;
 }
 
-/** The days (start ms) that `samples` has a partition for. */
-export async function listPartitionDays(pool: Pool): Promise<number[]> {
+/** `samples_20261126` for the day starting at `dayMs` (UTC). */
+export const partitionName = (dayMs: number): string => tablePartitionName('samples', dayMs);
+
+/** The days (start ms) that `table` has a partition for. */
+export async function listPartitionDays(pool: Pool, table: PartitionedTable = 'samples'): Promise<number[]> {
   const { rows } = await pool.query<{ bound: string }>(
     `SELECT pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-     WHERE i.inhparent = 'samples'::regclass`,
+     WHERE i.inhparent = $1::regclass`,
+    [table],
   );
   // FOR VALUES FROM ('1764115200000') TO ('1764201600000')
   return rows.map((r) => Number(/FROM \('?(-?\d+)/.exec(r.bound)?.[1] ?? NaN)).filter(Number.isFinite);
@@ -29,11 +38,11 @@ export async function listPartitionDays(pool: Pool): Promise<number[]> {
  * Creates the partitions of `days` that do not exist yet, in one short transaction under an
  * advisory lock, so that two hubs creating the same day take turns instead of colliding.
  */
-export async function createPartitions(pool: Pool, days: number[]): Promise<void> {
+export async function createPartitions(pool: Pool, days: number[], table: PartitionedTable = 'samples'): Promise<void> {
   await inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEYS.partitions.toString()]);
     for (const day of days) {
-      await client.query(`CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF samples FOR VALUES FROM (${day}) TO (${day + DAY_MS})`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${tablePartitionName(table, day)} PARTITION OF ${table} FOR VALUES FROM (${day}) TO (${day + DAY_MS})`);
     }
   });
 }
@@ -48,22 +57,23 @@ export async function dropPartitionsBefore(
   partitioning: Partitioning,
   cutoffMs: number,
   pause: () => Promise<void>,
+  table: PartitionedTable = 'samples',
 ): Promise<{ rows: number; days: number[] }> {
   const lastDay = dayOf(cutoffMs) - DAY_MS; // the newest day that has wholly expired
   if (partitioning === 'timescaledb') {
     // UNTESTED (no TimescaleDB here): chunks are 1 day wide from 0, as the partitions are.
     return inTransaction(pool, async (client) => {
-      const { rows } = await client.query<{ n: number }>('SELECT count(*) AS n FROM samples WHERE ts_ms < $1', [lastDay + DAY_MS]);
-      await client.query('SELECT drop_chunks($1::regclass, older_than => $2::bigint)', ['samples', lastDay + DAY_MS]);
+      const { rows } = await client.query<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE ${TIME_COLUMN[table]} < $1`, [lastDay + DAY_MS]);
+      await client.query('SELECT drop_chunks($1::regclass, older_than => $2::bigint)', [table, lastDay + DAY_MS]);
       return { rows: rows[0]!.n, days: [] };
     });
   }
-  const expired = (await listPartitionDays(pool)).filter((day) => day <= lastDay).sort((a, b) => a - b);
+  const expired = (await listPartitionDays(pool, table)).filter((day) => day <= lastDay).sort((a, b) => a - b);
   let rows = 0;
   for (const day of expired) {
     rows += await inTransaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEYS.partitions.toString()]);
-      const name = partitionName(day);
+      const name = tablePartitionName(table, day);
       // Counted for the caller's log line: a scan of one day that is about to go anyway.
       const { rows: count } = await client.query<{ n: number }>(`SELECT count(*) AS n FROM ${name}`);
       await client.query(`DROP TABLE IF EXISTS ${name}`);

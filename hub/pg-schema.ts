@@ -166,6 +166,37 @@ const retiredNodesV6 = `ALTER TABLE nodes ADD COLUMN IF NOT EXISTS retired_ms bi
 // The tags given to a node on the hub, a JSON list of words (SQLite migration 013).
 const nodeTagsV7 = `ALTER TABLE nodes ADD COLUMN IF NOT EXISTS hub_tags text;`;
 
+// Labelled series (a core, a mount, an interface, a container, a node's own metric; SQLite
+// migration 014). Their raw values stay in each sample's detail blob; each series (node, name,
+// label set: canonical JSON text, not jsonb, which would reorder the names) is named once; its
+// minute buckets hold count and sum, in daily partitions dropped whole past the 1 min retention
+// (hub/pg-partitions.ts). labelled_dirty lists the minutes of each node stored since the rollup
+// run last rebuilt them from the blobs (hub/pg-labelled.ts): written under the batch's node locks,
+// taken under the same locks, so a crash or a second hub loses nothing.
+function labelledV8(partitioning: Partitioning): string {
+  return `
+CREATE TABLE IF NOT EXISTS labelled_series (
+  id serial PRIMARY KEY,
+  node_id integer NOT NULL REFERENCES nodes (id),
+  name text NOT NULL,
+  labels text NOT NULL,
+  UNIQUE (node_id, name, labels)
+);
+CREATE TABLE IF NOT EXISTS labelled_rollups (
+  series_id integer NOT NULL,
+  bucket_ms bigint NOT NULL,
+  n integer NOT NULL,
+  sum float8 NOT NULL,
+  PRIMARY KEY (series_id, bucket_ms)
+)${partitioning === 'native' ? ' PARTITION BY RANGE (bucket_ms)' : ''};
+CREATE TABLE IF NOT EXISTS labelled_dirty (
+  node_id integer NOT NULL,
+  minute_ms bigint NOT NULL,
+  PRIMARY KEY (node_id, minute_ms)
+);
+${partitioning === 'timescaledb' ? "SELECT create_hypertable('labelled_rollups', 'bucket_ms', chunk_time_interval => 86400000, if_not_exists => TRUE);" : ''}`;
+}
+
 /** The schema's steps, in order; a step is never edited once released: a change is a new step. */
 const MIGRATIONS: readonly { version: number; sql: (partitioning: Partitioning) => string }[] = [
   { version: 1, sql: (p) => schemaV1(p) + (p === 'timescaledb' ? hypertableSql : '') },
@@ -175,6 +206,7 @@ const MIGRATIONS: readonly { version: number; sql: (partitioning: Partitioning) 
   { version: 5, sql: () => sampleIdentityV5 },
   { version: 6, sql: () => retiredNodesV6 },
   { version: 7, sql: () => nodeTagsV7 },
+  { version: 8, sql: (p) => labelledV8(p) },
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

@@ -7,6 +7,9 @@ import { SERIES_METRICS, type NodeDetailResponse, type NodeSummary, type SeriesM
 import type { AsyncMetricsStore } from './async-store.ts';
 import { hubTagsColumn, nodeDetailOf, summarizeNode, type NodeRecord } from './node-record.ts';
 import { createPartitions, dayOf, DAY_MS, dropPartitionsBefore, inTransaction, listPartitionDays } from './pg-partitions.ts';
+import { MARK_LABELLED_SQL, PgLabelled } from './pg-labelled.ts';
+import type { LabelledSeries } from './labelled-series.ts';
+import type { Logger } from '../shared/logger.ts';
 import { PG_ROLLUP_DERIVE_SQL, PG_ROLLUP_FROM_RAW_SQL, pgRollupSelectSql } from './pg-rollups.ts';
 import { migratePg, SAMPLE_COLUMN_TYPES, SAMPLE_COLUMNS, type Partitioning } from './pg-schema.ts';
 import { alignDown, alignUp, chooseResolution, DEFAULT_RETENTION, DERIVED_TIERS, tierSeconds, TIERS, type Retention } from './rollups.ts';
@@ -35,6 +38,8 @@ export interface PgStoreOptions {
   maxConnections?: number;
   /** An idle pooled connection failed (server restart…); the next query reconnects. Default: ignored. */
   onIdleError?: (err: Error) => void;
+  /** Told of a node that sends more labelled series in a minute than are bucketed. */
+  log?: Pick<Logger, 'info'>;
 }
 
 // bigint (count(*), the byte counters) and numeric (avg of bigint) as JS numbers: every value we
@@ -119,6 +124,8 @@ export class PgStore implements AsyncMetricsStore {
   private readonly nodeIds = new Map<string, number>();
   /** `${node id} ${boot}` → boot id. */
   private readonly bootIds = new Map<string, number>();
+  /** Labelled series' minute buckets, rebuilt from the samples' details (hub/pg-labelled.ts). */
+  readonly labelled: PgLabelled;
 
   constructor(
     readonly pool: Pool,
@@ -127,6 +134,12 @@ export class PgStore implements AsyncMetricsStore {
   ) {
     this.retention = options.retention ?? DEFAULT_RETENTION;
     this.now = options.now ?? Date.now;
+    this.labelled = new PgLabelled(pool, partitioning, (nodeId, limit) =>
+      options.log?.info(
+        { nodeId, limit },
+        'a node sent more labelled series in a minute than are bucketed: the rest stay in its raw samples only (a label that changes every sample?)',
+      ),
+    );
   }
 
   /** Ids of `names`, creating the nodes not seen yet (outside the batch transaction: an empty node row is harmless). */
@@ -242,6 +255,9 @@ export class PgStore implements AsyncMetricsStore {
           values: [withProcesses.map(([id]) => id), withProcesses.map(([, raw]) => raw)],
         });
       }
+      // The minutes whose labelled buckets the next rollup run rebuilds, under the node locks (hub/pg-labelled.ts).
+      const marks = PgLabelled.marks(inserted.filter((r) => stored.has(`${r.boot_id} ${r.seq}`)));
+      if (marks[0].length > 0) await client.query({ ...MARK_LABELLED_SQL, values: marks });
       await within?.(client, bootCol);
       // For deriveRollups(). Only when it moves the mark back: most batches then leave the one row
       // that every hub shares untouched (and unlocked); last, so that a lock on it is brief.
@@ -442,6 +458,7 @@ export class PgStore implements AsyncMetricsStore {
       deleted += res.rowCount ?? 0;
       await pause();
     }
+    deleted += await this.labelled.purgeNode(id, pause);
     return { deleted };
   }
 
@@ -450,6 +467,12 @@ export class PgStore implements AsyncMetricsStore {
     if (cached !== undefined) return cached;
     const { rows } = await this.pool.query<{ id: number }>({ name: 'rm_node_id', text: 'SELECT id FROM nodes WHERE name = $1', values: [node] });
     return rows[0]?.id ?? null;
+  }
+
+  /** A labelled metric of a node (hub/pg-labelled.ts); null for a node never seen. */
+  async queryLabelled(node: string, name: string, fromMs: number, toMs: number, points: number): Promise<LabelledSeries | null> {
+    const id = await this.existingNodeId(node);
+    return id === null ? null : this.labelled.query(id, name, fromMs, toMs, points);
   }
 
   async querySeries({ node, metrics, fromMs, toMs, maxPoints }: SeriesQuery): Promise<SeriesResponse | null> {
@@ -491,9 +514,16 @@ export class PgStore implements AsyncMetricsStore {
   /**
    * Brings the rollups up to date with what was stored since the last run: 1 min buckets from the
    * raw samples, then 15 min and 1 h from the 1 min tier, a slice of nodes per transaction with
-   * `pause` between slices. Returns the slices done.
+   * `pause` between slices; then the labelled series' minute buckets (hub/pg-labelled.ts). Returns
+   * the slices done.
    */
   async deriveRollups(pause: () => Promise<void>, nodesPerSlice = 500): Promise<number> {
+    const slices = await this.deriveTiers(pause, nodesPerSlice);
+    const now = this.now();
+    return slices + (await this.labelled.rebuild(now, alignUp(now - this.retention.raw, 60_000), this.transaction.bind(this), pause));
+  }
+
+  private async deriveTiers(pause: () => Promise<void>, nodesPerSlice: number): Promise<number> {
     const { rows } = await this.pool.query<{ from_ms: number | null }>(
       // Takes the dirty mark (with any left by an interrupted run) for a new run.
       `UPDATE rollup_state SET deriving_from_ms = LEAST(dirty_from_ms, deriving_from_ms), dirty_from_ms = NULL
@@ -537,7 +567,7 @@ export class PgStore implements AsyncMetricsStore {
     const now = this.now();
     const dropped = await dropPartitionsBefore(this.pool, this.partitioning, now - this.retention.raw, pause);
     for (const day of dropped.days) this.partitionDays.delete(day);
-    let deleted = dropped.rows;
+    let deleted = dropped.rows + (await this.labelled.purge(now - this.retention['1m'], alignUp(now - this.retention.raw, 60_000), pause));
     const ids = await this.allNodeIds();
     for (let first = 0; first < ids.length; first += nodesPerSlice) {
       for (const tier of TIERS) {

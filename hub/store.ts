@@ -2,7 +2,7 @@
 // another backend can be added beside SQLite without touching them.
 import type { NodeStatus, Sample } from '../protocol/index.ts';
 import type { NodeDetailResponse, NodeSummary, SamplePoint, SeriesMetric, SeriesResponse } from '../shared/api-types.ts';
-import type { LabelledSeries } from './labelled-rollups.ts';
+import type { LabelledSeries } from './labelled-series.ts';
 
 export interface IncomingSample {
   node: string;
@@ -84,8 +84,8 @@ export interface MetricsStore {
   nodeDetail(node: string): NodeDetailResponse | null;
   /** Null for a node never seen. */
   querySeries(query: SeriesQuery): SeriesResponse | null;
-  /** A labelled metric of a node over a range (hub/labelled-rollups.ts); absent where the backend does not store labelled series yet. */
-  queryLabelled?(node: string, name: string, fromMs: number, toMs: number, points: number): LabelledSeries | null;
+  /** A labelled metric of a node over a range (hub/labelled-series.ts); null for a node never seen. */
+  queryLabelled(node: string, name: string, fromMs: number, toMs: number, points: number): LabelledSeries | null;
   /** Brings the coarse rollup tiers up to date with what was stored, in small steps. */
   deriveRollups(pause: () => Promise<void>): Promise<number>;
   /** Deletes data past each resolution's retention in small steps, awaiting `pause` between them. */

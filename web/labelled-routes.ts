@@ -9,7 +9,7 @@ import { parseChartQuery } from './time-range.ts';
 
 export function labelledRoutes(store: AnyMetricsStore, now: () => number = Date.now): Hono {
   const app = new Hono();
-  const fail = (c: Context, status: 400 | 404 | 501, error: string) => c.json<ApiError>({ error }, status);
+  const fail = (c: Context, status: 400 | 404, error: string) => c.json<ApiError>({ error }, status);
 
   app.get('/api/nodes/:node/labelled', async (c) => {
     const node = c.req.param('node');
@@ -43,7 +43,6 @@ export function labelledRoutes(store: AnyMetricsStore, now: () => number = Date.
     if (!SERIES_NAME.test(metric)) return fail(c, 400, `metric ${JSON.stringify(metric.slice(0, 100))}: expected a series name (letters, digits, _)`);
     const range = parseChartQuery((name) => c.req.query(name), now());
     if ('error' in range) return fail(c, 400, range.error);
-    if (!store.queryLabelled) return fail(c, 501, 'labelled series are stored by the SQLite store only, not yet by PostgreSQL');
     const series = await store.queryLabelled(node, metric, range.fromMs, range.toMs, range.points);
     if (!series) return fail(c, 404, `no node named "${node}" has reported`);
     return c.json<LabelledSeriesResponse>({ node, metric, from_ms: range.fromMs, to_ms: range.toMs, ...series });
