@@ -536,10 +536,11 @@ else
 fi
 
 # The retained status, by a short second connection under the node's own name as client id (the
-# long one is remonitor-agent-<node>, as the Node agent's). Its complaints are logged.
+# long one is remonitor-agent-<node>, as the Node agent's). Its complaints are logged, through a
+# file rather than $( ), which would fork one more shell to run it.
 publish_status() {
-  status_out=$(eval "mosquitto_pub $CONNECTION -i '$NODE' -t '$STATUS_TOPIC' -q 1 -r -m '$1'" 2>&1 6>&- 7>&-)
-  [ -z "$status_out" ] || log "publishing status $1: $status_out"
+  eval "mosquitto_pub $CONNECTION -i '$NODE' -t '$STATUS_TOPIC' -q 1 -r -m '$1'" >"$DIR/status.out" 2>&1 6>&- 7>&-
+  while IFS= read -r line; do log "publishing status $1: $line"; done <"$DIR/status.out"
 }
 
 # The FIFO the publisher's errors come out of (it says nothing else), read by this shell while it

@@ -302,6 +302,14 @@ describe('the shell agent against a hub', () => {
     });
   });
 
+  it('says why the broker refused it, for its samples and for its status', async () => {
+    credentials.add('refused-pi', 'node');
+    const agent = shellAgent('refused-pi', [], { REMONITOR_PASSWORD: 'not-its-token' });
+    await agent.waitForLine(/publishing status online: Error: The connection was refused/);
+    await agent.waitForLine(/mosquitto_pub: Error: The connection was refused/);
+    expect(await nodeStatus('refused-pi')).not.toBe('online');
+  });
+
   it('keeps trying a broker that is not there yet, and reports once it is', async () => {
     const port = await freePort();
     const agent = shellAgent('late-pi', [], { REMONITOR_BROKER: `mqtt://127.0.0.1:${port}` });
