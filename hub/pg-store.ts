@@ -5,7 +5,7 @@ import pg, { type Pool, type PoolClient } from 'pg';
 import type { NodeStatus } from '../protocol/index.ts';
 import { SERIES_METRICS, type NodeDetailResponse, type NodeSummary, type SeriesMetric, type SeriesResponse } from '../shared/api-types.ts';
 import type { AsyncMetricsStore } from './async-store.ts';
-import { hubTagsColumn, nodeDetailOf, summarizeNode, type NodeRecord } from './node-record.ts';
+import { hubTagsColumn, nodeDetailOf, NodeSummaries, type NodeRecord } from './node-record.ts';
 import { createPartitions, dayOf, DAY_MS, dropPartitionsBefore, inTransaction, listPartitionDays } from './pg-partitions.ts';
 import { MARK_LABELLED_SQL, PgLabelled } from './pg-labelled.ts';
 import type { LabelledSeries } from './labelled-series.ts';
@@ -405,12 +405,15 @@ export class PgStore implements AsyncMetricsStore {
     await this.pool.query('UPDATE nodes SET hub_tags = $1 WHERE id = $2', [hubTagsColumn(tags), await this.nodeId(node)]);
   }
 
+  /** The decoded summaries of the last list, reused for nodes whose stored bytes did not change. */
+  private readonly summaries = new NodeSummaries();
+
   async listNodes(): Promise<NodeSummary[]> {
     // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
     const { rows } = await this.pool.query<NodeRow>(
       'SELECT name, status, last_seen_ms, clock_skew_ms, info, latest, hub_tags FROM nodes WHERE retired_ms IS NULL ORDER BY name COLLATE "C"',
     );
-    return rows.map(summarizeNode);
+    return this.summaries.list(rows);
   }
 
   async nodeDetail(node: string): Promise<NodeDetailResponse | null> {

@@ -21,7 +21,7 @@ import {
 import { LATEST, LATEST_PROCESSES, PackedSamples, SAMPLE_COLUMNS } from './packed-samples.ts';
 import { seriesResponse } from './series-gaps.ts';
 import { addStoredSeq, holdsSeq, storedSeqsOf, type StoredSeqs } from './stored-seqs.ts';
-import { hubTagsColumn, nodeDetailOf, summarizeNode } from './node-record.ts';
+import { hubTagsColumn, nodeDetailOf, NodeSummaries, type NodeRecord } from './node-record.ts';
 import {
   REMOVAL_GRACE_MS,
   type IncomingSample,
@@ -187,7 +187,10 @@ export class SqliteStore implements MetricsStore {
       status: db.prepare('UPDATE nodes SET status = ?, status_ms = ? WHERE id = ?'),
       info: db.prepare('UPDATE nodes SET info = ? WHERE id = ?'),
       hubTags: db.prepare('UPDATE nodes SET hub_tags = ? WHERE id = ?'),
-      nodes: db.prepare<[], NodeRow>('SELECT * FROM nodes WHERE retired_ms IS NULL ORDER BY name'),
+      // Not latest_processes: a list has no use for it.
+      nodes: db.prepare<[], NodeRecord>(
+        'SELECT name, status, last_seen_ms, clock_skew_ms, info, latest, hub_tags FROM nodes WHERE retired_ms IS NULL ORDER BY name',
+      ),
       retired: db.prepare<[], { id: number; retired_ms: number }>('SELECT id, retired_ms FROM nodes WHERE retired_ms IS NOT NULL'),
       retire: db.prepare('UPDATE nodes SET retired_ms = ? WHERE id = ?'),
       revive: db.prepare('UPDATE nodes SET retired_ms = NULL WHERE id = ?'),
@@ -359,8 +362,11 @@ export class SqliteStore implements MetricsStore {
     this.stmt.hubTags.run(hubTagsColumn(tags), this.nodeId(node));
   }
 
+  /** The decoded summaries of the last list, reused for nodes whose stored bytes did not change. */
+  private readonly summaries = new NodeSummaries();
+
   listNodes(): NodeSummary[] {
-    return this.stmt.nodes.all().map(summarizeNode);
+    return this.summaries.list(this.stmt.nodes.all());
   }
 
   nodeDetail(node: string): NodeDetailResponse | null {

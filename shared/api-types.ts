@@ -35,13 +35,50 @@ export interface NodeSummary {
   hub_tags: string[];
   /** In GET /api/nodes: its newest sample is older than the hub's --stale-after (default 24 h). */
   stale?: boolean;
+  /** Its running containers in its newest sample; absent when that sample has none. */
+  containers?: ContainersSummary;
 }
+
+/** A node's running containers (the registry's container_* labelled metrics): how many, the busiest first. */
+export interface ContainersSummary {
+  running: number;
+  /** At most CONTAINERS_LISTED of them by CPU, highest first (null: no CPU figure yet). */
+  top: { name: string; cpu_pct: number | null }[];
+}
+
+/** Containers a summary names: enough to show the busiest and to find a node by a container's name. */
+export const CONTAINERS_LISTED = 16;
 
 /** GET /api/nodes */
 export interface NodesResponse {
   nodes: NodeSummary[];
   /** How many of them are stale. */
   stale?: number;
+}
+
+/** The sample values the fleet page shows (its table columns and cards). */
+export const FLEET_POINT_METRICS = [
+  'cpu_pct',
+  'mem_pct',
+  'disk_pct',
+  'temp_c',
+  'load_1',
+  'net_rx_bps',
+  'net_tx_bps',
+] as const satisfies readonly SeriesMetric[];
+/** The system info the fleet page shows and filters on. */
+export const FLEET_INFO_FIELDS = ['agent_version', 'hostname', 'os', 'arch', 'interval_ms', 'ip_addresses'] as const satisfies readonly (keyof NodeInfo)[];
+
+/** A node as GET /api/nodes?fields=fleet gives it: what the fleet page needs of NodeSummary, about half its size. */
+export interface FleetNodeSummary extends Pick<NodeSummary, 'name' | 'status' | 'last_seen_ms' | 'clock_skew_s' | 'tags' | 'stale' | 'containers'> {
+  latest: ({ ts_ms: number } & Partial<Record<(typeof FLEET_POINT_METRICS)[number], number>>) | null;
+  info: Pick<NodeInfo, (typeof FLEET_INFO_FIELDS)[number]> | null;
+}
+
+/** GET /api/nodes?fields=fleet */
+export interface FleetNodesResponse {
+  nodes: FleetNodeSummary[];
+  stale: number;
 }
 
 /** GET /api/nodes/:node: the summary plus the latest full sample and the latest process list. */
@@ -75,6 +112,8 @@ export type StreamEvent =
       processes?: { top_cpu: ProcessUsage[]; top_mem: ProcessUsage[]; procs_total: number | null };
       /** A live sample's clock skew, as NodeSummary.clock_skew_s; absent on replayed samples. */
       clock_skew_s?: number;
+      /** As NodeSummary.containers, when the sample has containers. */
+      containers?: ContainersSummary;
     }
   | { type: 'status'; node: string; status: NodeStatus };
 

@@ -4,10 +4,10 @@
 // are built only while the cards view is shown; their sparklines are created when a card first
 // scrolls into view, loaded a few at a time, then fed by the live stream.
 import uPlot from 'uplot';
-import type { NodeSummary, StreamEvent } from '../../shared/api-types.ts';
+import type { FleetNodeSummary, FleetNodesResponse, StreamEvent } from '../../shared/api-types.ts';
 import type { AlarmInfo } from '../../shared/alarm-types.ts';
 import { CLOCK_TOLERANCE_MS } from '../../protocol/sample.ts';
-import { api, clearError, limiter, showError } from './api.ts';
+import { api, clearError, getJson, limiter, showError } from './api.ts';
 import './signed-in.ts';
 import { COLORS, Columns, maxGapS, sparkOptions } from './charts.ts';
 import { byId, h, setAttr, setText } from './dom.ts';
@@ -26,6 +26,7 @@ import {
   newNode,
   parseViewState,
   selectNodes,
+  setContainers,
   STATE_FILTERS,
   TABLE_ABOVE_NODES,
   type FleetNode,
@@ -334,7 +335,10 @@ function switchView(v: View): void {
   if (v === 'table') {
     // The cards and their charts are not kept while they cannot be seen.
     for (const c of [...cards.values()]) dropCard(c);
-    table ??= mountFleetTable('table-box', { onSort: (sort, dir) => setView({ sort, dir }) });
+    if (!table) {
+      table = mountFleetTable('table-box', { onSort: (sort, dir) => setView({ sort, dir }) });
+      showContainersColumn();
+    }
     table.setSort(view.sort, view.dir);
     table.fitHeight();
   }
@@ -392,8 +396,22 @@ function renderCounts(): void {
 
 // ---- data ----------------------------------------------------------------------------------
 
+/** What the page asks of /api/nodes; fleet.html preloads the same address, so the answer is on its way before this script runs. */
+const NODES_URL = '/api/nodes?fields=fleet';
+
+/** The containers column is there while some node runs containers. */
+function showContainersColumn(): void {
+  let any = false;
+  for (const n of nodes.values())
+    if (n.containers) {
+      any = true;
+      break;
+    }
+  table?.showColumn('containers', any);
+}
+
 /** Merges a /api/nodes answer: new nodes added, known ones updated, vanished ones removed. */
-function applyNodes(list: NodeSummary[]): void {
+function applyNodes(list: FleetNodeSummary[]): void {
   const now = Date.now();
   const seen = new Set<string>();
   for (const s of list) {
@@ -408,6 +426,7 @@ function applyNodes(list: NodeSummary[]): void {
   renderTagOptions();
   renderCounts();
   reselect();
+  showContainersColumn();
 }
 
 let refreshing: Promise<void> | null = null;
@@ -423,7 +442,7 @@ async function refresh(): Promise<void> {
   lastRefresh = Date.now();
   refreshing = (async () => {
     try {
-      const res = await api.nodes();
+      const res = await getJson<FleetNodesResponse>(NODES_URL);
       clearError('nodes');
       applyNodes(res.nodes);
       if (currentView() === 'table') table?.draw();
@@ -459,6 +478,7 @@ function onEvents(events: StreamEvent[]): void {
   const dirty = new Set<Card>();
   let statusChanged = false;
   let unknownNode = false;
+  let containersSeen = false;
   for (const e of events) {
     const n = nodes.get(e.node);
     if (!n) {
@@ -473,7 +493,11 @@ function onEvents(events: StreamEvent[]): void {
       n.status = e.status;
     } else {
       const p = e.point;
-      if (!n.latest || p.ts_ms >= n.latest.ts_ms) n.latest = p;
+      if (!n.latest || p.ts_ms >= n.latest.ts_ms) {
+        n.latest = p;
+        setContainers(n, e.containers);
+        if (e.containers) containersSeen = true;
+      }
       // Receipt time: "last seen" is when this page heard from the node, whatever the node's clock says.
       n.lastSeenMs = now;
       if (e.clock_skew_s !== undefined) n.clockSkewS = e.clock_skew_s;
@@ -486,6 +510,7 @@ function onEvents(events: StreamEvent[]): void {
     if (c.sparkDirty && c.visible) drawSparks(c);
   }
   if (statusChanged) renderCounts();
+  if (containersSeen) table?.showColumn('containers', true);
   if (events.length > 0) {
     table?.schedule();
     reselectSoon();

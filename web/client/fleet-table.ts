@@ -22,6 +22,8 @@ interface Column {
   numeric?: boolean;
   text: (n: FleetNode, now: number) => string;
   title?: (n: FleetNode, now: number) => string;
+  /** Shown only while some node has a value for it (showColumn). */
+  optional?: boolean;
 }
 
 const statusText = (n: FleetNode): string => (isStale(n) ? 'stale' : n.status);
@@ -30,6 +32,20 @@ const fmtNet = (n: FleetNode): string => {
   const p = n.latest;
   if (p?.net_rx_bps == null && p?.net_tx_bps == null) return '—';
   return `↓${fmtRate(p.net_rx_bps)} ↑${fmtRate(p.net_tx_bps)}`;
+};
+
+/** Containers the cell names after their count; the rest are in its title. */
+const CONTAINERS_SHOWN = 2;
+const fmtContainer = (c: { name: string; cpu_pct: number | null }): string => (c.cpu_pct == null ? c.name : `${c.name} ${c.cpu_pct.toFixed(0)} %`);
+const fmtContainers = (n: FleetNode): string => {
+  const c = n.containers;
+  return c ? [String(c.running), c.top.slice(0, CONTAINERS_SHOWN).map(fmtContainer).join(', ')].filter((x) => x).join(' · ') : '';
+};
+const containersTitle = (n: FleetNode): string => {
+  const c = n.containers;
+  if (!c) return 'no container running';
+  const more = c.running - c.top.length;
+  return `${c.running} running, busiest first:\n${c.top.map(fmtContainer).join('\n')}${more > 0 ? `\n… and ${more} more` : ''}`;
 };
 
 const COLUMNS: Column[] = [
@@ -49,6 +65,7 @@ const COLUMNS: Column[] = [
   { key: 'temp', label: 'Temp', min: 76, numeric: true, text: (n) => fmtTemp(n.latest?.temp_c) },
   { key: 'load', label: 'Load', min: 58, numeric: true, text: (n) => fmtLoad(n.latest?.load_1), title: () => 'load average over 1 minute' },
   { key: 'net', label: 'Network', min: 196, numeric: true, text: fmtNet, title: () => 'received ↓ and sent ↑, all interfaces' },
+  { key: 'containers', label: 'Containers', min: 180, grow: 1.2, optional: true, text: fmtContainers, title: containersTitle },
   {
     key: 'seen',
     label: 'Last seen',
@@ -84,6 +101,8 @@ export class FleetTable {
   private frame = 0;
   private sort: SortKey = 'problems';
   private dir: SortDir = 'asc';
+  /** The optional columns shown now. */
+  private readonly shown = new Set<SortKey>();
 
   constructor(private readonly opts: FleetTableOptions) {
     const head = h('div', { class: 'ft-head', role: 'row' });
@@ -99,8 +118,7 @@ export class FleetTable {
     this.spacer = h('div', { class: 'ft-body', role: 'rowgroup' });
     this.box = h('div', { class: 'ft-box' }, head, this.spacer);
     this.el = h('div', { class: 'fleet-table', role: 'table', 'aria-label': 'Nodes' }, this.box);
-    this.el.style.setProperty('--ft-cols', COLUMNS.map((c) => (c.grow ? `minmax(${c.min}px, ${c.grow}fr)` : `${c.min}px`)).join(' '));
-    this.el.style.setProperty('--ft-min-w', `${COLUMNS.reduce((sum, c) => sum + c.min, 0)}px`);
+    this.layoutColumns();
     this.box.addEventListener('scroll', () => this.schedule(), { passive: true });
     addEventListener('resize', () => {
       this.fitHeight();
@@ -109,6 +127,30 @@ export class FleetTable {
     // The header grows when its parts arrive ("signed in as") or wrap: the box then starts lower.
     const header = document.querySelector('header.top');
     if (header) new ResizeObserver(() => this.fitHeight()).observe(header);
+  }
+
+  /** Shows or hides an optional column (its header, its cells, its width). */
+  showColumn(key: SortKey, show: boolean): void {
+    if (this.shown.has(key) === show) return;
+    if (show) this.shown.add(key);
+    else this.shown.delete(key);
+    this.layoutColumns();
+    this.schedule();
+  }
+
+  private isShown(col: Column): boolean {
+    return !col.optional || this.shown.has(col.key);
+  }
+
+  private layoutColumns(): void {
+    const cols = COLUMNS.filter((c) => this.isShown(c));
+    this.el.style.setProperty('--ft-cols', cols.map((c) => (c.grow ? `minmax(${c.min}px, ${c.grow}fr)` : `${c.min}px`)).join(' '));
+    this.el.style.setProperty('--ft-min-w', `${cols.reduce((sum, c) => sum + c.min, 0)}px`);
+    COLUMNS.forEach((col, i) => {
+      const hidden = !this.isShown(col);
+      this.headers.get(col.key)!.hidden = hidden;
+      for (const row of this.pool) row.cells[i]!.hidden = hidden;
+    });
   }
 
   /** The nodes to show, in order (with group headers when grouped); drawn at the next frame. */
@@ -172,7 +214,11 @@ export class FleetTable {
   }
 
   private newRow(): Row {
-    const cells = COLUMNS.map((c) => h('span', { class: c.numeric ? 'ft-td num' : 'ft-td', role: 'cell', 'data-col': c.key }));
+    const cells = COLUMNS.map((c) => {
+      const cell = h('span', { class: c.numeric ? 'ft-td num' : 'ft-td', role: 'cell', 'data-col': c.key });
+      cell.hidden = !this.isShown(c);
+      return cell;
+    });
     const el = h('a', { class: 'ft-row', role: 'row' }, ...cells);
     el.style.height = `${ROW_H}px`;
     this.spacer.append(el);
@@ -200,6 +246,7 @@ export class FleetTable {
     for (let i = 0; i < COLUMNS.length; i++) {
       const col = COLUMNS[i]!;
       const cell = row.cells[i]!;
+      if (cell.hidden) continue;
       setText(cell, col.text(n, now));
       const title = col.title?.(n, now) ?? '';
       if (cell.title !== title) cell.title = title;

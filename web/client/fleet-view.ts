@@ -2,33 +2,36 @@
 // default), the text, state and tag filters, grouping by tag, and the query string that keeps them
 // (?view=&sort=&dir=&q=&state=&tag=&group=).
 // No DOM here: fleet-table.ts and fleet-page.ts draw.
-import type { NodeSummary, SamplePoint } from '../../shared/api-types.ts';
-import type { NodeInfo } from '../../protocol/index.ts';
+import type { ContainersSummary, FleetNodeSummary } from '../../shared/api-types.ts';
 
 /** What the fleet page knows of one node, from /api/nodes, the live stream and /api/alarms. */
 export interface FleetNode {
   name: string;
-  status: NodeSummary['status'];
+  status: FleetNodeSummary['status'];
   /** /api/nodes says the node is online but silent (a field the API may not give). */
   staleReported: boolean;
   /** Its `offline` alarm fires while its status says online: silent past the rule's limit. */
   silentAlarm: boolean;
   lastSeenMs: number | null;
   clockSkewS: number | null;
-  latest: SamplePoint | null;
-  info: NodeInfo | null;
+  latest: FleetPoint | null;
+  info: FleetNodeSummary['info'];
   /** Its tags, sorted (NodeSummary.tags: the agent's and the hub's). */
   tags: string[];
+  /** Its running containers, from /api/nodes and the live stream; null when it has none. */
+  containers: ContainersSummary | null;
   /** The worst RED/AMBER alarm, and one line per active alarm. */
   alarm: 'red' | 'amber' | null;
   alarmLines: string[];
-  /** Lower-case text the filter box matches: name, hostname, OS, arch, agent version, addresses, tags. */
+  /** Lower-case text the filter box matches: name, hostname, OS, arch, agent version, addresses, tags, containers. */
   haystack: string;
   /** The name as a key that sorts with `<` the way people read numbers: fleet-9 before fleet-10. */
   nameKey: string;
 }
 
-export function newNode(s: NodeSummary): FleetNode {
+type FleetPoint = NonNullable<FleetNodeSummary['latest']>;
+
+export function newNode(s: FleetNodeSummary): FleetNode {
   const n: FleetNode = {
     name: s.name,
     status: s.status,
@@ -39,6 +42,7 @@ export function newNode(s: NodeSummary): FleetNode {
     latest: s.latest,
     info: s.info,
     tags: s.tags ?? [],
+    containers: null,
     alarm: null,
     alarmLines: [],
     haystack: '',
@@ -49,21 +53,42 @@ export function newNode(s: NodeSummary): FleetNode {
 }
 
 /** Takes a /api/nodes answer into `n`, keeping what the stream brought if it is newer. */
-export function mergeSummary(n: FleetNode, s: NodeSummary): void {
+export function mergeSummary(n: FleetNode, s: FleetNodeSummary): void {
   n.status = s.status;
   n.info = s.info;
   n.tags = s.tags ?? []; // an older hub's answer has none
   n.clockSkewS = s.clock_skew_s;
   // `stale` is not in every hub's answer: absent means not stale.
-  n.staleReported = (s as NodeSummary & { stale?: unknown }).stale === true;
+  n.staleReported = s.stale === true;
   if (s.last_seen_ms != null && (n.lastSeenMs == null || s.last_seen_ms > n.lastSeenMs)) n.lastSeenMs = s.last_seen_ms;
-  if (s.latest && (!n.latest || s.latest.ts_ms >= n.latest.ts_ms)) n.latest = s.latest;
-  const i = s.info;
-  n.haystack = [s.name, i?.hostname, i?.os, i?.arch, i?.agent_version, ...(i?.ip_addresses ?? []), ...n.tags]
+  if (s.latest && (!n.latest || s.latest.ts_ms >= n.latest.ts_ms)) {
+    n.latest = s.latest;
+    n.containers = s.containers ?? null;
+  }
+  indexText(n);
+}
+
+/** The live stream's containers of a node (a sample brings them when it has any). */
+export function setContainers(n: FleetNode, containers: ContainersSummary | undefined): void {
+  const next = containers ?? null;
+  const names = (c: ContainersSummary | null) => c?.top.map((t) => t.name).join(' ') ?? '';
+  const renamed = names(n.containers) !== names(next);
+  n.containers = next;
+  if (renamed) indexText(n);
+}
+
+function indexText(n: FleetNode): void {
+  const i = n.info;
+  const words = [n.name, i?.hostname, i?.os, i?.arch, i?.agent_version, ...(i?.ip_addresses ?? []), ...n.tags];
+  if (n.containers) for (const c of n.containers.top) words.push(c.name);
+  n.haystack = words
     .filter((x) => x)
     .join(' ')
     .toLowerCase();
 }
+
+/** The containers column sorts by how many run, then by the busiest one's CPU. */
+const containersRank = (c: ContainersSummary | null): number | null => (c ? c.running * 1000 + Math.min(999, c.top[0]?.cpu_pct ?? 0) : null);
 
 /** Lower case, every run of digits zero-padded: a plain string comparison then orders numbers by value. */
 export const nameKey = (name: string): string => name.toLowerCase().replace(/\d+/g, (d) => d.padStart(16, '0'));
@@ -79,7 +104,22 @@ export function severity(n: FleetNode): number {
   return 4;
 }
 
-export const SORT_KEYS = ['problems', 'name', 'status', 'alarms', 'cpu', 'mem', 'disk', 'temp', 'load', 'net', 'seen', 'version', 'tags'] as const;
+export const SORT_KEYS = [
+  'problems',
+  'name',
+  'status',
+  'alarms',
+  'cpu',
+  'mem',
+  'disk',
+  'temp',
+  'load',
+  'net',
+  'containers',
+  'seen',
+  'version',
+  'tags',
+] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 export type SortDir = 'asc' | 'desc';
 
@@ -169,7 +209,7 @@ export function matchesText(n: FleetNode, q: string): boolean {
 }
 
 const STATUS_ORDER: Record<string, number> = { online: 0, unknown: 1, offline: 2 };
-const net = (p: SamplePoint | null): number | undefined =>
+const net = (p: FleetPoint | null): number | undefined =>
   p?.net_rx_bps == null && p?.net_tx_bps == null ? undefined : (p.net_rx_bps ?? 0) + (p.net_tx_bps ?? 0);
 
 /** The value a column sorts by; null/undefined for unknown, which sorts last both ways. */
@@ -196,6 +236,8 @@ export function sortValue(n: FleetNode, key: SortKey): number | string | null | 
       return p?.load_1;
     case 'net':
       return net(p);
+    case 'containers':
+      return containersRank(n.containers);
     case 'seen':
       return n.lastSeenMs;
     case 'version':
