@@ -77,7 +77,7 @@ export interface SilenceInfo {
   tag: string | null;
   /** One rule; null: any rule. */
   rule_id: string | null;
-  /** One filesystem of a per-mount rule; null: all. */
+  /** One filesystem of a per-mount rule, or one label set of a labelled metric's (its alarm's subject); null: all. */
   subject: string | null;
   from_ms: number;
   until_ms: number;

@@ -19,7 +19,7 @@
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { connectHubClient, firstConnect } from '../hub-mqtt.ts';
-import { topics, type Sample } from '../../protocol/index.ts';
+import { labelledMetricSpec, topics, type LabelledValue, type Sample } from '../../protocol/index.ts';
 import type { Logger } from '../../shared/logger.ts';
 import {
   labelsSubject,
@@ -105,10 +105,19 @@ interface PreparedRule {
   key: string;
   /** The value is a field of the sample's point (no per-filesystem, per-process or bit lookup). */
   fromPoint: boolean;
+  /** A labelled metric read from the sample's lists (per core, mount, interface) rather than its `series` field. */
+  fromList: boolean;
 }
 
 function prepareRule(rule: AlarmRule): PreparedRule {
-  return { rule, evalRule: rule, key: alarmKey(rule.id, ''), fromPoint: isPointMetric(rule.metric) };
+  const spec = rule.series === null ? undefined : labelledMetricSpec(rule.series);
+  return {
+    rule,
+    evalRule: rule,
+    key: alarmKey(rule.id, ''),
+    fromPoint: isPointMetric(rule.metric),
+    fromList: spec !== undefined && spec.source !== 'series' && !rule.metric.startsWith('custom:'),
+  };
 }
 
 interface Alarm {
@@ -575,8 +584,13 @@ export class AlarmEngine {
   /** Judges each label set the node's labelled rules match in this sample; true on a transition. */
   private judgeLabelled(node: NodeAlarms, sample: Sample, ts: number): boolean {
     let changed = false;
-    const values = labelledValues(sample);
+    // Most rules read the `series` field as it came; the lists' values are made only when a rule asks.
+    let listed: LabelledValue[] | null = null;
     for (const r of node.labelledRules) {
+      const values = r.fromList
+        ? (listed ??= labelledValues({ cpu_core_pct: sample.cpu_core_pct, filesystems: sample.filesystems, net: sample.net }))
+        : sample.series;
+      if (!values) continue;
       for (const v of values) {
         if (v.name !== r.rule.series || !labelsMatch(r.rule, v.labels)) continue;
         const subject = labelsSubject(v.labels);

@@ -43,7 +43,7 @@ export function checkSilence(
   const ruleId = text('rule_id');
   if (ruleId !== null && !ctx.ruleIds.includes(ruleId)) add('rule_id', `no rule with id ${JSON.stringify(ruleId)}; rules: ${ctx.ruleIds.join(', ')}`);
   const subject = text('subject');
-  if (subject !== null && ruleId === null) add('subject', 'a filesystem can only be silenced with its rule_id');
+  if (subject !== null && ruleId === null) add('subject', 'a filesystem or label set can only be silenced with its rule_id');
   let untilMs: number | null = null;
   if (r['for'] !== undefined && r['until_ms'] !== undefined) add('for', 'give for or until_ms, not both');
   else if (r['for'] !== undefined) {

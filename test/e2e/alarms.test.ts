@@ -205,7 +205,21 @@ describe('alarms end to end', () => {
       fetch(`${api}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
 
     const defaults = await getJson<{ rules: { id: string }[] }>(`${api}/api/alarms/rules`);
-    expect(defaults.body.rules.map((r) => r.id)).toEqual(['cpu', 'memory', 'swap', 'disk', 'temperature', 'offline', 'clock', 'undervoltage', 'throttled']);
+    expect(defaults.body.rules.map((r) => r.id)).toEqual([
+      'cpu',
+      'memory',
+      'swap',
+      'disk',
+      'temperature',
+      'offline',
+      'clock',
+      'undervoltage',
+      'throttled',
+      'container-memory',
+      'unit-failed',
+      'readonly-fs',
+      'storage-wear',
+    ]);
 
     const bad = await send('POST', '/api/alarms/rules', { id: 'x y', metric: 'cpu_pcnt', threshold: 'high', for: 'soon' });
     expect(bad.status).toBe(400);

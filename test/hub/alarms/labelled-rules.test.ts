@@ -8,7 +8,7 @@ import { AlarmEngine } from '../../../hub/alarms/engine.ts';
 import { compileRule, defaultRules, labelsMatch, MAX_LABEL_SETS, validateRule } from '../../../hub/alarms/rules.ts';
 import { LiveFeed, sampleEvent } from '../../../hub/live-feed.ts';
 import { toPoint } from '../../../hub/sample-point.ts';
-import type { LabelledValue } from '../../../protocol/index.ts';
+import type { LabelledValue, Sample } from '../../../protocol/index.ts';
 import { labelsSubject, subjectLabels, type AlarmRuleInput } from '../../../shared/alarm-types.ts';
 import { sampleAt } from '../../helpers/fleet-publisher.ts';
 import { cleanup, quietLog, runCleanups, startBroker, tempDir } from '../../helpers/parts.ts';
@@ -127,8 +127,11 @@ async function engineWith(rules: AlarmRuleInput[], log = quietLog) {
   return {
     engine,
     feed(node: string, s: number, series: LabelledValue[]) {
+      this.feedSample(node, s, { series });
+    },
+    feedSample(node: string, s: number, overrides: Partial<Sample>) {
       nowMs = t0 + s * S;
-      const sample = sampleAt(s, nowMs, { series });
+      const sample = sampleAt(s, nowMs, overrides);
       feed.publish(sampleEvent(node, sample, toPoint(sample)));
     },
     setClock(s: number) {
@@ -162,6 +165,46 @@ describe('labelled rules in the engine', () => {
     expect(at('mem', 'container=web')).toBe(30 * S);
     // cache's 10 s mean passes 90 at 28 s (the first window of 95s only).
     expect(at('mem', 'container=cache')).toBe(58 * S);
+    // Silenced and acknowledged one label set at a time.
+    e.engine.silence({ node: 'pi-1', rule_id: 'mem', subject: 'container=cache', for: '1h', reason: 'resizing' });
+    expect(e.engine.ack('pi-1', 'mem', 'container=web', 'ops')).toBe(true);
+    const mine = e.engine.active().filter((a) => a.rule_id === 'mem');
+    expect(mine.map((a) => [a.subject, a.silenced_until_ms !== null, a.acked]).sort()).toEqual([
+      ['container=cache', true, false],
+      ['container=web', false, true],
+    ]);
+  });
+
+  it('marks one label set flapping while the others go on as they were', async () => {
+    const e = await engineWith([
+      { id: 'mem', metric: 'container_mem_pct', threshold: 90, for: '0s', clear_for: '0s', window: '1s', horizon: '0', flap_changes: 4 },
+    ]);
+    // web crosses the threshold every 2 s (RED again at 12 s); db stays over.
+    for (let s = 0; s <= 12; s++) e.feed('pi-1', s, [mem('web', s % 4 < 2 ? 97 : 50), mem('db', 97)]);
+    const flapping = Object.fromEntries(e.engine.active().map((a) => [a.subject, a.flapping]));
+    expect(flapping).toEqual({ 'container=web': true, 'container=db': false });
+  });
+
+  it('reads per-core and per-mount values from the sample’s lists, and a node’s own metric from its series', async () => {
+    const e = await engineWith([
+      { id: 'core', metric: 'cpu_core_pct', threshold: 90, for: '0s', window: '10s', horizon: '0' },
+      { id: 'mount', metric: 'fs_used_pct', threshold: 80, for: '0s', window: '10s', horizon: '0', labels: { mountpoint: '/data*' } },
+      { id: 'queue', metric: 'custom:queue_depth', threshold: 100, for: '0s', window: '10s', horizon: '0' },
+    ]);
+    const fs = (mount: string, used_pct: number) => ({ mount, size_bytes: 1e9, used_bytes: used_pct * 1e7, used_pct });
+    e.engine.stats.evaluations = 0;
+    e.feedSample('pi-1', 0, {
+      cpu_core_pct: [10, 95, 20, 30],
+      filesystems: [fs('/', 95), fs('/data', 85), fs('/database', 50)],
+      series: [
+        { name: 'queue_depth', labels: { queue: 'mail' }, value: 500 },
+        { name: 'queue_depth', labels: { queue: 'sms' }, value: 3 },
+        { name: 'other', labels: { queue: 'mail' }, value: 900 },
+      ],
+    });
+    expect(e.active('pi-1').sort()).toEqual(['core cpu=1 red', 'mount mountpoint=/data red', 'queue queue=mail red']);
+    // 4 cores, 2 of 3 mounts (the matcher), 2 queue label sets.
+    expect(e.engine.stats.evaluations).toBe(8);
   });
 
   it('clears and forgets a label set that stops arriving while the node sends, and holds it while the node is silent', async () => {
