@@ -34,6 +34,10 @@ const DELTA = 1;
 const DELTA2 = 2;
 const XOR = 3;
 const HAS_ABSENT = 0x40;
+// Bit 7 (bucket chunks only): the scaled integers are followed by each value's distance in ulps
+// from integer / 10^scale, for sums of decimals that floating point left a bit or two off.
+const NEAR = 0x80;
+const MAX_ULPS = 255;
 const MAX_SCALE = 9;
 // Scaled values stay below 2^50, so deltas (2^51) and deltas of deltas (2^52), zigzagged, stay exact in a double.
 const MAX_SCALED = 2 ** 50;
@@ -186,6 +190,49 @@ function scaleOf(values: readonly number[]): number {
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer); // little-endian on every platform Node runs on: [low, high]
 
+/** How many ulps `v` lies above `q` (both finite, of one sign), or null when of other signs. */
+function ulpsBetween(v: number, q: number): number | null {
+  f64[0] = v;
+  const vLo = u32[0]!;
+  const vHi = u32[1]!;
+  f64[0] = q;
+  const qLo = u32[0]!;
+  const qHi = u32[1]!;
+  if ((vHi ^ qHi) >>> 31) return v === q ? 0 : null;
+  return (vHi - qHi) * 2 ** 32 + (vLo - qLo);
+}
+
+/** `q` moved by `ulps` (what ulpsBetween gave). */
+function addUlps(q: number, ulps: number): number {
+  if (ulps === 0) return q;
+  f64[0] = q;
+  const total = u32[0]! + ulps;
+  const carry = Math.floor(total / 2 ** 32);
+  u32[0] = total - carry * 2 ** 32;
+  u32[1] = u32[1]! + carry;
+  return f64[0]!;
+}
+
+/**
+ * The smallest scale at which every value lies within MAX_ULPS of an integer / 10^scale below
+ * MAX_SCALED, or -1: sums of tenths (a bucket's sum of percentages) are rarely exact tenths.
+ */
+function nearScaleOf(values: readonly number[]): number {
+  for (let scale = 0, factor = 1; scale <= MAX_SCALE; scale++, factor *= 10) {
+    let fits = true;
+    for (const v of values) {
+      if (!Number.isFinite(v) || Object.is(v, -0) || !(Math.abs(v * factor) < MAX_SCALED)) return -1;
+      const ulps = ulpsBetween(v, Math.round(v * factor) / factor);
+      if (ulps === null || Math.abs(ulps) > MAX_ULPS) {
+        fits = false;
+        break;
+      }
+    }
+    if (fits) return scale;
+  }
+  return -1;
+}
+
 function writeXor(w: Writer, values: readonly number[]): void {
   let lastLo = 0;
   let lastHi = 0;
@@ -231,12 +278,17 @@ function readXor(r: Reader, n: number, out: number[]): void {
   }
 }
 
-function writeColumn(w: Writer, column: readonly (number | null)[]): void {
+function writeColumn(w: Writer, column: readonly (number | null)[], allowNear = false): void {
   const present: number[] = [];
   for (const v of column) if (v !== null && !Number.isNaN(v)) present.push(v);
   const absent = present.length < column.length ? HAS_ABSENT : 0;
   if (present.length === 0) return w.byte(ALL_ABSENT);
-  const scale = scaleOf(present);
+  let scale = scaleOf(present);
+  let near = 0;
+  if (scale < 0 && allowNear) {
+    scale = nearScaleOf(present);
+    if (scale >= 0) near = NEAR;
+  }
   let mode: number = XOR;
   let ints: number[] = [];
   if (scale >= 0) {
@@ -244,7 +296,7 @@ function writeColumn(w: Writer, column: readonly (number | null)[]): void {
     ints = present.map((v) => Math.round(v * factor));
     mode = deltaCost(ints, 2) < deltaCost(ints, 1) ? DELTA2 : DELTA;
   }
-  w.byte(mode | (Math.max(scale, 0) << 2) | absent);
+  w.byte(mode | (Math.max(scale, 0) << 2) | absent | near);
   if (absent) {
     // One bit a row, set where the row has a value.
     for (let at = 0; at < column.length; at += 8) {
@@ -258,10 +310,15 @@ function writeColumn(w: Writer, column: readonly (number | null)[]): void {
   }
   if (mode === XOR) writeXor(w, present);
   else writeDeltas(w, ints, mode === DELTA2 ? 2 : 1);
+  if (near) {
+    const factor = 10 ** scale;
+    for (let i = 0; i < present.length; i++) w.int(ulpsBetween(present[i]!, ints[i]! / factor)!);
+  }
 }
 
-function readColumn(r: Reader, rows: number): (number | null)[] {
+function readColumn(r: Reader, rows: number, allowNear = false): (number | null)[] {
   const modeByte = r.byte();
+  if (modeByte & NEAR && !allowNear) throw new RangeError('chunk holds a column of near-scaled values where none may be');
   const mode = modeByte & 0x03;
   if (mode === ALL_ABSENT) return new Array<null>(rows).fill(null);
   const scale = (modeByte >> 2) & 0x0f;
@@ -282,6 +339,7 @@ function readColumn(r: Reader, rows: number): (number | null)[] {
     // Divided, not multiplied by 10^-scale: the division gives back exactly the value that was scaled.
     const factor = 10 ** scale;
     if (scale > 0) for (let i = 0; i < values.length; i++) values[i] = values[i]! / factor;
+    if (modeByte & NEAR) for (let i = 0; i < values.length; i++) values[i] = addUlps(values[i]!, r.int());
   }
   if (!has) return values;
   let next = 0;
@@ -398,4 +456,75 @@ export function decodeChunk(bytes: Uint8Array, { detail = true }: { detail?: boo
     default:
       throw new RangeError(`chunk compressed by an unknown method ${bytes[1]}`);
   }
+}
+
+/**
+ * Rollup buckets of one series or node over a window (hub/rollup-chunks.ts, hub/labelled-rollups.ts):
+ * each bucket's start and sample count, then columns of values per bucket (min, max, sum, count
+ * per metric; or a labelled series' sum).
+ */
+export interface BucketRows {
+  bucketMs: number[];
+  n: number[];
+  /** columns[c][bucket]: null where the bucket has no value; an empty array for a column left unread. */
+  columns: (number | null)[][];
+}
+
+// Bucket chunks have their own first byte: a reader of samples refuses them and the other way round.
+const BUCKET_FORMAT = 0x11;
+
+/**
+ * A window's buckets as bytes: the integer sequences and columns as in a sample chunk (sums may
+ * be near-scaled, NEAR), each column led by its length so that a reader skips the ones it does
+ * not need; then brotli, kept only when it shrinks the body.
+ */
+export function encodeBuckets(chunk: BucketRows): Uint8Array {
+  const rows = chunk.bucketMs.length;
+  if (chunk.n.length !== rows) throw new RangeError(`bucket chunk has ${rows} times but ${chunk.n.length} counts`);
+  const w = new Writer();
+  w.uint(rows);
+  w.uint(chunk.columns.length);
+  writeIntegers(w, chunk.bucketMs, 'bucket_ms');
+  writeIntegers(w, chunk.n, 'n');
+  for (const column of chunk.columns) {
+    if (column.length !== rows) throw new RangeError(`bucket chunk has ${rows} times but a column of ${column.length} values`);
+    const c = new Writer();
+    writeColumn(c, column, true);
+    w.uint(c.length);
+    w.raw(c.done());
+  }
+  const body = w.done();
+  const packed = brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } });
+  const compressed = packed.length < body.length;
+  const out = new Uint8Array(2 + (compressed ? packed.length : body.length));
+  out[0] = BUCKET_FORMAT;
+  out[1] = compressed ? COMPRESSION.brotli : COMPRESSION.none;
+  out.set(compressed ? packed : body, 2);
+  return out;
+}
+
+/** A bucket chunk's buckets; columns `wanted` leaves out come back empty. */
+export function decodeBuckets(bytes: Uint8Array, wanted: (column: number) => boolean = () => true): BucketRows {
+  if (bytes.length < 2 || bytes[0] !== BUCKET_FORMAT) throw new RangeError(`not a bucket chunk (first byte ${bytes[0]})`);
+  let body = bytes.subarray(2);
+  if (bytes[1] === COMPRESSION.brotli) body = brotliDecompressSync(body);
+  else if (bytes[1] !== COMPRESSION.none) throw new RangeError(`bucket chunk compressed by an unknown method ${bytes[1]}`);
+  const r = new Reader(body);
+  const rows = r.uint();
+  const columnCount = r.uint();
+  const bucketMs = readIntegers(r, rows);
+  const n = readIntegers(r, rows);
+  const columns: (number | null)[][] = [];
+  for (let c = 0; c < columnCount; c++) {
+    const length = r.uint();
+    const end = r.at + length;
+    if (end > body.length) throw new RangeError('bucket chunk ends early');
+    if (wanted(c)) {
+      columns.push(readColumn(r, rows, true));
+      if (r.at !== end) throw new RangeError(`bucket chunk's column ${c} is not ${length} bytes long`);
+    } else columns.push([]);
+    r.at = end;
+  }
+  if (r.at !== body.length) throw new RangeError(`bucket chunk has ${body.length - r.at} bytes past its end`);
+  return { bucketMs, n, columns };
 }

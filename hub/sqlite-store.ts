@@ -35,6 +35,7 @@ import {
 } from './store.ts';
 import { readSamplePage } from './sqlite-export.ts';
 import { averaged, ChunkStore, COMPACT_AFTER_MS } from './chunk-store.ts';
+import { RollupChunks } from './rollup-chunks.ts';
 import { mergeArgs, MinuteSums } from './minute-sums.ts';
 import { prepareDirectory } from '../shared/data-dir.ts';
 import { databaseError, openDatabase } from '../shared/sqlite-open.ts';
@@ -140,6 +141,8 @@ export class SqliteStore implements MetricsStore {
   private readonly stmt;
   /** Raw samples past their first hours, compressed (hub/chunk-store.ts). */
   readonly chunks: ChunkStore;
+  /** Rollup buckets of finished windows, compressed (hub/rollup-chunks.ts). */
+  readonly rollupChunks: RollupChunks;
 
   readonly retention: Retention;
   private readonly now: () => number;
@@ -151,6 +154,7 @@ export class SqliteStore implements MetricsStore {
     this.retention = options.retention ?? DEFAULT_RETENTION;
     this.now = options.now ?? Date.now;
     this.chunks = new ChunkStore(db);
+    this.rollupChunks = new RollupChunks(db);
     this.labelled = new LabelledRollups(db, this.chunks, (nodeId, limit) =>
       options.log?.info(
         { nodeId, limit },
@@ -411,7 +415,7 @@ export class SqliteStore implements MetricsStore {
       deleted += purged.samples;
     }
     for (const tier of TIERS) {
-      deleted += this.stmt.purgeNodeRollups.run(tier.seconds, id).changes;
+      deleted += this.stmt.purgeNodeRollups.run(tier.seconds, id).changes + this.rollupChunks.purgeNode(id, tier.seconds);
       await pause();
     }
     deleted += this.labelled.purge(id);
@@ -480,9 +484,12 @@ export class SqliteStore implements MetricsStore {
     } else {
       const tierMs = tierSeconds(resolution) * 1000;
       stepMs = Math.max(1, Math.ceil((toMs - fromMs) / maxPoints / tierMs)) * tierMs;
-      rows = this.seriesStatement('rollup', metrics)
-        .raw()
-        .all(stepMs, tierMs / 1000, row.id, fromMs - tierMs + 1, toMs) as (number | null)[][];
+      const range = [row.id, fromMs - tierMs + 1, toMs] as const;
+      rows = this.rollupChunks.holds(row.id, tierMs / 1000, range[1], toMs)
+        ? this.rollupChunks.means(row.id, tierMs / 1000, stepMs, range[1], toMs, metrics)
+        : (this.seriesStatement('rollup', metrics)
+            .raw()
+            .all(stepMs, tierMs / 1000, ...range) as (number | null)[][]);
     }
     return seriesResponse(node, metrics, fromMs, toMs, resolution, stepMs, rows);
   }
@@ -534,6 +541,8 @@ export class SqliteStore implements MetricsStore {
           const rawMinutes = rebuild ? this.minutesHoldingSamples(minuteFrom) : '[]';
           do {
             const id = ids[next++]!;
+            const sums = this.minutes.take(id);
+            this.expandCompacted(id, sums, rebuild ? minuteFrom : null, rebuild ? dirty : Infinity, tierFrom);
             let oldest = rebuild ? dirty : Infinity;
             if (rebuild) {
               this.stmt.fromRaw.run(rawMinutes, id);
@@ -541,7 +550,7 @@ export class SqliteStore implements MetricsStore {
             }
             const labelledMinutes: number[] = rebuild ? (JSON.parse(rawMinutes) as number[]) : [];
             // Sums of minutes a rebuild covers are in the raw rows it read; older ones are merged.
-            for (const [bucketMs, bucket] of this.minutes.take(id)) {
+            for (const [bucketMs, bucket] of sums) {
               if (rebuild && bucketMs >= minuteFrom) continue;
               this.stmt.merge.run(mergeArgs(id, bucketMs, bucket));
               labelledMinutes.push(bucketMs / MINUTE_MS);
@@ -567,6 +576,27 @@ export class SqliteStore implements MetricsStore {
     return slices;
   }
 
+  /**
+   * Moves back into rows the node's compacted rollup windows (hub/rollup-chunks.ts) that this run
+   * writes into (the merged sums' minutes, a rebuild's from `rebuildFrom` on) or derives the coarser
+   * tiers from: the SQL below merges and derives on rows.
+   */
+  private expandCompacted(
+    nodeId: number,
+    sums: ReadonlyMap<number, unknown>,
+    rebuildFrom: number | null,
+    oldest: number,
+    tierFrom: (oldestMs: number, ms: number) => number,
+  ): void {
+    let written = rebuildFrom ?? Infinity;
+    for (const bucketMs of sums.keys()) if (rebuildFrom === null || bucketMs < rebuildFrom) written = Math.min(written, bucketMs);
+    oldest = Math.min(oldest, written);
+    if (oldest === Infinity) return;
+    let from = written;
+    for (const tier of DERIVED_TIERS) from = Math.min(from, tierFrom(oldest, tier.seconds * 1000));
+    this.rollupChunks.expandFrom(nodeId, from);
+  }
+
   /** The minutes from `fromMs` on that hold samples of any node, as a JSON array: one index seek each. */
   private minutesHoldingSamples(fromMs: number): string {
     const minutes: number[] = [];
@@ -585,6 +615,9 @@ export class SqliteStore implements MetricsStore {
     // Raw rows past their first hours move into chunks first (hub/chunk-store.ts), then hours of
     // chunks past the raw retention go whole.
     await this.chunks.compact(now - COMPACT_AFTER_MS, pause);
+    // The rollups' and labelled series' finished windows, likewise (hub/rollup-chunks.ts, hub/labelled-chunks.ts).
+    await this.rollupChunks.compact(now, pause);
+    await this.labelled.compacted.compact(now, pause);
     for (let n = PURGE_CHUNKS; n === PURGE_CHUNKS; await pause()) {
       n = this.chunks.purgeBefore(now - this.retention.raw, PURGE_CHUNKS);
       deleted += n;
@@ -596,7 +629,8 @@ export class SqliteStore implements MetricsStore {
     }
     for (const { id } of this.stmt.nodeIds.all()) {
       for (const tier of TIERS) {
-        deleted += this.stmt.purgeRollup.run(tier.seconds, id, now - this.retention[tier.name]).changes;
+        const before = now - this.retention[tier.name];
+        deleted += this.stmt.purgeRollup.run(tier.seconds, id, before).changes + this.rollupChunks.purgeBefore(id, tier.seconds, before);
         await pause();
       }
       deleted += this.labelled.purge(id, now - this.retention['1m']);

@@ -1,7 +1,7 @@
 // The chunk codec (hub/chunk-codec.ts): every value, absence, seq and boot comes back exactly, by
 // tables of edge cases and by random and simulated-fleet chunks; and what it costs a value.
 import { describe, expect, it } from 'vitest';
-import { decodeChunk, encodeChunk, type ChunkRows, type Compression } from '../../hub/chunk-codec.ts';
+import { decodeBuckets, decodeChunk, encodeBuckets, encodeChunk, type BucketRows, type ChunkRows, type Compression } from '../../hub/chunk-codec.ts';
 import { encodeDetail } from '../../hub/sample-detail.ts';
 import { toPoint } from '../../hub/sample-point.ts';
 import { SAMPLE_COLUMNS } from '../../hub/packed-samples.ts';
@@ -139,5 +139,62 @@ describe('chunk codec', () => {
     // The columns alone (no detail): the codec's own share.
     const columnsOnly = encodeChunk({ ...chunk, detail: chunk.detail.map(() => null) });
     expect(columnsOnly.length / values).toBeLessThan(1.5);
+  });
+});
+
+describe('bucket chunks', () => {
+  /** Equal value for value, -0 apart from 0. */
+  const expectSameBuckets = (actual: BucketRows, expected: BucketRows) => {
+    expect(actual.bucketMs).toEqual(expected.bucketMs);
+    expect(actual.n).toEqual(expected.n);
+    expected.columns.forEach((column, c) =>
+      column.forEach((v, i) => expect(Object.is(actual.columns[c]![i], v), `column ${c} bucket ${i}: ${actual.columns[c]![i]} vs ${v}`).toBe(true)),
+    );
+  };
+
+  it('gives back sums of tenths that floating point left inexact, and any other float, exactly', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const tenths = Array.from({ length: 500 }, () => Math.round(random() * 1000) / 10);
+    // Sums of 2 to 60 tenths, as a bucket's sum: most are not k / 10 exactly.
+    const sums = Array.from({ length: 500 }, () => {
+      let s = 0;
+      for (let i = 0, n = 2 + Math.floor(random() * 59); i < n; i++) s += tenths[i]!;
+      return s;
+    });
+    expect(sums.filter((s) => Math.round(s * 10) / 10 !== s).length).toBeGreaterThan(50);
+    const chunk: BucketRows = {
+      bucketMs: sums.map((_, i) => 1_700_000_000_000 + i * 60_000),
+      n: sums.map((_, i) => 1 + (i % 60)),
+      columns: [
+        sums,
+        sums.map((s) => -s),
+        sums.map((s, i) => (i % 7 === 0 ? null : s * 1e-12)),
+        sums.map(() => random() * Number.MAX_VALUE),
+        sums.map((_, i) => [0, -0, Infinity, -Infinity, 1e-300, 5e-324][i % 6]!),
+        sums.map(() => null),
+      ],
+    };
+    const bytes = encodeBuckets(chunk);
+    expectSameBuckets(decodeBuckets(bytes), chunk);
+    // The sums cost about what exact tenths would: a byte or two a value, not the 8 of a double.
+    const sumsOnly = encodeBuckets({ ...chunk, columns: [sums] });
+    expect(sumsOnly.length / sums.length).toBeLessThan(3);
+  });
+
+  it('leaves out the columns a reader does not want, and refuses a sample chunk', () => {
+    const chunk: BucketRows = {
+      bucketMs: [0, 60_000, 120_000],
+      n: [1, 2, 3],
+      columns: [
+        [1, 2, 3],
+        [0.1, null, 0.30000000000000004],
+        [7, 7, 7],
+      ],
+    };
+    const got = decodeBuckets(encodeBuckets(chunk), (c) => c === 1);
+    expect(got.columns).toEqual([[], [0.1, null, 0.30000000000000004], []]);
+    expect(() => decodeBuckets(encodeChunk(oneColumn([1, 2])))).toThrow(/not a bucket chunk/);
+    expect(() => decodeChunk(encodeBuckets(chunk))).toThrow(/not a chunk of format/);
   });
 });

@@ -1,0 +1,196 @@
+// Compaction of rollup buckets and labelled series' minute buckets into chunks (hub/rollup-chunks.ts,
+// hub/labelled-chunks.ts) on real SQLite files: two stores get the same samples, one compacts, and
+// every reader of the tiers (the series API at each tier, the labelled routes, a rollup run that
+// merges late samples or rebuilds from the raw ones, retention) answers the same from both.
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteStore, type SqliteStore } from '../../hub/sqlite-store.ts';
+import { encodeSample, type Sample } from '../../protocol/index.ts';
+import type { SeriesMetric } from '../../shared/api-types.ts';
+import { labelledRoutes } from '../../web/labelled-routes.ts';
+import { runCleanups, tempDir } from '../helpers/parts.ts';
+
+afterAll(runCleanups);
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+// A Friday: the data's three days cross the Thursday 00:00 UTC where the 1 h tier's week windows start.
+const NOW = Date.UTC(2026, 10, 27, 12, 20, 0);
+const START = NOW - 3 * DAY;
+const STEP = 30_000; // two samples a minute: bucket sums of tenths that floating point leaves inexact
+const noPause = async () => undefined;
+const METRICS: SeriesMetric[] = ['cpu_pct', 'mem_used_bytes', 'temp_c', 'load_1', 'uptime_s'];
+const RETENTION = { raw: 14 * DAY, '1m': 14 * DAY, '15m': 90 * DAY, '1h': 730 * DAY };
+
+/** Sample k of a node: every 30 s, some metrics absent now and then, two cores as labelled series. */
+function sample(k: number, node: number): Sample {
+  return {
+    v: 1,
+    boot: 'b1',
+    seq: k,
+    ts_ms: START + k * STEP,
+    cpu_pct: ((k * 7 + node) % 1000) / 10,
+    mem_used_bytes: 3_000_000_000 + (k % 5000) * 4096 * node,
+    temp_c: k % 4 === 0 ? undefined : 45 + (k % 90) / 10,
+    load_1: (k % 250) / 100,
+    uptime_s: 86_400 + k * 30,
+    cpu_core_pct: [(k % 100) / 10, ((k * 3) % 1000) / 10],
+  };
+}
+const items = (node: string, ks: number[]) => ks.map((k) => ({ node, sample: sample(k, node.length), raw: encodeSample(sample(k, node.length)) }));
+const SAMPLES = Math.floor((NOW - START) / STEP);
+
+async function twinStores() {
+  const dir = tempDir();
+  const clock = { now: NOW };
+  const open = (name: string) => openSqliteStore(join(dir, name), { now: () => clock.now, retention: RETENTION });
+  const compacted = open('compacted.db');
+  const rows = open('rows.db');
+  // Every 30th sample is held back, to come late.
+  const early = Array.from({ length: SAMPLES }, (_, k) => k).filter((k) => k % 30 !== 11);
+  for (const store of [compacted, rows]) {
+    for (let i = 0; i < early.length; i += 2000) {
+      for (const node of ['a', 'bb']) store.insertBatch(items(node, early.slice(i, i + 2000)));
+      await store.deriveRollups(noPause);
+    }
+  }
+  return { compacted, rows, clock, late: Array.from({ length: SAMPLES }, (_, k) => k).filter((k) => k % 30 === 11) };
+}
+
+const count = (store: SqliteStore, sql: string) => (store.db.prepare(`SELECT count(*) AS n FROM ${sql}`).get() as { n: number }).n;
+const allRollups = (store: SqliteStore) => store.db.prepare('SELECT * FROM rollups ORDER BY tier, node_id, bucket_ms').all();
+const allLabelled = (store: SqliteStore) => store.db.prepare('SELECT * FROM labelled_rollups ORDER BY series_id, bucket_ms').all();
+
+/** Every bucket of the compacted store as rows (its chunks moved back), to compare with the other's rows; then compacted again. */
+async function bucketsOf(store: SqliteStore): Promise<{ rollups: unknown[]; labelled: unknown[] }> {
+  store.db.transaction(() => {
+    for (const node of [1, 2]) {
+      store.rollupChunks.expandFrom(node, 0);
+      store.labelled.compacted.expand(
+        node,
+        Array.from({ length: 5 * 24 * 60 }, (_, m) => Math.floor((START - DAY) / 60_000) + m),
+      );
+    }
+  })();
+  expect(count(store, 'rollup_chunks') + count(store, 'labelled_chunks')).toBe(0);
+  const out = { rollups: allRollups(store), labelled: allLabelled(store) };
+  await store.purgeExpired(noPause);
+  return out;
+}
+
+/** Chart ranges that pick each tier, over compacted windows, rows and both. */
+const CHARTS: [string, number, number, number][] = [
+  ['a day at 1,000 points (1 min tier), all compacted', START, START + DAY, 1000],
+  ['a day across compacted and rows (1 min)', NOW - DAY, NOW, 1000],
+  ['6 h at 100 points (1 min, 4-min steps) from an odd time', START + 5 * HOUR + 1234, START + 11 * HOUR, 100],
+  ['3 days at 200 points (15 min tier)', START, NOW, 200],
+  ['3 days at 50 points (1 h tier)', START, NOW, 50],
+];
+
+function expectSameCharts(compacted: SqliteStore, rows: SqliteStore): void {
+  for (const [label, fromMs, toMs, maxPoints] of CHARTS) {
+    for (const node of ['a', 'bb']) {
+      const want = rows.querySeries({ node, metrics: METRICS, fromMs, toMs, maxPoints })!;
+      const got = compacted.querySeries({ node, metrics: METRICS, fromMs, toMs, maxPoints })!;
+      expect(got.resolution, label).not.toBe('raw');
+      expect(got, `${label}, node ${node}`).toEqual(want);
+    }
+  }
+}
+
+async function labelledChart(store: SqliteStore, fromMs: number, toMs: number, points: number): Promise<unknown> {
+  const res = await labelledRoutes(store, () => NOW).request(`/api/nodes/bb/labelled/cpu_core_pct?from=${fromMs}&to=${toMs}&points=${points}`);
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+describe('compaction of rollups into chunks', () => {
+  it("moves each tier's finished windows into chunks, read back exactly by every reader", async () => {
+    const { compacted, rows } = await twinStores();
+    const rowsBefore = count(compacted, 'rollups');
+    await compacted.purgeExpired(noPause);
+    // Finished windows (ended 2 h ago) of every tier are chunks: 6 h of the 1 min tier, days of 15 min, the last week of 1 h.
+    const chunks = (tier: number) => count(compacted, `rollup_chunks WHERE tier = ${tier}`);
+    expect(chunks(60)).toBe(2 * 11); // 12:00 on the 24th to 06:00 on the 27th, each node
+    expect(chunks(900)).toBe(2 * 3); // the 24th, 25th, 26th
+    expect(chunks(3600)).toBe(2 * 1); // the week to Thursday 26th
+    const oldestRow = (tier: number) => (compacted.db.prepare('SELECT min(bucket_ms) AS b FROM rollups WHERE tier = ?').get(tier) as { b: number }).b;
+    expect(oldestRow(60)).toBe(Date.UTC(2026, 10, 27, 6));
+    expect(oldestRow(900)).toBe(Date.UTC(2026, 10, 27));
+    expect(oldestRow(3600)).toBe(Date.UTC(2026, 10, 26));
+    expect(count(compacted, 'rollups')).toBeLessThan(rowsBefore / 5);
+    expect(count(compacted, 'labelled_chunks')).toBe(2 * 2 * 11); // two cores of two nodes
+    expectSameCharts(compacted, rows);
+    expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
+    expect(await labelledChart(compacted, START + 7 * HOUR, START + 9 * HOUR, 500)).toEqual(await labelledChart(rows, START + 7 * HOUR, START + 9 * HOUR, 500));
+    // min, max, sum and count of every bucket, as the rows held them.
+    const back = await bucketsOf(compacted);
+    expect(back.rollups).toEqual(allRollups(rows));
+    expect(back.labelled).toEqual(allLabelled(rows));
+    expect(chunks(60)).toBe(2 * 11);
+    compacted.close();
+    rows.close();
+  }, 180_000);
+
+  it('merges late samples into compacted windows, through the minute sums and through a rebuild from the raw samples', async () => {
+    const { compacted, rows, late } = await twinStores();
+    await compacted.purgeExpired(noPause);
+    const chunks = count(compacted, 'rollup_chunks');
+    // Late samples of the first day, as a node's spool replays them after an outage: summed in memory, merged by the run.
+    const firstDay = late.filter((k) => START + k * STEP < START + DAY);
+    for (const store of [compacted, rows]) {
+      for (const node of ['a', 'bb']) store.insertBatch(items(node, firstDay));
+      await store.deriveRollups(noPause);
+    }
+    // The windows written into are rows again until the next compaction.
+    expect(count(compacted, 'rollup_chunks')).toBeLessThan(chunks);
+    expectSameCharts(compacted, rows);
+    expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
+    await compacted.purgeExpired(noPause);
+    expect(count(compacted, 'rollup_chunks')).toBe(chunks);
+    expectSameCharts(compacted, rows);
+    // The rest, then a run that reads the raw samples back (as after a restart with a run left undone).
+    const rest = late.filter((k) => START + k * STEP >= START + DAY);
+    for (const store of [compacted, rows]) {
+      for (const node of ['a', 'bb']) store.insertBatch(items(node, rest));
+      store.rolledBack();
+      await store.deriveRollups(noPause);
+    }
+    expectSameCharts(compacted, rows);
+    expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
+    const back = await bucketsOf(compacted);
+    expect(back.rollups).toEqual(allRollups(rows));
+    expect(back.labelled).toEqual(allLabelled(rows));
+    // Nothing acknowledged is lost: every sample is counted in the 1 min tier.
+    const counted = rows.db.prepare('SELECT sum(n) AS n FROM rollups WHERE tier = 60').get() as { n: number };
+    expect(counted.n).toBe(2 * SAMPLES);
+    expect(count(compacted, 'rollup_chunks')).toBe(chunks);
+    compacted.close();
+    rows.close();
+  }, 180_000);
+
+  it("drops a tier's chunks once their window has ended past its retention, and a removed node's", async () => {
+    const { compacted, clock } = await twinStores();
+    await compacted.purgeExpired(noPause);
+    const chunks = (tier: number) => count(compacted, `rollup_chunks WHERE tier = ${tier}`);
+    const labelled = count(compacted, 'labelled_chunks');
+    // 14 days of the 1 min tier end at 18:20 on the 24th: the 12:00 window ended before, the 18:00 one straddles.
+    clock.now = Date.UTC(2026, 10, 24, 18, 20) + 14 * DAY;
+    // By then the windows of the 27th have ended too and are compacted.
+    await compacted.purgeExpired(noPause);
+    expect(chunks(60)).toBe(2 * (11 + 2 - 1));
+    expect(count(compacted, 'labelled_chunks')).toBe(labelled + 2 * 2 * (2 - 1));
+    expect(chunks(900)).toBe(2 * 4);
+    expect(chunks(3600)).toBe(2 * 2);
+    // A month on, all of the 1 min tier is gone, rows and chunks; 15 min and 1 h stay.
+    clock.now = NOW + 30 * DAY;
+    await compacted.purgeExpired(noPause);
+    expect(chunks(60) + count(compacted, 'rollups WHERE tier = 60') + count(compacted, 'labelled_chunks')).toBe(0);
+    expect(chunks(900)).toBe(2 * 4);
+    const removed = await compacted.removeNode('bb', { purge: true, atMs: clock.now }, noPause);
+    expect(removed!.deleted).toBeGreaterThan(0);
+    expect(compacted.db.prepare("SELECT count(*) AS n FROM rollup_chunks JOIN nodes ON nodes.id = node_id WHERE name = 'bb'").get()).toEqual({ n: 0 });
+    expect(chunks(900)).toBe(4);
+    compacted.close();
+  }, 180_000);
+});
