@@ -19,7 +19,18 @@ import { HubService } from '../cli/hub-service.ts';
 import { parseDuration } from '../protocol/index.ts';
 import { createLogger } from '../shared/logger.ts';
 import { unitNodeFlags } from './agent-unit.ts';
-import { COLLECTD_PLUGINS, ensureInstalled, max, mean, measure, startGroup, stopGroups, writeCollectdConf, type WatchedGroup } from './watched-group.ts';
+import {
+  COLLECTD_PLUGINS,
+  ensureInstalled,
+  figure,
+  max,
+  mean,
+  measure,
+  startGroup,
+  stopGroups,
+  writeCollectdConf,
+  type WatchedGroup,
+} from './watched-group.ts';
 
 const { values } = parseArgs({
   options: {
@@ -152,7 +163,7 @@ const rows: [string, (w: WatchedGroup) => number, number][] = [
 ];
 const cell = (s: string) => s.padStart(15);
 console.log(`\n${''.padEnd(22)}${groups.map((w) => cell(w.name)).join('')}`);
-for (const [label, value, digits] of rows) console.log(`${label.padEnd(22)}${groups.map((w) => cell(value(w).toFixed(digits))).join('')}`);
+for (const [label, value, digits] of rows) console.log(`${label.padEnd(22)}${groups.map((w) => cell(figure(value(w), digits))).join('')}`);
 console.log(
   `\nIn the measured ${elapsedS.toFixed(0)} s: Node agent ${messages.node} MQTT messages, shell agent ${messages.shell}, collectd ${messages.collectd} (one value each), node_exporter ${scrapes} scrapes${scrapeFailures ? ` (${scrapeFailures} failed)` : ''}.`,
 );

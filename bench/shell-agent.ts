@@ -17,7 +17,18 @@ import { parseArgs } from 'node:util';
 import { EmbeddedBroker } from '../broker/broker.ts';
 import { parseDuration } from '../protocol/index.ts';
 import { createLogger } from '../shared/logger.ts';
-import { describeProcesses, ensureInstalled, max, mean, measure, startGroup, stopGroups, writeCollectdConf, type WatchedGroup } from './watched-group.ts';
+import {
+  describeProcesses,
+  ensureInstalled,
+  figure,
+  max,
+  mean,
+  measure,
+  startGroup,
+  stopGroups,
+  writeCollectdConf,
+  type WatchedGroup,
+} from './watched-group.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, interval: { type: 'string', default: '1s' } } });
 const SECONDS = Number(values.seconds);
@@ -89,7 +100,7 @@ console.log(`\n${''.padEnd(24)}${cell('shell agent')}${collectd ? cell('collectd
 for (const [label, value, digits] of rows) {
   const a = value(shell!);
   const b = collectd ? value(collectd) : Number.NaN;
-  console.log(`${label.padEnd(24)}${cell(a.toFixed(digits))}${collectd ? cell(b.toFixed(digits)) + cell(b > 0 ? `${(a / b).toFixed(2)}×` : '-') : ''}`);
+  console.log(`${label.padEnd(24)}${cell(figure(a, digits))}${collectd ? cell(figure(b, digits)) + cell(b > 0 ? `${(a / b).toFixed(2)}×` : '-') : ''}`);
 }
 console.log(
   `\nMQTT messages in the measured ${elapsedS.toFixed(0)} s: shell agent ${messages.shell} (one JSON sample each), collectd ${messages.collectd} (one value each)`,

@@ -155,3 +155,5 @@ export function writeCollectdConf(dir: string, intervalS: number, brokerPort: nu
 
 export const mean = (xs: number[]): number => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
 export const max = (xs: number[]): number => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => Math.max(a, b), 0));
+/** A figure for a table: '-' for one not measured (the union without root). */
+export const figure = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '-');
