@@ -20,11 +20,14 @@ import { createPartitions, DAY_MS, dayOf, dropPartitionsBefore, listPartitionDay
 import type { Partitioning } from './pg-schema.ts';
 
 /**
- * Node-minutes a transaction of the rollup run rebuilds at most: the slice's nodes wait for it to
- * commit (their batches take the same locks), so it stays short. 60 at 1 Hz: 3,600 blobs, about
- * half a MB read and decoded.
+ * How long a transaction of the rollup run should take, ms: the slice's nodes wait for it to commit
+ * (their batches take the same locks). The node-minutes a slice takes follow from the last slice's
+ * time: at 1 Hz a node-minute is 60 blobs to read and decode (about 5 ms on a busy 2-core machine).
  */
-const MINUTES_PER_SLICE = 60;
+const SLICE_MS = 100;
+/** Node-minutes of the first slice of a run, and the most any slice takes. */
+const FIRST_SLICE_MINUTES = 20;
+const MAX_SLICE_MINUTES = 1000;
 
 /** Marks the (node, minute)s of $1 (int[]), $2 (bigint[], ms) as stored since the last rebuild; run under the batch's node locks. */
 export const MARK_LABELLED_SQL = {
@@ -61,10 +64,10 @@ export class PgLabelled {
   }
 
   /**
-   * Rebuilds the buckets of the marked minutes, MINUTES_PER_SLICE a transaction with `pause`
+   * Rebuilds the buckets of the marked minutes, a slice of about SLICE_MS a transaction with `pause`
    * between; marks of minutes before `keepFromMs` (whose samples may be partly purged) are dropped
-   * unbuilt, keeping the buckets they have. At most as many slices as the marks at the start need,
-   * so that a live fleet marking the current minute again and again cannot keep it going.
+   * unbuilt, keeping the buckets they have. At most as many marks as there were at the start, so
+   * that a live fleet marking the current minute again and again cannot keep it going.
    * `transaction` runs a transaction (retried after a deadlock). Returns the slices done. `nowMs`:
    * the hub's clock, for the partitions made ahead.
    */
@@ -75,8 +78,8 @@ export class PgLabelled {
     pause: () => Promise<void>,
   ): Promise<number> {
     const { rows: count } = await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM labelled_dirty');
-    const maxSlices = Math.ceil(count[0]!.n / MINUTES_PER_SLICE);
-    if (maxSlices === 0) return 0;
+    const marks = count[0]!.n;
+    if (marks === 0) return 0;
     // The partitions first, outside the slices' transactions (making one locks the whole table):
     // the marked days, and today and tomorrow for marks made meanwhile.
     const { rows: days } = await this.pool.query<{ day: number }>(
@@ -86,26 +89,31 @@ export class PgLabelled {
     const today = dayOf(nowMs);
     await this.ensurePartitions([...days.map((d) => d.day), today, today + DAY_MS]);
     let slices = 0;
-    while (slices < maxSlices) {
-      const done = await transaction((client) => this.rebuildSlice(client, keepFromMs)).catch((err: Error & { code?: string }) => {
+    let perSlice = FIRST_SLICE_MINUTES;
+    for (let taken = 0; taken < marks; ) {
+      const started = performance.now();
+      const n = await transaction((client) => this.rebuildSlice(client, keepFromMs, perSlice)).catch((err: Error & { code?: string }) => {
         // 23514: a bucket's day has no partition (another hub dropped it, or a mark came for a new day meanwhile).
         if (err.code === '23514') this.partitionDays.clear();
         throw err;
       });
-      if (!done) break;
+      if (n === 0) break;
+      taken += n;
       slices++;
+      const ms = Math.max(1, performance.now() - started);
+      perSlice = Math.max(1, Math.min(MAX_SLICE_MINUTES, Math.round((perSlice * SLICE_MS) / ms)));
       await pause();
     }
     return slices;
   }
 
-  /** One slice of rebuild(); false when no marks were left. */
-  private async rebuildSlice(client: PoolClient, keepFromMs: number): Promise<boolean> {
+  /** One slice of rebuild(), of at most `limit` node-minutes; returns the marks taken (0: none were left). */
+  private async rebuildSlice(client: PoolClient, keepFromMs: number, limit: number): Promise<number> {
     const { rows: candidates } = await client.query<{ node_id: number }>(
       'SELECT DISTINCT node_id FROM (SELECT node_id FROM labelled_dirty ORDER BY node_id, minute_ms LIMIT $1) c',
-      [MINUTES_PER_SLICE],
+      [limit],
     );
-    if (candidates.length === 0) return false;
+    if (candidates.length === 0) return 0;
     // The nodes' locks first, as a batch takes them (id order): a batch that marked a minute has
     // committed its samples before the marks are taken, and one that comes later marks it again.
     const nodeIds = candidates.map((r) => r.node_id).sort((a, b) => a - b);
@@ -115,10 +123,10 @@ export class PgLabelled {
       text: `DELETE FROM labelled_dirty WHERE (node_id, minute_ms) IN (
                SELECT node_id, minute_ms FROM labelled_dirty WHERE node_id = ANY($1::int[]) ORDER BY node_id, minute_ms LIMIT $2)
              RETURNING node_id, minute_ms`,
-      values: [nodeIds, MINUTES_PER_SLICE],
+      values: [nodeIds, limit],
     });
     const minutes = taken.filter((t) => t.minute_ms >= keepFromMs);
-    if (minutes.length === 0) return true;
+    if (minutes.length === 0) return taken.length;
     const m = { nodes: minutes.map((t) => t.node_id), minutes: minutes.map((t) => t.minute_ms) };
     const { rows: details } = await client.query<{ node_id: number } & DetailRow>({
       name: 'rm_labelled_details',
@@ -147,7 +155,7 @@ export class PgLabelled {
              WHERE r.series_id = s.id AND s.node_id = d.node_id AND r.bucket_ms = d.minute_ms`,
       values: [m.nodes, m.minutes],
     });
-    if (buckets.length === 0) return true;
+    if (buckets.length === 0) return taken.length;
     const ids = await this.seriesIds(client, buckets);
     await client.query({
       name: 'rm_labelled_insert',
@@ -159,7 +167,7 @@ export class PgLabelled {
         buckets.map((b) => b.sum),
       ],
     });
-    return true;
+    return taken.length;
   }
 
   /**
