@@ -149,7 +149,7 @@ export class HubService {
   /** Opens the store first when it is PostgreSQL (a SQLite store opens in the constructor). */
   static async open(options: HubOptions): Promise<HubService> {
     if (!isPostgresUrl(options.storage)) return new HubService(options);
-    return new HubService(options, await openPgStore(options.storage, { retention: options.retention }));
+    return new HubService(options, await openPgStore(options.storage, { retention: options.retention, log: options.log }));
   }
 
   constructor(
