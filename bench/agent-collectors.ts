@@ -51,7 +51,7 @@ function unitNodeFlags(): string[] {
   const argv = exec.split(' ');
   return argv.slice(
     1,
-    argv.findIndex((a) => a.endsWith('remonitor-agent.mjs')),
+    argv.findIndex((a) => /remonitor-agent\.[cm]?js$/.test(a)),
   );
 }
 

@@ -3,17 +3,21 @@
 // the process list in 1 read of 5 as the agent does; and, in the same rounds, the CPU per scrape
 // of prometheus-node-exporter when it is installed, for scale. Then the agent bundle itself, as the
 // shipped unit runs it (its ExecStart flags), publishing at 1 s to a broker and hub in this process:
-// CPU ms a second, RSS, block-device writes (/proc/<pid>/io write_bytes) and fsync/fdatasync calls a
+// CPU ms a second, RSS (median and max of one reading a second), block-device writes (/proc/<pid>/io write_bytes) and fsync/fdatasync calls a
 // second (strace -c, attached after the CPU window so it does not weigh on it), for one bundle or
 // several side by side in one run (--bundle before=OLD.mjs --bundle after=dist/remonitor-agent.mjs,
-// e.g. OLD.mjs built in a `git worktree` of the commit before). Figures only, no asserts.
+// e.g. OLD.mjs built in a `git worktree` of the commit before), each run as its unit runs it: its
+// ExecStart flags and Environment= lines (deploy/remonitor-agent.service, or --unit NAME=FILE, e.g.
+// the unit of the commit before), under the file name its ExecStart gives (remonitor-agent.cjs runs
+// as CommonJS). Figures only, no asserts.
 // Run: node scripts/run-ts.mjs bench/agent-cost.ts [--iterations 60] [--pace-ms 200]
-//        [--bundle NAME=PATH]… [--bundle-seconds 60]   (no --bundle: dist/remonitor-agent.mjs alone; --bundle-seconds 0: none)
+//        [--bundle NAME=PATH]… [--unit NAME=UNIT_FILE]… [--bundle-seconds 60]
+//        (no --bundle: dist/remonitor-agent.mjs alone; --bundle-seconds 0: none)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { EmbeddedBroker } from '../broker/broker.ts';
@@ -29,6 +33,7 @@ const { values } = parseArgs({
     iterations: { type: 'string', default: '60' },
     'pace-ms': { type: 'string', default: '200' },
     bundle: { type: 'string', multiple: true, default: [] },
+    unit: { type: 'string', multiple: true, default: [] },
     'bundle-seconds': { type: 'string', default: '60' },
   },
 });
@@ -43,6 +48,14 @@ const BUNDLES = (values.bundle.length > 0 ? values.bundle : [`now=${new URL('rem
   if (at < 1) throw new TypeError(`--bundle takes NAME=PATH, got ${spec}`);
   return { name: spec.slice(0, at), path: spec.slice(at + 1) };
 });
+const UNITS = new Map(
+  values.unit.map((spec) => {
+    const at = spec.indexOf('=');
+    if (at < 1) throw new TypeError(`--unit takes NAME=UNIT_FILE, got ${spec}`);
+    if (!BUNDLES.some((b) => b.name === spec.slice(0, at))) throw new TypeError(`--unit ${spec}: no --bundle is named ${spec.slice(0, at)}`);
+    return [spec.slice(0, at), spec.slice(at + 1)];
+  }),
+);
 const WARMUP = 5;
 const TICK_MS = 10; // /proc times are in USER_HZ ticks, 100 per second
 
@@ -67,6 +80,11 @@ function rssMiB(pid: number | 'self'): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
+const median = (xs: readonly number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const p95 = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(0.95 * xs.length) - 1)]!;
 
@@ -235,15 +253,24 @@ if (exporter) {
 
 // ---- The agent bundle as the unit runs it ----
 
-/** The node flags between `node` and the bundle in the shipped unit's ExecStart line. */
-function unitNodeFlags(): string[] {
-  const unit = readFileSync(new URL('../deploy/remonitor-agent.service', import.meta.url), 'utf8');
+interface UnitRun {
+  /** node flags between `node` and the bundle in ExecStart */
+  flags: string[];
+  /** the bundle's file name in ExecStart: its extension decides how Node loads it */
+  bundleName: string;
+  /** Environment= lines */
+  env: Record<string, string>;
+}
+
+/** How a unit file runs the agent: its ExecStart flags, the bundle's file name and its Environment= lines. */
+function unitRun(file: string = new URL('../deploy/remonitor-agent.service', import.meta.url).pathname): UnitRun {
+  const unit = readFileSync(file, 'utf8');
   const argv = /^ExecStart=(.*)$/m.exec(unit)?.[1]?.split(' ');
-  if (!argv) throw new Error('deploy/remonitor-agent.service: no ExecStart line');
-  return argv.slice(
-    1,
-    argv.findIndex((a) => a.endsWith('remonitor-agent.mjs')),
-  );
+  if (!argv) throw new Error(`${file}: no ExecStart line`);
+  const at = argv.findIndex((a) => /remonitor-agent\.[cm]?js$/.test(a));
+  if (at < 0) throw new Error(`${file}: ExecStart runs no remonitor-agent bundle`);
+  const env = Object.fromEntries([...unit.matchAll(/^Environment=(\S+?)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!] as const));
+  return { flags: argv.slice(1, at), bundleName: basename(argv[at]!), env };
 }
 
 /** CPU of all of a process's threads, ms (schedstat: ns on CPU). */
@@ -267,7 +294,7 @@ async function countSyncs(pid: number, seconds: number): Promise<number | undefi
 }
 
 if (BUNDLE_SECONDS > 0) {
-  const flags = unitNodeFlags();
+  const runs = new Map(BUNDLES.map((b) => [b.name, unitRun(UNITS.get(b.name))]));
   const silent = createLogger('silent');
   const broker = new EmbeddedBroker({ port: 0, log: silent });
   await broker.start();
@@ -277,28 +304,42 @@ if (BUNDLE_SECONDS > 0) {
   const hub = new HubService({ brokerUrl: url, dataDir, httpPort: 0, log: silent, alarms: false });
   await hub.start();
   const spoolRoot = mkdtempSync(join(tmpdir(), 'remonitor-bench-spool-'));
-  const agents: { name: string; path: string; child: ChildProcess }[] = BUNDLES.map(({ name, path }) => ({
-    name,
-    path,
-    // The spool on the disk (tmpdir), as the unit's StateDirectory is; RAM for the live tail as the unit's RuntimeDirectory.
-    child: spawn(
-      process.execPath,
-      [...flags, path, '--broker', url, '--node', `cost-${name}`, '--interval', '1s', '--log-level', 'warn', '--spool-dir', join(spoolRoot, name)],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    ),
-  }));
+  const agents: { name: string; path: string; child: ChildProcess }[] = BUNDLES.map(({ name, path }) => {
+    const run = runs.get(name)!;
+    // Under the unit's file name, which tells Node whether it is CommonJS or an ES module.
+    const installed = join(spoolRoot, 'opt', name, run.bundleName);
+    mkdirSync(join(spoolRoot, 'opt', name), { recursive: true });
+    copyFileSync(path, installed);
+    return {
+      name,
+      path,
+      // The spool on the disk (tmpdir), as the unit's StateDirectory is; RAM for the live tail as the unit's RuntimeDirectory.
+      child: spawn(
+        process.execPath,
+        [...run.flags, installed, '--broker', url, '--node', `cost-${name}`, '--interval', '1s', '--log-level', 'warn', '--spool-dir', join(spoolRoot, name)],
+        { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...run.env } },
+      ),
+    };
+  });
   try {
     const WARMUP_S = 15; // module load, birth record, V8's one-off memory reducer (bench/agent-process.ts)
-    console.log(`\nagent bundle, node ${flags.join(' ')} (the unit's flags), 1 sample a second to a hub in this process;`);
+    console.log('\nagent bundles as their units run them, 1 sample a second to a hub in this process:');
+    for (const [name, run] of runs) {
+      const env = Object.entries(run.env).map(([k, v]) => `${k}=${v} `);
+      console.log(`  ${name}: ${env.join('')}node ${run.flags.join(' ')} ${run.bundleName}`);
+    }
     console.log(
       `after ${WARMUP_S} s: CPU and disk writes over ${BUNDLE_SECONDS} s, then fsync/fdatasync counted by strace over ${Math.min(BUNDLE_SECONDS, 30)} s`,
     );
     await sleep(WARMUP_S * 1000);
     const start = agents.map((a) => ({ cpu: threadsCpuMs(a.child.pid!), written: writeBytes(a.child.pid!) }));
     const t0 = performance.now();
-    await sleep(BUNDLE_SECONDS * 1000);
+    // RSS once a second through the window: V8 grows and trims its heap as it goes, so one reading could fall anywhere.
+    const rssSeries: number[][] = agents.map(() => []);
+    for (let s = 0; s < BUNDLE_SECONDS; s++) {
+      await sleep(Math.max(0, t0 + (s + 1) * 1000 - performance.now()));
+      agents.forEach((a, i) => rssSeries[i]!.push(rssMiB(a.child.pid!)));
+    }
     const seconds = (performance.now() - t0) / 1000;
     const window = agents.map((a, i) => ({
       cpu: (threadsCpuMs(a.child.pid!) - start[i]!.cpu) / seconds,
@@ -309,13 +350,17 @@ if (BUNDLE_SECONDS > 0) {
     const rows = agents.map((a, i) => ({
       name: a.name,
       cpu: window[i]!.cpu.toFixed(2),
-      rss: rssMiB(a.child.pid!).toFixed(1),
+      rssMedian: median(rssSeries[i]!).toFixed(1),
+      rssMax: Math.max(...rssSeries[i]!).toFixed(1),
       written: window[i]!.written.toFixed(0),
       syncs: syncs[i] === undefined ? 'n/a (no strace)' : (syncs[i]! / syncSeconds).toFixed(2),
     }));
     const w = Math.max(6, ...agents.map((a) => a.name.length));
-    console.log(`${'bundle'.padEnd(w)}  CPU ms/s   RSS MiB   block writes B/s   fsync+fdatasync /s`);
-    for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.cpu.padStart(8)}   ${r.rss.padStart(7)}   ${r.written.padStart(16)}   ${r.syncs.padStart(18)}`);
+    console.log(`${'bundle'.padEnd(w)}  CPU ms/s   RSS MiB median    max   block writes B/s   fsync+fdatasync /s`);
+    for (const r of rows)
+      console.log(
+        `${r.name.padEnd(w)}  ${r.cpu.padStart(8)}   ${r.rssMedian.padStart(14)}  ${r.rssMax.padStart(5)}   ${r.written.padStart(16)}   ${r.syncs.padStart(18)}`,
+      );
     for (const a of agents) console.log(`  ${a.name}: ${a.path}`);
     console.log(`stored by the hub: ${hub.ingest.stats.stored} samples`);
   } finally {

@@ -13,7 +13,7 @@ export function unitNodeFlags(): { flags: string[]; env: Record<string, string> 
   return {
     flags: argv.slice(
       1,
-      argv.findIndex((a) => a.endsWith('remonitor-agent.mjs')),
+      argv.findIndex((a) => /remonitor-agent\.[cm]?js$/.test(a)),
     ),
     env,
   };

@@ -2,6 +2,7 @@
 // (the process list every 5 s included) where systeminformation spends tens (it spawns df and ps). One collector per source, each
 // failing on its own: a missing file costs its fields and one log line, never the sample.
 import { execFileSync } from 'node:child_process';
+import { monotonicNowMs } from './rates.ts';
 import type { Reading, SampleOptions, Sampler } from './sampler.ts';
 import type { Collector } from './collectors/collector.ts';
 import { createCpuCollector } from './collectors/cpu.ts';
@@ -22,7 +23,7 @@ export interface LinuxSamplerOptions {
   sysRoot?: string;
   /** Gets one line the first time each collector fails. Default `console.warn`. */
   log?: (msg: string) => void;
-  /** Monotonic clock in ms, for rates. Default `performance.now` (wall-clock jumps, common on a Pi without an RTC, must not skew rates). */
+  /** Monotonic clock in ms, for rates. Default monotonicNowMs (wall-clock jumps, common on a Pi without an RTC, must not skew rates). */
   now?: () => number;
   /** statfs(2) of a mount point. Tests replace it, since a fixture's mount points are not real filesystems. */
   statfs?: (path: string) => StatFsResult;
@@ -51,7 +52,7 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
   const procRoot = options.procRoot ?? '/proc';
   const sysRoot = options.sysRoot ?? '/sys';
   const log = options.log ?? ((msg: string) => console.warn(msg));
-  const now = options.now ?? (() => performance.now());
+  const now = options.now ?? monotonicNowMs;
 
   const cpu = createCpuCollector(procRoot);
   const diskio = createDiskIoCollector(procRoot);

@@ -9,7 +9,7 @@ import type { WatchTarget } from '../protocol/commands.ts';
 import { formatTarget } from '../protocol/commands.ts';
 import { MAX_WATCHED, PROCS_VERSION, type ProcsSample, type WatchedProcess } from '../protocol/procs.ts';
 import { readText } from './collectors/collector.ts';
-import { LINUX_TICKS_PER_SECOND } from './rates.ts';
+import { LINUX_TICKS_PER_SECOND, monotonicNowMs } from './rates.ts';
 
 export interface StatLine {
   pid: number;
@@ -139,7 +139,7 @@ export interface ProcessWatchOptions {
   includeChildren?: boolean;
   procRoot?: string;
   ticksPerSecond?: number;
-  /** Wall clock for ts_ms; the CPU rate uses performance.now. */
+  /** Wall clock for ts_ms; the CPU rate uses the monotonic clock. */
   now?: () => number;
 }
 
@@ -209,7 +209,7 @@ export class ProcessWatch {
   /** Reads the matching processes now; processes gone since the last read come once, marked exited. */
   sampleNow(): ProcsSample {
     const cpuBefore = process.cpuUsage();
-    const monoMs = performance.now();
+    const monoMs = monotonicNowMs();
     const { stats, wrappers } = this.matching();
     const seen = new Set<number>();
     const procs: WatchedProcess[] = [];

@@ -17,6 +17,16 @@ export interface CpuJiffies {
 /** Linux reports /proc times in USER_HZ ticks, 100 per second on every architecture it ships on. */
 export const LINUX_TICKS_PER_SECOND = 100;
 
+/**
+ * The monotonic clock in ms, for the time between two counter reads: no wall-clock step moves it.
+ * Not performance.now(): the first read of the global `performance` loads node:perf_hooks, about
+ * 0.5 MiB of the agent's resident memory for one clock.
+ */
+export function monotonicNowMs(): number {
+  const [seconds, nanoseconds] = process.hrtime();
+  return seconds * 1000 + nanoseconds / 1e6;
+}
+
 /** Rounds to one decimal: 12.34 → 12.3. */
 export function round1(x: number): number {
   return Math.round(x * 10) / 10;

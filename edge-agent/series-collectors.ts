@@ -9,6 +9,7 @@ import { createExecCollector, createTextfileCollector, type ExecSpec } from './c
 import { createPiSignalsCollector } from './collectors/pi-signals.ts';
 import { createServicesCollector } from './collectors/services.ts';
 import { createStorageHealthCollector } from './collectors/storage-health.ts';
+import { monotonicNowMs } from './rates.ts';
 import type { Reading, SampleOptions, Sampler } from './sampler.ts';
 
 /**
@@ -106,7 +107,7 @@ export function capSeries(series: LabelledValue[]): number {
 }
 
 /** `base`, with `collectors` run after each read, their failures and the cap reported once each. */
-export function withSeriesCollectors(base: Sampler, collectors: readonly Collector[], logs: SeriesLog, now: () => number = () => performance.now()): Sampler {
+export function withSeriesCollectors(base: Sampler, collectors: readonly Collector[], logs: SeriesLog, now: () => number = monotonicNowMs): Sampler {
   if (collectors.length === 0) return base;
   const failed = new Set<string>();
   const report = (c: Collector, err: unknown) => {

@@ -2,6 +2,7 @@
 // browser bundles of the dashboard. Type checking is `npm run typecheck`; this only transpiles.
 import { build } from 'esbuild';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 
 const root = new URL('../', import.meta.url);
 const at = (p) => new URL(p, root).pathname;
@@ -56,6 +57,42 @@ const agentMemory = {
       contents: "export function request(...args) { return require('node:http').request(...args); }",
       loader: 'js',
     }));
+    // cbor-x tries its native decoder (cbor-extract) at load: node-gyp-build looks for the addon,
+    // loading node:child_process and more for a file the bundle cannot ship. The agent decodes
+    // only small acks and commands, so cbor-x's own JavaScript decoder is all it needs.
+    b.onResolve({ filter: /^cbor-extract$/ }, () => ({ path: 'cbor-extract', namespace: 'agent-stub' }));
+    b.onLoad({ filter: /^cbor-extract$/, namespace: 'agent-stub' }, () => ({ contents: 'module.exports = undefined;', loader: 'js' }));
+    // readable-stream (mqtt's and bl's streams) is a copy of node:stream, which the agent loads
+    // anyway for its socket: the copy is 78 KB of source and its classes, held for nothing.
+    b.onResolve({ filter: /^readable-stream$/ }, () => ({ path: 'readable-stream', namespace: 'agent-stub' }));
+    b.onLoad({ filter: /^readable-stream$/, namespace: 'agent-stub' }, () => ({ contents: "module.exports = require('node:stream');", loader: 'js' }));
+    // mqtt's worker-timers (and its helpers) serve browsers only: under Node it takes setInterval.
+    b.onResolve({ filter: /^worker-timers$/ }, () => ({ path: 'worker-timers', namespace: 'agent-stub' }));
+    b.onLoad({ filter: /^worker-timers$/, namespace: 'agent-stub' }, () => ({
+      contents: [
+        "const browserOnly = () => { throw new Error('remonitor agent: worker timers are not bundled'); };",
+        'module.exports = { setInterval: browserOnly, clearInterval: browserOnly };',
+      ].join('\n'),
+      loader: 'js',
+    }));
+    // lru-cache (mqtt's topic aliases) reads the global `performance` at load, which loads
+    // node:perf_hooks (0.5 MiB of RSS); it needs the clock only for entries with a TTL, which mqtt
+    // never sets. The same clock, read when first asked for.
+    b.onLoad({ filter: /[\\/]lru-cache[\\/]dist[\\/]commonjs[\\/]index\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const eager = /const perf = typeof performance === 'object' &&\s+performance &&\s+typeof performance\.now === 'function'\s+\? performance\s+: Date;/;
+      if (!eager.test(source)) throw new Error(`${args.path}: lru-cache no longer reads performance as the agent build expects`);
+      return { contents: source.replace(eager, 'const perf = { now: () => performance.now() };'), loader: 'js' };
+    });
+    // A built-in imported as an ES module gets a namespace of all its exports, which reads every
+    // lazy getter: node:fs's `promises` alone loads fs/promises and readline (about 0.9 MiB of RSS).
+    // require() returns the object without reading them.
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) =>
+      args.kind === 'import-statement' && isBuiltin(args.path) && args.path !== 'node:module' && args.path !== 'module'
+        ? { path: args.path.replace(/^node:/, ''), namespace: 'agent-builtin' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'agent-builtin' }, (args) => ({ contents: `module.exports = require('node:${args.path}');`, loader: 'js' }));
     // pino-pretty only on a terminal (shared/logger.ts): under systemd it is never evaluated.
     b.onResolve({ filter: /^pino-pretty$/ }, (args) => (args.namespace === 'agent-lazy' ? undefined : { path: 'pino-pretty', namespace: 'agent-lazy' }));
     b.onLoad({ filter: /^pino-pretty$/, namespace: 'agent-lazy' }, () => ({
@@ -64,6 +101,21 @@ const agentMemory = {
       loader: 'js',
     }));
   },
+};
+
+/**
+ * The agent bundle's wrapper: CommonJS passes its own require; an ES module (no import statement,
+ * which CommonJS could not parse) gets one from node:module. Either way the bundle's code runs
+ * strict, as the ES modules it is built from did. __agentFile: the bundle's path, for createRequire.
+ */
+const dualModule = {
+  banner: [
+    '(function (main) {',
+    "  if (typeof require === 'function') main(require, __filename);",
+    "  else import('node:module').then((m) => main(m.createRequire(process.argv[1]), process.argv[1]));",
+    "})(function (require, __agentFile) { 'use strict';",
+  ].join('\n'),
+  footer: '});',
 };
 
 /**
@@ -84,12 +136,19 @@ await Promise.all([
   build({ ...node, entryPoints: [at('hub/sqlite-writer-thread.ts')], outfile: at('dist/hub-writer-thread.mjs'), packages: 'external' }),
   // The agent alone, every dependency inlined: runs with plain `node` and no node_modules, down to
   // the Node 18 of Raspberry Pi OS and Debian 12 (test/edge-agent/node18.test.ts runs it there).
+  // It is written as CommonJS wrapped to run as either kind of module: as an ES module under its
+  // .mjs name (the hub serves it so, and people run it so), and as CommonJS where the unit runs it
+  // (installed as remonitor-agent.cjs): an ES module entry loads Node's ES module loader, 1.8 MiB
+  // of resident memory (fs/promises, readline, the loader's own modules) for the life of the agent.
   build({
     ...node,
+    format: 'cjs',
     target: 'node18',
     entryPoints: [at('edge-agent/bundle-entry.ts')],
     outfile: at('dist/remonitor-agent.mjs'),
-    banner: requireShim,
+    banner: { js: dualModule.banner },
+    footer: { js: dualModule.footer },
+    define: { 'import.meta.url': '__agentFile' },
     minify: true,
     plugins: [agentMemory],
   }).then(() => asciiOnly(at('dist/remonitor-agent.mjs'))),

@@ -40,7 +40,7 @@ describe('install-agent.sh', () => {
       interval: '500ms',
     });
     expect(statSync(conf).mode & 0o777).toBe(0o600); // the token: root only, handed to the service by systemd
-    expect(readFileSync(join(root, 'opt/remonitor/remonitor-agent.mjs'))).toEqual(readFileSync(BUNDLE));
+    expect(readFileSync(join(root, 'opt/remonitor/remonitor-agent.cjs'))).toEqual(readFileSync(BUNDLE));
     const unit = readFileSync(join(root, 'etc/systemd/system/remonitor-agent.service'), 'utf8');
     const keys = unitKeys(unit);
     expect(keys.get('Restart')).toBe('on-failure');

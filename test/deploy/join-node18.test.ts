@@ -102,7 +102,7 @@ describe("the one-line join on Debian bookworm's Node.js 18", () => {
     const unit = readFileSync(join(root, 'etc/systemd/system/remonitor-agent.service'), 'utf8');
     const exec = unitKeys(unit).get('ExecStart')!.split(' ');
     expect(exec[0]).toBe(join(node18Bin, 'node'));
-    expect(exec).toContain(join(root, 'opt/remonitor/remonitor-agent.mjs'));
+    expect(exec).toContain(join(root, 'opt/remonitor/remonitor-agent.cjs'));
     // systemd gives the service its default PATH, where on a Pi `node` is Debian's too.
     const agent = startUnit(unit, { PATH });
     const row = await waitFor(

@@ -6,7 +6,7 @@
 // what the Node 18 agent wrote. If Debian's Node 18 cannot be fetched, this fails; it never skips.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openAuthDb } from '../../auth/auth-db.ts';
 import { MqttCredentials } from '../../auth/mqtt-credentials.ts';
@@ -23,14 +23,16 @@ beforeAll(() => {
   node18 = debianNode18();
 }, FETCH_NODE18_TIMEOUT_MS);
 
-/** The node flags of the shipped unit's ExecStart (between `node` and the bundle): Node 18 must take them too. */
-function unitNodeFlags(): string[] {
-  const exec = unitKeys(readFileSync(join(REPO, 'deploy/remonitor-agent.service'), 'utf8')).get('ExecStart')!;
-  const words = exec.split(' ');
-  return words.slice(
-    1,
-    words.findIndex((w) => w.endsWith('remonitor-agent.mjs')),
-  );
+/**
+ * How the shipped unit runs the agent: the node flags of its ExecStart (between `node` and the
+ * bundle), the bundle's file name there (.cjs: Node 18 must run it as CommonJS) and its Environment=.
+ */
+function unitRun(): { flags: string[]; bundleName: string; env: Record<string, string> } {
+  const unit = readFileSync(join(REPO, 'deploy/remonitor-agent.service'), 'utf8');
+  const words = unitKeys(unit).get('ExecStart')!.split(' ');
+  const at = words.findIndex((w) => /remonitor-agent\.[cm]?js$/.test(w));
+  const env = Object.fromEntries([...unit.matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  return { flags: words.slice(1, at), bundleName: basename(words[at]!), env };
 }
 
 /** A broker that lets in only enrolled identities, and a hub connected to it with its own token. */
@@ -63,7 +65,8 @@ describe("the agent on Debian bookworm's Node.js 18", () => {
   it("runs the bundle from an empty folder with the unit's flags, replays a Node 20 spool, and its samples reach the hub", async () => {
     const { url, api, nodeToken } = await securedHub('bookworm-pi');
     const dir = tempDir('remonitor-node18-');
-    copyFileSync(join(REPO, 'dist/remonitor-agent.mjs'), join(dir, 'remonitor-agent.mjs'));
+    const unit = unitRun();
+    copyFileSync(join(REPO, 'dist/remonitor-agent.mjs'), join(dir, unit.bundleName));
     const spoolDir = join(dir, 'spool');
     // Samples seq 0–11 of a Node 20 agent, 0–2 acknowledged: 3–11 wait to be sent.
     cpSync(join(REPO, 'test/fixtures/spool-v1'), spoolDir, { recursive: true });
@@ -86,7 +89,7 @@ describe("the agent on Debian bookworm's Node.js 18", () => {
       '--spool-max-age',
       '36500d',
     ];
-    const agent = spawnProcess(node18, [...unitNodeFlags(), 'remonitor-agent.mjs', ...args], { cwd: dir, env: { NODE_PATH: '' } });
+    const agent = spawnProcess(node18, [...unit.flags, unit.bundleName, ...args], { cwd: dir, env: { ...unit.env, NODE_PATH: '' } });
     const row = await waitFor('bookworm-pi online with samples', async () => {
       if (agent.child.exitCode !== null) throw new Error(`the agent exited with ${agent.child.exitCode}`);
       return onlineWithSamples(api, 'bookworm-pi');

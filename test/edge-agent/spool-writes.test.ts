@@ -20,7 +20,7 @@ function unitNodeFlags(): string[] {
     .split(' ');
   return words.slice(
     1,
-    words.findIndex((w) => w.endsWith('remonitor-agent.mjs')),
+    words.findIndex((w) => /remonitor-agent\.[cm]?js$/.test(w)),
   );
 }
 
