@@ -66,7 +66,7 @@ describe('install-agent.sh on a host', () => {
 
     const line = /run the agent now, in the foreground: (.*)$/m.exec(run.stdout)![1]!;
     expect(line).toMatch(
-      /^\S*node \/opt\/remonitor\/remonitor-agent\.mjs --config \/etc\/remonitor\/agent\.json --spool-dir \/var\/lib\/remonitor-agent\/spool$/,
+      /^\S*node \/opt\/remonitor\/remonitor-agent\.cjs --config \/etc\/remonitor\/agent\.json --spool-dir \/var\/lib\/remonitor-agent\/spool$/,
     );
     const agent = host.spawn(line.split(' '), env);
     await reports(api, 'box-pi', agent);
