@@ -367,11 +367,11 @@ describe('textfile and exec collectors', () => {
     const runs = join(dir, 'runs');
     const logs: string[] = [];
     const withInterval = execList(
-      `queue=echo run >> ${runs}; sleep 0.3; echo 'queue_depth{queue="mail"} 4'@1s,slow=sleep 5; echo never 1@1s,broken=echo 'oops{'@1s`,
+      `queue=echo run >> ${runs}; sleep 2; echo 'queue_depth{queue="mail"} 4'@3s,slow=sleep 5; echo never 1@1s,broken=echo 'oops{'@1s`,
     );
     if ('problem' in withInterval) throw new Error(withInterval.problem);
     expect(withInterval.map((s) => [s.name, s.everyMs])).toEqual([
-      ['queue', 1000],
+      ['queue', 3000],
       ['slow', 1000],
       ['broken', 1000],
     ]);
@@ -383,11 +383,12 @@ describe('textfile and exec collectors', () => {
       await collect(c, (t += 5000));
       await sleep(10);
     }
-    // Eight calls, each finding queue due, within its first 0.3 s run: one run only.
+    // Eight calls, each finding queue due, within its first 2 s run (long, so a loaded machine still
+    // makes the eight calls inside it): one run only.
     await waitFor('the first run', () => existsSync(runs));
     expect(readFileSync(runs, 'utf8')).toBe('run\n');
     let values = new Map<string, number>();
-    for (let i = 0; i < 100 && !values.has('queue_depth{queue=mail}'); i++, await sleep(20)) values = await collect(c, (t += 5000));
+    for (let i = 0; i < 400 && !values.has('queue_depth{queue=mail}'); i++, await sleep(20)) values = await collect(c, (t += 5000));
     expect(values.get('queue_depth{queue=mail}')).toBe(4);
     await sleep(1300); // slow's 1 s deadline passes
     await collect(c, (t += 5000));
