@@ -1,6 +1,6 @@
 // Logs read by a person on a terminal are one line an event; piped or under systemd they are JSON
 // lines. The real CLI runs under `script`, which gives it a pseudo-terminal as a user's shell does.
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, runCleanups, tempDir } from '../helpers/parts.ts';
 
@@ -9,19 +9,41 @@ afterAll(runCleanups);
 // An agent that cannot reach its broker logs its start (fields), errors (`err`) and retries.
 const agentArgs = (spool: string) => [CLI, 'agent', '--broker', 'mqtt://127.0.0.1:1', '--node', 'tty-test', '--spool-dir', spool];
 
-function runFor(seconds: number, command: string, args: string[]): string {
-  try {
-    return execFileSync('timeout', [String(seconds), command, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string };
-    return `${e.stdout ?? ''}${e.stderr ?? ''}`; // timeout ends it with 124, as meant
-  }
+/**
+ * Runs a command until its output matches `until` (or `maxSeconds` pass), then ends it and its
+ * children by its process group: a loaded machine may take seconds to start the CLI.
+ */
+function runUntil(until: RegExp, maxSeconds: number, command: string, args: string[]): Promise<string> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  return new Promise((resolve) => {
+    const end = () => {
+      clearTimeout(timer);
+      try {
+        // SIGKILL: `script` would say "Session terminated" on SIGTERM; its child gets a hang-up.
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(end, maxSeconds * 1000);
+    const take = (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      if (until.test(out)) end();
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
 }
 
 describe('log lines', () => {
-  it('are one readable line per event on a terminal, with the fields and errors on it', () => {
-    const shell = `timeout 4 ${process.execPath} ${agentArgs(tempDir()).join(' ')}`;
-    const out = runFor(30, 'script', ['-qfc', shell, '/dev/null'])
+  it('are one readable line per event on a terminal, with the fields and errors on it', async () => {
+    const shell = `exec ${process.execPath} ${agentArgs(tempDir()).join(' ')}`;
+    const out = (await runUntil(/mqtt error[^\n]*\n/, 30, 'script', ['-qfc', shell, '/dev/null']))
       .replace(/\x1b\[[0-9;]*m/g, '')
       .replace(/\r/g, '');
     const lines = out.split('\n').filter((l) => l.trim() !== '');
@@ -31,8 +53,8 @@ describe('log lines', () => {
     expect(out).toMatch(/WARN: mqtt error \{"err":"connect ECONNREFUSED 127\.0\.0\.1:1"\}/);
   });
 
-  it('are JSON lines when stderr is not a terminal', () => {
-    const out = runFor(3, process.execPath, agentArgs(tempDir()));
+  it('are JSON lines when stderr is not a terminal', async () => {
+    const out = await runUntil(/"msg":"mqtt error"[^\n]*\n/, 30, process.execPath, agentArgs(tempDir()));
     const lines = out.split('\n').filter((l) => l.trim() !== '');
     expect(lines.length).toBeGreaterThanOrEqual(2);
     const records = lines.map((l) => JSON.parse(l) as { msg: string; err?: string });
