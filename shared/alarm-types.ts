@@ -207,8 +207,10 @@ export interface RuleNotify {
 export interface AlarmRuleInput {
   id: string;
   metric: RuleMetric;
-  /** RED above this value (units of the metric). Not used by `offline`. */
+  /** RED above this value (below it with `"when": "below"`), units of the metric. Not used by `offline`. */
   threshold?: number;
+  /** Which side of the threshold fires: "above" (the default) or "below" (a container not running, a weak signal). */
+  when?: 'above' | 'below';
   /** How long the condition must hold before the state changes ("5m"). */
   for?: string;
   /** RED compares the mean over this window, so one spike cannot raise it ("1m"). */
@@ -219,6 +221,8 @@ export interface AlarmRuleInput {
   trend_window?: string;
   /** RED clears only below this value ("hysteresis"; default the threshold less 5 % of it)… */
   clear_below?: number;
+  /** …or, for a rule `"when": "below"`, only above this one (default the threshold plus 5 % of it; clear_below is refused there)… */
+  clear_above?: number;
   /** …once it has stayed there this long ("1m"; default `for`, at most 1 minute). AMBER leaves after this long without a prediction. */
   clear_for?: string;
   /** An alarm that changes state this often within `flap_window` is flapping and not notified (default 4; 0: never). */

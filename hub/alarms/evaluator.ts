@@ -1,17 +1,20 @@
 // The alarm decision, a pure function of (series window, rule, previous state, now): no clock, no
 // I/O, so the whole behaviour is a table of cases (test/hub/alarms/evaluator.test.ts).
 //
-// RED   the mean over the rule's short `window` is above the threshold, and has been for `for`.
-//       Hysteresis: it clears only when the mean has stayed below `clear_below` for `clear_for`
-//       (defaults: threshold − 5 % of |threshold|, and min(`for`, 1 min); defaultClearBelow and
-//       defaultClearForMs), so a value hovering at the threshold does not raise and clear it with
-//       every sample.
+// RED   the mean over the rule's short `window` is past the threshold (above it; below it for a
+//       rule `"when": "below"`), and has been for `for`.
+//       Hysteresis: it clears only when the mean has stayed on the safe side of `clear_below` (of
+//       `clear_above` for a below-rule) for `clear_for` (defaults: threshold ∓ 5 % of |threshold|,
+//       and min(`for`, 1 min); defaultClearAt and defaultClearForMs), so a value hovering at the
+//       threshold does not raise and clear it with every sample.
+//       A below-rule is the mirror image of an above-rule throughout: past means below, a trend
+//       heading there is a falling one (AMBER below, as sound as a rising one is above).
 // AMBER not RED, but a least-squares line through the last `trend_window` of data crosses the
 //       threshold within `horizon`. Guards against noise (the parameters below, TREND_DEFAULTS):
 //       - at least `minPoints` points spanning at least `minSpanFraction` of the trend window;
-//       - a rising slope, and a goodness of fit r² ≥ `r2Enter` (a noisy flat series has r² ≈ 0);
+//       - a slope heading for the threshold, and a goodness of fit r² ≥ `r2Enter` (a noisy flat series has r² ≈ 0);
 //       - the slope of each half of the window agrees (≥ `halfSlopeRatio` of the whole): a step
-//         or a burst makes a rising line through data that is flat on both sides of it;
+//         or a burst makes a sloped line through data that is flat on both sides of it;
 //       - the condition has held for the rule's `for` before AMBER is entered;
 //       - no further ahead than `maxExtrapolation` × the trend window, whatever the horizon:
 //         slow wander (autocorrelated noise) looks like a trend over a short window, and a
@@ -77,17 +80,18 @@ export const TREND_DEFAULTS: TrendParams = {
   maxExtrapolation: 4,
 };
 
-/** The rule as the evaluator reads it; `clearBelow` and `clearForMs` default as compileRule fills them in. */
+/** The rule as the evaluator reads it; `below`, `clearAt` and `clearForMs` default as compileRule fills them in. */
 export type EvalRule = Pick<AlarmRule, 'threshold' | 'forMs' | 'windowMs' | 'horizonMs' | 'trendWindowMs'> &
-  Partial<Pick<AlarmRule, 'clearBelow' | 'clearForMs'>>;
+  Partial<Pick<AlarmRule, 'below' | 'clearAt' | 'clearForMs'>>;
 
-/** RED clears below threshold − this fraction of |threshold| unless the rule says `clear_below`. */
+/** RED clears past threshold ∓ this fraction of |threshold| unless the rule says `clear_below` (`clear_above`). */
 export const CLEAR_MARGIN_FRACTION = 0.05;
 /** `clear_for` defaults to `for`, but never more than this: leaving a state needs less proof than entering it. */
 export const MAX_DEFAULT_CLEAR_FOR_MS = 60_000;
 
-export function defaultClearBelow(threshold: number): number {
-  return threshold - Math.abs(threshold) * CLEAR_MARGIN_FRACTION;
+/** Where RED clears by default: below the threshold by the margin, or above it for a below-rule. */
+export function defaultClearAt(threshold: number, below = false): number {
+  return threshold + (below ? 1 : -1) * Math.abs(threshold) * CLEAR_MARGIN_FRACTION;
 }
 
 export function defaultClearForMs(forMs: number): number {
@@ -130,19 +134,21 @@ function predict(window: WindowView, rule: EvalRule, prevLevel: AlarmLevel, now:
   if (!fit) return TOO_LITTLE_DATA;
   const result: Prediction = { predicting: false, insufficient: false, tt_ms: null, slope_per_h: fit.slope * 3_600_000, r2: fit.r2 };
   if (fit.n < p.minPoints || fit.spanMs < rule.trendWindowMs * p.minSpanFraction) return { ...result, insufficient: true };
-  if (!(fit.slope > 0)) return result;
+  // +1: heading up to an above-rule's threshold; −1: down to a below-rule's.
+  const toward = rule.below ? -1 : 1;
+  if (!(toward * fit.slope > 0)) return result;
   const holding = prevLevel === 'amber';
   if (fit.r2 < (holding ? p.r2Exit : p.r2Enter)) return result;
   const tt = Math.max(0, (rule.threshold - fit.valueAt(now)) / fit.slope);
   result.tt_ms = tt;
   const reach = Math.min(rule.horizonMs, rule.trendWindowMs * p.maxExtrapolation);
   if (tt > reach * (holding ? p.exitHorizonFactor : 1)) return result;
-  // Both halves must be rising too: a step, or a burst, draws a rising line through data that is
-  // flat on either side of it. A real trend rises in each half.
+  // Both halves must head there too: a step, or a burst, draws a sloped line through data that is
+  // flat on either side of it. A real trend rises (falls) in each half.
   const middle = now - rule.trendWindowMs / 2;
   const minHalf = Math.max(3, p.minPoints / 2);
   for (const half of [window.fit(middle), window.fit(from, middle)]) {
-    if (!half || half.n < minHalf || half.slope < fit.slope * p.halfSlopeRatio) return result;
+    if (!half || half.n < minHalf || toward * half.slope < toward * fit.slope * p.halfSlopeRatio) return result;
   }
   result.predicting = true;
   return result;
@@ -171,8 +177,11 @@ export function evaluate(
   // After a gap the timers start again from this point, as when the gap was seen (above).
   const restart = before.lastDataMs !== null && now - before.lastDataMs > Math.max(rule.windowMs, params.staleMs) ? now : null;
   const wasRed = before.state === 'red';
-  const isOver = mean > rule.threshold;
-  const isUnder = mean < (rule.clearBelow ?? defaultClearBelow(rule.threshold));
+  // "Over" is past the threshold, "under" back on the safe side of the clear level, whichever way the rule looks.
+  const below = rule.below ?? false;
+  const clearAt = rule.clearAt ?? defaultClearAt(rule.threshold, below);
+  const isOver = below ? mean < rule.threshold : mean > rule.threshold;
+  const isUnder = below ? mean > clearAt : mean < clearAt;
   const pred = isOver ? { ...predict(window, rule, before.state, now, params), tt_ms: 0 } : predict(window, rule, before.state, now, params);
   const overSince = isOver ? (restart ?? before.overSince ?? now) : null;
   const underSince = isUnder ? (restart ?? before.underSince ?? now) : null;

@@ -123,7 +123,13 @@ export class Notifier {
       return;
     }
     const now = this.now();
-    const summary = { id: rule.id, metric: rule.metric, threshold: rule.threshold, description: rule.input.description ?? null };
+    const summary = {
+      id: rule.id,
+      metric: rule.metric,
+      threshold: rule.threshold,
+      when: rule.below ? ('below' as const) : ('above' as const),
+      description: rule.input.description ?? null,
+    };
     const due = this.groups.add(channels, summary, rule.notify, transition, now);
     this.stats.grouped++;
     // A rule without a wait is told at once rather than at the next tick.

@@ -15,7 +15,7 @@ import {
 } from '../../protocol/index.ts';
 import { channelProblems, ntfyChannelUrl } from './channels/index.ts';
 import { destinationProblem } from './destination.ts';
-import { defaultClearBelow, defaultClearForMs } from './evaluator.ts';
+import { defaultClearAt, defaultClearForMs } from './evaluator.ts';
 import type { AlarmRuleInput, RuleMetric, RuleNotify } from '../../shared/alarm-types.ts';
 
 /**
@@ -45,8 +45,10 @@ export interface AlarmRule {
   windowMs: number;
   horizonMs: number;
   trendWindowMs: number;
-  /** RED clears once the mean has stayed below this for `clearForMs` (AMBER: without a prediction). */
-  clearBelow: number;
+  /** RED when the mean is below the threshold (`"when": "below"`) rather than above it. */
+  below: boolean;
+  /** RED clears once the mean has stayed on the safe side of this (below it; above it for a below-rule) for `clearForMs` (AMBER: without a prediction). */
+  clearAt: number;
   clearForMs: number;
   /** Flapping: `flapChanges` state changes within `flapWindowMs` (0: never); it ends after `flapStableMs` without one. */
   flapChanges: number;
@@ -126,7 +128,9 @@ const INPUT_KEYS = new Set([
   'window',
   'horizon',
   'trend_window',
+  'when',
   'clear_below',
+  'clear_above',
   'clear_for',
   'flap_changes',
   'flap_window',
@@ -235,6 +239,7 @@ export function validateRule(input: unknown, at = ''): RuleProblem[] {
   if (typeof r['threshold'] === 'number' && isPercent(metric) && (r['threshold'] <= 0 || r['threshold'] > 100)) {
     add('threshold', `a percentage must be above 0 and at most 100, got ${r['threshold']}`);
   }
+  whenProblems(r, metric, add);
   noiseProblems(r, metric, add);
   for (const key of ['for', 'window', 'horizon', 'trend_window'] as const) {
     const v = r[key];
@@ -277,18 +282,38 @@ export function validateRule(input: unknown, at = ''): RuleProblem[] {
   return problems;
 }
 
-/** Problems of the fields that keep an alarm quiet: hysteresis (`clear_below`, `clear_for`) and flapping. */
+/** Problems of `when`: the direction a rule looks, above (the default) or below its threshold. */
+function whenProblems(r: Record<string, unknown>, metric: string, add: (field: string, problem: string) => void): void {
+  const when = r['when'];
+  if (when === undefined) return;
+  if (when !== 'above' && when !== 'below') add('when', `must be "above" or "below", got ${JSON.stringify(when)?.slice(0, 80)}`);
+  // offline and clock_skew are judged by rules of their own, the firmware bits are on when set.
+  else if (when === 'below' && (STATE_METRICS.includes(metric) || BOOLEAN_METRICS.includes(metric)))
+    add('when', `"below" is not for metric ${JSON.stringify(metric)}, which fires when its condition is on`);
+}
+
+/** Problems of the fields that keep an alarm quiet: hysteresis (`clear_below` / `clear_above`, `clear_for`) and flapping. */
 function noiseProblems(r: Record<string, unknown>, metric: string, add: (field: string, problem: string) => void): void {
-  for (const key of ['clear_below', 'clear_for'] as const) {
+  for (const key of ['clear_below', 'clear_above', 'clear_for'] as const) {
     // offline and clock_skew have no series to average: nothing for these to judge.
     if (r[key] !== undefined && STATE_METRICS.includes(metric)) add(key, `is not used by metric ${JSON.stringify(metric)}, got ${JSON.stringify(r[key])}`);
   }
-  const clearBelow = r['clear_below'];
-  if (clearBelow !== undefined && (typeof clearBelow !== 'number' || !Number.isFinite(clearBelow)))
-    add('clear_below', `must be a finite number, got ${JSON.stringify(clearBelow)}`);
-  else if (typeof clearBelow === 'number') {
+  // One clear level, named for the side it is on: an above-rule clears below, a below-rule above.
+  const below = r['when'] === 'below';
+  const [key, other] = below ? (['clear_above', 'clear_below'] as const) : (['clear_below', 'clear_above'] as const);
+  if (r[other] !== undefined && !STATE_METRICS.includes(metric))
+    add(
+      other,
+      below
+        ? `is for a rule that fires above its threshold; this one is "when": "below" and clears above clear_above, got ${JSON.stringify(r[other])}`
+        : `is for a rule "when": "below"; this one fires above its threshold and clears below clear_below, got ${JSON.stringify(r[other])}`,
+    );
+  const clearAt = r[key];
+  if (clearAt !== undefined && (typeof clearAt !== 'number' || !Number.isFinite(clearAt))) add(key, `must be a finite number, got ${JSON.stringify(clearAt)}`);
+  else if (typeof clearAt === 'number') {
     const threshold = typeof r['threshold'] === 'number' ? r['threshold'] : BOOLEAN_METRICS.includes(metric) ? BIT_THRESHOLD : null;
-    if (threshold !== null && clearBelow >= threshold) add('clear_below', `must be below the threshold (${threshold}), got ${clearBelow}`);
+    if (threshold !== null && !below && clearAt >= threshold) add(key, `must be below the threshold (${threshold}), got ${clearAt}`);
+    if (threshold !== null && below && clearAt <= threshold) add(key, `must be above the threshold (${threshold}) of a rule "when": "below", got ${clearAt}`);
   }
   for (const key of ['clear_for', 'flap_window', 'flap_stable'] as const) {
     const v = r[key];
@@ -382,6 +407,7 @@ export function compileRule(input: AlarmRuleInput): AlarmRule {
   const problems = validateRule(input);
   if (problems.length > 0) throw new TypeError(`alarm rule ${JSON.stringify(input?.id)}: ${formatProblems(problems)}`);
   const bool = isBooleanMetric(input.metric);
+  const below = input.when === 'below';
   const threshold = input.threshold ?? (bool ? BIT_THRESHOLD : input.metric === 'clock_skew' ? CLOCK_TOLERANCE_MS / 1000 : 0);
   const forMs = parseDuration(input.for ?? (bool || STATE_METRICS.includes(input.metric) ? '0s' : RULE_DEFAULTS.for))!;
   return {
@@ -393,7 +419,8 @@ export function compileRule(input: AlarmRuleInput): AlarmRule {
     // A bit that is on or off has no trend worth extrapolating.
     horizonMs: bool || STATE_METRICS.includes(input.metric) ? 0 : parseDuration(input.horizon ?? RULE_DEFAULTS.horizon)!,
     trendWindowMs: parseDuration(input.trend_window ?? RULE_DEFAULTS.trend_window)!,
-    clearBelow: input.clear_below ?? defaultClearBelow(threshold),
+    below,
+    clearAt: (below ? input.clear_above : input.clear_below) ?? defaultClearAt(threshold, below),
     clearForMs: input.clear_for === undefined ? defaultClearForMs(forMs) : parseDuration(input.clear_for)!,
     flapChanges: input.flap_changes ?? RULE_DEFAULTS.flap_changes,
     flapWindowMs: parseDuration(input.flap_window ?? RULE_DEFAULTS.flap_window)!,
@@ -490,6 +517,26 @@ export function defaultRules(): AlarmRuleInput[] {
       for: '0s',
       horizon: '0',
       description: 'an eMMC past 90 % of its rated erase cycles (its life_time level)',
+    },
+    // Below-rules: the agent sends container_running 0 for a container seen running that restarts,
+    // pauses or exits, and smart_healthy 0 for a failed drive; 0.5 as for the bits above.
+    {
+      id: 'container-stopped',
+      metric: 'container_running',
+      when: 'below',
+      threshold: 0.5,
+      for: '1m',
+      horizon: '0',
+      description: 'a container not running (exited, paused or restarting) for a minute',
+    },
+    {
+      id: 'smart-failed',
+      metric: 'smart_healthy',
+      when: 'below',
+      threshold: 0.5,
+      for: '0s',
+      horizon: '0',
+      description: 'a drive failed its S.M.A.R.T. overall health check',
     },
   ];
 }

@@ -219,6 +219,8 @@ describe('alarms end to end', () => {
       'unit-failed',
       'readonly-fs',
       'storage-wear',
+      'container-stopped',
+      'smart-failed',
     ]);
 
     const bad = await send('POST', '/api/alarms/rules', { id: 'x y', metric: 'cpu_pcnt', threshold: 'high', for: 'soon' });

@@ -19,7 +19,8 @@ export interface AlarmMessage {
   repeat: boolean;
   /** One line for a title or subject. */
   title: string;
-  rule: { id: string; metric: string; threshold: number; description: string | null } | null;
+  /** `when`: the side of the threshold that fires (hub/alarms/rules.ts); absent in messages an older hub queued: "above". */
+  rule: { id: string; metric: string; threshold: number; when?: 'above' | 'below'; description: string | null } | null;
   /** Each alarm's last transition, worst level first. */
   firing: AlarmTransition[];
   /** Alarms back to OK since the last message. */
@@ -59,11 +60,12 @@ export function byLevel(a: AlarmTransition, b: AlarmTransition): number {
 
 const round1 = (v: number) => Math.round(v * 10) / 10;
 
-/** One alarm's change on one line, as a single-alarm message says it. */
-export function transitionLine(t: AlarmTransition, threshold: number | null): string {
+/** One alarm's change on one line, as a single-alarm message says it ("… ok → red at 0 (threshold below 1)" for a below-rule). */
+export function transitionLine(t: AlarmTransition, threshold: number | null, when: 'above' | 'below' = 'above'): string {
   const what = t.subject ? `${t.metric} ${t.subject}` : t.metric;
   const value = t.value === null ? '' : ` at ${round1(t.value)}`;
-  const limit = threshold ?? t.threshold;
+  const given = threshold ?? t.threshold;
+  const limit = given === null ? null : when === 'below' ? `below ${given}` : String(given);
   const eta =
     t.to === 'amber' && t.tt_ms !== null && limit !== null
       ? `, threshold ${limit} predicted in ${Math.round(t.tt_ms / 60_000)} min`
@@ -74,12 +76,13 @@ export function transitionLine(t: AlarmTransition, threshold: number | null): st
 }
 
 /** What a level means for a rule, in a few words ("disk_pct over 90"). */
-function condition(level: AlarmLevel, metric: string, threshold: number | null): string {
+function condition(level: AlarmLevel, metric: string, threshold: number | null, when: 'above' | 'below'): string {
   if (level === 'offline' || metric === 'offline') return 'offline';
   if (threshold === null) return metric;
-  if (level === 'amber') return `${metric} predicted over ${threshold}`;
-  if (level === 'ok') return `${metric} back under ${threshold}`;
-  return `${metric} over ${threshold}`;
+  const [past, back] = when === 'below' ? ['below', 'above'] : ['over', 'under'];
+  if (level === 'amber') return `${metric} predicted ${past} ${threshold}`;
+  if (level === 'ok') return `${metric} back ${back} ${threshold}`;
+  return `${metric} ${past} ${threshold}`;
 }
 
 const alarmName = (t: AlarmTransition) => (t.subject ? `${t.node} ${t.subject}` : t.node);
@@ -93,18 +96,19 @@ export function renderText(message: AlarmMessage, maxChars = Number.POSITIVE_INF
   const link = withLink && message.url ? `\n${message.url}` : '';
   const budget = maxChars - link.length;
   const threshold = message.rule?.threshold ?? null;
+  const when = message.rule?.when ?? 'above';
   const all = [...message.firing, ...message.resolved];
   if (message.status === 'test') return cut('remonitor test notification: this channel works.', budget) + link;
-  if (all.length === 1) return cut(transitionLine(all[0]!, threshold), budget) + link;
+  if (all.length === 1) return cut(transitionLine(all[0]!, threshold, when), budget) + link;
   const groups: { head: string; names: string[] }[] = [];
   const levels = new Map<AlarmLevel, AlarmTransition[]>();
   for (const t of message.firing) levels.set(t.to, [...(levels.get(t.to) ?? []), t]);
   for (const [level, list] of levels) {
-    groups.push({ head: `${level.toUpperCase()} ${count(list)}: ${condition(level, list[0]!.metric, threshold)}`, names: list.map(alarmName) });
+    groups.push({ head: `${level.toUpperCase()} ${count(list)}: ${condition(level, list[0]!.metric, threshold, when)}`, names: list.map(alarmName) });
   }
   if (message.resolved.length > 0) {
     groups.push({
-      head: `resolved ${count(message.resolved)}: ${condition('ok', message.resolved[0]!.metric, threshold)}`,
+      head: `resolved ${count(message.resolved)}: ${condition('ok', message.resolved[0]!.metric, threshold, when)}`,
       names: message.resolved.map(alarmName),
     });
   }

@@ -267,9 +267,9 @@ describe('validation of the noise fields', () => {
 
   it('compiles the defaults: clear_below 5 % under the threshold, clear_for min(for, 1m), 4 changes in 30 min, 10 min stable', () => {
     const r = compileRule({ id: 'm', metric: 'mem_pct', threshold: 80, for: '5m' });
-    expect([r.clearBelow, r.clearForMs, r.flapChanges, r.flapWindowMs, r.flapStableMs]).toEqual([76, 60_000, 4, 30 * M, 10 * M]);
+    expect([r.clearAt, r.clearForMs, r.flapChanges, r.flapWindowMs, r.flapStableMs]).toEqual([76, 60_000, 4, 30 * M, 10 * M]);
     const given = compileRule({ id: 'm', metric: 'temp_c', threshold: 80, for: '30s', clear_below: 70, clear_for: '10m', flap_changes: 0 });
-    expect([given.clearBelow, given.clearForMs, given.flapChanges]).toEqual([70, 10 * M, 0]);
+    expect([given.clearAt, given.clearForMs, given.flapChanges]).toEqual([70, 10 * M, 0]);
     expect(compileRule({ id: 'c', metric: 'cpu_pct', threshold: 80, for: '30s' }).clearForMs).toBe(30_000);
   });
 });
