@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchBrowser, pageErrors } from '../helpers/browser.ts';
+import { launchBrowser, openPage } from '../helpers/browser.ts';
 import { cleanup, runCleanups, startBroker, startHub } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
@@ -31,8 +31,7 @@ describe('alarms page', () => {
     const { api } = await startHub(url);
     const ntfy = await fakeNtfy();
     const browser = await launchBrowser();
-    const page = await browser.newPage();
-    const errors = pageErrors(page);
+    const { page, errors } = await openPage(browser);
     await page.goto(`${api}/alarms`);
     const result = page.locator('#channel-result');
     const send = async (channel: string, expected: RegExp) => {

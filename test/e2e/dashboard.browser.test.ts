@@ -4,8 +4,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchBrowser, pageErrors, signInOnPage } from '../helpers/browser.ts';
-import { CLI, REPO, runCleanups, spawnProcess, tempDir } from '../helpers/parts.ts';
+import { launchBrowser, signedInPage, startUp } from '../helpers/browser.ts';
+import { REPO, runCleanups } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
@@ -13,13 +13,9 @@ const SHOTS = join(REPO, 'test-results');
 
 describe('dashboard of remonitor up', () => {
   it('shows the node card, four drawn charts, and a chart that grows', async () => {
-    const up = spawnProcess(process.execPath, [CLI, 'up', '--http-port', '0', '--mqtt-port', '0', '--data-dir', tempDir(), '--interval', '500ms']);
-    const [, url] = await up.waitForLine(/dashboard at (http:\/\/\S+)/);
-    const [, name, password] = await up.waitForLine(/sign in at \S+ as "(\S+)" with password (\S+)/);
+    const { url, admin } = await startUp();
     const browser = await launchBrowser();
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors = pageErrors(page);
-    await signInOnPage(page, url!, name!, password!);
+    const { page, errors } = await signedInPage(browser, url, admin, { viewport: { width: 1280, height: 900 } });
     const card = page.locator('a.card[data-status="online"]').first();
     await card.waitFor({ timeout: 20_000 });
     const node = (await card.getAttribute('data-node'))!;

@@ -1,43 +1,19 @@
 // Tags in the dashboard of a real `remonitor up` (logins on): the "Add a node" dialog enrols a node
 // with the tags typed in (a bad one is refused before anything is sent), and the fleet lists it with
 // them; on a node page an admin gets the tag editor and a viewer does not.
-import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchBrowser, pageErrors, signInOnPage } from '../helpers/browser.ts';
-import { CLI, cleanup, runCleanups, spawnProcess, tempDir } from '../helpers/parts.ts';
+import { addViewer, launchBrowser, signedInPage, startUp } from '../helpers/browser.ts';
+import { runCleanups } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
 describe('tags at enrolment in the dashboard', () => {
   it('enrols a node with its tags from the Add a node dialog, and shows the editor to admins only', async () => {
-    const dataDir = tempDir();
-    const up = spawnProcess(process.execPath, [
-      CLI,
-      'up',
-      '--http-port',
-      '0',
-      '--mqtt-port',
-      '0',
-      '--data-dir',
-      dataDir,
-      '--interval',
-      '500ms',
-      '--log-level',
-      'warn',
-    ]);
-    const [, admin, password] = await up.waitForLine(/sign in at \S+ as "(\S+)" with password (\S+)/);
-    const [, url] = await up.waitForLine(/dashboard at (http:\/\/\S+)/);
-    const viewer = spawnSync(process.execPath, [CLI, 'user', 'add', 'vera', '--role', 'viewer', '--password-stdin', '--data-dir', dataDir], {
-      input: 'vera-password-1\n',
-      encoding: 'utf8',
-    });
-    expect(viewer.status, viewer.stderr).toBe(0);
+    const { url, dataDir, admin } = await startUp();
+    const viewer = addViewer(dataDir);
     const browser = await launchBrowser();
-    cleanup(() => browser.close());
 
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    const errors = pageErrors(page);
-    await signInOnPage(page, url!, admin!, password!);
+    const { page, errors } = await signedInPage(browser, url, admin, { viewport: { width: 1280, height: 900 } });
     await page.locator('body[data-ready="true"]').waitFor({ timeout: 20_000 });
     await page.click('#add-node-button');
     await page.fill('#add-node-name', 'garage-pi');
@@ -61,8 +37,7 @@ describe('tags at enrolment in the dashboard', () => {
     await page.locator('#edit-tags:visible').waitFor({ timeout: 10_000 });
     expect(errors).toEqual([]);
 
-    const asViewer = await (await browser.newContext()).newPage();
-    await signInOnPage(asViewer, url!, 'vera', 'vera-password-1');
+    const { page: asViewer } = await signedInPage(browser, url, viewer);
     await asViewer.locator('body[data-ready="true"]').waitFor({ timeout: 20_000 });
     await asViewer.goto(new URL('/nodes/garage-pi', url).href);
     await asViewer.locator('.node-tags .tag-chip').first().waitFor({ timeout: 10_000 });

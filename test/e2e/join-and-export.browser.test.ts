@@ -3,34 +3,19 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../helpers/browser.ts';
-import { CLI, REPO, runCleanups, spawnProcess, tempDir } from '../helpers/parts.ts';
+import { launchBrowser, openPage, startUpInsecure } from '../helpers/browser.ts';
+import { REPO, runCleanups } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
 describe('join dialog and export links', () => {
   it('shows the join line with the typed name, and exports CSV of the node', async () => {
-    const up = spawnProcess(process.execPath, [
-      CLI,
-      'up',
-      '--insecure',
-      '--http-port',
-      '0',
-      '--mqtt-port',
-      '0',
-      '--data-dir',
-      tempDir(),
-      '--interval',
-      '500ms',
-    ]);
-    const [, url] = await up.waitForLine(/dashboard at (http:\/\/\S+)/);
-    const origin = new URL(url!).origin;
+    const { url } = await startUpInsecure();
+    const origin = new URL(url).origin;
     const browser = await launchBrowser();
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
+    const { page, errors } = await openPage(browser, { viewport: { width: 1280, height: 900 } });
 
-    await page.goto(url!);
+    await page.goto(url);
     await page.getByRole('button', { name: 'Add a node' }).click();
     const dialog = page.locator('dialog#add-node');
     await dialog.waitFor({ state: 'visible' });

@@ -5,23 +5,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchBrowser, pageErrors, signInOnPage } from '../helpers/browser.ts';
-import { CLI, runCleanups, spawnProcess, tempDir } from '../helpers/parts.ts';
+import { launchBrowser, signedInPage, startUp } from '../helpers/browser.ts';
+import { runCleanups } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
 describe('the rules editor on labelled metrics', () => {
   it('offers them with a labels field and shows the hub’s problem with a label beside it', async () => {
-    const dataDir = tempDir();
-    const up = spawnProcess(process.execPath, [CLI, 'up', '--http-port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
-    const [, admin, password] = await up.waitForLine(/sign in at \S+ as "(\S+)" with password (\S+)/);
-    const [, url] = await up.waitForLine(/dashboard at (http:\/\/\S+)/);
+    const { url, dataDir, admin } = await startUp();
     const browser = await launchBrowser();
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    const errors = pageErrors(page);
-    await signInOnPage(page, url!, admin!, password!);
+    const { page, errors } = await signedInPage(browser, url, admin, { viewport: { width: 1280, height: 900 } });
     await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 20_000 });
-    await page.goto(new URL('/alarms', url!).href);
+    await page.goto(new URL('/alarms', url).href);
     await page.locator('body[data-ready="true"]').waitFor({ timeout: 20_000 });
     // The shipped rules on labelled metrics.
     for (const id of ['container-memory', 'unit-failed', 'readonly-fs', 'storage-wear']) await page.locator(`#rules tr[data-rule="${id}"]`).waitFor();

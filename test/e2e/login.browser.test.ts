@@ -2,60 +2,28 @@
 // login page, which refuses a wrong password and then lets the operator in; the fleet shows the
 // node, and acknowledging an alarm (a POST with the CSRF header) works from the page. Real broker,
 // hub with logins and agent; the agent's OS sampler is scripted (a disk over 80 % for an alarm).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openAuthDb } from '../../auth/auth-db.ts';
-import { WebUsers } from '../../auth/web-users.ts';
-import { Agent } from '../../edge-agent/agent.ts';
-import { HubService } from '../../cli/hub-service.ts';
-import type { NodeInfo } from '../../protocol/index.ts';
-import { createWebAuth } from '../../web/auth/web-auth.ts';
 import { launchBrowser } from '../helpers/browser.ts';
-import { cleanup, quietLog, REPO, runCleanups, startBroker, tempDir, waitFor } from '../helpers/parts.ts';
-import { scriptedSampler } from '../helpers/stub-sampler.ts';
+import { REPO, runCleanups, startHubWithRules, waitFor } from '../helpers/parts.ts';
+import { startScriptedAgent } from '../helpers/stub-sampler.ts';
 
 afterEach(runCleanups);
 const SHOTS = join(REPO, 'test-results');
 const PASSWORD = 'operator-pass-1';
 
-const birth = async (): Promise<NodeInfo> => ({
-  v: 1,
-  agent_version: 'test',
-  hostname: 'stub-host',
-  os: 'Stub OS',
-  kernel: '6.1',
-  arch: 'arm64',
-  cpu_model: 'Cortex-A72',
-  cpu_cores: 4,
-  mem_total_bytes: 4e9,
-  disks: [],
-  boot_time_ms: 0,
-  interval_ms: 250,
-});
-
 describe('login in the browser', () => {
   it('sends / to the login page, logs in, shows the fleet, and acknowledges an alarm with the CSRF header', async () => {
-    const { url } = await startBroker();
-    const dataDir = tempDir();
-    writeFileSync(
-      join(dataDir, 'alarm-rules.json'),
-      JSON.stringify({ version: 1, rules: [{ id: 'disk', metric: 'fs_pct', threshold: 80, for: '500ms', window: '500ms' }] }),
+    const { url, hub, api } = await startHubWithRules(
+      [{ id: 'disk', metric: 'fs_pct', threshold: 80, for: '500ms', window: '500ms' }],
+      [{ name: 'olga', role: 'operator', password: PASSWORD }],
     );
-    const db = openAuthDb(dataDir);
-    cleanup(() => {
-      db.close();
-    });
-    const users = new WebUsers(db);
-    await users.addUser('olga', 'operator', PASSWORD);
-    const hub = new HubService({ brokerUrl: url, dataDir, httpPort: 0, log: quietLog, alarms: { tickMs: 200 }, webAuth: createWebAuth({ users }) });
-    await hub.start();
-    cleanup(() => hub.stop());
-    const api = `http://127.0.0.1:${hub.httpPort}`;
-    const sampler = scriptedSampler(() => ({ cpu_pct: 12, mem_pct: 40, filesystems: [{ mount: '/', size_bytes: 32e9, used_bytes: 29e9, used_pct: 91 }] }));
-    const agent = new Agent({ brokerUrl: url, node: 'pi-locked', intervalMs: 250, processIntervalMs: 60_000, sampler, birthRecord: birth, log: quietLog });
-    await agent.start();
-    cleanup(() => agent.stop());
+    await startScriptedAgent(url, 'pi-locked', () => ({
+      cpu_pct: 12,
+      mem_pct: 40,
+      filesystems: [{ mount: '/', size_bytes: 32e9, used_bytes: 29e9, used_pct: 91 }],
+    }));
     await waitFor('a RED disk alarm', () => hub.alarms!.active().some((a) => a.node === 'pi-locked' && a.state === 'red'));
 
     const browser = await launchBrowser();

@@ -3,17 +3,13 @@
 // sideways, no page error, the header's buttons stay on screen, the alarms table's actions can be
 // reached, process names stay readable. And the theme toggle: kept in this browser, it overrides
 // the system's choice, and the charts redraw their axes in the theme's ink.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openAuthDb } from '../../auth/auth-db.ts';
-import { WebUsers } from '../../auth/web-users.ts';
-import { createWebAuth } from '../../web/auth/web-auth.ts';
-import { HubService } from '../../cli/hub-service.ts';
-import { launchBrowser, pageErrors } from '../helpers/browser.ts';
+import { launchBrowser, openPage, signedInPage } from '../helpers/browser.ts';
 import { feedFleet, fleetName, publishFleet, type FakeNode } from '../helpers/fake-fleet.ts';
-import { cleanup, quietLog, REPO, runCleanups, startBroker, startHub, tempDir, waitFor } from '../helpers/parts.ts';
+import { cleanup, REPO, runCleanups, startBroker, startHub, startHubWithRules, waitFor } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 const SHOTS = join(REPO, 'test-results');
@@ -39,22 +35,8 @@ const onScreen = (page: Page, selector: string) =>
 
 describe('every page at 1400 and 390 px wide, light and dark', () => {
   it('fits the window, shows no error, and keeps header buttons, alarm actions and process names usable', async () => {
-    const { url } = await startBroker();
-    const dataDir = tempDir();
-    writeFileSync(
-      join(dataDir, 'alarm-rules.json'),
-      JSON.stringify({ version: 1, rules: [{ id: 'cpu', metric: 'cpu_pct', threshold: 95, for: '500ms', window: '500ms' }] }),
-    );
-    const db = openAuthDb(dataDir);
-    cleanup(() => {
-      db.close();
-    });
-    const users = new WebUsers(db);
-    await users.addUser('olga', 'operator', PASSWORD);
-    const hub = new HubService({ brokerUrl: url, dataDir, httpPort: 0, log: quietLog, alarms: { tickMs: 200 }, webAuth: createWebAuth({ users }) });
-    await hub.start();
-    cleanup(() => hub.stop());
-    const api = `http://127.0.0.1:${hub.httpPort}`;
+    const olga = { name: 'olga', role: 'operator', password: PASSWORD } as const;
+    const { url, hub, api } = await startHubWithRules([{ id: 'cpu', metric: 'cpu_pct', threshold: 95, for: '500ms', window: '500ms' }], [olga]);
     const hot = 'a-node-with-a-rather-long-name-0001';
     const fleet: FakeNode[] = [
       { name: hot, status: 'online', sample: () => ({ cpu_pct: 99 }) },
@@ -79,13 +61,7 @@ describe('every page at 1400 and 390 px wide, light and dark', () => {
     const problems: string[] = [];
     for (const theme of ['light', 'dark'] as const) {
       for (const vp of VIEWPORTS) {
-        const context = await browser.newContext({ viewport: { width: vp.width, height: vp.height }, colorScheme: theme });
-        const page = await context.newPage();
-        const errors = pageErrors(page);
-        await page.goto(`${api}/login`);
-        await page.fill('#login-name', 'olga');
-        await page.fill('#login-password', PASSWORD);
-        await page.click('#login-submit');
+        const { page, errors } = await signedInPage(browser, `${api}/`, olga, { viewport: { width: vp.width, height: vp.height }, colorScheme: theme });
         await page.waitForURL(`${api}/`);
         for (const p of pages) {
           if (p.path === '/login') {
@@ -121,11 +97,11 @@ describe('every page at 1400 and 390 px wide, light and dark', () => {
           await page.screenshot({ path: join(SHOTS, file), fullPage: true });
         }
         expect(errors, `${vp.name} ${theme}`).toEqual([]);
-        await context.close();
+        await page.context().close();
       }
     }
     expect(problems).toEqual([]);
-  });
+  }, 180_000); // 28 page loads: over a minute on a busy machine
 
   it('keeps the toggled theme in this browser over the system choice, and redraws chart axes in its ink', async () => {
     const { url } = await startBroker();
@@ -134,9 +110,7 @@ describe('every page at 1400 and 390 px wide, light and dark', () => {
     const stop = feedFleet(client, [{ name: 'pi-theme', status: 'online', sample: (seq) => ({ cpu_pct: 20 + (seq % 10) }) }], 250);
     cleanup(stop);
     const browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
-    const page = await context.newPage();
-    const errors = pageErrors(page);
+    const { page, errors } = await openPage(browser, { viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
     await page.goto(`${api}/nodes/pi-theme`);
     await page.locator('figure.chart[data-chart="cpu"] .uplot canvas').waitFor({ timeout: 15_000 });
     const axisInk = () =>

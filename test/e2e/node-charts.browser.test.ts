@@ -4,28 +4,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CHART_GROUPS } from '../../protocol/metrics.ts';
 import type { NodeDetailResponse } from '../../shared/api-types.ts';
-import { launchBrowser, pageErrors } from '../helpers/browser.ts';
-import { CLI, runCleanups, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
+import { launchBrowser, openPage, startUpInsecure } from '../helpers/browser.ts';
+import { runCleanups, waitFor } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
 describe('the node page', () => {
   it('draws every chart group and the labelled series by core and by mount', async () => {
-    const up = spawnProcess(process.execPath, [
-      CLI,
-      'up',
-      '--insecure',
-      '--http-port',
-      '0',
-      '--mqtt-port',
-      '0',
-      '--data-dir',
-      tempDir(),
-      '--interval',
-      '500ms',
-    ]);
-    const [, url] = await up.waitForLine(/dashboard at (http:\/\/\S+)/);
-    const base = url!.replace(/\/$/, '');
+    const { url } = await startUpInsecure();
+    const base = url.replace(/\/$/, '');
     const nodes = await waitFor(
       'this machine with samples',
       async () => {
@@ -40,8 +27,7 @@ describe('the node page', () => {
     });
 
     const browser = await launchBrowser();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const errors = pageErrors(page);
+    const { page, errors } = await openPage(browser, { viewport: { width: 1400, height: 900 } });
     await page.goto(`${base}/nodes/${encodeURIComponent(nodes.name)}`);
     await page.locator('body[data-ready="true"]').waitFor({ timeout: 20_000 });
     for (const { group } of CHART_GROUPS) {

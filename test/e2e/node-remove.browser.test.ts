@@ -1,45 +1,21 @@
 // The node page's "Remove node…" button in Chromium: shown to an admin of a real `remonitor up`,
 // its dialog removes the node (keeping its data) and goes back to the fleet page, which no longer
 // lists it; a viewer never sees the button.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchBrowser, pageErrors, signInOnPage } from '../helpers/browser.ts';
-import { CLI, REPO, cleanup, runCleanups, spawnProcess, tempDir } from '../helpers/parts.ts';
+import { addViewer, launchBrowser, signedInPage, startUp } from '../helpers/browser.ts';
+import { REPO, runCleanups } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
 describe('the Remove node button', () => {
   it('removes the node for an admin and is not there for a viewer', async () => {
-    const dataDir = tempDir();
-    const up = spawnProcess(process.execPath, [
-      CLI,
-      'up',
-      '--http-port',
-      '0',
-      '--mqtt-port',
-      '0',
-      '--data-dir',
-      dataDir,
-      '--interval',
-      '500ms',
-      '--log-level',
-      'warn',
-    ]);
-    const [, admin, password] = await up.waitForLine(/sign in at \S+ as "(\S+)" with password (\S+)/);
-    const [, url] = await up.waitForLine(/dashboard at (http:\/\/\S+)/);
-    const viewer = spawnSync(process.execPath, [CLI, 'user', 'add', 'vera', '--role', 'viewer', '--password-stdin', '--data-dir', dataDir], {
-      input: 'vera-password-1\n',
-      encoding: 'utf8',
-    });
-    expect(viewer.status, viewer.stderr).toBe(0);
+    const { url, dataDir, admin } = await startUp();
+    const viewer = addViewer(dataDir);
     const browser = await launchBrowser();
-    cleanup(() => browser.close());
 
-    const asViewer = await (await browser.newContext()).newPage();
-    const viewerErrors = pageErrors(asViewer);
-    await signInOnPage(asViewer, url!, 'vera', 'vera-password-1');
+    const { page: asViewer, errors: viewerErrors } = await signedInPage(browser, url, viewer);
     const card = asViewer.locator('a.card[data-status="online"]').first();
     await card.waitFor({ timeout: 20_000 });
     await card.click();
@@ -48,9 +24,7 @@ describe('the Remove node button', () => {
     expect(await asViewer.locator('#remove-node').isVisible()).toBe(false);
     expect(viewerErrors).toEqual([]);
 
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    const errors = pageErrors(page);
-    await signInOnPage(page, url!, admin!, password!);
+    const { page, errors } = await signedInPage(browser, url, admin, { viewport: { width: 1280, height: 900 } });
     await page.locator('a.card[data-status="online"]').first().click();
     await page.locator('body[data-ready="true"]').waitFor({ timeout: 20_000 });
     const node = decodeURIComponent(new URL(page.url()).pathname.replace('/nodes/', ''));
@@ -60,7 +34,7 @@ describe('the Remove node button', () => {
     mkdirSync(join(REPO, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(REPO, 'test-results/node-remove.png') });
     await page.getByRole('button', { name: 'Remove, keep data' }).click();
-    await page.waitForURL(new URL('/', url!).href);
+    await page.waitForURL(new URL('/', url).href);
     const listed = await page.evaluate(async () => ((await (await fetch('/api/nodes')).json()) as { nodes: { name: string }[] }).nodes.map((n) => n.name));
     expect(listed).not.toContain(node);
     expect(errors).toEqual([]);

@@ -5,12 +5,11 @@
 // service). The admin silences by rule with a reason (refused without one), sees it listed with its
 // author and removes it. A bad edit of the rules file shows its problems; a viewer sees the rules
 // but no control that changes them.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchBrowser, pageErrors, signInOnPage } from '../helpers/browser.ts';
-import { CLI, REPO, runCleanups, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
+import { addViewer, launchBrowser, signedInPage, startUp } from '../helpers/browser.ts';
+import { REPO, runCleanups, waitFor } from '../helpers/parts.ts';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 afterEach(runCleanups);
@@ -19,35 +18,13 @@ const SHOTS = join(REPO, 'test-results');
 describe('the rules editor', () => {
   it('creates a rule that fires and notifies, shows each problem by its field, silences with a reason, and shows a viewer no controls', async () => {
     const fakeReceiver = await startWebhookReceiver();
-    const dataDir = tempDir();
-    const up = spawnProcess(process.execPath, [
-      CLI,
-      'up',
-      '--http-port',
-      '0',
-      '--mqtt-port',
-      '0',
-      '--data-dir',
-      dataDir,
-      '--interval',
-      '500ms',
-      '--log-level',
-      'warn',
-    ]);
-    const [, admin, password] = await up.waitForLine(/sign in at \S+ as "(\S+)" with password (\S+)/);
-    const [, url] = await up.waitForLine(/dashboard at (http:\/\/\S+)/);
-    const viewer = spawnSync(process.execPath, [CLI, 'user', 'add', 'vera', '--role', 'viewer', '--password-stdin', '--data-dir', dataDir], {
-      input: 'vera-password-1\n',
-      encoding: 'utf8',
-    });
-    expect(viewer.status, viewer.stderr).toBe(0);
+    const { url, dataDir, admin } = await startUp();
+    const viewer = addViewer(dataDir);
     const browser = await launchBrowser();
 
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    const errors = pageErrors(page);
-    await signInOnPage(page, url!, admin!, password!);
+    const { page, errors } = await signedInPage(browser, url, admin, { viewport: { width: 1280, height: 900 } });
     await page.locator('a.card[data-status="online"]').first().waitFor({ timeout: 20_000 });
-    await page.goto(new URL('/alarms', url!).href);
+    await page.goto(new URL('/alarms', url).href);
     await page.locator('body[data-ready="true"]').waitFor({ timeout: 20_000 });
     await page.locator('#rules tr[data-rule="memory"]').waitFor();
 
@@ -112,7 +89,14 @@ describe('the rules editor', () => {
     await page.click('#silence-form button[type="submit"]');
     const silenceRow = page.locator('#silences tbody tr[data-silence]');
     await silenceRow.waitFor();
-    expect(await silenceRow.locator('td').allTextContents()).toEqual(['nodes *', 'mem-any', expect.any(String), 'memory upgrade tonight', admin!, 'Remove']);
+    expect(await silenceRow.locator('td').allTextContents()).toEqual([
+      'nodes *',
+      'mem-any',
+      expect.any(String),
+      'memory upgrade tonight',
+      admin.name,
+      'Remove',
+    ]);
     await page.locator('#active tr[data-rule="mem-any"] .hint', { hasText: 'silenced until' }).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(SHOTS, 'rule-editor-silence.png'), fullPage: true });
     await silenceRow.locator('button[data-action="unsilence"]').click();
@@ -128,11 +112,9 @@ describe('the rules editor', () => {
     expect(errors).toEqual(['Failed to load resource: the server responded with a status of 400 (Bad Request)']);
 
     // A viewer: the rules listed, nothing that changes them or the silences.
-    const asViewer = await (await browser.newContext()).newPage();
-    const viewerErrors = pageErrors(asViewer);
-    await signInOnPage(asViewer, url!, 'vera', 'vera-password-1');
+    const { page: asViewer, errors: viewerErrors } = await signedInPage(browser, url, viewer);
     await asViewer.locator('a.card').first().waitFor({ timeout: 20_000 });
-    await asViewer.goto(new URL('/alarms', url!).href);
+    await asViewer.goto(new URL('/alarms', url).href);
     await asViewer.locator('body[data-ready="true"][data-role="viewer"]').waitFor({ timeout: 20_000 });
     await asViewer.locator('#rules tr[data-rule="mem-any"]').waitFor();
     for (const control of ['#rule-new', '#rules-import', '#rules-export', '#rules button', '#silence-form', '#channel-test', '#active button']) {

@@ -5,8 +5,8 @@
 // Set interval sends the one picked. Kolkata (+5:30) sets local and UTC apart by 5.5 hours.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, pageErrors, signInOnPage } from '../helpers/browser.ts';
-import { CLI, runCleanups, spawnProcess, tempDir } from '../helpers/parts.ts';
+import { launchBrowser, signedInPage, startUp } from '../helpers/browser.ts';
+import { runCleanups } from '../helpers/parts.ts';
 import { TimeFormat } from '../../web/client/time-format.ts';
 
 afterEach(runCleanups);
@@ -60,14 +60,9 @@ async function legendTime(page: Page): Promise<string> {
 
 describe('times and the interval picker on the dashboard of remonitor up', () => {
   it('follow the locale and the chosen zone, and show and set the agent’s real interval', async () => {
-    const up = spawnProcess(process.execPath, [CLI, 'up', '--http-port', '0', '--mqtt-port', '0', '--data-dir', tempDir(), '--interval', '500ms']);
-    const [, url] = await up.waitForLine(/dashboard at (http:\/\/\S+)/);
-    const [, name, password] = await up.waitForLine(/sign in at \S+ as "(\S+)" with password (\S+)/);
+    const { url, admin } = await startUp();
     const browser = await launchBrowser();
-    const context = await browser.newContext({ locale: LOCALE, timezoneId: ZONE, viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const errors = pageErrors(page);
-    await signInOnPage(page, url!, name!, password!);
+    const { page, errors } = await signedInPage(browser, url, admin, { locale: LOCALE, timezoneId: ZONE, viewport: { width: 1280, height: 900 } });
     const card = page.locator('a.card[data-status="online"]').first();
     await card.waitFor({ timeout: 20_000 });
     const node = (await card.getAttribute('data-node'))!;

@@ -1,12 +1,16 @@
 // Starts real parts for tests: the embedded broker and the hub on ephemeral ports, a SQLite file
 // in a temporary directory, the CLI as a child process. Nothing here stands in for our own code.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openAuthDb } from '../../auth/auth-db.ts';
+import { WebUsers, type WebRole } from '../../auth/web-users.ts';
 import { EmbeddedBroker } from '../../broker/broker.ts';
+import { defaultRulesFile } from '../../hub/alarms/engine.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { HubService, type HubOptions } from '../../cli/hub-service.ts';
+import { createWebAuth } from '../../web/auth/web-auth.ts';
 
 export const quietLog = createLogger((process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
 export const REPO = new URL('../../', import.meta.url).pathname;
@@ -39,6 +43,34 @@ export async function startHub(brokerUrl: string, dataDir = tempDir(), options: 
   await hub.start();
   cleanup(() => hub.stop());
   return { hub, api: `http://127.0.0.1:${hub.httpPort}` };
+}
+
+export interface HubUser {
+  name: string;
+  role: WebRole;
+  password: string;
+}
+
+/**
+ * A broker and a hub whose alarm rules file holds `rules` (judged every 200 ms); with `users`,
+ * logins are on, as on `remonitor up`'s secure default, and those users exist.
+ */
+export async function startHubWithRules(rules: object[], users: HubUser[] = []): Promise<{ url: string; hub: HubService; api: string }> {
+  const { url } = await startBroker();
+  const dataDir = tempDir();
+  writeFileSync(defaultRulesFile(dataDir), JSON.stringify({ version: 1, rules }));
+  const options: Partial<HubOptions> = { alarms: { tickMs: 200 } };
+  if (users.length > 0) {
+    const db = openAuthDb(dataDir);
+    cleanup(() => {
+      db.close();
+    });
+    const webUsers = new WebUsers(db);
+    for (const user of users) await webUsers.addUser(user.name, user.role, user.password);
+    options.webAuth = createWebAuth({ users: webUsers });
+  }
+  const { hub, api } = await startHub(url, dataDir, options);
+  return { url, hub, api };
 }
 
 export async function getJson<T = any>(url: string): Promise<{ status: number; body: T }> {
