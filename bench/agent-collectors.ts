@@ -19,6 +19,7 @@ import { EmbeddedBroker } from '../broker/broker.ts';
 import { HubService } from '../cli/hub-service.ts';
 import { parseDuration } from '../protocol/index.ts';
 import { createLogger } from '../shared/logger.ts';
+import { unitNodeFlags } from './agent-unit.ts';
 import { groupCpuMs, groupMembers } from './process-group.ts';
 
 const { values } = parseArgs({
@@ -44,17 +45,6 @@ const bundle =
 if (!bundle) throw new Error('no agent bundle: run node scripts/build.mjs first, or pass --bundle');
 const haveCollectd = spawnSync('sh', ['-c', 'command -v collectd'], { stdio: 'ignore' }).status === 0;
 
-/** The node flags of deploy/remonitor-agent.service's ExecStart, so the agents run as on a Pi. */
-function unitNodeFlags(): string[] {
-  const exec = /^ExecStart=(.*)$/m.exec(readFileSync(new URL('../deploy/remonitor-agent.service', import.meta.url), 'utf8'))?.[1];
-  if (!exec) throw new Error('deploy/remonitor-agent.service: no ExecStart line');
-  const argv = exec.split(' ');
-  return argv.slice(
-    1,
-    argv.findIndex((a) => /remonitor-agent\.[cm]?js$/.test(a)),
-  );
-}
-
 function rssKiB(pid: number): number {
   try {
     return Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
@@ -71,10 +61,14 @@ interface Watched {
   cpu1: number;
 }
 
+// The shipped unit's node flags and Environment= lines, so the agents run as on a Pi.
+const unit = unitNodeFlags();
+const nodeFlags = unit.flags;
+
 let stopping = false;
-function start(name: string, command: string, args: string[]): Watched {
+function start(name: string, command: string, args: string[], env: Record<string, string> = {}): Watched {
   // detached: a process group of its own, measured and stopped as a whole.
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   child.once('exit', (code, signal) => {
@@ -98,7 +92,6 @@ writeFileSync(
   join(textfiles, 'app.prom'),
   `# HELP app_requests_total requests\n# TYPE app_requests_total counter\n${Array.from({ length: 20 }, (_, i) => `app_requests_total{route="/r${i}",code="200"} ${1000 + i}`).join('\n')}\n`,
 );
-const nodeFlags = unitNodeFlags();
 const agentArgs = (node: string, extra: string[]) => [
   ...nodeFlags,
   bundle,
@@ -126,8 +119,9 @@ const watched: Watched[] = [
       '--exec',
       `q=echo 'queue_depth{queue="a"} 1'; echo 'queue_depth{queue="b"} 2'@10s`,
     ]),
+    unit.env,
   ),
-  start('agent, collectors off', process.execPath, agentArgs('bench-off', ['--disable-collectors', 'containers,services,storage,smart,pi,clock'])),
+  start('agent, collectors off', process.execPath, agentArgs('bench-off', ['--disable-collectors', 'containers,services,storage,smart,pi,clock']), unit.env),
 ];
 if (haveCollectd) {
   const conf = join(dir, 'collectd.conf');
