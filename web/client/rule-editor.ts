@@ -88,6 +88,7 @@ function ruleKey(field: string): string {
 const FORM_KEYS = [
   'id',
   'metric',
+  'when',
   'threshold',
   'labels',
   'for',
@@ -242,6 +243,9 @@ export function openRuleEditor(rule: AlarmRuleInput | null, saved: () => void): 
     value: rule?.threshold === undefined ? '' : String(rule.threshold),
     autocomplete: 'off',
   });
+  // RED above the threshold, or below it (a container not running, a weak signal).
+  const when = h('select', { id: 'rule-when' }, h('option', { value: 'above', text: 'above' }), h('option', { value: 'below', text: 'below' }));
+  when.value = rule?.when ?? 'above';
   const labels = text('rule-labels', labelsText(rule?.labels), 'container=web*');
   const labelsHint = h('span', { class: 'hint' });
   const labelsRow = field('labels', 'Labels', labels);
@@ -298,7 +302,12 @@ export function openRuleEditor(rule: AlarmRuleInput | null, saved: () => void): 
       metric.param,
       h('p', { class: 'problem', id: 'rule-metric-problem', 'data-for': 'metric', role: 'alert', hidden: true }),
     ),
-    field('threshold', 'Threshold', threshold, "RED above this, in the metric's unit (not used by offline)"),
+    h(
+      'div',
+      { class: 'field-row' },
+      field('when', 'Fires when', when, 'the value is above or below the threshold'),
+      field('threshold', 'Threshold', threshold, "in the metric's unit (not used by offline)"),
+    ),
     labelsRow,
     h(
       'div',
@@ -342,6 +351,8 @@ export function openRuleEditor(rule: AlarmRuleInput | null, saved: () => void): 
     };
     put('id', id.value.trim());
     put('metric', metric.value());
+    // "above" is the default: written only when the rule said it already.
+    if (when.value === 'below' || 'when' in original) out['when'] = when.value;
     put('threshold', numberOrText(threshold.value));
     put('labels', parseLabels(labels.value));
     for (const [key, input] of durations) put(key, input.value.trim());
@@ -493,7 +504,7 @@ export function mountRules(canEdit: boolean, changed: () => void): RulesView {
       { 'data-rule': r.id, 'data-enabled': String(r.enabled !== false) },
       h('td', { text: r.id }),
       h('td', { text: r.labels ? `${r.metric} {${labelsText(r.labels)}}` : r.metric }),
-      h('td', { class: 'num', text: r.threshold === undefined ? '—' : String(r.threshold) }),
+      h('td', { class: 'num', text: r.threshold === undefined ? '—' : r.when === 'below' ? `below ${r.threshold}` : String(r.threshold) }),
       h('td', { text: r.for ?? '—' }),
       h('td', { text: r.window ?? '—' }),
       h('td', { text: r.horizon ?? '—' }),
