@@ -171,7 +171,23 @@ function queries(): Map<string, number> {
   return out;
 }
 
+/**
+ * The first read of a node's 7-day charts (its chunks not yet decoded, as on a page's first load):
+ * a node per call, so that no read finds another's chunks kept. The p50s above read again and again.
+ */
+let coldNode = 1;
+function coldReads(): { series: number; labelled: number } {
+  const node = fleet[coldNode++ % fleet.length]!.name;
+  const from = end - Math.min(hours, 168) * HOUR;
+  let t = performance.now();
+  store.querySeries({ node, metrics: [...DEFAULT_SERIES], fromMs: from, toMs: end, maxPoints: 1000 });
+  const series = performance.now() - t;
+  t = performance.now();
+  store.queryLabelled(node, 'cpu_core_pct', from, end, 1000);
+  return { series, labelled: performance.now() - t };
+}
 const before = sizes();
+const coldBefore = coldReads();
 const queriesBefore = queries();
 const exported = exportAll();
 
@@ -216,6 +232,7 @@ const countOf = (table: string) => (store.db.prepare(`SELECT count(*) AS n FROM 
 const chunks = countOf('sample_chunks');
 const bucketChunks = `${countOf('rollup_chunks').toLocaleString()} rollup and ${countOf('labelled_chunks').toLocaleString()} labelled chunks`;
 const after = sizes();
+const coldAfter = coldReads();
 const queriesAfter = queries();
 if (exportAll() !== exported) throw new Error('the export after compaction has other rows than before it');
 
@@ -258,6 +275,9 @@ console.log(`  largest of the others   ${after.largestOthers.map(([name, bytes])
 console.log('                         p50 before   p50 after');
 for (const [label, ms] of queriesBefore)
   console.log(`  ${label.padEnd(34)} ${ms.toFixed(2).padStart(7)} ms ${queriesAfter.get(label)!.toFixed(2).padStart(8)} ms`);
+console.log(
+  `  first read of another node's ${Math.min(hours, 168)} h chart: ${coldBefore.series.toFixed(2)} ms before, ${coldAfter.series.toFixed(2)} ms after; per core ${coldBefore.labelled.toFixed(2)} ms before, ${coldAfter.labelled.toFixed(2)} ms after`,
+);
 console.log(`  fleet overview         ${p50(() => store.listNodes()).toFixed(2)} ms p50 (${nodes} nodes)`);
 store.close();
 rmSync(dir, { recursive: true, force: true });
