@@ -1,13 +1,23 @@
 // Rules that fire below their threshold (`"when": "below"`): their validation as a table, the
 // evaluator mirrored (`for`, hysteresis by `clear_above`, AMBER on a falling trend, none on a rising
-// one), the messages, and the shipped below-rules judged by the engine as the agent's values come.
-import { describe, expect, it } from 'vitest';
+// one), the messages, the shipped below-rules judged as the agent's values come, and the engine
+// (its live feed, its SQLite store, a real broker) on an injected clock: flapping and silences alike.
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AlarmEngine } from '../../../hub/alarms/engine.ts';
+import { LiveFeed, sampleEvent } from '../../../hub/live-feed.ts';
+import { toPoint } from '../../../hub/sample-point.ts';
+import type { LabelledValue } from '../../../protocol/index.ts';
+import { sampleAt } from '../../helpers/fleet-publisher.ts';
+import { cleanup, quietLog, runCleanups, startBroker, tempDir } from '../../helpers/parts.ts';
 import type { AlarmMessage } from '../../../hub/alarms/channels/channel.ts';
 import { renderText, transitionLine } from '../../../hub/alarms/channels/channel.ts';
 import { evaluate, type AlarmLevel, type AlarmState, type EvalRule } from '../../../hub/alarms/evaluator.ts';
 import { compileRule, defaultRules, validateRule } from '../../../hub/alarms/rules.ts';
 import { SeriesWindow } from '../../../hub/alarms/series-window.ts';
 import type { AlarmTransition } from '../../../shared/alarm-types.ts';
+
+afterEach(runCleanups);
 
 const S = 1000;
 const M = 60 * S;
@@ -152,5 +162,46 @@ describe('the shipped below-rules', () => {
     const rule = byId['smart-failed']!;
     expect([rule.metric, rule.below, rule.forMs]).toEqual(['smart_healthy', true, 0]);
     expect(path(rule, (t) => (t >= 5 * M ? 0 : 1), 10 * M).path).toEqual(['ok', 'red']);
+  });
+});
+
+describe('below-rules in the engine', () => {
+  it('marks a container that stops and starts every few seconds flapping, and silences one that stays stopped', async () => {
+    const { url } = await startBroker();
+    const dir = tempDir();
+    const feed = new LiveFeed();
+    const t0 = Date.now();
+    let nowMs = t0;
+    const engine = new AlarmEngine({
+      brokerUrl: url,
+      feed,
+      log: quietLog,
+      dbPath: join(dir, 'remonitor.db'),
+      rulesFile: join(dir, 'alarm-rules.json'),
+      now: () => nowMs,
+      tickMs: 20,
+      minStaleMs: 10 * S,
+      seedRules: () => [
+        { id: 'down', metric: 'container_running', when: 'below', threshold: 0.5, for: '0s', clear_for: '0s', window: '1s', horizon: '0', flap_changes: 4 },
+      ],
+      notifier: { pollMs: 3_600_000 },
+    });
+    await engine.start();
+    cleanup(() => engine.stop());
+    const running = (container: string, value: number): LabelledValue => ({ name: 'container_running', labels: { container }, value });
+    // web restarts every 2 s (stopped again at 12 s); db stays stopped; cache runs.
+    for (let s = 0; s <= 12; s++) {
+      nowMs = t0 + s * S;
+      const sample = sampleAt(s, nowMs, { series: [running('web', s % 4 < 2 ? 0 : 1), running('db', 0), running('cache', 1)] });
+      feed.publish(sampleEvent('pi-1', sample, toPoint(sample)));
+    }
+    const byContainer = () => Object.fromEntries(engine.active().map((a) => [a.subject, a]));
+    expect(Object.fromEntries(Object.entries(byContainer()).map(([k, a]) => [k, [a.state, a.flapping]]))).toEqual({
+      'container=web': ['red', true],
+      'container=db': ['red', false],
+    });
+    engine.silence({ node: 'pi-1', rule_id: 'down', subject: 'container=db', for: '1h', reason: 'retired' });
+    expect(byContainer()['container=db']!.silenced_until_ms).toBe(nowMs + 60 * M);
+    expect(byContainer()['container=web']!.silenced_until_ms).toBeNull();
   });
 });
