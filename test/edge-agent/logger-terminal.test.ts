@@ -43,9 +43,7 @@ function runUntil(until: RegExp, maxSeconds: number, command: string, args: stri
 describe('log lines', () => {
   it('are one readable line per event on a terminal, with the fields and errors on it', async () => {
     const shell = `exec ${process.execPath} ${agentArgs(tempDir()).join(' ')}`;
-    const out = (await runUntil(/mqtt error[^\n]*\n/, 30, 'script', ['-qfc', shell, '/dev/null']))
-      .replace(/\x1b\[[0-9;]*m/g, '')
-      .replace(/\r/g, '');
+    const out = (await runUntil(/mqtt error[^\n]*\n/, 30, 'script', ['-qfc', shell, '/dev/null'])).replace(/\x1b\[[0-9;]*m/g, '').replace(/\r/g, '');
     const lines = out.split('\n').filter((l) => l.trim() !== '');
     expect(lines.length).toBeGreaterThanOrEqual(3);
     for (const line of lines) expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN|ERROR): /);
