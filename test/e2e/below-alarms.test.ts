@@ -7,30 +7,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent } from '../../edge-agent/agent.ts';
 import { HubService } from '../../cli/hub-service.ts';
-import type { LabelledValue, NodeInfo } from '../../protocol/index.ts';
 import type { AlarmsResponse } from '../../shared/alarm-types.ts';
 import { cleanup, getJson, quietLog, runCleanups, startBroker, tempDir, waitFor } from '../helpers/parts.ts';
-import { scriptedSampler } from '../helpers/stub-sampler.ts';
+import { startScriptedAgent } from '../helpers/stub-sampler.ts';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 afterEach(runCleanups);
-
-const birth = async (): Promise<NodeInfo> => ({
-  v: 1,
-  agent_version: 'test',
-  hostname: 'stub-host',
-  os: 'Stub OS',
-  kernel: '6.1',
-  arch: 'arm64',
-  cpu_model: 'Cortex-A72',
-  cpu_cores: 4,
-  mem_total_bytes: 4e9,
-  disks: [],
-  boot_time_ms: 0,
-  interval_ms: 100,
-});
 
 async function startHub(rules: unknown[]) {
   const { url } = await startBroker();
@@ -53,13 +36,6 @@ async function startHub(rules: unknown[]) {
   return { url, api, send };
 }
 
-async function startAgent(brokerUrl: string, node: string, series: () => LabelledValue[]) {
-  const sampler = scriptedSampler(() => ({ cpu_pct: 5, series: series() }));
-  const agent = new Agent({ brokerUrl, node, intervalMs: 100, processIntervalMs: 60_000, sampler, birthRecord: birth, log: quietLog });
-  await agent.start();
-  cleanup(() => agent.stop());
-}
-
 const alarmsOf = async (api: string, node: string) => (await getJson<AlarmsResponse>(`${api}/api/alarms?node=${node}&history=1h`)).body;
 
 describe('alarm rules that fire below their threshold', () => {
@@ -78,10 +54,13 @@ describe('alarm rules that fire below their threshold', () => {
       },
     ]);
     let web = 1;
-    await startAgent(url, 'pi-d', () => [
-      { name: 'container_running', labels: { container: 'web' }, value: web },
-      { name: 'container_running', labels: { container: 'db' }, value: 1 },
-    ]);
+    await startScriptedAgent(url, 'pi-d', () => ({
+      cpu_pct: 5,
+      series: [
+        { name: 'container_running', labels: { container: 'web' }, value: web },
+        { name: 'container_running', labels: { container: 'db' }, value: 1 },
+      ],
+    }));
     web = 0;
     const red = await waitFor('web RED', async () => {
       const body = await alarmsOf(api, 'pi-d');
