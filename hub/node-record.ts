@@ -33,10 +33,22 @@ export function hubTagsColumn(tags: readonly string[]): string | null {
 
 export function summarizeNode(row: NodeRecord): NodeSummary {
   const sample = row.latest ? decodeSample(row.latest) : null;
-  return summaryOf(row, row.info ? decodeInfo(row.info) : null, sample ? toPoint(sample) : null, sample ? containersOf(sample) : undefined);
+  return summaryOf(
+    row,
+    row.info ? decodeInfo(row.info) : null,
+    sample ? toPoint(sample) : null,
+    sample ? containersOf(sample) : undefined,
+    sample ? clockSynchronizedOf(sample) : undefined,
+  );
 }
 
-function summaryOf(row: NodeRecord, info: NodeInfo | null, latest: SamplePoint | null, containers: ContainersSummary | undefined): NodeSummary {
+function summaryOf(
+  row: NodeRecord,
+  info: NodeInfo | null,
+  latest: SamplePoint | null,
+  containers: ContainersSummary | undefined,
+  clockSynchronized: boolean | undefined,
+): NodeSummary {
   const hubTags = row.hub_tags ? (JSON.parse(row.hub_tags) as string[]) : [];
   const summary: NodeSummary = {
     name: row.name,
@@ -49,7 +61,14 @@ function summaryOf(row: NodeRecord, info: NodeInfo | null, latest: SamplePoint |
     hub_tags: hubTags,
   };
   if (containers) summary.containers = containers;
+  if (clockSynchronized !== undefined) summary.clock_synchronized = clockSynchronized;
   return summary;
+}
+
+/** Whether the node says its clock is synchronised (NTP), from its sample's clock_synchronized; undefined when it does not say. */
+export function clockSynchronizedOf(sample: Pick<Sample, 'series'>): boolean | undefined {
+  const v = sample.series?.find((x) => x.name === 'clock_synchronized');
+  return v === undefined ? undefined : v.value === 1;
 }
 
 /**
@@ -78,6 +97,7 @@ interface Decoded {
   latestBytes: Uint8Array | null;
   latest: SamplePoint | null;
   containers: ContainersSummary | undefined;
+  clockSynchronized: boolean | undefined;
   infoBytes: Uint8Array | null;
   info: NodeInfo | null;
 }
@@ -99,14 +119,20 @@ export class NodeSummaries {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       let d = this.byNode.get(row.name);
-      if (!d) d = { latestBytes: null, latest: null, containers: undefined, infoBytes: null, info: null };
+      if (!d) d = { latestBytes: null, latest: null, containers: undefined, clockSynchronized: undefined, infoBytes: null, info: null };
       if (!sameBytes(d.latestBytes, row.latest)) {
         const sample = row.latest ? decodeSample(row.latest) : null;
-        d = { ...d, latestBytes: row.latest, latest: sample ? toPoint(sample) : null, containers: sample ? containersOf(sample) : undefined };
+        d = {
+          ...d,
+          latestBytes: row.latest,
+          latest: sample ? toPoint(sample) : null,
+          containers: sample ? containersOf(sample) : undefined,
+          clockSynchronized: sample ? clockSynchronizedOf(sample) : undefined,
+        };
       }
       if (!sameBytes(d.infoBytes, row.info)) d = { ...d, infoBytes: row.info, info: row.info ? decodeInfo(row.info) : null };
       next.set(row.name, d);
-      out[i] = summaryOf(row, d.info, d.latest, d.containers);
+      out[i] = summaryOf(row, d.info, d.latest, d.containers, d.clockSynchronized);
     }
     this.byNode = next;
     return out;
@@ -129,6 +155,7 @@ export function fleetSummaryOf(s: NodeSummary): FleetNodeSummary {
   const out: FleetNodeSummary = { name: s.name, status: s.status, last_seen_ms: s.last_seen_ms, clock_skew_s: s.clock_skew_s, latest, info, tags: s.tags };
   if (s.stale !== undefined) out.stale = s.stale;
   if (s.containers) out.containers = s.containers;
+  if (s.clock_synchronized !== undefined) out.clock_synchronized = s.clock_synchronized;
   return out;
 }
 

@@ -37,6 +37,8 @@ export interface NodeSummary {
   stale?: boolean;
   /** Its running containers in its newest sample; absent when that sample has none. */
   containers?: ContainersSummary;
+  /** Whether its newest sample says the clock is synchronised (clock_synchronized); absent when it does not say. */
+  clock_synchronized?: boolean;
 }
 
 /** A node's running containers (the registry's container_* labelled metrics): how many, the busiest first. */
@@ -70,7 +72,8 @@ export const FLEET_POINT_METRICS = [
 export const FLEET_INFO_FIELDS = ['agent_version', 'hostname', 'os', 'arch', 'interval_ms', 'ip_addresses'] as const satisfies readonly (keyof NodeInfo)[];
 
 /** A node as GET /api/nodes?fields=fleet gives it: what the fleet page needs of NodeSummary, about half its size. */
-export interface FleetNodeSummary extends Pick<NodeSummary, 'name' | 'status' | 'last_seen_ms' | 'clock_skew_s' | 'tags' | 'stale' | 'containers'> {
+export interface FleetNodeSummary
+  extends Pick<NodeSummary, 'name' | 'status' | 'last_seen_ms' | 'clock_skew_s' | 'tags' | 'stale' | 'containers' | 'clock_synchronized'> {
   latest: ({ ts_ms: number } & Partial<Record<(typeof FLEET_POINT_METRICS)[number], number>>) | null;
   info: Pick<NodeInfo, (typeof FLEET_INFO_FIELDS)[number]> | null;
 }
@@ -114,6 +117,8 @@ export type StreamEvent =
       clock_skew_s?: number;
       /** As NodeSummary.containers, when the sample has containers. */
       containers?: ContainersSummary;
+      /** As NodeSummary.clock_synchronized, when the sample says it. */
+      clock_synchronized?: boolean;
     }
   | { type: 'status'; node: string; status: NodeStatus };
 

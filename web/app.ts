@@ -8,7 +8,7 @@ import { nodeNameProblem } from '../protocol/index.ts';
 import type { LiveFeed } from '../hub/live-feed.ts';
 import type { AnyMetricsStore } from '../hub/async-store.ts';
 import { DEFAULT_SERIES, type ApiError, type FleetNodesResponse, type StreamEvent } from '../shared/api-types.ts';
-import { containersOf, fleetSummaryOf } from '../hub/node-record.ts';
+import { clockSynchronizedOf, containersOf, fleetSummaryOf } from '../hub/node-record.ts';
 import { parseMetricsParam } from './metrics-param.ts';
 import { parseChartQuery } from './time-range.ts';
 import { labelledRoutes } from './labelled-routes.ts';
@@ -153,7 +153,9 @@ export function createApp({
         if (event.type === 'sample') {
           const { sample: full, ...forBrowser } = event; // browsers get the flat point, not the whole sample
           const containers = full && containersOf(full);
-          queue.push(containers ? { ...forBrowser, containers } : forBrowser);
+          const synchronized = full ? clockSynchronizedOf(full) : undefined;
+          const out: StreamEvent = containers ? { ...forBrowser, containers } : forBrowser;
+          queue.push(synchronized === undefined ? out : { ...out, clock_synchronized: synchronized });
         } else queue.push(event);
         wake?.();
       });

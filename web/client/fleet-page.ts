@@ -209,14 +209,27 @@ function renderAlarm(c: Card): void {
   if (show) setText(c.alarm, n.alarmLines.length > 1 ? `${n.alarmLines[0]} (+${n.alarmLines.length - 1})` : (n.alarmLines[0] ?? ''));
 }
 
-/** The clock flag: the node's samples are stored at the hub's time while its clock is this far off. */
+/**
+ * The clock flag: the node's samples are stored at the hub's time while its clock is this far off;
+ * and the node's own word that its clock is not synchronised (NTP), which tells why, or warns first.
+ */
 function renderClock(c: Card): void {
   const skew = c.node.clockSkewS;
   const off = skew != null && Math.abs(skew) * 1000 > CLOCK_TOLERANCE_MS;
-  if (c.clock.hidden === off) c.clock.hidden = !off;
-  if (!off) return;
-  setText(c.clock, `⚠ clock ${fmtDuration(Math.abs(skew))} ${skew > 0 ? 'ahead' : 'behind'}`);
-  const title = "this node's clock is off: its samples are stored at the time the hub received them";
+  const unsynced = c.node.clockSynchronized === false;
+  const show = off || unsynced;
+  if (c.clock.hidden === show) c.clock.hidden = !show;
+  if (!show) return;
+  const text = off
+    ? `⚠ clock ${fmtDuration(Math.abs(skew))} ${skew > 0 ? 'ahead' : 'behind'}${unsynced ? ', not synchronised' : ''}`
+    : '⚠ clock not synchronised';
+  setText(c.clock, text);
+  const title = [
+    off ? "this node's clock is off: its samples are stored at the time the hub received them" : '',
+    unsynced ? 'the node says its clock is not synchronised (NTP): check timedatectl or chrony on it' : '',
+  ]
+    .filter((x) => x)
+    .join('; ');
   if (c.clock.title !== title) c.clock.title = title;
 }
 
@@ -501,6 +514,7 @@ function onEvents(events: StreamEvent[]): void {
       // Receipt time: "last seen" is when this page heard from the node, whatever the node's clock says.
       n.lastSeenMs = now;
       if (e.clock_skew_s !== undefined) n.clockSkewS = e.clock_skew_s;
+      if (e.clock_synchronized !== undefined) n.clockSynchronized = e.clock_synchronized;
       if (c && c.cols.append(p.ts_ms / 1000, [p.cpu_pct, p.mem_pct], maxGapS(n.info?.interval_ms, c.cols))) c.sparkDirty = true;
     }
     if (c) dirty.add(c);

@@ -14,6 +14,8 @@ export interface FleetNode {
   silentAlarm: boolean;
   lastSeenMs: number | null;
   clockSkewS: number | null;
+  /** false when the node says its clock is not synchronised (NTP); null when it does not say. */
+  clockSynchronized: boolean | null;
   latest: FleetPoint | null;
   info: FleetNodeSummary['info'];
   /** Its tags, sorted (NodeSummary.tags: the agent's and the hub's). */
@@ -39,6 +41,7 @@ export function newNode(s: FleetNodeSummary): FleetNode {
     silentAlarm: false,
     lastSeenMs: s.last_seen_ms,
     clockSkewS: s.clock_skew_s,
+    clockSynchronized: s.clock_synchronized ?? null,
     latest: s.latest,
     info: s.info,
     tags: s.tags ?? [],
@@ -58,6 +61,7 @@ export function mergeSummary(n: FleetNode, s: FleetNodeSummary): void {
   n.info = s.info;
   n.tags = s.tags ?? []; // an older hub's answer has none
   n.clockSkewS = s.clock_skew_s;
+  n.clockSynchronized = s.clock_synchronized ?? null;
   // `stale` is not in every hub's answer: absent means not stale.
   n.staleReported = s.stale === true;
   if (s.last_seen_ms != null && (n.lastSeenMs == null || s.last_seen_ms > n.lastSeenMs)) n.lastSeenMs = s.last_seen_ms;
