@@ -3,6 +3,7 @@
 import { build } from 'esbuild';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
+import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 
 const root = new URL('../', import.meta.url);
 const at = (p) => new URL(p, root).pathname;
@@ -93,15 +94,83 @@ const agentMemory = {
         : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'agent-builtin' }, (args) => ({ contents: `module.exports = require('node:${args.path}');`, loader: 'js' }));
-    // pino-pretty only on a terminal (shared/logger.ts): under systemd it is never evaluated.
-    b.onResolve({ filter: /^pino-pretty$/ }, (args) => (args.namespace === 'agent-lazy' ? undefined : { path: 'pino-pretty', namespace: 'agent-lazy' }));
-    b.onLoad({ filter: /^pino-pretty$/, namespace: 'agent-lazy' }, () => ({
-      contents: "export default function pretty(options) { return require('pino-pretty')(options); }",
-      resolveDir: at('shared'),
+    // package.json files (mqtt's, ours) are read for their version alone: the rest is source V8 holds.
+    b.onLoad({ filter: /[\\/]package\.json$/ }, (args) => ({
+      contents: JSON.stringify({ version: JSON.parse(readFileSync(args.path, 'utf8')).version }),
+      loader: 'json',
+    }));
+    // pino itself: the agent logs JSON lines at a few levels, and pino's modules (redaction,
+    // serializers, sonic-boom, exit hooks) held 0.3 MiB of its resident memory for the rest.
+    // edge-agent/json-lines-logger.ts writes the same lines; the CLI's agent keeps pino.
+    b.onResolve({ filter: /^pino$/ }, (args) =>
+      /[\\/]shared[\\/]logger\.ts$/.test(args.importer) ? { path: at('edge-agent/json-lines-logger.ts') } : undefined,
+    );
+    // node:module (0.1 MiB of RSS: it loads the ES module loader's parts) only when createRequire is
+    // called: cbor-x and edge-agent/crc32.ts import it at load, and the bundle's require serves both.
+    b.onResolve({ filter: /^(node:)?module$/ }, (args) =>
+      args.namespace !== 'agent-lazy' && args.kind === 'import-statement' ? { path: 'node:module', namespace: 'agent-lazy' } : undefined,
+    );
+    b.onLoad({ filter: /^node:module$/, namespace: 'agent-lazy' }, () => ({
+      contents: "export function createRequire(...args) { return require('node:module').createRequire(...args); }",
       loader: 'js',
     }));
+    // pino-pretty only on a terminal (shared/logger.ts), and systeminformation only in the birth
+    // record's child or off Linux: both from the cold parts, compiled when first asked for.
+    b.onResolve({ filter: /^pino-pretty$/ }, () => ({ path: 'pino-pretty', namespace: 'agent-cold' }));
+    b.onLoad({ filter: /^pino-pretty$/, namespace: 'agent-cold' }, () => ({
+      contents: "import { coldParts } from 'cold-parts'; export default function pretty(options) { return coldParts().pretty(options); }",
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /[\\/]systeminformation\.ts$/ }, (args) =>
+      args.namespace === 'file' ? { path: 'systeminformation', namespace: 'agent-cold' } : undefined,
+    );
+    b.onLoad({ filter: /^systeminformation$/, namespace: 'agent-cold' }, () => ({
+      contents: "module.exports = require('cold-parts').coldParts().systeminformation;",
+      loader: 'js',
+    }));
+    // mqtt's WebSocket and SOCKS transports: loaded by mqtt.connect (mqtts, ws, wss, a proxy), never
+    // for a plain mqtt:// broker (edge-agent/mqtt-connect.ts).
+    for (const name of ['ws', 'socks']) {
+      b.onResolve({ filter: new RegExp(`^${name}$`) }, () => ({ path: name, namespace: 'agent-cold' }));
+      b.onLoad({ filter: new RegExp(`^${name}$`), namespace: 'agent-cold' }, () => ({
+        contents: `module.exports = require('cold-parts').coldTransports().${name};`,
+        loader: 'js',
+      }));
+    }
+    b.onResolve({ filter: /^cold-parts$/, namespace: 'agent-cold' }, () => ({ path: 'cold-parts', namespace: 'agent-cold' }));
+    b.onLoad({ filter: /^cold-parts$/, namespace: 'agent-cold' }, async () => {
+      const [parts, transports] = await Promise.all([
+        coldSource({ entryPoints: [at('edge-agent/cold-parts.ts')] }),
+        coldSource({ stdin: { contents: "exports.ws = require('ws'); exports.socks = require('socks');", resolveDir: at('edge-agent'), loader: 'js' } }),
+      ]);
+      return {
+        contents: [
+          '/** Compiles a Brotli-compressed CommonJS source once and gives its exports. */',
+          'function cold(compressed) {',
+          '  let exports;',
+          '  return () => {',
+          '    if (!exports) {',
+          '      const module = { exports: {} };',
+          "      new Function('require', 'module', 'exports', require('node:zlib').brotliDecompressSync(Buffer.from(compressed, 'base64')).toString('utf8'))(require, module, module.exports);",
+          '      exports = module.exports;',
+          '    }',
+          '    return exports;',
+          '  };',
+          '}',
+          `export const coldParts = cold(${JSON.stringify(parts)});`,
+          `export const coldTransports = cold(${JSON.stringify(transports)});`,
+        ].join('\n'),
+        loader: 'js',
+      };
+    });
   },
 };
+
+/** A cold part of the agent bundle as CommonJS source, for the bundle to carry compressed (agentMemory). */
+async function coldSource(entry) {
+  const result = await build({ ...node, ...entry, format: 'cjs', target: 'node18', write: false, outfile: 'cold.cjs', sourcemap: false, minify: true });
+  return brotliCompressSync(result.outputFiles[0].text, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11 } }).toString('base64');
+}
 
 /**
  * The agent bundle's wrapper: CommonJS passes its own require; an ES module (no import statement,
