@@ -4,7 +4,8 @@
 // the README, with the README's placeholders filled in: HUB, the ports 8080 and 1883 (free ports
 // here), and the tokens earlier steps printed (TOKEN, API_TOKEN). A marker without a step here,
 // or a step without its marker, fails the test: the two cannot drift apart.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ function runnableBlocks(markdown: string): Block[] {
   return blocks;
 }
 
+const execFileAsync = promisify(execFile);
 const README = readFileSync(join(REPO, 'README.md'), 'utf8');
 const blocks = new Map(runnableBlocks(README).map((b) => [b.step, b]));
 
@@ -75,17 +77,20 @@ describe('the README, run as written', () => {
       Object.entries(vars)
         .sort(([a], [b]) => b.length - a.length) // API_TOKEN before TOKEN
         .reduce((t, [name, value]) => t.replaceAll(name, value), text.replaceAll(':8080', `:${http}`).replaceAll(':1883', `:${mqtt}`));
-    const run = (step: string, cwd = home, extraEnv: NodeJS.ProcessEnv = {}): string => {
+    // Asynchronous: a blocked event loop would miss the hub closing an idle keep-alive connection,
+    // and the next request would go out on it ("other side closed").
+    const run = async (step: string, cwd = home, extraEnv: NodeJS.ProcessEnv = {}): Promise<string> => {
       const block = blocks.get(step);
       if (!block) throw new Error(`README has no block marked <!-- run: ${step} -->`);
       try {
         // What a user sees: stdout and stderr together.
-        return execFileSync('bash', ['-euo', 'pipefail', '-c', `exec 2>&1\n${fill(block.text)}`], {
+        const { stdout } = await execFileAsync('bash', ['-euo', 'pipefail', '-c', `exec 2>&1\n${fill(block.text)}`], {
           cwd,
           env: { ...env, ...extraEnv },
           encoding: 'utf8',
           timeout: 90_000,
         });
+        return stdout;
       } catch (err) {
         const e = err as { stdout?: string; stderr?: string; message: string };
         throw new Error(`README step "${step}" failed:\n${fill(block.text)}\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
@@ -97,7 +102,7 @@ describe('the README, run as written', () => {
     const base = `http://127.0.0.1:${http}`;
     const admin = await signInAsPrintedAdmin(hub, base);
 
-    vars.TOKEN = /shown only now:\s+(\S+)/.exec(run('node-add'))![1]!;
+    vars.TOKEN = /shown only now:\s+(\S+)/.exec(await run('node-add'))![1]!;
 
     // On the node: an empty folder holding the copied bundle, nothing else.
     const pi = join(home, 'pi');
@@ -115,8 +120,8 @@ describe('the README, run as written', () => {
       throw new Error(`${(err as Error).message}\nagent said:\n${agent.output()}`);
     });
 
-    vars.API_TOKEN = /token \(shown once\): (\S+)/.exec(run('api-token'))![1]!;
-    run('export');
+    vars.API_TOKEN = /token \(shown once\): (\S+)/.exec(await run('api-token'))![1]!;
+    await run('export');
     const csv = readFileSync(join(home, 'kitchen.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toMatch(/^time,ts_ms,seq,cpu_pct,/);
     expect(csv.length).toBeGreaterThan(3);
@@ -137,7 +142,7 @@ describe('the README, run as written', () => {
     expect(existsSync(join(home, 'data', 'remonitor.db'))).toBe(true);
 
     // Lost the password: a new one, printed once, that signs in.
-    const changed = run('passwd');
+    const changed = await run('passwd');
     expect(changed).toMatch(new RegExp(`data directory ${join(home, 'data').replace(/[/.]/g, '\\$&')}`));
     const password = /password \(shown once\): (\S+)/.exec(changed)![1]!;
     const login = await fetch(`${base}/api/login`, {
@@ -148,11 +153,11 @@ describe('the README, run as written', () => {
     expect(login.status).toBe(200);
 
     // The leak gate of a CI job: its token as the masked secret, a project whose tests take 3 s.
-    const ciToken = /shown only now:\s+(\S+)/.exec(run('ci-node-add'))![1]!;
+    const ciToken = /shown only now:\s+(\S+)/.exec(await run('ci-node-add'))![1]!;
     const project = join(home, 'project');
     mkdirSync(project);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'project', scripts: { test: 'node -e "setTimeout(() => {}, 3000)"' } }));
-    run('ci-shell', project, { REMONITOR_PASSWORD: ciToken });
+    await run('ci-shell', project, { REMONITOR_PASSWORD: ciToken });
     const report = JSON.parse(readFileSync(join(project, 'leak.json'), 'utf8'));
     expect(report.hub?.problem ?? null).toBeNull();
     expect(existsSync(join(project, 'leak.html'))).toBe(true);
