@@ -30,6 +30,8 @@ export class LabelledChart {
   private readonly panel: HTMLElement;
   private u: uPlot | null = null;
   private seq = 0;
+  /** Labels a series must carry to be drawn (show()); the legend brings the others back. */
+  private focus: Record<string, string> | null = null;
 
   constructor(
     private readonly node: string,
@@ -46,7 +48,10 @@ export class LabelledChart {
       this.body,
     );
     host.append(this.panel);
-    this.select.addEventListener('change', () => void this.load());
+    this.select.addEventListener('change', () => {
+      this.focus = null;
+      void this.load();
+    });
     void this.list().catch((err: Error) => {
       // A hub that keeps no labelled series (PostgreSQL, for now) says so; the page goes on without it.
       host.hidden = true;
@@ -62,6 +67,15 @@ export class LabelledChart {
     if (from === this.from && this.u) return;
     this.from = from;
     void this.load().catch(() => {});
+  }
+
+  /** Picks `metric` and draws only the series whose labels include `focus` (a container's, say). */
+  async show(metric: string, focus: Record<string, string> | null = null): Promise<void> {
+    if (![...this.select.options].some((o) => o.value === metric)) this.select.append(h('option', { value: metric, text: metric }));
+    this.select.value = metric;
+    this.focus = focus;
+    this.panel.scrollIntoView({ block: 'nearest' });
+    await this.load();
   }
 
   private async list(): Promise<void> {
@@ -98,6 +112,14 @@ export class LabelledChart {
     if (this.u) this.group.remove(this.u);
     this.body.replaceChildren();
     this.u = this.group.add(this.body, spec, width, CHART_HEIGHT, res.data as uPlot.AlignedData);
+    const focus = this.focus;
+    if (focus) {
+      const u = this.u;
+      res.labels.forEach((l, i) => {
+        if (Object.entries(focus).some(([k, v]) => l[k] !== v)) u.setSeries(i + 1, { show: false });
+      });
+    }
+    this.panel.dataset['focus'] = focus ? labelText(focus) : '';
     this.panel.dataset['metric'] = metric;
     this.panel.dataset['series'] = String(res.labels.length);
     this.panel.dataset['points'] = String(res.data[0].length);

@@ -17,6 +17,7 @@ import { mountNodeControls, setWatchCell, type NodeControls } from './node-contr
 import { onZoneChange } from './time-format.ts';
 import { mountNodeRemoval } from './node-remove.ts';
 import { LabelledChart } from './labelled-chart.ts';
+import { ContainerList } from './container-list.ts';
 
 /** The columns every load asks for: each metric the registry draws, in its order (the Columns index of each). */
 const METRICS: readonly SeriesMetric[] = METRIC_SPECS.filter((m) => m.chart !== null).map((m) => m.name as SeriesMetric);
@@ -93,6 +94,7 @@ if (nodeName !== null) mountNodeRemoval(nodeName);
 let detail: NodeDetailResponse | null = null;
 /** The per core / mount / interface chart (labelled-chart.ts), made once the node is known. */
 let labelled: LabelledChart | null = null;
+let containerList: ContainerList | null = null;
 let latest: SamplePoint | null = null;
 let lastSeenMs: number | null = null;
 let uptimeAt: { s: number; atMs: number } | null = null;
@@ -408,6 +410,7 @@ function applyDetail(d: NodeDetailResponse): void {
   renderInfo();
   renderProcs();
   renderValues();
+  containerList?.update(d);
 }
 
 // ---- start --------------------------------------------------------------------------------------------
@@ -461,6 +464,8 @@ async function main(): Promise<void> {
   }
   for (const def of CHARTS) if (!def.optional) ensureChart(def);
   labelled = new LabelledChart(nodeName!, group, RANGES[range].from);
+  containerList = new ContainerList(nodeName!, (metric, focus) => void labelled?.show(metric, focus).catch(() => {}));
+  containerList.update(d);
   // The note takes the temperature chart's place in the grid; a late temperature chart goes after it.
   chartsEl.append(byId('no-temp'));
   syncOptionalCharts();
