@@ -2,12 +2,13 @@
 // the disk alone while the hub acknowledges: its block-device writes (/proc/<pid>/io write_bytes)
 // stay within 200 B/s once connected (at the unit's 1 s interval), and on SIGTERM it reports (debug
 // log) its syncs: a handful at start and stop, not one a sample.
-// The live tail goes to a RAM directory given as systemd's RuntimeDirectory would be.
-import { readFileSync } from 'node:fs';
+// The live tail goes to a RAM directory given as systemd's RuntimeDirectory would be: a tmpfs
+// (/dev/shm), as /run is; on a disk filesystem its pages would reach the disk at write-back.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { unitKeys } from '../helpers/fake-systemd.ts';
-import { REPO, runCleanups, spawnProcess, startBroker, startHub, tempDir, waitFor } from '../helpers/parts.ts';
+import { cleanup, REPO, runCleanups, spawnProcess, startBroker, startHub, tempDir, waitFor } from '../helpers/parts.ts';
 
 afterEach(runCleanups);
 
@@ -29,10 +30,12 @@ describe('agent disk writes while connected', () => {
     const { url } = await startBroker();
     const { hub } = await startHub(url, tempDir(), { ackIntervalMs: 1000 });
     const spoolDir = tempDir('remonitor-spool-');
+    const runtimeDir = mkdtempSync('/dev/shm/remonitor-run-');
+    cleanup(() => rmSync(runtimeDir, { recursive: true, force: true }));
     const agent = spawnProcess(
       process.execPath,
       [...unitNodeFlags(), BUNDLE, '--broker', url, '--node', 'quiet-disk', '--interval', '1s', '--spool-dir', spoolDir, '--log-level', 'debug'],
-      { env: { RUNTIME_DIRECTORY: tempDir('remonitor-run-') } },
+      { env: { RUNTIME_DIRECTORY: runtimeDir } },
     );
     const pid = agent.child.pid!;
     await waitFor('samples acknowledged', () => hub.ingest.stats.stored >= 3, 30_000, 50);
