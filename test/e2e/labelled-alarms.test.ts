@@ -8,28 +8,15 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/agent.ts';
 import { HubService } from '../../cli/hub-service.ts';
-import type { LabelledValue, NodeInfo } from '../../protocol/index.ts';
+import type { LabelledValue } from '../../protocol/index.ts';
 import type { AlarmsResponse, RulesResponse } from '../../shared/alarm-types.ts';
 import { cleanup, getJson, quietLog, runCleanups, startBroker, tempDir, waitFor } from '../helpers/parts.ts';
-import { scriptedSampler } from '../helpers/stub-sampler.ts';
+import { scriptedSampler, stubBirthOf } from '../helpers/stub-sampler.ts';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 afterEach(runCleanups);
 
-const birth = async (): Promise<NodeInfo> => ({
-  v: 1,
-  agent_version: 'test',
-  hostname: 'stub-host',
-  os: 'Stub OS',
-  kernel: '6.1',
-  arch: 'arm64',
-  cpu_model: 'Cortex-A72',
-  cpu_cores: 4,
-  mem_total_bytes: 4e9,
-  disks: [],
-  boot_time_ms: 0,
-  interval_ms: 100,
-});
+const birth = stubBirthOf(100);
 
 async function startHub(rules: unknown[], watchRules: { debounceMs: number; pollMs: number } | false = false) {
   const { url } = await startBroker();

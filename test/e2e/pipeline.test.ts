@@ -3,26 +3,12 @@ import { totalmem } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/agent.ts';
 import { createAgent } from '../../edge-agent/main.ts';
-import type { NodeInfo } from '../../protocol/index.ts';
 import { getJson, quietLog, runCleanups, startBroker, startHub, waitFor, cleanup } from '../helpers/parts.ts';
-import { scriptedSampler } from '../helpers/stub-sampler.ts';
+import { scriptedSampler, stubBirthOf } from '../helpers/stub-sampler.ts';
 
 afterEach(runCleanups);
 
-const birth = async (): Promise<NodeInfo> => ({
-  v: 1,
-  agent_version: 'test',
-  hostname: 'stub-host',
-  os: 'Stub OS',
-  kernel: '6.1',
-  arch: 'arm64',
-  cpu_model: 'Cortex-A72',
-  cpu_cores: 4,
-  mem_total_bytes: 4e9,
-  disks: [],
-  boot_time_ms: 0,
-  interval_ms: 250,
-});
+const birth = stubBirthOf(250);
 
 describe('pipeline on the embedded broker', () => {
   it('stores the samples the agent sent, in order, with the right values', async () => {

@@ -15,8 +15,8 @@ export function scriptedSampler(readings: (i: number) => Reading): Sampler & { c
   return sampler;
 }
 
-/** The birth record of a made-up Pi, for an agent whose sampler is scripted. */
-export const stubBirth = async (): Promise<NodeInfo> => ({
+/** The birth record of a made-up Pi sampling every `intervalMs`, for an agent whose sampler is scripted. */
+export const stubBirthOf = (intervalMs: number) => async (): Promise<NodeInfo> => ({
   v: 1,
   agent_version: 'test',
   hostname: 'stub-host',
@@ -28,8 +28,10 @@ export const stubBirth = async (): Promise<NodeInfo> => ({
   mem_total_bytes: 4e9,
   disks: [],
   boot_time_ms: 0,
-  interval_ms: 250,
+  interval_ms: intervalMs,
 });
+
+export const stubBirth = stubBirthOf(250);
 
 /** A real agent in this process, sampling `readings` every 250 ms (processes once a minute), stopped at cleanup. */
 export async function startScriptedAgent(brokerUrl: string, node: string, readings: (i: number) => Reading): Promise<Agent> {
