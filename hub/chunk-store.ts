@@ -8,6 +8,7 @@ import { decodeChunk, encodeChunk, type ChunkRows } from './chunk-codec.ts';
 import { SAMPLE_COLUMNS } from './packed-samples.ts';
 import { minuteList, MINUTE_MS, NODE_RANGE_SQL } from './sample-minutes.ts';
 import { mergeArgs, type MinuteBucket } from './minute-sums.ts';
+import { inSlicedTransactions } from './sliced-transactions.ts';
 
 /** Compaction's window: a node's hour, in one chunk or, past MAX_ROWS samples, several. */
 export const CHUNK_MS = 3_600_000;
@@ -85,24 +86,7 @@ export class ChunkStore {
    */
   async compact(beforeMs: number, pause: () => Promise<void>, sliceMs = 25, budgetMs = 120_000): Promise<number> {
     const cutoff = windowOf(beforeMs);
-    const stopAt = performance.now() + budgetMs;
-    let moved = 0;
-    for (let more = true; more && performance.now() < stopAt; await pause()) {
-      const sliceEnd = performance.now() + sliceMs;
-      moved += this.db.transaction(() => {
-        let rows = 0;
-        do {
-          const step = this.compactStep(cutoff);
-          if (step === null) {
-            more = false;
-            break;
-          }
-          rows += step;
-        } while (performance.now() < sliceEnd);
-        return rows;
-      })();
-    }
-    return moved;
+    return inSlicedTransactions(this.db, () => this.compactStep(cutoff), pause, sliceMs, budgetMs);
   }
 
   /**

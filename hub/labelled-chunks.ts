@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { decodeBuckets, encodeBuckets, type BucketRows } from './chunk-codec.ts';
 import { COMPACT_AFTER_MS } from './chunk-store.ts';
 import { CompensatedSum, mergeBuckets, ROLLUP_WINDOW_MS } from './rollup-chunks.ts';
+import { inSlicedTransactions } from './sliced-transactions.ts';
 
 /** A labelled series' chunk window: the 1 min tier's (6 h). */
 const WINDOW_MS = ROLLUP_WINDOW_MS[60]!;
@@ -59,25 +60,12 @@ export class LabelledChunks {
    * Returns the buckets moved.
    */
   async compact(nowMs: number, pause: () => Promise<void>, sliceMs = 25, budgetMs = 60_000): Promise<number> {
-    const stopAt = performance.now() + budgetMs;
     const work = this.finishedWindows(nowMs - COMPACT_AFTER_MS);
-    let moved = 0;
-    for (let more = true; more && performance.now() < stopAt; await pause()) {
-      const sliceEnd = performance.now() + sliceMs;
-      moved += this.db.transaction(() => {
-        let buckets = 0;
-        do {
-          const next = work.next();
-          if (next.done) {
-            more = false;
-            break;
-          }
-          buckets += this.compactWindow(...next.value);
-        } while (performance.now() < sliceEnd);
-        return buckets;
-      })();
-    }
-    return moved;
+    const step = () => {
+      const next = work.next();
+      return next.done ? null : this.compactWindow(...next.value);
+    };
+    return inSlicedTransactions(this.db, step, pause, sliceMs, budgetMs);
   }
 
   /** (series, window start) of each window with rows that ended by `cutoff`, oldest first; read as it goes. */

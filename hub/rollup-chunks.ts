@@ -11,6 +11,7 @@ import { COMPACT_AFTER_MS } from './chunk-store.ts';
 import { SAMPLE_COLUMNS } from './packed-samples.ts';
 import type { SeriesMetric } from '../shared/api-types.ts';
 import { TIERS } from './rollups.ts';
+import { inSlicedTransactions } from './sliced-transactions.ts';
 
 const HOUR = 3_600_000;
 
@@ -99,25 +100,12 @@ export class RollupChunks {
    * to the next run. Returns the buckets moved.
    */
   async compact(nowMs: number, pause: () => Promise<void>, sliceMs = 25, budgetMs = 60_000): Promise<number> {
-    const stopAt = performance.now() + budgetMs;
     const work = this.finishedWindows(nowMs - COMPACT_AFTER_MS);
-    let moved = 0;
-    for (let more = true; more && performance.now() < stopAt; await pause()) {
-      const sliceEnd = performance.now() + sliceMs;
-      moved += this.db.transaction(() => {
-        let buckets = 0;
-        do {
-          const next = work.next();
-          if (next.done) {
-            more = false;
-            break;
-          }
-          buckets += this.compactWindow(...next.value);
-        } while (performance.now() < sliceEnd);
-        return buckets;
-      })();
-    }
-    return moved;
+    const step = () => {
+      const next = work.next();
+      return next.done ? null : this.compactWindow(...next.value);
+    };
+    return inSlicedTransactions(this.db, step, pause, sliceMs, budgetMs);
   }
 
   /** (tier, node, window start) of each window with rows that ended by `cutoff`, oldest first per node and tier; read as it goes. */
