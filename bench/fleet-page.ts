@@ -1,10 +1,13 @@
-// The fleet table in headless Chromium with 1,000 and 10,000 nodes: time until it is interactive
+// The fleet table in headless Chromium with 1,000 and 10,000 nodes: time until it is interactive,
+// beside a blank page loaded and waited for the same way (the reference: this browser's floor here)
 // (first load, and a second page after it, when the hub has decoded the nodes' stored records
 // once), against the targets (500 ms at 1,000 nodes, 1.5 s at 10,000), a sort by CPU and a text filter (click or keystroke to drawn rows), the row elements in the DOM,
 // and frames per second and long tasks while every node of the first thousand sends a sample each
 // second (1,000 samples/s). bench/page-render.ts measures the cards view.
 // Run: node scripts/run-ts.mjs bench/fleet-page.ts [--nodes 1000,10000] [--live 10s]
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,10 +41,40 @@ const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
+let blankPageMs = 0;
 try {
+  blankPageMs = await blankPageReference();
   for (const nodes of sizes) await run(nodes);
 } finally {
   await browser.close();
+}
+
+/**
+ * The reference: a page of one paragraph from a plain HTTP server in this process, loaded and
+ * waited for as the fleet page is (median of 5). What this browser on this machine takes for any
+ * page; the fleet page's own cost is what it takes beyond it.
+ */
+async function blankPageReference(): Promise<number> {
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html');
+    res.end('<!doctype html><html><body><p class="ft-row" data-node="x">x</p><script>document.body.dataset.ready = "true"</script></body></html>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const t0 = Date.now();
+      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      await page.locator('body[data-ready="true"] .ft-row[data-node]').first().waitFor({ timeout: 60_000 });
+      times.push(Date.now() - t0);
+      await page.close();
+    }
+    times.sort((a, b) => a - b);
+    return times[2]!;
+  } finally {
+    server.close();
+  }
 }
 
 async function run(nodes: number): Promise<void> {
@@ -148,6 +181,9 @@ async function run(nodes: number): Promise<void> {
     const seconds = (Date.now() - started) / 1000;
     console.log(`fleet table, ${nodes.toLocaleString()} nodes, headless Chromium`);
     const target = targetFor(nodes);
+    console.log(
+      `  a blank page            ${blankPageMs} ms (the reference, same measure): the fleet page takes ${(first.interactiveMs / blankPageMs).toFixed(1)}× it, ${first.interactiveMs - blankPageMs} ms beyond it`,
+    );
     console.log(
       `  interactive             ${first.interactiveMs} ms after navigation (GET /api/nodes ${Math.round(first.nodesApiMs)} ms of it) ${againstTarget(first.interactiveMs, target)}`,
     );
