@@ -14,33 +14,51 @@ const MONTH_S = 28 * DAY_S;
 const YEAR_S = 365 * DAY_S;
 
 export class TimeFormat {
-  private readonly full: Intl.DateTimeFormat;
-  private readonly zone: Intl.DateTimeFormat;
-  /** Calendar day in this zone as a comparable key; the locale of a key does not matter. */
-  private readonly dayKey: Intl.DateTimeFormat;
-  private readonly yearKey: Intl.DateTimeFormat;
-  private readonly axis: Record<'seconds' | 'minutes' | 'day' | 'month' | 'year', Intl.DateTimeFormat>;
+  // Each formatter is made on first use: making them all costs tens of ms when a page starts.
+  private readonly made = new Map<string, Intl.DateTimeFormat>();
 
   /** `timeZone` undefined: the browser's own zone; `locale` undefined: the browser's language. */
   constructor(
     readonly locale: string | undefined,
     readonly timeZone: string | undefined,
-  ) {
-    const at = (options: Intl.DateTimeFormatOptions, locale = this.locale) => new Intl.DateTimeFormat(locale, { timeZone, ...options });
-    this.full = at({ year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
-    this.zone = at({ timeZoneName: 'short' });
-    this.dayKey = at({ year: 'numeric', month: '2-digit', day: '2-digit' }, 'en-US');
-    this.yearKey = at({ year: 'numeric' }, 'en-US');
+  ) {}
+
+  private at(key: string, options: Intl.DateTimeFormatOptions, locale = this.locale): Intl.DateTimeFormat {
+    let f = this.made.get(key);
+    if (!f) this.made.set(key, (f = new Intl.DateTimeFormat(locale, { timeZone: this.timeZone, ...options })));
+    return f;
+  }
+
+  private get full(): Intl.DateTimeFormat {
+    return this.at('full', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
+  }
+
+  private get zone(): Intl.DateTimeFormat {
+    return this.at('zone', { timeZoneName: 'short' });
+  }
+
+  /** Calendar day in this zone as a comparable key; the locale of a key does not matter. */
+  private get dayKey(): Intl.DateTimeFormat {
+    return this.at('dayKey', { year: 'numeric', month: '2-digit', day: '2-digit' }, 'en-US');
+  }
+
+  private get yearKey(): Intl.DateTimeFormat {
+    return this.at('yearKey', { year: 'numeric' }, 'en-US');
+  }
+
+  /** The axis formats, by tick spacing. */
+  private axis(kind: 'seconds' | 'minutes' | 'day' | 'month' | 'year'): Intl.DateTimeFormat {
     // 24-hour locales write "08:05", 12-hour ones "8:05 AM", as their clocks do.
-    const cycle = at({ hour: 'numeric' }).resolvedOptions().hourCycle;
+    const cycle = this.at('hourCycle', { hour: 'numeric' }).resolvedOptions().hourCycle;
     const hour = cycle === 'h23' || cycle === 'h24' ? '2-digit' : 'numeric';
-    this.axis = {
-      seconds: at({ hour, minute: '2-digit', second: '2-digit' }),
-      minutes: at({ hour, minute: '2-digit' }),
-      day: at({ month: 'numeric', day: 'numeric' }),
-      month: at({ month: 'short' }),
-      year: at({ year: 'numeric' }),
+    const options: Record<typeof kind, Intl.DateTimeFormatOptions> = {
+      seconds: { hour, minute: '2-digit', second: '2-digit' },
+      minutes: { hour, minute: '2-digit' },
+      day: { month: 'numeric', day: 'numeric' },
+      month: { month: 'short' },
+      year: { year: 'numeric' },
     };
+    return this.at(`axis-${kind}`, options[kind]);
   }
 
   /** Date, time to the second and zone: "06.12.2026, 13:35:03 GMT+5:30" (de-DE), "12/06/2026, 08:05:03 AM UTC" (en-US). */
@@ -61,9 +79,8 @@ export class TimeFormat {
    */
   axisLabels(splitsS: readonly (number | null)[], incrS: number): string[] {
     const sub = incrS < DAY_S;
-    const main =
-      incrS < MINUTE_S ? this.axis.seconds : sub ? this.axis.minutes : incrS < MONTH_S ? this.axis.day : incrS < YEAR_S ? this.axis.month : this.axis.year;
-    const second = sub ? this.axis.day : incrS < YEAR_S ? this.axis.year : null;
+    const main = this.axis(incrS < MINUTE_S ? 'seconds' : sub ? 'minutes' : incrS < MONTH_S ? 'day' : incrS < YEAR_S ? 'month' : 'year');
+    const second = sub ? this.axis('day') : incrS < YEAR_S ? this.axis('year') : null;
     const key = sub ? this.dayKey : this.yearKey;
     let lastKey = '';
     return splitsS.map((s) => {
