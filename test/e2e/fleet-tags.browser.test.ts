@@ -110,13 +110,15 @@ describe('tags in the fleet view', () => {
     await page.fill('#filter', 'kitchen');
     expect(await page.textContent('#shown')).toBe(`${kitchen.length} of ${COUNT} shown`);
     await page.fill('#filter', 'site-b');
-    expect((await rowsInOrder(page)).map((r) => r.node)).toEqual([fleetName(1)]);
+    // The table draws at the next frame: each view after a control is waited for.
+    await expect.poll(async () => (await rowsInOrder(page)).map((r) => r.node), { timeout: 5000 }).toEqual([fleetName(1)]);
     await page.fill('#filter', '');
 
     // Group by tag: a header per tag (sorted), then its nodes; untagged last. Every row one height.
     await page.click('#group-by-tag');
     expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({ view: 'table', sort: 'name', group: 'tag' }); // groups are the table's rows
     expect(await page.getAttribute('#group-by-tag', 'aria-pressed')).toBe('true');
+    await expect.poll(async () => (await rowsInOrder(page))[0]?.group, { timeout: 5000 }).toBe('ci');
     const top = await rowsInOrder(page);
     expect(top[0]).toMatchObject({ group: 'ci', node: `ci · ${ci.length} nodes` });
     expect(top.slice(1, 6).map((r) => r.node)).toEqual(ci.slice(0, 5));
@@ -139,7 +141,7 @@ describe('tags in the fleet view', () => {
     );
     // Grouped and filtered to one tag: that tag's group alone.
     await page.selectOption('#tag-filter', 'site-b');
-    expect((await rowsInOrder(page)).map((r) => r.node)).toEqual(['site-b · 1 node', fleetName(1)]);
+    await expect.poll(async () => (await rowsInOrder(page)).map((r) => r.node), { timeout: 5000 }).toEqual(['site-b · 1 node', fleetName(1)]);
 
     // The cards view shows each node's tags as chips.
     await page.goto(`${api}/?view=cards&tag=site-b`);
