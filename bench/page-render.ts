@@ -32,23 +32,7 @@ for (let step = 60; step >= 0; step -= 5) {
 }
 for (const n of fleet) {
   store.setStatus(n.name, Math.random() < 0.95 ? 'online' : 'offline', now);
-  store.setInfo(
-    n.name,
-    encodeInfo({
-      v: 1,
-      agent_version: 'sim',
-      hostname: n.name,
-      os: 'Simulated Linux',
-      kernel: '6.6',
-      arch: 'arm64',
-      cpu_model: 'Cortex-A72',
-      cpu_cores: n.traits.cores,
-      mem_total_bytes: n.traits.memTotalBytes,
-      disks: [],
-      boot_time_ms: now - 86_400_000,
-      interval_ms: 1000,
-    }),
-  );
+  store.setInfo(n.name, encodeInfo(n.info(1000)));
 }
 const feed = new LiveFeed();
 const web = await listen(createApp({ store, feed }), 0);

@@ -154,28 +154,7 @@ export async function runSimulation(o: {
   // status and live samples only, so a node that said online and then sent only history for
   // minutes would be called offline.
   await Promise.all(
-    fleet.map((node, i) =>
-      clientOf(i).publishAsync(
-        topics.info(node.name),
-        Buffer.from(
-          encodeInfo({
-            v: 1,
-            agent_version: 'simulated',
-            hostname: node.name,
-            os: 'Simulated Linux',
-            kernel: '6.6',
-            arch: 'arm64',
-            cpu_model: 'Cortex-A72 (simulated)',
-            cpu_cores: node.traits.cores,
-            mem_total_bytes: node.traits.memTotalBytes,
-            disks: [{ mount: '/', fs_type: 'ext4', size_bytes: node.traits.diskBytes }],
-            boot_time_ms: node.bootMs,
-            interval_ms: o.intervalMs,
-          }),
-        ),
-        { qos: 1, retain: true },
-      ),
-    ),
+    fleet.map((node, i) => clientOf(i).publishAsync(topics.info(node.name), Buffer.from(encodeInfo(node.info(o.intervalMs))), { qos: 1, retain: true })),
   );
 
   let history: BackfillResult | null = null;

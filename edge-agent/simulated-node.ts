@@ -2,7 +2,7 @@
 // that some nodes leak, disks that some nodes fill, links that sometimes flap. Used by
 // `remonitor simulate`, the benchmarks, load tests and the demo; deterministic for a given seed.
 // A node may also be put through a scenario (simulated-scenarios.ts) that trips the alarm rules.
-import { PROTOCOL_VERSION, type ProcessUsage, type Sample } from '../protocol/index.ts';
+import { PROTOCOL_VERSION, type NodeInfo, type ProcessUsage, type Sample } from '../protocol/index.ts';
 import {
   CLOCK_OFFSET_MS,
   DIES_AFTER_MS,
@@ -89,6 +89,24 @@ export class SimulatedNode {
     if (this.scenario === 'hot' || this.scenario === 'warming') Object.assign(this.traits, { cores: 4, hasTemperature: true });
     if (this.scenario === 'leak') Object.assign(this.traits, { memTotalBytes: 2 * 2 ** 30, leakBytesPerHour: 0 });
     if (this.scenario === 'disk-fill') Object.assign(this.traits, { diskBytes: 32e9, diskFillBytesPerHour: 0 });
+  }
+
+  /** Its birth record, as an agent sampling every `intervalMs` would send it. */
+  info(intervalMs: number): NodeInfo {
+    return {
+      v: 1,
+      agent_version: 'simulated',
+      hostname: this.name,
+      os: 'Simulated Linux',
+      kernel: '6.6',
+      arch: 'arm64',
+      cpu_model: 'Cortex-A72 (simulated)',
+      cpu_cores: this.traits.cores,
+      mem_total_bytes: this.traits.memTotalBytes,
+      disks: [{ mount: '/', fs_type: 'ext4', size_bytes: this.traits.diskBytes }],
+      boot_time_ms: this.bootMs,
+      interval_ms: intervalMs,
+    };
   }
 
   /**
