@@ -1,6 +1,6 @@
 // Tags given at enrolment by `remonitor node add NAME --tags a,b`, which may run while the hub
 // does not (or on PostgreSQL, out of the CLI's reach): a request each in auth.db
-// (auth/request-queue.ts), taken into the hub's store by hub/node-tags.ts.
+// (auth/request-queue.ts), taken into the hub's store by hub/nodes/node-tags.ts.
 import { tagListProblems } from '../protocol/index.ts';
 import type { AuthDb } from './auth-db.ts';
 import { type QueuedRequest, RequestQueue } from './request-queue.ts';

@@ -1,5 +1,5 @@
 // Node removals asked for by `remonitor node remove` while the hub may be running: a request each
-// in auth.db (auth/request-queue.ts), carried out by the hub (hub/node-removal.ts).
+// in auth.db (auth/request-queue.ts), carried out by the hub (hub/nodes/node-removal.ts).
 import type { AuthDb } from './auth-db.ts';
 import { type QueuedRequest, RequestQueue } from './request-queue.ts';
 

@@ -1,6 +1,6 @@
 // Requests the CLI leaves for the hub in auth.db, which both open (as for `node add`): the CLI may
 // run while the hub does not, or while it runs on PostgreSQL out of the CLI's reach. A row per
-// node, kept until the hub has carried it out (hub/request-poller.ts reads them at the hub's start
+// node, kept until the hub has carried it out (hub/nodes/request-poller.ts reads them at the hub's start
 // and every few seconds), so that a request outlives a restart of either. Used for node removals
 // (auth/node-removals.ts) and tags given at enrolment (auth/enrolment-tags.ts).
 import { nodeNameProblem } from '../protocol/index.ts';

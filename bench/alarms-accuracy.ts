@@ -16,7 +16,7 @@ import { evaluate, type AlarmState, type EvalRule } from '../hub/alarms/evaluato
 import { defaultRules } from '../hub/alarms/rules.ts';
 import { AlarmWindow } from '../hub/alarms/series-window.ts';
 import { LiveFeed } from '../hub/live-feed.ts';
-import { toPoint } from '../hub/sample-point.ts';
+import { toPoint } from '../hub/storage/sample-point.ts';
 import type { Sample } from '../protocol/index.ts';
 
 const S = 1000;

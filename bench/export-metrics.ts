@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeSample, type Sample } from '../protocol/index.ts';
 import { LiveFeed } from '../hub/live-feed.ts';
-import { openSqliteStore } from '../hub/sqlite-store.ts';
+import { openSqliteStore } from '../hub/storage/sqlite/sqlite-store.ts';
 import { createApp } from '../web/app.ts';
 import { listen } from '../web/server.ts';
 import { realisticPi4Sample } from '../test/fixtures/realistic-sample.ts';

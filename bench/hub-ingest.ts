@@ -122,7 +122,7 @@ const rawRate = delivered / rawPub.seconds;
 // 2. The hub: decode, validate, store, rollups.
 const dataDir = mkdtempSync(join(tmpdir(), 'remonitor-bench-ingest-'));
 // Alarms evaluate every stored sample in the same process; --no-alarms measures ingest alone.
-// As `remonitor up` runs it: a broker in the same process is subscribed directly (hub/fleet-link.ts).
+// As `remonitor up` runs it: a broker in the same process is subscribed directly (hub/ingest/fleet-link.ts).
 const hub = new HubService({
   brokerUrl: url,
   embeddedBroker: broker.embedded,

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SimulatedNode } from '../edge-agent/simulated-node.ts';
 import { decodeSample, encodeAck, encodeSample, type Sample } from '../protocol/index.ts';
-import { AckTracker } from '../hub/ack-tracker.ts';
-import { PackedSamples } from '../hub/packed-samples.ts';
-import { toPoint } from '../hub/sample-point.ts';
-import { SessionStore } from '../hub/sessions.ts';
-import { openSqliteStore } from '../hub/sqlite-store.ts';
-import type { IncomingSample } from '../hub/store.ts';
+import { AckTracker } from '../hub/ingest/ack-tracker.ts';
+import { PackedSamples } from '../hub/storage/packed-samples.ts';
+import { toPoint } from '../hub/storage/sample-point.ts';
+import { SessionStore } from '../hub/sessions/sessions.ts';
+import { openSqliteStore } from '../hub/storage/sqlite/sqlite-store.ts';
+import type { IncomingSample } from '../hub/storage/store.ts';
 
 const { values } = parseArgs({
   options: { samples: { type: 'string', default: '100000' }, nodes: { type: 'string', default: '1000' }, batch: { type: 'string', default: '5000' } },

@@ -2,7 +2,7 @@
 // "values" counts in their bytes-per-value figures.
 import { SimulatedNode } from '../edge-agent/simulated-node.ts';
 import { encodeSample, type Sample } from '../protocol/index.ts';
-import type { IncomingSample } from '../hub/store.ts';
+import type { IncomingSample } from '../hub/storage/store.ts';
 
 /** Numbers a sample carries: what "bytes per value" divides by. */
 export function countValues(s: Sample): number {

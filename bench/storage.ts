@@ -1,6 +1,6 @@
 // Storage: how fast samples go into SQLite, how many bytes each value takes on disk before and
 // after the older raw rows, rollups and labelled series' buckets are compacted into chunks
-// (hub/chunk-store.ts, hub/rollup-chunks.ts, hub/labelled-chunks.ts), per part, against the target of
+// (hub/storage/sqlite/chunk-store.ts, hub/storage/sqlite/rollup-chunks.ts, hub/storage/sqlite/labelled-chunks.ts), per part, against the target of
 // a byte a value, how fast the API's queries answer over the seeded history before and after, and the
 // longest event-loop stall while compacting.
 // A simulated fleet is written straight through the store (no broker), oldest first: `--hours` at
@@ -13,11 +13,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { encodeSample, parseDuration } from '../protocol/index.ts';
 import { countValues, simulatedFleet } from './sample-fleet.ts';
-import { openSqliteStore } from '../hub/sqlite-store.ts';
-import { ThreadedSqliteWriter } from '../hub/threaded-sample-writer.ts';
-import { DEFAULT_RETENTION } from '../hub/rollups.ts';
-import { COMPACT_AFTER_MS } from '../hub/chunk-store.ts';
-import type { IncomingSample, SamplePage, SamplePageQuery } from '../hub/store.ts';
+import { openSqliteStore } from '../hub/storage/sqlite/sqlite-store.ts';
+import { ThreadedSqliteWriter } from '../hub/storage/sqlite/threaded-sample-writer.ts';
+import { DEFAULT_RETENTION } from '../hub/storage/rollups.ts';
+import { COMPACT_AFTER_MS } from '../hub/storage/sqlite/chunk-store.ts';
+import type { IncomingSample, SamplePage, SamplePageQuery } from '../hub/storage/store.ts';
 import { DEFAULT_SERIES } from '../shared/api-types.ts';
 
 const { values: args } = parseArgs({

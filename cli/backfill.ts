@@ -1,7 +1,7 @@
 // `remonitor simulate --backfill 7d`: a history for every simulated node, published through the
 // broker before the fleet goes live, as remonitor's agent replays its spool (PROTOCOL.md,
 // "Acknowledgements and replay"): QoS 1, each sample marked `historical` with its `age_ms`, so the
-// hub stores it at its own time (hub/sample-time.ts) and raises no alarm on it. The hub's acks
+// hub stores it at its own time (hub/ingest/sample-time.ts) and raises no alarm on it. The hub's acks
 // (protocol/ack.ts) say what it has stored; they bound how far the publisher may run ahead.
 import type { MqttClient } from 'mqtt';
 import { decodeAck, encodeSample, parseTopic, topics } from '../protocol/index.ts';
@@ -42,7 +42,7 @@ export interface BackfillOptions {
 
 // The hub sums new samples into 1-minute buckets in memory and folds them into its rollups once a
 // minute; past 100,000 buckets it drops the sums and rebuilds from raw rows, which reach back only
-// as far as raw retention (2 days by default, hub/sqlite-store.ts): a week sent faster would lose its
+// as far as raw retention (2 days by default, hub/storage/sqlite/sqlite-store.ts): a week sent faster would lose its
 // older rollups. A sample per minute or sparser is a new bucket each, so 1,000 a second keeps a
 // minute's worth at 60,000, well under the cap, with room for the live fleet beside it.
 export const NODE_MINUTES_PER_S = 1000;

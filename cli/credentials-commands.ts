@@ -1,6 +1,6 @@
 // `remonitor node add|revoke|remove|list` and `remonitor client add|revoke|list`: the MQTT identities
 // in <data-dir>/auth.db. A token is printed once, when made; only its hash is stored. `node remove`
-// also asks the hub, through auth.db, to take the node out of the fleet (hub/node-removal.ts).
+// also asks the hub, through auth.db, to take the node out of the fleet (hub/nodes/node-removal.ts).
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -94,7 +94,7 @@ export async function runNode(argv: string[]): Promise<number> {
     if (action === 'remove') return removeNode(credentials, db, o.dataDir, name, o.purge);
     if (action === 'add') {
       const token = credentials.add(name, 'node');
-      // The hub takes them into its store at its start, or within a few seconds while it runs (hub/node-tags.ts).
+      // The hub takes them into its store at its start, or within a few seconds while it runs (hub/nodes/node-tags.ts).
       if (o.tags.length) new EnrolmentTags(db).request(name, { tags: o.tags });
       console.log(`enrolled node "${name}"${o.tags.length ? ` with tags ${o.tags.join(', ')}` : ''}. Its token, shown only now:\n\n  ${token}\n`);
       console.log(

@@ -7,35 +7,35 @@ import type { WebAuth } from '../web/auth/web-auth.ts';
 import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
 import { isLoopbackHost } from '../auth/loopback.ts';
 import { listen, type WebServer, type WebTls } from '../web/server.ts';
-import { Ingest } from '../hub/ingest.ts';
-import { LocalFleetLink } from '../hub/fleet-link.ts';
-import { MqttFleetLink } from '../hub/mqtt-fleet-link.ts';
-import { AckReader } from '../hub/ack-tracker.ts';
+import { Ingest } from '../hub/ingest/ingest.ts';
+import { LocalFleetLink } from '../hub/ingest/fleet-link.ts';
+import { MqttFleetLink } from '../hub/ingest/mqtt-fleet-link.ts';
+import { AckReader } from '../hub/ingest/ack-tracker.ts';
 import { HubHealthMonitor, type HealthLimits } from '../hub/hub-health.ts';
-import { HubAlarm } from '../hub/hub-alarm.ts';
+import { HubAlarm } from '../hub/alarms/hub-alarm.ts';
 import { openToOthers, prepareDataDir } from '../shared/data-dir.ts';
 import { DatabaseFileError, damagedMessage } from '../shared/sqlite-open.ts';
-import { Integrations } from '../hub/integrations.ts';
-import { MaintenanceJob } from '../hub/maintenance.ts';
-import type { Retention } from '../hub/rollups.ts';
+import { Integrations } from '../hub/integrations/integrations.ts';
+import { MaintenanceJob } from '../hub/storage/maintenance.ts';
+import type { Retention } from '../hub/storage/rollups.ts';
 import { LiveFeed } from '../hub/live-feed.ts';
-import { pollPgIntoFeed } from '../hub/pg-fleet-feed.ts';
+import { pollPgIntoFeed } from '../hub/storage/postgres/pg-fleet-feed.ts';
 import { AlarmEngine, defaultRulesFile, type AlarmEngineOptions } from '../hub/alarms/engine.ts';
-import { openSqliteStore, type SqliteStore } from '../hub/sqlite-store.ts';
-import { SessionService } from '../hub/session-service.ts';
-import type { LeakThresholds } from '../hub/leak-verdict.ts';
-import type { AnyMetricsStore } from '../hub/async-store.ts';
-import { openPgStore, type PgStore } from '../hub/pg-store.ts';
-import { PgSampleWriter } from '../hub/pg-sample-writer.ts';
-import type { SampleWriter } from '../hub/sample-writer.ts';
-import { checkIntegrity, ThreadedSqliteWriter, type IntegrityReport } from '../hub/threaded-sample-writer.ts';
-import { GroupCoordination } from '../hub/group-coordination.ts';
+import { openSqliteStore, type SqliteStore } from '../hub/storage/sqlite/sqlite-store.ts';
+import { SessionService } from '../hub/sessions/session-service.ts';
+import type { LeakThresholds } from '../hub/sessions/leak-verdict.ts';
+import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
+import { openPgStore, type PgStore } from '../hub/storage/postgres/pg-store.ts';
+import { PgSampleWriter } from '../hub/storage/postgres/pg-sample-writer.ts';
+import type { SampleWriter } from '../hub/storage/sqlite/sample-writer.ts';
+import { checkIntegrity, ThreadedSqliteWriter, type IntegrityReport } from '../hub/storage/sqlite/threaded-sample-writer.ts';
+import { GroupCoordination } from '../hub/group/group-coordination.ts';
 import { hostname } from 'node:os';
 import { openAuthDb, type AuthDb } from '../auth/auth-db.ts';
 import { NodeRemovals } from '../auth/node-removals.ts';
-import { NodeRemoval, removeFromPg } from '../hub/node-removal.ts';
+import { NodeRemoval, removeFromPg } from '../hub/nodes/node-removal.ts';
 import { EnrolmentTags } from '../auth/enrolment-tags.ts';
-import { NodeTags } from '../hub/node-tags.ts';
+import { NodeTags } from '../hub/nodes/node-tags.ts';
 
 export const DB_FILE = 'remonitor.db';
 
@@ -43,7 +43,7 @@ export const DB_FILE = 'remonitor.db';
 export const isPostgresUrl = (storage: string | undefined): storage is string => /^postgres(ql)?:\/\//i.test(storage ?? '');
 
 export interface HubOptions {
-  /** Thresholds of the leak verdict of sessions (hub/leak-verdict.ts); defaults when absent. */
+  /** Thresholds of the leak verdict of sessions (hub/sessions/leak-verdict.ts); defaults when absent. */
   leakThresholds?: Partial<LeakThresholds>;
   brokerUrl: string;
   dataDir: string;
@@ -53,8 +53,8 @@ export interface HubOptions {
    */
   storage?: string;
   /**
-   * Share ingest with the other hubs of an MQTT 5 shared-subscription group (hub/ingest.ts); one
-   * hub of the group at a time runs alarms, sessions and commands (hub/group-coordination.ts).
+   * Share ingest with the other hubs of an MQTT 5 shared-subscription group (hub/ingest/ingest.ts); one
+   * hub of the group at a time runs alarms, sessions and commands (hub/group/group-coordination.ts).
    * Needs a PostgreSQL store.
    */
   sharedGroup?: { group: string; hubId: string; clientId: string };
@@ -76,7 +76,7 @@ export interface HubOptions {
   embeddedBroker?: EmbeddedBroker;
   /** Republish each stored sample as JSON on remonitor/<node>/metrics/json. */
   jsonMirror?: boolean;
-  /** Home Assistant MQTT discovery and its rate-limited state (hub/home-assistant.ts). */
+  /** Home Assistant MQTT discovery and its rate-limited state (hub/integrations/home-assistant.ts). */
   homeAssistant?: boolean;
   /** How often Home Assistant gets new sample values, ms (default 30 s). */
   homeAssistantIntervalMs?: number;
@@ -84,7 +84,7 @@ export interface HubOptions {
   publicBrokerUrl?: string;
   /** How long raw samples and each rollup tier are kept (default 48 h / 14 d / 90 d / 2 y). */
   retention?: Retention;
-  /** Each node is acked at most this often, ms (default 5 s, hub/ack-pacer.ts; 0: after every commit). */
+  /** Each node is acked at most this often, ms (default 5 s, hub/ingest/ack-pacer.ts; 0: after every commit). */
   ackIntervalMs?: number;
   /** Alarm engine settings (rules file, timings); `false` runs the hub without alarms. */
   alarms?: Partial<Omit<AlarmEngineOptions, 'brokerUrl' | 'feed' | 'log' | 'dbPath'>> | false;
@@ -128,7 +128,7 @@ export class HubService {
   private readonly authDb: AuthDb;
   readonly alarms: AlarmEngine | null;
 
-  /** The SQLite hub's acks (a PostgreSQL hub keeps them in the database: hub/pg-watermarks.ts). */
+  /** The SQLite hub's acks (a PostgreSQL hub keeps them in the database: hub/storage/postgres/pg-watermarks.ts). */
   readonly acks: AckReader | null;
   /** Ingest's SQLite writes, on their own thread; null on PostgreSQL. */
   private readonly sqliteWriter: ThreadedSqliteWriter | null = null;
@@ -196,7 +196,7 @@ export class HubService {
       thresholds: options.leakThresholds,
       processHistoryFromFeed: !this.sqliteWriter,
     });
-    // On SQLite, on the writer's thread and connection (hub/sqlite-writer-thread.ts).
+    // On SQLite, on the writer's thread and connection (hub/storage/sqlite/sqlite-writer-thread.ts).
     this.maintenance = new MaintenanceJob(this.sqliteWriter ?? this.store, options.log);
     this.ingest = new Ingest({
       // The embedded broker in this process is subscribed directly; a shared group needs an MQTT 5 broker anyway.

@@ -1,7 +1,7 @@
 // Options of `up` and `hub` for the tools around remonitor: JSON mirror, Home Assistant
 // discovery, and the broker address the one-line join gives to new nodes.
 import { brokerUrl, type OptionSpec } from '../shared/options.ts';
-import { DEFAULT_HA_INTERVAL_MS } from '../hub/home-assistant-states.ts';
+import { DEFAULT_HA_INTERVAL_MS } from '../hub/integrations/home-assistant-states.ts';
 import { formatDuration, parseDuration } from '../protocol/index.ts';
 
 const HA_INTERVAL_BOUNDS_MS = [1000, 3_600_000] as const;

@@ -15,7 +15,7 @@ import { nodeNameProblem } from '../protocol/topics.ts';
 import { caFile, defaultNodeName, interval } from '../edge-agent/main.ts';
 import { brokerUrl, OptionsError, resolveOptions, describeOptions, type OptionSpec } from '../shared/options.ts';
 import { ProcessWatch } from '../edge-agent/process-watch.ts';
-import { analyzeLeak, beforeTheEnd, parseThresholds, type LeakAnalysis, type LeakThresholds } from '../hub/leak-verdict.ts';
+import { analyzeLeak, beforeTheEnd, parseThresholds, type LeakAnalysis, type LeakThresholds } from '../hub/sessions/leak-verdict.ts';
 import { HubReport, type HubReportOutcome } from './record-hub.ts';
 import { renderReportHtml } from './record-report.ts';
 

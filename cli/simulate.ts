@@ -23,7 +23,7 @@ const duration = (what: string, min: number, max: number) => (raw: string) => {
   return ms;
 };
 
-// Past a few weeks the hub keeps only 15-minute and hourly rollups (hub/rollups.ts), which a
+// Past a few weeks the hub keeps only 15-minute and hourly rollups (hub/storage/rollups.ts), which a
 // coarse step fills as well: 90 days covers every tier a chart reads at its finest.
 const MAX_BACKFILL_MS = 90 * 86_400_000;
 /** Samples a backfill may publish in all: bounds its time (minutes at the hub's pace) and the hub's disk. */

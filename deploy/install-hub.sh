@@ -144,9 +144,9 @@ $NODE_HOWTO"
 [ -d "$SOURCE/node_modules/better-sqlite3" ] || die "$SOURCE/node_modules is missing: run \`npm install\` in $SOURCE first (it needs python3, make and g++ when no prebuilt better-sqlite3 fits)"
 
 rm -rf "$APP_DIR.new"
-mkdir -p "$APP_DIR.new/hub" "$APP_DIR.new/web" "$APP_DIR.new/deploy" "$CONF_DIR"
+mkdir -p "$APP_DIR.new/hub/storage/sqlite" "$APP_DIR.new/web" "$APP_DIR.new/deploy" "$CONF_DIR"
 cp -R "$SOURCE/dist" "$SOURCE/bin" "$SOURCE/node_modules" "$SOURCE/package.json" "$APP_DIR.new/"
-cp -R "$SOURCE/hub/migrations" "$APP_DIR.new/hub/"
+cp -R "$SOURCE/hub/storage/sqlite/migrations" "$APP_DIR.new/hub/storage/sqlite/"
 cp -R "$SOURCE/web/public" "$APP_DIR.new/web/"
 cp "$SOURCE/deploy/install-agent.sh" "$APP_DIR.new/deploy/"
 # Development packages (compiler, test runner, browser driver) are not needed to run.

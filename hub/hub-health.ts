@@ -3,10 +3,10 @@
 // work (a store that refuses writes, a broker out of reach, ingest falling behind), logged when it
 // starts, once a minute while it lasts and when it ends, and told to listeners (the hub's alarm).
 import { statSync } from 'node:fs';
-import type { IngestStats } from './ingest.ts';
-import type { HubHealth } from './prometheus.ts';
+import type { IngestStats } from './ingest/ingest.ts';
+import type { HubHealth } from './integrations/prometheus.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { StoreFailure } from './command-bridge.ts';
+import type { StoreFailure } from './sessions/command-bridge.ts';
 
 /** Counts per second over a sliding window of snapshots taken when `rate()` is asked. */
 export class RateMeter {
@@ -87,7 +87,7 @@ export interface HealthMonitorOptions {
   brokerUrl: string;
   /** Since when the hub's own MQTT client has been away from the broker (null: connected, or unknown). */
   brokerDownSince?: () => number | null;
-  /** Watch samples the database refuses (hub/command-bridge.ts). */
+  /** Watch samples the database refuses (hub/sessions/command-bridge.ts). */
   watchStore?: () => StoreFailure | null;
   limits?: Partial<HealthLimits>;
   /** How often the counters are sampled and the problems looked at, ms. */

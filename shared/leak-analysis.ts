@@ -1,5 +1,5 @@
 // A leak verdict as the hub, the web pages and `remonitor record` show it; how it is reached is
-// hub/leak-verdict.ts.
+// hub/sessions/leak-verdict.ts.
 
 export const VERDICTS = ['leak suspected', 'growing', 'no leak', 'not enough data'] as const;
 export type Verdict = (typeof VERDICTS)[number];

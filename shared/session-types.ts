@@ -2,7 +2,7 @@
 import type { LeakAnalysis } from './leak-analysis.ts';
 
 export type SessionSource = 'hub' | 'agent' | 'record' | 'demo';
-/** running: samples arrive; stopped: by a person; ended: its processes exited (hub/session-lifetime.ts) or the recorded command did; failed: the agent refused it. */
+/** running: samples arrive; stopped: by a person; ended: its processes exited (hub/sessions/session-lifetime.ts) or the recorded command did; failed: the agent refused it. */
 export type SessionState = 'running' | 'stopped' | 'ended' | 'failed';
 
 export interface SessionSummary {

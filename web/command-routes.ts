@@ -2,9 +2,9 @@
 // commands through the hub's command bridge, with a bounded wait for the agent's reply.
 import { Hono, type Context } from 'hono';
 import { nodeNameProblem } from '../protocol/topics.ts';
-import type { SendOutcome } from '../hub/command-bridge.ts';
-import type { SessionService } from '../hub/session-service.ts';
-import type { AnyMetricsStore } from '../hub/async-store.ts';
+import type { SendOutcome } from '../hub/sessions/command-bridge.ts';
+import type { SessionService } from '../hub/sessions/session-service.ts';
+import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
 import type { CommandResponse } from '../shared/session-types.ts';
 
 /** How long a request waits for the agent before answering 202 with the id to poll. */

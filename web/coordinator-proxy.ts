@@ -1,9 +1,9 @@
 // In a group of hubs (docs/scaling.md), alarms, sessions and commands run in one hub at a time,
-// the coordinator (hub/group-coordination.ts): every other hub and web process forwards those API
+// the coordinator (hub/group/group-coordination.ts): every other hub and web process forwards those API
 // calls to it, so the dashboard behind a load balancer sees one set of alarms and sessions.
 import type { MiddlewareHandler } from 'hono';
 import { proxy } from 'hono/proxy';
-import type { Coordinator } from '../hub/group-coordination.ts';
+import type { Coordinator } from '../hub/group/group-coordination.ts';
 import type { ApiError } from '../shared/api-types.ts';
 
 /** 'self' when this process coordinates (serve locally), else where to forward, or 'none' yet. */

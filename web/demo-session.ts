@@ -1,7 +1,7 @@
 // The demo session: a synthetic, clearly labelled hour of a process that leaks under a GC sawtooth,
 // so that a new user sees what a leak looks like before watching a real process.
-import { analyzeLeak } from '../hub/leak-verdict.ts';
-import { prng, syntheticSeries } from '../hub/synthetic-memory.ts';
+import { analyzeLeak } from '../hub/sessions/leak-verdict.ts';
+import { prng, syntheticSeries } from '../hub/sessions/synthetic-memory.ts';
 import type { SessionDetail } from '../shared/session-types.ts';
 
 export const DEMO_SESSION_ID = 'demo';

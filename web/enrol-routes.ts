@@ -1,10 +1,10 @@
 // POST /api/enrolments {"node": NAME, "tags"?: [...]}: enrols a node with the embedded broker's
 // credentials and returns its token once, so the "Add a node" dialog shows a join line that works as
-// pasted; the tags are stored as the node's hub tags (hub/node-tags.ts).
+// pasted; the tags are stored as the node's hub tags (hub/nodes/node-tags.ts).
 // Admin only (web/route-roles.ts); present only when the hub runs the broker with credentials.
 import { Hono } from 'hono';
 import type { MqttCredentials } from '../auth/mqtt-credentials.ts';
-import type { NodeTags } from '../hub/node-tags.ts';
+import type { NodeTags } from '../hub/nodes/node-tags.ts';
 import { nodeNameProblem, tagListProblems } from '../protocol/index.ts';
 import type { ApiError, EnrolmentResponse } from '../shared/api-types.ts';
 

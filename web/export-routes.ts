@@ -2,8 +2,8 @@
 // page at a time (the response starts at once and memory stays flat however long the range).
 import { Hono, type Context } from 'hono';
 import { nodeNameProblem } from '../protocol/index.ts';
-import type { AnyMetricsStore } from '../hub/async-store.ts';
-import type { SamplePage } from '../hub/store.ts';
+import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
+import type { SamplePage } from '../hub/storage/store.ts';
 import { SERIES_METRICS, type ApiError } from '../shared/api-types.ts';
 import { parseMetricsParam } from './metrics-param.ts';
 import { parseTimeParam } from './time-range.ts';

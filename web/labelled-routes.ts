@@ -2,8 +2,8 @@
 // and one of them over a range (…/labelled/:metric), in uPlot's aligned shape, one column per label set.
 import { Hono, type Context } from 'hono';
 import { labelledMetricSpec, nodeNameProblem, SERIES_NAME } from '../protocol/index.ts';
-import type { AnyMetricsStore } from '../hub/async-store.ts';
-import { labelledValues, labelsKey } from '../hub/labelled-values.ts';
+import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
+import { labelledValues, labelsKey } from '../hub/storage/labelled-values.ts';
 import type { ApiError, LabelledListResponse, LabelledSeriesResponse } from '../shared/api-types.ts';
 import { parseChartQuery } from './time-range.ts';
 

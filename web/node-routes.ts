@@ -1,7 +1,7 @@
-// DELETE /api/nodes/:node[?purge=1]: removes a node from the fleet (hub/node-removal.ts); admin only
+// DELETE /api/nodes/:node[?purge=1]: removes a node from the fleet (hub/nodes/node-removal.ts); admin only
 // (web/route-roles.ts). Without purge its data stays, readable by export; with it, it is deleted.
 import { Hono } from 'hono';
-import type { NodeRemoval, RemovalResult } from '../hub/node-removal.ts';
+import type { NodeRemoval, RemovalResult } from '../hub/nodes/node-removal.ts';
 import { nodeNameProblem } from '../protocol/index.ts';
 import type { ApiError, NodeSummary } from '../shared/api-types.ts';
 

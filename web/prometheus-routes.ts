@@ -1,10 +1,10 @@
 // GET /metrics: the fleet and the hub's health for a Prometheus scrape.
 import { Hono } from 'hono';
-import type { AnyMetricsStore } from '../hub/async-store.ts';
+import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
 import type { LiveFeed } from '../hub/live-feed.ts';
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type HubHealth } from '../hub/prometheus.ts';
-import { LatestLabelled } from '../hub/latest-labelled.ts';
-import { RateTotals } from '../hub/rate-totals.ts';
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type HubHealth } from '../hub/integrations/prometheus.ts';
+import { LatestLabelled } from '../hub/integrations/latest-labelled.ts';
+import { RateTotals } from '../hub/integrations/rate-totals.ts';
 
 export interface PrometheusRouteOptions {
   store: AnyMetricsStore;

@@ -1,9 +1,9 @@
 // PUT /api/nodes/:node/tags {"tags": ["ci", "room:kitchen"]}: replaces the tags given to a node on
-// the hub (hub/node-tags.ts); its agent's own tags stay (protocol/info.ts, combineTags). Admin only
+// the hub (hub/nodes/node-tags.ts); its agent's own tags stay (protocol/info.ts, combineTags). Admin only
 // (web/route-roles.ts). Answers with the node's tags, both sources together, and the hub's part.
 import { Hono } from 'hono';
-import type { NodeTags } from '../hub/node-tags.ts';
-import type { AnyMetricsStore } from '../hub/async-store.ts';
+import type { NodeTags } from '../hub/nodes/node-tags.ts';
+import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
 import { nodeNameProblem } from '../protocol/index.ts';
 import type { ApiError, NodeTagsResponse } from '../shared/api-types.ts';
 

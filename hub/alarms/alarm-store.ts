@@ -3,12 +3,10 @@
 import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { naming, openDatabase } from '../../shared/sqlite-open.ts';
+import { migrationsDir } from '../storage/sqlite/migrations-dir.ts';
 import type { AlarmLevel, AlarmTransition, SilenceInfo } from '../../shared/alarm-types.ts';
 
-// Resolves from hub/alarms/ (sources) and from dist/ (the built CLI): see sqlite-store.ts.
 const MIGRATIONS = ['003_alarms.sql', '011_silence_scope.sql'];
-const MIGRATIONS_DIR = new URL('../hub/migrations/', import.meta.url);
-const MIGRATIONS_DIR_FROM_SOURCE = new URL('../migrations/', import.meta.url);
 
 export interface Delivery {
   id: number;
@@ -48,16 +46,8 @@ interface TransitionRow {
 
 /** The alarm tables' SQL, made to run again on a database that has them. */
 function migrationSql(): string {
-  return MIGRATIONS.map((file) => {
-    for (const dir of [MIGRATIONS_DIR_FROM_SOURCE, MIGRATIONS_DIR]) {
-      try {
-        return readFileSync(new URL(file, dir), 'utf8');
-      } catch {
-        // try the other layout
-      }
-    }
-    throw new Error(`alarm store: cannot find ${file} in ${MIGRATIONS_DIR_FROM_SOURCE.pathname} or ${MIGRATIONS_DIR.pathname}`);
-  }).join('\n');
+  const dir = migrationsDir();
+  return MIGRATIONS.map((file) => readFileSync(new URL(file, dir), 'utf8')).join('\n');
 }
 
 interface SilenceRow {
@@ -102,7 +92,7 @@ export class AlarmStore {
       deleteSilence: db.prepare('DELETE FROM alarm_silences WHERE id = ?'),
       deleteSilenceScope: db.prepare('DELETE FROM alarm_silence_scope WHERE silence_id = ?'),
       expireSilences: db.prepare('DELETE FROM alarm_silences WHERE until_ms <= ?'),
-      // Also the scopes of silences deleted elsewhere (a removed node's, hub/sqlite-store.ts).
+      // Also the scopes of silences deleted elsewhere (a removed node's, hub/storage/sqlite/sqlite-store.ts).
       expireSilenceScopes: db.prepare('DELETE FROM alarm_silence_scope WHERE silence_id NOT IN (SELECT id FROM alarm_silences)'),
       enqueue: db.prepare('INSERT INTO alarm_deliveries (created_ms, kind, url, body, next_attempt_ms) VALUES (?, ?, ?, ?, ?)'),
       due: db.prepare<[number, number], Delivery>(

@@ -1,5 +1,5 @@
 // What the alarms API needs of the engine: the engine (engine.ts) and the hub's own alarm
-// (hub/hub-alarm.ts) implement it; web/alarm-routes.ts serves it.
+// (hub/alarms/hub-alarm.ts) implement it; web/alarm-routes.ts serves it.
 import type { AlarmInfo, AlarmTransition, RulesFileStatus, SilenceInfo } from '../../shared/alarm-types.ts';
 import type { AlarmRuleInput } from './rules.ts';
 

@@ -3,7 +3,7 @@
 // the node's retained `remonitor/<node>/alarms` topic and queues the notifications. Silence is
 // watched by a timer: a node whose status says offline, or that sent nothing for
 // `staleIntervals` of its own sample interval, raises its `offline` alarm. A node whose clock is
-// off (the skew ingest measured on each live sample, hub/sample-time.ts) raises its `clock_skew` alarm.
+// off (the skew ingest measured on each live sample, hub/ingest/sample-time.ts) raises its `clock_skew` alarm.
 // An alarm that changes state too often is marked flapping and its notifications wait until it
 // settles (flapping.ts).
 //
@@ -30,10 +30,10 @@ import {
   type RulesFileStatus,
   type SilenceInfo,
 } from '../../shared/alarm-types.ts';
-import { labelledValues } from '../labelled-values.ts';
+import { labelledValues } from '../storage/labelled-values.ts';
 import type { SamplePoint } from '../../shared/api-types.ts';
 import type { FeedEvent, LiveFeed } from '../live-feed.ts';
-import { REMOVAL_GRACE_MS } from '../store.ts';
+import { REMOVAL_GRACE_MS } from '../storage/store.ts';
 import { AlarmStore } from './alarm-store.ts';
 import { evaluate, evaluateClockSkew, evaluateOffline, initialState, TREND_DEFAULTS, type AlarmState, type EvalRule, type TrendParams } from './evaluator.ts';
 import { FlapTracker } from './flapping.ts';

@@ -1,6 +1,6 @@
 // The tags of each node as the alarm engine targets rules by them (rules.ts, ruleAppliesTo): the
 // agent's, from the retained birth records it follows on the broker, and the hub's, told by
-// hub/node-tags.ts when they change and loaded from the store at start. Kept in memory: a rule's
+// hub/nodes/node-tags.ts when they change and loaded from the store at start. Kept in memory: a rule's
 // targets are worked out once per node and tag change, never per sample.
 import type { MqttClient } from 'mqtt';
 import { combineTags, decodeInfo, parseTopic, topics } from '../../protocol/index.ts';

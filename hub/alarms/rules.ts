@@ -30,7 +30,7 @@ import type { AlarmRuleInput, RuleMetric, RuleNotify } from '../../shared/alarm-
  *   label sets chosen by `labels` (a glob per label; none: all of them, at most MAX_LABEL_SETS a node);
  * - `offline`: the node's status went offline or it stopped sending;
  * - `clock_skew`: the node's clock is off by more than `threshold` seconds (default: the tolerance
- *   past which the hub stores its samples at corrected times, hub/sample-time.ts).
+ *   past which the hub stores its samples at corrected times, hub/ingest/sample-time.ts).
  */
 export type { RuleMetric };
 

@@ -14,7 +14,7 @@ import { EmbeddedBroker, type BrokerOptions } from '../../broker/broker.ts';
 import { agentSpec, createAgent } from '../../edge-agent/main.ts';
 import { resolveOptions } from '../../shared/options.ts';
 import { LiveFeed } from '../../hub/live-feed.ts';
-import { openSqliteStore } from '../../hub/sqlite-store.ts';
+import { openSqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { createApp } from '../../web/app.ts';
 import type { NodesResponse } from '../../shared/api-types.ts';
 import { listen } from '../../web/server.ts';

@@ -1,10 +1,10 @@
 // The HTML report of `remonitor record` says the verdict as the dashboard does: its headline and
-// colour come from hub/leak-verdict.ts, for a growing series as for a leak.
+// colour come from hub/sessions/leak-verdict.ts, for a growing series as for a leak.
 import { describe, expect, it } from 'vitest';
 import { renderReportHtml } from '../../cli/record-report.ts';
 import type { RecordReport } from '../../cli/record.ts';
-import { analyzeLeak } from '../../hub/leak-verdict.ts';
-import { syntheticSeries, type Shape } from '../../hub/synthetic-memory.ts';
+import { analyzeLeak } from '../../hub/sessions/leak-verdict.ts';
+import { syntheticSeries, type Shape } from '../../hub/sessions/synthetic-memory.ts';
 
 function report(shape: Shape): RecordReport {
   const memory = syntheticSeries({ shape, samples: 60 });

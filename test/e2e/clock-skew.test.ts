@@ -4,7 +4,7 @@
 // What is stored, the duplicate counter, last_seen, clock_skew_s in /api/nodes and the clock alarm.
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SqliteStore } from '../../hub/sqlite-store.ts';
+import type { SqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { CLOCK_TOLERANCE_MS, encodeSample, EARLIEST_TS_MS, topics, type Sample } from '../../protocol/index.ts';
 import type { AlarmsResponse } from '../../shared/alarm-types.ts';
 import type { NodesResponse, NodeSummary, SeriesResponse } from '../../shared/api-types.ts';

@@ -1,5 +1,5 @@
 // A hub with the broker in its own process (`remonitor up`) takes the fleet's messages from the
-// broker directly (hub/fleet-link.ts): what a node retained before the hub started still reaches
+// broker directly (hub/ingest/fleet-link.ts): what a node retained before the hub started still reaches
 // it, and samples are stored and acked as over MQTT.
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeAck, encodeInfo, encodeSample, topics, type NodeInfo } from '../../protocol/index.ts';

@@ -1,8 +1,8 @@
 // Ack pacing on its own, with vitest's clock: a node is acked at most once per interval, the
 // newest ack replaces the held one, nodes do not hold each other back, and a flush sends all.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AckPacer } from '../../hub/ack-pacer.ts';
-import type { AckOut } from '../../hub/ack-tracker.ts';
+import { AckPacer } from '../../hub/ingest/ack-pacer.ts';
+import type { AckOut } from '../../hub/ingest/ack-tracker.ts';
 
 const ack = (node: string, next: number, boot = 'b1'): AckOut => ({ node, boot, next });
 

@@ -1,9 +1,9 @@
 // The hub's watermark logic as tables of cases, and its persistence in a real SQLite file.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addSeq, AckTracker } from '../../hub/ack-tracker.ts';
-import type { SampleKeys } from '../../hub/packed-samples.ts';
-import { openSqliteStore } from '../../hub/sqlite-store.ts';
+import { addSeq, AckTracker } from '../../hub/ingest/ack-tracker.ts';
+import type { SampleKeys } from '../../hub/storage/packed-samples.ts';
+import { openSqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { runCleanups, tempDir } from '../helpers/parts.ts';
 
 afterEach(runCleanups);

@@ -1,7 +1,7 @@
 // The identities the hub gives JSON samples that come without one: seqs from 0 per node under one
 // boot id per hub start, never repeated, even when the count of nodes passes its bound.
 import { describe, expect, it } from 'vitest';
-import { AssignedIdentities } from '../../hub/assigned-identity.ts';
+import { AssignedIdentities } from '../../hub/ingest/assigned-identity.ts';
 
 describe('AssignedIdentities', () => {
   it('counts each node from 0 under one boot id, new for each hub start', () => {

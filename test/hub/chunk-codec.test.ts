@@ -1,10 +1,10 @@
-// The chunk codec (hub/chunk-codec.ts): every value, absence, seq and boot comes back exactly, by
+// The chunk codec (hub/storage/chunk-codec.ts): every value, absence, seq and boot comes back exactly, by
 // tables of edge cases and by random and simulated-fleet chunks; and what it costs a value.
 import { describe, expect, it } from 'vitest';
-import { decodeBuckets, decodeChunk, encodeBuckets, encodeChunk, type BucketRows, type ChunkRows, type Compression } from '../../hub/chunk-codec.ts';
-import { encodeDetail } from '../../hub/sample-detail.ts';
-import { toPoint } from '../../hub/sample-point.ts';
-import { SAMPLE_COLUMNS } from '../../hub/packed-samples.ts';
+import { decodeBuckets, decodeChunk, encodeBuckets, encodeChunk, type BucketRows, type ChunkRows, type Compression } from '../../hub/storage/chunk-codec.ts';
+import { encodeDetail } from '../../hub/storage/sample-detail.ts';
+import { toPoint } from '../../hub/storage/sample-point.ts';
+import { SAMPLE_COLUMNS } from '../../hub/storage/packed-samples.ts';
 import { SimulatedNode } from '../../edge-agent/simulated-node.ts';
 
 /** A chunk of one column, with times a second apart. */

@@ -10,7 +10,7 @@ import { EmbeddedBroker } from '../../broker/broker.ts';
 import { HubService, type HubOptions } from '../../cli/hub-service.ts';
 import type { HealthReport } from '../../hub/hub-health.ts';
 import { openDatabase } from '../../shared/sqlite-open.ts';
-import { openSqliteStore } from '../../hub/sqlite-store.ts';
+import { openSqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { encodeSample, topics } from '../../protocol/index.ts';
 import type { AlarmsResponse } from '../../shared/alarm-types.ts';
 import { fakeAgentClient, sampleAt } from '../helpers/fleet-publisher.ts';

@@ -12,7 +12,7 @@ import { MqttCredentials } from '../../auth/mqtt-credentials.ts';
 import { EmbeddedBroker } from '../../broker/broker.ts';
 import { Agent } from '../../edge-agent/agent.ts';
 import type { Reading } from '../../edge-agent/sampler.ts';
-import { discoveryTopic, type HaState } from '../../hub/home-assistant.ts';
+import { discoveryTopic, type HaState } from '../../hub/integrations/home-assistant.ts';
 import { HubService, type HubOptions } from '../../cli/hub-service.ts';
 import { topics, type NodeInfo } from '../../protocol/index.ts';
 import { haTopics } from '../../protocol/home-assistant-topics.ts';

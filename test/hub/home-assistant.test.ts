@@ -5,7 +5,7 @@
 import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubService } from '../../cli/hub-service.ts';
-import { ALARM_LEVELS, discoveryPayload, discoveryTopic, haState, worstAlarmLevel } from '../../hub/home-assistant.ts';
+import { ALARM_LEVELS, discoveryPayload, discoveryTopic, haState, worstAlarmLevel } from '../../hub/integrations/home-assistant.ts';
 import { parseTopic, topics } from '../../protocol/index.ts';
 import { haTopics } from '../../protocol/home-assistant-topics.ts';
 import { fakeAgentClient, publishNode, sampleAt } from '../helpers/fleet-publisher.ts';

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SqliteStore } from '../../hub/sqlite-store.ts';
+import type { SqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { decodeInfo, decodeSample, decodeSpoolReport, encodeSample, ProtocolError, topics, type Sample } from '../../protocol/index.ts';
 import { realisticPi4Sample } from '../fixtures/realistic-sample.ts';
 import { handMadePayloads, hostileInfos, mutatedSamples, prng, type HostilePayload } from '../helpers/hostile-cbor.ts';

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubHealthMonitor, type HealthProblem } from '../../hub/hub-health.ts';
-import type { IngestStats } from '../../hub/ingest.ts';
+import type { IngestStats } from '../../hub/ingest/ingest.ts';
 import { recordingLog } from '../helpers/recording-log.ts';
 
 const monitors: HubHealthMonitor[] = [];

@@ -3,12 +3,12 @@
 // FAKE, named: the slow store is the hub's real SQLite writer (its thread) behind a 100 ms delay per write, standing
 // in for a slow disk or a distant PostgreSQL, which cannot be had on demand here.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ingest } from '../../hub/ingest.ts';
+import { Ingest } from '../../hub/ingest/ingest.ts';
 import { LiveFeed } from '../../hub/live-feed.ts';
-import { MqttFleetLink } from '../../hub/mqtt-fleet-link.ts';
-import type { SampleWriter } from '../../hub/sample-writer.ts';
-import { ThreadedSqliteWriter } from '../../hub/threaded-sample-writer.ts';
-import { openSqliteStore } from '../../hub/sqlite-store.ts';
+import { MqttFleetLink } from '../../hub/ingest/mqtt-fleet-link.ts';
+import type { SampleWriter } from '../../hub/storage/sqlite/sample-writer.ts';
+import { ThreadedSqliteWriter } from '../../hub/storage/sqlite/threaded-sample-writer.ts';
+import { openSqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { encodeSample, topics } from '../../protocol/index.ts';
 import { fakeAgentClient, sampleAt } from '../helpers/fleet-publisher.ts';
 import { cleanup, quietLog, runCleanups, startBroker, tempDir, waitFor } from '../helpers/parts.ts';

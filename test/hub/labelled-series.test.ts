@@ -4,8 +4,8 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
-import { openSqliteStore } from '../../hub/sqlite-store.ts';
-import { MAX_SERIES_PER_NODE_MINUTE } from '../../hub/labelled-rollups.ts';
+import { openSqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
+import { MAX_SERIES_PER_NODE_MINUTE } from '../../hub/storage/sqlite/labelled-rollups.ts';
 import { labelledRoutes } from '../../web/labelled-routes.ts';
 import type { LabelledListResponse, LabelledSeriesResponse } from '../../shared/api-types.ts';
 import { cleanup, runCleanups, tempDir } from '../helpers/parts.ts';

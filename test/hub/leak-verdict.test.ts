@@ -1,7 +1,7 @@
-// The leak verdict as a table of synthetic series with a known answer (hub/leak-verdict.ts).
+// The leak verdict as a table of synthetic series with a known answer (hub/sessions/leak-verdict.ts).
 import { describe, expect, it } from 'vitest';
-import { analyzeLeak, linearFit, parseThresholds, type Verdict } from '../../hub/leak-verdict.ts';
-import { syntheticSeries, type Shape } from '../../hub/synthetic-memory.ts';
+import { analyzeLeak, linearFit, parseThresholds, type Verdict } from '../../hub/sessions/leak-verdict.ts';
+import { syntheticSeries, type Shape } from '../../hub/sessions/synthetic-memory.ts';
 
 const MB = 1024 * 1024;
 

@@ -3,7 +3,7 @@
 // and the fleet page's cut of a summary.
 import { describe, expect, it } from 'vitest';
 import { encodeInfo, encodeSample, type LabelledValue } from '../../protocol/index.ts';
-import { containersOf, fleetSummaryOf, NodeSummaries, summarizeNode, type NodeRecord } from '../../hub/node-record.ts';
+import { containersOf, fleetSummaryOf, NodeSummaries, summarizeNode, type NodeRecord } from '../../hub/storage/node-record.ts';
 import { sampleAt } from '../helpers/fleet-publisher.ts';
 
 const v = (name: string, container: string, value: number): LabelledValue => ({ name, labels: { container, image: 'x' }, value });

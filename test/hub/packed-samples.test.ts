@@ -1,9 +1,9 @@
 // A packed batch holds each node, boot and process name once, and gives every row back as it was
 // added: node, boot, numbers, detail, and each process of its top lists once.
 import { describe, expect, it } from 'vitest';
-import { PackedSamples, SAMPLE_COLUMNS } from '../../hub/packed-samples.ts';
-import { decodeDetail } from '../../hub/sample-detail.ts';
-import { toPoint } from '../../hub/sample-point.ts';
+import { PackedSamples, SAMPLE_COLUMNS } from '../../hub/storage/packed-samples.ts';
+import { decodeDetail } from '../../hub/storage/sample-detail.ts';
+import { toPoint } from '../../hub/storage/sample-point.ts';
 import { realisticPi4Sample, withoutProcesses } from '../fixtures/realistic-sample.ts';
 
 describe('PackedSamples', () => {

@@ -1,13 +1,13 @@
-// Acks on PostgreSQL, as several hubs share them (hub/pg-watermarks.ts through PgSampleWriter), on
+// Acks on PostgreSQL, as several hubs share them (hub/storage/postgres/pg-watermarks.ts through PgSampleWriter), on
 // a real server: the watermark moves only over contiguous stored seqs, whichever hub stored them;
 // two hubs storing one node's samples at once end on the right watermark; a spool report turns
 // the seqs an agent lost into a recorded gap. Then a whole hub on PostgreSQL, with an agent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubService } from '../../cli/hub-service.ts';
-import { PackedSamples } from '../../hub/packed-samples.ts';
-import { PgSampleWriter } from '../../hub/pg-sample-writer.ts';
-import { openPgStore, type PgStore } from '../../hub/pg-store.ts';
-import type { IncomingSample } from '../../hub/store.ts';
+import { PackedSamples } from '../../hub/storage/packed-samples.ts';
+import { PgSampleWriter } from '../../hub/storage/postgres/pg-sample-writer.ts';
+import { openPgStore, type PgStore } from '../../hub/storage/postgres/pg-store.ts';
+import type { IncomingSample } from '../../hub/storage/store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 import { allAcked, HUB_ACK_INTERVAL_MS, simAgent } from '../faults/fleet.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';

@@ -5,11 +5,11 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
-import { openSqliteStore, type SqliteStore } from '../../hub/sqlite-store.ts';
-import { openPgStore, type PgStore } from '../../hub/pg-store.ts';
-import { listPartitionDays } from '../../hub/pg-partitions.ts';
-import { MAX_SERIES_PER_NODE_MINUTE } from '../../hub/labelled-series.ts';
-import type { Retention } from '../../hub/rollups.ts';
+import { openSqliteStore, type SqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
+import { openPgStore, type PgStore } from '../../hub/storage/postgres/pg-store.ts';
+import { listPartitionDays } from '../../hub/storage/postgres/pg-partitions.ts';
+import { MAX_SERIES_PER_NODE_MINUTE } from '../../hub/storage/labelled-series.ts';
+import type { Retention } from '../../hub/storage/rollups.ts';
 import { labelledRoutes } from '../../web/labelled-routes.ts';
 import { cleanup, runCleanups, tempDir } from '../helpers/parts.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';

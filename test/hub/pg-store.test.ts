@@ -2,9 +2,9 @@
 // the storage contract, then what only this backend has: daily partitions, two hubs writing the
 // same database, replays.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listPartitionDays, partitionName } from '../../hub/pg-partitions.ts';
-import { openPgStore, type PgStore } from '../../hub/pg-store.ts';
-import type { IncomingSample } from '../../hub/store.ts';
+import { listPartitionDays, partitionName } from '../../hub/storage/postgres/pg-partitions.ts';
+import { openPgStore, type PgStore } from '../../hub/storage/postgres/pg-store.ts';
+import type { IncomingSample } from '../../hub/storage/store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 import { storageContract } from './storage-contract.ts';

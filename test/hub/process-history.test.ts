@@ -5,11 +5,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AckTracker } from '../../hub/ack-tracker.ts';
-import { writePacked } from '../../hub/sample-writer.ts';
-import { SessionStore } from '../../hub/sessions.ts';
-import { openSqliteStore } from '../../hub/sqlite-store.ts';
-import { PackedSamples } from '../../hub/packed-samples.ts';
+import { AckTracker } from '../../hub/ingest/ack-tracker.ts';
+import { writePacked } from '../../hub/storage/sqlite/sample-writer.ts';
+import { SessionStore } from '../../hub/sessions/sessions.ts';
+import { openSqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
+import { PackedSamples } from '../../hub/storage/packed-samples.ts';
 import { encodeSample, type ProcessUsage, type Sample } from '../../protocol/index.ts';
 import { runCleanups, tempDir } from '../helpers/parts.ts';
 
@@ -75,7 +75,7 @@ describe('per-process history', () => {
 
   it('carries the history of a database from before migration 007 over', () => {
     const path = join(tempDir(), 'old.db');
-    const migrations = new URL('../../hub/migrations/', import.meta.url);
+    const migrations = new URL('../../hub/storage/sqlite/migrations/', import.meta.url);
     const old = new Database(path);
     for (const file of readdirSync(migrations)
       .filter((f) => /^00[1-6]_.*\.sql$/.test(f))

@@ -2,9 +2,9 @@
 // `text_string_to_metric_families`) and compared with what the store holds.
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { renderPrometheus } from '../../hub/prometheus.ts';
+import { renderPrometheus } from '../../hub/integrations/prometheus.ts';
 import { RateMeter } from '../../hub/hub-health.ts';
-import { RateTotals } from '../../hub/rate-totals.ts';
+import { RateTotals } from '../../hub/integrations/rate-totals.ts';
 import { METRIC_SPECS } from '../../protocol/index.ts';
 import type { SeriesMetric } from '../../shared/api-types.ts';
 import { fakeAgentClient, publishNode, sampleAt } from '../helpers/fleet-publisher.ts';

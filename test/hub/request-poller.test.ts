@@ -1,5 +1,5 @@
 // The requests the CLI leaves in auth.db for the hub (auth/request-queue.ts) and the hub's poller
-// (hub/request-poller.ts), on a real auth.db in a temporary directory: requests outlive a restart,
+// (hub/nodes/request-poller.ts), on a real auth.db in a temporary directory: requests outlive a restart,
 // a second request of a node merges with the first, a bad row is dropped and logged, a failed one is
 // tried again, and the poll neither keeps the process alive nor goes on after stop.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { openAuthDb, type AuthDb } from '../../auth/auth-db.ts';
 import { EnrolmentTags } from '../../auth/enrolment-tags.ts';
 import { NodeRemovals } from '../../auth/node-removals.ts';
 import type { QueuedRequest } from '../../auth/request-queue.ts';
-import { RequestPoller } from '../../hub/request-poller.ts';
+import { RequestPoller } from '../../hub/nodes/request-poller.ts';
 import { cleanup, runCleanups, tempDir, waitFor } from '../helpers/parts.ts';
 import { recordingLog } from '../helpers/recording-log.ts';
 

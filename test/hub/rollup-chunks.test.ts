@@ -1,10 +1,10 @@
-// Compaction of rollup buckets and labelled series' minute buckets into chunks (hub/rollup-chunks.ts,
-// hub/labelled-chunks.ts) on real SQLite files: two stores get the same samples, one compacts, and
+// Compaction of rollup buckets and labelled series' minute buckets into chunks (hub/storage/sqlite/rollup-chunks.ts,
+// hub/storage/sqlite/labelled-chunks.ts) on real SQLite files: two stores get the same samples, one compacts, and
 // every reader of the tiers (the series API at each tier, the labelled routes, a rollup run that
 // merges late samples or rebuilds from the raw ones, retention) answers the same from both.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqliteStore, type SqliteStore } from '../../hub/sqlite-store.ts';
+import { openSqliteStore, type SqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 import type { SeriesMetric } from '../../shared/api-types.ts';
 import { labelledRoutes } from '../../web/labelled-routes.ts';

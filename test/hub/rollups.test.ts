@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseResolution, DEFAULT_RETENTION } from '../../hub/rollups.ts';
+import { chooseResolution, DEFAULT_RETENTION } from '../../hub/storage/rollups.ts';
 
 const NOW = 1_800_000_000_000;
 const H = 3_600_000;

@@ -1,10 +1,10 @@
-// Compaction of older raw samples into chunks (hub/chunk-store.ts) on real SQLite files: two stores
+// Compaction of older raw samples into chunks (hub/storage/sqlite/chunk-store.ts) on real SQLite files: two stores
 // get the same samples, one compacts, and every reader of raw samples (the raw chart tier, the
 // export, a rollup rebuild, duplicate checks, node removal, retention) answers the same from both.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqliteStore, type SqliteStore } from '../../hub/sqlite-store.ts';
-import type { SamplePage, SamplePageQuery } from '../../hub/store.ts';
+import { openSqliteStore, type SqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
+import type { SamplePage, SamplePageQuery } from '../../hub/storage/store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 import type { SeriesMetric } from '../../shared/api-types.ts';
 import { runCleanups, tempDir } from '../helpers/parts.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDetail, encodeDetail } from '../../hub/sample-detail.ts';
+import { decodeDetail, encodeDetail } from '../../hub/storage/sample-detail.ts';
 import { realisticPi4Sample } from '../fixtures/realistic-sample.ts';
 
 describe('stored sample detail', () => {

@@ -6,11 +6,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PackedSamplesBuilder, type ArrivalClock } from '../../hub/packed-samples.ts';
-import { openPgStore, type PgStore } from '../../hub/pg-store.ts';
-import type { Retention } from '../../hub/rollups.ts';
-import { toPoint } from '../../hub/sample-point.ts';
-import { openSqliteStore, type SqliteStore } from '../../hub/sqlite-store.ts';
+import { PackedSamplesBuilder, type ArrivalClock } from '../../hub/storage/packed-samples.ts';
+import { openPgStore, type PgStore } from '../../hub/storage/postgres/pg-store.ts';
+import type { Retention } from '../../hub/storage/rollups.ts';
+import { toPoint } from '../../hub/storage/sample-point.ts';
+import { openSqliteStore, type SqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 import { tempDir, runCleanups } from '../helpers/parts.ts';
@@ -265,7 +265,7 @@ describe('SQLite migration 009 of a database from before it', () => {
   it('keeps the first of the copies already stored, knows every stored seq, and unpins a last seen in the future', () => {
     const dir = tempDir();
     const path = join(dir, 'remonitor.db');
-    const migrations = new URL('../../hub/migrations/', import.meta.url);
+    const migrations = new URL('../../hub/storage/sqlite/migrations/', import.meta.url);
     const old = new Database(path);
     for (const file of readdirSync(migrations)
       .filter((f) => /^00[1-8]_.*\.sql$/.test(f))

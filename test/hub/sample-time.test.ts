@@ -2,7 +2,7 @@
 // when it arrived, whether it is a replay and how old the agent says it is.
 import { describe, expect, it } from 'vitest';
 import { CLOCK_TOLERANCE_MS, EARLIEST_TS_MS } from '../../protocol/index.ts';
-import { placeSample, SampleClocks, type Placement, type TimeEvidence } from '../../hub/sample-time.ts';
+import { placeSample, SampleClocks, type Placement, type TimeEvidence } from '../../hub/ingest/sample-time.ts';
 
 const R = Date.UTC(2025, 5, 1, 12, 0, 0); // the hub's clock at arrival
 const MIN = 60_000;

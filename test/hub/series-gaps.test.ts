@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { typicalStep, withGaps } from '../../hub/series-gaps.ts';
+import { typicalStep, withGaps } from '../../hub/storage/series-gaps.ts';
 
 describe('typicalStep', () => {
   it.each([

@@ -1,7 +1,7 @@
-// When a session ends by itself (hub/session-lifetime.ts), as a table: its target, its interval,
+// When a session ends by itself (hub/sessions/session-lifetime.ts), as a table: its target, its interval,
 // when a live process was last seen, and the time of a sample with none.
 import { describe, expect, it } from 'vitest';
-import { endGraceMs, processesGone } from '../../hub/session-lifetime.ts';
+import { endGraceMs, processesGone } from '../../hub/sessions/session-lifetime.ts';
 
 const T0 = 1_700_000_000_000;
 

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../hub/sqlite-store.ts';
+import { openSqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { runCleanups, tempDir } from '../helpers/parts.ts';
 
 afterEach(runCleanups);

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PackedSamples } from '../../hub/packed-samples.ts';
-import { openSqliteStore } from '../../hub/sqlite-store.ts';
-import type { SamplePage } from '../../hub/store.ts';
+import { PackedSamples } from '../../hub/storage/packed-samples.ts';
+import { openSqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
+import type { SamplePage } from '../../hub/storage/store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 import { runCleanups, tempDir } from '../helpers/parts.ts';
 import { storageContract } from './storage-contract.ts';
@@ -125,7 +125,7 @@ describe('SQLite rollups from the minute sums', () => {
     const path = join(tempDir(), 'rollback.db');
     const store = openSqliteStore(path, { now: () => now });
     // Inside a caller's transaction that fails after the insert (a full disk at commit), as the
-    // writer thread's (hub/sample-writer.ts), which then tells the store.
+    // writer thread's (hub/storage/sqlite/sample-writer.ts), which then tells the store.
     expect(() =>
       store.db.transaction(() => {
         store.insertPacked(PackedSamples.pack(batch('a', [0, 1, 2])));
@@ -165,7 +165,7 @@ describe('SQLite rollups from the minute sums', () => {
 describe('SQLite samples in arrival order (migration 008)', () => {
   it('carries the samples of a database clustered by node over: ranges, dedup and exports as before', async () => {
     const path = join(tempDir(), 'before-008.db');
-    const migrations = new URL('../../hub/migrations/', import.meta.url);
+    const migrations = new URL('../../hub/storage/sqlite/migrations/', import.meta.url);
     const old = new Database(path);
     for (const file of readdirSync(migrations)
       .filter((f) => /^00[1-7]_.*\.sql$/.test(f))

@@ -3,9 +3,9 @@
 // awaited, so one suite serves the synchronous MetricsStore (SQLite) and the AsyncMetricsStore
 // (PostgreSQL) alike: awaiting a plain value costs nothing.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AnyMetricsStore } from '../../hub/async-store.ts';
-import type { Retention } from '../../hub/rollups.ts';
-import { REMOVAL_GRACE_MS } from '../../hub/store.ts';
+import type { AnyMetricsStore } from '../../hub/storage/async-store.ts';
+import type { Retention } from '../../hub/storage/rollups.ts';
+import { REMOVAL_GRACE_MS } from '../../hub/storage/store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 
 export type OpenStore = (options: { now: () => number; retention?: Retention }) => AnyMetricsStore | Promise<AnyMetricsStore>;

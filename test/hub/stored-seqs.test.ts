@@ -1,6 +1,6 @@
-// A boot's stored seqs (hub/stored-seqs.ts): what is a duplicate, and the form read back from a row.
+// A boot's stored seqs (hub/storage/stored-seqs.ts): what is a duplicate, and the form read back from a row.
 import { describe, expect, it } from 'vitest';
-import { addStoredSeq, holdsSeq, storedSeqsOf, type StoredSeqs } from '../../hub/stored-seqs.ts';
+import { addStoredSeq, holdsSeq, storedSeqsOf, type StoredSeqs } from '../../hub/storage/stored-seqs.ts';
 
 describe('stored seqs', () => {
   it('holds what was added, in any order, and nothing else', () => {

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LiveFeed } from '../../hub/live-feed.ts';
-import { openSqliteStore, type SqliteStore } from '../../hub/sqlite-store.ts';
+import { openSqliteStore, type SqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 import { createApp } from '../../web/app.ts';
 import { runCleanups, tempDir } from '../helpers/parts.ts';

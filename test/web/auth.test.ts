@@ -10,7 +10,7 @@ import { openAuthDb } from '../../auth/auth-db.ts';
 import { WebUsers, type WebRole } from '../../auth/web-users.ts';
 import { HubService } from '../../cli/hub-service.ts';
 import { LiveFeed } from '../../hub/live-feed.ts';
-import { openSqliteStore } from '../../hub/sqlite-store.ts';
+import { openSqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { encodeSample } from '../../protocol/index.ts';
 import { createApp } from '../../web/app.ts';
 import { createWebAuth } from '../../web/auth/web-auth.ts';

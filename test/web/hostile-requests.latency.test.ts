@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../hub/sqlite-store.ts';
+import { openSqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { encodeSample } from '../../protocol/index.ts';
 import { SERIES_METRICS } from '../../shared/api-types.ts';
 import { sampleAt } from '../helpers/fleet-publisher.ts';

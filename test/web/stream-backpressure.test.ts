@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveFeed } from '../../hub/live-feed.ts';
-import { openSqliteStore } from '../../hub/sqlite-store.ts';
+import { openSqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { createApp } from '../../web/app.ts';
 import { listen } from '../../web/server.ts';
 import { closed, openSocket } from '../broker/raw-mqtt.ts';

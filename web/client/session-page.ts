@@ -106,7 +106,7 @@ function render(): void {
 
   const a = s.analysis;
   const verdict = byId('verdict');
-  // Worded and coloured by the verdict itself (hub/leak-verdict.ts), never decided here.
+  // Worded and coloured by the verdict itself (hub/sessions/leak-verdict.ts), never decided here.
   verdict.dataset['verdict'] = a.verdict;
   setText(verdict, a.headline);
   const figures: [string, string, string][] = [

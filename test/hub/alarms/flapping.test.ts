@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmEngine } from '../../../hub/alarms/engine.ts';
 import { FlapTracker, type FlapParams } from '../../../hub/alarms/flapping.ts';
 import { LiveFeed, sampleEvent } from '../../../hub/live-feed.ts';
-import { toPoint } from '../../../hub/sample-point.ts';
+import { toPoint } from '../../../hub/storage/sample-point.ts';
 import type { Sample } from '../../../protocol/index.ts';
 import type { AlarmLevel, AlarmRuleInput } from '../../../shared/alarm-types.ts';
 import { sampleAt } from '../../helpers/fleet-publisher.ts';

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmEngine } from '../../../hub/alarms/engine.ts';
 import { compileRule, defaultRules, labelsMatch, MAX_LABEL_SETS, validateRule } from '../../../hub/alarms/rules.ts';
 import { LiveFeed, sampleEvent } from '../../../hub/live-feed.ts';
-import { toPoint } from '../../../hub/sample-point.ts';
+import { toPoint } from '../../../hub/storage/sample-point.ts';
 import type { LabelledValue, Sample } from '../../../protocol/index.ts';
 import { labelsSubject, subjectLabels, type AlarmRuleInput } from '../../../shared/alarm-types.ts';
 import { sampleAt } from '../../helpers/fleet-publisher.ts';

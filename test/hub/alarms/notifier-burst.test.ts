@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmEngine } from '../../../hub/alarms/engine.ts';
 import { LiveFeed, sampleEvent } from '../../../hub/live-feed.ts';
-import { toPoint } from '../../../hub/sample-point.ts';
+import { toPoint } from '../../../hub/storage/sample-point.ts';
 import { sampleAt } from '../../helpers/fleet-publisher.ts';
 import { cleanup, quietLog, runCleanups, startBroker, tempDir } from '../../helpers/parts.ts';
 

@@ -1,0 +1,350 @@
+// Raw samples past their first hours, kept compressed in sample_chunks (hub/storage/sqlite/migrations/012): one
+// row per node and hour, encoded by hub/storage/chunk-codec.ts. Recent rows stay in `samples`, where a
+// batch appends cheaply and the live charts read them by index; compaction moves an hour of a node
+// from there into its chunk in one transaction, so a sample is always in exactly one of the two.
+// Every reader of raw samples (the raw chart tier, the export, a rollup rebuild) reads both.
+import type Database from 'better-sqlite3';
+import { decodeChunk, encodeChunk, type ChunkRows } from '../chunk-codec.ts';
+import { SAMPLE_COLUMNS } from '../packed-samples.ts';
+import { minuteList, MINUTE_MS, NODE_RANGE_SQL } from './sample-minutes.ts';
+import { mergeArgs, type MinuteBucket } from '../minute-sums.ts';
+import { inSlicedTransactions } from './sliced-transactions.ts';
+
+/** Compaction's window: a node's hour, in one chunk or, past MAX_ROWS samples, several. */
+export const CHUNK_MS = 3_600_000;
+
+// Samples a chunk is cut at when compacted (a 1 Hz node's hour is four chunks): each compaction
+// step encodes one chunk, and on the writer's thread it holds up the next batch meanwhile (a
+// 3,600-sample hour took 30–140 ms to encode, 900 take a quarter). A chunk may grow past it only
+// by late samples merged in (below MERGE_ROWS).
+const MAX_ROWS = 900;
+const MERGE_ROWS = 1.5 * MAX_ROWS;
+
+/** Raw rows younger than this stay rows: the live charts and the minute sums' rebuild read them without decoding. */
+export const COMPACT_AFTER_MS = 2 * 3_600_000;
+
+/** The window that holds `ms` (floor, also for times before 1970). */
+export const windowOf = (ms: number) => Math.floor(ms / CHUNK_MS) * CHUNK_MS;
+
+/** A decoded row: ts_ms, seq, then the asked-for columns' values. */
+export type ChunkRow = (number | null)[];
+
+interface ChunkRecord {
+  id: number;
+  start_ms: number;
+  data: Buffer;
+}
+
+// Decoded chunks kept (by rowid and size): an export's pages read the one or two chunks a page's
+// hour meets several times over.
+const CACHED_CHUNKS = 4;
+
+export class ChunkStore {
+  private readonly stmt;
+  private cached: { id: number; bytes: number; rows: ChunkRows }[] = [];
+
+  constructor(private readonly db: Database.Database) {
+    const rawColumns = `ts_ms, seq, boot, ${SAMPLE_COLUMNS.join(', ')}, detail`;
+    this.stmt = {
+      // The oldest minute of any node that holds raw rows: one seek in the minute-led index.
+      oldestMinute: db.prepare<[], { m: number | null }>('SELECT min(ts_ms / 60000) AS m FROM samples'),
+      nodeInMinute: db.prepare<[number], { node_id: number }>('SELECT node_id FROM samples WHERE ts_ms / 60000 = ? ORDER BY node_id LIMIT 1'),
+      rawRows: db.prepare(`SELECT ${rawColumns} FROM samples WHERE ${NODE_RANGE_SQL}`).raw(),
+      // The first rows of a node's hour in order, MAX_ROWS + 1 of them: a step's chunk and where it is cut.
+      firstRows: db.prepare(`SELECT ${rawColumns} FROM samples WHERE ${NODE_RANGE_SQL} ORDER BY ts_ms, seq LIMIT ${MAX_ROWS + 1}`).raw(),
+      // Binds (node, hour start, hour end, ts): the node's chunk of that hour that a late row at ts joins.
+      chunkBefore: db.prepare<[number, number, number, number], ChunkRecord & { rows: number }>(
+        'SELECT rowid AS id, start_ms, rows, data FROM sample_chunks WHERE node_id = ? AND start_ms BETWEEN ? AND ? AND start_ms <= ? ORDER BY start_ms DESC LIMIT 1',
+      ),
+      deleteRows: db.prepare(`DELETE FROM samples WHERE ${NODE_RANGE_SQL}`),
+      chunk: db.prepare<[number, number], ChunkRecord>('SELECT rowid AS id, start_ms, data FROM sample_chunks WHERE node_id = ? AND start_ms = ?'),
+      save: db.prepare('INSERT OR REPLACE INTO sample_chunks (node_id, start_ms, rows, data) VALUES (?, ?, ?, ?)'),
+      // The node's chunks whose windows meet [from, to]: binds (node, from's window, to).
+      chunks: db.prepare<[number, number, number], ChunkRecord>(
+        'SELECT rowid AS id, start_ms, data FROM sample_chunks WHERE node_id = ? AND start_ms BETWEEN ? AND ? ORDER BY start_ms',
+      ),
+      // Binds (node, from's window): the first chunk from there on.
+      nextChunk: db.prepare<[number, number], { start_ms: number }>(
+        'SELECT start_ms FROM sample_chunks WHERE node_id = ? AND start_ms >= ? ORDER BY start_ms LIMIT 1',
+      ),
+      purge: db.prepare('DELETE FROM sample_chunks WHERE rowid IN (SELECT rowid FROM sample_chunks WHERE start_ms < ? LIMIT ?)'),
+      // The 1 min tier's buckets, replaced whole: binds what mergeArgs() gives (hub/storage/minute-sums.ts).
+      replaceMinute: db.prepare(
+        `INSERT OR REPLACE INTO rollups (tier, node_id, bucket_ms, n, ${SAMPLE_COLUMNS.flatMap((m) => [`${m}_min`, `${m}_max`, `${m}_sum`, `${m}_n`]).join(', ')})
+         VALUES (60, ?, ?, ?, ${SAMPLE_COLUMNS.flatMap(() => ['?', '?', '?', '?']).join(', ')})`,
+      ),
+      purgeNode: db.prepare('DELETE FROM sample_chunks WHERE rowid IN (SELECT rowid FROM sample_chunks WHERE node_id = ? LIMIT ?)'),
+    };
+  }
+
+  /**
+   * Moves the raw rows older than `beforeMs` (moved down to an hour's start) into chunks, a chunk a
+   * step, in transactions of about `sliceMs` of work with `pause` between them: on the writer's
+   * thread, each holds up the next batch of samples. Stops after `budgetMs` and leaves the rest to
+   * the next run: the maintenance runs one task at a time, so a first compaction of days of rows
+   * (a hub upgraded with a full raw tier) must not hold the rollups back for an hour. Returns the rows moved.
+   */
+  async compact(beforeMs: number, pause: () => Promise<void>, sliceMs = 25, budgetMs = 120_000): Promise<number> {
+    const cutoff = windowOf(beforeMs);
+    return inSlicedTransactions(this.db, () => this.compactStep(cutoff), pause, sliceMs, budgetMs);
+  }
+
+  /**
+   * Compacts the oldest rows of the oldest node-hour with raw rows before `cutoff`, up to MAX_ROWS
+   * of them (cut between two times, never inside one): the rows moved, or null when none is left.
+   * Every row of a chunk lies in its hour from its start_ms on: an hour's first chunk starts at the
+   * hour, a further one at its first row, and late rows join the chunk that starts last before them.
+   */
+  private compactStep(cutoff: number): number | null {
+    const minute = this.stmt.oldestMinute.get()!.m;
+    if (minute === null || minute * MINUTE_MS >= cutoff) return null;
+    const nodeId = this.stmt.nodeInMinute.get(minute)!.node_id;
+    const hour = windowOf(minute * MINUTE_MS);
+    const hourEnd = hour + CHUNK_MS - 1;
+    let rows = this.stmt.firstRows.all(minuteList(hour, hourEnd), nodeId, hour, hourEnd) as unknown[][];
+    if (rows.length > MAX_ROWS) {
+      const lastTs = rows[MAX_ROWS]![0] as number;
+      rows = rows.filter((r) => (r[0] as number) < lastTs);
+      // More than MAX_ROWS samples at one time: all of them, uncut.
+      if (rows.length === 0) rows = this.stmt.rawRows.all(minuteList(lastTs, lastTs), nodeId, lastTs, lastTs) as unknown[][];
+    }
+    const piece = chunkRowsOf(rows);
+    const firstTs = piece.tsMs[0]!;
+    const lastTs = piece.tsMs.at(-1)!;
+    const before = this.stmt.chunkBefore.get(nodeId, hour, hourEnd, firstTs);
+    let start = before ? firstTs : hour;
+    let chunk = piece;
+    if (before && (before.start_ms === firstTs || before.rows + piece.tsMs.length < MERGE_ROWS)) {
+      start = before.start_ms;
+      chunk = mergeChunks(decodeChunk(before.data), piece);
+    }
+    this.stmt.save.run(nodeId, start, chunk.tsMs.length, encodeChunk(chunk));
+    this.stmt.deleteRows.run(minuteList(firstTs, lastTs), nodeId, firstTs, lastTs);
+    return rows.length;
+  }
+
+  /** Deletes chunks whose hour ended at or before `beforeMs`, `limit` at most; returns how many. */
+  purgeBefore(beforeMs: number, limit: number): number {
+    return this.stmt.purge.run(windowOf(beforeMs), limit).changes;
+  }
+
+  /** Deletes up to `limit` of a node's chunks; returns the samples they held. */
+  purgeNode(nodeId: number, limit: number): { chunks: number; samples: number } {
+    const held =
+      this.db
+        .prepare<[number, number], { n: number | null }>('SELECT sum(rows) AS n FROM (SELECT rows FROM sample_chunks WHERE node_id = ? LIMIT ?)')
+        .get(nodeId, limit)!.n ?? 0;
+    const chunks = this.stmt.purgeNode.run(nodeId, limit).changes;
+    return { chunks, samples: chunks === 0 ? 0 : held };
+  }
+
+  /** Whether the node has chunks whose windows meet [fromMs, toMs]. */
+  holds(nodeId: number, fromMs: number, toMs: number): boolean {
+    const next = this.stmt.nextChunk.get(nodeId, windowOf(fromMs));
+    return next !== undefined && next.start_ms <= toMs;
+  }
+
+  /** The start of the node's first chunk that holds times from `fromMs` on, or null. */
+  nextWindow(nodeId: number, fromMs: number): number | null {
+    return this.stmt.nextChunk.get(nodeId, windowOf(fromMs))?.start_ms ?? null;
+  }
+
+  /**
+   * The node's chunked samples with ts_ms in [fromMs, toMs], each as [ts_ms, seq, …values of
+   * `columns` (indexes into SAMPLE_COLUMNS)], in (ts_ms, seq) order. `after` skips rows up to
+   * and including that (ts_ms, seq).
+   */
+  rows(nodeId: number, fromMs: number, toMs: number, columns: readonly number[], after?: { ts_ms: number; seq: number }): ChunkRow[] {
+    const out: ChunkRow[] = [];
+    for (const record of this.stmt.chunks.all(nodeId, windowOf(fromMs), toMs)) {
+      const chunk = this.decoded(record);
+      for (let i = 0; i < chunk.tsMs.length; i++) {
+        const ts = chunk.tsMs[i]!;
+        const seq = chunk.seq[i]!;
+        if (ts < fromMs || ts > toMs) continue;
+        if (after && (ts < after.ts_ms || (ts === after.ts_ms && seq <= after.seq))) continue;
+        const row: ChunkRow = [ts, seq];
+        for (const c of columns) row.push(chunk.columns[c]?.[i] ?? null);
+        out.push(row);
+      }
+    }
+    return out.sort(byTimeAndSeq);
+  }
+
+  /** The node's chunks that hold times from `fromMs` on, oldest first, decoded with their detail: a rollup rebuild's input. */
+  *chunksFrom(nodeId: number, fromMs: number): Generator<ChunkRows> {
+    for (const record of this.stmt.chunks.all(nodeId, windowOf(fromMs), Number.MAX_SAFE_INTEGER)) yield decodeChunk(record.data, { detail: false });
+  }
+
+  /**
+   * Rebuilds the node's 1 min buckets from its chunks (with any raw rows that arrived late for their
+   * hours) from `fromMs` on, after rollupFromRawSql() rebuilt those of the raw rows: a bucket of a
+   * chunked hour is replaced whole. Returns the buckets written.
+   */
+  rebuildMinutes(nodeId: number, fromMs: number): number {
+    let written = 0;
+    const records = this.stmt.chunks.all(nodeId, windowOf(fromMs), Number.MAX_SAFE_INTEGER);
+    // An hour at a time: its chunks and the raw rows that came late for it, summed together.
+    for (let i = 0; i < records.length; ) {
+      const hour = windowOf(records[i]!.start_ms);
+      const range = [minuteList(hour, hour + CHUNK_MS - 1), nodeId, hour, hour + CHUNK_MS - 1] as const;
+      const late = this.stmt.rawRows.all(...range) as unknown[][];
+      let rows = late.length > 0 ? chunkRowsOf(late) : null;
+      for (; i < records.length && windowOf(records[i]!.start_ms) === hour; i++) {
+        const chunk = decodeChunk(records[i]!.data, { detail: false });
+        rows = rows ? mergeChunks(chunk, rows) : chunk;
+      }
+      for (const [bucketMs, bucket] of minuteBuckets(rows!, fromMs)) {
+        this.stmt.replaceMinute.run(mergeArgs(nodeId, bucketMs, bucket));
+        written++;
+      }
+    }
+    return written;
+  }
+
+  /** The node's chunked detail blobs with ts_ms in [fromMs, toMs], in time order. */
+  details(nodeId: number, fromMs: number, toMs: number): { ts_ms: number; detail: Uint8Array }[] {
+    const out: { ts_ms: number; detail: Uint8Array }[] = [];
+    for (const record of this.stmt.chunks.all(nodeId, windowOf(fromMs), toMs)) {
+      const chunk = decodeChunk(record.data);
+      chunk.tsMs.forEach((ts, i) => {
+        const detail = chunk.detail[i];
+        if (detail && ts >= fromMs && ts <= toMs) out.push({ ts_ms: ts, detail });
+      });
+    }
+    return out.sort((a, b) => a.ts_ms - b.ts_ms);
+  }
+
+  private decoded(record: ChunkRecord): ChunkRows {
+    const hit = this.cached.find((c) => c.id === record.id && c.bytes === record.data.length);
+    if (hit) return hit.rows;
+    const rows = decodeChunk(record.data, { detail: false });
+    this.cached = [{ id: record.id, bytes: record.data.length, rows }, ...this.cached.slice(0, CACHED_CHUNKS - 1)];
+    return rows;
+  }
+}
+
+export const byTimeAndSeq = (a: ChunkRow, b: ChunkRow) => (a[0] as number) - (b[0] as number) || (a[1] as number) - (b[1] as number);
+
+/** Rows as read from `samples` (ts_ms, seq, boot, the columns, detail) in chunk form, in (ts_ms, seq) order. */
+function chunkRowsOf(rows: unknown[][]): ChunkRows {
+  rows.sort((a, b) => (a[0] as number) - (b[0] as number) || (a[1] as number) - (b[1] as number));
+  const detailAt = 3 + SAMPLE_COLUMNS.length;
+  return {
+    tsMs: rows.map((r) => r[0] as number),
+    seq: rows.map((r) => r[1] as number),
+    boot: rows.map((r) => r[2] as string),
+    columns: SAMPLE_COLUMNS.map((_, c) => rows.map((r) => r[3 + c] as number | null)),
+    detail: rows.map((r) => (r[detailAt] as Uint8Array | null) ?? null),
+  };
+}
+
+/**
+ * A window's chunk with late rows added, in (ts_ms, seq) order. A row with the time and seq of one
+ * already in the chunk is dropped, as the samples' unique index drops it among rows.
+ */
+export function mergeChunks(old: ChunkRows, late: ChunkRows): ChunkRows {
+  const width = Math.max(old.columns.length, late.columns.length);
+  const order: [ChunkRows, number][] = [];
+  const seen = new Set<string>();
+  for (const part of [old, late]) {
+    for (let i = 0; i < part.tsMs.length; i++) {
+      const key = `${part.tsMs[i]}:${part.seq[i]}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      order.push([part, i]);
+    }
+  }
+  order.sort(([a, i], [b, j]) => a.tsMs[i]! - b.tsMs[j]! || a.seq[i]! - b.seq[j]!);
+  return {
+    tsMs: order.map(([p, i]) => p.tsMs[i]!),
+    seq: order.map(([p, i]) => p.seq[i]!),
+    boot: order.map(([p, i]) => p.boot[i]!),
+    // A chunk written before the registry grew has fewer columns: the new ones are absent in it.
+    columns: Array.from({ length: width }, (_, c) => order.map(([p, i]) => p.columns[c]?.[i] ?? null)),
+    detail: order.map(([p, i]) => p.detail[i] ?? null),
+  };
+}
+
+/**
+ * A chunk's samples from `fromMs` on summed into 1 min buckets as hub/storage/minute-sums.ts sums new rows,
+ * but with SQLite's sum() compensation (Kahan-Babuska-Neumaier): a bucket rebuilt from a chunk is
+ * the one rollupFromRawSql() would have built from the same rows, to the last bit.
+ */
+function minuteBuckets(chunk: ChunkRows, fromMs: number): Map<number, MinuteBucket> {
+  const buckets = new Map<number, { bucket: MinuteBucket; errors: Float64Array }>();
+  const metrics = SAMPLE_COLUMNS.length;
+  for (let i = 0; i < chunk.tsMs.length; i++) {
+    const ts = chunk.tsMs[i]!;
+    if (ts < fromMs) continue;
+    const bucketMs = ts - (ts % MINUTE_MS);
+    let entry = buckets.get(bucketMs);
+    if (!entry) {
+      entry = { bucket: new Float64Array(1 + 4 * metrics), errors: new Float64Array(metrics) };
+      for (let c = 0; c < metrics; c++) {
+        entry.bucket[1 + 4 * c] = Infinity;
+        entry.bucket[2 + 4 * c] = -Infinity;
+      }
+      buckets.set(bucketMs, entry);
+    }
+    const { bucket, errors } = entry;
+    bucket[0]!++;
+    for (let c = 0; c < metrics; c++) {
+      const value = chunk.columns[c]?.[i] ?? null;
+      if (value === null) continue;
+      const at = 1 + 4 * c;
+      if (value < bucket[at]!) bucket[at] = value;
+      if (value > bucket[at + 1]!) bucket[at + 1] = value;
+      const s = bucket[at + 2]!;
+      const sum = s + value;
+      errors[c]! += Math.abs(s) > Math.abs(value) ? s - sum + value : value - sum + s;
+      bucket[at + 2] = sum;
+      bucket[at + 3]!++;
+    }
+  }
+  const out = new Map<number, MinuteBucket>();
+  for (const [bucketMs, { bucket, errors }] of buckets) {
+    for (let c = 0; c < metrics; c++) bucket[3 + 4 * c]! += errors[c]!;
+    out.set(bucketMs, bucket);
+  }
+  return out;
+}
+
+/**
+ * Rows of [ts_ms, …values] in time order averaged into buckets of `stepMs` as SQL's avg() does
+ * (absent values left out, null where a bucket has none, summed with SQLite's Kahan-Babuska-Neumaier
+ * compensation so the means match to the last bit): the raw chart tier's bucketing when some of the
+ * range is chunked.
+ */
+export function averaged(rows: readonly ChunkRow[], stepMs: number): ChunkRow[] {
+  const out: ChunkRow[] = [];
+  let sums: number[] = [];
+  let errors: number[] = [];
+  let counts: number[] = [];
+  let bucket: number | null = null;
+  const flush = () => {
+    if (bucket !== null) out.push([bucket, ...sums.map((s, m) => (counts[m]! > 0 ? (s + errors[m]!) / counts[m]! : null))]);
+  };
+  for (const row of rows) {
+    const ts = row[0] as number;
+    const t = ts - (ts % stepMs);
+    if (t !== bucket) {
+      flush();
+      bucket = t;
+      sums = new Array<number>(row.length - 1).fill(0);
+      errors = new Array<number>(row.length - 1).fill(0);
+      counts = new Array<number>(row.length - 1).fill(0);
+    }
+    for (let m = 1; m < row.length; m++) {
+      const v = row[m];
+      if (v === null || v === undefined) continue;
+      const s = sums[m - 1]!;
+      const sum = s + v;
+      errors[m - 1]! += Math.abs(s) > Math.abs(v) ? s - sum + v : v - sum + s;
+      sums[m - 1] = sum;
+      counts[m - 1]!++;
+    }
+  }
+  flush();
+  return out;
+}

@@ -1,0 +1,166 @@
+// Labelled series' minute buckets past their first hours, compressed (labelled_chunks, hub/
+// migrations/015): a series' finished 6 h window of buckets (count and sum each) as one blob
+// encoded by hub/storage/chunk-codec.ts, as the rollups are (hub/storage/sqlite/rollup-chunks.ts). A window is rows or a
+// chunk, never both: a rebuild of minutes in a compacted window (late samples) expands it first.
+import type Database from 'better-sqlite3';
+import { decodeBuckets, encodeBuckets, type BucketRows } from '../chunk-codec.ts';
+import { COMPACT_AFTER_MS } from './chunk-store.ts';
+import { CompensatedSum, mergeBuckets, ROLLUP_WINDOW_MS } from './rollup-chunks.ts';
+import { inSlicedTransactions } from './sliced-transactions.ts';
+
+/** A labelled series' chunk window: the 1 min tier's (6 h). */
+const WINDOW_MS = ROLLUP_WINDOW_MS[60]!;
+const windowOf = (ms: number) => Math.floor(ms / WINDOW_MS) * WINDOW_MS;
+
+type BucketRow = [bucketMs: number, n: number, sum: number];
+
+// Decoded chunks a chart's reads keep, newest first, and use only for the same bytes: as the
+// rollups' (hub/storage/sqlite/rollup-chunks.ts), a chart drawn again decodes nothing (a 7-day chart of a 4-core
+// node's cpu_core_pct reads 112 chunks).
+const CACHED_CHUNKS = 256;
+
+export class LabelledChunks {
+  private readonly stmt;
+  private cached: { key: string; data: Buffer; buckets: BucketRows }[] = [];
+
+  constructor(private readonly db: Database.Database) {
+    this.stmt = {
+      seriesIds: db.prepare<[], { id: number }>('SELECT id FROM labelled_series ORDER BY id'),
+      // A series' oldest bucket still in rows: one seek in the primary key.
+      oldest: db.prepare<[number], { b: number | null }>('SELECT min(bucket_ms) AS b FROM labelled_rollups WHERE series_id = ?'),
+      rows: db.prepare('SELECT bucket_ms, n, sum FROM labelled_rollups WHERE series_id = ? AND bucket_ms BETWEEN ? AND ? ORDER BY bucket_ms').raw(),
+      deleteRows: db.prepare('DELETE FROM labelled_rollups WHERE series_id = ? AND bucket_ms BETWEEN ? AND ?'),
+      restoreRow: db.prepare('INSERT OR IGNORE INTO labelled_rollups (series_id, bucket_ms, n, sum) VALUES (?, ?, ?, ?)'),
+      chunk: db.prepare<[number, number], { data: Buffer }>('SELECT data FROM labelled_chunks WHERE series_id = ? AND start_ms = ?'),
+      save: db.prepare('INSERT OR REPLACE INTO labelled_chunks (series_id, start_ms, buckets, data) VALUES (?, ?, ?, ?)'),
+      deleteChunk: db.prepare('DELETE FROM labelled_chunks WHERE series_id = ? AND start_ms = ?'),
+      // A node's chunks of the listed windows: binds (node, window starts as a JSON array).
+      nodeChunks: db.prepare<[number, string], { series_id: number; start_ms: number; data: Buffer }>(
+        `SELECT series_id, start_ms, data FROM labelled_chunks
+         WHERE series_id IN (SELECT id FROM labelled_series WHERE node_id = ?) AND start_ms IN (SELECT value FROM json_each(?))`,
+      ),
+      namedSeries: db.prepare<[number, string], { id: number; labels: string }>('SELECT id, labels FROM labelled_series WHERE node_id = ? AND name = ?'),
+      // Binds (series, from's window, to).
+      seriesChunks: db.prepare<[number, number, number], { start_ms: number; data: Buffer }>(
+        'SELECT start_ms, data FROM labelled_chunks WHERE series_id = ? AND start_ms BETWEEN ? AND ? ORDER BY start_ms',
+      ),
+      // Binds (node, name, from's window, to).
+      any: db.prepare<[number, string, number, number], { one: number }>(
+        `SELECT 1 AS one FROM labelled_chunks WHERE series_id IN (SELECT id FROM labelled_series WHERE node_id = ? AND name = ?)
+         AND start_ms BETWEEN ? AND ? LIMIT 1`,
+      ),
+      purge: db.prepare('DELETE FROM labelled_chunks WHERE series_id IN (SELECT id FROM labelled_series WHERE node_id = ?) AND start_ms <= ?'),
+    };
+  }
+
+  /**
+   * Moves every series' 6 h windows that ended COMPACT_AFTER_MS before `nowMs` from rows into
+   * chunks, in transactions of about `sliceMs` with `pause` between them (on the writer's thread
+   * each holds up the next batch), for at most `budgetMs`: the rest is left to the next run.
+   * Returns the buckets moved.
+   */
+  async compact(nowMs: number, pause: () => Promise<void>, sliceMs = 25, budgetMs = 60_000): Promise<number> {
+    const work = this.finishedWindows(nowMs - COMPACT_AFTER_MS);
+    const step = () => {
+      const next = work.next();
+      return next.done ? null : this.compactWindow(...next.value);
+    };
+    return inSlicedTransactions(this.db, step, pause, sliceMs, budgetMs);
+  }
+
+  /** (series, window start) of each window with rows that ended by `cutoff`, oldest first; read as it goes. */
+  private *finishedWindows(cutoff: number): Generator<[number, number]> {
+    for (const { id } of this.stmt.seriesIds.all()) {
+      for (let oldest = this.stmt.oldest.get(id)!.b; oldest !== null; oldest = this.stmt.oldest.get(id)!.b) {
+        const start = windowOf(oldest);
+        if (start + WINDOW_MS > cutoff) break;
+        yield [id, start];
+      }
+    }
+  }
+
+  /** Moves a window's rows into its chunk (with the buckets of a chunk already there, rows winning); returns the rows moved. */
+  private compactWindow(seriesId: number, start: number): number {
+    const end = start + WINDOW_MS - 1;
+    const rows = this.stmt.rows.all(seriesId, start, end) as BucketRow[];
+    let buckets: BucketRows = { bucketMs: rows.map((r) => r[0]), n: rows.map((r) => r[1]), columns: [rows.map((r) => r[2])] };
+    const old = this.stmt.chunk.get(seriesId, start);
+    if (old) buckets = mergeBuckets(decodeBuckets(old.data), buckets);
+    this.stmt.save.run(seriesId, start, buckets.bucketMs.length, encodeBuckets(buckets));
+    this.stmt.deleteRows.run(seriesId, start, end);
+    return rows.length;
+  }
+
+  /** Moves back into rows the node's chunks of the windows that hold these minutes (ms / 60,000): they are about to be rebuilt. In the caller's transaction. */
+  expand(nodeId: number, minutes: readonly number[]): number {
+    const windows = JSON.stringify([...new Set(minutes.map((m) => windowOf(m * 60_000)))]);
+    let expanded = 0;
+    for (const chunk of this.stmt.nodeChunks.all(nodeId, windows)) {
+      const b = decodeBuckets(chunk.data);
+      for (let i = 0; i < b.bucketMs.length; i++) this.stmt.restoreRow.run(chunk.series_id, b.bucketMs[i]!, b.n[i]!, b.columns[0]?.[i] ?? 0);
+      this.stmt.deleteChunk.run(chunk.series_id, chunk.start_ms);
+      expanded++;
+    }
+    return expanded;
+  }
+
+  /** Whether some series of the node named `name` has chunks whose windows meet [fromMs, toMs]. */
+  holds(nodeId: number, name: string, fromMs: number, toMs: number): boolean {
+    return this.stmt.any.get(nodeId, name, windowOf(fromMs), toMs) !== undefined;
+  }
+
+  /**
+   * Means per step of `stepMs` of the node's series named `name` over [fromMs, toMs], from rows and
+   * chunks together, as SQL's sum(sum) / sum(n) gives them from rows alone (buckets summed in time
+   * order with SQL's compensation). `t` is the step's start (ms), `labels` the series' canonical JSON.
+   */
+  means(nodeId: number, name: string, stepMs: number, fromMs: number, toMs: number): { t: number; labels: string; mean: number }[] {
+    const out: { t: number; labels: string; mean: number }[] = [];
+    for (const series of this.stmt.namedSeries.all(nodeId, name)) {
+      const buckets = this.stmt.rows.all(series.id, fromMs, toMs) as BucketRow[];
+      for (const chunk of this.stmt.seriesChunks.all(series.id, windowOf(fromMs), toMs)) {
+        const b = this.decoded(`${series.id}:${chunk.start_ms}`, chunk.data);
+        for (let i = 0; i < b.bucketMs.length; i++) {
+          const t = b.bucketMs[i]!;
+          if (t >= fromMs && t <= toMs) buckets.push([t, b.n[i]!, b.columns[0]?.[i] ?? 0]);
+        }
+      }
+      buckets.sort((a, b) => a[0] - b[0]);
+      let step: number | null = null;
+      let sum = new CompensatedSum();
+      let n = 0;
+      const flush = () => {
+        if (step !== null) out.push({ t: step, labels: series.labels, mean: sum.value() / n });
+      };
+      for (const [bucketMs, count, value] of buckets) {
+        const t = bucketMs - (bucketMs % stepMs);
+        if (t !== step) {
+          flush();
+          step = t;
+          sum = new CompensatedSum();
+          n = 0;
+        }
+        sum.add(value);
+        n += count;
+      }
+      flush();
+    }
+    return out;
+  }
+
+  private decoded(key: string, data: Buffer): BucketRows {
+    const at = this.cached.findIndex((c) => c.key === key);
+    const hit = at >= 0 ? this.cached[at]! : null;
+    if (hit?.data.equals(data)) return hit.buckets;
+    if (hit) this.cached.splice(at, 1);
+    const buckets = decodeBuckets(data);
+    this.cached.unshift({ key, data, buckets });
+    if (this.cached.length > CACHED_CHUNKS) this.cached.pop();
+    return buckets;
+  }
+
+  /** Deletes the node's chunks whose windows ended at or before `beforeMs` (retention drops whole windows), or all of them. */
+  purge(nodeId: number, beforeMs = Infinity): number {
+    return this.stmt.purge.run(nodeId, beforeMs === Infinity ? Number.MAX_SAFE_INTEGER : beforeMs - WINDOW_MS).changes;
+  }
+}
