@@ -27,7 +27,7 @@ import type { LeakThresholds } from '../hub/sessions/leak-verdict.ts';
 import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
 import { openPgStore, type PgStore } from '../hub/storage/postgres/pg-store.ts';
 import { PgSampleWriter } from '../hub/storage/postgres/pg-sample-writer.ts';
-import type { SampleWriter } from '../hub/storage/sqlite/sample-writer.ts';
+import type { SampleWriter } from '../hub/storage/sample-writer.ts';
 import { checkIntegrity, ThreadedSqliteWriter, type IntegrityReport } from '../hub/storage/sqlite/threaded-sample-writer.ts';
 import { GroupCoordination } from '../hub/group/group-coordination.ts';
 import { hostname } from 'node:os';

@@ -25,13 +25,13 @@ import type { AckOut } from './ack-tracker.ts';
 import { AckPacer } from './ack-pacer.ts';
 import { SampleClocks } from './sample-time.ts';
 import { AssignedIdentities } from './assigned-identity.ts';
-import type { NodeWrite, SampleWriter, StoredBatch } from '../storage/sqlite/sample-writer.ts';
+import type { NodeWrite, SampleWriter, StoredBatch } from '../storage/sample-writer.ts';
 import type { WriteHealth } from '../hub-health.ts';
 
 export interface IngestOptions {
   /** Where the fleet's messages come from and acks go: MQTT, or the embedded broker in this process. */
   link: FleetLink;
-  /** Stores each batch, with its acks (hub/storage/sqlite/sample-writer.ts). */
+  /** Stores each batch, with its acks (hub/storage/sample-writer.ts). */
   writer: SampleWriter;
   feed: LiveFeed;
   log: Logger;

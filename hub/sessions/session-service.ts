@@ -17,7 +17,7 @@ export interface SessionServiceOptions {
   thresholds?: Partial<LeakThresholds>;
   /**
    * Record the per-process history from the feed's samples. False where ingest's writer stores it
-   * with the samples themselves (the SQLite hub: hub/storage/sqlite/sample-writer.ts).
+   * with the samples themselves (the SQLite hub: hub/storage/sqlite/sqlite-batch-write.ts).
    */
   processHistoryFromFeed: boolean;
 }

@@ -228,7 +228,7 @@ export class SessionStore {
     else this.flushProcesses();
   }
 
-  /** The processes of a batch's samples, one row per sample, in the caller's transaction (the SQLite hub's writer thread: hub/storage/sqlite/sample-writer.ts). */
+  /** The processes of a batch's samples, one row per sample, in the caller's transaction (the SQLite hub's writer thread: hub/storage/sqlite/sqlite-batch-write.ts). */
   insertProcesses(samples: PackedSamples): void {
     let list: ProcessRow[] = [];
     const write = () => list.length > 0 && this.stmt.addProcesses.run(samples.node(list[0]!.row), samples.tsMs(list[0]!.row), processListJson(list));

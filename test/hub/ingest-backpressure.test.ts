@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Ingest } from '../../hub/ingest/ingest.ts';
 import { LiveFeed } from '../../hub/live-feed.ts';
 import { MqttFleetLink } from '../../hub/ingest/mqtt-fleet-link.ts';
-import type { SampleWriter } from '../../hub/storage/sqlite/sample-writer.ts';
+import type { SampleWriter } from '../../hub/storage/sample-writer.ts';
 import { ThreadedSqliteWriter } from '../../hub/storage/sqlite/threaded-sample-writer.ts';
 import { openSqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { encodeSample, topics } from '../../protocol/index.ts';

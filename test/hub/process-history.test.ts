@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AckTracker } from '../../hub/ingest/ack-tracker.ts';
-import { writePacked } from '../../hub/storage/sqlite/sample-writer.ts';
+import { writePacked } from '../../hub/storage/sqlite/sqlite-batch-write.ts';
 import { SessionStore } from '../../hub/sessions/sessions.ts';
 import { openSqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { PackedSamples } from '../../hub/storage/packed-samples.ts';

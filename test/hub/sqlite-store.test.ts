@@ -125,7 +125,7 @@ describe('SQLite rollups from the minute sums', () => {
     const path = join(tempDir(), 'rollback.db');
     const store = openSqliteStore(path, { now: () => now });
     // Inside a caller's transaction that fails after the insert (a full disk at commit), as the
-    // writer thread's (hub/storage/sqlite/sample-writer.ts), which then tells the store.
+    // writer thread's (hub/storage/sqlite/sqlite-batch-write.ts), which then tells the store.
     expect(() =>
       store.db.transaction(() => {
         store.insertPacked(PackedSamples.pack(batch('a', [0, 1, 2])));

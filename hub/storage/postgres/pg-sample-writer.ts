@@ -4,7 +4,7 @@ import type { SpoolReport } from '../../../protocol/index.ts';
 import type { AckOut } from '../../ingest/ack-tracker.ts';
 import type { PgStore } from './pg-store.ts';
 import { advanceWatermarks, recordSpoolReport } from './pg-watermarks.ts';
-import { applyNodeWrite, type NodeWrite, type SampleWriter, type StoredBatch } from '../sqlite/sample-writer.ts';
+import { applyNodeWrite, type NodeWrite, type SampleWriter, type StoredBatch } from '../sample-writer.ts';
 import type { PackedSamples } from '../packed-samples.ts';
 
 export class PgSampleWriter implements SampleWriter {

@@ -9,7 +9,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AckTracker } from '../../ingest/ack-tracker.ts';
 import { PackedSamples } from '../packed-samples.ts';
-import { writePacked } from './sample-writer.ts';
+import { writePacked } from './sqlite-batch-write.ts';
 import { SessionStore } from '../../sessions/sessions.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 import { databaseError, openDatabase, quickCheck } from '../../../shared/sqlite-open.ts';

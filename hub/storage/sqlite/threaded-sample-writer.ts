@@ -8,7 +8,7 @@ import type { SpoolReport } from '../../../protocol/index.ts';
 import type { AckOut } from '../../ingest/ack-tracker.ts';
 import type { PackedArrays, PackedSamples } from '../packed-samples.ts';
 import type { Retention } from '../rollups.ts';
-import type { NodeWrite, SampleWriter, StoredBatch } from './sample-writer.ts';
+import type { NodeWrite, SampleWriter, StoredBatch } from '../sample-writer.ts';
 import type { RemovedNode, RemoveNodeOptions } from '../store.ts';
 
 // Built by scripts/build.mjs into dist/: found from these sources (tests) and from the CLI's bundle in dist/.
