@@ -3,7 +3,8 @@
 // protocol/ is the wire contract and imports nothing of ours; shared/ holds what several layers use
 // (the metric registry, API types, logger, options); the agent ships as one bundle, so it takes only
 // protocol/ and shared/, and only cli/ (and the bundle entry) may import it; browser code in
-// web/client/ takes only protocol/ and shared/.
+// web/client/ takes only protocol/ and shared/. Inside hub/, storage sits below the features, and the
+// features use its contract (hub/storage/*.ts), not a backend folder.
 const layer = (name, mayNotUse, comment) => ({
   name,
   comment,
@@ -21,6 +22,27 @@ module.exports = {
     layer('broker', ['edge-agent', 'hub', 'web', 'cli'], 'the broker knows nothing of the hub'),
     layer('hub', ['edge-agent', 'web', 'cli'], 'the hub never imports the web tier or the agent'),
     layer('web', ['edge-agent', 'cli'], 'the web tier sits below the CLI'),
+    {
+      name: 'storage-backends-apart',
+      comment: 'the SQLite and PostgreSQL stores share only what is in hub/storage/ itself',
+      severity: 'error',
+      from: { path: '^hub/storage/(sqlite|postgres)/' },
+      to: { path: '^hub/storage/(sqlite|postgres)/', pathNot: '^hub/storage/$1/' },
+    },
+    {
+      name: 'storage-below-features',
+      comment: 'storage knows nothing of the alarms, integrations, group or node lifecycle built on it',
+      severity: 'error',
+      from: { path: '^hub/storage/' },
+      to: { path: '^hub/(alarms|integrations|group|nodes)/' },
+    },
+    {
+      name: 'features-on-the-contract',
+      comment: 'ingest, sessions, integrations and the group use the storage contract, never one backend',
+      severity: 'error',
+      from: { path: '^hub/(ingest|sessions|integrations|group)/' },
+      to: { path: '^hub/storage/(sqlite|postgres)/' },
+    },
     {
       name: 'browser-code',
       comment: 'pages run in the browser: they take only protocol/, shared/ and web/client/',
