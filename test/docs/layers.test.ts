@@ -32,6 +32,9 @@ describe('the layers', () => {
     ['protocol', 'shared', 'the wire contract stands alone'],
     ['edge-agent', 'hub', 'the agent bundle takes only protocol/ and shared/'],
     ['web/client', 'hub', 'pages run in the browser'],
+    ['hub/storage/postgres', 'hub/storage/sqlite', 'the two storage backends apart'],
+    ['hub/ingest', 'hub/storage/sqlite', 'features on the storage contract'],
+    ['hub/storage', 'hub/alarms', 'storage below the features'],
   ])(
     'refuse %s → %s',
     (from, to) => {
