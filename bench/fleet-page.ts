@@ -41,12 +41,34 @@ const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-let blankPageMs = 0;
+let blankPage = { wallMs: 0, inPageMs: 0 };
 try {
-  blankPageMs = await blankPageReference();
+  blankPage = await blankPageReference();
   for (const nodes of sizes) await run(nodes);
 } finally {
   await browser.close();
+}
+
+/**
+ * Navigates and waits until the page shows a row of nodes and says it is ready. Checked in the page
+ * at every animation frame from the moment the navigation commits: Playwright's locator.waitFor
+ * polls from the server at 20, 50, 100, 100, then every 500 ms after the load event, which
+ * added up to half a second to a page that became ready a moment after a poll. wallMs: from the
+ * call here; inPageMs: from the navigation's start, by the page's own clock (no Playwright round trip).
+ */
+async function interactiveAfter(page: Page, url: string): Promise<{ wallMs: number; inPageMs: number }> {
+  const t0 = Date.now();
+  await page.goto(url, { waitUntil: 'commit' });
+  const ready = await page.waitForFunction(
+    () => document.querySelector('body[data-ready="true"] .ft-row[data-node]') !== null && performance.now(),
+    undefined,
+    {
+      polling: 'raf',
+      timeout: 60_000,
+    },
+  );
+  const wallMs = Date.now() - t0;
+  return { wallMs, inPageMs: Math.round((await ready.jsonValue()) as number) };
 }
 
 /**
@@ -54,7 +76,7 @@ try {
  * waited for as the fleet page is (median of 5). What this browser on this machine takes for any
  * page; the fleet page's own cost is what it takes beyond it.
  */
-async function blankPageReference(): Promise<number> {
+async function blankPageReference(): Promise<{ wallMs: number; inPageMs: number }> {
   const server = createServer((_req, res) => {
     res.setHeader('content-type', 'text/html');
     res.end('<!doctype html><html><body><p class="ft-row" data-node="x">x</p><script>document.body.dataset.ready = "true"</script></body></html>');
@@ -62,16 +84,16 @@ async function blankPageReference(): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const times: number[] = [];
+    const inPage: number[] = [];
     for (let i = 0; i < 5; i++) {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      const t0 = Date.now();
-      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-      await page.locator('body[data-ready="true"] .ft-row[data-node]').first().waitFor({ timeout: 60_000 });
-      times.push(Date.now() - t0);
+      const t = await interactiveAfter(page, `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      times.push(t.wallMs);
+      inPage.push(t.inPageMs);
       await page.close();
     }
-    times.sort((a, b) => a - b);
-    return times[2]!;
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[2]!;
+    return { wallMs: median(times), inPageMs: median(inPage) };
   } finally {
     server.close();
   }
@@ -102,15 +124,12 @@ async function run(nodes: number): Promise<void> {
       (window as any).__long = [];
       new PerformanceObserver((list) => (window as any).__long.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask', buffered: true });
     });
-    const load = async (p: Page): Promise<{ interactiveMs: number; nodesApiMs: number }> => {
-      const t0 = Date.now();
-      await p.goto(`http://127.0.0.1:${web.port}/?view=table`);
-      await p.locator('body[data-ready="true"] .ft-row[data-node]').first().waitFor({ timeout: 60_000 });
-      const interactiveMs = Date.now() - t0;
+    const load = async (p: Page): Promise<{ interactiveMs: number; inPageMs: number; nodesApiMs: number }> => {
+      const { wallMs: interactiveMs, inPageMs } = await interactiveAfter(p, `http://127.0.0.1:${web.port}/?view=table`);
       const nodesApiMs = await p.evaluate(
         () => (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find((e) => new URL(e.name).pathname === '/api/nodes')?.duration ?? NaN,
       );
-      return { interactiveMs, nodesApiMs };
+      return { interactiveMs, inPageMs, nodesApiMs };
     };
     const first = await load(page);
     const secondPage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -166,13 +185,13 @@ async function run(nodes: number): Promise<void> {
     console.log(`fleet table, ${nodes.toLocaleString()} nodes, headless Chromium`);
     const target = targetFor(nodes);
     console.log(
-      `  a blank page            ${blankPageMs} ms (the reference, same measure): the fleet page takes ${(first.interactiveMs / blankPageMs).toFixed(1)}× it, ${first.interactiveMs - blankPageMs} ms beyond it`,
+      `  a blank page            ${blankPage.wallMs} ms (${blankPage.inPageMs} ms by its clock; the reference, same measure): the fleet page takes ${(first.interactiveMs / blankPage.wallMs).toFixed(1)}× it, ${first.interactiveMs - blankPage.wallMs} ms beyond it`,
     );
     console.log(
-      `  interactive             ${first.interactiveMs} ms after navigation (GET /api/nodes ${Math.round(first.nodesApiMs)} ms of it) ${againstTarget(first.interactiveMs, target)}`,
+      `  interactive             ${first.interactiveMs} ms after navigation (${first.inPageMs} ms by the page's clock; GET /api/nodes ${Math.round(first.nodesApiMs)} ms of it) ${againstTarget(first.interactiveMs, target)}`,
     );
     console.log(
-      `  again, records decoded  ${again.interactiveMs} ms (GET /api/nodes ${Math.round(again.nodesApiMs)} ms of it) ${againstTarget(again.interactiveMs, target)}`,
+      `  again, records decoded  ${again.interactiveMs} ms (${again.inPageMs} ms by the page's clock; GET /api/nodes ${Math.round(again.nodesApiMs)} ms of it) ${againstTarget(again.interactiveMs, target)}`,
     );
     console.log(`  sort by CPU             ${sortMs.toFixed(1)} ms click to drawn rows`);
     console.log(`  text filter             ${filterMs.toFixed(1)} ms keystroke to drawn rows (${clearMs.toFixed(1)} ms to clear it)`);
