@@ -1,6 +1,11 @@
 // Shapes of the alarms API and of the retained `remonitor/<node>/alarms` payload, shared by the
 // hub, the routes and the browser code.
 
+// A rule and its notifications are described once, as a schema that gives these types.
+import type { AlarmRuleInput } from './alarm-rule-schema.ts';
+
+export type { AlarmRuleInput, RuleNotify } from './alarm-rule-schema.ts';
+
 export type AlarmLevel = 'ok' | 'amber' | 'red' | 'offline';
 
 /** One alarm: one rule on one node (and one filesystem, for per-mount rules; one label set, for labelled metrics). */
@@ -178,71 +183,4 @@ export function subjectLabels(subject: string): Record<string, string> | null {
     at = part.lastIndex;
   }
   return labels;
-}
-
-/**
- * Notifications of one rule, grouped per burst and channel (hub/alarms/alarm-groups.ts); where the
- * URLs may point is decided in destination.ts.
- */
-export interface RuleNotify {
-  /** Channel URLs, chosen by scheme: `https://…` (webhook), `ntfy://`, `gotify://`, `telegram://`, `discord://`, `slack://`, `pushover://`, `smtp://`, `smtps://`. */
-  channels?: string[];
-  /** URL that gets a JSON POST (the same as listing it in `channels`). */
-  webhook?: string;
-  /** ntfy-compatible topic URL (`https://ntfy.sh/my-topic`; the same as `ntfy://ntfy.sh/my-topic` in `channels`). */
-  ntfy?: string;
-  /** A burst's first message waits this long for the rest of it ("10s"; never longer than group_interval). */
-  group_wait?: string;
-  /** Changes after a group's message wait at least this long after it ("5m"). */
-  group_interval?: string;
-  /** The older name of group_interval, still read from rule files. */
-  min_interval?: string;
-  /** While alarms fire and nothing changes, the message is sent again this often ("4h"). */
-  repeat_interval?: string;
-  /** Alarms back to OK are listed in the next message (default true). */
-  send_resolved?: boolean;
-}
-
-/** A rule as written in the rules file and sent to the API. */
-export interface AlarmRuleInput {
-  id: string;
-  metric: RuleMetric;
-  /** RED above this value (below it with `"when": "below"`), units of the metric. Not used by `offline`. */
-  threshold?: number;
-  /** Which side of the threshold fires: "above" (the default) or "below" (a container not running, a weak signal). */
-  when?: 'above' | 'below';
-  /** How long the condition must hold before the state changes ("5m"). */
-  for?: string;
-  /** RED compares the mean over this window, so one spike cannot raise it ("1m"). */
-  window?: string;
-  /** AMBER when the trend predicts crossing within this ("6h"); "0" turns AMBER off. */
-  horizon?: string;
-  /** The least-squares fit uses the data of this window ("2h"); predictions reach at most 4× it. */
-  trend_window?: string;
-  /** RED clears only below this value ("hysteresis"; default the threshold less 5 % of it)… */
-  clear_below?: number;
-  /** …or, for a rule `"when": "below"`, only above this one (default the threshold plus 5 % of it; clear_below is refused there)… */
-  clear_above?: number;
-  /** …once it has stayed there this long ("1m"; default `for`, at most 1 minute). AMBER leaves after this long without a prediction. */
-  clear_for?: string;
-  /** An alarm that changes state this often within `flap_window` is flapping and not notified (default 4; 0: never). */
-  flap_changes?: number;
-  /** Default "30m". */
-  flap_window?: string;
-  /** A flapping alarm is notified again, once, in its state at the time, after this long without a change (default "10m"). */
-  flap_stable?: string;
-  /**
-   * A labelled metric's label sets to judge, each label given by a glob (`{"container": "web*"}`:
-   * `*` any run of characters, `?` one); absent: every label set. Each label set is an alarm of its own.
-   */
-  labels?: Record<string, string>;
-  /** Where it applies: all nodes when `nodes`, `node_pattern` and `tags` are absent. */
-  nodes?: string[];
-  /** Node name glob: `*` any run of characters, `?` one (`pi-*`). */
-  node_pattern?: string;
-  /** Only nodes carrying one of these tags (`ci`, `room:kitchen`); with `nodes` or `node_pattern`, a node must match each given. */
-  tags?: string[];
-  enabled?: boolean;
-  notify?: RuleNotify;
-  description?: string;
 }

@@ -14,6 +14,7 @@ import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from '
 import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import * as v from 'valibot';
 
 interface Refused {
   reason: string;
@@ -74,21 +75,37 @@ function hostAddress(url: URL): string | null {
   return isIP(host) ? host : null;
 }
 
-/**
- * Why notifications may not go to this URL as written, or null. Run when a rule is saved; a name
- * is judged again by what it resolves to when a notification is sent.
- */
-export function destinationProblem(value: unknown): string | null {
-  const expected = `must be an http(s) URL, got ${JSON.stringify(value)}`;
-  if (typeof value !== 'string') return expected;
-  let url: URL;
+const httpUrlProblem = (value: unknown) => `must be an http(s) URL, got ${JSON.stringify(value)}`;
+
+function httpUrl(text: string): URL | null {
   try {
-    url = new URL(value);
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
   } catch {
-    return expected;
+    return null;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return expected;
-  return hostProblem(url);
+}
+
+/**
+ * An http(s) URL notifications may go to as written (a webhook, an ntfy topic). Checked when a rule
+ * is saved; a name is judged again by what it resolves to when a notification is sent.
+ */
+export const DestinationUrlSchema = v.pipe(
+  v.string((i) => httpUrlProblem(i.input)),
+  v.check(
+    (text) => httpUrl(text) !== null,
+    (i) => httpUrlProblem(i.input),
+  ),
+  v.check(
+    (text) => httpUrl(text) === null || hostProblem(httpUrl(text)!) === null,
+    (i) => hostProblem(httpUrl(i.input as string)!) ?? '',
+  ),
+);
+
+/** Why notifications may not go to this URL as written, or null (DestinationUrlSchema). */
+export function destinationProblem(value: unknown): string | null {
+  const result = v.safeParse(DestinationUrlSchema, value);
+  return result.success ? null : result.issues[0].message;
 }
 
 /** Why notifications may not go to this URL's host as written (any scheme), or null. */

@@ -9,17 +9,17 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { RulesFileStatus } from '../../shared/alarm-types.ts';
-import { formatProblems, validateRules, type AlarmRuleInput, type RuleProblem } from './rules.ts';
+import * as v from 'valibot';
+import { problemsOf } from '../../shared/field-problems.ts';
+import { RulesDocumentSchema } from './rule-schema.ts';
+import { formatProblems, type AlarmRuleInput, type RuleProblem } from './rules.ts';
 
 export const RULES_FILE = 'alarm-rules.json';
 /** A larger file is refused unread: nobody writes a megabyte of rules, and the hub reads it on its event loop. */
 export const MAX_RULES_FILE_BYTES = 1024 * 1024;
 
-export interface RulesDocument {
-  /** Format of this file; bumped only if it ever changes incompatibly. */
-  version: 1;
-  rules: AlarmRuleInput[];
-}
+/** The file's content as the hub writes it (the schema also reads it without `version`). */
+export type RulesDocument = Required<v.InferOutput<typeof RulesDocumentSchema>>;
 
 /** Which version of the file the hub knows: cheap to compare (size, mtime), exact when those moved (hash). */
 interface FileStamp {
@@ -78,18 +78,13 @@ export function readRulesFile(path: string): RulesRead {
   } catch (err) {
     return { problems: [{ field: '', problem: `not valid JSON (${(err as Error).message})` }], stamp };
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
-    return { problems: [{ field: '', problem: 'must be a JSON object {"version": 1, "rules": [...]}' }], stamp };
-  const problems = documentProblems(doc as Record<string, unknown>);
+  const problems = documentProblems(doc);
   return problems.length > 0 ? { problems, stamp } : { rules: (doc as RulesDocument).rules, stamp };
 }
 
-/** Every problem of a rules document (the file's content, or PUT /api/alarms/rules's body). */
-export function documentProblems(doc: Record<string, unknown>): RuleProblem[] {
-  const problems: RuleProblem[] = [];
-  for (const key of Object.keys(doc)) if (key !== 'version' && key !== 'rules') problems.push({ field: key, problem: 'unknown field; known: version, rules' });
-  if (doc['version'] !== undefined && doc['version'] !== 1) problems.push({ field: 'version', problem: `must be 1, got ${JSON.stringify(doc['version'])}` });
-  return [...problems, ...validateRules(doc['rules'])];
+/** Every problem of a rules document (the file's content, or PUT /api/alarms/rules's body): RulesDocumentSchema. */
+export function documentProblems(doc: unknown): RuleProblem[] {
+  return problemsOf(v.safeParse(RulesDocumentSchema, doc).issues);
 }
 
 /** Reads the rules; writes `seed` first when the file does not exist. Throws naming every problem. */

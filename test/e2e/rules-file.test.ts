@@ -120,7 +120,7 @@ describe('the rules file', () => {
 
     const bad = await send('PUT', '/api/alarms/rules', { version: 2, rules: [CPU, { id: 'cpu', metric: 'mem_pct', threshold: 101 }], extra: true });
     expect(bad.status).toBe(400);
-    expect(bad.body['problems'].map((p: { field: string }) => p.field)).toEqual(['extra', 'version', 'rules[1].threshold', 'rules[1].id']);
+    expect(bad.body['problems'].map((p: { field: string }) => p.field)).toEqual(['version', 'rules[1].threshold', 'rules[1].id', 'extra']);
     expect((await rules()).rules).toEqual([CPU, MEM]);
 
     const imported = await send('PUT', '/api/alarms/rules', { version: 1, rules: [MEM, { id: 'swap', metric: 'swap_pct', threshold: 50, enabled: false }] });

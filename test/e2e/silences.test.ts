@@ -111,7 +111,7 @@ describe('silences', () => {
       by: 'mallory',
     });
     expect(bad.status).toBe(400);
-    expect(bad.body['problems'].map((p: { field: string }) => p.field)).toEqual(['by', 'node', 'node_pattern', 'rule_id', 'for', 'reason']);
+    expect(bad.body['problems'].map((p: { field: string }) => p.field)).toEqual(['node', 'rule_id', 'for', 'reason', 'by', 'node_pattern']);
     expect(bad.body['error']).toContain('no rule with id "dsk"');
 
     expect((await send('DELETE', `/api/alarms/silences/${silence.id}`)).status).toBe(200);

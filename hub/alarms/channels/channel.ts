@@ -6,6 +6,7 @@
 // API host by its host, so a LAN instance or a test's fake is one edit away; `?scheme=http` talks
 // plain HTTP to that host (a LAN service without TLS, a fake on 127.0.0.1).
 import type { OutgoingHttpHeaders } from 'node:http';
+import * as v from 'valibot';
 import type { AlarmLevel, AlarmTransition } from '../../../shared/alarm-types.ts';
 import { postChecked, type Resolver } from '../destination.ts';
 
@@ -38,8 +39,8 @@ export interface SendContext {
 export interface Channel {
   /** The URL schemes that choose it, without the colon. */
   readonly schemes: readonly string[];
-  /** What is wrong with a URL of this channel (beyond its host, which destination.ts judges); empty when fine. */
-  validate(url: URL): string[];
+  /** A URL of this channel: its own fields (beyond its host, which destination.ts judges), each problem an issue (channelUrl). */
+  readonly url: v.GenericSchema<URL, unknown>;
   /** Delivers one message; throws an Error whose text says what the service answered. */
   send(url: URL, message: AlarmMessage, ctx: SendContext): Promise<void>;
 }
@@ -153,11 +154,19 @@ export function serviceUrl(url: URL, path = url.pathname): string {
   return `${scheme}://${url.host}${path}`;
 }
 
-/** Problems of the `scheme` parameter, shared by every HTTP channel. */
-export function schemeProblems(url: URL): string[] {
-  const scheme = url.searchParams.get('scheme');
-  return scheme === null || scheme === 'http' || scheme === 'https' ? [] : [`scheme=${JSON.stringify(scheme)}: must be http or https`];
+/**
+ * A channel URL's schema: `parts` picks the fields a channel reads (a query parameter, a path
+ * segment, the user part), `entries` judge them; each message reads alone, as the URL's problem.
+ */
+export function channelUrl<TEntries extends v.ObjectEntries>(parts: (url: URL) => { [K in keyof TEntries]: unknown }, entries: TEntries) {
+  return v.pipe(v.instance(URL), v.transform(parts), v.object(entries));
 }
+
+/** The `scheme` parameter every HTTP channel takes: absent, http or https. */
+export const schemeParam = v.nullable(v.picklist(['http', 'https'], (i) => `scheme=${JSON.stringify(i.input)}: must be http or https`));
+
+/** The `scheme` parameter of a URL, for schemeParam. */
+export const schemeOf = (url: URL) => url.searchParams.get('scheme');
 
 /** POSTs to a checked destination; a non-2xx answer throws with the status and the start of what the service said. */
 export async function post(target: string, headers: OutgoingHttpHeaders, body: string, ctx: SendContext): Promise<string> {

@@ -6,22 +6,29 @@
 import { isIP } from 'node:net';
 import { createTransport } from 'nodemailer';
 import { checkedAddress } from '../destination.ts';
-import { listParam, renderText, type Channel } from './channel.ts';
+import * as v from 'valibot';
+import { channelUrl, listParam, renderText, type Channel } from './channel.ts';
 
 const ADDRESS = /^[^\s@<>,;"]{1,64}@[A-Za-z0-9.-]{1,253}$/;
 
 export const emailChannel: Channel = {
   schemes: ['smtp', 'smtps'],
-  validate(url) {
-    const problems: string[] = [];
-    const from = url.searchParams.get('from');
-    if (from === null || !ADDRESS.test(from)) problems.push(`from= must be one e-mail address, got ${JSON.stringify(from)}`);
-    const to = listParam(url, 'to');
-    if (to.length === 0) problems.push('to= must list at least one e-mail address');
-    for (const address of to) if (!ADDRESS.test(address)) problems.push(`to: ${JSON.stringify(address)} is not an e-mail address`);
-    if (url.pathname !== '' && url.pathname !== '/') problems.push(`an SMTP URL has no path, got ${JSON.stringify(url.pathname)}`);
-    return problems;
-  },
+  url: channelUrl((url) => ({ from: url.searchParams.get('from'), to: listParam(url, 'to'), path: url.pathname }), {
+    from: v.pipe(
+      v.string((i) => `from= must be one e-mail address, got ${JSON.stringify(i.input)}`),
+      v.regex(ADDRESS, (i) => `from= must be one e-mail address, got ${JSON.stringify(i.input)}`),
+    ),
+    to: v.pipe(
+      v.array(
+        v.pipe(
+          v.string(),
+          v.regex(ADDRESS, (i) => `to: ${JSON.stringify(i.input)} is not an e-mail address`),
+        ),
+      ),
+      v.minLength(1, 'to= must list at least one e-mail address'),
+    ),
+    path: v.picklist(['', '/'], (i) => `an SMTP URL has no path, got ${JSON.stringify(i.input)}`),
+  }),
   async send(url, message, ctx) {
     const secure = url.protocol === 'smtps:';
     const name = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;

@@ -2,7 +2,8 @@
 // application token in the X-Gotify-Key header, the link as the notification's click action.
 // `gotify://host[:port][/path]/APP_TOKEN`: the last path segment is the token, any path before it
 // the server's base path (Gotify behind a reverse proxy).
-import { postJson, renderText, schemeProblems, serviceUrl, type Channel } from './channel.ts';
+import * as v from 'valibot';
+import { channelUrl, postJson, renderText, schemeOf, schemeParam, serviceUrl, type Channel } from './channel.ts';
 
 const PRIORITY: Record<string, number> = { red: 8, offline: 7, amber: 5, ok: 2 };
 
@@ -14,11 +15,10 @@ function split(url: URL): { base: string; token: string } {
 
 export const gotifyChannel: Channel = {
   schemes: ['gotify'],
-  validate(url) {
-    const problems = schemeProblems(url);
-    if (!/^[A-Za-z0-9._-]{1,128}$/.test(split(url).token)) problems.push('the last path segment must be the application token (gotify://host/APP_TOKEN)');
-    return problems;
-  },
+  url: channelUrl((url) => ({ scheme: schemeOf(url), token: split(url).token }), {
+    scheme: schemeParam,
+    token: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,128}$/, 'the last path segment must be the application token (gotify://host/APP_TOKEN)')),
+  }),
   async send(url, message, ctx) {
     const { base, token } = split(url);
     const body = {

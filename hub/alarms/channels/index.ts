@@ -1,5 +1,6 @@
 // The notification channels, chosen by the scheme of the channel URL; one file per channel, each
 // a Channel (channel.ts). Adding a channel is one file and one line here.
+import * as v from 'valibot';
 import { hostProblem } from '../destination.ts';
 import type { AlarmMessage, Channel, SendContext } from './channel.ts';
 import { discordChannel } from './discord.ts';
@@ -20,37 +21,46 @@ export const CHANNEL_SCHEMES: readonly string[] = [...BY_SCHEME.keys()];
 /** The longest channel URL taken, characters. */
 const MAX_URL = 2000;
 
-function parse(value: unknown): { url: URL; channel: Channel } | { problems: string[] } {
-  if (typeof value !== 'string' || value.length > MAX_URL)
-    return {
-      problems: [
-        `must be a channel URL (${CHANNEL_SCHEMES.map((s) => `${s}://`).join(', ')}) of at most ${MAX_URL} characters, got ${JSON.stringify(value)?.slice(0, 80)}`,
-      ],
-    };
+const notAChannel = (value: unknown) =>
+  `must be a channel URL (${CHANNEL_SCHEMES.map((s) => `${s}://`).join(', ')}) of at most ${MAX_URL} characters, got ${JSON.stringify(value)?.slice(0, 80)}`;
+
+function parse(value: string): { url: URL; channel: Channel } | { problem: string } {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return { problems: [`${JSON.stringify(redactedChannel(value))} is not a URL`] };
+    return { problem: `${JSON.stringify(redactedChannel(value))} is not a URL` };
   }
   const scheme = url.protocol.slice(0, -1);
   const channel = BY_SCHEME.get(scheme);
-  if (!channel) return { problems: [`unknown channel ${JSON.stringify(`${scheme}://`)}; known: ${CHANNEL_SCHEMES.map((s) => `${s}://`).join(', ')}`] };
+  if (!channel) return { problem: `unknown channel ${JSON.stringify(`${scheme}://`)}; known: ${CHANNEL_SCHEMES.map((s) => `${s}://`).join(', ')}` };
   return { url, channel };
 }
 
-/** Every problem of a channel URL: its scheme, its host (destination.ts) and the channel's own fields. Empty when fine. */
+/** A channel URL: its scheme names a channel, its host may be notified (destination.ts), and the channel's own fields are right. */
+export const ChannelUrlSchema = v.pipe(
+  v.string((i) => notAChannel(i.input)),
+  v.maxLength(MAX_URL, (i) => notAChannel(i.input)),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (dataset.issues || typeof dataset.value !== 'string') return;
+    const parsed = parse(dataset.value);
+    if ('problem' in parsed) return addIssue({ message: parsed.problem });
+    const host = hostProblem(parsed.url);
+    if (host) addIssue({ message: host });
+    // The channel's issues are the URL's: one field, as the rule editor shows it.
+    for (const issue of v.safeParse(parsed.channel.url, parsed.url).issues ?? []) addIssue({ message: issue.message });
+  }),
+);
+
+/** Every problem of a channel URL (ChannelUrlSchema). Empty when fine. */
 export function channelProblems(value: unknown): string[] {
-  const parsed = parse(value);
-  if ('problems' in parsed) return parsed.problems;
-  const host = hostProblem(parsed.url);
-  return [...(host ? [host] : []), ...parsed.channel.validate(parsed.url)];
+  return (v.safeParse(ChannelUrlSchema, value).issues ?? []).map((issue) => issue.message);
 }
 
 /** The channel's name (its first scheme: `ntfy`, `smtp`, `http` for a webhook…), or null when the URL names none. */
 export function channelName(value: string): string | null {
   const parsed = parse(value);
-  return 'problems' in parsed ? null : parsed.channel === webhookChannel ? 'webhook' : parsed.channel.schemes[0]!;
+  return 'problem' in parsed ? null : parsed.channel === webhookChannel ? 'webhook' : parsed.channel.schemes[0]!;
 }
 
 /** Sends one message; throws with what went wrong, the URL's problems included. */

@@ -1,7 +1,8 @@
 // ntfy (https://docs.ntfy.sh/publish/): the text is the body, the rest goes in headers.
 // `ntfy://[user:password@]host[:port]/topic[?token=tk_…]`: Basic auth from the user part, or an
 // access token as a Bearer header.
-import { post, renderText, schemeProblems, serviceUrl, type Channel } from './channel.ts';
+import * as v from 'valibot';
+import { channelUrl, post, renderText, schemeOf, schemeParam, serviceUrl, type Channel } from './channel.ts';
 
 const PRIORITY: Record<string, string> = { red: '5', offline: '4', amber: '3', ok: '2' };
 /** ntfy's limit on a message body, bytes; longer ones become attachments. */
@@ -9,12 +10,13 @@ const MAX_CHARS = 4000;
 
 export const ntfyChannel: Channel = {
   schemes: ['ntfy'],
-  validate(url) {
-    const problems = schemeProblems(url);
-    if (!/^\/[-_A-Za-z0-9]{1,64}$/.test(url.pathname))
-      problems.push(`the path must be one topic name (A-Z a-z 0-9 - _, at most 64), got ${JSON.stringify(url.pathname)}`);
-    return problems;
-  },
+  url: channelUrl((url) => ({ scheme: schemeOf(url), path: url.pathname }), {
+    scheme: schemeParam,
+    path: v.pipe(
+      v.string(),
+      v.regex(/^\/[-_A-Za-z0-9]{1,64}$/, (i) => `the path must be one topic name (A-Z a-z 0-9 - _, at most 64), got ${JSON.stringify(i.input)}`),
+    ),
+  }),
   async send(url, message, ctx) {
     const headers: Record<string, string> = {
       'content-type': 'text/plain; charset=utf-8',

@@ -1,7 +1,8 @@
 // Pushover (https://pushover.net/api): a form POST to /1/messages.json with the application token,
 // the user (or group) key, title, message, priority and the link as a supplementary URL.
 // `pushover://APP_TOKEN@api.pushover.net?user=USER_KEY[&devices=phone,tablet]`.
-import { listParam, post, renderText, schemeProblems, serviceUrl, type Channel } from './channel.ts';
+import * as v from 'valibot';
+import { channelUrl, listParam, post, renderText, schemeOf, schemeParam, serviceUrl, type Channel } from './channel.ts';
 
 /** Pushover's limits, characters. */
 const MAX_MESSAGE = 1024;
@@ -11,13 +12,14 @@ const KEY = /^[A-Za-z0-9]{30}$/;
 
 export const pushoverChannel: Channel = {
   schemes: ['pushover'],
-  validate(url) {
-    const problems = schemeProblems(url);
-    if (!KEY.test(decodeURIComponent(url.username)))
-      problems.push('the application token (30 letters and digits) goes before the host: pushover://APP_TOKEN@api.pushover.net?user=USER_KEY');
-    if (!KEY.test(url.searchParams.get('user') ?? '')) problems.push('user= must be the user or group key (30 letters and digits)');
-    return problems;
-  },
+  url: channelUrl((url) => ({ scheme: schemeOf(url), token: decodeURIComponent(url.username), user: url.searchParams.get('user') ?? '' }), {
+    scheme: schemeParam,
+    token: v.pipe(
+      v.string(),
+      v.regex(KEY, 'the application token (30 letters and digits) goes before the host: pushover://APP_TOKEN@api.pushover.net?user=USER_KEY'),
+    ),
+    user: v.pipe(v.string(), v.regex(KEY, 'user= must be the user or group key (30 letters and digits)')),
+  }),
   async send(url, message, ctx) {
     const form = new URLSearchParams({
       token: decodeURIComponent(url.username),

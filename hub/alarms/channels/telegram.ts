@@ -1,7 +1,8 @@
 // Telegram (https://core.telegram.org/bots/api#sendmessage): one sendMessage per chat, plain text
 // (no parse mode, so nothing in a node name or value needs escaping).
 // `telegram://BOT_TOKEN@api.telegram.org?chats=CHAT_ID[,CHAT_ID…]`: a chat is a number or @channel.
-import { listParam, postJson, renderText, schemeProblems, serviceUrl, type Channel } from './channel.ts';
+import * as v from 'valibot';
+import { channelUrl, listParam, postJson, renderText, schemeOf, schemeParam, serviceUrl, type Channel } from './channel.ts';
 
 /** Telegram's limit on a message's text, characters. */
 const MAX_CHARS = 4096;
@@ -13,15 +14,19 @@ function token(url: URL): string {
 
 export const telegramChannel: Channel = {
   schemes: ['telegram'],
-  validate(url) {
-    const problems = schemeProblems(url);
-    if (!/^\d+:[A-Za-z0-9_-]+$/.test(token(url))) problems.push('the bot token goes before the host: telegram://123456:ABC-DEF@api.telegram.org?chats=…');
-    const chats = listParam(url, 'chats');
-    if (chats.length === 0) problems.push('chats= must list at least one chat id (a number, or @channel)');
-    for (const chat of chats)
-      if (!/^(-?\d{1,20}|@[A-Za-z0-9_]{4,64})$/.test(chat)) problems.push(`chats: ${JSON.stringify(chat)} is not a chat id (a number, or @channel)`);
-    return problems;
-  },
+  url: channelUrl((url) => ({ scheme: schemeOf(url), token: token(url), chats: listParam(url, 'chats') }), {
+    scheme: schemeParam,
+    token: v.pipe(v.string(), v.regex(/^\d+:[A-Za-z0-9_-]+$/, 'the bot token goes before the host: telegram://123456:ABC-DEF@api.telegram.org?chats=…')),
+    chats: v.pipe(
+      v.array(
+        v.pipe(
+          v.string(),
+          v.regex(/^(-?\d{1,20}|@[A-Za-z0-9_]{4,64})$/, (i) => `chats: ${JSON.stringify(i.input)} is not a chat id (a number, or @channel)`),
+        ),
+      ),
+      v.minLength(1, 'chats= must list at least one chat id (a number, or @channel)'),
+    ),
+  }),
   async send(url, message, ctx) {
     const text = `${message.title}\n${renderText(message, MAX_CHARS - message.title.length - 1)}`;
     const target = serviceUrl(url, `/bot${token(url)}/sendMessage`);

@@ -2,7 +2,7 @@
 // keeps the fields of the one-transition form (`transition`, `rule`, `suppressed`) and adds the
 // grouped form: every alarm of the burst, its status and a link.
 import type { AlarmTransition } from '../../../shared/alarm-types.ts';
-import { byLevel, postJson, renderText, type AlarmMessage, type Channel } from './channel.ts';
+import { byLevel, channelUrl, postJson, renderText, type AlarmMessage, type Channel } from './channel.ts';
 
 /** The JSON body of a webhook call about alarms. */
 export interface WebhookBody {
@@ -56,7 +56,8 @@ export function webhookBody(message: AlarmMessage): WebhookBody | WebhookTestBod
 
 export const webhookChannel: Channel = {
   schemes: ['http', 'https'],
-  validate: () => [],
+  // Any http(s) URL: its host is all there is to judge.
+  url: channelUrl(() => ({}), {}),
   async send(url, message, ctx) {
     await postJson(url.href, webhookBody(message), ctx);
   },

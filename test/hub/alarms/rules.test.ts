@@ -44,9 +44,9 @@ describe('validateRule', () => {
     [
       'bad notify',
       { id: 'a', metric: 'cpu_pct', threshold: 80, notify: { webhook: 'ftp://x', ntfy: 'nope', min_interval: 'often', email: 'a@b' } },
-      ['notify.email', 'notify.webhook', 'notify.ntfy', 'notify.min_interval'],
+      ['notify.webhook', 'notify.ntfy', 'notify.min_interval', 'notify.email'],
     ],
-    ['unknown field and everything else at once', { id: '', metric: '', treshold: 80 }, ['treshold', 'id', 'metric']],
+    ['unknown field and everything else at once', { id: '', metric: '', treshold: 80 }, ['id', 'metric', 'treshold']],
   ])('%s', (_name, input, expected) => {
     expect(fields(input)).toEqual(expected);
   });
