@@ -144,6 +144,8 @@ export class HubService {
    */
   private readonly groupFeed: LiveFeed | null = null;
   private coordinating = false;
+  /** A group's shared store, whose raw rows this hub compacts while it coordinates. */
+  private pgStore: PgStore | null = null;
   private stopPolling: (() => void) | null = null;
 
   /** Opens the store first when it is PostgreSQL (a SQLite store opens in the constructor). */
@@ -259,6 +261,9 @@ export class HubService {
     const hubAlarm = this.hubAlarm;
     if (hubAlarm) this.healthMonitor.onChange((problems) => hubAlarm.update(problems));
     if (options.sharedGroup && pgStore) {
+      // Raw compaction is the coordinator's (hub/storage/postgres/pg-chunks.ts): one hub moves the rows.
+      pgStore.compactsRaw = false;
+      this.pgStore = pgStore;
       this.coordination = new GroupCoordination({
         url: options.storage!,
         pool: pgStore.pool,
@@ -278,11 +283,13 @@ export class HubService {
     if (this.alarms) for (const n of await this.store.listNodes()) this.alarms.tags.load(n.name, n.info?.tags, n.hub_tags);
     await this.sessions.start();
     this.coordinating = true;
+    if (this.pgStore) this.pgStore.compactsRaw = true;
   }
 
   private async stopCoordinating(): Promise<void> {
     if (!this.coordinating) return;
     this.coordinating = false;
+    if (this.pgStore) this.pgStore.compactsRaw = false;
     await this.alarms?.stop();
     await this.sessions.stop();
   }

@@ -203,6 +203,8 @@ await Promise.all([
   build({ ...node, entryPoints: [at('cli/main.ts')], outfile: at('dist/remonitor.mjs'), packages: 'external' }),
   // The hub's SQLite writer thread (hub/storage/sqlite/threaded-sample-writer.ts starts it from this file).
   build({ ...node, entryPoints: [at('hub/storage/sqlite/sqlite-writer-thread.ts')], outfile: at('dist/hub-writer-thread.mjs'), packages: 'external' }),
+  // The PostgreSQL store's chunk codec thread (hub/storage/postgres/pg-chunk-worker.ts starts it from this file).
+  build({ ...node, entryPoints: [at('hub/storage/postgres/pg-chunk-thread.ts')], outfile: at('dist/pg-chunk-thread.mjs'), packages: 'external' }),
   // The agent alone, every dependency inlined: runs with plain `node` and no node_modules, down to
   // the Node 18 of Raspberry Pi OS and Debian 12 (test/edge-agent/node18.test.ts runs it there).
   // It is written as CommonJS wrapped to run as either kind of module: as an ES module under its

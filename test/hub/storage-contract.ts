@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AnyMetricsStore } from '../../hub/storage/async-store.ts';
 import type { Retention } from '../../hub/storage/rollups.ts';
-import { REMOVAL_GRACE_MS } from '../../hub/storage/store.ts';
+import { REMOVAL_GRACE_MS, type SamplePage } from '../../hub/storage/store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 
 export type OpenStore = (options: { now: () => number; retention?: Retention }) => AnyMetricsStore | Promise<AnyMetricsStore>;
@@ -125,6 +125,74 @@ export function storageContract(backend: string, open: OpenStore): void {
       const second = (await page(first.rows[2]!))!;
       expect(second.rows.map((r) => r.values[0])).toEqual([13, 14]);
       expect(await store.samplePage!({ node: 'ghost', metrics: [], fromMs: 0, toMs: now, after: null, limit: 1 })).toBeNull();
+    });
+
+    it('answers across compacted and live hours as the rows did: points, averages, minute buckets, pages; keeps late samples', async () => {
+      // 6 h of a sample every 10 s: a purge run compacts the hours past the first two (a backend may
+      // keep them as rows); every answer must stay what the rows gave.
+      const metrics = ['cpu_pct', 'temp_c', 'mem_used_bytes', 'load_1'] as const;
+      const rows: Sample[] = [];
+      for (let i = 0; i < 6 * 360; i++) {
+        const extra: Partial<Sample> = { mem_used_bytes: 2 ** 40 + i * 4096, load_1: ((i * 7) % 100) / 100 };
+        if (i % 5 !== 0) extra.temp_c = 40 + (i % 7) / 10; // absent from every fifth sample
+        rows.push(sample(i, now - 6 * HOUR + i * 10_000, (i % 23) / 2, extra));
+      }
+      for (let at = 0; at < rows.length; at += 500) await insert('a', rows.slice(at, at + 500));
+      await store.deriveRollups(noPause);
+      const query = (fromMs: number, toMs: number, maxPoints: number) => store.querySeries({ node: 'a', metrics: [...metrics], fromMs, toMs, maxPoints });
+      const allPages = async () => {
+        const out: unknown[] = [];
+        let after: { ts_ms: number; seq: number } | null = null;
+        for (let pages = 0; pages < 100; pages++) {
+          const page: SamplePage | undefined | null = await store.samplePage?.({ node: 'a', metrics: [...metrics], fromMs: now - 7 * HOUR, toMs: now, after, limit: 250 });
+          if (!page) return null;
+          out.push(...page.rows);
+          if (!page.next) break;
+          after = page.next;
+        }
+        return out;
+      };
+      const answers = async () => ({
+        points: await query(now - 6 * HOUR, now - HOUR, 5000), // raw points across compacted hours and rows
+        averages: await query(now - 5 * HOUR, now, 515), // raw tier averaged over 35 s buckets, some across an hour's end
+        minutes: await query(now - 6 * HOUR, now, 360), // 1 min tier, a bucket a point
+        pages: await allPages(),
+      });
+      const before = await answers();
+      expect(before.points!.resolution).toBe('raw');
+      const inPoints = rows.filter((r) => r.ts_ms <= now - HOUR).length;
+      expect(before.points!.data[0].length).toBe(inPoints);
+      expect(before.averages!.resolution).toBe('raw');
+      expect(before.averages!.step_s).toBe(35);
+      expect(before.minutes!.resolution).toBe('1m');
+      expect(before.minutes!.step_s).toBe(60);
+      if (before.pages) expect(before.pages.length).toBe(rows.length);
+
+      await store.purgeExpired(noPause);
+      expect(await answers()).toEqual(before);
+      // A re-sent sample of a compacted hour is still a duplicate.
+      expect(await insert('a', [rows[10]!])).toEqual({ inserted: 0, duplicates: 1 });
+
+      // A late sample for a compacted hour is kept, in the points, the pages and its minute's bucket.
+      const lateTs = now - 5 * HOUR + 5000;
+      expect((await insert('a', [sample(100_000, lateTs, 99, { temp_c: 41 })])).inserted).toBe(1);
+      await store.deriveRollups(noPause);
+      const after = await answers();
+      const at = after.points!.data[0].indexOf(lateTs / 1000);
+      expect(after.points!.data[1]![at]).toBe(99);
+      expect(after.points!.data[0].length).toBe(inPoints + 1);
+      if (after.pages) {
+        expect(after.pages.length).toBe(rows.length + 1);
+        expect(after.pages).toContainEqual({ ts_ms: lateTs, seq: 100_000, values: [99, 41, null, null] });
+      }
+      const minuteOf = (answer: typeof before) => answer.minutes!.data[1]![answer.minutes!.data[0].indexOf((lateTs - (lateTs % MIN)) / 1000)] as number;
+      const cpusOfMinute = rows.filter((r) => r.ts_ms - (r.ts_ms % MIN) === lateTs - (lateTs % MIN)).map((r) => r.cpu_pct!);
+      expect(minuteOf(before)).toBeCloseTo(cpusOfMinute.reduce((a, b) => a + b, 0) / cpusOfMinute.length, 9);
+      expect(minuteOf(after)).toBeCloseTo((cpusOfMinute.reduce((a, b) => a + b, 0) + 99) / (cpusOfMinute.length + 1), 9);
+
+      // Compacted again, the answers stay.
+      await store.purgeExpired(noPause);
+      expect(await answers()).toEqual(after);
     });
 
     it('removes a node: gone from the list, its data kept unless purged, late samples dropped, a later one brings it back', async () => {

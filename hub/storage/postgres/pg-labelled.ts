@@ -45,6 +45,8 @@ export class PgLabelled {
     private readonly pool: Pool,
     private readonly partitioning: Partitioning,
     private readonly onOverLimit: (nodeId: number, limit: number) => void = () => {},
+    /** The node's detail blobs kept in compressed chunks (hub/storage/postgres/pg-chunks.ts), in time order. */
+    private readonly chunkDetails: (nodeId: number, fromMs: number, toMs: number) => Promise<DetailRow[]> = async () => [],
   ) {}
 
   /** The (node, minute)s of stored rows, each once, for MARK_LABELLED_SQL. */
@@ -211,7 +213,10 @@ export class PgLabelled {
         text: 'SELECT ts_ms, detail FROM samples WHERE node_id = $1 AND ts_ms BETWEEN $2 AND $3 ORDER BY ts_ms',
         values: [nodeId, fromMs, toMs],
       });
-      return rawLabelledSeries(rows, name, fromMs, toMs, points);
+      // Hours past the first ones may lie in chunks.
+      const chunked = await this.chunkDetails(nodeId, fromMs, toMs);
+      const all = chunked.length > 0 ? [...chunked, ...rows].sort((a, b) => a.ts_ms - b.ts_ms) : rows;
+      return rawLabelledSeries(all, name, fromMs, toMs, points);
     }
     const stepMs = bucketStepMs(fromMs, toMs, points);
     const { rows } = await this.pool.query<{ t: number; labels: string; mean: number }>({

@@ -84,6 +84,40 @@ export async function dropPartitionsBefore(
   return { rows, days: expired };
 }
 
+/**
+ * Empties the partitions of `days` whose rows have all gone (moved into chunks,
+ * hub/storage/postgres/pg-chunks.ts): DELETE leaves their pages, which no later insert reuses (new rows go
+ * to newer days), until the day is dropped. TRUNCATE gives them back. Its lock waits for the
+ * statements that read the table, and holds up those that come after: a partition that cannot be
+ * locked within a moment is left to the next run. Returns the partitions emptied.
+ */
+export async function truncateEmptyPartitions(pool: Pool, days: readonly number[], pause: () => Promise<void>): Promise<number> {
+  let emptied = 0;
+  for (const day of days) {
+    const name = partitionName(day);
+    // Without a lock first: most days are long emptied (no pages), or still hold rows.
+    const { rows } = await pool.query<{ pages: boolean; rows: boolean }>(
+      `SELECT pg_relation_size($1::regclass) > 0 AS pages, EXISTS (SELECT 1 FROM ${name}) AS rows`,
+      [name],
+    );
+    if (!rows[0]?.pages || rows[0].rows) continue;
+    const done = await inTransaction(pool, async (client) => {
+      await client.query("SET LOCAL lock_timeout = '200ms'");
+      await client.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
+      const { rowCount } = await client.query(`SELECT 1 FROM ${name} LIMIT 1`);
+      if ((rowCount ?? 0) > 0) return false;
+      await client.query(`TRUNCATE ${name}`);
+      return true;
+    }).catch((err: { code?: string }) => {
+      if (err.code === '55P03' /* lock_not_available */) return false;
+      throw err;
+    });
+    if (done) emptied++;
+    await pause();
+  }
+  return emptied;
+}
+
 /** Runs `work` in a transaction on one pooled connection; rolls back and rethrows on failure. */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

@@ -197,6 +197,20 @@ CREATE TABLE IF NOT EXISTS labelled_dirty (
 ${partitioning === 'timescaledb' ? "SELECT create_hypertable('labelled_rollups', 'bucket_ms', chunk_time_interval => 86400000, if_not_exists => TRUE);" : ''}`;
 }
 
+// Raw samples past their first hours, compressed: a node's hour a row, encoded by the SQLite store's
+// codec (hub/storage/chunk-codec.ts; SQLite migration 012), written and read by hub/storage/postgres/pg-chunks.ts.
+// The bytes are Brotli already: EXTERNAL spares TOAST a compression attempt that would gain nothing.
+const sampleChunksV9 = `
+CREATE TABLE IF NOT EXISTS sample_chunks (
+  node_id integer NOT NULL,
+  start_ms bigint NOT NULL,                   -- the hour's start
+  rows integer NOT NULL,                      -- samples held
+  data bytea NOT NULL,
+  PRIMARY KEY (node_id, start_ms)
+);
+ALTER TABLE sample_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+`;
+
 /** The schema's steps, in order; a step is never edited once released: a change is a new step. */
 const MIGRATIONS: readonly { version: number; sql: (partitioning: Partitioning) => string }[] = [
   { version: 1, sql: (p) => schemaV1(p) + (p === 'timescaledb' ? hypertableSql : '') },
@@ -207,6 +221,7 @@ const MIGRATIONS: readonly { version: number; sql: (partitioning: Partitioning) 
   { version: 6, sql: () => retiredNodesV6 },
   { version: 7, sql: () => nodeTagsV7 },
   { version: 8, sql: (p) => labelledV8(p) },
+  { version: 9, sql: () => sampleChunksV9 },
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

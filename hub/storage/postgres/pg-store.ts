@@ -6,7 +6,8 @@ import type { NodeStatus } from '../../../protocol/index.ts';
 import { SERIES_METRICS, type NodeDetailResponse, type NodeSummary, type SeriesMetric, type SeriesResponse } from '../../../shared/api-types.ts';
 import type { AsyncMetricsStore } from '../async-store.ts';
 import { hubTagsColumn, nodeDetailOf, NodeSummaries, type NodeRecord } from '../node-record.ts';
-import { createPartitions, dayOf, DAY_MS, dropPartitionsBefore, inTransaction, listPartitionDays } from './pg-partitions.ts';
+import { createPartitions, dayOf, DAY_MS, dropPartitionsBefore, inTransaction, listPartitionDays, truncateEmptyPartitions } from './pg-partitions.ts';
+import { byTimeAndSeq, CHUNK_MS, COMPACT_AFTER_MS, LATE_AFTER_MS, PgChunks, windowOf, type ChunkRow } from './pg-chunks.ts';
 import { MARK_LABELLED_SQL, PgLabelled } from './pg-labelled.ts';
 import type { LabelledSeries } from '../labelled-series.ts';
 import type { Logger } from '../../../shared/logger.ts';
@@ -126,6 +127,13 @@ export class PgStore implements AsyncMetricsStore {
   private readonly bootIds = new Map<string, number>();
   /** Labelled series' minute buckets, rebuilt from the samples' details (hub/storage/postgres/pg-labelled.ts). */
   readonly labelled: PgLabelled;
+  /** Raw samples past their first hours, compressed (hub/storage/postgres/pg-chunks.ts). */
+  readonly chunks: PgChunks;
+  /**
+   * Whether purgeExpired() also compacts raw rows into chunks. In a group of hubs only the
+   * coordinator does (cli/hub-service.ts): one compactor, not several racing for the same hours.
+   */
+  compactsRaw = true;
 
   constructor(
     readonly pool: Pool,
@@ -134,11 +142,16 @@ export class PgStore implements AsyncMetricsStore {
   ) {
     this.retention = options.retention ?? DEFAULT_RETENTION;
     this.now = options.now ?? Date.now;
-    this.labelled = new PgLabelled(pool, partitioning, (nodeId, limit) =>
-      options.log?.info(
-        { nodeId, limit },
-        'a node sent more labelled series in a minute than are bucketed: the rest stay in its raw samples only (a label that changes every sample?)',
-      ),
+    this.chunks = new PgChunks(pool, (work) => this.transaction(work));
+    this.labelled = new PgLabelled(
+      pool,
+      partitioning,
+      (nodeId, limit) =>
+        options.log?.info(
+          { nodeId, limit },
+          'a node sent more labelled series in a minute than are bucketed: the rest stay in its raw samples only (a label that changes every sample?)',
+        ),
+      (nodeId, fromMs, toMs) => this.chunks.details(nodeId, fromMs, toMs),
     );
   }
 
@@ -230,6 +243,14 @@ export class PgStore implements AsyncMetricsStore {
       });
       const admitted = await this.dropRetired(client, locked, inserted, samples, nodeCol, bootCol);
       const stored = await this.keepFirstCopies(client, admitted);
+      // A late sample for a compacted hour: the hour becomes rows again, under the node locks that
+      // compaction takes too, so that the rollups and labelled series rebuilt from it see it whole.
+      const lateBefore = this.now() - LATE_AFTER_MS;
+      const late = new Map<string, [number, number]>();
+      for (const r of inserted) {
+        if (r.ts_ms < lateBefore && stored.has(`${r.boot_id} ${r.seq}`)) late.set(`${r.node_id} ${windowOf(r.ts_ms)}`, [r.node_id, windowOf(r.ts_ms)]);
+      }
+      if (late.size > 0) await this.chunks.expand(client, [...late.values()]);
 
       const latest: { id: number; seenMs: number; raw: Uint8Array; skewMs: number | null }[] = [];
       const withProcesses: [number, Uint8Array][] = [];
@@ -461,6 +482,7 @@ export class PgStore implements AsyncMetricsStore {
       deleted += res.rowCount ?? 0;
       await pause();
     }
+    deleted += await this.chunks.purgeNode(id, pause);
     deleted += await this.labelled.purgeNode(id, pause);
     return { deleted };
   }
@@ -492,10 +514,17 @@ export class PgStore implements AsyncMetricsStore {
         text: 'SELECT count(*) AS n FROM samples WHERE node_id = $1 AND ts_ms BETWEEN $2 AND $3',
         values: [id, fromMs, toMs],
       });
+      const chunked = await this.chunks.rows(
+        id,
+        fromMs,
+        toMs,
+        metrics.map((m) => PACKED_COLUMNS.indexOf(m)),
+      );
       // Raw samples when they fit, else averages over buckets of whole seconds.
-      stepMs = count[0]!.n <= maxPoints ? 0 : Math.ceil((toMs - fromMs) / maxPoints / 1000) * 1000;
-      rows =
-        stepMs === 0
+      stepMs = count[0]!.n + (chunked?.length ?? 0) <= maxPoints ? 0 : Math.ceil((toMs - fromMs) / maxPoints / 1000) * 1000;
+      rows = chunked
+        ? await this.withChunkRows(id, metrics, fromMs, toMs, stepMs, chunked)
+        : stepMs === 0
           ? await this.arrayRows(`SELECT ts_ms${cols} FROM samples WHERE node_id = $1 AND ts_ms BETWEEN $2 AND $3 ORDER BY ts_ms`, [id, fromMs, toMs])
           : await this.arrayRows(
               `SELECT ts_ms - ts_ms % $1::bigint AS t${metrics.map((m) => `, avg(${m})::float8`).join('')}
@@ -508,6 +537,35 @@ export class PgStore implements AsyncMetricsStore {
       rows = await this.arrayRows(pgRollupSelectSql(metrics), [stepMs, tierMs / 1000, id, fromMs - tierMs + 1, toMs]);
     }
     return seriesResponse(node, metrics, fromMs, toMs, resolution, stepMs, rows);
+  }
+
+  /**
+   * The raw tier of a range that meets chunks: their rows (each [ts_ms, seq, …metrics]) with the
+   * range's rows, as raw points, or (stepMs > 0) averaged by PostgreSQL's avg() over both, so that
+   * the means are those the rows gave before they were compacted.
+   */
+  private async withChunkRows(
+    id: number,
+    metrics: readonly SeriesMetric[],
+    fromMs: number,
+    toMs: number,
+    stepMs: number,
+    chunked: ChunkRow[],
+  ): Promise<(number | null)[][]> {
+    const cols = metrics.map((m) => `, ${m}`).join('');
+    if (stepMs === 0) {
+      const recent = await this.arrayRows(`SELECT ts_ms${cols} FROM samples WHERE node_id = $1 AND ts_ms BETWEEN $2 AND $3 ORDER BY ts_ms`, [id, fromMs, toMs]);
+      // Stable: of rows with one time, those of chunks (older hours) first.
+      return [...chunked.map((r) => [r[0]!, ...r.slice(2)]), ...recent].sort((a, b) => a[0]! - b[0]!);
+    }
+    const arrays = metrics.map((m, i) => `$${i + 6}::${SAMPLE_COLUMN_TYPES[m]}[]`);
+    return this.arrayRows(
+      `SELECT ts_ms - ts_ms % $1::bigint AS t${metrics.map((m) => `, avg(${m})::float8`).join('')}
+       FROM (SELECT * FROM unnest($5::bigint[]${arrays.map((a) => `, ${a}`).join('')}) AS c(ts_ms${cols})
+             UNION ALL SELECT ts_ms${cols} FROM samples WHERE node_id = $2 AND ts_ms BETWEEN $3 AND $4) s
+       GROUP BY t ORDER BY t`,
+      [stepMs, id, fromMs, toMs, chunked.map((r) => r[0]), ...metrics.map((_, i) => chunked.map((r) => r[2 + i]))],
+    );
   }
 
   private async arrayRows(text: string, values: unknown[]): Promise<(number | null)[][]> {
@@ -570,7 +628,8 @@ export class PgStore implements AsyncMetricsStore {
     const now = this.now();
     const dropped = await dropPartitionsBefore(this.pool, this.partitioning, now - this.retention.raw, pause);
     for (const day of dropped.days) this.partitionDays.delete(day);
-    let deleted = dropped.rows + (await this.labelled.purge(now - this.retention['1m'], alignUp(now - this.retention.raw, 60_000), pause));
+    let deleted = dropped.rows + (await this.chunks.purgeBefore(now - this.retention.raw, pause));
+    deleted += await this.labelled.purge(now - this.retention['1m'], alignUp(now - this.retention.raw, 60_000), pause);
     const ids = await this.allNodeIds();
     for (let first = 0; first < ids.length; first += nodesPerSlice) {
       for (const tier of TIERS) {
@@ -583,7 +642,28 @@ export class PgStore implements AsyncMetricsStore {
         await pause();
       }
     }
+    if (this.compactsRaw) await this.compactRaw(pause);
     return deleted;
+  }
+
+  /**
+   * Moves raw rows past their first hours into chunks (hub/storage/postgres/pg-chunks.ts), never those of
+   * minutes whose rollups or labelled buckets are still to be rebuilt from the rows, nor those that the
+   * next purge drops anyway; then empties the partitions that compaction left without rows. Returns
+   * the rows moved.
+   */
+  async compactRaw(pause: () => Promise<void>, budgetMs?: number): Promise<number> {
+    const now = this.now();
+    const { rows } = await this.pool.query<{ rollups_from: number | null; labelled_from: number | null }>(
+      'SELECT LEAST(dirty_from_ms, deriving_from_ms) AS rollups_from, (SELECT min(minute_ms) FROM labelled_dirty) AS labelled_from FROM rollup_state',
+    );
+    const cutoff = Math.min(now - COMPACT_AFTER_MS, rows[0]?.rollups_from ?? Infinity, rows[0]?.labelled_from ?? Infinity);
+    const moved = await this.chunks.compact(Math.ceil((now - this.retention.raw) / CHUNK_MS) * CHUNK_MS, cutoff, pause, budgetMs);
+    if (this.partitioning === 'native') {
+      const emptied = [...this.partitionDays].filter((day) => day + DAY_MS <= windowOf(cutoff)).sort((a, b) => a - b);
+      await truncateEmptyPartitions(this.pool, emptied, pause);
+    }
+    return moved;
   }
 
   async samplePage({ node, metrics, fromMs, toMs, after, limit }: SamplePageQuery): Promise<SamplePage | null> {
@@ -603,12 +683,21 @@ export class PgStore implements AsyncMetricsStore {
           toMs,
           limit,
         ]);
-    const page = rows.map((r) => ({ ts_ms: r[0] as number, seq: r[1] as number, values: r.slice(2) }));
+    const chunked = await this.chunks.rows(
+      id,
+      fromMs,
+      toMs,
+      metrics.map((m) => PACKED_COLUMNS.indexOf(m)),
+      { after, limit },
+    );
+    const all = chunked ? [...chunked, ...rows].sort(byTimeAndSeq).slice(0, limit) : rows;
+    const page = all.map((r) => ({ ts_ms: r[0] as number, seq: r[1] as number, values: r.slice(2) }));
     const last = page.at(-1);
     return { rows: page, next: page.length === limit && last ? { ts_ms: last.ts_ms, seq: last.seq } : null };
   }
 
   async close(): Promise<void> {
+    await this.chunks.close();
     await this.pool.end();
   }
 }
