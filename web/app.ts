@@ -1,6 +1,5 @@
 // The Hono app: REST API, live stream and pages. Routes only; web/server.ts listens.
 import { fileURLToPath } from 'node:url';
-import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
@@ -31,6 +30,7 @@ import type { NodeTags } from '../hub/nodes/node-tags.ts';
 import { DEFAULT_STALE_AFTER_MS, nodeRoutes, withStale } from './node-routes.ts';
 import type { NodeRemoval } from '../hub/nodes/node-removal.ts';
 import { COORDINATED_PATHS, coordinatorProxy, type CoordinatorLocator } from './coordinator-proxy.ts';
+import { StaticFiles } from './static-files.ts';
 
 export interface AppOptions {
   store: AnyMetricsStore;
@@ -87,6 +87,7 @@ export function createApp({
   nodeTags,
 }: AppOptions): Hono {
   const app = new Hono();
+  const files = new StaticFiles();
   const fail = (c: Context, status: 400 | 404, error: string) => c.json<ApiError>({ error }, status);
   // First, for every path: what each route needs, public included, is declared in web/route-roles.ts.
   if (auth) app.use('*', auth.middleware);
@@ -96,7 +97,7 @@ export function createApp({
   );
   if (auth) {
     app.route('/', auth.routes);
-    app.get('/login', serveStatic({ path: `${PUBLIC_DIR}login.html` }));
+    app.get('/login', files.file(`${PUBLIC_DIR}login.html`));
   } else app.get('/api/me', (c) => c.json({ name: null, role: null, via: 'open' })); // pages then show no "signed in as"
 
   app.get('/healthz', (c) => {
@@ -108,6 +109,9 @@ export function createApp({
     // ?fields=fleet: what the fleet page shows of each node, about half the bytes to send and parse.
     const fields = c.req.query('fields');
     if (fields !== undefined && fields !== 'fleet') return fail(c, 400, `fields: the one choice is "fleet", not "${fields.slice(0, 40)}"`);
+    // Listing thousands of nodes holds the event loop for a while: the page's script and styles,
+    // asked for at the same moment, are answered first, so the browser runs them meanwhile.
+    await new Promise((resolve) => setImmediate(resolve));
     const listed = withStale(await store.listNodes(), now(), staleAfterMs);
     if (fields === undefined) return c.json(listed);
     return c.json<FleetNodesResponse>({ nodes: listed.nodes.map(fleetSummaryOf), stale: listed.stale });
@@ -196,13 +200,11 @@ export function createApp({
   if (nodeRemoval) app.route('/', nodeRoutes(nodeRemoval));
   app.all('/api/*', (c) => fail(c, 404, `no API route ${c.req.method} ${c.req.path}`));
 
-  app.get('/', serveStatic({ path: `${PUBLIC_DIR}fleet.html` }));
-  app.get('/nodes/:node', serveStatic({ path: `${PUBLIC_DIR}node.html` }));
-  app.get('/sessions', serveStatic({ path: `${PUBLIC_DIR}sessions.html` }));
-  app.get('/sessions/:id', serveStatic({ path: `${PUBLIC_DIR}session.html` }));
-  app.get('/alarms', serveStatic({ path: `${PUBLIC_DIR}alarms.html` }));
-  const stripAssets = (path: string) => path.replace(/^\/assets/, '');
-  app.use('/assets/*', serveStatic({ root: BUILT_DIR, rewriteRequestPath: stripAssets }));
-  app.use('/assets/*', serveStatic({ root: PUBLIC_DIR, rewriteRequestPath: stripAssets }));
+  app.get('/', files.file(`${PUBLIC_DIR}fleet.html`));
+  app.get('/nodes/:node', files.file(`${PUBLIC_DIR}node.html`));
+  app.get('/sessions', files.file(`${PUBLIC_DIR}sessions.html`));
+  app.get('/sessions/:id', files.file(`${PUBLIC_DIR}session.html`));
+  app.get('/alarms', files.file(`${PUBLIC_DIR}alarms.html`));
+  app.use('/assets/*', files.under('/assets', [BUILT_DIR, PUBLIC_DIR]));
   return app;
 }
