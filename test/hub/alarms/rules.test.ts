@@ -47,8 +47,22 @@ describe('validateRule', () => {
       ['notify.webhook', 'notify.ntfy', 'notify.min_interval', 'notify.email'],
     ],
     ['unknown field and everything else at once', { id: '', metric: '', treshold: 80 }, ['id', 'metric', 'treshold']],
+    ['each unknown field, not only the first', { id: 'a', metric: 'offline', severity: 'high', team: 'ops' }, ['severity', 'team']],
+    ['id and metric missing', { threshold: 80 }, ['id', 'metric']],
+    ['notify a list, not an object', { id: 'a', metric: 'offline', notify: [] }, ['notify']],
+    ['a clear level checked once the threshold is valid', { id: 'a', metric: 'mem_pct', threshold: 80, clear_below: 90, for: 'soon' }, ['for', 'clear_below']],
   ])('%s', (_name, input, expected) => {
     expect(fields(input)).toEqual(expected);
+  });
+
+  it('says what is wrong with the value it got', () => {
+    expect(validateRule({ threshold: 80, notify: [], nodes: 'pi-1' })).toEqual([
+      { field: 'id', problem: 'is required' },
+      { field: 'metric', problem: 'is required' },
+      { field: 'nodes', problem: 'must be a list of node names, got "pi-1"' },
+      { field: 'notify', problem: 'must be an object, got []' },
+    ]);
+    expect(validateRules({ rules: [] })).toEqual([{ field: 'rules', problem: 'must be a list of rules, got {"rules":[]}' }]);
   });
 
   it('reports a duplicate id in a list', () => {
