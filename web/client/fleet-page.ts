@@ -4,7 +4,8 @@
 // are built only while the cards view is shown; their sparklines are created when a card first
 // scrolls into view, loaded a few at a time, then fed by the live stream.
 import uPlot from 'uplot';
-import type { FleetNodeSummary, FleetNodesResponse, StreamEvent } from '../../shared/api-types.ts';
+import type { FleetNodeSummary, StreamEvent } from '../../shared/api-types.ts';
+import { fromFleetColumns, type FleetColumns } from '../../shared/fleet-columns.ts';
 import type { AlarmInfo } from '../../shared/alarm-types.ts';
 import { CLOCK_TOLERANCE_MS } from '../../protocol/sample.ts';
 import { api, clearError, getJson, limiter, showError } from './api.ts';
@@ -409,8 +410,11 @@ function renderCounts(): void {
 
 // ---- data ----------------------------------------------------------------------------------
 
-/** What the page asks of /api/nodes; fleet.html preloads the same address, so the answer is on its way before this script runs. */
-const NODES_URL = '/api/nodes?fields=fleet';
+/**
+ * What the page asks of /api/nodes: the fleet fields as one array per field, the least to send and
+ * parse. fleet.html preloads the same address, so the answer is on its way before this script runs.
+ */
+const NODES_URL = '/api/nodes?fields=fleet&shape=columns';
 
 /** The containers column is there while some node runs containers. */
 function showContainersColumn(): void {
@@ -455,9 +459,9 @@ async function refresh(): Promise<void> {
   lastRefresh = Date.now();
   refreshing = (async () => {
     try {
-      const res = await getJson<FleetNodesResponse>(NODES_URL);
+      const res = await getJson<FleetColumns>(NODES_URL);
       clearError('nodes');
-      applyNodes(res.nodes);
+      applyNodes(fromFleetColumns(res));
       if (currentView() === 'table') table?.draw();
       byId('nodes').setAttribute('aria-busy', 'false');
       document.body.dataset['ready'] = 'true';
