@@ -1,10 +1,11 @@
 // Shapes of the alarms API and of the retained `remonitor/<node>/alarms` payload, shared by the
 // hub, the routes and the browser code.
 
-// A rule and its notifications are described once, as a schema that gives these types.
+// A rule, its notifications and a silence request are described once, as schemas that give these types.
 import type { AlarmRuleInput } from './alarm-rule-schema.ts';
 
 export type { AlarmRuleInput, RuleNotify } from './alarm-rule-schema.ts';
+export type { SilenceRequest } from './silence-schema.ts';
 
 export type AlarmLevel = 'ok' | 'amber' | 'red' | 'offline';
 
@@ -97,21 +98,6 @@ export interface AckRequest {
   rule_id: string;
   subject?: string;
   by?: string;
-}
-
-/**
- * POST /api/alarms/silence body. At most one of node, node_pattern and tag (none: any node); no
- * rule_id: any rule. Its end is `for` (a duration, "90m", "3d") or `until_ms` (epoch ms), one of them.
- */
-export interface SilenceRequest {
-  node?: string;
-  node_pattern?: string;
-  tag?: string;
-  rule_id?: string;
-  subject?: string;
-  for?: string;
-  until_ms?: number;
-  reason?: string;
 }
 
 /** One problem of a request, with the field it is about (`threshold`, `rules[3].nodes[0]`, `notify.channels[1]`). */
