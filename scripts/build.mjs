@@ -2,7 +2,6 @@
 // browser bundles of the dashboard. Type checking is `npm run typecheck`; this only transpiles.
 import { build } from 'esbuild';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isBuiltin } from 'node:module';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 
 const root = new URL('../', import.meta.url);
@@ -85,15 +84,6 @@ const agentMemory = {
       if (!eager.test(source)) throw new Error(`${args.path}: lru-cache no longer reads performance as the agent build expects`);
       return { contents: source.replace(eager, 'const perf = { now: () => performance.now() };'), loader: 'js' };
     });
-    // A built-in imported as an ES module gets a namespace of all its exports, which reads every
-    // lazy getter: node:fs's `promises` alone loads fs/promises and readline (about 0.9 MiB of RSS).
-    // require() returns the object without reading them.
-    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) =>
-      args.kind === 'import-statement' && isBuiltin(args.path) && args.path !== 'node:module' && args.path !== 'module'
-        ? { path: args.path.replace(/^node:/, ''), namespace: 'agent-builtin' }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'agent-builtin' }, (args) => ({ contents: `module.exports = require('node:${args.path}');`, loader: 'js' }));
     // package.json files (mqtt's, ours) are read for their version alone: the rest is source V8 holds.
     b.onLoad({ filter: /[\\/]package\.json$/ }, (args) => ({
       contents: JSON.stringify({ version: JSON.parse(readFileSync(args.path, 'utf8')).version }),
@@ -145,20 +135,26 @@ const agentMemory = {
       ]);
       return {
         contents: [
-          '/** Compiles a Brotli-compressed CommonJS source once and gives its exports. */',
-          'function cold(compressed) {',
+          '/**',
+          ' * Compiles a Brotli-compressed CommonJS source once and gives its exports. The source is the',
+          ' * text of a function never called: read from the script V8 holds anyway, where a string',
+          ' * literal would be a second copy of it in the heap for the life of the agent.',
+          ' */',
+          'function cold(carrier) {',
           '  let exports;',
           '  return () => {',
           '    if (!exports) {',
+          '      const text = carrier.toString();',
+          "      const compressed = Buffer.from(/[A-Za-z0-9+/=]{64,}/.exec(text)[0], 'base64');",
           '      const module = { exports: {} };',
-          "      new Function('require', 'module', 'exports', require('node:zlib').brotliDecompressSync(Buffer.from(compressed, 'base64')).toString('utf8'))(require, module, module.exports);",
+          "      new Function('require', 'module', 'exports', require('node:zlib').brotliDecompressSync(compressed).toString('utf8'))(require, module, module.exports);",
           '      exports = module.exports;',
           '    }',
           '    return exports;',
           '  };',
           '}',
-          `export const coldParts = cold(${JSON.stringify(parts)});`,
-          `export const coldTransports = cold(${JSON.stringify(transports)});`,
+          `export const coldParts = cold(() => ${JSON.stringify(parts)});`,
+          `export const coldTransports = cold(() => ${JSON.stringify(transports)});`,
         ].join('\n'),
         loader: 'js',
       };
