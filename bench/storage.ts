@@ -199,10 +199,11 @@ const idle = monitorEventLoopDelay({ resolution: 5 });
 idle.enable();
 await new Promise((resolve) => setTimeout(resolve, 10_000));
 idle.disable();
-const loop = monitorEventLoopDelay({ resolution: 5 });
+// The loop is watched during each purge run, a monitor a run: one disabled and enabled again counts
+// the time between as one delay (this thread's own counting of rows). The worst run's figures count.
+const loop = { max: 0, p99: 0 };
 const rowsBefore = (store.db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n;
 const writer = new ThreadedSqliteWriter({ path: dbPath, retention });
-loop.enable();
 const tc = performance.now();
 // A purge run compacts for a bounded time and leaves the rest to the next (every 10 min live): a
 // first compaction of a week of rows takes a few runs, back to back here.
@@ -213,19 +214,16 @@ const rowsLeft = () =>
     }
   ).n;
 let purgeRuns = 0;
-// Counted with the loop's monitor off: the count is this thread's work, not the compaction's.
-const rowsLeftUnwatched = () => {
-  loop.disable();
-  const n = rowsLeft();
-  loop.enable();
-  return n;
-};
-for (let left = rowsLeftUnwatched(), last = Infinity; left < last && purgeRuns < 10; last = left, left = rowsLeftUnwatched()) {
+for (let left = rowsLeft(), last = Infinity; left < last && purgeRuns < 10; last = left, left = rowsLeft()) {
+  const run = monitorEventLoopDelay({ resolution: 5 });
+  run.enable();
   await writer.purgeExpired();
+  run.disable();
+  loop.max = Math.max(loop.max, run.max);
+  loop.p99 = Math.max(loop.p99, run.percentile(99));
   purgeRuns++;
 }
 const compactS = (performance.now() - tc) / 1000;
-loop.disable();
 await writer.close();
 const moved = rowsBefore - (store.db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n;
 const countOf = (table: string) => (store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
@@ -249,7 +247,7 @@ console.log(
   `  rollups (1 min, 15 min, 1 h) derived every 10 simulated min and 20,000 samples: ${(deriveMs / 1000).toFixed(1)} s in all, ${((deriveMs / insertMs) * 100).toFixed(0)} % of the insert time`,
 );
 console.log(
-  `  compaction             ${moved.toLocaleString()} rows into ${chunks.toLocaleString()} chunks, and ${bucketChunks}, in ${compactS.toFixed(1)} s (${purgeRuns} purge runs) (${Math.round(moved / compactS).toLocaleString()} rows/s), on the writer's thread; the event loop's longest stall meanwhile ${(loop.max / 1e6).toFixed(0)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms (idle for 10 s: ${(idle.max / 1e6).toFixed(0)} ms, p99 ${(idle.percentile(99) / 1e6).toFixed(0)} ms)`,
+  `  compaction             ${moved.toLocaleString()} rows into ${chunks.toLocaleString()} chunks, and ${bucketChunks}, in ${compactS.toFixed(1)} s (${purgeRuns} purge runs) (${Math.round(moved / compactS).toLocaleString()} rows/s), on the writer's thread; the event loop's longest stall meanwhile ${(loop.max / 1e6).toFixed(0)} ms, p99 ${(loop.p99 / 1e6).toFixed(0)} ms (idle for 10 s: ${(idle.max / 1e6).toFixed(0)} ms, p99 ${(idle.percentile(99) / 1e6).toFixed(0)} ms)`,
 );
 console.log('                         bytes per value (bytes per sample)');
 console.log('                         before compaction        after');
@@ -269,7 +267,7 @@ for (const [label, b, a] of [
 }
 const ratio = (b: number) => `${(b / values / TARGET_BYTES_PER_VALUE).toFixed(2)}x`;
 console.log(
-  `  pages in use against the target of ${TARGET_BYTES_PER_VALUE.toFixed(1)} B a value: ${ratio(before.used)} before compaction, ${ratio(after.used)} after; without the raw rows kept for live reads (the last ${COMPACT_AFTER_MS / HOUR} h): ${ratio(after.used - after.tiers.rows)}`,
+  `  pages in use against the target of ${TARGET_BYTES_PER_VALUE.toFixed(1)} B a value: ${ratio(before.used)} before compaction, ${ratio(after.used)} after; without the raw rows kept for live reads (the last ${COMPACT_AFTER_MS / 60_000} min): ${ratio(after.used - after.tiers.rows)}`,
 );
 console.log(`  largest of the others   ${after.largestOthers.map(([name, bytes]) => `${name} ${perValue(bytes)} (${perSample(bytes)})`).join(', ')}`);
 console.log('                         p50 before   p50 after');

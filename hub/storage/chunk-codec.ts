@@ -7,11 +7,17 @@
 //   rows, columns (the first `columns` metrics of the registry: it only grows, protocol/metrics.ts)
 //   ts_ms and seq as integer sequences; boots as a string table and runs of (index, length);
 //   per column a mode byte, a presence bitmap when some rows lack it, then its present values;
+//   then (format 2) a byte saying how the detail blobs follow: 1 when taken apart into shapes and
+//   columns of their numbers (hub/storage/detail-columns.ts), else 0 and, as in format 1,
 //   per row the detail blob's length + 1 (0: none), then the blobs end to end.
 // A column's values are integers times 10^-scale where that holds exactly for the whole chunk (the
 // smallest scale 0…9 that does: counts and bytes 0, percentages and °C 1, loads 2), written as
 // zigzag varints of their deltas or of their deltas' deltas, whichever is shorter; any other
 // column is written as each value's XOR with the last (Gorilla), its zero bytes dropped.
+// Formats 2 (samples) and 0x12 (buckets) write those integers as varints or bit-packed, of order
+// 0, 1 or 2, whichever brotli is expected to shrink most (writeChosen); 0x12 may also code a column
+// against one of the three before it (a bucket's max and sum against its min). Older formats are read.
+import { joinDetails, pathsOf, splitDetails } from './detail-columns.ts';
 import { brotliCompressSync, brotliDecompressSync, constants as zlib, deflateRawSync, inflateRawSync } from 'node:zlib';
 
 export interface ChunkRows {
@@ -24,7 +30,11 @@ export interface ChunkRows {
   detail: (Uint8Array | null)[];
 }
 
-const FORMAT = 1;
+// Format 1 kept its detail blobs whole; 2 takes them apart when they come back byte for byte. Both are read.
+const FORMAT = 2;
+const FORMAT_WHOLE_DETAIL = 1;
+const DETAIL_WHOLE = 0;
+const DETAIL_SPLIT = 1;
 export const COMPRESSION = { none: 0, deflate: 1, brotli: 2 } as const;
 export type Compression = keyof typeof COMPRESSION;
 
@@ -54,7 +64,7 @@ class Writer {
   }
 
   byte(b: number): void {
-    this.room(1);
+    if (this.length === this.bytes.length) this.room(1);
     this.bytes[this.length++] = b;
   }
 
@@ -172,6 +182,174 @@ function readIntegers(r: Reader, n: number): number[] {
   return out;
 }
 
+/** Differences of order 0 (the integers), 1 or 2, each from 0 before the first, into `out`. */
+function differences(ints: readonly number[], order: number, out: Float64Array): Float64Array {
+  let last = 0;
+  let lastDelta = 0;
+  for (let i = 0; i < ints.length; i++) {
+    const v = ints[i]!;
+    const delta = v - last;
+    out[i] = order === 0 ? v : order === 1 ? delta : delta - lastDelta;
+    last = v;
+    lastDelta = delta;
+  }
+  return out;
+}
+
+/** The integers from their differences of `order`, in place. */
+function undifference(diffs: number[], order: number): number[] {
+  if (order === 0) return diffs;
+  let last = 0;
+  let lastDelta = 0;
+  for (let i = 0; i < diffs.length; i++) {
+    const delta = order === 1 ? diffs[i]! : lastDelta + diffs[i]!;
+    last += delta;
+    lastDelta = delta;
+    diffs[i] = last;
+  }
+  return diffs;
+}
+
+const byteCounts = new Uint32Array(256);
+
+/** What brotli is expected to make of these integers as zigzag varints: their bytes' order-0 entropy, plus a little for its tables. */
+function varintEstimate(diffs: Float64Array, n: number): number {
+  byteCounts.fill(0);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let z = zigzag(diffs[i]!);
+    while (z >= 0x80) {
+      byteCounts[(z % 0x80) | 0x80]!++;
+      total++;
+      z = Math.floor(z / 0x80);
+    }
+    byteCounts[z]!++;
+    total++;
+  }
+  let bits = 0;
+  let symbols = 0;
+  for (let b = 0; b < 256; b++) {
+    const c = byteCounts[b]!;
+    if (c === 0) continue;
+    symbols++;
+    bits -= c * Math.log2(c / total);
+  }
+  return bits / 8 + symbols / 2 + 1;
+}
+
+const bitWidth = (range: number) => (range === 0 ? 0 : Math.floor(Math.log2(range)) + 1);
+// How an integer column is written in the formats that say so (2, 0x12): zigzag varints of
+// differences of order 0…2 (VARINT + order) or those differences less their least, in a fixed
+// width of bits (PACKED + order), whichever is expected the shortest after brotli: packed for noisy
+// columns (a byte count whose varints wasted a bit a byte), varints for smooth ones.
+const VARINT = 0;
+const PACKED = 3;
+
+let scratch = new Float64Array(1024);
+
+/** Writes the integers the way expected shortest; returns the bytes written and those expected after brotli. */
+function writeChosen(w: Writer, ints: readonly number[]): { written: number; expected: number } {
+  const start = w.length;
+  const n = ints.length;
+  if (scratch.length < n) scratch = new Float64Array(n * 2);
+  let best = { how: VARINT + 1, cost: Infinity, least: 0, width: 0 };
+  for (let order = 0; order <= 2; order++) {
+    const diffs = differences(ints, order, scratch);
+    let least = Infinity;
+    let most = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const d = diffs[i]!;
+      if (d < least) least = d;
+      if (d > most) most = d;
+    }
+    const width = bitWidth(most - least);
+    const packed = (n * width) / 8 + 1;
+    if (packed < best.cost) best = { how: PACKED + order, cost: packed, least, width };
+    const varint = varintEstimate(diffs, n);
+    if (varint < best.cost) best = { how: VARINT + order, cost: varint, least: 0, width: 0 };
+  }
+  const diffs = differences(ints, best.how < PACKED ? best.how - VARINT : best.how - PACKED, scratch);
+  w.byte(best.how);
+  if (best.how < PACKED) {
+    for (let i = 0; i < n; i++) w.int(diffs[i]!);
+    return { written: w.length - start, expected: best.cost };
+  }
+  w.int(best.least);
+  w.byte(best.width);
+  // Least significant bits first, 24 at a time, so that the accumulator stays an exact double.
+  let acc = 0;
+  let accBits = 0;
+  for (let i = 0; i < n; i++) {
+    let v = diffs[i]! - best.least;
+    for (let left = best.width; left > 0; ) {
+      const take = left < 24 ? left : 24;
+      const unit = 2 ** take;
+      const part = v % unit;
+      v = (v - part) / unit;
+      acc += part * 2 ** accBits;
+      accBits += take;
+      left -= take;
+      while (accBits >= 8) {
+        w.byte(acc & 0xff);
+        acc = Math.floor(acc / 256);
+        accBits -= 8;
+      }
+    }
+  }
+  if (accBits > 0) w.byte(acc);
+  return { written: w.length - start, expected: best.cost };
+}
+
+function readChosen(r: Reader, n: number, out: number[]): void {
+  const how = r.byte();
+  if (how > PACKED + 2) throw new RangeError(`chunk holds integers written in an unknown way ${how}`);
+  const diffs: number[] = new Array<number>(n);
+  if (how < PACKED) {
+    for (let i = 0; i < n; i++) diffs[i] = r.int();
+  } else {
+    const least = r.int();
+    const width = r.byte();
+    if (width > 53) throw new RangeError(`chunk holds integers ${width} bits wide`);
+    if (width === 0) diffs.fill(least);
+    else if (width <= 24) {
+      // One part a value: the accumulator holds at most 31 bits.
+      const unit = 2 ** width;
+      let acc = 0;
+      let accBits = 0;
+      for (let i = 0; i < n; i++) {
+        while (accBits < width) {
+          acc += r.byte() * 2 ** accBits;
+          accBits += 8;
+        }
+        const part = acc % unit;
+        acc = (acc - part) / unit;
+        accBits -= width;
+        diffs[i] = part + least;
+      }
+    } else {
+      let acc = 0;
+      let accBits = 0;
+      for (let i = 0; i < n; i++) {
+        let v = 0;
+        for (let got = 0; got < width; ) {
+          const take = Math.min(24, width - got);
+          while (accBits < take) {
+            acc += r.byte() * 2 ** accBits;
+            accBits += 8;
+          }
+          const part = acc % 2 ** take;
+          acc = (acc - part) / 2 ** take;
+          accBits -= take;
+          v += part * 2 ** got;
+          got += take;
+        }
+        diffs[i] = v + least;
+      }
+    }
+  }
+  for (const v of undifference(diffs, how < PACKED ? how - VARINT : how - PACKED)) out.push(v);
+}
+
 /** The smallest scale at which every value is an exact integer below MAX_SCALED, or -1. */
 function scaleOf(values: readonly number[]): number {
   let scale = 0;
@@ -278,11 +456,22 @@ function readXor(r: Reader, n: number, out: number[]): void {
   }
 }
 
-function writeColumn(w: Writer, column: readonly (number | null)[], allowNear = false): void {
+/**
+ * A column's values, or (with `ref`, bucket chunks of format 0x12) their scaled integers less those
+ * of another column at the same rows, 0 where it has none: a 1 min bucket of one sample has its
+ * max and sum equal to its min. Returns the bytes it is expected to take after brotli (those
+ * written, or with `chosen` less for the integers), or null when `ref` does not fit (no scale, or out of range).
+ */
+function writeColumn(w: Writer, column: readonly (number | null)[], allowNear = false, ref?: readonly (number | null)[], chosen = false): number | null {
+  const start = w.length;
+  let saved = 0;
   const present: number[] = [];
   for (const v of column) if (v !== null && !Number.isNaN(v)) present.push(v);
   const absent = present.length < column.length ? HAS_ABSENT : 0;
-  if (present.length === 0) return w.byte(ALL_ABSENT);
+  if (present.length === 0) {
+    w.byte(ALL_ABSENT);
+    return ref ? null : 1;
+  }
   let scale = scaleOf(present);
   let near = 0;
   if (scale < 0 && allowNear) {
@@ -294,8 +483,15 @@ function writeColumn(w: Writer, column: readonly (number | null)[], allowNear = 
   if (scale >= 0) {
     const factor = 10 ** scale;
     ints = present.map((v) => Math.round(v * factor));
-    mode = deltaCost(ints, 2) < deltaCost(ints, 1) ? DELTA2 : DELTA;
-  }
+    if (ref) {
+      const base = refIntegers(ref, column, factor);
+      if (!base) return null;
+      ints = ints.map((v, i) => v - base[i]!);
+      if (ints.some((v) => !(Math.abs(v) < MAX_SCALED))) return null;
+    }
+    // With `chosen`, writeChosen picks the order; the mode only says integers.
+    mode = chosen || deltaCost(ints, 2) >= deltaCost(ints, 1) ? DELTA : DELTA2;
+  } else if (ref) return null;
   w.byte(mode | (Math.max(scale, 0) << 2) | absent | near);
   if (absent) {
     // One bit a row, set where the row has a value.
@@ -309,18 +505,38 @@ function writeColumn(w: Writer, column: readonly (number | null)[], allowNear = 
     }
   }
   if (mode === XOR) writeXor(w, present);
-  else writeDeltas(w, ints, mode === DELTA2 ? 2 : 1);
+  else if (chosen) {
+    const { written, expected } = writeChosen(w, ints);
+    saved = written - expected;
+  } else writeDeltas(w, ints, mode === DELTA2 ? 2 : 1);
   if (near) {
     const factor = 10 ** scale;
-    for (let i = 0; i < present.length; i++) w.int(ulpsBetween(present[i]!, ints[i]! / factor)!);
+    for (let i = 0; i < present.length; i++) w.int(ulpsBetween(present[i]!, Math.round(present[i]! * factor) / factor)!);
   }
+  return w.length - start - saved;
 }
 
-function readColumn(r: Reader, rows: number, allowNear = false): (number | null)[] {
+const isValue = (v: number | null | undefined): v is number => v !== null && v !== undefined && !Number.isNaN(v);
+
+/** The reference column's values scaled by `factor` at the rows where `column` has a value (0 where it has none), or null past MAX_SCALED. */
+function refIntegers(ref: readonly (number | null)[], column: readonly (number | null)[], factor: number): number[] | null {
+  const out: number[] = [];
+  for (let row = 0; row < column.length; row++) {
+    if (!isValue(column[row])) continue;
+    const v = ref[row];
+    const scaled = isValue(v) ? Math.round(v * factor) : 0;
+    if (!(Math.abs(scaled) < MAX_SCALED)) return null;
+    out.push(scaled);
+  }
+  return out;
+}
+
+function readColumn(r: Reader, rows: number, allowNear = false, ref?: readonly (number | null)[], chosen = false): (number | null)[] {
   const modeByte = r.byte();
   if (modeByte & NEAR && !allowNear) throw new RangeError('chunk holds a column of near-scaled values where none may be');
   const mode = modeByte & 0x03;
   if (mode === ALL_ABSENT) return new Array<null>(rows).fill(null);
+  if (ref && mode === XOR) throw new RangeError('chunk holds a float column coded against another');
   const scale = (modeByte >> 2) & 0x0f;
   if (scale > MAX_SCALE) throw new RangeError(`chunk holds a column of scale ${scale}`);
   let has: boolean[] | null = null;
@@ -335,7 +551,13 @@ function readColumn(r: Reader, rows: number, allowNear = false): (number | null)
   const values: number[] = [];
   if (mode === XOR) readXor(r, count, values);
   else {
-    readDeltas(r, count, mode === DELTA2 ? 2 : 1, values);
+    if (chosen) readChosen(r, count, values);
+    else readDeltas(r, count, mode === DELTA2 ? 2 : 1, values);
+    if (ref) {
+      const base = refIntegers(ref, has ? has.map((h) => (h ? 0 : null)) : new Array<number>(rows).fill(0), 10 ** scale);
+      if (!base) throw new RangeError('chunk holds a column coded against one out of range');
+      for (let i = 0; i < values.length; i++) values[i] = values[i]! + base[i]!;
+    }
     // Divided, not multiplied by 10^-scale: the division gives back exactly the value that was scaled.
     const factor = 10 ** scale;
     if (scale > 0) for (let i = 0; i < values.length; i++) values[i] = values[i]! / factor;
@@ -382,14 +604,28 @@ function writeBody(chunk: ChunkRows): Uint8Array {
   }
   for (const column of chunk.columns) {
     if (column.length !== rows) throw new RangeError(`chunk has ${rows} times but a column of ${column.length} values`);
-    writeColumn(w, column);
+    writeColumn(w, column, false, undefined, true);
   }
+  const split = chunk.detail.some((d) => d !== null) ? splitDetails(chunk.detail) : null;
+  if (split) {
+    w.byte(DETAIL_SPLIT);
+    w.uint(split.shapes.length);
+    for (const shape of split.shapes) {
+      w.uint(shape.length);
+      w.raw(shape);
+    }
+    for (const s of split.shapeOf) w.uint(s);
+    // The columns' paths are the shapes' (pathsOf), in the same order.
+    for (const column of split.columns) writeColumn(w, column, false, undefined, true);
+    return w.done();
+  }
+  w.byte(DETAIL_WHOLE);
   for (const d of chunk.detail) w.uint(d ? d.length + 1 : 0);
   for (const d of chunk.detail) if (d) w.raw(d);
   return w.done();
 }
 
-function readBody(body: Uint8Array, withDetail: boolean): ChunkRows {
+function readBody(body: Uint8Array, withDetail: boolean, format: number): ChunkRows {
   const r = new Reader(body);
   const rows = r.uint();
   const columnCount = r.uint();
@@ -405,8 +641,19 @@ function readBody(body: Uint8Array, withDetail: boolean): ChunkRows {
     for (let i = 0; i < run; i++) boot.push(boots[index]!);
   }
   const columns: (number | null)[][] = [];
-  for (let c = 0; c < columnCount; c++) columns.push(readColumn(r, rows));
+  for (let c = 0; c < columnCount; c++) columns.push(readColumn(r, rows, false, undefined, format !== FORMAT_WHOLE_DETAIL));
   if (!withDetail) return { tsMs, seq, boot, columns, detail: new Array<null>(rows).fill(null) };
+  const how = format === FORMAT_WHOLE_DETAIL ? DETAIL_WHOLE : r.byte();
+  if (how === DETAIL_SPLIT) {
+    const shapes: Uint8Array[] = [];
+    for (let n = r.uint(); shapes.length < n; ) shapes.push(r.raw(r.uint()));
+    const shapeOf: number[] = [];
+    for (let i = 0; i < rows; i++) shapeOf.push(r.uint());
+    const detailColumns = pathsOf(shapes).map(() => readColumn(r, rows, false, undefined, true));
+    if (r.at !== body.length) throw new RangeError(`chunk has ${body.length - r.at} bytes past its end`);
+    return { tsMs, seq, boot, columns, detail: joinDetails({ shapes, shapeOf, columns: detailColumns }) };
+  }
+  if (how !== DETAIL_WHOLE) throw new RangeError(`chunk holds its detail in an unknown way ${how}`);
   const lengths: number[] = [];
   for (let i = 0; i < rows; i++) lengths.push(r.uint());
   const detail = lengths.map((n) => (n === 0 ? null : r.raw(n - 1)));
@@ -444,15 +691,17 @@ const BROTLI_QUALITY = 5;
 
 /** The chunk's rows; without `detail`, the blobs are left unread (all null): the series and the export need none. */
 export function decodeChunk(bytes: Uint8Array, { detail = true }: { detail?: boolean } = {}): ChunkRows {
-  if (bytes.length < 2 || bytes[0] !== FORMAT) throw new RangeError(`not a chunk of format ${FORMAT} (first byte ${bytes[0]})`);
+  const format = bytes[0]!;
+  if (bytes.length < 2 || (format !== FORMAT && format !== FORMAT_WHOLE_DETAIL))
+    throw new RangeError(`not a chunk of format ${FORMAT} (first byte ${bytes[0]})`);
   const packed = bytes.subarray(2);
   switch (bytes[1]) {
     case COMPRESSION.none:
-      return readBody(packed, detail);
+      return readBody(packed, detail, format);
     case COMPRESSION.deflate:
-      return readBody(inflateRawSync(packed), detail);
+      return readBody(inflateRawSync(packed), detail, format);
     case COMPRESSION.brotli:
-      return readBody(brotliDecompressSync(packed), detail);
+      return readBody(brotliDecompressSync(packed), detail, format);
     default:
       throw new RangeError(`chunk compressed by an unknown method ${bytes[1]}`);
   }
@@ -471,7 +720,12 @@ export interface BucketRows {
 }
 
 // Bucket chunks have their own first byte: a reader of samples refuses them and the other way round.
-const BUCKET_FORMAT = 0x11;
+// 0x12 leads each column with the column it is coded against (REF_COLUMNS back at most, 0: none); 0x11 is read still.
+const BUCKET_FORMAT = 0x12;
+const BUCKET_FORMAT_NO_REF = 0x11;
+// A rollup chunk's columns are min, max, sum and count of each metric: max and sum are coded
+// against the min (one or two columns back) when that is shorter.
+const REF_COLUMNS = 3;
 
 /**
  * A window's buckets as bytes: the integer sequences and columns as in a sample chunk (sums may
@@ -486,13 +740,23 @@ export function encodeBuckets(chunk: BucketRows): Uint8Array {
   w.uint(chunk.columns.length);
   writeIntegers(w, chunk.bucketMs, 'bucket_ms');
   writeIntegers(w, chunk.n, 'n');
-  for (const column of chunk.columns) {
+  chunk.columns.forEach((column, at) => {
     if (column.length !== rows) throw new RangeError(`bucket chunk has ${rows} times but a column of ${column.length} values`);
-    const c = new Writer();
-    writeColumn(c, column, true);
-    w.uint(c.length);
-    w.raw(c.done());
-  }
+    let best = new Writer();
+    best.byte(0);
+    let bestCost = writeColumn(best, column, true, undefined, true)!;
+    for (let back = 1; back <= REF_COLUMNS && back <= at; back++) {
+      const c = new Writer();
+      c.byte(back);
+      const cost = writeColumn(c, column, true, chunk.columns[at - back], true);
+      if (cost !== null && cost < bestCost) {
+        best = c;
+        bestCost = cost;
+      }
+    }
+    w.uint(best.length);
+    w.raw(best.done());
+  });
   const body = w.done();
   const packed = brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } });
   const compressed = packed.length < body.length;
@@ -505,7 +769,8 @@ export function encodeBuckets(chunk: BucketRows): Uint8Array {
 
 /** A bucket chunk's buckets; columns `wanted` leaves out come back empty. */
 export function decodeBuckets(bytes: Uint8Array, wanted: (column: number) => boolean = () => true): BucketRows {
-  if (bytes.length < 2 || bytes[0] !== BUCKET_FORMAT) throw new RangeError(`not a bucket chunk (first byte ${bytes[0]})`);
+  const format = bytes[0];
+  if (bytes.length < 2 || (format !== BUCKET_FORMAT && format !== BUCKET_FORMAT_NO_REF)) throw new RangeError(`not a bucket chunk (first byte ${bytes[0]})`);
   let body = bytes.subarray(2);
   if (bytes[1] === COMPRESSION.brotli) body = brotliDecompressSync(body);
   else if (bytes[1] !== COMPRESSION.none) throw new RangeError(`bucket chunk compressed by an unknown method ${bytes[1]}`);
@@ -514,17 +779,37 @@ export function decodeBuckets(bytes: Uint8Array, wanted: (column: number) => boo
   const columnCount = r.uint();
   const bucketMs = readIntegers(r, rows);
   const n = readIntegers(r, rows);
-  const columns: (number | null)[][] = [];
+  // Where each column starts and which it is coded against; then the wanted ones and those they need.
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const refOf: number[] = [];
   for (let c = 0; c < columnCount; c++) {
     const length = r.uint();
     const end = r.at + length;
     if (end > body.length) throw new RangeError('bucket chunk ends early');
-    if (wanted(c)) {
-      columns.push(readColumn(r, rows, true));
-      if (r.at !== end) throw new RangeError(`bucket chunk's column ${c} is not ${length} bytes long`);
-    } else columns.push([]);
+    const back = format === BUCKET_FORMAT && length > 0 ? r.byte() : 0;
+    if (back > c) throw new RangeError(`bucket chunk's column ${c} is coded against one before its first`);
+    starts.push(r.at);
+    ends.push(end);
+    refOf.push(back === 0 ? -1 : c - back);
     r.at = end;
   }
   if (r.at !== body.length) throw new RangeError(`bucket chunk has ${body.length - r.at} bytes past its end`);
+  const needed = new Array<boolean>(columnCount).fill(false);
+  for (let c = columnCount - 1; c >= 0; c--) {
+    if (wanted(c)) needed[c] = true;
+    if (needed[c] && refOf[c]! >= 0) needed[refOf[c]!] = true;
+  }
+  const decoded: (number | null)[][] = [];
+  for (let c = 0; c < columnCount; c++) {
+    if (!needed[c]) {
+      decoded.push([]);
+      continue;
+    }
+    r.at = starts[c]!;
+    decoded.push(readColumn(r, rows, true, refOf[c]! >= 0 ? decoded[refOf[c]!] : undefined, format === BUCKET_FORMAT));
+    if (r.at !== ends[c]) throw new RangeError(`bucket chunk's column ${c} is not ${ends[c]! - starts[c]!} bytes long`);
+  }
+  const columns = decoded.map((column, c) => (wanted(c) ? column : []));
   return { bucketMs, n, columns };
 }

@@ -197,4 +197,89 @@ describe('bucket chunks', () => {
     expect(() => decodeBuckets(encodeChunk(oneColumn([1, 2])))).toThrow(/not a bucket chunk/);
     expect(() => decodeChunk(encodeBuckets(chunk))).toThrow(/not a chunk of format/);
   });
+
+  it('codes a bucket column against the one it equals, and decodes it when only that one is unwanted', () => {
+    const mins = Array.from({ length: 360 }, (_, i) => Math.round(Math.abs(Math.sin(i)) * 1000) / 10);
+    const counts = mins.map(() => 1);
+    // A metric's min, max, sum and count over buckets of one sample each: max and sum are the min.
+    const chunk: BucketRows = { bucketMs: mins.map((_, i) => i * 60_000), n: counts, columns: [mins, mins, mins, counts] };
+    const alone = encodeBuckets({ ...chunk, columns: [mins] });
+    const bytes = encodeBuckets(chunk);
+    expect(bytes.length).toBeLessThan(alone.length + 40);
+    expectSameBuckets(decodeBuckets(bytes), chunk);
+    expect(decodeBuckets(bytes, (c) => c === 2).columns).toEqual([[], [], mins, []]);
+  });
+});
+
+const hex = (blobs: readonly (Uint8Array | null)[]) => blobs.map((d) => d && Buffer.from(d).toString('hex'));
+
+describe('chunks written by earlier versions', () => {
+  // Bytes as the first formats wrote them (samples 1, buckets 0x11): kept readable.
+  const detail = encodeDetail({ cpu_core_pct: [12.5, 40.1], net: [{ iface: 'eth0', rx_bps: 1200, tx_bps: 340 }] });
+
+  it('reads a sample chunk of format 1, its detail blobs whole', () => {
+    const bytes = Buffer.from(
+      '010003020180a0abfef962d00fd00f010e02020102623100034505fa010c0180f882ad16804080401e001e8682fa41480000fa42206666f6818364657468301904b0190154f6f6f68682fa41480000fa42206666f6818364657468301904b0190154f6f6f6',
+      'hex',
+    );
+    const chunk = decodeChunk(bytes);
+    expectSame(chunk, {
+      tsMs: [1_700_000_000_000, 1_700_000_001_000, 1_700_000_002_000],
+      seq: [7, 8, 9],
+      boot: ['b1', 'b1', 'b1'],
+      columns: [
+        [12.5, null, 13.1],
+        [3_000_000_000, 3_000_004_096, 3_000_008_192],
+      ],
+      detail: [detail, null, detail],
+    });
+    expect(hex(chunk.detail)).toEqual(hex([detail, null, detail]));
+    // Written again, it takes the current format and reads back the same.
+    const again = decodeChunk(encodeChunk(chunk));
+    expectSame(again, chunk);
+    expect(hex(again.detail)).toEqual(hex(chunk.detail));
+  });
+
+  it('reads a bucket chunk of format 0x11', () => {
+    const bytes = Buffer.from('110002040100c0a90701020203051e0a03051e1e03051e4603010202', 'hex');
+    expect(decodeBuckets(bytes)).toEqual({
+      bucketMs: [0, 60_000],
+      n: [1, 2],
+      columns: [
+        [1.5, 2],
+        [1.5, 3],
+        [1.5, 5],
+        [1, 2],
+      ],
+    });
+  });
+});
+
+describe("a chunk's detail blobs", () => {
+  const withDetail = (blobs: (Uint8Array | null)[]): ChunkRows => ({ ...oneColumn(blobs.map((_, i) => i)), detail: blobs });
+
+  it('come back byte for byte when taken apart, processes in any order, and cost less than whole', () => {
+    const node = new SimulatedNode('sim-1', 3, 1_700_000_000_000);
+    const blobs = Array.from({ length: 300 }, (_, i) => {
+      const sample = node.next(1_700_000_000_000 + i * 1000);
+      return i % 7 === 3 ? null : encodeDetail({ ...sample, series: [{ name: 'gpu_pct', labels: { gpu: String(i % 2) }, value: i / 10 }] });
+    });
+    const bytes = encodeChunk(withDetail(blobs));
+    expect(hex(decodeChunk(bytes).detail)).toEqual(hex(blobs));
+    const whole = blobs.reduce((n, b) => n + (b?.length ?? 0), 0);
+    expect(bytes.length).toBeLessThan(whole / 3);
+  });
+
+  it('are kept whole when one would not come back byte for byte', () => {
+    const odd = [
+      Uint8Array.from([0xf7]), // undefined
+      Uint8Array.from([0xfb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0]), // NaN
+      Uint8Array.from([0x82, 0x18, 0x05, 0x01]), // 5 in two bytes, where the encoder writes one
+      Uint8Array.from([0xff, 0x00]), // not CBOR
+    ];
+    for (const blob of odd) {
+      const blobs = [encodeDetail({ cpu_core_pct: [1.5] }), blob, null];
+      expect(hex(decodeChunk(encodeChunk(withDetail(blobs))).detail)).toEqual(hex(blobs));
+    }
+  });
 });

@@ -109,17 +109,17 @@ describe('compaction of rollups into chunks', () => {
     const { compacted, rows } = await twinStores();
     const rowsBefore = count(compacted, 'rollups');
     await compacted.purgeExpired(noPause);
-    // Finished windows (ended 2 h ago) of every tier are chunks: 6 h of the 1 min tier, days of 15 min, the last week of 1 h.
+    // Finished windows (ended 10 min ago) of every tier are chunks: 6 h of the 1 min tier, days of 15 min, the last week of 1 h.
     const chunks = (tier: number) => count(compacted, `rollup_chunks WHERE tier = ${tier}`);
-    expect(chunks(60)).toBe(2 * 11); // 12:00 on the 24th to 06:00 on the 27th, each node
+    expect(chunks(60)).toBe(2 * 12); // 12:00 on the 24th to 06:00–12:00 on the 27th, each node
     expect(chunks(900)).toBe(2 * 3); // the 24th, 25th, 26th
     expect(chunks(3600)).toBe(2 * 1); // the week to Thursday 26th
     const oldestRow = (tier: number) => (compacted.db.prepare('SELECT min(bucket_ms) AS b FROM rollups WHERE tier = ?').get(tier) as { b: number }).b;
-    expect(oldestRow(60)).toBe(Date.UTC(2026, 10, 27, 6));
+    expect(oldestRow(60)).toBe(Date.UTC(2026, 10, 27, 12));
     expect(oldestRow(900)).toBe(Date.UTC(2026, 10, 27));
     expect(oldestRow(3600)).toBe(Date.UTC(2026, 10, 26));
     expect(count(compacted, 'rollups')).toBeLessThan(rowsBefore / 5);
-    expect(count(compacted, 'labelled_chunks')).toBe(2 * 2 * 11); // two cores of two nodes
+    expect(count(compacted, 'labelled_chunks')).toBe(2 * 2 * 12); // two cores of two nodes
     expectSameCharts(compacted, rows);
     expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
     expect(await labelledChart(compacted, START + 7 * HOUR, START + 9 * HOUR, 500)).toEqual(await labelledChart(rows, START + 7 * HOUR, START + 9 * HOUR, 500));
@@ -127,7 +127,7 @@ describe('compaction of rollups into chunks', () => {
     const back = await bucketsOf(compacted);
     expect(back.rollups).toEqual(allRollups(rows));
     expect(back.labelled).toEqual(allLabelled(rows));
-    expect(chunks(60)).toBe(2 * 11);
+    expect(chunks(60)).toBe(2 * 12);
     compacted.close();
     rows.close();
   }, 180_000);
@@ -176,10 +176,10 @@ describe('compaction of rollups into chunks', () => {
     const labelled = count(compacted, 'labelled_chunks');
     // 14 days of the 1 min tier end at 18:20 on the 24th: the 12:00 window ended before, the 18:00 one straddles.
     clock.now = Date.UTC(2026, 10, 24, 18, 20) + 14 * DAY;
-    // By then the windows of the 27th have ended too and are compacted.
+    // By then the 27th's last window has ended too and is compacted.
     await compacted.purgeExpired(noPause);
-    expect(chunks(60)).toBe(2 * (11 + 2 - 1));
-    expect(count(compacted, 'labelled_chunks')).toBe(labelled + 2 * 2 * (2 - 1));
+    expect(chunks(60)).toBe(2 * (12 + 1 - 1));
+    expect(count(compacted, 'labelled_chunks')).toBe(labelled + 2 * 2 * (1 - 1));
     expect(chunks(900)).toBe(2 * 4);
     expect(chunks(3600)).toBe(2 * 2);
     // A month on, all of the 1 min tier is gone, rows and chunks; 15 min and 1 h stay.

@@ -20,8 +20,13 @@ export const CHUNK_MS = 3_600_000;
 const MAX_ROWS = 900;
 const MERGE_ROWS = 1.5 * MAX_ROWS;
 
-/** Raw rows younger than this stay rows: the live charts and the minute sums' rebuild read them without decoding. */
-export const COMPACT_AFTER_MS = 2 * 3_600_000;
+/**
+ * Raw rows younger than this stay rows: the newest minutes, which a rollup run reads back and late
+ * samples still land in. Older ones are compacted up to the minute (an hour's chunk grows as its
+ * minutes pass): rows cost some 300 B a sample against some 40 in a chunk, and a live chart's
+ * hour reads its few chunks decoded once (kept, below).
+ */
+export const COMPACT_AFTER_MS = 10 * 60_000;
 
 /** The window that holds `ms` (floor, also for times before 1970). */
 export const windowOf = (ms: number) => Math.floor(ms / CHUNK_MS) * CHUNK_MS;
@@ -37,7 +42,8 @@ interface ChunkRecord {
 
 // Decoded chunks kept (by rowid and size): an export's pages read the one or two chunks a page's
 // hour meets several times over.
-const CACHED_CHUNKS = 4;
+// An hour at 1 Hz is four or five chunks now that only the last minutes stay rows: a live chart's hour is kept whole.
+const CACHED_CHUNKS = 8;
 
 export class ChunkStore {
   private readonly stmt;
@@ -78,14 +84,14 @@ export class ChunkStore {
   }
 
   /**
-   * Moves the raw rows older than `beforeMs` (moved down to an hour's start) into chunks, a chunk a
+   * Moves the raw rows older than `beforeMs` (moved down to a minute's start) into chunks, a chunk a
    * step, in transactions of about `sliceMs` of work with `pause` between them: on the writer's
    * thread, each holds up the next batch of samples. Stops after `budgetMs` and leaves the rest to
    * the next run: the maintenance runs one task at a time, so a first compaction of days of rows
    * (a hub upgraded with a full raw tier) must not hold the rollups back for an hour. Returns the rows moved.
    */
   async compact(beforeMs: number, pause: () => Promise<void>, sliceMs = 25, budgetMs = 120_000): Promise<number> {
-    const cutoff = windowOf(beforeMs);
+    const cutoff = Math.floor(beforeMs / MINUTE_MS) * MINUTE_MS;
     return inSlicedTransactions(this.db, () => this.compactStep(cutoff), pause, sliceMs, budgetMs);
   }
 
@@ -101,7 +107,9 @@ export class ChunkStore {
     const nodeId = this.stmt.nodeInMinute.get(minute)!.node_id;
     const hour = windowOf(minute * MINUTE_MS);
     const hourEnd = hour + CHUNK_MS - 1;
-    let rows = this.stmt.firstRows.all(minuteList(hour, hourEnd), nodeId, hour, hourEnd) as unknown[][];
+    // The hour's rows before the cutoff: the rest of it joins its chunk at a later compaction.
+    const lastWanted = Math.min(hourEnd, cutoff - 1);
+    let rows = this.stmt.firstRows.all(minuteList(hour, lastWanted), nodeId, hour, lastWanted) as unknown[][];
     if (rows.length > MAX_ROWS) {
       const lastTs = rows[MAX_ROWS]![0] as number;
       rows = rows.filter((r) => (r[0] as number) < lastTs);
