@@ -3,114 +3,96 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedBroker } from '../broker/broker.ts';
 import type { Agent } from '../edge-agent/agent.ts';
-import { createLogger, logLevel, type LogLevel } from '../shared/logger.ts';
+import * as v from 'valibot';
+import { createLogger, logLevel } from '../shared/logger.ts';
 import { createAgent, defaultNodeName, interval, untilSignal } from '../edge-agent/main.ts';
-import { brokerUrl, port, resolveOptions, type OptionSpec } from '../shared/options.ts';
+import { resolveOptions, switchOption, textOption, valueOption } from '../shared/options.ts';
+import { brokerUrl, duration, httpUrl, parsedBy, port } from '../shared/option-schemas.ts';
 import { pollStoreIntoFeed } from '../hub/storage/db-poll-feed.ts';
 import { pollPgIntoFeed } from '../hub/storage/postgres/pg-fleet-feed.ts';
 import { DB_FILE, HubService, isPostgresUrl } from './hub-service.ts';
 import { openPgStore, PgStore, redactUrl } from '../hub/storage/postgres/pg-store.ts';
 import { cachedCoordinatorLookup } from '../hub/group/group-coordination.ts';
 import { LiveFeed } from '../hub/live-feed.ts';
-import { DEFAULT_RETENTION, parseRetention, type Retention } from '../hub/storage/rollups.ts';
+import { DEFAULT_RETENTION, parseRetention } from '../hub/storage/rollups.ts';
 import { openSqliteStore } from '../hub/storage/sqlite/sqlite-store.ts';
 import { createApp } from '../web/app.ts';
 import { listen } from '../web/server.ts';
 import { integrationSpec } from './integration-options.ts';
 import { leakThresholdsOption } from './record.ts';
-import { formatDuration, parseDuration } from '../protocol/index.ts';
+import { formatDuration } from '../protocol/index.ts';
 import { HUB_IDENTITY, insecureOption, openSecurity } from './security.ts';
 import { loadTls, tlsSpec } from './tls-options.ts';
 import { DEFAULT_STALE_AFTER_MS } from '../web/node-routes.ts';
 
-const text = (flag: string, help: string, def?: string) => ({ type: 'string', flag, help, default: def }) as OptionSpec<string>;
-const portOption = (flag: string, help: string, def: number) => ({ type: 'string', flag, help, default: def, parse: port }) as OptionSpec<number>;
-const logOption = { type: 'string', flag: 'log-level', help: 'log level', default: 'info', parse: logLevel } as OptionSpec<LogLevel>;
-const hostOption = text('host', 'address the listeners bind to', '127.0.0.1');
-const retentionOption = {
-  type: 'string',
+const portOption = (flag: string, help: string, def: number) => valueOption({ flag, help, default: def, schema: port });
+const logOption = valueOption({ flag: 'log-level', help: 'log level', default: 'info', schema: logLevel });
+const hostOption = textOption('host', 'address the listeners bind to', '127.0.0.1');
+const retentionOption = valueOption({
   flag: 'retention',
   help: 'how long to keep raw data and each rollup tier, e.g. raw=48h,1m=14d,15m=90d,1h=730d',
   default: DEFAULT_RETENTION,
-  parse: parseRetention,
-} as OptionSpec<Retention>;
+  schema: v.pipe(v.string(), parsedBy(parseRetention)),
+});
 
 /** Agents send their unacked samples again after 10 s without progress: acks must come well within that. */
 const MAX_ACK_INTERVAL_MS = 5000;
-function ackInterval(raw: string): number | { problem: string } {
-  const ms = parseDuration(raw);
-  if (ms === null) return { problem: 'must be a duration such as 0s, 1s or 5s' };
-  if (ms > MAX_ACK_INTERVAL_MS)
-    return { problem: `must be at most ${formatDuration(MAX_ACK_INTERVAL_MS)}: agents send their samples again after 10 s without an ack` };
-  return ms;
-}
-const ackIntervalOption = {
-  type: 'string',
+const ackIntervalOption = valueOption({
   flag: 'ack-interval',
   help: 'each node is acked at most this often (0s: after every commit); fewer acks spare small nodes a wake-up each',
   default: 5000,
-  parse: ackInterval,
-} as OptionSpec<number>;
+  schema: v.pipe(
+    duration('0s, 1s or 5s'),
+    v.maxValue(MAX_ACK_INTERVAL_MS, `must be at most ${formatDuration(MAX_ACK_INTERVAL_MS)}: agents send their samples again after 10 s without an ack`),
+  ),
+});
 
 /** Where people reach the dashboard: the links in notifications point there. */
-const publicUrlOption = {
-  type: 'string',
+const publicUrlOption = valueOption({
   flag: 'public-url',
   help: "the dashboard's address as people reach it (https://monitor.example), for the links in alarm notifications (default: the address this prints)",
-  parse: httpUrl,
-} as OptionSpec<string>;
+  schema: httpUrl,
+});
 
-const staleAfterOption = {
-  type: 'string',
+const staleAfterOption = valueOption({
   flag: 'stale-after',
   help: 'a node whose newest sample is older than this is listed as stale (GET /api/nodes), a candidate for remonitor node remove',
   default: DEFAULT_STALE_AFTER_MS,
-  parse: (raw: string) => {
-    const ms = parseDuration(raw);
-    return ms === null || ms <= 0 ? { problem: 'must be a duration such as 30m, 24h or 7d' } : ms;
-  },
-} as OptionSpec<number>;
+  schema: v.pipe(duration('30m, 24h or 7d'), v.minValue(1, 'must be a duration such as 30m, 24h or 7d')),
+});
 
 /** A SQLite file path or a postgres:// URL; any other scheme is a mistake worth naming. */
-function storageTarget(raw: string): string | { problem: string } {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1];
-  if (scheme && !isPostgresUrl(raw)) return { problem: `"${scheme}://" is not a store remonitor knows: give a SQLite file path or a postgres:// URL` };
-  if (raw.trim() === '') return { problem: 'must not be empty' };
-  return raw;
-}
-const storageOption = {
-  type: 'string',
+const storageOption = valueOption({
   flag: 'storage',
   help: 'where samples are stored: a SQLite file (default: remonitor.db in the data directory) or a postgres://user:password@host/db URL',
-  parse: storageTarget,
-} as OptionSpec<string>;
-
-function httpUrl(raw: string): string | { problem: string } {
-  try {
-    return ['http:', 'https:'].includes(new URL(raw).protocol) ? raw.replace(/\/$/, '') : { problem: 'must be an http:// or https:// URL' };
-  } catch {
-    return { problem: 'must be a URL such as http://hub-1:8080' };
-  }
-}
+  schema: v.pipe(
+    v.string(),
+    v.check(
+      (text) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || isPostgresUrl(text),
+      (issue) =>
+        `"${/^([a-z][a-z0-9+.-]*):\/\//i.exec(issue.input as string)?.[1]}://" is not a store remonitor knows: give a SQLite file path or a postgres:// URL`,
+    ),
+    v.check((text) => text.trim() !== '', 'must not be empty'),
+  ),
+});
 
 /** An MQTT shared-subscription group name: one topic level, no wildcards. */
-function groupName(raw: string): string | { problem: string } {
-  return /^[A-Za-z0-9_.-]{1,64}$/.test(raw)
-    ? raw
-    : { problem: 'must be 1–64 letters, digits, ".", "_" or "-" (it becomes one topic level of $share/<group>/…)' };
-}
+const groupName = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 letters, digits, ".", "_" or "-" (it becomes one topic level of $share/<group>/…)'),
+);
 
 export const upSpec = {
   httpPort: portOption('http-port', 'dashboard and API port', 8080),
   mqttPort: portOption('mqtt-port', 'MQTT port of the embedded broker', 1883),
   host: hostOption,
-  dataDir: text('data-dir', 'where the database lives', './data'),
+  dataDir: textOption('data-dir', 'where the database lives', './data'),
   retention: retentionOption,
   ackIntervalMs: ackIntervalOption,
   staleAfterMs: staleAfterOption,
   publicUrl: publicUrlOption,
-  noAgent: { type: 'boolean', flag: 'no-agent', help: 'do not monitor this machine', default: false } as OptionSpec<boolean>,
-  intervalMs: { type: 'string', flag: 'interval', help: 'local agent sample interval', default: 1000, parse: interval } as OptionSpec<number>,
+  noAgent: switchOption('no-agent', 'do not monitor this machine'),
+  intervalMs: valueOption({ flag: 'interval', help: 'local agent sample interval', default: 1000, schema: interval }),
   leakThresholds: leakThresholdsOption,
   ...integrationSpec,
   insecure: insecureOption,
@@ -122,36 +104,33 @@ export const brokerSpec = {
   mqttPort: portOption('mqtt-port', 'MQTT port', 1883),
   wsPort: portOption('ws-port', 'MQTT-over-WebSocket port (path /mqtt)', 9001),
   host: hostOption,
-  dataDir: text('data-dir', 'where the credentials (auth.db) live', './data'),
+  dataDir: textOption('data-dir', 'where the credentials (auth.db) live', './data'),
   insecure: insecureOption,
   ...tlsSpec,
   logLevel: logOption,
 };
 
 export const hubSpec = {
-  broker: { type: 'string', flag: 'broker', help: 'broker URL', default: 'mqtt://127.0.0.1:1883', parse: brokerUrl } as OptionSpec<string>,
-  username: text('username', 'MQTT username'),
-  password: text('password', 'MQTT password'),
-  dataDir: text('data-dir', 'where the database lives', './data'),
+  broker: valueOption({ flag: 'broker', help: 'broker URL', default: 'mqtt://127.0.0.1:1883', schema: brokerUrl }),
+  username: textOption('username', 'MQTT username'),
+  password: textOption('password', 'MQTT password'),
+  dataDir: textOption('data-dir', 'where the database lives', './data'),
   storage: storageOption,
-  sharedGroup: {
-    type: 'string',
+  sharedGroup: valueOption({
     flag: 'shared-group',
     help: 'share ingest with the other hubs of this group through an MQTT 5 shared subscription (an external broker: Mosquitto, EMQX…)',
-    parse: groupName,
-  } as OptionSpec<string>,
-  hubId: {
-    type: 'string',
+    schema: groupName,
+  }),
+  hubId: valueOption({
     flag: 'hub-id',
     help: "this hub's name in its shared group, unique in the group (its MQTT client id is remonitor-hub-<group>-<id>); default: this machine's host name",
-    parse: groupName,
-  } as OptionSpec<string>,
-  groupUrl: {
-    type: 'string',
+    schema: groupName,
+  }),
+  groupUrl: valueOption({
     flag: 'group-url',
     help: "where the other hubs and web processes of the group reach this hub's API (default: http://<host>:<http port>, the machine's name for 0.0.0.0)",
-    parse: httpUrl,
-  } as OptionSpec<string>,
+    schema: httpUrl,
+  }),
   retention: retentionOption,
   ackIntervalMs: ackIntervalOption,
   staleAfterMs: staleAfterOption,
@@ -166,7 +145,7 @@ export const hubSpec = {
 };
 
 export const webSpec = {
-  dataDir: text('data-dir', 'data directory of a hub', './data'),
+  dataDir: textOption('data-dir', 'data directory of a hub', './data'),
   storage: storageOption,
   httpPort: portOption('http-port', 'dashboard and API port', 8080),
   host: hostOption,

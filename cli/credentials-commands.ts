@@ -12,57 +12,34 @@ import { nodeNameProblem } from '../protocol/index.ts';
 import { openDatabase } from '../shared/sqlite-open.ts';
 import { DB_FILE } from './hub-service.ts';
 import { MQTT_ROLES, MqttCredentials, type MqttClientRecord, type MqttRole } from '../auth/mqtt-credentials.ts';
-import { describeOptions, port, resolveOptions, type OptionSpec } from '../shared/options.ts';
+import { describeOptions, resolveOptions, switchOption, textOption, valueOption } from '../shared/options.ts';
+import { oneOf, port } from '../shared/option-schemas.ts';
 import { authDataDir } from './auth-data-dir.ts';
 import { formatTable } from './text-table.ts';
 
 type ServiceRole = Exclude<MqttRole, 'node'>;
 const SERVICE_ROLES = MQTT_ROLES.filter((role): role is ServiceRole => role !== 'node');
 
-const dataDirOption = { type: 'string', flag: 'data-dir', help: 'data directory of the hub (holds auth.db)', default: './data' } as OptionSpec<string>;
+const dataDirOption = textOption('data-dir', 'data directory of the hub (holds auth.db)', './data');
 
 export const nodeSpec = {
   dataDir: dataDirOption,
   // Not --host: under `remonitor up` REMONITOR_HOST is the bind address, often 0.0.0.0, which no node can dial.
-  hubHost: { type: 'string', flag: 'hub-host', help: 'address nodes reach the hub at, for the printed commands', default: hostname() } as OptionSpec<string>,
-  mqttPort: {
-    type: 'string',
-    flag: 'mqtt-port',
-    help: 'MQTT port nodes connect to, for the printed commands',
-    default: 1883,
-    parse: port,
-  } as OptionSpec<number>,
-  httpPort: {
-    type: 'string',
-    flag: 'http-port',
-    help: 'dashboard port serving install.sh, for the printed commands',
-    default: 8080,
-    parse: port,
-  } as OptionSpec<number>,
-  tags: {
-    type: 'string',
+  hubHost: textOption('hub-host', 'address nodes reach the hub at, for the printed commands', hostname()),
+  mqttPort: valueOption({ flag: 'mqtt-port', help: 'MQTT port nodes connect to, for the printed commands', default: 1883, schema: port }),
+  httpPort: valueOption({ flag: 'http-port', help: 'dashboard port serving install.sh, for the printed commands', default: 8080, schema: port }),
+  tags: valueOption({
     flag: 'tags',
     help: "with add: its tags, comma-separated lowercase words (ci,room:kitchen); the hub adds them to its agent's own",
     default: [],
-    parse: tagList,
-  } as OptionSpec<string[]>,
-  purge: {
-    type: 'boolean',
-    flag: 'purge',
-    help: 'with remove: delete its stored data too (else kept, readable by export)',
-    default: false,
-  } as OptionSpec<boolean>,
+    schema: tagList,
+  }),
+  purge: switchOption('purge', 'with remove: delete its stored data too (else kept, readable by export)'),
 };
 
 export const clientSpec = {
   dataDir: dataDirOption,
-  role: {
-    type: 'string',
-    flag: 'role',
-    help: `what the client may do: ${SERVICE_ROLES.join(', ')} (with add)`,
-    parse: (raw: string) =>
-      (SERVICE_ROLES as readonly string[]).includes(raw) ? (raw as ServiceRole) : { problem: `must be one of ${SERVICE_ROLES.join(', ')}` },
-  } as OptionSpec<ServiceRole | undefined>,
+  role: valueOption({ flag: 'role', help: `what the client may do: ${SERVICE_ROLES.join(', ')} (with add)`, schema: oneOf(SERVICE_ROLES) }),
 };
 
 export const NODE_USAGE = `remonitor node add NAME [--tags a,b] | revoke NAME | remove NAME [--purge] | list: the edge nodes allowed to publish

@@ -3,35 +3,34 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { nodeNameProblem } from '../protocol/index.ts';
-import { describeOptions, resolveOptions, type OptionSpec } from '../shared/options.ts';
+import * as v from 'valibot';
+import { describeOptions, resolveOptions, textOption, valueOption } from '../shared/options.ts';
+import { oneOf } from '../shared/option-schemas.ts';
 import { parseTimeParam } from '../web/time-range.ts';
 
-const timeParam = (raw: string) => (parseTimeParam(raw, Date.now()) === null ? { problem: 'must be epoch ms, "now" or relative like -24h' } : raw);
+/** Checked here, sent to the hub as typed: the hub reads "-24h" against its own clock. */
+const timeParam = v.pipe(
+  v.string(),
+  v.check((text) => parseTimeParam(text, Date.now()) !== null, 'must be epoch ms, "now" or relative like -24h'),
+);
 
 export const exportSpec = {
-  hub: {
-    type: 'string',
+  hub: valueOption({
     flag: 'hub',
     help: 'hub URL',
     default: 'http://127.0.0.1:8080',
-    parse: (raw: string) => (/^https?:\/\/[^\s]+$/.test(raw) ? raw.replace(/\/$/, '') : { problem: 'must be an http:// or https:// URL' }),
-  } as OptionSpec<string>,
-  format: {
-    type: 'string',
-    flag: 'format',
-    help: 'csv or json',
-    default: 'csv',
-    parse: (raw: string) => (raw === 'csv' || raw === 'json' ? raw : { problem: 'must be csv or json' }),
-  } as OptionSpec<'csv' | 'json'>,
-  metrics: { type: 'string', flag: 'metrics', help: 'comma-separated metrics (default: all)' } as OptionSpec<string | undefined>,
-  from: { type: 'string', flag: 'from', help: 'start: epoch ms, now, or relative like -24h', default: '-24h', parse: timeParam } as OptionSpec<string>,
-  to: { type: 'string', flag: 'to', help: 'end: epoch ms, now, or relative', default: 'now', parse: timeParam } as OptionSpec<string>,
-  out: { type: 'string', flag: 'out', help: 'file to write (default: stdout)' } as OptionSpec<string | undefined>,
-  token: {
-    type: 'string',
-    flag: 'token',
-    help: 'API token of a viewer, needed unless the hub runs --insecure (remonitor token add NAME --role viewer)',
-  } as OptionSpec<string | undefined>,
+    schema: v.pipe(
+      v.string(),
+      v.regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL'),
+      v.transform((url) => url.replace(/\/$/, '')),
+    ),
+  }),
+  format: valueOption({ flag: 'format', help: 'csv or json', default: 'csv', schema: oneOf(['csv', 'json'], 'must be csv or json') }),
+  metrics: textOption('metrics', 'comma-separated metrics (default: all)'),
+  from: valueOption({ flag: 'from', help: 'start: epoch ms, now, or relative like -24h', default: '-24h', schema: timeParam }),
+  to: valueOption({ flag: 'to', help: 'end: epoch ms, now, or relative', default: 'now', schema: timeParam }),
+  out: textOption('out', 'file to write (default: stdout)'),
+  token: textOption('token', 'API token of a viewer, needed unless the hub runs --insecure (remonitor token add NAME --role viewer)'),
 };
 
 export const EXPORT_USAGE = `remonitor export NODE [options]: raw samples of a range as CSV or JSON, with progress on stderr\n${describeOptions(exportSpec)}`;

@@ -13,9 +13,11 @@ import { formatDuration } from '../protocol/duration.ts';
 import { procsTotals, type ProcsSample } from '../protocol/procs.ts';
 import { nodeNameProblem } from '../protocol/topics.ts';
 import { caFile, defaultNodeName, interval } from '../edge-agent/main.ts';
-import { brokerUrl, OptionsError, resolveOptions, describeOptions, type OptionSpec } from '../shared/options.ts';
+import * as v from 'valibot';
+import { OptionsError, resolveOptions, describeOptions, switchOption, textOption, valueOption } from '../shared/options.ts';
+import { brokerUrl, jsonObject, nodeName, parsedBy } from '../shared/option-schemas.ts';
 import { ProcessWatch } from '../edge-agent/process-watch.ts';
-import { analyzeLeak, beforeTheEnd, parseThresholds, type LeakAnalysis, type LeakThresholds } from '../hub/sessions/leak-verdict.ts';
+import { analyzeLeak, beforeTheEnd, parseThresholds, type LeakAnalysis } from '../hub/sessions/leak-verdict.ts';
 import { HubReport, type HubReportOutcome } from './record-hub.ts';
 import { renderReportHtml } from './record-report.ts';
 
@@ -38,67 +40,56 @@ const SIZE_UNITS: Record<string, number> = {
   g: 1024 ** 3,
 };
 
-/** "512MB" → bytes (binary units: MB = 2^20, as top and free count memory). */
-export function parseSize(raw: string): number | { problem: string } {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw.trim());
-  const unit = SIZE_UNITS[(m?.[2] || 'b').toLowerCase()];
-  if (!m || unit === undefined) return { problem: 'must be a size such as 512MB, 1.5GB or 300000000 (bytes)' };
-  return Math.round(Number(m[1]) * unit);
-}
+const SIZE = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i;
+const sizeUnit = (text: string) => SIZE_UNITS[(SIZE.exec(text)?.[2] || 'b').toLowerCase()];
 
-export function thresholdsOption(raw: string): Partial<LeakThresholds> | { problem: string } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return { problem: 'must be a JSON object such as {"minSlopeMbPerHour": 5}' };
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { problem: 'must be a JSON object such as {"minSlopeMbPerHour": 5}' };
-  return parseThresholds(parsed as Record<string, unknown>);
-}
+/** "512MB" → bytes (binary units: MB = 2^20, as top and free count memory). */
+export const size = v.pipe(
+  v.string(),
+  v.check((text) => SIZE.test(text) && sizeUnit(text) !== undefined, 'must be a size such as 512MB, 1.5GB or 300000000 (bytes)'),
+  v.transform((text) => Math.round(Number(SIZE.exec(text)![1]) * sizeUnit(text)!)),
+);
+
+const JSON_OBJECT_PROBLEM = 'must be a JSON object such as {"minSlopeMbPerHour": 5}';
+/** Leak-verdict thresholds as JSON text; each threshold is checked by the verdict's own parser. */
+export const leakThresholds = v.pipe(
+  v.string(),
+  v.rawTransform<string, unknown>(({ dataset, addIssue, NEVER }) => {
+    try {
+      return JSON.parse(dataset.value);
+    } catch {
+      addIssue({ message: JSON_OBJECT_PROBLEM });
+      return NEVER;
+    }
+  }),
+  jsonObject(JSON_OBJECT_PROBLEM),
+  parsedBy(parseThresholds),
+);
 
 /** --leak-thresholds, shared by record, hub and up. */
-export const leakThresholdsOption = {
-  type: 'string',
+export const leakThresholdsOption = valueOption({
   flag: 'leak-thresholds',
   help: 'JSON of leak-verdict thresholds, e.g. {"minSlopeMbPerHour": 5} (see README, Leak hunting)',
-  parse: thresholdsOption,
-} as OptionSpec<Partial<LeakThresholds> | undefined>;
-
-const nodeOption = (raw: string) => (nodeNameProblem(raw) ? { problem: nodeNameProblem(raw)! } : raw);
+  schema: leakThresholds,
+});
 
 export const recordSpec = {
-  intervalMs: { type: 'string', flag: 'interval', help: 'memory sample interval, 250ms–1h', default: 500, parse: interval } as OptionSpec<number>,
-  failOnLeak: { type: 'boolean', flag: 'fail-on-leak', help: `exit ${EXIT_LEAK} when the verdict is "leak suspected"`, default: false } as OptionSpec<boolean>,
-  maxRss: {
-    type: 'string',
+  intervalMs: valueOption({ flag: 'interval', help: 'memory sample interval, 250ms–1h', default: 500, schema: interval }),
+  failOnLeak: switchOption('fail-on-leak', `exit ${EXIT_LEAK} when the verdict is "leak suspected"`),
+  maxRss: valueOption({
     flag: 'max-rss',
     help: `stop the command and exit ${EXIT_MAX_RSS} as soon as its RSS (with its children) passes this, e.g. 512MB`,
-    parse: parseSize,
-  } as OptionSpec<number | undefined>,
-  out: { type: 'string', flag: 'out', help: 'write the JSON report here' } as OptionSpec<string | undefined>,
-  html: { type: 'string', flag: 'html', help: 'write the self-contained HTML report here' } as OptionSpec<string | undefined>,
-  broker: {
-    type: 'string',
-    flag: 'broker',
-    help: "also publish the session to the hub's broker (it appears on the sessions page)",
-    parse: brokerUrl,
-  } as OptionSpec<string | undefined>,
-  node: {
-    type: 'string',
-    flag: 'node',
-    help: "node name the session is published under (default: --username, else this machine's name)",
-    parse: nodeOption,
-  } as OptionSpec<string | undefined>,
-  username: { type: 'string', flag: 'username', help: 'MQTT user name: a node enrolled for CI (remonitor node add ci) or an operator client' } as OptionSpec<
-    string | undefined
-  >,
-  password: { type: 'string', flag: 'password', help: 'its MQTT token' } as OptionSpec<string | undefined>,
-  ca: { type: 'string', flag: 'ca', help: "PEM CA certificate to trust for mqtts:// and wss:// (e.g. the hub's self-signed one)", parse: caFile } as OptionSpec<
-    Buffer | undefined
-  >,
+    schema: size,
+  }),
+  out: textOption('out', 'write the JSON report here'),
+  html: textOption('html', 'write the self-contained HTML report here'),
+  broker: valueOption({ flag: 'broker', help: "also publish the session to the hub's broker (it appears on the sessions page)", schema: brokerUrl }),
+  node: valueOption({ flag: 'node', help: "node name the session is published under (default: --username, else this machine's name)", schema: nodeName }),
+  username: textOption('username', 'MQTT user name: a node enrolled for CI (remonitor node add ci) or an operator client'),
+  password: textOption('password', 'its MQTT token'),
+  ca: valueOption({ flag: 'ca', help: "PEM CA certificate to trust for mqtts:// and wss:// (e.g. the hub's self-signed one)", schema: caFile }),
   leakThresholds: leakThresholdsOption,
-  quiet: { type: 'boolean', flag: 'quiet', help: 'no progress lines while the command runs', default: false } as OptionSpec<boolean>,
+  quiet: switchOption('quiet', 'no progress lines while the command runs'),
 };
 
 export const RECORD_USAGE = `remonitor record [options] -- COMMAND ARGS…: run a command and record its memory (with its children)

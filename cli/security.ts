@@ -7,15 +7,10 @@ import { isLoopbackHost } from '../auth/loopback.ts';
 import { MqttCredentials } from '../auth/mqtt-credentials.ts';
 import { WebUsers } from '../auth/web-users.ts';
 import type { Logger } from '../shared/logger.ts';
-import { OptionsError, type OptionSpec } from '../shared/options.ts';
+import { OptionsError, switchOption } from '../shared/options.ts';
 import { createWebAuth, type WebAuth } from '../web/auth/web-auth.ts';
 
-export const insecureOption = {
-  type: 'boolean',
-  flag: 'insecure',
-  help: 'no MQTT credentials and no web login; refused unless every listener is on loopback',
-  default: false,
-} as OptionSpec<boolean>;
+export const insecureOption = switchOption('insecure', 'no MQTT credentials and no web login; refused unless every listener is on loopback');
 
 /** The MQTT identity `remonitor up` issues to its own hub at each start. */
 export const HUB_IDENTITY = 'remonitor-hub';

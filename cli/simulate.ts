@@ -4,24 +4,22 @@
 // The first nodes go through scenarios that trip the default alarm rules, most within two minutes
 // (edge-agent/simulated-scenarios.ts); `--backfill 7d` gives every node a week of history first.
 import mqtt, { type MqttClient } from 'mqtt';
-import { encodeInfo, encodeSample, formatDuration, parseDuration, topics } from '../protocol/index.ts';
+import { encodeInfo, encodeSample, formatDuration, topics } from '../protocol/index.ts';
 import { interval, untilSignal } from '../edge-agent/main.ts';
-import { brokerUrl, resolveOptions, type OptionSpec } from '../shared/options.ts';
+import * as v from 'valibot';
+import { resolveOptions, textOption, valueOption } from '../shared/options.ts';
+import { brokerUrl, countUpTo, duration, parsedBy } from '../shared/option-schemas.ts';
 import { SimulatedNode } from '../edge-agent/simulated-node.ts';
 import { parseScenarios, SCENARIO_NAMES, SCENARIOS, type ScenarioName } from '../edge-agent/simulated-scenarios.ts';
 import { backfill, backfillPace, type BackfillProgress, type BackfillResult } from './backfill.ts';
 
-const count = (what: string, max: number) => (raw: string) => {
-  const n = Number(raw);
-  return Number.isInteger(n) && n >= 1 && n <= max ? n : { problem: `${what} must be an integer from 1 to ${max}` };
-};
-
-const duration = (what: string, min: number, max: number) => (raw: string) => {
-  const ms = parseDuration(raw);
-  if (ms === null) return { problem: `${what} must be a duration such as 7d, 12h or 60s` };
-  if (ms !== 0 && (ms < min || ms > max)) return { problem: `${what} must be 0 or from ${formatDuration(min)} to ${formatDuration(max)}` };
-  return ms;
-};
+/** A duration of 0 (none) or from `min` to `max`, the problem starting with `what`. */
+function zeroOrDuration(what: string, min: number, max: number) {
+  return v.pipe(
+    duration('7d, 12h or 60s'),
+    v.check((ms) => ms === 0 || (ms >= min && ms <= max), `${what} must be 0 or from ${formatDuration(min)} to ${formatDuration(max)}`),
+  );
+}
 
 // Past a few weeks the hub keeps only 15-minute and hourly rollups (hub/storage/rollups.ts), which a
 // coarse step fills as well: 90 days covers every tier a chart reads at its finest.
@@ -30,54 +28,40 @@ const MAX_BACKFILL_MS = 90 * 86_400_000;
 const MAX_BACKFILL_SAMPLES = 5_000_000;
 
 export const simulateSpec = {
-  nodes: { type: 'string', flag: 'nodes', help: 'number of simulated nodes', default: 100, parse: count('nodes', 100_000) } as OptionSpec<number>,
-  intervalMs: { type: 'string', flag: 'interval', help: 'sample interval of each node', default: 1000, parse: interval } as OptionSpec<number>,
-  broker: { type: 'string', flag: 'broker', help: 'broker URL', default: 'mqtt://127.0.0.1:1883', parse: brokerUrl } as OptionSpec<string>,
-  durationMs: {
-    type: 'string',
-    flag: 'duration',
-    help: 'stop after this long (0: until Ctrl-C)',
-    default: 0,
-    parse: (raw: string) => parseDuration(raw) ?? { problem: 'must be a duration such as 60s' },
-  } as OptionSpec<number>,
-  connections: {
-    type: 'string',
-    flag: 'connections',
-    help: 'MQTT connections shared by the nodes',
-    default: 20,
-    parse: count('connections', 1000),
-  } as OptionSpec<number>,
-  prefix: { type: 'string', flag: 'prefix', help: 'node names are PREFIX-0000, PREFIX-0001…', default: 'sim' } as OptionSpec<string>,
+  nodes: valueOption({ flag: 'nodes', help: 'number of simulated nodes', default: 100, schema: countUpTo('nodes', 100_000) }),
+  intervalMs: valueOption({ flag: 'interval', help: 'sample interval of each node', default: 1000, schema: interval }),
+  broker: valueOption({ flag: 'broker', help: 'broker URL', default: 'mqtt://127.0.0.1:1883', schema: brokerUrl }),
+  durationMs: valueOption({ flag: 'duration', help: 'stop after this long (0: until Ctrl-C)', default: 0, schema: duration('60s') }),
+  connections: valueOption({ flag: 'connections', help: 'MQTT connections shared by the nodes', default: 20, schema: countUpTo('connections', 1000) }),
+  prefix: textOption('prefix', 'node names are PREFIX-0000, PREFIX-0001…', 'sim'),
   // One connection publishes for many nodes, which a node's own credential may not: on a broker
   // with credentials, use a client of role hub (remonitor client add sim --role hub).
-  username: { type: 'string', flag: 'username', help: 'MQTT user name (a client of role hub on a broker with credentials)' } as OptionSpec<string | undefined>,
-  password: { type: 'string', flag: 'password', help: 'MQTT password (its token)' } as OptionSpec<string | undefined>,
-  scenarios: {
-    type: 'string',
+  username: textOption('username', 'MQTT user name (a client of role hub on a broker with credentials)'),
+  password: textOption('password', 'MQTT password (its token)'),
+  scenarios: valueOption({
     flag: 'scenarios',
     help: `trouble for the first nodes, one each, that trips the default alarms (within 2 minutes; warming's AMBER in 7): ${SCENARIO_NAMES.join(', ')}, or none`,
     default: SCENARIO_NAMES.join(','),
-    parse: (raw: string) => {
-      const names = parseScenarios(raw);
-      return 'problem' in names ? names : names.join(',') || 'none';
-    },
-  } as OptionSpec<string>,
-  backfillMs: {
-    type: 'string',
+    schema: v.pipe(
+      v.string(),
+      parsedBy(parseScenarios),
+      v.transform((names) => names.join(',') || 'none'),
+    ),
+  }),
+  backfillMs: valueOption({
     flag: 'backfill',
     help: 'publish this much history for every node (replayed samples, stored at their own times) before going live',
     default: 0,
-    parse: duration('backfill', 60_000, MAX_BACKFILL_MS),
-  } as OptionSpec<number>,
+    schema: zeroOrDuration('backfill', 60_000, MAX_BACKFILL_MS),
+  }),
   // One a minute: every 1-minute rollup of the history holds a sample, so charts of any range
   // show no holes (a hole is a silence over 2.5 of a chart's steps), at 1/60 of a 1 Hz history.
-  backfillStepMs: {
-    type: 'string',
+  backfillStepMs: valueOption({
     flag: 'backfill-step',
     help: 'time between two samples of the history',
     default: 60_000,
-    parse: duration('backfill-step', 1000, 86_400_000),
-  } as OptionSpec<number>,
+    schema: zeroOrDuration('backfill-step', 1000, 86_400_000),
+  }),
 };
 
 /** The scenario of each node, in fleet order: the first nodes get the listed ones. */

@@ -4,19 +4,14 @@
 import mqtt from 'mqtt';
 import { decodeInfo, decodeSample, parseTopic, TOPIC_ROOT } from '../protocol/index.ts';
 import { untilSignal } from '../edge-agent/main.ts';
-import { brokerUrl, describeOptions, resolveOptions, type OptionSpec } from '../shared/options.ts';
+import { describeOptions, resolveOptions, textOption, valueOption } from '../shared/options.ts';
+import { brokerUrl, wholeNumber } from '../shared/option-schemas.ts';
 
 export const subSpec = {
-  broker: { type: 'string', flag: 'broker', help: 'broker URL', default: 'mqtt://127.0.0.1:1883', parse: brokerUrl } as OptionSpec<string>,
-  username: { type: 'string', flag: 'username', help: 'MQTT username' } as OptionSpec<string | undefined>,
-  password: { type: 'string', flag: 'password', help: 'MQTT password' } as OptionSpec<string | undefined>,
-  count: {
-    type: 'string',
-    flag: 'count',
-    help: 'exit after this many messages (0: run until Ctrl-C)',
-    default: 0,
-    parse: (raw: string) => (/^\d+$/.test(raw) ? Number(raw) : { problem: 'must be a whole number' }),
-  } as OptionSpec<number>,
+  broker: valueOption({ flag: 'broker', help: 'broker URL', default: 'mqtt://127.0.0.1:1883', schema: brokerUrl }),
+  username: textOption('username', 'MQTT username'),
+  password: textOption('password', 'MQTT password'),
+  count: valueOption({ flag: 'count', help: 'exit after this many messages (0: run until Ctrl-C)', default: 0, schema: wholeNumber }),
 };
 
 export const SUB_USAGE = `remonitor sub [TOPIC]: print the live stream as JSON lines (default topic ${TOPIC_ROOT}/#)\n${describeOptions(subSpec)}`;

@@ -4,20 +4,15 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { OptionsError, port, type OptionSpec } from '../shared/options.ts';
+import { OptionsError, textOption, valueOption } from '../shared/options.ts';
+import { port } from '../shared/option-schemas.ts';
 
 export const DEFAULT_MQTTS_PORT = 8883; // IANA's port for MQTT over TLS
 
 export const tlsSpec = {
-  tlsCert: { type: 'string', flag: 'tls-cert', help: 'PEM certificate (chain) for mqtts, wss and https; needs --tls-key' } as OptionSpec<string | undefined>,
-  tlsKey: { type: 'string', flag: 'tls-key', help: 'PEM private key of --tls-cert' } as OptionSpec<string | undefined>,
-  mqttsPort: {
-    type: 'string',
-    flag: 'mqtts-port',
-    help: 'MQTT over TLS port (with --tls-cert)',
-    default: DEFAULT_MQTTS_PORT,
-    parse: port,
-  } as OptionSpec<number>,
+  tlsCert: textOption('tls-cert', 'PEM certificate (chain) for mqtts, wss and https; needs --tls-key'),
+  tlsKey: textOption('tls-key', 'PEM private key of --tls-cert'),
+  mqttsPort: valueOption({ flag: 'mqtts-port', help: 'MQTT over TLS port (with --tls-cert)', default: DEFAULT_MQTTS_PORT, schema: port }),
 };
 
 export interface TlsValues {

@@ -1,29 +1,24 @@
 // `remonitor user …` and `remonitor token …`: the people and scripts allowed into the web tier,
 // kept in <data-dir>/auth.db. Passwords and tokens are printed once and stored only as hashes.
 import { openAuthDb } from '../auth/auth-db.ts';
-import { webRoleProblem, WebUsers, type WebRole } from '../auth/web-users.ts';
+import { WEB_ROLES, WebUsers } from '../auth/web-users.ts';
 import { newPassword } from '../auth/secret-hash.ts';
-import { describeOptions, resolveOptions, type OptionSpec } from '../shared/options.ts';
+import { describeOptions, resolveOptions, switchOption, textOption, valueOption } from '../shared/options.ts';
+import { oneOf } from '../shared/option-schemas.ts';
 import { authDataDir } from './auth-data-dir.ts';
 import { formatTable } from './text-table.ts';
 
-const dataDirOption = { type: 'string', flag: 'data-dir', help: 'data directory of the hub (auth.db lives there)', default: './data' } as OptionSpec<string>;
-const roleOption = {
-  type: 'string',
+const dataDirOption = textOption('data-dir', 'data directory of the hub (auth.db lives there)', './data');
+const roleOption = valueOption({
   flag: 'role',
   help: 'viewer (read), operator (+ commands, sessions, acks) or admin',
-  parse: (raw: string) => (webRoleProblem(raw) ? { problem: 'must be viewer, operator or admin' } : (raw as WebRole)),
-} as OptionSpec<WebRole | undefined>;
+  schema: oneOf(WEB_ROLES, 'must be viewer, operator or admin'),
+});
 
 export const userSpec = {
   dataDir: dataDirOption,
   role: roleOption,
-  passwordStdin: {
-    type: 'boolean',
-    flag: 'password-stdin',
-    help: 'read the password from the first line of stdin instead of generating one',
-    default: false,
-  } as OptionSpec<boolean>,
+  passwordStdin: switchOption('password-stdin', 'read the password from the first line of stdin instead of generating one'),
 };
 export const tokenSpec = { dataDir: dataDirOption, role: roleOption };
 

@@ -1,6 +1,7 @@
 // Structured logs: readable lines on a terminal, JSON lines under systemd or in a pipe.
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import * as v from 'valibot';
 
 export type { Logger };
 
@@ -24,6 +25,5 @@ export function createLogger(level: LogLevel = 'info', name = 'remonitor'): Logg
   return pino({ name, level, base: undefined, errorKey: 'exception' }, destination);
 }
 
-export function logLevel(raw: string): LogLevel | { problem: string } {
-  return (LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LogLevel) : { problem: `must be one of ${LOG_LEVELS.join(', ')}` };
-}
+/** The --log-level option's schema. */
+export const logLevel = v.picklist(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`);

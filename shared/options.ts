@@ -1,25 +1,61 @@
 // Options from flags, REMONITOR_* environment variables and a JSON config file, in that order of
-// precedence, checked once against a spec: every problem is reported together, naming its source.
+// precedence. Each option is one spec (flag, help, default and a valibot schema): its type, its
+// env name and its --help line all come from there, and every problem is reported together,
+// naming its source.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import * as v from 'valibot';
 import { formatDuration } from '../protocol/index.ts';
+import { jsonObject } from './option-schemas.ts';
 
 export type OptionType = 'string' | 'boolean';
 
+/** Checks an option's raw value (text, or a config file's JSON value for a switch) and makes it the value. */
+export type OptionSchema<T> = v.GenericSchema<unknown, T>;
+
 export interface OptionSpec<T = unknown> {
-  type: OptionType;
+  readonly type: OptionType;
   /** Flag name without dashes, also the config-file key; the env name is REMONITOR_<FLAG_IN_CAPS>. */
-  flag: string;
-  help: string;
-  default?: T;
-  /** Turns the raw text into the value, or returns a problem string. */
-  parse?: (raw: string) => T | { problem: string };
+  readonly flag: string;
+  readonly help: string;
+  readonly default?: T;
+  readonly schema: OptionSchema<T>;
 }
 
 export type Spec = Record<string, OptionSpec>;
 export type Values<S extends Spec> = {
   readonly [K in keyof S]: S[K] extends OptionSpec<infer T> ? T : never;
 };
+
+/** A switch's value: true from `--flag`, a config file's JSON boolean, or true/false/1/0 as text. */
+const SWITCH = v.pipe(
+  v.union([v.boolean(), v.picklist(['true', 'false', '1', '0'])], 'expected true or false'),
+  v.transform((value) => value === true || value === 'true' || value === '1'),
+);
+
+/** A value option whose text goes through `schema`; without a default it may be left out (undefined). */
+export function valueOption<S extends v.GenericSchema<string, unknown>>(o: {
+  flag: string;
+  help: string;
+  schema: S;
+  default: v.InferOutput<S>;
+}): OptionSpec<v.InferOutput<S>>;
+export function valueOption<S extends v.GenericSchema<string, unknown>>(o: { flag: string; help: string; schema: S }): OptionSpec<v.InferOutput<S> | undefined>;
+export function valueOption(o: { flag: string; help: string; schema: OptionSchema<unknown>; default?: unknown }): OptionSpec {
+  return { type: 'string', ...o };
+}
+
+/** A text option taken as given. */
+export function textOption(flag: string, help: string): OptionSpec<string | undefined>;
+export function textOption(flag: string, help: string, defaultText: string): OptionSpec<string>;
+export function textOption(flag: string, help: string, defaultText?: string): OptionSpec<string | undefined> {
+  return { type: 'string', flag, help, default: defaultText, schema: v.string() };
+}
+
+/** A switch: `--flag` turns it on; off by default. */
+export function switchOption(flag: string, help: string): OptionSpec<boolean> {
+  return { type: 'boolean', flag, help, default: false, schema: SWITCH };
+}
 
 export class OptionsError extends Error {
   constructor(readonly problems: string[]) {
@@ -29,6 +65,9 @@ export class OptionsError extends Error {
 }
 
 export const envName = (flag: string) => `REMONITOR_${flag.toUpperCase().replace(/-/g, '_')}`;
+
+/** A config file holds one JSON object of `{ "<flag>": value }`. */
+const CONFIG_FILE = jsonObject('expected a JSON object of options');
 
 /**
  * Resolves every option of `spec`. `--config FILE` (or REMONITOR_CONFIG) names a JSON file of
@@ -68,19 +107,12 @@ export function resolveOptions<S extends Spec>(spec: S, argv: string[], env: Nod
       values[key] = option.default;
       continue;
     }
-    if (option.type === 'boolean') {
-      const bool = typeof raw === 'boolean' ? raw : raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : null;
-      if (bool === null) problems.push(`${source}: expected true or false, got ${JSON.stringify(raw)}`);
-      values[key] = bool;
-      continue;
-    }
-    const text = String(raw);
-    const parsed = option.parse ? option.parse(text) : text;
-    if (parsed !== null && typeof parsed === 'object' && 'problem' in parsed) {
-      problems.push(`${source}: ${parsed.problem} (got ${JSON.stringify(text)})`);
-    } else {
-      values[key] = parsed;
-    }
+    // A value option reads text; a config file's number or list is taken as its text ("a,b").
+    const input = option.type === 'string' ? String(raw) : raw;
+    // The first failed step of an option's pipe is its problem: later steps would only repeat it.
+    const result = v.safeParse(option.schema, input, { abortPipeEarly: true });
+    if (result.success) values[key] = result.output;
+    else problems.push(`${source}: ${[...new Set(result.issues.map((issue) => issue.message))].join('; ')} (got ${JSON.stringify(input)})`);
   }
   if (file) {
     const known = new Set(Object.values(spec).map((o) => o.flag));
@@ -114,17 +146,17 @@ function joinValues(argv: string[], options: Record<string, { type: OptionType }
 
 function readConfigFile(path: string | undefined, problems: string[]): Record<string, unknown> | null {
   if (!path) return null;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      problems.push(`config file ${path}: expected a JSON object of options`);
-      return null;
-    }
-    return parsed as Record<string, unknown>;
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     problems.push(`config file ${path}: ${(err as Error).message}`);
     return null;
   }
+  const result = v.safeParse(CONFIG_FILE, parsed);
+  if (result.success) return result.output;
+  problems.push(`config file ${path}: ${result.issues[0].message}`);
+  return null;
 }
 
 /** A default as a person would type it: milliseconds (keys ending in Ms) as durations, maps as k=v lists. */
@@ -148,23 +180,4 @@ export function describeOptions(spec: Spec): string {
       return `  ${flag.padEnd(26)} ${o.help}${def}  [${envName(o.flag)}]`;
     })
     .join('\n');
-}
-
-// Parsers shared by the commands' specs.
-
-export function port(raw: string): number | { problem: string } {
-  const n = Number(raw);
-  return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : { problem: 'must be a port number 0–65535' };
-}
-
-export function brokerUrl(raw: string): string | { problem: string } {
-  try {
-    const url = new URL(raw);
-    if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:'].includes(url.protocol)) {
-      return { problem: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' };
-    }
-    return raw;
-  } catch {
-    return { problem: 'must be a URL such as mqtt://hub.local:1883' };
-  }
 }
