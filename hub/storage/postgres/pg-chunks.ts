@@ -30,8 +30,9 @@ export type ChunkRow = (number | null)[];
 
 export const byTimeAndSeq = (a: ChunkRow, b: ChunkRow) => (a[0] as number) - (b[0] as number) || (a[1] as number) - (b[1] as number);
 
-// Decoded chunks kept: an export's pages and a chart's refreshes read the same few chunks again.
-const CACHED_CHUNKS = 4;
+// Decoded chunks kept, up to this many bytes of values: an export's pages and a chart's refreshes
+// read the same chunks again (a 6 h chart, six of them; an hour at 1 Hz is 1.2 MB decoded).
+const CACHED_BYTES = 16 * 2 ** 20;
 // Chunks a purge transaction deletes at most.
 const PURGE_CHUNKS = 500;
 
@@ -59,7 +60,8 @@ export type Transaction = <T>(work: (client: PoolClient) => Promise<T>) => Promi
 
 export class PgChunks {
   private readonly codec = new ChunkWorker();
-  private cached: { key: string; chunk: ColumnarChunk }[] = [];
+  /** Most recently used first. */
+  private cached: { key: string; chunk: ColumnarChunk; bytes: number }[] = [];
 
   constructor(
     private readonly pool: Pool,
@@ -198,8 +200,12 @@ export class PgChunks {
   /** A listed chunk decoded (without details): from the cache, else read and decoded on the codec's thread. */
   private async decoded(nodeId: number, meta: ChunkMeta): Promise<ColumnarChunk> {
     const key = `${nodeId} ${meta.start_ms} ${meta.rows} ${meta.bytes}`;
-    const hit = this.cached.find((c) => c.key === key);
-    if (hit) return hit.chunk;
+    const at = this.cached.findIndex((c) => c.key === key);
+    if (at >= 0) {
+      const [hit] = this.cached.splice(at, 1);
+      this.cached.unshift(hit!);
+      return hit!.chunk;
+    }
     const { rows } = await this.pool.query<{ data: Buffer }>({
       name: 'rm_chunk_data',
       text: 'SELECT data FROM sample_chunks WHERE node_id = $1 AND start_ms = $2',
@@ -208,7 +214,9 @@ export class PgChunks {
     // Gone since it was listed (moved back into rows by a late sample): read as empty, as a row deleted meanwhile would be.
     if (!rows[0]) return { tsMs: new Float64Array(0), seq: new Float64Array(0), columns: [] };
     const chunk = await this.codec.decode(rows[0].data);
-    this.cached = [{ key, chunk }, ...this.cached.slice(0, CACHED_CHUNKS - 1)];
+    this.cached.unshift({ key, chunk, bytes: chunk.tsMs.byteLength * (2 + chunk.columns.length) });
+    let kept = 0;
+    this.cached = this.cached.filter((c) => (kept += c.bytes) <= CACHED_BYTES || c.key === key);
     return chunk;
   }
 
