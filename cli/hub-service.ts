@@ -19,28 +19,25 @@ import { Integrations } from '../hub/integrations/integrations.ts';
 import { MaintenanceJob } from '../hub/storage/maintenance.ts';
 import type { Retention } from '../hub/storage/rollups.ts';
 import { LiveFeed } from '../hub/live-feed.ts';
-import { pollPgIntoFeed } from '../hub/storage/postgres/pg-fleet-feed.ts';
 import { AlarmEngine, defaultRulesFile, type AlarmEngineOptions } from '../hub/alarms/engine.ts';
-import { openSqliteStore, type SqliteStore } from '../hub/storage/sqlite/sqlite-store.ts';
 import { SessionService } from '../hub/sessions/session-service.ts';
 import type { LeakThresholds } from '../hub/sessions/leak-verdict.ts';
 import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
-import { openPgStore, type PgStore } from '../hub/storage/postgres/pg-store.ts';
-import { PgSampleWriter } from '../hub/storage/postgres/pg-sample-writer.ts';
-import type { SampleWriter } from '../hub/storage/sample-writer.ts';
-import { checkIntegrity, ThreadedSqliteWriter, type IntegrityReport } from '../hub/storage/sqlite/threaded-sample-writer.ts';
+import type { PgStore } from '../hub/storage/postgres/pg-store.ts';
+import { checkIntegrity, type IntegrityReport } from '../hub/storage/sqlite/threaded-sample-writer.ts';
+import { isPostgresUrl, openPgDriver, openSqliteDriver, type PgDriver, type StorageDriver } from '../hub/storage/driver.ts';
 import { GroupCoordination } from '../hub/group/group-coordination.ts';
 import { hostname } from 'node:os';
 import { openAuthDb, type AuthDb } from '../auth/auth-db.ts';
 import { NodeRemovals } from '../auth/node-removals.ts';
-import { NodeRemoval, removeFromPg } from '../hub/nodes/node-removal.ts';
+import { NodeRemoval } from '../hub/nodes/node-removal.ts';
 import { EnrolmentTags } from '../auth/enrolment-tags.ts';
 import { NodeTags } from '../hub/nodes/node-tags.ts';
 
 export const DB_FILE = 'remonitor.db';
 
 /** A `--storage` value that names a PostgreSQL database rather than a SQLite file. */
-export const isPostgresUrl = (storage: string | undefined): storage is string => /^postgres(ql)?:\/\//i.test(storage ?? '');
+export { isPostgresUrl };
 
 export interface HubOptions {
   /** Thresholds of the leak verdict of sessions (hub/sessions/leak-verdict.ts); defaults when absent. */
@@ -130,12 +127,10 @@ export class HubService {
 
   /** The SQLite hub's acks (a PostgreSQL hub keeps them in the database: hub/storage/postgres/pg-watermarks.ts). */
   readonly acks: AckReader | null;
-  /** Ingest's SQLite writes, on their own thread; null on PostgreSQL. */
-  private readonly sqliteWriter: ThreadedSqliteWriter | null = null;
+  /** Everything the hub stores, on one backend chosen by `storage` (hub/storage/driver.ts). */
+  readonly storage: StorageDriver;
   /** Remote commands, sessions and per-process history (issue 3). */
   readonly sessions: SessionService;
-  /** The SQLite database of sessions and alarms: the store itself, or beside a PostgreSQL store. */
-  private readonly local: SqliteStore;
   /** In a shared group: the election of the hub that runs alarms, sessions and commands. */
   readonly coordination: GroupCoordination | null = null;
   /**
@@ -151,14 +146,16 @@ export class HubService {
   /** Opens the store first when it is PostgreSQL (a SQLite store opens in the constructor). */
   static async open(options: HubOptions): Promise<HubService> {
     if (!isPostgresUrl(options.storage)) return new HubService(options);
-    return new HubService(options, await openPgStore(options.storage, { retention: options.retention, log: options.log }));
+    const sqlitePath = join(prepareDataDir(options.dataDir), DB_FILE);
+    return new HubService(options, await openPgDriver(options.storage, { sqlitePath, retention: options.retention, log: options.log }));
   }
 
   constructor(
     private readonly options: HubOptions,
-    pgStore?: PgStore,
+    pgDriver?: PgDriver,
   ) {
-    if (isPostgresUrl(options.storage) && !pgStore) throw new Error('a PostgreSQL store is opened by HubService.open()');
+    if (isPostgresUrl(options.storage) && !pgDriver) throw new Error('a PostgreSQL store is opened by HubService.open()');
+    const pgStore = pgDriver?.store;
     if (options.sharedGroup && !pgStore) throw new Error('a shared group needs a PostgreSQL store (--storage postgres://…): its hubs must share one database');
     // Before anything is opened in it: one clear error naming the path, at once.
     const dataDir = prepareDataDir(options.dataDir);
@@ -167,39 +164,26 @@ export class HubService {
       options.log.warn({ dataDir, mode: openMode.toString(8) }, `the data directory is open to other users: make it private with chmod 700 ${dataDir}`);
     const localPath = pgStore || !options.storage ? join(dataDir, DB_FILE) : options.storage;
     this.localPath = localPath;
-    let writer: SampleWriter;
-    if (pgStore) {
-      this.store = pgStore;
-      writer = new PgSampleWriter(pgStore);
-      this.acks = null;
-      // Sessions and alarms keep their state in SQLite beside it (in a group: the coordinator's).
-      this.local = openSqliteStore(localPath, { retention: options.retention, log: options.log });
-    } else {
-      const store = openSqliteStore(localPath, { retention: options.retention, log: options.log });
-      this.store = store;
-      this.local = store;
-      // Watermarks move on the writer's connection, in the same transaction as the samples.
-      this.sqliteWriter = new ThreadedSqliteWriter({ path: localPath, retention: options.retention });
-      writer = this.sqliteWriter;
-      this.acks = new AckReader(store.db);
-    }
-    const local = this.local;
+    const storage: StorageDriver = pgDriver ?? openSqliteDriver({ sqlitePath: localPath, retention: options.retention, log: options.log });
+    this.storage = storage;
+    this.store = storage.store;
+    const writer = storage.writer;
+    this.acks = storage.kind === 'sqlite' ? storage.acks : null;
     // In a group, this hub's live feed carries only its share of each node's samples: alarms and
     // process history would judge a node on part of its data. They follow the whole fleet instead.
     if (options.sharedGroup) this.groupFeed = new LiveFeed();
     const fleetFeed = this.groupFeed ?? this.feed;
     this.sessions = new SessionService({
-      db: local.db,
+      db: storage.sessionDb,
       feed: fleetFeed,
       brokerUrl: options.brokerUrl,
       log: options.log,
       username: options.username,
       password: options.password,
       thresholds: options.leakThresholds,
-      processHistoryFromFeed: !this.sqliteWriter,
+      processHistoryFromFeed: storage.kind !== 'sqlite',
     });
-    // On SQLite, on the writer's thread and connection (hub/storage/sqlite/sqlite-writer-thread.ts).
-    this.maintenance = new MaintenanceJob(this.sqliteWriter ?? this.store, options.log);
+    this.maintenance = new MaintenanceJob(storage.maintenance, options.log);
     this.ingest = new Ingest({
       // The embedded broker in this process is subscribed directly; a shared group needs an MQTT 5 broker anyway.
       link:
@@ -239,14 +223,12 @@ export class HubService {
             password: options.password,
             feed: fleetFeed,
             log: options.log.child({ part: 'alarms' }),
-            dbPath: localPath,
+            state: storage.alarmState,
           });
     this.hubAlarm = this.alarms && new HubAlarm(this.alarms, options.log.child({ part: 'alarms' }));
     this.authDb = openAuthDb(dataDir);
-    const sqliteWriter = this.sqliteWriter;
-    const removeFromStore = sqliteWriter ? sqliteWriter.removeNode.bind(sqliteWriter) : removeFromPg(pgStore!, this.local);
     this.nodeRemoval = new NodeRemoval({
-      removeFromStore,
+      removeFromStore: (node, o) => storage.removeNode(node, o),
       credentials: options.nodeCredentials,
       alarms: this.alarms,
       requests: new NodeRemovals(this.authDb),
@@ -332,9 +314,9 @@ export class HubService {
     await this.nodeTags.start();
     const deploy = { brokerUrl: this.options.brokerUrl, publicBrokerUrl: this.options.publicBrokerUrl };
     const coordinator = this.coordination ? () => this.coordination!.forwardTo() : undefined;
-    if (this.groupFeed) {
+    if (this.groupFeed && this.storage.kind === 'postgres') {
       const onError = (err: Error) => this.options.log.warn({ err: err.message }, 'could not read the fleet from the database; will retry');
-      this.stopPolling = pollPgIntoFeed(this.store as PgStore, this.groupFeed, 1000, onError);
+      this.stopPolling = this.storage.followFleet(this.groupFeed, 1000, onError);
     }
     const app = createApp({
       store: this.store,
@@ -411,9 +393,7 @@ export class HubService {
     await this.nodeRemoval.stop();
     await this.nodeTags.stop();
     await this.ingest.stop();
-    await this.sqliteWriter?.close();
-    await this.store.close();
-    if (this.local !== this.store) this.local?.close();
+    await this.storage.close();
     this.authDb.close();
   }
 }

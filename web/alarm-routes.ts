@@ -34,7 +34,7 @@ export function createAlarmRoutes(alarms: AlarmsApi, now: () => number = Date.no
     }
   };
 
-  app.get('/api/alarms', (c) => {
+  app.get('/api/alarms', async (c) => {
     const node = c.req.query('node');
     if (node !== undefined && nodeNameProblem(node)) return fail(c, 400, `node=${JSON.stringify(node)}: ${nodeNameProblem(node)}`);
     const res: AlarmsResponse = { alarms: alarms.active().filter((a) => node === undefined || a.node === node) };
@@ -43,7 +43,7 @@ export function createAlarmRoutes(alarms: AlarmsApi, now: () => number = Date.no
       const ms = parseDuration(historyRaw);
       if (ms === null || ms <= 0 || ms > MAX_HISTORY_MS)
         return fail(c, 400, `history=${JSON.stringify(historyRaw)}: expected a duration like 24h, at most 90d`);
-      res.history = alarms.history(now() - ms).filter((t) => node === undefined || t.node === node);
+      res.history = (await alarms.history(now() - ms)).filter((t) => node === undefined || t.node === node);
     }
     return c.json(res);
   });
@@ -106,22 +106,22 @@ export function createAlarmRoutes(alarms: AlarmsApi, now: () => number = Date.no
     if (!req || typeof req.node !== 'string' || typeof req.rule_id !== 'string')
       return fail(c, 400, 'the body must be {"node": "...", "rule_id": "...", "subject"?: "..."}');
     const subject = typeof req.subject === 'string' ? req.subject : '';
-    const ok = alarms.ack(req.node, req.rule_id, subject, typeof req.by === 'string' ? req.by.slice(0, 64) : null);
+    const ok = await alarms.ack(req.node, req.rule_id, subject, typeof req.by === 'string' ? req.by.slice(0, 64) : null);
     return ok ? c.json({ ok: true }) : fail(c, 404, `no active alarm ${req.rule_id}${subject ? ` ${subject}` : ''} on node ${JSON.stringify(req.node)}`);
   });
 
-  app.get('/api/alarms/silences', (c) => c.json({ silences: alarms.silences() }));
+  app.get('/api/alarms/silences', async (c) => c.json({ silences: await alarms.silences() }));
 
   // A silence: the engine checks the request (hub/alarms/silences.ts); its author is the signed-in caller, never the body.
   app.post('/api/alarms/silence', async (c) => {
     const req = await body(c);
-    return guarded(c, () => c.json({ silence: alarms.silence(req, c.get('caller')?.name ?? null) }, 201));
+    return guarded(c, async () => c.json({ silence: await alarms.silence(req, c.get('caller')?.name ?? null) }, 201));
   });
 
-  app.delete('/api/alarms/silences/:id', (c) => {
+  app.delete('/api/alarms/silences/:id', async (c) => {
     const id = Number(c.req.param('id'));
     if (!Number.isInteger(id)) return fail(c, 400, `silence id must be an integer, got ${JSON.stringify(c.req.param('id'))}`);
-    return alarms.unsilence(id) ? c.json({ ok: true }) : fail(c, 404, `no silence ${id}`);
+    return (await alarms.unsilence(id)) ? c.json({ ok: true }) : fail(c, 404, `no silence ${id}`);
   });
 
   return app;

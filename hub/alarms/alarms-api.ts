@@ -9,7 +9,8 @@ import type { AlarmRuleInput } from './rules.ts';
  */
 export interface AlarmsApi {
   active(): AlarmInfo[];
-  history(fromMs: number): AlarmTransition[];
+  /** Reads of the alarm state may wait for its database (PostgreSQL), so they and the changes are async. */
+  history(fromMs: number): Promise<AlarmTransition[]>;
   listRules(): AlarmRuleInput[];
   rulesFileStatus(): RulesFileStatus;
   addRule(input: unknown): AlarmRuleInput;
@@ -17,9 +18,9 @@ export interface AlarmsApi {
   /** The whole set, as the rules file's JSON. */
   replaceRules(input: unknown): AlarmRuleInput[];
   deleteRule(id: string): void;
-  ack(node: string, ruleId: string, subject: string, by: string | null): boolean;
+  ack(node: string, ruleId: string, subject: string, by: string | null): Promise<boolean>;
   /** `req` as POST /api/alarms/silence got it (SilenceRequest when valid); `by` the signed-in user. */
-  silence(req: unknown, by: string | null): SilenceInfo;
-  silences(): SilenceInfo[];
-  unsilence(id: number): boolean;
+  silence(req: unknown, by: string | null): Promise<SilenceInfo>;
+  silences(): Promise<SilenceInfo[]>;
+  unsilence(id: number): Promise<boolean>;
 }

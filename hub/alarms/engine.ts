@@ -34,7 +34,8 @@ import { labelledValues } from '../storage/labelled-values.ts';
 import type { SamplePoint } from '../../shared/api-types.ts';
 import type { FeedEvent, LiveFeed } from '../live-feed.ts';
 import { REMOVAL_GRACE_MS } from '../storage/store.ts';
-import { AlarmStore } from './alarm-store.ts';
+import { AlarmStore } from '../storage/sqlite/sqlite-alarm-store.ts';
+import { whenStored, type AlarmAck, type AnyAlarmState } from '../storage/alarm-state.ts';
 import { evaluate, evaluateClockSkew, evaluateOffline, initialState, TREND_DEFAULTS, type AlarmState, type EvalRule, type TrendParams } from './evaluator.ts';
 import { FlapTracker } from './flapping.ts';
 import { Notifier, type NotifierOptions } from './notifier.ts';
@@ -62,8 +63,12 @@ export interface AlarmEngineOptions {
   password?: string;
   feed: LiveFeed;
   log: Logger;
-  /** The SQLite file of the hub (transitions, acks, silences, notification queue). */
-  dbPath: string;
+  /**
+   * Where transitions, acks, silences and the notification queue are kept (the storage driver's:
+   * hub/storage/driver.ts); the caller closes it. Without it, a SQLite file at `dbPath`, opened and closed here.
+   */
+  state?: AnyAlarmState;
+  dbPath?: string;
   /** Default `<dataDir>/alarm-rules.json`. */
   rulesFile: string;
   /** Written to the rules file when it does not exist yet. Default: the shipped defaults. */
@@ -191,7 +196,14 @@ export function extractValues(metric: string, sample: Sample | undefined, point:
 }
 
 export class AlarmEngine {
-  readonly store: AlarmStore;
+  readonly store: AnyAlarmState;
+  /** The store was opened here (from `dbPath`), so stop() closes it. */
+  private readonly ownsStore: boolean;
+  /** The acknowledgements, by `node \0 rule \0 subject`: read once at start, then kept with the store. */
+  private acked = new Map<string, string>();
+  /** Writes of transitions and acks, in order: a store that answers later still gets them as they happened. */
+  private writes: Promise<void> = Promise.resolve();
+  private writesPending = 0;
   readonly notifier: Notifier;
   private readonly now: () => number;
   private readonly trend: TrendParams;
@@ -219,7 +231,10 @@ export class AlarmEngine {
     // Fail fast: a broken rules file stops the hub at start, with every problem.
     this.rulesFile = new RulesFile(options.rulesFile, this.now);
     this.setRules(this.rulesFile.load(options.seedRules ?? defaultRules));
-    this.store = new AlarmStore(options.dbPath);
+    if (options.state) this.store = options.state;
+    else if (options.dbPath) this.store = new AlarmStore(options.dbPath);
+    else throw new Error('the alarm engine needs its state: a store, or the SQLite file to keep it in');
+    this.ownsStore = !options.state;
     this.notifier = new Notifier({ store: this.store, log: options.log, now: this.now, ...options.notifier });
   }
 
@@ -234,8 +249,10 @@ export class AlarmEngine {
     });
     await firstConnect(client, 'alarms', brokerUrl);
     this.tags.follow(client, log);
-    this.refreshSilences(this.now());
-    this.restored = this.store.lastStates();
+    // Where the last engine left off (this hub before a restart, or the group's coordinator before this one).
+    await this.refreshSilences(this.now());
+    this.restored = await this.store.lastStates();
+    this.acked = new Map((await this.store.acks()).map((a: AlarmAck) => [ackKey(a.node, a.rule_id, a.subject), a.state]));
     if (this.options.watchRules !== false) {
       this.rulesWatch = new RuleFileWatch(this.options.rulesFile, () => this.reloadRules(), log, this.options.watchRules);
       this.rulesWatch.start();
@@ -255,7 +272,8 @@ export class AlarmEngine {
     await this.notifier.stop();
     await this.client?.endAsync();
     this.client = null;
-    this.store.close();
+    await this.writes;
+    if (this.ownsStore) await this.store.close();
   }
 
   // ---- rules ---------------------------------------------------------------------------------
@@ -372,38 +390,80 @@ export class AlarmEngine {
   // ---- acks and silences ---------------------------------------------------------------------
 
   /** Acknowledges an alarm that is not OK; false when there is none. */
-  ack(node: string, ruleId: string, subject: string, by: string | null): boolean {
+  async ack(node: string, ruleId: string, subject: string, by: string | null): Promise<boolean> {
     const alarm = this.nodes.get(node)?.alarms.get(alarmKey(ruleId, subject));
     if (!alarm || alarm.state.state === 'ok') return false;
-    this.store.ack(node, ruleId, subject, alarm.state.state, this.now(), by);
-    this.publish(this.nodes.get(node)!, null);
+    const state = alarm.state.state;
+    await this.persist('an alarm acknowledgement', () => this.store.ack(node, ruleId, subject, state, this.now(), by), true);
+    this.acked.set(ackKey(node, ruleId, subject), state);
+    const current = this.nodes.get(node);
+    if (current) this.publish(current, null);
     return true;
   }
 
   /** A new silence, `by` the signed-in user; throws a RuleError with every problem of the request. */
-  silence(req: unknown, by: string | null = null): SilenceInfo {
+  async silence(req: unknown, by: string | null = null): Promise<SilenceInfo> {
     const now = this.now();
     const checked = checkSilence(req, { now, ruleIds: this.inputs.map((r) => r.id) });
     if ('problems' in checked) throw new RuleError(checked.problems);
     const s: Omit<SilenceInfo, 'id'> = { ...checked.silence, created_by: by };
-    const id = this.store.addSilence(s);
-    this.refreshSilences(now);
+    const id = await this.store.addSilence(s);
+    await this.refreshSilences(now);
     return { id, ...s };
   }
 
-  silences(): SilenceInfo[] {
+  async silences(): Promise<SilenceInfo[]> {
     return this.store.silences(this.now());
   }
 
-  unsilence(id: number): boolean {
-    const ok = this.store.deleteSilence(id);
-    this.refreshSilences(this.now());
+  async unsilence(id: number): Promise<boolean> {
+    const ok = await this.store.deleteSilence(id);
+    await this.refreshSilences(this.now());
     return ok;
   }
 
-  /** Silences by tag see a node's new tags at the next refresh (each tick). */
-  private refreshSilences(now: number): void {
-    this.silenceMatcher = new SilenceMatcher(this.store.silences(now), (node) => this.tags.tagsOf(node));
+  /**
+   * Silences by tag see a node's new tags at the next refresh (each tick); so do silences another
+   * hub of a group made. A synchronous store's are in force before this returns.
+   */
+  private async refreshSilences(now: number): Promise<void> {
+    await whenStored(
+      () => this.store.silences(now),
+      (silences) => (this.silenceMatcher = new SilenceMatcher(silences, (node) => this.tags.tagsOf(node))),
+      (err) => this.options.log.warn({ err: err.message }, 'could not read the alarm silences; the ones read before stay in force'),
+    );
+  }
+
+  /**
+   * Runs a write after those before it. A synchronous store's runs at once when none waits. A
+   * failure is logged, or thrown to the caller when `rethrow` (an API call that must answer).
+   */
+  private persist<T>(what: string, write: () => T | Promise<T>, rethrow = false, then?: (value: T) => void): Promise<void> {
+    let error: Error | null = null;
+    const failed = (err: Error) => {
+      if (rethrow) error = err;
+      else this.options.log.error({ err: err.message }, `could not store ${what}`);
+    };
+    const run = () => whenStored(write, (v) => then?.(v), failed);
+    const settle = () => {
+      if (error) throw error;
+    };
+    if (this.writesPending === 0) {
+      const started = run();
+      if (!started) return Promise.resolve().then(settle);
+      return this.track(started).then(settle);
+    }
+    return this.track(this.writes.then(run)).then(settle);
+  }
+
+  private track(write: Promise<unknown>): Promise<void> {
+    this.writesPending++;
+    const done = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writes = done.finally(() => this.writesPending--);
+    return this.writes;
   }
 
   private silencedUntil(node: string, ruleId: string, subject: string, now: number): number | null {
@@ -414,29 +474,28 @@ export class AlarmEngine {
 
   /** Every alarm that is not OK, RED first. */
   active(): AlarmInfo[] {
-    const acks = new Map(this.store.acks().map((a) => [`${a.node}\u0000${alarmKey(a.rule_id, a.subject)}`, a.state]));
     const now = this.now();
     const out: AlarmInfo[] = [];
     for (const node of this.nodes.values()) {
       for (const alarm of node.alarms.values()) {
         if (alarm.state.state === 'ok') continue;
-        out.push(this.info(node.name, alarm, acks, now));
+        out.push(this.info(node.name, alarm, now));
       }
     }
     const rank = { red: 0, offline: 1, amber: 2, ok: 3 } as const;
     return out.sort((a, b) => rank[a.state] - rank[b.state] || a.node.localeCompare(b.node) || a.rule_id.localeCompare(b.rule_id));
   }
 
-  history(fromMs: number): AlarmTransition[] {
+  async history(fromMs: number): Promise<AlarmTransition[]> {
     const labelled = new Set(this.rules.filter((p) => p.rule.series !== null).map((p) => p.rule.id));
-    return this.store.transitionsSince(fromMs).map((t) => {
+    return (await this.store.transitionsSince(fromMs)).map((t) => {
       // A labelled rule's subject is its label set (labelsSubject): given back as labels too.
       const labels = labelled.has(t.rule_id) ? subjectLabels(t.subject) : null;
       return labels ? { ...t, labels } : t;
     });
   }
 
-  private info(node: string, alarm: Alarm, acks: Map<string, string>, now: number): AlarmInfo {
+  private info(node: string, alarm: Alarm, now: number): AlarmInfo {
     const s = alarm.state;
     return {
       node,
@@ -452,7 +511,7 @@ export class AlarmEngine {
       slope_per_h: s.slope_per_h,
       r2: s.r2,
       flapping: alarm.flap?.flapping ?? false,
-      acked: acks.get(`${node}\u0000${alarmKey(alarm.rule.id, alarm.subject)}`) === s.state,
+      acked: this.acked.get(ackKey(node, alarm.rule.id, alarm.subject)) === s.state,
       silenced_until_ms: this.silencedUntil(node, alarm.rule.id, alarm.subject, now),
     };
   }
@@ -722,7 +781,7 @@ export class AlarmEngine {
   private tick(): void {
     const now = this.now();
     try {
-      this.refreshSilences(now);
+      void this.refreshSilences(now);
       for (const node of this.nodes.values()) {
         const staleMs = Math.max(this.options.minStaleMs ?? 10_000, (this.options.staleIntervals ?? 5) * node.intervalMs);
         // Also for a node that said offline: its offline rules' `for` runs on.
@@ -757,12 +816,16 @@ export class AlarmEngine {
     // `from` is what was last told: a new alarm's OK, or a restored alarm's state, told before the restart.
     alarm.flap ??= new FlapTracker(from);
     const tell = alarm.flap.change(next.state, now, alarm.rule);
-    try {
-      transition.id = this.store.addTransition(transition);
-      this.store.clearAck(node.name, alarm.rule.id, alarm.subject); // an ack holds for the state it was given in
-    } catch (err) {
-      this.options.log.error({ err: (err as Error).message }, 'could not store an alarm transition');
-    }
+    // A synchronous store gives the id before the set is published; one that answers later, after.
+    void this.persist(
+      'an alarm transition',
+      () => this.store.addTransition(transition),
+      false,
+      (id) => (transition.id = id),
+    );
+    // An ack holds for the state it was given in.
+    this.acked.delete(ackKey(node.name, alarm.rule.id, alarm.subject));
+    void this.persist('an alarm transition', () => this.store.clearAck(node.name, alarm.rule.id, alarm.subject));
     this.options.log.info(
       {
         node: node.name,
@@ -810,18 +873,12 @@ export class AlarmEngine {
   /** The node's alarm set, retained, with the transition that changed it. */
   private publish(node: NodeAlarms, transition: AlarmTransition | null): void {
     if (!this.client?.connected) return; // republished on (re)connect
-    const acks = new Map(
-      this.store
-        .acks()
-        .filter((a) => a.node === node.name)
-        .map((a) => [`${a.node}\u0000${alarmKey(a.rule_id, a.subject)}`, a.state]),
-    );
     const now = this.now();
     const message: NodeAlarmsMessage = {
       v: 1,
       node: node.name,
       ts_ms: now,
-      alarms: [...node.alarms.values()].filter((a) => a.state.state !== 'ok').map((a) => this.info(node.name, a, acks, now)),
+      alarms: [...node.alarms.values()].filter((a) => a.state.state !== 'ok').map((a) => this.info(node.name, a, now)),
       transition,
     };
     this.client.publish(topics.alarms(node.name), JSON.stringify(message), { qos: 1, retain: true }, (err) => {
@@ -832,6 +889,10 @@ export class AlarmEngine {
 
 function alarmKey(ruleId: string, subject: string): string {
   return `${ruleId}\u0000${subject}`;
+}
+
+function ackKey(node: string, ruleId: string, subject: string): string {
+  return `${node}\u0000${ruleId}\u0000${subject}`;
 }
 
 /** Removes an alarm from its node, and its label set from the rule's count. */

@@ -8,6 +8,7 @@
 import type { Logger } from '../../shared/logger.ts';
 import type { AlarmInfo, AlarmLevel, AlarmTransition } from '../../shared/alarm-types.ts';
 import type { AlarmsApi } from './alarms-api.ts';
+import { whenStored } from '../storage/alarm-state.ts';
 import type { AlarmEngine } from './engine.ts';
 import type { HealthProblem, HealthSubject } from '../hub-health.ts';
 
@@ -28,6 +29,8 @@ export class HubAlarm {
   private readonly raised = new Map<HealthSubject, Raised>();
   /** Transitions not yet in the database, oldest first; the history shows them meanwhile. */
   private unrecorded: AlarmTransition[] = [];
+  /** A write to a store that answers later is under way: the next waits for it, to keep the order. */
+  private recording = false;
 
   constructor(
     private readonly engine: AlarmEngine,
@@ -68,14 +71,29 @@ export class HubAlarm {
 
   /** Writes the kept transitions, oldest first, stopping at the first the database refuses. */
   private record(): void {
-    while (this.unrecorded.length > 0) {
-      try {
-        this.engine.store.addTransition(this.unrecorded[0]!);
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message }, "could not store the hub alarm's transitions; kept for the next change");
+    while (this.unrecorded.length > 0 && !this.recording) {
+      const next = this.unrecorded[0]!;
+      let failed = false;
+      const written = whenStored(
+        () => this.engine.store.addTransition(next),
+        () => {
+          const i = this.unrecorded.indexOf(next); // the oldest may have gone past the cap meanwhile
+          if (i >= 0) this.unrecorded.splice(i, 1);
+        },
+        (err) => {
+          failed = true;
+          this.log.warn({ err: err.message }, "could not store the hub alarm's transitions; kept for the next change");
+        },
+      );
+      if (written) {
+        this.recording = true;
+        void written.finally(() => {
+          this.recording = false;
+          if (!failed) this.record();
+        });
         return;
       }
-      this.unrecorded.shift();
+      if (failed) return;
     }
   }
 
@@ -103,14 +121,14 @@ export class HubAlarm {
     const engine = this.engine;
     return {
       active: () => [...this.active(), ...engine.active()],
-      history: (fromMs) => [...this.unrecorded.filter((t) => t.ts_ms >= fromMs).reverse(), ...engine.history(fromMs)],
+      history: async (fromMs) => [...this.unrecorded.filter((t) => t.ts_ms >= fromMs).reverse(), ...(await engine.history(fromMs))],
       listRules: () => engine.listRules(),
       rulesFileStatus: () => engine.rulesFileStatus(),
       addRule: (input) => engine.addRule(input),
       replaceRule: (id, input) => engine.replaceRule(id, input),
       replaceRules: (input) => engine.replaceRules(input),
       deleteRule: (id) => engine.deleteRule(id),
-      ack: (node, ruleId, subject, by) => {
+      ack: async (node, ruleId, subject, by) => {
         if (node !== HUB_ALARM_NODE) return engine.ack(node, ruleId, subject, by);
         const r = ruleId === HUB_ALARM_RULE ? this.raised.get(subject as HealthSubject) : undefined;
         if (r) r.acked = true;

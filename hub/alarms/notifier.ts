@@ -2,14 +2,15 @@
 // Gotify, Telegram, Discord, Slack, Pushover, e-mail), chosen by each channel URL's scheme.
 // A transition joins its rule's group on each channel (alarm-groups.ts: one message per burst, a
 // repeat while firing, a resolved message, a rate limit per channel) in the engine's turn, with no
-// I/O. A timer turns due groups into messages, queues them in SQLite and delivers the queue, so a
+// I/O. A timer turns due groups into messages, queues them in the alarm state (SQLite, or PostgreSQL
+// shared by a group) and delivers the queue, so a
 // slow or dead receiver never holds up ingest or evaluation. A failed delivery is logged, stays
 // queued with its error and is retried with exponential backoff (capped), across restarts too.
 // Where a notification may go is decided in destination.ts, again at each attempt.
 import type { Logger } from '../../shared/logger.ts';
 import type { AlarmTransition } from '../../shared/alarm-types.ts';
 import { AlarmGroups, DEFAULT_CHANNEL_LIMIT, type ChannelLimit } from './alarm-groups.ts';
-import type { AlarmStore, Delivery } from './alarm-store.ts';
+import { whenStored, type AnyAlarmState, type Delivery } from '../storage/alarm-state.ts';
 import { channelName, channelProblems, ntfyChannelUrl, redactedChannel, sendToChannel, type AlarmMessage } from './channels/index.ts';
 import type { Resolver } from './destination.ts';
 import type { AlarmRule } from './rules.ts';
@@ -17,7 +18,7 @@ import type { AlarmRule } from './rules.ts';
 export type { WebhookBody } from './channels/webhook.ts';
 
 export interface NotifierOptions {
-  store: AlarmStore;
+  store: AnyAlarmState;
   log: Logger;
   now?: () => number;
   /** How often groups and the queue are looked at, ms. */
@@ -83,6 +84,11 @@ export class Notifier {
   private readonly groups: AlarmGroups;
   private readonly now: () => number;
   private tickQueued = false;
+  /** Writes to the queue and reads of it under way (an asynchronous store's), awaited by stop() and settled(). */
+  private readonly storing = new Set<Promise<void>>();
+  /** A read of the due rows is under way: another pump waits for it, so no row is started twice. */
+  private pumping = false;
+  private pumpAgain = false;
 
   constructor(private readonly options: NotifierOptions) {
     this.now = options.now ?? Date.now;
@@ -105,12 +111,12 @@ export class Notifier {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.queue(this.groups.flush(this.now(), true));
-    await Promise.allSettled([...this.running]);
+    await this.settled();
   }
 
   /** Resolves when the deliveries under way have ended (delivered or put back for retry). */
   async settled(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    while (this.running.size > 0 || this.storing.size > 0) await Promise.allSettled([...this.running, ...this.storing]);
   }
 
   /** Takes a transition into its rule's groups; cheap and synchronous. */
@@ -156,37 +162,64 @@ export class Notifier {
   /** Turns due groups into queued messages and starts the deliveries that are due. */
   tick(): void {
     const before = this.groups.held;
-    this.queue(this.groups.flush(this.now()));
+    const queued = this.queue(this.groups.flush(this.now()));
     this.stats.rateLimited += this.groups.held - before;
-    this.pump();
+    if (queued) this.track(queued.then(() => this.pump()));
+    else this.pump();
   }
 
-  private queue(messages: { channel: string; message: AlarmMessage }[]): void {
+  /** Queues the messages; a promise when the store answers later (the due rows are read after it). */
+  private queue(messages: { channel: string; message: AlarmMessage }[]): Promise<unknown> | null {
     const now = this.now();
+    const writes: Promise<void>[] = [];
     for (const { channel, message } of messages) {
-      try {
-        this.options.store.enqueue(channelName(channel) ?? 'unknown', channel, JSON.stringify(message), now);
-        this.stats.queued++;
-      } catch (err) {
-        this.options.log.error({ err: (err as Error).message, channel: redactedChannel(channel) }, 'could not queue an alarm notification');
-      }
+      const write = whenStored(
+        () => this.options.store.enqueue(channelName(channel) ?? 'unknown', channel, JSON.stringify(message), now),
+        () => void this.stats.queued++,
+        (err) => this.options.log.error({ err: err.message, channel: redactedChannel(channel) }, 'could not queue an alarm notification'),
+      );
+      if (write) writes.push(write);
     }
+    if (writes.length === 0) return null;
+    return this.track(Promise.all(writes));
+  }
+
+  private track<T>(p: Promise<T>): Promise<void> {
+    const done = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.storing.add(done);
+    void done.finally(() => this.storing.delete(done));
+    return done;
   }
 
   /** Starts the deliveries that are due. */
   pump(): void {
-    const limit = (this.options.concurrency ?? 4) - this.inFlight.size;
-    if (limit <= 0) return;
-    let due: Delivery[];
-    try {
-      due = this.options.store
-        .due(this.now(), limit + this.inFlight.size)
-        .filter((d) => !this.inFlight.has(d.id))
-        .slice(0, limit);
-    } catch (err) {
-      this.options.log.warn({ err: (err as Error).message }, 'could not read the notification queue');
+    if (this.pumping) {
+      this.pumpAgain = true;
       return;
     }
+    const limit = (this.options.concurrency ?? 4) - this.inFlight.size;
+    if (limit <= 0) return;
+    const reading = whenStored(
+      () => this.options.store.due(this.now(), limit + this.inFlight.size),
+      (rows) => this.startDeliveries(rows.filter((d) => !this.inFlight.has(d.id)).slice(0, limit)),
+      (err) => this.options.log.warn({ err: err.message }, 'could not read the notification queue'),
+    );
+    if (!reading) return;
+    this.pumping = true;
+    this.track(
+      reading.finally(() => {
+        this.pumping = false;
+        if (!this.pumpAgain) return;
+        this.pumpAgain = false;
+        this.pump();
+      }),
+    );
+  }
+
+  private startDeliveries(due: Delivery[]): void {
     for (const d of due) {
       this.inFlight.add(d.id);
       const p = this.deliver(d).finally(() => {
@@ -206,8 +239,8 @@ export class Notifier {
   }
 
   /** The queue per channel: what waits, what keeps failing and why. */
-  queueStatus(): ChannelQueueStatus[] {
-    return this.options.store.queueStatus().map((s) => ({ ...s, channel: redactedChannel(s.url) }));
+  async queueStatus(): Promise<ChannelQueueStatus[]> {
+    return (await this.options.store.queueStatus()).map((s) => ({ ...s, channel: redactedChannel(s.url) }));
   }
 
   private async deliver(d: Delivery): Promise<void> {
@@ -219,7 +252,7 @@ export class Notifier {
       if (problems.length > 0) throw new Error(`refused destination: ${problems.join('; ')}`);
       const message = queuedMessage(d);
       await sendToChannel(channel, message, { timeoutMs: this.options.timeoutMs ?? 10_000, resolve: this.options.resolve });
-      this.options.store.markDelivered(d.id, this.now());
+      await this.options.store.markDelivered(d.id, this.now());
       this.stats.delivered++;
     } catch (err) {
       this.stats.failedAttempts++;
@@ -227,7 +260,7 @@ export class Notifier {
       const error = (err as Error).message;
       this.stats.lastError = { channel: redactedChannel(channel), error, ts_ms: this.now() };
       try {
-        this.options.store.markFailed(d.id, this.now() + backoff, error);
+        await this.options.store.markFailed(d.id, this.now() + backoff, error);
       } catch {
         // the store is closing: the row stays due and is retried after a restart
       }

@@ -3,7 +3,7 @@
 import type { MetricsStore } from './store.ts';
 
 /** `F` with its result wrapped in a Promise (a result that is one already stays one Promise). */
-type Promised<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+export type Promised<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 
 /** MetricsStore with every method async; `samplePage` stays optional, as there. */
 export type AsyncMetricsStore = { [K in keyof MetricsStore]: Promised<MetricsStore[K]> };

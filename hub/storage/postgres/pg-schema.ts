@@ -4,6 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 import { TIERS } from '../rollups.ts';
 import { METRICS } from '../../../protocol/index.ts';
 import { SERIES_METRICS, type SeriesMetric } from '../../../shared/api-types.ts';
+import { alarmAndSessionStateV10 } from './pg-state-schema.ts';
 
 /** How `samples` is split by time: native daily partitions, or a TimescaleDB hypertable. */
 export type Partitioning = 'native' | 'timescaledb';
@@ -222,6 +223,7 @@ const MIGRATIONS: readonly { version: number; sql: (partitioning: Partitioning) 
   { version: 7, sql: () => nodeTagsV7 },
   { version: 8, sql: (p) => labelledV8(p) },
   { version: 9, sql: () => sampleChunksV9 },
+  { version: 10, sql: () => alarmAndSessionStateV10 },
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

@@ -200,7 +200,7 @@ describe('below-rules in the engine', () => {
       'container=web': ['red', true],
       'container=db': ['red', false],
     });
-    engine.silence({ node: 'pi-1', rule_id: 'down', subject: 'container=db', for: '1h', reason: 'retired' });
+    await engine.silence({ node: 'pi-1', rule_id: 'down', subject: 'container=db', for: '1h', reason: 'retired' });
     expect(byContainer()['container=db']!.silenced_until_ms).toBe(nowMs + 60 * M);
     expect(byContainer()['container=web']!.silenced_until_ms).toBeNull();
   });

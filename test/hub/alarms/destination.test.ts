@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AlarmStore } from '../../../hub/alarms/alarm-store.ts';
+import { AlarmStore } from '../../../hub/storage/sqlite/sqlite-alarm-store.ts';
 import { addressProblem, destinationProblem, type Resolver } from '../../../hub/alarms/destination.ts';
 import { Notifier } from '../../../hub/alarms/notifier.ts';
 import { compileRule, validateRule } from '../../../hub/alarms/rules.ts';

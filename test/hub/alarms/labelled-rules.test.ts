@@ -158,7 +158,7 @@ describe('labelled rules in the engine', () => {
     // web is over from 0 s, cache from 20 s; db never.
     for (let s = 0; s <= 60; s += 2) e.feed('pi-1', s, [mem('web', 97), mem('cache', s >= 20 ? 95 : 50), mem('db', 40)]);
     expect(e.active('pi-1').sort()).toEqual(['mem container=cache red', 'mem container=web red', 'web container=web red']);
-    const history = e.engine.history(0).reverse();
+    const history = (await e.engine.history(0)).reverse();
     // mem's `for` ran for each container from its own crossing.
     const at = (rule: string, subject: string) => history.find((t) => t.rule_id === rule && t.subject === subject)!.ts_ms - history[0]!.ts_ms;
     expect(at('web', 'container=web')).toBe(0);
@@ -166,8 +166,8 @@ describe('labelled rules in the engine', () => {
     // cache's 10 s mean passes 90 at 28 s (the first window of 95s only).
     expect(at('mem', 'container=cache')).toBe(58 * S);
     // Silenced and acknowledged one label set at a time.
-    e.engine.silence({ node: 'pi-1', rule_id: 'mem', subject: 'container=cache', for: '1h', reason: 'resizing' });
-    expect(e.engine.ack('pi-1', 'mem', 'container=web', 'ops')).toBe(true);
+    await e.engine.silence({ node: 'pi-1', rule_id: 'mem', subject: 'container=cache', for: '1h', reason: 'resizing' });
+    expect(await e.engine.ack('pi-1', 'mem', 'container=web', 'ops')).toBe(true);
     const mine = e.engine.active().filter((a) => a.rule_id === 'mem');
     expect(mine.map((a) => [a.subject, a.silenced_until_ms !== null, a.acked]).sort()).toEqual([
       ['container=cache', true, false],
@@ -218,7 +218,7 @@ describe('labelled rules in the engine', () => {
     e.feed('pi-1', 21.5, [mem('web', 97)]);
     await e.tick();
     expect(e.active('pi-1')).toEqual(['mem container=web red']);
-    const cleared = e.engine.history(0).find((t) => t.subject === 'container=db' && t.to === 'ok');
+    const cleared = (await e.engine.history(0)).find((t) => t.subject === 'container=db' && t.to === 'ok');
     expect(cleared).toMatchObject({ from: 'red', value: null, labels: { container: 'db' } });
     // The whole node goes silent: its label sets stay as they were (its offline rule speaks for it)…
     e.setClock(120);

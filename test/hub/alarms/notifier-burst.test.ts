@@ -80,7 +80,7 @@ describe('a burst through the engine', () => {
       });
       engine.notifier.tick();
       await engine.notifier.settled();
-      const webhookRow = engine.notifier.queueStatus().find((q) => q.kind === 'webhook');
+      const webhookRow = (await engine.notifier.queueStatus()).find((q) => q.kind === 'webhook');
       if (webhookRow && webhookRow.failing > 0) failingSeen.push(webhookRow);
     }
     expect(engine.active().filter((a) => a.state === 'red')).toHaveLength(NODES);
@@ -102,7 +102,7 @@ describe('a burst through the engine', () => {
     // The webhook's first attempt failed: visible in the queue with the service's answer, then retried.
     expect(webhook.answered.slice(0, 2)).toEqual([503, 204]);
     expect(failingSeen[0]).toMatchObject({ failing: 1, last_error: expect.stringMatching(/^HTTP 503 Service Unavailable: .*try later/) });
-    expect(engine.notifier.queueStatus()).toEqual([]);
+    expect(await engine.notifier.queueStatus()).toEqual([]);
     expect(engine.notifier.stats).toMatchObject({ failedAttempts: 1, delivered: webhook.calls.length + ntfy.calls.length + telegram.calls.length });
   }, 120_000);
 });

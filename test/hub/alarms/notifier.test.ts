@@ -5,7 +5,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AlarmStore } from '../../../hub/alarms/alarm-store.ts';
+import { AlarmStore } from '../../../hub/storage/sqlite/sqlite-alarm-store.ts';
 import { Notifier, type WebhookBody } from '../../../hub/alarms/notifier.ts';
 import { compileRule } from '../../../hub/alarms/rules.ts';
 import type { AlarmTransition } from '../../../shared/alarm-types.ts';
@@ -88,7 +88,7 @@ describe('Notifier', () => {
     expect(store.pendingDeliveries()).toBe(1);
     expect(notifier.stats.delivered).toBe(0);
     // The failure is visible: in the queue's status (the URL redacted) and the stats.
-    expect(notifier.queueStatus()).toEqual([
+    expect(await notifier.queueStatus()).toEqual([
       {
         channel: 'http://127.0.0.1:9/…',
         url: 'http://127.0.0.1:9/nothing-listens',

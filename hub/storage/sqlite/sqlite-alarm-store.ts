@@ -1,34 +1,15 @@
-// Alarm persistence on the hub's SQLite file: transitions, acknowledgements, silences and the
+// Alarm state (hub/storage/alarm-state.ts) on the hub's SQLite file: transitions, acknowledgements, silences and the
 // notification queue. Its own connection (WAL lets it sit beside the metrics store's).
 import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { naming, openDatabase } from '../../shared/sqlite-open.ts';
-import { migrationsDir } from '../storage/sqlite/migrations-dir.ts';
-import type { AlarmLevel, AlarmTransition, SilenceInfo } from '../../shared/alarm-types.ts';
+import { naming, openDatabase } from '../../../shared/sqlite-open.ts';
+import { migrationsDir } from './migrations-dir.ts';
+import type { AlarmLevel, AlarmTransition, SilenceInfo } from '../../../shared/alarm-types.ts';
+import type { AlarmStateStore, Delivery, QueueStatusRow } from '../alarm-state.ts';
 
 const MIGRATIONS = ['003_alarms.sql', '011_silence_scope.sql'];
 
-export interface Delivery {
-  id: number;
-  created_ms: number;
-  /** The channel's name (`webhook`, `ntfy`, `telegram`, `smtp`…). */
-  kind: string;
-  url: string;
-  body: string;
-  attempts: number;
-  next_attempt_ms: number;
-  last_error: string | null;
-}
-
-export interface QueueStatusRow {
-  url: string;
-  kind: string;
-  pending: number;
-  /** Of those, the ones that failed at least once. */
-  failing: number;
-  oldest_pending_ms: number | null;
-  last_error: string | null;
-}
+export type { Delivery, QueueStatusRow } from '../alarm-state.ts';
 
 interface TransitionRow {
   id: number;
@@ -63,7 +44,7 @@ interface SilenceRow {
   created_by: string | null;
 }
 
-export class AlarmStore {
+export class AlarmStore implements AlarmStateStore {
   private readonly db: Database.Database;
   private readonly stmt;
 
@@ -204,7 +185,7 @@ export class AlarmStore {
     );
   }
 
-  enqueue(kind: Delivery['kind'], url: string, body: string, nowMs: number): void {
+  enqueue(kind: string, url: string, body: string, nowMs: number): void {
     naming(this.path, () => this.stmt.enqueue.run(nowMs, kind, url, body, nowMs));
   }
 
