@@ -122,7 +122,13 @@ function sizes() {
     if (tier === 'other') others.set(table, (others.get(table) ?? 0) + bytes);
   }
   const largestOthers = [...others].sort((a, b) => b[1] - a[1]).slice(0, 3);
-  return { file: statSync(dbPath).size, used, tiers, largestOthers };
+  // The chunks' own bytes, against the pages they take (page fill, overflow pages' tails).
+  const blobs = store.db
+    .prepare(
+      'SELECT (SELECT coalesce(sum(length(data)), 0) FROM sample_chunks) AS raw, (SELECT coalesce(sum(length(data)), 0) FROM rollup_chunks) AS rollup, (SELECT coalesce(sum(length(data)), 0) FROM labelled_chunks) AS labelled',
+    )
+    .get() as { raw: number; rollup: number; labelled: number };
+  return { file: statSync(dbPath).size, used, tiers, largestOthers, blobs };
 }
 
 const p50 = (fn: () => unknown, runs = 21) => {
@@ -268,6 +274,9 @@ for (const [label, b, a] of [
 const ratio = (b: number) => `${(b / values / TARGET_BYTES_PER_VALUE).toFixed(2)}x`;
 console.log(
   `  pages in use against the target of ${TARGET_BYTES_PER_VALUE.toFixed(1)} B a value: ${ratio(before.used)} before compaction, ${ratio(after.used)} after; without the raw rows kept for live reads (the last ${COMPACT_AFTER_MS / 60_000} min): ${ratio(after.used - after.tiers.rows)}`,
+);
+console.log(
+  `  chunks' bytes alone     raw ${perValue(after.blobs.raw)}, rollup ${perValue(after.blobs.rollup)}, labelled ${perValue(after.blobs.labelled)} (the rest of their pages: SQLite's rows, page fill)`,
 );
 console.log(`  largest of the others   ${after.largestOthers.map(([name, bytes]) => `${name} ${perValue(bytes)} (${perSample(bytes)})`).join(', ')}`);
 console.log('                         p50 before   p50 after');

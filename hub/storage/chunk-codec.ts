@@ -53,8 +53,12 @@ const MAX_SCALE = 9;
 const MAX_SCALED = 2 ** 50;
 
 class Writer {
-  bytes = new Uint8Array(4096);
+  bytes: Uint8Array;
   length = 0;
+
+  constructor(size = 4096) {
+    this.bytes = new Uint8Array(size);
+  }
 
   private room(n: number): void {
     if (this.length + n <= this.bytes.length) return;
@@ -303,28 +307,27 @@ function writeChosen(w: Writer, ints: readonly number[]): { written: number; exp
 function readChosen(r: Reader, n: number, out: number[]): void {
   const how = r.byte();
   if (how > PACKED + 2) throw new RangeError(`chunk holds integers written in an unknown way ${how}`);
-  const diffs: number[] = new Array<number>(n);
+  const diffs: number[] = [];
   if (how < PACKED) {
-    for (let i = 0; i < n; i++) diffs[i] = r.int();
+    for (let i = 0; i < n; i++) diffs.push(r.int());
   } else {
     const least = r.int();
     const width = r.byte();
     if (width > 53) throw new RangeError(`chunk holds integers ${width} bits wide`);
-    if (width === 0) diffs.fill(least);
+    if (width === 0) for (let i = 0; i < n; i++) diffs.push(least);
     else if (width <= 24) {
-      // One part a value: the accumulator holds at most 31 bits.
-      const unit = 2 ** width;
+      // One part a value: the accumulator holds at most 31 bits, so 32-bit integer operations serve.
+      const mask = 2 ** width - 1;
       let acc = 0;
       let accBits = 0;
       for (let i = 0; i < n; i++) {
         while (accBits < width) {
-          acc += r.byte() * 2 ** accBits;
+          acc |= r.byte() << accBits;
           accBits += 8;
         }
-        const part = acc % unit;
-        acc = (acc - part) / unit;
+        diffs.push((acc & mask) + least);
+        acc >>>= width;
         accBits -= width;
-        diffs[i] = part + least;
       }
     } else {
       let acc = 0;
@@ -343,7 +346,7 @@ function readChosen(r: Reader, n: number, out: number[]): void {
           v += part * 2 ** got;
           got += take;
         }
-        diffs[i] = v + least;
+        diffs.push(v + least);
       }
     }
   }
@@ -554,9 +557,16 @@ function readColumn(r: Reader, rows: number, allowNear = false, ref?: readonly (
     if (chosen) readChosen(r, count, values);
     else readDeltas(r, count, mode === DELTA2 ? 2 : 1, values);
     if (ref) {
-      const base = refIntegers(ref, has ? has.map((h) => (h ? 0 : null)) : new Array<number>(rows).fill(0), 10 ** scale);
-      if (!base) throw new RangeError('chunk holds a column coded against one out of range');
-      for (let i = 0; i < values.length; i++) values[i] = values[i]! + base[i]!;
+      // As refIntegers() on the writer's side: the reference's scaled value at each row that has one here.
+      const factor = 10 ** scale;
+      for (let row = 0, i = 0; row < rows; row++) {
+        if (has && !has[row]) continue;
+        const v = ref[row];
+        const scaled = isValue(v) ? Math.round(v * factor) : 0;
+        if (!(Math.abs(scaled) < MAX_SCALED)) throw new RangeError('chunk holds a column coded against one out of range');
+        values[i] = values[i]! + scaled;
+        i++;
+      }
     }
     // Divided, not multiplied by 10^-scale: the division gives back exactly the value that was scaled.
     const factor = 10 ** scale;
@@ -742,11 +752,11 @@ export function encodeBuckets(chunk: BucketRows): Uint8Array {
   writeIntegers(w, chunk.n, 'n');
   chunk.columns.forEach((column, at) => {
     if (column.length !== rows) throw new RangeError(`bucket chunk has ${rows} times but a column of ${column.length} values`);
-    let best = new Writer();
+    let best = new Writer(rows + 16);
     best.byte(0);
     let bestCost = writeColumn(best, column, true, undefined, true)!;
     for (let back = 1; back <= REF_COLUMNS && back <= at; back++) {
-      const c = new Writer();
+      const c = new Writer(rows + 16);
       c.byte(back);
       const cost = writeColumn(c, column, true, chunk.columns[at - back], true);
       if (cost !== null && cost < bestCost) {
