@@ -84,6 +84,16 @@ const agentMemory = {
       if (!eager.test(source)) throw new Error(`${args.path}: lru-cache no longer reads performance as the agent build expects`);
       return { contents: source.replace(eager, 'const perf = { now: () => performance.now() };'), loader: 'js' };
     });
+    // valibot's format regexes are module constants; esbuild writes its Unicode-property one (emoji)
+    // as `new RegExp(...)`, which it then keeps though nothing uses it, and V8 parses a /u pattern
+    // where it is made: \p{Emoji} loads ICU's property data, 0.6 MiB of RSS. Each constant as a pure
+    // call, so the unused ones go and the used ones are made as before.
+    b.onLoad({ filter: /[\\/]valibot[\\/]dist[\\/]index\.mjs$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const patched = source.replace(/^const (\w+_REGEX) = (\/.*\/[a-z]*);$/gm, 'const $1 = /* @__PURE__ */ (() => $2)();');
+      if (!/const EMOJI_REGEX = \/\* @__PURE__ \*\//.test(patched)) throw new Error(`${args.path}: valibot's regexes are no longer the constants the agent build expects`);
+      return { contents: patched, loader: 'js' };
+    });
     // package.json files (mqtt's, ours) are read for their version alone: the rest is source V8 holds.
     b.onLoad({ filter: /[\\/]package\.json$/ }, (args) => ({
       contents: JSON.stringify({ version: JSON.parse(readFileSync(args.path, 'utf8')).version }),
