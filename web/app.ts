@@ -1,6 +1,7 @@
 // The Hono app: REST API, live stream and pages. Routes only; web/server.ts listens.
 import { fileURLToPath } from 'node:url';
 import { Hono, type Context } from 'hono';
+import * as v from 'valibot';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { nodeNameProblem } from '../protocol/index.ts';
@@ -9,8 +10,9 @@ import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
 import { DEFAULT_SERIES, type ApiError, type FleetNodesResponse, type StreamEvent } from '../shared/api-types.ts';
 import { toFleetColumns, type FleetColumns } from '../shared/fleet-columns.ts';
 import { clockSynchronizedOf, containersOf, fleetSummaryOf } from '../hub/storage/node-record.ts';
-import { parseMetricsParam } from './metrics-param.ts';
-import { parseChartQuery } from './time-range.ts';
+import { metricsParam } from './metrics-param.ts';
+import { parseParams } from './request-params.ts';
+import { chartEntries, fromBeforeTo } from './time-range.ts';
 import { labelledRoutes } from './labelled-routes.ts';
 import { deployRoutes, type DeployRouteOptions } from './deploy-routes.ts';
 import { exportRoutes } from './export-routes.ts';
@@ -67,6 +69,11 @@ const HEARTBEAT_MS = 15_000;
 const MAX_QUEUED_EVENTS = 20_000;
 /** Largest request body, bytes: the API takes small JSON documents only. */
 const MAX_BODY_BYTES = 64 * 1024;
+
+/** GET /api/nodes: `?fields=fleet` asks for what the fleet page shows of each node. */
+const NODES_QUERY = v.object({ fields: v.optional(v.literal('fleet', 'the one choice is "fleet"')) });
+/** GET /api/nodes/:node/series: which metrics (default the charts'), over which range, at which resolution. */
+const seriesQuery = (nowMs: number) => v.pipe(v.object({ metrics: metricsParam(DEFAULT_SERIES), ...chartEntries(nowMs) }), fromBeforeTo());
 // Both resolve from web/ (sources) and from dist/ (the built CLI), which sit side by side.
 const PUBLIC_DIR = fileURLToPath(new URL('../web/public/', import.meta.url));
 const BUILT_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
@@ -109,8 +116,9 @@ export function createApp({
   app.get('/api/nodes', async (c) => {
     // ?fields=fleet: what the fleet page shows of each node, about half the bytes to send and parse;
     // &shape=columns: the same as one array per field (shared/fleet-columns.ts), less again.
-    const fields = c.req.query('fields');
-    if (fields !== undefined && fields !== 'fleet') return fail(c, 400, `fields: the one choice is "fleet", not "${fields.slice(0, 40)}"`);
+    const query = parseParams(NODES_QUERY, c.req.query());
+    if ('error' in query) return fail(c, 400, query.error);
+    const { fields } = query.params;
     const shape = c.req.query('shape');
     if (shape !== undefined && (shape !== 'columns' || fields !== 'fleet'))
       return fail(c, 400, `shape: the one choice is "columns", with fields=fleet, not "${shape.slice(0, 40)}"${fields === 'fleet' ? '' : ' without it'}`);
@@ -136,13 +144,9 @@ export function createApp({
     const node = c.req.param('node');
     const problem = nodeNameProblem(node);
     if (problem) return fail(c, 400, problem);
-    const nowMs = now();
-    const parsed = parseMetricsParam(c.req.query('metrics'), DEFAULT_SERIES);
-    if ('error' in parsed) return fail(c, 400, parsed.error);
-    const { metrics } = parsed;
-    const range = parseChartQuery((name) => c.req.query(name), nowMs);
-    if ('error' in range) return fail(c, 400, range.error);
-    const { fromMs, toMs, points } = range;
+    const query = parseParams(seriesQuery(now()), c.req.query());
+    if ('error' in query) return fail(c, 400, query.error);
+    const { metrics, from: fromMs, to: toMs, points } = query.params;
     const series = await store.querySeries({ node, metrics, fromMs, toMs, maxPoints: points });
     return series ? c.json(series) : fail(c, 404, `no node named "${node}" has reported`);
   });

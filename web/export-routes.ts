@@ -1,15 +1,29 @@
 // GET /api/nodes/:node/export?format=csv|json&metrics=a,b&from=…&to=…: raw samples, streamed a
 // page at a time (the response starts at once and memory stays flat however long the range).
 import { Hono, type Context } from 'hono';
+import * as v from 'valibot';
 import { nodeNameProblem } from '../protocol/index.ts';
 import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
 import type { SamplePage } from '../hub/storage/store.ts';
 import { SERIES_METRICS, type ApiError } from '../shared/api-types.ts';
-import { parseMetricsParam } from './metrics-param.ts';
-import { parseTimeParam } from './time-range.ts';
+import { metricsParam } from './metrics-param.ts';
+import { choiceParam, parseParams } from './request-params.ts';
+import { fromBeforeTo, timeParam } from './time-range.ts';
 
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** The export's query: the format, the metrics (default all), and the range (default the last day). */
+const exportQuery = (nowMs: number) =>
+  v.pipe(
+    v.object({
+      format: choiceParam(EXPORT_FORMATS, 'csv'),
+      metrics: metricsParam(SERIES_METRICS),
+      from: timeParam(nowMs, '-24h'),
+      to: timeParam(nowMs, 'now'),
+    }),
+    fromBeforeTo(true),
+  );
 
 const PAGE_ROWS = 2000;
 
@@ -26,19 +40,9 @@ export function exportRoutes({ store, now = Date.now }: ExportRouteOptions): Hon
     const node = c.req.param('node');
     const problem = nodeNameProblem(node);
     if (problem) return fail(c, 400, problem);
-    const format = (c.req.query('format') ?? 'csv') as ExportFormat;
-    if (!EXPORT_FORMATS.includes(format)) return fail(c, 400, `format=${JSON.stringify(format)}: expected csv or json`);
-    const parsed = parseMetricsParam(c.req.query('metrics'), SERIES_METRICS);
+    const parsed = parseParams(exportQuery(now()), c.req.query());
     if ('error' in parsed) return fail(c, 400, parsed.error);
-    const { metrics } = parsed;
-    const nowMs = now();
-    const fromRaw = c.req.query('from') ?? '-24h';
-    const toRaw = c.req.query('to') ?? 'now';
-    const fromMs = parseTimeParam(fromRaw, nowMs);
-    const toMs = parseTimeParam(toRaw, nowMs);
-    if (fromMs === null) return fail(c, 400, `from=${JSON.stringify(fromRaw)}: expected epoch ms, "now" or relative like -1h`);
-    if (toMs === null) return fail(c, 400, `to=${JSON.stringify(toRaw)}: expected epoch ms, "now" or relative like -1h`);
-    if (fromMs > toMs) return fail(c, 400, `from (${fromMs}) must not be after to (${toMs})`);
+    const { format, metrics, from: fromMs, to: toMs } = parsed.params;
     if (!store.samplePage) return fail(c, 501, 'this store cannot export raw samples');
     const query = { node, metrics, fromMs, toMs, after: null, limit: PAGE_ROWS };
     const first = await store.samplePage(query);

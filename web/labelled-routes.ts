@@ -5,7 +5,8 @@ import { labelledMetricSpec, nodeNameProblem, SERIES_NAME } from '../protocol/in
 import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
 import { labelledValues, labelsKey } from '../hub/storage/labelled-values.ts';
 import type { ApiError, LabelledListResponse, LabelledSeriesResponse } from '../shared/api-types.ts';
-import { parseChartQuery } from './time-range.ts';
+import { parseParams } from './request-params.ts';
+import { chartQuery } from './time-range.ts';
 
 export function labelledRoutes(store: AnyMetricsStore, now: () => number = Date.now): Hono {
   const app = new Hono();
@@ -41,11 +42,12 @@ export function labelledRoutes(store: AnyMetricsStore, now: () => number = Date.
     if (problem) return fail(c, 400, problem);
     const metric = c.req.param('metric');
     if (!SERIES_NAME.test(metric)) return fail(c, 400, `metric ${JSON.stringify(metric.slice(0, 100))}: expected a series name (letters, digits, _)`);
-    const range = parseChartQuery((name) => c.req.query(name), now());
-    if ('error' in range) return fail(c, 400, range.error);
-    const series = await store.queryLabelled(node, metric, range.fromMs, range.toMs, range.points);
+    const query = parseParams(chartQuery(now()), c.req.query());
+    if ('error' in query) return fail(c, 400, query.error);
+    const { from, to, points } = query.params;
+    const series = await store.queryLabelled(node, metric, from, to, points);
     if (!series) return fail(c, 404, `no node named "${node}" has reported`);
-    return c.json<LabelledSeriesResponse>({ node, metric, from_ms: range.fromMs, to_ms: range.toMs, ...series });
+    return c.json<LabelledSeriesResponse>({ node, metric, from_ms: from, to_ms: to, ...series });
   });
 
   return app;

@@ -1,14 +1,25 @@
 // DELETE /api/nodes/:node[?purge=1]: removes a node from the fleet (hub/nodes/node-removal.ts); admin only
 // (web/route-roles.ts). Without purge its data stays, readable by export; with it, it is deleted.
 import { Hono } from 'hono';
+import * as v from 'valibot';
 import type { NodeRemoval, RemovalResult } from '../hub/nodes/node-removal.ts';
 import { nodeNameProblem } from '../protocol/index.ts';
 import type { ApiError, NodeSummary } from '../shared/api-types.ts';
+import { parseParams } from './request-params.ts';
 
 /** DELETE /api/nodes/:node */
 export type NodeRemovalResponse = RemovalResult;
 
-const PURGE_VALUES: Record<string, boolean> = { '1': true, true: true, '0': false, false: false };
+/** `?purge=1` (or true) deletes its stored data too; without it, or 0 (false), the data stays. */
+const REMOVE_QUERY = v.object({
+  purge: v.optional(
+    v.pipe(
+      v.picklist(['1', 'true', '0', 'false'], 'expected 1 (delete its data too) or 0'),
+      v.transform((text) => text === '1' || text === 'true'),
+    ),
+    '0',
+  ),
+});
 
 export function nodeRoutes(removal: Pick<NodeRemoval, 'remove'>): Hono {
   const app = new Hono();
@@ -16,10 +27,9 @@ export function nodeRoutes(removal: Pick<NodeRemoval, 'remove'>): Hono {
     const node = c.req.param('node');
     const problem = nodeNameProblem(node);
     if (problem) return c.json<ApiError>({ error: problem }, 400);
-    const raw = c.req.query('purge');
-    const purge = raw === undefined ? false : PURGE_VALUES[raw];
-    if (purge === undefined) return c.json<ApiError>({ error: `purge=${JSON.stringify(raw)}: expected 1 (delete its data too) or 0` }, 400);
-    const result = await removal.remove(node, purge);
+    const query = parseParams(REMOVE_QUERY, c.req.query());
+    if ('error' in query) return c.json<ApiError>({ error: query.error }, 400);
+    const result = await removal.remove(node, query.params.purge);
     if (!result) return c.json<ApiError>({ error: `no node named "${node}" has reported or is enrolled` }, 404);
     return c.json<NodeRemovalResponse>(result);
   });

@@ -1,6 +1,7 @@
 // Sessions (POST/GET /api/sessions…, export as CSV and JSON) and the per-process history
 // (GET /api/processes, GET /api/processes/:node/:name/history).
 import { Hono } from 'hono';
+import * as v from 'valibot';
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, parseTarget } from '../protocol/commands.ts';
 import { formatDuration, parseDuration } from '../protocol/duration.ts';
 import { nodeNameProblem } from '../protocol/topics.ts';
@@ -9,16 +10,38 @@ import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
 import { outcomeResponse, REPLY_WAIT_MS } from './command-routes.ts';
 import { DEMO_SESSION_ID, demoSession } from './demo-session.ts';
 import type { ProcessesResponse, SessionDetail, SessionsResponse } from '../shared/session-types.ts';
-import { parseTimeParam } from './time-range.ts';
+import { choiceParam, parseParams } from './request-params.ts';
+import { fromBeforeTo, timeParam } from './time-range.ts';
 
 const MAX_WINDOW_MS = 7 * 86_400_000;
+const WINDOW_PROBLEM = 'expected a duration such as 5m, 1h or 1d, at most 7d';
+
+/** GET /api/sessions/:id: `since` (epoch ms) asks only for the samples after it. */
+const DETAIL_QUERY = v.object({ since: v.optional(v.pipe(v.string(), v.transform(Number), v.finite('expected epoch ms'))) });
+/** GET /api/sessions/:id/export */
+const EXPORT_QUERY = v.object({ format: choiceParam(['csv', 'json'], 'json') });
+/** GET /api/processes: the averaging window (default 5 minutes) and, optionally, one node by name or IP. */
+const PROCESSES_QUERY = v.object({
+  window: v.optional(
+    v.pipe(
+      v.string(),
+      v.check((text) => parseDuration(text) !== null, WINDOW_PROBLEM),
+      v.transform((text) => parseDuration(text)!),
+      v.check((ms) => ms > 0 && ms <= MAX_WINDOW_MS, WINDOW_PROBLEM),
+    ),
+    '5m',
+  ),
+  node: v.optional(v.string()),
+});
+/** GET /api/processes/:node/:name/history: the range, default the last hour. */
+const historyQuery = (nowMs: number) => v.pipe(v.object({ from: timeParam(nowMs, '-1h'), to: timeParam(nowMs, 'now') }), fromBeforeTo());
 const CSV_COLUMNS = ['ts_ms', 'rss_bytes', 'rss_anon_bytes', 'rss_file_bytes', 'swap_bytes', 'vsize_bytes', 'cpu_pct', 'procs'] as const;
 
 export function sessionRoutes(service: SessionService, store: AnyMetricsStore, now: () => number): Hono {
   const app = new Hono();
   const { sessions, bridge } = service;
 
-  const detail = (id: string, since?: number): SessionDetail | null => {
+  const detail = async (id: string, since?: number): Promise<SessionDetail | null> => {
     if (id === DEMO_SESSION_ID) {
       const demo = demoSession(now());
       return since === undefined ? demo : { ...demo, samples: demo.samples.filter((s) => s.ts_ms > since) };
@@ -68,22 +91,22 @@ export function sessionRoutes(service: SessionService, store: AnyMetricsStore, n
     return outcomeResponse(c, outcome, { session: id });
   });
 
-  app.get('/api/sessions', (c) => c.json<SessionsResponse>({ sessions: sessions.list() }));
+  app.get('/api/sessions', async (c) => c.json<SessionsResponse>({ sessions: await sessions.list() }));
 
-  app.get('/api/sessions/:id', (c) => {
+  app.get('/api/sessions/:id', async (c) => {
     const id = c.req.param('id');
-    const sinceRaw = c.req.query('since');
-    const since = sinceRaw === undefined ? undefined : Number(sinceRaw);
-    if (since !== undefined && !Number.isFinite(since)) return c.json({ error: `since=${JSON.stringify(sinceRaw)}: expected epoch ms` }, 400);
-    const d = detail(id, since);
+    const query = parseParams(DETAIL_QUERY, c.req.query());
+    if ('error' in query) return c.json({ error: query.error }, 400);
+    const d = await detail(id, query.params.since);
     return d ? c.json(d) : c.json({ error: `no session "${id}"` }, 404);
   });
 
-  app.get('/api/sessions/:id/export', (c) => {
+  app.get('/api/sessions/:id/export', async (c) => {
     const id = c.req.param('id');
-    const format = c.req.query('format') ?? 'json';
-    if (format !== 'json' && format !== 'csv') return c.json({ error: `format=${JSON.stringify(format)}: expected csv or json` }, 400);
-    const d = detail(id);
+    const query = parseParams(EXPORT_QUERY, c.req.query());
+    if ('error' in query) return c.json({ error: query.error }, 400);
+    const { format } = query.params;
+    const d = await detail(id);
     if (!d) return c.json({ error: `no session "${id}"` }, 404);
     const file = `session-${id}.${format}`;
     c.header('content-disposition', `attachment; filename="${file}"`);
@@ -98,12 +121,9 @@ export function sessionRoutes(service: SessionService, store: AnyMetricsStore, n
   });
 
   app.get('/api/processes', async (c) => {
-    const windowRaw = c.req.query('window') ?? '5m';
-    const windowMs = parseDuration(windowRaw);
-    if (windowMs === null || windowMs <= 0 || windowMs > MAX_WINDOW_MS) {
-      return c.json({ error: `window=${JSON.stringify(windowRaw)}: expected a duration such as 5m, 1h or 1d, at most 7d` }, 400);
-    }
-    const nodeParam = c.req.query('node');
+    const query = parseParams(PROCESSES_QUERY, c.req.query());
+    if ('error' in query) return c.json({ error: query.error }, 400);
+    const { window: windowMs, node: nodeParam } = query.params;
     let nodes: string[] | null = null;
     if (nodeParam !== undefined) {
       nodes = await resolveNode(store, nodeParam);
@@ -111,8 +131,8 @@ export function sessionRoutes(service: SessionService, store: AnyMetricsStore, n
     }
     const to = now();
     const from = to - windowMs;
-    sessions.flushProcesses();
-    return c.json<ProcessesResponse>({ window_ms: windowMs, from_ms: from, to_ms: to, processes: sessions.processAverages(from, to, nodes) });
+    await sessions.flushProcesses();
+    return c.json<ProcessesResponse>({ window_ms: windowMs, from_ms: from, to_ms: to, processes: await sessions.processAverages(from, to, nodes) });
   });
 
   app.get('/api/processes/:node/:name/history', async (c) => {
@@ -120,16 +140,11 @@ export function sessionRoutes(service: SessionService, store: AnyMetricsStore, n
     const name = c.req.param('name');
     const nodes = await resolveNode(store, node);
     if (nodes.length === 0) return c.json({ error: `no node has the name or IP address "${node}"` }, 404);
-    const nowMs = now();
-    const fromRaw = c.req.query('from') ?? '-1h';
-    const toRaw = c.req.query('to') ?? 'now';
-    const from = parseTimeParam(fromRaw, nowMs);
-    const to = parseTimeParam(toRaw, nowMs);
-    if (from === null) return c.json({ error: `from=${JSON.stringify(fromRaw)}: expected epoch ms, "now" or relative like -1h` }, 400);
-    if (to === null) return c.json({ error: `to=${JSON.stringify(toRaw)}: expected epoch ms, "now" or relative like -1h` }, 400);
-    if (from >= to) return c.json({ error: `from (${from}) must be before to (${to})` }, 400);
-    sessions.flushProcesses();
-    return c.json({ node: nodes[0], name, from_ms: from, to_ms: to, points: sessions.processHistory(nodes[0]!, name, from, to) });
+    const query = parseParams(historyQuery(now()), c.req.query());
+    if ('error' in query) return c.json({ error: query.error }, 400);
+    const { from, to } = query.params;
+    await sessions.flushProcesses();
+    return c.json({ node: nodes[0], name, from_ms: from, to_ms: to, points: await sessions.processHistory(nodes[0]!, name, from, to) });
   });
 
   return app;

@@ -1,4 +1,6 @@
-// `from`/`to` query values: epoch milliseconds, `now`, or relative to now like `-15m`, `-1h`, `-7d`.
+// `from`/`to` query values: epoch milliseconds, `now`, or relative to now like `-15m`, `-1h`, `-7d`;
+// and the chart query made of them, described once as a schema.
+import * as v from 'valibot';
 import { parseDuration } from '../protocol/index.ts';
 
 /** Returns epoch ms, or null when `raw` is none of the accepted forms. */
@@ -17,21 +19,35 @@ export function parseTimeParam(raw: string, nowMs: number): number | null {
 export const MAX_POINTS = 5000;
 export const DEFAULT_POINTS = 1000;
 
-/** A chart request's range and resolution, or the first problem with its query, naming the parameter. */
-export function parseChartQuery(
-  query: (name: string) => string | undefined,
-  nowMs: number,
-): { fromMs: number; toMs: number; points: number } | { error: string } {
-  const fromRaw = query('from') ?? '-1h';
-  const toRaw = query('to') ?? 'now';
-  const fromMs = parseTimeParam(fromRaw, nowMs);
-  const toMs = parseTimeParam(toRaw, nowMs);
-  if (fromMs === null) return { error: `from=${JSON.stringify(fromRaw)}: expected epoch ms, "now" or relative like -1h` };
-  if (toMs === null) return { error: `to=${JSON.stringify(toRaw)}: expected epoch ms, "now" or relative like -1h` };
-  if (fromMs >= toMs) return { error: `from (${fromMs}) must be before to (${toMs})` };
-  const pointsRaw = query('points');
-  const points = pointsRaw === undefined ? DEFAULT_POINTS : Number(pointsRaw);
-  if (!Number.isInteger(points) || points < 2 || points > MAX_POINTS)
-    return { error: `points=${JSON.stringify(pointsRaw)}: expected an integer from 2 to ${MAX_POINTS}` };
-  return { fromMs, toMs, points };
-}
+/** A `from`/`to` parameter as epoch ms, relative ones against `nowMs` (one instant for the whole request). */
+export const timeParam = (nowMs: number, fallback: string) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.check((text) => parseTimeParam(text, nowMs) !== null, 'expected epoch ms, "now" or relative like -1h'),
+      v.transform((text) => parseTimeParam(text, nowMs)!),
+    ),
+    fallback,
+  );
+
+/** `from` before `to`, or at it when `allowEqual` (an export of one instant); checked once both are valid. */
+export const fromBeforeTo = <TQuery extends { from: number; to: number }>(allowEqual = false) =>
+  v.check<TQuery, (issue: v.CheckIssue<TQuery>) => string>(
+    ({ from, to }) => (allowEqual ? from <= to : from < to),
+    ({ input: { from, to } }) => (allowEqual ? `from (${from}) must not be after to (${to})` : `from (${from}) must be before to (${to})`),
+  );
+
+const POINTS_PROBLEM = `expected an integer from 2 to ${MAX_POINTS}`;
+
+/** The parameters of a chart request: its range (default the last hour) and resolution. */
+export const chartEntries = (nowMs: number) => ({
+  from: timeParam(nowMs, '-1h'),
+  to: timeParam(nowMs, 'now'),
+  points: v.optional(
+    v.pipe(v.string(), v.transform(Number), v.integer(POINTS_PROBLEM), v.minValue(2, POINTS_PROBLEM), v.maxValue(MAX_POINTS, POINTS_PROBLEM)),
+    String(DEFAULT_POINTS),
+  ),
+});
+
+/** A chart request's query. */
+export const chartQuery = (nowMs: number) => v.pipe(v.object(chartEntries(nowMs)), fromBeforeTo());

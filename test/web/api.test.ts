@@ -87,6 +87,13 @@ describe('GET /api/nodes/:node/series', () => {
     ['/api/nodes/n1/series?from=-1h&to=-2h', 400, /must be before/],
     ['/api/nodes/n1/series?points=1', 400, /points="1"/],
     ['/api/nodes/n1/series?points=abc', 400, /points="abc"/],
+    // Every problem at once, each with its parameter and value.
+    [
+      '/api/nodes/n1/series?metrics=bogus&from=yesterday&points=1',
+      400,
+      /^metrics="bogus": unknown metric "bogus"; known: .*; from="yesterday": expected epoch ms, "now" or relative like -1h; points="1": expected an integer from 2 to 5000$/,
+    ],
+    ['/api/nodes?fields=all', 400, /^fields="all": the one choice is "fleet"$/],
     ['/api/nodes/bad%20name/series', 400, /contains " "/],
     ['/api/nodes/ghost/series', 404, /no node named "ghost"/],
     ['/api/nodes/ghost', 404, /no node named "ghost"/],

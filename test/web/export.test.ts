@@ -70,6 +70,8 @@ describe('export', () => {
       ['exp/export?format=xml', 400, /format="xml": expected csv or json/],
       ['exp/export?metrics=cpu_pct,bogus', 400, /unknown metric "bogus"/],
       ['exp/export?from=yesterday', 400, /from="yesterday"/],
+      ['exp/export?format=xml&to=soon', 400, /^format="xml": expected csv or json; to="soon": expected epoch ms/],
+      ['exp/export?from=2000&to=1000', 400, /^from \(2000\) must not be after to \(1000\)$/],
       ['nobody/export', 404, /no node named "nobody"/],
     ];
     for (const [path, status, error] of cases) {
