@@ -204,6 +204,31 @@ function asciiOnly(file) {
   if (ascii !== text) writeFileSync(file, ascii);
 }
 
+const browser = { outdir: at('dist/web'), bundle: true, format: 'esm', target: 'es2022', minify: true, sourcemap: true, logLevel: 'warning' };
+
+/**
+ * The fleet page on its own, split: its cards view (web/client/fleet-cards.ts, with uPlot) is a
+ * chunk loaded when the view is first shown, so the table view runs half the script. The code both
+ * use is a chunk of fixed name that fleet.html preloads beside the page's script, so it does not
+ * wait for the script to be parsed. Alone in its build, so that no other page (the login page's
+ * assets are public) imports a chunk of it.
+ */
+async function buildFleetPage() {
+  const result = await build({
+    ...browser,
+    entryPoints: [at('web/client/fleet-page.ts')],
+    splitting: true,
+    chunkNames: 'fleet-page-[name]',
+    metafile: true,
+  });
+  const expected = ['fleet-page.js', 'fleet-page-chunk.js', 'fleet-page-fleet-cards.js'];
+  const written = Object.keys(result.metafile.outputs)
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => f.slice(f.lastIndexOf('/') + 1))
+    .sort();
+  if (written.join() !== [...expected].sort().join()) throw new Error(`fleet page: built ${written.join(', ')}, fleet.html expects ${expected.join(', ')}`);
+}
+
 await Promise.all([
   // The full CLI keeps node_modules external: better-sqlite3 is native.
   build({ ...node, entryPoints: [at('cli/main.ts')], outfile: at('dist/remonitor.mjs'), packages: 'external' }),
@@ -232,17 +257,12 @@ await Promise.all([
   // `remonitor record` alone, the same way: the hub serves it to CI jobs (/agent/remonitor-record.mjs).
   build({ ...node, entryPoints: [at('cli/record-entry.ts')], outfile: at('dist/remonitor-record.mjs'), banner: requireShim, minify: true }),
   build({
+    ...browser,
     entryPoints: readdirSync(at('web/client'))
-      .filter((f) => /^[a-z-]+-page\.ts$/.test(f))
+      .filter((f) => /^[a-z-]+-page\.ts$/.test(f) && f !== 'fleet-page.ts')
       .map((f) => at(`web/client/${f}`)),
-    outdir: at('dist/web'),
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    minify: true,
-    sourcemap: true,
-    logLevel: 'warning',
   }),
+  buildFleetPage(),
 ]);
 mkdirSync(at('dist/web'), { recursive: true });
 cpSync(at('node_modules/uplot/dist/uPlot.min.css'), at('dist/web/uPlot.min.css'));

@@ -256,7 +256,10 @@ export function problemRank(n: FleetNode): number {
   return severity(n) * 2 + (n.status === 'offline' ? 1 : 0);
 }
 
-const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+// Made when text is first compared (a sort by version or tags): the default sort compares numbers,
+// and a page's first Intl object costs tens of ms.
+let collator: Intl.Collator | null = null;
+const compareText = (a: string, b: string): number => (collator ??= new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })).compare(a, b);
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 export const compareNames = (a: FleetNode, b: FleetNode): number => byString(a.nameKey, b.nameKey);
 
@@ -280,7 +283,7 @@ function keyedComparator(dir: SortDir, alwaysAscending: boolean): (a: Keyed, b: 
     const bUnknown = vb == null || (typeof vb === 'number' && Number.isNaN(vb));
     if (aUnknown !== bUnknown) return aUnknown ? 1 : -1;
     let c = 0;
-    if (!aUnknown && !bUnknown) c = typeof va === 'number' && typeof vb === 'number' ? va - vb : collator.compare(String(va), String(vb));
+    if (!aUnknown && !bUnknown) c = typeof va === 'number' && typeof vb === 'number' ? va - vb : compareText(String(va), String(vb));
     return c !== 0 ? c * sign : compareNames(a.node, b.node);
   };
 }
