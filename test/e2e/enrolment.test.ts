@@ -24,6 +24,10 @@ describe('enrolling a node from the dashboard', () => {
     expect(enrolled.body.token).toMatch(/^rmt_[A-Za-z0-9_-]{43}$/);
     expect((await admin.postJson('/api/enrolments', { node: 'garage-pi' })).status).toBe(409);
     expect((await admin.postJson('/api/enrolments', { node: 'bad/name' })).body.error).toMatch(/contains "\/"/);
+    // Every problem of the body at once, each with its field.
+    expect((await admin.postJson('/api/enrolments', { node: 'bad/name', tags: ['UPPER'] })).body.error).toMatch(
+      /^node: node name "bad\/name" contains "\/".*; tags: tag "UPPER" must be lowercase/,
+    );
 
     const agentArgs = [CLI, 'agent', '--broker', mqttUrl!, '--node', 'garage-pi', '--interval', '250ms', '--spool-dir', tempDir(), '--log-level', 'warn'];
     const agent = spawnProcess(process.execPath, [...agentArgs, '--username', 'garage-pi', '--password', enrolled.body.token]);
