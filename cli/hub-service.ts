@@ -174,13 +174,12 @@ export class HubService {
     if (options.sharedGroup) this.groupFeed = new LiveFeed();
     const fleetFeed = this.groupFeed ?? this.feed;
     this.sessions = new SessionService({
-      db: storage.sessionDb,
+      store: storage.sessionState(options.leakThresholds),
       feed: fleetFeed,
       brokerUrl: options.brokerUrl,
       log: options.log,
       username: options.username,
       password: options.password,
-      thresholds: options.leakThresholds,
       processHistoryFromFeed: storage.kind !== 'sqlite',
     });
     this.maintenance = new MaintenanceJob(storage.maintenance, options.log);

@@ -2,7 +2,8 @@
 // remonitor/<node>/cmd, matches replies by id with a bounded wait, records watch samples from
 // remonitor/+/procs, and re-sends the running sessions of a node that comes back online (the
 // agent keeps watches in memory only, so a restarted agent learns them again this way). A watch
-// sample the database refuses (locked past its wait, a full disk) is kept and stored later, in order.
+// sample the database refuses (locked past its wait, a full disk, PostgreSQL out of reach) is kept
+// and stored later, in order.
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { connectHubClient, firstConnect } from '../hub-mqtt.ts';
@@ -11,12 +12,13 @@ import { decodeProcs, type ProcsSample } from '../../protocol/procs.ts';
 import { parseStatus, parseTopic, topics } from '../../protocol/topics.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { AgentControlState } from '../../shared/session-types.ts';
-import type { SessionStore } from './sessions.ts';
+import type { AnySessionState } from '../storage/session-state.ts';
+import { whenStored } from '../storage/alarm-state.ts';
 import { isStoreFailure } from '../../shared/sqlite-open.ts';
 
 export interface CommandBridgeOptions {
   brokerUrl: string;
-  sessions: SessionStore;
+  sessions: AnySessionState;
   log: Logger;
   username?: string;
   password?: string;
@@ -48,6 +50,12 @@ const MAX_UNSTORED_PROCS = 10_000;
 const STORE_RETRY_MS = 1000;
 const DROP_LOG_INTERVAL_MS = 60_000;
 
+/** An error of a database that answers over a network and may answer again: no connection, shutting down, out of resources. */
+function unreachable(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code !== 'string' || /^(08|53|57)/.test(code) || /^E[A-Z]/.test(code);
+}
+
 export class CommandBridge {
   private client: MqttClient | null = null;
   private readonly pending = new Map<string, Pending>();
@@ -58,6 +66,8 @@ export class CommandBridge {
   /** Watch samples the database refused, oldest first; stored before any newer one. */
   private unstored: { node: string; sample: ProcsSample }[] = [];
   private storeFailing: { sinceMs: number; error: string } | null = null;
+  /** The store is writing the oldest kept sample (one that answers later): the next waits for it. */
+  private storing: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private lastDropLog = -Infinity;
   /** Since when the broker has been out of reach; null while connected (or before start). */
@@ -102,6 +112,7 @@ export class CommandBridge {
     this.pending.clear();
     if (this.retryTimer) clearInterval(this.retryTimer);
     this.storeKept(); // a last attempt: what still fails is lost with the process
+    await this.storing;
     await this.client?.endAsync();
   }
 
@@ -171,20 +182,20 @@ export class CommandBridge {
   async startSession(node: string, target: WatchTarget, intervalMs: number, waitMs = 5000): Promise<{ session: string; outcome: SendOutcome }> {
     const session = `s-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     // Recorded before sending: the first watch samples can arrive before the reply does.
-    this.options.sessions.create({ id: session, node, target: formatTarget(target), interval_ms: intervalMs, source: 'hub', started_ms: Date.now() });
+    await this.options.sessions.create({ id: session, node, target: formatTarget(target), interval_ms: intervalMs, source: 'hub', started_ms: Date.now() });
     const outcome = await this.send(node, { action: 'watch', session, target: formatTarget(target), interval_ms: intervalMs }, waitMs);
     if (outcome.status === 'invalid' || outcome.status === 'offline') {
-      this.options.sessions.remove(session); // never sent: no session
+      await this.options.sessions.remove(session); // never sent: no session
       return { session, outcome };
     }
-    if (outcome.status === 'replied' && !outcome.reply.ok) this.options.sessions.setState(session, 'failed', Date.now(), outcome.reply.error);
+    if (outcome.status === 'replied' && !outcome.reply.ok) await this.options.sessions.setState(session, 'failed', Date.now(), outcome.reply.error);
     return { session, outcome };
   }
 
   async stopSession(id: string, waitMs = 5000): Promise<SendOutcome | null> {
-    const s = this.options.sessions.get(id);
+    const s = await this.options.sessions.get(id);
     if (!s) return null;
-    if (s.state === 'running') this.options.sessions.setState(id, 'stopped', Date.now());
+    if (s.state === 'running') await this.options.sessions.setState(id, 'stopped', Date.now());
     if (s.state !== 'running' || s.source === 'demo' || s.source === 'record')
       return { status: 'replied', id, reply: { id, ok: true, result: { already: s.state } } };
     return this.send(s.node, { action: 'unwatch', session: id }, waitMs);
@@ -204,7 +215,8 @@ export class CommandBridge {
         if (!now) return;
         const before = this.status.get(node);
         this.status.set(node, now);
-        if (now === 'online' && before !== 'online') this.resendSessions(node);
+        if (now === 'online' && before !== 'online')
+          void this.resendSessions(node).catch((err: Error) => this.options.log.warn({ node, err: err.message }, 'could not read the sessions to resume'));
       }
     } catch (err) {
       this.stats.rejected++;
@@ -217,16 +229,6 @@ export class CommandBridge {
    * (hub/sqlite-open.ts isStoreFailure); a sample the database can never take is rejected.
    */
   private storeProcs(node: string, sample: ProcsSample): void {
-    if (this.unstored.length === 0) {
-      try {
-        if (this.options.sessions.addSample(node, sample)) this.dropWatch(node, sample.session);
-        return;
-      } catch (err) {
-        if (!isStoreFailure(err)) throw err;
-        this.storeFailing ??= { sinceMs: Date.now(), error: '' };
-        this.storeFailing.error = (err as Error).message;
-      }
-    }
     this.unstored.push({ node, sample });
     if (this.unstored.length > MAX_UNSTORED_PROCS) {
       this.unstored.shift();
@@ -240,30 +242,59 @@ export class CommandBridge {
         );
       }
     }
+    this.storeKept();
   }
 
-  /** Tries the kept watch samples again, oldest first, stopping at the first refused. */
+  /**
+   * Stores the kept watch samples, oldest first, stopping at the first refused (tried again by the
+   * timer). A synchronous store (SQLite) stores them in this turn; one that answers later, one at a time.
+   */
   private storeKept(): void {
-    while (this.unstored.length > 0) {
-      const { node, sample } = this.unstored[0]!;
-      try {
-        if (this.options.sessions.addSample(node, sample)) this.dropWatch(node, sample.session);
-      } catch (err) {
-        if (isStoreFailure(err)) {
-          this.storeFailing!.error = (err as Error).message;
-          return;
-        }
-        this.stats.rejected++;
-        this.options.log.warn({ node, session: sample.session, err: (err as Error).message }, 'command bridge dropped a watch sample the database cannot take');
+    while (this.unstored.length > 0 && !this.storing) {
+      const kept = this.unstored[0]!;
+      const done = () => {
+        const i = this.unstored.indexOf(kept); // the oldest may have gone past the cap meanwhile
+        if (i >= 0) this.unstored.splice(i, 1);
+      };
+      let inTurn = true;
+      let refused = false;
+      const write = whenStored(
+        () => this.options.sessions.addSample(kept.node, kept.sample),
+        (gone) => {
+          done();
+          if (gone) void this.dropWatch(kept.node, kept.sample.session);
+        },
+        (err) => {
+          if (isStoreFailure(err) || (!inTurn && unreachable(err))) {
+            refused = true;
+            this.storeFailing ??= { sinceMs: Date.now(), error: '' };
+            this.storeFailing.error = err.message;
+            return;
+          }
+          done();
+          this.stats.rejected++;
+          this.options.log.warn(
+            { node: kept.node, session: kept.sample.session, err: err.message },
+            'command bridge dropped a watch sample the database cannot take',
+          );
+        },
+      );
+      inTurn = false;
+      if (write) {
+        this.storing = write.finally(() => {
+          this.storing = null;
+          if (!refused) this.storeKept();
+        });
+        return;
       }
-      this.unstored.shift();
+      if (refused) return;
     }
-    this.storeFailing = null;
+    if (this.unstored.length === 0) this.storeFailing = null;
   }
 
   /** A session that ended because its processes are gone: the agent's watch of it is dropped too (ours only). */
-  private dropWatch(node: string, session: string): void {
-    if (this.options.sessions.get(session)?.source !== 'hub') return;
+  private async dropWatch(node: string, session: string): Promise<void> {
+    if ((await this.options.sessions.get(session))?.source !== 'hub') return;
     void this.send(node, { action: 'unwatch', session });
   }
 
@@ -297,11 +328,11 @@ export class CommandBridge {
   }
 
   /** A node back online gets its running sessions again; the agent answers "already" for those it still has. */
-  private resendSessions(node: string): void {
-    for (const s of this.options.sessions.runningOn(node)) {
+  private async resendSessions(node: string): Promise<void> {
+    for (const s of await this.options.sessions.runningOn(node)) {
       const fields = { id: `resume-${s.id}-${Date.now().toString(36)}`, action: 'watch', session: s.id, target: s.target, interval_ms: s.interval_ms };
       void this.send(node, fields, 5000).then((o) => {
-        if (o.status === 'replied' && !o.reply.ok) this.options.sessions.setState(s.id, 'failed', Date.now(), o.reply.error);
+        if (o.status === 'replied' && !o.reply.ok) void this.options.sessions.setState(s.id, 'failed', Date.now(), o.reply.error);
       });
     }
   }

@@ -1,20 +1,18 @@
-// Issue 3's part of the hub, started and stopped as one: the session store, the command bridge
+// Issue 3's part of the hub, started and stopped as one: the session state (the storage driver's), the command bridge
 // (its own MQTT client), and the per-process history (fed from the live feed's samples on PostgreSQL).
-import type Database from 'better-sqlite3';
 import type { Logger } from '../../shared/logger.ts';
 import { CommandBridge } from './command-bridge.ts';
-import type { LeakThresholds } from './leak-verdict.ts';
 import type { LiveFeed } from '../live-feed.ts';
-import { SessionStore } from './sessions.ts';
+import type { AnySessionState } from '../storage/session-state.ts';
 
 export interface SessionServiceOptions {
-  db: Database.Database;
+  /** Where sessions and the process history are kept (hub/storage/driver.ts, sessionState). */
+  store: AnySessionState;
   feed: LiveFeed;
   brokerUrl: string;
   log: Logger;
   username?: string;
   password?: string;
-  thresholds?: Partial<LeakThresholds>;
   /**
    * Record the per-process history from the feed's samples. False where ingest's writer stores it
    * with the samples themselves (the SQLite hub: hub/storage/sqlite/sqlite-batch-write.ts).
@@ -23,7 +21,7 @@ export interface SessionServiceOptions {
 }
 
 export class SessionService {
-  readonly sessions: SessionStore;
+  readonly sessions: AnySessionState;
   readonly bridge: CommandBridge;
   private unsubscribe: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -31,7 +29,7 @@ export class SessionService {
   private historyFailing = false;
 
   constructor(private readonly options: SessionServiceOptions) {
-    this.sessions = new SessionStore(options.db, options.thresholds);
+    this.sessions = options.store;
     this.bridge = new CommandBridge({
       brokerUrl: options.brokerUrl,
       sessions: this.sessions,
@@ -55,13 +53,13 @@ export class SessionService {
       });
     }
     // Also prunes the history past its retention, whoever writes it.
-    this.timer = setInterval(() => this.flush(), 1000);
+    this.timer = setInterval(() => void this.flush(), 1000);
     this.timer.unref();
   }
 
-  private flush(): void {
+  private async flush(): Promise<void> {
     try {
-      this.sessions.flushProcesses();
+      await this.sessions.flushProcesses();
     } catch (err) {
       return this.historyFailed(err as Error);
     }
@@ -77,7 +75,7 @@ export class SessionService {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
-    this.flush();
+    await this.flush();
     await this.bridge.stop();
   }
 }

@@ -1,4 +1,4 @@
-// Sessions and the per-process history, on the hub's SQLite database (tables of migration 002).
+// Session state (hub/storage/session-state.ts), on the hub's SQLite database (tables of migration 002).
 // Verdicts are computed when asked for (hub/sessions/leak-verdict.ts), never stored: thresholds may change.
 import type Database from 'better-sqlite3';
 import { procsTotals, type ProcsSample } from '../../protocol/procs.ts';
@@ -7,6 +7,7 @@ import { analyzeLeak, beforeTheEnd, type LeakThresholds } from './leak-verdict.t
 import { processesGone } from './session-lifetime.ts';
 import { naming } from '../../shared/sqlite-open.ts';
 import type { PackedSamples, ProcessRow } from '../storage/packed-samples.ts';
+import { MAX_PENDING_PROCESS_LISTS, MAX_SESSION_SAMPLES, PROCESS_HISTORY_MS, type NewSession, type SessionStateStore } from '../storage/session-state.ts';
 import type {
   ProcessAverage,
   ProcessHistoryPoint,
@@ -30,14 +31,7 @@ interface SessionRow {
   error: string | null;
 }
 
-/** At most this many samples are returned for one session (the page draws no more points than that). */
-const MAX_SESSION_SAMPLES = 20_000;
-/** Per-process history older than this is deleted (checked at most once an hour). */
-const PROCESS_HISTORY_MS = 7 * 86_400_000;
-/** Queued process lists written at once even before the next timed flush (about 4 MiB). */
-const MAX_PENDING_PROCESS_LISTS = 10_000;
-
-export class SessionStore {
+export class SessionStore implements SessionStateStore {
   private readonly stmt;
   private pendingProcesses: unknown[][] = [];
   /** The last flush failed: the timed flush retries, and the queue drops its oldest past the cap meanwhile. */
@@ -79,7 +73,7 @@ export class SessionStore {
     };
   }
 
-  create(s: { id: string; node: string; target: string; interval_ms: number; source: SessionSource; started_ms: number }): boolean {
+  create(s: NewSession): boolean {
     return this.stmt.insert.run(s.id, s.node, s.target, s.interval_ms, s.source, s.started_ms).changes === 1;
   }
 
@@ -298,6 +292,6 @@ export class SessionStore {
 }
 
 /** A sample's processes as stored in process_lists: [[pid, name, cpu_pct, rss_bytes], ...]. */
-function processListJson(procs: readonly Pick<ProcessUsage, 'pid' | 'name' | 'cpu_pct' | 'rss_bytes'>[]): string {
+export function processListJson(procs: readonly Pick<ProcessUsage, 'pid' | 'name' | 'cpu_pct' | 'rss_bytes'>[]): string {
   return JSON.stringify(procs.map((p) => [p.pid, p.name, p.cpu_pct, p.rss_bytes]));
 }

@@ -1,11 +1,13 @@
 // One storage driver per backend, chosen by the storage URL: a SQLite file, or postgres://. Each
 // gives everything the hub keeps: the sample store, ingest's writer, the acks, the fleet's live
-// feed as stored, the alarm state and the session database. On PostgreSQL all of it is in the
+// feed as stored, the alarm state and the session state. On PostgreSQL all of it is in the
 // database, so a group of hubs shares it and a new coordinator goes on where the last one stopped.
-import type Database from 'better-sqlite3';
 import type { Logger } from '../../shared/logger.ts';
 import { AlarmStore } from './sqlite/sqlite-alarm-store.ts';
 import type { AnyAlarmState } from './alarm-state.ts';
+import type { AnySessionState } from './session-state.ts';
+import { SessionStore } from '../sessions/sessions.ts';
+import type { LeakThresholds } from '../sessions/leak-verdict.ts';
 import { AckReader } from '../ingest/ack-tracker.ts';
 import type { LiveFeed } from '../live-feed.ts';
 import type { AnyMetricsStore } from './async-store.ts';
@@ -18,12 +20,13 @@ import { openPgStore, type PgStore } from './postgres/pg-store.ts';
 import { PgSampleWriter } from './postgres/pg-sample-writer.ts';
 import { pollPgIntoFeed } from './postgres/pg-fleet-feed.ts';
 import { PgAlarmStore, purgePgAlarmNode } from './postgres/pg-alarm-store.ts';
+import { PgSessionStore, purgePgProcessHistory } from './postgres/pg-session-store.ts';
 
 /** A storage URL that names a PostgreSQL database rather than a SQLite file. */
 export const isPostgresUrl = (storage: string | undefined): storage is string => /^postgres(ql)?:\/\//i.test(storage ?? '');
 
 export interface StorageDriverOptions {
-  /** The SQLite file (of everything on SQLite; of sessions beside PostgreSQL). */
+  /** The SQLite file: of everything on SQLite; beside PostgreSQL, the file the hub checks and keeps older local records in. */
   sqlitePath: string;
   retention?: Retention;
   log: Logger;
@@ -35,8 +38,8 @@ interface DriverBase {
   readonly writer: SampleWriter;
   /** Transitions, acks, silences and the notification queue of the alarm engine. */
   readonly alarmState: AnyAlarmState;
-  /** Sessions and the per-process history (hub/sessions/sessions.ts). */
-  readonly sessionDb: Database.Database;
+  /** Sessions and the per-process history, judged with these leak thresholds (hub/sessions/leak-verdict.ts). */
+  sessionState(thresholds?: Partial<LeakThresholds>): AnySessionState;
   /** Rollups and retention (hub/storage/maintenance.ts). */
   readonly maintenance: Pick<AnyMetricsStore, 'deriveRollups' | 'purgeExpired'>;
   /** Retires a node, and with `purge` deletes what is kept of it, alarm records included. */
@@ -81,7 +84,7 @@ export function openSqliteDriver(options: StorageDriverOptions): SqliteDriver {
     writer,
     acks: new AckReader(store.db),
     alarmState,
-    sessionDb: store.db,
+    sessionState: (thresholds) => new SessionStore(store.db, thresholds),
     // On the writer's thread and connection (hub/storage/sqlite/sqlite-writer-thread.ts).
     maintenance: writer,
     removeNode: (node, o) => writer.removeNode(node, o),
@@ -93,7 +96,10 @@ export function openSqliteDriver(options: StorageDriverOptions): SqliteDriver {
   };
 }
 
-/** The PostgreSQL driver. Sessions stay in the SQLite file at `sqlitePath` for now. */
+/**
+ * The PostgreSQL driver. The SQLite file at `sqlitePath` holds only what hubs before this one kept
+ * beside the database (purged with a removed node).
+ */
 export async function openPgDriver(url: string, options: StorageDriverOptions): Promise<PgDriver> {
   const store = await openPgStore(url, { retention: options.retention, log: options.log });
   const local = openSqliteStore(options.sqlitePath, { retention: options.retention, log: options.log });
@@ -103,13 +109,13 @@ export async function openPgDriver(url: string, options: StorageDriverOptions): 
     store,
     writer: new PgSampleWriter(store),
     alarmState,
-    sessionDb: local.db,
+    sessionState: (thresholds) => new PgSessionStore(store.pool, thresholds),
     maintenance: store,
     async removeNode(node, o) {
       const removed = await store.removeNode(node, o, pause);
       if (!removed || !o.purge) return removed;
-      const alarms = await purgePgAlarmNode(store.pool, node);
-      return { deleted: removed.deleted + alarms + (await local.purgeLocalNode(node, pause)) };
+      const state = (await purgePgAlarmNode(store.pool, node)) + (await purgePgProcessHistory(store.pool, node));
+      return { deleted: removed.deleted + state + (await local.purgeLocalNode(node, pause)) };
     },
     followFleet: (feed, intervalMs, onError) => pollPgIntoFeed(store, feed, intervalMs, onError),
     async close() {

@@ -1,6 +1,7 @@
-// Alarm state in a group of hubs on one PostgreSQL database: an alarm raised, acknowledged and
-// silenced through the coordinator is kept in the database, so when that hub stops the next
-// coordinator shows the same alarm, acknowledgement and silence, and does not notify again for it.
+// Alarm and session state in a group of hubs on one PostgreSQL database: an alarm raised,
+// acknowledged and silenced through the coordinator, and a session started through it, are kept in
+// the database, so when that hub stops the next coordinator shows the same alarm, acknowledgement
+// and silence, does not notify again for it, and lists the session and goes on storing its samples.
 // Real Mosquitto (MQTT 5 shared subscriptions), PostgreSQL, two hubs in this process, an
 // in-process agent whose scripted sampler stands in for the OS, a webhook receiver.
 import { writeFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HubService } from '../../cli/hub-service.ts';
 import type { AlarmInfo, AlarmsResponse } from '../../shared/alarm-types.ts';
+import type { SessionsResponse, SessionSummary } from '../../shared/session-types.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
@@ -28,8 +30,12 @@ async function post(url: string, body: object): Promise<number> {
   return res.status;
 }
 
-describe('a PostgreSQL group hands its alarm state over', () => {
-  it('shows the same active alarms, acks and silences at the next coordinator, which does not notify again', async () => {
+async function sessionAt(api: string, id: string): Promise<SessionSummary | undefined> {
+  return (await getJson<SessionsResponse>(`${api}/api/sessions`)).body.sessions.find((s) => s.id === id);
+}
+
+describe('a PostgreSQL group hands its alarm and session state over', () => {
+  it('shows the same active alarms, acks, silences and sessions at the next coordinator, which does not notify again', async () => {
     const storage = await postgres.createDatabase();
     const broker = await startMosquitto();
     const hook = await startWebhookReceiver();
@@ -79,6 +85,16 @@ describe('a PostgreSQL group hands its alarm state over', () => {
       { rule: 'mem-high', state: 'red', acked: true, silenced: null },
     ]);
 
+    // A session watching this test's own process, started through hub a, which stores its samples.
+    const started = await fetch(`${a.api}/api/sessions`, {
+      method: 'POST',
+      body: JSON.stringify({ node: 'hot', target: `pid:${process.pid}`, interval: '1s' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(started.status).toBe(201);
+    const session = ((await started.json()) as { id: string }).id;
+    await waitFor('watch samples stored through hub a', async () => ((await sessionAt(a.api, session))?.sample_count ?? 0) >= 2, 20_000);
+
     // Hub a stops (its coordinator lock goes with it); hub b takes the role and reads the state a left.
     await a.stop();
     await waitFor('hub b coordinates', () => b.hub.coordination?.elected, 20_000);
@@ -99,5 +115,9 @@ describe('a PostgreSQL group hands its alarm state over', () => {
     expect(b.hub.alarms!.stats.transitions).toBe(0);
     const silences = (await getJson<{ silences: { rule_id: string; reason: string }[] }>(`${b.api}/api/alarms/silences`)).body.silences;
     expect(silences.map((s) => [s.rule_id, s.reason])).toEqual([['cpu-hot', 'load test']]);
+    // The session is listed by hub b, still running, and its samples go on being stored there.
+    const listed = (await sessionAt(b.api, session))!;
+    expect(listed).toMatchObject({ node: 'hot', target: `pid:${process.pid}`, source: 'hub', state: 'running' });
+    await waitFor('watch samples stored through hub b', async () => (await sessionAt(b.api, session))!.sample_count >= listed.sample_count + 2, 20_000);
   }, 120_000);
 });

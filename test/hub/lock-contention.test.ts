@@ -145,7 +145,7 @@ describe('lock contention', () => {
     const t0 = Date.now();
     const publish = (seq: number) => client.publishAsync(topics.procs('held-1'), Buffer.from(encodeProcs(watchSample('s-held', seq, t0))), { qos: 1 });
     await publish(1);
-    await waitFor('the first watch sample', () => hub.sessions.sessions.get('s-held')?.sample_count === 1);
+    await waitFor('the first watch sample', async () => (await hub.sessions.sessions.get('s-held'))?.sample_count === 1);
     // Another process holds the write lock longer than the hub's connection waits (5 s).
     const holder = spawnProcess(process.execPath, [
       '-e',
@@ -160,10 +160,10 @@ describe('lock contention', () => {
     await holder.waitForLine(/locked/);
     for (let seq = 2; seq <= 11; seq++) await publish(seq);
     await holder.waitForLine(/released/, 30_000);
-    await waitFor('every watch sample stored', () => hub.sessions.sessions.get('s-held')?.sample_count === 11, 30_000);
+    await waitFor('every watch sample stored', async () => (await hub.sessions.sessions.get('s-held'))?.sample_count === 11, 30_000);
     expect(bridge.storeFailure).toBeNull();
     expect(bridge.stats).toMatchObject({ procs: 11, rejected: 0, procsDropped: 0 });
-    const seqs = hub.sessions.sessions.detail('s-held')!.samples.map((s) => s.ts_ms - t0);
+    const seqs = (await hub.sessions.sessions.detail('s-held'))!.samples.map((s) => s.ts_ms - t0);
     expect(seqs).toEqual(Array.from({ length: 11 }, (_, i) => (i + 1) * 10));
     // While it lasted, the problem was the store's, naming the file; nothing was logged as dropped.
     const store = lines.find((l) => l['what'] === 'store');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { openStorageDriver } from '../../hub/storage/driver.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 import { quietLog, tempDir } from '../helpers/parts.ts';
-import { alarmStateContract, type OpenDriver } from './state-contract.ts';
+import { alarmStateContract, sessionStateContract, type OpenDriver } from './state-contract.ts';
 
 let server: PostgresServer;
 beforeAll(async () => {
@@ -30,6 +30,14 @@ alarmStateContract(
   opener(async () => undefined),
 );
 alarmStateContract(
+  'PostgreSQL',
+  opener(() => server.createDatabase()),
+);
+sessionStateContract(
+  'SQLite',
+  opener(async () => undefined),
+);
+sessionStateContract(
   'PostgreSQL',
   opener(() => server.createDatabase()),
 );

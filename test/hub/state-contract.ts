@@ -1,10 +1,11 @@
-// The state contract: what every storage driver (hub/storage/driver.ts) must keep of the alarms,
-// written once against hub/storage/alarm-state.ts. Each backend's test file calls it with a way to
+// The state contract: what every storage driver (hub/storage/driver.ts) must keep of the alarms and
+// the sessions, written once against hub/storage/alarm-state.ts and session-state.ts. Each backend's test file calls it with a way to
 // open a driver on fresh storage and to open it again on the same storage (a restarted hub, or
 // the next coordinator of a group). Every call is awaited, so it serves SQLite and PostgreSQL alike.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../hub/storage/driver.ts';
 import type { AlarmTransition } from '../../shared/alarm-types.ts';
+import type { ProcsSample, WatchedProcess } from '../../protocol/procs.ts';
 
 /** Opens a driver on new storage; `again` opens another on the same storage. */
 export type OpenDriver = () => Promise<{ driver: StorageDriver; again: () => Promise<StorageDriver> }>;
@@ -125,6 +126,132 @@ export function alarmStateContract(backend: string, open: OpenDriver): void {
       expect(await next.pendingDeliveries()).toBe(2);
       await s.prune(3000, 5000);
       expect(await s.pendingDeliveries()).toBe(2);
+    });
+  });
+}
+
+const proc = (pid: number, rss: number, over: Partial<WatchedProcess> = {}): WatchedProcess => ({
+  pid,
+  name: 'app',
+  rss_bytes: rss,
+  vsize_bytes: 2 * rss,
+  cpu_pct: 5,
+  threads: 2,
+  rss_anon_bytes: rss / 2,
+  rss_file_bytes: rss / 2,
+  swap_bytes: 0,
+  exited: false,
+  ...over,
+});
+
+const watchSample = (session: string, seq: number, ts: number, procs: WatchedProcess[], over: Partial<ProcsSample> = {}): ProcsSample => ({
+  v: 1,
+  session,
+  seq,
+  ts_ms: ts,
+  target: 'name:app',
+  interval_ms: 1000,
+  procs,
+  ...over,
+});
+
+export function sessionStateContract(backend: string, open: OpenDriver): void {
+  describe(`session state contract: ${backend}`, () => {
+    let driver: StorageDriver;
+    let again: () => Promise<StorageDriver>;
+    const opened: StorageDriver[] = [];
+    beforeEach(async () => {
+      ({ driver, again } = await open());
+      opened.push(driver);
+    });
+    afterEach(async () => {
+      for (const d of opened.splice(0)) await d.close();
+    });
+    const reopen = async () => {
+      const d = await again();
+      opened.push(d);
+      return d.sessionState();
+    };
+    const base = { node: 'pi-1', target: 'name:app', interval_ms: 1000, source: 'hub' as const };
+
+    it('creates a session once, lists it newest first, and a new driver on the same storage lists the same', async () => {
+      const s = driver.sessionState();
+      expect(await s.create({ ...base, id: 's-1', started_ms: 1000 })).toBe(true);
+      expect(await s.create({ ...base, id: 's-1', started_ms: 5000 })).toBe(false);
+      expect(await s.create({ ...base, id: 's-2', node: 'pi-2', started_ms: 2000 })).toBe(true);
+      const listed = await s.list();
+      expect(listed.map((x) => [x.id, x.node, x.state, x.started_ms, x.sample_count])).toEqual([
+        ['s-2', 'pi-2', 'running', 2000, 0],
+        ['s-1', 'pi-1', 'running', 1000, 0],
+      ]);
+      expect(await (await reopen()).list()).toEqual(listed);
+      expect((await s.runningOn('pi-1')).map((x) => x.id)).toEqual(['s-1']);
+      await s.setState('s-1', 'stopped', 3000);
+      expect(await s.get('s-1')).toMatchObject({ state: 'stopped', stopped_ms: 3000, error: null });
+      expect(await s.runningOn('pi-1')).toEqual([]);
+      await s.setState('s-2', 'failed', 2500, 'no such process');
+      expect(await s.get('s-2')).toMatchObject({ state: 'failed', error: 'no such process' });
+      await s.remove('s-2');
+      expect(await s.get('s-2')).toBeNull();
+      expect(await s.get('never')).toBeNull();
+    });
+
+    it('stores watch samples once each, makes the session of one first heard of, and gives the detail with its exits', async () => {
+      const s = driver.sessionState();
+      expect(await s.addSample('pi-1', watchSample('record-1', 0, 1000, [proc(10, 1000), proc(11, 500)]))).toBe(false);
+      expect(await s.addSample('pi-1', watchSample('record-1', 0, 1000, [proc(10, 1000), proc(11, 500)]))).toBe(false);
+      expect(await s.addSample('pi-1', watchSample('record-1', 1, 2000, [proc(10, 1200), proc(11, 600, { exited: true })]))).toBe(false);
+      const d = (await s.detail('record-1'))!;
+      expect(d).toMatchObject({ id: 'record-1', node: 'pi-1', source: 'record', state: 'running', started_ms: 1000, last_sample_ms: 2000, sample_count: 2 });
+      expect(d.samples.map((x) => [x.ts_ms, x.rss_bytes, x.procs])).toEqual([
+        [1000, 1500, 2],
+        [2000, 1200, 1], // the exited process's last row is not in the totals
+      ]);
+      expect(d.exits).toEqual([{ ts_ms: 2000, pid: 11, name: 'app', last_rss_bytes: 600 }]);
+      expect(d.processes).toEqual([
+        { pid: 10, name: 'app' },
+        { pid: 11, name: 'app' },
+      ]);
+      expect((await s.detail('record-1', 1000))!.samples.map((x) => x.ts_ms)).toEqual([2000]);
+      expect((await s.get('record-1'))!.analysis).toMatchObject({ verdict: expect.any(String) });
+      // The agent's last sample ends it.
+      await s.addSample('pi-1', watchSample('record-1', 2, 3000, [], { ended: true }));
+      expect(await (await reopen()).get('record-1')).toMatchObject({ state: 'ended', stopped_ms: 3000, sample_count: 3 });
+    });
+
+    it('ends a running session once its processes have been gone for its grace', async () => {
+      const s = driver.sessionState();
+      await s.create({ ...base, id: 's-gone', started_ms: 0 });
+      expect(await s.addSample('pi-1', watchSample('s-gone', 0, 1000, [proc(10, 1000)]))).toBe(false);
+      let ended = false;
+      let ts = 1000;
+      for (let seq = 1; seq < 200 && !ended; seq++) {
+        ts += 1000;
+        ended = await s.addSample('pi-1', watchSample('s-gone', seq, ts, []));
+      }
+      expect(ended).toBe(true);
+      expect(await s.get('s-gone')).toMatchObject({ state: 'ended', stopped_ms: ts });
+      expect(await s.addSample('pi-1', watchSample('s-gone', 500, ts + 1000, []))).toBe(false);
+    });
+
+    it('keeps the per-process history: averages per node and name, and each point of one process', async () => {
+      const s = driver.sessionState();
+      const usage = (pid: number, name: string, cpu: number, rss: number) => ({ pid, name, cpu_pct: cpu, rss_bytes: rss, threads: 1 });
+      const now = Date.now();
+      s.addTopLists('pi-1', now - 2000, [usage(1, 'web', 10, 100)], [usage(1, 'web', 10, 100), usage(2, 'db', 1, 900)]);
+      s.addTopLists('pi-1', now - 1000, [usage(1, 'web', 20, 300)], []);
+      s.addTopLists('pi-2', now - 1000, [usage(7, 'web', 50, 50)], []);
+      await s.flushProcesses(now);
+      const averages = await s.processAverages(now - 5000, now, ['pi-1']);
+      expect(averages).toEqual([
+        { node: 'pi-1', name: 'web', cpu_pct: 15, rss_bytes: 200, max_rss_bytes: 300, samples: 2, pids: 1, last_ms: now - 1000 },
+        { node: 'pi-1', name: 'db', cpu_pct: 1, rss_bytes: 900, max_rss_bytes: 900, samples: 1, pids: 1, last_ms: now - 2000 },
+      ]);
+      expect((await (await reopen()).processAverages(now - 5000, now, null)).map((a) => a.node)).toEqual(['pi-1', 'pi-1', 'pi-2']);
+      expect(await s.processHistory('pi-1', 'web', now - 5000, now)).toEqual([
+        { ts_ms: now - 2000, pid: 1, cpu_pct: 10, rss_bytes: 100 },
+        { ts_ms: now - 1000, pid: 1, cpu_pct: 20, rss_bytes: 300 },
+      ]);
     });
   });
 }
