@@ -96,7 +96,7 @@ describe('acks on PostgreSQL', () => {
 });
 
 describe('a hub on PostgreSQL', () => {
-  it('stores, acks and serves an agent as the SQLite hub does, with sessions on its local database', async () => {
+  it('stores, acks and serves an agent as the SQLite hub does, with its sessions in the database too', async () => {
     const { url: brokerUrl } = await startBroker();
     const storage = await server.createDatabase();
     const hub = await HubService.open({ brokerUrl, dataDir: tempDir(), storage, httpPort: 0, log: quietLog, ackIntervalMs: HUB_ACK_INTERVAL_MS });

@@ -1,6 +1,7 @@
 // The per-process history (GET /api/processes and /api/processes/:node/:name/history) on a real
-// SQLite file: written by the writer thread's path (a batch's transaction), by the feed's path (a
-// hub on PostgreSQL keeps it in its local SQLite), and carried over from the schema before 007.
+// SQLite file: written by the writer thread's path (a batch's transaction), by the feed's path (the
+// one a hub on PostgreSQL takes, into the database: test/hub/state-contract.ts), and carried over from
+// the schema before 007.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { openStorageDriver } from '../../hub/storage/driver.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 import { quietLog, tempDir } from '../helpers/parts.ts';
-import { alarmStateContract, sessionStateContract, type OpenDriver } from './state-contract.ts';
+import { alarmStateContract, sessionStateContract, writerContract, type OpenDriver } from './state-contract.ts';
 
 let server: PostgresServer;
 beforeAll(async () => {
@@ -38,6 +38,14 @@ sessionStateContract(
   opener(async () => undefined),
 );
 sessionStateContract(
+  'PostgreSQL',
+  opener(() => server.createDatabase()),
+);
+writerContract(
+  'SQLite',
+  opener(async () => undefined),
+);
+writerContract(
   'PostgreSQL',
   opener(() => server.createDatabase()),
 );

@@ -1,11 +1,14 @@
-// The state contract: what every storage driver (hub/storage/driver.ts) must keep of the alarms and
-// the sessions, written once against hub/storage/alarm-state.ts and session-state.ts. Each backend's test file calls it with a way to
+// The state contract: what every storage driver (hub/storage/driver.ts) must do with ingest's batches
+// (its writer and the acks it gives) and keep of the alarms and the sessions, written once against
+// hub/storage/sample-writer.ts, alarm-state.ts and session-state.ts. Each backend's test file calls it with a way to
 // open a driver on fresh storage and to open it again on the same storage (a restarted hub, or
 // the next coordinator of a group). Every call is awaited, so it serves SQLite and PostgreSQL alike.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../hub/storage/driver.ts';
 import type { AlarmTransition } from '../../shared/alarm-types.ts';
 import type { ProcsSample, WatchedProcess } from '../../protocol/procs.ts';
+import { encodeSample, type Sample } from '../../protocol/index.ts';
+import { PackedSamples } from '../../hub/storage/packed-samples.ts';
 
 /** Opens a driver on new storage; `again` opens another on the same storage. */
 export type OpenDriver = () => Promise<{ driver: StorageDriver; again: () => Promise<StorageDriver> }>;
@@ -252,6 +255,46 @@ export function sessionStateContract(backend: string, open: OpenDriver): void {
         { ts_ms: now - 2000, pid: 1, cpu_pct: 10, rss_bytes: 100 },
         { ts_ms: now - 1000, pid: 1, cpu_pct: 20, rss_bytes: 300 },
       ]);
+    });
+  });
+}
+
+export function writerContract(backend: string, open: OpenDriver): void {
+  describe(`writer contract: ${backend}`, () => {
+    let driver: StorageDriver;
+    beforeEach(async () => {
+      ({ driver } = await open());
+    });
+    afterEach(async () => {
+      await driver.close();
+    });
+    const t0 = Date.now() - 60_000;
+    const batch = (node: string, seqs: number[]) =>
+      PackedSamples.pack(
+        seqs.map((seq) => {
+          const sample: Sample = { v: 1, boot: 'boot-1', seq, ts_ms: t0 + seq * 1000, cpu_pct: seq };
+          return { node, sample, raw: encodeSample(sample) };
+        }),
+      );
+
+    it('stores batches the store then serves, acking contiguous seqs only and replays as duplicates', async () => {
+      const w = driver.writer;
+      expect(await w.write(batch('n', [0, 1, 2, 5, 6]), [])).toEqual({ inserted: 5, duplicates: 0, acks: [{ node: 'n', boot: 'boot-1', next: 3 }] });
+      expect((await w.write(batch('n', [3, 4]), [])).acks).toEqual([{ node: 'n', boot: 'boot-1', next: 7 }]);
+      expect(await w.write(batch('n', [1, 2]), [])).toMatchObject({ inserted: 0, duplicates: 2 });
+      const series = await driver.store.querySeries({ node: 'n', metrics: ['cpu_pct'], fromMs: t0 - 1000, toMs: t0 + 10_000, maxPoints: 100 });
+      expect(series!.data[1]).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      expect((await driver.store.listNodes()).map((n) => n.name)).toEqual(['n']);
+    });
+
+    it('acks past what a spool lost', async () => {
+      await driver.writer.write(batch('full', [0, 1, 2, 8]), []);
+      expect(await driver.writer.spoolReport('full', { spool_boot: 'boot-1', spool_first_seq: 10, spool_dropped: 4 })).toEqual({
+        node: 'full',
+        boot: 'boot-1',
+        next: 10,
+      });
+      expect((await driver.writer.write(batch('full', [10]), [])).acks).toEqual([{ node: 'full', boot: 'boot-1', next: 11 }]);
     });
   });
 }
