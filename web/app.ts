@@ -12,7 +12,7 @@ import { toFleetColumns, type FleetColumns } from '../shared/fleet-columns.ts';
 import { clockSynchronizedOf, containersOf, fleetSummaryOf } from '../hub/storage/node-record.ts';
 import { metricsParam } from './metrics-param.ts';
 import { parseParams } from './request-params.ts';
-import { chartEntries, fromBeforeTo } from './time-range.ts';
+import { atNow, chartEntries, fromBeforeTo } from './time-range.ts';
 import { labelledRoutes } from './labelled-routes.ts';
 import { deployRoutes, type DeployRouteOptions } from './deploy-routes.ts';
 import { exportRoutes } from './export-routes.ts';
@@ -73,7 +73,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** GET /api/nodes: `?fields=fleet` asks for what the fleet page shows of each node. */
 const NODES_QUERY = v.object({ fields: v.optional(v.literal('fleet', 'the one choice is "fleet"')) });
 /** GET /api/nodes/:node/series: which metrics (default the charts'), over which range, at which resolution. */
-const seriesQuery = (nowMs: number) => v.pipe(v.object({ metrics: metricsParam(DEFAULT_SERIES), ...chartEntries(nowMs) }), fromBeforeTo());
+const seriesQuery = (now: () => number) => v.pipe(v.object({ metrics: metricsParam(DEFAULT_SERIES), ...chartEntries() }), atNow(now), fromBeforeTo());
 // Both resolve from web/ (sources) and from dist/ (the built CLI), which sit side by side.
 const PUBLIC_DIR = fileURLToPath(new URL('../web/public/', import.meta.url));
 const BUILT_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
@@ -96,6 +96,7 @@ export function createApp({
 }: AppOptions): Hono {
   const app = new Hono();
   const files = new StaticFiles();
+  const seriesSchema = seriesQuery(now);
   const fail = (c: Context, status: 400 | 404, error: string) => c.json<ApiError>({ error }, status);
   // First, for every path: what each route needs, public included, is declared in web/route-roles.ts.
   if (auth) app.use('*', auth.middleware);
@@ -144,7 +145,7 @@ export function createApp({
     const node = c.req.param('node');
     const problem = nodeNameProblem(node);
     if (problem) return fail(c, 400, problem);
-    const query = parseParams(seriesQuery(now()), c.req.query());
+    const query = parseParams(seriesSchema, c.req.query());
     if ('error' in query) return fail(c, 400, query.error);
     const { metrics, from: fromMs, to: toMs, points } = query.params;
     const series = await store.querySeries({ node, metrics, fromMs, toMs, maxPoints: points });

@@ -8,20 +8,21 @@ import type { SamplePage } from '../hub/storage/store.ts';
 import { SERIES_METRICS, type ApiError } from '../shared/api-types.ts';
 import { metricsParam } from './metrics-param.ts';
 import { choiceParam, parseParams } from './request-params.ts';
-import { fromBeforeTo, timeParam } from './time-range.ts';
+import { atNow, fromBeforeTo, timeParam } from './time-range.ts';
 
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** The export's query: the format, the metrics (default all), and the range (default the last day). */
-const exportQuery = (nowMs: number) =>
+const exportQuery = (now: () => number) =>
   v.pipe(
     v.object({
       format: choiceParam(EXPORT_FORMATS, 'csv'),
       metrics: metricsParam(SERIES_METRICS),
-      from: timeParam(nowMs, '-24h'),
-      to: timeParam(nowMs, 'now'),
+      from: timeParam('-24h'),
+      to: timeParam('now'),
     }),
+    atNow(now),
     fromBeforeTo(true),
   );
 
@@ -34,13 +35,14 @@ export interface ExportRouteOptions {
 
 export function exportRoutes({ store, now = Date.now }: ExportRouteOptions): Hono {
   const app = new Hono();
+  const exportSchema = exportQuery(now);
   const fail = (c: Context, status: 400 | 404 | 501, error: string) => c.json<ApiError>({ error }, status);
 
   app.get('/api/nodes/:node/export', async (c) => {
     const node = c.req.param('node');
     const problem = nodeNameProblem(node);
     if (problem) return fail(c, 400, problem);
-    const parsed = parseParams(exportQuery(now()), c.req.query());
+    const parsed = parseParams(exportSchema, c.req.query());
     if ('error' in parsed) return fail(c, 400, parsed.error);
     const { format, metrics, from: fromMs, to: toMs } = parsed.params;
     if (!store.samplePage) return fail(c, 501, 'this store cannot export raw samples');

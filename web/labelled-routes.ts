@@ -10,6 +10,7 @@ import { chartQuery } from './time-range.ts';
 
 export function labelledRoutes(store: AnyMetricsStore, now: () => number = Date.now): Hono {
   const app = new Hono();
+  const chartSchema = chartQuery(now);
   const fail = (c: Context, status: 400 | 404, error: string) => c.json<ApiError>({ error }, status);
 
   app.get('/api/nodes/:node/labelled', async (c) => {
@@ -42,7 +43,7 @@ export function labelledRoutes(store: AnyMetricsStore, now: () => number = Date.
     if (problem) return fail(c, 400, problem);
     const metric = c.req.param('metric');
     if (!SERIES_NAME.test(metric)) return fail(c, 400, `metric ${JSON.stringify(metric.slice(0, 100))}: expected a series name (letters, digits, _)`);
-    const query = parseParams(chartQuery(now()), c.req.query());
+    const query = parseParams(chartSchema, c.req.query());
     if ('error' in query) return fail(c, 400, query.error);
     const { from, to, points } = query.params;
     const series = await store.queryLabelled(node, metric, from, to, points);

@@ -11,7 +11,7 @@ import { outcomeResponse, REPLY_WAIT_MS } from './command-routes.ts';
 import { DEMO_SESSION_ID, demoSession } from './demo-session.ts';
 import type { ProcessesResponse, SessionDetail, SessionsResponse } from '../shared/session-types.ts';
 import { choiceParam, parseParams } from './request-params.ts';
-import { fromBeforeTo, timeParam } from './time-range.ts';
+import { atNow, fromBeforeTo, timeParam } from './time-range.ts';
 
 const MAX_WINDOW_MS = 7 * 86_400_000;
 const WINDOW_PROBLEM = 'expected a duration such as 5m, 1h or 1d, at most 7d';
@@ -34,12 +34,13 @@ const PROCESSES_QUERY = v.object({
   node: v.optional(v.string()),
 });
 /** GET /api/processes/:node/:name/history: the range, default the last hour. */
-const historyQuery = (nowMs: number) => v.pipe(v.object({ from: timeParam(nowMs, '-1h'), to: timeParam(nowMs, 'now') }), fromBeforeTo());
+const historyQuery = (now: () => number) => v.pipe(v.object({ from: timeParam('-1h'), to: timeParam('now') }), atNow(now), fromBeforeTo());
 const CSV_COLUMNS = ['ts_ms', 'rss_bytes', 'rss_anon_bytes', 'rss_file_bytes', 'swap_bytes', 'vsize_bytes', 'cpu_pct', 'procs'] as const;
 
 export function sessionRoutes(service: SessionService, store: AnyMetricsStore, now: () => number): Hono {
   const app = new Hono();
   const { sessions, bridge } = service;
+  const historySchema = historyQuery(now);
 
   const detail = async (id: string, since?: number): Promise<SessionDetail | null> => {
     if (id === DEMO_SESSION_ID) {
@@ -140,7 +141,7 @@ export function sessionRoutes(service: SessionService, store: AnyMetricsStore, n
     const name = c.req.param('name');
     const nodes = await resolveNode(store, node);
     if (nodes.length === 0) return c.json({ error: `no node has the name or IP address "${node}"` }, 404);
-    const query = parseParams(historyQuery(now()), c.req.query());
+    const query = parseParams(historySchema, c.req.query());
     if ('error' in query) return c.json({ error: query.error }, 400);
     const { from, to } = query.params;
     await sessions.flushProcesses();
