@@ -22,6 +22,8 @@ interface Column {
   numeric?: boolean;
   text: (n: FleetNode, now: number) => string;
   title?: (n: FleetNode, now: number) => string;
+  /** A title written when the pointer first comes over the cell, then kept current: a date needs a formatter, which the first draw does without. */
+  hoverTitle?: (n: FleetNode) => string;
   /** Shown only while some node has a value for it (showColumn). */
   optional?: boolean;
 }
@@ -72,7 +74,7 @@ const COLUMNS: Column[] = [
     min: 96,
     numeric: true,
     text: (n, now) => fmtAgo(n.lastSeenMs, now),
-    title: (n) => (n.lastSeenMs == null ? 'no sample received yet' : fmtDateTime(n.lastSeenMs)),
+    hoverTitle: (n) => (n.lastSeenMs == null ? 'no sample received yet' : fmtDateTime(n.lastSeenMs)),
   },
   { key: 'version', label: 'Agent', min: 96, text: (n) => n.info?.agent_version ?? '—' },
   { key: 'tags', label: 'Tags', min: 120, grow: 1, text: (n) => n.tags.join(' '), title: (n) => n.tags.join(', ') },
@@ -214,15 +216,21 @@ export class FleetTable {
   }
 
   private newRow(): Row {
-    const cells = COLUMNS.map((c) => {
+    const row: Row = { el: h('a', { class: 'ft-row', role: 'row' }), cells: [], node: null };
+    for (const c of COLUMNS) {
       const cell = h('span', { class: c.numeric ? 'ft-td num' : 'ft-td', role: 'cell', 'data-col': c.key });
       cell.hidden = !this.isShown(c);
-      return cell;
-    });
-    const el = h('a', { class: 'ft-row', role: 'row' }, ...cells);
-    el.style.height = `${ROW_H}px`;
-    this.spacer.append(el);
-    return { el, cells, node: null };
+      const hoverTitle = c.hoverTitle;
+      if (hoverTitle)
+        cell.addEventListener('pointerenter', () => {
+          if (row.node && !isGroup(row.node)) cell.title = hoverTitle(row.node);
+        });
+      row.cells.push(cell);
+    }
+    row.el.append(...row.cells);
+    row.el.style.height = `${ROW_H}px`;
+    this.spacer.append(row.el);
+    return row;
   }
 
   private fill(row: Row, item: TableRow, now: number): void {
@@ -248,7 +256,8 @@ export class FleetTable {
       const cell = row.cells[i]!;
       if (cell.hidden) continue;
       setText(cell, col.text(n, now));
-      const title = col.title?.(n, now) ?? '';
+      // A hover title stays unwritten until the pointer first comes over its cell.
+      const title = col.hoverTitle ? (cell.title && col.hoverTitle(n)) : (col.title?.(n, now) ?? '');
       if (cell.title !== title) cell.title = title;
     }
   }

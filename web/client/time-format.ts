@@ -13,6 +13,16 @@ const DAY_S = 86_400;
 const MONTH_S = 28 * DAY_S;
 const YEAR_S = 365 * DAY_S;
 
+/** Set once the page has made a formatter: its first costs tens of ms (the browser loads its locale data), later ones little. */
+let formatting = false;
+const firstFormatterWaiters: (() => void)[] = [];
+
+/** Calls `fn` when the page makes its first formatter, or now if it has: what can wait for one is written then. */
+export function whenFormatting(fn: () => void): void {
+  if (formatting) fn();
+  else firstFormatterWaiters.push(fn);
+}
+
 export class TimeFormat {
   // Each formatter is made on first use: making them all costs tens of ms when a page starts.
   private readonly made = new Map<string, Intl.DateTimeFormat>();
@@ -25,7 +35,13 @@ export class TimeFormat {
 
   private at(key: string, options: Intl.DateTimeFormatOptions, locale = this.locale): Intl.DateTimeFormat {
     let f = this.made.get(key);
-    if (!f) this.made.set(key, (f = new Intl.DateTimeFormat(locale, { timeZone: this.timeZone, ...options })));
+    if (!f) {
+      this.made.set(key, (f = new Intl.DateTimeFormat(locale, { timeZone: this.timeZone, ...options })));
+      if (!formatting) {
+        formatting = true;
+        for (const fn of firstFormatterWaiters.splice(0)) fn();
+      }
+    }
     return f;
   }
 
@@ -70,6 +86,11 @@ export class TimeFormat {
   /** The zone's short name at that moment, as the locale writes it: "MEZ", "GMT+5:30", "UTC". */
   zoneName(ms: number = Date.now()): string {
     return this.zone.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? this.timeZone ?? '';
+  }
+
+  /** The zone's IANA name: "Europe/Berlin", "UTC". */
+  zoneId(): string {
+    return this.timeZone ?? this.zone.resolvedOptions().timeZone;
   }
 
   /**

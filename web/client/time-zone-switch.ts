@@ -1,7 +1,7 @@
 // The Local/UTC switch in every page's header. It names the zone times are shown in; the choice is
 // kept in this browser (time-format.ts) and every page redraws its times when it changes.
 import { h } from './dom.ts';
-import { TimeFormat, onZoneChange, setZoneChoice, zoneChoice, type ZoneChoice } from './time-format.ts';
+import { TimeFormat, onZoneChange, setZoneChoice, whenFormatting, zoneChoice, type ZoneChoice } from './time-format.ts';
 
 export function mountZoneSwitch(): void {
   const header = document.querySelector('header.top');
@@ -11,7 +11,6 @@ export function mountZoneSwitch(): void {
     side = h('div', { class: 'top-side' });
     header.append(side);
   }
-  const localZone = new Intl.DateTimeFormat().resolvedOptions().timeZone;
   const button = (choice: ZoneChoice) => {
     const b = h('button', { type: 'button', 'data-zone': choice });
     b.addEventListener('click', () => {
@@ -21,18 +20,35 @@ export function mountZoneSwitch(): void {
   };
   const local = button('local');
   const utc = button('utc');
+  local.textContent = 'Local';
+  local.title = "Times in this computer's zone";
+  utc.textContent = 'UTC';
+  utc.title = 'Times in UTC';
   const box = h('div', { class: 'zone-switch', role: 'group', 'aria-label': 'Time zone of the times shown' }, local, utc);
+  // The local zone's names need a formatter, and a page's first costs tens of ms: they are written
+  // when the page makes one anyway, or once it is idle, so a page that shows no time at first (the
+  // fleet table) is drawn without one.
+  let named = false;
+  const nameLocalZone = () => {
+    named = true;
+    const zone = new TimeFormat(navigator.language, undefined);
+    // The short name as this browser's language writes it, at this moment (summer time counts).
+    local.textContent = `Local (${zone.zoneName()})`;
+    local.title = `Times in this computer's zone, ${zone.zoneId()}`;
+  };
   const show = () => {
     const choice = zoneChoice();
-    // The short name as this browser's language writes it, at this moment (summer time counts).
-    local.textContent = `Local (${new TimeFormat(navigator.language, undefined).zoneName()})`;
-    local.title = `Times in this computer's zone, ${localZone}`;
-    utc.textContent = 'UTC';
-    utc.title = 'Times in UTC';
+    if (named) nameLocalZone();
     local.setAttribute('aria-pressed', String(choice === 'local'));
     utc.setAttribute('aria-pressed', String(choice === 'utc'));
     box.dataset['zone'] = choice;
   };
+  const nameOnce = () => {
+    if (!named) nameLocalZone();
+  };
+  whenFormatting(nameOnce);
+  if ('requestIdleCallback' in window) requestIdleCallback(nameOnce, { timeout: 1000 });
+  else setTimeout(nameOnce, 200);
   show();
   onZoneChange(show);
   side.prepend(box);
