@@ -85,6 +85,14 @@ describe('fleet table', () => {
         .toEqual([...RED, AMBER, ...OFFLINE, fleetName(0)]);
       expect(await page.locator('.ft-row:not([hidden])').count(), 'only the rows on screen').toBeLessThan(60);
 
+      // The first paint makes no date formatter: "last seen" gets its date as a title when the
+      // pointer comes over it, and the header names the local zone once the page is idle.
+      const seen = page.locator(`.ft-row[data-node="${RED[0]}"] [data-col="seen"]`);
+      expect(await seen.getAttribute('title')).toBeFalsy();
+      await seen.hover();
+      await expect.poll(() => seen.getAttribute('title'), { timeout: 5_000 }).toMatch(/20\d\d/);
+      await expect.poll(() => page.locator('header .zone-switch button[data-zone="local"]').textContent(), { timeout: 10_000 }).toMatch(/^Local \(.+\)$/);
+
       // A count filters to its nodes; clicked again, shows all.
       await page.click('[data-state-filter="red"]');
       expect((await rowsInOrder(page)).map((r) => r.node)).toEqual(RED);

@@ -257,7 +257,7 @@ export class FleetTable {
       if (cell.hidden) continue;
       setText(cell, col.text(n, now));
       // A hover title stays unwritten until the pointer first comes over its cell.
-      const title = col.hoverTitle ? (cell.title && col.hoverTitle(n)) : (col.title?.(n, now) ?? '');
+      const title = col.hoverTitle ? cell.title && col.hoverTitle(n) : (col.title?.(n, now) ?? '');
       if (cell.title !== title) cell.title = title;
     }
   }
