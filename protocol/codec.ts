@@ -13,6 +13,7 @@ import {
   type ProcessUsage,
   type Sample,
 } from './sample.ts';
+import { scanMapEntries, UnscannableCbor } from './cbor-map-scan.ts';
 
 /** Payloads above this are refused before any decoding (a full sample is well under 4 KB). */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -109,6 +110,47 @@ export function decodeSampleFields(bytes: Uint8Array): Partial<Sample> {
     if (!field) return; // a newer agent's field: ignored, so the format can grow
     values[field.key] = fromWire(field, value);
   });
+  return sampleOf(values);
+}
+
+/**
+ * The fields of a sample whose keys are in `keys`, decoded and checked as decodeSampleFields does;
+ * the other fields are passed over unread. For a sample already stored (checked whole when it
+ * arrived) of which a reader needs a few fields: a list of many nodes decodes only what it shows.
+ */
+export function decodeSampleFieldsOf(bytes: Uint8Array, keys: ReadonlySet<number>): Partial<Sample> {
+  checkSize(bytes, 'sample');
+  let entries: number[];
+  try {
+    entries = scanMapEntries(bytes, keys);
+  } catch (err) {
+    if (!(err instanceof UnscannableCbor)) throw err;
+    return pick(decodeSampleFields(bytes), keys); // another encoder's layout: decoded whole, then cut
+  }
+  // The wanted entries copied into a map of their own: one decoder call, as cheap per byte as a
+  // whole sample's, where one call per field cost more than decoding all of it. A one-byte map
+  // head holds up to 23 entries.
+  const count = entries.length / 2;
+  if (count > 23) return pick(decodeSampleFields(bytes), keys);
+  let length = 1;
+  for (let i = 0; i < entries.length; i += 2) length += entries[i + 1]! - entries[i]!;
+  const map = new Uint8Array(length);
+  map[0] = 0xa0 | count;
+  let at = 1;
+  for (let i = 0; i < entries.length; i += 2) {
+    map.set(bytes.subarray(entries[i]!, entries[i + 1]!), at);
+    at += entries[i + 1]! - entries[i]!;
+  }
+  return decodeSampleFields(map);
+}
+
+function pick(sample: Partial<Sample>, keys: ReadonlySet<number>): Partial<Sample> {
+  const values = checkedValues;
+  values.fill(undefined);
+  for (const key of keys) {
+    const field = FIELD_BY_KEY[key];
+    if (field) values[key] = sample[field.name];
+  }
   return sampleOf(values);
 }
 

@@ -1,4 +1,5 @@
 // The Hono app: REST API, live stream and pages. Routes only; web/server.ts listens.
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
@@ -9,7 +10,7 @@ import type { LiveFeed } from '../hub/live-feed.ts';
 import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
 import { DEFAULT_SERIES, type ApiError, type FleetNodesResponse, type StreamEvent } from '../shared/api-types.ts';
 import { toFleetColumns, type FleetColumns } from '../shared/fleet-columns.ts';
-import { clockSynchronizedOf, containersOf, fleetSummaryOf } from '../hub/storage/node-record.ts';
+import { clockSynchronizedOf, containersOf } from '../hub/storage/node-record.ts';
 import { metricsParam } from './metrics-param.ts';
 import { parseParams } from './request-params.ts';
 import { atNow, chartEntries, fromBeforeTo } from './time-range.ts';
@@ -125,12 +126,12 @@ export function createApp({
       return fail(c, 400, `shape: the one choice is "columns", with fields=fleet, not "${shape.slice(0, 40)}"${fields === 'fleet' ? '' : ' without it'}`);
     // Listing thousands of nodes holds the event loop for a while: the page's script and styles,
     // asked for at the same moment, are answered first, so the browser runs them meanwhile.
-    await new Promise((resolve) => setImmediate(resolve));
-    const listed = withStale(await store.listNodes(), now(), staleAfterMs);
-    if (fields === undefined) return c.json(listed);
-    const fleet = listed.nodes.map(fleetSummaryOf);
-    if (shape === 'columns') return c.json<FleetColumns>(toFleetColumns(fleet, listed.stale));
-    return c.json<FleetNodesResponse>({ nodes: fleet, stale: listed.stale });
+    await yieldToLoop();
+    if (fields === undefined) return c.json(withStale(await store.listNodes(), now(), staleAfterMs));
+    // Only the fields the page shows are decoded, in slices with other requests answered between.
+    const fleet = withStale(await store.listFleetNodes(yieldToLoop), now(), staleAfterMs);
+    if (shape === 'columns') return c.json<FleetColumns>(toFleetColumns(fleet.nodes, fleet.stale));
+    return c.json<FleetNodesResponse>(fleet);
   });
 
   app.get('/api/nodes/:node', async (c) => {

@@ -44,7 +44,11 @@ export const DEFAULT_STALE_AFTER_MS = 24 * 3_600_000;
  * (one that never sent a sample is not: it may be starting), and how many are: the ones a person
  * may want to remove.
  */
-export function withStale(nodes: NodeSummary[], nowMs: number, staleAfterMs: number): { nodes: NodeSummary[]; stale: number } {
+export function withStale<N extends Pick<NodeSummary, 'last_seen_ms' | 'stale'>>(
+  nodes: N[],
+  nowMs: number,
+  staleAfterMs: number,
+): { nodes: N[]; stale: number } {
   let stale = 0;
   for (const node of nodes) {
     node.stale = node.last_seen_ms !== null && nowMs - node.last_seen_ms > staleAfterMs;

@@ -1,7 +1,7 @@
 // The storage interface: ingest and web depend on this, never on a database directly, so that
 // another backend can be added beside SQLite without touching them.
 import type { NodeStatus, Sample } from '../../protocol/index.ts';
-import type { NodeDetailResponse, NodeSummary, SamplePoint, SeriesMetric, SeriesResponse } from '../../shared/api-types.ts';
+import type { FleetNodeSummary, NodeDetailResponse, NodeSummary, SamplePoint, SeriesMetric, SeriesResponse } from '../../shared/api-types.ts';
 import type { LabelledSeries } from './labelled-series.ts';
 
 export interface IncomingSample {
@@ -80,6 +80,11 @@ export interface MetricsStore {
    */
   setHubTags(node: string, tags: readonly string[]): void;
   listNodes(): NodeSummary[];
+  /**
+   * What the fleet page shows of every listed node (GET /api/nodes?fields=fleet), decoding only
+   * that of each stored sample; `pause` is awaited between slices of the work.
+   */
+  listFleetNodes(pause: () => Promise<void>): Promise<FleetNodeSummary[]>;
   /** Null for a node never seen. */
   nodeDetail(node: string): NodeDetailResponse | null;
   /** Null for a node never seen. */

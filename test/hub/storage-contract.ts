@@ -4,6 +4,7 @@
 // (PostgreSQL) alike: awaiting a plain value costs nothing.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AnyMetricsStore } from '../../hub/storage/async-store.ts';
+import { fleetSummaryOf } from '../../hub/storage/node-record.ts';
 import type { Retention } from '../../hub/storage/rollups.ts';
 import { REMOVAL_GRACE_MS, type SamplePage } from '../../hub/storage/store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
@@ -105,6 +106,7 @@ export function storageContract(backend: string, open: OpenStore): void {
       await store.setStatus('n', 'offline', now);
       const [node] = await store.listNodes();
       expect(node).toMatchObject({ name: 'n', status: 'offline', last_seen_ms: now - 1000, latest: { cpu_pct: 5, disk_pct: 90 } });
+      expect(await store.listFleetNodes(noPause)).toEqual([fleetSummaryOf(node!)]); // the fleet page's cut of the same
       expect((await store.nodeDetail('n'))!.sample!.seq).toBe(0);
       expect(await store.nodeDetail('ghost')).toBeNull();
       expect(await store.querySeries({ node: 'ghost', metrics: ['cpu_pct'], fromMs: 0, toMs: now, maxPoints: 10 })).toBeNull();

@@ -3,8 +3,16 @@
 // transaction per batch, rollups and retention as in the SQLite store (hub/storage/rollups.ts).
 import pg, { type Pool, type PoolClient } from 'pg';
 import type { NodeStatus } from '../../../protocol/index.ts';
-import { SERIES_METRICS, type NodeDetailResponse, type NodeSummary, type SeriesMetric, type SeriesResponse } from '../../../shared/api-types.ts';
+import {
+  SERIES_METRICS,
+  type FleetNodeSummary,
+  type NodeDetailResponse,
+  type NodeSummary,
+  type SeriesMetric,
+  type SeriesResponse,
+} from '../../../shared/api-types.ts';
 import type { AsyncMetricsStore } from '../async-store.ts';
+import { FleetSummaries } from '../fleet-summaries.ts';
 import { hubTagsColumn, nodeDetailOf, NodeSummaries, type NodeRecord } from '../node-record.ts';
 import { createPartitions, dayOf, DAY_MS, dropPartitionsBefore, inTransaction, listPartitionDays, truncateEmptyPartitions } from './pg-partitions.ts';
 import { byTimeAndSeq, CHUNK_MS, COMPACT_AFTER_MS, LATE_AFTER_MS, PgChunks, windowOf, type ChunkRow } from './pg-chunks.ts';
@@ -65,6 +73,10 @@ const INSERT_SAMPLES_SQL = `WITH stored AS (
     ON CONFLICT DO NOTHING
     RETURNING node_id, boot_id, ts_ms, seq)
   SELECT * FROM stored`;
+
+/** The listed nodes' rows; COLLATE "C": byte order, as SQLite sorts, whatever the database's locale. */
+const LISTED_NODES_SQL =
+  'SELECT name, status, last_seen_ms, clock_skew_ms, info, latest, hub_tags FROM nodes WHERE retired_ms IS NULL ORDER BY name COLLATE "C"';
 
 /** A row the insert stored (one that met a stored row of the same key was left out). */
 interface InsertedRow {
@@ -430,11 +442,16 @@ export class PgStore implements AsyncMetricsStore {
   private readonly summaries = new NodeSummaries();
 
   async listNodes(): Promise<NodeSummary[]> {
-    // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
-    const { rows } = await this.pool.query<NodeRow>(
-      'SELECT name, status, last_seen_ms, clock_skew_ms, info, latest, hub_tags FROM nodes WHERE retired_ms IS NULL ORDER BY name COLLATE "C"',
-    );
+    const { rows } = await this.pool.query<NodeRow>(LISTED_NODES_SQL);
     return this.summaries.list(rows);
+  }
+
+  /** The fleet page's parts of the last list, reused as the summaries are. */
+  private readonly fleetSummaries = new FleetSummaries();
+
+  async listFleetNodes(pause: () => Promise<void>): Promise<FleetNodeSummary[]> {
+    const { rows } = await this.pool.query<NodeRow>(LISTED_NODES_SQL);
+    return this.fleetSummaries.list(rows, pause);
   }
 
   async nodeDetail(node: string): Promise<NodeDetailResponse | null> {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Logger } from '../../../shared/logger.ts';
 import type { NodeStatus } from '../../../protocol/index.ts';
-import type { NodeDetailResponse, NodeSummary, SeriesMetric, SeriesResponse } from '../../../shared/api-types.ts';
+import type { FleetNodeSummary, NodeDetailResponse, NodeSummary, SeriesMetric, SeriesResponse } from '../../../shared/api-types.ts';
 import {
   chooseResolution,
   DEFAULT_RETENTION,
@@ -21,6 +21,7 @@ import {
 import { LATEST, LATEST_PROCESSES, PackedSamples, SAMPLE_COLUMNS } from '../packed-samples.ts';
 import { seriesResponse } from '../series-gaps.ts';
 import { addStoredSeq, holdsSeq, storedSeqsOf, type StoredSeqs } from '../stored-seqs.ts';
+import { FleetSummaries } from '../fleet-summaries.ts';
 import { hubTagsColumn, nodeDetailOf, NodeSummaries, type NodeRecord } from '../node-record.ts';
 import {
   REMOVAL_GRACE_MS,
@@ -371,6 +372,13 @@ export class SqliteStore implements MetricsStore {
 
   listNodes(): NodeSummary[] {
     return this.summaries.list(this.stmt.nodes.all());
+  }
+
+  /** The fleet page's parts of the last list, reused as the summaries are. */
+  private readonly fleetSummaries = new FleetSummaries();
+
+  listFleetNodes(pause: () => Promise<void>): Promise<FleetNodeSummary[]> {
+    return this.fleetSummaries.list(this.stmt.nodes.all(), pause);
   }
 
   nodeDetail(node: string): NodeDetailResponse | null {
