@@ -91,7 +91,8 @@ const agentMemory = {
     b.onLoad({ filter: /[\\/]valibot[\\/]dist[\\/]index\.mjs$/ }, (args) => {
       const source = readFileSync(args.path, 'utf8');
       const patched = source.replace(/^const (\w+_REGEX) = (\/.*\/[a-z]*);$/gm, 'const $1 = /* @__PURE__ */ (() => $2)();');
-      if (!/const EMOJI_REGEX = \/\* @__PURE__ \*\//.test(patched)) throw new Error(`${args.path}: valibot's regexes are no longer the constants the agent build expects`);
+      if (!/const EMOJI_REGEX = \/\* @__PURE__ \*\//.test(patched))
+        throw new Error(`${args.path}: valibot's regexes are no longer the constants the agent build expects`);
       return { contents: patched, loader: 'js' };
     });
     // package.json files (mqtt's, ours) are read for their version alone: the rest is source V8 holds.
