@@ -146,7 +146,14 @@ export function storageContract(backend: string, open: OpenStore): void {
         const out: unknown[] = [];
         let after: { ts_ms: number; seq: number } | null = null;
         for (let pages = 0; pages < 100; pages++) {
-          const page: SamplePage | undefined | null = await store.samplePage?.({ node: 'a', metrics: [...metrics], fromMs: now - 7 * HOUR, toMs: now, after, limit: 250 });
+          const page: SamplePage | undefined | null = await store.samplePage?.({
+            node: 'a',
+            metrics: [...metrics],
+            fromMs: now - 7 * HOUR,
+            toMs: now,
+            after,
+            limit: 250,
+          });
           if (!page) return null;
           out.push(...page.rows);
           if (!page.next) break;
