@@ -3,33 +3,13 @@
 import type Database from 'better-sqlite3';
 import { procsTotals, type ProcsSample } from '../../protocol/procs.ts';
 import type { ProcessUsage } from '../../protocol/sample.ts';
-import { analyzeLeak, beforeTheEnd, type LeakThresholds } from './leak-verdict.ts';
+import type { LeakThresholds } from './leak-verdict.ts';
+import { sessionSummaryOf, type SessionRow } from './session-summary.ts';
 import { processesGone } from './session-lifetime.ts';
 import { naming } from '../../shared/sqlite-open.ts';
 import type { PackedSamples, ProcessRow } from '../storage/packed-samples.ts';
 import { MAX_PENDING_PROCESS_LISTS, MAX_SESSION_SAMPLES, PROCESS_HISTORY_MS, type NewSession, type SessionStateStore } from '../storage/session-state.ts';
-import type {
-  ProcessAverage,
-  ProcessHistoryPoint,
-  SessionDetail,
-  SessionSample,
-  SessionSource,
-  SessionState,
-  SessionSummary,
-} from '../../shared/session-types.ts';
-
-interface SessionRow {
-  id: string;
-  node: string;
-  target: string;
-  interval_ms: number;
-  source: string;
-  state: string;
-  started_ms: number;
-  stopped_ms: number | null;
-  last_sample_ms: number | null;
-  error: string | null;
-}
+import type { ProcessAverage, ProcessHistoryPoint, SessionDetail, SessionSample, SessionState, SessionSummary } from '../../shared/session-types.ts';
 
 export class SessionStore implements SessionStateStore {
   private readonly stmt;
@@ -188,23 +168,7 @@ export class SessionStore implements SessionStateStore {
   }
 
   private summary(row: SessionRow): SessionSummary {
-    const read = this.stmt.memory.all(row.id, MAX_SESSION_SAMPLES);
-    // Ended: its processes are gone, and what they freed on the way out is not the verdict's.
-    const memory = row.state === 'ended' && row.stopped_ms !== null ? beforeTheEnd(read, row.stopped_ms, row.interval_ms) : read;
-    return {
-      id: row.id,
-      node: row.node,
-      target: row.target,
-      interval_ms: row.interval_ms,
-      source: row.source as SessionSource,
-      state: row.state as SessionState,
-      started_ms: row.started_ms,
-      stopped_ms: row.stopped_ms,
-      last_sample_ms: row.last_sample_ms,
-      error: row.error,
-      sample_count: this.stmt.count.get(row.id)!.n,
-      analysis: analyzeLeak(memory, this.thresholds),
-    };
+    return sessionSummaryOf(row, this.stmt.memory.all(row.id, MAX_SESSION_SAMPLES), this.stmt.count.get(row.id)!.n, this.thresholds);
   }
 
   // ---- per-process history ---------------------------------------------------------------------

@@ -14,23 +14,11 @@ import type {
   SessionState,
   SessionSummary,
 } from '../../../shared/session-types.ts';
-import { analyzeLeak, beforeTheEnd, type LeakThresholds } from '../../sessions/leak-verdict.ts';
+import type { LeakThresholds } from '../../sessions/leak-verdict.ts';
+import { sessionSummaryOf, type SessionRow } from '../../sessions/session-summary.ts';
 import { processesGone } from '../../sessions/session-lifetime.ts';
 import { MAX_PENDING_PROCESS_LISTS, MAX_SESSION_SAMPLES, PROCESS_HISTORY_MS, type AsyncSessionStateStore, type NewSession } from '../session-state.ts';
 import { inTransaction } from './pg-partitions.ts';
-
-interface SessionRow {
-  id: string;
-  node: string;
-  target: string;
-  interval_ms: number;
-  source: string;
-  state: string;
-  started_ms: number;
-  stopped_ms: number | null;
-  last_sample_ms: number | null;
-  error: string | null;
-}
 
 const INSERT_SESSION = `INSERT INTO sessions (id, node, target, interval_ms, source, state, started_ms) VALUES ($1, $2, $3, $4, $5, 'running', $6)
   ON CONFLICT (id) DO NOTHING`;
@@ -158,23 +146,7 @@ export class PgSessionStore implements AsyncSessionStateStore {
       ),
       this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM session_samples WHERE session_id = $1', [row.id]),
     ]);
-    const read = memory.rows;
-    // Ended: its processes are gone, and what they freed on the way out is not the verdict's.
-    const judged = row.state === 'ended' && row.stopped_ms !== null ? beforeTheEnd(read, row.stopped_ms, row.interval_ms) : read;
-    return {
-      id: row.id,
-      node: row.node,
-      target: row.target,
-      interval_ms: row.interval_ms,
-      source: row.source as SessionSource,
-      state: row.state as SessionState,
-      started_ms: row.started_ms,
-      stopped_ms: row.stopped_ms,
-      last_sample_ms: row.last_sample_ms,
-      error: row.error,
-      sample_count: count.rows[0]!.n,
-      analysis: analyzeLeak(judged, this.thresholds),
-    };
+    return sessionSummaryOf(row, memory.rows, count.rows[0]!.n, this.thresholds);
   }
 
   addTopLists(node: string, tsMs: number, topCpu: readonly ProcessUsage[], topMem: readonly ProcessUsage[]): void {

@@ -5,6 +5,7 @@
 // Every reader of raw samples (the raw chart tier, the export, a rollup rebuild) reads both.
 import type Database from 'better-sqlite3';
 import { decodeChunk, encodeChunk, type ChunkRows } from '../chunk-codec.ts';
+import { mergeChunks } from '../chunk-merge.ts';
 import { SAMPLE_COLUMNS } from '../packed-samples.ts';
 import { minuteList, MINUTE_MS, NODE_RANGE_SQL } from './sample-minutes.ts';
 import { mergeArgs, type MinuteBucket } from '../minute-sums.ts';
@@ -244,33 +245,6 @@ function chunkRowsOf(rows: unknown[][]): ChunkRows {
     boot: rows.map((r) => r[2] as string),
     columns: SAMPLE_COLUMNS.map((_, c) => rows.map((r) => r[3 + c] as number | null)),
     detail: rows.map((r) => (r[detailAt] as Uint8Array | null) ?? null),
-  };
-}
-
-/**
- * A window's chunk with late rows added, in (ts_ms, seq) order. A row with the time and seq of one
- * already in the chunk is dropped, as the samples' unique index drops it among rows.
- */
-export function mergeChunks(old: ChunkRows, late: ChunkRows): ChunkRows {
-  const width = Math.max(old.columns.length, late.columns.length);
-  const order: [ChunkRows, number][] = [];
-  const seen = new Set<string>();
-  for (const part of [old, late]) {
-    for (let i = 0; i < part.tsMs.length; i++) {
-      const key = `${part.tsMs[i]}:${part.seq[i]}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      order.push([part, i]);
-    }
-  }
-  order.sort(([a, i], [b, j]) => a.tsMs[i]! - b.tsMs[j]! || a.seq[i]! - b.seq[j]!);
-  return {
-    tsMs: order.map(([p, i]) => p.tsMs[i]!),
-    seq: order.map(([p, i]) => p.seq[i]!),
-    boot: order.map(([p, i]) => p.boot[i]!),
-    // A chunk written before the registry grew has fewer columns: the new ones are absent in it.
-    columns: Array.from({ length: width }, (_, c) => order.map(([p, i]) => p.columns[c]?.[i] ?? null)),
-    detail: order.map(([p, i]) => p.detail[i] ?? null),
   };
 }
 
