@@ -7,6 +7,38 @@
 import type { AlarmLevel, AlarmTransition, SilenceInfo } from '../../shared/alarm-types.ts';
 import type { Promised } from './async-store.ts';
 
+/** A row of `alarm_transitions` as both backends store it. */
+export interface TransitionRow {
+  id: number;
+  ts_ms: number;
+  node: string;
+  rule_id: string;
+  subject: string;
+  metric: string;
+  from_state: string;
+  to_state: string;
+  value: number | null;
+  threshold: number | null;
+  tt_ms: number | null;
+}
+
+/** A stored transition as the API gives it. */
+export function transitionOf(r: TransitionRow): AlarmTransition {
+  return {
+    id: r.id,
+    ts_ms: r.ts_ms,
+    node: r.node,
+    rule_id: r.rule_id,
+    subject: r.subject,
+    metric: r.metric,
+    from: r.from_state as AlarmLevel,
+    to: r.to_state as AlarmLevel,
+    value: r.value,
+    threshold: r.threshold,
+    tt_ms: r.tt_ms,
+  };
+}
+
 export interface Delivery {
   id: number;
   created_ms: number;

@@ -3,23 +3,17 @@
 // pg-state-schema.ts). One hub at a time evaluates and notifies (the coordinator), so the queue has
 // one reader; a new coordinator reads the last states, acks and silences its predecessor stored.
 import type { Pool } from 'pg';
-import type { AlarmAck, AsyncAlarmStateStore, Delivery, LastStates, QueueStatusRow } from '../alarm-state.ts';
+import {
+  transitionOf,
+  type AlarmAck,
+  type AsyncAlarmStateStore,
+  type Delivery,
+  type LastStates,
+  type QueueStatusRow,
+  type TransitionRow,
+} from '../alarm-state.ts';
 import type { AlarmLevel, AlarmTransition, SilenceInfo } from '../../../shared/alarm-types.ts';
 import { inTransaction } from './pg-partitions.ts';
-
-interface TransitionRow {
-  id: number;
-  ts_ms: number;
-  node: string;
-  rule_id: string;
-  subject: string;
-  metric: string;
-  from_state: string;
-  to_state: string;
-  value: number | null;
-  threshold: number | null;
-  tt_ms: number | null;
-}
 
 export class PgAlarmStore implements AsyncAlarmStateStore {
   /** The pool is the store's (hub/storage/driver.ts): it parses bigint as a number, and closing it is the store's. */
@@ -39,19 +33,7 @@ export class PgAlarmStore implements AsyncAlarmStateStore {
       fromMs,
       limit,
     ]);
-    return rows.map((r) => ({
-      id: r.id,
-      ts_ms: r.ts_ms,
-      node: r.node,
-      rule_id: r.rule_id,
-      subject: r.subject,
-      metric: r.metric,
-      from: r.from_state as AlarmLevel,
-      to: r.to_state as AlarmLevel,
-      value: r.value,
-      threshold: r.threshold,
-      tt_ms: r.tt_ms,
-    }));
+    return rows.map(transitionOf);
   }
 
   async lastStates(): Promise<LastStates> {

@@ -5,25 +5,11 @@ import type Database from 'better-sqlite3';
 import { naming, openDatabase } from '../../../shared/sqlite-open.ts';
 import { migrationsDir } from './migrations-dir.ts';
 import type { AlarmLevel, AlarmTransition, SilenceInfo } from '../../../shared/alarm-types.ts';
-import type { AlarmStateStore, Delivery, QueueStatusRow } from '../alarm-state.ts';
+import { transitionOf, type AlarmStateStore, type Delivery, type QueueStatusRow, type TransitionRow } from '../alarm-state.ts';
 
 const MIGRATIONS = ['003_alarms.sql', '011_silence_scope.sql'];
 
 export type { Delivery, QueueStatusRow } from '../alarm-state.ts';
-
-interface TransitionRow {
-  id: number;
-  ts_ms: number;
-  node: string;
-  rule_id: string;
-  subject: string;
-  metric: string;
-  from_state: string;
-  to_state: string;
-  value: number | null;
-  threshold: number | null;
-  tt_ms: number | null;
-}
 
 /** The alarm tables' SQL, made to run again on a database that has them. */
 function migrationSql(): string {
@@ -112,19 +98,7 @@ export class AlarmStore implements AlarmStateStore {
   }
 
   transitionsSince(fromMs: number, limit = 5000): AlarmTransition[] {
-    return this.stmt.transitionsSince.all(fromMs, limit).map((r) => ({
-      id: r.id,
-      ts_ms: r.ts_ms,
-      node: r.node,
-      rule_id: r.rule_id,
-      subject: r.subject,
-      metric: r.metric,
-      from: r.from_state as AlarmLevel,
-      to: r.to_state as AlarmLevel,
-      value: r.value,
-      threshold: r.threshold,
-      tt_ms: r.tt_ms,
-    }));
+    return this.stmt.transitionsSince.all(fromMs, limit).map(transitionOf);
   }
 
   /** The last state of every alarm that has a transition, keyed `node \0 rule \0 subject`. */
