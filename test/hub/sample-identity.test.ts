@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PackedSamplesBuilder, type ArrivalClock } from '../../hub/storage/packed-samples.ts';
+import { createPartitions, dayOf } from '../../hub/storage/postgres/pg-partitions.ts';
 import { openPgStore, type PgStore } from '../../hub/storage/postgres/pg-store.ts';
 import type { Retention } from '../../hub/storage/rollups.ts';
 import { toPoint } from '../../hub/storage/sample-point.ts';
@@ -208,10 +209,13 @@ describe('PostgreSQL schema step 5 on a database from before it', () => {
       })),
     );
     // As a hub before step 5 left it: copies of seq 1 under other times, a last seen at 2^53 − 1, no sample_seqs.
+    // Their days' partitions first: run just after midnight, two hours ago was yesterday.
+    const copyTimes = [now + 3600_000, now - 7200_000];
+    await createPartitions(first.pool, copyTimes.map(dayOf));
     await first.pool.query(
       `INSERT INTO samples (node_id, boot_id, ts_ms, seq, cpu_pct)
       SELECT node_id, boot_id, t, seq, 99 FROM samples, unnest($1::bigint[]) AS t WHERE seq = 1`,
-      [[now + 3600_000, now - 7200_000]],
+      [copyTimes],
     );
     await first.pool.query('UPDATE nodes SET last_seen_ms = $1', [Number.MAX_SAFE_INTEGER]);
     await first.pool.query('DROP TABLE sample_seqs');
