@@ -1,6 +1,6 @@
 // A stored session row turned into what the API lists, with its leak verdict: the same for the
 // SQLite and the PostgreSQL session store, which differ only in how they read the rows.
-import type { SessionSource, SessionState, SessionSummary } from '../../shared/session-types.ts';
+import type { SessionDetail, SessionSample, SessionSource, SessionState, SessionSummary } from '../../shared/session-types.ts';
 import { analyzeLeak, beforeTheEnd, type LeakThresholds, type MemoryPoint } from './leak-verdict.ts';
 
 /** A row of the `sessions` table (migration 002; PostgreSQL's pg-state-schema.ts). */
@@ -35,4 +35,21 @@ export function sessionSummaryOf(row: SessionRow, memory: readonly MemoryPoint[]
     sample_count: sampleCount,
     analysis: analyzeLeak(judged, thresholds),
   };
+}
+
+/**
+ * A session's detail from its summary and its stored samples: each sample's `detail` is the JSON
+ * list of its processes as [pid, name, rss, exited], read into the exits and the processes seen.
+ */
+export function sessionDetailOf(summary: SessionSummary, rows: readonly (SessionSample & { detail: string | null })[]): SessionDetail {
+  const exits: SessionDetail['exits'] = [];
+  const processes = new Map<number, string>();
+  const samples: SessionSample[] = rows.map(({ detail, ...s }) => {
+    for (const [pid, name, rss, exited] of (detail ? JSON.parse(detail) : []) as [number, string, number, number][]) {
+      processes.set(pid, name);
+      if (exited) exits.push({ ts_ms: s.ts_ms, pid, name, last_rss_bytes: rss });
+    }
+    return s;
+  });
+  return { ...summary, samples, exits, processes: [...processes].map(([pid, name]) => ({ pid, name })) };
 }

@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import { procsTotals, type ProcsSample } from '../../protocol/procs.ts';
 import type { ProcessUsage } from '../../protocol/sample.ts';
 import type { LeakThresholds } from './leak-verdict.ts';
-import { sessionSummaryOf, type SessionRow } from './session-summary.ts';
+import { sessionDetailOf, sessionSummaryOf, type SessionRow } from './session-summary.ts';
 import { processesGone } from './session-lifetime.ts';
 import { naming } from '../../shared/sqlite-open.ts';
 import type { PackedSamples, ProcessRow } from '../storage/packed-samples.ts';
@@ -146,16 +146,7 @@ export class SessionStore implements SessionStateStore {
     const summary = this.get(id);
     if (!summary) return null;
     const rows = this.stmt.samples.all(id, sinceMs, MAX_SESSION_SAMPLES);
-    const exits: SessionDetail['exits'] = [];
-    const processes = new Map<number, string>();
-    const samples: SessionSample[] = rows.map(({ detail, ...s }) => {
-      for (const [pid, name, rss, exited] of (detail ? JSON.parse(detail) : []) as [number, string, number, number][]) {
-        processes.set(pid, name);
-        if (exited) exits.push({ ts_ms: s.ts_ms, pid, name, last_rss_bytes: rss });
-      }
-      return s;
-    });
-    return { ...summary, samples, exits, processes: [...processes].map(([pid, name]) => ({ pid, name })) };
+    return sessionDetailOf(summary, rows);
   }
 
   list(limit = 200): SessionSummary[] {

@@ -15,7 +15,7 @@ import type {
   SessionSummary,
 } from '../../../shared/session-types.ts';
 import type { LeakThresholds } from '../../sessions/leak-verdict.ts';
-import { sessionSummaryOf, type SessionRow } from '../../sessions/session-summary.ts';
+import { sessionDetailOf, sessionSummaryOf, type SessionRow } from '../../sessions/session-summary.ts';
 import { processesGone } from '../../sessions/session-lifetime.ts';
 import { MAX_PENDING_PROCESS_LISTS, MAX_SESSION_SAMPLES, PROCESS_HISTORY_MS, type AsyncSessionStateStore, type NewSession } from '../session-state.ts';
 import { inTransaction } from './pg-partitions.ts';
@@ -116,16 +116,7 @@ export class PgSessionStore implements AsyncSessionStateStore {
        FROM session_samples WHERE session_id = $1 AND ts_ms > $2 ORDER BY ts_ms, seq LIMIT $3`,
       [id, sinceMs, MAX_SESSION_SAMPLES],
     );
-    const exits: SessionDetail['exits'] = [];
-    const processes = new Map<number, string>();
-    const samples: SessionSample[] = rows.map(({ detail, ...s }) => {
-      for (const [pid, name, rss, exited] of (detail ? JSON.parse(detail) : []) as [number, string, number, number][]) {
-        processes.set(pid, name);
-        if (exited) exits.push({ ts_ms: s.ts_ms, pid, name, last_rss_bytes: rss });
-      }
-      return s;
-    });
-    return { ...summary, samples, exits, processes: [...processes].map(([pid, name]) => ({ pid, name })) };
+    return sessionDetailOf(summary, rows);
   }
 
   async list(limit = 200): Promise<SessionSummary[]> {
