@@ -203,8 +203,8 @@ export class Notifier {
     const limit = (this.options.concurrency ?? 4) - this.inFlight.size;
     if (limit <= 0) return;
     const reading = whenStored(
-      () => this.options.store.due(this.now(), limit + this.inFlight.size),
-      (rows) => this.startDeliveries(rows.filter((d) => !this.inFlight.has(d.id)).slice(0, limit)),
+      () => this.options.store.claimDue(this.now(), limit, this.leaseMs()),
+      (rows) => this.startDeliveries(rows.filter((d) => !this.inFlight.has(d.id))),
       (err) => this.options.log.warn({ err: err.message }, 'could not read the notification queue'),
     );
     if (!reading) return;
@@ -217,6 +217,11 @@ export class Notifier {
         this.pump();
       }),
     );
+  }
+
+  /** How long a claimed notification is this hub's: past any attempt's end, so no other reader sends it meanwhile. */
+  private leaseMs(): number {
+    return Math.max(60_000, 3 * (this.options.timeoutMs ?? 10_000));
   }
 
   private startDeliveries(due: Delivery[]): void {

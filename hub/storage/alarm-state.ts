@@ -87,8 +87,13 @@ export interface AlarmStateStore {
   silences(nowMs: number): SilenceInfo[];
   deleteSilence(id: number): boolean;
   enqueue(kind: string, url: string, body: string, nowMs: number): void;
-  /** Undelivered notifications due at `nowMs`, soonest first. */
-  due(nowMs: number, limit: number): Delivery[];
+  /**
+   * Claims undelivered notifications due at `nowMs`, soonest first, as they were before the claim:
+   * each is put off until `nowMs + leaseMs`, so that another reader (a second coordinator for a
+   * moment) does not take it too. markDelivered or markFailed settles a claimed notification; one
+   * whose claimer died is due again when its lease ends.
+   */
+  claimDue(nowMs: number, limit: number, leaseMs: number): Delivery[];
   markDelivered(id: number, nowMs: number): void;
   markFailed(id: number, nextAttemptMs: number, error: string): void;
   /** Undelivered notifications per channel URL: how many, how many have failed, and the last error. */

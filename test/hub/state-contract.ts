@@ -104,27 +104,30 @@ export function alarmStateContract(backend: string, open: OpenDriver): void {
       expect(await s.silences(20_000)).toEqual([]);
     });
 
-    it('queues notifications: due ones first, failures retried later with their error, delivered ones gone', async () => {
+    it('queues notifications: due ones claimed first, failures retried later with their error, delivered ones gone', async () => {
       const s = driver.alarmState;
       await s.enqueue('webhook', 'https://a.example/hook', '{"n":1}', 1000);
       await s.enqueue('ntfy', 'ntfy://b.example/topic', '{"n":2}', 2000);
       await s.enqueue('webhook', 'https://a.example/hook', '{"n":3}', 3000);
       expect(await s.pendingDeliveries()).toBe(3);
-      const due = await s.due(2500, 10);
+      const due = await s.claimDue(2500, 10, 30_000);
       expect(due.map((d) => d.body)).toEqual(['{"n":1}', '{"n":2}']);
       expect(due[0]).toMatchObject({ kind: 'webhook', url: 'https://a.example/hook', attempts: 0, created_ms: 1000, next_attempt_ms: 1000, last_error: null });
-      expect((await s.due(2500, 1)).map((d) => d.body)).toEqual(['{"n":1}']);
+      // Claimed: no other reader takes them while the lease lasts.
+      expect(await (await reopen()).claimDue(2500, 10, 30_000)).toEqual([]);
       await s.markFailed(due[0]!.id, 60_000, 'ECONNREFUSED');
       await s.markDelivered(due[1]!.id, 2600);
-      expect((await s.due(5000, 10)).map((d) => d.body)).toEqual(['{"n":3}']);
+      expect((await s.claimDue(5000, 10, 30_000)).map((d) => d.body)).toEqual(['{"n":3}']);
       expect(await s.queueStatus()).toEqual([
         { url: 'https://a.example/hook', kind: 'webhook', pending: 2, failing: 1, oldest_pending_ms: 1000, last_error: 'ECONNREFUSED' },
       ]);
-      // The next coordinator delivers what this one left.
+      // The next coordinator delivers what this one left: the failure when it is due again, and
+      // the claimed one that was never settled (its claimer died) once its lease is over.
       const next = await reopen();
-      expect((await next.due(60_000, 10)).map((d) => [d.body, d.attempts])).toEqual([
-        ['{"n":3}', 0],
-        ['{"n":1}', 1],
+      expect((await next.claimDue(34_000, 10, 30_000)).map((d) => d.body)).toEqual([]);
+      expect((await next.claimDue(60_000, 10, 30_000)).map((d) => [d.body, d.attempts, d.next_attempt_ms])).toEqual([
+        ['{"n":3}', 0, 35_000],
+        ['{"n":1}', 1, 60_000],
       ]);
       expect(await next.pendingDeliveries()).toBe(2);
       await s.prune(3000, 5000);

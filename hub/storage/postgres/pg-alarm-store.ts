@@ -1,7 +1,8 @@
 // Alarm state (hub/alarms/alarm-state.ts) in PostgreSQL: transitions, acknowledgements, silences and
 // the notification queue, shared by the hubs of a group (tables of schema step 10,
-// pg-state-schema.ts). One hub at a time evaluates and notifies (the coordinator), so the queue has
-// one reader; a new coordinator reads the last states, acks and silences its predecessor stored.
+// pg-state-schema.ts). One hub at a time evaluates and notifies (the coordinator); a new coordinator
+// reads the last states, acks and silences its predecessor stored. Two coordinators may overlap for
+// a moment, so the queue is read by claiming: each notification goes to one reader.
 import type { Pool } from 'pg';
 import {
   transitionOf,
@@ -86,11 +87,20 @@ export class PgAlarmStore implements AsyncAlarmStateStore {
     await this.pool.query('INSERT INTO alarm_deliveries (created_ms, kind, url, body, next_attempt_ms) VALUES ($1, $2, $3, $4, $1)', [nowMs, kind, url, body]);
   }
 
-  async due(nowMs: number, limit: number): Promise<Delivery[]> {
+  async claimDue(nowMs: number, limit: number, leaseMs: number): Promise<Delivery[]> {
+    // One statement, so one transaction: the rows are locked as they are picked, and rows another
+    // reader has locked are skipped rather than waited for (then, claimed, they are no longer due).
     const { rows } = await this.pool.query<Delivery>(
-      `SELECT id, created_ms, kind, url, body, attempts, next_attempt_ms, last_error FROM alarm_deliveries
-       WHERE delivered_ms IS NULL AND next_attempt_ms <= $1 ORDER BY next_attempt_ms, id LIMIT $2`,
-      [nowMs, limit],
+      `WITH picked AS (
+         SELECT id, next_attempt_ms FROM alarm_deliveries
+         WHERE delivered_ms IS NULL AND next_attempt_ms <= $1 ORDER BY next_attempt_ms, id LIMIT $2
+         FOR UPDATE SKIP LOCKED
+       ), claimed AS (
+         UPDATE alarm_deliveries d SET next_attempt_ms = $3 FROM picked p WHERE d.id = p.id
+         RETURNING d.id, d.created_ms, d.kind, d.url, d.body, d.attempts, p.next_attempt_ms, d.last_error
+       )
+       SELECT * FROM claimed ORDER BY next_attempt_ms, id`,
+      [nowMs, limit, nowMs + leaseMs],
     );
     return rows;
   }

@@ -63,8 +63,9 @@ export class AlarmStore implements AlarmStateStore {
       expireSilenceScopes: db.prepare('DELETE FROM alarm_silence_scope WHERE silence_id NOT IN (SELECT id FROM alarm_silences)'),
       enqueue: db.prepare('INSERT INTO alarm_deliveries (created_ms, kind, url, body, next_attempt_ms) VALUES (?, ?, ?, ?, ?)'),
       due: db.prepare<[number, number], Delivery>(
-        'SELECT * FROM alarm_deliveries WHERE delivered_ms IS NULL AND next_attempt_ms <= ? ORDER BY next_attempt_ms LIMIT ?',
+        'SELECT * FROM alarm_deliveries WHERE delivered_ms IS NULL AND next_attempt_ms <= ? ORDER BY next_attempt_ms, id LIMIT ?',
       ),
+      claim: db.prepare('UPDATE alarm_deliveries SET next_attempt_ms = ? WHERE id = ?'),
       delivered: db.prepare('UPDATE alarm_deliveries SET delivered_ms = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?'),
       failed: db.prepare('UPDATE alarm_deliveries SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?'),
       pending: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM alarm_deliveries WHERE delivered_ms IS NULL'),
@@ -163,8 +164,14 @@ export class AlarmStore implements AlarmStateStore {
     naming(this.path, () => this.stmt.enqueue.run(nowMs, kind, url, body, nowMs));
   }
 
-  due(nowMs: number, limit: number): Delivery[] {
-    return this.stmt.due.all(nowMs, limit);
+  claimDue(nowMs: number, limit: number, leaseMs: number): Delivery[] {
+    return naming(this.path, () =>
+      this.db.transaction(() => {
+        const rows = this.stmt.due.all(nowMs, limit);
+        for (const r of rows) this.stmt.claim.run(nowMs + leaseMs, r.id);
+        return rows;
+      })(),
+    );
   }
 
   markDelivered(id: number, nowMs: number): void {
