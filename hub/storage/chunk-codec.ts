@@ -30,9 +30,11 @@ export interface ChunkRows {
   detail: (Uint8Array | null)[];
 }
 
-// Format 1 kept its detail blobs whole; 2 takes them apart when they come back byte for byte. Both are read.
-const FORMAT = 2;
+// Format 1 kept its detail blobs whole; 2 takes them apart when they come back byte for byte; 3 may
+// divide a column's integers by their common divisor (DIVIDED). All are read.
+const FORMAT = 3;
 const FORMAT_WHOLE_DETAIL = 1;
+const FORMAT_UNDIVIDED = 2;
 const DETAIL_WHOLE = 0;
 const DETAIL_SPLIT = 1;
 export const COMPRESSION = { none: 0, deflate: 1, brotli: 2 } as const;
@@ -248,13 +250,44 @@ const bitWidth = (range: number) => (range === 0 ? 0 : Math.floor(Math.log2(rang
 // columns (a byte count whose varints wasted a bit a byte), varints for smooth ones.
 const VARINT = 0;
 const PACKED = 3;
+// Format 3: the way's byte may add DIVIDED, then the first integer and a common divisor (above 1)
+// of all the integers' distances from it follow, and the integers written are those distances
+// divided: memory counted in kB, RSS in pages, a filesystem in blocks, a process's CPU in ticks.
+const DIVIDED = 0x08;
+
+/** The greatest common divisor of two integers of either sign below 2^53 (0 with 0: the other). */
+function gcd(a: number, b: number): number {
+  a = Math.abs(a);
+  b = Math.abs(b);
+  while (b !== 0) {
+    const t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/** The greatest common divisor of the integers' distances from the first, or 1 (none, or all equal). */
+function commonDivisor(ints: readonly number[]): number {
+  let g = 0;
+  const first = ints[0]!;
+  for (let i = 1; i < ints.length && g !== 1; i++) if (ints[i] !== first) g = gcd(g, ints[i]! - first);
+  return g > 1 ? g : 1;
+}
 
 let scratch = new Float64Array(1024);
 
-/** Writes the integers the way expected shortest; returns the bytes written and those expected after brotli. */
-function writeChosen(w: Writer, ints: readonly number[]): { written: number; expected: number } {
+/**
+ * Writes the integers the way expected shortest, divided by their common divisor when `divisors`
+ * (format 3); returns the bytes written and those expected after brotli.
+ */
+function writeChosen(w: Writer, ints: readonly number[], divisors = false): { written: number; expected: number } {
   const start = w.length;
   const n = ints.length;
+  const divisor = divisors ? commonDivisor(ints) : 1;
+  const first = n > 0 ? ints[0]! : 0;
+  // Below 2^50 still once divided (by 2 or more), so that the differences stay exact.
+  if (divisor > 1) ints = ints.map((v) => (v - first) / divisor);
   if (scratch.length < n) scratch = new Float64Array(n * 2);
   let best = { how: VARINT + 1, cost: Infinity, least: 0, width: 0 };
   for (let order = 0; order <= 2; order++) {
@@ -273,7 +306,11 @@ function writeChosen(w: Writer, ints: readonly number[]): { written: number; exp
     if (varint < best.cost) best = { how: VARINT + order, cost: varint, least: 0, width: 0 };
   }
   const diffs = differences(ints, best.how < PACKED ? best.how - VARINT : best.how - PACKED, scratch);
-  w.byte(best.how);
+  if (divisor > 1) {
+    w.byte(best.how | DIVIDED);
+    w.int(first);
+    w.uint(divisor);
+  } else w.byte(best.how);
   if (best.how < PACKED) {
     for (let i = 0; i < n; i++) w.int(diffs[i]!);
     return { written: w.length - start, expected: best.cost };
@@ -304,8 +341,16 @@ function writeChosen(w: Writer, ints: readonly number[]): { written: number; exp
   return { written: w.length - start, expected: best.cost };
 }
 
-function readChosen(r: Reader, n: number, out: number[]): void {
-  const how = r.byte();
+function readChosen(r: Reader, n: number, out: number[], divisors = false): void {
+  let how = r.byte();
+  let first = 0;
+  let divisor = 1;
+  if (divisors && how & DIVIDED) {
+    how &= ~DIVIDED;
+    first = r.int();
+    divisor = r.uint();
+    if (divisor < 2 || !(Math.abs(first) < MAX_SCALED)) throw new RangeError(`chunk holds integers divided by ${divisor} from ${first}`);
+  }
   if (how > PACKED + 2) throw new RangeError(`chunk holds integers written in an unknown way ${how}`);
   const diffs: number[] = [];
   if (how < PACKED) {
@@ -350,7 +395,14 @@ function readChosen(r: Reader, n: number, out: number[]): void {
       }
     }
   }
-  for (const v of undifference(diffs, how < PACKED ? how - VARINT : how - PACKED)) out.push(v);
+  const ints = undifference(diffs, how < PACKED ? how - VARINT : how - PACKED);
+  if (divisor === 1) for (const v of ints) out.push(v);
+  else
+    for (const v of ints) {
+      const value = v * divisor + first;
+      if (!(Math.abs(value) < MAX_SCALED)) throw new RangeError('chunk holds divided integers out of range');
+      out.push(value);
+    }
 }
 
 /** The smallest scale at which every value is an exact integer below MAX_SCALED, or -1. */
@@ -465,7 +517,14 @@ function readXor(r: Reader, n: number, out: number[]): void {
  * max and sum equal to its min. Returns the bytes it is expected to take after brotli (those
  * written, or with `chosen` less for the integers), or null when `ref` does not fit (no scale, or out of range).
  */
-function writeColumn(w: Writer, column: readonly (number | null)[], allowNear = false, ref?: readonly (number | null)[], chosen = false): number | null {
+function writeColumn(
+  w: Writer,
+  column: readonly (number | null)[],
+  allowNear = false,
+  ref?: readonly (number | null)[],
+  chosen = false,
+  divisors = false,
+): number | null {
   const start = w.length;
   let saved = 0;
   const present: number[] = [];
@@ -509,7 +568,7 @@ function writeColumn(w: Writer, column: readonly (number | null)[], allowNear = 
   }
   if (mode === XOR) writeXor(w, present);
   else if (chosen) {
-    const { written, expected } = writeChosen(w, ints);
+    const { written, expected } = writeChosen(w, ints, divisors);
     saved = written - expected;
   } else writeDeltas(w, ints, mode === DELTA2 ? 2 : 1);
   if (near) {
@@ -534,7 +593,7 @@ function refIntegers(ref: readonly (number | null)[], column: readonly (number |
   return out;
 }
 
-function readColumn(r: Reader, rows: number, allowNear = false, ref?: readonly (number | null)[], chosen = false): (number | null)[] {
+function readColumn(r: Reader, rows: number, allowNear = false, ref?: readonly (number | null)[], chosen = false, divisors = false): (number | null)[] {
   const modeByte = r.byte();
   if (modeByte & NEAR && !allowNear) throw new RangeError('chunk holds a column of near-scaled values where none may be');
   const mode = modeByte & 0x03;
@@ -554,7 +613,7 @@ function readColumn(r: Reader, rows: number, allowNear = false, ref?: readonly (
   const values: number[] = [];
   if (mode === XOR) readXor(r, count, values);
   else {
-    if (chosen) readChosen(r, count, values);
+    if (chosen) readChosen(r, count, values, divisors);
     else readDeltas(r, count, mode === DELTA2 ? 2 : 1, values);
     if (ref) {
       // As refIntegers() on the writer's side: the reference's scaled value at each row that has one here.
@@ -614,7 +673,7 @@ function writeBody(chunk: ChunkRows): Uint8Array {
   }
   for (const column of chunk.columns) {
     if (column.length !== rows) throw new RangeError(`chunk has ${rows} times but a column of ${column.length} values`);
-    writeColumn(w, column, false, undefined, true);
+    writeColumn(w, column, false, undefined, true, true);
   }
   const split = chunk.detail.some((d) => d !== null) ? splitDetails(chunk.detail) : null;
   if (split) {
@@ -626,7 +685,7 @@ function writeBody(chunk: ChunkRows): Uint8Array {
     }
     for (const s of split.shapeOf) w.uint(s);
     // The columns' paths are the shapes' (pathsOf), in the same order.
-    for (const column of split.columns) writeColumn(w, column, false, undefined, true);
+    for (const column of split.columns) writeColumn(w, column, false, undefined, true, true);
     return w.done();
   }
   w.byte(DETAIL_WHOLE);
@@ -651,7 +710,9 @@ function readBody(body: Uint8Array, withDetail: boolean, format: number): ChunkR
     for (let i = 0; i < run; i++) boot.push(boots[index]!);
   }
   const columns: (number | null)[][] = [];
-  for (let c = 0; c < columnCount; c++) columns.push(readColumn(r, rows, false, undefined, format !== FORMAT_WHOLE_DETAIL));
+  const chosen = format !== FORMAT_WHOLE_DETAIL;
+  const divisors = format === FORMAT;
+  for (let c = 0; c < columnCount; c++) columns.push(readColumn(r, rows, false, undefined, chosen, divisors));
   if (!withDetail) return { tsMs, seq, boot, columns, detail: new Array<null>(rows).fill(null) };
   const how = format === FORMAT_WHOLE_DETAIL ? DETAIL_WHOLE : r.byte();
   if (how === DETAIL_SPLIT) {
@@ -659,7 +720,7 @@ function readBody(body: Uint8Array, withDetail: boolean, format: number): ChunkR
     for (let n = r.uint(); shapes.length < n; ) shapes.push(r.raw(r.uint()));
     const shapeOf: number[] = [];
     for (let i = 0; i < rows; i++) shapeOf.push(r.uint());
-    const detailColumns = pathsOf(shapes).map(() => readColumn(r, rows, false, undefined, true));
+    const detailColumns = pathsOf(shapes).map(() => readColumn(r, rows, false, undefined, true, divisors));
     if (r.at !== body.length) throw new RangeError(`chunk has ${body.length - r.at} bytes past its end`);
     return { tsMs, seq, boot, columns, detail: joinDetails({ shapes, shapeOf, columns: detailColumns }) };
   }
@@ -702,7 +763,7 @@ const BROTLI_QUALITY = 5;
 /** The chunk's rows; without `detail`, the blobs are left unread (all null): the series and the export need none. */
 export function decodeChunk(bytes: Uint8Array, { detail = true }: { detail?: boolean } = {}): ChunkRows {
   const format = bytes[0]!;
-  if (bytes.length < 2 || (format !== FORMAT && format !== FORMAT_WHOLE_DETAIL))
+  if (bytes.length < 2 || (format !== FORMAT && format !== FORMAT_UNDIVIDED && format !== FORMAT_WHOLE_DETAIL))
     throw new RangeError(`not a chunk of format ${FORMAT} (first byte ${bytes[0]})`);
   const packed = bytes.subarray(2);
   switch (bytes[1]) {
