@@ -25,6 +25,7 @@ import type { LeakThresholds } from '../hub/sessions/leak-verdict.ts';
 import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
 import type { PgStore } from '../hub/storage/postgres/pg-store.ts';
 import { checkIntegrity, type IntegrityReport } from '../hub/storage/sqlite/threaded-sample-writer.ts';
+import { copyLocalStateToPg } from '../hub/storage/postgres/pg-local-state-copy.ts';
 import { isPostgresUrl, openPgDriver, openSqliteDriver, type PgDriver, type StorageDriver } from '../hub/storage/driver.ts';
 import { GroupCoordination } from '../hub/group/group-coordination.ts';
 import { hostname } from 'node:os';
@@ -147,7 +148,12 @@ export class HubService {
   static async open(options: HubOptions): Promise<HubService> {
     if (!isPostgresUrl(options.storage)) return new HubService(options);
     const sqlitePath = join(prepareDataDir(options.dataDir), DB_FILE);
-    return new HubService(options, await openPgDriver(options.storage, { sqlitePath, retention: options.retention, log: options.log }));
+    const driver = await openPgDriver(options.storage, { sqlitePath, retention: options.retention, log: options.log });
+    // Failing, it is tried again at the next start: the file is marked only once its state is in the database.
+    await copyLocalStateToPg(driver.store.pool, sqlitePath, options.log).catch((err: Error) =>
+      options.log.error({ err: err.message, from: sqlitePath }, 'could not copy the alarm and session state of the local file into PostgreSQL'),
+    );
+    return new HubService(options, driver);
   }
 
   constructor(

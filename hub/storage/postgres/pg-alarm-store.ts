@@ -38,9 +38,10 @@ export class PgAlarmStore implements AsyncAlarmStateStore {
   }
 
   async lastStates(): Promise<LastStates> {
+    // By time first: transitions a hub copied from its older local file (pg-local-state-copy.ts) may come after newer ones.
     const { rows } = await this.pool.query<{ node: string; rule_id: string; subject: string; to_state: string; ts_ms: number }>(
       `SELECT DISTINCT ON (node, rule_id, subject) node, rule_id, subject, to_state, ts_ms
-       FROM alarm_transitions ORDER BY node, rule_id, subject, id DESC`,
+       FROM alarm_transitions ORDER BY node, rule_id, subject, ts_ms DESC, id DESC`,
     );
     return new Map(rows.map((r) => [`${r.node}\u0000${r.rule_id}\u0000${r.subject}`, { state: r.to_state as AlarmLevel, ts_ms: r.ts_ms }]));
   }
