@@ -53,6 +53,9 @@ describe('chunk codec', () => {
     ['integers past 2^50 fall back to XOR', [2 ** 51, 2 ** 51 + 2, 3]],
     ['repeated values', [7, 7, 7, 7, 7, 7, 7, 7, 7]],
     ['nine decimals', [0.123456789, 1.000000001]],
+    ['multiples of a page from an odd first value', [4097, 8193, -4095, 4097 + 4096 * 1000, null, 4097]],
+    ['a common divisor across the widest range', [-(2 ** 50 - 1), 2 ** 50 - 1, 1, -1]],
+    ['tenths in steps of 0.2 (ticks of 5 s)', [0.2, 0.4, 0, 1.2, -0.6]],
   ])('gives back %s exactly', (_, values) => {
     const chunk = oneColumn(values);
     for (const compression of COMPRESSIONS) expectSame(decodeChunk(encodeChunk(chunk, compression)), chunk);
@@ -139,6 +142,36 @@ describe('chunk codec', () => {
     // The columns alone (no detail): the codec's own share.
     const columnsOnly = encodeChunk({ ...chunk, detail: chunk.detail.map(() => null) });
     expect(columnsOnly.length / values).toBeLessThan(1.5);
+  });
+});
+
+describe('common divisors (format 3)', () => {
+  it("codes a column of kB or pages as its count of them: it costs about what the count costs, whatever the unit", () => {
+    let seed = 99;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    let walk = 500_000;
+    const kilobytes = Array.from({ length: 900 }, () => (walk += Math.round((random() - 0.5) * 2000)));
+    const cost = (values: number[]) => encodeChunk(oneColumn(values)).length;
+    const inBytes = kilobytes.map((kb) => kb * 1024);
+    expect(cost(inBytes)).toBeLessThan(cost(kilobytes) + 20);
+    // Not a divisor of all of them: the bytes cost more than the count.
+    const oneOff = [...inBytes.slice(0, -1), inBytes.at(-1)! + 1];
+    expect(cost(oneOff)).toBeGreaterThan(cost(kilobytes) + 200);
+    expectSame(decodeChunk(encodeChunk(oneColumn(oneOff))), oneColumn(oneOff));
+    expectSame(decodeChunk(encodeChunk(oneColumn(inBytes))), oneColumn(inBytes));
+  });
+
+  it('refuses a divisor a writer could not have written', () => {
+    // 4096 and 8192: 0 and 1 from the first, 4096, times 4096 (zigzag varint 0x80 0x40, varint 0x80 0x20).
+    const body = encodeChunk(oneColumn([4096, 8192]), 'none');
+    expectSame(decodeChunk(body), oneColumn([4096, 8192]));
+    const at = Buffer.from(body).indexOf(Buffer.from([0x80, 0x40, 0x80, 0x20]));
+    expect(at).toBeGreaterThan(0);
+    // The divisor made 1 in as many bytes (0x81 0x00): the writer never divides by less than 2.
+    const bad = Uint8Array.from(body);
+    bad[at + 2] = 0x81;
+    bad[at + 3] = 0x00;
+    expect(() => decodeChunk(bad)).toThrow(/divided by 1 /);
   });
 });
 
@@ -238,6 +271,26 @@ describe('chunks written by earlier versions', () => {
     const again = decodeChunk(encodeChunk(chunk));
     expectSame(again, chunk);
     expect(hex(again.detail)).toEqual(hex(chunk.detail));
+  });
+
+  it('reads a sample chunk of format 2, its integers undivided', () => {
+    const bytes = Buffer.from(
+      '020003020180a0abfef962d00fd00f010e0202010262310003450503fa010330010380f882ad160e0000000400020101118682f7f7f681836465746830f7f7f6f6f6010001450503fa0100450503a20600410503e01200410503a80500',
+      'hex',
+    );
+    const chunk = decodeChunk(bytes);
+    expectSame(chunk, {
+      tsMs: [1_700_000_000_000, 1_700_000_001_000, 1_700_000_002_000],
+      seq: [7, 8, 9],
+      boot: ['b1', 'b1', 'b1'],
+      columns: [
+        [12.5, null, 13.1],
+        [3_000_000_000, 3_000_004_096, 3_000_008_192],
+      ],
+      detail: [detail, null, detail],
+    });
+    expect(encodeChunk(chunk)[0]).toBe(3);
+    expectSame(decodeChunk(encodeChunk(chunk)), chunk);
   });
 
   it('reads a bucket chunk of format 0x11', () => {
