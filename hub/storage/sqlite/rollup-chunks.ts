@@ -172,7 +172,6 @@ export class RollupChunks {
    * order with SQL's compensation). Rows of [t, …means].
    */
   means(nodeId: number, tier: number, stepMs: number, fromMs: number, toMs: number, metrics: readonly SeriesMetric[]): (number | null)[][] {
-    const width = metrics.length;
     const sumAt = metrics.map(sumColumn);
     const wanted = new Set(sumAt.flatMap((c) => [c, c + 1]));
     const wantedKey = [...wanted].join(',');
@@ -180,75 +179,56 @@ export class RollupChunks {
       .all(tier, nodeId, rollupWindowOf(tier, fromMs), toMs)
       .map((chunk) => this.decoded(`${tier}:${nodeId}:${chunk.start_ms}:${wantedKey}`, chunk.data, wanted));
     const rows = this.meanStatement(metrics).all(tier, nodeId, fromMs, toMs) as (number | null)[][];
-    // Flat, with no array a bucket: times, then per bucket each metric's sum (NaN for NULL) and count.
-    let total = rows.length;
-    for (const b of chunks) total += b.bucketMs.length;
-    const times = new Float64Array(total);
-    const values = new Float64Array(total * 2 * width);
-    let at = 0;
+    const steps = new StepMeans(metrics.length, stepMs);
+    // Buckets go into the steps in time order, as SQL's ORDER BY gives them: the chunks' (their
+    // windows come in order and never overlap) with the rows (of windows not compacted) merged in,
+    // a chunk's bucket before a row's of the same time. No array a bucket: a 7-day chart has 10,080.
+    if (!inOrder(chunks, fromMs, toMs)) return this.sortedMeans(chunks, rows, steps, sumAt, fromMs, toMs);
+    let r = 0;
+    const sums: (readonly (number | null)[])[] = new Array(metrics.length);
+    const counts: (readonly (number | null)[])[] = new Array(metrics.length);
     for (const b of chunks) {
-      const first = at;
+      for (let m = 0; m < metrics.length; m++) {
+        sums[m] = b.columns[sumAt[m]!] ?? [];
+        counts[m] = b.columns[sumAt[m]! + 1] ?? [];
+      }
       for (let i = 0; i < b.bucketMs.length; i++) {
         const t = b.bucketMs[i]!;
-        if (t >= fromMs && t <= toMs) times[at++] = t;
-      }
-      for (let m = 0; m < width; m++) {
-        const sums = b.columns[sumAt[m]!] ?? [];
-        const counts = b.columns[sumAt[m]! + 1] ?? [];
-        for (let i = 0, k = first; i < b.bucketMs.length; i++) {
-          const t = b.bucketMs[i]!;
-          if (t < fromMs || t > toMs) continue;
-          values[k * 2 * width + 2 * m] = sums[i] ?? NaN;
-          values[k * 2 * width + 2 * m + 1] = counts[i] ?? 0;
-          k++;
-        }
+        if (t < fromMs || t > toMs) continue;
+        for (; r < rows.length && rows[r]![0]! < t; r++) steps.addRow(rows[r]!);
+        steps.addBucket(t, sums, counts, i);
       }
     }
-    for (const row of rows) {
-      times[at] = row[0]!;
-      for (let k = 1; k <= 2 * width; k++) values[at * 2 * width + k - 1] = row[k] ?? (k % 2 === 1 ? NaN : 0);
-      at++;
+    for (; r < rows.length; r++) steps.addRow(rows[r]!);
+    return steps.done();
+  }
+
+  /** means() for chunks whose buckets are out of time order (none are written so): every bucket sorted first. */
+  private sortedMeans(
+    chunks: readonly BucketRows[],
+    rows: readonly (number | null)[][],
+    steps: StepMeans,
+    sumAt: readonly number[],
+    fromMs: number,
+    toMs: number,
+  ): (number | null)[][] {
+    const all: { t: number; chunk: BucketRows | null; at: number }[] = [];
+    for (const b of chunks) {
+      for (let i = 0; i < b.bucketMs.length; i++) if (b.bucketMs[i]! >= fromMs && b.bucketMs[i]! <= toMs) all.push({ t: b.bucketMs[i]!, chunk: b, at: i });
     }
-    // Chunks come in time order and rows after them; out of order only when a window between was rows.
-    const order = Array.from({ length: at }, (_, i) => i);
-    if (times.some((t, i) => i > 0 && i < at && t < times[i - 1]!)) order.sort((a, b) => times[a]! - times[b]!);
-    const out: (number | null)[][] = [];
-    const sums = new Array<number>(width);
-    const errors = new Array<number>(width);
-    const seen = new Array<boolean>(width);
-    const counts = new Array<number>(width);
-    let bucket: number | null = null;
-    const flush = () => {
-      if (bucket === null) return;
-      const row: (number | null)[] = [bucket];
-      for (let m = 0; m < width; m++) row.push(seen[m] && counts[m]! > 0 ? (sums[m]! + errors[m]!) / counts[m]! : null);
-      out.push(row);
-    };
-    for (const i of order) {
-      const t = times[i]! - (times[i]! % stepMs);
-      if (t !== bucket) {
-        flush();
-        bucket = t;
-        sums.fill(0);
-        errors.fill(0);
-        seen.fill(false);
-        counts.fill(0);
-      }
-      for (let m = 0, at = i * 2 * width; m < width; m++, at += 2) {
-        const v = values[at]!;
-        if (!Number.isNaN(v)) {
-          // SQLite's sum() compensation (Kahan-Babuska-Neumaier), as CompensatedSum.
-          const s = sums[m]!;
-          const sum = s + v;
-          errors[m]! += Math.abs(s) > Math.abs(v) ? s - sum + v : v - sum + s;
-          sums[m] = sum;
-          seen[m] = true;
-        }
-        counts[m]! += values[at + 1]!;
-      }
+    rows.forEach((row, at) => all.push({ t: row[0]!, chunk: null, at }));
+    all.sort((a, b) => a.t - b.t); // stable: of one time, chunks' buckets first
+    for (const { t, chunk, at } of all) {
+      if (chunk === null) steps.addRow(rows[at]!);
+      else
+        steps.addBucket(
+          t,
+          sumAt.map((c) => chunk.columns[c] ?? []),
+          sumAt.map((c) => chunk.columns[c + 1] ?? []),
+          at,
+        );
     }
-    flush();
-    return out;
+    return steps.done();
   }
 
   private decoded(key: string, data: Buffer, wanted: ReadonlySet<number>): BucketRows {
@@ -304,4 +284,93 @@ export function mergeBuckets(old: BucketRows, newer: BucketRows): BucketRows {
     n: order.map(([p, i]) => p.n[i]!),
     columns: Array.from({ length: width }, (_, c) => order.map(([p, i]) => p.columns[c]?.[i] ?? null)),
   };
+}
+
+/** Whether the chunks' buckets within [fromMs, toMs] come in time order, one chunk after another. */
+function inOrder(chunks: readonly BucketRows[], fromMs: number, toMs: number): boolean {
+  let last = -Infinity;
+  for (const b of chunks) {
+    for (let i = 0; i < b.bucketMs.length; i++) {
+      const t = b.bucketMs[i]!;
+      if (t < fromMs || t > toMs) continue;
+      if (t < last) return false;
+      last = t;
+    }
+  }
+  return true;
+}
+
+/**
+ * Means per step of buckets given in time order: per metric, the sums added with SQLite's sum()
+ * compensation (Kahan-Babuska-Neumaier, as CompensatedSum) over the counts, as
+ * rollupSelectSql()'s sum(sum) / sum(n); a step whose metric had no sum, or no count, gives null.
+ */
+class StepMeans {
+  private readonly out: (number | null)[][] = [];
+  private readonly sums: Float64Array;
+  private readonly errors: Float64Array;
+  private readonly counts: Float64Array;
+  private readonly seen: Uint8Array;
+  private step: number | null = null;
+
+  constructor(
+    private readonly width: number,
+    private readonly stepMs: number,
+  ) {
+    this.sums = new Float64Array(width);
+    this.errors = new Float64Array(width);
+    this.counts = new Float64Array(width);
+    this.seen = new Uint8Array(width);
+  }
+
+  /** A chunk's bucket `at`, with each metric's sum and count column. */
+  addBucket(t: number, sums: readonly (readonly (number | null)[])[], counts: readonly (readonly (number | null)[])[], at: number): void {
+    this.moveTo(t);
+    for (let m = 0; m < this.width; m++) {
+      this.add(m, sums[m]![at] ?? NaN);
+      this.counts[m]! += counts[m]![at] ?? 0;
+    }
+  }
+
+  /** A row of [bucket_ms, then each metric's sum and count]. */
+  addRow(row: readonly (number | null)[]): void {
+    this.moveTo(row[0]!);
+    for (let m = 0; m < this.width; m++) {
+      this.add(m, row[1 + 2 * m] ?? NaN);
+      this.counts[m]! += row[2 + 2 * m] ?? 0;
+    }
+  }
+
+  /** Rows of [step start, then each metric's mean or null]. */
+  done(): (number | null)[][] {
+    this.flush();
+    return this.out;
+  }
+
+  private add(m: number, v: number): void {
+    if (Number.isNaN(v)) return;
+    const s = this.sums[m]!;
+    const sum = s + v;
+    this.errors[m]! += Math.abs(s) > Math.abs(v) ? s - sum + v : v - sum + s;
+    this.sums[m] = sum;
+    this.seen[m] = 1;
+  }
+
+  private moveTo(t: number): void {
+    const step = t - (t % this.stepMs);
+    if (step === this.step) return;
+    this.flush();
+    this.step = step;
+    this.sums.fill(0);
+    this.errors.fill(0);
+    this.counts.fill(0);
+    this.seen.fill(0);
+  }
+
+  private flush(): void {
+    if (this.step === null) return;
+    const row: (number | null)[] = [this.step];
+    for (let m = 0; m < this.width; m++) row.push(this.seen[m] && this.counts[m]! > 0 ? (this.sums[m]! + this.errors[m]!) / this.counts[m]! : null);
+    this.out.push(row);
+  }
 }
