@@ -2,7 +2,7 @@
 // publish/subscribe. Stored samples come with the whole decoded sample for in-process listeners;
 // the SSE route sends browsers only the StreamEvent part.
 import type { Sample } from '../protocol/index.ts';
-import type { SamplePoint, StreamEvent } from '../shared/api-types.ts';
+import { PROCESS_COUNT_METRIC, type SamplePoint, type StreamEvent } from '../shared/api-types.ts';
 
 export type FeedEvent = Exclude<StreamEvent, { type: 'sample' }> | (Extract<StreamEvent, { type: 'sample' }> & { sample?: Sample });
 
@@ -25,13 +25,15 @@ export class LiveFeed {
   }
 }
 
-/** The feed's event for a sample: its point, the whole sample, and its process lists when it has them. */
+/** The feed's event for a sample: its point, the whole sample, and its process lists (with the process count) when it has them. */
 export function sampleEvent(node: string, sample: Sample, point: SamplePoint): FeedEvent {
   return {
     type: 'sample',
     node,
     point,
     sample,
-    ...(sample.top_cpu ? { processes: { top_cpu: sample.top_cpu, top_mem: sample.top_mem ?? [], procs_total: sample.procs_total ?? null } } : {}),
+    ...(sample.top_cpu
+      ? { processes: { top_cpu: sample.top_cpu, top_mem: sample.top_mem ?? [], [PROCESS_COUNT_METRIC]: sample[PROCESS_COUNT_METRIC] ?? null } }
+      : {}),
   };
 }

@@ -1,7 +1,7 @@
 // The metric registry: every series the hub stores, once, with everything each part needs to know
 // of it. The codec's wire table, the storage columns and rollups, the API's metric list, /metrics,
-// Home Assistant discovery, alarm-rule validation and the node page's charts are all derived from
-// this list; a metric's name appears here and in the code that measures it (the agent's collectors
+// Home Assistant discovery, alarm-rule validation and the default rules, the fleet page's columns
+// and the node page's charts are all derived from this list; a metric's name appears here and in the code that measures it (the agent's collectors
 // and the simulator), nowhere else. It sits in protocol/ because the codec derives from it and
 // protocol/ is the one module every part imports.
 //
@@ -46,6 +46,38 @@ export const CHART_GROUPS = [
 ] as const;
 export type ChartGroupName = (typeof CHART_GROUPS)[number]['group'];
 
+/**
+ * The fleet page's metric columns (its table, and the figures on its cards), in order; each metric
+ * with a `fleet` names one. A column of several metrics (network) shows each after its `mark` and
+ * sorts by their sum. `title`: the header's tooltip.
+ */
+export const FLEET_COLUMNS = [
+  { column: 'cpu', label: 'CPU' },
+  { column: 'mem', label: 'Memory' },
+  { column: 'disk', label: 'Disk' },
+  { column: 'temp', label: 'Temp' },
+  { column: 'load', label: 'Load', title: 'load average over 1 minute' },
+  { column: 'net', label: 'Network', title: 'received ↓ and sent ↑, all interfaces' },
+] as const;
+export type FleetColumnName = (typeof FLEET_COLUMNS)[number]['column'];
+
+/**
+ * An alarm rule a fresh hub ships with on a metric (hub/alarms/rules.ts, defaultRules), in the rule's
+ * own words (durations as "5m"). `eachFilesystem`: the rule watches every filesystem on its own
+ * (`fs_pct`, one alarm per mount) rather than the fullest. Memory and disk use move slowly and RED
+ * already judges a 1-minute mean, so a minute over is enough (5 minutes only kept the first alarm,
+ * and the demo's, waiting); CPU is bursty and keeps its 5 minutes.
+ */
+export interface DefaultAlarm {
+  readonly id: string;
+  readonly eachFilesystem?: true;
+  readonly threshold: number;
+  readonly for?: string;
+  readonly horizon?: string;
+  readonly trend_window?: string;
+  readonly description: string;
+}
+
 export interface MetricSpec {
   /** The series name: the store's column, the API's and the charts' key. Its suffix gives the unit. */
   readonly name: string;
@@ -68,6 +100,17 @@ export interface MetricSpec {
   readonly homeAssistant: { readonly name: string; readonly unit?: string; readonly deviceClass?: string; readonly icon?: string } | null;
   /** Alarm rules may watch it. */
   readonly alarms: boolean;
+  /** The rule a fresh hub watches it with, or none. */
+  readonly defaultAlarm: DefaultAlarm | null;
+  /** A column of the fleet page (`mark`: written before its value when the column shows several), or none. */
+  readonly fleet: { readonly column: FleetColumnName; readonly mark?: string } | null;
+  /**
+   * Sent only in the samples that carry the process list (top_cpu, top_mem): the API gives it with
+   * that list (NodeDetailResponse.processes, the stream's `processes`), the node page above it.
+   */
+  readonly withProcessList?: true;
+  /** The time since the machine booted: the node page counts it on between samples. */
+  readonly sinceBoot?: true;
 }
 
 export const METRICS = [
@@ -82,6 +125,14 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_cpu_busy_ratio', scale: 0.01 },
     homeAssistant: { name: 'CPU', unit: '%', icon: 'mdi:cpu-64-bit' },
     alarms: true,
+    defaultAlarm: {
+      id: 'cpu',
+      threshold: 80,
+      for: '5m',
+      horizon: '0',
+      description: 'CPU busy over 80 % for 5 minutes (no prediction: CPU load is too bursty to extrapolate)',
+    },
+    fleet: { column: 'cpu' },
   },
   {
     name: 'mem_pct',
@@ -94,6 +145,8 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_memory_used_ratio', scale: 0.01 },
     homeAssistant: { name: 'Memory', unit: '%', icon: 'mdi:memory' },
     alarms: true,
+    defaultAlarm: { id: 'memory', threshold: 80, for: '1m', description: 'memory over 80 % for a minute, or predicted to be within 6 h' },
+    fleet: { column: 'mem' },
   },
   {
     name: 'mem_used_bytes',
@@ -106,6 +159,8 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_memory_used_bytes' },
     homeAssistant: { name: 'Memory used', unit: 'B', deviceClass: 'data_size' },
     alarms: true,
+    defaultAlarm: null,
+    fleet: null,
   },
   {
     name: 'swap_pct',
@@ -118,6 +173,8 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_swap_used_ratio', scale: 0.01 },
     homeAssistant: { name: 'Swap', unit: '%', icon: 'mdi:swap-horizontal' },
     alarms: true,
+    defaultAlarm: { id: 'swap', threshold: 80, description: 'swap over 80 %, or predicted to be within 6 h' },
+    fleet: null,
   },
   {
     name: 'swap_used_bytes',
@@ -130,6 +187,8 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_swap_used_bytes' },
     homeAssistant: null,
     alarms: true,
+    defaultAlarm: null,
+    fleet: null,
   },
   {
     name: 'disk_pct',
@@ -142,6 +201,16 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_filesystem_fullest_used_ratio', scale: 0.01 },
     homeAssistant: { name: 'Disk (fullest)', unit: '%', icon: 'mdi:harddisk' },
     alarms: true,
+    defaultAlarm: {
+      id: 'disk',
+      eachFilesystem: true,
+      threshold: 80,
+      for: '1m',
+      horizon: '24h',
+      trend_window: '6h',
+      description: 'each filesystem over 80 % for a minute, or predicted to fill to 80 % within 24 h',
+    },
+    fleet: { column: 'disk' },
   },
   {
     name: 'disk_read_bps',
@@ -154,6 +223,8 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_disk_read_bytes_total' },
     homeAssistant: { name: 'Disk read', unit: 'B/s', deviceClass: 'data_rate' },
     alarms: true,
+    defaultAlarm: null,
+    fleet: null,
   },
   {
     name: 'disk_write_bps',
@@ -166,6 +237,8 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_disk_written_bytes_total' },
     homeAssistant: { name: 'Disk write', unit: 'B/s', deviceClass: 'data_rate' },
     alarms: true,
+    defaultAlarm: null,
+    fleet: null,
   },
   {
     name: 'net_rx_bps',
@@ -178,6 +251,8 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_network_receive_bytes_total' },
     homeAssistant: { name: 'Network in', unit: 'B/s', deviceClass: 'data_rate' },
     alarms: true,
+    defaultAlarm: null,
+    fleet: { column: 'net', mark: '↓' },
   },
   {
     name: 'net_tx_bps',
@@ -190,6 +265,8 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_network_transmit_bytes_total' },
     homeAssistant: { name: 'Network out', unit: 'B/s', deviceClass: 'data_rate' },
     alarms: true,
+    defaultAlarm: null,
+    fleet: { column: 'net', mark: '↑' },
   },
   {
     name: 'temp_c',
@@ -202,6 +279,15 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_cpu_temperature_celsius' },
     homeAssistant: { name: 'CPU temperature', unit: '°C', deviceClass: 'temperature' },
     alarms: true,
+    defaultAlarm: {
+      id: 'temperature',
+      threshold: 80,
+      for: '2m',
+      horizon: '30m',
+      trend_window: '10m',
+      description: 'CPU over 80 °C (a Pi throttles from 80 °C)',
+    },
+    fleet: { column: 'temp' },
   },
   {
     name: 'load_1',
@@ -214,6 +300,8 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_load1' },
     homeAssistant: { name: 'Load (1 min)', icon: 'mdi:gauge' },
     alarms: true,
+    defaultAlarm: null,
+    fleet: { column: 'load' },
   },
   {
     name: 'load_5',
@@ -226,6 +314,8 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_load5' },
     homeAssistant: null,
     alarms: true,
+    defaultAlarm: null,
+    fleet: null,
   },
   {
     name: 'load_15',
@@ -238,6 +328,8 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_load15' },
     homeAssistant: null,
     alarms: true,
+    defaultAlarm: null,
+    fleet: null,
   },
   {
     name: 'procs_total',
@@ -250,6 +342,9 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_processes' },
     homeAssistant: { name: 'Processes', icon: 'mdi:format-list-numbered' },
     alarms: true,
+    defaultAlarm: null,
+    fleet: null,
+    withProcessList: true,
   },
   {
     name: 'uptime_s',
@@ -262,6 +357,9 @@ export const METRICS = [
     prometheus: { name: 'remonitor_node_uptime_seconds' },
     homeAssistant: { name: 'Uptime', unit: 's', deviceClass: 'duration' },
     alarms: false,
+    defaultAlarm: null,
+    fleet: null,
+    sinceBoot: true,
   },
 ] as const satisfies readonly MetricSpec[];
 

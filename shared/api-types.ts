@@ -1,5 +1,5 @@
 // Shapes of the REST API and the live stream, shared by the Hono routes and the browser code.
-import { METRIC_NAMES, METRICS, type MetricName } from '../protocol/metrics.ts';
+import { FLEET_COLUMNS, METRIC_NAMES, METRICS, type MetricName } from '../protocol/metrics.ts';
 import type { NodeInfo, NodeStatus, ProcessUsage, Sample } from '../protocol/index.ts';
 
 /** Series that a chart can ask for: the registry's metrics (protocol/metrics.ts), one stored column each. */
@@ -58,23 +58,21 @@ export interface NodesResponse {
   stale?: number;
 }
 
-/** The sample values the fleet page shows (its table columns and cards). */
-export const FLEET_POINT_METRICS = [
-  'cpu_pct',
-  'mem_pct',
-  'disk_pct',
-  'temp_c',
-  'load_1',
-  'net_rx_bps',
-  'net_tx_bps',
-] as const satisfies readonly SeriesMetric[];
+type RegistryMetric = (typeof METRICS)[number];
+
+/** A metric the fleet page shows (the registry's `fleet`). */
+export type FleetPointMetric = Extract<RegistryMetric, { fleet: object }>['name'];
+/** The sample values the fleet page shows (its table columns and cards), in the order of its columns. */
+export const FLEET_POINT_METRICS: readonly FleetPointMetric[] = FLEET_COLUMNS.flatMap(({ column }) =>
+  METRICS.filter((m): m is Extract<RegistryMetric, { fleet: object }> => m.fleet?.column === column).map((m) => m.name),
+);
 /** The system info the fleet page shows and filters on. */
 export const FLEET_INFO_FIELDS = ['agent_version', 'hostname', 'os', 'arch', 'interval_ms', 'ip_addresses'] as const satisfies readonly (keyof NodeInfo)[];
 
 /** A node as GET /api/nodes?fields=fleet gives it: what the fleet page needs of NodeSummary, about half its size. */
 export interface FleetNodeSummary
   extends Pick<NodeSummary, 'name' | 'status' | 'last_seen_ms' | 'clock_skew_s' | 'tags' | 'stale' | 'containers' | 'clock_synchronized'> {
-  latest: ({ ts_ms: number } & Partial<Record<(typeof FLEET_POINT_METRICS)[number], number>>) | null;
+  latest: ({ ts_ms: number } & Partial<Record<FleetPointMetric, number>>) | null;
   info: Pick<NodeInfo, (typeof FLEET_INFO_FIELDS)[number]> | null;
 }
 
@@ -84,10 +82,28 @@ export interface FleetNodesResponse {
   stale: number;
 }
 
+/** The metric sent with the process list (the registry's `withProcessList`): the number of processes. */
+export type ProcessCountMetric = Extract<RegistryMetric, { withProcessList: true }>['name'];
+export const PROCESS_COUNT_METRIC: ProcessCountMetric = onlyMetric(
+  METRICS.filter((m): m is Extract<RegistryMetric, { withProcessList: true }> => 'withProcessList' in m),
+);
+
+/** The time since boot (the registry's `sinceBoot`). */
+export type UptimeMetric = Extract<RegistryMetric, { sinceBoot: true }>['name'];
+export const UPTIME_METRIC: UptimeMetric = onlyMetric(METRICS.filter((m): m is Extract<RegistryMetric, { sinceBoot: true }> => 'sinceBoot' in m));
+
+function onlyMetric<M extends { name: string }>(found: readonly M[]): M['name'] {
+  if (found.length !== 1) throw new Error(`the metric registry has ${found.length} metrics in a role that one metric plays`);
+  return found[0]!.name;
+}
+
+/** A sample's process lists, and the process count sent with them. */
+export type ProcessLists = { top_cpu: ProcessUsage[]; top_mem: ProcessUsage[] } & Record<ProcessCountMetric, number | null>;
+
 /** GET /api/nodes/:node: the summary plus the latest full sample and the latest process list. */
 export interface NodeDetailResponse extends NodeSummary {
   sample: Sample | null;
-  processes: { ts_ms: number; procs_total: number | null; top_cpu: ProcessUsage[]; top_mem: ProcessUsage[] } | null;
+  processes: ({ ts_ms: number } & ProcessLists) | null;
 }
 
 /**
@@ -112,7 +128,7 @@ export type StreamEvent =
       type: 'sample';
       node: string;
       point: SamplePoint;
-      processes?: { top_cpu: ProcessUsage[]; top_mem: ProcessUsage[]; procs_total: number | null };
+      processes?: ProcessLists;
       /** A live sample's clock skew, as NodeSummary.clock_skew_s; absent on replayed samples. */
       clock_skew_s?: number;
       /** As NodeSummary.containers, when the sample has containers. */

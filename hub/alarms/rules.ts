@@ -3,6 +3,7 @@
 // hub/alarms/rule-schema.ts), which reports every problem at once with the field and the bad value.
 import * as v from 'valibot';
 import { CLOCK_TOLERANCE_MS, parseDuration } from '../../protocol/index.ts';
+import { METRIC_SPECS } from '../../protocol/metrics.ts';
 import {
   BIT_THRESHOLD,
   BOOLEAN_METRICS,
@@ -176,40 +177,17 @@ export function ruleAppliesTo(rule: AlarmRule, node: string, nodeTags: readonly 
 }
 
 /**
- * What a fresh hub ships with: 80 % on the utilisation metrics, as our users asked. Memory and disk
- * use move slowly and RED already judges a 1-minute mean, so a minute over is enough (5 minutes only
- * kept the first alarm, and the demo's, waiting); CPU is bursty and keeps its 5 minutes.
+ * What a fresh hub ships with: first the registry's default rule of each metric that has one
+ * (protocol/metrics.ts, `defaultAlarm`: 80 % on the utilisation metrics, as our users asked), then
+ * the rules on what is not a metric of the registry.
  */
 export function defaultRules(): AlarmRuleInput[] {
   return [
-    {
-      id: 'cpu',
-      metric: 'cpu_pct',
-      threshold: 80,
-      for: '5m',
-      horizon: '0',
-      description: 'CPU busy over 80 % for 5 minutes (no prediction: CPU load is too bursty to extrapolate)',
-    },
-    { id: 'memory', metric: 'mem_pct', threshold: 80, for: '1m', description: 'memory over 80 % for a minute, or predicted to be within 6 h' },
-    { id: 'swap', metric: 'swap_pct', threshold: 80, description: 'swap over 80 %, or predicted to be within 6 h' },
-    {
-      id: 'disk',
-      metric: 'fs_pct',
-      threshold: 80,
-      for: '1m',
-      horizon: '24h',
-      trend_window: '6h',
-      description: 'each filesystem over 80 % for a minute, or predicted to fill to 80 % within 24 h',
-    },
-    {
-      id: 'temperature',
-      metric: 'temp_c',
-      threshold: 80,
-      for: '2m',
-      horizon: '30m',
-      trend_window: '10m',
-      description: 'CPU over 80 °C (a Pi throttles from 80 °C)',
-    },
+    ...METRIC_SPECS.flatMap((m): AlarmRuleInput[] => {
+      if (!m.defaultAlarm) return [];
+      const { id, eachFilesystem, ...rest } = m.defaultAlarm;
+      return [{ id, metric: eachFilesystem ? 'fs_pct' : m.name, ...rest }];
+    }),
     { id: 'offline', metric: 'offline', description: 'the node said offline or stopped sending' },
     {
       id: 'clock',

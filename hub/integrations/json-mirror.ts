@@ -11,7 +11,8 @@ import type { SamplePoint } from '../../shared/api-types.ts';
 
 /**
  * The mirrored payload: the decoded sample (wire field names, same units), plus the flat totals
- * the dashboard charts (`disk_pct`, `net_rx_bps`, `net_tx_bps`) and the node name.
+ * the dashboard charts (the registry's metrics derived from the sample's lists: the fullest
+ * filesystem, all interfaces' traffic) and the node name.
  */
 export type MirrorPayload = { node: string } & Partial<Sample> & SamplePoint;
 

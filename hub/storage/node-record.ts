@@ -5,6 +5,7 @@ import {
   CONTAINERS_LISTED,
   FLEET_INFO_FIELDS,
   FLEET_POINT_METRICS,
+  PROCESS_COUNT_METRIC,
   type ContainersSummary,
   type FleetNodeSummary,
   type NodeDetailResponse,
@@ -167,7 +168,7 @@ export function nodeDetailOf(row: NodeRecord): NodeDetailResponse {
     processes: processes
       ? {
           ts_ms: processes.ts_ms,
-          procs_total: processes.procs_total ?? null,
+          [PROCESS_COUNT_METRIC]: processes[PROCESS_COUNT_METRIC] ?? null,
           top_cpu: processes.top_cpu ?? [],
           top_mem: processes.top_mem ?? [],
         }

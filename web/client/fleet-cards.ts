@@ -8,8 +8,9 @@ import { CLOCK_TOLERANCE_MS } from '../../protocol/sample.ts';
 import { api, limiter } from './api.ts';
 import { COLORS, Columns, maxGapS, sparkOptions } from './charts.ts';
 import { h, setAttr, setText } from './dom.ts';
-import { fmtAgo, fmtDateTime, fmtDuration, fmtPct, fmtTemp } from './format.ts';
+import { fmtAgo, fmtDateTime, fmtDuration } from './format.ts';
 import { isStale, type FleetNode } from './fleet-view.ts';
+import { columnMetrics, columnText, columnValue } from './metric-columns.ts';
 
 const SPARK_WINDOW_S = 5 * 60;
 const SPARK_POINTS = 150;
@@ -19,6 +20,10 @@ const SPARK_H = 30;
 const loadLimit = limiter(4);
 
 type FleetPoint = NonNullable<FleetNodeSummary['latest']>;
+
+/** The sparklines' metrics: the CPU column's, then the memory column's (one each). */
+const SPARK_METRICS = [...columnMetrics('cpu'), ...columnMetrics('mem')];
+const sparkValues = (p: FleetPoint): (number | undefined)[] => SPARK_METRICS.map((m) => p[m]);
 
 interface Card {
   node: FleetNode;
@@ -37,7 +42,7 @@ interface Card {
   clock: HTMLElement;
   cpuSpark: HTMLElement;
   memSpark: HTMLElement;
-  /** [cpu_pct, mem_pct] over the last five minutes. */
+  /** The CPU and memory columns' metrics (SPARK_METRICS) over the last five minutes. */
   cols: Columns;
   plots: [uPlot, uPlot] | null;
   visible: boolean;
@@ -97,7 +102,7 @@ export class FleetCards {
   /** A sample of `n` arrived: its sparklines take it (drawn by `render`). */
   sample(n: FleetNode, p: FleetPoint): void {
     const c = this.cards.get(n.name);
-    if (c?.cols.append(p.ts_ms / 1000, [p.cpu_pct, p.mem_pct], maxGapS(n.info?.interval_ms, c.cols))) c.sparkDirty = true;
+    if (c?.cols.append(p.ts_ms / 1000, sparkValues(p), maxGapS(n.info?.interval_ms, c.cols))) c.sparkDirty = true;
   }
 
   /** Writes again the cards of these nodes (all of them without a list), and their sparklines that moved and can be seen. */
@@ -145,7 +150,7 @@ export class FleetCards {
         return;
       }
       try {
-        const res = await api.series(c.node.name, ['cpu_pct', 'mem_pct'], `-${SPARK_WINDOW_S / 60}m`, 'now', SPARK_POINTS);
+        const res = await api.series(c.node.name, SPARK_METRICS, `-${SPARK_WINDOW_S / 60}m`, 'now', SPARK_POINTS);
         c.cols.replace(res.data);
         c.load = 'loaded';
         if (c.visible) drawSparks(c);
@@ -209,7 +214,7 @@ function buildCard(n: FleetNode): Card {
     load: 'idle',
     sparkDirty: false,
   };
-  if (n.latest) card.cols.append(n.latest.ts_ms / 1000, [n.latest.cpu_pct, n.latest.mem_pct]);
+  if (n.latest) card.cols.append(n.latest.ts_ms / 1000, sparkValues(n.latest));
   return card;
 }
 
@@ -225,13 +230,13 @@ function renderCard(c: Card, now: number): void {
   renderTags(c);
   renderAlarm(c);
   const p = n.latest;
-  setText(c.cpu, fmtPct(p?.cpu_pct));
-  setText(c.mem, fmtPct(p?.mem_pct));
-  setText(c.disk, fmtPct(p?.disk_pct));
+  setText(c.cpu, columnText(p, 'cpu'));
+  setText(c.mem, columnText(p, 'mem'));
+  setText(c.disk, columnText(p, 'disk'));
   // Temperature only when the node reports one: no sensor is not 0 °C.
-  const hasTemp = p?.temp_c != null;
+  const hasTemp = columnValue(p, 'temp') !== undefined;
   if (c.tempRow.hidden === hasTemp) c.tempRow.hidden = !hasTemp;
-  if (hasTemp) setText(c.temp, fmtTemp(p?.temp_c));
+  if (hasTemp) setText(c.temp, columnText(p, 'temp'));
   renderSeen(c, now);
   renderClock(c);
 }

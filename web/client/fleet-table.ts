@@ -3,8 +3,10 @@
 // the rows are re-used as the box scrolls. A thousand or ten thousand nodes cost the same to draw.
 // Grouped by tag, a group's header is one more row of the same height, so the same holds.
 import { byId, h, setAttr, setText } from './dom.ts';
-import { fmtAgo, fmtDateTime, fmtPct, fmtRate, fmtTemp } from './format.ts';
+import type { FleetColumnName } from '../../protocol/metrics.ts';
+import { fmtAgo, fmtDateTime } from './format.ts';
 import { firstDir, isGroup, isStale, type FleetNode, type SortDir, type SortKey, type TableRow, type TagGroup } from './fleet-view.ts';
+import { columnText, METRIC_COLUMNS, type MetricColumn } from './metric-columns.ts';
 
 /** Row height, px: rows are placed at index × ROW_H, so every row has exactly this height. */
 export const ROW_H = 34;
@@ -29,12 +31,17 @@ interface Column {
 }
 
 const statusText = (n: FleetNode): string => (isStale(n) ? 'stale' : n.status);
-const fmtLoad = (v: number | null | undefined): string => (v == null || !Number.isFinite(v) ? '—' : v.toFixed(2));
-const fmtNet = (n: FleetNode): string => {
-  const p = n.latest;
-  if (p?.net_rx_bps == null && p?.net_tx_bps == null) return '—';
-  return `↓${fmtRate(p.net_rx_bps)} ↑${fmtRate(p.net_tx_bps)}`;
-};
+
+/** Narrowest width of each metric column, px. */
+const METRIC_MIN_W: Record<FleetColumnName, number> = { cpu: 70, mem: 76, disk: 70, temp: 76, load: 58, net: 196 };
+const metricColumn = ({ column, label, title }: MetricColumn): Column => ({
+  key: column,
+  label,
+  min: METRIC_MIN_W[column],
+  numeric: true,
+  text: (n) => columnText(n.latest, column),
+  ...(title === null ? {} : { title: () => title }),
+});
 
 /** Containers the cell names after their count; the rest are in its title. */
 const CONTAINERS_SHOWN = 2;
@@ -61,12 +68,7 @@ const COLUMNS: Column[] = [
   },
   { key: 'status', label: 'Status', min: 84, text: statusText },
   { key: 'alarms', label: 'Alarms', min: 150, grow: 2, text: (n) => n.alarmLines[0] ?? '', title: (n) => n.alarmLines.join('\n') },
-  { key: 'cpu', label: 'CPU', min: 70, numeric: true, text: (n) => fmtPct(n.latest?.cpu_pct) },
-  { key: 'mem', label: 'Memory', min: 76, numeric: true, text: (n) => fmtPct(n.latest?.mem_pct) },
-  { key: 'disk', label: 'Disk', min: 70, numeric: true, text: (n) => fmtPct(n.latest?.disk_pct) },
-  { key: 'temp', label: 'Temp', min: 76, numeric: true, text: (n) => fmtTemp(n.latest?.temp_c) },
-  { key: 'load', label: 'Load', min: 58, numeric: true, text: (n) => fmtLoad(n.latest?.load_1), title: () => 'load average over 1 minute' },
-  { key: 'net', label: 'Network', min: 196, numeric: true, text: fmtNet, title: () => 'received ↓ and sent ↑, all interfaces' },
+  ...METRIC_COLUMNS.map(metricColumn),
   { key: 'containers', label: 'Containers', min: 180, grow: 1.2, optional: true, text: fmtContainers, title: containersTitle },
   {
     key: 'seen',

@@ -2,7 +2,9 @@
 // default), the text, state and tag filters, grouping by tag, and the query string that keeps them
 // (?view=&sort=&dir=&q=&state=&tag=&group=).
 // No DOM here: fleet-table.ts and fleet-page.ts draw.
+import { FLEET_COLUMNS } from '../../protocol/metrics.ts';
 import type { ContainersSummary, FleetNodeSummary } from '../../shared/api-types.ts';
+import { columnValue } from './metric-columns.ts';
 
 /** What the fleet page knows of one node, from /api/nodes, the live stream and /api/alarms. */
 export interface FleetNode {
@@ -108,22 +110,7 @@ export function severity(n: FleetNode): number {
   return 4;
 }
 
-export const SORT_KEYS = [
-  'problems',
-  'name',
-  'status',
-  'alarms',
-  'cpu',
-  'mem',
-  'disk',
-  'temp',
-  'load',
-  'net',
-  'containers',
-  'seen',
-  'version',
-  'tags',
-] as const;
+export const SORT_KEYS = ['problems', 'name', 'status', 'alarms', ...FLEET_COLUMNS.map((c) => c.column), 'containers', 'seen', 'version', 'tags'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 export type SortDir = 'asc' | 'desc';
 
@@ -213,8 +200,6 @@ export function matchesText(n: FleetNode, q: string): boolean {
 }
 
 const STATUS_ORDER: Record<string, number> = { online: 0, unknown: 1, offline: 2 };
-const net = (p: FleetPoint | null): number | undefined =>
-  p?.net_rx_bps == null && p?.net_tx_bps == null ? undefined : (p.net_rx_bps ?? 0) + (p.net_tx_bps ?? 0);
 
 /** The value a column sorts by; null/undefined for unknown, which sorts last both ways. */
 export function sortValue(n: FleetNode, key: SortKey): number | string | null | undefined {
@@ -228,18 +213,6 @@ export function sortValue(n: FleetNode, key: SortKey): number | string | null | 
       return (STATUS_ORDER[n.status] ?? 1) + (isStale(n) ? 0.5 : 0);
     case 'alarms':
       return 4 - severity(n);
-    case 'cpu':
-      return p?.cpu_pct;
-    case 'mem':
-      return p?.mem_pct;
-    case 'disk':
-      return p?.disk_pct;
-    case 'temp':
-      return p?.temp_c;
-    case 'load':
-      return p?.load_1;
-    case 'net':
-      return net(p);
     case 'containers':
       return containersRank(n.containers);
     case 'seen':
@@ -248,6 +221,9 @@ export function sortValue(n: FleetNode, key: SortKey): number | string | null | 
       return n.info?.agent_version || null;
     case 'tags':
       return n.tags.length ? n.tags.join(' ') : null;
+    default:
+      // A metric column (protocol/metrics.ts, FLEET_COLUMNS).
+      return columnValue(p, key);
   }
 }
 

@@ -1,8 +1,7 @@
 // The node page (`/nodes/:node`): system info, synced time-series charts over a chosen range
 // (Live follows the stream), and the top processes by CPU and by memory.
 import type uPlot from 'uplot';
-import type { NodeDetailResponse, SamplePoint, SeriesMetric, StreamEvent } from '../../shared/api-types.ts';
-import type { ProcessUsage } from '../../protocol/sample.ts';
+import { PROCESS_COUNT_METRIC, UPTIME_METRIC, type NodeDetailResponse, type SamplePoint, type SeriesMetric, type StreamEvent } from '../../shared/api-types.ts';
 import { CHART_GROUPS, METRIC_SPECS, type ChartGroupName, type MetricUnit } from '../../protocol/metrics.ts';
 import { ApiFailure, api, clearError, showError } from './api.ts';
 import './signed-in.ts';
@@ -98,7 +97,7 @@ let containerList: ContainerList | null = null;
 let latest: SamplePoint | null = null;
 let lastSeenMs: number | null = null;
 let uptimeAt: { s: number; atMs: number } | null = null;
-let procs: { ts_ms: number; procs_total: number | null; top_cpu: ProcessUsage[]; top_mem: ProcessUsage[] } | null = null;
+let procs: NodeDetailResponse['processes'] = null;
 let range: RangeKey = parseRange(new URLSearchParams(location.search).get('range'));
 let cols = new Columns(METRICS.length);
 let loadSeq = 0;
@@ -177,7 +176,8 @@ function renderClock(now: number): void {
   }
   const meta = byId('procs-meta');
   if (procs) {
-    const total = procs.procs_total == null ? '' : `${procs.procs_total} processes · `;
+    const count = procs[PROCESS_COUNT_METRIC];
+    const total = count == null ? '' : `${count} processes · `;
     setText(meta, `${total}as of ${fmtAgo(procs.ts_ms, now)}`);
     meta.title = fmtDateTime(procs.ts_ms);
   } else {
@@ -186,7 +186,8 @@ function renderClock(now: number): void {
 }
 
 function setUptime(p: SamplePoint | null, now: number): void {
-  if (p?.uptime_s != null) uptimeAt = { s: p.uptime_s, atMs: now };
+  const uptimeS = p?.[UPTIME_METRIC];
+  if (uptimeS != null) uptimeAt = { s: uptimeS, atMs: now };
   else if (!uptimeAt && detail?.info?.boot_time_ms) uptimeAt = { s: (now - detail.info.boot_time_ms) / 1000, atMs: now };
 }
 
