@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { decodeBuckets, encodeBuckets, type BucketRows } from '../chunk-codec.ts';
 import { COMPACT_AFTER_MS } from './chunk-store.ts';
-import { CompensatedSum, mergeBuckets, ROLLUP_WINDOW_MS } from './rollup-chunks.ts';
+import { CompensatedSum, inOrder, mergeBuckets, ROLLUP_WINDOW_MS } from './rollup-chunks.ts';
 import { inSlicedTransactions } from './sliced-transactions.ts';
 
 /** A labelled series' chunk window: the 1 min tier's (6 h). */
@@ -117,33 +117,49 @@ export class LabelledChunks {
   means(nodeId: number, name: string, stepMs: number, fromMs: number, toMs: number): { t: number; labels: string; mean: number }[] {
     const out: { t: number; labels: string; mean: number }[] = [];
     for (const series of this.stmt.namedSeries.all(nodeId, name)) {
-      const buckets = this.stmt.rows.all(series.id, fromMs, toMs) as BucketRow[];
-      for (const chunk of this.stmt.seriesChunks.all(series.id, windowOf(fromMs), toMs)) {
-        const b = this.decoded(`${series.id}:${chunk.start_ms}`, chunk.data);
-        for (let i = 0; i < b.bucketMs.length; i++) {
-          const t = b.bucketMs[i]!;
-          if (t >= fromMs && t <= toMs) buckets.push([t, b.n[i]!, b.columns[0]?.[i] ?? 0]);
-        }
-      }
-      buckets.sort((a, b) => a[0] - b[0]);
+      const rows = this.stmt.rows.all(series.id, fromMs, toMs) as BucketRow[];
+      const chunks = this.stmt.seriesChunks.all(series.id, windowOf(fromMs), toMs).map((c) => this.decoded(`${series.id}:${c.start_ms}`, c.data));
       let step: number | null = null;
       let sum = new CompensatedSum();
       let n = 0;
-      const flush = () => {
-        if (step !== null) out.push({ t: step, labels: series.labels, mean: sum.value() / n });
-      };
-      for (const [bucketMs, count, value] of buckets) {
+      const add = (bucketMs: number, count: number, value: number) => {
         const t = bucketMs - (bucketMs % stepMs);
         if (t !== step) {
-          flush();
+          if (step !== null) out.push({ t: step, labels: series.labels, mean: sum.value() / n });
           step = t;
           sum = new CompensatedSum();
           n = 0;
         }
         sum.add(value);
         n += count;
+      };
+      // Buckets in time order, as SQL's ORDER BY gives them: the chunks' (their windows come in
+      // order and never overlap) with the rows (of windows not compacted) merged in, a row before
+      // a chunk's bucket of the same time. No array a bucket: a 7-day chart has 10,080 a series.
+      if (inOrder(chunks, fromMs, toMs)) {
+        let r = 0;
+        for (const b of chunks) {
+          const values = b.columns[0];
+          for (let i = 0; i < b.bucketMs.length; i++) {
+            const t = b.bucketMs[i]!;
+            if (t < fromMs || t > toMs) continue;
+            for (; r < rows.length && rows[r]![0] <= t; r++) add(...rows[r]!);
+            add(t, b.n[i]!, values?.[i] ?? 0);
+          }
+        }
+        for (; r < rows.length; r++) add(...rows[r]!);
+      } else {
+        // None are written so, but read as they were: every bucket sorted (stably: rows first).
+        for (const b of chunks) {
+          for (let i = 0; i < b.bucketMs.length; i++) {
+            const t = b.bucketMs[i]!;
+            if (t >= fromMs && t <= toMs) rows.push([t, b.n[i]!, b.columns[0]?.[i] ?? 0]);
+          }
+        }
+        rows.sort((a, b) => a[0] - b[0]);
+        for (const row of rows) add(...row);
       }
-      flush();
+      if (step !== null) out.push({ t: step, labels: series.labels, mean: sum.value() / n });
     }
     return out;
   }

@@ -287,7 +287,7 @@ export function mergeBuckets(old: BucketRows, newer: BucketRows): BucketRows {
 }
 
 /** Whether the chunks' buckets within [fromMs, toMs] come in time order, one chunk after another. */
-function inOrder(chunks: readonly BucketRows[], fromMs: number, toMs: number): boolean {
+export function inOrder(chunks: readonly BucketRows[], fromMs: number, toMs: number): boolean {
   let last = -Infinity;
   for (const b of chunks) {
     for (let i = 0; i < b.bucketMs.length; i++) {
