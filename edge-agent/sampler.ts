@@ -4,7 +4,7 @@ import type { Sample } from '../protocol/index.ts';
 export type Reading = Omit<Sample, 'v' | 'boot' | 'seq' | 'ts_ms'>;
 
 export interface SampleOptions {
-  /** Read the process list too (top_cpu, top_mem, procs_total): it costs more, so it runs less often. */
+  /** Read the process list too (top_cpu, top_mem and the count of processes): it costs more, so it runs less often. */
   processes: boolean;
 }
 

@@ -235,7 +235,8 @@ export function openRuleEditor(rule: AlarmRuleInput | null, saved: () => void): 
   const isNew = rule === null;
   const id = text('rule-id', rule?.id, 'disk-data');
   id.readOnly = !isNew;
-  const metric = metricSelect(rule?.metric ?? 'cpu_pct');
+  // A new rule starts on the first metric of the list.
+  const metric = metricSelect(rule?.metric ?? METRIC_SPECS.find((s) => s.alarms)!.name);
   const threshold = h('input', {
     type: 'text',
     id: 'rule-threshold',
