@@ -1,9 +1,10 @@
 // The metric registry: every series the hub stores, once, with everything each part needs to know
 // of it. The codec's wire table, the storage columns and rollups, the API's metric list, /metrics,
 // Home Assistant discovery, alarm-rule validation and the default rules, the fleet page's columns
-// and the node page's charts are all derived from this list; a metric's name appears here and in the code that measures it (the agent's collectors
-// and the simulator), nowhere else. It sits in protocol/ because the codec derives from it and
-// protocol/ is the one module every part imports.
+// and the node page's charts are all derived from this list; a metric's name appears here and in
+// the code that measures it (the agent's collectors and the simulator), nowhere else
+// (test/protocol/metric-name-files.test.ts counts the files). It sits in protocol/ because the
+// codec derives from it and protocol/ is the one module every part imports.
 //
 // A metric only grows: a new one gets a new name (and, when it travels as a field of its own, the
 // next free wire key); a name or key is never reused.
