@@ -10,6 +10,7 @@ const BENCHES = [
   ['four-agents', []], // Node agent, shell agent, collectd, node_exporter at once: a table and dist/four-agents.svg
   ['agent-process', ['--duration', '180s']], // 180 samples: a minute's mean moves by ±10 % on a shared VM
   ['storage', []], // 50 nodes, a week at 1/min and its last 3 h at 1 Hz, compacted
+  ['storage-reads', []], // a node page's 7-day charts at 1,000 nodes, first read and again
   ['storage-pg', []],
   ['scale-pg', ['--duration', '30s']],
   // The fleet phase at the size the hub is built for: ten thousand nodes at 1 Hz, for a minute.
