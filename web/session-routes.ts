@@ -10,11 +10,53 @@ import type { AnyMetricsStore } from '../hub/storage/async-store.ts';
 import { outcomeResponse, REPLY_WAIT_MS } from './command-routes.ts';
 import { DEMO_SESSION_ID, demoSession } from './demo-session.ts';
 import type { ProcessesResponse, SessionDetail, SessionsResponse } from '../shared/session-types.ts';
-import { choiceParam, parseParams } from './request-params.ts';
+import { choiceParam, parseBody, parseParams } from './request-params.ts';
+import { plainObject, shown } from '../shared/field-problems.ts';
 import { atNow, fromBeforeTo, timeParam } from './time-range.ts';
 
 const MAX_WINDOW_MS = 7 * 86_400_000;
 const WINDOW_PROBLEM = 'expected a duration such as 5m, 1h or 1d, at most 7d';
+
+const BODY_PROBLEM = 'the body must be a JSON object like {"node": "pi-4", "target": "name:nginx", "interval": "1s"}';
+const INTERVAL_PROBLEM = `must be a duration between ${formatDuration(MIN_INTERVAL_MS)} and ${formatDuration(MAX_INTERVAL_MS)}`;
+/** A sample interval as a duration (`"500ms"`, `"2s"`) or a number of ms, within the agent's bounds. */
+const sessionInterval = v.pipe(
+  v.union([v.string(), v.number()], (issue) => `${shown(issue.input)} ${INTERVAL_PROBLEM}`),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const ms = parseDuration(dataset.value);
+    if (ms !== null && ms >= MIN_INTERVAL_MS && ms <= MAX_INTERVAL_MS) return ms;
+    addIssue({ message: `${shown(dataset.value)} ${INTERVAL_PROBLEM}` });
+    return NEVER;
+  }),
+);
+/** POST /api/sessions: which node, which processes, how often (`interval`, or `interval_ms`; 1s when neither). */
+const SESSION_BODY = v.pipe(
+  plainObject(() => BODY_PROBLEM),
+  v.object(
+    {
+      node: v.pipe(
+        v.string((issue) => nodeNameProblem(issue.input)!),
+        v.check(
+          (name) => nodeNameProblem(name) === null,
+          (issue) => nodeNameProblem(issue.input)!,
+        ),
+      ),
+      target: v.pipe(
+        v.union([v.string(), v.number()], (issue) => `must be text like "name:nginx", "pid:1234" or "cmdline:app.js", got ${shown(issue.input)}`),
+        v.rawTransform(({ dataset, addIssue, NEVER }) => {
+          const target = parseTarget(String(dataset.value));
+          if (typeof target !== 'string') return target;
+          addIssue({ message: target });
+          return NEVER;
+        }),
+      ),
+      interval: v.optional(sessionInterval),
+      interval_ms: v.optional(sessionInterval),
+    },
+    (issue) => (issue.path?.[0]?.origin === 'key' ? 'is required' : BODY_PROBLEM),
+  ),
+  v.transform(({ node, target, interval, interval_ms }) => ({ node, target, intervalMs: interval ?? interval_ms ?? 1000 })),
+);
 
 /** GET /api/sessions/:id: `since` (epoch ms) asks only for the samples after it. */
 const DETAIL_QUERY = v.object({ since: v.optional(v.pipe(v.string(), v.transform(Number), v.finite('expected epoch ms'))) });
@@ -51,33 +93,17 @@ export function sessionRoutes(service: SessionService, store: AnyMetricsStore, n
   };
 
   app.post('/api/sessions', async (c) => {
-    let body: Record<string, unknown>;
+    let json: unknown;
     try {
-      body = (await c.req.json()) as Record<string, unknown>;
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Error();
+      json = await c.req.json();
     } catch {
-      return c.json({ error: 'the body must be a JSON object like {"node": "pi-4", "target": "name:nginx", "interval": "1s"}' }, 400);
+      return c.json({ error: BODY_PROBLEM }, 400);
     }
-    const problems: string[] = [];
-    const node = body['node'];
-    const nodeProblem = nodeNameProblem(node);
-    if (nodeProblem) problems.push(`node: ${nodeProblem}`);
-    const target =
-      typeof body['target'] === 'string' || typeof body['target'] === 'number'
-        ? parseTarget(String(body['target']))
-        : 'target must be text like "name:nginx", "pid:1234" or "cmdline:app.js"';
-    if (typeof target === 'string') problems.push(`target: ${target}`);
-    const rawInterval = body['interval'] ?? body['interval_ms'] ?? '1s';
-    const intervalMs = typeof rawInterval === 'string' || typeof rawInterval === 'number' ? parseDuration(rawInterval) : null;
-    if (intervalMs === null || intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
-      problems.push(
-        `interval: ${JSON.stringify(rawInterval)} must be a duration between ${formatDuration(MIN_INTERVAL_MS)} and ${formatDuration(MAX_INTERVAL_MS)}`,
-      );
-    }
-    if (problems.length > 0) return c.json({ error: problems.join('; ') }, 400);
-    if (bridge.nodeStatus(node as string) === 'unknown' && !(await store.nodeDetail(node as string)))
-      return c.json({ error: `no node named "${String(node)}" has reported` }, 404);
-    const { session, outcome } = await bridge.startSession(node as string, target as Exclude<typeof target, string>, intervalMs!, REPLY_WAIT_MS);
+    const parsed = parseBody(SESSION_BODY, json);
+    if ('error' in parsed) return c.json({ error: parsed.error }, 400);
+    const { node, target, intervalMs } = parsed.body;
+    if (bridge.nodeStatus(node) === 'unknown' && !(await store.nodeDetail(node))) return c.json({ error: `no node named "${node}" has reported` }, 404);
+    const { session, outcome } = await bridge.startSession(node, target, intervalMs, REPLY_WAIT_MS);
     const res = outcomeResponse(c, outcome, { session, url: `/sessions/${session}` });
     return outcome.status === 'replied' && outcome.reply.ok
       ? c.json({ id: session, session, url: `/sessions/${session}`, result: outcome.reply.result }, 201)

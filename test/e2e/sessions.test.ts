@@ -54,6 +54,13 @@ describe('sessions', () => {
     expect(bad.body.error).toBe(
       'node: node name "bad name" contains " "; allowed are A-Z a-z 0-9 . _ -; target: target "pid:x": pid must be a positive integer; interval: "10ms" must be a duration between 250ms and 1h',
     );
+    const missing = await post(`${api}/api/sessions`, { target: true, interval_ms: 100 });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error).toBe(
+      'node: is required; target: must be text like "name:nginx", "pid:1234" or "cmdline:app.js", got true; interval_ms: 100 must be a duration between 250ms and 1h',
+    );
+    const list = await post(`${api}/api/sessions`, [{ node: 'sess-b' }]);
+    expect([list.status, list.body.error]).toEqual([400, 'the body must be a JSON object like {"node": "pi-4", "target": "name:nginx", "interval": "1s"}']);
     expect((await post(`${api}/api/sessions`, { node: 'nobody', target: 'name:x' })).status).toBe(404);
   });
 
