@@ -199,7 +199,8 @@ const exported = exportAll();
 
 // Compaction as the hub runs it: the purge run on the SQLite writer's thread (built to dist/ by
 // `npm run build`), while this thread's event loop is watched (in the hub, it is the broker's).
-// The thread's clock is the real one: `end` is this hour's start, so the same hours are compacted.
+// The thread's store takes `end` for now, as the seeding's store does: the last COMPACT_AFTER_MS of
+// raw rows stay rows, as on a live hub, and count in the figures.
 // First the loop idle as long, for the machine's own noise (a shared 2-core machine stalls on its own).
 const idle = monitorEventLoopDelay({ resolution: 5 });
 idle.enable();
@@ -209,7 +210,7 @@ idle.disable();
 // the time between as one delay (this thread's own counting of rows). The worst run's figures count.
 const loop = { max: 0, p99: 0 };
 const rowsBefore = (store.db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n;
-const writer = new ThreadedSqliteWriter({ path: dbPath, retention });
+const writer = new ThreadedSqliteWriter({ path: dbPath, retention, fixedNowMs: end });
 const tc = performance.now();
 // A purge run compacts for a bounded time and leaves the rest to the next (every 10 min live): a
 // first compaction of a week of rows takes a few runs, back to back here.

@@ -4,6 +4,8 @@
 // merges late samples or rebuilds from the raw ones, retention) answers the same from both.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { decodeBuckets, encodeBuckets } from '../../hub/storage/chunk-codec.ts';
+import { sliceBuckets } from '../../hub/storage/sqlite/rollup-chunks.ts';
 import { openSqliteStore, type SqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 import type { SeriesMetric } from '../../shared/api-types.ts';
@@ -105,21 +107,21 @@ async function labelledChart(store: SqliteStore, fromMs: number, toMs: number, p
 }
 
 describe('compaction of rollups into chunks', () => {
-  it("moves each tier's finished windows into chunks, read back exactly by every reader", async () => {
+  it("moves each tier's buckets of whole hours that ended 10 min ago into their windows' chunks, read back exactly by every reader", async () => {
     const { compacted, rows } = await twinStores();
     const rowsBefore = count(compacted, 'rollups');
     await compacted.purgeExpired(noPause);
-    // Finished windows (ended 10 min ago) of every tier are chunks: 6 h of the 1 min tier, days of 15 min, the last week of 1 h.
+    // Hours that ended 10 min ago (to 12:00 on the 27th) of every tier are in chunks: windows of 6 h
+    // of the 1 min tier, days of 15 min, weeks of 1 h, the last of each up to 12:00.
     const chunks = (tier: number) => count(compacted, `rollup_chunks WHERE tier = ${tier}`);
     expect(chunks(60)).toBe(2 * 12); // 12:00 on the 24th to 06:00–12:00 on the 27th, each node
-    expect(chunks(900)).toBe(2 * 3); // the 24th, 25th, 26th
-    expect(chunks(3600)).toBe(2 * 1); // the week to Thursday 26th
+    expect(chunks(900)).toBe(2 * 4); // the 24th, 25th, 26th, and the 27th to 12:00
+    expect(chunks(3600)).toBe(2 * 2); // the week to Thursday 26th, and the next to 12:00 on the 27th
     const oldestRow = (tier: number) => (compacted.db.prepare('SELECT min(bucket_ms) AS b FROM rollups WHERE tier = ?').get(tier) as { b: number }).b;
-    expect(oldestRow(60)).toBe(Date.UTC(2026, 10, 27, 12));
-    expect(oldestRow(900)).toBe(Date.UTC(2026, 10, 27));
-    expect(oldestRow(3600)).toBe(Date.UTC(2026, 10, 26));
-    expect(count(compacted, 'rollups')).toBeLessThan(rowsBefore / 5);
-    expect(count(compacted, 'labelled_chunks')).toBe(2 * 2 * 12); // two cores of two nodes
+    for (const tier of [60, 900, 3600]) expect(oldestRow(tier)).toBe(Date.UTC(2026, 10, 27, 12));
+    expect(count(compacted, 'rollups')).toBeLessThan(rowsBefore / 20);
+    expect(count(compacted, 'labelled_rollups')).toBe(2 * 2 * 20); // two cores of two nodes, 12:00 to 12:20
+    expect(count(compacted, 'labelled_chunks')).toBe(2 * 2 * 4); // two cores of two nodes, a chunk a day
     expectSameCharts(compacted, rows);
     expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
     expect(await labelledChart(compacted, START + 7 * HOUR, START + 9 * HOUR, 500)).toEqual(await labelledChart(rows, START + 7 * HOUR, START + 9 * HOUR, 500));
@@ -128,6 +130,90 @@ describe('compaction of rollups into chunks', () => {
     expect(back.rollups).toEqual(allRollups(rows));
     expect(back.labelled).toEqual(allLabelled(rows));
     expect(chunks(60)).toBe(2 * 12);
+    compacted.close();
+    rows.close();
+  }, 180_000);
+
+  it("leaves the chunks as they are when a rollup run writes this hour's samples, and moves back only what follows a late one", async () => {
+    const { compacted, rows } = await twinStores();
+    await compacted.purgeExpired(noPause);
+    const chunkBytes = (store: SqliteStore) => store.db.prepare('SELECT * FROM rollup_chunks ORDER BY tier, node_id, start_ms').all();
+    const labelledChunkBytes = (store: SqliteStore) => store.db.prepare('SELECT * FROM labelled_chunks ORDER BY series_id, start_ms').all();
+    const before = { rollups: chunkBytes(compacted), labelled: labelledChunkBytes(compacted) };
+    // The next minute's samples, as a live hub's run every minute writes them.
+    for (const store of [compacted, rows]) {
+      for (const node of ['a', 'bb']) store.insertBatch(items(node, [SAMPLES, SAMPLES + 1]));
+      await store.deriveRollups(noPause);
+    }
+    expect(chunkBytes(compacted)).toEqual(before.rollups);
+    expect(labelledChunkBytes(compacted)).toEqual(before.labelled);
+    expectSameCharts(compacted, rows);
+    // The first sample held back after 11:00 (11:10:30) comes late: the 1 min buckets from 11:00 on (the 1 h tier is derived from its hour)
+    // and the coarser ones from their buckets that hold it go back to rows; older ones stay in their chunks.
+    const after11 = (Date.UTC(2026, 10, 27, 11) - START) / STEP;
+    const lateK = after11 + ((((11 - after11) % 30) + 30) % 30);
+    expect(START + lateK * STEP).toBe(Date.UTC(2026, 10, 27, 11, 10, 30));
+    for (const store of [compacted, rows]) {
+      store.insertBatch(items('a', [lateK]));
+      await store.deriveRollups(noPause);
+    }
+    const oldestRow = (tier: number) =>
+      (
+        compacted.db.prepare("SELECT min(bucket_ms) AS b FROM rollups JOIN nodes ON nodes.id = node_id WHERE tier = ? AND name = 'a'").get(tier) as {
+          b: number;
+        }
+      ).b;
+    expect(oldestRow(60)).toBe(Date.UTC(2026, 10, 27, 11));
+    expect(oldestRow(3600)).toBe(Date.UTC(2026, 10, 27, 11));
+    expect(count(compacted, 'rollup_chunks')).toBe(before.rollups.length);
+    const window = compacted.db
+      .prepare('SELECT buckets, last_ms FROM rollup_chunks WHERE tier = 60 AND start_ms = ? AND node_id = 1')
+      .get(Date.UTC(2026, 10, 27, 6));
+    expect(window).toEqual({ buckets: 5 * 60, last_ms: Date.UTC(2026, 10, 27, 10, 59) });
+    expectSameCharts(compacted, rows);
+    expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
+    const back = await bucketsOf(compacted);
+    expect(back.rollups).toEqual(allRollups(rows));
+    expect(back.labelled).toEqual(allLabelled(rows));
+    compacted.close();
+    rows.close();
+  }, 180_000);
+
+  it('reads and rewrites the chunks of an older database: no last bucket kept, labelled windows of 6 h', async () => {
+    const { compacted, rows, late } = await twinStores();
+    await compacted.purgeExpired(noPause);
+    // As migration 016 leaves the chunks written before it, and the labelled ones cut in 6 h windows as they were then.
+    compacted.db.exec('UPDATE rollup_chunks SET last_ms = NULL');
+    const day = compacted.db.prepare('SELECT series_id, start_ms, data FROM labelled_chunks').all() as { series_id: number; start_ms: number; data: Buffer }[];
+    const save = compacted.db.prepare('INSERT INTO labelled_chunks (series_id, start_ms, buckets, last_ms, data) VALUES (?, ?, ?, NULL, ?)');
+    compacted.db.transaction(() => {
+      compacted.db.exec('DELETE FROM labelled_chunks');
+      for (const chunk of day) {
+        let rest = decodeBuckets(chunk.data);
+        for (let start = chunk.start_ms; rest.bucketMs.length > 0; start += 6 * HOUR) {
+          const count = rest.bucketMs.filter((t) => t < start + 6 * HOUR).length;
+          const part = sliceBuckets(rest, count);
+          rest = { bucketMs: rest.bucketMs.slice(count), n: rest.n.slice(count), columns: rest.columns.map((c) => c.slice(count)) };
+          if (count > 0) save.run(chunk.series_id, start, count, encodeBuckets(part));
+        }
+      }
+    })();
+    expect(count(compacted, 'labelled_chunks')).toBe(2 * 2 * 12);
+    expectSameCharts(compacted, rows);
+    expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
+    // Late samples of the last day: their windows are moved back from their first bucket on, and compacted anew.
+    const lastDay = late.filter((k) => START + k * STEP >= NOW - DAY);
+    for (const store of [compacted, rows]) {
+      for (const node of ['a', 'bb']) store.insertBatch(items(node, lastDay));
+      await store.deriveRollups(noPause);
+    }
+    expectSameCharts(compacted, rows);
+    expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
+    await compacted.purgeExpired(noPause);
+    expectSameCharts(compacted, rows);
+    const back = await bucketsOf(compacted);
+    expect(back.rollups).toEqual(allRollups(rows));
+    expect(back.labelled).toEqual(allLabelled(rows));
     compacted.close();
     rows.close();
   }, 180_000);

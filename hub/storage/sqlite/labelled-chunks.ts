@@ -1,15 +1,20 @@
-// Labelled series' minute buckets past their first hours, compressed (labelled_chunks, hub/
-// migrations/015): a series' finished 6 h window of buckets (count and sum each) as one blob
-// encoded by hub/storage/chunk-codec.ts, as the rollups are (hub/storage/sqlite/rollup-chunks.ts). A window is rows or a
-// chunk, never both: a rebuild of minutes in a compacted window (late samples) expands it first.
+// Labelled series' minute buckets past their first hour, compressed (labelled_chunks, hub/storage/sqlite/
+// migrations/015 and 016): a series' day of buckets (count and sum each) as one blob encoded
+// by hub/storage/chunk-codec.ts, grown by the window's whole hours as they end, as the rollups are
+// (hub/storage/sqlite/rollup-chunks.ts). A bucket is a row or in a chunk, never both: a rebuild of minutes
+// already compacted (late samples) moves the buckets from the first of them on back into rows first.
 import type Database from 'better-sqlite3';
 import { decodeBuckets, encodeBuckets, type BucketRows } from '../chunk-codec.ts';
-import { COMPACT_AFTER_MS } from './chunk-store.ts';
-import { CompensatedSum, inOrder, mergeBuckets, ROLLUP_WINDOW_MS } from './rollup-chunks.ts';
+import { CompensatedSum, compactBefore, inOrder, mergeBuckets, sliceBuckets } from './rollup-chunks.ts';
 import { inSlicedTransactions } from './sliced-transactions.ts';
 
-/** A labelled series' chunk window: the 1 min tier's (6 h). */
-const WINDOW_MS = ROLLUP_WINDOW_MS[60]!;
+/**
+ * A labelled series' chunk window: a day. Its buckets are one column, and 6 h of them (the 1 min
+ * tier's window, as before) made chunks of some 400 B, that brotli shrank a tenth less and SQLite's
+ * row, index entry and page fill grew by a fifth. The 6 h chunks written before are read still:
+ * they lie inside the days' windows.
+ */
+const WINDOW_MS = 24 * 3_600_000;
 const windowOf = (ms: number) => Math.floor(ms / WINDOW_MS) * WINDOW_MS;
 
 type BucketRow = [bucketMs: number, n: number, sum: number];
@@ -32,12 +37,13 @@ export class LabelledChunks {
       deleteRows: db.prepare('DELETE FROM labelled_rollups WHERE series_id = ? AND bucket_ms BETWEEN ? AND ?'),
       restoreRow: db.prepare('INSERT OR IGNORE INTO labelled_rollups (series_id, bucket_ms, n, sum) VALUES (?, ?, ?, ?)'),
       chunk: db.prepare<[number, number], { data: Buffer }>('SELECT data FROM labelled_chunks WHERE series_id = ? AND start_ms = ?'),
-      save: db.prepare('INSERT OR REPLACE INTO labelled_chunks (series_id, start_ms, buckets, data) VALUES (?, ?, ?, ?)'),
+      save: db.prepare('INSERT OR REPLACE INTO labelled_chunks (series_id, start_ms, buckets, last_ms, data) VALUES (?, ?, ?, ?, ?)'),
       deleteChunk: db.prepare('DELETE FROM labelled_chunks WHERE series_id = ? AND start_ms = ?'),
-      // A node's chunks of the listed windows: binds (node, window starts as a JSON array).
-      nodeChunks: db.prepare<[number, string], { series_id: number; start_ms: number; data: Buffer }>(
-        `SELECT series_id, start_ms, data FROM labelled_chunks
-         WHERE series_id IN (SELECT id FROM labelled_series WHERE node_id = ?) AND start_ms IN (SELECT value FROM json_each(?))`,
+      // A node's chunks that may hold buckets from a time on, without their blobs: binds (node, its
+      // window, the time less a window: chunks written before last_ms was kept may hold buckets up to their window's end).
+      nodeChunksFrom: db.prepare<[number, number, number], { series_id: number; start_ms: number }>(
+        `SELECT series_id, start_ms FROM labelled_chunks
+         WHERE series_id IN (SELECT id FROM labelled_series WHERE node_id = ?) AND start_ms >= ? AND coalesce(last_ms, start_ms + ${WINDOW_MS}) >= ?`,
       ),
       namedSeries: db.prepare<[number, string], { id: number; labels: string }>('SELECT id, labels FROM labelled_series WHERE node_id = ? AND name = ?'),
       // Binds (series, from's window, to).
@@ -54,13 +60,13 @@ export class LabelledChunks {
   }
 
   /**
-   * Moves every series' 6 h windows that ended COMPACT_AFTER_MS before `nowMs` from rows into
-   * chunks, in transactions of about `sliceMs` with `pause` between them (on the writer's thread
-   * each holds up the next batch), for at most `budgetMs`: the rest is left to the next run.
+   * Moves every series' buckets before compactBefore(nowMs) (whole hours) from rows into their day
+   * windows' chunks, in transactions of about `sliceMs` with `pause` between them (on the writer's
+   * thread each holds up the next batch), for at most `budgetMs`: the rest is left to the next run.
    * Returns the buckets moved.
    */
   async compact(nowMs: number, pause: () => Promise<void>, sliceMs = 25, budgetMs = 60_000): Promise<number> {
-    const work = this.finishedWindows(nowMs - COMPACT_AFTER_MS);
+    const work = this.finishedWindows(compactBefore(nowMs));
     const step = () => {
       const next = work.next();
       return next.done ? null : this.compactWindow(...next.value);
@@ -68,37 +74,46 @@ export class LabelledChunks {
     return inSlicedTransactions(this.db, step, pause, sliceMs, budgetMs);
   }
 
-  /** (series, window start) of each window with rows that ended by `cutoff`, oldest first; read as it goes. */
-  private *finishedWindows(cutoff: number): Generator<[number, number]> {
+  /** (series, window start, last ms) of each window's rows before `before`, oldest first; read as it goes. */
+  private *finishedWindows(before: number): Generator<[number, number, number]> {
     for (const { id } of this.stmt.seriesIds.all()) {
-      for (let oldest = this.stmt.oldest.get(id)!.b; oldest !== null; oldest = this.stmt.oldest.get(id)!.b) {
+      for (let oldest = this.stmt.oldest.get(id)!.b; oldest !== null && oldest < before; oldest = this.stmt.oldest.get(id)!.b) {
         const start = windowOf(oldest);
-        if (start + WINDOW_MS > cutoff) break;
-        yield [id, start];
+        yield [id, start, Math.min(start + WINDOW_MS, before) - 1];
       }
     }
   }
 
-  /** Moves a window's rows into its chunk (with the buckets of a chunk already there, rows winning); returns the rows moved. */
-  private compactWindow(seriesId: number, start: number): number {
-    const end = start + WINDOW_MS - 1;
-    const rows = this.stmt.rows.all(seriesId, start, end) as BucketRow[];
+  /** Moves a window's rows in [start, last] into its chunk (with the buckets of a chunk already there, rows winning); returns the rows moved. */
+  private compactWindow(seriesId: number, start: number, last: number): number {
+    const rows = this.stmt.rows.all(seriesId, start, last) as BucketRow[];
     let buckets: BucketRows = { bucketMs: rows.map((r) => r[0]), n: rows.map((r) => r[1]), columns: [rows.map((r) => r[2])] };
     const old = this.stmt.chunk.get(seriesId, start);
     if (old) buckets = mergeBuckets(decodeBuckets(old.data), buckets);
-    this.stmt.save.run(seriesId, start, buckets.bucketMs.length, encodeBuckets(buckets));
-    this.stmt.deleteRows.run(seriesId, start, end);
+    this.stmt.save.run(seriesId, start, buckets.bucketMs.length, buckets.bucketMs.at(-1) ?? start, encodeBuckets(buckets));
+    this.stmt.deleteRows.run(seriesId, start, last);
     return rows.length;
   }
 
-  /** Moves back into rows the node's chunks of the windows that hold these minutes (ms / 60,000): they are about to be rebuilt. In the caller's transaction. */
+  /**
+   * Moves back into rows the node's compacted buckets from the first of these minutes (ms / 60,000)
+   * on: they are about to be rebuilt. A chunk that holds older ones too keeps those. In the
+   * caller's transaction. Returns the chunks rewritten or deleted.
+   */
   expand(nodeId: number, minutes: readonly number[]): number {
-    const windows = JSON.stringify([...new Set(minutes.map((m) => windowOf(m * 60_000)))]);
+    if (minutes.length === 0) return 0;
+    const fromMs = Math.min(...minutes) * 60_000;
     let expanded = 0;
-    for (const chunk of this.stmt.nodeChunks.all(nodeId, windows)) {
-      const b = decodeBuckets(chunk.data);
-      for (let i = 0; i < b.bucketMs.length; i++) this.stmt.restoreRow.run(chunk.series_id, b.bucketMs[i]!, b.n[i]!, b.columns[0]?.[i] ?? 0);
-      this.stmt.deleteChunk.run(chunk.series_id, chunk.start_ms);
+    for (const chunk of this.stmt.nodeChunksFrom.all(nodeId, windowOf(fromMs), fromMs)) {
+      const b = decodeBuckets(this.stmt.chunk.get(chunk.series_id, chunk.start_ms)!.data);
+      const kept = b.bucketMs.findIndex((t) => t >= fromMs);
+      if (kept < 0) continue;
+      for (let i = kept; i < b.bucketMs.length; i++) this.stmt.restoreRow.run(chunk.series_id, b.bucketMs[i]!, b.n[i]!, b.columns[0]?.[i] ?? 0);
+      if (kept === 0) this.stmt.deleteChunk.run(chunk.series_id, chunk.start_ms);
+      else {
+        const older = sliceBuckets(b, kept);
+        this.stmt.save.run(chunk.series_id, chunk.start_ms, kept, older.bucketMs.at(-1)!, encodeBuckets(older));
+      }
       expanded++;
     }
     return expanded;

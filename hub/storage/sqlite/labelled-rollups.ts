@@ -22,7 +22,7 @@ export { MAX_SERIES_PER_NODE_MINUTE, type LabelledSeries } from '../labelled-ser
 
 export class LabelledRollups {
   private readonly stmt;
-  /** Buckets of finished 6 h windows, compressed (hub/storage/sqlite/labelled-chunks.ts). */
+  /** Buckets of whole hours past, compressed in windows of a day (hub/storage/sqlite/labelled-chunks.ts). */
   readonly compacted: LabelledChunks;
   /** Nodes already told of (once each): over the label-set limit. */
   private readonly overLimit = new Set<number>();

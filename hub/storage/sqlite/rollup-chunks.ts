@@ -1,10 +1,13 @@
-// Rollup buckets past their first hours, compressed (rollup_chunks, hub/storage/sqlite/migrations/015): one row
-// per node, tier and window (RollupWindow) holding the window's buckets (n, then min, max, sum and
-// count of every metric) encoded by hub/storage/chunk-codec.ts, against some 300 B a bucket in `rollups`.
-// A window is either rows or one chunk, never both: compaction moves a finished window's rows into
-// its chunk in one transaction, and a rollup run that is about to write into a compacted window
-// (late samples, a backfill, a rebuild) first moves its chunk back into rows (expandFrom), so the
-// SQL that merges and derives buckets works on rows as before. Readers read both.
+// Rollup buckets past their first hour, compressed (rollup_chunks, hub/storage/sqlite/migrations/015 and 016): one
+// row per node, tier and window (ROLLUP_WINDOW_MS) holding the window's buckets (n, then min, max,
+// sum and count of every metric) encoded by hub/storage/chunk-codec.ts, against some 300 B a bucket
+// in `rollups`. A bucket is either a row or in its window's chunk, never both: compaction moves the
+// rows of whole hours that ended COMPACT_AFTER_MS ago into their window's chunk in one transaction
+// (a window's chunk grows an hour at a time), and a rollup run that is about to write from some
+// bucket on (this hour's new samples, late ones, a rebuild) first moves the buckets from there on
+// back into rows (expandFrom), so the SQL that merges and derives buckets works on rows as before.
+// A run writes from the current hour on (the 1 h tier is derived from the hour's 1 min buckets),
+// which compaction has left as rows: chunks are rewritten only for late samples. Readers read both.
 import type Database from 'better-sqlite3';
 import { decodeBuckets, encodeBuckets, type BucketRows } from '../chunk-codec.ts';
 import { COMPACT_AFTER_MS } from './chunk-store.ts';
@@ -20,6 +23,12 @@ const HOUR = 3_600_000;
  * compressor, few enough that rows hold at most a window and COMPACT_AFTER_MS of each tier.
  */
 export const ROLLUP_WINDOW_MS: Readonly<Record<number, number>> = { 60: 6 * HOUR, 900: 24 * HOUR, 3600: 7 * 24 * HOUR };
+
+/**
+ * Buckets that start before this are compacted (whole hours that ended COMPACT_AFTER_MS before
+ * `nowMs`): a rollup run writes from the current hour on, so it finds those from there on in rows.
+ */
+export const compactBefore = (nowMs: number) => Math.floor((nowMs - COMPACT_AFTER_MS) / HOUR) * HOUR;
 
 /** The window of a tier that holds `ms` (floor, also for times before 1970). */
 export const rollupWindowOf = (tierSeconds: number, ms: number) => Math.floor(ms / ROLLUP_WINDOW_MS[tierSeconds]!) * ROLLUP_WINDOW_MS[tierSeconds]!;
@@ -81,7 +90,12 @@ export class RollupChunks {
         `INSERT OR IGNORE INTO rollups (tier, node_id, bucket_ms, n, ${columns}) VALUES (?, ?, ?, ?, ${BUCKET_COLUMNS.map(() => '?').join(', ')})`,
       ),
       chunk: db.prepare<[number, number, number], { data: Buffer }>('SELECT data FROM rollup_chunks WHERE tier = ? AND node_id = ? AND start_ms = ?'),
-      save: db.prepare('INSERT OR REPLACE INTO rollup_chunks (tier, node_id, start_ms, buckets, data) VALUES (?, ?, ?, ?, ?)'),
+      save: db.prepare('INSERT OR REPLACE INTO rollup_chunks (tier, node_id, start_ms, buckets, last_ms, data) VALUES (?, ?, ?, ?, ?, ?)'),
+      // A tier's chunks of a node from a window on, without their blobs: binds (tier, node, from's window).
+      chunksFrom: db.prepare<[number, number, number], { start_ms: number; last_ms: number | null }>(
+        'SELECT start_ms, last_ms FROM rollup_chunks WHERE tier = ? AND node_id = ? AND start_ms >= ? ORDER BY start_ms',
+      ),
+      deleteChunk: db.prepare('DELETE FROM rollup_chunks WHERE tier = ? AND node_id = ? AND start_ms = ?'),
       // A tier's chunks of a node with windows that start in [from, to]: binds (tier, node, from, to).
       chunks: db.prepare<[number, number, number, number], { start_ms: number; data: Buffer }>(
         'SELECT start_ms, data FROM rollup_chunks WHERE tier = ? AND node_id = ? AND start_ms BETWEEN ? AND ? ORDER BY start_ms',
@@ -94,13 +108,13 @@ export class RollupChunks {
   }
 
   /**
-   * Moves every node's and tier's windows that ended COMPACT_AFTER_MS before `nowMs` from rows
-   * into chunks, a window a step, in transactions of about `sliceMs` with `pause` between them
-   * (on the writer's thread each holds up the next batch), for at most `budgetMs`: the rest is left
-   * to the next run. Returns the buckets moved.
+   * Moves every node's and tier's buckets before compactBefore(nowMs) from rows into their windows'
+   * chunks, a window a step, in transactions of about `sliceMs` with `pause` between them (on the
+   * writer's thread each holds up the next batch), for at most `budgetMs`: the rest is left to the
+   * next run. Returns the buckets moved.
    */
   async compact(nowMs: number, pause: () => Promise<void>, sliceMs = 25, budgetMs = 60_000): Promise<number> {
-    const work = this.finishedWindows(nowMs - COMPACT_AFTER_MS);
+    const work = this.finishedWindows(compactBefore(nowMs));
     const step = () => {
       const next = work.next();
       return next.done ? null : this.compactWindow(...next.value);
@@ -108,55 +122,64 @@ export class RollupChunks {
     return inSlicedTransactions(this.db, step, pause, sliceMs, budgetMs);
   }
 
-  /** (tier, node, window start) of each window with rows that ended by `cutoff`, oldest first per node and tier; read as it goes. */
-  private *finishedWindows(cutoff: number): Generator<[number, number, number]> {
+  /** (tier, node, window start, last ms) of each window's rows before `before`, oldest first per node and tier; read as it goes. */
+  private *finishedWindows(before: number): Generator<[number, number, number, number]> {
     for (const { id } of this.stmt.nodeIds.all()) {
       for (const { seconds } of TIERS) {
-        for (let oldest = this.stmt.oldest.get(seconds, id)!.b; oldest !== null; oldest = this.stmt.oldest.get(seconds, id)!.b) {
+        for (let oldest = this.stmt.oldest.get(seconds, id)!.b; oldest !== null && oldest < before; oldest = this.stmt.oldest.get(seconds, id)!.b) {
           const start = rollupWindowOf(seconds, oldest);
-          if (start + ROLLUP_WINDOW_MS[seconds]! > cutoff) break;
-          yield [seconds, id, start];
+          yield [seconds, id, start, Math.min(start + ROLLUP_WINDOW_MS[seconds]!, before) - 1];
         }
       }
     }
   }
 
-  /** Moves a window's rows into its chunk (with the buckets of a chunk already there, rows winning); returns the rows moved. */
-  private compactWindow(tier: number, nodeId: number, start: number): number {
-    const end = start + ROLLUP_WINDOW_MS[tier]! - 1;
-    const rows = this.stmt.windowRows.all(tier, nodeId, start, end) as (number | null)[][];
+  /**
+   * Moves a window's rows in [start, last] into its chunk (with the buckets of a chunk already
+   * there, rows winning); returns the rows moved.
+   */
+  private compactWindow(tier: number, nodeId: number, start: number, last: number): number {
+    const rows = this.stmt.windowRows.all(tier, nodeId, start, last) as (number | null)[][];
     let buckets = bucketRowsOf(rows);
     const old = this.stmt.chunk.get(tier, nodeId, start);
     if (old) buckets = mergeBuckets(decodeBuckets(old.data), buckets);
-    this.stmt.save.run(tier, nodeId, start, buckets.bucketMs.length, encodeBuckets(buckets));
-    this.stmt.deleteRows.run(tier, nodeId, start, end);
+    this.stmt.save.run(tier, nodeId, start, buckets.bucketMs.length, buckets.bucketMs.at(-1) ?? start, encodeBuckets(buckets));
+    this.stmt.deleteRows.run(tier, nodeId, start, last);
     return rows.length;
   }
 
   /**
-   * Moves back into rows the node's chunks, of every tier, whose windows end after `fromMs`: a
-   * rollup run is about to write buckets from there on (and derive the coarser tiers from the 1 min
-   * one). In the caller's transaction. Returns the chunks expanded.
+   * Moves back into rows the node's compacted buckets, of every tier, from `fromMs` on: a rollup
+   * run is about to write buckets from there on (and derive the coarser tiers from the 1 min one).
+   * A chunk that holds older ones too keeps those. In the caller's transaction. Returns the chunks
+   * rewritten or deleted.
    */
   expandFrom(nodeId: number, fromMs: number): number {
     let expanded = 0;
     for (const { seconds } of TIERS) {
-      const from = rollupWindowOf(seconds, fromMs);
-      for (const chunk of this.stmt.chunks.all(seconds, nodeId, from, Number.MAX_SAFE_INTEGER)) {
-        const b = decodeBuckets(chunk.data);
+      for (const chunk of this.stmt.chunksFrom.all(seconds, nodeId, rollupWindowOf(seconds, fromMs))) {
+        // Chunks written before last_ms was kept may hold buckets up to their window's end.
+        if ((chunk.last_ms ?? chunk.start_ms + ROLLUP_WINDOW_MS[seconds]!) < fromMs) continue;
+        const b = decodeBuckets(this.stmt.chunk.get(seconds, nodeId, chunk.start_ms)!.data);
+        const kept = b.bucketMs.findIndex((t) => t >= fromMs);
+        if (kept < 0) continue;
         const args: (number | null)[] = new Array(4 + BUCKET_COLUMNS.length);
         args[0] = seconds;
         args[1] = nodeId;
-        for (let i = 0; i < b.bucketMs.length; i++) {
+        for (let i = kept; i < b.bucketMs.length; i++) {
           args[2] = b.bucketMs[i]!;
           args[3] = b.n[i]!;
           // A chunk written before the registry grew lacks the new metrics: their count is 0.
           for (let c = 0; c < BUCKET_COLUMNS.length; c++) args[4 + c] = b.columns[c]?.[i] ?? (c % 4 === 3 ? 0 : null);
           this.stmt.insertRow.run(args);
         }
+        if (kept === 0) this.stmt.deleteChunk.run(seconds, nodeId, chunk.start_ms);
+        else {
+          const older = sliceBuckets(b, kept);
+          this.stmt.save.run(seconds, nodeId, chunk.start_ms, kept, older.bucketMs.at(-1)!, encodeBuckets(older));
+        }
         expanded++;
       }
-      this.stmt.deleteChunks.run(seconds, nodeId, from, Number.MAX_SAFE_INTEGER);
     }
     return expanded;
   }
@@ -271,6 +294,11 @@ export class RollupChunks {
     this.stmt.deleteChunks.run(tier, nodeId, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
     return held ?? 0;
   }
+}
+
+/** The first `count` buckets. */
+export function sliceBuckets(b: BucketRows, count: number): BucketRows {
+  return { bucketMs: b.bucketMs.slice(0, count), n: b.n.slice(0, count), columns: b.columns.map((column) => column.slice(0, count)) };
 }
 
 /** A window's buckets with others added, in time order; of two with one start, the second's. */

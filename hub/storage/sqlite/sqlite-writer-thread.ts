@@ -28,8 +28,8 @@ function runCheck(path: string): void {
   port.postMessage({ problems, ms: Math.round(performance.now() - started) } satisfies IntegrityReport);
 }
 
-function serveWrites({ path, retention }: WriterThreadData): void {
-  const store = openSqliteStore(path, { retention });
+function serveWrites({ path, retention, fixedNowMs }: WriterThreadData): void {
+  const store = openSqliteStore(path, { retention, now: fixedNowMs === undefined ? undefined : () => fixedNowMs });
   const targets = { store, processes: new SessionStore(store.db), acks: new AckTracker(store.db) };
   const pause = () => yieldToLoop().then(() => undefined);
 

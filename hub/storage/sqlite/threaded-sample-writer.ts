@@ -18,6 +18,11 @@ export interface WriterThreadData {
   /** The SQLite file; already migrated by the hub's own connection. */
   path: string;
   retention?: Retention;
+  /**
+   * The time the thread's store takes for now, in place of the clock: a replay of a simulated
+   * history (bench/storage.ts) compacts and purges as of its end. Absent: the real clock.
+   */
+  fixedNowMs?: number;
 }
 
 /** The integrity check's thread (the same file, hub/storage/sqlite/sqlite-writer-thread.ts). */
