@@ -19,18 +19,23 @@ export async function inSlicedTransactions(
   let done = 0;
   for (let more = true; more && performance.now() < stopAt; await pause()) {
     const sliceEnd = performance.now() + sliceMs;
-    done += db.transaction(() => {
-      let work = 0;
-      do {
-        const n = step();
-        if (n === null) {
-          more = false;
-          break;
-        }
-        work += n;
-      } while (performance.now() < sliceEnd);
-      return work;
-    })();
+    // IMMEDIATE: a step reads before it writes, and SQLite fails such a transaction at once with
+    // "database is locked" if another connection (the hub's main thread) has written meanwhile,
+    // where BEGIN IMMEDIATE waits for the lock.
+    done += db
+      .transaction(() => {
+        let work = 0;
+        do {
+          const n = step();
+          if (n === null) {
+            more = false;
+            break;
+          }
+          work += n;
+        } while (performance.now() < sliceEnd);
+        return work;
+      })
+      .immediate();
   }
   return done;
 }
