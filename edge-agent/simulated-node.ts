@@ -194,7 +194,8 @@ export class SimulatedNode {
           cpuShare: (0.3 * r() * r()) / (i + 1),
           cpuWander: 0,
           rssPages: Math.round((5e6 + r() * r() * 200e6) / PAGE_BYTES),
-          rssChangeMs: 60_000 * (1 + r() * 30),
+          // The first five (runtimes with a garbage collector, a broker's buffers) move at most reads; the rest seldom.
+          rssChangeMs: i < 5 ? 5_000 + r() * 30_000 : 60_000 * (1 + r() * 30),
           threads,
           baseThreads: threads,
         };
