@@ -115,6 +115,15 @@ export function createApp({
     return c.json(report, report.ok ? 200 : 503);
   });
 
+  // The fleet list is made once as the hub starts, in the background: the first page load after a
+  // restart then finds every node's stored records decoded (FleetSummaries keeps them), instead of
+  // waiting for all of them. A request that comes meanwhile lists its own rows beside it.
+  setImmediate(() => {
+    Promise.resolve()
+      .then(() => store.listFleetNodes(yieldToLoop))
+      .catch(() => undefined); // a store closed before it ran, or out of reach: the first request lists as before
+  });
+
   app.get('/api/nodes', async (c) => {
     // ?fields=fleet: what the fleet page shows of each node, about half the bytes to send and parse;
     // &shape=columns: the same as one array per field (shared/fleet-columns.ts), less again.

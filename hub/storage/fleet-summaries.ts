@@ -25,8 +25,8 @@ const FLEET_SAMPLE_KEYS: ReadonlySet<number> = new Set([
 
 /** Work done between two pauses of a list, ms: a slice longer holds up every other request. */
 const SLICE_MS = 10;
-/** Nodes listed between two looks at the clock. */
-const NODES_PER_CLOCK_CHECK = 200;
+/** Nodes listed between two looks at the clock: few, as a node's first decode runs cold code slowly. */
+const NODES_PER_CLOCK_CHECK = 25;
 
 type FleetLatest = FleetNodeSummary['latest'];
 type FleetInfo = FleetNodeSummary['info'];
@@ -64,17 +64,19 @@ function fleetInfoOf(bytes: Uint8Array): { info: NonNullable<FleetInfo>; agentTa
 /**
  * The fleet list, again and again: as NodeSummaries, each node's blobs are decoded only when their
  * bytes changed since the last list, and then only the fields the page shows. The decoded parts
- * are shared between the lists it returns: callers read them and never change them.
+ * are shared between the lists it returns: callers read them and never change them. Lists may run
+ * at once (a page's request while the hub's first list is under way): each keeps what it decodes
+ * where the others find it, so a node's bytes are decoded once whichever list comes to it first.
  */
 export class FleetSummaries {
-  private byNode = new Map<string, FleetDecoded>();
+  private readonly byNode = new Map<string, FleetDecoded>();
 
   /** `clock` in ms, injected so tests control how long a slice takes. */
   constructor(private readonly clock: () => number = () => performance.now()) {}
 
   /** `pause` is awaited whenever a slice of the work has taken SLICE_MS, so other requests are answered meanwhile. */
   async list(rows: readonly NodeRecord[], pause: () => Promise<void>): Promise<FleetNodeSummary[]> {
-    const next = new Map<string, FleetDecoded>(); // nodes no longer listed are forgotten
+    const listed = new Set<string>();
     const out: FleetNodeSummary[] = new Array(rows.length);
     let sliceStart = this.clock();
     for (let i = 0; i < rows.length; i++) {
@@ -84,7 +86,7 @@ export class FleetSummaries {
       }
       const row = rows[i]!;
       const d = this.decoded(row);
-      next.set(row.name, d);
+      listed.add(row.name);
       const summary: FleetNodeSummary = {
         name: row.name,
         status: row.status === 'online' || row.status === 'offline' ? row.status : 'unknown',
@@ -98,14 +100,15 @@ export class FleetSummaries {
       if (d.clockSynchronized !== undefined) summary.clock_synchronized = d.clockSynchronized;
       out[i] = summary;
     }
-    this.byNode = next;
+    // Nodes no longer listed are forgotten (one a list running beside this one added comes back at its next list).
+    for (const name of this.byNode.keys()) if (!listed.has(name)) this.byNode.delete(name);
     return out;
   }
 
   /** The node's decoded parts, brought up to date with its row (in place: only their values are handed out). */
   private decoded(row: NodeRecord): FleetDecoded {
     let d = this.byNode.get(row.name);
-    if (!d)
+    if (!d) {
       d = {
         latestBytes: null,
         latest: null,
@@ -117,6 +120,8 @@ export class FleetSummaries {
         hubTagsColumn: null,
         tags: [],
       };
+      this.byNode.set(row.name, d);
+    }
     if (!sameBytes(d.latestBytes, row.latest)) {
       d.latestBytes = row.latest;
       const parts = row.latest ? fleetPartsOf(row.latest) : null;

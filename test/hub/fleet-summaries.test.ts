@@ -93,4 +93,23 @@ describe('FleetSummaries', () => {
     expect(listed).toEqual(cutOfFull(rows));
     expect(pauses).toBeGreaterThanOrEqual(4);
   });
+
+  it('decodes a node once when two lists run at once, each answering its own rows', async () => {
+    const rows = Array.from({ length: 600 }, (_, i) => row(`n${String(i).padStart(4, '0')}`, i % 100));
+    let nowMs = 0;
+    const fleet = new FleetSummaries(() => (nowMs += 4));
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    // The second list starts while the first is paused part way, with one node gone and one changed.
+    const first = fleet.list(rows, turn);
+    await turn();
+    const secondRows = [...rows.slice(1, 300), row('n0300', 55), ...rows.slice(301)];
+    const [a, b] = await Promise.all([first, fleet.list(secondRows, turn)]);
+    expect(a).toEqual(cutOfFull(rows));
+    expect(b).toEqual(cutOfFull(secondRows));
+    // Whichever list came to a node first decoded it; the other took the same parts.
+    for (let i = 1; i < 600; i++) if (i !== 300) expect(b[i - 1]!.latest).toBe(a[i]!.latest);
+    // The next list decodes nothing again.
+    const again = await fleet.list(secondRows, turn);
+    for (let i = 0; i < again.length; i++) expect(again[i]!.latest).toBe(b[i]!.latest);
+  });
 });
