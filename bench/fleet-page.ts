@@ -72,6 +72,26 @@ async function interactiveAfter(page: Page, url: string): Promise<{ wallMs: numb
 }
 
 /**
+ * Where a load's time went, by the page's clock (ms from the navigation's start): the HTML's last
+ * byte, the script's, the node list's request, first and last byte and size, and the fleet page's
+ * marks (fleet-page.ts): script running, list parsed, list applied, ready. Runs in the page.
+ */
+function loadSteps(): string {
+  const at = (ms: number | undefined) => (ms === undefined ? '?' : String(Math.round(ms)));
+  const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+  const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+  const script = resources.find((e) => new URL(e.name).pathname === '/assets/fleet-page.js');
+  const list = resources.find((e) => new URL(e.name).pathname === '/api/nodes');
+  const mark = (name: string) => performance.getEntriesByName(name, 'mark')[0]?.startTime;
+  return [
+    `html ${at(nav?.responseEnd)}`,
+    `script ${at(script?.responseEnd)}, runs ${at(mark('fleet:script'))}`,
+    `list asked ${at(list?.requestStart)}, first byte ${at(list?.responseStart)}, last ${at(list?.responseEnd)} (${Math.round((list?.encodedBodySize ?? 0) / 1024)} KB)`,
+    `parsed ${at(mark('fleet:nodes-parsed'))}, applied ${at(mark('fleet:nodes-applied'))}, ready ${at(mark('fleet:ready'))}`,
+  ].join('; ');
+}
+
+/**
  * The reference: a page of one paragraph from a plain HTTP server in this process, loaded and
  * waited for as the fleet page is (median of 5). What this browser on this machine takes for any
  * page; the fleet page's own cost is what it takes beyond it.
@@ -124,12 +144,12 @@ async function run(nodes: number): Promise<void> {
       (window as any).__long = [];
       new PerformanceObserver((list) => (window as any).__long.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask', buffered: true });
     });
-    const load = async (p: Page): Promise<{ interactiveMs: number; inPageMs: number; nodesApiMs: number }> => {
+    const load = async (p: Page): Promise<{ interactiveMs: number; inPageMs: number; nodesApiMs: number; steps: string }> => {
       const { wallMs: interactiveMs, inPageMs } = await interactiveAfter(p, `http://127.0.0.1:${web.port}/?view=table`);
       const nodesApiMs = await p.evaluate(
         () => (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find((e) => new URL(e.name).pathname === '/api/nodes')?.duration ?? NaN,
       );
-      return { interactiveMs, inPageMs, nodesApiMs };
+      return { interactiveMs, inPageMs, nodesApiMs, steps: await p.evaluate(loadSteps) };
     };
     const first = await load(page);
     const secondPage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -193,6 +213,8 @@ async function run(nodes: number): Promise<void> {
     console.log(
       `  again, records decoded  ${again.interactiveMs} ms (${again.inPageMs} ms by the page's clock; GET /api/nodes ${Math.round(again.nodesApiMs)} ms of it) ${againstTarget(again.interactiveMs, target)}`,
     );
+    console.log(`  first load's steps      ${first.steps}`);
+    console.log(`  again, its steps        ${again.steps}`);
     console.log(`  sort by CPU             ${sortMs.toFixed(1)} ms click to drawn rows`);
     console.log(`  text filter             ${filterMs.toFixed(1)} ms keystroke to drawn rows (${clearMs.toFixed(1)} ms to clear it)`);
     console.log(`  row elements            ${rows}`);

@@ -9,6 +9,9 @@ import {
   groupByTag,
   isGroup,
   formatViewState,
+  matchesText,
+  mergeSummary,
+  nameKey,
   newNode,
   parseViewState,
   selectNodes,
@@ -108,6 +111,21 @@ describe('fleet view', () => {
     expect(names({ q: 'raspbian 1.2' })).toEqual(['pi-10']);
     expect(names({ q: 'pi-9.lan' })).toEqual(['pi-9']);
     expect(names({ q: 'nothing-like-it' })).toEqual([]);
+  });
+
+  it('matches the text a node has after a new list changed it, not the text it had when first matched', () => {
+    const n = node('pi-3', { version: '1.0', tags: ['lab'] });
+    expect(matchesText(n, 'lab')).toBe(true);
+    mergeSummary(n, { name: 'pi-3', status: 'online', last_seen_ms: null, clock_skew_s: null, latest: null, info: n.info, tags: ['attic'] });
+    expect([matchesText(n, 'lab'), matchesText(n, 'attic pi-3.lan')]).toEqual([false, true]);
+  });
+
+  it('orders names by the value of each run of digits, in any case', () => {
+    const sorted = ['rack10-b2', 'Rack2-b10', 'rack2-b9', 'x', 'rack2', '007', 'rack10-b1', 'a99999999999999999999'].sort((a, b) =>
+      nameKey(a) < nameKey(b) ? -1 : nameKey(a) > nameKey(b) ? 1 : 0,
+    );
+    expect(sorted).toEqual(['007', 'a99999999999999999999', 'rack2', 'rack2-b9', 'Rack2-b10', 'rack10-b1', 'rack10-b2', 'x']);
+    expect(nameKey('Pi-7')).toBe(`pi-${'7'.padStart(16, '0')}`);
   });
 
   it('counts RED, AMBER, offline and stale nodes', () => {
