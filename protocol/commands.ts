@@ -1,7 +1,9 @@
 // Commands to an agent (`remonitor/<node>/cmd`) and its replies (`remonitor/<node>/reply`).
 // A command is a small map with text keys, sent as CBOR or as JSON (so that a person can send one
-// with mosquitto_pub); the reply goes back in the encoding the command came in.
+// with mosquitto_pub); the reply goes back in the encoding the command came in. A command's fields
+// are described by one valibot schema (the agent loads valibot anyway, for its options).
 import { Decoder, Encoder } from 'cbor-x';
+import * as v from 'valibot';
 import { formatDuration, parseDuration } from './duration.ts';
 
 export const ACTIONS = ['start', 'stop', 'interval', 'watch', 'unwatch', 'snapshot', 'ping'] as const;
@@ -85,88 +87,122 @@ export function decodeCommand(bytes: Uint8Array): { encoding: Encoding; command:
   return { encoding, command: parseCommand(fields) };
 }
 
-/** Validates a command given as a record (the REST API passes its JSON body here too). */
+const idProblem = (issue: { input: unknown }) => `"id" must be a text of 1 to ${MAX_ID_LENGTH} characters, got ${describe(issue.input)}`;
+const INTERVAL_BOUNDS = `it must be between ${formatDuration(MIN_INTERVAL_MS)} and ${formatDuration(MAX_INTERVAL_MS)}`;
+const notADuration = (issue: { input: unknown }) => `interval ${describe(issue.input)} is not a duration such as 500, "500ms", "5s" or "1m"`;
+const sessionProblem = (issue: { input: unknown }) => `"session" must be 1–64 of A-Za-z0-9._-, got ${describe(issue.input)}`;
+const patternProblem = (key: string) => (issue: { input: unknown }) =>
+  `"${key}" must be a text of 1 to ${MAX_PATTERN_LENGTH} characters, got ${describe(issue.input)}`;
+const pidProblem = (issue: { input: unknown }) => `"pid" must be a positive integer, got ${describe(issue.input)}`;
+/** A required field that is missing: its own problem, which says it got nothing. */
+const missing = (issue: v.ObjectIssue) => (issue.path?.[0]?.key === 'session' ? sessionProblem : idProblem)({ input: undefined });
+
+const commandId = () => v.pipe(v.string(idProblem), v.minLength(1, idProblem), v.maxLength(MAX_ID_LENGTH, idProblem));
+
+/** A number of ms or a duration as text ("500ms", "2s"), within the interval bounds. */
+const intervalValue = () =>
+  v.pipe(
+    v.union([v.number(), v.string()], notADuration),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const ms = parseDuration(dataset.value);
+      if (ms !== null) return ms;
+      addIssue({ message: notADuration({ input: dataset.value }) });
+      return NEVER;
+    }),
+    v.check(
+      (ms) => ms >= MIN_INTERVAL_MS && ms <= MAX_INTERVAL_MS,
+      (issue) => `interval ${formatDuration(issue.input as number)} is out of bounds: ${INTERVAL_BOUNDS}`,
+    ),
+  );
+/** `interval_ms` or `interval`, either form in either key (`interval_ms` first). */
+const intervalFields = () => ({ interval_ms: v.optional(intervalValue()), interval: v.optional(intervalValue()) });
+
+const sessionId = () => v.pipe(v.string(sessionProblem), v.regex(/^[A-Za-z0-9._-]{1,64}$/, sessionProblem));
+
+const pattern = (key: string) =>
+  v.pipe(v.string(patternProblem(key)), v.minLength(1, patternProblem(key)), v.maxLength(MAX_PATTERN_LENGTH, patternProblem(key)));
+/** The ways a watch names its processes: exactly one of them. */
+const TARGET_KEYS = ['pid', 'name', 'cmdline', 'target'] as const;
+const targetFields = () => ({
+  // A number, or digits as text (mosquitto_pub users write JSON by hand).
+  pid: v.optional(
+    v.pipe(
+      v.union([v.number(), v.pipe(v.string(), v.regex(/^\d+$/, pidProblem), v.transform(Number))], pidProblem),
+      v.check((pid) => Number.isSafeInteger(pid) && pid > 0, pidProblem),
+    ),
+  ),
+  name: v.optional(pattern('name')),
+  cmdline: v.optional(pattern('cmdline')),
+  target: v.optional(
+    v.pipe(
+      v.string((issue) => `"target" must be text like "name:nginx", got ${describe(issue.input)}`),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        const target = parseTarget(dataset.value);
+        if (typeof target !== 'string') return target;
+        addIssue({ message: target });
+        return NEVER;
+      }),
+    ),
+  ),
+});
+type TargetFields = v.InferOutput<v.ObjectSchema<ReturnType<typeof targetFields>, undefined>>;
+
+/** The target of exactly one of the target fields, or the problem. */
+function oneTarget(fields: TargetFields): WatchTarget | string {
+  const given = TARGET_KEYS.filter((k) => fields[k] !== undefined);
+  if (given.length === 0) return 'needs one of "pid", "name", "cmdline" or "target" to say which processes to follow';
+  if (given.length > 1) return `give only one of ${given.map((g) => `"${g}"`).join(', ')}`;
+  const { pid, name, cmdline, target } = fields;
+  if (pid !== undefined) return { kind: 'pid', pid };
+  if (name !== undefined) return { kind: 'name', name };
+  if (cmdline !== undefined) return { kind: 'cmdline', pattern: cmdline };
+  return target!;
+}
+
+/** Each action and its arguments. Problems with the arguments name the action; fields of other actions are ignored. */
+const commandSchema = () =>
+  v.variant(
+    'action',
+    [
+      v.object({ id: commandId(), action: v.picklist(['start', 'stop', 'snapshot', 'ping']) }, missing),
+      v.pipe(
+        v.object({ id: commandId(), action: v.literal('interval'), ...intervalFields() }, missing),
+        v.check((c) => (c.interval_ms ?? c.interval) !== undefined, 'needs "interval_ms" (a number of ms) or "interval" (like "500ms", "5s")'),
+        v.transform((c): Command => ({ id: c.id, action: c.action, interval_ms: (c.interval_ms ?? c.interval)! })),
+      ),
+      v.pipe(
+        v.object({ id: commandId(), action: v.literal('watch'), session: sessionId(), ...intervalFields(), ...targetFields() }, missing),
+        v.rawTransform<TargetFields & { id: string; action: 'watch'; session: string; interval_ms?: number; interval?: number }, Command>(
+          ({ dataset, addIssue, NEVER }) => {
+            const c = dataset.value;
+            const target = oneTarget(c);
+            if (typeof target !== 'string')
+              return { id: c.id, action: c.action, session: c.session, target, interval_ms: c.interval_ms ?? c.interval ?? DEFAULT_WATCH_INTERVAL_MS };
+            addIssue({ message: target });
+            return NEVER;
+          },
+        ),
+      ),
+      v.object({ id: commandId(), action: v.literal('unwatch'), session: sessionId() }, missing),
+    ],
+    (issue) => `"action" ${describe(issue.input)} is unknown; known actions: ${ACTIONS.join(', ')}`,
+  );
+/** Made at the first command: an agent that is never sent one does not keep it. */
+let commandSchemaMade: ReturnType<typeof commandSchema> | undefined;
+
+/** Validates a command given as a record (the REST API passes its JSON body here too): every problem in one CommandError, with the id when it was valid. */
 export function parseCommand(fields: Record<string, unknown>): Command {
-  const id = fields['id'];
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-    throw new CommandError(`"id" must be a text of 1 to ${MAX_ID_LENGTH} characters, got ${describe(id)}`, null);
-  }
-  const action = fields['action'];
-  if (typeof action !== 'string' || !(ACTIONS as readonly string[]).includes(action)) {
-    throw new CommandError(`"action" ${describe(action)} is unknown; known actions: ${ACTIONS.join(', ')}`, id);
-  }
-  const fail = (message: string): never => {
-    throw new CommandError(`${action}: ${message}`, id);
-  };
-  switch (action as Action) {
-    case 'start':
-    case 'stop':
-    case 'snapshot':
-    case 'ping':
-      return { id, action: action as 'start' };
-    case 'interval': {
-      const ms = intervalArg(fields, undefined);
-      if (typeof ms === 'string') return fail(ms);
-      return { id, action: 'interval', interval_ms: ms };
-    }
-    case 'watch': {
-      const session = sessionArg(fields);
-      if (session.startsWith('!')) return fail(session.slice(1));
-      const target = targetArg(fields);
-      if (typeof target === 'string') return fail(target);
-      const ms = intervalArg(fields, DEFAULT_WATCH_INTERVAL_MS);
-      if (typeof ms === 'string') return fail(ms);
-      return { id, action: 'watch', session, target, interval_ms: ms };
-    }
-    case 'unwatch': {
-      const session = sessionArg(fields);
-      if (session.startsWith('!')) return fail(session.slice(1));
-      return { id, action: 'unwatch', session };
-    }
-  }
-}
-
-/** `interval_ms` (a number) or `interval` ("500ms", "2s"); a problem sentence otherwise. */
-function intervalArg(fields: Record<string, unknown>, fallback: number | undefined): number | string {
-  const raw = fields['interval_ms'] ?? fields['interval'];
-  if (raw === undefined) return fallback ?? `needs "interval_ms" (a number of ms) or "interval" (like "500ms", "5s")`;
-  const ms = typeof raw === 'number' || typeof raw === 'string' ? parseDuration(raw) : null;
-  if (ms === null) return `interval ${describe(raw)} is not a duration such as 500, "500ms", "5s" or "1m"`;
-  if (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
-    return `interval ${formatDuration(ms)} is out of bounds: it must be between ${formatDuration(MIN_INTERVAL_MS)} and ${formatDuration(MAX_INTERVAL_MS)}`;
-  }
-  return ms;
-}
-
-const SESSION_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
-/** The session id, or the problem prefixed with "!" (session ids never start with "!"). */
-function sessionArg(fields: Record<string, unknown>): string {
-  const s = fields['session'];
-  if (typeof s !== 'string' || !SESSION_ID.test(s)) return `!"session" must be 1–64 of A-Za-z0-9._-, got ${describe(s)}`;
-  return s;
-}
-
-/** Exactly one of `pid`, `name`, `cmdline` (or `target` as text, see parseTarget). */
-function targetArg(fields: Record<string, unknown>): WatchTarget | string {
-  const given = (['pid', 'name', 'cmdline', 'target'] as const).filter((k) => fields[k] !== undefined);
-  if (given.length !== 1) {
-    return given.length === 0
-      ? 'needs one of "pid", "name", "cmdline" or "target" to say which processes to follow'
-      : `give only one of ${given.map((g) => `"${g}"`).join(', ')}`;
-  }
-  const key = given[0]!;
-  const value = fields[key];
-  if (key === 'target') return typeof value === 'string' ? parseTarget(value) : `"target" must be text like "name:nginx", got ${describe(value)}`;
-  if (key === 'pid') {
-    const pid = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-    if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return `"pid" must be a positive integer, got ${describe(value)}`;
-    return { kind: 'pid', pid };
-  }
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_PATTERN_LENGTH) {
-    return `"${key}" must be a text of 1 to ${MAX_PATTERN_LENGTH} characters, got ${describe(value)}`;
-  }
-  return key === 'name' ? { kind: 'name', name: value } : { kind: 'cmdline', pattern: value };
+  commandSchemaMade ??= commandSchema();
+  const result = v.safeParse(commandSchemaMade, fields, { abortPipeEarly: true });
+  if (result.success) return result.output;
+  const given = fields['id'];
+  const id = typeof given === 'string' && given.length >= 1 && given.length <= MAX_ID_LENGTH ? given : null;
+  // Problems of the id and the action as they are; the arguments', after the action's name.
+  const named = (issue: v.BaseIssue<unknown>) => ['id', 'action'].includes(String(issue.path?.[0]?.key));
+  const problems = result.issues.filter(named).map((issue) => issue.message);
+  const argumentProblems = result.issues.filter((issue) => !named(issue)).map((issue) => issue.message);
+  if (argumentProblems.length > 0) problems.push(`${String(fields['action'])}: ${argumentProblems.join('; ')}`);
+  throw new CommandError(problems.join('; '), id);
 }
 
 /**

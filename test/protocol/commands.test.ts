@@ -37,6 +37,16 @@ describe('commands', () => {
     ['{"id":"x","action":"watch","session":"s","pid":1,"name":"a"}', 'x', 'watch: give only one of "pid", "name"'],
     ['{"id":"x","action":"watch","session":"a b","pid":1}', 'x', 'watch: "session" must be 1–64 of A-Za-z0-9._-, got "a b"'],
     ['{"id":"x","action":"watch","session":"s","pid":-3}', 'x', 'watch: "pid" must be a positive integer, got number -3'],
+    [
+      '{"id":"x","action":"watch","session":"a b","pid":"0","interval":"1ms"}',
+      'x',
+      'watch: "session" must be 1–64 of A-Za-z0-9._-, got "a b"; interval 1ms is out of bounds: it must be between 250ms and 1h; "pid" must be a positive integer, got number 0',
+    ],
+    ['{"id":"","action":"unwatch"}', null, '"id" must be a text of 1 to 64 characters, got ""; unwatch: "session" must be 1–64 of A-Za-z0-9._-, got nothing'],
+    ['{"id":"x","action":"watch","session":"s","pid":"nginx"}', 'x', 'watch: "pid" must be a positive integer, got "nginx"'],
+    ['{"id":"x","action":"interval"}', 'x', 'interval: needs "interval_ms" (a number of ms) or "interval" (like "500ms", "5s")'],
+    ['{"id":"x","action":"watch","session":"s"}', 'x', 'watch: needs one of "pid", "name", "cmdline" or "target" to say which processes to follow'],
+    ['{"id":"x","action":"watch","session":"s","target":"pid:x"}', 'x', 'watch: target "pid:x": pid must be a positive integer'],
   ])('refuses %s', (text, id, message) => {
     expect(() => decodeCommand(json(text))).toThrowError(message);
     try {
