@@ -1,7 +1,7 @@
 // Load generator for bench/hub-ingest.ts, run as its own process: publishes realistic samples at
 // QoS 1 as fast as the broker acknowledges them, with a bounded number in flight per connection;
 // or, with --rate, paced to that many messages a second in all (a load the hub should keep up with).
-// Run: node scripts/run-ts.mjs bench/load-publisher.ts --broker URL --root remonitor|bench --duration 30s [--rate N]
+// Run: node scripts/run-ts.mjs bench/load-publisher.ts --broker URL --root remonitor|bench --duration 30s [--rate N] [--names load]
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { SimulatedNode } from '../edge-agent/simulated-node.ts';
@@ -13,6 +13,9 @@ const { values } = parseArgs({
     root: { type: 'string', default: 'remonitor' },
     duration: { type: 'string', default: '30s' },
     nodes: { type: 'string', default: '1000' },
+    // Another run on the same hub needs other names: the same nodes again would send the first
+    // run's samples (their boot and seq from 0) and the hub would drop them as duplicates.
+    names: { type: 'string', default: 'load' },
     connections: { type: 'string', default: '50' },
     window: { type: 'string', default: '100' },
     rate: { type: 'string' },
@@ -23,7 +26,7 @@ const durationMs = parseDuration(values.duration)!;
 const window = Number(values.window);
 const rate = values.rate === undefined ? Infinity : Number(values.rate);
 if (!(rate > 0)) throw new TypeError(`--rate must be a positive number of messages a second, got ${values.rate}`);
-const nodes = Array.from({ length: Number(values.nodes) }, (_, i) => new SimulatedNode(`load-${String(i).padStart(5, '0')}`, i + 1));
+const nodes = Array.from({ length: Number(values.nodes) }, (_, i) => new SimulatedNode(`${values.names}-${String(i).padStart(5, '0')}`, i + 1));
 const clients = await Promise.all(
   Array.from({ length: Number(values.connections) }, () => mqtt.connectAsync(values.broker!, { protocolVersion: 4, clean: true })),
 );
