@@ -162,15 +162,17 @@ describe('common divisors (format 3)', () => {
   });
 
   it('refuses a divisor a writer could not have written', () => {
-    // 4096 and 8192: 0 and 1 from the first, 4096, times 4096 (zigzag varint 0x80 0x40, varint 0x80 0x20).
-    const body = encodeChunk(oneColumn([4096, 8192]), 'none');
-    expectSame(decodeChunk(body), oneColumn([4096, 8192]));
-    const at = Buffer.from(body).indexOf(Buffer.from([0x80, 0x40, 0x80, 0x20]));
+    // Pages from 0 (zigzag varint 0x00), divided by 4096 (varint 0x80 0x20), after a way byte with DIVIDED (0x08) set.
+    const pages = Array.from({ length: 64 }, (_, i) => 4096 * ((i * i * 7) % 61));
+    const body = encodeChunk(oneColumn(pages), 'none');
+    expectSame(decodeChunk(body), oneColumn(pages));
+    const at = Buffer.from(body).indexOf(Buffer.from([0x00, 0x80, 0x20]));
     expect(at).toBeGreaterThan(0);
+    expect(body[at - 1]! & 0x08).toBe(0x08);
     // The divisor made 1 in as many bytes (0x81 0x00): the writer never divides by less than 2.
     const bad = Uint8Array.from(body);
-    bad[at + 2] = 0x81;
-    bad[at + 3] = 0x00;
+    bad[at + 1] = 0x81;
+    bad[at + 2] = 0x00;
     expect(() => decodeChunk(bad)).toThrow(/divided by 1 /);
   });
 });
