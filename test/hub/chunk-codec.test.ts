@@ -146,7 +146,7 @@ describe('chunk codec', () => {
 });
 
 describe('common divisors (format 3)', () => {
-  it("codes a column of kB or pages as its count of them: it costs about what the count costs, whatever the unit", () => {
+  it('codes a column of kB or pages as its count of them: it costs about what the count costs, whatever the unit', () => {
     let seed = 99;
     const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     let walk = 500_000;
