@@ -20,15 +20,23 @@ const HOUR = 3_600_000;
 
 /**
  * A chunk's window by tier (seconds): some hundreds of buckets each (360, 96, 168), enough for the
- * compressor, few enough that rows hold at most a window and COMPACT_AFTER_MS of each tier.
+ * compressor, few enough that re-encoding the current one as it grows stays cheap.
  */
 export const ROLLUP_WINDOW_MS: Readonly<Record<number, number>> = { 60: 6 * HOUR, 900: 24 * HOUR, 3600: 7 * 24 * HOUR };
 
 /**
- * Buckets that start before this are compacted (whole hours that ended COMPACT_AFTER_MS before
- * `nowMs`): a rollup run writes from the current hour on, so it finds those from there on in rows.
+ * Buckets that start before this are compacted: those of whole spans of `spanMs` (an hour, or a
+ * multiple of it) that ended COMPACT_AFTER_MS before `nowMs`. A rollup run writes from the current
+ * hour on, so it finds those from there on in rows.
  */
-export const compactBefore = (nowMs: number) => Math.floor((nowMs - COMPACT_AFTER_MS) / HOUR) * HOUR;
+export const compactBefore = (nowMs: number, spanMs = HOUR) => Math.floor((nowMs - COMPACT_AFTER_MS) / spanMs) * spanMs;
+
+/**
+ * The span a tier's buckets are compacted by: each compaction re-encodes a window's chunk whole, and
+ * the coarser tiers' rows are few (4 and 1 an hour a node), so theirs are compacted four times a day,
+ * not 24 (their chunks' windows hold a day and a week).
+ */
+const COMPACT_SPAN_MS: Readonly<Record<number, number>> = { 60: HOUR, 900: 6 * HOUR, 3600: 6 * HOUR };
 
 /** The window of a tier that holds `ms` (floor, also for times before 1970). */
 export const rollupWindowOf = (tierSeconds: number, ms: number) => Math.floor(ms / ROLLUP_WINDOW_MS[tierSeconds]!) * ROLLUP_WINDOW_MS[tierSeconds]!;
@@ -108,13 +116,13 @@ export class RollupChunks {
   }
 
   /**
-   * Moves every node's and tier's buckets before compactBefore(nowMs) from rows into their windows'
+   * Moves every node's and tier's buckets before compactBefore(nowMs, its span) from rows into their windows'
    * chunks, a window a step, in transactions of about `sliceMs` with `pause` between them (on the
    * writer's thread each holds up the next batch), for at most `budgetMs`: the rest is left to the
    * next run. Returns the buckets moved.
    */
   async compact(nowMs: number, pause: () => Promise<void>, sliceMs = 25, budgetMs = 60_000): Promise<number> {
-    const work = this.finishedWindows(compactBefore(nowMs));
+    const work = this.finishedWindows(nowMs);
     const step = () => {
       const next = work.next();
       return next.done ? null : this.compactWindow(...next.value);
@@ -122,10 +130,11 @@ export class RollupChunks {
     return inSlicedTransactions(this.db, step, pause, sliceMs, budgetMs);
   }
 
-  /** (tier, node, window start, last ms) of each window's rows before `before`, oldest first per node and tier; read as it goes. */
-  private *finishedWindows(before: number): Generator<[number, number, number, number]> {
+  /** (tier, node, window start, last ms) of each window's rows to compact, oldest first per node and tier; read as it goes. */
+  private *finishedWindows(nowMs: number): Generator<[number, number, number, number]> {
     for (const { id } of this.stmt.nodeIds.all()) {
       for (const { seconds } of TIERS) {
+        const before = compactBefore(nowMs, COMPACT_SPAN_MS[seconds]);
         for (let oldest = this.stmt.oldest.get(seconds, id)!.b; oldest !== null && oldest < before; oldest = this.stmt.oldest.get(seconds, id)!.b) {
           const start = rollupWindowOf(seconds, oldest);
           yield [seconds, id, start, Math.min(start + ROLLUP_WINDOW_MS[seconds]!, before) - 1];
