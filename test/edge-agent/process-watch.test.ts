@@ -18,12 +18,16 @@ function watching(options: Omit<ConstructorParameters<typeof ProcessWatch>[0], '
 describe('process watch', () => {
   it('follows a process by command-line pattern and reports its exit once, with its last values', async () => {
     const tag = `rm-watch-exit-${process.pid}`;
-    const p = spawnProcess(process.execPath, ['-e', `const keep = Buffer.alloc(8 << 20, 1); setTimeout(() => keep.length, 1500)`, tag]);
+    const p = spawnProcess(process.execPath, ['-e', `const keep = Buffer.alloc(8 << 20, 1); console.log('ready'); setTimeout(() => keep.length, 2500)`, tag]);
     const { watch, seen } = watching({ session: 'exit-1', target: { kind: 'cmdline', pattern: tag }, intervalMs: 250 });
     watch.start(0);
     try {
-      await waitFor('the process seen', () => seen.some((s) => s.procs.some((r) => r.pid === p.child.pid && !r.exited && r.cpu_pct !== null)));
+      // A sample from after its script ran: a node just exec'd on a loaded machine has not started its threads yet.
+      await p.waitForLine(/ready/);
+      const ready = seen.length;
+      await waitFor('the process seen', () => seen.slice(ready).some((s) => s.procs.some((r) => r.pid === p.child.pid && !r.exited && r.cpu_pct !== null)));
       const live = seen
+        .slice(ready)
         .flatMap((s) => s.procs)
         .filter((r) => r.pid === p.child.pid && !r.exited)
         .at(-1)!;
