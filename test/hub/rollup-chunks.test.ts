@@ -179,15 +179,14 @@ describe('compaction of rollups into chunks', () => {
     rows.close();
   }, 180_000);
 
-  it('reads and rewrites the chunks of an older database: no last bucket kept, labelled windows of 6 h', async () => {
-    const { compacted, rows, late } = await twinStores();
-    await compacted.purgeExpired(noPause);
-    // As migration 016 leaves the chunks written before it, and the labelled ones cut in 6 h windows as they were then.
-    compacted.db.exec('UPDATE rollup_chunks SET last_ms = NULL');
-    const day = compacted.db.prepare('SELECT series_id, start_ms, data FROM labelled_chunks').all() as { series_id: number; start_ms: number; data: Buffer }[];
-    const save = compacted.db.prepare('INSERT INTO labelled_chunks (series_id, start_ms, buckets, last_ms, data) VALUES (?, ?, ?, NULL, ?)');
-    compacted.db.transaction(() => {
-      compacted.db.exec('DELETE FROM labelled_chunks');
+  it('migrates an older database in place and reads and rewrites its chunks: no last bucket kept, labelled windows of 6 h', async () => {
+    const { compacted: older, rows, late, clock } = await twinStores();
+    await older.purgeExpired(noPause);
+    // The labelled chunks cut in 6 h windows as they were before migration 016, which then had no last_ms.
+    const day = older.db.prepare('SELECT series_id, start_ms, data FROM labelled_chunks').all() as { series_id: number; start_ms: number; data: Buffer }[];
+    const save = older.db.prepare('INSERT INTO labelled_chunks (series_id, start_ms, buckets, data) VALUES (?, ?, ?, ?)');
+    older.db.transaction(() => {
+      older.db.exec('DELETE FROM labelled_chunks');
       for (const chunk of day) {
         let rest = decodeBuckets(chunk.data);
         for (let start = chunk.start_ms; rest.bucketMs.length > 0; start += 6 * HOUR) {
@@ -197,7 +196,14 @@ describe('compaction of rollups into chunks', () => {
           if (count > 0) save.run(chunk.series_id, start, count, encodeBuckets(part));
         }
       }
+      older.db.exec('ALTER TABLE rollup_chunks DROP COLUMN last_ms; ALTER TABLE labelled_chunks DROP COLUMN last_ms');
+      older.db.pragma('user_version = 15');
     })();
+    const path = older.db.name;
+    older.close();
+    const compacted = openSqliteStore(path, { now: () => clock.now, retention: RETENTION });
+    expect(compacted.db.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(16);
+    expect(count(compacted, 'rollup_chunks WHERE last_ms IS NULL')).toBe(count(compacted, 'rollup_chunks'));
     expect(count(compacted, 'labelled_chunks')).toBe(2 * 2 * 12);
     expectSameCharts(compacted, rows);
     expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
