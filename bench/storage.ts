@@ -128,7 +128,12 @@ function sizes() {
       'SELECT (SELECT coalesce(sum(length(data)), 0) FROM sample_chunks) AS raw, (SELECT coalesce(sum(length(data)), 0) FROM rollup_chunks) AS rollup, (SELECT coalesce(sum(length(data)), 0) FROM labelled_chunks) AS labelled',
     )
     .get() as { raw: number; rollup: number; labelled: number };
-  return { file: statSync(dbPath).size, used, tiers, largestOthers, blobs };
+  // The rollup chunks' bytes by tier: the 1 min tier of a node sampled once a minute holds its raw values again.
+  const byTier = store.db.prepare('SELECT tier, sum(length(data)) AS bytes FROM rollup_chunks GROUP BY tier ORDER BY tier').all() as {
+    tier: number;
+    bytes: number;
+  }[];
+  return { file: statSync(dbPath).size, used, tiers, largestOthers, blobs, byTier };
 }
 
 const p50 = (fn: () => unknown, runs = 21) => {
@@ -277,7 +282,7 @@ console.log(
   `  pages in use against the target of ${TARGET_BYTES_PER_VALUE.toFixed(1)} B a value: ${ratio(before.used)} before compaction, ${ratio(after.used)} after; without the raw rows kept for live reads (the last ${COMPACT_AFTER_MS / 60_000} min): ${ratio(after.used - after.tiers.rows)}`,
 );
 console.log(
-  `  chunks' bytes alone     raw ${perValue(after.blobs.raw)}, rollup ${perValue(after.blobs.rollup)}, labelled ${perValue(after.blobs.labelled)} (the rest of their pages: SQLite's rows, page fill)`,
+  `  chunks' bytes alone     raw ${perValue(after.blobs.raw)}, rollup ${perValue(after.blobs.rollup)} (${after.byTier.map((t) => `${t.tier >= 3600 ? `${t.tier / 3600} h` : `${t.tier / 60} min`} ${perValue(t.bytes)}`).join(', ')}), labelled ${perValue(after.blobs.labelled)} (the rest of their pages: SQLite's rows, page fill)`,
 );
 console.log(`  largest of the others   ${after.largestOthers.map(([name, bytes]) => `${name} ${perValue(bytes)} (${perSample(bytes)})`).join(', ')}`);
 console.log('                         p50 before   p50 after');
