@@ -390,7 +390,7 @@ else {
       `  CPU per message, broker process  raw ${((rawBrokerCpu * 1e6) / delivered).toFixed(1)} µs, hub ${((hubBrokerCpu * 1e6) / stored).toFixed(1)} µs`,
     );
   console.log(`  load publisher CPU               raw ${publisherShare(rawPub)}, hub ${publisherShare(hubPub)}`);
-  console.log(`  longest event-loop stall        ${Math.round(saturatedStall)} ms (saturated)`);
+  console.log(`  longest event-loop stall        ${Math.round(saturatedStall)} ms, p99 ${p99Ms(hubLoop)} ms (saturated)`);
   console.log(
     `  process RSS                     ${(rss0 / 2 ** 20).toFixed(0)} MiB → ${(rss1 / 2 ** 20).toFixed(0)} MiB (saturated; JS heap ${(mem1.heapUsed / 2 ** 20).toFixed(0)} MiB, buffers ${(mem1.arrayBuffers / 2 ** 20).toFixed(0)} MiB)`,
   );
