@@ -341,7 +341,7 @@ function writeChosen(w: Writer, ints: readonly number[], divisors = false): { wr
   return { written: w.length - start, expected: best.cost };
 }
 
-function readChosen(r: Reader, n: number, out: number[], divisors = false): void {
+function readChosen(r: Reader, n: number, divisors = false): number[] {
   let how = r.byte();
   let first = 0;
   let divisor = 1;
@@ -352,14 +352,14 @@ function readChosen(r: Reader, n: number, out: number[], divisors = false): void
     if (divisor < 2 || !(Math.abs(first) < MAX_SCALED)) throw new RangeError(`chunk holds integers divided by ${divisor} from ${first}`);
   }
   if (how > PACKED + 2) throw new RangeError(`chunk holds integers written in an unknown way ${how}`);
-  const diffs: number[] = [];
+  const diffs: number[] = new Array<number>(n);
   if (how < PACKED) {
-    for (let i = 0; i < n; i++) diffs.push(r.int());
+    for (let i = 0; i < n; i++) diffs[i] = r.int();
   } else {
     const least = r.int();
     const width = r.byte();
     if (width > 53) throw new RangeError(`chunk holds integers ${width} bits wide`);
-    if (width === 0) for (let i = 0; i < n; i++) diffs.push(least);
+    if (width === 0) diffs.fill(least);
     else if (width <= 24) {
       // One part a value: the accumulator holds at most 31 bits, so 32-bit integer operations serve.
       const mask = 2 ** width - 1;
@@ -370,7 +370,7 @@ function readChosen(r: Reader, n: number, out: number[], divisors = false): void
           acc |= r.byte() << accBits;
           accBits += 8;
         }
-        diffs.push((acc & mask) + least);
+        diffs[i] = (acc & mask) + least;
         acc >>>= width;
         accBits -= width;
       }
@@ -391,18 +391,19 @@ function readChosen(r: Reader, n: number, out: number[], divisors = false): void
           v += part * 2 ** got;
           got += take;
         }
-        diffs.push(v + least);
+        diffs[i] = v + least;
       }
     }
   }
   const ints = undifference(diffs, how < PACKED ? how - VARINT : how - PACKED);
-  if (divisor === 1) for (const v of ints) out.push(v);
+  if (divisor === 1) return ints;
   else
-    for (const v of ints) {
-      const value = v * divisor + first;
+    for (let i = 0; i < ints.length; i++) {
+      const value = ints[i]! * divisor + first;
       if (!(Math.abs(value) < MAX_SCALED)) throw new RangeError('chunk holds divided integers out of range');
-      out.push(value);
+      ints[i] = value;
     }
+  return ints;
 }
 
 /** The smallest scale at which every value is an exact integer below MAX_SCALED, or -1. */
@@ -610,10 +611,10 @@ function readColumn(r: Reader, rows: number, allowNear = false, ref?: readonly (
     }
   }
   const count = has ? has.filter(Boolean).length : rows;
-  const values: number[] = [];
+  let values: number[] = [];
   if (mode === XOR) readXor(r, count, values);
   else {
-    if (chosen) readChosen(r, count, values, divisors);
+    if (chosen) values = readChosen(r, count, divisors);
     else readDeltas(r, count, mode === DELTA2 ? 2 : 1, values);
     if (ref) {
       // As refIntegers() on the writer's side: the reference's scaled value at each row that has one here.
