@@ -133,7 +133,7 @@ export class AckTracker {
       const value = write();
       for (const m of planned.values()) this.save.run(m.node, m.boot, m.next, m.dropped, at);
       return value;
-    })();
+    }).immediate();
     // Committed: only now does memory (and so any ack) move.
     for (const [k, m] of planned) this.marks.set(k, m);
     return { result, acks: [...planned.values()].map(({ node, boot, next }) => ({ node, boot, next })) };
@@ -151,7 +151,7 @@ export class AckTracker {
     this.db.transaction(() => {
       for (const [a, b] of lost) this.gaps.record({ node, boot: mark.boot, from_seq: a, to_seq: b, reason: 'spool-dropped', recorded_ms: at });
       this.save.run(mark.node, mark.boot, mark.next, mark.dropped, at);
-    })();
+    }).immediate();
     this.marks.set(key(node, report.spool_boot), mark);
     return { node, boot: mark.boot, next: mark.next };
   }

@@ -131,7 +131,7 @@ export class AlarmStore implements AlarmStateStore {
         const id = Number(this.stmt.addSilence.run(s.node, s.rule_id, s.subject, s.from_ms, s.until_ms, s.reason).lastInsertRowid);
         if (s.node_pattern !== null || s.tag !== null || s.created_by !== null) this.stmt.addSilenceScope.run(id, s.node_pattern, s.tag, s.created_by);
         return id;
-      })(),
+      }).immediate(),
     );
   }
 
@@ -156,7 +156,7 @@ export class AlarmStore implements AlarmStateStore {
       this.db.transaction(() => {
         this.stmt.deleteSilenceScope.run(id);
         return this.stmt.deleteSilence.run(id).changes > 0;
-      })(),
+      }).immediate(),
     );
   }
 
@@ -170,7 +170,7 @@ export class AlarmStore implements AlarmStateStore {
         const rows = this.stmt.due.all(nowMs, limit);
         for (const r of rows) this.stmt.claim.run(nowMs + leaseMs, r.id);
         return rows;
-      })(),
+      }).immediate(),
     );
   }
 

@@ -312,7 +312,7 @@ export class SqliteStore implements MetricsStore {
         }
         if (oldestStored !== Infinity) this.stmt.markDirty.run(oldestStored, oldestStored);
         return { inserted, duplicates: samples.length - inserted };
-      })();
+      }).immediate();
     } catch (err) {
       this.rolledBack();
       throw err;
@@ -404,7 +404,7 @@ export class SqliteStore implements MetricsStore {
       this.stmt.forgetSeqs.run(id);
       this.stmt.forgetAcks.run(node);
       this.stmt.forgetGaps.run(node);
-    })();
+    }).immediate();
     this.retired.set(id, atMs);
     if (!purge) return { deleted: 0 };
     const boots = this.storedSeqs.get(id);
@@ -571,7 +571,7 @@ export class SqliteStore implements MetricsStore {
               this.stmt.derive.run(tier.seconds, ms, id, tierFrom(oldest, ms));
             }
           } while (next < ids.length && performance.now() < sliceEnd);
-        })();
+        }).immediate();
       } catch (err) {
         // The sums taken in the failed slice are gone: the next run reads the raw rows back.
         this.rebuildFromRaw = true;
