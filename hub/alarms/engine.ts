@@ -487,6 +487,8 @@ export class AlarmEngine {
   }
 
   async history(fromMs: number): Promise<AlarmTransition[]> {
+    // Transitions already decided are in it, even while a busy database holds their writes back.
+    await this.writes;
     const labelled = new Set(this.rules.filter((p) => p.rule.series !== null).map((p) => p.rule.id));
     return (await this.store.transitionsSince(fromMs)).map((t) => {
       // A labelled rule's subject is its label set (labelsSubject): given back as labels too.

@@ -90,7 +90,7 @@ export function openSqliteDriver(options: StorageDriverOptions): SqliteDriver {
     removeNode: (node, o) => writer.removeNode(node, o),
     async close() {
       await writer.close();
-      alarmState.close();
+      await alarmState.close();
       store.close();
     },
   };

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DB_FILE, HubService } from '../../cli/hub-service.ts';
 import { openPgDriver, openSqliteDriver, type StorageDriver } from '../../hub/storage/driver.ts';
-import type { AlarmStateStore } from '../../hub/storage/alarm-state.ts';
 import { copyLocalStateToPg } from '../../hub/storage/postgres/pg-local-state-copy.ts';
 import type { ProcsSample, WatchedProcess } from '../../protocol/procs.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
@@ -63,12 +62,12 @@ async function olderDataDir(): Promise<string> {
   const dataDir = tempDir();
   const old = openSqliteDriver({ sqlitePath: join(dataDir, DB_FILE), log: quietLog });
   try {
-    const a = old.alarmState as AlarmStateStore;
-    a.addTransition(transition(NOW - 5000, 'ok', 'amber'));
-    a.addTransition(transition(NOW - 4000, 'amber', 'red'));
-    a.addTransition(transition(NOW - 3000, 'ok', 'amber', '/data'));
-    a.ack('pi-1', 'disk', '/', 'red', NOW - 3500, 'alice');
-    a.addSilence({
+    const a = old.alarmState;
+    await a.addTransition(transition(NOW - 5000, 'ok', 'amber'));
+    await a.addTransition(transition(NOW - 4000, 'amber', 'red'));
+    await a.addTransition(transition(NOW - 3000, 'ok', 'amber', '/data'));
+    await a.ack('pi-1', 'disk', '/', 'red', NOW - 3500, 'alice');
+    await a.addSilence({
       node: null,
       node_pattern: 'pi-*',
       tag: 'lab',
@@ -79,7 +78,7 @@ async function olderDataDir(): Promise<string> {
       reason: 'moving racks',
       created_by: 'alice',
     });
-    a.addSilence({
+    await a.addSilence({
       node: 'pi-1',
       node_pattern: null,
       tag: null,
@@ -90,9 +89,9 @@ async function olderDataDir(): Promise<string> {
       reason: 'over',
       created_by: null,
     });
-    a.enqueue('webhook', 'https://a.example/hook', '{"n":1}', NOW - 2000);
-    a.enqueue('webhook', 'https://a.example/hook', '{"n":2}', NOW - 1000);
-    a.markDelivered(a.claimDue(NOW - 1500, 1, 60_000)[0]!.id, NOW - 1400);
+    await a.enqueue('webhook', 'https://a.example/hook', '{"n":1}', NOW - 2000);
+    await a.enqueue('webhook', 'https://a.example/hook', '{"n":2}', NOW - 1000);
+    await a.markDelivered((await a.claimDue(NOW - 1500, 1, 60_000))[0]!.id, NOW - 1400);
     const s = old.sessionState();
     s.create({ id: 's-1', node: 'pi-1', target: 'name:app', interval_ms: 1000, source: 'hub', started_ms: NOW - 6000 });
     s.addSample('pi-1', sample(0, NOW - 5000, [proc(10, 1000), proc(11, 2000)]));

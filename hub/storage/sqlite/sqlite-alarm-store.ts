@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { naming, openDatabase } from '../../../shared/sqlite-open.ts';
 import { migrationsDir } from './migrations-dir.ts';
+import { TRY_BUSY_TIMEOUT_MS, whenUnlocked } from './when-unlocked.ts';
 import type { AlarmLevel, AlarmTransition, SilenceInfo } from '../../../shared/alarm-types.ts';
-import { transitionOf, type AlarmStateStore, type Delivery, type QueueStatusRow, type TransitionRow } from '../alarm-state.ts';
+import { transitionOf, type AsyncAlarmStateStore, type Delivery, type QueueStatusRow, type TransitionRow } from '../alarm-state.ts';
 
 const MIGRATIONS = ['003_alarms.sql', '011_silence_scope.sql'];
 
@@ -30,13 +31,15 @@ interface SilenceRow {
   created_by: string | null;
 }
 
-export class AlarmStore implements AlarmStateStore {
+export class AlarmStore implements AsyncAlarmStateStore {
   private readonly db: Database.Database;
   private readonly stmt;
 
   constructor(private readonly path: string) {
     this.db = openDatabase(path);
     naming(path, () => this.db.exec(migrationSql()));
+    // From here on a statement the writer thread's lock holds up is tried again later (when-unlocked.ts).
+    this.db.pragma(`busy_timeout = ${TRY_BUSY_TIMEOUT_MS}`);
     const db = this.db;
     this.stmt = {
       addTransition: db.prepare(
@@ -79,126 +82,156 @@ export class AlarmStore implements AlarmStateStore {
   }
 
   /** Writes made in the engine's and the notifier's turns, whose errors are logged: they name the file. */
-  addTransition(t: AlarmTransition): number {
-    return naming(this.path, () =>
-      Number(
-        this.stmt.addTransition.run({
-          ts_ms: t.ts_ms,
-          node: t.node,
-          rule_id: t.rule_id,
-          subject: t.subject, // a labelled alarm's labels are in its subject (labelsSubject)
-          metric: t.metric,
-          from: t.from,
-          to: t.to,
-          value: t.value,
-          threshold: t.threshold,
-          tt_ms: t.tt_ms === null ? null : Math.round(t.tt_ms),
-        }).lastInsertRowid,
+  addTransition(t: AlarmTransition): Promise<number> {
+    return whenUnlocked(() =>
+      naming(this.path, () =>
+        Number(
+          this.stmt.addTransition.run({
+            ts_ms: t.ts_ms,
+            node: t.node,
+            rule_id: t.rule_id,
+            subject: t.subject, // a labelled alarm's labels are in its subject (labelsSubject)
+            metric: t.metric,
+            from: t.from,
+            to: t.to,
+            value: t.value,
+            threshold: t.threshold,
+            tt_ms: t.tt_ms === null ? null : Math.round(t.tt_ms),
+          }).lastInsertRowid,
+        ),
       ),
     );
   }
 
-  transitionsSince(fromMs: number, limit = 5000): AlarmTransition[] {
-    return this.stmt.transitionsSince.all(fromMs, limit).map(transitionOf);
+  transitionsSince(fromMs: number, limit = 5000): Promise<AlarmTransition[]> {
+    return whenUnlocked(() => this.stmt.transitionsSince.all(fromMs, limit).map(transitionOf));
   }
 
   /** The last state of every alarm that has a transition, keyed `node \0 rule \0 subject`. */
-  lastStates(): Map<string, { state: AlarmLevel; ts_ms: number }> {
-    const rows = this.db
-      .prepare<[], { node: string; rule_id: string; subject: string; to_state: string; ts_ms: number }>(
-        `SELECT node, rule_id, subject, to_state, ts_ms FROM alarm_transitions t
-         WHERE id = (SELECT max(id) FROM alarm_transitions u WHERE u.node = t.node AND u.rule_id = t.rule_id AND u.subject = t.subject)`,
-      )
-      .all();
-    return new Map(rows.map((r) => [`${r.node}\u0000${r.rule_id}\u0000${r.subject}`, { state: r.to_state as AlarmLevel, ts_ms: r.ts_ms }]));
+  lastStates(): Promise<Map<string, { state: AlarmLevel; ts_ms: number }>> {
+    return whenUnlocked(() => {
+      const rows = this.db
+        .prepare<[], { node: string; rule_id: string; subject: string; to_state: string; ts_ms: number }>(
+          `SELECT node, rule_id, subject, to_state, ts_ms FROM alarm_transitions t
+           WHERE id = (SELECT max(id) FROM alarm_transitions u WHERE u.node = t.node AND u.rule_id = t.rule_id AND u.subject = t.subject)`,
+        )
+        .all();
+      return new Map(rows.map((r) => [`${r.node}\u0000${r.rule_id}\u0000${r.subject}`, { state: r.to_state as AlarmLevel, ts_ms: r.ts_ms }]));
+    });
   }
 
-  ack(node: string, ruleId: string, subject: string, state: AlarmLevel, atMs: number, by: string | null): void {
-    this.stmt.ack.run(node, ruleId, subject, state, atMs, by);
+  ack(node: string, ruleId: string, subject: string, state: AlarmLevel, atMs: number, by: string | null): Promise<void> {
+    return whenUnlocked(() => {
+      this.stmt.ack.run(node, ruleId, subject, state, atMs, by);
+    });
   }
 
-  clearAck(node: string, ruleId: string, subject: string): void {
-    naming(this.path, () => this.stmt.clearAck.run(node, ruleId, subject));
+  clearAck(node: string, ruleId: string, subject: string): Promise<void> {
+    return whenUnlocked(() => {
+      naming(this.path, () => this.stmt.clearAck.run(node, ruleId, subject));
+    });
   }
 
-  acks(): { node: string; rule_id: string; subject: string; state: string }[] {
-    return this.stmt.acks.all();
+  acks(): Promise<{ node: string; rule_id: string; subject: string; state: string }[]> {
+    return whenUnlocked(() => this.stmt.acks.all());
   }
 
-  addSilence(s: Omit<SilenceInfo, 'id'>): number {
-    return naming(this.path, () =>
-      this.db.transaction(() => {
-        const id = Number(this.stmt.addSilence.run(s.node, s.rule_id, s.subject, s.from_ms, s.until_ms, s.reason).lastInsertRowid);
-        if (s.node_pattern !== null || s.tag !== null || s.created_by !== null) this.stmt.addSilenceScope.run(id, s.node_pattern, s.tag, s.created_by);
-        return id;
-      }).immediate(),
+  addSilence(s: Omit<SilenceInfo, 'id'>): Promise<number> {
+    return whenUnlocked(() =>
+      naming(this.path, () =>
+        this.db
+          .transaction(() => {
+            const id = Number(this.stmt.addSilence.run(s.node, s.rule_id, s.subject, s.from_ms, s.until_ms, s.reason).lastInsertRowid);
+            if (s.node_pattern !== null || s.tag !== null || s.created_by !== null) this.stmt.addSilenceScope.run(id, s.node_pattern, s.tag, s.created_by);
+            return id;
+          })
+          .immediate(),
+      ),
     );
   }
 
   /** Silences that have not ended at `nowMs`, soonest end first. */
-  silences(nowMs: number): SilenceInfo[] {
-    return this.stmt.silences.all(nowMs).map((r) => ({
-      id: r.id,
-      node: r.node,
-      node_pattern: r.node_pattern,
-      tag: r.tag,
-      rule_id: r.rule_id,
-      subject: r.subject,
-      from_ms: r.from_ms,
-      until_ms: r.until_ms,
-      reason: r.reason,
-      created_by: r.created_by,
-    }));
-  }
-
-  deleteSilence(id: number): boolean {
-    return naming(this.path, () =>
-      this.db.transaction(() => {
-        this.stmt.deleteSilenceScope.run(id);
-        return this.stmt.deleteSilence.run(id).changes > 0;
-      }).immediate(),
+  silences(nowMs: number): Promise<SilenceInfo[]> {
+    return whenUnlocked(() =>
+      this.stmt.silences.all(nowMs).map((r) => ({
+        id: r.id,
+        node: r.node,
+        node_pattern: r.node_pattern,
+        tag: r.tag,
+        rule_id: r.rule_id,
+        subject: r.subject,
+        from_ms: r.from_ms,
+        until_ms: r.until_ms,
+        reason: r.reason,
+        created_by: r.created_by,
+      })),
     );
   }
 
-  enqueue(kind: string, url: string, body: string, nowMs: number): void {
-    naming(this.path, () => this.stmt.enqueue.run(nowMs, kind, url, body, nowMs));
-  }
-
-  claimDue(nowMs: number, limit: number, leaseMs: number): Delivery[] {
-    return naming(this.path, () =>
-      this.db.transaction(() => {
-        const rows = this.stmt.due.all(nowMs, limit);
-        for (const r of rows) this.stmt.claim.run(nowMs + leaseMs, r.id);
-        return rows;
-      }).immediate(),
+  deleteSilence(id: number): Promise<boolean> {
+    return whenUnlocked(() =>
+      naming(this.path, () =>
+        this.db
+          .transaction(() => {
+            this.stmt.deleteSilenceScope.run(id);
+            return this.stmt.deleteSilence.run(id).changes > 0;
+          })
+          .immediate(),
+      ),
     );
   }
 
-  markDelivered(id: number, nowMs: number): void {
-    naming(this.path, () => this.stmt.delivered.run(nowMs, id));
+  enqueue(kind: string, url: string, body: string, nowMs: number): Promise<void> {
+    return whenUnlocked(() => {
+      naming(this.path, () => this.stmt.enqueue.run(nowMs, kind, url, body, nowMs));
+    });
   }
 
-  markFailed(id: number, nextAttemptMs: number, error: string): void {
-    naming(this.path, () => this.stmt.failed.run(nextAttemptMs, error.slice(0, 500), id));
+  claimDue(nowMs: number, limit: number, leaseMs: number): Promise<Delivery[]> {
+    return whenUnlocked(() =>
+      naming(this.path, () =>
+        this.db
+          .transaction(() => {
+            const rows = this.stmt.due.all(nowMs, limit);
+            for (const r of rows) this.stmt.claim.run(nowMs + leaseMs, r.id);
+            return rows;
+          })
+          .immediate(),
+      ),
+    );
+  }
+
+  markDelivered(id: number, nowMs: number): Promise<void> {
+    return whenUnlocked(() => {
+      naming(this.path, () => this.stmt.delivered.run(nowMs, id));
+    });
+  }
+
+  markFailed(id: number, nextAttemptMs: number, error: string): Promise<void> {
+    return whenUnlocked(() => {
+      naming(this.path, () => this.stmt.failed.run(nextAttemptMs, error.slice(0, 500), id));
+    });
   }
 
   /** Undelivered notifications per channel URL: how many, how many have failed, and the last error. */
-  queueStatus(): QueueStatusRow[] {
-    return this.stmt.queueStatus.all();
+  queueStatus(): Promise<QueueStatusRow[]> {
+    return whenUnlocked(() => this.stmt.queueStatus.all());
   }
 
-  pendingDeliveries(): number {
-    return this.stmt.pending.get()!.n;
+  pendingDeliveries(): Promise<number> {
+    return whenUnlocked(() => this.stmt.pending.get()!.n);
   }
 
   /** Drops delivered notifications and expired silences older than `beforeMs`. */
-  prune(beforeMs: number, nowMs: number): void {
-    this.stmt.pruneDelivered.run(beforeMs);
-    this.stmt.expireSilences.run(nowMs);
-    this.stmt.expireSilenceScopes.run();
+  prune(beforeMs: number, nowMs: number): Promise<void> {
+    return whenUnlocked(() => {
+      this.stmt.pruneDelivered.run(beforeMs);
+      this.stmt.expireSilences.run(nowMs);
+      this.stmt.expireSilenceScopes.run();
+    });
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }

@@ -71,7 +71,7 @@ describe('Notifier', () => {
     await waitFor('delivered', () => notifier.stats.delivered === 1, 5000, 20);
     expect(hook.calls).toHaveLength(3);
     expect(notifier.stats.failedAttempts).toBe(2);
-    expect(store.pendingDeliveries()).toBe(0);
+    expect(await store.pendingDeliveries()).toBe(0);
     const body = JSON.parse(hook.calls[2]!.body) as WebhookBody;
     expect(hook.calls[2]!.headers['content-type']).toBe('application/json');
     expect(body.transition).toMatchObject({ node: 'pi-1', to: 'amber', tt_ms: 3_600_000 });
@@ -85,7 +85,7 @@ describe('Notifier', () => {
     notifier.notify(rule, transition('red'), false);
     const callMs = performance.now() - t0;
     await waitFor('two failed attempts', () => notifier.stats.failedAttempts >= 2, 5000, 20);
-    expect(store.pendingDeliveries()).toBe(1);
+    expect(await store.pendingDeliveries()).toBe(1);
     expect(notifier.stats.delivered).toBe(0);
     // The failure is visible: in the queue's status (the URL redacted) and the stats.
     expect(await notifier.queueStatus()).toEqual([
