@@ -129,11 +129,13 @@ export class AckTracker {
       addSeq(mark, samples.seq(row));
     }
     const at = this.now();
-    const result = this.db.transaction(() => {
-      const value = write();
-      for (const m of planned.values()) this.save.run(m.node, m.boot, m.next, m.dropped, at);
-      return value;
-    }).immediate();
+    const result = this.db
+      .transaction(() => {
+        const value = write();
+        for (const m of planned.values()) this.save.run(m.node, m.boot, m.next, m.dropped, at);
+        return value;
+      })
+      .immediate();
     // Committed: only now does memory (and so any ack) move.
     for (const [k, m] of planned) this.marks.set(k, m);
     return { result, acks: [...planned.values()].map(({ node, boot, next }) => ({ node, boot, next })) };
@@ -148,10 +150,12 @@ export class AckTracker {
     const mark: Mark = { ...current, above: current.above.map((r) => [r[0], r[1]] as [number, number]) };
     const lost = applySpoolReport(mark, report);
     const at = this.now();
-    this.db.transaction(() => {
-      for (const [a, b] of lost) this.gaps.record({ node, boot: mark.boot, from_seq: a, to_seq: b, reason: 'spool-dropped', recorded_ms: at });
-      this.save.run(mark.node, mark.boot, mark.next, mark.dropped, at);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const [a, b] of lost) this.gaps.record({ node, boot: mark.boot, from_seq: a, to_seq: b, reason: 'spool-dropped', recorded_ms: at });
+        this.save.run(mark.node, mark.boot, mark.next, mark.dropped, at);
+      })
+      .immediate();
     this.marks.set(key(node, report.spool_boot), mark);
     return { node, boot: mark.boot, next: mark.next };
   }

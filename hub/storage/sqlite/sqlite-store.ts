@@ -273,46 +273,48 @@ export class SqliteStore implements MetricsStore {
     const staged: StagedRows = { samples, rows: [], nodeIds: [] };
     let result: InsertResult;
     try {
-      result = this.db.transaction((): InsertResult => {
-        let inserted = 0;
-        let oldestStored = Infinity;
-        const stored = new Uint8Array(samples.length);
-        const moved = new Set<BootSeqs>();
-        // One argument array for every row: no per-sample arrays or spreads (ingest's hot loop).
-        const args: unknown[] = new Array(5 + SAMPLE_COLUMNS.length);
-        for (let row = 0; row < samples.length; row++) {
-          const tsMs = samples.tsMs(row);
-          const nodeId = this.nodeId(samples.node(row));
-          if (this.retired.size > 0 && !this.admitsSample(nodeId, samples.seenMs(row))) continue;
-          const seqs = this.seqsOf(nodeId, samples.boot(row));
-          if (holdsSeq(seqs, samples.seq(row))) continue; // a copy of a stored sample, whatever its time
-          args[0] = nodeId;
-          args[1] = tsMs;
-          args[2] = samples.seq(row);
-          args[3] = samples.boot(row);
-          for (let c = 0; c < SAMPLE_COLUMNS.length; c++) args[4 + c] = samples.column(row, c);
-          args[4 + SAMPLE_COLUMNS.length] = samples.detail(row);
-          // Ignored only by the minute index: the same node, time and seq under another boot id.
-          if (this.stmt.insert.run(args).changes === 0) continue;
-          inserted++;
-          stored[row] = 1;
-          addStoredSeq(seqs, samples.seq(row));
-          moved.add(seqs);
-          oldestStored = Math.min(oldestStored, tsMs); // for deriveRollups()
-          staged.rows.push(row);
-          staged.nodeIds.push(nodeId);
-        }
-        for (const seqs of moved) this.stmt.saveSeqs.run(seqs.nodeId, seqs.boot, seqs.next, JSON.stringify(seqs.above));
-        for (const { row, kinds, raw } of samples.latestRecords()) {
-          if (!stored[row]) continue; // a duplicate changes nothing
-          const id = this.nodeId(samples.node(row));
-          const seenMs = samples.seenMs(row);
-          if (kinds & LATEST) this.stmt.latest.run(seenMs, raw, samples.clockSkewMs(row), id, seenMs);
-          if (kinds & LATEST_PROCESSES) this.stmt.latestProcesses.run(raw, id);
-        }
-        if (oldestStored !== Infinity) this.stmt.markDirty.run(oldestStored, oldestStored);
-        return { inserted, duplicates: samples.length - inserted };
-      }).immediate();
+      result = this.db
+        .transaction((): InsertResult => {
+          let inserted = 0;
+          let oldestStored = Infinity;
+          const stored = new Uint8Array(samples.length);
+          const moved = new Set<BootSeqs>();
+          // One argument array for every row: no per-sample arrays or spreads (ingest's hot loop).
+          const args: unknown[] = new Array(5 + SAMPLE_COLUMNS.length);
+          for (let row = 0; row < samples.length; row++) {
+            const tsMs = samples.tsMs(row);
+            const nodeId = this.nodeId(samples.node(row));
+            if (this.retired.size > 0 && !this.admitsSample(nodeId, samples.seenMs(row))) continue;
+            const seqs = this.seqsOf(nodeId, samples.boot(row));
+            if (holdsSeq(seqs, samples.seq(row))) continue; // a copy of a stored sample, whatever its time
+            args[0] = nodeId;
+            args[1] = tsMs;
+            args[2] = samples.seq(row);
+            args[3] = samples.boot(row);
+            for (let c = 0; c < SAMPLE_COLUMNS.length; c++) args[4 + c] = samples.column(row, c);
+            args[4 + SAMPLE_COLUMNS.length] = samples.detail(row);
+            // Ignored only by the minute index: the same node, time and seq under another boot id.
+            if (this.stmt.insert.run(args).changes === 0) continue;
+            inserted++;
+            stored[row] = 1;
+            addStoredSeq(seqs, samples.seq(row));
+            moved.add(seqs);
+            oldestStored = Math.min(oldestStored, tsMs); // for deriveRollups()
+            staged.rows.push(row);
+            staged.nodeIds.push(nodeId);
+          }
+          for (const seqs of moved) this.stmt.saveSeqs.run(seqs.nodeId, seqs.boot, seqs.next, JSON.stringify(seqs.above));
+          for (const { row, kinds, raw } of samples.latestRecords()) {
+            if (!stored[row]) continue; // a duplicate changes nothing
+            const id = this.nodeId(samples.node(row));
+            const seenMs = samples.seenMs(row);
+            if (kinds & LATEST) this.stmt.latest.run(seenMs, raw, samples.clockSkewMs(row), id, seenMs);
+            if (kinds & LATEST_PROCESSES) this.stmt.latestProcesses.run(raw, id);
+          }
+          if (oldestStored !== Infinity) this.stmt.markDirty.run(oldestStored, oldestStored);
+          return { inserted, duplicates: samples.length - inserted };
+        })
+        .immediate();
     } catch (err) {
       this.rolledBack();
       throw err;
@@ -397,14 +399,16 @@ export class SqliteStore implements MetricsStore {
     const row = this.stmt.node.get(node);
     if (!row) return null;
     const id = row.id;
-    this.db.transaction(() => {
-      this.stmt.retire.run(atMs, id);
-      if (!purge) return;
-      this.stmt.forgetRecords.run(id);
-      this.stmt.forgetSeqs.run(id);
-      this.stmt.forgetAcks.run(node);
-      this.stmt.forgetGaps.run(node);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.stmt.retire.run(atMs, id);
+        if (!purge) return;
+        this.stmt.forgetRecords.run(id);
+        this.stmt.forgetSeqs.run(id);
+        this.stmt.forgetAcks.run(node);
+        this.stmt.forgetGaps.run(node);
+      })
+      .immediate();
     this.retired.set(id, atMs);
     if (!purge) return { deleted: 0 };
     const boots = this.storedSeqs.get(id);
@@ -544,34 +548,36 @@ export class SqliteStore implements MetricsStore {
     for (let next = 0; next < ids.length; ) {
       const sliceEnd = performance.now() + sliceMs;
       try {
-        this.db.transaction(() => {
-          // Listed in each slice's transaction: rows stored between slices may open a new minute.
-          const rawMinutes = rebuild ? this.minutesHoldingSamples(minuteFrom) : '[]';
-          do {
-            const id = ids[next++]!;
-            const sums = this.minutes.take(id);
-            this.expandCompacted(id, sums, rebuild ? minuteFrom : null, rebuild ? dirty : Infinity, tierFrom);
-            let oldest = rebuild ? dirty : Infinity;
-            if (rebuild) {
-              this.stmt.fromRaw.run(rawMinutes, id);
-              this.chunks.rebuildMinutes(id, minuteFrom);
-            }
-            const labelledMinutes: number[] = rebuild ? (JSON.parse(rawMinutes) as number[]) : [];
-            // Sums of minutes a rebuild covers are in the raw rows it read; older ones are merged.
-            for (const [bucketMs, bucket] of sums) {
-              if (rebuild && bucketMs >= minuteFrom) continue;
-              this.stmt.merge.run(mergeArgs(id, bucketMs, bucket));
-              labelledMinutes.push(bucketMs / MINUTE_MS);
-              oldest = Math.min(oldest, bucketMs);
-            }
-            this.labelled.rebuild(id, labelledMinutes);
-            if (oldest === Infinity) continue;
-            for (const tier of DERIVED_TIERS) {
-              const ms = tier.seconds * 1000;
-              this.stmt.derive.run(tier.seconds, ms, id, tierFrom(oldest, ms));
-            }
-          } while (next < ids.length && performance.now() < sliceEnd);
-        }).immediate();
+        this.db
+          .transaction(() => {
+            // Listed in each slice's transaction: rows stored between slices may open a new minute.
+            const rawMinutes = rebuild ? this.minutesHoldingSamples(minuteFrom) : '[]';
+            do {
+              const id = ids[next++]!;
+              const sums = this.minutes.take(id);
+              this.expandCompacted(id, sums, rebuild ? minuteFrom : null, rebuild ? dirty : Infinity, tierFrom);
+              let oldest = rebuild ? dirty : Infinity;
+              if (rebuild) {
+                this.stmt.fromRaw.run(rawMinutes, id);
+                this.chunks.rebuildMinutes(id, minuteFrom);
+              }
+              const labelledMinutes: number[] = rebuild ? (JSON.parse(rawMinutes) as number[]) : [];
+              // Sums of minutes a rebuild covers are in the raw rows it read; older ones are merged.
+              for (const [bucketMs, bucket] of sums) {
+                if (rebuild && bucketMs >= minuteFrom) continue;
+                this.stmt.merge.run(mergeArgs(id, bucketMs, bucket));
+                labelledMinutes.push(bucketMs / MINUTE_MS);
+                oldest = Math.min(oldest, bucketMs);
+              }
+              this.labelled.rebuild(id, labelledMinutes);
+              if (oldest === Infinity) continue;
+              for (const tier of DERIVED_TIERS) {
+                const ms = tier.seconds * 1000;
+                this.stmt.derive.run(tier.seconds, ms, id, tierFrom(oldest, ms));
+              }
+            } while (next < ids.length && performance.now() < sliceEnd);
+          })
+          .immediate();
       } catch (err) {
         // The sums taken in the failed slice are gone: the next run reads the raw rows back.
         this.rebuildFromRaw = true;
