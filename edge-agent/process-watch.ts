@@ -68,6 +68,11 @@ export function parseStatusMemory(text: string): StatusMemory {
   return { rss_bytes: kb('VmRSS'), vsize_bytes: kb('VmSize'), rss_anon_bytes: kb('RssAnon'), rss_file_bytes: kb('RssFile'), swap_bytes: kb('VmSwap') };
 }
 
+/** A status file whose State line says zombie or dead: read after the process exited. */
+export function isZombieStatus(text: string): boolean {
+  return /\nState:\s*[ZX]/.test(text);
+}
+
 /** A process a name or command-line target matched: what the wrapper rule looks at. */
 export interface MatchedProcess {
   pid: number;
@@ -217,14 +222,18 @@ export class ProcessWatch {
     for (const stat of stats) {
       if (procs.length >= MAX_WATCHED) break;
       let mem: StatusMemory;
+      let status: string;
       try {
-        mem = parseStatusMemory(readText(`${this.procRoot}/${stat.pid}/status`));
+        status = readText(`${this.procRoot}/${stat.pid}/status`);
+        mem = parseStatusMemory(status);
       } catch {
         continue; // exited between the scan and this read: reported as exited below
       }
-      seen.add(stat.pid);
       const before = this.tracked.get(stat.pid);
       const same = before?.startTicks === stat.startTicks;
+      // Exited between the stat read and this one: its memory is gone, so it ends with its last live values.
+      if (isZombieStatus(status) || (same && mem.rss_bytes === null && before.last.rss_bytes > 0)) continue;
+      seen.add(stat.pid);
       const elapsed = same ? monoMs - before.atMs : 0;
       const cpu = same && elapsed > 0 ? Math.round(((stat.ticks - before.ticks) / tps / (elapsed / 1000)) * 1000) / 10 : null;
       if (before && !same) procs.push({ ...before.last, exited: true }); // pid reused: the old one exited

@@ -1,9 +1,9 @@
 // Watches on real processes: one that exits (reported once, last values kept) and a name that
 // appears only after the watch started.
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseStatLine, parseStatusMemory, ProcessWatch } from '../../edge-agent/process-watch.ts';
+import { isZombieStatus, parseStatLine, parseStatusMemory, ProcessWatch } from '../../edge-agent/process-watch.ts';
 import type { ProcsSample } from '../../protocol/procs.ts';
 import { runCleanups, spawnProcess, tempDir, waitFor } from '../helpers/parts.ts';
 
@@ -75,6 +75,25 @@ describe('process watch', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ session: 'end-1', ended: true, target: `pid:${process.pid}` });
     expect(seen[0]!.procs[0]!.pid).toBe(process.pid);
+  });
+
+  // A fake /proc: the race it stages (stat read before the exit, status after) cannot be timed with a real process.
+  it("ends a process whose status was read after it exited with its last live memory, not a zombie's none", () => {
+    for (const afterExit of ['Name:\tnode\nState:\tZ (zombie)\n', 'Name:\tnode\nState:\tR (running)\n']) {
+      const root = tempDir();
+      mkdirSync(join(root, '4242'));
+      const stat = '4242 (node) R 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 12345 1000000 2000 18446744073709551615';
+      writeFileSync(join(root, '4242', 'stat'), stat);
+      writeFileSync(join(root, '4242', 'status'), 'Name:\tnode\nState:\tR (running)\nVmSize:\t  20480 kB\nVmRSS:\t  9216 kB\n');
+      const watch = new ProcessWatch({ session: 'race-1', target: { kind: 'pid', pid: 4242 }, intervalMs: 1000, procRoot: root, publish: () => {} });
+      expect(watch.sampleNow().procs).toMatchObject([{ pid: 4242, rss_bytes: 9216 * 1024, exited: false }]);
+      writeFileSync(join(root, '4242', 'status'), afterExit);
+      expect(watch.sampleNow().procs).toMatchObject([{ pid: 4242, rss_bytes: 9216 * 1024, exited: true }]);
+      writeFileSync(join(root, '4242', 'stat'), stat.replace(') R ', ') Z ')); // what a later read shows
+      expect(watch.sampleNow().procs).toEqual([]);
+    }
+    expect(isZombieStatus('Name:\tx\nState:\tX (dead)\n')).toBe(true);
+    expect(isZombieStatus('Name:\tx\nState:\tS (sleeping)\n')).toBe(false);
   });
 
   it('parses stat and status lines, names with spaces and parentheses included', () => {
