@@ -101,7 +101,7 @@ class Writer {
 
 class Reader {
   at = 0;
-  constructor(private readonly bytes: Uint8Array) {}
+  constructor(readonly bytes: Uint8Array) {}
 
   byte(): number {
     if (this.at >= this.bytes.length) throw new RangeError('chunk ends early');
@@ -757,6 +757,58 @@ export function encodeChunk(chunk: ChunkRows, compression: Compression = 'brotli
 }
 
 // Brotli's quality 5: a simulated node's hour at 1 Hz (800 kB of body) in 18 ms to 261 kB, where
+/**
+ * readColumn() of a bucket chunk's column (near-scaled values allowed, no divisors) into `out`, NaN
+ * where a bucket has none; `ref` is the decoded column it is coded against (NaN: none). No array
+ * of values between: a chart's read decodes some 20 columns of 28 chunks.
+ */
+function readColumnInto(r: Reader, out: Float64Array, ref: Float64Array | undefined, chosen: boolean): void {
+  const rows = out.length;
+  const modeByte = r.byte();
+  const mode = modeByte & 0x03;
+  if (mode === ALL_ABSENT) {
+    out.fill(NaN);
+    return;
+  }
+  if (ref && mode === XOR) throw new RangeError('chunk holds a float column coded against another');
+  const scale = (modeByte >> 2) & 0x0f;
+  if (scale > MAX_SCALE) throw new RangeError(`chunk holds a column of scale ${scale}`);
+  // The bitmap of rows that have a value (bit i of byte i / 8), where the column has absent ones.
+  let has = -1;
+  let count = rows;
+  if (modeByte & HAS_ABSENT) {
+    has = r.at;
+    count = 0;
+    for (let at = 0; at < rows; at += 8) {
+      const bits = r.byte() & (at + 8 <= rows ? 0xff : (1 << (rows - at)) - 1);
+      for (let b = bits; b !== 0; b &= b - 1) count++;
+    }
+  }
+  const bytes = r.bytes;
+  const present = (row: number) => has < 0 || (bytes[has + (row >> 3)]! & (1 << (row & 7))) !== 0;
+  let values: number[] = [];
+  if (mode === XOR) readXor(r, count, values);
+  else {
+    if (chosen) values = readChosen(r, count);
+    else readDeltas(r, count, mode === DELTA2 ? 2 : 1, values);
+    if (ref) {
+      const factor = 10 ** scale;
+      for (let row = 0, i = 0; row < rows; row++) {
+        if (!present(row)) continue;
+        const v = ref[row]!;
+        const scaled = Number.isNaN(v) ? 0 : Math.round(v * factor);
+        if (!(Math.abs(scaled) < MAX_SCALED)) throw new RangeError('chunk holds a column coded against one out of range');
+        values[i] = values[i]! + scaled;
+        i++;
+      }
+    }
+    const factor = 10 ** scale;
+    if (scale > 0) for (let i = 0; i < values.length; i++) values[i] = values[i]! / factor;
+    if (modeByte & NEAR) for (let i = 0; i < values.length; i++) values[i] = addUlps(values[i]!, r.int());
+  }
+  for (let row = 0, i = 0; row < rows; row++) out[row] = present(row) ? values[i++]! : NaN;
+}
+
 // deflate -6 takes 25 ms to 266 kB, brotli 6 23 ms to 258 kB and brotli 9 200 ms to 250 kB; brotli
 // also decodes about twice as fast as deflate. Compaction encodes on the writer's thread, between batches.
 const BROTLI_QUALITY = 5;
@@ -841,7 +893,63 @@ export function encodeBuckets(chunk: BucketRows): Uint8Array {
 
 /** A bucket chunk's buckets; columns `wanted` leaves out come back empty. */
 export function decodeBuckets(bytes: Uint8Array, wanted: (column: number) => boolean = () => true): BucketRows {
-  const format = bytes[0];
+  const { bucketMs, n, columns } = readBuckets(bytes, wanted);
+  return { bucketMs, n, columns: columns.map((column, c) => (wanted(c) ? column : [])) };
+}
+
+/**
+ * Some columns of a bucket chunk: its bucket starts, then each column asked for in the order asked,
+ * NaN where a bucket has no value (and for a column past the chunk's last: written before the
+ * registry grew). All in one Float64Array: a chart's reads keep these, and a value in a plain array
+ * that holds nulls is a heap object of its own that a kept chunk ages through every scavenge.
+ */
+export interface BucketColumns {
+  bucketMs: Float64Array;
+  columns: Float64Array[];
+}
+
+export function decodeBucketColumns(bytes: Uint8Array, wanted: readonly number[]): BucketColumns {
+  const layout = bucketLayout(bytes);
+  const { r, rows, refs } = layout;
+  const asked = new Set(wanted);
+  const needed = neededColumns(refs, (c) => asked.has(c));
+  const all = new Float64Array(rows * (1 + wanted.length));
+  const bucketMs = all.subarray(0, rows);
+  bucketMs.set(layout.bucketMs);
+  const columns = wanted.map((_, k) => all.subarray((1 + k) * rows, (2 + k) * rows));
+  // Those asked for into their place in `all`, the others needed (coded against) into arrays of their own.
+  const decoded: (Float64Array | undefined)[] = [];
+  for (let c = 0; c < layout.starts.length; c++) {
+    if (!needed[c]) continue;
+    const k = wanted.indexOf(c);
+    const out = k >= 0 ? columns[k]! : new Float64Array(rows);
+    r.at = layout.starts[c]!;
+    readColumnInto(r, out, refs[c]! >= 0 ? decoded[refs[c]!] : undefined, layout.format !== BUCKET_FORMAT_NO_REF);
+    if (r.at !== layout.ends[c]) throw new RangeError(`bucket chunk's column ${c} is not ${layout.ends[c]! - layout.starts[c]!} bytes long`);
+    decoded[c] = out;
+  }
+  // Asked for twice, or past the chunk's last column (NaN); the first of each was decoded above.
+  wanted.forEach((c, k) => {
+    if (decoded[c] === undefined) columns[k]!.fill(NaN);
+    else if (decoded[c] !== columns[k]) columns[k]!.set(decoded[c]!);
+  });
+  return { bucketMs, columns };
+}
+
+/** A bucket chunk's body read up to its columns: its buckets' starts and counts, and where each column lies and which it is coded against (-1: none). */
+interface BucketLayout {
+  r: Reader;
+  format: number;
+  rows: number;
+  bucketMs: number[];
+  n: number[];
+  starts: number[];
+  ends: number[];
+  refs: number[];
+}
+
+function bucketLayout(bytes: Uint8Array): BucketLayout {
+  const format = bytes[0]!;
   if (bytes.length < 2 || (format !== BUCKET_FORMAT && format !== BUCKET_FORMAT_NO_REF)) throw new RangeError(`not a bucket chunk (first byte ${bytes[0]})`);
   let body = bytes.subarray(2);
   if (bytes[1] === COMPRESSION.brotli) body = brotliDecompressSync(body);
@@ -851,37 +959,47 @@ export function decodeBuckets(bytes: Uint8Array, wanted: (column: number) => boo
   const columnCount = r.uint();
   const bucketMs = readIntegers(r, rows);
   const n = readIntegers(r, rows);
-  // Where each column starts and which it is coded against; then the wanted ones and those they need.
   const starts: number[] = [];
   const ends: number[] = [];
-  const refOf: number[] = [];
+  const refs: number[] = [];
   for (let c = 0; c < columnCount; c++) {
     const length = r.uint();
     const end = r.at + length;
     if (end > body.length) throw new RangeError('bucket chunk ends early');
-    const back = format === BUCKET_FORMAT && length > 0 ? r.byte() : 0;
+    const back = format !== BUCKET_FORMAT_NO_REF && length > 0 ? r.byte() : 0;
     if (back > c) throw new RangeError(`bucket chunk's column ${c} is coded against one before its first`);
     starts.push(r.at);
     ends.push(end);
-    refOf.push(back === 0 ? -1 : c - back);
+    refs.push(back === 0 ? -1 : c - back);
     r.at = end;
   }
   if (r.at !== body.length) throw new RangeError(`bucket chunk has ${body.length - r.at} bytes past its end`);
-  const needed = new Array<boolean>(columnCount).fill(false);
-  for (let c = columnCount - 1; c >= 0; c--) {
+  return { r, format, rows, bucketMs, n, starts, ends, refs };
+}
+
+/** The columns to decode for those `wanted`: those, and the ones they are coded against. */
+function neededColumns(refs: readonly number[], wanted: (column: number) => boolean): boolean[] {
+  const needed = new Array<boolean>(refs.length).fill(false);
+  for (let c = refs.length - 1; c >= 0; c--) {
     if (wanted(c)) needed[c] = true;
-    if (needed[c] && refOf[c]! >= 0) needed[refOf[c]!] = true;
+    if (needed[c] && refs[c]! >= 0) needed[refs[c]!] = true;
   }
+  return needed;
+}
+
+/** A bucket chunk's buckets, with the columns `wanted` needs decoded, the others empty. */
+function readBuckets(bytes: Uint8Array, wanted: (column: number) => boolean): BucketRows {
+  const { r, format, rows, bucketMs, n, starts, ends, refs } = bucketLayout(bytes);
+  const needed = neededColumns(refs, wanted);
   const decoded: (number | null)[][] = [];
-  for (let c = 0; c < columnCount; c++) {
+  for (let c = 0; c < starts.length; c++) {
     if (!needed[c]) {
       decoded.push([]);
       continue;
     }
     r.at = starts[c]!;
-    decoded.push(readColumn(r, rows, true, refOf[c]! >= 0 ? decoded[refOf[c]!] : undefined, format === BUCKET_FORMAT));
+    decoded.push(readColumn(r, rows, true, refs[c]! >= 0 ? decoded[refs[c]!] : undefined, format !== BUCKET_FORMAT_NO_REF));
     if (r.at !== ends[c]) throw new RangeError(`bucket chunk's column ${c} is not ${ends[c]! - starts[c]!} bytes long`);
   }
-  const columns = decoded.map((column, c) => (wanted(c) ? column : []));
-  return { bucketMs, n, columns };
+  return { bucketMs, n, columns: decoded };
 }

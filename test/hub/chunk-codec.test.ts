@@ -1,7 +1,16 @@
 // The chunk codec (hub/storage/chunk-codec.ts): every value, absence, seq and boot comes back exactly, by
 // tables of edge cases and by random and simulated-fleet chunks; and what it costs a value.
 import { describe, expect, it } from 'vitest';
-import { decodeBuckets, decodeChunk, encodeBuckets, encodeChunk, type BucketRows, type ChunkRows, type Compression } from '../../hub/storage/chunk-codec.ts';
+import {
+  decodeBucketColumns,
+  decodeBuckets,
+  decodeChunk,
+  encodeBuckets,
+  encodeChunk,
+  type BucketRows,
+  type ChunkRows,
+  type Compression,
+} from '../../hub/storage/chunk-codec.ts';
 import { encodeDetail } from '../../hub/storage/sample-detail.ts';
 import { toPoint } from '../../hub/storage/sample-point.ts';
 import { SAMPLE_COLUMNS } from '../../hub/storage/packed-samples.ts';
@@ -243,6 +252,44 @@ describe('bucket chunks', () => {
     expect(bytes.length).toBeLessThan(alone.length + 40);
     expectSameBuckets(decodeBuckets(bytes), chunk);
     expect(decodeBuckets(bytes, (c) => c === 2).columns).toEqual([[], [], mins, []]);
+  });
+
+  it('decodes the columns asked for into floats, NaN where a bucket has none, as decodeBuckets gives them', () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const rows = 361; // not a multiple of 8: the last byte of a column's bitmap is part used
+    const mins = Array.from({ length: rows }, (_, i) => (i % 13 === 5 ? null : Math.round(random() * 1000) / 10));
+    const sums = mins.map((v, i) => (v === null ? null : i % 3 === 0 ? v : v * 3 + 0.1));
+    const chunk: BucketRows = {
+      bucketMs: mins.map((_, i) => 1_700_000_000_000 + i * 60_000),
+      n: mins.map((_, i) => 1 + (i % 3)),
+      columns: [
+        mins,
+        mins.map((v) => (v === null ? null : v + 1)),
+        sums,
+        mins.map((v, i) => (v === null ? null : 1 + (i % 3))),
+        mins.map(() => random() * 1e300),
+        mins.map(() => null),
+        mins.map((_, i) => (i % 2 === 0 ? null : i * 1e-12)),
+      ],
+    };
+    const asFloats = (column: readonly (number | null)[] | undefined) => Array.from({ length: rows }, (_, i) => column?.[i] ?? NaN);
+    const wanted = [2, 3, 6, 5, 4, 9, 2];
+    for (const bytes of [encodeBuckets(chunk), encodeBuckets({ ...chunk, columns: chunk.columns.slice(0, 4) })]) {
+      const all = decodeBuckets(bytes);
+      const got = decodeBucketColumns(bytes, wanted);
+      expect(Array.from(got.bucketMs)).toEqual(chunk.bucketMs);
+      wanted.forEach((c, k) => {
+        const expected = asFloats(all.columns[c]);
+        got.columns[k]!.forEach((v, i) => expect(Object.is(v, expected[i]), `column ${c} bucket ${i}: ${v} vs ${expected[i]}`).toBe(true));
+      });
+    }
+    // A chunk of format 0x11 (no column coded against another).
+    const old = decodeBucketColumns(Buffer.from('110002040100c0a90701020203051e0a03051e1e03051e4603010202', 'hex'), [2, 3]);
+    expect(old.columns.map((c) => Array.from(c))).toEqual([
+      [1.5, 5],
+      [1, 2],
+    ]);
   });
 });
 

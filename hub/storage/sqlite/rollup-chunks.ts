@@ -9,7 +9,7 @@
 // A run writes from the current hour on (the 1 h tier is derived from the hour's 1 min buckets),
 // which compaction has left as rows: chunks are rewritten only for late samples. Readers read both.
 import type Database from 'better-sqlite3';
-import { decodeBuckets, encodeBuckets, type BucketRows } from '../chunk-codec.ts';
+import { decodeBucketColumns, decodeBuckets, encodeBuckets, type BucketColumns, type BucketRows } from '../chunk-codec.ts';
 import { COMPACT_AFTER_MS } from './chunk-store.ts';
 import { SAMPLE_COLUMNS } from '../packed-samples.ts';
 import type { SeriesMetric } from '../../../shared/api-types.ts';
@@ -74,15 +74,18 @@ export class CompensatedSum {
 }
 
 // Decoded chunks a chart's reads keep, newest first: a chart drawn again (a dashboard's refresh, a
-// second node page on one node) reads the same chunks, and brotli costs most of a read (a 7-day
+// second node page on one node) reads the same chunks, and decoding costs most of a read (a 7-day
 // chart of the 1 min tier decodes 28). Kept with their bytes and used only for the same bytes, so a
 // chunk rewritten by the writer's thread (this cache is the reading connection's) is decoded anew.
+// Only the sums and counts a chart asks for are kept, in one typed array a chunk (decodeBucketColumns):
+// kept as plain arrays, their values (heap numbers) were copied by every scavenge until promoted,
+// and those scavenges took most of a node's first read.
 const CACHED_CHUNKS = 64;
 
 export class RollupChunks {
   private readonly stmt;
   private readonly meanStatements = new Map<string, Database.Statement>();
-  private cached: { key: string; data: Buffer; buckets: BucketRows }[] = [];
+  private cached: { key: string; data: Buffer; buckets: BucketColumns }[] = [];
 
   constructor(private readonly db: Database.Database) {
     const columns = BUCKET_COLUMNS.join(', ');
@@ -204,9 +207,9 @@ export class RollupChunks {
    * order with SQL's compensation). Rows of [t, …means].
    */
   means(nodeId: number, tier: number, stepMs: number, fromMs: number, toMs: number, metrics: readonly SeriesMetric[]): (number | null)[][] {
-    const sumAt = metrics.map(sumColumn);
-    const wanted = new Set(sumAt.flatMap((c) => [c, c + 1]));
-    const wantedKey = [...wanted].join(',');
+    // Each chunk decoded to [sum, count] of each metric: chunk column 2m, 2m + 1 of the decoded ones.
+    const wanted = metrics.map(sumColumn).flatMap((c) => [c, c + 1]);
+    const wantedKey = wanted.join(',');
     const chunks = this.stmt.chunks
       .all(tier, nodeId, rollupWindowOf(tier, fromMs), toMs)
       .map((chunk) => this.decoded(`${tier}:${nodeId}:${chunk.start_ms}:${wantedKey}`, chunk.data, wanted));
@@ -215,20 +218,14 @@ export class RollupChunks {
     // Buckets go into the steps in time order, as SQL's ORDER BY gives them: the chunks' (their
     // windows come in order and never overlap) with the rows (of windows not compacted) merged in,
     // a chunk's bucket before a row's of the same time. No array a bucket: a 7-day chart has 10,080.
-    if (!inOrder(chunks, fromMs, toMs)) return this.sortedMeans(chunks, rows, steps, sumAt, fromMs, toMs);
+    if (!inOrder(chunks, fromMs, toMs)) return this.sortedMeans(chunks, rows, steps, fromMs, toMs);
     let r = 0;
-    const sums: (readonly (number | null)[])[] = new Array(metrics.length);
-    const counts: (readonly (number | null)[])[] = new Array(metrics.length);
     for (const b of chunks) {
-      for (let m = 0; m < metrics.length; m++) {
-        sums[m] = b.columns[sumAt[m]!] ?? [];
-        counts[m] = b.columns[sumAt[m]! + 1] ?? [];
-      }
       for (let i = 0; i < b.bucketMs.length; i++) {
         const t = b.bucketMs[i]!;
         if (t < fromMs || t > toMs) continue;
         for (; r < rows.length && rows[r]![0]! < t; r++) steps.addRow(rows[r]!);
-        steps.addBucket(t, sums, counts, i);
+        steps.addBucket(t, b.columns, i);
       }
     }
     for (; r < rows.length; r++) steps.addRow(rows[r]!);
@@ -237,14 +234,13 @@ export class RollupChunks {
 
   /** means() for chunks whose buckets are out of time order (none are written so): every bucket sorted first. */
   private sortedMeans(
-    chunks: readonly BucketRows[],
+    chunks: readonly BucketColumns[],
     rows: readonly (number | null)[][],
     steps: StepMeans,
-    sumAt: readonly number[],
     fromMs: number,
     toMs: number,
   ): (number | null)[][] {
-    const all: { t: number; chunk: BucketRows | null; at: number }[] = [];
+    const all: { t: number; chunk: BucketColumns | null; at: number }[] = [];
     for (const b of chunks) {
       for (let i = 0; i < b.bucketMs.length; i++) if (b.bucketMs[i]! >= fromMs && b.bucketMs[i]! <= toMs) all.push({ t: b.bucketMs[i]!, chunk: b, at: i });
     }
@@ -252,23 +248,17 @@ export class RollupChunks {
     all.sort((a, b) => a.t - b.t); // stable: of one time, chunks' buckets first
     for (const { t, chunk, at } of all) {
       if (chunk === null) steps.addRow(rows[at]!);
-      else
-        steps.addBucket(
-          t,
-          sumAt.map((c) => chunk.columns[c] ?? []),
-          sumAt.map((c) => chunk.columns[c + 1] ?? []),
-          at,
-        );
+      else steps.addBucket(t, chunk.columns, at);
     }
     return steps.done();
   }
 
-  private decoded(key: string, data: Buffer, wanted: ReadonlySet<number>): BucketRows {
+  private decoded(key: string, data: Buffer, wanted: readonly number[]): BucketColumns {
     const at = this.cached.findIndex((c) => c.key === key);
     const hit = at >= 0 ? this.cached[at]! : null;
     if (hit?.data.equals(data)) return hit.buckets;
     if (hit) this.cached.splice(at, 1);
-    const buckets = decodeBuckets(data, (c) => wanted.has(c));
+    const buckets = decodeBucketColumns(data, wanted);
     this.cached.unshift({ key, data, buckets });
     if (this.cached.length > CACHED_CHUNKS) this.cached.pop();
     return buckets;
@@ -324,7 +314,7 @@ export function mergeBuckets(old: BucketRows, newer: BucketRows): BucketRows {
 }
 
 /** Whether the chunks' buckets within [fromMs, toMs] come in time order, one chunk after another. */
-export function inOrder(chunks: readonly BucketRows[], fromMs: number, toMs: number): boolean {
+export function inOrder(chunks: readonly { bucketMs: ArrayLike<number> }[], fromMs: number, toMs: number): boolean {
   let last = -Infinity;
   for (const b of chunks) {
     for (let i = 0; i < b.bucketMs.length; i++) {
@@ -360,12 +350,13 @@ class StepMeans {
     this.seen = new Uint8Array(width);
   }
 
-  /** A chunk's bucket `at`, with each metric's sum and count column. */
-  addBucket(t: number, sums: readonly (readonly (number | null)[])[], counts: readonly (readonly (number | null)[])[], at: number): void {
+  /** A chunk's bucket `at`, with each metric's sum and count column in turn (NaN where none). */
+  addBucket(t: number, columns: readonly Float64Array[], at: number): void {
     this.moveTo(t);
     for (let m = 0; m < this.width; m++) {
-      this.add(m, sums[m]![at] ?? NaN);
-      this.counts[m]! += counts[m]![at] ?? 0;
+      this.add(m, columns[2 * m]![at]!);
+      const count = columns[2 * m + 1]![at]!;
+      if (!Number.isNaN(count)) this.counts[m]! += count;
     }
   }
 
