@@ -6,7 +6,6 @@ import type { Logger } from '../../shared/logger.ts';
 import { AlarmStore } from './sqlite/sqlite-alarm-store.ts';
 import type { AnyAlarmState } from './alarm-state.ts';
 import type { AnySessionState } from './session-state.ts';
-import { SessionStore } from '../sessions/sessions.ts';
 import type { LeakThresholds } from '../sessions/leak-verdict.ts';
 import { AckReader } from '../ingest/ack-tracker.ts';
 import type { LiveFeed } from '../live-feed.ts';
@@ -14,6 +13,7 @@ import type { AnyMetricsStore } from './async-store.ts';
 import type { Retention } from './rollups.ts';
 import type { RemovedNode, RemoveNodeOptions } from './store.ts';
 import { openSqliteStore, type SqliteStore } from './sqlite/sqlite-store.ts';
+import { openSessionConnection, unlockedSessionStore } from './sqlite/unlocked-session-store.ts';
 import type { SampleWriter } from './sample-writer.ts';
 import { ThreadedSqliteWriter } from './sqlite/threaded-sample-writer.ts';
 import { openPgStore, type PgStore } from './postgres/pg-store.ts';
@@ -70,13 +70,14 @@ export type StorageDriver = SqliteDriver | PgDriver;
 
 const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** The SQLite driver: the store, its writer thread and the alarm state in one file. */
+/** The SQLite driver: the store, its writer thread, the alarm state and the session state in one file. */
 export function openSqliteDriver(options: StorageDriverOptions): SqliteDriver {
   const path = options.sqlitePath;
   const store = openSqliteStore(path, { retention: options.retention, log: options.log });
   // Watermarks move on the writer's connection, in the same transaction as the samples.
   const writer = new ThreadedSqliteWriter({ path, retention: options.retention });
   const alarmState = new AlarmStore(path);
+  const sessionDb = openSessionConnection(path);
   return {
     kind: 'sqlite',
     path,
@@ -84,13 +85,14 @@ export function openSqliteDriver(options: StorageDriverOptions): SqliteDriver {
     writer,
     acks: new AckReader(store.db),
     alarmState,
-    sessionState: (thresholds) => new SessionStore(store.db, thresholds),
+    sessionState: (thresholds) => unlockedSessionStore(sessionDb, thresholds),
     // On the writer's thread and connection (hub/storage/sqlite/sqlite-writer-thread.ts).
     maintenance: writer,
     removeNode: (node, o) => writer.removeNode(node, o),
     async close() {
       await writer.close();
       await alarmState.close();
+      sessionDb.close();
       store.close();
     },
   };

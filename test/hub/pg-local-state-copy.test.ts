@@ -93,11 +93,11 @@ async function olderDataDir(): Promise<string> {
     await a.enqueue('webhook', 'https://a.example/hook', '{"n":2}', NOW - 1000);
     await a.markDelivered((await a.claimDue(NOW - 1500, 1, 60_000))[0]!.id, NOW - 1400);
     const s = old.sessionState();
-    s.create({ id: 's-1', node: 'pi-1', target: 'name:app', interval_ms: 1000, source: 'hub', started_ms: NOW - 6000 });
-    s.addSample('pi-1', sample(0, NOW - 5000, [proc(10, 1000), proc(11, 2000)]));
-    s.addSample('pi-1', sample(1, NOW - 4000, [proc(10, 1500), proc(11, 2000, true)]));
-    s.setState('s-1', 'stopped', NOW - 3900);
-    s.create({ id: 's-2', node: 'pi-2', target: 'pid:42', interval_ms: 2000, source: 'agent', started_ms: NOW - 2000 });
+    await s.create({ id: 's-1', node: 'pi-1', target: 'name:app', interval_ms: 1000, source: 'hub', started_ms: NOW - 6000 });
+    await s.addSample('pi-1', sample(0, NOW - 5000, [proc(10, 1000), proc(11, 2000)]));
+    await s.addSample('pi-1', sample(1, NOW - 4000, [proc(10, 1500), proc(11, 2000, true)]));
+    await s.setState('s-1', 'stopped', NOW - 3900);
+    await s.create({ id: 's-2', node: 'pi-2', target: 'pid:42', interval_ms: 2000, source: 'agent', started_ms: NOW - 2000 });
   } finally {
     await old.close();
   }

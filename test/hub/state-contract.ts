@@ -136,7 +136,7 @@ export function alarmStateContract(backend: string, open: OpenDriver): void {
   });
 }
 
-const proc = (pid: number, rss: number, over: Partial<WatchedProcess> = {}): WatchedProcess => ({
+export const proc = (pid: number, rss: number, over: Partial<WatchedProcess> = {}): WatchedProcess => ({
   pid,
   name: 'app',
   rss_bytes: rss,
@@ -150,7 +150,7 @@ const proc = (pid: number, rss: number, over: Partial<WatchedProcess> = {}): Wat
   ...over,
 });
 
-const watchSample = (session: string, seq: number, ts: number, procs: WatchedProcess[], over: Partial<ProcsSample> = {}): ProcsSample => ({
+export const watchSample = (session: string, seq: number, ts: number, procs: WatchedProcess[], over: Partial<ProcsSample> = {}): ProcsSample => ({
   v: 1,
   session,
   seq,
