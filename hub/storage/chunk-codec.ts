@@ -756,13 +756,12 @@ export function encodeChunk(chunk: ChunkRows, compression: Compression = 'brotli
   return out;
 }
 
-// Brotli's quality 5: a simulated node's hour at 1 Hz (800 kB of body) in 18 ms to 261 kB, where
 /**
- * readColumn() of a bucket chunk's column (near-scaled values allowed, no divisors) into `out`, NaN
+ * readColumn() of a bucket chunk's column (near-scaled values allowed) into `out`, NaN
  * where a bucket has none; `ref` is the decoded column it is coded against (NaN: none). No array
  * of values between: a chart's read decodes some 20 columns of 28 chunks.
  */
-function readColumnInto(r: Reader, out: Float64Array, ref: Float64Array | undefined, chosen: boolean): void {
+function readColumnInto(r: Reader, out: Float64Array, ref: Float64Array | undefined, chosen: boolean, divisors: boolean): void {
   const rows = out.length;
   const modeByte = r.byte();
   const mode = modeByte & 0x03;
@@ -789,7 +788,7 @@ function readColumnInto(r: Reader, out: Float64Array, ref: Float64Array | undefi
   let values: number[] = [];
   if (mode === XOR) readXor(r, count, values);
   else {
-    if (chosen) values = readChosen(r, count);
+    if (chosen) values = readChosen(r, count, divisors);
     else readDeltas(r, count, mode === DELTA2 ? 2 : 1, values);
     if (ref) {
       const factor = 10 ** scale;
@@ -809,6 +808,7 @@ function readColumnInto(r: Reader, out: Float64Array, ref: Float64Array | undefi
   for (let row = 0, i = 0; row < rows; row++) out[row] = present(row) ? values[i++]! : NaN;
 }
 
+// Brotli's quality 5: a simulated node's hour at 1 Hz (800 kB of body) in 18 ms to 261 kB, where
 // deflate -6 takes 25 ms to 266 kB, brotli 6 23 ms to 258 kB and brotli 9 200 ms to 250 kB; brotli
 // also decodes about twice as fast as deflate. Compaction encodes on the writer's thread, between batches.
 const BROTLI_QUALITY = 5;
@@ -844,8 +844,11 @@ export interface BucketRows {
 }
 
 // Bucket chunks have their own first byte: a reader of samples refuses them and the other way round.
-// 0x12 leads each column with the column it is coded against (REF_COLUMNS back at most, 0: none); 0x11 is read still.
-const BUCKET_FORMAT = 0x12;
+// 0x12 leads each column with the column it is coded against (REF_COLUMNS back at most, 0: none);
+// 0x13 may also divide a column's integers by their common divisor, as sample format 3 does
+// (a bucket's min and max of memory in kB). 0x11 and 0x12 are read still.
+const BUCKET_FORMAT = 0x13;
+const BUCKET_FORMAT_UNDIVIDED = 0x12;
 const BUCKET_FORMAT_NO_REF = 0x11;
 // A rollup chunk's columns are min, max, sum and count of each metric: max and sum are coded
 // against the min (one or two columns back) when that is shorter.
@@ -868,11 +871,11 @@ export function encodeBuckets(chunk: BucketRows): Uint8Array {
     if (column.length !== rows) throw new RangeError(`bucket chunk has ${rows} times but a column of ${column.length} values`);
     let best = new Writer(rows + 16);
     best.byte(0);
-    let bestCost = writeColumn(best, column, true, undefined, true)!;
+    let bestCost = writeColumn(best, column, true, undefined, true, true)!;
     for (let back = 1; back <= REF_COLUMNS && back <= at; back++) {
       const c = new Writer(rows + 16);
       c.byte(back);
-      const cost = writeColumn(c, column, true, chunk.columns[at - back], true);
+      const cost = writeColumn(c, column, true, chunk.columns[at - back], true, true);
       if (cost !== null && cost < bestCost) {
         best = c;
         bestCost = cost;
@@ -924,7 +927,7 @@ export function decodeBucketColumns(bytes: Uint8Array, wanted: readonly number[]
     const k = wanted.indexOf(c);
     const out = k >= 0 ? columns[k]! : new Float64Array(rows);
     r.at = layout.starts[c]!;
-    readColumnInto(r, out, refs[c]! >= 0 ? decoded[refs[c]!] : undefined, layout.format !== BUCKET_FORMAT_NO_REF);
+    readColumnInto(r, out, refs[c]! >= 0 ? decoded[refs[c]!] : undefined, layout.format !== BUCKET_FORMAT_NO_REF, layout.format === BUCKET_FORMAT);
     if (r.at !== layout.ends[c]) throw new RangeError(`bucket chunk's column ${c} is not ${layout.ends[c]! - layout.starts[c]!} bytes long`);
     decoded[c] = out;
   }
@@ -950,7 +953,8 @@ interface BucketLayout {
 
 function bucketLayout(bytes: Uint8Array): BucketLayout {
   const format = bytes[0]!;
-  if (bytes.length < 2 || (format !== BUCKET_FORMAT && format !== BUCKET_FORMAT_NO_REF)) throw new RangeError(`not a bucket chunk (first byte ${bytes[0]})`);
+  if (bytes.length < 2 || (format !== BUCKET_FORMAT && format !== BUCKET_FORMAT_UNDIVIDED && format !== BUCKET_FORMAT_NO_REF))
+    throw new RangeError(`not a bucket chunk (first byte ${bytes[0]})`);
   let body = bytes.subarray(2);
   if (bytes[1] === COMPRESSION.brotli) body = brotliDecompressSync(body);
   else if (bytes[1] !== COMPRESSION.none) throw new RangeError(`bucket chunk compressed by an unknown method ${bytes[1]}`);
@@ -998,7 +1002,7 @@ function readBuckets(bytes: Uint8Array, wanted: (column: number) => boolean): Bu
       continue;
     }
     r.at = starts[c]!;
-    decoded.push(readColumn(r, rows, true, refs[c]! >= 0 ? decoded[refs[c]!] : undefined, format !== BUCKET_FORMAT_NO_REF));
+    decoded.push(readColumn(r, rows, true, refs[c]! >= 0 ? decoded[refs[c]!] : undefined, format !== BUCKET_FORMAT_NO_REF, format === BUCKET_FORMAT));
     if (r.at !== ends[c]) throw new RangeError(`bucket chunk's column ${c} is not ${ends[c]! - starts[c]!} bytes long`);
   }
   return { bucketMs, n, columns: decoded };

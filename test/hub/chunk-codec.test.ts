@@ -254,6 +254,26 @@ describe('bucket chunks', () => {
     expect(decodeBuckets(bytes, (c) => c === 2).columns).toEqual([[], [], mins, []]);
   });
 
+  it('codes a column of kB as its count of them (format 0x13), a sum near-scaled or coded against another too', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    let walk = 500_000;
+    const kilobytes = Array.from({ length: 360 }, () => (walk += Math.round((random() - 0.5) * 2000)));
+    const inBytes = kilobytes.map((kb) => kb * 1024);
+    const chunkOf = (values: number[]): BucketRows => ({ bucketMs: values.map((_, i) => i * 60_000), n: values.map(() => 1), columns: [values] });
+    const cost = (values: number[]) => encodeBuckets(chunkOf(values)).length;
+    expect(cost(inBytes)).toBeLessThan(cost(kilobytes) + 20);
+    const oneOff = [...inBytes.slice(0, -1), inBytes.at(-1)! + 1];
+    expect(cost(oneOff)).toBeGreaterThan(cost(kilobytes) + 100);
+    for (const values of [inBytes, oneOff]) expectSameBuckets(decodeBuckets(encodeBuckets(chunkOf(values))), chunkOf(values));
+    // Sums of tenths (near-scaled) and a max coded against its min, divided where they share a divisor.
+    const tenths = kilobytes.map((kb) => (kb % 1000) / 10 + 0.1 + 0.2);
+    const withRef: BucketRows = { ...chunkOf(inBytes), columns: [inBytes, inBytes.map((v, i) => v + 4096 * (i % 3)), tenths] };
+    expectSameBuckets(decodeBuckets(encodeBuckets(withRef)), withRef);
+    const floats = decodeBucketColumns(encodeBuckets(withRef), [1, 0]);
+    expect(floats.columns.map((c) => Array.from(c))).toEqual([withRef.columns[1], inBytes]);
+  });
+
   it('decodes the columns asked for into floats, NaN where a bucket has none, as decodeBuckets gives them', () => {
     let seed = 11;
     const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
@@ -296,7 +316,7 @@ describe('bucket chunks', () => {
 const hex = (blobs: readonly (Uint8Array | null)[]) => blobs.map((d) => d && Buffer.from(d).toString('hex'));
 
 describe('chunks written by earlier versions', () => {
-  // Bytes as the first formats wrote them (samples 1, buckets 0x11): kept readable.
+  // Bytes as earlier formats wrote them (samples 1 and 2, buckets 0x11 and 0x12): kept readable.
   const detail = encodeDetail({ cpu_core_pct: [12.5, 40.1], net: [{ iface: 'eth0', rx_bps: 1200, tx_bps: 340 }] });
 
   it('reads a sample chunk of format 1, its detail blobs whole', () => {
@@ -340,6 +360,23 @@ describe('chunks written by earlier versions', () => {
     });
     expect(encodeChunk(chunk)[0]).toBe(3);
     expectSame(decodeChunk(encodeChunk(chunk)), chunk);
+  });
+
+  it('reads a bucket chunk of format 0x12, its integers undivided', () => {
+    const bytes = Buffer.from('12021b2a0000047a7f77f7b75729c638d3c42a81360aa7aac37f1b1317f65cb6c25c0e4616560c', 'hex');
+    const chunk: BucketRows = {
+      bucketMs: [0, 60_000, 120_000],
+      n: [1, 2, 1],
+      columns: [
+        [4096, 8192, 12288],
+        [4096, 12288, 12288],
+        [4096, 20480, 12288],
+        [1, 2, 1],
+      ],
+    };
+    expect(decodeBuckets(bytes)).toEqual(chunk);
+    expect(encodeBuckets(chunk)[0]).toBe(0x13);
+    expect(decodeBuckets(encodeBuckets(chunk))).toEqual(chunk);
   });
 
   it('reads a bucket chunk of format 0x11', () => {
