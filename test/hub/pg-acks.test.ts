@@ -2,7 +2,7 @@
 // a real server: the watermark moves only over contiguous stored seqs, whichever hub stored them;
 // two hubs storing one node's samples at once end on the right watermark; a spool report turns
 // the seqs an agent lost into a recorded gap. Then a whole hub on PostgreSQL, with an agent.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HubService } from '../../cli/hub-service.ts';
 import { PackedSamples } from '../../hub/storage/packed-samples.ts';
 import { PgSampleWriter } from '../../hub/storage/postgres/pg-sample-writer.ts';
@@ -10,14 +10,10 @@ import { openPgStore, type PgStore } from '../../hub/storage/postgres/pg-store.t
 import type { IncomingSample } from '../../hub/storage/store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 import { allAcked, HUB_ACK_INTERVAL_MS, simAgent } from '../faults/fleet.ts';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
+import { usePostgres } from '../helpers/use-postgres.ts';
 import { cleanup, getJson, quietLog, startBroker, tempDir } from '../helpers/parts.ts';
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(() => server?.stop());
+const server = usePostgres();
 
 const T0 = Date.now() - 60_000;
 // One time per seq, as an agent's spooled copy of a sample keeps its own.

@@ -3,7 +3,7 @@
 // list, raw ranges (each sample, and means over steps), minute buckets from the rollup run, a
 // node's own series, the label-set cap, two hubs sharing the database, retention and removal.
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 import { openSqliteStore, type SqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { openPgStore, type PgStore } from '../../hub/storage/postgres/pg-store.ts';
@@ -12,7 +12,7 @@ import { MAX_SERIES_PER_NODE_MINUTE } from '../../hub/storage/labelled-series.ts
 import type { Retention } from '../../hub/storage/rollups.ts';
 import { labelledRoutes } from '../../web/labelled-routes.ts';
 import { cleanup, runCleanups, tempDir } from '../helpers/parts.ts';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
+import { usePostgres } from '../helpers/use-postgres.ts';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -20,13 +20,7 @@ const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 const noPause = async () => undefined;
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
 afterEach(runCleanups);
 
 /** Every 10 s from T0 (6 a minute): two cores, two mounts, an interface and a container. */

@@ -4,46 +4,19 @@
 // a second hub with a copy of the file, two hubs at once).
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DB_FILE, HubService } from '../../cli/hub-service.ts';
 import { openPgDriver, openSqliteDriver, type StorageDriver } from '../../hub/storage/driver.ts';
 import { copyLocalStateToPg } from '../../hub/storage/postgres/pg-local-state-copy.ts';
-import type { ProcsSample, WatchedProcess } from '../../protocol/procs.ts';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
+import { usePostgres } from '../helpers/use-postgres.ts';
 import { cleanup, quietLog, runCleanups, tempDir } from '../helpers/parts.ts';
 import { recordingLog } from '../helpers/recording-log.ts';
+import { proc, watchSample } from './state-contract.ts';
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
 afterEach(runCleanups);
 
 const NOW = Date.now();
-const proc = (pid: number, rss: number, exited = false): WatchedProcess => ({
-  pid,
-  name: 'app',
-  rss_bytes: rss,
-  vsize_bytes: 2 * rss,
-  cpu_pct: 5,
-  threads: 2,
-  rss_anon_bytes: rss / 2,
-  rss_file_bytes: rss / 2,
-  swap_bytes: 0,
-  exited,
-});
-const sample = (seq: number, ts: number, procs: WatchedProcess[]): ProcsSample => ({
-  v: 1,
-  session: 's-1',
-  seq,
-  ts_ms: ts,
-  target: 'name:app',
-  interval_ms: 1000,
-  procs,
-});
 const transition = (ts_ms: number, from: 'ok' | 'amber' | 'red', to: 'ok' | 'amber' | 'red', subject = '/') => ({
   ts_ms,
   node: 'pi-1',
@@ -94,8 +67,8 @@ async function olderDataDir(): Promise<string> {
     await a.markDelivered((await a.claimDue(NOW - 1500, 1, 60_000))[0]!.id, NOW - 1400);
     const s = old.sessionState();
     await s.create({ id: 's-1', node: 'pi-1', target: 'name:app', interval_ms: 1000, source: 'hub', started_ms: NOW - 6000 });
-    await s.addSample('pi-1', sample(0, NOW - 5000, [proc(10, 1000), proc(11, 2000)]));
-    await s.addSample('pi-1', sample(1, NOW - 4000, [proc(10, 1500), proc(11, 2000, true)]));
+    await s.addSample('pi-1', watchSample('s-1', 0, NOW - 5000, [proc(10, 1000), proc(11, 2000)]));
+    await s.addSample('pi-1', watchSample('s-1', 1, NOW - 4000, [proc(10, 1500), proc(11, 2000, { exited: true })]));
     await s.setState('s-1', 'stopped', NOW - 3900);
     await s.create({ id: 's-2', node: 'pi-2', target: 'pid:42', interval_ms: 2000, source: 'agent', started_ms: NOW - 2000 });
   } finally {

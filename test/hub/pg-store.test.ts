@@ -1,24 +1,18 @@
 // The PostgreSQL store against a real PostgreSQL server (one per file, a fresh database per test):
 // the storage contract, then what only this backend has: daily partitions, two hubs writing the
 // same database, replays.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { listPartitionDays, partitionName } from '../../hub/storage/postgres/pg-partitions.ts';
 import { openPgStore, type PgStore } from '../../hub/storage/postgres/pg-store.ts';
 import type { IncomingSample } from '../../hub/storage/store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
+import { usePostgres } from '../helpers/use-postgres.ts';
 import { storageContract } from './storage-contract.ts';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
 
 storageContract('PostgreSQL', async ({ now, retention }) => openPgStore(await server.createDatabase(), { now, retention }));
 

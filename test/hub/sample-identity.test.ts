@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PackedSamplesBuilder, type ArrivalClock } from '../../hub/storage/packed-samples.ts';
 import { createPartitions, dayOf } from '../../hub/storage/postgres/pg-partitions.ts';
 import { openPgStore, type PgStore } from '../../hub/storage/postgres/pg-store.ts';
@@ -13,20 +13,14 @@ import type { Retention } from '../../hub/storage/rollups.ts';
 import { toPoint } from '../../hub/storage/sample-point.ts';
 import { openSqliteStore, type SqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
+import { usePostgres } from '../helpers/use-postgres.ts';
 import { tempDir, runCleanups } from '../helpers/parts.ts';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const noPause = async () => undefined;
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
 afterEach(runCleanups);
 
 type Store = SqliteStore | PgStore;

@@ -1,19 +1,13 @@
 // The state contract (state-contract.ts) on both storage drivers: a SQLite file, and a real
 // PostgreSQL server (one for the file, a fresh database per test).
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+
 import { openStorageDriver } from '../../hub/storage/driver.ts';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
+import { usePostgres } from '../helpers/use-postgres.ts';
 import { quietLog, tempDir } from '../helpers/parts.ts';
 import { alarmStateContract, sessionStateContract, writerContract, type OpenDriver } from './state-contract.ts';
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
 
 /** A driver on `storage` (a postgres:// URL, or undefined for the SQLite file), and how to open another on the same. */
 const opener =

@@ -4,19 +4,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Notifier, testMessage } from '../../../hub/alarms/notifier.ts';
 import { openPgDriver, type PgDriver } from '../../../hub/storage/driver.ts';
-import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
+import { usePostgres } from '../../helpers/use-postgres.ts';
 import { cleanup, quietLog, runCleanups, tempDir, waitFor } from '../../helpers/parts.ts';
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
 afterEach(runCleanups);
 
 /** A receiver that answers the first `failFirst` calls with 503, then 204; keeps each call's body. */
