@@ -20,7 +20,10 @@ describe('dashboard of remonitor up', () => {
     await card.waitFor({ timeout: 20_000 });
     const node = (await card.getAttribute('data-node'))!;
     await expect.poll(() => card.locator('[data-field="cpu"]').textContent(), { timeout: 10_000 }).toMatch(/\d+(\.\d)?\s?%/);
-    await card.locator('.spark[data-spark="cpu"] .uplot canvas').waitFor({ timeout: 10_000 });
+    const spark = card.locator('.spark[data-spark="cpu"] .uplot canvas');
+    await spark.waitFor({ timeout: 10_000 });
+    // uPlot's stylesheet comes with the cards view, not with fleet.html: its rules apply to the chart (a canvas is inline without them).
+    expect(await spark.evaluate((el) => getComputedStyle(el).display)).toBe('block');
     expect(await page.locator('#count').textContent()).toMatch(/1 node.*1 online/);
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, 'fleet.png') });

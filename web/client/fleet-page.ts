@@ -61,14 +61,32 @@ let selected: FleetNode[] = [];
 
 // ---- cards ---------------------------------------------------------------------------------
 
-/** Lays the selected nodes out as cards, loading the cards view (and uPlot) the first time. */
+/** uPlot's styles: the cards' charts need them, the table does not, so fleet.html does not ask for them. */
+const UPLOT_CSS = '/assets/uPlot.min.css';
+
+/** Adds the stylesheet at `href` to the page once; resolves when it applies, rejects (and removes it) if it cannot load. */
+function stylesheet(href: string): Promise<void> {
+  if (document.querySelector(`link[rel="stylesheet"][href="${href}"]`)) return Promise.resolve();
+  const link = h('link', { rel: 'stylesheet', href });
+  const applied = new Promise<void>((resolve, reject) => {
+    link.addEventListener('load', () => resolve(), { once: true });
+    link.addEventListener('error', () => {
+      link.remove(); // the next try adds it again
+      reject(new Error(`cannot load ${href}`));
+    });
+  });
+  document.head.append(link);
+  return applied;
+}
+
+/** Lays the selected nodes out as cards, loading the cards view (uPlot and its styles) the first time. */
 function showCards(): void {
   if (cards) {
     cards.layout(selected, (name) => nodes.has(name));
     return;
   }
-  cardsLoading ??= import('./fleet-cards.ts').then(
-    ({ FleetCards }) => {
+  cardsLoading ??= Promise.all([import('./fleet-cards.ts'), stylesheet(UPLOT_CSS)]).then(
+    ([{ FleetCards }]) => {
       clearError('cards');
       cards = new FleetCards(grid);
       if (shownView === 'cards') cards.layout(selected, (name) => nodes.has(name));
