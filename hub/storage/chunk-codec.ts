@@ -161,14 +161,17 @@ function writeDeltas(w: Writer, ints: readonly number[], order: 1 | 2): void {
   }
 }
 
-function readDeltas(r: Reader, n: number, order: 1 | 2, out: number[]): void {
+/** Where a column's values are decoded: a plain array, or (a bucket chunk's read, readColumnInto) a scratch array of floats at least as long. */
+type Values = number[] | Float64Array;
+
+function readDeltas(r: Reader, n: number, order: 1 | 2, out: Values): void {
   let last = 0;
   let lastDelta = 0;
   for (let i = 0; i < n; i++) {
     const delta = order === 1 ? r.int() : lastDelta + r.int();
     last += delta;
     lastDelta = delta;
-    out.push(last);
+    out[i] = last;
   }
 }
 
@@ -202,12 +205,12 @@ function differences(ints: readonly number[], order: number, out: Float64Array):
   return out;
 }
 
-/** The integers from their differences of `order`, in place. */
-function undifference(diffs: number[], order: number): number[] {
+/** The first `n` integers from their differences of `order`, in place. */
+function undifference<T extends Values>(diffs: T, order: number, n: number): T {
   if (order === 0) return diffs;
   let last = 0;
   let lastDelta = 0;
-  for (let i = 0; i < diffs.length; i++) {
+  for (let i = 0; i < n; i++) {
     const delta = order === 1 ? diffs[i]! : lastDelta + diffs[i]!;
     last += delta;
     lastDelta = delta;
@@ -341,7 +344,20 @@ function writeChosen(w: Writer, ints: readonly number[], divisors = false): { wr
   return { written: w.length - start, expected: best.cost };
 }
 
-function readChosen(r: Reader, n: number, divisors = false): number[] {
+/** `n` integers of Writer.int() into `out`; those of one byte (most) read without Reader's calls. */
+function readZigzags(r: Reader, n: number, out: Values): void {
+  const bytes = r.bytes;
+  for (let i = 0; i < n; i++) {
+    const b = r.at < bytes.length ? bytes[r.at]! : 0x80;
+    if (b < 0x80) {
+      out[i] = b % 2 === 0 ? b / 2 : -(b + 1) / 2;
+      r.at++;
+    } else out[i] = r.int();
+  }
+}
+
+/** `n` integers written by writeChosen(), into `diffs` (and returned). */
+function readChosen<T extends Values>(r: Reader, n: number, divisors: boolean, diffs: T): T {
   let how = r.byte();
   let first = 0;
   let divisor = 1;
@@ -352,28 +368,31 @@ function readChosen(r: Reader, n: number, divisors = false): number[] {
     if (divisor < 2 || !(Math.abs(first) < MAX_SCALED)) throw new RangeError(`chunk holds integers divided by ${divisor} from ${first}`);
   }
   if (how > PACKED + 2) throw new RangeError(`chunk holds integers written in an unknown way ${how}`);
-  const diffs: number[] = new Array<number>(n);
-  if (how < PACKED) {
-    for (let i = 0; i < n; i++) diffs[i] = r.int();
-  } else {
+  if (how < PACKED) readZigzags(r, n, diffs);
+  else {
     const least = r.int();
     const width = r.byte();
     if (width > 53) throw new RangeError(`chunk holds integers ${width} bits wide`);
-    if (width === 0) diffs.fill(least);
+    if (width === 0) diffs.fill(least, 0, n);
     else if (width <= 24) {
       // One part a value: the accumulator holds at most 31 bits, so 32-bit integer operations serve.
+      // The bytes are checked once, then read without Reader.byte()'s check of each.
       const mask = 2 ** width - 1;
+      const bytes = r.bytes;
+      let at = r.at;
+      if (at + Math.ceil((n * width) / 8) > bytes.length) throw new RangeError('chunk ends early');
       let acc = 0;
       let accBits = 0;
       for (let i = 0; i < n; i++) {
         while (accBits < width) {
-          acc |= r.byte() << accBits;
+          acc |= bytes[at++]! << accBits;
           accBits += 8;
         }
         diffs[i] = (acc & mask) + least;
         acc >>>= width;
         accBits -= width;
       }
+      r.at = at;
     } else {
       let acc = 0;
       let accBits = 0;
@@ -395,10 +414,10 @@ function readChosen(r: Reader, n: number, divisors = false): number[] {
       }
     }
   }
-  const ints = undifference(diffs, how < PACKED ? how - VARINT : how - PACKED);
+  const ints = undifference(diffs, how < PACKED ? how - VARINT : how - PACKED, n);
   if (divisor === 1) return ints;
   else
-    for (let i = 0; i < ints.length; i++) {
+    for (let i = 0; i < n; i++) {
       const value = ints[i]! * divisor + first;
       if (!(Math.abs(value) < MAX_SCALED)) throw new RangeError('chunk holds divided integers out of range');
       ints[i] = value;
@@ -493,7 +512,7 @@ function writeXor(w: Writer, values: readonly number[]): void {
   }
 }
 
-function readXor(r: Reader, n: number, out: number[]): void {
+function readXor(r: Reader, n: number, out: Values): void {
   let lastLo = 0;
   let lastHi = 0;
   const bytes = new Uint8Array(8);
@@ -508,7 +527,7 @@ function readXor(r: Reader, n: number, out: number[]): void {
     lastHi = (lastHi ^ (bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24))) >>> 0;
     u32[0] = lastLo;
     u32[1] = lastHi;
-    out.push(f64[0]!);
+    out[k] = f64[0]!;
   }
 }
 
@@ -614,7 +633,7 @@ function readColumn(r: Reader, rows: number, allowNear = false, ref?: readonly (
   let values: number[] = [];
   if (mode === XOR) readXor(r, count, values);
   else {
-    if (chosen) values = readChosen(r, count, divisors);
+    if (chosen) values = readChosen(r, count, divisors, new Array<number>(count));
     else readDeltas(r, count, mode === DELTA2 ? 2 : 1, values);
     if (ref) {
       // As refIntegers() on the writer's side: the reference's scaled value at each row that has one here.
@@ -758,10 +777,11 @@ export function encodeChunk(chunk: ChunkRows, compression: Compression = 'brotli
 
 /**
  * readColumn() of a bucket chunk's column (near-scaled values allowed) into `out`, NaN
- * where a bucket has none; `ref` is the decoded column it is coded against (NaN: none). No array
- * of values between: a chart's read decodes some 20 columns of 28 chunks.
+ * where a bucket has none; `ref` is the decoded column it is coded against (NaN: none). Its values
+ * are decoded into `out`, or where some are absent into `scratch` (as long as `out`), not into
+ * arrays made a column: a chart's read decodes some 30 columns of each of 28 chunks.
  */
-function readColumnInto(r: Reader, out: Float64Array, ref: Float64Array | undefined, chosen: boolean, divisors: boolean): void {
+function readColumnInto(r: Reader, out: Float64Array, ref: Float64Array | undefined, chosen: boolean, divisors: boolean, scratch: Float64Array): void {
   const rows = out.length;
   const modeByte = r.byte();
   const mode = modeByte & 0x03;
@@ -785,10 +805,10 @@ function readColumnInto(r: Reader, out: Float64Array, ref: Float64Array | undefi
   }
   const bytes = r.bytes;
   const present = (row: number) => has < 0 || (bytes[has + (row >> 3)]! & (1 << (row & 7))) !== 0;
-  let values: number[] = [];
+  const values = has < 0 ? out : scratch;
   if (mode === XOR) readXor(r, count, values);
   else {
-    if (chosen) values = readChosen(r, count, divisors);
+    if (chosen) readChosen(r, count, divisors, values);
     else readDeltas(r, count, mode === DELTA2 ? 2 : 1, values);
     if (ref) {
       const factor = 10 ** scale;
@@ -802,10 +822,10 @@ function readColumnInto(r: Reader, out: Float64Array, ref: Float64Array | undefi
       }
     }
     const factor = 10 ** scale;
-    if (scale > 0) for (let i = 0; i < values.length; i++) values[i] = values[i]! / factor;
-    if (modeByte & NEAR) for (let i = 0; i < values.length; i++) values[i] = addUlps(values[i]!, r.int());
+    if (scale > 0) for (let i = 0; i < count; i++) values[i] = values[i]! / factor;
+    if (modeByte & NEAR) for (let i = 0; i < count; i++) values[i] = addUlps(values[i]!, r.int());
   }
-  for (let row = 0, i = 0; row < rows; row++) out[row] = present(row) ? values[i++]! : NaN;
+  if (has >= 0) for (let row = 0, i = 0; row < rows; row++) out[row] = present(row) ? values[i++]! : NaN;
 }
 
 // Brotli's quality 5: a simulated node's hour at 1 Hz (800 kB of body) in 18 ms to 261 kB, where
@@ -920,14 +940,19 @@ export function decodeBucketColumns(bytes: Uint8Array, wanted: readonly number[]
   const bucketMs = all.subarray(0, rows);
   bucketMs.set(layout.bucketMs);
   const columns = wanted.map((_, k) => all.subarray((1 + k) * rows, (2 + k) * rows));
-  // Those asked for into their place in `all`, the others needed (coded against) into arrays of their own.
+  // Those asked for into their place in `all`; the others needed (coded against), and the values
+  // of a column with absent ones, into spare floats: a typed array made costs more than its decode.
+  let spares = 0;
+  for (let c = 0; c < needed.length; c++) if (needed[c] && !asked.has(c)) spares++;
+  const spare = spareFloats(rows * (1 + spares));
+  const scratch = spare.subarray(0, rows);
   const decoded: (Float64Array | undefined)[] = [];
-  for (let c = 0; c < layout.starts.length; c++) {
+  for (let c = 0, used = 1; c < layout.starts.length; c++) {
     if (!needed[c]) continue;
     const k = wanted.indexOf(c);
-    const out = k >= 0 ? columns[k]! : new Float64Array(rows);
+    const out = k >= 0 ? columns[k]! : spare.subarray(used * rows, ++used * rows);
     r.at = layout.starts[c]!;
-    readColumnInto(r, out, refs[c]! >= 0 ? decoded[refs[c]!] : undefined, layout.format !== BUCKET_FORMAT_NO_REF, layout.format === BUCKET_FORMAT);
+    readColumnInto(r, out, refs[c]! >= 0 ? decoded[refs[c]!] : undefined, layout.format !== BUCKET_FORMAT_NO_REF, layout.format === BUCKET_FORMAT, scratch);
     if (r.at !== layout.ends[c]) throw new RangeError(`bucket chunk's column ${c} is not ${layout.ends[c]! - layout.starts[c]!} bytes long`);
     decoded[c] = out;
   }
@@ -938,6 +963,13 @@ export function decodeBucketColumns(bytes: Uint8Array, wanted: readonly number[]
   });
   return { bucketMs, columns };
 }
+
+/** Floats a bucket chunk's decode uses while it runs (decodes run one at a time), grown as needed. */
+let spare = new Float64Array(0);
+const spareFloats = (n: number) => {
+  if (spare.length < n) spare = new Float64Array(Math.max(n, 2 * spare.length));
+  return spare;
+};
 
 /** A bucket chunk's body read up to its columns: its buckets' starts and counts, and where each column lies and which it is coded against (-1: none). */
 interface BucketLayout {
