@@ -4,7 +4,8 @@
 // merges late samples or rebuilds from the raw ones, retention) answers the same from both.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeBuckets, encodeBuckets } from '../../hub/storage/chunk-codec.ts';
+import { decodeBuckets, decodeChunk, encodeBuckets, encodeChunk, type ChunkRows } from '../../hub/storage/chunk-codec.ts';
+import { mergeChunks } from '../../hub/storage/chunk-merge.ts';
 import { sliceBuckets } from '../../hub/storage/sqlite/rollup-chunks.ts';
 import { openSqliteStore, type SqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
@@ -197,6 +198,28 @@ describe('compaction of rollups into chunks', () => {
         }
       }
       older.db.exec('ALTER TABLE rollup_chunks DROP COLUMN last_ms; ALTER TABLE labelled_chunks DROP COLUMN last_ms');
+      // Nor had the raw chunks theirs (migration 017): they held a node's hour each, from the hour on.
+      const raw = older.db.prepare('SELECT node_id, data FROM sample_chunks ORDER BY node_id, start_ms').all() as { node_id: number; data: Buffer }[];
+      const hours = new Map<string, { nodeId: number; hour: number; rows: ChunkRows }>();
+      for (const chunk of raw) {
+        const rows = decodeChunk(chunk.data);
+        for (const hour of new Set(rows.tsMs.map((ts) => Math.floor(ts / HOUR) * HOUR))) {
+          const at = rows.tsMs.flatMap((ts, i) => (ts >= hour && ts < hour + HOUR ? [i] : []));
+          const part: ChunkRows = {
+            tsMs: at.map((i) => rows.tsMs[i]!),
+            seq: at.map((i) => rows.seq[i]!),
+            boot: at.map((i) => rows.boot[i]!),
+            columns: rows.columns.map((c) => at.map((i) => c[i] ?? null)),
+            detail: at.map((i) => rows.detail[i] ?? null),
+          };
+          const key = `${chunk.node_id} ${hour}`;
+          const held = hours.get(key);
+          hours.set(key, { nodeId: chunk.node_id, hour, rows: held ? mergeChunks(held.rows, part) : part });
+        }
+      }
+      older.db.exec('DELETE FROM sample_chunks; DROP INDEX sample_chunks_by_node_span; ALTER TABLE sample_chunks DROP COLUMN last_ms');
+      const saveRaw = older.db.prepare('INSERT INTO sample_chunks (node_id, start_ms, rows, data) VALUES (?, ?, ?, ?)');
+      for (const { nodeId, hour, rows } of hours.values()) saveRaw.run(nodeId, hour, rows.tsMs.length, encodeChunk(rows));
       older.db.pragma('user_version = 15');
     })();
     const path = older.db.name;
@@ -204,6 +227,8 @@ describe('compaction of rollups into chunks', () => {
     const compacted = openSqliteStore(path, { now: () => clock.now, retention: RETENTION });
     expect(compacted.db.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(16);
     expect(count(compacted, 'rollup_chunks WHERE last_ms IS NULL')).toBe(count(compacted, 'rollup_chunks'));
+    expect(count(compacted, 'sample_chunks WHERE last_ms IS NULL')).toBe(count(compacted, 'sample_chunks'));
+    expect(count(compacted, 'sample_chunks')).toBeGreaterThan(2 * 24);
     expect(count(compacted, 'labelled_chunks')).toBe(2 * 2 * 12);
     expectSameCharts(compacted, rows);
     expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));

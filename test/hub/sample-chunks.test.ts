@@ -69,7 +69,7 @@ const rollups = (store: SqliteStore) => {
 };
 
 describe('compaction of older samples into chunks', () => {
-  it('moves rows older than 10 min into a chunk per node and hour, and every raw read answers as before', async () => {
+  it('moves rows older than 10 min into chunks of up to 900 samples of a node, and every raw read answers as before', async () => {
     const { compacted, rows } = twinStores();
     const ks = Array.from({ length: 1800 }, (_, k) => k);
     for (const store of [compacted, rows]) {
@@ -79,8 +79,14 @@ describe('compaction of older samples into chunks', () => {
     const before = count(compacted, 'samples');
     await compacted.purgeExpired(noPause);
     const cutoff = NOW - 10 * MINUTE;
-    // Hours up to the cutoff are chunks now (the last one up to it), two nodes' worth; nothing older is left in rows.
-    expect(count(compacted, 'sample_chunks')).toBe(2 * Math.ceil((cutoff - Math.floor(START / HOUR) * HOUR) / HOUR));
+    // Each node's 1,740 samples up to the cutoff (07:20 to 12:10 at 10 s, across hours) are two
+    // chunks now, of 900 and 840, each with its last sample's time; nothing older is left in rows.
+    expect(compacted.db.prepare('SELECT node_id, rows, last_ms - start_ms AS span FROM sample_chunks ORDER BY node_id, start_ms').all()).toEqual(
+      [1, 2].flatMap((node_id) => [
+        { node_id, rows: 900, span: 899 * 10_000 + 2 },
+        { node_id, rows: 840, span: 839 * 10_000 + 2 },
+      ]),
+    );
     const left = compacted.db.prepare('SELECT min(ts_ms) AS t, count(*) AS n FROM samples').get() as { t: number; n: number };
     expect(left.t).toBeGreaterThanOrEqual(cutoff);
     const chunked = (compacted.db.prepare('SELECT sum(rows) AS n FROM sample_chunks').get() as { n: number }).n;
@@ -159,20 +165,23 @@ describe('compaction of older samples into chunks', () => {
     rows.close();
   });
 
-  it("drops chunks whose hour ends past the raw retention, and a removed node's chunks", async () => {
+  it("drops chunks whose every sample is past the raw retention, and a removed node's chunks", async () => {
     const { compacted, clock } = twinStores();
     const ks = Array.from({ length: 1800 }, (_, k) => k);
     for (const node of ['a', 'bb']) compacted.insertBatch(items(node, ks));
     await compacted.purgeExpired(noPause);
-    const hours = count(compacted, 'sample_chunks') / 2;
-    clock.now = START + 49.5 * HOUR; // raw retention 48 h: the first hour has ended before it
+    const perNode = count(compacted, 'sample_chunks') / 2;
+    // Raw retention 48 h: each node's first chunk (07:20 to 09:49:50) is past it, the second (to 12:19:50, the rows since merged in) is not.
+    clock.now = START + 48 * HOUR + 2.5 * HOUR + 1;
     await compacted.purgeExpired(noPause);
-    const oldest = (compacted.db.prepare('SELECT min(start_ms) AS s FROM sample_chunks').get() as { s: number }).s;
-    expect(oldest + HOUR).toBeGreaterThan(clock.now - 48 * HOUR);
-    expect(oldest).toBeLessThanOrEqual(clock.now - 48 * HOUR);
-    // Every hour is compacted by now (07:00 to 12:00 of each node), less the first one.
-    expect(count(compacted, 'sample_chunks')).toBe(2 * (6 - 1));
-    expect(hours).toBe(6);
+    const kept = compacted.db.prepare('SELECT start_ms, last_ms FROM sample_chunks').all() as { start_ms: number; last_ms: number }[];
+    expect(kept.length).toBe(2 * (perNode - 1));
+    expect(perNode).toBe(2);
+    for (const chunk of kept) {
+      expect(chunk.last_ms).toBeGreaterThanOrEqual(clock.now - 48 * HOUR);
+      expect(chunk.start_ms).toBeLessThanOrEqual(clock.now - 48 * HOUR);
+    }
+    expect(count(compacted, 'samples')).toBe(0);
     const held = (compacted.db.prepare("SELECT sum(rows) AS n FROM sample_chunks JOIN nodes ON nodes.id = node_id WHERE name = 'bb'").get() as { n: number }).n;
     const removed = await compacted.removeNode('bb', { purge: true, atMs: clock.now }, noPause);
     expect(removed!.deleted).toBeGreaterThanOrEqual(held);
@@ -181,7 +190,7 @@ describe('compaction of older samples into chunks', () => {
     compacted.close();
   });
 
-  it('cuts a 1 Hz hour into chunks of 900 samples, never inside one time', async () => {
+  it('cuts 1 Hz samples into chunks of 900, across hours, never inside one time', async () => {
     const { compacted, rows } = twinStores();
     const at1Hz = (k: number): Sample => ({ v: 1, boot: 'hz', seq: k, ts_ms: START + k * 1000, cpu_pct: (k % 1000) / 10 });
     // Two hours at 1 Hz, then 1,000 samples at one time (a clock stuck at the hour after).
@@ -196,17 +205,17 @@ describe('compaction of older samples into chunks', () => {
     await compacted.purgeExpired(noPause);
     const chunks = compacted.db.prepare('SELECT start_ms, rows FROM sample_chunks ORDER BY start_ms').all() as { start_ms: number; rows: number }[];
     const hour = Math.floor(START / HOUR) * HOUR;
-    // 07:20–08:00 in three; 08:00–09:00 in four; 09:00–09:20, its tail of 300 merged into the chunk
-    // before (under 1.5 × 900 together); the 1,000 samples at 09:20:00 whole.
+    // 07:20–09:20 in chunks of 900, each from its first sample on (a step takes the next hour's
+    // samples when its own are fewer); the 1,000 samples at 09:20:00 whole.
     expect(chunks.map((c) => [(c.start_ms - hour) / 1000, c.rows])).toEqual([
-      [0, 900],
+      [1200, 900],
       [2100, 900],
-      [3000, 600],
-      [3600, 900],
-      [4500, 900],
-      [5400, 900],
-      [6300, 900],
-      [7200, 1200],
+      [3000, 900],
+      [3900, 900],
+      [4800, 900],
+      [5700, 900],
+      [6600, 900],
+      [7500, 900],
       [8400, 1000],
     ]);
     expect(count(compacted, 'samples')).toBe(0);

@@ -1,8 +1,8 @@
-// Raw samples past their first hours, kept compressed in sample_chunks (hub/storage/sqlite/migrations/012): one
-// row per node and hour, encoded by hub/storage/chunk-codec.ts. Recent rows stay in `samples`, where a
-// batch appends cheaply and the live charts read them by index; compaction moves an hour of a node
-// from there into its chunk in one transaction, so a sample is always in exactly one of the two.
-// Every reader of raw samples (the raw chart tier, the export, a rollup rebuild) reads both.
+// Raw samples past their first minutes, kept compressed in sample_chunks (hub/storage/sqlite/migrations/012):
+// rows of a node's day, some hundreds of samples a row, encoded by hub/storage/chunk-codec.ts. Recent rows stay in
+// `samples`, where a batch appends cheaply and the live charts read them by index; compaction moves
+// a node's oldest rows from there into its chunk in one transaction, so a sample is always in
+// exactly one of the two. Every reader of raw samples (the raw chart tier, the export, a rollup rebuild) reads both.
 import type Database from 'better-sqlite3';
 import { decodeChunk, encodeChunk, type ChunkRows } from '../chunk-codec.ts';
 import { mergeChunks } from '../chunk-merge.ts';
@@ -11,13 +11,20 @@ import { minuteList, MINUTE_MS, NODE_RANGE_SQL } from './sample-minutes.ts';
 import { mergeArgs, type MinuteBucket } from '../minute-sums.ts';
 import { inSlicedTransactions } from './sliced-transactions.ts';
 
-/** Compaction's window: a node's hour, in one chunk or, past MAX_ROWS samples, several. */
-export const CHUNK_MS = 3_600_000;
+/**
+ * A chunk's window: a node's day, in chunks of up to some MAX_ROWS samples each (a node sampled
+ * once a minute: two; at 1 Hz: a hundred). Chunks of an hour held 60 samples of a node sampled once
+ * a minute, some 3 kB: a 4 kB page each, and the compressor had little to go on (bench/storage.ts:
+ * raw chunks 1.09 B a value, of which their bytes 0.72). Every row of a chunk lies in its window
+ * from its start_ms on; the hours' chunks written before lie inside the days' windows.
+ */
+export const CHUNK_MS = 24 * 3_600_000;
+const HOUR_MS = 3_600_000;
 
-// Samples a chunk is cut at when compacted (a 1 Hz node's hour is four chunks): each compaction
-// step encodes one chunk, and on the writer's thread it holds up the next batch meanwhile (a
-// 3,600-sample hour took 30–140 ms to encode, 900 take a quarter). A chunk may grow past it only
-// by late samples merged in (below MERGE_ROWS).
+// Samples a compaction step takes at most (a 1 Hz node's hour is four steps): each step encodes
+// one chunk, and on the writer's thread it holds up the next batch meanwhile (a 3,600-sample hour
+// took 30–140 ms to encode, 900 take a quarter). A step's samples join the window's last chunk
+// while the two hold under MERGE_ROWS (a chunk grows as its minutes pass), else start a new one.
 const MAX_ROWS = 900;
 const MERGE_ROWS = 1.5 * MAX_ROWS;
 
@@ -31,6 +38,10 @@ export const COMPACT_AFTER_MS = 10 * 60_000;
 
 /** The window that holds `ms` (floor, also for times before 1970). */
 export const windowOf = (ms: number) => Math.floor(ms / CHUNK_MS) * CHUNK_MS;
+
+// A chunk's last sample's time: last_ms (migration 017), or for a chunk of an hour written before,
+// at most its start plus an hour.
+const LAST_MS_SQL = 'coalesce(last_ms, start_ms + 3599999)';
 
 /** A decoded row: ts_ms, seq, then the asked-for columns' values. */
 export type ChunkRow = (number | null)[];
@@ -57,24 +68,28 @@ export class ChunkStore {
       oldestMinute: db.prepare<[], { m: number | null }>('SELECT min(ts_ms / 60000) AS m FROM samples'),
       nodeInMinute: db.prepare<[number], { node_id: number }>('SELECT node_id FROM samples WHERE ts_ms / 60000 = ? ORDER BY node_id LIMIT 1'),
       rawRows: db.prepare(`SELECT ${rawColumns} FROM samples WHERE ${NODE_RANGE_SQL}`).raw(),
-      // The first rows of a node's hour in order, MAX_ROWS + 1 of them: a step's chunk and where it is cut.
+      // The first rows of a node's span (an hour at most) in order, MAX_ROWS + 1 of them: a step's chunk and where it is cut.
       firstRows: db.prepare(`SELECT ${rawColumns} FROM samples WHERE ${NODE_RANGE_SQL} ORDER BY ts_ms, seq LIMIT ${MAX_ROWS + 1}`).raw(),
-      // Binds (node, hour start, hour end, ts): the node's chunk of that hour that a late row at ts joins.
+      // Binds (node, window start, window end, ts): the node's chunk of that window that rows from ts on join.
       chunkBefore: db.prepare<[number, number, number, number], ChunkRecord & { rows: number }>(
         'SELECT rowid AS id, start_ms, rows, data FROM sample_chunks WHERE node_id = ? AND start_ms BETWEEN ? AND ? AND start_ms <= ? ORDER BY start_ms DESC LIMIT 1',
       ),
       deleteRows: db.prepare(`DELETE FROM samples WHERE ${NODE_RANGE_SQL}`),
       chunk: db.prepare<[number, number], ChunkRecord>('SELECT rowid AS id, start_ms, data FROM sample_chunks WHERE node_id = ? AND start_ms = ?'),
-      save: db.prepare('INSERT OR REPLACE INTO sample_chunks (node_id, start_ms, rows, data) VALUES (?, ?, ?, ?)'),
-      // The node's chunks whose windows meet [from, to]: binds (node, from's window, to).
-      chunks: db.prepare<[number, number, number], ChunkRecord>(
-        'SELECT rowid AS id, start_ms, data FROM sample_chunks WHERE node_id = ? AND start_ms BETWEEN ? AND ? ORDER BY start_ms',
+      save: db.prepare('INSERT OR REPLACE INTO sample_chunks (node_id, start_ms, rows, last_ms, data) VALUES (?, ?, ?, ?, ?)'),
+      // The node's chunks that meet [from, to]: binds (node, from's window, to, from). Their rowids
+      // first, from the index that holds their spans: a chunk's blob is read only when it is wanted.
+      chunks: db.prepare<[number, number, number, number], ChunkRecord>(
+        `SELECT rowid AS id, start_ms, data FROM sample_chunks WHERE rowid IN (
+           SELECT rowid FROM sample_chunks INDEXED BY sample_chunks_by_node_span WHERE node_id = ? AND start_ms BETWEEN ? AND ? AND ${LAST_MS_SQL} >= ?
+         ) ORDER BY start_ms`,
       ),
-      // Binds (node, from's window): the first chunk from there on.
-      nextChunk: db.prepare<[number, number], { start_ms: number }>(
-        'SELECT start_ms FROM sample_chunks WHERE node_id = ? AND start_ms >= ? ORDER BY start_ms LIMIT 1',
+      // Binds (node, from's window, from): the first chunk that holds times from `from` on.
+      nextChunk: db.prepare<[number, number, number], { start_ms: number }>(
+        `SELECT start_ms FROM sample_chunks INDEXED BY sample_chunks_by_node_span WHERE node_id = ? AND start_ms >= ? AND ${LAST_MS_SQL} >= ? ORDER BY start_ms LIMIT 1`,
       ),
-      purge: db.prepare('DELETE FROM sample_chunks WHERE rowid IN (SELECT rowid FROM sample_chunks WHERE start_ms < ? LIMIT ?)'),
+      // Binds (before, before, limit): chunks whose every sample is older than `before`.
+      purge: db.prepare(`DELETE FROM sample_chunks WHERE rowid IN (SELECT rowid FROM sample_chunks WHERE start_ms < ? AND ${LAST_MS_SQL} < ? LIMIT ?)`),
       // The 1 min tier's buckets, replaced whole: binds what mergeArgs() gives (hub/storage/minute-sums.ts).
       replaceMinute: db.prepare(
         `INSERT OR REPLACE INTO rollups (tier, node_id, bucket_ms, n, ${SAMPLE_COLUMNS.flatMap((m) => [`${m}_min`, `${m}_max`, `${m}_sum`, `${m}_n`]).join(', ')})
@@ -97,20 +112,26 @@ export class ChunkStore {
   }
 
   /**
-   * Compacts the oldest rows of the oldest node-hour with raw rows before `cutoff`, up to MAX_ROWS
-   * of them (cut between two times, never inside one): the rows moved, or null when none is left.
-   * Every row of a chunk lies in its hour from its start_ms on: an hour's first chunk starts at the
-   * hour, a further one at its first row, and late rows join the chunk that starts last before them.
+   * Compacts the oldest rows before `cutoff` of the node with the oldest rows, up to MAX_ROWS of
+   * them from its window (cut between two times, never inside one), gathered an hour at a time
+   * (each hour's rows are one index seek a minute): the rows moved, or null when none is left.
+   * Every row of a chunk lies in its window from its start_ms on: a chunk starts at its first row,
+   * and later rows, late ones too, join the chunk of the window that starts last before them.
    */
   private compactStep(cutoff: number): number | null {
     const minute = this.stmt.oldestMinute.get()!.m;
     if (minute === null || minute * MINUTE_MS >= cutoff) return null;
     const nodeId = this.stmt.nodeInMinute.get(minute)!.node_id;
-    const hour = windowOf(minute * MINUTE_MS);
-    const hourEnd = hour + CHUNK_MS - 1;
-    // The hour's rows before the cutoff: the rest of it joins its chunk at a later compaction.
-    const lastWanted = Math.min(hourEnd, cutoff - 1);
-    let rows = this.stmt.firstRows.all(minuteList(hour, lastWanted), nodeId, hour, lastWanted) as unknown[][];
+    const window = windowOf(minute * MINUTE_MS);
+    const windowEnd = window + CHUNK_MS - 1;
+    // The window's rows before the cutoff: the rest of it joins its chunk at a later compaction.
+    const lastWanted = Math.min(windowEnd, cutoff - 1);
+    let rows: unknown[][] = [];
+    for (let from = minute * MINUTE_MS; from <= lastWanted && rows.length <= MAX_ROWS; from = Math.floor(from / HOUR_MS) * HOUR_MS + HOUR_MS) {
+      const to = Math.min(Math.floor(from / HOUR_MS) * HOUR_MS + HOUR_MS - 1, lastWanted);
+      const hour = this.stmt.firstRows.all(minuteList(from, to), nodeId, from, to) as unknown[][];
+      rows = rows.length === 0 ? hour : rows.concat(hour);
+    }
     if (rows.length > MAX_ROWS) {
       const lastTs = rows[MAX_ROWS]![0] as number;
       rows = rows.filter((r) => (r[0] as number) < lastTs);
@@ -120,21 +141,21 @@ export class ChunkStore {
     const piece = chunkRowsOf(rows);
     const firstTs = piece.tsMs[0]!;
     const lastTs = piece.tsMs.at(-1)!;
-    const before = this.stmt.chunkBefore.get(nodeId, hour, hourEnd, firstTs);
-    let start = before ? firstTs : hour;
+    const before = this.stmt.chunkBefore.get(nodeId, window, windowEnd, firstTs);
+    let start = firstTs;
     let chunk = piece;
     if (before && (before.start_ms === firstTs || before.rows + piece.tsMs.length < MERGE_ROWS)) {
       start = before.start_ms;
       chunk = mergeChunks(decodeChunk(before.data), piece);
     }
-    this.stmt.save.run(nodeId, start, chunk.tsMs.length, encodeChunk(chunk));
+    this.stmt.save.run(nodeId, start, chunk.tsMs.length, chunk.tsMs.at(-1)!, encodeChunk(chunk));
     this.stmt.deleteRows.run(minuteList(firstTs, lastTs), nodeId, firstTs, lastTs);
     return rows.length;
   }
 
-  /** Deletes chunks whose hour ended at or before `beforeMs`, `limit` at most; returns how many. */
+  /** Deletes chunks whose samples are all older than `beforeMs`, `limit` at most; returns how many. */
   purgeBefore(beforeMs: number, limit: number): number {
-    return this.stmt.purge.run(windowOf(beforeMs), limit).changes;
+    return this.stmt.purge.run(beforeMs, beforeMs, limit).changes;
   }
 
   /** Deletes up to `limit` of a node's chunks; returns the samples they held. */
@@ -149,13 +170,13 @@ export class ChunkStore {
 
   /** Whether the node has chunks whose windows meet [fromMs, toMs]. */
   holds(nodeId: number, fromMs: number, toMs: number): boolean {
-    const next = this.stmt.nextChunk.get(nodeId, windowOf(fromMs));
+    const next = this.stmt.nextChunk.get(nodeId, windowOf(fromMs), fromMs);
     return next !== undefined && next.start_ms <= toMs;
   }
 
   /** The start of the node's first chunk that holds times from `fromMs` on, or null. */
   nextWindow(nodeId: number, fromMs: number): number | null {
-    return this.stmt.nextChunk.get(nodeId, windowOf(fromMs))?.start_ms ?? null;
+    return this.stmt.nextChunk.get(nodeId, windowOf(fromMs), fromMs)?.start_ms ?? null;
   }
 
   /**
@@ -165,7 +186,7 @@ export class ChunkStore {
    */
   rows(nodeId: number, fromMs: number, toMs: number, columns: readonly number[], after?: { ts_ms: number; seq: number }): ChunkRow[] {
     const out: ChunkRow[] = [];
-    for (const record of this.stmt.chunks.all(nodeId, windowOf(fromMs), toMs)) {
+    for (const record of this.stmt.chunks.all(nodeId, windowOf(fromMs), toMs, fromMs)) {
       const chunk = this.decoded(record);
       for (let i = 0; i < chunk.tsMs.length; i++) {
         const ts = chunk.tsMs[i]!;
@@ -182,28 +203,27 @@ export class ChunkStore {
 
   /** The node's chunks that hold times from `fromMs` on, oldest first, decoded with their detail: a rollup rebuild's input. */
   *chunksFrom(nodeId: number, fromMs: number): Generator<ChunkRows> {
-    for (const record of this.stmt.chunks.all(nodeId, windowOf(fromMs), Number.MAX_SAFE_INTEGER)) yield decodeChunk(record.data, { detail: false });
+    for (const record of this.stmt.chunks.all(nodeId, windowOf(fromMs), Number.MAX_SAFE_INTEGER, fromMs)) yield decodeChunk(record.data, { detail: false });
   }
 
   /**
    * Rebuilds the node's 1 min buckets from its chunks (with any raw rows that arrived late for their
-   * hours) from `fromMs` on, after rollupFromRawSql() rebuilt those of the raw rows: a bucket of a
-   * chunked hour is replaced whole. Returns the buckets written.
+   * windows) from `fromMs` on, after rollupFromRawSql() rebuilt those of the raw rows: a bucket of a
+   * chunked window is replaced whole. Returns the buckets written.
    */
   rebuildMinutes(nodeId: number, fromMs: number): number {
     let written = 0;
-    const records = this.stmt.chunks.all(nodeId, windowOf(fromMs), Number.MAX_SAFE_INTEGER);
-    // An hour at a time: its chunks and the raw rows that came late for it, summed together.
+    const records = this.stmt.chunks.all(nodeId, windowOf(fromMs), Number.MAX_SAFE_INTEGER, fromMs);
+    // A window at a time: its chunks and the raw rows that came late for it, summed together.
     for (let i = 0; i < records.length; ) {
-      const hour = windowOf(records[i]!.start_ms);
-      const range = [minuteList(hour, hour + CHUNK_MS - 1), nodeId, hour, hour + CHUNK_MS - 1] as const;
+      const window = windowOf(records[i]!.start_ms);
+      const range = [minuteList(window, window + CHUNK_MS - 1), nodeId, window, window + CHUNK_MS - 1] as const;
       const late = this.stmt.rawRows.all(...range) as unknown[][];
-      let rows = late.length > 0 ? chunkRowsOf(late) : null;
-      for (; i < records.length && windowOf(records[i]!.start_ms) === hour; i++) {
-        const chunk = decodeChunk(records[i]!.data, { detail: false });
-        rows = rows ? mergeChunks(chunk, rows) : chunk;
-      }
-      for (const [bucketMs, bucket] of minuteBuckets(rows!, fromMs)) {
+      const chunks: ChunkRows[] = [];
+      for (; i < records.length && windowOf(records[i]!.start_ms) === window; i++) chunks.push(decodeChunk(records[i]!.data, { detail: false }));
+      // One merge of them all (a day at 1 Hz is a hundred chunks), in (ts_ms, seq) order as SQL sums.
+      const rows = mergeChunks(concatenated(chunks), late.length > 0 ? chunkRowsOf(late) : concatenated([]));
+      for (const [bucketMs, bucket] of minuteBuckets(rows, fromMs)) {
         this.stmt.replaceMinute.run(mergeArgs(nodeId, bucketMs, bucket));
         written++;
       }
@@ -214,7 +234,7 @@ export class ChunkStore {
   /** The node's chunked detail blobs with ts_ms in [fromMs, toMs], in time order. */
   details(nodeId: number, fromMs: number, toMs: number): { ts_ms: number; detail: Uint8Array }[] {
     const out: { ts_ms: number; detail: Uint8Array }[] = [];
-    for (const record of this.stmt.chunks.all(nodeId, windowOf(fromMs), toMs)) {
+    for (const record of this.stmt.chunks.all(nodeId, windowOf(fromMs), toMs, fromMs)) {
       const chunk = decodeChunk(record.data);
       chunk.tsMs.forEach((ts, i) => {
         const detail = chunk.detail[i];
@@ -245,6 +265,19 @@ function chunkRowsOf(rows: unknown[][]): ChunkRows {
     boot: rows.map((r) => r[2] as string),
     columns: SAMPLE_COLUMNS.map((_, c) => rows.map((r) => r[3 + c] as number | null)),
     detail: rows.map((r) => (r[detailAt] as Uint8Array | null) ?? null),
+  };
+}
+
+/** Chunks' rows one after another, in no particular order. */
+function concatenated(chunks: readonly ChunkRows[]): ChunkRows {
+  const width = Math.max(0, ...chunks.map((c) => c.columns.length));
+  return {
+    tsMs: chunks.flatMap((c) => c.tsMs),
+    seq: chunks.flatMap((c) => c.seq),
+    boot: chunks.flatMap((c) => c.boot),
+    // A chunk written before the registry grew has fewer columns: the new ones are absent in it.
+    columns: Array.from({ length: width }, (_, col) => chunks.flatMap((c) => c.columns[col] ?? c.tsMs.map(() => null))),
+    detail: chunks.flatMap((c) => c.detail),
   };
 }
 
