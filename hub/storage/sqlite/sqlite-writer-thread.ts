@@ -5,13 +5,13 @@
 // The same file also runs the start-up integrity check on a thread of its own (`check` in its data):
 // it reads the whole file, seconds a gigabyte, and must hold up neither the writes nor the loop.
 // Built to dist/hub-writer-thread.mjs; hub/storage/sqlite/threaded-sample-writer.ts starts it and speaks to it.
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AckTracker } from '../../ingest/ack-tracker.ts';
 import { PackedSamples } from '../packed-samples.ts';
 import { writePacked } from './sqlite-batch-write.ts';
 import { SessionStore } from '../../sessions/sessions.ts';
 import { openSqliteStore } from './sqlite-store.ts';
+import { BackgroundPacer } from './background-pacer.ts';
 import { databaseError, openDatabase, quickCheck } from '../../../shared/sqlite-open.ts';
 import type { CheckThreadData, IntegrityReport, WriterRequest, WriterResult, WriterThreadData } from './threaded-sample-writer.ts';
 
@@ -31,20 +31,25 @@ function runCheck(path: string): void {
 function serveWrites({ path, retention, fixedNowMs }: WriterThreadData): void {
   const store = openSqliteStore(path, { retention, now: fixedNowMs === undefined ? undefined : () => fixedNowMs });
   const targets = { store, processes: new SessionStore(store.db), acks: new AckTracker(store.db) };
-  const pause = () => yieldToLoop().then(() => undefined);
+  const pacer = new BackgroundPacer();
+  const { pause } = pacer;
 
   /** Runs one request; rollups and purges yield between their small transactions, so writes go on meanwhile. */
   async function handle(request: WriterRequest): Promise<WriterResult> {
     switch (request.type) {
       case 'write':
+        pacer.wrote();
         return writePacked(targets, new PackedSamples(request.samples), request.nodeWrites);
       case 'spoolReport':
         return targets.acks.spoolReport(request.node, request.report);
       case 'deriveRollups':
+        pacer.begin();
         return store.deriveRollups(pause);
       case 'purgeExpired':
+        pacer.begin();
         return store.purgeExpired(pause);
       case 'removeNode': {
+        pacer.begin();
         const removed = await store.removeNode(request.node, request.options, pause);
         // Its watermarks were deleted: the tracker reads the others again as they are needed.
         if (removed && request.options.purge) targets.acks = new AckTracker(store.db);
