@@ -1,5 +1,5 @@
 // The raw chunk codec (hub/storage/chunk-codec.ts) on real samples beside simulated ones: bytes per
-// value of the chunks compaction writes (900 rows of a 1 Hz hour; 60 of a 1/min hour), the columns'
+// value of the chunks compaction writes (900 rows: a quarter of a 1 Hz hour, 15 h at 1/min), the columns'
 // share and the detail blobs', encode and decode time per chunk, and the costliest columns of each.
 // The real reference is this machine read by the agent's own sampler (edge-agent/choose-sampler.ts)
 // at 1 Hz, the process list every 5 s as the agent does: recorded now with --record, or a file of
@@ -247,11 +247,15 @@ for (const f of perNode)
   }
 results.push({ label: `simulated (${nodes} nodes)`, f: sim });
 for (const { label, f } of results) console.log(line(label, f));
-const minute = simulated(24 * 60, 60_000).map((s) => measure(s, 60, 0));
-const minuteAll = minute.reduce((a, f) => ({ bytes: a.bytes + f.bytes, values: a.values + f.values, us: a.us + f.encodeUs }), { bytes: 0, values: 0, us: 0 });
-console.log(
-  `simulated at 1/min, hour chunks of 60 rows: ${fmt(minuteAll.bytes / minuteAll.values)} B/value, encode ${fmt(minuteAll.us / minute.length / 1000)} ms a chunk`,
-);
+// At 1/min compaction cuts a node's day at 900 rows (hub/storage/sqlite/chunk-store.ts): 900 and 540; it cut hours of 60 before.
+const minuteDay = simulated(24 * 60, 60_000);
+for (const rows of [ROWS_1HZ, 60]) {
+  const minute = minuteDay.map((s) => measure(s, rows, 0));
+  const all = minute.reduce((a, f) => ({ bytes: a.bytes + f.bytes, values: a.values + f.values, us: a.us + f.encodeUs }), { bytes: 0, values: 0, us: 0 });
+  console.log(
+    `simulated at 1/min, a day in chunks of ≤ ${rows} rows: ${fmt(all.bytes / all.values)} B/value, encode ${fmt(all.us / minute.length / 1000)} ms a chunk`,
+  );
+}
 
 console.log('\ncostliest columns (each coded alone, bytes per value of that column; share of the whole)');
 const names = new Set<string>();
