@@ -190,6 +190,48 @@ describe('compaction of older samples into chunks', () => {
     compacted.close();
   });
 
+  it('leaves the rows of a node sampled once a minute until the oldest is an hour old, and compacts a busier one meanwhile', async () => {
+    const { compacted, rows, clock } = twinStores();
+    const at = (node: string, k: number, stepMs: number): Sample => ({ v: 1, boot: node, seq: k, ts_ms: START + k * stepMs, cpu_pct: (k % 1000) / 10 });
+    const add = async (node: string, ks: number[], stepMs: number) => {
+      for (const store of [compacted, rows]) {
+        store.insertBatch(ks.map((k) => ({ node, sample: at(node, k, stepMs), raw: encodeSample(at(node, k, stepMs)) })));
+        await store.deriveRollups(noPause);
+      }
+    };
+    const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+    const rowsOf = (node: string) =>
+      (compacted.db.prepare('SELECT count(*) AS n FROM samples JOIN nodes ON nodes.id = node_id WHERE name = ?').get(node) as { n: number }).n;
+    const chunked = (node: string) =>
+      compacted.db.prepare('SELECT rows FROM sample_chunks JOIN nodes ON nodes.id = node_id WHERE name = ? ORDER BY start_ms').all(node);
+    // 07:20 to 12:20 once a minute: the 290 minutes up to the cutoff (12:10) are past an hour, so compacted.
+    await add('slow', range(0, 300), MINUTE);
+    await compacted.purgeExpired(noPause);
+    expect(rowsOf('slow')).toBe(10);
+    expect(chunked('slow')).toEqual([{ rows: 290 }]);
+    // Then to 13:10, and a node at 10 s from 12:20: at 13:05 the slow node's 45 rows before the cutoff
+    // (12:10 to 12:55) stay rows, the busy one's are compacted.
+    await add('slow', range(300, 350), MINUTE);
+    await add('busy', range(1800, 2100), 10_000);
+    clock.now = NOW + 45 * MINUTE;
+    await compacted.purgeExpired(noPause);
+    expect(rowsOf('slow')).toBe(60);
+    expect(chunked('slow')).toEqual([{ rows: 290 }]);
+    expect(rowsOf('busy')).toBe(300 - 210);
+    // At 13:25 the oldest (12:10) is more than an hour before the cutoff (13:15): they join the chunk.
+    await add('slow', range(350, 365), MINUTE);
+    clock.now = NOW + 65 * MINUTE;
+    await compacted.purgeExpired(noPause);
+    expect(rowsOf('slow')).toBe(10);
+    expect(chunked('slow')).toEqual([{ rows: 355 }]);
+    for (const node of ['slow', 'busy']) {
+      const query = { node, metrics: ['cpu_pct'] as SeriesMetric[], fromMs: START - HOUR, toMs: NOW + 2 * HOUR, limit: 100 };
+      expect(allPages(compacted, query)).toEqual(allPages(rows, query));
+    }
+    compacted.close();
+    rows.close();
+  });
+
   it('cuts 1 Hz samples into chunks of 900, across hours, never inside one time', async () => {
     const { compacted, rows } = twinStores();
     const at1Hz = (k: number): Sample => ({ v: 1, boot: 'hz', seq: k, ts_ms: START + k * 1000, cpu_pct: (k % 1000) / 10 });

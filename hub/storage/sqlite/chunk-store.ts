@@ -28,6 +28,11 @@ const HOUR_MS = 3_600_000;
 const MAX_ROWS = 900;
 const MERGE_ROWS = 1.5 * MAX_ROWS;
 
+// A node with fewer rows than this before the cutoff, the oldest of them under an hour old (one
+// sampled once a minute), keeps them as rows until the oldest is an hour old: its chunk of up to
+// MERGE_ROWS is re-encoded whole at each merge, once an hour then rather than at every compaction.
+const SPARSE_ROWS = 60;
+
 /**
  * Raw rows younger than this stay rows: the newest minutes, which a rollup run reads back and late
  * samples still land in. Older ones are compacted up to the minute (an hour's chunk grows as its
@@ -42,6 +47,12 @@ export const windowOf = (ms: number) => Math.floor(ms / CHUNK_MS) * CHUNK_MS;
 // A chunk's last sample's time: last_ms (migration 017), or for a chunk of an hour written before,
 // at most its start plus an hour.
 const LAST_MS_SQL = 'coalesce(last_ms, start_ms + 3599999)';
+
+/** A compaction run's place: the minute it has got to (null: the oldest), and the node it goes on after. */
+interface Cursor {
+  minute: number | null;
+  after: number;
+}
 
 /** A decoded row: ts_ms, seq, then the asked-for columns' values. */
 export type ChunkRow = (number | null)[];
@@ -66,7 +77,11 @@ export class ChunkStore {
     this.stmt = {
       // The oldest minute of any node that holds raw rows: one seek in the minute-led index.
       oldestMinute: db.prepare<[], { m: number | null }>('SELECT min(ts_ms / 60000) AS m FROM samples'),
-      nodeInMinute: db.prepare<[number], { node_id: number }>('SELECT node_id FROM samples WHERE ts_ms / 60000 = ? ORDER BY node_id LIMIT 1'),
+      // Binds (minute, node): the next node after it with rows in the minute; one seek in the minute-led index.
+      nodeInMinute: db.prepare<[number, number], { node_id: number }>(
+        'SELECT node_id FROM samples WHERE ts_ms / 60000 = ? AND node_id > ? ORDER BY node_id LIMIT 1',
+      ),
+      nextMinute: db.prepare<[number], { m: number | null }>('SELECT min(ts_ms / 60000) AS m FROM samples WHERE ts_ms / 60000 > ?'),
       rawRows: db.prepare(`SELECT ${rawColumns} FROM samples WHERE ${NODE_RANGE_SQL}`).raw(),
       // The first rows of a node's span (an hour at most) in order, MAX_ROWS + 1 of them: a step's chunk and where it is cut.
       firstRows: db.prepare(`SELECT ${rawColumns} FROM samples WHERE ${NODE_RANGE_SQL} ORDER BY ts_ms, seq LIMIT ${MAX_ROWS + 1}`).raw(),
@@ -108,7 +123,30 @@ export class ChunkStore {
    */
   async compact(beforeMs: number, pause: () => Promise<void>, sliceMs = 25, budgetMs = 120_000): Promise<number> {
     const cutoff = Math.floor(beforeMs / MINUTE_MS) * MINUTE_MS;
-    return inSlicedTransactions(this.db, () => this.compactStep(cutoff), pause, sliceMs, budgetMs);
+    // Where the run has got to, by (minute, node), and the sparse nodes it leaves as rows.
+    const cursor: Cursor = { minute: null, after: -1 };
+    const sparse = new Set<number>();
+    return inSlicedTransactions(this.db, () => this.compactStep(cutoff, cursor, sparse), pause, sliceMs, budgetMs);
+  }
+
+  /** The node whose rows come next in (minute, node) order from the cursor on, less those in `skipped`; the cursor is moved to it. */
+  private nextNode(cutoff: number, cursor: Cursor, skipped: ReadonlySet<number>): { minute: number; nodeId: number } | null {
+    let minute = cursor.minute ?? this.stmt.oldestMinute.get()!.m;
+    let after = cursor.after;
+    while (minute !== null && minute * MINUTE_MS < cutoff) {
+      const row = this.stmt.nodeInMinute.get(minute, after);
+      if (!row) {
+        minute = this.stmt.nextMinute.get(minute)!.m;
+        after = -1;
+      } else if (skipped.has(row.node_id)) after = row.node_id;
+      else {
+        // From this node on: a step that cut its rows leaves it some in this minute still.
+        cursor.minute = minute;
+        cursor.after = row.node_id - 1;
+        return { minute, nodeId: row.node_id };
+      }
+    }
+    return null;
   }
 
   /**
@@ -118,10 +156,10 @@ export class ChunkStore {
    * Every row of a chunk lies in its window from its start_ms on: a chunk starts at its first row,
    * and later rows, late ones too, join the chunk of the window that starts last before them.
    */
-  private compactStep(cutoff: number): number | null {
-    const minute = this.stmt.oldestMinute.get()!.m;
-    if (minute === null || minute * MINUTE_MS >= cutoff) return null;
-    const nodeId = this.stmt.nodeInMinute.get(minute)!.node_id;
+  private compactStep(cutoff: number, cursor: Cursor, sparse: Set<number>): number | null {
+    const next = this.nextNode(cutoff, cursor, sparse);
+    if (next === null) return null;
+    const { minute, nodeId } = next;
     const window = windowOf(minute * MINUTE_MS);
     const windowEnd = window + CHUNK_MS - 1;
     // The window's rows before the cutoff: the rest of it joins its chunk at a later compaction.
@@ -131,6 +169,10 @@ export class ChunkStore {
       const to = Math.min(Math.floor(from / HOUR_MS) * HOUR_MS + HOUR_MS - 1, lastWanted);
       const hour = this.stmt.firstRows.all(minuteList(from, to), nodeId, from, to) as unknown[][];
       rows = rows.length === 0 ? hour : rows.concat(hour);
+    }
+    if (rows.length < SPARSE_ROWS && lastWanted === cutoff - 1 && minute * MINUTE_MS > cutoff - HOUR_MS) {
+      sparse.add(nodeId);
+      return 0;
     }
     if (rows.length > MAX_ROWS) {
       const lastTs = rows[MAX_ROWS]![0] as number;
