@@ -227,25 +227,6 @@ function applyNodes(list: FleetNodeSummary[]): void {
   showContainersColumn();
 }
 
-/**
- * The page's stylesheets, applied. fleet.html runs this script as soon as it is loaded, maybe
- * before them; the table measures its box to know how many rows to draw, which an unstyled page
- * would answer wrongly. A stylesheet that failed counts once the page has loaded.
- */
-function stylesApplied(): Promise<void> {
-  if (document.readyState === 'complete') return Promise.resolve();
-  const pending = [...document.querySelectorAll<HTMLLinkElement>('link[rel="stylesheet"]')].filter((link) => !link.sheet);
-  const pageLoaded = new Promise<void>((resolve) => addEventListener('load', () => resolve(), { once: true }));
-  const loaded = (link: HTMLLinkElement) =>
-    new Promise<void>((resolve) => {
-      link.addEventListener('load', () => resolve(), { once: true });
-      link.addEventListener('error', () => resolve(), { once: true });
-    });
-  return Promise.all(pending.map((link) => Promise.race([loaded(link), pageLoaded]))).then(() => undefined);
-}
-/** Asked for once, now: the list is fetched and parsed meanwhile. */
-const stylesReady = stylesApplied();
-
 const whenIdle = (fn: () => void): void => {
   if ('requestIdleCallback' in window) requestIdleCallback(fn);
   else setTimeout(fn, 50);
@@ -281,10 +262,8 @@ async function refresh(): Promise<void> {
       const res = await getJson<FleetColumns>(NODES_URL);
       const first = document.body.dataset['ready'] !== 'true';
       if (first) performance.mark('fleet:nodes-parsed');
-      const list = fromFleetColumns(res);
-      if (first) await stylesReady;
       clearError('nodes');
-      applyNodes(list);
+      applyNodes(fromFleetColumns(res));
       if (first) performance.mark('fleet:nodes-applied');
       // Ready once the view shown is drawn: the cards view's module may still be on its way.
       if (cardsLoading) await cardsLoading;
