@@ -37,9 +37,12 @@ function serveWrites({ path, retention, fixedNowMs }: WriterThreadData): void {
   /** Runs one request; rollups and purges yield between their small transactions, so writes go on meanwhile. */
   async function handle(request: WriterRequest): Promise<WriterResult> {
     switch (request.type) {
-      case 'write':
-        pacer.wrote();
-        return writePacked(targets, new PackedSamples(request.samples), request.nodeWrites);
+      case 'write': {
+        const started = performance.now();
+        const written = writePacked(targets, new PackedSamples(request.samples), request.nodeWrites);
+        pacer.wrote(performance.now() - started);
+        return written;
+      }
       case 'spoolReport':
         return targets.acks.spoolReport(request.node, request.report);
       case 'deriveRollups':
