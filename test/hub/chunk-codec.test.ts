@@ -323,6 +323,17 @@ const hex = (blobs: readonly (Uint8Array | null)[]) => blobs.map((d) => d && Buf
 describe('chunks written by earlier versions', () => {
   // Bytes as earlier formats wrote them (samples 1 and 2, buckets 0x11 and 0x12): kept readable.
   const detail = encodeDetail({ cpu_core_pct: [12.5, 40.1], net: [{ iface: 'eth0', rx_bps: 1200, tx_bps: 340 }] });
+  // What the sample chunks of formats 1 and 2 below hold.
+  const earlierSamples = {
+    tsMs: [1_700_000_000_000, 1_700_000_001_000, 1_700_000_002_000],
+    seq: [7, 8, 9],
+    boot: ['b1', 'b1', 'b1'],
+    columns: [
+      [12.5, null, 13.1],
+      [3_000_000_000, 3_000_004_096, 3_000_008_192],
+    ],
+    detail: [detail, null, detail],
+  };
 
   it('reads a sample chunk of format 1, its detail blobs whole', () => {
     const bytes = Buffer.from(
@@ -330,16 +341,7 @@ describe('chunks written by earlier versions', () => {
       'hex',
     );
     const chunk = decodeChunk(bytes);
-    expectSame(chunk, {
-      tsMs: [1_700_000_000_000, 1_700_000_001_000, 1_700_000_002_000],
-      seq: [7, 8, 9],
-      boot: ['b1', 'b1', 'b1'],
-      columns: [
-        [12.5, null, 13.1],
-        [3_000_000_000, 3_000_004_096, 3_000_008_192],
-      ],
-      detail: [detail, null, detail],
-    });
+    expectSame(chunk, earlierSamples);
     expect(hex(chunk.detail)).toEqual(hex([detail, null, detail]));
     // Written again, it takes the current format and reads back the same.
     const again = decodeChunk(encodeChunk(chunk));
@@ -353,16 +355,7 @@ describe('chunks written by earlier versions', () => {
       'hex',
     );
     const chunk = decodeChunk(bytes);
-    expectSame(chunk, {
-      tsMs: [1_700_000_000_000, 1_700_000_001_000, 1_700_000_002_000],
-      seq: [7, 8, 9],
-      boot: ['b1', 'b1', 'b1'],
-      columns: [
-        [12.5, null, 13.1],
-        [3_000_000_000, 3_000_004_096, 3_000_008_192],
-      ],
-      detail: [detail, null, detail],
-    });
+    expectSame(chunk, earlierSamples);
     expect(encodeChunk(chunk)[0]).toBe(3);
     expectSame(decodeChunk(encodeChunk(chunk)), chunk);
   });

@@ -107,6 +107,19 @@ async function labelledChart(store: SqliteStore, fromMs: number, toMs: number, p
   return res.json();
 }
 
+/** The compacted store's charts, per-core chart included, are the other's. */
+async function expectSameReads(compacted: SqliteStore, rows: SqliteStore): Promise<void> {
+  expectSameCharts(compacted, rows);
+  expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
+}
+
+/** The compacted store's buckets, moved back into rows, are the other's (bucketsOf). */
+async function expectSameBuckets(compacted: SqliteStore, rows: SqliteStore): Promise<void> {
+  const back = await bucketsOf(compacted);
+  expect(back.rollups).toEqual(allRollups(rows));
+  expect(back.labelled).toEqual(allLabelled(rows));
+}
+
 describe('compaction of rollups into chunks', () => {
   it("moves each tier's buckets of whole hours or 6 h spans that ended 10 min ago into their windows' chunks, read back exactly by every reader", async () => {
     const { compacted, rows } = await twinStores();
@@ -123,13 +136,10 @@ describe('compaction of rollups into chunks', () => {
     expect(count(compacted, 'rollups')).toBeLessThan(rowsBefore / 20);
     expect(count(compacted, 'labelled_rollups')).toBe(2 * 2 * 20); // two cores of two nodes, 12:00 to 12:20
     expect(count(compacted, 'labelled_chunks')).toBe(2 * 2 * 4); // two cores of two nodes, a chunk a day
-    expectSameCharts(compacted, rows);
-    expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
+    await expectSameReads(compacted, rows);
     expect(await labelledChart(compacted, START + 7 * HOUR, START + 9 * HOUR, 500)).toEqual(await labelledChart(rows, START + 7 * HOUR, START + 9 * HOUR, 500));
     // min, max, sum and count of every bucket, as the rows held them.
-    const back = await bucketsOf(compacted);
-    expect(back.rollups).toEqual(allRollups(rows));
-    expect(back.labelled).toEqual(allLabelled(rows));
+    await expectSameBuckets(compacted, rows);
     expect(chunks(60)).toBe(2 * 12);
     compacted.close();
     rows.close();
@@ -171,11 +181,8 @@ describe('compaction of rollups into chunks', () => {
       .prepare('SELECT buckets, last_ms FROM rollup_chunks WHERE tier = 60 AND start_ms = ? AND node_id = 1')
       .get(Date.UTC(2026, 10, 27, 6));
     expect(window).toEqual({ buckets: 5 * 60, last_ms: Date.UTC(2026, 10, 27, 10, 59) });
-    expectSameCharts(compacted, rows);
-    expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
-    const back = await bucketsOf(compacted);
-    expect(back.rollups).toEqual(allRollups(rows));
-    expect(back.labelled).toEqual(allLabelled(rows));
+    await expectSameReads(compacted, rows);
+    await expectSameBuckets(compacted, rows);
     compacted.close();
     rows.close();
   }, 180_000);
@@ -230,21 +237,17 @@ describe('compaction of rollups into chunks', () => {
     expect(count(compacted, 'sample_chunks WHERE last_ms IS NULL')).toBe(count(compacted, 'sample_chunks'));
     expect(count(compacted, 'sample_chunks')).toBeGreaterThan(2 * 24);
     expect(count(compacted, 'labelled_chunks')).toBe(2 * 2 * 12);
-    expectSameCharts(compacted, rows);
-    expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
+    await expectSameReads(compacted, rows);
     // Late samples of the last day: their windows are moved back from their first bucket on, and compacted anew.
     const lastDay = late.filter((k) => START + k * STEP >= NOW - DAY);
     for (const store of [compacted, rows]) {
       for (const node of ['a', 'bb']) store.insertBatch(items(node, lastDay));
       await store.deriveRollups(noPause);
     }
-    expectSameCharts(compacted, rows);
-    expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
+    await expectSameReads(compacted, rows);
     await compacted.purgeExpired(noPause);
     expectSameCharts(compacted, rows);
-    const back = await bucketsOf(compacted);
-    expect(back.rollups).toEqual(allRollups(rows));
-    expect(back.labelled).toEqual(allLabelled(rows));
+    await expectSameBuckets(compacted, rows);
     compacted.close();
     rows.close();
   }, 180_000);
@@ -261,8 +264,7 @@ describe('compaction of rollups into chunks', () => {
     }
     // The windows written into are rows again until the next compaction.
     expect(count(compacted, 'rollup_chunks')).toBeLessThan(chunks);
-    expectSameCharts(compacted, rows);
-    expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
+    await expectSameReads(compacted, rows);
     await compacted.purgeExpired(noPause);
     expect(count(compacted, 'rollup_chunks')).toBe(chunks);
     expectSameCharts(compacted, rows);
@@ -273,11 +275,8 @@ describe('compaction of rollups into chunks', () => {
       store.rolledBack();
       await store.deriveRollups(noPause);
     }
-    expectSameCharts(compacted, rows);
-    expect(await labelledChart(compacted, START, NOW, 300)).toEqual(await labelledChart(rows, START, NOW, 300));
-    const back = await bucketsOf(compacted);
-    expect(back.rollups).toEqual(allRollups(rows));
-    expect(back.labelled).toEqual(allLabelled(rows));
+    await expectSameReads(compacted, rows);
+    await expectSameBuckets(compacted, rows);
     // Nothing acknowledged is lost: every sample is counted in the 1 min tier.
     const counted = rows.db.prepare('SELECT sum(n) AS n FROM rollups WHERE tier = 60').get() as { n: number };
     expect(counted.n).toBe(2 * SAMPLES);
