@@ -69,7 +69,7 @@ const rollups = (store: SqliteStore) => {
 };
 
 describe('compaction of older samples into chunks', () => {
-  it('moves rows older than 10 min into chunks of up to 900 samples of a node, and every raw read answers as before', async () => {
+  it('moves rows older than 2 min into chunks of up to 900 samples of a node, and every raw read answers as before', async () => {
     const { compacted, rows } = twinStores();
     const ks = Array.from({ length: 1800 }, (_, k) => k);
     for (const store of [compacted, rows]) {
@@ -78,13 +78,13 @@ describe('compaction of older samples into chunks', () => {
     }
     const before = count(compacted, 'samples');
     await compacted.purgeExpired(noPause);
-    const cutoff = NOW - 10 * MINUTE;
-    // Each node's 1,740 samples up to the cutoff (07:20 to 12:10 at 10 s, across hours) are two
-    // chunks now, of 900 and 840, each with its last sample's time; nothing older is left in rows.
+    const cutoff = NOW - 2 * MINUTE;
+    // Each node's 1,788 samples up to the cutoff (07:20 to 12:18 at 10 s, across hours) are two
+    // chunks now, of 900 and 888, each with its last sample's time; nothing older is left in rows.
     expect(compacted.db.prepare('SELECT node_id, rows, last_ms - start_ms AS span FROM sample_chunks ORDER BY node_id, start_ms').all()).toEqual(
       [1, 2].flatMap((node_id) => [
         { node_id, rows: 900, span: 899 * 10_000 + 2 },
-        { node_id, rows: 840, span: 839 * 10_000 + 2 },
+        { node_id, rows: 888, span: 887 * 10_000 + 2 },
       ]),
     );
     const left = compacted.db.prepare('SELECT min(ts_ms) AS t, count(*) AS n FROM samples').get() as { t: number; n: number };
@@ -121,7 +121,7 @@ describe('compaction of older samples into chunks', () => {
       ts_ms: number;
       detail: Buffer;
     }[];
-    expect(details.length).toBe(1740); // 07:20 to 12:10 at 10 s
+    expect(details.length).toBe(1788); // 07:20 to 12:18 at 10 s
     expect(compacted.chunks.details(1, START, cutoff - 1).map((d) => [d.ts_ms, Buffer.from(d.detail)])).toEqual(details.map((d) => [d.ts_ms, d.detail]));
 
     // Copies of compacted samples are still duplicates, by (node, boot, seq) whatever their time.
@@ -204,26 +204,26 @@ describe('compaction of older samples into chunks', () => {
       (compacted.db.prepare('SELECT count(*) AS n FROM samples JOIN nodes ON nodes.id = node_id WHERE name = ?').get(node) as { n: number }).n;
     const chunked = (node: string) =>
       compacted.db.prepare('SELECT rows FROM sample_chunks JOIN nodes ON nodes.id = node_id WHERE name = ? ORDER BY start_ms').all(node);
-    // 07:20 to 12:20 once a minute: the 290 minutes up to the cutoff (12:10) are past an hour, so compacted.
+    // 07:20 to 12:20 once a minute: the 298 minutes up to the cutoff (12:18) are past an hour, so compacted.
     await add('slow', range(0, 300), MINUTE);
     await compacted.purgeExpired(noPause);
-    expect(rowsOf('slow')).toBe(10);
-    expect(chunked('slow')).toEqual([{ rows: 290 }]);
+    expect(rowsOf('slow')).toBe(2);
+    expect(chunked('slow')).toEqual([{ rows: 298 }]);
     // Then to 13:10, and a node at 10 s from 12:20: at 13:05 the slow node's 45 rows before the cutoff
-    // (12:10 to 12:55) stay rows, the busy one's are compacted.
+    // (12:18 to 13:02) stay rows, the busy one's are compacted.
     await add('slow', range(300, 350), MINUTE);
     await add('busy', range(1800, 2100), 10_000);
     clock.now = NOW + 45 * MINUTE;
     await compacted.purgeExpired(noPause);
-    expect(rowsOf('slow')).toBe(60);
-    expect(chunked('slow')).toEqual([{ rows: 290 }]);
-    expect(rowsOf('busy')).toBe(300 - 210);
-    // At 13:25 the oldest (12:10) is more than an hour before the cutoff (13:15): they join the chunk.
+    expect(rowsOf('slow')).toBe(52);
+    expect(chunked('slow')).toEqual([{ rows: 298 }]);
+    expect(rowsOf('busy')).toBe(300 - 258);
+    // At 13:25 the oldest (12:18) is more than an hour before the cutoff (13:23): they join the chunk.
     await add('slow', range(350, 365), MINUTE);
     clock.now = NOW + 65 * MINUTE;
     await compacted.purgeExpired(noPause);
-    expect(rowsOf('slow')).toBe(10);
-    expect(chunked('slow')).toEqual([{ rows: 355 }]);
+    expect(rowsOf('slow')).toBe(2);
+    expect(chunked('slow')).toEqual([{ rows: 363 }]);
     for (const node of ['slow', 'busy']) {
       const query = { node, metrics: ['cpu_pct'] as SeriesMetric[], fromMs: START - HOUR, toMs: NOW + 2 * HOUR, limit: 100 };
       expect(allPages(compacted, query)).toEqual(allPages(rows, query));

@@ -2,7 +2,7 @@
 // row per node, tier and window (ROLLUP_WINDOW_MS) holding the window's buckets (n, then min, max,
 // sum and count of every metric) encoded by hub/storage/chunk-codec.ts, against some 300 B a bucket
 // in `rollups`. A bucket is either a row or in its window's chunk, never both: compaction moves the
-// rows of whole hours that ended COMPACT_AFTER_MS ago into their window's chunk in one transaction
+// rows of whole hours that ended COMPACT_AFTER_MS (10 min) ago into their window's chunk in one transaction
 // (a window's chunk grows an hour at a time), and a rollup run that is about to write from some
 // bucket on (this hour's new samples, late ones, a rebuild) first moves the buckets from there on
 // back into rows (expandFrom), so the SQL that merges and derives buckets works on rows as before.
@@ -10,13 +10,19 @@
 // which compaction has left as rows: chunks are rewritten only for late samples. Readers read both.
 import type Database from 'better-sqlite3';
 import { decodeBucketColumns, decodeBuckets, encodeBuckets, type BucketColumns, type BucketRows } from '../chunk-codec.ts';
-import { COMPACT_AFTER_MS } from './chunk-store.ts';
 import { SAMPLE_COLUMNS } from '../packed-samples.ts';
 import type { SeriesMetric } from '../../../shared/api-types.ts';
 import { TIERS } from '../rollups.ts';
 import { inSlicedTransactions } from './sliced-transactions.ts';
 
 const HOUR = 3_600_000;
+
+/**
+ * An hour's buckets are compacted this long after it ended: by then the rollup runs (every
+ * minute) have written its last minute and the coarser tiers derived from it, so a chunk is
+ * rewritten only for samples that come later still. The raw rows' own (hub/storage/sqlite/chunk-store.ts) is shorter.
+ */
+export const COMPACT_AFTER_MS = 10 * 60_000;
 
 /**
  * A chunk's window by tier (seconds): some hundreds of buckets each (360, 96, 168), enough for the
