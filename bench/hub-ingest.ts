@@ -4,7 +4,7 @@
 // publishers paced at a fraction of that raw rate (70 % by default, the issue's target): does the hub
 // keep up, with flat memory and sample-to-stored p99 under a second? Figures only.
 // Run: node scripts/run-ts.mjs bench/hub-ingest.ts [--duration 60s] [--paced-fraction 0.7] [--broker-process] [--nodes 1000]
-//        [--compaction [--seed-nodes 200]]
+//        [--compaction [--seed-nodes 200]] [--cpu-profile hub.cpuprofile]
 // --broker-process runs the broker as its own process (`remonitor broker`, as a hub beside a
 // separate broker or Mosquitto is deployed) instead of in the hub's process and thread (`remonitor up`).
 // --compaction: instead of the paced and fleet runs, the saturated hub run again while the writer's
@@ -12,11 +12,13 @@
 // never meet) over a backlog seeded before the hub opened its file (bench/compaction-backlog.ts:
 // --seed-nodes at 1 Hz for 10 min, and an hour's rollup buckets): the ratio to the
 // raw rate with and without compaction, in the same run. Seeding takes a minute or two.
+// --cpu-profile FILE: the main thread's CPU profile over the saturated hub run (the profiler slows it).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { EmbeddedBroker } from '../broker/broker.ts';
@@ -35,6 +37,8 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '1000' },
     compaction: { type: 'boolean', default: false },
     'seed-nodes': { type: 'string', default: '200' },
+    // A CPU profile of this process over the saturated hub run (the main thread: broker, hub, bench), for Chrome's DevTools.
+    'cpu-profile': { type: 'string' },
   },
 });
 const log = createLogger('silent');
@@ -172,7 +176,18 @@ const stallTimer = setInterval(() => {
   maxStall = Math.max(maxStall, now - lastTick - 50);
   lastTick = now;
 }, 50);
+const profiler = values['cpu-profile'] ? new Session() : null;
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
 const hubPub = await runPublisher(url, 'remonitor');
+if (profiler) {
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(values['cpu-profile']!, JSON.stringify(profile));
+  profiler.disconnect();
+}
 await new Promise((r) => setTimeout(r, 1000)); // the last batch
 const hubCpu = process.cpuUsage(cpu0);
 const hubBrokerCpu = childCpuSeconds(broker.child) - brokerCpu0;
