@@ -152,6 +152,33 @@ describe('chunk codec', () => {
     const columnsOnly = encodeChunk({ ...chunk, detail: chunk.detail.map(() => null) });
     expect(columnsOnly.length / values).toBeLessThan(1.5);
   });
+
+  it('compresses a chunk compaction is done with harder, into bytes that decode the same', () => {
+    const node = new SimulatedNode('sim-1', 11, 1_700_000_000_000);
+    const chunk: ChunkRows = { tsMs: [], seq: [], boot: [], columns: SAMPLE_COLUMNS.map(() => []), detail: [] };
+    const buckets: BucketRows = { bucketMs: [], n: [], columns: SAMPLE_COLUMNS.map(() => []) };
+    for (let i = 0; i < 900; i++) {
+      const sample = node.next(1_700_000_000_000 + i * 1000);
+      const point = toPoint(sample) as unknown as Record<string, number | null | undefined>;
+      chunk.tsMs.push(sample.ts_ms);
+      chunk.seq.push(sample.seq);
+      chunk.boot.push(sample.boot);
+      SAMPLE_COLUMNS.forEach((m, c) => chunk.columns[c]!.push(point[m] ?? null));
+      chunk.detail.push(encodeDetail(sample));
+      buckets.bucketMs.push(1_700_000_000_000 + i * 60_000);
+      buckets.n.push(1);
+      SAMPLE_COLUMNS.forEach((m, c) => buckets.columns[c]!.push(point[m] ?? null));
+    }
+    const warm = encodeChunk(chunk, 'brotli', 'warm');
+    const cold = encodeChunk(chunk, 'brotli', 'cold');
+    expectSame(decodeChunk(cold), chunk);
+    expect(cold.length).toBeLessThan(warm.length * 0.97);
+    const coldBuckets = encodeBuckets(buckets, 'cold');
+    const warmBuckets = encodeBuckets(buckets, 'warm');
+    expect(decodeBuckets(coldBuckets)).toEqual(decodeBuckets(warmBuckets));
+    expect(decodeBuckets(coldBuckets).bucketMs).toEqual(buckets.bucketMs);
+    expect(coldBuckets.length).toBeLessThan(warmBuckets.length);
+  });
 });
 
 describe('common divisors (format 3)', () => {

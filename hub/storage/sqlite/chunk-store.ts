@@ -177,7 +177,8 @@ export class ChunkStore {
       sparse.add(nodeId);
       return 0;
     }
-    if (rows.length > MAX_ROWS) {
+    const cut = rows.length > MAX_ROWS;
+    if (cut) {
       const lastTs = rows[MAX_ROWS]![0] as number;
       rows = rows.filter((r) => (r[0] as number) < lastTs);
       // More than MAX_ROWS samples at one time: all of them, uncut.
@@ -193,7 +194,11 @@ export class ChunkStore {
       start = before.start_ms;
       chunk = mergeChunks(decodeChunk(before.data), piece);
     }
-    this.stmt.save.run(nodeId, start, chunk.tsMs.length, chunk.tsMs.at(-1)!, encodeChunk(chunk));
+    // No later step merges into this chunk when its window's rows are all in (the window ended
+    // before the cutoff) or a piece as large as this one would start the next chunk: it is written
+    // once more at most (late samples), so compressed harder.
+    const done = (lastWanted === windowEnd && !cut) || chunk.tsMs.length + piece.tsMs.length >= MERGE_ROWS;
+    this.stmt.save.run(nodeId, start, chunk.tsMs.length, chunk.tsMs.at(-1)!, encodeChunk(chunk, 'brotli', done ? 'cold' : 'warm'));
     this.stmt.deleteRows.run(minuteList(firstTs, lastTs), nodeId, firstTs, lastTs);
     return rows.length;
   }

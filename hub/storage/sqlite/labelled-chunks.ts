@@ -90,7 +90,9 @@ export class LabelledChunks {
     let buckets: BucketRows = { bucketMs: rows.map((r) => r[0]), n: rows.map((r) => r[1]), columns: [rows.map((r) => r[2])] };
     const old = this.stmt.chunk.get(seriesId, start);
     if (old) buckets = mergeBuckets(decodeBuckets(old.data), buckets);
-    this.stmt.save.run(seriesId, start, buckets.bucketMs.length, buckets.bucketMs.at(-1) ?? start, encodeBuckets(buckets));
+    // The window's last rows: its chunk is written once more at most (late samples), so compressed harder.
+    const effort = last === start + WINDOW_MS - 1 ? 'cold' : 'warm';
+    this.stmt.save.run(seriesId, start, buckets.bucketMs.length, buckets.bucketMs.at(-1) ?? start, encodeBuckets(buckets, effort));
     this.stmt.deleteRows.run(seriesId, start, last);
     return rows.length;
   }

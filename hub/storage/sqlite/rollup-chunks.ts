@@ -161,7 +161,9 @@ export class RollupChunks {
     let buckets = bucketRowsOf(rows);
     const old = this.stmt.chunk.get(tier, nodeId, start);
     if (old) buckets = mergeBuckets(decodeBuckets(old.data), buckets);
-    this.stmt.save.run(tier, nodeId, start, buckets.bucketMs.length, buckets.bucketMs.at(-1) ?? start, encodeBuckets(buckets));
+    // The window's last rows: its chunk is written once more at most (late samples), so compressed harder.
+    const effort = last === start + ROLLUP_WINDOW_MS[tier]! - 1 ? 'cold' : 'warm';
+    this.stmt.save.run(tier, nodeId, start, buckets.bucketMs.length, buckets.bucketMs.at(-1) ?? start, encodeBuckets(buckets, effort));
     this.stmt.deleteRows.run(tier, nodeId, start, last);
     return rows.length;
   }
