@@ -13,6 +13,7 @@ import { LiveStream, liveIndicator } from './live.ts';
 import { setupAddNode } from './add-node.ts';
 import { describe as describeAlarm, poll as pollAlarms, worstByNode } from './alarm-marks.ts';
 import { mountFleetTable, type FleetTable } from './fleet-table.ts';
+import { holdZoneNaming } from './time-zone-switch.ts';
 import {
   countNodes,
   formatViewState,
@@ -395,7 +396,10 @@ const live = new LiveStream({
   onReconnect: () => void refresh(),
 });
 
-void refresh().then(() => {
+const firstList = refresh();
+// The header's zone is named once the list is drawn, not while it is on its way.
+holdZoneNaming(firstList);
+void firstList.then(() => {
   live.start();
   pollAlarms('/api/alarms', onAlarms);
 });

@@ -3,6 +3,25 @@
 import { h } from './dom.ts';
 import { TimeFormat, onZoneChange, setZoneChoice, whenFormatting, zoneChoice, type ZoneChoice } from './time-format.ts';
 
+/** While set, the local zone is not named in an idle moment: the page's first draw waits for it (holdZoneNaming). */
+let namingHeld: Promise<unknown> | null = null;
+
+/**
+ * The page's first draw waits for `until` (the fleet page's node list): the zone is named in an idle
+ * moment after it, not in one while the list is on its way, whose arrival would then wait for the
+ * formatter (tens of ms). Called in the same task as mountZoneSwitch, before the page is idle.
+ */
+export function holdZoneNaming(until: Promise<unknown>): void {
+  const held = until.then(
+    () => undefined,
+    () => undefined,
+  );
+  namingHeld = held;
+  void held.then(() => {
+    if (namingHeld === held) namingHeld = null;
+  });
+}
+
 export function mountZoneSwitch(): void {
   const header = document.querySelector('header.top');
   if (!header || header.querySelector('.zone-switch')) return;
@@ -46,9 +65,16 @@ export function mountZoneSwitch(): void {
   const nameOnce = () => {
     if (!named) nameLocalZone();
   };
+  const nameWhenIdle = (): void => {
+    if ('requestIdleCallback' in window) requestIdleCallback(nameUnlessHeld, { timeout: 1000 });
+    else setTimeout(nameUnlessHeld, 200);
+  };
+  const nameUnlessHeld = (): void => {
+    if (namingHeld) void namingHeld.then(nameWhenIdle);
+    else nameOnce();
+  };
   whenFormatting(nameOnce);
-  if ('requestIdleCallback' in window) requestIdleCallback(nameOnce, { timeout: 1000 });
-  else setTimeout(nameOnce, 200);
+  nameWhenIdle();
   show();
   onZoneChange(show);
   side.prepend(box);
