@@ -103,6 +103,9 @@ export class FleetTable {
   private rows: readonly TableRow[] = [];
   private readonly pool: Row[] = [];
   private frame = 0;
+  /** Rows drawn beyond each edge: none until the first rows are painted, so the first frame lays out only those in view. */
+  private overscan = 0;
+  private overscanQueued = false;
   private sort: SortKey = 'problems';
   private dir: SortDir = 'asc';
   /** The optional columns shown now. */
@@ -197,9 +200,19 @@ export class FleetTable {
     const headH = this.spacer.offsetTop;
     const viewH = this.box.clientHeight;
     const top = Math.max(0, this.box.scrollTop - headH);
-    const first = Math.max(0, Math.floor(top / ROW_H) - OVERSCAN);
-    const last = Math.min(this.rows.length, Math.ceil((top + viewH) / ROW_H) + OVERSCAN);
+    const first = Math.max(0, Math.floor(top / ROW_H) - this.overscan);
+    const last = Math.min(this.rows.length, Math.ceil((top + viewH) / ROW_H) + this.overscan);
     const count = Math.max(0, last - first);
+    if (count > 0 && !this.overscanQueued) {
+      this.overscanQueued = true;
+      // After the frame that paints these rows: a task queued from its animation frame runs once it is painted.
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          this.overscan = OVERSCAN;
+          this.schedule();
+        }),
+      );
+    }
     while (this.pool.length < count) this.pool.push(this.newRow());
     const now = Date.now();
     for (let i = 0; i < this.pool.length; i++) {
