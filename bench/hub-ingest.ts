@@ -17,7 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { createHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
@@ -182,7 +182,9 @@ if (profiler) {
   await profiler.post('Profiler.enable');
   await profiler.post('Profiler.start');
 }
+const hubElu0 = performance.eventLoopUtilization();
 const hubPub = await runPublisher(url, 'remonitor');
+const hubElu = performance.eventLoopUtilization(hubElu0);
 if (profiler) {
   const { profile } = await profiler.post('Profiler.stop');
   writeFileSync(values['cpu-profile']!, JSON.stringify(profile));
@@ -210,6 +212,9 @@ async function drained(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
+
+/** The main thread's share of a span spent running (its event loop utilization): near 100 %, it is what limits ingest. */
+const busy = (u: { utilization: number }) => `${(u.utilization * 100).toFixed(0)} %`;
 
 /** The loop's p99 delay in ms, from a monitor's histogram (ns). */
 const p99Ms = (h: { percentile(p: number): number }) => Math.round(h.percentile(99) / 1e6);
@@ -250,7 +255,9 @@ async function reportWhileCompacting(): Promise<void> {
   const stopProgress = progress('hub ingest, compacting', () => hub.ingest.stats.stored - before);
   loop.enable();
   const cpu = process.cpuUsage();
+  const elu = performance.eventLoopUtilization();
   const pub = await runPublisher(url, 'remonitor', ['--names', 'compacting']);
+  const compactingElu = performance.eventLoopUtilization(elu);
   const publishedAt = performance.now();
   await new Promise((r) => setTimeout(r, 1000)); // the last batch
   const used = process.cpuUsage(cpu);
@@ -287,7 +294,7 @@ async function reportWhileCompacting(): Promise<void> {
     `  hub, purge running              ${Math.round(spanRate).toLocaleString()} samples/s = ${pctOfRaw(spanRate)} of raw over the purge's ${((spanEnd - purge.startAt) / 1000).toFixed(0)} s in the run (${Math.round(wholeRate).toLocaleString()}/s = ${pctOfRaw(wholeRate)} over the whole run); event loop longest stall ${Math.round(worst)} ms, p99 ${p99Ms(loop)} ms; latency ${compactingLatency}`,
   );
   console.log(
-    `  the purge run                   ${endedIn} (${purgeSeconds.toFixed(0)} s in all) of the run's ${pub.seconds.toFixed(0)} s; CPU per message, this process, no compaction ${((hubCpu.user + hubCpu.system) / stored).toFixed(1)} µs, purge running ${((used.user + used.system) / storedWhileCompacting).toFixed(1)} µs (the writer's thread included)`,
+    `  the purge run                   ${endedIn} (${purgeSeconds.toFixed(0)} s in all) of the run's ${pub.seconds.toFixed(0)} s; CPU per message, this process, raw ${((rawCpu.user + rawCpu.system) / delivered).toFixed(1)} µs (subscriber + broker), no compaction ${((hubCpu.user + hubCpu.system) / stored).toFixed(1)} µs, purge running ${((used.user + used.system) / storedWhileCompacting).toFixed(1)} µs (the writer's thread included); main thread busy ${busy(hubElu)}, ${busy(compactingElu)}`,
   );
 }
 
@@ -405,7 +412,7 @@ else {
       `  CPU per message, broker process  raw ${((rawBrokerCpu * 1e6) / delivered).toFixed(1)} µs, hub ${((hubBrokerCpu * 1e6) / stored).toFixed(1)} µs`,
     );
   console.log(`  load publisher CPU               raw ${publisherShare(rawPub)}, hub ${publisherShare(hubPub)}`);
-  console.log(`  longest event-loop stall        ${Math.round(saturatedStall)} ms, p99 ${p99Ms(hubLoop)} ms (saturated)`);
+  console.log(`  longest event-loop stall        ${Math.round(saturatedStall)} ms, p99 ${p99Ms(hubLoop)} ms (saturated); main thread busy ${busy(hubElu)}`);
   console.log(
     `  process RSS                     ${(rss0 / 2 ** 20).toFixed(0)} MiB → ${(rss1 / 2 ** 20).toFixed(0)} MiB (saturated; JS heap ${(mem1.heapUsed / 2 ** 20).toFixed(0)} MiB, buffers ${(mem1.arrayBuffers / 2 ** 20).toFixed(0)} MiB)`,
   );
