@@ -18,7 +18,8 @@
 // 0, 1 or 2, whichever brotli is expected to shrink most (writeChosen); 0x12 may also code a column
 // against one of the three before it (a bucket's max and sum against its min). Older formats are read.
 import { joinDetails, pathsOf, splitDetails } from './detail-columns.ts';
-import { brotliCompressSync, brotliDecompressSync, constants as zlib, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, brotliCompressSync, brotliDecompressSync, constants as zlib, deflateRawSync, inflateRawSync } from 'node:zlib';
 
 export interface ChunkRows {
   tsMs: number[];
@@ -755,16 +756,15 @@ function readBody(body: Uint8Array, withDetail: boolean, format: number): ChunkR
 /**
  * The chunk's bytes. `compression` picks the compressor (brotli by default: the smallest of the
  * two on samples, bench/storage.ts); the body is kept as is when compressing does not shrink it.
- * `effort`: how hard brotli works (BROTLI_QUALITY); either decodes alike.
  */
-export function encodeChunk(chunk: ChunkRows, compression: Compression = 'brotli', effort: Effort = 'warm'): Uint8Array {
+export function encodeChunk(chunk: ChunkRows, compression: Compression = 'brotli'): Uint8Array {
   const body = writeBody(chunk);
   let packed: Uint8Array = body;
   let used: Compression = 'none';
   if (compression === 'deflate') packed = deflateRawSync(body, { level: 9 });
   else if (compression === 'brotli') {
     packed = brotliCompressSync(body, {
-      params: { [zlib.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY[effort], [zlib.BROTLI_PARAM_SIZE_HINT]: body.length },
+      params: { [zlib.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length },
     });
   }
   if (packed !== body && packed.length < body.length) used = compression;
@@ -829,19 +829,34 @@ function readColumnInto(r: Reader, out: Float64Array, ref: Float64Array | undefi
   if (has >= 0) for (let row = 0, i = 0; row < rows; row++) out[row] = present(row) ? values[i++]! : NaN;
 }
 
-/**
- * A chunk compaction merges into again ('warm': re-encoded whole at each merge), or one it is done
- * with ('cold': its window is over, or it is full), written once more at most, for late samples.
- */
-export type Effort = 'warm' | 'cold';
-
 // Brotli's quality 5: a simulated node's hour at 1 Hz (800 kB of body) in 18 ms to 261 kB, where
 // deflate -6 takes 25 ms to 266 kB, brotli 6 23 ms to 258 kB and brotli 9 200 ms to 250 kB; brotli
 // also decodes about twice as fast as deflate. Compaction encodes on the writer's thread, between batches.
-// A cold chunk is encoded once at 10 (brotli's optimal parsing): a simulated 1 Hz chunk of 900 rows
-// 9 % smaller than at 5 and a 1/min one of 1,350 rows 11 %, for some 50 and 150 ms against 2 (load 3);
-// 6 to 9 gain 0.3 to 4 %.
-const BROTLI_QUALITY: Readonly<Record<Effort, number>> = { warm: 5, cold: 10 };
+const BROTLI_QUALITY = 5;
+// A chunk compaction is done with is compressed again once at 10 (brotli's optimal parsing,
+// recompressedCold): a simulated 1 Hz chunk of 900 rows 9 % smaller than at 5 and a 1/min one of
+// 1,350 rows 11 %, for some 50 and 150 ms against 2 (load 3); 6 to 9 gain 0.3 to 4 %.
+const COLD_BROTLI_QUALITY = 10;
+const brotliCompressAsync = promisify(brotliCompress);
+
+/**
+ * A stored chunk (of samples or of buckets) with its body compressed at COLD_BROTLI_QUALITY, on
+ * zlib's thread pool (the caller's thread goes on meanwhile), or null when it is not brotli's or
+ * comes out no smaller. It decodes as before.
+ */
+export async function recompressedCold(bytes: Uint8Array): Promise<Uint8Array | null> {
+  if (bytes[1] !== COMPRESSION.brotli) return null;
+  const body = brotliDecompressSync(bytes.subarray(2));
+  const packed = await brotliCompressAsync(body, {
+    params: { [zlib.BROTLI_PARAM_QUALITY]: COLD_BROTLI_QUALITY, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length },
+  });
+  if (packed.length >= bytes.length - 2) return null;
+  const out = new Uint8Array(2 + packed.length);
+  out[0] = bytes[0]!;
+  out[1] = COMPRESSION.brotli;
+  out.set(packed, 2);
+  return out;
+}
 
 /** The chunk's rows; without `detail`, the blobs are left unread (all null): the series and the export need none. */
 export function decodeChunk(bytes: Uint8Array, { detail = true }: { detail?: boolean } = {}): ChunkRows {
@@ -889,7 +904,7 @@ const REF_COLUMNS = 3;
  * be near-scaled, NEAR), each column led by its length so that a reader skips the ones it does
  * not need; then brotli, kept only when it shrinks the body.
  */
-export function encodeBuckets(chunk: BucketRows, effort: Effort = 'warm'): Uint8Array {
+export function encodeBuckets(chunk: BucketRows): Uint8Array {
   const rows = chunk.bucketMs.length;
   if (chunk.n.length !== rows) throw new RangeError(`bucket chunk has ${rows} times but ${chunk.n.length} counts`);
   const w = new Writer();
@@ -915,7 +930,7 @@ export function encodeBuckets(chunk: BucketRows, effort: Effort = 'warm'): Uint8
     w.raw(best.done());
   });
   const body = w.done();
-  const packed = brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY[effort], [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } });
+  const packed = brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } });
   const compressed = packed.length < body.length;
   const out = new Uint8Array(2 + (compressed ? packed.length : body.length));
   out[0] = BUCKET_FORMAT;

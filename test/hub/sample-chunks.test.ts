@@ -3,6 +3,7 @@
 // export, a rollup rebuild, duplicate checks, node removal, retention) answers the same from both.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { recompressedCold } from '../../hub/storage/chunk-codec.ts';
 import { openSqliteStore, type SqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
 import type { SamplePage, SamplePageQuery } from '../../hub/storage/store.ts';
 import { encodeSample, type Sample } from '../../protocol/index.ts';
@@ -87,6 +88,8 @@ describe('compaction of older samples into chunks', () => {
         { node_id, rows: 888, span: 887 * 10_000 + 2 },
       ]),
     );
+    // Neither takes more rows (as many again would start the next chunk): each was compressed again, harder, once.
+    for (const { data } of compacted.db.prepare('SELECT data FROM sample_chunks').all() as { data: Buffer }[]) expect(await recompressedCold(data)).toBeNull();
     const left = compacted.db.prepare('SELECT min(ts_ms) AS t, count(*) AS n FROM samples').get() as { t: number; n: number };
     expect(left.t).toBeGreaterThanOrEqual(cutoff);
     const chunked = (compacted.db.prepare('SELECT sum(rows) AS n FROM sample_chunks').get() as { n: number }).n;
@@ -209,6 +212,9 @@ describe('compaction of older samples into chunks', () => {
     await compacted.purgeExpired(noPause);
     expect(rowsOf('slow')).toBe(2);
     expect(chunked('slow')).toEqual([{ rows: 298 }]);
+    // It grows an hour at a time yet: compressed fast, as it is re-encoded whole at each merge.
+    const growing = compacted.db.prepare('SELECT data FROM sample_chunks').get() as { data: Buffer };
+    expect(await recompressedCold(growing.data)).not.toBeNull();
     // Then to 13:10, and a node at 10 s from 12:20: at 13:05 the slow node's 45 rows before the cutoff
     // (12:18 to 13:02) stay rows, the busy one's are compacted.
     await add('slow', range(300, 350), MINUTE);

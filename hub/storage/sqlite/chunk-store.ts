@@ -10,6 +10,7 @@ import { SAMPLE_COLUMNS } from '../packed-samples.ts';
 import { minuteList, MINUTE_MS, NODE_RANGE_SQL } from './sample-minutes.ts';
 import { mergeArgs, type MinuteBucket } from '../minute-sums.ts';
 import { inSlicedTransactions } from './sliced-transactions.ts';
+import { recompressCold } from './cold-chunks.ts';
 
 /**
  * A chunk's window: a node's day, in chunks of up to some MAX_ROWS samples each (a node sampled
@@ -129,7 +130,10 @@ export class ChunkStore {
     // Where the run has got to, by (minute, node), and the sparse nodes it leaves as rows.
     const cursor: Cursor = { minute: null, after: -1 };
     const sparse = new Set<number>();
-    return inSlicedTransactions(this.db, () => this.compactStep(cutoff, cursor, sparse), pause, sliceMs, budgetMs);
+    const cold: number[] = [];
+    const moved = await inSlicedTransactions(this.db, () => this.compactStep(cutoff, cursor, sparse, cold), pause, sliceMs, budgetMs);
+    await recompressCold(this.db, 'sample_chunks', cold, pause, budgetMs);
+    return moved;
   }
 
   /** The node whose rows come next in (minute, node) order from the cursor on, less those in `skipped`; the cursor is moved to it. */
@@ -159,7 +163,7 @@ export class ChunkStore {
    * Every row of a chunk lies in its window from its start_ms on: a chunk starts at its first row,
    * and later rows, late ones too, join the chunk of the window that starts last before them.
    */
-  private compactStep(cutoff: number, cursor: Cursor, sparse: Set<number>): number | null {
+  private compactStep(cutoff: number, cursor: Cursor, sparse: Set<number>, cold: number[]): number | null {
     const next = this.nextNode(cutoff, cursor, sparse);
     if (next === null) return null;
     const { minute, nodeId } = next;
@@ -194,11 +198,11 @@ export class ChunkStore {
       start = before.start_ms;
       chunk = mergeChunks(decodeChunk(before.data), piece);
     }
+    const saved = this.stmt.save.run(nodeId, start, chunk.tsMs.length, chunk.tsMs.at(-1)!, encodeChunk(chunk));
     // No later step merges into this chunk when its window's rows are all in (the window ended
-    // before the cutoff) or a piece as large as this one would start the next chunk: it is written
-    // once more at most (late samples), so compressed harder.
-    const done = (lastWanted === windowEnd && !cut) || chunk.tsMs.length + piece.tsMs.length >= MERGE_ROWS;
-    this.stmt.save.run(nodeId, start, chunk.tsMs.length, chunk.tsMs.at(-1)!, encodeChunk(chunk, 'brotli', done ? 'cold' : 'warm'));
+    // before the cutoff) or a piece as large as this one would start the next chunk: it is
+    // compressed again harder after the run (hub/storage/sqlite/cold-chunks.ts).
+    if ((lastWanted === windowEnd && !cut) || chunk.tsMs.length + piece.tsMs.length >= MERGE_ROWS) cold.push(Number(saved.lastInsertRowid));
     this.stmt.deleteRows.run(minuteList(firstTs, lastTs), nodeId, firstTs, lastTs);
     return rows.length;
   }

@@ -14,6 +14,7 @@ import { SAMPLE_COLUMNS } from '../packed-samples.ts';
 import type { SeriesMetric } from '../../../shared/api-types.ts';
 import { TIERS } from '../rollups.ts';
 import { inSlicedTransactions } from './sliced-transactions.ts';
+import { recompressCold } from './cold-chunks.ts';
 
 const HOUR = 3_600_000;
 
@@ -134,9 +135,12 @@ export class RollupChunks {
     const work = this.finishedWindows(nowMs);
     const step = () => {
       const next = work.next();
-      return next.done ? null : this.compactWindow(...next.value);
+      return next.done ? null : this.compactWindow(...next.value, cold);
     };
-    return inSlicedTransactions(this.db, step, pause, sliceMs, budgetMs);
+    const cold: number[] = [];
+    const moved = await inSlicedTransactions(this.db, step, pause, sliceMs, budgetMs);
+    await recompressCold(this.db, 'rollup_chunks', cold, pause, budgetMs);
+    return moved;
   }
 
   /** (tier, node, window start, last ms) of each window's rows to compact, oldest first per node and tier; read as it goes. */
@@ -156,14 +160,15 @@ export class RollupChunks {
    * Moves a window's rows in [start, last] into its chunk (with the buckets of a chunk already
    * there, rows winning); returns the rows moved.
    */
-  private compactWindow(tier: number, nodeId: number, start: number, last: number): number {
+  private compactWindow(tier: number, nodeId: number, start: number, last: number, cold: number[]): number {
     const rows = this.stmt.windowRows.all(tier, nodeId, start, last) as (number | null)[][];
     let buckets = bucketRowsOf(rows);
     const old = this.stmt.chunk.get(tier, nodeId, start);
     if (old) buckets = mergeBuckets(decodeBuckets(old.data), buckets);
-    // The window's last rows: its chunk is written once more at most (late samples), so compressed harder.
-    const effort = last === start + ROLLUP_WINDOW_MS[tier]! - 1 ? 'cold' : 'warm';
-    this.stmt.save.run(tier, nodeId, start, buckets.bucketMs.length, buckets.bucketMs.at(-1) ?? start, encodeBuckets(buckets, effort));
+    const saved = this.stmt.save.run(tier, nodeId, start, buckets.bucketMs.length, buckets.bucketMs.at(-1) ?? start, encodeBuckets(buckets));
+    // The window's last rows: its chunk is written once more at most (late samples), so it is
+    // compressed again harder after the run (hub/storage/sqlite/cold-chunks.ts).
+    if (last === start + ROLLUP_WINDOW_MS[tier]! - 1) cold.push(Number(saved.lastInsertRowid));
     this.stmt.deleteRows.run(tier, nodeId, start, last);
     return rows.length;
   }
