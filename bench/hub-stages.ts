@@ -1,6 +1,8 @@
 // The hub's ingest work per sample, stage by stage, without a broker: CPU µs per sample of decode,
-// the point, the store's batch insert with its watermarks and commit (a real SQLite file, WAL,
-// synchronous = FULL), the per-process history, and the ack payloads. The stages of
+// the point, the live feed's listeners that every sample meets (/metrics' labelled values and rate
+// totals; the alarms need a broker and are measured in bench/hub-ingest.ts), the store's batch
+// insert with its watermarks and commit (a real SQLite file, WAL, synchronous = FULL), the
+// per-process history, and the ack payloads. The stages of
 // bench/hub-ingest.ts that are ours, measured alone, so that machine noise and the broker's own share
 // do not hide them. Figures only.
 // Run: node scripts/run-ts.mjs bench/hub-stages.ts [--samples 100000] [--nodes 1000] [--batch 5000]
@@ -16,6 +18,8 @@ import { toPoint } from '../hub/storage/sample-point.ts';
 import { SessionStore } from '../hub/sessions/sessions.ts';
 import { openSqliteStore } from '../hub/storage/sqlite/sqlite-store.ts';
 import type { IncomingSample } from '../hub/storage/store.ts';
+import { LatestLabelled } from '../hub/integrations/latest-labelled.ts';
+import { RateTotals } from '../hub/integrations/rate-totals.ts';
 
 const { values } = parseArgs({
   options: { samples: { type: 'string', default: '100000' }, nodes: { type: 'string', default: '1000' }, batch: { type: 'string', default: '5000' } },
@@ -52,6 +56,14 @@ stage('decode + validate (decodeSample)', () => {
 const items: IncomingSample[] = new Array(total);
 stage('toPoint', () => {
   for (let i = 0; i < total; i++) items[i] = { node: payloads[i]!.node, sample: samples[i]!, raw: payloads[i]!.raw, point: toPoint(samples[i]!) };
+});
+const latest = new LatestLabelled();
+stage("/metrics' labelled values (LatestLabelled)", () => {
+  for (let i = 0; i < total; i++) latest.add(items[i]!.node, samples[i]!);
+});
+const totals = new RateTotals();
+stage('fleet rate totals (RateTotals)', () => {
+  for (let i = 0; i < total; i++) totals.add(items[i]!.node, items[i]!.point!);
 });
 const packed: PackedSamples[] = [];
 stage('pack for the writer thread (main thread)', () => {
