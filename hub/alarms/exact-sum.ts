@@ -5,14 +5,19 @@
 // report 85.50000000000001 where the points' mean is 85.5.
 
 export class ExactSum {
-  /** Non-overlapping, increasing in magnitude; their exact sum is the sum. */
-  private partials: number[] = [];
+  /** Non-overlapping, increasing in magnitude; their exact sum is the sum. Only the first `count` are live. */
+  private readonly partials: number[] = [];
+  /**
+   * The live partials (usually one to three). The array keeps its length: shortening it on every
+   * add was a call into V8's runtime, per alarm and sample.
+   */
+  private count = 0;
 
   add(value: number): void {
     const partials = this.partials;
     let x = value;
     let kept = 0;
-    for (let i = 0; i < partials.length; i++) {
+    for (let i = 0; i < this.count; i++) {
       let y = partials[i]!;
       if (Math.abs(x) < Math.abs(y)) {
         const larger = y;
@@ -24,8 +29,8 @@ export class ExactSum {
       if (lo !== 0) partials[kept++] = lo;
       x = hi;
     }
-    partials.length = kept;
-    if (x !== 0) partials.push(x);
+    if (x !== 0) partials[kept++] = x;
+    this.count = kept;
   }
 
   subtract(value: number): void {
@@ -33,13 +38,13 @@ export class ExactSum {
   }
 
   clear(): void {
-    this.partials.length = 0;
+    this.count = 0;
   }
 
   /** The exact sum, rounded once to the nearest float (ties to even, as math.fsum). */
   get value(): number {
     const partials = this.partials;
-    let n = partials.length;
+    let n = this.count;
     if (n === 0) return 0;
     let hi = partials[--n]!;
     let lo = 0;
