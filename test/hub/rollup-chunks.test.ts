@@ -4,7 +4,7 @@
 // merges late samples or rebuilds from the raw ones, retention) answers the same from both.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeBuckets, decodeChunk, encodeBuckets, encodeChunk, type ChunkRows } from '../../hub/storage/chunk-codec.ts';
+import { decodeBuckets, decodeChunk, encodeBuckets, encodeChunk, recompressedCold, type ChunkRows } from '../../hub/storage/chunk-codec.ts';
 import { mergeChunks } from '../../hub/storage/chunk-merge.ts';
 import { sliceBuckets } from '../../hub/storage/sqlite/rollup-chunks.ts';
 import { openSqliteStore, type SqliteStore } from '../../hub/storage/sqlite/sqlite-store.ts';
@@ -131,6 +131,14 @@ describe('compaction of rollups into chunks', () => {
     expect(chunks(60)).toBe(2 * 12); // 12:00 on the 24th to 06:00–12:00 on the 27th, each node
     expect(chunks(900)).toBe(2 * 4); // the 24th, 25th, 26th, and the 27th to 12:00
     expect(chunks(3600)).toBe(2 * 2); // the week to Thursday 26th, and the next to 12:00 on the 27th
+    // A window with its last hour in was compressed again, harder, once (each 6 h of the 1 min tier);
+    // one still growing (the 27th's 15 min buckets to 12:00) was not.
+    const compressedAgain = async (where: string) => {
+      const rows = compacted.db.prepare(`SELECT data FROM rollup_chunks WHERE ${where}`).all() as { data: Buffer }[];
+      return Promise.all(rows.map(async ({ data }) => (await recompressedCold(data)) === null));
+    };
+    expect(await compressedAgain('tier = 60')).toEqual(new Array(2 * 12).fill(true));
+    expect(await compressedAgain(`tier = 900 AND start_ms = ${Date.UTC(2026, 10, 27)}`)).toEqual([false, false]);
     const oldestRow = (tier: number) => (compacted.db.prepare('SELECT min(bucket_ms) AS b FROM rollups WHERE tier = ?').get(tier) as { b: number }).b;
     for (const tier of [60, 900, 3600]) expect(oldestRow(tier)).toBe(Date.UTC(2026, 10, 27, 12));
     expect(count(compacted, 'rollups')).toBeLessThan(rowsBefore / 20);

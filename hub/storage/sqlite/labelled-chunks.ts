@@ -7,7 +7,6 @@ import type Database from 'better-sqlite3';
 import { decodeBuckets, encodeBuckets, type BucketRows } from '../chunk-codec.ts';
 import { CompensatedSum, compactBefore, inOrder, mergeBuckets, sliceBuckets } from './rollup-chunks.ts';
 import { inSlicedTransactions } from './sliced-transactions.ts';
-import { recompressCold } from './cold-chunks.ts';
 
 /**
  * A labelled series' chunk window: a day. Its buckets are one column, and 6 h of them (the 1 min
@@ -70,12 +69,9 @@ export class LabelledChunks {
     const work = this.finishedWindows(compactBefore(nowMs));
     const step = () => {
       const next = work.next();
-      return next.done ? null : this.compactWindow(...next.value, cold);
+      return next.done ? null : this.compactWindow(...next.value);
     };
-    const cold: number[] = [];
-    const moved = await inSlicedTransactions(this.db, step, pause, sliceMs, budgetMs);
-    await recompressCold(this.db, 'labelled_chunks', cold, pause, budgetMs);
-    return moved;
+    return inSlicedTransactions(this.db, step, pause, sliceMs, budgetMs);
   }
 
   /** (series, window start, last ms) of each window's rows before `before`, oldest first; read as it goes. */
@@ -89,15 +85,12 @@ export class LabelledChunks {
   }
 
   /** Moves a window's rows in [start, last] into its chunk (with the buckets of a chunk already there, rows winning); returns the rows moved. */
-  private compactWindow(seriesId: number, start: number, last: number, cold: number[]): number {
+  private compactWindow(seriesId: number, start: number, last: number): number {
     const rows = this.stmt.rows.all(seriesId, start, last) as BucketRow[];
     let buckets: BucketRows = { bucketMs: rows.map((r) => r[0]), n: rows.map((r) => r[1]), columns: [rows.map((r) => r[2])] };
     const old = this.stmt.chunk.get(seriesId, start);
     if (old) buckets = mergeBuckets(decodeBuckets(old.data), buckets);
-    const saved = this.stmt.save.run(seriesId, start, buckets.bucketMs.length, buckets.bucketMs.at(-1) ?? start, encodeBuckets(buckets));
-    // The window's last rows: its chunk is written once more at most (late samples), so it is
-    // compressed again harder after the run (hub/storage/sqlite/cold-chunks.ts).
-    if (last === start + WINDOW_MS - 1) cold.push(Number(saved.lastInsertRowid));
+    this.stmt.save.run(seriesId, start, buckets.bucketMs.length, buckets.bucketMs.at(-1) ?? start, encodeBuckets(buckets));
     this.stmt.deleteRows.run(seriesId, start, last);
     return rows.length;
   }
