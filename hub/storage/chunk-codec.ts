@@ -55,7 +55,8 @@ const MAX_SCALE = 9;
 // Scaled values stay below 2^50, so deltas (2^51) and deltas of deltas (2^52), zigzagged, stay exact in a double.
 const MAX_SCALED = 2 ** 50;
 
-class Writer {
+/** Bytes written as they come: varints (7 bits a byte), zigzagged signed ones, raw bytes. */
+export class Writer {
   bytes: Uint8Array;
   length = 0;
 
@@ -100,7 +101,8 @@ class Writer {
   }
 }
 
-class Reader {
+/** Reads what Writer wrote, checking that the bytes do not end early. */
+export class Reader {
   at = 0;
   constructor(readonly bytes: Uint8Array) {}
 
@@ -874,6 +876,69 @@ export function decodeChunk(bytes: Uint8Array, { detail = true }: { detail?: boo
     default:
       throw new RangeError(`chunk compressed by an unknown method ${bytes[1]}`);
   }
+}
+
+/**
+ * Some columns of a sample chunk, as decodeBucketColumns() reads a bucket chunk's: its times and
+ * seqs, and at each index of `wanted` (into the chunk's columns) that column, NaN where a row has
+ * no value (and for one past the chunk's last); the others are read past, into scratch floats. A
+ * restated 1 min window's chart (hub/storage/restated-minutes.ts) wants 6 columns of 18 from 14 chunks a week.
+ */
+export function decodeChunkColumns(bytes: Uint8Array, wanted: readonly number[]): SampleColumns {
+  const format = bytes[0]!;
+  if (bytes.length < 2 || (format !== FORMAT && format !== FORMAT_UNDIVIDED && format !== FORMAT_WHOLE_DETAIL))
+    throw new RangeError(`not a chunk of format ${FORMAT} (first byte ${bytes[0]})`);
+  const packed = bytes.subarray(2);
+  const body =
+    bytes[1] === COMPRESSION.none
+      ? packed
+      : bytes[1] === COMPRESSION.deflate
+        ? inflateRawSync(packed)
+        : bytes[1] === COMPRESSION.brotli
+          ? brotliDecompressSync(packed)
+          : null;
+  if (!body) throw new RangeError(`chunk compressed by an unknown method ${bytes[1]}`);
+  const r = new Reader(body);
+  const rows = r.uint();
+  const columnCount = r.uint();
+  const all = new Float64Array(rows * (2 + wanted.length));
+  const tsMs = all.subarray(0, rows);
+  const seq = all.subarray(rows, 2 * rows);
+  for (const out of [tsMs, seq]) {
+    const order = r.byte();
+    if (order !== 1 && order !== 2) throw new RangeError(`chunk holds an unknown integer order ${order}`);
+    readDeltas(r, rows, order, out);
+  }
+  // The boots' table and runs of (index, length), read past.
+  for (let n = r.uint(), i = 0; i < n; i++) {
+    const length = r.uint();
+    r.at += length;
+  }
+  for (let covered = 0; covered < rows; ) {
+    r.uint();
+    const run = r.uint();
+    if (run === 0) throw new RangeError('chunk holds a bad boot run');
+    covered += run;
+  }
+  const columns: Float64Array[] = [];
+  const spare = spareFloats(2 * rows);
+  const discard = spare.subarray(0, rows);
+  const scratch = spare.subarray(rows, 2 * rows);
+  for (let c = 0; c < Math.max(columnCount, ...wanted.map((w) => w + 1)); c++) {
+    const at = wanted.indexOf(c);
+    const out = at >= 0 ? all.subarray((2 + at) * rows, (3 + at) * rows) : discard;
+    if (at >= 0) columns[c] = out;
+    if (c >= columnCount) out.fill(NaN);
+    else readColumnInto(r, out, undefined, format !== FORMAT_WHOLE_DETAIL, format === FORMAT, scratch);
+  }
+  return { tsMs, seq, columns };
+}
+
+/** What decodeChunkColumns() gives: columns[c] only for the columns asked for. */
+export interface SampleColumns {
+  tsMs: Float64Array;
+  seq: Float64Array;
+  columns: (Float64Array | undefined)[];
 }
 
 /**

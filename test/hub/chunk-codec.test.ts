@@ -5,6 +5,7 @@ import {
   decodeBucketColumns,
   decodeBuckets,
   decodeChunk,
+  decodeChunkColumns,
   encodeBuckets,
   encodeChunk,
   type BucketRows,
@@ -42,6 +43,17 @@ function expectSame(actual: ChunkRows, expected: ChunkRows): void {
 }
 
 const COMPRESSIONS: Compression[] = ['none', 'deflate', 'brotli'];
+
+/** decodeChunkColumns() of the chunk's bytes gives its times, seqs and the columns `wanted` (NaN for no value), and no others. */
+function expectSameColumns(bytes: Uint8Array, chunk: ChunkRows, wanted: readonly number[]): void {
+  const some = decodeChunkColumns(bytes, wanted);
+  expect([...some.tsMs]).toEqual(chunk.tsMs);
+  expect([...some.seq]).toEqual(chunk.seq);
+  for (let c = 0; c <= chunk.columns.length; c++) {
+    if (!wanted.includes(c)) expect(some.columns[c]).toBeUndefined();
+    else expect([...some.columns[c]!]).toEqual(chunk.tsMs.map((_, i) => chunk.columns[c]?.[i] ?? NaN));
+  }
+}
 
 describe('chunk codec', () => {
   it.each<[string, (number | null)[]]>([
@@ -126,7 +138,11 @@ describe('chunk codec', () => {
         }),
         detail: tsMs.map(() => (random() < 0.2 ? null : new Uint8Array(Math.floor(random() * 40)).map(() => random() * 256))),
       };
-      expectSame(decodeChunk(encodeChunk(chunk, COMPRESSIONS[round % 3]!)), chunk);
+      const bytes = encodeChunk(chunk, COMPRESSIONS[round % 3]!);
+      expectSame(decodeChunk(bytes), chunk);
+      // Some columns alone, one past the chunk's last among them: as decodeChunk gives them, NaN for none.
+      const wanted = [chunk.columns.length, ...chunk.columns.map((_, c) => c).filter(() => random() < 0.4)];
+      expectSameColumns(bytes, chunk, wanted);
     }
   });
 
@@ -373,6 +389,7 @@ describe('chunks written by earlier versions', () => {
     );
     const chunk = decodeChunk(bytes);
     expectSame(chunk, earlierSamples);
+    expectSameColumns(bytes, earlierSamples, [1, 0]);
     expect(hex(chunk.detail)).toEqual(hex([detail, null, detail]));
     // Written again, it takes the current format and reads back the same.
     const again = decodeChunk(encodeChunk(chunk));
@@ -387,6 +404,7 @@ describe('chunks written by earlier versions', () => {
     );
     const chunk = decodeChunk(bytes);
     expectSame(chunk, earlierSamples);
+    expectSameColumns(bytes, earlierSamples, [0]);
     expect(encodeChunk(chunk)[0]).toBe(3);
     expectSame(decodeChunk(encodeChunk(chunk)), chunk);
   });

@@ -121,12 +121,11 @@ async function expectSameBuckets(compacted: SqliteStore, rows: SqliteStore): Pro
 }
 
 describe('compaction of rollups into chunks', () => {
-  it("moves each tier's buckets of whole hours or 6 h spans that ended 10 min ago into their windows' chunks, read back exactly by every reader", async () => {
-    const { compacted, rows } = await twinStores();
+  it("moves each tier's buckets of whole hours that ended 10 min ago into their windows' chunks, read back exactly by every reader", async () => {
+    const { compacted, rows, clock } = await twinStores();
     const rowsBefore = count(compacted, 'rollups');
     await compacted.purgeExpired(noPause);
-    // Whole hours (1 min tier) and 6 h spans (the coarser ones) that ended 10 min ago, to 12:00 on the
-    // 27th, are in chunks: windows of 6 h of the 1 min tier, days of 15 min, weeks of 1 h, the last of each up to 12:00.
+    // Whole hours that ended 10 min ago, to 12:00 on the 27th, are in chunks: windows of 6 h of the 1 min tier, days of 15 min, weeks of 1 h, the last of each up to 12:00.
     const chunks = (tier: number) => count(compacted, `rollup_chunks WHERE tier = ${tier}`);
     expect(chunks(60)).toBe(2 * 12); // 12:00 on the 24th to 06:00–12:00 on the 27th, each node
     expect(chunks(900)).toBe(2 * 4); // the 24th, 25th, 26th, and the 27th to 12:00
@@ -149,6 +148,10 @@ describe('compaction of rollups into chunks', () => {
     // min, max, sum and count of every bucket, as the rows held them.
     await expectSameBuckets(compacted, rows);
     expect(chunks(60)).toBe(2 * 12);
+    // An hour on, the coarser tiers' buckets of 12:00 go into their chunks too, as the 1 min tier's do.
+    clock.now += HOUR;
+    await compacted.purgeExpired(noPause);
+    for (const tier of [60, 900, 3600]) expect(count(compacted, `rollups WHERE tier = ${tier}`)).toBe(0);
     compacted.close();
     rows.close();
   }, 180_000);

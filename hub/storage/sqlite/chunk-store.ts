@@ -4,9 +4,10 @@
 // a node's oldest rows from there into its chunk in one transaction, so a sample is always in
 // exactly one of the two. Every reader of raw samples (the raw chart tier, the export, a rollup rebuild) reads both.
 import type Database from 'better-sqlite3';
-import { decodeChunk, encodeChunk, type ChunkRows } from '../chunk-codec.ts';
+import { decodeChunk, decodeChunkColumns, encodeChunk, type ChunkRows, type SampleColumns } from '../chunk-codec.ts';
 import { mergeChunks } from '../chunk-merge.ts';
 import { SAMPLE_COLUMNS } from '../packed-samples.ts';
+import type { RawColumns } from '../restated-minutes.ts';
 import { minuteList, MINUTE_MS, NODE_RANGE_SQL } from './sample-minutes.ts';
 import { mergeArgs, type MinuteBucket } from '../minute-sums.ts';
 import { inSlicedTransactions } from './sliced-transactions.ts';
@@ -75,6 +76,7 @@ const CACHED_CHUNKS = 8;
 export class ChunkStore {
   private readonly stmt;
   private cached: { id: number; bytes: number; rows: ChunkRows }[] = [];
+  private cachedColumns: { id: number; bytes: number; key: string; columns: SampleColumns }[] = [];
 
   constructor(private readonly db: Database.Database) {
     const rawColumns = `ts_ms, seq, boot, ${SAMPLE_COLUMNS.join(', ')}, detail`;
@@ -87,6 +89,7 @@ export class ChunkStore {
       ),
       nextMinute: db.prepare<[number], { m: number | null }>('SELECT min(ts_ms / 60000) AS m FROM samples WHERE ts_ms / 60000 > ?'),
       rawRows: db.prepare(`SELECT ${rawColumns} FROM samples WHERE ${NODE_RANGE_SQL}`).raw(),
+      sampleRows: db.prepare(`SELECT ts_ms, seq, ${SAMPLE_COLUMNS.join(', ')} FROM samples WHERE ${NODE_RANGE_SQL}`).raw(),
       // The first rows of a node's span (an hour at most) in order, MAX_ROWS + 1 of them: a step's chunk and where it is cut.
       firstRows: db.prepare(`SELECT ${rawColumns} FROM samples WHERE ${NODE_RANGE_SQL} ORDER BY ts_ms, seq LIMIT ${MAX_ROWS + 1}`).raw(),
       // Binds (node, window start, window end, ts): the node's chunk of that window that rows from ts on join.
@@ -103,6 +106,12 @@ export class ChunkStore {
            SELECT rowid FROM sample_chunks INDEXED BY sample_chunks_by_node_span WHERE node_id = ? AND start_ms BETWEEN ? AND ? AND ${LAST_MS_SQL} >= ?
          ) ORDER BY start_ms`,
       ),
+      // The same chunks' rowids and lengths alone: a decoded chunk kept (decoded()) needs no blob read.
+      chunkSizes: db.prepare<[number, number, number, number], { id: number; bytes: number }>(
+        `SELECT rowid AS id, length(data) AS bytes FROM sample_chunks INDEXED BY sample_chunks_by_node_span
+         WHERE node_id = ? AND start_ms BETWEEN ? AND ? AND ${LAST_MS_SQL} >= ? ORDER BY start_ms`,
+      ),
+      chunkData: db.prepare<[number], { data: Buffer }>('SELECT data FROM sample_chunks WHERE rowid = ?'),
       // Binds (node, from's window, from): the first chunk that holds times from `from` on.
       nextChunk: db.prepare<[number, number, number], { start_ms: number }>(
         `SELECT start_ms FROM sample_chunks INDEXED BY sample_chunks_by_node_span WHERE node_id = ? AND start_ms >= ? AND ${LAST_MS_SQL} >= ? ORDER BY start_ms LIMIT 1`,
@@ -240,7 +249,7 @@ export class ChunkStore {
    */
   rows(nodeId: number, fromMs: number, toMs: number, columns: readonly number[], after?: { ts_ms: number; seq: number }): ChunkRow[] {
     const out: ChunkRow[] = [];
-    for (const record of this.stmt.chunks.all(nodeId, windowOf(fromMs), toMs, fromMs)) {
+    for (const record of this.stmt.chunkSizes.all(nodeId, windowOf(fromMs), toMs, fromMs)) {
       const chunk = this.decoded(record);
       for (let i = 0; i < chunk.tsMs.length; i++) {
         const ts = chunk.tsMs[i]!;
@@ -253,6 +262,34 @@ export class ChunkStore {
       }
     }
     return out.sort(byTimeAndSeq);
+  }
+
+  /**
+   * The node's raw samples with times in [fromMs, toMs] and maybe others: its chunks that hold
+   * those times, decoded (kept, as for rows()), and its rows of them in chunk form (a seek a
+   * minute), each in (ts_ms, seq) order.
+   */
+  parts(nodeId: number, fromMs: number, toMs: number): RawColumns[] {
+    const parts: RawColumns[] = this.stmt.chunkSizes.all(nodeId, windowOf(fromMs), toMs, fromMs).map((record) => this.decoded(record));
+    const rows = this.stmt.sampleRows.all(minuteList(fromMs, toMs), nodeId, fromMs, toMs) as ChunkRow[];
+    if (rows.length > 0) {
+      rows.sort(byTimeAndSeq);
+      parts.push({ tsMs: rows.map((r) => r[0]!), seq: rows.map((r) => r[1]!), columns: SAMPLE_COLUMNS.map((_, c) => rows.map((r) => r[2 + c] ?? null)) });
+    }
+    return parts;
+  }
+
+  /** As parts() without the rows, with the chunks' columns `columns` (indexes into SAMPLE_COLUMNS) alone, kept apart from whole ones. */
+  columnParts(nodeId: number, fromMs: number, toMs: number, columns: readonly number[]): RawColumns[] {
+    const key = columns.join(',');
+    return this.stmt.chunkSizes.all(nodeId, windowOf(fromMs), toMs, fromMs).map((record) => {
+      const hit = this.cachedColumns.find((c) => c.id === record.id && c.bytes === record.bytes && c.key === key);
+      if (hit) return hit.columns;
+      const data = this.stmt.chunkData.get(record.id)!.data;
+      const decoded = decodeChunkColumns(data, columns);
+      this.cachedColumns = [{ id: record.id, bytes: data.length, key, columns: decoded }, ...this.cachedColumns.slice(0, CACHED_CHUNKS - 1)];
+      return decoded;
+    });
   }
 
   /** The node's chunks that hold times from `fromMs` on, oldest first, decoded with their detail: a rollup rebuild's input. */
@@ -298,11 +335,12 @@ export class ChunkStore {
     return out.sort((a, b) => a.ts_ms - b.ts_ms);
   }
 
-  private decoded(record: ChunkRecord): ChunkRows {
-    const hit = this.cached.find((c) => c.id === record.id && c.bytes === record.data.length);
+  private decoded(record: { id: number; bytes: number }): ChunkRows {
+    const hit = this.cached.find((c) => c.id === record.id && c.bytes === record.bytes);
     if (hit) return hit.rows;
-    const rows = decodeChunk(record.data, { detail: false });
-    this.cached = [{ id: record.id, bytes: record.data.length, rows }, ...this.cached.slice(0, CACHED_CHUNKS - 1)];
+    const data = this.stmt.chunkData.get(record.id)!.data;
+    const rows = decodeChunk(data, { detail: false });
+    this.cached = [{ id: record.id, bytes: data.length, rows }, ...this.cached.slice(0, CACHED_CHUNKS - 1)];
     return rows;
   }
 }

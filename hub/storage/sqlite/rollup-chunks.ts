@@ -8,12 +8,15 @@
 // back into rows (expandFrom), so the SQL that merges and derives buckets works on rows as before.
 // A run writes from the current hour on (the 1 h tier is derived from the hour's 1 min buckets),
 // which compaction has left as rows: chunks are rewritten only for late samples. Readers read both.
+// A window of 1 min buckets that repeat one raw sample each is kept restated (hub/storage/restated-minutes.ts)
+// while raw retention keeps those samples, and written out as buckets before it purges them.
 import type Database from 'better-sqlite3';
 import { decodeBucketColumns, decodeBuckets, encodeBuckets, type BucketColumns, type BucketRows } from '../chunk-codec.ts';
 import { SAMPLE_COLUMNS } from '../packed-samples.ts';
 import type { SeriesMetric } from '../../../shared/api-types.ts';
 import { TIERS } from '../rollups.ts';
 import { inSlicedTransactions } from './sliced-transactions.ts';
+import { isRestated, RESTATED_MAX_BYTES, restated, restatedBuckets, restatedSums, type RawColumns } from '../restated-minutes.ts';
 import { recompressCold } from './cold-chunks.ts';
 
 const HOUR = 3_600_000;
@@ -32,18 +35,12 @@ export const COMPACT_AFTER_MS = 10 * 60_000;
 export const ROLLUP_WINDOW_MS: Readonly<Record<number, number>> = { 60: 6 * HOUR, 900: 24 * HOUR, 3600: 7 * 24 * HOUR };
 
 /**
- * Buckets that start before this are compacted: those of whole spans of `spanMs` (an hour, or a
- * multiple of it) that ended COMPACT_AFTER_MS before `nowMs`. A rollup run writes from the current
- * hour on, so it finds those from there on in rows.
+ * Buckets that start before this are compacted: those of whole hours that ended COMPACT_AFTER_MS
+ * before `nowMs`, in every tier. A rollup run writes from the current hour on, so it finds those
+ * from there on in rows. The coarser tiers' windows (a day, a week) are re-encoded whole each hour
+ * so: their rows, some 350 B a bucket, took more pages waiting six hours (bench/storage.ts).
  */
-export const compactBefore = (nowMs: number, spanMs = HOUR) => Math.floor((nowMs - COMPACT_AFTER_MS) / spanMs) * spanMs;
-
-/**
- * The span a tier's buckets are compacted by: each compaction re-encodes a window's chunk whole, and
- * the coarser tiers' rows are few (4 and 1 an hour a node), so theirs are compacted four times a day,
- * not 24 (their chunks' windows hold a day and a week).
- */
-const COMPACT_SPAN_MS: Readonly<Record<number, number>> = { 60: HOUR, 900: 6 * HOUR, 3600: 6 * HOUR };
+export const compactBefore = (nowMs: number) => Math.floor((nowMs - COMPACT_AFTER_MS) / HOUR) * HOUR;
 
 /** The window of a tier that holds `ms` (floor, also for times before 1970). */
 export const rollupWindowOf = (tierSeconds: number, ms: number) => Math.floor(ms / ROLLUP_WINDOW_MS[tierSeconds]!) * ROLLUP_WINDOW_MS[tierSeconds]!;
@@ -89,12 +86,26 @@ export class CompensatedSum {
 // and those scavenges took most of a node's first read.
 const CACHED_CHUNKS = 64;
 
+const MINUTE_TIER = 60;
+
+/**
+ * A node's raw samples with times in [fromMs, toMs] (and maybe others), in the parts that hold
+ * them (hub/storage/sqlite/chunk-store.ts); given `chunkColumns`, those in chunks alone, with those
+ * columns alone (indexes into SAMPLE_COLUMNS).
+ */
+export type RawParts = (nodeId: number, fromMs: number, toMs: number, chunkColumns?: readonly number[]) => RawColumns[];
+
 export class RollupChunks {
   private readonly stmt;
   private readonly meanStatements = new Map<string, Database.Statement>();
   private cached: { key: string; data: Buffer; buckets: BucketColumns }[] = [];
+  /** Restated windows that start before this were written out as buckets (writeOutRestated()); none at first. */
+  private writtenOutBefore = Number.MIN_SAFE_INTEGER;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly rawParts: RawParts,
+  ) {
     const columns = BUCKET_COLUMNS.join(', ');
     this.stmt = {
       nodeIds: db.prepare<[], { id: number }>('SELECT id FROM nodes ORDER BY id'),
@@ -122,11 +133,15 @@ export class RollupChunks {
         'SELECT 1 AS one FROM rollup_chunks WHERE tier = ? AND node_id = ? AND start_ms BETWEEN ? AND ? LIMIT 1',
       ),
       deleteChunks: db.prepare('DELETE FROM rollup_chunks WHERE tier = ? AND node_id = ? AND start_ms BETWEEN ? AND ?'),
+      // The node's small 1 min chunks (restated ones among them: RESTATED_MAX_BYTES) with windows that start in [from, before): binds (node, from, before).
+      small: db.prepare<[number, number, number], { start_ms: number; buckets: number; last_ms: number | null; data: Buffer }>(
+        `SELECT start_ms, buckets, last_ms, data FROM rollup_chunks WHERE tier = ${MINUTE_TIER} AND node_id = ? AND start_ms >= ? AND start_ms < ? AND length(data) < ${RESTATED_MAX_BYTES}`,
+      ),
     };
   }
 
   /**
-   * Moves every node's and tier's buckets before compactBefore(nowMs, its span) from rows into their windows'
+   * Moves every node's and tier's buckets before compactBefore(nowMs) from rows into their windows'
    * chunks, a window a step, in transactions of about `sliceMs` with `pause` between them (on the
    * writer's thread each holds up the next batch), for at most `budgetMs`: the rest is left to the
    * next run. Returns the buckets moved.
@@ -147,7 +162,7 @@ export class RollupChunks {
   private *finishedWindows(nowMs: number): Generator<[number, number, number, number]> {
     for (const { id } of this.stmt.nodeIds.all()) {
       for (const { seconds } of TIERS) {
-        const before = compactBefore(nowMs, COMPACT_SPAN_MS[seconds]);
+        const before = compactBefore(nowMs);
         for (let oldest = this.stmt.oldest.get(seconds, id)!.b; oldest !== null && oldest < before; oldest = this.stmt.oldest.get(seconds, id)!.b) {
           const start = rollupWindowOf(seconds, oldest);
           yield [seconds, id, start, Math.min(start + ROLLUP_WINDOW_MS[seconds]!, before) - 1];
@@ -164,11 +179,14 @@ export class RollupChunks {
     const rows = this.stmt.windowRows.all(tier, nodeId, start, last) as (number | null)[][];
     let buckets = bucketRowsOf(rows);
     const old = this.stmt.chunk.get(tier, nodeId, start);
-    if (old) buckets = mergeBuckets(decodeBuckets(old.data), buckets);
-    const saved = this.stmt.save.run(tier, nodeId, start, buckets.bucketMs.length, buckets.bucketMs.at(-1) ?? start, encodeBuckets(buckets));
+    if (old) buckets = mergeBuckets(this.bucketsOf(nodeId, start, old.data), buckets);
+    // Not a window that raw retention has begun to purge (late samples for it).
+    const restatable = tier === MINUTE_TIER && start >= this.writtenOutBefore && buckets.n.every((n) => n === 1);
+    const restatement = restatable ? restated(buckets, this.windowSamples(nodeId, start)) : null;
+    const saved = this.stmt.save.run(tier, nodeId, start, buckets.bucketMs.length, buckets.bucketMs.at(-1) ?? start, restatement ?? encodeBuckets(buckets));
     // The window's last rows: its chunk is written once more at most (late samples), so it is
     // compressed again harder after the run (hub/storage/sqlite/cold-chunks.ts).
-    if (last === start + ROLLUP_WINDOW_MS[tier]! - 1) cold.push(Number(saved.lastInsertRowid));
+    if (last === start + ROLLUP_WINDOW_MS[tier]! - 1 && !restatement) cold.push(Number(saved.lastInsertRowid));
     this.stmt.deleteRows.run(tier, nodeId, start, last);
     return rows.length;
   }
@@ -185,7 +203,7 @@ export class RollupChunks {
       for (const chunk of this.stmt.chunksFrom.all(seconds, nodeId, rollupWindowOf(seconds, fromMs))) {
         // Chunks written before last_ms was kept may hold buckets up to their window's end.
         if ((chunk.last_ms ?? chunk.start_ms + ROLLUP_WINDOW_MS[seconds]!) < fromMs) continue;
-        const b = decodeBuckets(this.stmt.chunk.get(seconds, nodeId, chunk.start_ms)!.data);
+        const b = this.bucketsOf(nodeId, chunk.start_ms, this.stmt.chunk.get(seconds, nodeId, chunk.start_ms)!.data);
         const kept = b.bucketMs.findIndex((t) => t >= fromMs);
         if (kept < 0) continue;
         const args: (number | null)[] = new Array(4 + BUCKET_COLUMNS.length);
@@ -209,6 +227,40 @@ export class RollupChunks {
     return expanded;
   }
 
+  /**
+   * Writes out as buckets the restated 1 min windows that start before `beforeMs`: raw retention is
+   * about to purge the samples they name. A node at a time, `pause` between them. Returns the windows written out.
+   */
+  async writeOutRestated(beforeMs: number, pause: () => Promise<void>): Promise<number> {
+    let written = 0;
+    for (const { id } of this.stmt.nodeIds.all()) {
+      const restatedOnes = this.stmt.small.all(id, this.writtenOutBefore, beforeMs).filter((chunk) => isRestated(chunk.data));
+      if (restatedOnes.length === 0) continue;
+      this.db
+        .transaction(() => {
+          for (const chunk of restatedOnes) {
+            const buckets = this.bucketsOf(id, chunk.start_ms, chunk.data);
+            this.stmt.save.run(MINUTE_TIER, id, chunk.start_ms, chunk.buckets, chunk.last_ms, encodeBuckets(buckets));
+          }
+        })
+        .immediate();
+      written += restatedOnes.length;
+      await pause();
+    }
+    this.writtenOutBefore = Math.max(this.writtenOutBefore, beforeMs);
+    return written;
+  }
+
+  /** A chunk's buckets, restated ones read from the raw samples they name. */
+  private bucketsOf(nodeId: number, start: number, data: Uint8Array): BucketRows {
+    return isRestated(data) ? restatedBuckets(data, this.windowSamples(nodeId, start)) : decodeBuckets(data);
+  }
+
+  /** The node's raw samples of the 1 min window that starts at `start` (as RawParts). */
+  private windowSamples(nodeId: number, start: number, chunkColumns?: readonly number[]): RawColumns[] {
+    return this.rawParts(nodeId, start, start + ROLLUP_WINDOW_MS[MINUTE_TIER]! - 1, chunkColumns);
+  }
+
   /** Whether the node has chunks of the tier whose windows meet [fromMs, toMs]. */
   holds(nodeId: number, tier: number, fromMs: number, toMs: number): boolean {
     return this.stmt.any.get(tier, nodeId, rollupWindowOf(tier, fromMs), toMs) !== undefined;
@@ -223,9 +275,16 @@ export class RollupChunks {
     // Each chunk decoded to [sum, count] of each metric: chunk column 2m, 2m + 1 of the decoded ones.
     const wanted = metrics.map(sumColumn).flatMap((c) => [c, c + 1]);
     const wantedKey = wanted.join(',');
+    const indexes = metrics.map((m) => SAMPLE_COLUMNS.indexOf(m));
+    // Read from the raw chunks; rows too only when some samples named are still rows (a node sampled sparsely keeps its rows for an hour).
+    const restatedColumns = (start: number, data: Buffer) => {
+      const sums = restatedSums(data, this.windowSamples(nodeId, start, indexes), indexes) ?? restatedSums(data, this.windowSamples(nodeId, start), indexes);
+      if (!sums) throw new RangeError(`the restated 1 min window of node ${nodeId} from ${new Date(start).toISOString()} names raw samples that are gone`);
+      return sums;
+    };
     const chunks = this.stmt.chunks
       .all(tier, nodeId, rollupWindowOf(tier, fromMs), toMs)
-      .map((chunk) => this.decoded(`${tier}:${nodeId}:${chunk.start_ms}:${wantedKey}`, chunk.data, wanted));
+      .map((chunk) => this.decoded(`${tier}:${nodeId}:${chunk.start_ms}:${wantedKey}`, chunk.data, wanted, () => restatedColumns(chunk.start_ms, chunk.data)));
     const rows = this.meanStatement(metrics).all(tier, nodeId, fromMs, toMs) as (number | null)[][];
     const steps = new StepMeans(metrics.length, stepMs);
     // Buckets go into the steps in time order, as SQL's ORDER BY gives them: the chunks' (their
@@ -266,12 +325,12 @@ export class RollupChunks {
     return steps.done();
   }
 
-  private decoded(key: string, data: Buffer, wanted: readonly number[]): BucketColumns {
+  private decoded(key: string, data: Buffer, wanted: readonly number[], restatedColumns: () => BucketColumns): BucketColumns {
     const at = this.cached.findIndex((c) => c.key === key);
     const hit = at >= 0 ? this.cached[at]! : null;
     if (hit?.data.equals(data)) return hit.buckets;
     if (hit) this.cached.splice(at, 1);
-    const buckets = decodeBucketColumns(data, wanted);
+    const buckets = isRestated(data) ? restatedColumns() : decodeBucketColumns(data, wanted);
     this.cached.unshift({ key, data, buckets });
     if (this.cached.length > CACHED_CHUNKS) this.cached.pop();
     return buckets;

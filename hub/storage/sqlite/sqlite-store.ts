@@ -155,7 +155,9 @@ export class SqliteStore implements MetricsStore {
     this.retention = options.retention ?? DEFAULT_RETENTION;
     this.now = options.now ?? Date.now;
     this.chunks = new ChunkStore(db);
-    this.rollupChunks = new RollupChunks(db);
+    this.rollupChunks = new RollupChunks(db, (nodeId, fromMs, toMs, chunkColumns) =>
+      chunkColumns ? this.chunks.columnParts(nodeId, fromMs, toMs, chunkColumns) : this.chunks.parts(nodeId, fromMs, toMs),
+    );
     this.labelled = new LabelledRollups(db, this.chunks, (nodeId, limit) =>
       options.log?.info(
         { nodeId, limit },
@@ -416,6 +418,11 @@ export class SqliteStore implements MetricsStore {
     this.storedSeqs.delete(id);
     this.minutes.take(id); // sums not yet rolled up would bring its rollups back
     let deleted = 0;
+    // Rollups first: restated 1 min windows read the raw samples they name.
+    for (const tier of TIERS) {
+      deleted += this.stmt.purgeNodeRollups.run(tier.seconds, id).changes + this.rollupChunks.purgeNode(id, tier.seconds);
+      await pause();
+    }
     const minutes = JSON.parse(this.minutesHoldingSamples(0)) as number[];
     for (let first = 0; first < minutes.length; first += PURGE_MINUTES) {
       deleted += this.stmt.purgeNodeMinutes.run(JSON.stringify(minutes.slice(first, first + PURGE_MINUTES)), id).changes;
@@ -425,10 +432,6 @@ export class SqliteStore implements MetricsStore {
       const purged = this.chunks.purgeNode(id, PURGE_CHUNKS);
       n = purged.chunks;
       deleted += purged.samples;
-    }
-    for (const tier of TIERS) {
-      deleted += this.stmt.purgeNodeRollups.run(tier.seconds, id).changes + this.rollupChunks.purgeNode(id, tier.seconds);
-      await pause();
     }
     deleted += this.labelled.purge(id);
     deleted += await this.purgeLocalNode(node, pause);
@@ -632,6 +635,8 @@ export class SqliteStore implements MetricsStore {
     // The rollups' and labelled series' finished windows, likewise (hub/storage/sqlite/rollup-chunks.ts, hub/storage/sqlite/labelled-chunks.ts).
     await this.rollupChunks.compact(now, pause);
     await this.labelled.compacted.compact(now, pause);
+    // Restated 1 min windows name raw samples: written out as buckets before those go.
+    await this.rollupChunks.writeOutRestated(now - this.retention.raw, pause);
     for (let n = PURGE_CHUNKS; n === PURGE_CHUNKS; await pause()) {
       n = this.chunks.purgeBefore(now - this.retention.raw, PURGE_CHUNKS);
       deleted += n;
