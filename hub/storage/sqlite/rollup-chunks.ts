@@ -272,6 +272,12 @@ export class RollupChunks {
    * order with SQL's compensation). Rows of [t, …means].
    */
   means(nodeId: number, tier: number, stepMs: number, fromMs: number, toMs: number, metrics: readonly SeriesMetric[]): (number | null)[][] {
+    // One read transaction: a restated window and the raw samples it names are read as of one moment,
+    // not across the writer's thread writing it out and purging them.
+    return this.db.transaction(() => this.meansNow(nodeId, tier, stepMs, fromMs, toMs, metrics))();
+  }
+
+  private meansNow(nodeId: number, tier: number, stepMs: number, fromMs: number, toMs: number, metrics: readonly SeriesMetric[]): (number | null)[][] {
     // Each chunk decoded to [sum, count] of each metric: chunk column 2m, 2m + 1 of the decoded ones.
     const wanted = metrics.map(sumColumn).flatMap((c) => [c, c + 1]);
     const wantedKey = wanted.join(',');
