@@ -11,6 +11,7 @@ import { openSqliteStore, type SqliteStore } from '../../hub/storage/sqlite/sqli
 import { encodeSample, type Sample } from '../../protocol/index.ts';
 import type { SeriesMetric } from '../../shared/api-types.ts';
 import { runCleanups, tempDir } from '../helpers/parts.ts';
+import { type ChartRange, expectSameCharts as sameCharts } from '../helpers/same-charts.ts';
 
 afterAll(runCleanups);
 
@@ -71,7 +72,7 @@ const restatedStarts = (store: SqliteStore, node: string) =>
     .map((c) => c.start_ms);
 
 /** Chart ranges over each tier, compacted windows and rows. */
-const CHARTS: [string, number, number, number][] = [
+const CHARTS: ChartRange[] = [
   ['a day at 1,000 points (1 min tier), all compacted', START, START + DAY, 1000],
   ['a day across compacted and rows (1 min)', NOW - DAY, NOW, 1000],
   ['6 h at 100 points (1 min, 4-min steps) from an odd time', START + 5 * HOUR + 1234, START + 11 * HOUR, 100],
@@ -79,16 +80,7 @@ const CHARTS: [string, number, number, number][] = [
   ['2 days at 40 points (1 h tier)', START, NOW, 40],
 ];
 
-function expectSameCharts(compacted: SqliteStore, rows: SqliteStore): void {
-  for (const [label, fromMs, toMs, maxPoints] of CHARTS) {
-    for (const node of Object.keys(STEPS)) {
-      const want = rows.querySeries({ node, metrics: METRICS, fromMs, toMs, maxPoints })!;
-      const got = compacted.querySeries({ node, metrics: METRICS, fromMs, toMs, maxPoints })!;
-      expect(got.resolution, label).not.toBe('raw');
-      expect(got, `${label}, node ${node}`).toEqual(want);
-    }
-  }
-}
+const expectSameCharts = (compacted: SqliteStore, rows: SqliteStore) => sameCharts(compacted, rows, CHARTS, Object.keys(STEPS), METRICS);
 
 const allRollups = (store: SqliteStore) => store.db.prepare('SELECT * FROM rollups ORDER BY tier, node_id, bucket_ms').all();
 

@@ -12,6 +12,7 @@ import { encodeSample, type Sample } from '../../protocol/index.ts';
 import type { SeriesMetric } from '../../shared/api-types.ts';
 import { labelledRoutes } from '../../web/labelled-routes.ts';
 import { runCleanups, tempDir } from '../helpers/parts.ts';
+import { type ChartRange, expectSameCharts as sameCharts } from '../helpers/same-charts.ts';
 
 afterAll(runCleanups);
 
@@ -82,7 +83,7 @@ async function bucketsOf(store: SqliteStore): Promise<{ rollups: unknown[]; labe
 }
 
 /** Chart ranges that pick each tier, over compacted windows, rows and both. */
-const CHARTS: [string, number, number, number][] = [
+const CHARTS: ChartRange[] = [
   ['a day at 1,000 points (1 min tier), all compacted', START, START + DAY, 1000],
   ['a day across compacted and rows (1 min)', NOW - DAY, NOW, 1000],
   ['6 h at 100 points (1 min, 4-min steps) from an odd time', START + 5 * HOUR + 1234, START + 11 * HOUR, 100],
@@ -90,16 +91,7 @@ const CHARTS: [string, number, number, number][] = [
   ['3 days at 50 points (1 h tier)', START, NOW, 50],
 ];
 
-function expectSameCharts(compacted: SqliteStore, rows: SqliteStore): void {
-  for (const [label, fromMs, toMs, maxPoints] of CHARTS) {
-    for (const node of ['a', 'bb']) {
-      const want = rows.querySeries({ node, metrics: METRICS, fromMs, toMs, maxPoints })!;
-      const got = compacted.querySeries({ node, metrics: METRICS, fromMs, toMs, maxPoints })!;
-      expect(got.resolution, label).not.toBe('raw');
-      expect(got, `${label}, node ${node}`).toEqual(want);
-    }
-  }
-}
+const expectSameCharts = (compacted: SqliteStore, rows: SqliteStore) => sameCharts(compacted, rows, CHARTS, ['a', 'bb'], METRICS);
 
 async function labelledChart(store: SqliteStore, fromMs: number, toMs: number, points: number): Promise<unknown> {
   const res = await labelledRoutes(store, () => NOW).request(`/api/nodes/bb/labelled/cpu_core_pct?from=${fromMs}&to=${toMs}&points=${points}`);
