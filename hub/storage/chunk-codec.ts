@@ -862,17 +862,23 @@ export async function recompressedCold(bytes: Uint8Array): Promise<Uint8Array | 
 
 /** The chunk's rows; without `detail`, the blobs are left unread (all null): the series and the export need none. */
 export function decodeChunk(bytes: Uint8Array, { detail = true }: { detail?: boolean } = {}): ChunkRows {
+  const { format, body } = sampleChunkBody(bytes);
+  return readBody(body, detail, format);
+}
+
+/** A sample chunk's format and its body, decompressed. */
+function sampleChunkBody(bytes: Uint8Array): { format: number; body: Uint8Array } {
   const format = bytes[0]!;
   if (bytes.length < 2 || (format !== FORMAT && format !== FORMAT_UNDIVIDED && format !== FORMAT_WHOLE_DETAIL))
     throw new RangeError(`not a chunk of format ${FORMAT} (first byte ${bytes[0]})`);
   const packed = bytes.subarray(2);
   switch (bytes[1]) {
     case COMPRESSION.none:
-      return readBody(packed, detail, format);
+      return { format, body: packed };
     case COMPRESSION.deflate:
-      return readBody(inflateRawSync(packed), detail, format);
+      return { format, body: inflateRawSync(packed) };
     case COMPRESSION.brotli:
-      return readBody(brotliDecompressSync(packed), detail, format);
+      return { format, body: brotliDecompressSync(packed) };
     default:
       throw new RangeError(`chunk compressed by an unknown method ${bytes[1]}`);
   }
@@ -885,19 +891,7 @@ export function decodeChunk(bytes: Uint8Array, { detail = true }: { detail?: boo
  * restated 1 min window's chart (hub/storage/restated-minutes.ts) wants 6 columns of 18 from 14 chunks a week.
  */
 export function decodeChunkColumns(bytes: Uint8Array, wanted: readonly number[]): SampleColumns {
-  const format = bytes[0]!;
-  if (bytes.length < 2 || (format !== FORMAT && format !== FORMAT_UNDIVIDED && format !== FORMAT_WHOLE_DETAIL))
-    throw new RangeError(`not a chunk of format ${FORMAT} (first byte ${bytes[0]})`);
-  const packed = bytes.subarray(2);
-  const body =
-    bytes[1] === COMPRESSION.none
-      ? packed
-      : bytes[1] === COMPRESSION.deflate
-        ? inflateRawSync(packed)
-        : bytes[1] === COMPRESSION.brotli
-          ? brotliDecompressSync(packed)
-          : null;
-  if (!body) throw new RangeError(`chunk compressed by an unknown method ${bytes[1]}`);
+  const { format, body } = sampleChunkBody(bytes);
   const r = new Reader(body);
   const rows = r.uint();
   const columnCount = r.uint();
@@ -924,7 +918,8 @@ export function decodeChunkColumns(bytes: Uint8Array, wanted: readonly number[])
   const spare = spareFloats(2 * rows);
   const discard = spare.subarray(0, rows);
   const scratch = spare.subarray(rows, 2 * rows);
-  for (let c = 0; c < Math.max(columnCount, ...wanted.map((w) => w + 1)); c++) {
+  const width = Math.max(columnCount, ...wanted.map((w) => w + 1));
+  for (let c = 0; c < width; c++) {
     const at = wanted.indexOf(c);
     const out = at >= 0 ? all.subarray((2 + at) * rows, (3 + at) * rows) : discard;
     if (at >= 0) columns[c] = out;
