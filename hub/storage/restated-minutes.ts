@@ -10,8 +10,8 @@ import { SAMPLE_COLUMNS } from './packed-samples.ts';
 import { alignDown } from './rollups.ts';
 
 // Its own first byte, apart from the bucket chunks' (0x11–0x13) and the sample chunks' (1–3). Then,
-// deflated (on these few bytes smaller than brotli, and a chart reading 28 windows inflates them in
-// a tenth of the time): the count, then the times as deltas of deltas and the seqs as deltas, zigzag varints.
+// deflated (on these few bytes smaller than brotli): the count, then the times as deltas of deltas
+// and the seqs as deltas, zigzag varints.
 const RESTATED_FORMAT = 0x20;
 
 /**
@@ -46,7 +46,8 @@ export const isRestated = (data: Uint8Array) => data[0] === RESTATED_FORMAT;
 /**
  * The window's buckets as the samples they repeat, or null when they do not repeat them exactly:
  * a bucket of more than one sample, a minute with other raw samples than the one summed (late ones
- * not yet rolled up), a value that differs in any bit; or when it would take RESTATED_MAX_BYTES or more. `parts`: the node's raw samples of the window.
+ * not yet rolled up), a value that differs in any bit; or when it would take RESTATED_MAX_BYTES or
+ * more. `parts`: the node's raw samples of the window.
  */
 export function restated(buckets: BucketRows, parts: readonly RawColumns[]): Uint8Array | null {
   const count = buckets.bucketMs.length;
